@@ -1,0 +1,2 @@
+/* STUB — access is being written. */
+#include "access.h"

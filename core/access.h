@@ -1,0 +1,32 @@
+/* Access: who may see and change which case. A user reaches a case through
+ * a care relationship — being its case manager, a member of its team, or
+ * an active member of its network linked to their user account — or
+ * through an audited break-glass access with a reason, valid for a few
+ * hours. The local "system" actor (the CLI without --as, the kernel's own
+ * jobs) is the administrator of the machine and is always audited. */
+#ifndef FR_ACCESS_H
+#define FR_ACCESS_H
+
+#include <stdint.h>
+
+#include "site.h"
+
+typedef enum fr_access_mode { FR_READ = 1, FR_WRITE = 2 } fr_access_mode;
+
+/* 0 when the acting user may read/write the case, FR_EACCESS with a message
+ * saying what to do otherwise. A refusal is itself audited. */
+int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error *err);
+
+/* Same for a patient: through any of the patient's cases. Creating a
+ * patient needs the admin or case_manager role (checked by record). */
+int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr_error *err);
+
+/* Records an audited exception for the acting user on a case, valid for
+ * `hours` (default 4 when 0). The reason is mandatory. */
+int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
+                          fr_error *err);
+
+/* 1 when the acting user has one of the roles in the space-separated list. */
+int fr_access_has_role(const fr_site *site, const char *roles);
+
+#endif

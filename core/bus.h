@@ -1,0 +1,56 @@
+/* The event bus (kernel side of sdk/include/filrouge/bus.h).
+ *
+ * fr_bus_publish writes the event to the outbox inside the caller's
+ * transaction and runs the synchronous subscribers there; a veto makes it
+ * return FR_EVETO and the caller rolls back, so nothing of the operation
+ * remains. fr_bus_deliver feeds asynchronous subscribers after commit: at
+ * least once, in order per case, retried with exponential backoff up to
+ * `max_attempts`, then parked as failed for the administrator. */
+#ifndef FR_BUS_H
+#define FR_BUS_H
+
+#include <stdint.h>
+
+#include <filrouge/bus.h>
+
+#include "site.h"
+
+int fr_bus_new(fr_site *site, fr_error *err);
+void fr_bus_free(fr_site *site);
+
+/* Registers a subscriber owned by `owner` ("core", a plugin id, "python").
+ * Names of asynchronous subscribers are stored (bus_subscribers) and must be
+ * stable; the full name is "owner:name". */
+int fr_bus_add_subscriber(fr_site *site, const char *owner, const char *pattern,
+                          fr_delivery mode, const char *name, fr_subscriber_fn fn,
+                          void *userdata, fr_error *err);
+/* Removes every subscriber of `owner` (plugin disabled). Safe during dispatch. */
+void fr_bus_remove_owner(fr_site *site, const char *owner);
+
+/* Must run inside a transaction. payload_json NULL means "{}". */
+int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char *payload_json,
+                   fr_error *err);
+
+typedef struct fr_bus_stats {
+    int delivered;
+    int retried;
+    int failed;
+} fr_bus_stats;
+
+/* One delivery pass over the outbox for every registered asynchronous
+ * subscriber. Each delivery is recorded in its own transaction. */
+int fr_bus_deliver(fr_site *site, fr_bus_stats *stats, fr_error *err);
+
+/* Puts failed deliveries back in the queue: one (event_id, subscriber) or
+ * all when event_id is 0. *count receives how many. Audited. */
+int fr_bus_retry(fr_site *site, int64_t event_id, const char *subscriber, int *count,
+                 fr_error *err);
+
+/* True when `topic` matches `pattern` ("case.*", "*", exact). */
+int fr_bus_match(const char *pattern, const char *topic);
+
+/* Maximum attempts before an asynchronous delivery is parked as failed
+ * (site setting bus.max-attempts, default 5). */
+int fr_bus_max_attempts(const fr_site *site);
+
+#endif

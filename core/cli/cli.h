@@ -1,0 +1,82 @@
+/* The filrouge command's shared machinery: option parsing, opening the
+ * site as the acting user, printing results as text or JSON, and exit
+ * statuses (0 success, 1 refused or invalid input, 2 usage error). Each
+ * cmd_*.c file holds one group of subcommands and only calls the kernel. */
+#ifndef FR_CLI_H
+#define FR_CLI_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include <filrouge/error.h>
+
+#include "site.h"
+
+enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2 };
+
+typedef struct cli {
+    int argc;
+    char **argv;       /* the arguments after the subcommand; options are taken out */
+    int json;          /* --json */
+    const char *site_dir;
+    const char *as;    /* --as LOGIN */
+    const char *break_glass; /* --break-glass REASON */
+    char usage_error[256];
+    const struct cli_command *command;
+    fr_site *site;
+} cli;
+
+typedef struct cli_command {
+    const char *group; /* "case" */
+    const char *name;  /* "open", or NULL for a command without subcommands */
+    int (*run)(cli *c);
+    const char *usage;   /* arguments after "filrouge case open" */
+    const char *summary; /* one line */
+} cli_command;
+
+/* Takes "--name VALUE" or "--name=VALUE" out of the arguments. */
+const char *cli_opt(cli *c, const char *name);
+/* Takes "--name" out of the arguments; 1 when it was there. */
+int cli_flag(cli *c, const char *name);
+/* After all options are taken: fails (usage) on unknown options or when the
+ * number of positional arguments is outside [min, max]. */
+int cli_check_args(cli *c, int min, int max);
+const char *cli_arg(cli *c, int i);
+/* Parses a positive id; prints a usage error on failure. */
+int cli_id(cli *c, const char *text, const char *what, int64_t *out);
+int cli_int(cli *c, const char *text, const char *what, int *out);
+
+/* Opens the site (--site, $FILROUGE_SITE, or the current folder) and sets
+ * the acting user (--as, $FILROUGE_USER, or "system"). */
+int cli_open(cli *c);
+
+/* Prints the error (stderr; and as JSON on stdout with --json) and returns
+ * the exit status that goes with its code. */
+int cli_fail(cli *c, const fr_error *err);
+int cli_usage(cli *c, const char *fmt, ...) FR_PRINTF(2, 3);
+
+/* Prints a JSON value (always with --json; the text printer otherwise) and
+ * frees it. */
+void cli_emit(cli *c, json_t *value, void (*text)(json_t *value));
+/* "done" messages for write commands: text or {"ok":true,...}. */
+void cli_ok(cli *c, json_t *details, const char *fmt, ...) FR_PRINTF(3, 4);
+
+/* After a committed write: deliver the outbox to asynchronous subscribers
+ * (until the server does it in its loop). Failures are kept for retry. */
+void cli_deliver(cli *c);
+
+/* Small helpers for text output. */
+const char *cli_str(json_t *obj, const char *key); /* "" when absent/null */
+
+extern const cli_command cli_site_commands[];
+extern const cli_command cli_patient_commands[];
+extern const cli_command cli_case_commands[];
+extern const cli_command cli_network_commands[];
+extern const cli_command cli_user_commands[];
+extern const cli_command cli_task_commands[];
+extern const cli_command cli_plugin_commands[];
+extern const cli_command cli_events_commands[];
+extern const cli_command cli_audit_commands[];
+extern const cli_command cli_workflow_commands[];
+
+#endif

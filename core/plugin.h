@@ -1,0 +1,52 @@
+/* Plugins (kernel side of sdk/include/filrouge/plugin.h): discovery in the
+ * search path, manifests (plugin.xml, schemas/plugin.xsd), dependency
+ * resolution into a load order, dlopen of the optional C library with ABI
+ * checks, init/fini, migrations, enable/disable per site.
+ *
+ * A plugin that cannot be loaded (bad manifest, missing dependency, version
+ * conflict, cycle, ABI mismatch, init failure) is recorded as a problem with
+ * a message; the site opens with the others. */
+#ifndef FR_PLUGIN_INTERNAL_H
+#define FR_PLUGIN_INTERNAL_H
+
+#include <filrouge/plugin.h>
+
+#include "site.h"
+
+typedef struct fr_plugin_info {
+    const char *id;
+    const char *version;
+    const char *description; /* in the site's first language when available */
+    const char *dir;
+    const char *abi;         /* core ABI the manifest says it needs */
+    int has_library;
+    int enabled;             /* enabled on this site (database) */
+    int loaded;              /* loaded in this process */
+    const char *problem;     /* why it is not loaded, or NULL */
+} fr_plugin_info;
+
+/* Discovers plugins in the search path and loads the enabled ones, in
+ * dependency order. Called by fr_site_open. */
+int fr_plugins_open(fr_site *site, fr_error *err);
+void fr_plugins_close(fr_site *site);
+
+/* Every discovered plugin (and enabled plugins that were not found). The
+ * array and its strings are borrowed from the site. */
+int fr_plugins_list(fr_site *site, const fr_plugin_info **out, int *n);
+const fr_plugin_info *fr_plugins_find(fr_site *site, const char *id);
+
+/* Enables a plugin for the site: checks its manifest and dependencies
+ * (which must be enabled first), applies its migrations, records and audits
+ * the change, and loads it in this process. */
+int fr_plugins_enable(fr_site *site, const char *id, fr_error *err);
+/* Disables it: recorded and audited; its data stays; its subscribers and
+ * guards are removed (the library is not unloaded). Refused while another
+ * enabled plugin requires it. */
+int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
+
+/* The plugin search path, in order: the site's plugins/ folder, site.xml's
+ * plugin-path entries, $FILROUGE_PLUGIN_PATH (colon-separated), the install
+ * prefix, the build tree. */
+int fr_plugins_search_path(fr_site *site, char ***dirs, int *n);
+
+#endif

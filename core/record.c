@@ -1,0 +1,2 @@
+/* STUB — record is being written. */
+#include "record.h"

@@ -1,0 +1,117 @@
+/* The record: patients, cases, the case's network, users and teams. Every
+ * read and write of clinical data goes through access checks and leaves an
+ * audit entry in the same transaction. Read functions return jansson
+ * objects so that the CLI and the web server show the same data from the
+ * same calls. */
+#ifndef FR_RECORD_H
+#define FR_RECORD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "site.h"
+
+/* ---- users and teams ---- */
+
+typedef struct fr_user_new {
+    const char *login;
+    const char *display_name;
+    const char *role;     /* admin, case_manager, provider, read_only */
+    const char *language; /* fr (default), nl, de, en */
+    int capacity;         /* caseload capacity (weighted), 0: none set */
+} fr_user_new;
+
+int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err);
+int fr_user_id(fr_site *site, const char *login, int64_t *id, fr_error *err);
+int fr_user_list(fr_site *site, json_t **out, fr_error *err);
+int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err);
+int fr_team_id(fr_site *site, const char *name, int64_t *id, fr_error *err);
+int fr_team_add_member(fr_site *site, const char *team, const char *login, fr_error *err);
+int fr_team_list(fr_site *site, json_t **out, fr_error *err);
+
+/* ---- patients ---- */
+
+typedef struct fr_identifier {
+    const char *system; /* e.g. "be-niss", "lu-matricule", "hospital" */
+    const char *value;
+} fr_identifier;
+
+typedef struct fr_patient_new {
+    const char *family_name; /* required */
+    const char *given_names; /* required */
+    const char *birth_date;  /* YYYY-MM-DD */
+    const char *sex;         /* female, male, other, unknown */
+    const char *address, *postal_code, *city, *phone;
+    const char *language;    /* preferred language */
+    const fr_identifier *identifiers;
+    int nidentifiers;
+} fr_patient_new;
+
+int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error *err);
+/* Identity, identifiers and the patient's cases (audited read). */
+int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
+/* Patients the actor may see; `query` matches names (prefix, any case) or
+ * an identifier value exactly; NULL lists all. */
+int fr_patient_find(fr_site *site, const char *query, int limit, int offset, json_t **out,
+                    fr_error *err);
+
+/* ---- cases ---- */
+
+typedef struct fr_case_new {
+    int64_t patient_id;
+    const char *plugin;   /* the plugin providing the workflow */
+    const char *workflow; /* workflow id; its newest version is used */
+    const char *manager;  /* case manager login, or NULL */
+    const char *team;     /* team name, or NULL */
+    int intensity;        /* 1 (light) … 4 (intensive); 0: 1 */
+    const char *model;    /* e.g. "clinical", "social", "broker" */
+    const char *opened_on; /* effective date, NULL: today */
+} fr_case_new;
+
+/* Opens a case: row, opening transition into the initial state, its
+ * on-enter actions, case.opened, audit — one transaction. */
+int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err);
+/* The case page's data: case, patient summary, network, timeline, tasks,
+ * the events allowed now (audited read). */
+int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
+
+typedef struct fr_case_filter {
+    const char *manager; /* login */
+    const char *status;  /* open, closed, NULL: all */
+    const char *plugin;
+    int limit, offset;
+} fr_case_filter;
+
+int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error *err);
+int fr_case_assign(fr_site *site, int64_t id, const char *manager, fr_error *err);
+int fr_case_set_intensity(fr_site *site, int64_t id, int intensity, fr_error *err);
+/* Close and reopen fire the workflow's "close" and "reopen" events. */
+int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,
+                  fr_error *err);
+int fr_case_reopen(fr_site *site, int64_t id, const char *effective_on, const char *note,
+                   fr_error *err);
+/* The patient of a case. */
+int fr_case_patient(fr_site *site, int64_t case_id, int64_t *patient_id, fr_error *err);
+
+/* ---- network ---- */
+
+typedef struct fr_member_new {
+    const char *kind;         /* formal, informal */
+    const char *name;
+    const char *role;         /* formal: GP, home nurse, social worker, … */
+    const char *relation;     /* informal: daughter, neighbour, … */
+    const char *organisation;
+    const char *phone, *email;
+    const char *user;         /* login of a user this member is (gives access) */
+    const char *since, *until;
+} fr_member_new;
+
+int fr_network_add(fr_site *site, int64_t case_id, const fr_member_new *m, int64_t *id,
+                   fr_error *err);
+int fr_network_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
+
+/* ---- audit (reading) ---- */
+int fr_audit_list(fr_site *site, const char *object_type, const char *object_id, int limit,
+                  json_t **out, fr_error *err);
+
+#endif

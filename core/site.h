@@ -1,0 +1,78 @@
+/* A site: one service's installation — its site.xml, its database, its
+ * enabled plugins and hooks. fr_site is the handle every kernel operation
+ * takes; it carries the acting user so that access checks and the audit
+ * trail always know who is acting. One fr_site is used by one thread. */
+#ifndef FR_SITE_H
+#define FR_SITE_H
+
+#include <stdint.h>
+
+#include <filrouge/error.h>
+
+#include "store.h"
+
+typedef struct fr_plugins fr_plugins;     /* plugin.c */
+typedef struct fr_bus fr_bus;             /* bus.c */
+typedef struct fr_workflows fr_workflows; /* workflow.c */
+
+typedef struct fr_setting {
+    char *plugin;
+    char *name;
+    char *value;
+} fr_setting;
+
+typedef struct fr_site {
+    char *dir;
+    char *config_path;
+    char *name;
+    char *languages[8];
+    int nlanguages;
+    char *db_path;
+    char *listen;
+    char **plugin_paths; /* from site.xml, resolved against dir */
+    int nplugin_paths;
+    fr_setting *settings;
+    int nsettings;
+
+    fr_store *store;
+
+    /* The acting user: a login, or "system" for the kernel itself (tick,
+     * delivery) and the local administrator's CLI without --as. */
+    char actor[128];
+    int64_t actor_id; /* 0 for system */
+    char actor_role[16]; /* "admin", "case_manager", "provider", "read_only" */
+
+    fr_plugins *plugins;
+    fr_bus *bus;
+    fr_workflows *workflows;
+} fr_site;
+
+typedef struct fr_site_init_options {
+    const char *name;      /* default: the folder's name */
+    const char *languages; /* default: "fr nl de en" */
+} fr_site_init_options;
+
+/* Creates a site in `dir` (created if missing; refused if it already holds a
+ * site.xml): site.xml, the database with the core schema, hooks/, plugins/. */
+int fr_site_init(const char *dir, const fr_site_init_options *opt, fr_error *err);
+
+typedef struct fr_site_open_options {
+    int no_plugins; /* open the record only (used by `plugin` repair commands) */
+} fr_site_open_options;
+
+/* Opens a site: reads and validates site.xml, opens the database, applies
+ * core migrations, then loads the enabled plugins. A plugin that cannot be
+ * loaded is reported by the plugin part and does not stop the site. */
+int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out, fr_error *err);
+void fr_site_close(fr_site *site);
+
+/* Sets the acting user by login (must exist and be active) or "system". */
+int fr_site_set_actor(fr_site *site, const char *login, fr_error *err);
+
+/* A setting from site.xml for a plugin (NULL plugin: site-wide), or NULL. */
+const char *fr_site_setting(const fr_site *site, const char *plugin, const char *name);
+
+/* Core schema migrations (embedded). */
+int fr_site_migrate_core(fr_store *store, fr_error *err);
+
+#endif

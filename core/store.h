@@ -1,0 +1,88 @@
+/* The store: the only part of the kernel that talks to the database.
+ *
+ * One SQLite database per site (WAL, foreign keys, busy timeout,
+ * synchronous=FULL by default). Everything else in the kernel speaks to it
+ * through these functions with portable SQL and `?` parameters, so that a
+ * second backend (PostgreSQL) can be added here without touching the other
+ * parts. A connection is used by one thread at a time.
+ *
+ * Parameter type strings for the *f functions: 't' const char * (NULL binds
+ * SQL NULL), 'i' int, 'I' int64_t, 'd' double, 'n' SQL NULL (no argument).
+ */
+#ifndef FR_STORE_H
+#define FR_STORE_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <filrouge/error.h>
+
+typedef struct fr_store fr_store;
+typedef struct fr_stmt fr_stmt;
+
+typedef struct fr_store_options {
+    int synchronous_normal; /* 0: FULL (default, survives a power cut); 1: NORMAL */
+    int busy_timeout_ms;    /* 0: 10000 */
+    int read_only;
+} fr_store_options;
+
+typedef struct fr_migration {
+    int version;
+    const char *name; /* for messages, e.g. "core-001-initial.sql" */
+    const char *sql;
+} fr_migration;
+
+int fr_store_open(const char *path, const fr_store_options *opt, fr_store **out, fr_error *err);
+void fr_store_close(fr_store *s);
+const char *fr_store_path(const fr_store *s);
+
+/* Transactions nest: the outermost is BEGIN IMMEDIATE … COMMIT, inner ones
+ * are savepoints. A rollback undoes only the innermost level. */
+int fr_store_begin(fr_store *s, fr_error *err);
+int fr_store_commit(fr_store *s, fr_error *err);
+void fr_store_rollback(fr_store *s);
+int fr_store_depth(const fr_store *s);
+
+/* Runs SQL text with no parameters (may hold several statements). */
+int fr_store_exec(fr_store *s, const char *sql, fr_error *err);
+
+/* Runs one statement with parameters, ignoring rows. */
+int fr_store_execf(fr_store *s, fr_error *err, const char *sql, const char *types, ...);
+
+/* Prepares (from a cache) and binds one statement; the caller steps it and
+ * must call fr_stmt_done, which returns it to the cache. */
+int fr_store_query(fr_store *s, fr_error *err, fr_stmt **out, const char *sql, const char *types,
+                   ...);
+int fr_store_queryv(fr_store *s, fr_error *err, fr_stmt **out, const char *sql, const char *types,
+                    va_list ap);
+
+/* The first column of the first row; FR_ENOTFOUND (err untouched) when no row. */
+int fr_store_query_int(fr_store *s, fr_error *err, int64_t *out, const char *sql,
+                       const char *types, ...);
+/* As above, *out is malloc'd (NULL for SQL NULL); the caller frees it. */
+int fr_store_query_text(fr_store *s, fr_error *err, char **out, const char *sql,
+                        const char *types, ...);
+
+/* 1 when a row is ready, 0 when done, negative on error. */
+int fr_stmt_step(fr_stmt *st, fr_error *err);
+const char *fr_stmt_text(fr_stmt *st, int col); /* borrowed until the next step; NULL if NULL */
+int64_t fr_stmt_int(fr_stmt *st, int col);
+double fr_stmt_double(fr_stmt *st, int col);
+int fr_stmt_is_null(fr_stmt *st, int col);
+int fr_stmt_columns(fr_stmt *st);
+const char *fr_stmt_column_name(fr_stmt *st, int col);
+void fr_stmt_done(fr_stmt *st);
+
+int64_t fr_store_last_id(fr_store *s);
+int fr_store_changes(fr_store *s);
+
+/* Applies the migrations of `owner` (core, or a plugin id) not yet applied,
+ * in order, each in its own transaction, recording owner and version.
+ * Refuses with FR_EVERSION when the database already holds a version newer
+ * than the newest in `m` (written by a newer program). */
+int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int n, fr_error *err);
+
+/* The schema version of `owner` in this database (0 when none). */
+int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *err);
+
+#endif

@@ -1,0 +1,47 @@
+/* Tasks: the échéancier. Due dates can be anchored on a named date of the
+ * case (case_dates) with an ISO 8601 offset; they follow the date when it
+ * moves, unless someone already acted on the task. `fr_task_tick` emits
+ * task.due and task.overdue once each and creates the next task of
+ * recurring timers. */
+#ifndef FR_TASK_H
+#define FR_TASK_H
+
+#include <stdint.h>
+
+#include "site.h"
+
+typedef struct fr_task_new {
+    int64_t case_id;        /* 0: not about a case */
+    const char *title;
+    int64_t assignee_id;    /* 0: the case's case manager */
+    const char *due_on;     /* fixed date, or NULL when anchored */
+    const char *anchor;     /* name of a case date, or NULL */
+    const char *offset;     /* ISO 8601 duration from the anchor ("-P14D") */
+    const char *origin;     /* "workflow", "timer", "person", "plugin", "hook" */
+    const char *origin_ref; /* e.g. "state:screening" or "timer:reassess" */
+} fr_task_new;
+
+/* Inside or outside a transaction (opens its own when none). Audited,
+ * publishes task.created. */
+int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *err);
+
+/* Marks a task done (audited, publishes task.done). */
+int fr_task_done(fr_site *site, int64_t task_id, fr_error *err);
+
+/* Sets a named date of a case and recomputes the open, untouched tasks
+ * anchored on it (audited, publishes case.date-changed). */
+int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const char *date,
+                     fr_error *err);
+
+typedef struct fr_tick_stats {
+    int due;
+    int overdue;
+    int timers;
+    int delivered;
+} fr_tick_stats;
+
+/* Emits task.due (due today or earlier, once) and task.overdue (due before
+ * today, once), creates timer tasks, then delivers the outbox. */
+int fr_task_tick(fr_site *site, fr_tick_stats *stats, fr_error *err);
+
+#endif

@@ -1,0 +1,159 @@
+/* XML loading with clear messages. libxml2 does the parsing and the XSD
+ * validation; this file only collects its errors as "file:line: message"
+ * and keeps the parser away from the network and from entity expansion. */
+#include "xmldoc.h"
+
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+
+typedef struct collector {
+    char buf[FR_ERROR_MAX];
+    size_t len;
+    int count;
+    const char *name;
+} collector;
+
+static void collect(void *data, xmlErrorPtr e)
+{
+    collector *c = data;
+    if (!e || e->level == XML_ERR_WARNING)
+        return;
+    c->count++;
+    if (c->len + 8 >= sizeof c->buf)
+        return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
+    size_t ml = strlen(msg);
+    while (ml > 0 && (msg[ml - 1] == '\n' || msg[ml - 1] == ' '))
+        msg[--ml] = '\0';
+    int n = snprintf(c->buf + c->len, sizeof c->buf - c->len, "%s%s:%d: %s", c->len ? "\n" : "",
+                     c->name, e->line, msg);
+    if (n > 0)
+        c->len += (size_t)n;
+    if (c->len >= sizeof c->buf)
+        c->len = sizeof c->buf - 1;
+}
+
+static int validate(xmlDocPtr doc, const char *xsd, collector *c, fr_error *err)
+{
+    const fr_embedded_file *f = fr_embedded_find(xsd);
+    if (!f)
+        return fr_error_set(err, FR_EINTERNAL, "schema %s is not built into this program", xsd);
+    int rc = 0;
+    xmlSchemaParserCtxtPtr pctx = xmlSchemaNewMemParserCtxt(f->data, (int)f->size);
+    xmlSchemaPtr schema = pctx ? xmlSchemaParse(pctx) : NULL;
+    xmlSchemaValidCtxtPtr vctx = schema ? xmlSchemaNewValidCtxt(schema) : NULL;
+    if (!vctx) {
+        rc = fr_error_set(err, FR_EINTERNAL, "schema %s could not be compiled", xsd);
+        goto out;
+    }
+    xmlSchemaSetValidStructuredErrors(vctx, collect, c);
+    if (xmlSchemaValidateDoc(vctx, doc) != 0 || c->count > 0) {
+        rc = fr_error_set(err, FR_EINVAL, "%s", c->buf[0] ? c->buf : "invalid document");
+        if (c->count == 0)
+            snprintf(err ? err->message : c->buf, FR_ERROR_MAX, "%s: does not match %s",
+                     c->name, xsd);
+    }
+out:
+    if (vctx)
+        xmlSchemaFreeValidCtxt(vctx);
+    if (schema)
+        xmlSchemaFree(schema);
+    if (pctx)
+        xmlSchemaFreeParserCtxt(pctx);
+    return rc;
+}
+
+static int finish(xmlDocPtr doc, const char *xsd, collector *c, xmlDocPtr *out, fr_error *err)
+{
+    if (!doc || c->count > 0) {
+        if (doc)
+            xmlFreeDoc(doc);
+        return fr_error_set(err, FR_EINVAL, "%s",
+                            c->buf[0] ? c->buf : "the file is not well-formed XML");
+    }
+    if (xsd) {
+        int rc = validate(doc, xsd, c, err);
+        if (rc) {
+            xmlFreeDoc(doc);
+            return rc;
+        }
+    }
+    *out = doc;
+    return 0;
+}
+
+static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOBLANKS;
+
+int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err)
+{
+    collector c = {.name = path};
+    *out = NULL;
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return fr_error_set(err, FR_ENOTFOUND, "%s: cannot be read (missing or no permission)",
+                            path);
+    fclose(probe);
+    xmlParserCtxtPtr ctx = xmlNewParserCtxt();
+    if (!ctx)
+        return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", path);
+    xmlSetStructuredErrorFunc(&c, collect);
+    xmlDocPtr doc = xmlCtxtReadFile(ctx, path, NULL, parse_options);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlFreeParserCtxt(ctx);
+    return finish(doc, xsd, &c, out, err);
+}
+
+int fr_xml_load_memory(const char *name, const char *data, size_t size, const char *xsd,
+                       xmlDocPtr *out, fr_error *err)
+{
+    collector c = {.name = name};
+    *out = NULL;
+    xmlParserCtxtPtr ctx = xmlNewParserCtxt();
+    if (!ctx)
+        return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
+    xmlSetStructuredErrorFunc(&c, collect);
+    xmlDocPtr doc = xmlCtxtReadMemory(ctx, data, (int)size, name, NULL, parse_options);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlFreeParserCtxt(ctx);
+    return finish(doc, xsd, &c, out, err);
+}
+
+char *fr_xml_attr(xmlNodePtr node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+char *fr_xml_text(xmlNodePtr node)
+{
+    xmlChar *v = xmlNodeGetContent(node);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+xmlNodePtr fr_xml_next(xmlNodePtr node, const char *name)
+{
+    for (; node; node = node->next)
+        if (node->type == XML_ELEMENT_NODE &&
+            (!name || strcmp((const char *)node->name, name) == 0))
+            return node;
+    return NULL;
+}
+
+xmlNodePtr fr_xml_child(xmlNodePtr parent, const char *name)
+{
+    return parent ? fr_xml_next(parent->children, name) : NULL;
+}

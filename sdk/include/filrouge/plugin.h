@@ -1,0 +1,52 @@
+/* Filrouge SDK: the contract of a C plugin.
+ *
+ * A plugin's shared library exports one symbol, `filrouge_plugin`, of type
+ * fr_plugin_descriptor, declared with FR_PLUGIN(). The kernel checks the ABI
+ * version and the sizes of the public structs the plugin was compiled with
+ * before calling anything; a mismatch is refused with both versions named.
+ *
+ *     static int init(fr_plugin_ctx *ctx, fr_error *err) { ... return 0; }
+ *     FR_PLUGIN("myplugin", "1.0.0", init, NULL);
+ */
+#ifndef FILROUGE_PLUGIN_H
+#define FILROUGE_PLUGIN_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "version.h"
+
+typedef struct fr_plugin_ctx fr_plugin_ctx;
+
+typedef struct fr_plugin_descriptor {
+    uint32_t abi_version;      /* FR_ABI_VERSION at compile time */
+    uint32_t descriptor_size;  /* sizeof(fr_plugin_descriptor) */
+    uint32_t error_size;       /* sizeof(fr_error) */
+    const char *id;            /* must equal the manifest's id */
+    const char *version;       /* the plugin's own version */
+    int (*init)(fr_plugin_ctx *ctx, fr_error *err);
+    void (*fini)(fr_plugin_ctx *ctx);
+} fr_plugin_descriptor;
+
+#define FR_PLUGIN_SYMBOL "filrouge_plugin"
+
+#define FR_PLUGIN(id_, version_, init_, fini_)                                                     \
+    __attribute__((visibility("default"))) const fr_plugin_descriptor filrouge_plugin = {          \
+        FR_ABI_VERSION, sizeof(fr_plugin_descriptor), sizeof(fr_error), id_, version_, init_,      \
+        fini_}
+
+/* The plugin's id, as in its manifest. */
+FR_API const char *fr_plugin_id(const fr_plugin_ctx *ctx);
+
+/* A setting for this plugin from the site's site.xml, or NULL. Borrowed. */
+FR_API const char *fr_plugin_setting(const fr_plugin_ctx *ctx, const char *name);
+
+/* Registers a schema migration owned by the plugin (in addition to those its
+ * manifest lists). Versions start at 1 and are applied in order, once. */
+FR_API int fr_plugin_add_migration(fr_plugin_ctx *ctx, int version, const char *sql,
+                                   fr_error *err);
+
+/* Writes a line to the site's log under the plugin's name. */
+FR_API void fr_plugin_log(fr_plugin_ctx *ctx, const char *fmt, ...) FR_PRINTF(2, 3);
+
+#endif

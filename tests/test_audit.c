@@ -1,0 +1,79 @@
+/* The audit chain: entries chain by hash, the table refuses changes, and a
+ * tampered entry is found by verify. */
+#include "audit.h"
+#include "site.h"
+#include "test.h"
+
+static fr_store *fresh(const char *name)
+{
+    fr_store *s = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(test_path(name), NULL, &s, &err), &err);
+    CHECK_OK(fr_site_migrate_core(s, &err), &err);
+    return s;
+}
+
+static void entries_chain_and_verify(void)
+{
+    fr_store *s = fresh("a.db");
+    fr_error err = {0};
+    for (int i = 1; i <= 5; i++)
+        CHECK_OK(fr_audit_appendi(s, "anne", "read", "case", i, "{\"why\":\"test\"}", &err), &err);
+    fr_audit_report r;
+    CHECK_OK(fr_audit_verify(s, &r, &err), &err);
+    CHECK(r.entries == 5);
+    CHECK(r.first_bad == 0);
+    fr_store_close(s);
+}
+
+static void the_trail_is_append_only(void)
+{
+    fr_store *s = fresh("b.db");
+    fr_error err = {0};
+    CHECK_OK(fr_audit_append(s, "anne", "create", "patient", "1", NULL, &err), &err);
+    CHECK_ERR(fr_store_exec(s, "UPDATE audit SET actor = 'bob'", &err), FR_EINVAL, &err,
+              "append-only");
+    CHECK_ERR(fr_store_exec(s, "DELETE FROM audit", &err), FR_EINVAL, &err, "append-only");
+    fr_store_close(s);
+}
+
+static void a_tampered_entry_is_found(void)
+{
+    fr_store *s = fresh("c.db");
+    fr_error err = {0};
+    for (int i = 1; i <= 6; i++)
+        CHECK_OK(fr_audit_appendi(s, "anne", "update", "case", i, NULL, &err), &err);
+    /* Someone with file access removes the guard and edits entry 4. */
+    CHECK_OK(fr_store_exec(s,
+                           "DROP TRIGGER audit_is_append_only_update;"
+                           "UPDATE audit SET actor = 'mallory' WHERE id = 4;",
+                           &err),
+             &err);
+    fr_audit_report r;
+    CHECK_OK(fr_audit_verify(s, &r, &err), &err);
+    CHECK(r.first_bad == 4);
+    CHECK(strstr(r.reason, "changed") != NULL);
+    fr_store_close(s);
+}
+
+static void a_removed_entry_is_found(void)
+{
+    fr_store *s = fresh("d.db");
+    fr_error err = {0};
+    for (int i = 1; i <= 4; i++)
+        CHECK_OK(fr_audit_appendi(s, "anne", "update", "case", i, NULL, &err), &err);
+    CHECK_OK(fr_store_exec(s,
+                           "DROP TRIGGER audit_is_append_only_delete;"
+                           "DELETE FROM audit WHERE id = 2;",
+                           &err),
+             &err);
+    fr_audit_report r;
+    CHECK_OK(fr_audit_verify(s, &r, &err), &err);
+    CHECK(r.first_bad == 2);
+    fr_store_close(s);
+}
+
+TEST_MAIN({"entries_chain_and_verify", entries_chain_and_verify},
+          {"the_trail_is_append_only", the_trail_is_append_only},
+          {"a_tampered_entry_is_found", a_tampered_entry_is_found},
+          {"a_removed_entry_is_found", a_removed_entry_is_found})

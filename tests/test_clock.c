@@ -1,0 +1,58 @@
+/* Dates and ISO 8601 durations for due dates. */
+#include "clock.h"
+#include "test.h"
+
+static void add(const char *date, const char *dur, const char *expect)
+{
+    fr_error err = {0};
+    fr_duration d;
+    char out[FR_TIME_LEN];
+    CHECK_OK(fr_duration_parse(dur, &d, &err), &err);
+    CHECK_OK(fr_date_add(date, &d, out, &err), &err);
+    CHECK_STR(out, expect);
+}
+
+static void durations_add_to_dates(void)
+{
+    add("2026-11-23", "P14D", "2026-12-07");
+    add("2026-11-23", "-P14D", "2026-11-09");
+    add("2026-01-31", "P1M", "2026-02-28");
+    add("2024-01-31", "P1M", "2024-02-29");
+    add("2026-11-23", "P3M", "2027-02-23");
+    add("2026-11-23", "P1Y2M", "2028-01-23");
+    add("2026-12-28", "P2W", "2027-01-11");
+    add("2026-03-01", "-P1D", "2026-02-28");
+}
+
+static void bad_durations_are_explained(void)
+{
+    fr_error err = {0};
+    fr_duration d;
+    CHECK_ERR(fr_duration_parse("14 days", &d, &err), FR_EINVAL, &err, "P14D");
+    CHECK_ERR(fr_duration_parse("P", &d, &err), FR_EINVAL, &err, "ISO 8601");
+    CHECK_ERR(fr_duration_parse("PT", &d, &err), FR_EINVAL, &err, "ISO 8601");
+}
+
+static void dates_are_validated(void)
+{
+    CHECK(fr_date_valid("2024-02-29"));
+    CHECK(!fr_date_valid("2026-02-29"));
+    CHECK(!fr_date_valid("2026-13-01"));
+    CHECK(!fr_date_valid("23/11/2026"));
+    long d = 0;
+    CHECK(fr_date_diff_days("2026-11-23", "2027-01-01", &d) == 0 && d == 39);
+}
+
+static void the_clock_can_be_fixed(void)
+{
+    char now[FR_TIME_LEN];
+    setenv("FILROUGE_NOW", "2026-01-02", 1);
+    fr_clock_today(now);
+    CHECK_STR(now, "2026-01-02");
+    unsetenv("FILROUGE_NOW");
+}
+
+TEST_MAIN({"durations_add_to_dates", durations_add_to_dates},
+          {"bad_durations_are_explained", bad_durations_are_explained},
+          {"dates_are_validated", dates_are_validated},
+          {"the_clock_can_be_fixed", the_clock_can_be_fixed})
