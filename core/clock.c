@@ -172,3 +172,16 @@ int fr_date_diff_days(const char *a, const char *b, long *out)
     *out = days_from_civil(yb, mb, db) - days_from_civil(ya, ma, da);
     return 0;
 }
+
+int fr_time_add_seconds(const char *iso, long seconds, char out[FR_TIME_LEN])
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!end)
+        return FR_EINVAL;
+    time_t t = timegm(&tm) + seconds;
+    gmtime_r(&t, &tm);
+    strftime(out, FR_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return 0;
+}

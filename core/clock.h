@@ -13,6 +13,9 @@ void fr_clock_now(char out[FR_TIME_LEN]);
 /* "2026-11-23" */
 void fr_clock_today(char out[FR_TIME_LEN]);
 
+/* out = the ISO time `iso` ("…T…Z") plus `seconds` (may be negative). */
+int fr_time_add_seconds(const char *iso, long seconds, char out[FR_TIME_LEN]);
+
 /* 1 when s is a valid calendar date YYYY-MM-DD. */
 int fr_date_valid(const char *s);
 

@@ -41,6 +41,9 @@ typedef struct fr_site {
     char actor[128];
     int64_t actor_id; /* 0 for system */
     char actor_role[16]; /* "admin", "case_manager", "provider", "read_only" */
+    /* When set, a refused access to a case becomes an audited break-glass
+     * access with this reason (CLI --break-glass, API header). Borrowed. */
+    const char *break_glass_reason;
 
     fr_plugins *plugins;
     fr_bus *bus;

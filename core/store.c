@@ -359,6 +359,16 @@ int fr_stmt_is_null(fr_stmt *st, int col)
     return sqlite3_column_type(st->raw, col) == SQLITE_NULL;
 }
 
+int fr_stmt_type(fr_stmt *st, int col)
+{
+    switch (sqlite3_column_type(st->raw, col)) {
+    case SQLITE_INTEGER: return 'i';
+    case SQLITE_FLOAT: return 'd';
+    case SQLITE_NULL: return 'n';
+    default: return 't';
+    }
+}
+
 int fr_stmt_columns(fr_stmt *st)
 {
     return sqlite3_column_count(st->raw);

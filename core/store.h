@@ -70,6 +70,8 @@ int64_t fr_stmt_int(fr_stmt *st, int col);
 double fr_stmt_double(fr_stmt *st, int col);
 int fr_stmt_is_null(fr_stmt *st, int col);
 int fr_stmt_columns(fr_stmt *st);
+/* 'i' integer, 'd' real, 't' text (or blob), 'n' NULL. */
+int fr_stmt_type(fr_stmt *st, int col);
 const char *fr_stmt_column_name(fr_stmt *st, int col);
 void fr_stmt_done(fr_stmt *st);
 
