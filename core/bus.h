@@ -9,6 +9,7 @@
 #ifndef FR_BUS_H
 #define FR_BUS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include <filrouge/bus.h>
@@ -45,6 +46,13 @@ int fr_bus_deliver(fr_site *site, fr_bus_stats *stats, fr_error *err);
  * all when event_id is 0. *count receives how many. Audited. */
 int fr_bus_retry(fr_site *site, int64_t event_id, const char *subscriber, int *count,
                  fr_error *err);
+
+/* Events of the outbox with their deliveries, newest first. which:
+ * "failed" (at least one delivery parked as failed), "pending" (a delivery
+ * still owed), NULL (all). A JSON array of {id, topic, case_id, payload,
+ * created_at, deliveries: [{subscriber, status, attempts, last_error,
+ * next_at}]}. */
+int fr_bus_list(fr_site *site, const char *which, int limit, json_t **out, fr_error *err);
 
 /* True when `topic` matches `pattern` ("case.*", "*", exact). */
 int fr_bus_match(const char *pattern, const char *topic);

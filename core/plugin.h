@@ -49,4 +49,11 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
  * prefix, the build tree. */
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n);
 
+/* Checks a plugin folder without a site, for its author: the manifest
+ * against the XSD, its workflow files, and — in a forked child, so that a
+ * crashing library cannot take the caller down — that its library loads,
+ * carries the right ABI and the manifest's id. Every problem is reported
+ * (FR_EINVAL, one line each, file:line where there is one). */
+int fr_plugin_check_dir(const char *dir, fr_error *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +331,35 @@ const char *fr_site_setting(const fr_site *site, const char *plugin, const char 
             return s->value;
     }
     return NULL;
+}
+
+void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...)
+{
+    const char *path = getenv("FILROUGE_LOG");
+    char buf[PATH_MAX];
+    FILE *f = NULL;
+    int to_stderr = path && strcmp(path, "-") == 0;
+    if (to_stderr) {
+        f = stderr;
+    } else {
+        if (!path || !*path) {
+            if (!site || !site->dir)
+                return;
+            snprintf(buf, sizeof buf, "%s/filrouge.log", site->dir);
+            path = buf;
+        }
+        f = fopen(path, "a");
+        if (!f)
+            return; /* logging must never stop the operation it describes */
+    }
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    fprintf(f, "%s [%s] ", now, who ? who : "core");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    if (!to_stderr)
+        fclose(f);
 }

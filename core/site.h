@@ -75,6 +75,11 @@ int fr_site_set_actor(fr_site *site, const char *login, fr_error *err);
 /* A setting from site.xml for a plugin (NULL plugin: site-wide), or NULL. */
 const char *fr_site_setting(const fr_site *site, const char *plugin, const char *name);
 
+/* Appends a line "YYYY-MM-DDTHH:MM:SSZ [who] message" to the site's log
+ * (<site>/filrouge.log; $FILROUGE_LOG overrides the path, "-" is stderr).
+ * Never give it a secret or clinical content beyond ids. */
+void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...) FR_PRINTF(3, 4);
+
 /* Core schema migrations (embedded). */
 int fr_site_migrate_core(fr_store *store, fr_error *err);
 

@@ -6,6 +6,7 @@
 #ifndef FR_TASK_H
 #define FR_TASK_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "site.h"
@@ -32,6 +33,20 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err);
  * anchored on it (audited, publishes case.date-changed). */
 int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const char *date,
                      fr_error *err);
+
+typedef struct fr_task_filter {
+    const char *assignee;   /* login, or NULL */
+    int64_t case_id;        /* 0: any */
+    const char *status;     /* open, done, cancelled; NULL: open */
+    const char *due_before; /* YYYY-MM-DD inclusive, or NULL */
+    int limit, offset;      /* limit 0: 100 */
+} fr_task_filter;
+
+/* Tasks the actor may see (cases reachable through a care relationship,
+ * and tasks assigned to the actor), by due date, overdue first. A JSON
+ * array of {id, case_id, title, assignee, due_on, status, origin,
+ * origin_ref, anchor, offset, overdue}. */
+int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error *err);
 
 typedef struct fr_tick_stats {
     int due;

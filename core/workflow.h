@@ -8,6 +8,7 @@
 #ifndef FR_WORKFLOW_INTERNAL_H
 #define FR_WORKFLOW_INTERNAL_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include <filrouge/workflow.h>
@@ -38,6 +39,10 @@ int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_erro
  * Versions not loaded from a plugin are read back from the database. */
 int fr_workflows_get(fr_site *site, const char *id, int version, const fr_workflow **out,
                      fr_error *err);
+
+/* The definitions known to the site: a JSON array of {id, version, plugin,
+ * loaded (1 when provided by an enabled plugin now), open_cases}. */
+int fr_workflows_list(fr_site *site, json_t **out, fr_error *err);
 
 /* Registers a named C guard (owner: plugin id). */
 int fr_workflows_add_guard(fr_site *site, const char *owner, const char *name, fr_guard_fn fn,
