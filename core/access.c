@@ -194,3 +194,29 @@ int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, in
     }
     return rc;
 }
+
+void fr_access_case_filter(const fr_site *site, const char *alias, char *buf, size_t n)
+{
+    if (site->actor_id == 0) {
+        snprintf(buf, n, "1");
+        return;
+    }
+    char today[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
+                       strcmp(site->actor_role, "admin") == 0;
+    int64_t u = site->actor_id;
+    char manager[512] = "0";
+    if (manager_like)
+        snprintf(manager, sizeof manager,
+                 "%s.case_manager_id = %" PRId64 " OR %s.team_id IN (SELECT team_id FROM "
+                 "team_members WHERE user_id = %" PRId64 ")",
+                 alias, u, alias, u);
+    snprintf(buf, n,
+             "(%s OR EXISTS (SELECT 1 FROM network_members nm WHERE nm.case_id = %s.id AND "
+             "nm.user_id = %" PRId64 " AND (nm.since IS NULL OR nm.since <= '%s') AND "
+             "(nm.until IS NULL OR nm.until >= '%s')) OR EXISTS (SELECT 1 FROM break_glass bg "
+             "WHERE bg.case_id = %s.id AND bg.user_id = %" PRId64 " AND bg.expires_at > '%s'))",
+             manager, alias, u, today, today, alias, u, now);
+}

@@ -26,6 +26,14 @@ int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr
 int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
                           fr_error *err);
 
+/* Writes into buf an SQL boolean expression, over a cases row named
+ * `alias`, true for the cases the acting user reaches through a care
+ * relationship or a live break-glass access ("1" for the system actor).
+ * Values are written as literals (an integer id and generated timestamps,
+ * never user text), so the expression needs no parameters. Lists use it so
+ * that they show only what the user may open. */
+void fr_access_case_filter(const fr_site *site, const char *alias, char *buf, size_t n);
+
 /* 1 when the acting user has one of the roles in the space-separated list. */
 int fr_access_has_role(const fr_site *site, const char *roles);
 

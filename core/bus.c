@@ -17,3 +17,5 @@ int fr_bus_retry(fr_site *site, int64_t event_id, const char *subscriber, int *c
 { (void)site; (void)event_id; (void)subscriber; *count = 0; (void)err; return 0; }
 int fr_bus_match(const char *pattern, const char *topic) { (void)pattern; (void)topic; return 0; }
 int fr_bus_max_attempts(const fr_site *site) { (void)site; return 5; }
+int fr_bus_list(fr_site *site, const char *which, int limit, json_t **out, fr_error *err)
+{ (void)site; (void)which; (void)limit; (void)err; *out = json_array(); return 0; }

@@ -11,3 +11,5 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
 int fr_plugins_disable(fr_site *site, const char *id, fr_error *err)
 { (void)site; (void)id; return fr_error_set(err, FR_EINTERNAL, "plugins not implemented"); }
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n) { (void)site; *dirs = NULL; *n = 0; return 0; }
+int fr_plugin_check_dir(const char *dir, fr_error *err)
+{ (void)dir; return fr_error_set(err, FR_EINTERNAL, "not implemented"); }

@@ -11,6 +11,9 @@
 
 #include "site.h"
 
+/* 1 for a language the interface speaks: fr, nl, de, en. */
+int fr_record_valid_language(const char *lang);
+
 /* ---- users and teams ---- */
 
 typedef struct fr_user_new {
@@ -109,6 +112,8 @@ typedef struct fr_member_new {
 int fr_network_add(fr_site *site, int64_t case_id, const fr_member_new *m, int64_t *id,
                    fr_error *err);
 int fr_network_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
+/* The same without access check or audit, for callers that did both. */
+int fr_network_list_unaudited(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
 
 /* ---- audit (reading) ---- */
 int fr_audit_list(fr_site *site, const char *object_type, const char *object_id, int limit,

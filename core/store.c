@@ -235,6 +235,12 @@ static int bind(fr_stmt *st, const char *types, va_list ap, fr_error *err)
         }
         case 'i': rc = sqlite3_bind_int64(st->raw, idx, va_arg(ap, int)); break;
         case 'I': rc = sqlite3_bind_int64(st->raw, idx, va_arg(ap, int64_t)); break;
+        case 'R': {
+            /* an optional reference: 0 means none */
+            int64_t v = va_arg(ap, int64_t);
+            rc = v ? sqlite3_bind_int64(st->raw, idx, v) : sqlite3_bind_null(st->raw, idx);
+            break;
+        }
         case 'd': rc = sqlite3_bind_double(st->raw, idx, va_arg(ap, double)); break;
         case 'n': rc = sqlite3_bind_null(st->raw, idx); break;
         default:
@@ -487,4 +493,70 @@ int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int 
         }
     }
     return 0;
+}
+
+json_t *fr_stmt_row_json(fr_stmt *st)
+{
+    json_t *row = json_object();
+    int n = fr_stmt_columns(st);
+    for (int i = 0; i < n; i++) {
+        json_t *v;
+        switch (fr_stmt_type(st, i)) {
+        case 'i': v = json_integer((json_int_t)fr_stmt_int(st, i)); break;
+        case 'd': v = json_real(fr_stmt_double(st, i)); break;
+        case 'n': v = json_null(); break;
+        default: v = json_string(fr_stmt_text(st, i)); break;
+        }
+        /* json_string gives NULL on invalid UTF-8: show it as null rather
+         * than failing the whole read. */
+        json_object_set_new(row, fr_stmt_column_name(st, i), v ? v : json_null());
+    }
+    return row;
+}
+
+static int query_rows(fr_store *s, fr_error *err, json_t **out, int first_only, const char *sql,
+                      const char *types, va_list ap)
+{
+    fr_stmt *st;
+    *out = NULL;
+    int rc = fr_store_queryv(s, err, &st, sql, types, ap);
+    if (rc)
+        return rc;
+    json_t *rows = first_only ? NULL : json_array();
+    while ((rc = fr_stmt_step(st, err)) == 1) {
+        if (first_only) {
+            rows = fr_stmt_row_json(st);
+            break;
+        }
+        json_array_append_new(rows, fr_stmt_row_json(st));
+    }
+    fr_stmt_done(st);
+    if (rc < 0) {
+        json_decref(rows);
+        return rc;
+    }
+    if (!rows)
+        return FR_ENOTFOUND;
+    *out = rows;
+    return 0;
+}
+
+int fr_store_query_json(fr_store *s, fr_error *err, json_t **out, const char *sql,
+                        const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = query_rows(s, err, out, 0, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql,
+                       const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = query_rows(s, err, out, 1, sql, types, ap);
+    va_end(ap);
+    return rc;
 }

@@ -7,11 +7,13 @@
  * parts. A connection is used by one thread at a time.
  *
  * Parameter type strings for the *f functions: 't' const char * (NULL binds
- * SQL NULL), 'i' int, 'I' int64_t, 'd' double, 'n' SQL NULL (no argument).
+ * SQL NULL), 'i' int, 'I' int64_t, 'd' double, 'n' SQL NULL (no argument), 'R' int64_t where 0 binds SQL NULL
+ * (an optional reference to another row).
  */
 #ifndef FR_STORE_H
 #define FR_STORE_H
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -74,6 +76,16 @@ int fr_stmt_columns(fr_stmt *st);
 int fr_stmt_type(fr_stmt *st, int col);
 const char *fr_stmt_column_name(fr_stmt *st, int col);
 void fr_stmt_done(fr_stmt *st);
+
+/* The current row as a JSON object keyed by column name (integers, reals,
+ * strings, null). New reference. */
+json_t *fr_stmt_row_json(fr_stmt *st);
+/* Runs a query and returns every row as an array of such objects. */
+int fr_store_query_json(fr_store *s, fr_error *err, json_t **out, const char *sql,
+                        const char *types, ...);
+/* The first row as an object; FR_ENOTFOUND (err untouched) when no row. */
+int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql,
+                       const char *types, ...);
 
 int64_t fr_store_last_id(fr_store *s);
 int fr_store_changes(fr_store *s);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "clock.h"
 
 static void remove_args(cli *c, int i, int count)
 {
@@ -103,6 +104,35 @@ int cli_int(cli *c, const char *text, const char *what, int *out)
     return 0;
 }
 
+int cli_date(cli *c, const char *text, const char *what, char out[11])
+{
+    out[0] = '\0';
+    if (!text)
+        return 0;
+    int d, m, y;
+    char tail;
+    if (sscanf(text, "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3 && strlen(text) == 10)
+        snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    else if (strlen(text) == 10)
+        snprintf(out, 11, "%s", text);
+    if (!out[0] || !fr_date_valid(out)) {
+        out[0] = '\0';
+        return cli_usage(c, "%s: '%s' is not a date; write DD/MM/YYYY (e.g. 23/11/2026)", what,
+                         text);
+    }
+    return 0;
+}
+
+const char *cli_human_date(const char *iso, char out[32])
+{
+    if (iso && strlen(iso) >= 10 && iso[4] == '-' && iso[7] == '-')
+        snprintf(out, 32, "%.2s/%.2s/%.4s%s%.5s", iso + 8, iso + 5, iso, iso[10] == 'T' ? " " : "",
+                 iso[10] == 'T' ? iso + 11 : "");
+    else
+        snprintf(out, 32, "%s", iso ? iso : "");
+    return out;
+}
+
 int cli_open(cli *c)
 {
     fr_error err = {0};
@@ -115,6 +145,7 @@ int cli_open(cli *c)
     const char *as = c->as ? c->as : getenv("FILROUGE_USER");
     if (as && *as && (rc = fr_site_set_actor(c->site, as, &err)))
         return cli_fail(c, &err);
+    c->site->break_glass_reason = c->break_glass;
     return 0;
 }
 

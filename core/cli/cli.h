@@ -46,6 +46,13 @@ const char *cli_arg(cli *c, int i);
 int cli_id(cli *c, const char *text, const char *what, int64_t *out);
 int cli_int(cli *c, const char *text, const char *what, int *out);
 
+/* Reads a date written DD/MM/YYYY (as people write it here) or
+ * YYYY-MM-DD into out (YYYY-MM-DD). NULL text leaves out empty and
+ * succeeds; an invalid date is a usage error naming the option. */
+int cli_date(cli *c, const char *text, const char *what, char out[11]);
+/* YYYY-MM-DD[...] shown as DD/MM/YYYY; other text is copied. */
+const char *cli_human_date(const char *iso, char out[32]);
+
 /* Opens the site (--site, $FILROUGE_SITE, or the current folder) and sets
  * the acting user (--as, $FILROUGE_USER, or "system"). */
 int cli_open(cli *c);

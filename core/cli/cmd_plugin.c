@@ -1,4 +1,149 @@
-/* STUB — the plugin commands are being written. */
-#include "cli.h"
+/* filrouge plugin …: which plugins exist, which are enabled on this site,
+ * and checking a plugin folder before installing it. */
+#include <stdio.h>
+#include <stdlib.h>
 
-const cli_command cli_plugin_commands[] = {{0}};
+#include "cli.h"
+#include "plugin.h"
+
+static json_t *info_json(const fr_plugin_info *p)
+{
+    return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b,s:b,s:s?}", "id", p->id, "version",
+                     p->version ? p->version : "", "description", p->description, "dir", p->dir,
+                     "abi", p->abi, "library", p->has_library, "enabled", p->enabled, "loaded",
+                     p->loaded, "problem", p->problem);
+}
+
+static void print_plugins(json_t *list)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(list) == 0) {
+        printf("no plugin found in the search path (see `filrouge plugin path`)\n");
+        return;
+    }
+    printf("%-16s %-8s %-9s %s\n", "PLUGIN", "VERSION", "STATE", "DESCRIPTION / PROBLEM");
+    json_array_foreach(list, i, v) {
+        const char *state = json_is_true(json_object_get(v, "loaded"))    ? "loaded"
+                            : json_is_true(json_object_get(v, "enabled")) ? "PROBLEM"
+                                                                          : "available";
+        printf("%-16s %-8s %-9s %s\n", cli_str(v, "id"), cli_str(v, "version"), state,
+               *cli_str(v, "problem") ? cli_str(v, "problem") : cli_str(v, "description"));
+    }
+}
+
+static int run_plugin_list(cli *c)
+{
+    if (cli_check_args(c, 0, 0))
+        return CLI_USAGE;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    const fr_plugin_info *list = NULL;
+    int n = 0;
+    fr_plugins_list(c->site, &list, &n);
+    json_t *out = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(out, info_json(&list[i]));
+    cli_emit(c, out, print_plugins);
+    return 0;
+}
+
+static void print_info(json_t *v)
+{
+    printf("plugin %s %s\n", cli_str(v, "id"), cli_str(v, "version"));
+    printf("  %s\n  folder   %s\n  needs    ABI %s%s\n  enabled  %s, loaded %s\n",
+           cli_str(v, "description"), cli_str(v, "dir"), cli_str(v, "abi"),
+           json_is_true(json_object_get(v, "library")) ? " (has a C library)" : "",
+           json_is_true(json_object_get(v, "enabled")) ? "yes" : "no",
+           json_is_true(json_object_get(v, "loaded")) ? "yes" : "no");
+    if (*cli_str(v, "problem"))
+        printf("  problem  %s\n", cli_str(v, "problem"));
+}
+
+static int run_plugin_info(cli *c)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    const fr_plugin_info *p = fr_plugins_find(c->site, cli_arg(c, 0));
+    if (!p) {
+        fr_error err = {0};
+        fr_error_set(&err, FR_ENOTFOUND,
+                     "no plugin '%s' in the search path; see `filrouge plugin path`",
+                     cli_arg(c, 0));
+        return cli_fail(c, &err);
+    }
+    cli_emit(c, info_json(p), print_info);
+    return 0;
+}
+
+static int enable_or_disable(cli *c, int enable)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    int rc = enable ? fr_plugins_enable(c->site, cli_arg(c, 0), &err)
+                    : fr_plugins_disable(c->site, cli_arg(c, 0), &err);
+    if (rc)
+        return cli_fail(c, &err);
+    cli_ok(c, NULL, "plugin %s %s", cli_arg(c, 0),
+           enable ? "enabled" : "disabled (its data is kept; enable it again to use it)");
+    return 0;
+}
+
+static int run_plugin_enable(cli *c) { return enable_or_disable(c, 1); }
+static int run_plugin_disable(cli *c) { return enable_or_disable(c, 0); }
+
+static int run_plugin_check(cli *c)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    fr_error err = {0};
+    if (fr_plugin_check_dir(cli_arg(c, 0), &err))
+        return cli_fail(c, &err);
+    cli_ok(c, NULL, "%s: the plugin is valid", cli_arg(c, 0));
+    return 0;
+}
+
+static void print_path(json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        printf("%s\n", json_string_value(v));
+}
+
+static int run_plugin_path(cli *c)
+{
+    if (cli_check_args(c, 0, 0))
+        return CLI_USAGE;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    char **dirs = NULL;
+    int n = 0;
+    json_t *out = json_array();
+    if (fr_plugins_search_path(c->site, &dirs, &n) == 0) {
+        for (int i = 0; i < n; i++) {
+            json_array_append_new(out, json_string(dirs[i]));
+            free(dirs[i]);
+        }
+        free(dirs);
+    }
+    cli_emit(c, out, print_path);
+    return 0;
+}
+
+const cli_command cli_plugin_commands[] = {
+    {"plugin", "list", run_plugin_list, "", "plugins found, enabled and loaded, with problems"},
+    {"plugin", "info", run_plugin_info, "ID", "one plugin's details"},
+    {"plugin", "enable", run_plugin_enable, "ID",
+     "enable a plugin on this site (applies its migrations; audited)"},
+    {"plugin", "disable", run_plugin_disable, "ID", "disable a plugin (its data is kept)"},
+    {"plugin", "check", run_plugin_check, "DIR",
+     "check a plugin folder: manifest, workflows, library (no site needed)"},
+    {"plugin", "path", run_plugin_path, "", "the folders searched for plugins, in order"},
+    {0},
+};

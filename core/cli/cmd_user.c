@@ -1,4 +1,126 @@
-/* STUB — the user commands are being written. */
-#include "cli.h"
+/* filrouge user … and team …: accounts and teams (administrators). */
+#include <inttypes.h>
+#include <stdio.h>
 
-const cli_command cli_user_commands[] = {{0}};
+#include "cli.h"
+#include "record.h"
+
+static int run_user_add(cli *c)
+{
+    fr_user_new u = {0};
+    u.display_name = cli_opt(c, "name");
+    u.role = cli_opt(c, "role");
+    u.language = cli_opt(c, "language");
+    const char *cap = cli_opt(c, "capacity");
+    if (cli_check_args(c, 1, 1) || (cap && cli_int(c, cap, "--capacity", &u.capacity)))
+        return CLI_USAGE;
+    u.login = cli_arg(c, 0);
+    fr_error err = {0};
+    int64_t id = 0;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_user_add(c->site, &u, &id, &err))
+        return cli_fail(c, &err);
+    cli_ok(c, json_pack("{s:I,s:s}", "id", (json_int_t)id, "login", u.login), "user %s added (%s)",
+           u.login, u.role ? u.role : "case_manager");
+    return 0;
+}
+
+static void print_users(json_t *users)
+{
+    size_t i;
+    json_t *u;
+    printf("%-16s %-28s %-13s %-4s %6s %5s  %s\n", "LOGIN", "NAME", "ROLE", "LANG", "CASES",
+           "LOAD", "TEAMS");
+    json_array_foreach(users, i, u) {
+        json_t *cap = json_object_get(u, "capacity");
+        char load[32];
+        if (json_is_integer(cap))
+            snprintf(load, sizeof load, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(u, "load")), json_integer_value(cap));
+        else
+            snprintf(load, sizeof load, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(u, "load")));
+        printf("%-16s %-28s %-13s %-4s %6" JSON_INTEGER_FORMAT " %5s  %s%s\n", cli_str(u, "login"),
+               cli_str(u, "display_name"), cli_str(u, "role"), cli_str(u, "language"),
+               json_integer_value(json_object_get(u, "open_cases")), load, cli_str(u, "teams"),
+               json_integer_value(json_object_get(u, "active")) ? "" : " (inactive)");
+    }
+}
+
+static int run_user_list(cli *c)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (cli_check_args(c, 0, 0))
+        return CLI_USAGE;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_user_list(c->site, &out, &err))
+        return cli_fail(c, &err);
+    cli_emit(c, out, print_users);
+    return 0;
+}
+
+static int run_team_add(cli *c)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_team_add(c->site, cli_arg(c, 0), &id, &err))
+        return cli_fail(c, &err);
+    cli_ok(c, json_pack("{s:I}", "id", (json_int_t)id), "team %s added", cli_arg(c, 0));
+    return 0;
+}
+
+static int run_team_join(cli *c)
+{
+    if (cli_check_args(c, 2, 2))
+        return CLI_USAGE;
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_team_add_member(c->site, cli_arg(c, 0), cli_arg(c, 1), &err))
+        return cli_fail(c, &err);
+    cli_ok(c, NULL, "%s joined team %s", cli_arg(c, 1), cli_arg(c, 0));
+    return 0;
+}
+
+static void print_teams(json_t *teams)
+{
+    size_t i;
+    json_t *t;
+    printf("%-24s %6s  %s\n", "TEAM", "CASES", "MEMBERS");
+    json_array_foreach(teams, i, t)
+        printf("%-24s %6" JSON_INTEGER_FORMAT "  %s\n", cli_str(t, "name"),
+               json_integer_value(json_object_get(t, "open_cases")), cli_str(t, "members"));
+}
+
+static int run_team_list(cli *c)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (cli_check_args(c, 0, 0))
+        return CLI_USAGE;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_team_list(c->site, &out, &err))
+        return cli_fail(c, &err);
+    cli_emit(c, out, print_teams);
+    return 0;
+}
+
+const cli_command cli_user_commands[] = {
+    {"user", "add", run_user_add,
+     "LOGIN --name 'DISPLAY NAME' [--role admin|case_manager|provider|read_only] [--language "
+     "fr|nl|de|en] [--capacity N]",
+     "add a user (administrators)"},
+    {"user", "list", run_user_list, "", "list users with their caseload against their capacity"},
+    {"team", "add", run_team_add, "NAME", "add a team (administrators)"},
+    {"team", "join", run_team_join, "TEAM LOGIN", "put a user in a team"},
+    {"team", "list", run_team_list, "", "list teams and their members"},
+    {0},
+};

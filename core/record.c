@@ -1,2 +1,0 @@
-/* STUB — record is being written. */
-#include "record.h"

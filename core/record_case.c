@@ -1,0 +1,405 @@
+/* The record's cases and their networks, and reading the audit trail.
+ * Opening, closing and reopening go through the workflow engine (each is a
+ * transition); this file keeps the case row's other facts: who manages it,
+ * its intensity, its network. */
+#include "record.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "bus.h"
+#include "clock.h"
+#include "task.h"
+#include "workflow.h"
+
+/* Ends a write: audit entry, event, commit — or rollback on any error. */
+static int finish(fr_site *site, int rc, const char *action, int64_t case_id, json_t *detail,
+                  const char *topic, fr_error *err)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    if (!rc)
+        rc = fr_audit_appendi(site->store, site->actor, action, "case", case_id, text, err);
+    if (!rc && topic)
+        rc = fr_bus_publish(site, topic, case_id, text, err);
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    free(text);
+    json_decref(detail);
+    return rc;
+}
+
+static int manager_id(fr_site *site, const char *login, int64_t *id, fr_error *err)
+{
+    char *role = NULL;
+    int rc = fr_user_id(site, login, id, err);
+    if (rc)
+        return rc;
+    if ((rc = fr_store_query_text(site->store, err, &role, "SELECT role FROM users WHERE id = ?",
+                                  "I", *id)))
+        return rc;
+    if (strcmp(role, "case_manager") != 0 && strcmp(role, "admin") != 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "manager: '%s' is a %s user; a case manager must have the "
+                          "case_manager (or admin) role",
+                          login, role);
+    free(role);
+    return rc;
+}
+
+int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err)
+{
+    const fr_workflow *wf = NULL;
+    int64_t mid = 0, tid = 0;
+    int rc;
+    char today[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    if (!fr_access_has_role(site, "admin case_manager"))
+        return fr_error_set(err, FR_EACCESS,
+                            "only case managers and administrators can open cases (you are '%s', "
+                            "%s)",
+                            site->actor, site->actor_role);
+    if ((rc = fr_access_patient(site, c->patient_id, FR_WRITE, err)))
+        return rc;
+    if (!c->workflow || !*c->workflow)
+        return fr_error_set(err, FR_EINVAL,
+                            "workflow: say which workflow the case follows (--workflow); see "
+                            "`filrouge workflow list`");
+    if (c->intensity < 0 || c->intensity > 4)
+        return fr_error_set(err, FR_EINVAL, "intensity: %d is outside 1 (light) to 4 (intensive)",
+                            c->intensity);
+    if (c->opened_on && (!fr_date_valid(c->opened_on) || strcmp(c->opened_on, today) > 0))
+        return fr_error_set(err, FR_EINVAL,
+                            "opened: '%s' must be a date (YYYY-MM-DD) that is not in the future",
+                            c->opened_on);
+    if ((rc = fr_workflows_get(site, c->workflow, 0, &wf, err)))
+        return rc;
+    char *plugin = NULL;
+    if ((rc = fr_store_query_text(site->store, err, &plugin,
+                                  "SELECT plugin FROM workflows WHERE id = ? AND version = ?",
+                                  "ti", c->workflow, fr_workflow_version(wf))))
+        return rc == FR_ENOTFOUND ? fr_error_set(err, FR_ENOTFOUND, "workflow '%s' is not stored",
+                                                 c->workflow)
+                                  : rc;
+    if (c->plugin && *c->plugin && strcmp(c->plugin, plugin) != 0) {
+        rc = fr_error_set(err, FR_EINVAL, "plugin: workflow '%s' is provided by plugin '%s', not '%s'",
+                          c->workflow, plugin, c->plugin);
+        goto out;
+    }
+    if (c->manager && *c->manager)
+        rc = manager_id(site, c->manager, &mid, err);
+    else if (site->actor_id && strcmp(site->actor_role, "case_manager") == 0)
+        mid = site->actor_id; /* a case manager opening a case manages it */
+    if (!rc && c->team && *c->team)
+        rc = fr_team_id(site, c->team, &tid, err);
+    if (rc)
+        goto out;
+    const char *opened = c->opened_on ? c->opened_on : today;
+    if ((rc = fr_store_begin(site->store, err)))
+        goto out;
+    rc = fr_store_execf(site->store, err,
+                        "INSERT INTO cases (patient_id, plugin, workflow_id, workflow_version, "
+                        "state, case_manager_id, team_id, intensity, model, opened_on, "
+                        "state_since, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?)",
+                        "IttitRRittttt", c->patient_id, plugin, c->workflow,
+                        fr_workflow_version(wf), fr_workflow_initial(wf), mid, tid,
+                        c->intensity ? c->intensity : 1, c->model, opened, opened, now, now);
+    int64_t cid = fr_store_last_id(site->store);
+    if (!rc)
+        rc = fr_workflow_start(site, cid, opened, err);
+    json_t *d = json_pack("{s:I,s:s,s:s,s:i}", "patient_id", (json_int_t)c->patient_id,
+                          "workflow", c->workflow, "plugin", plugin, "version",
+                          fr_workflow_version(wf));
+    rc = finish(site, rc, "create", cid, d, "case.opened", err);
+    if (!rc && id)
+        *id = cid;
+out:
+    free(plugin);
+    return rc;
+}
+
+int fr_case_patient(fr_site *site, int64_t case_id, int64_t *patient_id, fr_error *err)
+{
+    int rc = fr_store_query_int(site->store, err, patient_id,
+                                "SELECT patient_id FROM cases WHERE id = ?", "I", case_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no case %" PRId64, case_id);
+    return rc;
+}
+
+int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = fr_access_case(site, id, FR_READ, err);
+    if (rc)
+        return rc;
+    json_t *cs = NULL, *part = NULL;
+    char **events = NULL;
+    if ((rc = fr_store_query_row(
+             site->store, err, &cs,
+             "SELECT c.id, c.patient_id, c.plugin, c.workflow_id AS workflow,"
+             " c.workflow_version, c.state, c.status, c.intensity, c.model, c.opened_on,"
+             " c.closed_on, c.state_since, c.row_version, u.login AS case_manager,"
+             " u.display_name AS case_manager_name, t.name AS team FROM cases c"
+             " LEFT JOIN users u ON u.id = c.case_manager_id"
+             " LEFT JOIN teams t ON t.id = c.team_id WHERE c.id = ?",
+             "I", id)))
+        goto out;
+    if ((rc = fr_store_query_row(site->store, err, &part,
+                                 "SELECT p.id, p.family_name, p.given_names, p.birth_date, p.sex,"
+                                 " p.phone, p.language FROM patients p JOIN cases c ON"
+                                 " c.patient_id = p.id WHERE c.id = ?",
+                                 "I", id)))
+        goto out;
+    json_object_set_new(cs, "patient", part);
+    if ((rc = fr_store_query_json(site->store, err, &part,
+                                  "SELECT name, date FROM case_dates WHERE case_id = ? ORDER BY "
+                                  "date, name",
+                                  "I", id)))
+        goto out;
+    json_object_set_new(cs, "dates", part);
+    if ((rc = fr_network_list_unaudited(site, id, &part, err)))
+        goto out;
+    json_object_set_new(cs, "network", part);
+    if ((rc = fr_store_query_json(site->store, err, &part,
+                                  "SELECT id, event, from_state, to_state, workflow_version,"
+                                  " effective_on, recorded_at, actor, note FROM transitions"
+                                  " WHERE case_id = ? ORDER BY effective_on, id",
+                                  "I", id)))
+        goto out;
+    json_object_set_new(cs, "timeline", part);
+    if ((rc = fr_store_query_json(site->store, err, &part,
+                                  "SELECT t.id, t.title, u.login AS assignee, t.due_on, t.status,"
+                                  " t.origin, t.origin_ref FROM tasks t LEFT JOIN users u ON"
+                                  " u.id = t.assignee_id WHERE t.case_id = ? AND t.status ="
+                                  " 'open' ORDER BY t.due_on IS NULL, t.due_on, t.id",
+                                  "I", id)))
+        goto out;
+    json_object_set_new(cs, "tasks", part);
+    part = NULL;
+    if ((rc = fr_workflow_allowed(site, id, &events, err)))
+        goto out;
+    json_t *allowed = json_array();
+    for (char **e = events; e && *e; e++)
+        json_array_append_new(allowed, json_string(*e));
+    json_object_set_new(cs, "allowed_events", allowed);
+    if ((rc = fr_store_begin(site->store, err)))
+        goto out;
+    if ((rc = fr_audit_appendi(site->store, site->actor, "read", "case", id, NULL, err)) ||
+        (rc = fr_store_commit(site->store, err))) {
+        fr_store_rollback(site->store);
+        goto out;
+    }
+    *out = cs;
+    cs = NULL;
+out:
+    fr_strv_free(events);
+    json_decref(cs);
+    return rc;
+}
+
+int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error *err)
+{
+    fr_case_filter none = {0};
+    if (!f)
+        f = &none;
+    *out = NULL;
+    int limit = f->limit > 0 && f->limit <= 500 ? f->limit : 100;
+    if (f->status && strcmp(f->status, "open") && strcmp(f->status, "closed"))
+        return fr_error_set(err, FR_EINVAL, "status: '%s' is not open or closed", f->status);
+    char filter[1024], sql[4096];
+    fr_access_case_filter(site, "c", filter, sizeof filter);
+    snprintf(sql, sizeof sql,
+             "SELECT c.id, c.patient_id, p.family_name, p.given_names, c.plugin,"
+             " c.workflow_id AS workflow, c.state, c.status, c.intensity, c.opened_on,"
+             " c.closed_on, u.login AS case_manager,"
+             " (SELECT min(t.due_on) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open')"
+             "   AS next_due,"
+             " (SELECT count(*) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open' AND"
+             "   t.due_on < ?5) AS overdue"
+             " FROM cases c JOIN patients p ON p.id = c.patient_id"
+             " LEFT JOIN users u ON u.id = c.case_manager_id"
+             " WHERE %s AND (?1 IS NULL OR u.login = ?1) AND (?2 IS NULL OR c.status = ?2)"
+             " AND (?3 IS NULL OR c.plugin = ?3)"
+             " ORDER BY overdue > 0 DESC, next_due IS NULL, next_due, c.id LIMIT ?4 OFFSET ?6",
+             filter);
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    return fr_store_query_json(site->store, err, out, sql, "tttiti", f->manager, f->status,
+                               f->plugin, limit, today, f->offset > 0 ? f->offset : 0);
+}
+
+int fr_case_assign(fr_site *site, int64_t id, const char *manager, fr_error *err)
+{
+    int64_t mid = 0;
+    char *previous = NULL;
+    int rc = fr_access_case(site, id, FR_WRITE, err);
+    if (rc || (rc = manager_id(site, manager, &mid, err)))
+        return rc;
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    fr_store_query_text(site->store, err, &previous,
+                        "SELECT u.login FROM cases c JOIN users u ON u.id = c.case_manager_id "
+                        "WHERE c.id = ?",
+                        "I", id);
+    if ((rc = fr_store_begin(site->store, err))) {
+        free(previous);
+        return rc;
+    }
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE cases SET case_manager_id = ?, row_version = row_version + 1,"
+                        " updated_at = ? WHERE id = ?",
+                        "ItI", mid, now, id);
+    /* Open tasks that followed the previous case manager follow the new one. */
+    if (!rc && previous)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE tasks SET assignee_id = ? WHERE case_id = ? AND status = "
+                            "'open' AND assignee_id = (SELECT id FROM users WHERE login = ?)",
+                            "IIt", mid, id, previous);
+    json_t *d = json_pack("{s:s?,s:s}", "from", previous, "to", manager);
+    free(previous);
+    return finish(site, rc, "assign", id, d, "case.assigned", err);
+}
+
+int fr_case_set_intensity(fr_site *site, int64_t id, int intensity, fr_error *err)
+{
+    if (intensity < 1 || intensity > 4)
+        return fr_error_set(err, FR_EINVAL, "intensity: %d is outside 1 (light) to 4 (intensive)",
+                            intensity);
+    int rc = fr_access_case(site, id, FR_WRITE, err);
+    if (rc)
+        return rc;
+    int64_t before = 0;
+    if ((rc = fr_store_query_int(site->store, err, &before,
+                                 "SELECT intensity FROM cases WHERE id = ?", "I", id)))
+        return rc;
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE cases SET intensity = ?, row_version = row_version + 1,"
+                        " updated_at = ? WHERE id = ?",
+                        "itI", intensity, now, id);
+    json_t *d = json_pack("{s:I,s:i}", "from", (json_int_t)before, "to", intensity);
+    return finish(site, rc, "update", id, d, "case.intensity-changed", err);
+}
+
+int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,
+                  fr_error *err)
+{
+    return fr_workflow_fire(site, id, "close", effective_on, note, err);
+}
+
+int fr_case_reopen(fr_site *site, int64_t id, const char *effective_on, const char *note,
+                   fr_error *err)
+{
+    return fr_workflow_fire(site, id, "reopen", effective_on, note, err);
+}
+
+/* ---- network ---- */
+
+int fr_network_add(fr_site *site, int64_t case_id, const fr_member_new *m, int64_t *id,
+                   fr_error *err)
+{
+    int64_t uid = 0;
+    int rc = fr_access_case(site, case_id, FR_WRITE, err);
+    if (rc)
+        return rc;
+    const char *kind = m->kind ? m->kind : "";
+    if (strcmp(kind, "formal") && strcmp(kind, "informal"))
+        return fr_error_set(err, FR_EINVAL,
+                            "kind: '%s' must be formal (a professional or organisation) or "
+                            "informal (family, a carer, a neighbour)",
+                            kind);
+    if (!m->name || !*m->name)
+        return fr_error_set(err, FR_EINVAL, "name: the member's name is required");
+    if (!strcmp(kind, "formal") && (!m->role || !*m->role))
+        return fr_error_set(err, FR_EINVAL,
+                            "role: a formal member needs a role (GP, home nurse, social "
+                            "worker, …)");
+    if (!strcmp(kind, "informal") && (!m->relation || !*m->relation))
+        return fr_error_set(err, FR_EINVAL,
+                            "relation: an informal member needs a relation (daughter, "
+                            "neighbour, …)");
+    if ((m->since && !fr_date_valid(m->since)) || (m->until && !fr_date_valid(m->until)))
+        return fr_error_set(err, FR_EINVAL, "since/until: write dates as YYYY-MM-DD or DD/MM/YYYY");
+    if (m->since && m->until && strcmp(m->since, m->until) > 0)
+        return fr_error_set(err, FR_EINVAL, "until: %s is before since %s", m->until, m->since);
+    if (m->user && *m->user && (rc = fr_user_id(site, m->user, &uid, err)))
+        return rc;
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "INSERT INTO network_members (case_id, kind, name, role, relation,"
+                        " organisation, phone, email, user_id, since, until, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ItttttttRttt", case_id, kind, m->name, m->role,
+                        m->relation, m->organisation, m->phone, m->email, uid, m->since, m->until,
+                        now);
+    int64_t mid = fr_store_last_id(site->store);
+    if (!rc && id)
+        *id = mid;
+    json_t *d = json_pack("{s:I,s:s,s:s?}", "member", (json_int_t)mid, "kind", kind, "user",
+                          m->user);
+    return finish(site, rc, "network-add", case_id, d, "case.network-changed", err);
+}
+
+int fr_network_list_unaudited(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    return fr_store_query_json(site->store, err, out,
+                               "SELECT n.id, n.kind, n.name, n.role, n.relation, n.organisation,"
+                               " n.phone, n.email, u.login AS user, n.since, n.until,"
+                               " (n.until IS NULL OR n.until >= ?2) AS active"
+                               " FROM network_members n LEFT JOIN users u ON u.id = n.user_id"
+                               " WHERE n.case_id = ?1 ORDER BY n.kind, n.name, n.id",
+                               "It", case_id, today);
+}
+
+int fr_network_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = fr_access_case(site, case_id, FR_READ, err);
+    if (rc || (rc = fr_network_list_unaudited(site, case_id, out, err)))
+        return rc;
+    if ((rc = fr_store_begin(site->store, err)) == 0) {
+        rc = fr_audit_appendi(site->store, site->actor, "read", "network", case_id, NULL, err);
+        if (!rc)
+            rc = fr_store_commit(site->store, err);
+        else
+            fr_store_rollback(site->store);
+    }
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ---- audit (reading) ---- */
+
+int fr_audit_list(fr_site *site, const char *object_type, const char *object_id, int limit,
+                  json_t **out, fr_error *err)
+{
+    *out = NULL;
+    if (!fr_access_has_role(site, "admin"))
+        return fr_error_set(err, FR_EACCESS, "only administrators can read the audit trail");
+    if (limit <= 0 || limit > 10000)
+        limit = 100;
+    return fr_store_query_json(site->store, err, out,
+                               "SELECT id, at, actor, action, object_type, object_id, detail"
+                               " FROM audit WHERE (?1 IS NULL OR object_type = ?1) AND"
+                               " (?2 IS NULL OR object_id = ?2) ORDER BY id DESC LIMIT ?3",
+                               "tti", object_type, object_id, limit);
+}

@@ -1,0 +1,313 @@
+/* The record's patients: identity, identifiers (checked where the number
+ * carries its own check digits), and finding a patient. Who may see a
+ * patient is decided by access.c through the patient's cases. */
+#include "record.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "clock.h"
+
+/* Belgian national register number (NISS/INSZ): 11 digits, YYMMDD + serial
+ * (3) + check (2); check = 97 - (first nine digits mod 97), with "2" put in
+ * front of the nine digits for people born from 2000 on. Dots, dashes and
+ * spaces are accepted on input and removed. */
+static int check_be_niss(const char *in, char out[16], fr_error *err)
+{
+    int n = 0;
+    for (const char *p = in; *p; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (n >= 11)
+                break;
+            out[n++] = *p;
+        } else if (!strchr(".- ", *p)) {
+            n = -1;
+            break;
+        }
+    }
+    if (n != 11 || strlen(in) > 20)
+        return fr_error_set(err, FR_EINVAL,
+                            "identifier be-niss: '%s' is not a Belgian national number; it has "
+                            "11 digits (YY.MM.DD-XXX.CC)",
+                            in);
+    out[11] = '\0';
+    long long nine = 0;
+    for (int i = 0; i < 9; i++)
+        nine = nine * 10 + (out[i] - '0');
+    int check = (out[9] - '0') * 10 + (out[10] - '0');
+    if (97 - nine % 97 == check || 97 - (2000000000LL + nine) % 97 == check)
+        return 0;
+    return fr_error_set(err, FR_EINVAL,
+                        "identifier be-niss: '%s' fails its check digits; please re-read the "
+                        "number from the identity card or the eID",
+                        in);
+}
+
+/* Luxembourg national identification number: 13 digits, YYYYMMDD + 5. */
+static int check_lu_matricule(const char *in, char out[16], fr_error *err)
+{
+    size_t n = strlen(in);
+    int ok = n == 13;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isdigit((unsigned char)in[i]);
+    if (ok) {
+        char date[11];
+        snprintf(date, sizeof date, "%.4s-%.2s-%.2s", in, in + 4, in + 6);
+        ok = fr_date_valid(date);
+    }
+    if (!ok)
+        return fr_error_set(err, FR_EINVAL,
+                            "identifier lu-matricule: '%s' is not a Luxembourg national number; "
+                            "it has 13 digits starting with the birth date YYYYMMDD",
+                            in);
+    memcpy(out, in, 14);
+    return 0;
+}
+
+/* Normalises and checks one identifier; `out` receives the stored form. */
+static int check_identifier(const fr_identifier *id, char *out, size_t n, fr_error *err)
+{
+    if (!id->system || !*id->system || !id->value || !*id->value)
+        return fr_error_set(err, FR_EINVAL,
+                            "identifier: write it as SYSTEM=VALUE, e.g. be-niss=85073003328");
+    for (const char *p = id->system; *p; p++)
+        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-')
+            return fr_error_set(err, FR_EINVAL,
+                                "identifier: the system '%s' may hold only lower-case letters, "
+                                "digits and '-'",
+                                id->system);
+    if (strcmp(id->system, "be-niss") == 0) {
+        char buf[16];
+        int rc = check_be_niss(id->value, buf, err);
+        snprintf(out, n, "%s", buf);
+        return rc;
+    }
+    if (strcmp(id->system, "lu-matricule") == 0) {
+        char buf[16];
+        int rc = check_lu_matricule(id->value, buf, err);
+        snprintf(out, n, "%s", buf);
+        return rc;
+    }
+    if (strlen(id->value) > 64)
+        return fr_error_set(err, FR_EINVAL, "identifier %s: longer than 64 characters",
+                            id->system);
+    snprintf(out, n, "%s", id->value);
+    return 0;
+}
+
+static int check_patient(const fr_patient_new *p, fr_error *err)
+{
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    if (!p->family_name || !*p->family_name)
+        return fr_error_set(err, FR_EINVAL, "family: the family name is required");
+    if (!p->given_names || !*p->given_names)
+        return fr_error_set(err, FR_EINVAL, "given: the given name(s) are required");
+    if (strlen(p->family_name) > 200 || strlen(p->given_names) > 200)
+        return fr_error_set(err, FR_EINVAL, "names: at most 200 characters each");
+    if (p->birth_date && *p->birth_date) {
+        if (!fr_date_valid(p->birth_date))
+            return fr_error_set(err, FR_EINVAL,
+                                "birth: '%s' is not a date; write YYYY-MM-DD or DD/MM/YYYY",
+                                p->birth_date);
+        if (strcmp(p->birth_date, today) > 0)
+            return fr_error_set(err, FR_EINVAL, "birth: %s is in the future", p->birth_date);
+    }
+    if (p->sex && strcmp(p->sex, "female") && strcmp(p->sex, "male") && strcmp(p->sex, "other") &&
+        strcmp(p->sex, "unknown"))
+        return fr_error_set(err, FR_EINVAL,
+                            "sex: '%s' is not one of female, male, other, unknown", p->sex);
+    if (p->language && *p->language && !fr_record_valid_language(p->language))
+        return fr_error_set(err, FR_EINVAL,
+                            "language: '%s' is not supported; use fr, nl, de or en", p->language);
+    return 0;
+}
+
+int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error *err)
+{
+    if (!fr_access_has_role(site, "admin case_manager"))
+        return fr_error_set(err, FR_EACCESS,
+                            "only case managers and administrators can register patients (you "
+                            "are '%s', %s)",
+                            site->actor, site->actor_role);
+    int rc = check_patient(p, err);
+    if (rc)
+        return rc;
+    char(*values)[80] = calloc((size_t)(p->nidentifiers > 0 ? p->nidentifiers : 1), sizeof *values);
+    if (!values)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    for (int i = 0; i < p->nidentifiers && !rc; i++) {
+        rc = check_identifier(&p->identifiers[i], values[i], sizeof values[i], err);
+        for (int j = 0; j < i && !rc; j++)
+            if (strcmp(p->identifiers[i].system, p->identifiers[j].system) == 0)
+                rc = fr_error_set(err, FR_EINVAL, "identifier %s: given twice",
+                                  p->identifiers[i].system);
+    }
+    for (int i = 0; i < p->nidentifiers && !rc; i++) {
+        int64_t other = 0;
+        int q = fr_store_query_int(site->store, err, &other,
+                                   "SELECT patient_id FROM patient_identifiers WHERE system = ? "
+                                   "AND value = ?",
+                                   "tt", p->identifiers[i].system, values[i]);
+        if (q == 0)
+            rc = fr_error_set(err, FR_ECONFLICT,
+                              "identifier %s=%s already belongs to patient %" PRId64
+                              "; open a case for that patient instead of registering them again",
+                              p->identifiers[i].system, values[i], other);
+        else if (q != FR_ENOTFOUND)
+            rc = q;
+    }
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if (!rc && !(rc = fr_store_begin(site->store, err))) {
+        rc = fr_store_execf(site->store, err,
+                            "INSERT INTO patients (family_name, given_names, birth_date, sex, "
+                            "address, postal_code, city, phone, language, created_at, updated_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "ttttttttttt", p->family_name, p->given_names,
+                            p->birth_date && *p->birth_date ? p->birth_date : NULL,
+                            p->sex ? p->sex : "unknown", p->address, p->postal_code, p->city,
+                            p->phone, p->language && *p->language ? p->language : NULL, now, now);
+        int64_t pid = fr_store_last_id(site->store);
+        for (int i = 0; i < p->nidentifiers && !rc; i++)
+            rc = fr_store_execf(site->store, err,
+                                "INSERT INTO patient_identifiers (patient_id, system, value) "
+                                "VALUES (?, ?, ?)",
+                                "Itt", pid, p->identifiers[i].system, values[i]);
+        if (!rc) {
+            char detail[64];
+            snprintf(detail, sizeof detail, "{\"identifiers\":%d}", p->nidentifiers);
+            rc = fr_audit_appendi(site->store, site->actor, "create", "patient", pid, detail, err);
+        }
+        if (!rc)
+            rc = fr_store_commit(site->store, err);
+        else
+            fr_store_rollback(site->store);
+        if (!rc && id)
+            *id = pid;
+    }
+    free(values);
+    return rc;
+}
+
+static const char *patient_columns =
+    "p.id, p.family_name, p.given_names, p.birth_date, p.sex, p.address, p.postal_code, p.city,"
+    " p.phone, p.language";
+
+int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = fr_access_patient(site, id, FR_READ, err);
+    if (rc)
+        return rc;
+    char sql[512], filter[1024];
+    json_t *pat = NULL, *ids = NULL, *cases = NULL;
+    snprintf(sql, sizeof sql, "SELECT %s FROM patients p WHERE p.id = ?", patient_columns);
+    if ((rc = fr_store_query_row(site->store, err, &pat, sql, "I", id)))
+        goto out;
+    if ((rc = fr_store_query_json(site->store, err, &ids,
+                                  "SELECT system, value FROM patient_identifiers WHERE "
+                                  "patient_id = ? ORDER BY system",
+                                  "I", id)))
+        goto out;
+    /* Every case is listed (the person's history), with `visible` telling
+     * which ones this user may open. */
+    fr_access_case_filter(site, "c", filter, sizeof filter);
+    char csql[2048];
+    snprintf(csql, sizeof csql,
+             "SELECT c.id, c.plugin, c.workflow_id AS workflow, c.state, c.status, c.opened_on,"
+             " c.closed_on, u.login AS case_manager, %s AS visible FROM cases c"
+             " LEFT JOIN users u ON u.id = c.case_manager_id WHERE c.patient_id = ? ORDER BY c.id",
+             filter);
+    if ((rc = fr_store_query_json(site->store, err, &cases, csql, "I", id)))
+        goto out;
+    json_object_set_new(pat, "identifiers", ids);
+    json_object_set_new(pat, "cases", cases);
+    ids = cases = NULL;
+    if ((rc = fr_store_begin(site->store, err)))
+        goto out;
+    if ((rc = fr_audit_appendi(site->store, site->actor, "read", "patient", id, NULL, err)) ||
+        (rc = fr_store_commit(site->store, err))) {
+        fr_store_rollback(site->store);
+        goto out;
+    }
+    *out = pat;
+    pat = NULL;
+out:
+    json_decref(pat);
+    json_decref(ids);
+    json_decref(cases);
+    return rc;
+}
+
+int fr_patient_find(fr_site *site, const char *query, int limit, int offset, json_t **out,
+                    fr_error *err)
+{
+    *out = NULL;
+    if (limit <= 0 || limit > 500)
+        limit = 50;
+    if (offset < 0)
+        offset = 0;
+    char filter[1024], visible[1400], sql[4096];
+    fr_access_case_filter(site, "c", filter, sizeof filter);
+    /* A patient is visible through one of their cases; case managers also
+     * see patients who have no case yet (referrals waiting for intake). */
+    if (site->actor_id == 0)
+        snprintf(visible, sizeof visible, "1");
+    else
+        snprintf(visible, sizeof visible,
+                 "(EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND %s)%s)", filter,
+                 fr_access_has_role(site, "admin case_manager")
+                     ? " OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id)"
+                     : "");
+    char *pattern = NULL;
+    if (query && *query) {
+        /* Prefix match on names, any case; the LIKE wildcards in the query
+         * are escaped so that they match themselves. */
+        size_t n = strlen(query);
+        pattern = malloc(2 * n + 2);
+        if (!pattern)
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+        char *w = pattern;
+        for (const char *p = query; *p; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\')
+                *w++ = '\\';
+            *w++ = *p;
+        }
+        *w++ = '%';
+        *w = '\0';
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND c.status = "
+             "'open') AS open_cases FROM patients p WHERE %s AND (?1 IS NULL OR"
+             " p.family_name LIKE ?1 ESCAPE '\\' OR p.given_names LIKE ?1 ESCAPE '\\'"
+             " OR (p.family_name || ' ' || p.given_names) LIKE ?1 ESCAPE '\\'"
+             " OR EXISTS (SELECT 1 FROM patient_identifiers i WHERE i.patient_id = p.id AND"
+             " i.value = ?2))"
+             " ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
+             " LIMIT ?3 OFFSET ?4",
+             patient_columns, visible);
+    int rc = fr_store_query_json(site->store, err, out, sql, "ttii", pattern, query, limit, offset);
+    free(pattern);
+    if (rc)
+        return rc;
+    char detail[64];
+    snprintf(detail, sizeof detail, "{\"results\":%zu}", json_array_size(*out));
+    if ((rc = fr_store_begin(site->store, err)) == 0) {
+        rc = fr_audit_append(site->store, site->actor, "search", "patient", "*", detail, err);
+        if (!rc)
+            rc = fr_store_commit(site->store, err);
+        else
+            fr_store_rollback(site->store);
+    }
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,212 @@
+/* The record's people: users (who log in and act) and teams. Accounts are
+ * managed by administrators; passwords and sessions belong to the web
+ * server's part, not here. */
+#include "record.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "clock.h"
+
+static int valid_login(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 2 || n > 64 || !islower((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return 0;
+    return strcmp(s, "system") != 0;
+}
+
+int fr_record_valid_language(const char *lang)
+{
+    static const char *const known[] = {"fr", "nl", "de", "en", NULL};
+    for (int i = 0; lang && known[i]; i++)
+        if (strcmp(lang, known[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int require_admin(fr_site *site, const char *what, fr_error *err)
+{
+    if (fr_access_has_role(site, "admin"))
+        return 0;
+    return fr_error_set(err, FR_EACCESS, "only an administrator can %s (you are '%s', %s)", what,
+                        site->actor, site->actor_role);
+}
+
+int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
+{
+    const char *role = u->role ? u->role : "case_manager";
+    const char *lang = u->language ? u->language : "fr";
+    int rc = require_admin(site, "add users", err);
+    if (rc)
+        return rc;
+    if (!valid_login(u->login))
+        return fr_error_set(err, FR_EINVAL,
+                            "login: '%s' is not a valid login; use 2 to 64 lower-case letters, "
+                            "digits, '.', '_' or '-', starting with a letter (not 'system')",
+                            u->login ? u->login : "");
+    if (!u->display_name || !*u->display_name)
+        return fr_error_set(err, FR_EINVAL, "name: a display name is required (--name)");
+    if (strcmp(role, "admin") && strcmp(role, "case_manager") && strcmp(role, "provider") &&
+        strcmp(role, "read_only"))
+        return fr_error_set(err, FR_EINVAL,
+                            "role: '%s' is not a role; use admin, case_manager, provider or "
+                            "read_only",
+                            role);
+    if (!fr_record_valid_language(lang))
+        return fr_error_set(err, FR_EINVAL, "language: '%s' is not supported; use fr, nl, de or en",
+                            lang);
+    if (u->capacity < 0)
+        return fr_error_set(err, FR_EINVAL, "capacity: must be 0 or more");
+    int64_t exists = 0;
+    if ((rc = fr_store_query_int(site->store, err, &exists,
+                                 "SELECT count(*) FROM users WHERE login = ?", "t", u->login)))
+        return rc;
+    if (exists)
+        return fr_error_set(err, FR_ECONFLICT, "login: a user '%s' already exists", u->login);
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "INSERT INTO users (login, display_name, role, language, capacity, "
+                        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        "ttttRt", u->login, u->display_name, role, lang,
+                        (int64_t)u->capacity, now);
+    int64_t uid = fr_store_last_id(site->store);
+    if (!rc) {
+        json_t *d = json_pack("{s:s,s:s}", "login", u->login, "role", role);
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_appendi(site->store, site->actor, "create", "user", uid, text, err);
+        free(text);
+        json_decref(d);
+    }
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    if (!rc && id)
+        *id = uid;
+    return rc;
+}
+
+int fr_user_id(fr_site *site, const char *login, int64_t *id, fr_error *err)
+{
+    int rc = fr_store_query_int(site->store, err, id,
+                                "SELECT id FROM users WHERE login = ? AND active = 1", "t",
+                                login ? login : "");
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND,
+                            "there is no active user '%s'; see `filrouge user list`",
+                            login ? login : "");
+    return rc;
+}
+
+int fr_user_list(fr_site *site, json_t **out, fr_error *err)
+{
+    /* Every user may see who the others are (to assign, to add to a
+     * network); caseload figures come with the list. */
+    return fr_store_query_json(
+        site->store, err, out,
+        "SELECT u.id, u.login, u.display_name, u.role, u.language, u.capacity, u.active,"
+        " (SELECT count(*) FROM cases c WHERE c.case_manager_id = u.id AND c.status = 'open')"
+        "   AS open_cases,"
+        " (SELECT coalesce(sum(c.intensity), 0) FROM cases c WHERE c.case_manager_id = u.id"
+        "   AND c.status = 'open') AS load,"
+        " (SELECT group_concat(t.name, ', ') FROM team_members tm JOIN teams t"
+        "   ON t.id = tm.team_id WHERE tm.user_id = u.id) AS teams"
+        " FROM users u ORDER BY u.login",
+        "");
+}
+
+int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err)
+{
+    int rc = require_admin(site, "add teams", err);
+    if (rc)
+        return rc;
+    if (!name || !*name || strlen(name) > 100)
+        return fr_error_set(err, FR_EINVAL, "name: a team needs a name of 1 to 100 characters");
+    int64_t exists = 0;
+    if ((rc = fr_store_query_int(site->store, err, &exists,
+                                 "SELECT count(*) FROM teams WHERE name = ?", "t", name)))
+        return rc;
+    if (exists)
+        return fr_error_set(err, FR_ECONFLICT, "name: a team '%s' already exists", name);
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err, "INSERT INTO teams (name, created_at) VALUES (?, ?)",
+                        "tt", name, now);
+    int64_t tid = fr_store_last_id(site->store);
+    if (!rc)
+        rc = fr_audit_appendi(site->store, site->actor, "create", "team", tid, NULL, err);
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    if (!rc && id)
+        *id = tid;
+    return rc;
+}
+
+int fr_team_id(fr_site *site, const char *name, int64_t *id, fr_error *err)
+{
+    int rc = fr_store_query_int(site->store, err, id, "SELECT id FROM teams WHERE name = ?", "t",
+                                name ? name : "");
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no team '%s'; see `filrouge team list`",
+                            name ? name : "");
+    return rc;
+}
+
+int fr_team_add_member(fr_site *site, const char *team, const char *login, fr_error *err)
+{
+    int64_t tid = 0, uid = 0, exists = 0;
+    int rc = require_admin(site, "change teams", err);
+    if (rc || (rc = fr_team_id(site, team, &tid, err)) || (rc = fr_user_id(site, login, &uid, err)))
+        return rc;
+    if ((rc = fr_store_query_int(site->store, err, &exists,
+                                 "SELECT count(*) FROM team_members WHERE team_id = ? AND "
+                                 "user_id = ?",
+                                 "II", tid, uid)))
+        return rc;
+    if (exists)
+        return fr_error_set(err, FR_ECONFLICT, "'%s' is already in team '%s'", login, team);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err, "INSERT INTO team_members (team_id, user_id) VALUES (?, ?)",
+                        "II", tid, uid);
+    if (!rc) {
+        json_t *d = json_pack("{s:s}", "user", login);
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_appendi(site->store, site->actor, "add-member", "team", tid, text, err);
+        free(text);
+        json_decref(d);
+    }
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    return rc;
+}
+
+int fr_team_list(fr_site *site, json_t **out, fr_error *err)
+{
+    return fr_store_query_json(
+        site->store, err, out,
+        "SELECT t.id, t.name, (SELECT group_concat(u.login, ', ') FROM team_members tm"
+        " JOIN users u ON u.id = tm.user_id WHERE tm.team_id = t.id) AS members,"
+        " (SELECT count(*) FROM cases c WHERE c.team_id = t.id AND c.status = 'open')"
+        "   AS open_cases"
+        " FROM teams t ORDER BY t.name",
+        "");
+}
