@@ -1,0 +1,41 @@
+# Shared by scripts/run and scripts/test: install what is missing (Debian 12,
+# as root), then configure and build. Sourced, not run.
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev libsqlite3-dev sqlite3 libxml2-dev \
+libxml2-utils libxslt1-dev python3 python3-dev libmicrohttpd-dev libjansson-dev libsodium-dev"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+install_missing() {
+    missing=""
+    for p in $PACKAGES "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing Debian packages:$missing" >&2
+        echo "install them with: sudo apt-get install -y$missing" >&2
+        exit 1
+    fi
+    say "installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+
+# build DIR [meson options…]
+build() {
+    dir=$1
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        say "configuring $dir"
+        meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; exit 1; }
+    fi
+    say "building $dir"
+    ninja -C "$dir" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+}

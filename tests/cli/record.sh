@@ -1,0 +1,59 @@
+# Patients, users, teams, access by care relationship: the record through
+# the filrouge command.
+. ./lib.sh
+
+ok "add a case manager" -- user add marie --name "Marie Dubois" --role case_manager --capacity 40
+ok "add a provider" -- user add jan --name "Jan Peeters" --role provider --language nl
+refused "a bad role is refused, naming the roles" 1 "use admin, case_manager, provider" -- \
+    user add bob --name Bob --role boss
+refused "a duplicate login is refused" 1 "already exists" -- user add marie --name Other
+refused "a login with capitals is refused" 1 "not a valid login" -- user add Marie2 --name X
+refused "a provider cannot add users" 1 "only an administrator" -- --as jan user add x1 --name X
+refused "an unknown option is a usage error" 2 "unknown option --nme" -- user add y1 --nme Y
+
+ok "register a patient with a valid NISS" -- patient add --family Lambert --given Jeanne \
+    --birth 12/03/1941 --sex female --id be-niss=41.03.12-123.11 --city Namur
+refused "a NISS with wrong check digits is refused" 1 "fails its check digits" -- \
+    patient add --family Dupont --given Luc --id be-niss=41031212312
+refused "the same NISS twice is refused, naming the patient" 1 "already belongs to patient 1" -- \
+    patient add --family Other --given Anne --id be-niss=41031212311
+refused "a future birth date is refused" 1 "in the future" -- \
+    patient add --family Futur --given Anne --birth 01/01/2999
+refused "an impossible date is a usage error" 2 "is not a date" -- \
+    patient add --family X --given Y --birth 31/02/1950
+refused "a missing family name names the field" 1 "family" -- patient add --given Y
+refused "a bad sex value is refused" 1 "sex" -- patient add --family X --given Y --sex f
+test "$(sql 'SELECT count(*) FROM patients')" = 1 && pass "refused patients left nothing behind" ||
+    fail "refused patients left rows"
+
+ok "find by name prefix, any case" -- patient find lam
+out_has "Lambert is found" "Lambert"
+ok "find by exact identifier" -- patient find 41031212311
+out_has "found by NISS" "Lambert"
+ok "show a patient" -- patient show 1
+out_has "birth date shown day/month/year" "12/03/1941"
+ok "a case manager sees a patient without a case (intake)" -- --as marie patient list
+out_has "the patient is listed" "Lambert"
+ok "a provider without relationship sees nobody" -- --as jan patient list
+out_lacks "the patient is not listed for the provider" "Lambert"
+refused "a provider cannot register a patient" 1 "only case managers" -- \
+    --as jan patient add --family A --given B
+
+ok "JSON output" -- --json patient show 1
+out_has "JSON has the family name" '"family_name": "Lambert"'
+"$FR" --json patient add --family X >"$TMP/out" 2>/dev/null
+out_has "JSON errors carry a code" '"code": "invalid"'
+
+ok "teams" -- team add "Namur Est"
+ok "join a team" -- team join "Namur Est" marie
+refused "joining twice is refused" 1 "already in team" -- team join "Namur Est" marie
+ok "list teams" -- team list
+out_has "the member is listed" "marie"
+
+ok "reads are audited" -- audit show --type patient
+out_has "a read entry" "read"
+out_has "a search entry" "search"
+ok "the audit chain verifies" -- audit verify
+refused "only administrators read the audit trail" 1 "only administrators" -- --as marie audit show
+
+finish
