@@ -1,0 +1,102 @@
+# Cases through their workflow, with access by care relationship: the
+# frailty plugin's workflow driven through the filrouge command.
+. ./lib.sh
+export FILROUGE_NOW=2026-11-23T09:00:00Z
+
+ok "enable the frailty plugin" -- plugin enable frailty
+ok "add users" -- user add marie --name "Marie Dubois" --role case_manager --capacity 40
+"$FR" user add thomas --name "Thomas Weber" --role case_manager >/dev/null
+"$FR" user add jan --name "Jan Peeters" --role provider >/dev/null
+"$FR" user add lea --name "Léa Roth" --role read_only >/dev/null
+"$FR" team add "Namur Est" >/dev/null
+"$FR" team join "Namur Est" marie >/dev/null
+"$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 --sex female >/dev/null
+"$FR" patient add --family Martin --given Lucas --birth 15/05/1990 --sex male >/dev/null
+
+ok "a case manager opens a case (and manages it)" -- --as marie case open 1 --workflow frailty --team "Namur Est" --intensity 3
+ok "the case page" -- --as marie case show 1
+out_has "in the initial state" "state      referral"
+out_has "the on-enter task is due in 3 days" "26/11/2026"
+out_has "allowed events are listed" "allowed now: close not-eligible screen"
+refused "a workflow that does not exist" 1 "frailtyy" -- case open 1 --workflow frailtyy
+refused "an event not allowed names the allowed ones" 1 "allowed now: close, not-eligible, screen" -- \
+    --as marie case fire 1 choose
+ok "fire screen" -- --as marie case fire 1 screen --note "signalé par la fille"
+out_has "the new state is reported" "now in state screening"
+ok "fire assess: the age guard passes at 85" -- --as marie case fire 1 assess --on 20/11/2026
+ok "the timeline" -- --as marie case show 1
+out_has "back-dated transition shown with its effective date" "20/11/2026  assess"
+test "$(sql "SELECT recorded_at FROM transitions WHERE event = 'assess'")" = "2026-11-23T09:00:00Z" &&
+    pass "the recorded time is now, the effective date is the one given" ||
+    fail "recorded time of a back-dated transition"
+refused "a future effective date is refused" 1 "future" -- --as marie case fire 1 choose --on 01/01/2030
+
+ok "a second case for a 36-year-old" -- --as marie case open 2 --workflow frailty
+ok "screen it" -- --as marie case fire 2 screen
+refused "the guard refuses with its message" 1 "aged 60 and over" -- --as marie case fire 2 assess
+test "$(sql "SELECT state FROM cases WHERE id = 2")" = screening && pass "a refused event changes nothing" ||
+    fail "a refused event changed the case"
+
+# Access by care relationship
+refused "a provider without relationship cannot read the case" 1 "no care relationship" -- --as jan case show 1
+refused "another case manager outside the team cannot either" 1 "no care relationship" -- --as thomas case show 1
+ok "jan joins the network as the GP" -- --as marie network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan
+ok "now jan reads the case" -- --as jan case show 1
+ok "and may write to it" -- --as jan task add 1 "Passage à domicile" --due 01/12/2026
+ok "jan's case list holds case 1 only" -- --as jan case list
+out_has "case 1 listed" "Lambert"
+out_lacks "case 2 not listed" "Martin"
+ok "lea joins the network, read-only" -- --as marie network add 1 --kind formal --name "Léa Roth" --role "assistante sociale" --user lea
+ok "lea reads" -- --as lea case show 1
+refused "lea cannot write" 1 "read-only" -- --as lea case fire 1 choose
+ok "lea was in case 2's network until November" -- --as marie network add 2 --kind formal --name "Léa Roth" --role "assistante sociale" --user lea --since 01/01/2026 --until 01/11/2026
+refused "a member whose period ended has no access" 1 "no care relationship" -- --as lea case show 2
+ok "an informal member needs a relation" -- --as marie network add 1 --kind informal --name "Sophie Lambert" --relation fille
+refused "a formal member without role is refused" 1 "role" -- --as marie network add 1 --kind formal --name X
+refused "break-glass needs a reason" 1 "reason" -- --as thomas --break-glass "x" case show 1
+ok "break-glass with a reason opens the case" -- --as thomas --break-glass "appel du SAMU, patiente inconsciente" case show 1
+ok "break-glass is audited" -- audit show --type case --id 1
+out_has "the break-glass entry" "break-glass"
+out_has "the refusals are audited" "denied"
+
+# Intensity, assignment
+refused "intensity outside 1-4" 1 "outside 1" -- --as marie case intensity 1 7
+ok "lower the intensity once stable" -- --as marie case intensity 1 2
+refused "assign to a provider is refused" 1 "case_manager" -- --as marie case assign 1 jan
+ok "hand the case over to thomas" -- --as marie case assign 1 thomas
+ok "thomas now manages it" -- --as thomas case list --mine
+out_has "listed in his caseload" "Lambert"
+
+# Closing is not deleting; a closed case can be reopened.
+ok "close" -- --as thomas case close 1 --note "situation stable"
+test "$(sql "SELECT status || ' ' || closed_on FROM cases WHERE id = 1")" = "closed 2026-11-23" &&
+    pass "closed with its date" || fail "close"
+refused "a closed case accepts only its final state's events" 1 "reopen" -- --as thomas case fire 1 evaluate
+ok "reopen months later" -- --as thomas case reopen 1 --note "rappel de la fille"
+test "$(sql "SELECT status || ' ' || state || ' ' || coalesce(closed_on, '-') FROM cases WHERE id = 1")" = "open monitoring -" &&
+    pass "reopened into monitoring" || fail "reopen: $(sql "SELECT status, state FROM cases WHERE id = 1")"
+
+# The échéancier
+ok "a task anchored on a named date" -- --as thomas task add 1 "Préparer la réévaluation" --anchor review --offset -P14D
+ok "set the date" -- --as thomas case date 1 review 15/01/2027
+test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-01 &&
+    pass "the anchored task is due 14 days before" || fail "anchored due date"
+ok "move the date" -- --as thomas case date 1 review 29/01/2027
+test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-15 &&
+    pass "the task followed the date" || fail "the task did not follow the date"
+ok "the échéancier" -- --as thomas task list
+out_has "tasks listed with day/month/year" "15/01/2027"
+FILROUGE_NOW=2026-12-05T08:00:00Z ok "tick ten days later" -- tick
+out_has "overdue reminders emitted" "overdue"
+test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'task.overdue'")" -gt 0 && pass "task.overdue events" ||
+    fail "no task.overdue event"
+before=$(sql "SELECT count(*) FROM outbox")
+FILROUGE_NOW=2026-12-05T09:00:00Z "$FR" tick >/dev/null
+test "$(sql "SELECT count(*) FROM outbox")" = "$before" && pass "a second tick the same day emits nothing new" ||
+    fail "the second tick emitted again"
+task=$(sql "SELECT min(id) FROM tasks WHERE case_id = 1 AND status = 'open'")
+ok "mark a task done" -- --as thomas task done "$task"
+refused "twice is refused" 1 "already" -- --as thomas task done "$task"
+
+ok "every change is audited and the chain holds" -- audit verify
+finish

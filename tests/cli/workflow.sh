@@ -1,0 +1,40 @@
+# Workflow definitions checked with file:line errors, and versions.
+. ./lib.sh
+D=$TMP/wf
+mkdir -p "$D"
+cat >"$D/good.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<workflow xmlns="urn:filrouge:workflow:1" id="simple" version="1">
+  <state id="open" initial="true"/>
+  <state id="done" final="true"/>
+  <transition event="finish" from="open" to="done"/>
+</workflow>
+XML
+ok "a valid definition" -- workflow check "$D/good.xml"
+out_has "says which workflow and version" "workflow simple version 1 is valid"
+
+printf '<?xml version="1.0"?>\n<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">\n  <state id="a" initial="true">\n</workflow>\n' >"$D/malformed.xml"
+refused "malformed XML names file and line" 1 "malformed.xml:4" -- workflow check "$D/malformed.xml"
+
+cat >"$D/invalid.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">
+  <state id="a" initial="true"/>
+  <transition event="go" from="a"/>
+</workflow>
+XML
+refused "an XSD-invalid definition names file and line" 1 "invalid.xml:4" -- workflow check "$D/invalid.xml"
+
+cat >"$D/meaning.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">
+  <state id="a" initial="true"/>
+  <state id="b"/>
+  <transition event="go" from="a" to="nowhere"/>
+  <transition event="back" from="b" to="a" guard="count(("/>
+</workflow>
+XML
+refused "a transition to an unknown state names its line" 1 "meaning.xml:5" -- workflow check "$D/meaning.xml"
+refused "an XPath guard that does not compile names its line" 1 "meaning.xml:6" -- workflow check "$D/meaning.xml"
+refused "a missing file is reported" 1 "nothere.xml" -- workflow check "$D/nothere.xml"
+finish
