@@ -43,8 +43,13 @@ static int run_events(cli *c)
         return CLI_USAGE;
     const char *sub = cli_arg(c, 0);
     fr_error err = {0};
-    if (sub && strcmp(sub, "retry") && strcmp(sub, "deliver"))
-        return cli_usage(c, "'%s' is not an events command; use retry or deliver", sub);
+    if (sub && strcmp(sub, "failed") == 0)
+        which = "failed";
+    else if (sub && strcmp(sub, "pending") == 0)
+        which = "pending";
+    else if (sub)
+        return cli_usage(c, "'%s' is not an events command; use failed, pending, retry or deliver",
+                         sub);
     if (cli_open(c))
         return CLI_REFUSED;
     json_t *out = NULL;
@@ -100,7 +105,7 @@ const cli_command cli_events_commands[] = {
     {"events", "retry", run_events_retry, "(EVENT SUBSCRIBER | --all)",
      "put failed deliveries back in the queue and deliver"},
     {"events", "deliver", run_events_deliver, "", "deliver the outbox to asynchronous subscribers"},
-    {"events", NULL, run_events, "[--failed | --pending] [--limit N]",
-     "the latest events and their deliveries"},
+    {"events", NULL, run_events, "[failed | pending] [--limit N]",
+     "the latest events and their deliveries; failed: those parked for the administrator"},
     {0},
 };
