@@ -69,6 +69,29 @@ static int relationship(fr_site *site, int64_t case_id, int64_t *count, fr_error
                               "IItt", case_id, site->actor_id, today, now);
 }
 
+void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size)
+{
+    if (site->actor_id == 0) {
+        snprintf(buf, size, "(1 OR ?1 OR ?2 OR ?3)");
+        return;
+    }
+    /* The same rule as relationship() above, over a column. */
+    int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
+                       strcmp(site->actor_role, "admin") == 0;
+    snprintf(buf, size,
+             "(%s%s%s EXISTS (SELECT 1 FROM network_members nm WHERE nm.case_id = %s"
+             " AND nm.user_id = ?1 AND (nm.since IS NULL OR nm.since <= ?2)"
+             " AND (nm.until IS NULL OR nm.until >= ?2))"
+             " OR EXISTS (SELECT 1 FROM break_glass bg WHERE bg.case_id = %s AND bg.user_id = ?1"
+             " AND bg.expires_at > ?3))",
+             manager_like ? "EXISTS (SELECT 1 FROM cases ac WHERE ac.id = " : "",
+             manager_like ? case_col : "",
+             manager_like ? " AND (ac.case_manager_id = ?1 OR EXISTS (SELECT 1 FROM team_members"
+                            " tm WHERE tm.team_id = ac.team_id AND tm.user_id = ?1))) OR"
+                          : "",
+             case_col, case_col);
+}
+
 int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error *err)
 {
     int64_t exists = 0, count = 0;

@@ -7,6 +7,7 @@
 #ifndef FR_ACCESS_H
 #define FR_ACCESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "site.h"
@@ -25,6 +26,15 @@ int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr
  * `hours` (default 4 when 0). The reason is mandatory. */
 int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
                           fr_error *err);
+
+/* An SQL condition, true for the rows whose case (the column `case_col`,
+ * e.g. "t.case_id") the acting user reaches by the same care-relationship
+ * rule as fr_access_case (break-glass accesses included; nothing is
+ * audited). For listings. The condition uses the numbered parameters ?1
+ * (the actor's user id), ?2 (today) and ?3 (now): the caller binds them as
+ * the first three parameters, even when the actor sees every case (the
+ * condition then still names them). Written into buf (truncated at size). */
+void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size);
 
 /* 1 when the acting user has one of the roles in the space-separated list. */
 int fr_access_has_role(const fr_site *site, const char *roles);
