@@ -49,6 +49,12 @@ static void ignore_xml_error(void *data, xmlErrorPtr e)
     (void)e;
 }
 
+static void ignore_generic_error(void *data, const char *fmt, ...)
+{
+    (void)data;
+    (void)fmt;
+}
+
 static char **split_words(const char *s)
 {
     size_t n = 0, cap = 4;
@@ -257,7 +263,9 @@ static void read_transition(problems *p, xmlNodePtr node, wf_transition *t)
     if (t->guard) {
         /* Compile errors would go to libxml2's default handler (stderr). */
         xmlSetStructuredErrorFunc(NULL, ignore_xml_error);
+        xmlSetGenericErrorFunc(NULL, ignore_generic_error);
         t->guard_expr = xmlXPathCompile((const xmlChar *)t->guard);
+        xmlSetGenericErrorFunc(NULL, NULL);
         xmlSetStructuredErrorFunc(NULL, NULL);
         if (!t->guard_expr)
             problem(p, node,

@@ -10,6 +10,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xpath.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,6 +629,22 @@ typedef struct xpath_error {
     char message[512];
 } xpath_error;
 
+/* libxml2 reports some XPath errors (an unknown function) through its
+ * generic handler, which would print them on stderr. */
+static void capture_generic_error(void *data, const char *fmt, ...)
+{
+    xpath_error *x = data;
+    if (x->message[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->message, sizeof x->message, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(x->message);
+    while (n > 0 && (x->message[n - 1] == '\n' || x->message[n - 1] == ' '))
+        x->message[--n] = '\0';
+}
+
 static void capture_xml_error(void *data, xmlErrorPtr e)
 {
     xpath_error *x = data;
@@ -648,7 +665,9 @@ static int eval_xpath_guard(const fr_workflow *wf, const wf_transition *t, xmlDo
     ctx->node = xmlDocGetRootElement(doc);
     xpath_error x = {{0}};
     xmlSetStructuredErrorFunc(&x, capture_xml_error);
+    xmlSetGenericErrorFunc(&x, capture_generic_error);
     int r = xmlXPathCompiledEvalToBoolean(t->guard_expr, ctx);
+    xmlSetGenericErrorFunc(NULL, NULL);
     xmlSetStructuredErrorFunc(NULL, NULL);
     xmlXPathFreeContext(ctx);
     if (r < 0)
