@@ -189,9 +189,10 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
                             "task %" PRId64 " is not about a case and not assigned to '%s'",
                             task_id, site->actor);
     if (strcmp(status, "open") != 0)
-        return fr_error_set(err, FR_ECONFLICT, "task %" PRId64 " is already %s%s%s%s%s", task_id,
+        return fr_error_set(err, FR_ECONFLICT,
+                            "task %" PRId64 " is already %s%s%s%s%s%s: nothing to do", task_id,
                             status, done_by[0] ? " (by " : "", done_by, done_at[0] ? " at " : "",
-                            done_at[0] ? done_at : "");
+                            done_at, done_by[0] ? ")" : "");
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     if ((rc = fr_store_begin(site->store, err)))
