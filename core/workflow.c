@@ -723,13 +723,12 @@ static int judge(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
     if (t->guard_expr) {
         if ((rc = eval_xpath_guard(wf, t, *doc, &allowed, err)))
             return rc;
-        if (!allowed)
-            fr_error_set(refusal, FR_EREFUSED, "%s",
-                         t->guard_message ? t->guard_message : "the transition's guard is false");
-        if (!allowed && !t->guard_message)
-            snprintf(refusal->message, sizeof refusal->message,
-                     "event '%s' is refused for case %" PRId64 ": the guard \"%s\" is false",
-                     t->event, case_id, t->guard);
+        if (!allowed && t->guard_message)
+            fr_error_set(refusal, FR_EREFUSED, "%s", t->guard_message);
+        else if (!allowed)
+            fr_error_set(refusal, FR_EREFUSED,
+                         "event '%s' is refused for case %" PRId64 ": the guard \"%s\" is false",
+                         t->event, case_id, t->guard);
         *ok = allowed;
         return 0;
     }
