@@ -96,6 +96,10 @@ static int push_entry(fr_workflows *r, fr_workflow *wf, const char *plugin, fr_e
 int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_error *err)
 {
     fr_workflows *r = site->workflows;
+    if (!plugin || !*plugin) {
+        fr_workflow_free(wf);
+        return fr_error_set(err, FR_EINVAL, "a workflow is added on behalf of a plugin: name it");
+    }
     char *stored = NULL;
     int rc = fr_store_query_text(site->store, err, &stored,
                                  "SELECT sha256 FROM workflows WHERE id = ? AND version = ?", "ti",
@@ -567,7 +571,9 @@ int fr_workflow_case_xml(fr_site *site, int64_t case_id, char **out, fr_error *e
 {
     xmlDocPtr doc;
     *out = NULL;
-    int rc = build_case_doc(site, case_id, &doc, err);
+    int rc = fr_access_case(site, case_id, FR_READ, err);
+    if (!rc)
+        rc = build_case_doc(site, case_id, &doc, err);
     if (rc)
         return rc;
     *out = doc_text(doc);
