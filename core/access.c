@@ -69,6 +69,29 @@ static int relationship(fr_site *site, int64_t case_id, int64_t *count, fr_error
                               "IItt", case_id, site->actor_id, today, now);
 }
 
+void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size)
+{
+    if (site->actor_id == 0) {
+        snprintf(buf, size, "(1 OR ?1 OR ?2 OR ?3)");
+        return;
+    }
+    /* The same rule as relationship() above, over a column. */
+    int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
+                       strcmp(site->actor_role, "admin") == 0;
+    snprintf(buf, size,
+             "(%s%s%s EXISTS (SELECT 1 FROM network_members nm WHERE nm.case_id = %s"
+             " AND nm.user_id = ?1 AND (nm.since IS NULL OR nm.since <= ?2)"
+             " AND (nm.until IS NULL OR nm.until >= ?2))"
+             " OR EXISTS (SELECT 1 FROM break_glass bg WHERE bg.case_id = %s AND bg.user_id = ?1"
+             " AND bg.expires_at > ?3))",
+             manager_like ? "EXISTS (SELECT 1 FROM cases ac WHERE ac.id = " : "",
+             manager_like ? case_col : "",
+             manager_like ? " AND (ac.case_manager_id = ?1 OR EXISTS (SELECT 1 FROM team_members"
+                            " tm WHERE tm.team_id = ac.team_id AND tm.user_id = ?1))) OR"
+                          : "",
+             case_col, case_col);
+}
+
 int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error *err)
 {
     int64_t exists = 0, count = 0;
@@ -195,28 +218,3 @@ int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, in
     return rc;
 }
 
-void fr_access_case_filter(const fr_site *site, const char *alias, char *buf, size_t n)
-{
-    if (site->actor_id == 0) {
-        snprintf(buf, n, "1");
-        return;
-    }
-    char today[FR_TIME_LEN], now[FR_TIME_LEN];
-    fr_clock_today(today);
-    fr_clock_now(now);
-    int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
-                       strcmp(site->actor_role, "admin") == 0;
-    int64_t u = site->actor_id;
-    char manager[512] = "0";
-    if (manager_like)
-        snprintf(manager, sizeof manager,
-                 "%s.case_manager_id = %" PRId64 " OR %s.team_id IN (SELECT team_id FROM "
-                 "team_members WHERE user_id = %" PRId64 ")",
-                 alias, u, alias, u);
-    snprintf(buf, n,
-             "(%s OR EXISTS (SELECT 1 FROM network_members nm WHERE nm.case_id = %s.id AND "
-             "nm.user_id = %" PRId64 " AND (nm.since IS NULL OR nm.since <= '%s') AND "
-             "(nm.until IS NULL OR nm.until >= '%s')) OR EXISTS (SELECT 1 FROM break_glass bg "
-             "WHERE bg.case_id = %s.id AND bg.user_id = %" PRId64 " AND bg.expires_at > '%s'))",
-             manager, alias, u, today, today, alias, u, now);
-}

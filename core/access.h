@@ -7,6 +7,7 @@
 #ifndef FR_ACCESS_H
 #define FR_ACCESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "site.h"
@@ -26,13 +27,14 @@ int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr
 int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
                           fr_error *err);
 
-/* Writes into buf an SQL boolean expression, over a cases row named
- * `alias`, true for the cases the acting user reaches through a care
- * relationship or a live break-glass access ("1" for the system actor).
- * Values are written as literals (an integer id and generated timestamps,
- * never user text), so the expression needs no parameters. Lists use it so
- * that they show only what the user may open. */
-void fr_access_case_filter(const fr_site *site, const char *alias, char *buf, size_t n);
+/* An SQL condition, true for the rows whose case (the column `case_col`,
+ * e.g. "t.case_id") the acting user reaches by the same care-relationship
+ * rule as fr_access_case (break-glass accesses included; nothing is
+ * audited). For listings. The condition uses the numbered parameters ?1
+ * (the actor's user id), ?2 (today) and ?3 (now): the caller binds them as
+ * the first three parameters, even when the actor sees every case (the
+ * condition then still names them). Written into buf (truncated at size). */
+void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size);
 
 /* 1 when the acting user has one of the roles in the space-separated list. */
 int fr_access_has_role(const fr_site *site, const char *roles);

@@ -215,7 +215,7 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
     if (f->status && strcmp(f->status, "open") && strcmp(f->status, "closed"))
         return fr_error_set(err, FR_EINVAL, "status: '%s' is not open or closed", f->status);
     char filter[1024], sql[4096];
-    fr_access_case_filter(site, "c", filter, sizeof filter);
+    fr_access_case_sql(site, "c.id", filter, sizeof filter);
     snprintf(sql, sizeof sql,
              "SELECT c.id, c.patient_id, p.family_name, p.given_names, c.plugin,"
              " c.workflow_id AS workflow, c.state, c.status, c.intensity, c.opened_on,"
@@ -223,17 +223,19 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
              " (SELECT min(t.due_on) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open')"
              "   AS next_due,"
              " (SELECT count(*) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open' AND"
-             "   t.due_on < ?5) AS overdue"
+             "   t.due_on < ?2) AS overdue"
              " FROM cases c JOIN patients p ON p.id = c.patient_id"
              " LEFT JOIN users u ON u.id = c.case_manager_id"
-             " WHERE %s AND (?1 IS NULL OR u.login = ?1) AND (?2 IS NULL OR c.status = ?2)"
-             " AND (?3 IS NULL OR c.plugin = ?3)"
-             " ORDER BY overdue > 0 DESC, next_due IS NULL, next_due, c.id LIMIT ?4 OFFSET ?6",
+             " WHERE %s AND (?4 IS NULL OR u.login = ?4) AND (?5 IS NULL OR c.status = ?5)"
+             " AND (?6 IS NULL OR c.plugin = ?6)"
+             " ORDER BY overdue > 0 DESC, next_due IS NULL, next_due, c.id LIMIT ?7 OFFSET ?8",
              filter);
-    char today[FR_TIME_LEN];
+    char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
-    return fr_store_query_json(site->store, err, out, sql, "tttiti", f->manager, f->status,
-                               f->plugin, limit, today, f->offset > 0 ? f->offset : 0);
+    fr_clock_now(now);
+    return fr_store_query_json(site->store, err, out, sql, "Itttttii", site->actor_id, today, now,
+                               f->manager, f->status, f->plugin, limit,
+                               f->offset > 0 ? f->offset : 0);
 }
 
 int fr_case_assign(fr_site *site, int64_t id, const char *manager, fr_error *err)

@@ -217,14 +217,18 @@ int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
         goto out;
     /* Every case is listed (the person's history), with `visible` telling
      * which ones this user may open. */
-    fr_access_case_filter(site, "c", filter, sizeof filter);
+    fr_access_case_sql(site, "c.id", filter, sizeof filter);
     char csql[2048];
     snprintf(csql, sizeof csql,
              "SELECT c.id, c.plugin, c.workflow_id AS workflow, c.state, c.status, c.opened_on,"
              " c.closed_on, u.login AS case_manager, %s AS visible FROM cases c"
-             " LEFT JOIN users u ON u.id = c.case_manager_id WHERE c.patient_id = ? ORDER BY c.id",
+             " LEFT JOIN users u ON u.id = c.case_manager_id WHERE c.patient_id = ?4 ORDER BY c.id",
              filter);
-    if ((rc = fr_store_query_json(site->store, err, &cases, csql, "I", id)))
+    char today[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    if ((rc = fr_store_query_json(site->store, err, &cases, csql, "IttI", site->actor_id, today,
+                                  now, id)))
         goto out;
     json_object_set_new(pat, "identifiers", ids);
     json_object_set_new(pat, "cases", cases);
@@ -254,11 +258,11 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
     if (offset < 0)
         offset = 0;
     char filter[1024], visible[1400], sql[4096];
-    fr_access_case_filter(site, "c", filter, sizeof filter);
+    fr_access_case_sql(site, "c.id", filter, sizeof filter);
     /* A patient is visible through one of their cases; case managers also
      * see patients who have no case yet (referrals waiting for intake). */
     if (site->actor_id == 0)
-        snprintf(visible, sizeof visible, "1");
+        snprintf(visible, sizeof visible, "(1 OR ?1 OR ?2 OR ?3)");
     else
         snprintf(visible, sizeof visible,
                  "(EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND %s)%s)", filter,
@@ -284,15 +288,19 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
     }
     snprintf(sql, sizeof sql,
              "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND c.status = "
-             "'open') AS open_cases FROM patients p WHERE %s AND (?1 IS NULL OR"
-             " p.family_name LIKE ?1 ESCAPE '\\' OR p.given_names LIKE ?1 ESCAPE '\\'"
-             " OR (p.family_name || ' ' || p.given_names) LIKE ?1 ESCAPE '\\'"
+             "'open') AS open_cases FROM patients p WHERE %s AND (?4 IS NULL OR"
+             " p.family_name LIKE ?4 ESCAPE '\\' OR p.given_names LIKE ?4 ESCAPE '\\'"
+             " OR (p.family_name || ' ' || p.given_names) LIKE ?4 ESCAPE '\\'"
              " OR EXISTS (SELECT 1 FROM patient_identifiers i WHERE i.patient_id = p.id AND"
-             " i.value = ?2))"
+             " i.value = ?5))"
              " ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
-             " LIMIT ?3 OFFSET ?4",
+             " LIMIT ?6 OFFSET ?7",
              patient_columns, visible);
-    int rc = fr_store_query_json(site->store, err, out, sql, "ttii", pattern, query, limit, offset);
+    char today[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    int rc = fr_store_query_json(site->store, err, out, sql, "Ittttii", site->actor_id, today, now,
+                                 pattern, query, limit, offset);
     free(pattern);
     if (rc)
         return rc;

@@ -47,6 +47,8 @@ int fr_workflows_list(fr_site *site, json_t **out, fr_error *err);
 /* Registers a named C guard (owner: plugin id). */
 int fr_workflows_add_guard(fr_site *site, const char *owner, const char *name, fr_guard_fn fn,
                            void *userdata, fr_error *err);
+/* Removes the owner's guards; its definitions stay readable (cases keep
+ * running under them) but are no longer listed as loaded. */
 void fr_workflows_remove_owner(fr_site *site, const char *owner);
 
 /* Inside the caller's transaction, once the case row exists: records the
@@ -69,7 +71,8 @@ int fr_workflow_fire(fr_site *site, int64_t case_id, const char *event, const ch
 int fr_workflow_allowed(fr_site *site, int64_t case_id, char ***events, fr_error *err);
 void fr_strv_free(char **v);
 
-/* The XML view of a case that XPath guards see (malloc'd). */
+/* The XML view of a case that XPath guards see (malloc'd); the acting user
+ * needs read access to the case. Described in docs/workflows.md. */
 int fr_workflow_case_xml(fr_site *site, int64_t case_id, char **out, fr_error *err);
 
 typedef struct fr_migration_plan_item {

@@ -1,0 +1,537 @@
+/* Reading workflow definitions: XSD validation (through xmldoc), then the
+ * checks of meaning the schema cannot express (one initial state, states
+ * named by transitions exist, guards compile, durations parse, …), every
+ * problem reported at once as "FILE:LINE: message". Firing, storage and
+ * migration are in workflow.c. */
+#include "wfdef.h"
+
+#include <libxml/xmlerror.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "xmldoc.h"
+
+/* Problems found while checking, one line each. */
+typedef struct problems {
+    const char *name;
+    char buf[FR_ERROR_MAX];
+    size_t len;
+    int count;
+} problems;
+
+static void problem(problems *p, xmlNodePtr node, const char *fmt, ...) FR_PRINTF(3, 4);
+
+static void problem(problems *p, xmlNodePtr node, const char *fmt, ...)
+{
+    p->count++;
+    if (p->len + 8 >= sizeof p->buf)
+        return;
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s:%ld: %s", p->len ? "\n" : "",
+                     p->name, node ? xmlGetLineNo(node) : 0L, msg);
+    if (n > 0)
+        p->len += (size_t)n;
+    if (p->len >= sizeof p->buf)
+        p->len = sizeof p->buf - 1;
+}
+
+static void ignore_xml_error(void *data, xmlErrorPtr e)
+{
+    (void)data;
+    (void)e;
+}
+
+static void ignore_generic_error(void *data, const char *fmt, ...)
+{
+    (void)data;
+    (void)fmt;
+}
+
+static char **split_words(const char *s)
+{
+    size_t n = 0, cap = 4;
+    char **v = calloc(cap + 1, sizeof *v);
+    const char *p = s;
+    while (v && p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+        if (n == cap) {
+            char **nv = realloc(v, (2 * cap + 1) * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+            cap *= 2;
+        }
+        v[n++] = strndup(start, (size_t)(p - start));
+        v[n] = NULL;
+    }
+    return v;
+}
+
+static void free_task(wf_task *t)
+{
+    free(t->title);
+    for (int i = 0; i < t->ntitles; i++) {
+        free(t->titles[i].lang);
+        free(t->titles[i].text);
+    }
+    free(t->titles);
+    free(t->due);
+    free(t->anchor);
+    free(t->offset);
+    free(t->id);
+    free(t->every);
+}
+
+void fr_workflow_free(fr_workflow *wf)
+{
+    if (!wf)
+        return;
+    for (int i = 0; i < wf->nstates; i++) {
+        wf_state *s = &wf->states[i];
+        free(s->id);
+        for (int j = 0; j < s->nactions; j++) {
+            free(s->actions[j].event);
+            free_task(&s->actions[j].task);
+        }
+        free(s->actions);
+        for (int j = 0; j < s->ntimers; j++)
+            free_task(&s->timers[j]);
+        free(s->timers);
+    }
+    free(wf->states);
+    for (int i = 0; i < wf->ntransitions; i++) {
+        wf_transition *t = &wf->transitions[i];
+        free(t->event);
+        fr_strv_free(t->from);
+        free(t->to);
+        free(t->guard);
+        if (t->guard_expr)
+            xmlXPathFreeCompExpr(t->guard_expr);
+        free(t->guard_ref);
+        free(t->guard_message);
+        fr_strv_free(t->forms);
+    }
+    free(wf->transitions);
+    for (int i = 0; i < wf->nmigrations; i++) {
+        for (int j = 0; j < wf->migrations[i].nmaps; j++) {
+            free(wf->migrations[i].maps[j].from);
+            free(wf->migrations[i].maps[j].to);
+        }
+        free(wf->migrations[i].maps);
+    }
+    free(wf->migrations);
+    free(wf->id);
+    free(wf->name);
+    free(wf->text);
+    free(wf);
+}
+
+static int count_children(xmlNodePtr parent, const char *name)
+{
+    int n = 0;
+    for (xmlNodePtr c = fr_xml_child(parent, name); c; c = fr_xml_next(c->next, name))
+        n++;
+    return n;
+}
+
+static void check_duration(problems *p, xmlNodePtr node, const char *attr, const char *value)
+{
+    fr_duration d;
+    fr_error e = {0};
+    if (value && fr_duration_parse(value, &d, &e) != 0)
+        problem(p, node, "%s=\"%s\" is not an ISO 8601 duration (%s): write e.g. P14D, P3M, -P7D",
+                attr, value, e.message);
+}
+
+/* Reads the attributes and <title> children shared by <task> and <timer>. */
+static void read_task(problems *p, xmlNodePtr node, wf_task *t)
+{
+    t->title = fr_xml_attr(node, "title");
+    t->due = fr_xml_attr(node, "due");
+    t->anchor = fr_xml_attr(node, "anchor");
+    t->offset = fr_xml_attr(node, "offset");
+    t->ntitles = count_children(node, "title");
+    t->titles = t->ntitles ? calloc((size_t)t->ntitles, sizeof *t->titles) : NULL;
+    int i = 0;
+    for (xmlNodePtr c = fr_xml_child(node, "title"); c && t->titles;
+         c = fr_xml_next(c->next, "title")) {
+        t->titles[i].lang = fr_xml_attr(c, "lang");
+        t->titles[i].text = fr_xml_text(c);
+        i++;
+    }
+    check_duration(p, node, "due", t->due);
+    check_duration(p, node, "offset", t->offset);
+    if (t->due && t->anchor)
+        problem(p, node,
+                "task '%s' has both due and anchor: use due (from the day the state is "
+                "entered) or anchor with offset (from a named date of the case), not both",
+                t->title);
+    if (t->offset && !t->anchor)
+        problem(p, node,
+                "task '%s' has an offset but no anchor: add anchor=\"<case date name>\" "
+                "or use due instead",
+                t->title);
+}
+
+static void read_state(problems *p, xmlNodePtr node, wf_state *s)
+{
+    char *v;
+    s->id = fr_xml_attr(node, "id");
+    s->line = (int)xmlGetLineNo(node);
+    v = fr_xml_attr(node, "initial");
+    s->initial = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+    free(v);
+    v = fr_xml_attr(node, "final");
+    s->final = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+    free(v);
+    xmlNodePtr enter = fr_xml_child(node, "on-enter");
+    if (enter) {
+        s->nactions = count_children(enter, NULL);
+        s->actions = calloc((size_t)s->nactions, sizeof *s->actions);
+        int i = 0;
+        for (xmlNodePtr c = fr_xml_child(enter, NULL); c && s->actions;
+             c = fr_xml_next(c->next, NULL)) {
+            wf_action *a = &s->actions[i++];
+            if (strcmp((const char *)c->name, "emit") == 0) {
+                a->is_emit = 1;
+                a->event = fr_xml_attr(c, "event");
+            } else {
+                read_task(p, c, &a->task);
+            }
+        }
+    }
+    s->ntimers = count_children(node, "timer");
+    s->timers = s->ntimers ? calloc((size_t)s->ntimers, sizeof *s->timers) : NULL;
+    int i = 0;
+    for (xmlNodePtr c = fr_xml_child(node, "timer"); c && s->timers;
+         c = fr_xml_next(c->next, "timer")) {
+        wf_task *t = &s->timers[i++];
+        read_task(p, c, t);
+        t->id = fr_xml_attr(c, "id");
+        t->every = fr_xml_attr(c, "every");
+        check_duration(p, c, "every", t->every);
+        fr_duration d;
+        fr_error e = {0};
+        if (t->every && fr_duration_parse(t->every, &d, &e) == 0 &&
+            (d.sign < 0 || d.years + d.months + d.days == 0))
+            problem(p, c, "timer '%s': every=\"%s\" must be a positive duration of at least a day",
+                    t->id, t->every);
+        if (t->due || t->anchor)
+            problem(p, c,
+                    "timer '%s': a timer's task is due `every` after the state was entered "
+                    "(or after its previous task was done); remove due/anchor/offset",
+                    t->id);
+    }
+}
+
+static void read_transition(problems *p, xmlNodePtr node, wf_transition *t)
+{
+    t->line = (int)xmlGetLineNo(node);
+    t->event = fr_xml_attr(node, "event");
+    t->to = fr_xml_attr(node, "to");
+    t->guard = fr_xml_attr(node, "guard");
+    t->guard_ref = fr_xml_attr(node, "guard-ref");
+    t->guard_message = fr_xml_attr(node, "guard-message");
+    char *from = fr_xml_attr(node, "from");
+    char **words = split_words(from);
+    free(from);
+    if (words && words[0] && strcmp(words[0], "*") == 0 && !words[1]) {
+        t->any_state = 1;
+        fr_strv_free(words);
+    } else {
+        t->from = words;
+    }
+    int nforms = count_children(node, "requires-form"), i = 0;
+    t->forms = calloc((size_t)nforms + 1, sizeof *t->forms);
+    for (xmlNodePtr c = fr_xml_child(node, "requires-form"); c && t->forms;
+         c = fr_xml_next(c->next, "requires-form"))
+        t->forms[i++] = fr_xml_attr(c, "form");
+    if (t->guard) {
+        /* Compile errors would go to libxml2's default handler (stderr). */
+        xmlSetStructuredErrorFunc(NULL, ignore_xml_error);
+        xmlSetGenericErrorFunc(NULL, ignore_generic_error);
+        t->guard_expr = xmlXPathCompile((const xmlChar *)t->guard);
+        xmlSetGenericErrorFunc(NULL, NULL);
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        if (!t->guard_expr)
+            problem(p, node,
+                    "guard \"%s\" is not a valid XPath 1.0 expression: see "
+                    "docs/workflows.md for what guards see, e.g. "
+                    "count(forms/form[@id='katz']) > 0",
+                    t->guard);
+        if (t->guard_ref)
+            problem(p, node,
+                    "transition '%s' has both guard and guard-ref: keep one (an XPath "
+                    "guard, or the name of a guard registered by a plugin)",
+                    t->event);
+    }
+}
+
+const wf_state *wf_state_find(const fr_workflow *wf, const char *id)
+{
+    for (int i = 0; id && i < wf->nstates; i++)
+        if (strcmp(wf->states[i].id, id) == 0)
+            return &wf->states[i];
+    return NULL;
+}
+
+int wf_transition_from(const fr_workflow *wf, const wf_transition *t, const char *state)
+{
+    if (t->any_state) {
+        const wf_state *s = wf_state_find(wf, state);
+        return s && !s->final;
+    }
+    for (char **f = t->from; f && *f; f++)
+        if (strcmp(*f, state) == 0)
+            return 1;
+    return 0;
+}
+
+const char *wf_task_title(const wf_task *t, const char *lang)
+{
+    for (int i = 0; lang && i < t->ntitles; i++)
+        if (t->titles[i].lang && strcmp(t->titles[i].lang, lang) == 0 && t->titles[i].text)
+            return t->titles[i].text;
+    return t->title;
+}
+
+/* The checks of meaning, once everything is read. */
+static void check(problems *p, fr_workflow *wf, xmlNodePtr root)
+{
+    xmlNodePtr snode = fr_xml_child(root, "state");
+    int ninitial = 0;
+    const char *first_initial = NULL;
+    for (int i = 0; i < wf->nstates; i++, snode = fr_xml_next(snode->next, "state")) {
+        wf_state *s = &wf->states[i];
+        for (int j = 0; j < i; j++)
+            if (strcmp(wf->states[j].id, s->id) == 0)
+                problem(p, snode,
+                        "state '%s' is defined twice (first at line %d): give each "
+                        "state its own id",
+                        s->id, wf->states[j].line);
+        if (s->initial) {
+            if (ninitial++ == 0)
+                first_initial = s->id;
+            else
+                problem(p, snode,
+                        "state '%s' is also marked initial=\"true\" (first: '%s'): a "
+                        "workflow has exactly one initial state",
+                        s->id, first_initial);
+            if (s->final)
+                problem(p, snode,
+                        "state '%s' is both initial and final: a case could never "
+                        "move; remove one of the two",
+                        s->id);
+        }
+        xmlNodePtr tnode = fr_xml_child(snode, "timer");
+        for (int j = 0; j < s->ntimers; j++, tnode = fr_xml_next(tnode->next, "timer"))
+            for (int k = 0; k <= i; k++)
+                for (int m = 0; m < (k == i ? j : wf->states[k].ntimers); m++)
+                    if (strcmp(wf->states[k].timers[m].id, s->timers[j].id) == 0)
+                        problem(p, tnode,
+                                "timer id '%s' is already used in state '%s': timer "
+                                "ids must be unique in a workflow",
+                                s->timers[j].id, wf->states[k].id);
+    }
+    if (ninitial == 0)
+        problem(p, root, "no state is marked initial=\"true\": mark the state new cases start in");
+
+    xmlNodePtr tnode = fr_xml_child(root, "transition");
+    for (int i = 0; i < wf->ntransitions; i++, tnode = fr_xml_next(tnode->next, "transition")) {
+        wf_transition *t = &wf->transitions[i];
+        if (!t->any_state && (!t->from || !t->from[0]))
+            problem(p, tnode,
+                    "transition '%s' has an empty from: name one or more states "
+                    "separated by spaces, or * for any state that is not final",
+                    t->event);
+        for (char **f = t->from; f && *f; f++) {
+            if (strcmp(*f, "*") == 0)
+                problem(p, tnode, "transition '%s': * cannot be mixed with state ids in from",
+                        t->event);
+            else if (!wf_state_find(wf, *f))
+                problem(p, tnode,
+                        "transition '%s' comes from state '%s', which is not defined: "
+                        "add <state id=\"%s\"> or fix the name",
+                        t->event, *f, *f);
+        }
+        if (!wf_state_find(wf, t->to))
+            problem(p, tnode,
+                    "transition '%s' goes to state '%s', which is not defined: add "
+                    "<state id=\"%s\"> or fix the name",
+                    t->event, t->to, t->to);
+    }
+
+    xmlNodePtr mnode = fr_xml_child(root, "migration");
+    for (int i = 0; i < wf->nmigrations; i++, mnode = fr_xml_next(mnode->next, "migration")) {
+        wf_migration *m = &wf->migrations[i];
+        if (m->from_version >= wf->version)
+            problem(p, mnode, "migration from-version=\"%d\" is not older than this version (%d)",
+                    m->from_version, wf->version);
+        for (int j = 0; j < i; j++)
+            if (wf->migrations[j].from_version == m->from_version)
+                problem(p, mnode, "a second migration from version %d: merge them into one",
+                        m->from_version);
+        xmlNodePtr map = fr_xml_child(mnode, "map");
+        for (int j = 0; j < m->nmaps; j++, map = fr_xml_next(map->next, "map")) {
+            if (!wf_state_find(wf, m->maps[j].to))
+                problem(p, map,
+                        "migration from version %d maps '%s' to '%s', which is not a "
+                        "state of version %d: map to one of this version's states",
+                        m->from_version, m->maps[j].from, m->maps[j].to, wf->version);
+            for (int k = 0; k < j; k++)
+                if (strcmp(m->maps[k].from, m->maps[j].from) == 0)
+                    problem(p, map, "state '%s' is mapped twice in the migration from version %d",
+                            m->maps[j].from, m->from_version);
+        }
+    }
+}
+
+static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    wf->id = fr_xml_attr(root, "id");
+    char *v = fr_xml_attr(root, "version");
+    wf->version = v ? atoi(v) : 0;
+    free(v);
+
+    wf->nstates = count_children(root, "state");
+    wf->states = calloc((size_t)wf->nstates, sizeof *wf->states);
+    wf->ntransitions = count_children(root, "transition");
+    wf->transitions = calloc((size_t)wf->ntransitions + 1, sizeof *wf->transitions);
+    wf->nmigrations = count_children(root, "migration");
+    wf->migrations = calloc((size_t)wf->nmigrations + 1, sizeof *wf->migrations);
+    if (!wf->states || !wf->transitions || !wf->migrations)
+        return FR_ENOMEM;
+    int i = 0;
+    for (xmlNodePtr c = fr_xml_child(root, "state"); c; c = fr_xml_next(c->next, "state"))
+        read_state(p, c, &wf->states[i++]);
+    i = 0;
+    for (xmlNodePtr c = fr_xml_child(root, "transition"); c; c = fr_xml_next(c->next, "transition"))
+        read_transition(p, c, &wf->transitions[i++]);
+    i = 0;
+    for (xmlNodePtr c = fr_xml_child(root, "migration"); c; c = fr_xml_next(c->next, "migration")) {
+        wf_migration *m = &wf->migrations[i++];
+        v = fr_xml_attr(c, "from-version");
+        m->from_version = v ? atoi(v) : 0;
+        free(v);
+        m->nmaps = count_children(c, "map");
+        m->maps = calloc((size_t)m->nmaps + 1, sizeof *m->maps);
+        if (!m->maps)
+            return FR_ENOMEM;
+        int j = 0;
+        for (xmlNodePtr mc = fr_xml_child(c, "map"); mc; mc = fr_xml_next(mc->next, "map")) {
+            m->maps[j].from = fr_xml_attr(mc, "from");
+            m->maps[j].to = fr_xml_attr(mc, "to");
+            j++;
+        }
+    }
+    check(p, wf, root);
+    return 0;
+}
+
+int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err)
+{
+    *out = NULL;
+    xmlDocPtr doc = NULL;
+    int rc = fr_xml_load_memory(name, text, len, "schemas/workflow.xsd", &doc, err);
+    if (rc)
+        return rc;
+    fr_workflow *wf = calloc(1, sizeof *wf);
+    problems p = {.name = name};
+    if (!wf) {
+        xmlFreeDoc(doc);
+        return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
+    }
+    wf->name = strdup(name);
+    wf->text = malloc(len + 1);
+    if (wf->text) {
+        memcpy(wf->text, text, len);
+        wf->text[len] = '\0';
+        wf->text_len = len;
+    }
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)text, len);
+    sodium_bin2hex(wf->sha256, sizeof wf->sha256, hash, sizeof hash);
+    rc = read_definition(&p, doc, wf);
+    xmlFreeDoc(doc);
+    if (rc || !wf->name || !wf->text) {
+        fr_workflow_free(wf);
+        return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
+    }
+    if (p.count > 0) {
+        fr_workflow_free(wf);
+        return fr_error_set(err, FR_EINVAL, "%s", p.buf);
+    }
+    *out = wf;
+    return 0;
+}
+
+int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fr_error_set(err, FR_ENOTFOUND, "%s: cannot be read (missing or no permission)",
+                            path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? 2 * cap : 16384;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", path);
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return fr_error_set(err, FR_EIO, "%s: read error", path);
+    }
+    /* The text is parsed from memory so that what is stored in the
+     * database is exactly what was checked. */
+    int rc = wf_parse(path, buf, len, out, err);
+    free(buf);
+    return rc;
+}
+
+const char *fr_workflow_id(const fr_workflow *wf)
+{
+    return wf->id;
+}
+
+int fr_workflow_version(const fr_workflow *wf)
+{
+    return wf->version;
+}
+
+const char *fr_workflow_initial(const fr_workflow *wf)
+{
+    for (int i = 0; i < wf->nstates; i++)
+        if (wf->states[i].initial)
+            return wf->states[i].id;
+    return NULL;
+}

@@ -1,0 +1,337 @@
+/* Tasks: fixed and anchored due dates, anchored tasks following their date
+ * unless someone acted on them, marking done, the tick (task.due and
+ * task.overdue once each, recurring timer tasks) driven by FILROUGE_NOW,
+ * and who sees which tasks. */
+#include <jansson.h>
+
+#include "case_fixture.h"
+#include "task.h"
+
+static void at(const char *now)
+{
+    setenv("FILROUGE_NOW", now, 1);
+}
+
+/* The bus is written in parallel with this part: outbox rows are checked
+ * only once fr_bus_publish writes them. */
+static int bus_writes_outbox(fr_site *site)
+{
+    return fixture_int(site, "SELECT count(*) FROM outbox WHERE topic = 'task.created' AND ? > 0",
+                       1) > 0;
+}
+
+static int64_t new_task(fr_site *site, int64_t case_id, const char *title, const char *due,
+                        const char *anchor, const char *offset)
+{
+    fr_error err = {0};
+    fr_task_new t = {.case_id = case_id,
+                     .title = title,
+                     .due_on = due,
+                     .anchor = anchor,
+                     .offset = offset,
+                     .origin = "person"};
+    int64_t id = 0;
+    CHECK_OK(fr_task_create(site, &t, &id, &err), &err);
+    CHECK(id > 0);
+    return id;
+}
+
+static void fixed_and_anchored_due_dates(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("create");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t anne = fixture_user(site, "anne", "case_manager");
+    int64_t c = fixture_case(site, "frailty", 1, anne, "2026-03-01");
+    int64_t fixed = new_task(site, c, "Phone the GP", "2026-03-12", NULL, NULL);
+    CHECK_STR(fixture_text(site,
+                           "SELECT due_on || ':' || assignee_id || ':' || created_by FROM"
+                           " tasks WHERE id = ?",
+                           fixed),
+              "2026-03-12:1:system");
+    int64_t anchored =
+        new_task(site, c, "Plan the end-of-treatment visit", NULL, "treatment_end", "-P14D");
+    CHECK_STR(
+        fixture_text(site, "SELECT coalesce(due_on, 'none') FROM tasks WHERE id = ?", anchored),
+        "none");
+    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-04-30", &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", anchored), "2026-04-16");
+    /* Created after the date is known: computed at once. */
+    int64_t later = new_task(site, c, "Call after the end", NULL, "treatment_end", "P1M");
+    CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", later), "2026-05-30");
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM audit WHERE object_type = 'task' AND"
+                      " action = 'create' AND object_id = CAST(? AS TEXT)",
+                      later) == 1);
+    if (bus_writes_outbox(site))
+        CHECK(fixture_int(site,
+                          "SELECT count(*) FROM outbox WHERE topic = 'task.created'"
+                          " AND case_id = ?",
+                          c) == 4);
+
+    int64_t id = 0;
+    fr_task_new bad = {.case_id = c, .title = "x", .due_on = "tomorrow", .origin = "person"};
+    CHECK_ERR(fr_task_create(site, &bad, &id, &err), FR_EINVAL, &err, "date must be YYYY-MM-DD");
+    fr_task_new bad2 = {.case_id = c, .title = "x", .offset = "P1D", .origin = "person"};
+    CHECK_ERR(fr_task_create(site, &bad2, &id, &err), FR_EINVAL, &err, "needs an anchor");
+    fr_task_new bad3 = {.case_id = c, .title = "x", .origin = "oracle"};
+    CHECK_ERR(fr_task_create(site, &bad3, &id, &err), FR_EINVAL, &err, "origin 'oracle'");
+    fr_task_new bad4 = {.case_id = 999, .title = "x", .origin = "person"};
+    CHECK_ERR(fr_task_create(site, &bad4, &id, &err), FR_ENOTFOUND, &err, "no case 999");
+    CHECK(fr_store_depth(site->store) == 0);
+    /* A task about no case is possible (assignee given or none). */
+    fr_task_new free_task = {
+        .title = "Team meeting", .due_on = "2026-03-20", .origin = "person", .assignee_id = anne};
+    CHECK_OK(fr_task_create(site, &free_task, &id, &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT coalesce(case_id, 'none') FROM tasks WHERE id = ?", id),
+              "none");
+    fr_site_close(site);
+}
+
+static void a_moved_date_moves_only_untouched_tasks(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("setdate");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-04-30", &err), &err);
+    int64_t untouched = new_task(site, c, "Visit", NULL, "treatment_end", "-P7D");
+    int64_t acted = new_task(site, c, "Rescheduled by hand", NULL, "treatment_end", "-P7D");
+    int64_t done = new_task(site, c, "Already done", NULL, "treatment_end", NULL);
+    int64_t other = new_task(site, c, "Other anchor", NULL, "plan_approved", NULL);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "UPDATE tasks SET acted = 1, due_on = '2026-04-01' WHERE id = ?", "I",
+                            acted),
+             &err);
+    CHECK_OK(fr_task_done(site, done, &err), &err);
+    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-05-31", &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", untouched), "2026-05-24");
+    CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", acted), "2026-04-01");
+    CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", done), "2026-04-30");
+    CHECK_STR(fixture_text(site, "SELECT coalesce(due_on, 'none') FROM tasks WHERE id = ?", other),
+              "none");
+    CHECK_STR(fixture_text(site, "SELECT date FROM case_dates WHERE case_id = ?", c), "2026-05-31");
+    CHECK_STR(fixture_text(site,
+                           "SELECT detail FROM audit WHERE action = 'update' AND"
+                           " object_type = 'case' AND object_id = CAST(? AS TEXT)"
+                           " ORDER BY id DESC",
+                           c),
+              "{\"date\":\"treatment_end\",\"value\":\"2026-05-31\",\"previous\":\"2026-04-30\","
+              "\"tasks_moved\":[2]}");
+    CHECK_ERR(fr_case_set_date(site, c, "treatment_end", "31/05/2026", &err), FR_EINVAL, &err,
+              "date must be YYYY-MM-DD");
+    CHECK_ERR(fr_case_set_date(site, c, "treatment_end", "2026-02-30", &err), FR_EINVAL, &err,
+              "date must be YYYY-MM-DD");
+    fr_site_close(site);
+}
+
+static void done_once(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("done");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    int64_t t = new_task(site, c, "Phone the GP", "2026-03-12", NULL, NULL);
+    CHECK_OK(fr_task_done(site, t, &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT status || ':' || done_by || ':' || done_at || ':' || acted"
+                           " FROM tasks WHERE id = ?",
+                           t),
+              "done:system:2026-03-10T09:00:00Z:1");
+    CHECK_ERR(fr_task_done(site, t, &err), FR_ECONFLICT, &err,
+              "is already done (by system at 2026-03-10T09:00:00Z)");
+    CHECK_ERR(fr_task_done(site, 4242, &err), FR_ENOTFOUND, &err, "no task 4242");
+    CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE action = 'done' AND ? > 0", 1) == 1);
+    fr_site_close(site);
+}
+
+static void tick_announces_due_and_overdue_once(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("tick");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-09");
+    /* The referral task (due 2026-03-11) and two of ours. */
+    int64_t today = new_task(site, c, "Today", "2026-03-10", NULL, NULL);
+    int64_t tomorrow = new_task(site, c, "Tomorrow", "2026-03-11", NULL, NULL);
+    new_task(site, c, "No date", NULL, "plan_approved", NULL);
+    fr_tick_stats s = {0};
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.due == 1 && s.overdue == 0 && s.timers == 0);
+    CHECK(fixture_int(site, "SELECT due_emitted FROM tasks WHERE id = ?", today) == 1);
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.due == 0 && s.overdue == 0);
+
+    at("2026-03-11T07:00:00Z");
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.due == 2 && s.overdue == 1); /* tomorrow + referral due; today overdue */
+    CHECK(fixture_int(site, "SELECT overdue_emitted FROM tasks WHERE id = ?", today) == 1);
+    CHECK(fixture_int(site, "SELECT overdue_emitted FROM tasks WHERE id = ?", tomorrow) == 0);
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.due == 0 && s.overdue == 0);
+    if (bus_writes_outbox(site)) {
+        CHECK(fixture_int(site,
+                          "SELECT count(*) FROM outbox WHERE topic = 'task.due'"
+                          " AND case_id = ?",
+                          c) == 3);
+        CHECK(fixture_int(site,
+                          "SELECT count(*) FROM outbox WHERE topic = 'task.overdue'"
+                          " AND case_id = ?",
+                          c) == 1);
+    }
+    /* A done task is never announced. */
+    CHECK_OK(fr_task_done(site, tomorrow, &err), &err);
+    at("2026-03-12T07:00:00Z");
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.due == 0 && s.overdue == 1); /* the referral task only */
+    fr_site_close(site);
+}
+
+static void timers_create_recurring_tasks(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("timers");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_workflow_fire(site, c, "close", "2026-03-02", NULL, &err), &err);
+    CHECK_OK(fr_workflow_fire(site, c, "reopen", "2026-03-05", NULL, &err), &err);
+    fr_tick_stats s = {0};
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.timers == 1);
+    const char *q = "SELECT title || ':' || due_on || ':' || origin FROM tasks WHERE case_id = ?"
+                    " AND origin_ref = 'timer:reassess' AND status = 'open'";
+    CHECK_STR(fixture_text(site, q, c), "Reassess the situation:2026-06-05:timer");
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.timers == 0);
+    CHECK(fixture_int(site, "SELECT count(*) FROM tasks WHERE origin = 'timer' AND case_id = ?",
+                      c) == 1);
+
+    /* Done late: the next one counts from the day it was done. */
+    at("2026-06-12T10:00:00Z");
+    int64_t first = fixture_int(site,
+                                "SELECT id FROM tasks WHERE origin = 'timer' AND"
+                                " case_id = ?",
+                                c);
+    CHECK_OK(fr_task_done(site, first, &err), &err);
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.timers == 1);
+    CHECK_STR(fixture_text(site, q, c), "Reassess the situation:2026-09-12:timer");
+
+    /* Leaving the state cancels its pending timer task; no new ones. */
+    CHECK_OK(fr_workflow_fire(site, c, "close", NULL, NULL, &err), &err);
+    CHECK_STR(fixture_text(site, q, c), "");
+    CHECK_OK(fr_task_tick(site, &s, &err), &err);
+    CHECK(s.timers == 0);
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM tasks WHERE origin = 'timer' AND"
+                      " status = 'cancelled' AND case_id = ?",
+                      c) == 1);
+    fr_site_close(site);
+}
+
+static int64_t ids_of(json_t *a, int64_t *out, int max)
+{
+    int n = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (n < max)
+            out[n] = json_integer_value(json_object_get(v, "id"));
+        n++;
+    }
+    return n;
+}
+
+static void each_user_sees_the_tasks_of_their_cases(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("list");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t anne = fixture_user(site, "anne", "case_manager");
+    int64_t bob = fixture_user(site, "bob", "provider");
+    int64_t carl = fixture_user(site, "carl", "provider");
+    int64_t a = fixture_case(site, "frailty", 1, anne, "2026-03-09"); /* task 1, due 03-11 */
+    int64_t b = fixture_case(site, "frailty", 1, 0, "2026-03-09");    /* task 2, due 03-11 */
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO network_members (case_id, kind, name, user_id, created_at)"
+                            " VALUES (?, 'formal', 'Bob', ?, '2026-03-01T00:00:00Z')",
+                            "II", b, bob),
+             &err);
+    int64_t late = new_task(site, a, "Late", "2026-03-01", NULL, NULL); /* 3 */
+    fr_task_new for_carl = {.case_id = a,
+                            .title = "For Carl",
+                            .due_on = "2026-03-20",
+                            .assignee_id = carl,
+                            .origin = "person"};
+    int64_t carls = 0;
+    CHECK_OK(fr_task_create(site, &for_carl, &carls, &err), &err);        /* 4 */
+    int64_t b_task = new_task(site, b, "On B", "2026-03-15", NULL, NULL); /* 5 */
+
+    json_t *list = NULL;
+    int64_t ids[8];
+    CHECK_OK(fr_task_list(site, NULL, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 5);
+    CHECK(ids[0] == late); /* overdue first */
+    json_t *first = json_array_get(list, 0);
+    CHECK(json_is_true(json_object_get(first, "overdue")));
+    CHECK_STR(json_string_value(json_object_get(first, "assignee")), "anne");
+    CHECK_STR(json_string_value(json_object_get(first, "origin")), "person");
+    json_decref(list);
+
+    fr_task_filter f = {.case_id = b};
+    CHECK_OK(fr_task_list(site, &f, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 2);
+    json_decref(list);
+    fr_task_filter before = {.due_before = "2026-03-11"};
+    CHECK_OK(fr_task_list(site, &before, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 3);
+    json_decref(list);
+    fr_task_filter by_login = {.assignee = "carl"};
+    CHECK_OK(fr_task_list(site, &by_login, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 1 && ids[0] == carls);
+    json_decref(list);
+    fr_task_filter limited = {.limit = 2, .offset = 1};
+    CHECK_OK(fr_task_list(site, &limited, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 2);
+    json_decref(list);
+    fr_task_filter bad = {.status = "maybe"};
+    CHECK_ERR(fr_task_list(site, &bad, &list, &err), FR_EINVAL, &err, "status 'maybe'");
+
+    /* anne manages case a: its three tasks. */
+    CHECK_OK(fr_site_set_actor(site, "anne", &err), &err);
+    CHECK_OK(fr_task_list(site, NULL, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 3);
+    json_decref(list);
+    /* bob is in case b's network. */
+    CHECK_OK(fr_site_set_actor(site, "bob", &err), &err);
+    CHECK_OK(fr_task_list(site, NULL, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 2);
+    json_decref(list);
+    /* carl reaches no case, but sees the task assigned to him and may
+     * close it. */
+    CHECK_OK(fr_site_set_actor(site, "carl", &err), &err);
+    CHECK_OK(fr_task_list(site, NULL, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 1 && ids[0] == carls);
+    json_decref(list);
+    CHECK_OK(fr_task_done(site, carls, &err), &err);
+    CHECK_ERR(fr_task_done(site, b_task, &err), FR_EACCESS, &err, "no care relationship");
+    fr_task_filter done = {.status = "done"};
+    CHECK_OK(fr_task_list(site, &done, &list, &err), &err);
+    CHECK(ids_of(list, ids, 8) == 1);
+    json_decref(list);
+    fr_site_close(site);
+}
+
+TEST_MAIN({"fixed_and_anchored_due_dates", fixed_and_anchored_due_dates},
+          {"a_moved_date_moves_only_untouched_tasks", a_moved_date_moves_only_untouched_tasks},
+          {"done_once", done_once},
+          {"tick_announces_due_and_overdue_once", tick_announces_due_and_overdue_once},
+          {"timers_create_recurring_tasks", timers_create_recurring_tasks},
+          {"each_user_sees_the_tasks_of_their_cases", each_user_sees_the_tasks_of_their_cases})

@@ -1,0 +1,600 @@
+/* Workflows: loading definitions (XSD and meaning errors with file:line),
+ * the registry and its versions, starting and firing (allowed events,
+ * required forms, XPath and C guards, closing and reopening, back-dated
+ * transitions, all-or-nothing on failure) and migrating cases. */
+#include <jansson.h>
+#include <libxml/parser.h>
+
+#include "access.h"
+#include "case_fixture.h"
+#include "clock.h"
+
+static const char *today_is = "FILROUGE_NOW";
+
+static void at(const char *now)
+{
+    setenv(today_is, now, 1);
+}
+
+static void loads_a_valid_definition(void)
+{
+    fr_error err = {0};
+    fr_workflow *wf = NULL;
+    CHECK_OK(fr_workflow_load_file(test_data("workflows/frailty-v1.xml"), &wf, &err), &err);
+    if (!wf)
+        return;
+    CHECK_STR(fr_workflow_id(wf), "frailty");
+    CHECK(fr_workflow_version(wf) == 1);
+    CHECK_STR(fr_workflow_initial(wf), "referral");
+    fr_workflow_free(wf);
+}
+
+static void malformed_xml_names_file_and_line(void)
+{
+    fr_error err = {0};
+    fr_workflow *wf = NULL;
+    CHECK_ERR(fr_workflow_load_file(test_data("workflows/malformed.xml"), &wf, &err), FR_EINVAL,
+              &err, "malformed.xml:4");
+    CHECK(wf == NULL);
+    CHECK_ERR(fr_workflow_load_file(test_data("workflows/not-there.xml"), &wf, &err), FR_ENOTFOUND,
+              &err, "not-there.xml: cannot be read");
+}
+
+static void schema_errors_name_file_and_line(void)
+{
+    fr_error err = {0};
+    fr_workflow *wf = NULL;
+    CHECK_ERR(fr_workflow_load_file(test_data("workflows/unknown-element.xml"), &wf, &err),
+              FR_EINVAL, &err, "unknown-element.xml:4");
+    CHECK(strstr(err.message, "colour") != NULL);
+    CHECK_ERR(fr_workflow_load_file(test_data("workflows/missing-attribute.xml"), &wf, &err),
+              FR_EINVAL, &err, "missing-attribute.xml:5");
+    CHECK(strstr(err.message, "event") != NULL);
+}
+
+static void meaning_errors_are_reported_together(void)
+{
+    fr_error err = {0};
+    fr_workflow *wf = NULL;
+    CHECK_ERR(fr_workflow_load_file(test_data("workflows/meaning-errors.xml"), &wf, &err),
+              FR_EINVAL, &err, "meaning-errors.xml:4: state 'b' is also marked initial");
+    CHECK(strstr(err.message, "meaning-errors.xml:5: transition 'go' goes to state 'nowhere'"));
+    CHECK(strstr(err.message, "meaning-errors.xml:6: guard"));
+    CHECK(strstr(err.message, "not a valid XPath"));
+    CHECK(wf == NULL);
+
+    /* Timers, durations, migrations, and guard with guard-ref. */
+    const char *path = test_path("wf/more-errors.xml");
+    test_write_file(path,
+                    "<workflow xmlns=\"urn:filrouge:workflow:1\" id=\"m\" version=\"2\">\n"
+                    "  <state id=\"a\" initial=\"true\">\n"
+                    "    <timer id=\"t\" title=\"T\" every=\"P1M\"/>\n"
+                    "  </state>\n"
+                    "  <state id=\"a\">\n"
+                    "    <timer id=\"t\" title=\"T\" every=\"-P1D\"/>\n"
+                    "  </state>\n"
+                    "  <transition event=\"x\" from=\"a ghost\" to=\"a\" guard=\"1\" "
+                    "guard-ref=\"g\"/>\n"
+                    "  <migration from-version=\"1\"><map from=\"old\" to=\"gone\"/></migration>\n"
+                    "</workflow>\n");
+    CHECK_ERR(fr_workflow_load_file(path, &wf, &err), FR_EINVAL, &err,
+              "more-errors.xml:5: state 'a' is defined twice");
+    CHECK(strstr(err.message,
+                 "more-errors.xml:6: timer 't': every=\"-P1D\" must be a positive duration"));
+    CHECK(strstr(err.message, "more-errors.xml:6: timer id 't' is already used"));
+    CHECK(strstr(err.message, "more-errors.xml:8: transition 'x' comes from state 'ghost'"));
+    CHECK(strstr(err.message, "more-errors.xml:8: transition 'x' has both guard and guard-ref"));
+    CHECK(strstr(err.message, "more-errors.xml:9: migration from version 1 maps 'old' to 'gone'"));
+}
+
+static void same_version_with_another_text_is_refused(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("registry");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    /* The same text again (a plugin enabled again) is fine. */
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    CHECK(fixture_int(site, "SELECT count(*) FROM workflows WHERE version = ?", 1) == 1);
+
+    const char *path = test_path("wf/frailty-v1-changed.xml");
+    char *text = NULL;
+    CHECK_OK(fr_store_query_text(site->store, &err, &text,
+                                 "SELECT definition FROM workflows WHERE id = 'frailty'", NULL),
+             &err);
+    char changed[8192];
+    snprintf(changed, sizeof changed, "%s<!-- changed -->\n", text ? text : "");
+    free(text);
+    test_write_file(path, changed);
+    fr_workflow *wf = NULL;
+    CHECK_OK(fr_workflow_load_file(path, &wf, &err), &err);
+    CHECK_ERR(fr_workflows_add(site, "test-plugin", wf, &err), FR_ECONFLICT, &err,
+              "workflow frailty version 1 already exists with a different definition: bump the "
+              "version and add a <migration from-version=");
+
+    const fr_workflow *got = NULL;
+    CHECK_OK(fr_workflows_get(site, "frailty", 0, &got, &err), &err);
+    CHECK(got && fr_workflow_version(got) == 1);
+    CHECK_ERR(fr_workflows_get(site, "frailty", 7, &got, &err), FR_ENOTFOUND, &err, "no version 7");
+    CHECK_ERR(fr_workflows_get(site, "nothing", 0, &got, &err), FR_ENOTFOUND, &err,
+              "no workflow 'nothing'");
+    fr_site_close(site);
+}
+
+static void stored_versions_are_read_back_from_the_database(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("reread");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    fr_site_close(site);
+    /* Reopened without the plugin: the case still runs under version 1. */
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    if (!site)
+        return;
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "assessment");
+    json_t *list = NULL;
+    CHECK_OK(fr_workflows_list(site, &list, &err), &err);
+    CHECK(list && json_array_size(list) == 1);
+    json_t *first = json_array_get(list, 0);
+    CHECK_STR(json_string_value(json_object_get(first, "id")), "frailty");
+    CHECK_STR(json_string_value(json_object_get(first, "plugin")), "test-plugin");
+    CHECK(json_is_false(json_object_get(first, "loaded")));
+    CHECK(json_integer_value(json_object_get(first, "open_cases")) == 1);
+    json_decref(list);
+    fr_site_close(site);
+}
+
+static void start_and_fire_record_the_timeline(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("fire");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t anne = fixture_user(site, "anne", "case_manager");
+    int64_t c = fixture_case(site, "frailty", 1, anne, "2026-03-01");
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "referral");
+    CHECK_STR(fixture_text(site,
+                           "SELECT event || ':' || coalesce(from_state, '-') || ':' || to_state"
+                           " || ':' || effective_on FROM transitions WHERE case_id = ?",
+                           c),
+              "open:-:referral:2026-03-01");
+    /* The initial state's task, titled in the site's first language. */
+    CHECK_STR(fixture_text(site,
+                           "SELECT title || '|' || due_on || '|' || origin_ref || '|' ||"
+                           " assignee_id FROM tasks WHERE case_id = ?",
+                           c),
+              "Rappeler la personne qui signale|2026-03-03|state:referral|1");
+
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, "first call done", &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT state || ':' || state_since || ':' || row_version"
+                           " FROM cases WHERE id = ?",
+                           c),
+              "assessment:2026-03-10:2");
+    CHECK_STR(fixture_text(site,
+                           "SELECT from_state || '>' || to_state || '|' || effective_on || '|' ||"
+                           " recorded_at || '|' || actor || '|' || note || '|' ||"
+                           " workflow_version FROM transitions WHERE case_id = ? ORDER BY id DESC",
+                           c),
+              "referral>assessment|2026-03-10|2026-03-10T09:00:00Z|system|first call done|1");
+    CHECK_STR(fixture_text(site,
+                           "SELECT due_on FROM tasks WHERE case_id = ?"
+                           " AND title = 'Global assessment'",
+                           c),
+              "2026-03-24");
+    /* Anchored on a date the case does not have yet: no due date. */
+    CHECK_STR(fixture_text(site,
+                           "SELECT coalesce(due_on, 'none') FROM tasks WHERE case_id = ?"
+                           " AND anchor = 'treatment_end'",
+                           c),
+              "none");
+    CHECK_STR(fixture_text(site,
+                           "SELECT detail FROM audit WHERE action = 'transition'"
+                           " AND object_id = CAST(? AS TEXT)",
+                           c),
+              "{\"event\":\"accept\",\"from\":\"referral\",\"to\":\"assessment\","
+              "\"effective_on\":\"2026-03-10\"}");
+    fr_site_close(site);
+}
+
+static void an_event_not_allowed_names_the_allowed_ones(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("notallowed");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_ERR(fr_workflow_fire(site, c, "assess", NULL, NULL, &err), FR_EREFUSED, &err,
+              "event 'assess' is not allowed in state 'referral' of workflow 'frailty'; allowed "
+              "now: accept, close");
+    char **events = NULL;
+    CHECK_OK(fr_workflow_allowed(site, c, &events, &err), &err);
+    CHECK(events && events[0] && events[1] && !events[2]);
+    if (events && events[0] && events[1]) {
+        CHECK_STR(events[0], "accept");
+        CHECK_STR(events[1], "close");
+    }
+    fr_strv_free(events);
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_OK(fr_workflow_allowed(site, c, &events, &err), &err);
+    /* Guards are not evaluated for the list; `*` adds close. */
+    CHECK(events && events[0] && events[1] && events[2] && !events[3]);
+    if (events && events[2]) {
+        CHECK_STR(events[0], "assess");
+        CHECK_STR(events[1], "close");
+        CHECK_STR(events[2], "skip-plan");
+    }
+    fr_strv_free(events);
+    CHECK_ERR(fr_workflow_fire(site, 999, "accept", NULL, NULL, &err), FR_ENOTFOUND, &err,
+              "no case 999");
+    fr_site_close(site);
+}
+
+static void required_form_and_xpath_guard(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("guards");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_ERR(fr_workflow_fire(site, c, "assess", NULL, NULL, &err), FR_EREFUSED, &err,
+              "needs a final submission of form 'katz'");
+    /* A draft is not enough. */
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
+                            " submitted_at, actor) VALUES (?, 'katz', '1', 'draft', '{}',"
+                            " '2026-03-09T10:00:00Z', 'system')",
+                            "I", c),
+             &err);
+    CHECK_ERR(fr_workflow_fire(site, c, "assess", NULL, NULL, &err), FR_EREFUSED, &err,
+              "form 'katz'");
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "UPDATE submissions SET status = 'final' WHERE case_id = ?", "I", c),
+             &err);
+    CHECK_ERR(fr_workflow_fire(site, c, "assess", NULL, NULL, &err), FR_EREFUSED, &err,
+              "an informal carer must be in the network before planning: add one");
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "assessment");
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO network_members (case_id, kind, name, relation,"
+                            " created_at) VALUES (?, 'informal', 'Jan', 'son',"
+                            " '2026-03-01T00:00:00Z')",
+                            "I", c),
+             &err);
+    CHECK_OK(fr_workflow_fire(site, c, "assess", NULL, NULL, &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "plan");
+    /* A guard that cannot be evaluated is an error, not a refusal. */
+    CHECK_ERR(fr_workflow_fire(site, c, "strange", NULL, NULL, &err), FR_EINVAL, &err,
+              "could not be evaluated");
+    CHECK(strstr(err.message, "frobnicate") != NULL);
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "plan");
+    fr_site_close(site);
+}
+
+typedef struct consent {
+    int allowed;
+    int calls;
+    char seen_state[64];
+} consent;
+
+static int consent_guard(const fr_guard_call *call, void *userdata, int *allowed, fr_error *err)
+{
+    consent *c = userdata;
+    c->calls++;
+    snprintf(c->seen_state, sizeof c->seen_state, "%s", call->from);
+    if (!strstr(call->case_xml, "<case ") || strcmp(call->to, "follow-up") != 0)
+        return fr_error_set(err, FR_EINTERNAL, "unexpected call");
+    *allowed = c->allowed;
+    if (!c->allowed)
+        fr_error_set(err, 0, "the person has not given consent yet");
+    return 0;
+}
+
+static void named_c_guard(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("cguard");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_ERR(fr_workflow_fire(site, c, "skip-plan", NULL, NULL, &err), FR_EREFUSED, &err,
+              "guard 'test-consent' is not registered: is plugin 'test-plugin' enabled?");
+    consent state = {0};
+    CHECK_OK(
+        fr_workflows_add_guard(site, "test-plugin", "test-consent", consent_guard, &state, &err),
+        &err);
+    CHECK_ERR(fr_workflows_add_guard(site, "other", "test-consent", consent_guard, NULL, &err),
+              FR_ECONFLICT, &err, "already registered by 'test-plugin'");
+    CHECK_ERR(fr_workflow_fire(site, c, "skip-plan", NULL, NULL, &err), FR_EREFUSED, &err,
+              "the person has not given consent yet");
+    CHECK(state.calls == 1);
+    CHECK_STR(state.seen_state, "assessment");
+    state.allowed = 1;
+    CHECK_OK(fr_workflow_fire(site, c, "skip-plan", NULL, NULL, &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "follow-up");
+    /* Disabling the plugin removes its guards. */
+    fr_workflows_remove_owner(site, "test-plugin");
+    CHECK_OK(fr_workflow_fire(site, c, "close", NULL, NULL, &err), &err);
+    fr_site_close(site);
+}
+
+static void final_state_closes_and_reopen_opens(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("close");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_workflow_fire(site, c, "close", "2026-03-08", "moved to a nursing home", &err),
+             &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT state || ':' || status || ':' || closed_on FROM cases"
+                           " WHERE id = ?",
+                           c),
+              "closed:closed:2026-03-08");
+    CHECK_ERR(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), FR_EREFUSED, &err,
+              "the case is closed: event 'accept' is not allowed in state 'closed' of workflow "
+              "'frailty'; allowed now: reopen");
+    CHECK_ERR(fr_workflow_fire(site, c, "close", NULL, NULL, &err), FR_EREFUSED, &err,
+              "allowed now: reopen");
+    CHECK_OK(fr_workflow_fire(site, c, "reopen", NULL, "called back", &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT state || ':' || status || ':' ||"
+                           " coalesce(closed_on, 'null') FROM cases WHERE id = ?",
+                           c),
+              "follow-up:open:null");
+    CHECK(fixture_int(site, "SELECT count(*) FROM transitions WHERE case_id = ?", c) == 3);
+    fr_site_close(site);
+}
+
+static void effective_date_can_be_in_the_past_not_the_future(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("effective");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_ERR(fr_workflow_fire(site, c, "accept", "2026-03-11", NULL, &err), FR_EINVAL, &err,
+              "in the future");
+    CHECK_ERR(fr_workflow_fire(site, c, "accept", "5 March", NULL, &err), FR_EINVAL, &err,
+              "date must be YYYY-MM-DD");
+    CHECK_OK(fr_workflow_fire(site, c, "accept", "2026-03-05", NULL, &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT effective_on || '|' || recorded_at FROM transitions"
+                           " WHERE case_id = ? AND event = 'accept'",
+                           c),
+              "2026-03-05|2026-03-10T09:00:00Z");
+    CHECK_STR(fixture_text(site, "SELECT state_since FROM cases WHERE id = ?", c), "2026-03-05");
+    /* Due dates of on-enter tasks count from the effective date. */
+    CHECK_STR(fixture_text(site,
+                           "SELECT due_on FROM tasks WHERE case_id = ?"
+                           " AND title = 'Global assessment'",
+                           c),
+              "2026-03-19");
+    fr_site_close(site);
+}
+
+static void a_failing_action_leaves_nothing(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("rollback");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
+                            " submitted_at, actor) VALUES (?, 'katz', '1', 'final', '{}',"
+                            " '2026-03-09T10:00:00Z', 'system')",
+                            "I", c),
+             &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO network_members (case_id, kind, name, created_at)"
+                            " VALUES (?, 'informal', 'Jan', '2026-03-01T00:00:00Z')",
+                            "I", c),
+             &err);
+    /* The on-enter task of "plan" cannot be written. */
+    CHECK_OK(fr_store_exec(site->store,
+                           "CREATE TRIGGER no_boom BEFORE INSERT ON tasks WHEN NEW.title = 'Boom'"
+                           " BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
+                           &err),
+             &err);
+    int64_t transitions = fixture_int(site, "SELECT count(*) FROM transitions WHERE ? > 0", 1);
+    int64_t audit = fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1);
+    int64_t tasks = fixture_int(site, "SELECT count(*) FROM tasks WHERE ? > 0", 1);
+    int64_t outbox = fixture_int(site, "SELECT count(*) FROM outbox WHERE ? > 0", 1);
+    int rc = fr_workflow_fire(site, c, "assess", NULL, NULL, &err);
+    CHECK(rc < 0);
+    CHECK(strstr(err.message, "on entering state 'plan'") != NULL);
+    CHECK(fr_store_depth(site->store) == 0);
+    CHECK_STR(fixture_text(site, "SELECT state || ':' || row_version FROM cases WHERE id = ?", c),
+              "assessment:2");
+    CHECK(fixture_int(site, "SELECT count(*) FROM transitions WHERE ? > 0", 1) == transitions);
+    CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1) == audit);
+    CHECK(fixture_int(site, "SELECT count(*) FROM tasks WHERE ? > 0", 1) == tasks);
+    CHECK(fixture_int(site, "SELECT count(*) FROM outbox WHERE ? > 0", 1) == outbox);
+    /* Inside a caller's transaction, only this operation is undone. */
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    CHECK_OK(
+        fr_store_execf(site->store, &err, "UPDATE cases SET intensity = 3 WHERE id = ?", "I", c),
+        &err);
+    CHECK(fr_workflow_fire(site, c, "assess", NULL, NULL, &err) < 0);
+    CHECK_OK(fr_store_commit(site->store, &err), &err);
+    CHECK_STR(fixture_text(site, "SELECT state || ':' || intensity FROM cases WHERE id = ?", c),
+              "assessment:3");
+    fr_site_close(site);
+}
+
+static void a_user_without_relationship_cannot_fire(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("access");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t anne = fixture_user(site, "anne", "case_manager");
+    fixture_user(site, "bob", "provider");
+    int64_t c = fixture_case(site, "frailty", 1, anne, "2026-03-01");
+    CHECK_OK(fr_site_set_actor(site, "bob", &err), &err);
+    CHECK_ERR(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), FR_EACCESS, &err,
+              "no care relationship");
+    char **events = NULL;
+    CHECK_ERR(fr_workflow_allowed(site, c, &events, &err), FR_EACCESS, &err,
+              "no care relationship");
+    CHECK_OK(fr_site_set_actor(site, "anne", &err), &err);
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_STR(
+        fixture_text(site, "SELECT actor FROM transitions WHERE case_id = ? ORDER BY id DESC", c),
+        "anne");
+    fr_site_close(site);
+}
+
+static void the_case_view_shows_what_guards_see(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("view");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
+                            " submitted_at, actor) VALUES (?, 'a<b&\"c', '1', 'final', '{}',"
+                            " '2026-03-09T10:00:00Z', 'system')",
+                            "I", c),
+             &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO case_dates (case_id, name, date) VALUES (?,"
+                            " 'treatment_end', '2026-04-30')",
+                            "I", c),
+             &err);
+    char *xml = NULL;
+    CHECK_OK(fr_workflow_case_xml(site, c, &xml, &err), &err);
+    if (!xml)
+        return;
+    CHECK(strstr(xml, "state=\"referral\""));
+    CHECK(strstr(xml, "<patient birth-date=\"1940-05-02\" sex=\"female\" age=\"85\"/>"));
+    CHECK(strstr(xml, "<date name=\"treatment_end\" value=\"2026-04-30\"/>"));
+    CHECK(strstr(xml, "<network formal=\"0\" informal=\"0\"/>"));
+    CHECK(strstr(xml, "<tasks open=\"1\" overdue=\"1\"/>"));
+    CHECK(strstr(xml, "id=\"a&lt;b&amp;&quot;c\""));
+    /* It parses back: the odd form id was escaped. */
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "case.xml", NULL, XML_PARSE_NONET);
+    CHECK(doc != NULL);
+    if (doc)
+        xmlFreeDoc(doc);
+    free(xml);
+    fr_site_close(site);
+}
+
+static void an_older_case_keeps_its_version(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("versions");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    fixture_workflow(site, "workflows/frailty-v2.xml");
+    const fr_workflow *newest = NULL;
+    CHECK_OK(fr_workflows_get(site, "frailty", 0, &newest, &err), &err);
+    CHECK(newest && fr_workflow_version(newest) == 2);
+    /* Version 1's "referral" and "accept" still apply to this case. */
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    CHECK_STR(
+        fixture_text(site, "SELECT state || ':' || workflow_version FROM cases WHERE id = ?", c),
+        "assessment:1");
+    int64_t c2 = fixture_case(site, "frailty", 2, 0, "2026-03-02");
+    CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c2), "intake");
+    fr_site_close(site);
+}
+
+static void migration_moves_all_or_nothing(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("migrate");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t in_plan = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    int64_t in_assessment = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    int64_t in_referral = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_store_execf(site->store, &err, "UPDATE cases SET state = 'plan' WHERE id = ?", "I",
+                            in_plan),
+             &err);
+    CHECK_OK(fr_workflow_fire(site, in_assessment, "accept", NULL, NULL, &err), &err);
+    fixture_workflow(site, "workflows/frailty-v2.xml");
+
+    fr_migration_plan_item *plan = NULL;
+    int n = -1;
+    CHECK_ERR(fr_workflow_migrate(site, "frailty", 1, &plan, &n, &err), FR_EREFUSED, &err,
+              "nothing was moved");
+    char expected[128];
+    snprintf(expected, sizeof expected, "case %" PRId64 " (version 1, state 'referral')",
+             in_referral);
+    CHECK(strstr(err.message, expected) != NULL);
+    CHECK(plan == NULL && n == 0);
+    CHECK_ERR(fr_workflow_migrate(site, "frailty", 0, &plan, &n, &err), FR_EREFUSED, &err,
+              "no mapping");
+    CHECK(fixture_int(site, "SELECT count(*) FROM cases WHERE workflow_version = ?", 2) == 0);
+
+    /* Closed cases stay where they are. */
+    CHECK_OK(fr_workflow_fire(site, in_referral, "close", NULL, NULL, &err), &err);
+    CHECK_OK(fr_workflow_migrate(site, "frailty", 1, &plan, &n, &err), &err);
+    CHECK(n == 2);
+    if (plan && n == 2) {
+        CHECK(plan[0].case_id == in_plan);
+        CHECK_STR(plan[0].from_state, "plan");
+        CHECK_STR(plan[0].to_state, "care-plan");
+        CHECK(plan[1].case_id == in_assessment);
+        CHECK_STR(plan[1].to_state, "assessment");
+    }
+    free(plan);
+    CHECK(fixture_int(site, "SELECT count(*) FROM cases WHERE workflow_version = ?", 2) == 0);
+    CHECK_OK(fr_workflow_migrate(site, "frailty", 0, &plan, &n, &err), &err);
+    free(plan);
+    CHECK(n == 2);
+    CHECK_STR(fixture_text(site, "SELECT state || ':' || workflow_version FROM cases WHERE id = ?",
+                           in_plan),
+              "care-plan:2");
+    CHECK_STR(fixture_text(site, "SELECT state || ':' || workflow_version FROM cases WHERE id = ?",
+                           in_referral),
+              "closed:1");
+    CHECK_STR(fixture_text(site,
+                           "SELECT from_state || '>' || to_state || ':' || workflow_version FROM"
+                           " transitions WHERE case_id = ? AND event = 'migrate'",
+                           in_plan),
+              "plan>care-plan:2");
+    CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE action = 'migrate' AND ? > 0", 1) ==
+          2);
+    /* Migrated cases run under version 2. */
+    CHECK_OK(fr_workflow_fire(site, in_plan, "follow", NULL, NULL, &err), &err);
+    /* Nothing left to migrate. */
+    CHECK_OK(fr_workflow_migrate(site, "frailty", 0, &plan, &n, &err), &err);
+    CHECK(n == 0);
+    free(plan);
+    fr_site_close(site);
+}
+
+TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
+          {"malformed_xml_names_file_and_line", malformed_xml_names_file_and_line},
+          {"schema_errors_name_file_and_line", schema_errors_name_file_and_line},
+          {"meaning_errors_are_reported_together", meaning_errors_are_reported_together},
+          {"same_version_with_another_text_is_refused", same_version_with_another_text_is_refused},
+          {"stored_versions_are_read_back_from_the_database",
+           stored_versions_are_read_back_from_the_database},
+          {"start_and_fire_record_the_timeline", start_and_fire_record_the_timeline},
+          {"an_event_not_allowed_names_the_allowed_ones",
+           an_event_not_allowed_names_the_allowed_ones},
+          {"required_form_and_xpath_guard", required_form_and_xpath_guard},
+          {"named_c_guard", named_c_guard},
+          {"final_state_closes_and_reopen_opens", final_state_closes_and_reopen_opens},
+          {"effective_date_can_be_in_the_past_not_the_future",
+           effective_date_can_be_in_the_past_not_the_future},
+          {"a_failing_action_leaves_nothing", a_failing_action_leaves_nothing},
+          {"a_user_without_relationship_cannot_fire", a_user_without_relationship_cannot_fire},
+          {"the_case_view_shows_what_guards_see", the_case_view_shows_what_guards_see},
+          {"an_older_case_keeps_its_version", an_older_case_keeps_its_version},
+          {"migration_moves_all_or_nothing", migration_moves_all_or_nothing})
