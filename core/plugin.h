@@ -46,8 +46,13 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
 
 /* The plugin search path, in order: the site's plugins/ folder, site.xml's
  * plugin-path entries, $FILROUGE_PLUGIN_PATH (colon-separated), the install
- * prefix, the build tree. */
+ * prefix, the build tree. Duplicates are dropped. *dirs is malloc'd, and so
+ * is each string: free them with fr_plugins_search_path_free. */
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n);
+void fr_plugins_search_path_free(char **dirs, int n);
+
+/* The site a plugin context belongs to (for the SDK glue in bus.c). */
+fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx);
 
 /* Checks a plugin folder without a site, for its author: the manifest
  * against the XSD, its workflow files, and — in a forked child, so that a
