@@ -168,11 +168,13 @@ int fr_bus_max_attempts(const fr_site *site)
  * the events created after this moment, not the history. */
 static int remember_async(fr_site *site, const subscriber *s, fr_error *err)
 {
+    /* "WHERE 1 = 1": SQLite needs a WHERE between INSERT … SELECT and ON
+     * CONFLICT to parse the upsert. */
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     return fr_store_execf(site->store, err,
                           "INSERT INTO bus_subscribers (name, pattern, since_event, registered_at)"
-                          " SELECT ?, ?, coalesce(max(id), 0), ? FROM outbox"
+                          " SELECT ?, ?, coalesce(max(id), 0), ? FROM outbox WHERE 1 = 1"
                           " ON CONFLICT (name) DO UPDATE SET pattern = excluded.pattern",
                           "ttt", s->full, s->pattern, now);
 }
