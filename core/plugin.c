@@ -93,6 +93,7 @@ struct fr_plugins {
     int n, cap;
     fr_plugin_info *infos;
     int seq;
+    int opened; /* fr_plugins_open ran: enabled plugins are loaded here */
 };
 
 /* ---- small helpers ---- */
@@ -541,6 +542,10 @@ static int discover(fr_site *site, fr_plugins *P, fr_error *err)
     return rc;
 }
 
+static int read_enabled(fr_site *site, fr_plugins *P, fr_error *err);
+
+/* Discovery and the site's choices, without loading anything: enough for
+ * listing, enabling and disabling in a site opened without plugins. */
 static int ensure_plugins(fr_site *site, fr_error *err)
 {
     if (site->plugins)
@@ -549,7 +554,10 @@ static int ensure_plugins(fr_site *site, fr_error *err)
     if (!P)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     site->plugins = P;
-    return discover(site, P, err);
+    int rc = discover(site, P, err);
+    if (!rc)
+        rc = read_enabled(site, P, err);
+    return rc;
 }
 
 /* ---- dependencies ---- */
@@ -733,7 +741,7 @@ static int load_workflows(fr_site *site, plugin *p, fr_error *err)
 static int load(fr_site *site, plugin *p, fr_error *err)
 {
     fr_plugins *P = site->plugins;
-    int rc = check_requirements(P, p, 1, err);
+    int rc = check_requirements(P, p, P->opened, err);
     if (rc)
         return rc;
     if ((rc = ctx_reset(p, site)))
@@ -826,8 +834,7 @@ int fr_plugins_open(fr_site *site, fr_error *err)
     if (rc)
         return rc;
     fr_plugins *P = site->plugins;
-    if ((rc = read_enabled(site, P, err)))
-        return rc;
+    P->opened = 1;
     fr_error perr;
 
     /* Resolve the whole graph before loading anything. */
@@ -909,9 +916,12 @@ void fr_plugins_close(fr_site *site)
 
 int fr_plugins_list(fr_site *site, const fr_plugin_info **out, int *n)
 {
-    fr_plugins *P = site->plugins;
     *out = NULL;
     *n = 0;
+    int rc = ensure_plugins(site, NULL);
+    if (rc)
+        return rc;
+    fr_plugins *P = site->plugins;
     if (!P || P->n == 0)
         return 0;
     fr_plugin_info *infos = realloc(P->infos, P->n * sizeof *infos);
@@ -929,6 +939,8 @@ int fr_plugins_list(fr_site *site, const fr_plugin_info **out, int *n)
 
 const fr_plugin_info *fr_plugins_find(fr_site *site, const char *id)
 {
+    if (ensure_plugins(site, NULL))
+        return NULL;
     plugin *p = find(site->plugins, id);
     if (!p)
         return NULL;
@@ -990,7 +1002,7 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
     size_t len = 0;
     for (int i = 0; i < p->nreqs; i++) {
         plugin *t = find(P, p->reqs[i].plugin);
-        if (t && t->dir && t->enabled && t->loaded)
+        if (t && t->dir && t->enabled && (t->loaded || !P->opened))
             continue;
         if (!t || !t->dir)
             return fr_error_set(err, FR_EREFUSED,
@@ -1007,7 +1019,7 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
                             "enable %s first",
                             id, missing);
     fr_error_clear(err);
-    if ((rc = check_requirements(P, p, 1, err)))
+    if ((rc = check_requirements(P, p, P->opened, err)))
         return rc;
 
     clear_problem(p);

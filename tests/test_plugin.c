@@ -389,6 +389,33 @@ static void echo_is_delivered_again_after_failing(void)
     unsetenv("FILROUGE_NOW");
 }
 
+static void a_site_opened_without_plugins_can_enable_and_disable(void)
+{
+    const char *dir = new_site_dir("noplugins", NULL);
+    enable_in_db(dir, "echo");
+    enable_in_db(dir, "crashinit");
+    fr_error err = {0};
+    fr_site *site = NULL;
+    fr_site_open_options o = {.no_plugins = 1};
+    CHECK_OK(fr_site_open(dir, &o, &site, &err), &err);
+    if (!site)
+        return;
+    const fr_plugin_info *i = fr_plugins_find(site, "crashinit");
+    CHECK(i && i->enabled && !i->loaded && !i->problem);
+    /* The repair a broken plugin needs: disable it without loading it. */
+    CHECK_OK(fr_plugins_disable(site, "crashinit", &err), &err);
+    /* echo is enabled on the site, which is enough for xmlonly here. */
+    CHECK_OK(fr_plugins_enable(site, "xmlonly", &err), &err);
+    CHECK(count(site, "SELECT count(*) FROM plugins WHERE enabled = 1") == 2);
+    fr_site_close(site);
+    site = open_site(dir);
+    if (!site)
+        return;
+    CHECK(fr_plugins_find(site, "echo")->loaded && fr_plugins_find(site, "xmlonly")->loaded);
+    CHECK(!fr_plugins_find(site, "crashinit")->enabled);
+    fr_site_close(site);
+}
+
 static void checking_plugin_folders(void)
 {
     fr_error err = {0};
@@ -441,4 +468,6 @@ TEST_MAIN({"enabling_echo_loads_migrates_and_audits", enabling_echo_loads_migrat
           {"the_site_folder_comes_first_in_the_search_path",
            the_site_folder_comes_first_in_the_search_path},
           {"echo_is_delivered_again_after_failing", echo_is_delivered_again_after_failing},
+          {"a_site_opened_without_plugins_can_enable_and_disable",
+           a_site_opened_without_plugins_can_enable_and_disable},
           {"checking_plugin_folders", checking_plugin_folders})
