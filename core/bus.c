@@ -552,8 +552,11 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
     int rc =
         fr_store_query_int(site->store, err, &since,
                            "SELECT since_event FROM bus_subscribers WHERE name = ?", "t", s->full);
-    if (rc == FR_ENOTFOUND)
-        return 0;
+    if (rc == FR_ENOTFOUND) {
+        /* Its registration was rolled back with the caller's transaction:
+         * record it now; it owes nothing yet. */
+        return remember_async(site, s, err);
+    }
     if (rc)
         return rc;
     held h = {0};
