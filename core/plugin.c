@@ -156,6 +156,19 @@ static void add_line(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Appends to a message buffer, cutting what does not fit. */
+static void append(char *buf, size_t size, const char *fmt, ...) FR_PRINTF(3, 4);
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
 /* "1.2" or "1.2.3" into three numbers; 0 on success. */
 static int parse_version(const char *s, long v[3])
 {
@@ -631,12 +644,9 @@ static void find_cycles(fr_site *site, fr_plugins *P, plugin *p, plugin **stack,
             while (start > 0 && stack[start] != t)
                 start--;
             char cycle[FR_ERROR_MAX] = "";
-            size_t len = 0;
             for (int j = start; j <= depth; j++)
-                len += snprintf(cycle + len, len < sizeof cycle ? sizeof cycle - len : 0, "%s -> ",
-                                stack[j]->id);
-            if (len < sizeof cycle)
-                snprintf(cycle + len, sizeof cycle - len, "%s", t->id);
+                append(cycle, sizeof cycle, "%s -> ", stack[j]->id);
+            append(cycle, sizeof cycle, "%s", t->id);
             for (int j = start; j <= depth; j++) {
                 char msg[FR_ERROR_MAX];
                 snprintf(msg, sizeof msg,
@@ -999,7 +1009,6 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
 
     /* Every requirement must already be enabled and loaded: name them all. */
     char missing[FR_ERROR_MAX] = "";
-    size_t len = 0;
     for (int i = 0; i < p->nreqs; i++) {
         plugin *t = find(P, p->reqs[i].plugin);
         if (t && t->dir && t->enabled && (t->loaded || !P->opened))
@@ -1010,8 +1019,7 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
                                 "found in the plugin search path): install it and enable it "
                                 "first",
                                 id, p->reqs[i].plugin);
-        len += snprintf(missing + len, len < sizeof missing ? sizeof missing - len : 0, "%s%s",
-                        len ? ", " : "", t->id);
+        append(missing, sizeof missing, "%s%s", missing[0] ? ", " : "", t->id);
     }
     if (missing[0])
         return fr_error_set(err, FR_EREFUSED,
@@ -1048,15 +1056,13 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err)
     if (!p->enabled)
         return fr_error_set(err, FR_EREFUSED, "plugin %s is not enabled on this site", id);
     char users[FR_ERROR_MAX] = "";
-    size_t len = 0;
     for (int i = 0; i < P->n; i++) {
         const plugin *q = P->items[i];
         if (q == p || !q->enabled)
             continue;
         for (int j = 0; j < q->nreqs; j++)
             if (strcmp(q->reqs[j].plugin, id) == 0) {
-                len += snprintf(users + len, len < sizeof users ? sizeof users - len : 0, "%s%s",
-                                len ? ", " : "", q->id);
+                append(users, sizeof users, "%s%s", users[0] ? ", " : "", q->id);
                 break;
             }
     }
