@@ -36,18 +36,27 @@ int fr_plugins_list(fr_site *site, const fr_plugin_info **out, int *n);
 const fr_plugin_info *fr_plugins_find(fr_site *site, const char *id);
 
 /* Enables a plugin for the site: checks its manifest and dependencies
- * (which must be enabled first), applies its migrations, records and audits
- * the change, and loads it in this process. */
+ * (which must be enabled first — and loaded, in a process that loaded its
+ * plugins), loads it in this process (library checks, init, migrations,
+ * workflows), and only when that worked records and audits the change; a
+ * failure leaves the site as it was (FR_ENOTFOUND, FR_EINVAL, FR_EVERSION,
+ * FR_EREFUSED with the reason). Enabling a loaded plugin does nothing. */
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err);
 /* Disables it: recorded and audited; its data stays; its subscribers and
- * guards are removed (the library is not unloaded). Refused while another
- * enabled plugin requires it. */
+ * guards are removed, then its fini runs (the library is not unloaded).
+ * Refused while another enabled plugin requires it. Not from inside one of
+ * the plugin's own callbacks. */
 int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
 
 /* The plugin search path, in order: the site's plugins/ folder, site.xml's
  * plugin-path entries, $FILROUGE_PLUGIN_PATH (colon-separated), the install
- * prefix, the build tree. */
+ * prefix, the build tree. Duplicates are dropped. *dirs is malloc'd, and so
+ * is each string: free them with fr_plugins_search_path_free. */
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n);
+void fr_plugins_search_path_free(char **dirs, int n);
+
+/* The site a plugin context belongs to (for the SDK glue in bus.c). */
+fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx);
 
 /* Checks a plugin folder without a site, for its author: the manifest
  * against the XSD, its workflow files, and — in a forked child, so that a

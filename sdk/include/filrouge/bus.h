@@ -27,7 +27,9 @@ typedef enum fr_delivery { FR_SYNC = 1, FR_ASYNC = 2 } fr_delivery;
 typedef int (*fr_subscriber_fn)(const fr_event *ev, void *userdata, fr_error *err);
 
 /* Accessors: the event and its strings are borrowed for the call only. */
-FR_API int64_t fr_event_id(const fr_event *ev);         /* 0 while still in the transaction */
+/* The event's outbox id. A synchronous subscriber sees the id of a row not
+ * yet committed: it disappears if the transaction is rolled back. */
+FR_API int64_t fr_event_id(const fr_event *ev);
 FR_API const char *fr_event_topic(const fr_event *ev);
 FR_API int64_t fr_event_case(const fr_event *ev);       /* 0 when not about a case */
 FR_API const char *fr_event_payload(const fr_event *ev); /* a JSON object */

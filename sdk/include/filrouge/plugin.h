@@ -46,6 +46,15 @@ FR_API const char *fr_plugin_setting(const fr_plugin_ctx *ctx, const char *name)
 FR_API int fr_plugin_add_migration(fr_plugin_ctx *ctx, int version, const char *sql,
                                    fr_error *err);
 
+/* Runs one SQL statement with `?` parameters on the site's database, for the
+ * plugin's own tables (created by its migrations). Inside a synchronous
+ * subscriber it joins the transaction of the event (and is undone with it);
+ * outside any transaction (an asynchronous subscriber) it runs in one of its
+ * own. types has one letter per parameter: 't' const char * (NULL binds SQL
+ * NULL), 'i' int, 'I' int64_t, 'd' double, 'n' NULL (takes no argument). */
+FR_API int fr_plugin_exec(fr_plugin_ctx *ctx, fr_error *err, const char *sql, const char *types,
+                          ...);
+
 /* Writes a line to the site's log under the plugin's name. */
 FR_API void fr_plugin_log(fr_plugin_ctx *ctx, const char *fmt, ...) FR_PRINTF(2, 3);
 

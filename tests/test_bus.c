@@ -1,0 +1,533 @@
+/* The event bus: topic patterns, publishing inside a transaction only,
+ * synchronous vetoes that leave nothing behind, nested events and their
+ * depth limit, asynchronous delivery in order, retries with backoff on a
+ * moving clock, parking as failed and retrying, ordering per case,
+ * idempotency keys, no history for new subscribers, at-least-once across a
+ * process that dies, listing. Subscribers are registered directly (owner
+ * "test"); plugins' use of the bus is in test_plugin.c. */
+#include <inttypes.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "bus.h"
+#include "site.h"
+#include "store.h"
+#include "test.h"
+
+#define T0 "2026-11-23T10:00:00Z"
+
+/* A site in a fresh folder; extra goes into site.xml (settings). */
+static fr_site *open_new_site(const char *name, const char *extra)
+{
+    fr_error err = {0};
+    const char *dir = test_path(name);
+    CHECK_OK(fr_site_init(dir, NULL, &err), &err);
+    if (extra) {
+        char path[4200], text[4096];
+        snprintf(path, sizeof path, "%s/site.xml", dir);
+        snprintf(text, sizeof text,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<site xmlns=\"urn:filrouge:site:1\">\n  <name>%s</name>\n"
+                 "  <languages>en fr</languages>\n  <database>filrouge.db</database>\n"
+                 "  %s\n</site>\n",
+                 name, extra);
+        test_write_file(path, text);
+    }
+    fr_site *site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    return site;
+}
+
+static fr_site *reopen(fr_site *site)
+{
+    fr_error err = {0};
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    fr_site_close(site);
+    fr_site *again = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &again, &err), &err);
+    return again;
+}
+
+static int64_t count(fr_site *site, const char *sql)
+{
+    fr_error err = {0};
+    int64_t n = -1;
+    CHECK_OK(fr_store_query_int(site->store, &err, &n, sql, NULL), &err);
+    return n;
+}
+
+/* Publishes one event in its own transaction; returns its outbox id. */
+static int64_t publish(fr_site *site, const char *topic, int64_t case_id, const char *payload)
+{
+    fr_error err = {0};
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    int rc = fr_bus_publish(site, topic, case_id, payload, &err);
+    CHECK_OK(rc, &err);
+    int64_t id = fr_store_last_id(site->store);
+    if (rc == 0)
+        CHECK_OK(fr_store_commit(site->store, &err), &err);
+    else
+        fr_store_rollback(site->store);
+    return id;
+}
+
+/* A test subscriber: records what it is called with; fails while `failing`
+ * is set for events of case fail_case (any case when fail_case is 0). */
+typedef struct recorder {
+    int calls;
+    int64_t ids[64];
+    int64_t cases[64];
+    char keys[64][40];
+    int failing;
+    int64_t fail_case;
+    int64_t side_effects;
+} recorder;
+
+static int record(const fr_event *ev, void *userdata, fr_error *err)
+{
+    recorder *r = userdata;
+    if (r->calls < 64) {
+        r->ids[r->calls] = fr_event_id(ev);
+        r->cases[r->calls] = fr_event_case(ev);
+        snprintf(r->keys[r->calls], sizeof r->keys[0], "%s", fr_event_key(ev));
+    }
+    r->calls++;
+    r->side_effects++;
+    if (r->failing && (r->fail_case == 0 || r->fail_case == fr_event_case(ev)))
+        return fr_error_set(err, FR_EIO, "the test subscriber is failing on purpose");
+    return 0;
+}
+
+static void set_now(const char *iso)
+{
+    if (iso)
+        setenv("FILROUGE_NOW", iso, 1);
+    else
+        unsetenv("FILROUGE_NOW");
+}
+
+static void topics_match_exact_prefix_and_star(void)
+{
+    CHECK(fr_bus_match("case.opened", "case.opened"));
+    CHECK(!fr_bus_match("case.opened", "case.closed"));
+    CHECK(fr_bus_match("case.*", "case.opened"));
+    CHECK(fr_bus_match("case.*", "case.x.y"));
+    CHECK(!fr_bus_match("case.*", "case"));
+    CHECK(!fr_bus_match("case.*", "cases.opened"));
+    CHECK(!fr_bus_match("case.*", "task.overdue"));
+    CHECK(fr_bus_match("*", "anything.at.all"));
+    CHECK(fr_bus_match("case.x.*", "case.x.y"));
+    CHECK(!fr_bus_match("case.x.*", "case.y.z"));
+
+    fr_site *site = open_new_site("match", NULL);
+    fr_error err = {0};
+    recorder r = {0};
+    CHECK_ERR(fr_bus_add_subscriber(site, "test", "ca*se", FR_SYNC, "bad", record, &r, &err),
+              FR_EINVAL, &err, "not a topic pattern");
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "case.*", FR_SYNC, "one", record, &r, &err), &err);
+    CHECK_ERR(fr_bus_add_subscriber(site, "test", "case.*", FR_SYNC, "one", record, &r, &err),
+              FR_EINVAL, &err, "already registered");
+    fr_site_close(site);
+}
+
+static void publishing_needs_a_transaction_and_a_json_object(void)
+{
+    fr_site *site = open_new_site("outside", NULL);
+    fr_error err = {0};
+    CHECK_ERR(fr_bus_publish(site, "case.opened", 1, NULL, &err), FR_EINTERNAL, &err,
+              "outside a transaction");
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    CHECK_ERR(fr_bus_publish(site, "case.opened", 1, "{\"a\":", &err), FR_EINVAL, &err,
+              "not valid JSON");
+    CHECK_ERR(fr_bus_publish(site, "case.opened", 1, "[1,2]", &err), FR_EINVAL, &err,
+              "JSON object");
+    CHECK_OK(fr_bus_publish(site, "case.opened", 1, "{ \"a\" : 1 }", &err), &err);
+    CHECK_OK(fr_store_commit(site->store, &err), &err);
+    CHECK(count(site, "SELECT count(*) FROM outbox") == 1);
+    CHECK(count(site, "SELECT count(*) FROM outbox WHERE payload = '{\"a\":1}'") == 1);
+    fr_site_close(site);
+}
+
+static int veto_closing(const fr_event *ev, void *userdata, fr_error *err)
+{
+    recorder *r = userdata;
+    r->calls++;
+    r->ids[0] = fr_event_id(ev);
+    snprintf(r->keys[0], sizeof r->keys[0], "%s", fr_event_key(ev));
+    if (strcmp(fr_event_topic(ev), "case.closed") == 0)
+        return fr_error_set(err, FR_EREFUSED, "the case still has open tasks");
+    return 0;
+}
+
+static void a_sync_veto_leaves_nothing_behind(void)
+{
+    fr_site *site = open_new_site("veto", NULL);
+    fr_error err = {0};
+    recorder r = {0}, after = {0};
+    CHECK_OK(
+        fr_bus_add_subscriber(site, "test", "case.*", FR_SYNC, "guardian", veto_closing, &r, &err),
+        &err);
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_SYNC, "after", record, &after, &err),
+             &err);
+
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    CHECK_OK(fr_store_exec(site->store, "INSERT INTO site_meta (key, value) VALUES ('marker', 'x')",
+                           &err),
+             &err);
+    CHECK_ERR(fr_bus_publish(site, "case.closed", 7, NULL, &err), FR_EVETO, &err,
+              "refused by test:guardian: the case still has open tasks");
+    fr_store_rollback(site->store);
+    CHECK(after.calls == 0); /* the first refusal stops the others */
+    CHECK(count(site, "SELECT count(*) FROM outbox") == 0);
+    CHECK(count(site, "SELECT count(*) FROM site_meta WHERE key = 'marker'") == 0);
+
+    int64_t id = publish(site, "case.opened", 7, NULL);
+    CHECK(r.ids[0] == id && id > 0);
+    CHECK(strlen(r.keys[0]) == 32);
+    CHECK(after.calls == 1);
+    CHECK(count(site, "SELECT count(*) FROM outbox") == 1);
+    fr_site_close(site);
+}
+
+static int chain(const fr_event *ev, void *userdata, fr_error *err)
+{
+    fr_site *site = userdata;
+    if (strcmp(fr_event_topic(ev), "a.first") == 0)
+        return fr_bus_publish(site, "a.second", fr_event_case(ev), "{\"from\":\"first\"}", err);
+    if (strncmp(fr_event_topic(ev), "loop.", 5) == 0)
+        return fr_bus_publish(site, "loop.again", 0, NULL, err);
+    return 0;
+}
+
+static void events_from_sync_subscribers_join_the_transaction(void)
+{
+    fr_site *site = open_new_site("nested", NULL);
+    fr_error err = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_SYNC, "chain", chain, site, &err), &err);
+    publish(site, "a.first", 3, NULL);
+    CHECK(count(site, "SELECT count(*) FROM outbox WHERE topic = 'a.second' AND case_id = 3") == 1);
+
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    CHECK_ERR(fr_bus_publish(site, "loop.start", 0, NULL, &err), FR_EVETO, &err, "levels deep");
+    fr_store_rollback(site->store);
+    CHECK(count(site, "SELECT count(*) FROM outbox WHERE topic LIKE 'loop.%'") == 0);
+    fr_site_close(site);
+}
+
+static void async_delivery_in_order_once(void)
+{
+    fr_site *site = open_new_site("async", NULL);
+    fr_error err = {0};
+    recorder r = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "case.*", FR_ASYNC, "log", record, &r, &err),
+             &err);
+    int64_t a = publish(site, "case.opened", 1, NULL);
+    int64_t b = publish(site, "case.opened", 2, NULL);
+    publish(site, "task.due", 1, NULL);
+    int64_t c = publish(site, "case.transitioned", 1, NULL);
+    CHECK(r.calls == 0); /* nothing before delivery */
+    fr_bus_stats st;
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(st.delivered == 3 && st.retried == 0 && st.failed == 0);
+    CHECK(r.calls == 3);
+    CHECK(r.ids[0] == a && r.ids[1] == b && r.ids[2] == c);
+    CHECK(count(site, "SELECT count(*) FROM bus_deliveries WHERE subscriber = 'test:log' AND "
+                      "status = 'done' AND attempts = 1") == 3);
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(st.delivered == 0 && r.calls == 3);
+
+    /* Delivery runs after commit, never inside a transaction. */
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    CHECK_ERR(fr_bus_deliver(site, &st, &err), FR_EINTERNAL, &err, "after commit");
+    fr_store_rollback(site->store);
+    fr_site_close(site);
+}
+
+static void retries_back_off_then_park_as_failed(void)
+{
+    set_now(T0);
+    fr_site *site = open_new_site("retry", "<setting name=\"bus.max-attempts\">3</setting>");
+    fr_error err = {0};
+    CHECK(fr_bus_max_attempts(site) == 3);
+    recorder r = {.failing = 1};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "flaky", record, &r, &err), &err);
+    int64_t id = publish(site, "case.opened", 5, NULL);
+    fr_bus_stats st;
+
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(st.retried == 1 && r.calls == 1);
+    CHECK(count(site,
+                "SELECT count(*) FROM bus_deliveries WHERE status = 'retry' AND attempts = "
+                "1 AND next_at = '2026-11-23T10:00:02Z' AND last_error LIKE '%on purpose%'") == 1);
+    /* Not due yet: not called. */
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 1 && st.retried == 0);
+
+    set_now("2026-11-23T10:00:02Z");
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 2 && st.retried == 1);
+    CHECK(count(site, "SELECT count(*) FROM bus_deliveries WHERE attempts = 2 AND next_at = "
+                      "'2026-11-23T10:00:06Z'") == 1);
+
+    set_now("2026-11-23T10:00:05Z");
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 2);
+
+    set_now("2026-11-23T10:00:06Z");
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 3 && st.failed == 1);
+    CHECK(count(site, "SELECT count(*) FROM bus_deliveries WHERE status = 'failed' AND attempts "
+                      "= 3") == 1);
+    set_now("2026-11-24T10:00:00Z");
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 3); /* parked: not tried again by itself */
+
+    /* The site's log says what happened and what to do. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/filrouge.log", site->dir);
+    FILE *f = fopen(path, "r");
+    char log[8192] = "";
+    if (f) {
+        size_t n = fread(log, 1, sizeof log - 1, f);
+        log[n] = '\0';
+        fclose(f);
+    }
+    CHECK(strstr(log, "parked as failed") != NULL);
+    CHECK(strstr(log, "test:flaky") != NULL);
+
+    json_t *list = NULL;
+    CHECK_OK(fr_bus_list(site, "failed", 10, &list, &err), &err);
+    CHECK(json_array_size(list) == 1);
+    json_t *d = json_array_get(json_object_get(json_array_get(list, 0), "deliveries"), 0);
+    CHECK_STR(json_string_value(json_object_get(d, "status")), "failed");
+    CHECK_STR(json_string_value(json_object_get(d, "subscriber")), "test:flaky");
+    json_decref(list);
+
+    int n = 0;
+    CHECK_ERR(fr_bus_retry(site, id + 100, NULL, &n, &err), FR_ENOTFOUND, &err,
+              "no failed delivery");
+    r.failing = 0;
+    CHECK_OK(fr_bus_retry(site, id, "test:flaky", &n, &err), &err);
+    CHECK(n == 1);
+    CHECK(count(site, "SELECT count(*) FROM audit WHERE action = 'retry' AND object_type = "
+                      "'delivery'") == 1);
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 4 && st.delivered == 1);
+    CHECK(count(site, "SELECT count(*) FROM bus_deliveries WHERE status = 'done'") == 1);
+    CHECK_OK(fr_bus_list(site, "failed", 10, &list, &err), &err);
+    CHECK(json_array_size(list) == 0);
+    json_decref(list);
+    fr_site_close(site);
+    set_now(NULL);
+}
+
+static void a_failing_event_holds_back_its_case_only(void)
+{
+    set_now(T0);
+    fr_site *site = open_new_site("percase", "<setting name=\"bus.max-attempts\">2</setting>");
+    fr_error err = {0};
+    recorder r = {.failing = 1, .fail_case = 1};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "case.*", FR_ASYNC, "ordered", record, &r, &err),
+             &err);
+    int64_t e1 = publish(site, "case.opened", 1, NULL);
+    int64_t e2 = publish(site, "case.transitioned", 1, NULL);
+    int64_t e3 = publish(site, "case.opened", 2, NULL);
+    fr_bus_stats st;
+
+    /* e1 fails; e2 (same case) waits; e3 (another case) goes through. */
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 2 && r.ids[0] == e1 && r.ids[1] == e3);
+    CHECK(st.retried == 1 && st.delivered == 1);
+
+    /* e1 fails again and is parked; e2 still waits behind it. */
+    set_now("2026-11-23T10:00:02Z");
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 3 && r.ids[2] == e1 && st.failed == 1);
+    set_now("2026-11-23T12:00:00Z");
+    int64_t e4 = publish(site, "case.closed", 2, NULL);
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 4 && r.ids[3] == e4);
+
+    json_t *list = NULL;
+    CHECK_OK(fr_bus_list(site, "pending", 0, &list, &err), &err);
+    CHECK(json_array_size(list) == 1); /* e2: owed, never tried */
+    CHECK(json_integer_value(json_object_get(json_array_get(list, 0), "id")) == e2);
+    json_decref(list);
+
+    /* Once e1 is retried and goes through, e2 follows, in order. */
+    r.failing = 0;
+    int n = 0;
+    CHECK_OK(fr_bus_retry(site, 0, NULL, &n, &err), &err);
+    CHECK(n == 1);
+    CHECK_OK(fr_bus_deliver(site, &st, &err), &err);
+    CHECK(r.calls == 6 && r.ids[4] == e1 && r.ids[5] == e2);
+    CHECK_OK(fr_bus_list(site, "pending", 0, &list, &err), &err);
+    CHECK(json_array_size(list) == 0);
+    json_decref(list);
+    CHECK_OK(fr_bus_list(site, NULL, 2, &list, &err), &err);
+    CHECK(json_array_size(list) == 2);
+    CHECK(json_integer_value(json_object_get(json_array_get(list, 0), "id")) == e4);
+    json_decref(list);
+    fr_site_close(site);
+    set_now(NULL);
+}
+
+static void every_event_has_its_own_idempotency_key(void)
+{
+    fr_site *site = open_new_site("keys", NULL);
+    fr_error err = {0};
+    recorder r = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "keys", record, &r, &err), &err);
+    for (int i = 0; i < 40; i++)
+        publish(site, "case.opened", i + 1, NULL);
+    CHECK(count(site, "SELECT count(DISTINCT idempotency_key) FROM outbox") == 40);
+    CHECK(count(site, "SELECT count(*) FROM outbox WHERE length(idempotency_key) = 32 AND "
+                      "idempotency_key NOT GLOB '*[^0-9a-f]*'") == 40);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 40);
+    char *key = NULL;
+    CHECK_OK(fr_store_query_text(site->store, &err, &key,
+                                 "SELECT idempotency_key FROM outbox WHERE id = ?", "I", r.ids[7]),
+             &err);
+    CHECK_STR(r.keys[7], key);
+    free(key);
+    fr_site_close(site);
+}
+
+static void a_new_subscriber_gets_no_history_but_misses_nothing_later(void)
+{
+    fr_site *site = open_new_site("history", NULL);
+    fr_error err = {0};
+    recorder r = {0};
+    int64_t old = publish(site, "case.opened", 1, NULL);
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "late", record, &r, &err), &err);
+    CHECK(count(site, "SELECT since_event FROM bus_subscribers WHERE name = 'test:late'") == old);
+    int64_t fresh = publish(site, "case.opened", 1, NULL);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 1 && r.ids[0] == fresh);
+
+    /* While the subscriber is not registered (its plugin disabled, the
+     * program stopped), its events wait for it. */
+    site = reopen(site);
+    int64_t while_away = publish(site, "case.closed", 1, NULL);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    json_t *list = NULL;
+    CHECK_OK(fr_bus_list(site, "pending", 0, &list, &err), &err);
+    CHECK(json_array_size(list) == 1);
+    json_decref(list);
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "late", record, &r, &err), &err);
+    CHECK(count(site, "SELECT since_event FROM bus_subscribers WHERE name = 'test:late'") == old);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 2 && r.ids[1] == while_away);
+    fr_site_close(site);
+}
+
+static int die(const fr_event *ev, void *userdata, fr_error *err)
+{
+    (void)ev;
+    (void)userdata;
+    (void)err;
+    _exit(42); /* the process dies after the call, before the record */
+}
+
+static void delivery_is_at_least_once(void)
+{
+    fr_site *site = open_new_site("atleastonce", NULL);
+    fr_error err = {0};
+    recorder r = {.failing = 1};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "durable", record, &r, &err), &err);
+    int64_t id = publish(site, "case.opened", 9, NULL);
+
+    /* A subscriber whose side effect happened but whose call failed gets the
+     * same event (same key) again: it must be idempotent. */
+    set_now(T0);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    r.failing = 0;
+    set_now("2026-11-23T11:00:00Z");
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.side_effects == 2 && r.ids[0] == id && r.ids[1] == id);
+    CHECK_STR(r.keys[0], r.keys[1]);
+    set_now(NULL);
+
+    /* A process that dies inside the call has recorded nothing: the next
+     * process delivers the event again. */
+    int64_t id2 = publish(site, "case.closed", 9, NULL);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    fr_site_close(site);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fr_site *child = NULL;
+        fr_error cerr = {0};
+        if (fr_site_open(dir, NULL, &child, &cerr) != 0 ||
+            fr_bus_add_subscriber(child, "test", "*", FR_ASYNC, "durable", die, NULL, &cerr) != 0)
+            _exit(1);
+        fr_bus_deliver(child, NULL, &cerr);
+        _exit(2); /* not reached when the subscriber was called */
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 42);
+    site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    if (!site)
+        return;
+    recorder again = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "durable", record, &again, &err),
+             &err);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(again.calls == 1 && again.ids[0] == id2);
+    fr_site_close(site);
+}
+
+static int remove_test_owner(const fr_event *ev, void *userdata, fr_error *err)
+{
+    (void)ev;
+    (void)err;
+    fr_bus_remove_owner(userdata, "test");
+    return 0;
+}
+
+static void removing_an_owner_during_dispatch_is_safe(void)
+{
+    fr_site *site = open_new_site("remove", NULL);
+    fr_error err = {0};
+    recorder before = {0}, other = {0}, removed = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "other", "*", FR_SYNC, "first", record, &before, &err),
+             &err);
+    CHECK_OK(
+        fr_bus_add_subscriber(site, "test", "*", FR_SYNC, "remover", remove_test_owner, site, &err),
+        &err);
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_SYNC, "next", record, &removed, &err),
+             &err);
+    CHECK_OK(fr_bus_add_subscriber(site, "other", "*", FR_SYNC, "last", record, &other, &err),
+             &err);
+    publish(site, "case.opened", 1, NULL);
+    CHECK(before.calls == 1 && other.calls == 1);
+    CHECK(removed.calls == 0);
+    publish(site, "case.opened", 1, NULL);
+    CHECK(before.calls == 2 && other.calls == 2 && removed.calls == 0);
+    /* The name is free again. */
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_SYNC, "next", record, &removed, &err),
+             &err);
+    fr_site_close(site);
+}
+
+TEST_MAIN({"topics_match_exact_prefix_and_star", topics_match_exact_prefix_and_star},
+          {"publishing_needs_a_transaction_and_a_json_object",
+           publishing_needs_a_transaction_and_a_json_object},
+          {"a_sync_veto_leaves_nothing_behind", a_sync_veto_leaves_nothing_behind},
+          {"events_from_sync_subscribers_join_the_transaction",
+           events_from_sync_subscribers_join_the_transaction},
+          {"async_delivery_in_order_once", async_delivery_in_order_once},
+          {"retries_back_off_then_park_as_failed", retries_back_off_then_park_as_failed},
+          {"a_failing_event_holds_back_its_case_only", a_failing_event_holds_back_its_case_only},
+          {"every_event_has_its_own_idempotency_key", every_event_has_its_own_idempotency_key},
+          {"a_new_subscriber_gets_no_history_but_misses_nothing_later",
+           a_new_subscriber_gets_no_history_but_misses_nothing_later},
+          {"delivery_is_at_least_once", delivery_is_at_least_once},
+          {"removing_an_owner_during_dispatch_is_safe", removing_an_owner_during_dispatch_is_safe})
