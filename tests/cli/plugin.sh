@@ -1,0 +1,75 @@
+# Plugins through the filrouge command: enabling and refusing, checking a
+# folder, a vetoed transition that leaves no trace, a C guard, failed
+# asynchronous deliveries and their retry. Uses the test plugins of
+# tests/plugins (found through $FILROUGE_PLUGIN_PATH).
+. ./lib.sh
+PLUGINS=${FILROUGE_PLUGIN_PATH%%:*}
+export FILROUGE_NOW=2026-11-23T09:00:00Z
+
+ok "list the plugins found" -- plugin list
+out_has "the test plugins are found" "gate"
+out_has "frailty from the build tree" "frailty"
+ok "enable gate" -- plugin enable gate
+ok "info" -- plugin info gate
+out_has "loaded" "loaded yes"
+refused "a plugin built for another ABI is refused, naming both" 1 "ABI 999" -- plugin enable badabi
+refused "…and this Filrouge's ABI" 1 "ABI 1" -- plugin enable badabi
+refused "a missing dependency is named" 1 "nonexistent" -- plugin enable needs-missing
+refused "a dependency cycle is named" 1 "cycle-b" -- plugin enable cycle-a
+ok "enable echo" -- plugin enable echo
+refused "a version conflict names both versions" 1 "9.0" -- plugin enable needs-new
+refused "an unknown plugin" 1 "nothere" -- plugin enable nothere
+ok "the site still works with the others" -- plugin list
+out_has "gate still loaded" "gate"
+ok "enabling and disabling are audited" -- audit show --type plugin
+out_has "the enable entry" "enable"
+
+ok "check a good plugin folder" -- plugin check "$PLUGINS/gate"
+out_has "valid" "the plugin is valid"
+refused "a malformed manifest names file and line" 1 "plugin.xml:5" -- plugin check "$PLUGINS/brokenxml"
+refused "a library that crashes while loading is reported, and we survive" 1 "signal" -- \
+    plugin check "$PLUGINS/crashload"
+refused "a wrong ABI is found by check too" 1 "999" -- plugin check "$PLUGINS/badabi"
+
+"$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
+ok "open a case on the plugin's workflow" -- case open 1 --workflow gate
+before_t=$(sql "SELECT count(*) FROM transitions")
+before_a=$(sql "SELECT count(*) FROM audit WHERE action = 'transition'")
+before_o=$(sql "SELECT count(*) FROM outbox")
+refused "a synchronous subscriber vetoes, with its message" 1 "cases are never blocked" -- case fire 1 block
+test "$(sql "SELECT state FROM cases WHERE id = 1")" = draft && pass "vetoed: the state is unchanged" ||
+    fail "vetoed: the state changed"
+test "$(sql "SELECT count(*) FROM transitions")" = "$before_t" && pass "vetoed: no transition recorded" ||
+    fail "vetoed: a transition row remains"
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'transition'")" = "$before_a" &&
+    pass "vetoed: no audit entry for it" || fail "vetoed: an audit entry remains"
+test "$(sql "SELECT count(*) FROM outbox")" = "$before_o" && pass "vetoed: no event left in the outbox" ||
+    fail "vetoed: events remain"
+ok "submit" -- case fire 1 submit
+test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'gate.review-started'")" = 1 &&
+    pass "the on-enter emit published its event" || fail "on-enter emit"
+refused "the C guard refuses with the workflow's message" 1 "set the case's 'reviewed' date" -- case fire 1 approve
+ok "set the date" -- case date 1 reviewed 22/11/2026
+ok "now the guard passes" -- case fire 1 approve
+out_has "done" "now in state done"
+
+# Asynchronous deliveries that fail are kept for the administrator.
+sed -i 's#</site>#  <setting name="bus.max-attempts">2</setting>\n  <plugin id="gate"><setting name="notify">broken</setting></plugin>\n</site>#' "$FILROUGE_SITE/site.xml"
+ok "reopen (the notification service is down)" -- case reopen 1
+FILROUGE_NOW=2026-11-23T10:00:00Z ok "a later delivery round" -- events deliver
+ok "the failed list" -- events failed
+out_has "the reopening is parked as failed" "failed attempts 2"
+out_has "with the subscriber's message" "unreachable"
+sed -i 's#<setting name="notify">broken</setting>#<setting name="notify">ok</setting>#' "$FILROUGE_SITE/site.xml"
+FILROUGE_NOW=2026-11-23T10:05:00Z ok "retry all once it is repaired" -- events retry --all
+out_has "delivered" "delivered"
+ok "nothing failed any more" -- events failed
+out_lacks "the failed list is empty" "unreachable"
+
+ok "disable gate" -- plugin disable gate
+ok "its cases stay readable" -- case show 1
+ok "list" -- plugin list
+ok "enable xmlonly, which needs echo" -- plugin enable xmlonly
+refused "disabling echo while xmlonly needs it" 1 "xmlonly" -- plugin disable echo
+ok "the audit chain holds" -- audit verify
+finish
