@@ -813,6 +813,13 @@ static int apply(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
                             " AND status = 'open' AND origin = 'timer' AND origin_ref = ?",
                             "It", case_id, ref);
     }
+    /* A closed case has nothing pending: its open tasks are cancelled (they
+     * stay in the record, and reopening the case starts afresh). */
+    if (!rc && to->final && !(from && from->final))
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE tasks SET status = 'cancelled' WHERE case_id = ? AND status = "
+                            "'open'",
+                            "I", case_id);
     if (!rc)
         rc = insert_transition(site, case_id, t->event, c->state, to->id, wf->version, effective_on,
                                note, err);

@@ -71,6 +71,8 @@ out_has "listed in his caseload" "Lambert"
 ok "close" -- --as thomas case close 1 --note "situation stable"
 test "$(sql "SELECT status || ' ' || closed_on FROM cases WHERE id = 1")" = "closed 2026-11-23" &&
     pass "closed with its date" || fail "close"
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 1 AND status = 'open'")" = 0 &&
+    pass "closing cancels the case's open tasks" || fail "open tasks remain on a closed case"
 refused "a closed case accepts only its final state's events" 1 "reopen" -- --as thomas case fire 1 evaluate
 ok "reopen months later" -- --as thomas case reopen 1 --note "rappel de la fille"
 test "$(sql "SELECT status || ' ' || state || ' ' || coalesce(closed_on, '-') FROM cases WHERE id = 1")" = "open monitoring -" &&
