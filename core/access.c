@@ -28,19 +28,12 @@ int fr_access_has_role(const fr_site *site, const char *roles)
 static void audit_alone(fr_site *site, const char *action, const char *type, int64_t id,
                         const char *detail)
 {
+    /* Callers check access before they begin their own transaction, so the
+     * entry is committed on its own and survives the refusal. */
     fr_error ignored = {0};
-    if (fr_store_depth(site->store) > 0) {
-        /* Inside a transaction the entry would vanish with a rollback; the
-         * callers check access before they begin, so this is only a guard. */
-        fr_audit_appendi(site->store, site->actor, action, type, id, detail, &ignored);
-        return;
-    }
-    if (fr_store_begin(site->store, &ignored) != 0)
-        return;
-    if (fr_audit_appendi(site->store, site->actor, action, type, id, detail, &ignored) == 0)
-        fr_store_commit(site->store, &ignored);
-    else
-        fr_store_rollback(site->store);
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, id);
+    fr_audit_alone(site->store, site->actor, action, type, oid, detail, &ignored);
 }
 
 static int relationship(fr_site *site, int64_t case_id, int64_t *count, fr_error *err)

@@ -137,3 +137,17 @@ int fr_audit_verify(fr_store *s, fr_audit_report *report, fr_error *err)
     fr_stmt_done(st);
     return rc < 0 ? rc : 0;
 }
+
+int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
+                   const char *object_id, const char *detail, fr_error *err)
+{
+    int rc = fr_store_begin(s, err);
+    if (rc)
+        return rc;
+    rc = fr_audit_append(s, actor, action, object_type, object_id, detail, err);
+    if (!rc)
+        rc = fr_store_commit(s, err);
+    else
+        fr_store_rollback(s);
+    return rc;
+}

@@ -21,6 +21,12 @@ int fr_audit_append(fr_store *s, const char *actor, const char *action, const ch
 int fr_audit_appendi(fr_store *s, const char *actor, const char *action, const char *object_type,
                      int64_t object_id, const char *detail, fr_error *err);
 
+/* Appends one entry in a transaction of its own (joining the current one
+ * when there is one): for reads, which change nothing else, and for
+ * refusals, which must be kept although the operation is not done. */
+int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
+                   const char *object_id, const char *detail, fr_error *err);
+
 typedef struct fr_audit_report {
     int64_t entries;     /* entries checked */
     int64_t first_bad;   /* id of the first entry where the chain breaks, 0 if none */

@@ -98,16 +98,6 @@ struct fr_plugins {
 
 /* ---- small helpers ---- */
 
-static char *path_join(const char *dir, const char *rel)
-{
-    char *out;
-    if (rel[0] == '/')
-        return strdup(rel);
-    if (asprintf(&out, "%s/%s", dir, rel) < 0)
-        return NULL;
-    return out;
-}
-
 static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -244,7 +234,7 @@ static int push_str(char ***arr, int *n, char *s)
  * preferred language of the description, or NULL. */
 static int parse_manifest(const char *dir, const char *lang, plugin *p, fr_error *err)
 {
-    char *path = path_join(dir, "plugin.xml");
+    char *path = fr_path_join(dir, "plugin.xml");
     if (!path)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     xmlDocPtr doc;
@@ -472,7 +462,7 @@ int fr_plugins_search_path(fr_site *site, char ***dirs, int *n)
     *n = 0;
     int rc = 0;
     if (site && site->dir) {
-        char *own = path_join(site->dir, "plugins");
+        char *own = fr_path_join(site->dir, "plugins");
         rc = own ? push_dir(dirs, n, own) : FR_ENOMEM;
         free(own);
     }
@@ -524,8 +514,8 @@ static int discover(fr_site *site, fr_plugins *P, fr_error *err)
             const char *name = names[i]->d_name;
             char *dir = NULL, *manifest = NULL;
             if (name[0] != '.' && !rc) {
-                dir = path_join(dirs[d], name);
-                manifest = dir ? path_join(dir, "plugin.xml") : NULL;
+                dir = fr_path_join(dirs[d], name);
+                manifest = dir ? fr_path_join(dir, "plugin.xml") : NULL;
             }
             if (manifest && access(manifest, F_OK) == 0) {
                 plugin *p = calloc(1, sizeof *p);
@@ -700,7 +690,7 @@ static int migrate(fr_site *site, plugin *p, fr_error *err)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
     for (int i = 0; i < p->nmigs && !rc; i++) {
-        char *path = path_join(p->dir, p->migs[i].file);
+        char *path = fr_path_join(p->dir, p->migs[i].file);
         texts[i] = path ? read_text(path) : NULL;
         if (!texts[i])
             rc = fr_error_set(err, FR_EIO, "%s: cannot read the migration file (%s)",
@@ -731,7 +721,7 @@ static int migrate(fr_site *site, plugin *p, fr_error *err)
 static int load_workflows(fr_site *site, plugin *p, fr_error *err)
 {
     for (int i = 0; i < p->nworkflows; i++) {
-        char *path = path_join(p->dir, p->workflows[i]);
+        char *path = fr_path_join(p->dir, p->workflows[i]);
         if (!path)
             return fr_error_set(err, FR_ENOMEM, "out of memory");
         fr_workflow *wf = NULL;
@@ -760,7 +750,7 @@ static int load(fr_site *site, plugin *p, fr_error *err)
     if (p->library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p->library);
-        char *lib = path_join(p->dir, name);
+        char *lib = fr_path_join(p->dir, name);
         if (!lib)
             return fr_error_set(err, FR_ENOMEM, "out of memory");
         if (!p->handle) {
@@ -1173,7 +1163,7 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
     if (p.library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p.library);
-        char *lib = path_join(dir, name);
+        char *lib = fr_path_join(dir, name);
         if (lib && access(lib, R_OK) != 0)
             add_line(problems, sizeof problems,
                      "%s: the library named in the manifest does not exist; build it", lib);
@@ -1182,7 +1172,7 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
         free(lib);
     }
     for (int i = 0; i < p.nworkflows; i++) {
-        char *path = path_join(dir, p.workflows[i]);
+        char *path = fr_path_join(dir, p.workflows[i]);
         fr_workflow *wf = NULL;
         fr_error_clear(&e);
         if (path && fr_workflow_load_file(path, &wf, &e) != 0)
@@ -1191,19 +1181,19 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
         free(path);
     }
     for (int i = 0; i < p.nmigs; i++) {
-        char *path = path_join(dir, p.migs[i].file);
+        char *path = fr_path_join(dir, p.migs[i].file);
         if (path && access(path, R_OK) != 0)
             add_line(problems, sizeof problems, "%s: the migration file cannot be read", path);
         free(path);
     }
     for (int i = 0; i < p.nforms; i++) {
-        char *path = path_join(dir, p.forms[i]);
+        char *path = fr_path_join(dir, p.forms[i]);
         if (path && access(path, R_OK) != 0)
             add_line(problems, sizeof problems, "%s: the form file cannot be read", path);
         free(path);
     }
     if (p.hooks) {
-        char *path = path_join(dir, p.hooks);
+        char *path = fr_path_join(dir, p.hooks);
         struct stat sb;
         if (path && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
             add_line(problems, sizeof problems, "%s: the hooks folder does not exist", path);

@@ -190,13 +190,10 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     for (char **e = events; e && *e; e++)
         json_array_append_new(allowed, json_string(*e));
     json_object_set_new(cs, "allowed_events", allowed);
-    if ((rc = fr_store_begin(site->store, err)))
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "case", oid, NULL, err)))
         goto out;
-    if ((rc = fr_audit_appendi(site->store, site->actor, "read", "case", id, NULL, err)) ||
-        (rc = fr_store_commit(site->store, err))) {
-        fr_store_rollback(site->store);
-        goto out;
-    }
     *out = cs;
     cs = NULL;
 out:
@@ -375,13 +372,9 @@ int fr_network_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
     int rc = fr_access_case(site, case_id, FR_READ, err);
     if (rc || (rc = fr_network_list_unaudited(site, case_id, out, err)))
         return rc;
-    if ((rc = fr_store_begin(site->store, err)) == 0) {
-        rc = fr_audit_appendi(site->store, site->actor, "read", "network", case_id, NULL, err);
-        if (!rc)
-            rc = fr_store_commit(site->store, err);
-        else
-            fr_store_rollback(site->store);
-    }
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    rc = fr_audit_alone(site->store, site->actor, "read", "network", oid, NULL, err);
     if (rc) {
         json_decref(*out);
         *out = NULL;

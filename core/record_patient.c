@@ -233,13 +233,10 @@ int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     json_object_set_new(pat, "identifiers", ids);
     json_object_set_new(pat, "cases", cases);
     ids = cases = NULL;
-    if ((rc = fr_store_begin(site->store, err)))
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "patient", oid, NULL, err)))
         goto out;
-    if ((rc = fr_audit_appendi(site->store, site->actor, "read", "patient", id, NULL, err)) ||
-        (rc = fr_store_commit(site->store, err))) {
-        fr_store_rollback(site->store);
-        goto out;
-    }
     *out = pat;
     pat = NULL;
 out:
@@ -306,13 +303,7 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
         return rc;
     char detail[64];
     snprintf(detail, sizeof detail, "{\"results\":%zu}", json_array_size(*out));
-    if ((rc = fr_store_begin(site->store, err)) == 0) {
-        rc = fr_audit_append(site->store, site->actor, "search", "patient", "*", detail, err);
-        if (!rc)
-            rc = fr_store_commit(site->store, err);
-        else
-            fr_store_rollback(site->store);
-    }
+    rc = fr_audit_alone(site->store, site->actor, "search", "patient", "*", detail, err);
     if (rc) {
         json_decref(*out);
         *out = NULL;

@@ -38,7 +38,7 @@ int fr_site_migrate_core(fr_store *store, fr_error *err)
     return fr_store_migrate(store, "core", m, N, err);
 }
 
-static char *join_path(const char *dir, const char *rel)
+char *fr_path_join(const char *dir, const char *rel)
 {
     char *out;
     if (rel[0] == '/')
@@ -98,10 +98,10 @@ int fr_site_init(const char *dir, const fr_site_init_options *opt, fr_error *err
     int rc = make_dir(dir, err);
     if (rc)
         return rc;
-    char *config = join_path(dir, "site.xml");
-    char *db = join_path(dir, "filrouge.db");
-    char *hooks = join_path(dir, "hooks");
-    char *plugins = join_path(dir, "plugins");
+    char *config = fr_path_join(dir, "site.xml");
+    char *db = fr_path_join(dir, "filrouge.db");
+    char *hooks = fr_path_join(dir, "hooks");
+    char *plugins = fr_path_join(dir, "plugins");
     char text[4096], name[512];
     char *dircopy = strdup(dir);
     fr_store *store = NULL;
@@ -200,7 +200,7 @@ static int read_config(fr_site *site, fr_error *err)
                  t = strtok_r(NULL, " ", &save))
                 site->languages[site->nlanguages++] = strdup(t);
         } else if (strcmp(tag, "database") == 0) {
-            site->db_path = join_path(site->dir, text);
+            site->db_path = fr_path_join(site->dir, text);
         } else if (strcmp(tag, "listen") == 0) {
             site->listen = text;
             text = NULL;
@@ -209,7 +209,7 @@ static int read_config(fr_site *site, fr_error *err)
                                    (site->nplugin_paths + 1) * sizeof *grown);
             if (grown) {
                 site->plugin_paths = grown;
-                site->plugin_paths[site->nplugin_paths++] = join_path(site->dir, text);
+                site->plugin_paths[site->nplugin_paths++] = fr_path_join(site->dir, text);
             }
         } else if (strcmp(tag, "setting") == 0) {
             add_setting(site, NULL, n);
@@ -236,7 +236,7 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     char resolved[PATH_MAX];
     site->dir = strdup(realpath(dir, resolved) ? resolved : dir);
-    site->config_path = join_path(site->dir, "site.xml");
+    site->config_path = fr_path_join(site->dir, "site.xml");
     snprintf(site->actor, sizeof site->actor, "system");
     snprintf(site->actor_role, sizeof site->actor_role, "admin");
     int rc = read_config(site, err);

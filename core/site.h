@@ -80,6 +80,10 @@ const char *fr_site_setting(const fr_site *site, const char *plugin, const char 
  * Never give it a secret or clinical content beyond ids. */
 void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...) FR_PRINTF(3, 4);
 
+/* dir/rel, or rel itself when it is absolute (malloc'd; NULL when out of
+ * memory). */
+char *fr_path_join(const char *dir, const char *rel);
+
 /* Core schema migrations (embedded). */
 int fr_site_migrate_core(fr_store *store, fr_error *err);
 
