@@ -13,7 +13,7 @@
 
 #include "site.h"
 
-/* Loads the hooks of the site (<site>/hooks/*.py) and of its enabled
+/* Loads the hooks of the site (the .py files of <site>/hooks) and of its enabled
  * plugins; registers their subscribers (owner "python") and guards
  * ("py:NAME"). Called by fr_site_open after the plugins. */
 int fr_python_open(fr_site *site, fr_error *err);
