@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@
 #endif
 #ifndef FR_BUILD_PLUGIN_DIR
 #define FR_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef FR_BUILD_ROOT
+#define FR_BUILD_ROOT "/nonexistent"
 #endif
 
 typedef struct requirement {
@@ -456,6 +460,19 @@ static int push_dir(char ***dirs, int *n, const char *dir)
     return push_str(dirs, n, copy);
 }
 
+/* The build tree's plugins are searched only by a program that runs from
+ * the build tree: an installed program must not pick up a stale build. */
+static int running_from_build_tree(void)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return 0;
+    exe[len] = '\0';
+    size_t root = strlen(FR_BUILD_ROOT);
+    return strncmp(exe, FR_BUILD_ROOT, root) == 0 && exe[root] == '/';
+}
+
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n)
 {
     *dirs = NULL;
@@ -480,7 +497,7 @@ int fr_plugins_search_path(fr_site *site, char ***dirs, int *n)
     }
     if (!rc)
         rc = push_dir(dirs, n, FR_PLUGIN_DIR);
-    if (!rc)
+    if (!rc && running_from_build_tree())
         rc = push_dir(dirs, n, FR_BUILD_PLUGIN_DIR);
     if (rc) {
         fr_plugins_search_path_free(*dirs, *n);

@@ -75,6 +75,10 @@ void cli_deliver(cli *c);
 /* Small helpers for text output. */
 const char *cli_str(json_t *obj, const char *key); /* "" when absent/null */
 
+/* The program: the filrouge command with its arguments. Exported by
+ * libfilrouge (sdk/filrouge.map) so that the program is a thin main. */
+FR_API int fr_main(int argc, char **argv);
+
 extern const cli_command cli_site_commands[];
 extern const cli_command cli_patient_commands[];
 extern const cli_command cli_case_commands[];

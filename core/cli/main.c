@@ -1,4 +1,5 @@
-/* filrouge: the command-line entry point. Finds the subcommand in the
+/* filrouge: the command-line entry point (fr_main, called by the program's
+ * main in filrouge.c). Finds the subcommand in the
  * tables of the cmd_*.c files, takes the global options (--site, --json,
  * --as, --break-glass) and runs it. */
 #include <locale.h>
@@ -51,7 +52,7 @@ static void print_help(const char *group)
         fprintf(stderr, "filrouge: no command '%s'; see `filrouge help`\n", group);
 }
 
-int main(int argc, char **argv)
+int fr_main(int argc, char **argv)
 {
     setlocale(LC_ALL, "C.UTF-8");
     cli c = {0};
