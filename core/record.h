@@ -11,6 +11,14 @@
 
 #include "site.h"
 
+/* Ends a write begun with fr_store_begin: when rc is 0, appends the audit
+ * entry (action on object_type/object_id, detail as JSON) and publishes
+ * `topic` (when not NULL) about case_id with the detail as payload, then
+ * commits; on any error rolls back. Takes ownership of detail. */
+int fr_record_commit(fr_site *site, int rc, const char *action, const char *object_type,
+                     int64_t object_id, int64_t case_id, json_t *detail, const char *topic,
+                     fr_error *err);
+
 /* 1 for a language the interface speaks: fr, nl, de, en. */
 int fr_record_valid_language(const char *lang);
 

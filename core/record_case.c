@@ -16,13 +16,13 @@
 #include "task.h"
 #include "workflow.h"
 
-/* Ends a write: audit entry, event, commit — or rollback on any error. */
-static int finish(fr_site *site, int rc, const char *action, int64_t case_id, json_t *detail,
-                  const char *topic, fr_error *err)
+int fr_record_commit(fr_site *site, int rc, const char *action, const char *object_type,
+                     int64_t object_id, int64_t case_id, json_t *detail, const char *topic,
+                     fr_error *err)
 {
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     if (!rc)
-        rc = fr_audit_appendi(site->store, site->actor, action, "case", case_id, text, err);
+        rc = fr_audit_appendi(site->store, site->actor, action, object_type, object_id, text, err);
     if (!rc && topic)
         rc = fr_bus_publish(site, topic, case_id, text, err);
     if (!rc)
@@ -32,6 +32,12 @@ static int finish(fr_site *site, int rc, const char *action, int64_t case_id, js
     free(text);
     json_decref(detail);
     return rc;
+}
+
+static int finish(fr_site *site, int rc, const char *action, int64_t case_id, json_t *detail,
+                  const char *topic, fr_error *err)
+{
+    return fr_record_commit(site, rc, action, "case", case_id, case_id, detail, topic, err);
 }
 
 static int manager_id(fr_site *site, const char *login, int64_t *id, fr_error *err)

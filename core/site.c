@@ -21,7 +21,10 @@
 #include "workflow.h"
 #include "xmldoc.h"
 
-static const char *core_migration_files[] = {"sql/core-001-initial.sql"};
+static const char *core_migration_files[] = {
+    "sql/core-001-initial.sql",
+    "sql/core-002-care.sql",
+};
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
 {
@@ -31,7 +34,9 @@ int fr_site_migrate_core(fr_store *store, fr_error *err)
         const fr_embedded_file *f = fr_embedded_find(core_migration_files[i]);
         if (!f)
             return fr_error_set(err, FR_EINTERNAL, "%s is not built in", core_migration_files[i]);
-        m[i].version = i + 1;
+        /* The version is the file's number (core-NNN-name.sql), so that the
+         * list's order cannot silently renumber a shipped migration. */
+        m[i].version = atoi(core_migration_files[i] + strlen("sql/core-"));
         m[i].name = f->name;
         m[i].sql = f->data;
     }

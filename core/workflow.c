@@ -18,6 +18,7 @@
 #include "access.h"
 #include "audit.h"
 #include "bus.h"
+#include "care.h"
 #include "clock.h"
 #include "task.h"
 #include "wfdef.h"
@@ -549,6 +550,14 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     xmlNodePtr tasks = xmlNewChild(root, NULL, (const xmlChar *)"tasks", NULL);
     set_attr_int(tasks, "open", open);
     set_attr_int(tasks, "overdue", overdue);
+    int goals = 0, current = 0;
+    char approved_on[16];
+    if (!rc)
+        rc = fr_care_plan_state(site, case_id, &goals, approved_on, &current, err);
+    xmlNodePtr plan = xmlNewChild(root, NULL, (const xmlChar *)"careplan", NULL);
+    set_attr_int(plan, "goals", goals);
+    set_attr(plan, "approved-on", approved_on);
+    set_attr(plan, "approved", current ? "true" : "false");
     if (rc) {
         xmlFreeDoc(doc);
         return rc;

@@ -1,0 +1,316 @@
+/* Referrals to specialists and meetings about cases (core/care.h). A
+ * referral keeps a follow-up task on the échéancier until its answer
+ * comes; a meeting's decisions become actions of the case's plan, followed
+ * up at the next meeting. */
+#include "care.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "clock.h"
+#include "record.h"
+#include "task.h"
+
+/* ---- referrals ---- */
+
+int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const char *to_name,
+                    const char *reason, const char *follow_up, int64_t *id, fr_error *err)
+{
+    if (!specialty || !*specialty)
+        return fr_error_set(err, FR_EINVAL,
+                            "specialty: to whom (dietitian, psychologist, social worker, …)");
+    if (!reason || !*reason)
+        return fr_error_set(err, FR_EINVAL, "reason: why the person is referred");
+    fr_duration d;
+    char today[FR_TIME_LEN], due[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    int rc = fr_duration_parse(follow_up ? follow_up : "P14D", &d, err);
+    if (rc) {
+        fr_error_prefix(err, "follow-up: ");
+        return rc;
+    }
+    if ((rc = fr_date_add(today, &d, due, err)) || (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+        return rc;
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    char title[300];
+    snprintf(title, sizeof title, "Relancer l'orientation : %s", specialty);
+    fr_task_new t = {.case_id = case_id,
+                     .title = title,
+                     .due_on = due,
+                     .origin = "plugin",
+                     .origin_ref = "referral"};
+    int64_t task = 0;
+    rc = fr_task_create(site, &t, &task, err);
+    if (!rc)
+        rc = fr_store_execf(site->store, err,
+                            "INSERT INTO referrals (case_id, specialty, to_name, reason, sent_on,"
+                            " follow_up_on, task_id, created_at, created_by)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "ItttttItt", case_id, specialty, to_name, reason, today, due,
+                            task, now, site->actor);
+    int64_t rid = fr_store_last_id(site->store);
+    rc = fr_record_commit(site, rc, "create", "referral", rid, case_id,
+                          json_pack("{s:I,s:s}", "case", (json_int_t)case_id, "specialty",
+                                    specialty),
+                          "referral.sent", err);
+    if (!rc && id)
+        *id = rid;
+    return rc;
+}
+
+int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, const char *on,
+                       fr_error *err)
+{
+    int64_t case_id = 0, task = 0;
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    if (!answer || !*answer)
+        return fr_error_set(err, FR_EINVAL, "answer: what the specialist answered");
+    if (on && (!fr_date_valid(on) || strcmp(on, today) > 0))
+        return fr_error_set(err, FR_EINVAL, "on: '%s' must be a date that is not in the future",
+                            on);
+    int rc = fr_store_query_int(site->store, err, &case_id,
+                                "SELECT case_id FROM referrals WHERE id = ?", "I", referral_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no referral %" PRId64, referral_id);
+    if (rc || (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+        return rc;
+    fr_store_query_int(site->store, err, &task,
+                       "SELECT coalesce(task_id, 0) FROM referrals WHERE id = ?", "I",
+                       referral_id);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE referrals SET status = 'answered', answered_on = ?, answer = ?"
+                        " WHERE id = ? AND status = 'sent'",
+                        "ttI", on ? on : today, answer, referral_id);
+    if (!rc && fr_store_changes(site->store) == 0)
+        rc = fr_error_set(err, FR_ECONFLICT, "referral %" PRId64 " was already answered",
+                          referral_id);
+    /* The follow-up reminder has done its job. */
+    if (!rc && task)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE tasks SET status = 'done', done_at = ?, done_by = ?, acted = 1"
+                            " WHERE id = ? AND status = 'open'",
+                            "ttI", today, site->actor, task);
+    return fr_record_commit(site, rc, "answer", "referral", referral_id, case_id,
+                            json_pack("{s:I}", "case", (json_int_t)case_id), "referral.answered",
+                            err);
+}
+
+int fr_referral_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    char filter[1024], sql[2048], today[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    if (case_id) {
+        int rc = fr_access_case(site, case_id, FR_READ, err);
+        if (rc)
+            return rc;
+    }
+    fr_access_case_sql(site, "r.case_id", filter, sizeof filter);
+    snprintf(sql, sizeof sql,
+             "SELECT r.id, r.case_id, r.specialty, r.to_name, r.reason, r.sent_on,"
+             " r.follow_up_on, r.status, r.answered_on, r.answer,"
+             " (r.status = 'sent' AND r.follow_up_on < ?2) AS late"
+             " FROM referrals r WHERE %s AND (?4 = 0 AND r.status = 'sent' OR r.case_id = ?4)"
+             " ORDER BY r.status = 'sent' DESC, r.follow_up_on, r.id",
+             filter);
+    return fr_store_query_json(site->store, err, out, sql, "IttI", site->actor_id, today, now,
+                               case_id);
+}
+
+/* ---- meetings ---- */
+
+int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error *err)
+{
+    char today[FR_TIME_LEN], now[FR_TIME_LEN];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    const char *kind = m->kind ? m->kind : m->case_id ? "concertation" : "intervision";
+    if (strcmp(kind, "concertation") && strcmp(kind, "intervision"))
+        return fr_error_set(err, FR_EINVAL, "kind: concertation or intervision, not '%s'", kind);
+    if (!strcmp(kind, "concertation") && !m->case_id)
+        return fr_error_set(err, FR_EINVAL, "case: a concertation is about one case");
+    const char *held = m->held_on ? m->held_on : today;
+    if (!fr_date_valid(held))
+        return fr_error_set(err, FR_EINVAL, "held: '%s' is not a date", held);
+    int rc = 0;
+    if (m->case_id)
+        rc = fr_access_case(site, m->case_id, FR_WRITE, err);
+    else if (!fr_access_has_role(site, "admin case_manager"))
+        rc = fr_error_set(err, FR_EACCESS, "only case managers record peer case reviews");
+    if (rc)
+        return rc;
+    /* Participants are checked before anything is written. */
+    int64_t *uids = calloc((size_t)m->nparticipants + 1, sizeof *uids);
+    char **names = calloc((size_t)m->nparticipants + 1, sizeof *names);
+    if (!uids || !names)
+        rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+    for (int i = 0; !rc && i < m->nparticipants; i++) {
+        const fr_participant *p = &m->participants[i];
+        if (p->user && *p->user)
+            rc = fr_user_id(site, p->user, &uids[i], err);
+        if (!rc && p->member_id) {
+            rc = fr_store_query_text(site->store, err, &names[i],
+                                     "SELECT name FROM network_members WHERE id = ? AND"
+                                     " case_id = ?",
+                                     "II", p->member_id, m->case_id);
+            if (rc == FR_ENOTFOUND)
+                rc = fr_error_set(err, FR_EINVAL,
+                                  "participant %d: member %" PRId64
+                                  " is not in this case's network",
+                                  i + 1, p->member_id);
+        }
+        if (!rc && !names[i] && !(p->name && *p->name) && !(p->user && *p->user))
+            rc = fr_error_set(err, FR_EINVAL, "participant %d: a name is needed", i + 1);
+        if (!rc && (!p->role || !*p->role))
+            rc = fr_error_set(err, FR_EINVAL,
+                              "participant %d: a role is needed (the young person, mother, GP, "
+                              "school, …)",
+                              i + 1);
+    }
+    if (!rc)
+        rc = fr_store_begin(site->store, err);
+    else
+        goto out;
+    if (rc)
+        goto out;
+    rc = fr_store_execf(site->store, err,
+                        "INSERT INTO meetings (case_id, kind, held_on, place, minutes,"
+                        " convergences, divergences, created_at, created_by)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "Rtttttttt", m->case_id, kind, held,
+                        m->place, m->minutes, m->convergences, m->divergences, now, site->actor);
+    int64_t mid = fr_store_last_id(site->store);
+    for (int i = 0; !rc && i < m->nparticipants; i++) {
+        const fr_participant *p = &m->participants[i];
+        const char *name = names[i] ? names[i] : p->name && *p->name ? p->name : p->user;
+        rc = fr_store_execf(site->store, err,
+                            "INSERT INTO meeting_participants (meeting_id, name, role, member_id,"
+                            " user_id, present) VALUES (?, ?, ?, ?, ?, ?)",
+                            "IttRRi", mid, name, p->role, p->member_id, uids[i],
+                            p->present ? 1 : 0);
+    }
+    rc = fr_record_commit(site, rc, "create", "meeting", mid, m->case_id,
+                          json_pack("{s:s,s:i}", "kind", kind, "participants", m->nparticipants),
+                          "meeting.held", err);
+    if (!rc && id)
+        *id = mid;
+out:
+    for (int i = 0; names && i < m->nparticipants; i++)
+        free(names[i]);
+    free(names);
+    free(uids);
+    return rc;
+}
+
+int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
+                      const char *responsible, const char *user, const char *due_on,
+                      int64_t *action_id, fr_error *err)
+{
+    int64_t case_id = 0;
+    int rc = fr_store_query_int(site->store, err, &case_id,
+                                "SELECT coalesce(case_id, 0) FROM meetings WHERE id = ?", "I",
+                                meeting_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no meeting %" PRId64, meeting_id);
+    if (rc)
+        return rc;
+    if (!case_id)
+        return fr_error_set(err, FR_EINVAL,
+                            "meeting %" PRId64 " is a peer case review: record its decisions "
+                            "on the cases themselves",
+                            meeting_id);
+    fr_action_new a = {.case_id = case_id,
+                       .title = title,
+                       .responsible = responsible,
+                       .user = user,
+                       .due_on = due_on,
+                       .origin = "meeting",
+                       .origin_id = meeting_id};
+    return fr_care_action_add(site, &a, action_id, err);
+}
+
+int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int64_t case_id = 0;
+    int rc = fr_store_query_int(site->store, err, &case_id,
+                                "SELECT coalesce(case_id, 0) FROM meetings WHERE id = ?", "I",
+                                meeting_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no meeting %" PRId64, meeting_id);
+    if (rc)
+        return rc;
+    if (case_id)
+        rc = fr_access_case(site, case_id, FR_READ, err);
+    else if (!fr_access_has_role(site, "admin case_manager"))
+        rc = fr_error_set(err, FR_EACCESS, "only case managers read peer case reviews");
+    if (rc)
+        return rc;
+    json_t *m = NULL, *parts = NULL, *decisions = NULL, *pending = NULL;
+    if ((rc = fr_store_query_row(site->store, err, &m,
+                                 "SELECT id, case_id, kind, held_on, place, minutes,"
+                                 " convergences, divergences, created_by FROM meetings"
+                                 " WHERE id = ?",
+                                 "I", meeting_id)) ||
+        (rc = fr_store_query_json(site->store, err, &parts,
+                                  "SELECT name, role, member_id, present FROM"
+                                  " meeting_participants WHERE meeting_id = ? ORDER BY id",
+                                  "I", meeting_id)) ||
+        (rc = fr_store_query_json(site->store, err, &decisions,
+                                  "SELECT id, title, responsible, due_on, status, done_on FROM"
+                                  " care_actions WHERE origin = 'meeting' AND origin_id = ?"
+                                  " ORDER BY id",
+                                  "I", meeting_id)) ||
+        (rc = fr_store_query_json(site->store, err, &pending,
+                                  "SELECT a.id, a.title, a.responsible, a.due_on, a.status,"
+                                  " a.origin_id AS meeting_id FROM care_actions a JOIN meetings"
+                                  " mt ON mt.id = a.origin_id WHERE a.origin = 'meeting' AND"
+                                  " a.case_id = ?1 AND a.origin_id <> ?2 AND a.status = 'open'"
+                                  " AND mt.held_on <= (SELECT held_on FROM meetings WHERE id ="
+                                  " ?2) ORDER BY a.due_on, a.id",
+                                  "II", case_id, meeting_id)))
+        goto out;
+    json_object_set_new(m, "participants", parts);
+    json_object_set_new(m, "decisions", decisions);
+    json_object_set_new(m, "to_follow_up", pending);
+    parts = decisions = pending = NULL;
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, meeting_id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "meeting", oid, NULL, err)))
+        goto out;
+    *out = m;
+    m = NULL;
+out:
+    json_decref(m);
+    json_decref(parts);
+    json_decref(decisions);
+    json_decref(pending);
+    return rc;
+}
+
+int fr_meeting_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = fr_access_case(site, case_id, FR_READ, err);
+    if (rc)
+        return rc;
+    return fr_store_query_json(site->store, err, out,
+                               "SELECT m.id, m.kind, m.held_on, m.place,"
+                               " (SELECT count(*) FROM meeting_participants p WHERE"
+                               " p.meeting_id = m.id AND p.present = 1) AS present,"
+                               " (SELECT count(*) FROM care_actions a WHERE a.origin = 'meeting'"
+                               " AND a.origin_id = m.id) AS decisions"
+                               " FROM meetings m WHERE m.case_id = ? ORDER BY m.held_on DESC, m.id"
+                               " DESC",
+                               "I", case_id);
+}

@@ -1,0 +1,79 @@
+# What every specialty shares: the care plan and the person's approval (a
+# workflow guard), referrals followed until answered, meetings whose
+# decisions become tracked actions, caseload, the pyramid level.
+. ./lib.sh
+export FILROUGE_NOW=2026-11-23T09:00:00Z
+"$FR" plugin enable frailty >/dev/null
+"$FR" user add marie --name "Marie Dubois" --role case_manager --capacity 4 >/dev/null
+"$FR" user add thomas --name "Thomas Weber" --role case_manager >/dev/null
+"$FR" user add jan --name "Jan Peeters" --role provider >/dev/null
+"$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
+"$FR" patient add --family Peeters --given Jozef --birth 02/07/1937 >/dev/null
+M="--as marie"
+"$FR" $M case open 1 --workflow frailty --intensity 4 --model clinical >/dev/null
+"$FR" $M case open 2 --workflow frailty --intensity 2 --model clinical >/dev/null
+"$FR" $M network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan >/dev/null
+"$FR" $M network add 1 --kind informal --name "Sophie Lambert" --relation fille >/dev/null
+for e in screen assess choose plan; do "$FR" $M case fire 1 $e >/dev/null; done
+
+# The care plan and the person's approval
+refused "approval of an empty plan is refused" 1 "no open goal" -- $M careplan approve 1 --by "Jeanne Lambert"
+ok "a goal" -- $M careplan goal 1 "Rester à domicile en sécurité"
+ok "an action with a responsible user and a due date" -- $M careplan action 1 "Installer une téléalarme" --goal 1 --user jan --due 01/12/2026
+ok "an action for an informal carer" -- $M careplan action 1 "Courses hebdomadaires" --goal 1 --member 2
+refused "an action without anyone responsible" 1 "responsible" -- $M careplan action 1 "Quelque chose"
+test "$(sql "SELECT u.login FROM tasks t JOIN users u ON u.id = t.assignee_id WHERE t.title = 'Installer une téléalarme'")" = jan &&
+    pass "the action's due date is a task of the responsible user" || fail "action task"
+refused "the workflow refuses 'approve' before the person approved" 1 "careplan approve" -- $M case fire 1 approve
+ok "the person approves the plan" -- $M careplan approve 1 --by "Jeanne Lambert" --how signed
+ok "show the plan" -- $M careplan show 1
+out_has "the approval is shown" "approved by Jeanne Lambert (signed) on 23/11/2026"
+ok "a new action after the approval" -- $M careplan action 1 "Kinésithérapie" --goal 1 --responsible "kiné du quartier"
+ok "show again" -- $M careplan show 1
+out_has "the plan needs a new approval" "approval is needed"
+refused "the guard sees the change" 1 "as it stands" -- $M case fire 1 approve
+ok "approved again, orally" -- $M careplan approve 1 --by "Jeanne Lambert" --how oral
+ok "now the workflow moves on" -- $M case fire 1 approve
+ok "the GP marks his action done" -- --as jan careplan done 1
+test "$(sql "SELECT status FROM tasks WHERE title = 'Installer une téléalarme'")" = done &&
+    pass "its task is done too" || fail "task not done"
+refused "done twice" 1 "not open" -- --as jan careplan done 1
+
+# Referrals
+ok "refer to a dietitian" -- $M referral add 1 diététicienne --reason "perte de poids" --to "Mme Dupont"
+test "$(sql "SELECT due_on FROM tasks WHERE origin_ref = 'referral'")" = 2026-12-07 &&
+    pass "a follow-up task in 14 days" || fail "referral follow-up"
+refused "a referral needs a reason" 1 "reason" -- $M referral add 1 psychologue
+FILROUGE_NOW=2026-12-10T09:00:00Z ok "unanswered referrals" -- $M referral list
+out_has "late when past its follow-up date" "LATE"
+ok "the answer" -- $M referral answer 1 "rendez-vous le 12/12"
+test "$(sql "SELECT status FROM tasks WHERE origin_ref = 'referral'")" = done &&
+    pass "the follow-up task is done" || fail "referral task"
+refused "answered twice" 1 "already answered" -- $M referral answer 1 "encore"
+
+# Meetings
+ok "a concertation with the network" -- $M meeting add --case 1 --on 20/11/2026 --place domicile \
+    --member "1;médecin généraliste" --member "2;fille" --participant "Jeanne Lambert;la personne" \
+    --participant "Service de soins;infirmière;absent" --minutes "point sur le maintien à domicile" \
+    --divergences "la fille souhaite une entrée en maison de repos"
+ok "a decision becomes an action" -- $M meeting decide 1 "Visite d'une maison de repos" --responsible "Sophie Lambert" --due 15/12/2026
+ok "the meeting" -- $M meeting show 1
+out_has "participants with presence" "absent"
+out_has "the decision" "Visite d'une maison de repos"
+ok "the next meeting follows up open decisions" -- $M meeting add --case 1 --on 22/11/2026 --participant "Jeanne Lambert;la personne"
+ok "show it" -- $M meeting show 2
+out_has "the earlier decision to follow up" "to follow up from earlier meetings"
+refused "a participant without role is a usage error" 2 "NAME;ROLE" -- $M meeting add --case 1 --participant "X;"
+refused "a member of another case" 1 "not in this case's network" -- $M meeting add --case 2 --member "1;GP"
+refused "a provider outside the case cannot read its meetings" 1 "no care relationship" -- --as thomas meeting show 1
+
+# Caseload and the pyramid
+ok "caseload" -- caseload
+out_has "marie is listed" "marie"
+test "$("$FR" --json caseload | grep -A3 '"login": "marie"' | grep -c '"load": 3.0')" = 1 &&
+    pass "load = intensity weights 2 + 1" || fail "caseload load"
+refused "a level outside the pyramid" 1 "not a level" -- $M case level 1 5
+ok "set the level" -- $M case level 1 3
+test "$(sql "SELECT pyramid_level FROM cases WHERE id = 1")" = 3 && pass "level stored" || fail "level"
+ok "the audit chain holds" -- audit verify
+finish
