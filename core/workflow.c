@@ -521,6 +521,28 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     xmlNodePtr network = xmlNewChild(root, NULL, (const xmlChar *)"network", NULL);
     set_attr_int(network, "formal", formal);
     set_attr_int(network, "informal", informal);
+    /* The active members by role, relation and organisation (never their
+     * names): rules such as "at least two different requesting services". */
+    if (!rc)
+        rc = fr_store_query(site->store, err, &st,
+                            "SELECT kind, role, relation, organisation FROM network_members"
+                            " WHERE case_id = ? AND (since IS NULL OR since <= ?) AND"
+                            " (until IS NULL OR until >= ?) ORDER BY id",
+                            "Itt", case_id, today, today);
+    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+        xmlNodePtr m = xmlNewChild(network, NULL, (const xmlChar *)"member", NULL);
+        set_attr(m, "kind", fr_stmt_text(st, 0));
+        if (fr_stmt_text(st, 1))
+            set_attr(m, "role", fr_stmt_text(st, 1));
+        if (fr_stmt_text(st, 2))
+            set_attr(m, "relation", fr_stmt_text(st, 2));
+        if (fr_stmt_text(st, 3))
+            set_attr(m, "organisation", fr_stmt_text(st, 3));
+    }
+    if (rc >= 0) {
+        fr_stmt_done(st);
+        rc = 0;
+    }
 
     xmlNodePtr forms = xmlNewChild(root, NULL, (const xmlChar *)"forms", NULL);
     if (!rc)
