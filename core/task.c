@@ -252,7 +252,7 @@ int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const cha
                             "SELECT id, anchor_offset FROM tasks WHERE case_id = ? AND anchor = ?"
                             " AND status = 'open' AND acted = 0 ORDER BY id",
                             "It", case_id, name);
-    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+    while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         moved_task *nt = realloc(tasks, (size_t)(n + 1) * sizeof *nt);
         if (!nt) {
             rc = fr_error_set(err, FR_ENOMEM, "out of memory");

@@ -465,7 +465,9 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     int rc = fr_store_query(site->store, err, &st,
                             "SELECT c.state, c.status, c.intensity, c.opened_on, c.workflow_id,"
                             " c.workflow_version, c.state_since, c.closed_on, c.model,"
-                            " p.birth_date, p.sex"
+                            " p.birth_date, p.sex,"
+                            " (SELECT login FROM users WHERE id = c.case_manager_id),"
+                            " c.pyramid_level"
                             " FROM cases c JOIN patients p ON p.id = c.patient_id WHERE c.id = ?",
                             "I", case_id);
     if (rc)
@@ -488,6 +490,10 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     set_attr(root, "closed-on", fr_stmt_text(st, 7));
     set_attr(root, "model", fr_stmt_text(st, 8));
     set_attr(root, "today", today);
+    if (fr_stmt_text(st, 11))
+        set_attr(root, "case-manager", fr_stmt_text(st, 11));
+    if (!fr_stmt_is_null(st, 12))
+        set_attr_int(root, "level", fr_stmt_int(st, 12));
     xmlNodePtr patient = xmlNewChild(root, NULL, (const xmlChar *)"patient", NULL);
     set_attr(patient, "birth-date", fr_stmt_text(st, 9));
     set_attr(patient, "sex", fr_stmt_text(st, 10));
@@ -500,7 +506,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     rc = fr_store_query(site->store, err, &st,
                         "SELECT name, date FROM case_dates WHERE case_id = ? ORDER BY name", "I",
                         case_id);
-    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+    while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         xmlNodePtr d = xmlNewChild(dates, NULL, (const xmlChar *)"date", NULL);
         set_attr(d, "name", fr_stmt_text(st, 0));
         set_attr(d, "value", fr_stmt_text(st, 1));
@@ -529,7 +535,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
                             " WHERE case_id = ? AND (since IS NULL OR since <= ?) AND"
                             " (until IS NULL OR until >= ?) ORDER BY id",
                             "Itt", case_id, today, today);
-    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+    while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         xmlNodePtr m = xmlNewChild(network, NULL, (const xmlChar *)"member", NULL);
         set_attr(m, "kind", fr_stmt_text(st, 0));
         if (fr_stmt_text(st, 1))
@@ -550,7 +556,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
                             "SELECT form_id, submitted_at FROM submissions WHERE case_id = ?"
                             " AND status = 'final' ORDER BY submitted_at, id",
                             "I", case_id);
-    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+    while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         xmlNodePtr f = xmlNewChild(forms, NULL, (const xmlChar *)"form", NULL);
         set_attr(f, "id", fr_stmt_text(st, 0));
         set_attr(f, "status", "final");

@@ -270,6 +270,25 @@ static int run_case_date(cli *c)
     return 0;
 }
 
+static int run_case_view(cli *c)
+{
+    int64_t id;
+    if (cli_check_args(c, 1, 1) || cli_id(c, cli_arg(c, 0), "CASE", &id))
+        return CLI_USAGE;
+    fr_error err = {0};
+    char *xml = NULL;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_workflow_case_xml(c->site, id, &xml, &err))
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_emit(c, json_pack("{s:s}", "xml", xml), NULL);
+    else
+        fputs(xml, stdout);
+    free(xml);
+    return 0;
+}
+
 const cli_command cli_case_commands[] = {
     {"case", "open", run_case_open,
      "PATIENT --workflow ID [--plugin ID] [--manager LOGIN] [--team NAME] [--intensity 1-4] "
@@ -289,6 +308,8 @@ const cli_command cli_case_commands[] = {
      "close a case (the workflow's close event)"},
     {"case", "reopen", run_case_reopen, "CASE [--on DD/MM/YYYY] [--note TEXT]",
      "reopen a closed case (the workflow's reopen event)"},
+    {"case", "view", run_case_view, "CASE",
+     "the XML view of the case that workflow guards see (for workflow authors)"},
     {"case", "date", run_case_date, "CASE NAME DD/MM/YYYY",
      "set a named date of the case (tasks anchored on it move)"},
     {0},

@@ -80,12 +80,15 @@ test "$(sql "SELECT status || ' ' || state || ' ' || coalesce(closed_on, '-') FR
 
 # The échéancier
 ok "a task anchored on a named date" -- --as thomas task add 1 "Préparer la réévaluation" --anchor review --offset -P14D
+ok "a second task anchored on the same date" -- --as thomas task add 1 "Prévenir la famille" --anchor review --offset -P7D
 ok "set the date" -- --as thomas case date 1 review 15/01/2027
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-01 &&
     pass "the anchored task is due 14 days before" || fail "anchored due date"
 ok "move the date" -- --as thomas case date 1 review 29/01/2027
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-15 &&
     pass "the task followed the date" || fail "the task did not follow the date"
+test "$(sql "SELECT due_on FROM tasks WHERE title = 'Prévenir la famille'")" = 2027-01-22 &&
+    pass "every task anchored on the date followed it" || fail "the second anchored task did not follow"
 ok "the échéancier" -- --as thomas task list
 out_has "tasks listed with day/month/year" "15/01/2027"
 FILROUGE_NOW=2026-12-05T08:00:00Z ok "tick ten days later" -- tick
