@@ -110,6 +110,11 @@ static int check_patient(const fr_patient_new *p, fr_error *err)
         return fr_error_set(err, FR_EINVAL, "given: the given name(s) are required");
     if (strlen(p->family_name) > 200 || strlen(p->given_names) > 200)
         return fr_error_set(err, FR_EINVAL, "names: at most 200 characters each");
+    if ((p->address && strlen(p->address) > 500) || (p->city && strlen(p->city) > 100) ||
+        (p->postal_code && strlen(p->postal_code) > 20) || (p->phone && strlen(p->phone) > 50))
+        return fr_error_set(err, FR_EINVAL,
+                            "address: at most 500 characters (city 100, postal code 20, phone "
+                            "50)");
     if (p->birth_date && *p->birth_date) {
         if (!fr_date_valid(p->birth_date))
             return fr_error_set(err, FR_EINVAL,

@@ -254,7 +254,10 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
                           site->db_path, site->config_path);
         goto fail;
     }
-    if ((rc = fr_store_open(site->db_path, NULL, &site->store, err)))
+    fr_store_options so = {0};
+    const char *max = fr_site_setting(site, NULL, "database.max-size-mb");
+    so.max_size_kb = max ? (long)(strtod(max, NULL) * 1024) : 0;
+    if ((rc = fr_store_open(site->db_path, &so, &site->store, err)))
         goto fail;
     if ((rc = fr_site_migrate_core(site->store, err)))
         goto fail;

@@ -41,8 +41,10 @@ static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
                             what, path);
     case SQLITE_FULL:
         return fr_error_set(err, FR_EIO,
-                            "%s: the disk holding %s is full; nothing was written. Free some "
-                            "space and try again (reading still works)",
+                            "%s: the disk holding %s is full, or the database reached the "
+                            "site's limit (setting database.max-size-mb); nothing was written. "
+                            "Free some space or raise the limit, then try again (reading still "
+                            "works)",
                             what, path);
     case SQLITE_READONLY:
         return fr_error_set(err, FR_EIO, "%s: the database %s is read-only (%s)", what, path,
@@ -83,11 +85,16 @@ int fr_store_open(const char *path, const fr_store_options *opt, fr_store **out,
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
-    char pragmas[256];
+    char pragmas[320], limit[96] = "";
+    /* A size limit in pages; page_size is 4096 unless the file says
+     * otherwise, which only makes the limit a little looser. */
+    if (opt->max_size_kb > 0)
+        snprintf(limit, sizeof limit, "PRAGMA max_page_count = %ld;",
+                 opt->max_size_kb / 4 > 0 ? opt->max_size_kb / 4 : 1);
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA foreign_keys = ON; %s PRAGMA synchronous = %s;",
+             "PRAGMA foreign_keys = ON; %s PRAGMA synchronous = %s; %s",
              opt->read_only ? "" : "PRAGMA journal_mode = WAL;",
-             opt->synchronous_normal ? "NORMAL" : "FULL");
+             opt->synchronous_normal ? "NORMAL" : "FULL", limit);
     char *msg = NULL;
     rc = sqlite3_exec(s->db, pragmas, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {

@@ -26,6 +26,8 @@ typedef struct fr_store_options {
     int synchronous_normal; /* 0: FULL (default, survives a power cut); 1: NORMAL */
     int busy_timeout_ms;    /* 0: 10000 */
     int read_only;
+    long max_size_kb;       /* 0: no limit but the disk's; else writes beyond it are
+                               refused like on a full disk (a site quota) */
 } fr_store_options;
 
 typedef struct fr_migration {
