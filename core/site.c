@@ -3,6 +3,8 @@
  * record, workflows and plugins live in their own files. */
 #include "site.h"
 
+#include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -247,6 +249,17 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
     int rc = read_config(site, err);
     if (rc)
         goto fail;
+    struct stat db_stat;
+    if (stat(site->db_path, &db_stat) == 0 && db_stat.st_size == 0) {
+        /* SQLite would take an empty file for a new database and the core
+         * migrations would quietly fill it: a lost record must not look
+         * like an empty one. */
+        rc = fr_error_set(err, FR_EIO,
+                          "the database %s is an empty file: the site's record is missing. "
+                          "Restore it from a backup (`filrouge restore`); nothing was changed",
+                          site->db_path);
+        goto fail;
+    }
     if (access(site->db_path, F_OK) != 0) {
         rc = fr_error_set(err, FR_ENOTFOUND,
                           "the database %s named in %s does not exist; restore it from a "
@@ -370,4 +383,173 @@ void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...)
     fputc('\n', f);
     if (!to_stderr)
         fclose(f);
+}
+
+/* Copies one file, durably (fsync before returning). */
+static int copy_file(const char *from, const char *to, fr_error *err)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return fr_error_set(err, FR_EIO, "cannot read %s: %s", from, strerror(errno));
+    FILE *out = fopen(to, "wb");
+    if (!out) {
+        fclose(in);
+        return fr_error_set(err, FR_EIO, "cannot write %s: %s", to, strerror(errno));
+    }
+    char buf[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            rc = fr_error_set(err, FR_EIO, "cannot write %s: %s", to, strerror(errno));
+            break;
+        }
+    if (!rc && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+        rc = fr_error_set(err, FR_EIO, "cannot write %s: %s", to, strerror(errno));
+    fclose(in);
+    if (fclose(out) != 0 && !rc)
+        rc = fr_error_set(err, FR_EIO, "cannot write %s: %s", to, strerror(errno));
+    return rc;
+}
+
+int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
+{
+    if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
+        return fr_error_set(err, FR_EACCESS, "only administrators can back a site up");
+    if (mkdir(dest, 0700) != 0)
+        return fr_error_set(err, FR_EIO,
+                            "cannot create the backup folder %s (%s): give a new folder",
+                            dest, strerror(errno));
+    char *db = fr_path_join(dest, "filrouge.db"), *xml = fr_path_join(dest, "site.xml");
+    char *hooks = fr_path_join(dest, "hooks"), *site_hooks = fr_path_join(site->dir, "hooks");
+    int rc = db && xml && hooks && site_hooks ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
+    /* The entry goes in first, so that the backup holds it. */
+    if (!rc) {
+        json_t *d = json_pack("{s:s}", "to", dest);
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_alone(site->store, site->actor, "backup", "site", site->name, text, err);
+        free(text);
+        json_decref(d);
+    }
+    if (!rc)
+        rc = fr_store_backup(site->store, db, err);
+    if (!rc)
+        rc = copy_file(site->config_path, xml, err);
+    DIR *dir = !rc ? opendir(site_hooks) : NULL;
+    if (dir) {
+        if (mkdir(hooks, 0700) != 0)
+            rc = fr_error_set(err, FR_EIO, "cannot create %s: %s", hooks, strerror(errno));
+        struct dirent *e;
+        while (!rc && (e = readdir(dir)) != NULL) {
+            size_t n = strlen(e->d_name);
+            if (n < 4 || strcmp(e->d_name + n - 3, ".py") != 0)
+                continue;
+            char *from = fr_path_join(site_hooks, e->d_name), *to = fr_path_join(hooks, e->d_name);
+            rc = from && to ? copy_file(from, to, err)
+                            : fr_error_set(err, FR_ENOMEM, "out of memory");
+            free(from);
+            free(to);
+        }
+        closedir(dir);
+    }
+    free(db);
+    free(xml);
+    free(hooks);
+    free(site_hooks);
+    return rc;
+}
+
+int fr_site_restore(const char *backup, const char *dir, fr_error *err)
+{
+    char *bdb = fr_path_join(backup, "filrouge.db"), *bxml = fr_path_join(backup, "site.xml");
+    char *sxml = fr_path_join(dir, "site.xml");
+    fr_site *site = NULL;
+    fr_store *check = NULL;
+    char *target = NULL, *partial = NULL;
+    int rc = bdb && bxml && sxml ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
+    if (!rc && access(bdb, R_OK) != 0)
+        rc = fr_error_set(err, FR_ENOTFOUND, "%s holds no filrouge.db: is it a backup folder?",
+                          backup);
+    /* The backup must be sound before anything is touched. */
+    if (!rc)
+        rc = fr_store_check_file(bdb, err);
+    fr_store_options ro = {.read_only = 1};
+    if (!rc)
+        rc = fr_store_open(bdb, &ro, &check, err);
+    int version = 0;
+    if (!rc)
+        rc = fr_store_schema_version(check, "core", &version, err);
+    int newest = 0;
+    for (size_t i = 0; i < sizeof core_migration_files / sizeof *core_migration_files; i++) {
+        int v = atoi(core_migration_files[i] + strlen("sql/core-"));
+        newest = v > newest ? v : newest;
+    }
+    if (!rc && version > newest)
+        rc = fr_error_set(err, FR_EVERSION,
+                          "the backup was written by a newer version of Filrouge (schema %d, "
+                          "this program knows up to %d): restore it with that version; nothing "
+                          "was changed",
+                          version, newest);
+    fr_audit_report report = {0};
+    if (!rc)
+        rc = fr_audit_verify(check, &report, err);
+    if (!rc && report.first_bad)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "the backup's audit trail is broken at entry %lld (%s): it is not "
+                          "restored",
+                          (long long)report.first_bad, report.reason);
+    fr_store_close(check);
+    if (rc)
+        goto out;
+    if (access(dir, F_OK) != 0 && mkdir(dir, 0700) != 0) {
+        rc = fr_error_set(err, FR_EIO, "cannot create %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (access(sxml, F_OK) != 0 && (rc = copy_file(bxml, sxml, err)))
+        goto out;
+    /* The database goes where a new site keeps it (filrouge.db). */
+    target = fr_path_join(dir, "filrouge.db");
+    partial = fr_path_join(dir, "filrouge.db.restoring");
+    if (!target || !partial) {
+        rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = copy_file(bdb, partial, err)))
+        goto out;
+    if (access(target, F_OK) == 0) {
+        char now[FR_TIME_LEN], kept[4096];
+        fr_clock_now(now);
+        const char *sfx[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            char from[4096];
+            snprintf(from, sizeof from, "%s%s", target, sfx[i]);
+            snprintf(kept, sizeof kept, "%s.before-restore-%s%s", target, now, sfx[i]);
+            if (access(from, F_OK) == 0 && rename(from, kept) != 0) {
+                rc = fr_error_set(err, FR_EIO, "cannot set %s aside: %s", from, strerror(errno));
+                goto out;
+            }
+        }
+    }
+    if (rename(partial, target) != 0) {
+        rc = fr_error_set(err, FR_EIO, "cannot put the restored database in place: %s",
+                          strerror(errno));
+        goto out;
+    }
+    if ((rc = fr_site_open(dir, &(fr_site_open_options){.no_plugins = 1}, &site, err)))
+        goto out;
+    json_t *d = json_pack("{s:s}", "from", backup);
+    char *text = json_dumps(d, JSON_COMPACT);
+    rc = fr_audit_alone(site->store, "system", "restore", "site", site->name, text, err);
+    free(text);
+    json_decref(d);
+out:
+    if (partial)
+        unlink(partial);
+    fr_site_close(site);
+    free(bdb);
+    free(bxml);
+    free(sxml);
+    free(target);
+    free(partial);
+    return rc;
 }

@@ -80,6 +80,19 @@ const char *fr_site_setting(const fr_site *site, const char *plugin, const char 
  * Never give it a secret or clinical content beyond ids. */
 void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...) FR_PRINTF(3, 4);
 
+/* Backs the site up into the folder `dest` (created; refused when it
+ * exists): a consistent copy of the database taken while the site may be in
+ * use, site.xml and the site's hooks. Audited ("backup"), administrators. */
+int fr_site_backup(fr_site *site, const char *dest, fr_error *err);
+
+/* Restores the backup folder `backup` into the site folder `dir` (which
+ * nobody may be using): the backup is checked first (a sound database, not
+ * from a newer Filrouge, an intact audit chain), the current database is
+ * kept beside as filrouge.db.before-restore-TIME, and site.xml is restored
+ * only when the site has none. The restore is audited in the restored
+ * database. */
+int fr_site_restore(const char *backup, const char *dir, fr_error *err);
+
 /* dir/rel, or rel itself when it is absolute (malloc'd; NULL when out of
  * memory). */
 char *fr_path_join(const char *dir, const char *rel);

@@ -3,10 +3,12 @@
  * migrations per owner. It knows nothing of patients or cases. */
 #include "store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -566,4 +568,67 @@ int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql
     int rc = query_rows(s, err, out, 1, sql, types, ap);
     va_end(ap);
     return rc;
+}
+
+int fr_store_check_file(const char *path, fr_error *err)
+{
+    fr_store_options ro = {.read_only = 1};
+    fr_store *s = NULL;
+    int rc = fr_store_open(path, &ro, &s, err);
+    if (rc)
+        return rc;
+    char *result = NULL;
+    rc = fr_store_query_text(s, err, &result, "PRAGMA integrity_check", "");
+    if (!rc && (!result || strcmp(result, "ok") != 0))
+        rc = fr_error_set(err, FR_EIO, "%s is damaged: %s", path, result ? result : "?");
+    free(result);
+    fr_store_close(s);
+    return rc;
+}
+
+int fr_store_backup(fr_store *s, const char *dest, fr_error *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.partial", dest);
+    unlink(tmp);
+    sqlite3 *out = NULL;
+    int rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        fr_error_set(err, FR_EIO, "cannot create %s: %s", tmp,
+                     out ? sqlite3_errmsg(out) : sqlite3_errstr(rc));
+        sqlite3_close(out);
+        return FR_EIO;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
+    if (!b) {
+        fr_error_set(err, FR_EIO, "cannot back up %s: %s", s->path, sqlite3_errmsg(out));
+        sqlite3_close(out);
+        unlink(tmp);
+        return FR_EIO;
+    }
+    /* Copy in one step: the copy is consistent at one instant; writers wait
+     * for the busy timeout at most. */
+    do {
+        rc = sqlite3_backup_step(b, -1);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(50);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int frc = rc == SQLITE_DONE ? sqlite3_errcode(out) : rc;
+    sqlite3_close(out);
+    if (frc != SQLITE_OK) {
+        unlink(tmp);
+        return fr_error_set(err, FR_EIO, "backing up %s into %s failed (%s); nothing was kept",
+                            s->path, dest, sqlite3_errstr(frc));
+    }
+    if ((rc = fr_store_check_file(tmp, err))) {
+        unlink(tmp);
+        return rc;
+    }
+    if (rename(tmp, dest) != 0) {
+        unlink(tmp);
+        return fr_error_set(err, FR_EIO, "cannot move the backup into %s: %s", dest,
+                            strerror(errno));
+    }
+    return 0;
 }

@@ -92,6 +92,15 @@ int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql
 int64_t fr_store_last_id(fr_store *s);
 int fr_store_changes(fr_store *s);
 
+/* A consistent copy of the open database into `dest` (SQLite's online
+ * backup: other processes may go on writing meanwhile), written beside it
+ * first and renamed into place, then checked. */
+int fr_store_backup(fr_store *s, const char *dest, fr_error *err);
+
+/* Checks a database file without changing it: it is an SQLite database and
+ * PRAGMA integrity_check passes. */
+int fr_store_check_file(const char *path, fr_error *err);
+
 /* Applies the migrations of `owner` (core, or a plugin id) not yet applied,
  * in order, each in its own transaction, recording owner and version.
  * Refuses with FR_EVERSION when the database already holds a version newer
