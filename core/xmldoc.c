@@ -3,6 +3,8 @@
  * and keeps the parser away from the network and from entity expansion. */
 #include "xmldoc.h"
 
+#include <libxml/SAX2.h>
+
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 #include <stdio.h>
@@ -90,6 +92,41 @@ static int finish(xmlDocPtr doc, const char *xsd, collector *c, xmlDocPtr *out, 
 
 static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOBLANKS;
 
+/* No XML the kernel reads needs a DTD, and a DTD's entities can read local
+ * files or expand to gigabytes ("billion laughs"): a DOCTYPE stops the
+ * parser at once with a message that says so. */
+static void refuse_doctype(void *ctxp, const xmlChar *name, const xmlChar *external_id,
+                           const xmlChar *system_id)
+{
+    (void)name, (void)external_id, (void)system_id;
+    xmlParserCtxtPtr ctx = ctxp;
+    collector *c = ctx->_private;
+    if (c && c->len + 8 < sizeof c->buf) {
+        int n = snprintf(c->buf + c->len, sizeof c->buf - c->len,
+                         "%s%s:%d: a <!DOCTYPE> declaration is not accepted (its entities could "
+                         "read files or exhaust memory): remove it",
+                         c->len ? "\n" : "", c->name, xmlSAX2GetLineNumber(ctx));
+        if (n > 0)
+            c->len = c->len + (size_t)n < sizeof c->buf ? c->len + (size_t)n : sizeof c->buf - 1;
+        c->count++;
+    }
+    xmlStopParser(ctx);
+}
+
+static xmlParserCtxtPtr new_context(collector *c)
+{
+    xmlParserCtxtPtr ctx = xmlNewParserCtxt();
+    if (!ctx)
+        return NULL;
+    ctx->_private = c;
+    ctx->sax->internalSubset = refuse_doctype;
+    return ctx;
+}
+
+/* Larger XML than this is refused before parsing (no definition or
+ * submission comes near it). */
+#define XML_MAX_BYTES (16 * 1024 * 1024)
+
 int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err)
 {
     collector c = {.name = path};
@@ -98,8 +135,13 @@ int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err
     if (!probe)
         return fr_error_set(err, FR_ENOTFOUND, "%s: cannot be read (missing or no permission)",
                             path);
+    fseek(probe, 0, SEEK_END);
+    long size = ftell(probe);
     fclose(probe);
-    xmlParserCtxtPtr ctx = xmlNewParserCtxt();
+    if (size > XML_MAX_BYTES)
+        return fr_error_set(err, FR_EINVAL, "%s: %ld bytes, more than the %d accepted", path, size,
+                            XML_MAX_BYTES);
+    xmlParserCtxtPtr ctx = new_context(&c);
     if (!ctx)
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", path);
     xmlSetStructuredErrorFunc(&c, collect);
@@ -114,7 +156,10 @@ int fr_xml_load_memory(const char *name, const char *data, size_t size, const ch
 {
     collector c = {.name = name};
     *out = NULL;
-    xmlParserCtxtPtr ctx = xmlNewParserCtxt();
+    if (size > XML_MAX_BYTES)
+        return fr_error_set(err, FR_EINVAL, "%s: %zu bytes, more than the %d accepted", name, size,
+                            XML_MAX_BYTES);
+    xmlParserCtxtPtr ctx = new_context(&c);
     if (!ctx)
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
     xmlSetStructuredErrorFunc(&c, collect);

@@ -36,5 +36,9 @@ cat >"$D/meaning.xml" <<'XML'
 XML
 refused "a transition to an unknown state names its line" 1 "meaning.xml:5" -- workflow check "$D/meaning.xml"
 refused "an XPath guard that does not compile names its line" 1 "meaning.xml:6" -- workflow check "$D/meaning.xml"
+printf '<?xml version="1.0"?>\n<!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1"><state id="a" initial="true"><title lang="en">&x;</title></state></workflow>\n' >"$D/entity.xml"
+refused "an external entity is refused, naming the DOCTYPE" 1 "entity.xml:2: a <!DOCTYPE> declaration is not accepted" -- workflow check "$D/entity.xml"
+head -c 17000000 /dev/zero | tr '\0' ' ' >"$D/huge.xml"
+refused "a 17 MB file is refused before parsing" 1 "more than the" -- workflow check "$D/huge.xml"
 refused "a missing file is reported" 1 "nothere.xml" -- workflow check "$D/nothere.xml"
 finish
