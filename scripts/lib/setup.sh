@@ -30,12 +30,13 @@ install_missing() {
 
 # build DIR [meson options…]
 build() {
+    mkdir -p build-logs
     dir=$1
     shift
     if [ ! -f "$dir/build.ninja" ]; then
         say "configuring $dir"
-        meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; exit 1; }
+        meson setup "$dir" "$@" >"build-logs/$dir.setup.log" 2>&1 || { cat "build-logs/$dir.setup.log"; exit 1; }
     fi
     say "building $dir"
-    ninja -C "$dir" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+    ninja -C "$dir" >"build-logs/$dir.build.log" 2>&1 || { cat "build-logs/$dir.build.log"; exit 1; }
 }
