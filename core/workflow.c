@@ -841,6 +841,17 @@ static int apply(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
                             " WHERE id = ?",
                             "tttttI", to->id, effective_on, status, to->final ? effective_on : NULL,
                             now, case_id);
+    /* A step's own tasks (its on-enter tasks) close with the step: moving
+     * on says the step's work is over. They are cancelled, not marked
+     * done: nobody did them through Filrouge. */
+    if (!rc && from && from != to) {
+        char ref[160];
+        snprintf(ref, sizeof ref, "state:%s", from->id);
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE tasks SET status = 'cancelled' WHERE case_id = ?"
+                            " AND status = 'open' AND origin = 'workflow' AND origin_ref = ?",
+                            "It", case_id, ref);
+    }
     /* Timers belong to a state: their pending reminders go when it is left. */
     for (int i = 0; !rc && from && from != to && i < from->ntimers; i++) {
         char ref[160];

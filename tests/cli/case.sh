@@ -23,6 +23,8 @@ refused "an event not allowed names the allowed ones" 1 "allowed now: close, not
     --as marie case fire 1 choose
 ok "fire screen" -- --as marie case fire 1 screen --note "signalé par la fille"
 out_has "the new state is reported" "now in state screening"
+test "$(sql "SELECT status FROM tasks WHERE case_id = 1 AND origin_ref = 'state:referral'")" = cancelled &&
+    pass "the step's own task closes with the step" || fail "the referral step's task is still open"
 ok "fire assess: the age guard passes at 85" -- --as marie case fire 1 assess --on 20/11/2026
 ok "the timeline" -- --as marie case show 1
 out_has "back-dated transition shown with its effective date" "20/11/2026  assess"
