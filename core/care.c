@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <filrouge/case.h>
+
 #include "access.h"
 #include "audit.h"
 #include "clock.h"
+#include "plugin.h"
 #include "record.h"
 #include "task.h"
 
@@ -466,4 +469,65 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
     return fr_record_commit(site, rc, "approve", "careplan", case_id, case_id,
                             json_pack("{s:s,s:s}", "how", how, "on", on ? on : today),
                             "careplan.approved", err);
+}
+
+/* ---- the SDK's face of the above (sdk/include/filrouge/case.h) ---- */
+
+/* A plugin acts as itself: its id in the audit trail, the system's reach
+ * (its rules run on every case of the site). */
+typedef struct acting_as {
+    char actor[sizeof ((fr_site *)0)->actor];
+    int64_t id;
+    char role[sizeof ((fr_site *)0)->actor_role];
+} acting_as;
+
+static void act_as_plugin(fr_site *site, const fr_plugin_ctx *ctx, acting_as *saved)
+{
+    memcpy(saved->actor, site->actor, sizeof saved->actor);
+    memcpy(saved->role, site->actor_role, sizeof saved->role);
+    saved->id = site->actor_id;
+    snprintf(site->actor, sizeof site->actor, "plugin:%s", fr_plugin_id(ctx));
+    site->actor_id = 0;
+}
+
+static void act_as_before(fr_site *site, const acting_as *saved)
+{
+    memcpy(site->actor, saved->actor, sizeof site->actor);
+    memcpy(site->actor_role, saved->role, sizeof site->actor_role);
+    site->actor_id = saved->id;
+}
+
+FR_API int fr_case_suggest_level(fr_plugin_ctx *ctx, int64_t case_id, int level, fr_error *err)
+{
+    fr_site *site = fr_plugin_ctx_site(ctx);
+    acting_as saved;
+    act_as_plugin(site, ctx, &saved);
+    int rc = fr_case_suggest_pyramid(site, case_id, level, err);
+    act_as_before(site, &saved);
+    return rc;
+}
+
+FR_API int fr_case_add_task(fr_plugin_ctx *ctx, int64_t case_id, const char *title,
+                            const char *due_on, int64_t *task_id, fr_error *err)
+{
+    fr_site *site = fr_plugin_ctx_site(ctx);
+    if (!title || !*title)
+        return fr_error_set(err, FR_EINVAL, "a task needs a title");
+    if (due_on && !fr_date_valid(due_on))
+        return fr_error_set(err, FR_EINVAL, "due date '%s' is not YYYY-MM-DD", due_on);
+    acting_as saved;
+    act_as_plugin(site, ctx, &saved);
+    char ref[96];
+    snprintf(ref, sizeof ref, "plugin:%s", fr_plugin_id(ctx));
+    fr_task_new t = {.case_id = case_id,
+                     .title = title,
+                     .due_on = due_on,
+                     .origin = "plugin",
+                     .origin_ref = ref};
+    int64_t id = 0;
+    int rc = fr_task_create(site, &t, &id, err);
+    act_as_before(site, &saved);
+    if (!rc && task_id)
+        *task_id = id;
+    return rc;
 }

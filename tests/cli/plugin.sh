@@ -33,6 +33,8 @@ refused "a wrong ABI is found by check too" 1 "999" -- plugin check "$PLUGINS/ba
 
 "$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
 ok "open a case on the plugin's workflow" -- case open 1 --workflow gate
+test "$(sql "SELECT pyramid_level || ' ' || pyramid_suggested FROM cases WHERE id = 1")" = "2 2" &&
+    pass "the plugin's rules suggested the pyramid level (SDK)" || fail "no suggested level"
 before_t=$(sql "SELECT count(*) FROM transitions")
 before_a=$(sql "SELECT count(*) FROM audit WHERE action = 'transition'")
 before_o=$(sql "SELECT count(*) FROM outbox")
@@ -48,6 +50,10 @@ test "$(sql "SELECT count(*) FROM outbox")" = "$before_o" && pass "vetoed: no ev
 ok "submit" -- case fire 1 submit
 test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'gate.review-started'")" = 1 &&
     pass "the on-enter emit published its event" || fail "on-enter emit"
+test "$(sql "SELECT count(*) FROM tasks WHERE origin = 'plugin' AND origin_ref = 'plugin:gate' AND title = 'Relire le dossier'")" = 1 &&
+    pass "the plugin's subscriber added a task (SDK)" || fail "no plugin task"
+test "$(sql "SELECT count(*) FROM audit WHERE actor = 'plugin:gate'")" -ge 2 &&
+    pass "the plugin's acts are audited under its name" || fail "plugin acts not audited as the plugin"
 refused "the C guard refuses with the workflow's message" 1 "set the case's 'reviewed' date" -- case fire 1 approve
 ok "set the date" -- case date 1 reviewed 22/11/2026
 ok "now the guard passes" -- case fire 1 approve

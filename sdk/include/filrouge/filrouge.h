@@ -3,6 +3,7 @@
 #define FILROUGE_H
 
 #include "bus.h"
+#include "case.h"
 #include "error.h"
 #include "plugin.h"
 #include "version.h"

@@ -35,6 +35,18 @@ static int ready(const fr_guard_call *call, void *userdata, int *allowed, fr_err
     return 0;
 }
 
+/* The plugin's rules: every new case starts at level 2 of the pyramid. */
+static int suggest_level(const fr_event *ev, void *userdata, fr_error *err)
+{
+    return fr_case_suggest_level(userdata, fr_event_case(ev), 2, err);
+}
+
+/* When a review starts, a task for the case manager. */
+static int review_task(const fr_event *ev, void *userdata, fr_error *err)
+{
+    return fr_case_add_task(userdata, fr_event_case(ev), "Relire le dossier", NULL, NULL, err);
+}
+
 static int init(fr_plugin_ctx *ctx, fr_error *err)
 {
     int rc = fr_bus_subscribe(ctx, "case.transitioned", FR_SYNC, "no-blocking", no_blocking, NULL,
@@ -43,6 +55,12 @@ static int init(fr_plugin_ctx *ctx, fr_error *err)
         rc = fr_bus_subscribe(ctx, "case.*", FR_ASYNC, "notify", notify, ctx, err);
     if (!rc)
         rc = fr_workflow_register_guard(ctx, "gate-ready", ready, NULL, err);
+    if (!rc)
+        rc = fr_bus_subscribe(ctx, "case.opened", FR_SYNC, "suggest-level", suggest_level, ctx,
+                              err);
+    if (!rc)
+        rc = fr_bus_subscribe(ctx, "gate.review-started", FR_ASYNC, "review-task", review_task,
+                              ctx, err);
     return rc;
 }
 
