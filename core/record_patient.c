@@ -271,39 +271,61 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
                  fr_access_has_role(site, "admin case_manager")
                      ? " OR NOT EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id)"
                      : "");
-    char *pattern = NULL;
+    char *pattern = NULL, *first = NULL;
     if (query && *query) {
         /* Prefix match on names, any case; the LIKE wildcards in the query
-         * are escaped so that they match themselves. */
+         * are escaped so that they match themselves. `first` is the prefix
+         * of the first word, for "Family Given" searches. */
         size_t n = strlen(query);
         pattern = malloc(2 * n + 2);
-        if (!pattern)
+        first = malloc(2 * n + 2);
+        if (!pattern || !first) {
+            free(pattern);
+            free(first);
             return fr_error_set(err, FR_ENOMEM, "out of memory");
-        char *w = pattern;
+        }
+        char *w = pattern, *fw = first;
+        int in_first = 1;
         for (const char *p = query; *p; p++) {
-            if (*p == '%' || *p == '_' || *p == '\\')
+            if (*p == ' ')
+                in_first = 0;
+            if (*p == '%' || *p == '_' || *p == '\\') {
                 *w++ = '\\';
+                if (in_first)
+                    *fw++ = '\\';
+            }
             *w++ = *p;
+            if (in_first)
+                *fw++ = *p;
         }
         *w++ = '%';
         *w = '\0';
+        *fw++ = '%';
+        *fw = '\0';
     }
+    /* Each branch of the search is a lookup in an index (names with NOCASE
+     * collation for prefix LIKE, identifier values), so that a search costs
+     * what it finds, not the size of the site. */
+    const char *matching =
+        pattern ? " AND p.id IN (SELECT id FROM patients WHERE family_name LIKE ?4 ESCAPE '\\'"
+                  " UNION SELECT id FROM patients WHERE given_names LIKE ?4 ESCAPE '\\'"
+                  " UNION SELECT id FROM patients WHERE family_name LIKE ?8 ESCAPE '\\' AND"
+                  " (family_name || ' ' || given_names) LIKE ?4 ESCAPE '\\'"
+                  " UNION SELECT patient_id FROM patient_identifiers WHERE value = ?5)"
+                : " AND ?4 IS NULL AND ?5 IS NULL AND ?8 IS NULL";
     snprintf(sql, sizeof sql,
              "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND c.status = "
-             "'open') AS open_cases FROM patients p WHERE %s AND (?4 IS NULL OR"
-             " p.family_name LIKE ?4 ESCAPE '\\' OR p.given_names LIKE ?4 ESCAPE '\\'"
-             " OR (p.family_name || ' ' || p.given_names) LIKE ?4 ESCAPE '\\'"
-             " OR EXISTS (SELECT 1 FROM patient_identifiers i WHERE i.patient_id = p.id AND"
-             " i.value = ?5))"
+             "'open') AS open_cases FROM patients p WHERE %s%s"
              " ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
              " LIMIT ?6 OFFSET ?7",
-             patient_columns, visible);
+             patient_columns, visible, matching);
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);
-    int rc = fr_store_query_json(site->store, err, out, sql, "Ittttii", site->actor_id, today, now,
-                                 pattern, query, limit, offset);
+    int rc = fr_store_query_json(site->store, err, out, sql, "Ittttiit", site->actor_id, today,
+                                 now, pattern, query, limit, offset, first);
     free(pattern);
+    free(first);
     if (rc)
         return rc;
     char detail[64];

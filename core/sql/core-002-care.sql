@@ -1,4 +1,4 @@
--- Shared by every specialty (DOMAIN.md): the care plan (goals, actions,
+-- Shared by every specialty (DOMAIN.md), and indexes for patient search: the care plan (goals, actions,
 -- the person's approval), referrals to specialists followed until answered,
 -- meetings (network concertations, peer case reviews) whose decisions
 -- become tracked actions, and each case's level on the Kaiser Permanente
@@ -101,3 +101,8 @@ CREATE TABLE meeting_participants (
     present INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX meeting_participants_by_meeting ON meeting_participants (meeting_id);
+
+-- Searching patients costs what it finds: prefix searches on given names
+-- (family names have patients_by_name) and exact identifier values.
+CREATE INDEX patients_by_given ON patients (given_names COLLATE NOCASE);
+CREATE INDEX patient_identifiers_by_value ON patient_identifiers (value);
