@@ -259,7 +259,7 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
         limit = 50;
     if (offset < 0)
         offset = 0;
-    char filter[1024], visible[1400], sql[4096];
+    char filter[1024], visible[1400], sql[12288];
     fr_access_case_sql(site, "c.id", filter, sizeof filter);
     /* A patient is visible through one of their cases; case managers also
      * see patients who have no case yet (referrals waiting for intake). */
@@ -303,27 +303,51 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
         *fw++ = '%';
         *fw = '\0';
     }
-    /* Each branch of the search is a lookup in an index (names with NOCASE
-     * collation for prefix LIKE, identifier values), so that a search costs
-     * what it finds, not the size of the site. */
-    const char *matching =
-        pattern ? " AND p.id IN (SELECT id FROM patients WHERE family_name LIKE ?4 ESCAPE '\\'"
-                  " UNION SELECT id FROM patients WHERE given_names LIKE ?4 ESCAPE '\\'"
-                  " UNION SELECT id FROM patients WHERE family_name LIKE ?8 ESCAPE '\\' AND"
-                  " (family_name || ' ' || given_names) LIKE ?4 ESCAPE '\\'"
-                  " UNION SELECT patient_id FROM patient_identifiers WHERE value = ?5)"
-                : " AND ?4 IS NULL AND ?5 IS NULL AND ?8 IS NULL";
-    snprintf(sql, sizeof sql,
-             "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND c.status = "
-             "'open') AS open_cases FROM patients p WHERE %s%s"
-             " ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
-             " LIMIT ?6 OFFSET ?7",
-             patient_columns, visible, matching);
+    /* The search returns the best matches first: an exact identifier, then
+     * family names starting with the text, then "Family Given" matches,
+     * then given names — each branch walks its own index in order and
+     * stops after what the page needs, so a search costs the size of a
+     * page, not the size of the site. */
+    if (pattern)
+        snprintf(sql, sizeof sql,
+                 "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND"
+                 " c.status = 'open') AS open_cases FROM ("
+                 " SELECT * FROM (SELECT i.patient_id AS id, 0 AS rank, '' AS k1, '' AS k2"
+                 "   FROM patient_identifiers i JOIN patients p ON p.id = i.patient_id"
+                 "   WHERE i.value = ?5 AND %s LIMIT ?9)"
+                 " UNION ALL SELECT * FROM (SELECT p.id, 1, p.family_name, p.given_names"
+                 "   FROM patients p WHERE p.family_name LIKE ?4 ESCAPE '\\' AND %s"
+                 "   ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
+                 "   LIMIT ?9)"
+                 " UNION ALL SELECT * FROM (SELECT p.id, 2, p.family_name, p.given_names"
+                 "   FROM patients p WHERE ?8 IS NOT NULL AND p.family_name LIKE ?8 ESCAPE '\\'"
+                 "   AND NOT (p.family_name LIKE ?4 ESCAPE '\\') AND"
+                 "   (p.family_name || ' ' || p.given_names) LIKE ?4 ESCAPE '\\' AND %s"
+                 "   ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
+                 "   LIMIT ?9)"
+                 " UNION ALL SELECT * FROM (SELECT p.id, 3, p.given_names, p.family_name"
+                 "   FROM patients p WHERE p.given_names LIKE ?4 ESCAPE '\\' AND"
+                 "   NOT (p.family_name LIKE ?4 ESCAPE '\\') AND %s"
+                 "   ORDER BY p.given_names COLLATE NOCASE, p.family_name COLLATE NOCASE, p.id"
+                 "   LIMIT ?9)"
+                 ") m JOIN patients p ON p.id = m.id"
+                 " ORDER BY m.rank, m.k1 COLLATE NOCASE, m.k2 COLLATE NOCASE, p.id"
+                 " LIMIT ?6 OFFSET ?7",
+                 patient_columns, visible, visible, visible, visible);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND"
+                 " c.status = 'open') AS open_cases FROM patients p WHERE %s AND ?4 IS NULL AND"
+                 " ?5 IS NULL AND ?8 IS NULL AND ?9 > 0"
+                 " ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
+                 " LIMIT ?6 OFFSET ?7",
+                 patient_columns, visible);
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);
-    int rc = fr_store_query_json(site->store, err, out, sql, "Ittttiit", site->actor_id, today,
-                                 now, pattern, query, limit, offset, first);
+    int rc = fr_store_query_json(site->store, err, out, sql, "Ittttiiti", site->actor_id, today,
+                                 now, pattern, query, limit, offset,
+                                 query && strchr(query, ' ') ? first : NULL, limit + offset);
     free(pattern);
     free(first);
     if (rc)

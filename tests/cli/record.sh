@@ -28,6 +28,10 @@ test "$(sql 'SELECT count(*) FROM patients')" = 1 && pass "refused patients left
 
 ok "find by name prefix, any case" -- patient find lam
 out_has "Lambert is found" "Lambert"
+ok "find by family and given name" -- patient find "lambert jea"
+out_has "found by full name" "Lambert"
+ok "find by a given name" -- patient find jeanne
+out_has "found by given name" "Lambert"
 ok "find by exact identifier" -- patient find 41031212311
 out_has "found by NISS" "Lambert"
 ok "show a patient" -- patient show 1
