@@ -1207,6 +1207,27 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
 
 /* ---- the SDK ---- */
 
+int fr_plugins_each_hooks(fr_site *site, fr_plugin_hooks_fn fn, void *data)
+{
+    fr_plugins *P = site ? site->plugins : NULL;
+    if (!P)
+        return 0;
+    for (int seq = 1; seq <= P->seq; seq++)
+        for (int i = 0; i < P->n; i++) {
+            plugin *p = P->items[i];
+            if (!p->loaded || p->load_seq != seq || !p->hooks)
+                continue;
+            char *dir = fr_path_join(p->dir, p->hooks);
+            if (!dir)
+                return FR_ENOMEM;
+            int rc = fn(p->id, dir, data);
+            free(dir);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
 fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx)
 {
     return ctx->site;

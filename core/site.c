@@ -18,10 +18,14 @@
 #include "clock.h"
 #include "embedded.h"
 #include "plugin.h"
+#include "python.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
-static const char *core_migration_files[] = {"sql/core-001-initial.sql"};
+/* Version = position in this list. core-002-forms.sql (the forms part) goes
+ * before core-003-notes.sql when both branches meet. */
+static const char *core_migration_files[] = {"sql/core-001-initial.sql",
+                                             "sql/core-003-notes.sql"};
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
 {
@@ -257,6 +261,8 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     if (!opt->no_plugins && (rc = fr_plugins_open(site, err)))
         goto fail;
+    if (!opt->no_plugins && (rc = fr_python_open(site, err)))
+        goto fail;
     *out = site;
     return 0;
 fail:
@@ -268,6 +274,7 @@ void fr_site_close(fr_site *site)
 {
     if (!site)
         return;
+    fr_python_close(site);
     fr_plugins_close(site);
     fr_workflows_free(site);
     fr_bus_free(site);
