@@ -236,7 +236,7 @@ typedef PyObject *(*args_fn)(void *data);
 typedef int (*take_fn)(PyObject *result, void *data, fr_error *err);
 
 /* The one path from the kernel into a hook. Asynchronous hooks act as
- * "hook:NAME" with the kernel's rights (their writes are audited under
+ * "hook:MODULE.FUNCTION" (where it is defined) with the kernel's rights (their writes are audited under
  * that name); synchronous ones (read_only) run as the acting user. */
 static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn make_args,
                      take_fn take, void *data, fr_error *err)
@@ -247,7 +247,7 @@ static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn mak
     if (!read_only) {
         memcpy(saved_actor, site->actor, sizeof saved_actor);
         memcpy(saved_role, site->actor_role, sizeof saved_role);
-        snprintf(site->actor, sizeof site->actor, "hook:%s", h->name);
+        snprintf(site->actor, sizeof site->actor, "hook:%s", h->own_name);
         snprintf(site->actor_role, sizeof site->actor_role, "admin");
         site->actor_id = 0;
     }

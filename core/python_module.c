@@ -303,7 +303,7 @@ static fr_site *hook_site(const char *what, int acting)
 
 static const char *hook_name(void)
 {
-    return fr_py_ctx && fr_py_ctx->hook ? fr_py_ctx->hook->name : "hook";
+    return fr_py_ctx && fr_py_ctx->hook ? fr_py_ctx->hook->own_name : "hook";
 }
 
 /* Raises filrouge.Error(message) with .code, from a kernel error. */
@@ -634,7 +634,7 @@ static PyObject *m_log(PyObject *m, PyObject *arg)
     }
     char who[300];
     snprintf(who, sizeof who, "hook:%s",
-             c->hook ? c->hook->name : c->loading ? c->loading->module : "?");
+             c->hook ? c->hook->own_name : c->loading ? c->loading->module : "?");
     fr_site *site = c->site;
     KERNEL(fr_site_log(site, who, "%s", text));
     Py_DECREF(s);
