@@ -109,7 +109,12 @@ static int run_hooks_reload(cli *c)
         return cli_fail(c, &err);
     size_t i, nfiles = json_array_size(json_object_get(out, "files")), bad = 0, on = 0;
     json_t *v;
-    json_array_foreach(json_object_get(out, "files"), i, v) bad += *cli_str(v, "problem") != 0;
+    json_array_foreach(json_object_get(out, "files"), i, v) {
+        if (*cli_str(v, "problem")) {
+            bad++;
+            fprintf(stderr, "filrouge: %s\n", cli_str(v, "problem"));
+        }
+    }
     json_array_foreach(json_object_get(out, "hooks"), i, v) on +=
         strcmp(cli_str(v, "status"), "on") == 0;
     cli_ok(c, out, "hooks reloaded: %zu files (%zu with problems), %zu hooks on", nfiles, bad, on);
