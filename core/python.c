@@ -314,10 +314,28 @@ static PyObject *event_args(void *data)
     return t;
 }
 
+/* The bus's subscriber function of every @filrouge.on hook (fr_event is
+ * opaque outside bus.c: read through the SDK accessors). */
 static int on_event(const fr_event *ev, void *userdata, fr_error *err)
 {
     const fr_hook *h = userdata;
-    return call_hook(h->site, h, 0, event_args, NULL, (void *)ev, err);
+    fr_py_event_fields f = {fr_event_id(ev), fr_event_topic(ev), fr_event_case(ev),
+                            fr_event_payload(ev), fr_event_key(ev)};
+    return call_hook(h->site, h, 0, event_args, NULL, &f, err);
+}
+
+int fr_python_dispatch(fr_site *site, const char *name, int64_t event_id, const char *topic,
+                       int64_t case_id, const char *payload, const char *key, fr_error *err)
+{
+    fr_python *py = site->python;
+    for (int i = 0; py && started && i < py->nhooks; i++) {
+        const fr_hook *h = py->hooks[i];
+        if (h->kind != HOOK_ON || h->status != HOOK_ACTIVE || strcmp(h->name, name) != 0)
+            continue;
+        fr_py_event_fields f = {event_id, topic, case_id, payload, key};
+        return call_hook(site, h, 0, event_args, NULL, &f, err);
+    }
+    return fr_error_set(err, FR_ENOTFOUND, "no asynchronous hook named %s is on", name);
 }
 
 typedef struct guard_data {

@@ -16,6 +16,7 @@
 #define FR_PYTHON_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "site.h"
 
@@ -62,6 +63,13 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err);
  * (problem names file:line). Starts the interpreter if needed. Returns
  * FR_EINVAL (with the problems, one per line) when a file has one. */
 int fr_python_check(fr_site *site, const char *const *files, json_t **out, fr_error *err);
+
+/* Calls the asynchronous hook whose subscriber name is `name` (without
+ * "python:") with an event made of these fields, exactly as a delivery
+ * calls it but without the outbox around it: for the benchmark and tests.
+ * FR_ENOTFOUND when no such hook is on. */
+int fr_python_dispatch(fr_site *site, const char *name, int64_t event_id, const char *topic,
+                       int64_t case_id, const char *payload, const char *key, fr_error *err);
 
 /* 1 once this process has started the interpreter (for tests and `hooks
  * list`): a site without hooks never does. */

@@ -80,8 +80,17 @@ PyObject *fr_py_module_init(void);
 /* After the interpreter started: imports the module once for the process
  * and keeps what the C side needs from it. 0, or -1 with a Python error. */
 int fr_py_module_ready(void);
+/* The fields of an event, borrowed for one call. */
+typedef struct fr_py_event_fields {
+    int64_t id;
+    const char *topic;
+    int64_t case_id;
+    const char *payload;
+    const char *key;
+} fr_py_event_fields;
+
 /* A new Event object for a subscriber (GIL held); NULL with an error set. */
-PyObject *fr_py_event_new(const void *ev);
+PyObject *fr_py_event_new(const fr_py_event_fields *ev);
 /* JSON -> plain Python objects and back (GIL held). py_to_json returns NULL
  * with a Python error set for what JSON cannot hold. */
 PyObject *fr_py_from_json(json_t *v);
