@@ -345,6 +345,57 @@ static void reload_and_check(void)
     fr_site_close(site);
 }
 
+/* scripts/hooks/frailty_alert.py at work: the forms part will store
+ * submissions and publish form.submitted; here both are written directly. */
+static void submit(fr_site *site, int64_t c, int score)
+{
+    fr_error err = {0};
+    char data[64];
+    snprintf(data, sizeof data, "{\"scores\":{\"total\":%d}}", score);
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
+                            " submitted_at, actor) VALUES (?, 'efs', '1', 'final', ?,"
+                            " '2026-11-23T10:00:00Z', 'marie')",
+                            "It", c, data),
+             &err);
+    CHECK_OK(fr_bus_publish(site, "form.submitted", c, "{\"form_id\":\"efs\"}", &err), &err);
+    CHECK_OK(fr_store_commit(site->store, &err), &err);
+    deliver(site);
+}
+
+static void example_frailty_alert(void)
+{
+    const char *dir = make_site("alert", "<setting name=\"frailty-alert.threshold\">8</setting>");
+    site_hook(dir, "frailty_alert.py", slurp(test_data("../../scripts/hooks/frailty_alert.py")));
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    fr_user_new u = {.login = "marie", .display_name = "Marie", .role = "case_manager"};
+    CHECK_OK(fr_user_add(site, &u, NULL, &err), &err);
+    u.login = "thomas";
+    CHECK_OK(fr_user_add(site, &u, NULL, &err), &err);
+    CHECK_OK(fr_team_add(site, "Namur Est", NULL, &err), &err);
+    CHECK_OK(fr_team_add_member(site, "Namur Est", "marie", &err), &err);
+    CHECK_OK(fr_team_add_member(site, "Namur Est", "thomas", &err), &err);
+    fr_patient_new p = {.family_name = "Lambert", .given_names = "Jeanne"};
+    int64_t pid = 0, c = 0;
+    CHECK_OK(fr_patient_add(site, &p, &pid, &err), &err);
+    fr_case_new cn = {.patient_id = pid, .plugin = "hooky", .workflow = "hooky",
+                      .manager = "marie", .team = "Namur Est"};
+    CHECK_OK(fr_case_open(site, &cn, &c, &err), &err);
+    deliver(site);
+    const char *alerts = "SELECT count(*) FROM tasks WHERE case_id = ? AND title LIKE"
+                         " 'Frailty score % reached the threshold 8%'";
+    submit(site, c, 5);
+    CHECK(count(site, alerts, c) == 0);
+    submit(site, c, 9);
+    CHECK(count(site, alerts, c) == 2); /* marie and thomas */
+    CHECK(count(site, "SELECT intensity FROM cases WHERE id = ?", c) == 3);
+    submit(site, c, 10); /* still above: no new alert */
+    CHECK(count(site, alerts, c) == 2);
+    fr_site_close(site);
+}
+
 /* ---- threads ---- */
 
 typedef struct worker {
@@ -419,4 +470,5 @@ TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"fire_waits_for_commit", fire_waits_for_commit},
           {"async_failures_are_retried_then_parked", async_failures_are_retried_then_parked},
           {"reload_and_check", reload_and_check},
+          {"example_frailty_alert", example_frailty_alert},
           {"hooks_from_several_threads", hooks_from_several_threads})
