@@ -139,6 +139,43 @@ out:
     return rc;
 }
 
+/* ---- threads ---- */
+
+/* PyGILState_Ensure on a thread without a Python thread state creates one
+ * and the matching Release destroys it: per call, on every server worker.
+ * Instead each thread keeps the state it got the first time (its outer
+ * Ensure stays open, with the GIL released), until the thread ends. */
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static _Thread_local int kept;
+
+/* At thread exit. PyGILState_Release cannot be used here: its own
+ * thread-specific slot may already be gone, so the state is deleted
+ * directly (which also forgets it in that slot). */
+static void drop_kept(void *tstate)
+{
+    PyEval_RestoreThread(tstate);
+    PyThreadState_Clear(tstate);
+    PyThreadState_DeleteCurrent();
+}
+
+static void make_kept_key(void)
+{
+    pthread_key_create(&kept_key, drop_kept);
+}
+
+static void keep_thread_state(void)
+{
+    if (kept)
+        return;
+    kept = 1;
+    pthread_once(&kept_once, make_kept_key);
+    /* The GIL is not held here (the state is UNLOCKED); on the thread
+     * that started Python, this only nests once more on its first state. */
+    PyGILState_Ensure();
+    pthread_setspecific(kept_key, PyEval_SaveThread());
+}
+
 /* ---- errors of hooks ---- */
 
 /* The traceback of the current exception as text (GIL held); NULL if it
@@ -269,6 +306,7 @@ static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn mak
     char *trace = NULL;
     int rc = 0;
     py->calling++;
+    keep_thread_state();
     PyGILState_STATE g = PyGILState_Ensure();
     fr_pyctx ctx = {.site = site, .hook = h, .read_only = read_only, .prev = fr_py_ctx};
     fr_py_ctx = &ctx;
@@ -897,6 +935,7 @@ static void load_all(fr_site *site)
     for (int i = 0; i < py->nfiles; i++) {
         hook_file *f = &py->files[i];
         char *problem = NULL, *trace = NULL;
+        keep_thread_state();
         PyGILState_STATE g = PyGILState_Ensure();
         int before = py->nhooks, noffs = py->noffs;
         int rc = import_file(site, f, 0, deadline, &f->mod, &problem, &trace);

@@ -345,6 +345,40 @@ static void reload_and_check(void)
     fr_site_close(site);
 }
 
+/* A synchronous C subscriber that tries to reload the hooks while the hook
+ * that caused its event is still running (WeeChat crashed on exactly
+ * this): refused. */
+static int reload_rc = 1;
+
+static int reload_from_inside(const fr_event *ev, void *userdata, fr_error *err)
+{
+    (void)ev;
+    fr_error rerr = {0};
+    reload_rc = fr_python_reload(userdata, &rerr);
+    (void)err;
+    return 0;
+}
+
+static void no_reload_inside_a_hook(void)
+{
+    const char *dir = make_site("inside", NULL);
+    site_hook(dir, "raise.py",
+              "import filrouge\n\n@filrouge.on(\"case.opened\")\ndef up(ev):\n"
+              "    filrouge.set_intensity(ev.case_id, 2)\n");
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "case.intensity-changed", FR_SYNC, "reload",
+                                   reload_from_inside, site, &err),
+             &err);
+    int64_t c = new_case(site);
+    deliver(site);
+    CHECK(reload_rc == FR_EREFUSED);
+    CHECK(count(site, "SELECT intensity FROM cases WHERE id = ?", c) == 2);
+    /* Between calls it works. */
+    CHECK_OK(fr_python_reload(site, &err), &err);
+    fr_site_close(site);
+}
+
 /* scripts/hooks/frailty_alert.py at work: the forms part will store
  * submissions and publish form.submitted; here both are written directly. */
 static void submit(fr_site *site, int64_t c, int score)
@@ -471,4 +505,5 @@ TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"async_failures_are_retried_then_parked", async_failures_are_retried_then_parked},
           {"reload_and_check", reload_and_check},
           {"example_frailty_alert", example_frailty_alert},
+          {"no_reload_inside_a_hook", no_reload_inside_a_hook},
           {"hooks_from_several_threads", hooks_from_several_threads})
