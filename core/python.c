@@ -288,8 +288,8 @@ typedef PyObject *(*args_fn)(void *data);
 typedef int (*take_fn)(PyObject *result, void *data, fr_error *err);
 
 /* The one path from the kernel into a hook. Asynchronous hooks act as
- * "hook:MODULE.FUNCTION" (where it is defined) with the kernel's rights (their writes are audited under
- * that name); synchronous ones (read_only) run as the acting user. */
+ * "hook:MODULE.FUNCTION" (where it is defined) with the kernel's rights (their writes are audited
+ * under that name); synchronous ones (read_only) run as the acting user. */
 static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn make_args,
                      take_fn take, void *data, fr_error *err)
 {
@@ -620,8 +620,8 @@ static int import_file(fr_site *site, hook_file *f, int check_only, int deadline
         PyObject *path = PyUnicode_FromString(f->path);
         if (dict && path && PyDict_SetItemString(dict, "__file__", path) == 0 &&
             PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) == 0) {
-            fr_pyctx ctx = {.site = site, .loading = f, .check_only = check_only,
-                            .prev = fr_py_ctx};
+            fr_pyctx ctx = {
+                .site = site, .loading = f, .check_only = check_only, .prev = fr_py_ctx};
             fr_py_ctx = &ctx;
             int slot = call_depth++ == 0 ? fr_pyguard_begin(deadline_ms) : -1;
             r = PyEval_EvalCode(code, dict, dict);
@@ -744,8 +744,7 @@ int fr_py_register(hook_kind kind, const char *target, const char *name, const c
     Py_XDECREF(code);
     PyErr_Clear();
     if (!valid_name(name) || strchr(name, '.')) {
-        PyErr_Format(PyExc_ValueError, "'%s' is not a hook name: no '.', ':', spaces or '*'",
-                     name);
+        PyErr_Format(PyExc_ValueError, "'%s' is not a hook name: no '.', ':', spaces or '*'", name);
         Py_XDECREF(fname);
         return -1;
     }
@@ -787,10 +786,10 @@ int fr_py_register(hook_kind kind, const char *target, const char *name, const c
     return 0;
 }
 
-static fr_hook *find_hook(fr_python *py, const char *own_name, const fr_hook *not)
+static fr_hook *find_hook(fr_python *py, const char *own_name, const fr_hook * not )
 {
     for (int i = 0; i < py->nhooks; i++)
-        if (py->hooks[i] != not && py->hooks[i]->status == HOOK_ACTIVE &&
+        if (py->hooks[i] != not &&py->hooks[i]->status == HOOK_ACTIVE &&
             strcmp(py->hooks[i]->own_name, own_name) == 0)
             return py->hooks[i];
     return NULL;
@@ -953,8 +952,8 @@ static void load_all(fr_site *site)
         PyGILState_Release(g);
         if (rc) {
             f->problem = problem ? problem : strdup(f->path);
-            fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path,
-                        f->problem, trace ? "\n" : "", trace ? trace : "");
+            fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path, f->problem,
+                        trace ? "\n" : "", trace ? trace : "");
         }
         free(trace);
     }
@@ -1156,10 +1155,14 @@ int fr_python_compute(fr_site *site, const char *form_id, json_t *values, json_t
 static const char *kind_name(hook_kind k)
 {
     switch (k) {
-    case HOOK_ON: return "on";
-    case HOOK_GUARD: return "guard";
-    case HOOK_VALIDATE: return "validate";
-    case HOOK_COMPUTE: return "compute";
+    case HOOK_ON:
+        return "on";
+    case HOOK_GUARD:
+        return "guard";
+    case HOOK_VALIDATE:
+        return "validate";
+    case HOOK_COMPUTE:
+        return "compute";
     }
     return "?";
 }
@@ -1184,8 +1187,8 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err)
                              h->target, "file", h->file, "line", h->line, "status",
                              status[h->status], "by", h->by, "problem", h->problem));
     }
-    *out = json_pack("{s:b,s:i,s:o,s:o}", "started", started,
-                     "deadline_ms", fr_python_deadline_ms(site), "files", files, "hooks", hooks);
+    *out = json_pack("{s:b,s:i,s:o,s:o}", "started", started, "deadline_ms",
+                     fr_python_deadline_ms(site), "files", files, "hooks", hooks);
     return *out ? 0 : FR_ENOMEM;
 }
 

@@ -53,7 +53,7 @@ struct fr_python {
     int nhooks;
     hook_off *offs; /* filrouge.disable("name") */
     int noffs;
-    int calling;   /* hooks of this site running now (reload waits for 0) */
+    int calling; /* hooks of this site running now (reload waits for 0) */
     int deadline_ms;
     char *problem; /* the interpreter could not start, or NULL */
 };
@@ -64,10 +64,10 @@ struct fr_python {
  * only from inside a call the kernel made on the same thread. */
 typedef struct fr_pyctx {
     fr_site *site;
-    const fr_hook *hook;  /* the running hook, or NULL while importing */
-    hook_file *loading;   /* the file being imported, or NULL */
-    int check_only;       /* `hooks check`: decorators register nothing */
-    int read_only;        /* a synchronous hook: reads only */
+    const fr_hook *hook; /* the running hook, or NULL while importing */
+    hook_file *loading;  /* the file being imported, or NULL */
+    int check_only;      /* `hooks check`: decorators register nothing */
+    int read_only;       /* a synchronous hook: reads only */
     struct fr_pyctx *prev;
 } fr_pyctx;
 

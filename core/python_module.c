@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
+#include "audit.h"
 #include "bus.h"
 #include "clock.h"
 #include "record.h"
 #include "store.h"
-#include "access.h"
-#include "audit.h"
 #include "task.h"
 
 /* References the C side keeps to the one module instance's objects (the
@@ -123,8 +123,7 @@ json_t *fr_py_to_json(PyObject *o)
         while (PyDict_Next(o, &pos, &k, &v)) {
             if (!PyUnicode_Check(k)) {
                 json_decref(obj);
-                PyErr_Format(PyExc_TypeError, "keys must be strings, not %s",
-                             Py_TYPE(k)->tp_name);
+                PyErr_Format(PyExc_TypeError, "keys must be strings, not %s", Py_TYPE(k)->tp_name);
                 return NULL;
             }
             json_t *jv = fr_py_to_json(v);
@@ -299,8 +298,8 @@ static fr_site *hook_site(const char *what, int acting)
     }
     if (acting && c->read_only) {
         PyErr_Format(refused_type,
-                     "filrouge.%s: a %s hook only reads; act from an @filrouge.on hook",
-                     what, c->hook->kind == HOOK_GUARD ? "guard" : "validate/compute");
+                     "filrouge.%s: a %s hook only reads; act from an @filrouge.on hook", what,
+                     c->hook->kind == HOOK_GUARD ? "guard" : "validate/compute");
         return NULL;
     }
     return c->site;
@@ -519,8 +518,8 @@ static PyObject *m_create_task(PyObject *m, PyObject *args, PyObject *kw)
     fr_error err = {0};
     int64_t id = 0, uid = 0;
     int rc = 0;
-    KERNEL(if (assignee) rc = fr_user_id(site, assignee, &uid, &err);
-           t.assignee_id = uid; if (!rc) rc = fr_task_create(site, &t, &id, &err));
+    KERNEL(if (assignee) rc = fr_user_id(site, assignee, &uid, &err); t.assignee_id = uid;
+           if (!rc) rc = fr_task_create(site, &t, &id, &err));
     if (rc)
         return raise_kernel(&err, rc);
     return PyLong_FromLongLong(id);
@@ -639,7 +638,9 @@ static PyObject *m_log(PyObject *m, PyObject *arg)
     }
     char who[300];
     snprintf(who, sizeof who, "hook:%s",
-             c->hook ? c->hook->own_name : c->loading ? c->loading->module : "?");
+             c->hook      ? c->hook->own_name
+             : c->loading ? c->loading->module
+                          : "?");
     fr_site *site = c->site;
     KERNEL(fr_site_log(site, who, "%s", text));
     Py_DECREF(s);

@@ -37,8 +37,8 @@ int fr_case_add_note(fr_site *site, int64_t case_id, const char *text, const cha
                         " created_at) VALUES (?, ?, ?, ?, ?, ?)",
                         "Ittttt", case_id, text, site->actor, origin, origin_ref, now);
     int64_t nid = fr_store_last_id(site->store);
-    json_t *d = json_pack("{s:I,s:s,s:s?}", "note", (json_int_t)nid, "origin", origin, "ref",
-                          origin_ref);
+    json_t *d =
+        json_pack("{s:I,s:s,s:s?}", "note", (json_int_t)nid, "origin", origin, "ref", origin_ref);
     char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
     if (!rc && !detail)

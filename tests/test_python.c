@@ -84,8 +84,10 @@ static fr_site *open_site(const char *dir)
 static int64_t new_case(fr_site *site)
 {
     fr_error err = {0};
-    fr_patient_new p = {.family_name = "Peeters", .given_names = "Maria",
-                        .birth_date = "1940-05-02", .postal_code = "1000"};
+    fr_patient_new p = {.family_name = "Peeters",
+                        .given_names = "Maria",
+                        .birth_date = "1940-05-02",
+                        .postal_code = "1000"};
     int64_t pid = 0, cid = 0;
     CHECK_OK(fr_patient_add(site, &p, &pid, &err), &err);
     fr_case_new c = {.patient_id = pid, .plugin = "hooky", .workflow = "hooky"};
@@ -170,8 +172,8 @@ static void site_overrides_plugin(void)
                 "SELECT count(*) FROM tasks WHERE case_id = ? AND origin = 'hook' AND title ="
                 " 'Site reminder: now in review' AND origin_ref = 'site.overrides.remind'",
                 c) == 1);
-    CHECK(count(site, "SELECT count(*) FROM tasks WHERE case_id = ? AND title LIKE 'Plugin%'",
-                c) == 0);
+    CHECK(count(site, "SELECT count(*) FROM tasks WHERE case_id = ? AND title LIKE 'Plugin%'", c) ==
+          0);
     /* Hooks act under their own name in the audit trail. */
     CHECK(count(site,
                 "SELECT count(*) FROM audit WHERE actor = 'hook:site.overrides.remind' AND"
@@ -414,8 +416,11 @@ static void example_frailty_alert(void)
     fr_patient_new p = {.family_name = "Lambert", .given_names = "Jeanne"};
     int64_t pid = 0, c = 0;
     CHECK_OK(fr_patient_add(site, &p, &pid, &err), &err);
-    fr_case_new cn = {.patient_id = pid, .plugin = "hooky", .workflow = "hooky",
-                      .manager = "marie", .team = "Namur Est"};
+    fr_case_new cn = {.patient_id = pid,
+                      .plugin = "hooky",
+                      .workflow = "hooky",
+                      .manager = "marie",
+                      .team = "Namur Est"};
     CHECK_OK(fr_case_open(site, &cn, &c, &err), &err);
     deliver(site);
     const char *alerts = "SELECT count(*) FROM tasks WHERE case_id = ? AND title LIKE"
@@ -503,7 +508,6 @@ TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"validate_and_compute", validate_and_compute},
           {"fire_waits_for_commit", fire_waits_for_commit},
           {"async_failures_are_retried_then_parked", async_failures_are_retried_then_parked},
-          {"reload_and_check", reload_and_check},
-          {"example_frailty_alert", example_frailty_alert},
+          {"reload_and_check", reload_and_check}, {"example_frailty_alert", example_frailty_alert},
           {"no_reload_inside_a_hook", no_reload_inside_a_hook},
           {"hooks_from_several_threads", hooks_from_several_threads})

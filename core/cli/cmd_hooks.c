@@ -19,14 +19,16 @@ static void print_hooks(json_t *v)
     printf("Python %s, deadline %" JSON_INTEGER_FORMAT " ms per call\n",
            json_is_true(json_object_get(v, "started")) ? "started" : "not started",
            json_integer_value(json_object_get(v, "deadline_ms")));
-    json_array_foreach(files, i, f) {
+    json_array_foreach(files, i, f)
+    {
         printf("file %s (%s)%s%s\n", cli_str(f, "path"), cli_str(f, "module"),
                *cli_str(f, "problem") ? "\n  PROBLEM " : "", cli_str(f, "problem"));
     }
     if (json_array_size(hooks) == 0)
         return;
     printf("%-9s %-10s %-36s %-22s %s\n", "STATUS", "KIND", "NAME", "TARGET", "WHERE");
-    json_array_foreach(hooks, i, h) {
+    json_array_foreach(hooks, i, h)
+    {
         char where[512];
         const char *file = cli_str(h, "file");
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
@@ -64,7 +66,8 @@ static void print_check(json_t *list)
     json_t *v;
     if (json_array_size(list) == 0)
         printf("no hook file to check\n");
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (json_is_true(json_object_get(v, "ok")))
             printf("ok   %s\n", cli_str(v, "path"));
     }
@@ -109,7 +112,8 @@ static int run_hooks_reload(cli *c)
         return cli_fail(c, &err);
     size_t i, nfiles = json_array_size(json_object_get(out, "files")), bad = 0, on = 0;
     json_t *v;
-    json_array_foreach(json_object_get(out, "files"), i, v) {
+    json_array_foreach(json_object_get(out, "files"), i, v)
+    {
         if (*cli_str(v, "problem")) {
             bad++;
             fprintf(stderr, "filrouge: %s\n", cli_str(v, "problem"));

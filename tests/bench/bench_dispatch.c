@@ -147,8 +147,8 @@ static void *worker(void *arg)
     for (int r = 0; r < ROUNDS; r++) {
         double t0 = now_s();
         for (long i = 1; i <= w->n; i++)
-            if (fr_python_dispatch(w->site, "site.bench.nothing", i, "bench.event", 1, "{}",
-                                   "k", &err))
+            if (fr_python_dispatch(w->site, "site.bench.nothing", i, "bench.event", 1, "{}", "k",
+                                   &err))
                 die("dispatch", &err);
         double ns = (now_s() - t0) / w->n * 1e9;
         if (ns < w->best)
