@@ -683,8 +683,8 @@ static int valid_name(const char *s)
     return 1;
 }
 
-/* Called by the decorators and filrouge.disable while a file is imported
- * (kind -1: disable). GIL held; -1 with a Python exception on misuse. */
+/* Called by the decorators and filrouge.disable (HOOK_DISABLE) while a
+ * file is imported. GIL held; -1 with a Python exception on misuse. */
 int fr_py_register(hook_kind kind, const char *target, const char *name, const char *replaces,
                    PyObject *fn)
 {
@@ -699,7 +699,7 @@ int fr_py_register(hook_kind kind, const char *target, const char *name, const c
         PyErr_SetString(PyExc_ValueError, "a filrouge decorator needs a topic, name or form id");
         return -1;
     }
-    if ((int)kind == -1) {
+    if (kind == HOOK_DISABLE) {
         if (strcmp(c->loading->origin, "site") != 0) {
             PyErr_SetString(PyExc_ValueError,
                             "filrouge.disable is for site hooks (<site>/hooks): a plugin does "
@@ -1163,6 +1163,8 @@ static const char *kind_name(hook_kind k)
         return "validate";
     case HOOK_COMPUTE:
         return "compute";
+    case HOOK_DISABLE:
+        break;
     }
     return "?";
 }

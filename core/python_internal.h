@@ -13,7 +13,8 @@
 
 #include "python.h"
 
-typedef enum hook_kind { HOOK_ON, HOOK_GUARD, HOOK_VALIDATE, HOOK_COMPUTE } hook_kind;
+/* HOOK_DISABLE is not a hook: the registration of filrouge.disable(name). */
+typedef enum hook_kind { HOOK_ON, HOOK_GUARD, HOOK_VALIDATE, HOOK_COMPUTE, HOOK_DISABLE } hook_kind;
 typedef enum hook_status { HOOK_ACTIVE, HOOK_OFF, HOOK_REPLACED } hook_status;
 
 /* One decorated function. Its address is the userdata of its bus or guard
@@ -99,7 +100,8 @@ json_t *fr_py_to_json(PyObject *o);
  * (borrowed, valid for the life of the process). */
 PyObject *fr_py_refused_type(void);
 PyObject *fr_py_deadline_type(void);
-/* Registers a decorated function into the file being imported (GIL held). */
+/* Registers a decorated function (or, HOOK_DISABLE, a hook to switch off)
+ * into the file being imported (GIL held). */
 int fr_py_register(hook_kind kind, const char *target, const char *name, const char *replaces,
                    PyObject *fn);
 

@@ -496,6 +496,14 @@ static PyObject *m_users(PyObject *m, PyObject *unused)
     return json_result(rc, out, &err);
 }
 
+/* The assignee by login (default: the case's manager), then the task. */
+static int create_task(fr_site *site, fr_task_new *t, const char *assignee, int64_t *id,
+                       fr_error *err)
+{
+    int rc = assignee ? fr_user_id(site, assignee, &t->assignee_id, err) : 0;
+    return rc ? rc : fr_task_create(site, t, id, err);
+}
+
 static PyObject *m_create_task(PyObject *m, PyObject *args, PyObject *kw)
 {
     (void)m;
@@ -516,10 +524,9 @@ static PyObject *m_create_task(PyObject *m, PyObject *args, PyObject *kw)
     t.case_id = case_id;
     t.origin_ref = hook_name();
     fr_error err = {0};
-    int64_t id = 0, uid = 0;
-    int rc = 0;
-    KERNEL(if (assignee) rc = fr_user_id(site, assignee, &uid, &err); t.assignee_id = uid;
-           if (!rc) rc = fr_task_create(site, &t, &id, &err));
+    int64_t id = 0;
+    int rc;
+    KERNEL(rc = create_task(site, &t, assignee, &id, &err));
     if (rc)
         return raise_kernel(&err, rc);
     return PyLong_FromLongLong(id);
@@ -750,7 +757,7 @@ static PyObject *m_disable(PyObject *m, PyObject *arg)
         PyErr_SetString(PyExc_TypeError, "filrouge.disable takes a hook's name");
         return NULL;
     }
-    if (fr_py_register((hook_kind)-1, PyUnicode_AsUTF8(arg), NULL, NULL, NULL))
+    if (fr_py_register(HOOK_DISABLE, PyUnicode_AsUTF8(arg), NULL, NULL, NULL))
         return NULL;
     Py_RETURN_NONE;
 }

@@ -274,10 +274,13 @@ static void fire_waits_for_commit(void)
 
 static void async_failures_are_retried_then_parked(void)
 {
-    const char *dir = make_site("async", "<setting name=\"bus.max-attempts\">2</setting>");
+    const char *dir = make_site("async", "<setting name=\"bus.max-attempts\">2</setting>"
+                                         "<setting name=\"python.deadline-ms\">50</setting>");
     site_hook(dir, "failing.py",
               "import filrouge\n\n@filrouge.on(\"case.intensity-changed\")\n"
-              "def fails(ev):\n    raise ValueError(\"the directory is down\")\n");
+              "def fails(ev):\n    raise ValueError(\"the directory is down\")\n\n"
+              "@filrouge.on(\"case.intensity-changed\")\n"
+              "def spins(ev):\n    while True:\n        pass\n");
     setenv("FILROUGE_NOW", "2026-11-23T10:00:00Z", 1);
     fr_site *site = open_site(dir);
     fr_error err = {0};
@@ -289,11 +292,19 @@ static void async_failures_are_retried_then_parked(void)
                 " 'python:site.failing.fails' AND status = 'retry' AND last_error LIKE"
                 " '%ValueError: the directory is down%' AND ? > 0",
                 1) == 1);
+    /* An asynchronous hook past its deadline: interrupted, retried. */
+    CHECK(count(site,
+                "SELECT count(*) FROM bus_deliveries WHERE subscriber ="
+                " 'python:site.failing.spins' AND status = 'retry' AND last_error LIKE"
+                " '%interrupted%deadline of 50 ms%' AND ? > 0",
+                1) == 1);
     setenv("FILROUGE_NOW", "2026-11-23T11:00:00Z", 1);
     deliver(site);
     json_t *failed = NULL;
     CHECK_OK(fr_bus_list(site, "failed", 10, &failed, &err), &err);
-    CHECK(json_array_size(failed) == 1);
+    CHECK(json_array_size(failed) == 1); /* one event, its two deliveries failed */
+    CHECK(count(site, "SELECT count(*) FROM bus_deliveries WHERE status = 'failed' AND ? > 0", 1) ==
+          2);
     json_decref(failed);
     unsetenv("FILROUGE_NOW");
     fr_site_close(site);
