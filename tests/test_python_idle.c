@@ -2,6 +2,8 @@
  * and using the Python entry points never starts the interpreter. In its
  * own executable, since the interpreter, once started, stays for the
  * process (test_python.c starts it). */
+#include <Python.h>
+
 #include "plugin.h"
 #include "python.h"
 #include "site.h"
@@ -33,6 +35,7 @@ static void no_hooks_no_python(void)
     CHECK(site && site->python == NULL);
     fr_site_close(site);
     CHECK(!fr_python_started());
+    CHECK(!Py_IsInitialized());
 }
 
 TEST_MAIN({"no_hooks_no_python", no_hooks_no_python})

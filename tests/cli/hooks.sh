@@ -23,6 +23,11 @@ ok "the examples compile and import" -- hooks check "$EXAMPLES/assign_by_postcod
     "$EXAMPLES/overdue_digest.py" "$EXAMPLES/frailty_alert.py"
 out_has "each is ok" "ok   $EXAMPLES/frailty_alert.py"
 
+# The embedded interpreter is Debian's whatever the environment says.
+printf 'import os, sys\nassert os.environ.get("PYTHONHOME") == "/bogus", "the variable did not reach the program"\nassert sys.prefix == "/usr", sys.prefix\nassert not any(".pyenv" in p or "bogus" in p for p in sys.path), sys.path\nassert sys.flags.isolated\n' >"$TMP/prefix.py"
+PYTHONHOME=/bogus PYTHONPATH=/bogus/lib ok "a PYTHONHOME or PYTHONPATH in the environment changes nothing" -- \
+    hooks check "$TMP/prefix.py"
+
 cp "$EXAMPLES/assign_by_postcode.py" "$EXAMPLES/overdue_digest.py" "$EXAMPLES/frailty_alert.py" "$HOOKS/"
 ok "the site's hooks are listed" -- hooks list
 out_has "the assignment hook" "site.assign_by_postcode.assign_new_case"
