@@ -26,6 +26,7 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "python.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -977,6 +978,16 @@ static int record_change(fr_site *site, const plugin *p, int enabled, fr_error *
     return rc;
 }
 
+/* A plugin with Python hooks enabled or disabled in a process whose site
+ * loaded its plugins: the site's hooks are reloaded so that its hooks come
+ * or go with it (core/python.c reads the loaded plugins). */
+static void follow_hooks(fr_site *site, const plugin *p)
+{
+    fr_error err = {0};
+    if (p->hooks && site->plugins->opened && fr_python_reload(site, &err))
+        fr_site_log(site, p->id, "its Python hooks did not follow: %s", err.message);
+}
+
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
 {
     int rc = ensure_plugins(site, err);
@@ -1031,6 +1042,7 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
     }
     p->enabled = 1;
     fr_site_log(site, p->id, "enabled (version %s) by %s", p->version, site->actor);
+    follow_hooks(site, p);
     return 0;
 }
 
@@ -1068,6 +1080,7 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err)
     p->enabled = 0;
     clear_problem(p);
     fr_site_log(site, p->id, "disabled by %s", site->actor);
+    follow_hooks(site, p);
     return 0;
 }
 

@@ -182,6 +182,30 @@ static void site_overrides_plugin(void)
     fr_site_close(site);
 }
 
+/* Disabling a plugin takes its hooks away in the running process, and
+ * enabling it brings them back. */
+static void plugin_hooks_follow_the_plugin(void)
+{
+    const char *dir = make_site("follow", NULL);
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    json_t *l = NULL;
+    CHECK_OK(fr_plugins_disable(site, "hooky", &err), &err);
+    CHECK_OK(fr_python_list(site, &l, &err), &err);
+    CHECK(find_hook(l, "hooky.defaults.ready") == NULL);
+    CHECK(find_hook(l, "site.overrides.approve") != NULL);
+    json_decref(l);
+    CHECK_OK(fr_plugins_enable(site, "hooky", &err), &err);
+    CHECK_OK(fr_python_list(site, &l, &err), &err);
+    json_t *h = find_hook(l, "hooky.defaults.ready");
+    CHECK(h && strcmp(field(h, "status"), "on") == 0);
+    json_decref(l);
+    int64_t c = new_case(site);
+    CHECK_ERR(fr_workflow_fire(site, c, "submit", NULL, NULL, &err), FR_EREFUSED, &err,
+              "intensity 2 or more");
+    fr_site_close(site);
+}
+
 static void guard_refusals_and_failures(void)
 {
     const char *dir = make_site("guards", NULL);
@@ -518,6 +542,7 @@ static void hooks_from_several_threads(void)
 }
 
 TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
+          {"plugin_hooks_follow_the_plugin", plugin_hooks_follow_the_plugin},
           {"guard_refusals_and_failures", guard_refusals_and_failures},
           {"validate_and_compute", validate_and_compute},
           {"fire_waits_for_commit", fire_waits_for_commit},
