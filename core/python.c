@@ -288,8 +288,9 @@ typedef PyObject *(*args_fn)(void *data);
 typedef int (*take_fn)(PyObject *result, void *data, fr_error *err);
 
 /* The one path from the kernel into a hook. Asynchronous hooks act as
- * "hook:MODULE.FUNCTION" (where it is defined) with the kernel's rights (their writes are audited
- * under that name); synchronous ones (read_only) run as the acting user. */
+ * "hook:MODULE.FUNCTION" (where the function is defined) with the kernel's
+ * rights, so that their writes are audited under that name; synchronous
+ * ones (read_only) run as the acting user. */
 static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn make_args,
                      take_fn take, void *data, fr_error *err)
 {

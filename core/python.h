@@ -30,9 +30,10 @@ int fr_python_open(fr_site *site, fr_error *err);
 void fr_python_close(fr_site *site);
 
 /* Re-imports every hook file of the site and re-registers the hooks (the
- * server calls it on SIGHUP, between requests). Refused (FR_EREFUSED) while
- * one of this site's hooks is running: never from inside a hook. A site
- * that had no hooks starts the interpreter when hooks appeared. */
+ * server calls it on SIGHUP, between requests; plugin.c when a plugin with
+ * hooks is enabled or disabled). Refused (FR_EREFUSED) while one of this
+ * site's hooks is running: never from inside a hook. A site that had no
+ * hooks starts the interpreter when hooks appeared. */
 int fr_python_reload(fr_site *site, fr_error *err);
 
 /* Extra checks on a submission by @filrouge.validate("form-id") hooks.

@@ -206,6 +206,27 @@ static void plugin_hooks_follow_the_plugin(void)
     fr_site_close(site);
 }
 
+/* A site guard of the same name as a plugin's replaces it, without
+ * replaces=. */
+static void site_guard_replaces_plugin_guard(void)
+{
+    const char *dir = make_site("sameguard", NULL);
+    site_hook(dir, "lenient.py",
+              "import filrouge\n\n@filrouge.guard(\"hooky-ready\")\ndef ready(call):\n"
+              "    return True\n");
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    json_t *l = NULL;
+    CHECK_OK(fr_python_list(site, &l, &err), &err);
+    json_t *h = find_hook(l, "hooky.defaults.ready");
+    CHECK(h && strcmp(field(h, "status"), "replaced") == 0);
+    CHECK(h && strcmp(field(h, "by"), "site.lenient.ready") == 0);
+    json_decref(l);
+    int64_t c = new_case(site);
+    CHECK_OK(fr_workflow_fire(site, c, "submit", NULL, NULL, &err), &err); /* intensity 1 */
+    fr_site_close(site);
+}
+
 static void guard_refusals_and_failures(void)
 {
     const char *dir = make_site("guards", NULL);
@@ -543,6 +564,7 @@ static void hooks_from_several_threads(void)
 
 TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"plugin_hooks_follow_the_plugin", plugin_hooks_follow_the_plugin},
+          {"site_guard_replaces_plugin_guard", site_guard_replaces_plugin_guard},
           {"guard_refusals_and_failures", guard_refusals_and_failures},
           {"validate_and_compute", validate_and_compute},
           {"fire_waits_for_commit", fire_waits_for_commit},
