@@ -27,6 +27,7 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "python.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -994,6 +995,16 @@ static int record_change(fr_site *site, const plugin *p, int enabled, fr_error *
     return rc;
 }
 
+/* A plugin with Python hooks enabled or disabled in a process whose site
+ * loaded its plugins: the site's hooks are reloaded so that its hooks come
+ * or go with it (core/python.c reads the loaded plugins). */
+static void follow_hooks(fr_site *site, const plugin *p)
+{
+    fr_error err = {0};
+    if (p->hooks && site->plugins->opened && fr_python_reload(site, &err))
+        fr_site_log(site, p->id, "its Python hooks did not follow: %s", err.message);
+}
+
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
 {
     int rc = ensure_plugins(site, err);
@@ -1048,6 +1059,7 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
     }
     p->enabled = 1;
     fr_site_log(site, p->id, "enabled (version %s) by %s", p->version, site->actor);
+    follow_hooks(site, p);
     return 0;
 }
 
@@ -1085,6 +1097,7 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err)
     p->enabled = 0;
     clear_problem(p);
     fr_site_log(site, p->id, "disabled by %s", site->actor);
+    follow_hooks(site, p);
     return 0;
 }
 
@@ -1223,6 +1236,27 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
 }
 
 /* ---- the SDK ---- */
+
+int fr_plugins_each_hooks(fr_site *site, fr_plugin_hooks_fn fn, void *data)
+{
+    fr_plugins *P = site ? site->plugins : NULL;
+    if (!P)
+        return 0;
+    for (int seq = 1; seq <= P->seq; seq++)
+        for (int i = 0; i < P->n; i++) {
+            plugin *p = P->items[i];
+            if (!p->loaded || p->load_seq != seq || !p->hooks)
+                continue;
+            char *dir = fr_path_join(p->dir, p->hooks);
+            if (!dir)
+                return FR_ENOMEM;
+            int rc = fn(p->id, dir, data);
+            free(dir);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
 
 fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx)
 {

@@ -55,6 +55,13 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n);
 void fr_plugins_search_path_free(char **dirs, int n);
 
+/* Calls fn(id, hooks_dir, data) for each plugin loaded in this process that
+ * declares <hooks dir="…"/>, in load order (dependencies first); hooks_dir
+ * is absolute and borrowed for the call. Stops at the first non-zero
+ * return of fn and returns it. */
+typedef int (*fr_plugin_hooks_fn)(const char *id, const char *hooks_dir, void *data);
+int fr_plugins_each_hooks(fr_site *site, fr_plugin_hooks_fn fn, void *data);
+
 /* The site a plugin context belongs to (for the SDK glue in bus.c). */
 fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx);
 

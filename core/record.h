@@ -104,6 +104,18 @@ int fr_case_reopen(fr_site *site, int64_t id, const char *effective_on, const ch
 /* The patient of a case. */
 int fr_case_patient(fr_site *site, int64_t case_id, int64_t *patient_id, fr_error *err);
 
+/* ---- notes ---- */
+
+/* Adds a note to a case (access: write). origin: "person", "hook",
+ * "plugin"; origin_ref says which (e.g. the hook's name), may be NULL.
+ * Audited, publishes case.note-added ({"note": id, "origin": …}); the
+ * text stays out of the event and the audit trail (clinical content). */
+int fr_case_add_note(fr_site *site, int64_t case_id, const char *text, const char *origin,
+                     const char *origin_ref, int64_t *id, fr_error *err);
+/* The case's notes, oldest first: a JSON array of {id, text, author,
+ * origin, origin_ref, created_at} (access: read; audited). */
+int fr_case_notes(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
+
 /* ---- network ---- */
 
 typedef struct fr_member_new {

@@ -20,12 +20,14 @@
 #include "clock.h"
 #include "embedded.h"
 #include "plugin.h"
+#include "python.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
 static const char *core_migration_files[] = {
     "sql/core-001-initial.sql",
     "sql/core-002-care.sql",
+    "sql/core-003-notes.sql",
 };
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
@@ -278,6 +280,8 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     if (!opt->no_plugins && (rc = fr_plugins_open(site, err)))
         goto fail;
+    if (!opt->no_plugins && (rc = fr_python_open(site, err)))
+        goto fail;
     *out = site;
     return 0;
 fail:
@@ -289,6 +293,7 @@ void fr_site_close(fr_site *site)
 {
     if (!site)
         return;
+    fr_python_close(site);
     fr_plugins_close(site);
     fr_workflows_free(site);
     fr_bus_free(site);

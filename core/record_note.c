@@ -1,0 +1,82 @@
+/* Notes on a case: free text added by a person or a hook. This file writes
+ * and reads the case_notes table (core-003-notes.sql); showing notes in the
+ * case page is left to the record's readers. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "bus.h"
+#include "clock.h"
+#include "record.h"
+
+/* A note is short enough to read on a case page. */
+#define NOTE_MAX 20000
+
+int fr_case_add_note(fr_site *site, int64_t case_id, const char *text, const char *origin,
+                     const char *origin_ref, int64_t *id, fr_error *err)
+{
+    if (!text || !*text)
+        return fr_error_set(err, FR_EINVAL, "a note needs some text");
+    if (strlen(text) > NOTE_MAX)
+        return fr_error_set(err, FR_EINVAL, "a note holds at most %d characters (got %zu)",
+                            NOTE_MAX, strlen(text));
+    if (!origin || (strcmp(origin, "person") && strcmp(origin, "hook") && strcmp(origin, "plugin")))
+        return fr_error_set(err, FR_EINVAL, "a note's origin is person, hook or plugin");
+    int rc = fr_access_case(site, case_id, FR_WRITE, err);
+    if (rc)
+        return rc;
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "INSERT INTO case_notes (case_id, text, author, origin, origin_ref,"
+                        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        "Ittttt", case_id, text, site->actor, origin, origin_ref, now);
+    int64_t nid = fr_store_last_id(site->store);
+    json_t *d =
+        json_pack("{s:I,s:s,s:s?}", "note", (json_int_t)nid, "origin", origin, "ref", origin_ref);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!rc && !detail)
+        rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+    if (!rc)
+        rc = fr_audit_appendi(site->store, site->actor, "create", "note", nid, detail, err);
+    if (!rc)
+        rc = fr_bus_publish(site, "case.note-added", case_id, detail, err);
+    free(detail);
+    if (rc) {
+        fr_store_rollback(site->store);
+        return rc;
+    }
+    if ((rc = fr_store_commit(site->store, err)))
+        return rc;
+    if (id)
+        *id = nid;
+    return 0;
+}
+
+int fr_case_notes(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = fr_access_case(site, case_id, FR_READ, err);
+    if (rc)
+        return rc;
+    json_t *a = NULL;
+    if ((rc = fr_store_query_json(site->store, err, &a,
+                                  "SELECT id, text, author, origin, origin_ref, created_at FROM"
+                                  " case_notes WHERE case_id = ? ORDER BY id",
+                                  "I", case_id)))
+        return rc;
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "notes", oid, NULL, err))) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}

@@ -1,0 +1,99 @@
+# Python hooks through the filrouge command: a site without hooks, checking
+# files (file:line), the example hooks of scripts/hooks at work (assignment
+# by postal code and caseload, the weekly digest of overdue tasks), a
+# plugin's hooks with a site that switches one off and replaces another, a
+# Python guard that refuses or is interrupted at its deadline, a failing
+# asynchronous hook in the failed list, and reload.
+. ./lib.sh
+export FILROUGE_NOW=2026-11-23T09:00:00Z
+export FILROUGE_PLUGIN_PATH="$FILROUGE_PLUGIN_PATH:$(cd ../data/hooks/plugins && pwd)"
+EXAMPLES=../../scripts/hooks
+HOOKS="$FILROUGE_SITE/hooks"
+
+ok "list hooks of a site without any" -- hooks list
+out_has "nothing to list" "no hook file"
+ok "check a site without hooks" -- hooks check
+out_has "nothing to check" "no hook file to check"
+
+printf 'import filrouge\n\n\n@filrouge.on("case.opened")\ndef f(ev)\n    pass\n' >"$TMP/broken.py"
+refused "a syntax error is reported with file:line" 1 "broken.py:5: SyntaxError" -- hooks check "$TMP/broken.py"
+printf 'import filrouge\nimport no_such_module_here\n' >"$TMP/noimport.py"
+refused "an import error too" 1 "noimport.py:2: ModuleNotFoundError" -- hooks check "$TMP/noimport.py"
+ok "the examples compile and import" -- hooks check "$EXAMPLES/assign_by_postcode.py" \
+    "$EXAMPLES/overdue_digest.py" "$EXAMPLES/frailty_alert.py"
+out_has "each is ok" "ok   $EXAMPLES/frailty_alert.py"
+
+# The embedded interpreter is Debian's whatever the environment says.
+printf 'import os, sys\nassert os.environ.get("PYTHONHOME") == "/bogus", "the variable did not reach the program"\nassert sys.prefix == "/usr", sys.prefix\nassert not any(".pyenv" in p or "bogus" in p for p in sys.path), sys.path\nassert sys.flags.isolated\n' >"$TMP/prefix.py"
+PYTHONHOME=/bogus PYTHONPATH=/bogus/lib ok "a PYTHONHOME or PYTHONPATH in the environment changes nothing" -- \
+    hooks check "$TMP/prefix.py"
+
+cp "$EXAMPLES/assign_by_postcode.py" "$EXAMPLES/overdue_digest.py" "$EXAMPLES/frailty_alert.py" "$HOOKS/"
+ok "the site's hooks are listed" -- hooks list
+out_has "the assignment hook" "site.assign_by_postcode.assign_new_case"
+out_has "the digest hook, on task.overdue" "task.overdue"
+ok "check the site's hooks" -- hooks check
+
+ok "enable frailty" -- plugin enable frailty
+"$FR" team add "Namur Est" >/dev/null
+for u in marie:40 thomas:40 paul:10; do
+    "$FR" user add "${u%%:*}" --name "${u%%:*}" --role case_manager --capacity "${u##*:}" >/dev/null
+    "$FR" team join "Namur Est" "${u%%:*}" >/dev/null
+done
+"$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 --address "rue X 1" \
+    --postal-code 5000 --city Namur >/dev/null
+"$FR" patient add --family Martin --given Lucas --birth 15/05/1950 --address "rue Y 2" \
+    --postal-code 9000 --city Gent >/dev/null
+ok "marie already carries cases" -- case open 1 --workflow frailty --manager marie --intensity 4
+"$FR" case open 1 --workflow frailty --manager paul --intensity 4 >/dev/null
+ok "a case without a manager, in Namur" -- case open 1 --workflow frailty
+test "$(sql "SELECT u.login FROM cases c JOIN users u ON u.id = c.case_manager_id WHERE c.id = 3")" = thomas &&
+    pass "the hook gave it to the least loaded manager of the area" || fail "assignment by postal code"
+test "$(sql "SELECT count(*) FROM audit WHERE actor = 'hook:site.assign_by_postcode.assign_new_case'")" -ge 1 &&
+    pass "the hook's writes are audited under its name" || fail "audit of the hook's writes"
+ok "a case outside the areas" -- case open 2 --workflow frailty
+test "$(sql "SELECT count(*) FROM case_notes WHERE case_id = 4 AND text LIKE '%no area for postal code ''9000''%'")" = 1 &&
+    pass "…is left for a person, with a note saying why" || fail "note on an unassigned case"
+
+ok "a task for thomas" -- task add 3 "Call the GP" --due 20/11/2026 --assignee thomas
+FILROUGE_NOW=2026-11-24T08:00:00Z ok "the daily tick" -- tick
+test "$(sql "SELECT count(*) FROM tasks t JOIN users u ON u.id = t.assignee_id WHERE u.login = 'thomas' AND t.title LIKE 'Overdue digest 2026-W48:%'")" = 1 &&
+    pass "thomas gets this week's digest of overdue tasks" || fail "weekly digest"
+FILROUGE_NOW=2026-11-25T08:00:00Z "$FR" task add 3 "Second visit" --due 21/11/2026 --assignee thomas >/dev/null
+FILROUGE_NOW=2026-11-25T08:00:00Z ok "the next day's tick" -- tick
+test "$(sql "SELECT count(*) FROM tasks WHERE title LIKE 'Overdue digest 2026-W48:%'")" = 1 &&
+    pass "one digest a week, not one a day" || fail "digest repeated"
+
+# A plugin's hooks, and the site's word over them.
+cp ../data/hooks/site/overrides.py "$HOOKS/"
+ok "enable hooky (a plugin with Python guards and hooks)" -- plugin enable hooky
+ok "list" -- hooks list
+out_has "the site switched the plugin's welcome off" "off       on         hooky.defaults.welcome"
+out_has "…and replaced its reminder" "replaced  on         hooky.defaults.remind"
+out_has "by its own" "[site.overrides.remind]"
+"$FR" patient add --family Roth --given Léa --postal-code 1000 --address "rue Z" --city Bruxelles >/dev/null
+ok "open a hooky case" -- case open 3 --workflow hooky
+refused "a Python guard refuses with its message" 1 "intensity 2 or more" -- case fire 5 submit
+ok "raise the intensity" -- case intensity 5 2
+ok "now the guard lets it through" -- case fire 5 submit
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 5 AND title = 'Site reminder: now in review' AND origin = 'hook'")" = 1 &&
+    pass "the site's replacement hook ran" || fail "replacement hook"
+sed -i 's#</site>#  <setting name="python.deadline-ms">200</setting>\n  <setting name="bus.max-attempts">1</setting>\n</site>#' "$FILROUGE_SITE/site.xml"
+refused "a hook in an endless loop is interrupted at its deadline" 1 "interrupted" -- case fire 5 spin
+refused "a hook that raises refuses, without its traceback" 1 "KeyError" -- case fire 5 crash
+if grep -q Traceback "$TMP/err"; then fail "a traceback reached the user"; else pass "no traceback for the user"; fi
+grep -q 'line 29, in crash' "$FILROUGE_LOG" && pass "the traceback is in the site log" || fail "traceback in the log"
+ok "the platform goes on" -- case show 5
+out_has "still in review" "review"
+
+printf 'import filrouge\n\n@filrouge.on("case.intensity-changed")\ndef down(ev):\n    raise RuntimeError("the directory is down")\n' >"$HOOKS/down.py"
+ok "an asynchronous hook fails" -- case intensity 5 3
+ok "failed deliveries" -- events failed
+out_has "it is in the failed list, with its message" "the directory is down"
+out_has "under its subscriber name" "python:site.down.down"
+
+rm "$HOOKS/down.py"
+printf 'import filrouge\n\n@filrouge.guard("spin")\ndef spin(call)\n' >>"$HOOKS/overrides.py"
+refused "reload reports a broken file" 1 "overrides.py" -- hooks reload
+out_has "the others are loaded" "hooks reloaded"
+finish
