@@ -17,11 +17,13 @@
 #include "bus.h"
 #include "clock.h"
 #include "embedded.h"
+#include "form.h"
 #include "plugin.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
-static const char *core_migration_files[] = {"sql/core-001-initial.sql"};
+static const char *core_migration_files[] = {"sql/core-001-initial.sql",
+                                             "sql/core-002-forms.sql"};
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
 {
@@ -253,9 +255,14 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     if ((rc = fr_site_migrate_core(site->store, err)))
         goto fail;
-    if ((rc = fr_bus_new(site, err)) || (rc = fr_workflows_new(site, err)))
+    if ((rc = fr_bus_new(site, err)) || (rc = fr_workflows_new(site, err)) ||
+        (rc = fr_forms_new(site, err)))
         goto fail;
     if (!opt->no_plugins && (rc = fr_plugins_open(site, err)))
+        goto fail;
+    /* Site-local forms after the plugins: a site form may be a newer
+     * version of a plugin's. A broken one is logged, not fatal. */
+    if (!opt->no_plugins && (rc = fr_forms_load_site_dir(site, NULL, err)))
         goto fail;
     *out = site;
     return 0;
@@ -269,6 +276,7 @@ void fr_site_close(fr_site *site)
     if (!site)
         return;
     fr_plugins_close(site);
+    fr_forms_free(site);
     fr_workflows_free(site);
     fr_bus_free(site);
     fr_store_close(site->store);

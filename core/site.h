@@ -14,6 +14,7 @@
 typedef struct fr_plugins fr_plugins;     /* plugin.c */
 typedef struct fr_bus fr_bus;             /* bus.c */
 typedef struct fr_workflows fr_workflows; /* workflow.c */
+typedef struct fr_forms fr_forms;         /* formreg.c */
 
 typedef struct fr_setting {
     char *plugin;
@@ -48,6 +49,7 @@ typedef struct fr_site {
     fr_plugins *plugins;
     fr_bus *bus;
     fr_workflows *workflows;
+    fr_forms *forms;
 } fr_site;
 
 typedef struct fr_site_init_options {
