@@ -500,7 +500,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     rc = fr_store_query(site->store, err, &st,
                         "SELECT name, date FROM case_dates WHERE case_id = ? ORDER BY name", "I",
                         case_id);
-    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+    while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         xmlNodePtr d = xmlNewChild(dates, NULL, (const xmlChar *)"date", NULL);
         set_attr(d, "name", fr_stmt_text(st, 0));
         set_attr(d, "value", fr_stmt_text(st, 1));
@@ -528,7 +528,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
                             "SELECT form_id, submitted_at, id, superseded_by FROM submissions"
                             " WHERE case_id = ? AND status = 'final' ORDER BY submitted_at, id",
                             "I", case_id);
-    while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+    while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         xmlNodePtr f = xmlNewChild(forms, NULL, (const xmlChar *)"form", NULL);
         set_attr(f, "id", fr_stmt_text(st, 0));
         set_attr(f, "status", "final");
@@ -549,7 +549,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
                             " WHERE submission_id = ? ORDER BY rowid",
                             "I", (int64_t)strtoll((const char *)sid, NULL, 10));
         xmlFree(sid);
-        while (!rc && (rc = fr_stmt_step(st, err)) == 1) {
+        while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
             xmlNodePtr sc = xmlNewChild(f, NULL, (const xmlChar *)"score", NULL);
             set_attr(sc, "name", fr_stmt_text(st, 0));
             if (!fr_stmt_is_null(st, 1)) {
