@@ -1115,9 +1115,20 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
     const fr_form *f;
     if ((rc = fr_forms_get(site, s->form_id, version, &f, err)))
         return rc;
+    /* Messages in the acting user's language unless the caller chose one. */
+    char user_lang[8] = "";
+    if (!s->lang && site->actor_id) {
+        char *l = NULL;
+        if (fr_store_query_text(site->store, NULL, &l, "SELECT language FROM users WHERE id = ?",
+                                "I", site->actor_id) == 0 &&
+            l)
+            snprintf(user_lang, sizeof user_lang, "%s", l);
+        free(l);
+    }
+    const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
     json_t *result = NULL;
     json_t *probs = NULL;
-    rc = fr_form_evaluate(site, f, s->data, s->len, !s->draft, s->lang, &result, &probs, err);
+    rc = fr_form_evaluate(site, f, s->data, s->len, !s->draft, lang, &result, &probs, err);
     if (rc) {
         if (problems)
             *problems = probs;
@@ -1131,7 +1142,8 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
     char *data = json_dumps(json_object_get(result, "values"), JSON_COMPACT | JSON_SORT_KEYS);
     char *computed = json_dumps(json_object_get(result, "computed"), JSON_COMPACT);
     const char *status = s->draft ? "draft" : "final";
-    const char *lang = s->lang ? s->lang : (site->nlanguages ? site->languages[0] : "en");
+    if (!lang)
+        lang = site->nlanguages ? site->languages[0] : "en";
     int64_t sid = 0;
     if (!data || !computed) {
         rc = fr_error_set(err, FR_ENOMEM, "out of memory");
