@@ -217,7 +217,7 @@ xmlXPathCompExprPtr fm_xpath_compile(const char *src, char *why, size_t size)
  * names (followed by '('), axis names ('::'), attributes ('@'), variables
  * ('$'), node tests (node(), text()) and the operators and/or/div/mod
  * are not references. Calls fn for each. */
-typedef void (*ref_fn)(void *data, const char *name);
+typedef void (*ref_fn)(void *data, const char *name, int is_function);
 
 static int name_start(int c)
 {
@@ -273,8 +273,10 @@ static void expr_refs(const char *s, ref_fn fn, void *data)
                                                    strcmp(name, "or") == 0 ||
                                                    strcmp(name, "div") == 0 ||
                                                    strcmp(name, "mod") == 0);
-            if (!is_func && !is_axis && !is_operator && prev != '@' && prev != '$')
-                fn(data, name);
+            if (is_func && !is_operator)
+                fn(data, name, 1);
+            else if (!is_axis && !is_operator && prev != '@' && prev != '$')
+                fn(data, name, 0);
             prev = 'a';
             prev_was_operand = !is_func && !is_operator;
             i = j;
@@ -303,9 +305,28 @@ static int container_index(const fr_form *f, const char *id)
     return -1;
 }
 
-static void check_ref(void *data, const char *name)
+/* XPath 1.0's functions and the ones formeval.c registers. */
+static const char *const known_functions[] = {
+    "last", "position", "count", "id", "local-name", "namespace-uri", "name", "string",
+    "concat", "starts-with", "contains", "substring-before", "substring-after", "substring",
+    "string-length", "normalize-space", "translate", "boolean", "not", "true", "false", "lang",
+    "number", "sum", "floor", "ceiling", "round", "node", "text", "comment",
+    "processing-instruction", "today", "age", "days-between", "selected", "count-selected",
+};
+
+static void check_ref(void *data, const char *name, int is_function)
 {
     ref_check *r = data;
+    if (is_function) {
+        for (size_t i = 0; i < sizeof known_functions / sizeof *known_functions; i++)
+            if (strcmp(known_functions[i], name) == 0)
+                return;
+        problem(r->p, r->line, r->element, r->id,
+                "%s calls %s(), which is not an XPath 1.0 function nor one of today(), age(), "
+                "days-between(), selected(), count-selected()",
+                r->attr, name);
+        return;
+    }
     if (strcmp(name, "data") == 0)
         return;
     int fi = fm_field_index(r->f, name);

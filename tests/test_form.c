@@ -86,7 +86,8 @@ static void test_check_errors_name_file_line_element(void)
     CHECK(strstr(err.message, "bad-ref.xml:7: <field id='a'>: the id is already used"));
     CHECK(strstr(err.message, "bad-ref.xml:8: <field id='d'>: constraint \"a +\" is not a valid"));
     CHECK(strstr(err.message, "<score id='s'>: items names 'ghost'"));
-    CHECK(strstr(err.message, "5 problems"));
+    CHECK(strstr(err.message, "<flag id='f'>: when calls score(), which is not"));
+    CHECK(strstr(err.message, "6 problems"));
 
     CHECK_ERR(fr_form_load_file(test_data("forms/cycle.xml"), &f, &err), FR_EINVAL, &err,
               "calculations form a cycle: x → y → z → x");
