@@ -57,8 +57,7 @@ int fr_forms_load_site_dir(fr_site *site, int *problems, fr_error *err);
 void fr_forms_remove_owner(fr_site *site, const char *owner);
 /* The definition (id, version); version 0: the newest. Versions not loaded
  * now are read back from the database. Borrowed from the site. */
-int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out,
-                 fr_error *err);
+int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out, fr_error *err);
 /* JSON array of {id, version, owner, loaded, kind, title, submissions}. */
 int fr_forms_list(fr_site *site, const char *lang, json_t **out, fr_error *err);
 
@@ -66,15 +65,15 @@ int fr_forms_list(fr_site *site, const char *lang, json_t **out, fr_error *err);
 
 typedef struct fr_submit {
     const char *form_id;
-    int form_version;     /* 0: the newest */
-    int64_t case_id;      /* required */
-    const char *data;     /* JSON object or XML instance text */
+    int form_version; /* 0: the newest */
+    int64_t case_id;  /* required */
+    const char *data; /* JSON object or XML instance text */
     size_t len;
-    int draft;            /* save as a draft: required fields not enforced */
-    int64_t draft_id;     /* continue this draft (finalise it unless draft) */
-    int64_t amends;       /* amend this final submission ... */
-    const char *reason;   /* ... for this reason (required with amends) */
-    const char *lang;     /* messages; NULL: the site's first language */
+    int draft;          /* save as a draft: required fields not enforced */
+    int64_t draft_id;   /* continue this draft (finalise it unless draft) */
+    int64_t amends;     /* amend this final submission ... */
+    const char *reason; /* ... for this reason (required with amends) */
+    const char *lang;   /* messages; NULL: the site's first language */
 } fr_submit;
 
 /* Validates, computes and stores a submission in one transaction with its

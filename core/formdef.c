@@ -269,10 +269,9 @@ static void expr_refs(const char *s, ref_fn fn, void *data)
                 k++;
             int is_func = s[k] == '(';
             int is_axis = s[k] == ':' && s[k + 1] == ':';
-            int is_operator = prev_was_operand && (strcmp(name, "and") == 0 ||
-                                                   strcmp(name, "or") == 0 ||
-                                                   strcmp(name, "div") == 0 ||
-                                                   strcmp(name, "mod") == 0);
+            int is_operator =
+                prev_was_operand && (strcmp(name, "and") == 0 || strcmp(name, "or") == 0 ||
+                                     strcmp(name, "div") == 0 || strcmp(name, "mod") == 0);
             if (is_func && !is_operator)
                 fn(data, name, 1);
             else if (!is_axis && !is_operator && prev != '@' && prev != '$')
@@ -307,11 +306,42 @@ static int container_index(const fr_form *f, const char *id)
 
 /* XPath 1.0's functions and the ones formeval.c registers. */
 static const char *const known_functions[] = {
-    "last", "position", "count", "id", "local-name", "namespace-uri", "name", "string",
-    "concat", "starts-with", "contains", "substring-before", "substring-after", "substring",
-    "string-length", "normalize-space", "translate", "boolean", "not", "true", "false", "lang",
-    "number", "sum", "floor", "ceiling", "round", "node", "text", "comment",
-    "processing-instruction", "today", "age", "days-between", "selected", "count-selected",
+    "last",
+    "position",
+    "count",
+    "id",
+    "local-name",
+    "namespace-uri",
+    "name",
+    "string",
+    "concat",
+    "starts-with",
+    "contains",
+    "substring-before",
+    "substring-after",
+    "substring",
+    "string-length",
+    "normalize-space",
+    "translate",
+    "boolean",
+    "not",
+    "true",
+    "false",
+    "lang",
+    "number",
+    "sum",
+    "floor",
+    "ceiling",
+    "round",
+    "node",
+    "text",
+    "comment",
+    "processing-instruction",
+    "today",
+    "age",
+    "days-between",
+    "selected",
+    "count-selected",
 };
 
 static void check_ref(void *data, const char *name, int is_function)
@@ -355,8 +385,8 @@ static xmlXPathCompExprPtr compile_expr(fr_form *f, problems *p, const char *src
                 src, why);
         return NULL;
     }
-    ref_check r = {.f = f, .p = p, .line = line, .element = element, .id = id, .attr = attr,
-                   .deps = deps};
+    ref_check r = {
+        .f = f, .p = p, .line = line, .element = element, .id = id, .attr = attr, .deps = deps};
     expr_refs(src, check_ref, &r);
     if (ndeps)
         *ndeps = r.ndeps;
@@ -469,8 +499,9 @@ static void read_container(reader *r, xmlNodePtr n, const char *element, int par
     c->max_rows = attr_num(n, "max-rows", &v) == 1 ? (int)v : 0;
     texts_read(&c->label, n, "label");
     if (c->repeat && strcmp(element, "section") == 0)
-        problem(r->p, n->line, element, c->id, "a section cannot repeat: put a <group "
-                                               "repeat=\"true\"> inside it");
+        problem(r->p, n->line, element, c->id,
+                "a section cannot repeat: put a <group "
+                "repeat=\"true\"> inside it");
     read_items(r, n, idx, c->repeat ? idx : repeat);
 }
 
@@ -562,8 +593,8 @@ static void make_external(reader *r, xmlNodePtr ext)
         const char *en, *fr, *nl, *de;
     } fixed[] = {
         {"total", FT_DECIMAL, "Total score", "Score total", "Totaalscore", "Gesamtpunktzahl"},
-        {"date", FT_DATE, "Date of the assessment", "Date de l'évaluation", "Datum van de evaluatie",
-         "Datum der Erhebung"},
+        {"date", FT_DATE, "Date of the assessment", "Date de l'évaluation",
+         "Datum van de evaluatie", "Datum der Erhebung"},
         {"assessor", FT_TEXT, "Assessor", "Évaluateur", "Beoordelaar", "Untersucher"},
         {"instrument-version", FT_TEXT, "Version of the instrument", "Version de l'instrument",
          "Versie van het instrument", "Version des Instruments"},
@@ -713,8 +744,9 @@ static void compile_field_exprs(reader *r, int **deps, int *ndeps)
                                            "calculate", deps[i], &ndeps[i]);
         }
         if (fd->type == FT_NOTE && fd->required)
-            problem(r->p, fd->line, "field", fd->id, "a note is display-only: it cannot be "
-                                                     "required");
+            problem(r->p, fd->line, "field", fd->id,
+                    "a note is display-only: it cannot be "
+                    "required");
         if (fd->has_min && fd->has_max && fd->min > fd->max)
             problem(r->p, fd->line, "field", fd->id, "min (%g) is greater than max (%g)", fd->min,
                     fd->max);
@@ -722,9 +754,9 @@ static void compile_field_exprs(reader *r, int **deps, int *ndeps)
     for (int i = 0; i < f->ncontainers; i++) {
         fm_container *c = &f->containers[i];
         if (c->relevant)
-            c->relevant_x = compile_expr(f, r->p, c->relevant, c->line,
-                                         c->repeat ? "group" : "section", c->id, "relevant", NULL,
-                                         NULL);
+            c->relevant_x =
+                compile_expr(f, r->p, c->relevant, c->line, c->repeat ? "group" : "section", c->id,
+                             "relevant", NULL, NULL);
     }
 }
 
@@ -797,18 +829,16 @@ static void check_scores(reader *r)
                 problem(r->p, s->line, "score", s->id,
                         "items names '%s', which is not a field of this form", s->items[k]);
             else if (fd->type == FT_TEXT || fd->type == FT_LONGTEXT || fd->type == FT_NOTE ||
-                     fd->type == FT_DATE || fd->type == FT_DATETIME ||
-                     fd->type == FT_PARTIAL_DATE)
+                     fd->type == FT_DATE || fd->type == FT_DATETIME || fd->type == FT_PARTIAL_DATE)
                 problem(r->p, s->line, "score", s->id,
                         "item '%s' is a %s field: only numbers and options with points add up",
                         s->items[k], fm_type_name(fd->type));
         }
         if (s->min_answered > s->nitems && s->nitems > 0)
-            problem(r->p, s->line, "score", s->id,
-                    "min-answered (%d) is more than the %d items", s->min_answered, s->nitems);
+            problem(r->p, s->line, "score", s->id, "min-answered (%d) is more than the %d items",
+                    s->min_answered, s->nitems);
         if (s->expr)
-            s->expr_x =
-                compile_expr(f, r->p, s->expr, s->line, "score", s->id, "expr", NULL, NULL);
+            s->expr_x = compile_expr(f, r->p, s->expr, s->line, "score", s->id, "expr", NULL, NULL);
         for (int b = 0; b < s->nbands; b++) {
             fm_band *x = &s->bands[b];
             if (x->has_min && x->has_max && x->min > x->max)

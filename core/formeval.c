@@ -285,8 +285,8 @@ typedef struct msg {
 static const msg messages[] = {
     {"required", "this field is required", "ce champ est obligatoire", "dit veld is verplicht",
      "dieses Feld ist erforderlich"},
-    {"integer", "must be a whole number", "doit être un nombre entier", "moet een geheel getal zijn",
-     "muss eine ganze Zahl sein"},
+    {"integer", "must be a whole number", "doit être un nombre entier",
+     "moet een geheel getal zijn", "muss eine ganze Zahl sein"},
     {"decimal", "must be a number", "doit être un nombre", "moet een getal zijn",
      "muss eine Zahl sein"},
     {"date", "must be a date (YYYY-MM-DD)", "doit être une date (AAAA-MM-JJ)",

@@ -15,8 +15,7 @@
 #define EXT_BASE "https://filrouge.org/fhir/StructureDefinition/"
 #define ORDINAL "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 
-static json_t *options_json(const fm_choices *c, const char *lang, const char *fallback,
-                            int fhir)
+static json_t *options_json(const fm_choices *c, const char *lang, const char *fallback, int fhir)
 {
     json_t *a = json_array();
     for (int i = 0; c && i < c->nopts; i++) {
@@ -27,9 +26,9 @@ static json_t *options_json(const fm_choices *c, const char *lang, const char *f
             item = json_pack("{s:{s:s,s:s}}", "valueCoding", "code", o->code, "display",
                              label ? label : o->code);
             if (o->has_points)
-                json_object_set_new(item, "extension",
-                                    json_pack("[{s:s,s:f}]", "url", ORDINAL, "valueDecimal",
-                                              o->points));
+                json_object_set_new(
+                    item, "extension",
+                    json_pack("[{s:s,s:f}]", "url", ORDINAL, "valueDecimal", o->points));
         } else {
             item = json_pack("{s:s,s:s}", "code", o->code, "label", label ? label : o->code);
             if (o->has_points)
@@ -104,8 +103,8 @@ static json_t *field_json(const fm_field *fd, const char *lang, const char *fall
         add_ext(o, "field-type", fm_type_name(fd->type));
         if (hint) {
             json_t *items = json_array();
-            json_array_append_new(items, json_pack("{s:s,s:s,s:s}", "linkId", "", "text", hint,
-                                                   "type", "display"));
+            json_array_append_new(
+                items, json_pack("{s:s,s:s,s:s}", "linkId", "", "text", hint, "type", "display"));
             char id[160];
             snprintf(id, sizeof id, "%s-hint", fd->id);
             json_object_set_new(json_array_get(items, 0), "linkId", json_string(id));
@@ -308,8 +307,8 @@ static json_t *answer_value(const fm_field *fd, json_t *v, const char *lang, con
     return answers;
 }
 
-static json_t *response_items(const fr_form *f, xmlNodePtr parent, json_t *values,
-                              const char *lang, const char *fallback)
+static json_t *response_items(const fr_form *f, xmlNodePtr parent, json_t *values, const char *lang,
+                              const char *fallback)
 {
     json_t *a = json_array();
     int external = strcmp(f->kind, "external") == 0 && parent == xmlDocGetRootElement(f->doc);
@@ -374,16 +373,16 @@ int fr_form_fhir_response(fr_site *site, int64_t submission_id, json_t **out, fr
              f->version);
     snprintf(subject, sizeof subject, "EpisodeOfCare/%" JSON_INTEGER_FORMAT,
              json_integer_value(json_object_get(row, "case_id")));
-    const char *fstatus = strcmp(status, "draft") == 0 ? "in-progress"
+    const char *fstatus = strcmp(status, "draft") == 0                          ? "in-progress"
                           : json_is_null(json_object_get(row, "superseded_by")) ? "completed"
                                                                                 : "amended";
-    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:o}", "resourceType",
-                          "QuestionnaireResponse", "id", id, "questionnaire", canonical, "status",
-                          fstatus, "authored", json_string_value(json_object_get(row, "submitted_at")),
-                          "subject", "reference", subject, "item",
-                          response_items(f, xmlDocGetRootElement(f->doc),
-                                         json_object_get(row, "data"), lang ? lang : fallback,
-                                         fallback));
+    json_t *r =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:o}", "resourceType", "QuestionnaireResponse",
+                  "id", id, "questionnaire", canonical, "status", fstatus, "authored",
+                  json_string_value(json_object_get(row, "submitted_at")), "subject", "reference",
+                  subject, "item",
+                  response_items(f, xmlDocGetRootElement(f->doc), json_object_get(row, "data"),
+                                 lang ? lang : fallback, fallback));
     json_decref(row);
     if (!r)
         return fr_error_set(err, FR_ENOMEM, "out of memory");

@@ -171,8 +171,7 @@ int fr_forms_load_site_dir(fr_site *site, int *problems, fr_error *err)
     return 0;
 }
 
-int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out,
-                 fr_error *err)
+int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out, fr_error *err)
 {
     *out = NULL;
     int rc;
@@ -199,8 +198,7 @@ int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out
                              "SELECT definition FROM form_definitions WHERE id = ? AND version = ?",
                              "ti", id, version);
     if (rc == FR_ENOTFOUND)
-        return fr_error_set(err, FR_ENOTFOUND, "there is no version %d of form '%s'", version,
-                            id);
+        return fr_error_set(err, FR_ENOTFOUND, "there is no version %d of form '%s'", version, id);
     if (rc)
         return rc;
     char name[256];
@@ -241,9 +239,9 @@ int fr_forms_list(fr_site *site, const char *lang, json_t **out, fr_error *err)
                                  "submissions", (json_int_t)fr_stmt_int(st, 3));
         if (e) {
             json_object_set_new(item, "kind", json_string(e->form->kind));
-            json_object_set_new(item, "title",
-                                json_string(fr_form_title(e->form, lang ? lang : fallback,
-                                                          fallback)));
+            json_object_set_new(
+                item, "title",
+                json_string(fr_form_title(e->form, lang ? lang : fallback, fallback)));
         }
         json_array_append_new(a, item);
     }

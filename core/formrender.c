@@ -2,6 +2,7 @@
  * schemas/form-html.xsl (embedded in the program): this file only builds
  * the stylesheet's input — the definition, the values, the problems and a
  * few words in the chosen language — and runs the transformation. */
+#include <libxslt/security.h>
 #include <libxslt/transform.h>
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
@@ -54,7 +55,8 @@ static void add_value(xmlNodePtr values, const char *field, json_t *v)
         text = joined;
     }
     if (text) {
-        xmlNodePtr n = xmlNewTextChild(values, NULL, (const xmlChar *)"value", (const xmlChar *)text);
+        xmlNodePtr n =
+            xmlNewTextChild(values, NULL, (const xmlChar *)"value", (const xmlChar *)text);
         xmlNewProp(n, (const xmlChar *)"field", (const xmlChar *)field);
     }
     free(joined);
@@ -95,9 +97,9 @@ int fr_form_render(fr_site *site, const fr_form *f, const char *lang, json_t *va
     json_t *p;
     json_array_foreach(problems, i, p)
     {
-        xmlNodePtr n = xmlNewTextChild(ps, NULL, (const xmlChar *)"problem",
-                                       (const xmlChar *)json_string_value(
-                                           json_object_get(p, "message")));
+        xmlNodePtr n =
+            xmlNewTextChild(ps, NULL, (const xmlChar *)"problem",
+                            (const xmlChar *)json_string_value(json_object_get(p, "message")));
         const char *field = json_string_value(json_object_get(p, "field"));
         xmlNewProp(n, (const xmlChar *)"field", (const xmlChar *)(field ? field : ""));
     }
@@ -131,7 +133,20 @@ int fr_form_render(fr_site *site, const fr_form *f, const char *lang, json_t *va
             }
         }
     }
-    xmlDocPtr out = xsltApplyStylesheet(style, in, NULL);
+    /* The stylesheet is ours and reads nothing else: forbid files and the
+     * network to the transformation all the same. */
+    xsltSecurityPrefsPtr sec = xsltNewSecurityPrefs();
+    xsltTransformContextPtr tctx = xsltNewTransformContext(style, in);
+    if (sec) {
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_READ_FILE, xsltSecurityForbid);
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_WRITE_FILE, xsltSecurityForbid);
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_CREATE_DIRECTORY, xsltSecurityForbid);
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_READ_NETWORK, xsltSecurityForbid);
+        xsltSetSecurityPrefs(sec, XSLT_SECPREF_WRITE_NETWORK, xsltSecurityForbid);
+        if (tctx)
+            xsltSetCtxtSecurityPrefs(sec, tctx);
+    }
+    xmlDocPtr out = tctx ? xsltApplyStylesheetUser(style, in, NULL, NULL, NULL, tctx) : NULL;
     if (!out) {
         rc = fr_error_set(err, FR_EINTERNAL, "rendering form %s failed in the stylesheet", f->id);
     } else {
@@ -144,6 +159,10 @@ int fr_form_render(fr_site *site, const fr_form *f, const char *lang, json_t *va
         xmlFree(buf);
         xmlFreeDoc(out);
     }
+    if (tctx)
+        xsltFreeTransformContext(tctx);
+    if (sec)
+        xsltFreeSecurityPrefs(sec);
     xmlFreeDoc(in);
     xsltFreeStylesheet(style);
     return rc;

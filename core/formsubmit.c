@@ -43,8 +43,8 @@ static void add_problem(eval *e, const char *field, const char *message)
 static void node_path(xmlNodePtr n, char *buf, size_t size)
 {
     char tmp[512] = "";
-    for (xmlNodePtr p = n; p && p->type == XML_ELEMENT_NODE && p->parent &&
-                           p->parent->type == XML_ELEMENT_NODE;
+    for (xmlNodePtr p = n;
+         p && p->type == XML_ELEMENT_NODE && p->parent && p->parent->type == XML_ELEMENT_NODE;
          p = p->parent) {
         char part[600];
         if (p == n) {
@@ -54,8 +54,8 @@ static void node_path(xmlNodePtr n, char *buf, size_t size)
             for (xmlNodePtr s = p->prev; s; s = s->prev)
                 if (s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, p->name))
                     idx++;
-            snprintf(part, sizeof part, "%s[%d]%s%s", (const char *)p->name, idx,
-                     tmp[0] ? "." : "", tmp);
+            snprintf(part, sizeof part, "%s[%d]%s%s", (const char *)p->name, idx, tmp[0] ? "." : "",
+                     tmp);
         }
         snprintf(tmp, sizeof tmp, "%s", part);
     }
@@ -347,7 +347,9 @@ static void build_level(eval *e, xmlNodePtr parent, json_t *obj, int level, cons
                 if (fd->type == FT_PARTIAL_DATE) {
                     size_t len = strlen((const char *)n->children->content);
                     xmlNewProp(n, (const xmlChar *)"precision",
-                               (const xmlChar *)(len == 4 ? "year" : len == 7 ? "month" : "day"));
+                               (const xmlChar *)(len == 4   ? "year"
+                                                 : len == 7 ? "month"
+                                                            : "day"));
                 }
             }
         }
@@ -574,7 +576,8 @@ static void validate(eval *e)
         for (int p = 0; p < parents.n; p++) {
             int rows = 0;
             for (xmlNodePtr r = parents.v[p]->children; r; r = r->next)
-                rows += r->type == XML_ELEMENT_NODE && xmlStrEqual(r->name, (const xmlChar *)ct->id);
+                rows +=
+                    r->type == XML_ELEMENT_NODE && xmlStrEqual(r->name, (const xmlChar *)ct->id);
             if (level >= 0 && !containers_relevant(e, c, level, parents.v[p]))
                 continue;
             if (level < 0 && !containers_relevant(e, c, -1, parents.v[p]))
@@ -849,8 +852,7 @@ static json_t *xml_level(const fr_form *f, xmlNodePtr parent)
     return o;
 }
 
-static int read_input(const fr_form *f, const char *data, size_t len, json_t **out,
-                      fr_error *err)
+static int read_input(const fr_form *f, const char *data, size_t len, json_t **out, fr_error *err)
 {
     *out = NULL;
     if (len > FR_FORM_MAX_SUBMISSION)
@@ -863,8 +865,9 @@ static int read_input(const fr_form *f, const char *data, size_t len, json_t **o
     while (i < len && isspace((unsigned char)data[i]))
         i++;
     if (i == len)
-        return fr_error_set(err, FR_EINVAL, "the submission is empty: send a JSON object or an "
-                                            "XML instance <data>…</data>");
+        return fr_error_set(err, FR_EINVAL,
+                            "the submission is empty: send a JSON object or an "
+                            "XML instance <data>…</data>");
     if (data[i] == '<') {
         int rc = fm_refuse_doctype("the submission", data, len, err);
         if (rc)
@@ -880,8 +883,8 @@ static int read_input(const fr_form *f, const char *data, size_t len, json_t **o
     json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!j)
         return fr_error_set(err, FR_EINVAL,
-                            "the submission is neither JSON nor XML: line %d, column %d: %s", je.line,
-                            je.column, je.text);
+                            "the submission is neither JSON nor XML: line %d, column %d: %s",
+                            je.line, je.column, je.text);
     if (!json_is_object(j)) {
         json_decref(j);
         return fr_error_set(err, FR_EINVAL,
@@ -891,12 +894,24 @@ static int read_input(const fr_form *f, const char *data, size_t len, json_t **o
     return 0;
 }
 
+static void quiet_generic(void *data, const char *fmt, ...)
+{
+    (void)data;
+    (void)fmt;
+}
+
+static void quiet_structured(void *data, xmlErrorPtr e)
+{
+    (void)data;
+    (void)e;
+}
+
 static void summarise(json_t *problems, fr_error *err)
 {
     size_t n = json_array_size(problems);
     char buf[FR_ERROR_MAX];
-    size_t len = (size_t)snprintf(buf, sizeof buf, "%zu problem%s in the submission:", n,
-                                  n == 1 ? "" : "s");
+    size_t len =
+        (size_t)snprintf(buf, sizeof buf, "%zu problem%s in the submission:", n, n == 1 ? "" : "s");
     size_t i;
     json_t *p;
     json_array_foreach(problems, i, p)
@@ -924,9 +939,8 @@ static void merge_hook_messages(json_t *problems, json_t *messages)
         }
         size_t i;
         json_t *m;
-        json_array_foreach(list, i, m) if (json_is_string(m))
-            json_array_append_new(problems, json_pack("{s:s,s:s}", "field", field, "message",
-                                                      json_string_value(m)));
+        json_array_foreach(list, i, m) if (json_is_string(m)) json_array_append_new(
+            problems, json_pack("{s:s,s:s}", "field", field, "message", json_string_value(m)));
     }
 }
 
@@ -953,14 +967,18 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
         goto out;
     }
     fr_form_xpath_register(e.ctx);
-    /* Unknown names make libxml2 print to stderr; the expressions were
-     * checked when the form was loaded, so silence is safe here. */
-    xmlSetGenericErrorFunc(NULL, NULL);
+    /* A runtime XPath error (sum() of a string, say) would be printed on
+     * stderr by libxml2; the expression then counts as false or empty,
+     * which the checks at load time make rare. */
+    xmlSetGenericErrorFunc(NULL, quiet_generic);
+    xmlSetStructuredErrorFunc(NULL, quiet_structured);
     build_level(&e, root, input, -1, "");
     run_calculations(&e);
     apply_relevance(&e);
     run_calculations(&e);
     validate(&e);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlSetGenericErrorFunc(NULL, NULL);
     values = level_json(&e, root, -1);
     if (site && json_array_size(e.problems) == 0) {
         json_t *messages = NULL;
@@ -980,8 +998,8 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
     compute_flags(&e, flags);
     if (site && (rc = fr_python_compute(site, f->id, values, &computed, err)))
         goto out;
-    *result = json_pack("{s:s,s:i,s:O,s:O,s:O,s:o}", "form", f->id, "version", f->version,
-                        "values", values, "scores", scores, "flags", flags, "computed",
+    *result = json_pack("{s:s,s:i,s:O,s:O,s:O,s:o}", "form", f->id, "version", f->version, "values",
+                        values, "scores", scores, "flags", flags, "computed",
                         computed ? computed : json_object());
     computed = NULL;
 out:
@@ -1029,8 +1047,8 @@ static int store_scores(fr_site *site, int64_t sid, int64_t case_id, const fr_fo
                                 " form_version, score, value, band, band_scheme, answered,"
                                 " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 "IItitdttit", sid, case_id, f->id, f->version,
-                                json_string_value(json_object_get(s, "id")),
-                                json_number_value(v), band, scheme,
+                                json_string_value(json_object_get(s, "id")), json_number_value(v),
+                                band, scheme,
                                 (int)json_integer_value(json_object_get(s, "answered")), now);
         else
             rc = fr_store_execf(site->store, err,
@@ -1058,8 +1076,7 @@ static int store_scores(fr_site *site, int64_t sid, int64_t case_id, const fr_fo
     return 0;
 }
 
-int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **problems,
-                   fr_error *err)
+int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **problems, fr_error *err)
 {
     *id = 0;
     if (problems)
@@ -1157,15 +1174,15 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
                             "UPDATE submissions SET status = ?, data = ?, computed = ?,"
                             " form_version = ?, submitted_at = ?, updated_at = ?, actor = ?,"
                             " language = ? WHERE id = ? AND status = 'draft'",
-                            "ttttttttI", status, data, computed, vbuf, now, now, site->actor,
-                            lang, sid);
+                            "ttttttttI", status, data, computed, vbuf, now, now, site->actor, lang,
+                            sid);
     } else {
         rc = fr_store_execf(site->store, err,
                             "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
                             " submitted_at, actor, amends, reason, computed, language, updated_at)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            "IttttttRtttt", s->case_id, f->id, vbuf, status, data, now,
-                            site->actor, s->amends, s->reason, computed, lang, now);
+                            "IttttttRtttt", s->case_id, f->id, vbuf, status, data, now, site->actor,
+                            s->amends, s->reason, computed, lang, now);
         sid = fr_store_last_id(site->store);
     }
     if (!rc && s->amends)
@@ -1182,8 +1199,8 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
         json_t *o;
         json_array_foreach(json_object_get(result, "scores"), i, o)
             json_object_set_new(sc, json_string_value(json_object_get(o, "id")),
-                                json_pack("{s:O,s:O}", "value", json_object_get(o, "value"),
-                                          "band", json_object_get(o, "band")));
+                                json_pack("{s:O,s:O}", "value", json_object_get(o, "value"), "band",
+                                          json_object_get(o, "band")));
         json_object_set_new(payload, "scores", sc);
         json_object_set(payload, "flags", json_object_get(result, "flags"));
     }
@@ -1192,14 +1209,18 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
         json_object_set_new(payload, "reason", json_string(s->reason));
     }
     char *ptext = json_dumps(payload, JSON_COMPACT);
-    const char *topic = s->draft ? "form.draft-saved" : s->amends ? "form.amended" : "form.submitted";
+    const char *topic = s->draft    ? "form.draft-saved"
+                        : s->amends ? "form.amended"
+                                    : "form.submitted";
     if (!rc)
         rc = fr_bus_publish(site, topic, s->case_id, ptext, err);
     if (!rc && !s->draft && json_array_size(json_object_get(result, "flags")) > 0)
         rc = fr_bus_publish(site, "form.flagged", s->case_id, ptext, err);
     if (!rc)
         rc = fr_audit_appendi(site->store, site->actor,
-                              s->amends ? "amend" : s->draft_id ? "update" : "create",
+                              s->amends     ? "amend"
+                              : s->draft_id ? "update"
+                                            : "create",
                               "submission", sid, ptext, err);
     free(ptext);
     json_decref(payload);

@@ -44,8 +44,9 @@ static json_t *score_of(json_t *result, const char *id)
 {
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(result, "scores"), i, s) if (strcmp(
-        json_string_value(json_object_get(s, "id")), id) == 0) return s;
+    json_array_foreach(json_object_get(result, "scores"), i,
+                       s) if (strcmp(json_string_value(json_object_get(s, "id")), id) ==
+                              0) return s;
     return NULL;
 }
 
@@ -106,8 +107,8 @@ static void test_hostile_definitions_refused(void)
     /* Refused before parsing: no expansion, no file read. */
     CHECK_ERR(fr_form_load_file(test_data("forms/bomb.xml"), &f, &err), FR_EINVAL, &err,
               "DOCTYPE declaration is not accepted");
-    CHECK_ERR(fr_form_load_file(test_data("forms/external-entity.xml"), &f, &err), FR_EINVAL,
-              &err, "DOCTYPE declaration is not accepted");
+    CHECK_ERR(fr_form_load_file(test_data("forms/external-entity.xml"), &f, &err), FR_EINVAL, &err,
+              "DOCTYPE declaration is not accepted");
     CHECK(!strstr(err.message, "root:"));
     CHECK(f == NULL);
 }
@@ -209,7 +210,8 @@ static void test_points_per_option(void)
 static const char *situation_ok =
     "{\"birth\":\"1940-05-02\",\"lives-alone\":true,\"distress\":5,\"areas\":[\"physical\","
     "\"social\"],\"onset\":\"2024-05\",\"visits\":3,"
-    "\"member\":[{\"member-name\":\"Dr Wauters\",\"member-kind\":\"formal\",\"member-role\":\"GP\"},"
+    "\"member\":[{\"member-name\":\"Dr "
+    "Wauters\",\"member-kind\":\"formal\",\"member-role\":\"GP\"},"
     "{\"member-name\":\"Anne\",\"member-kind\":\"informal\",\"member-role\":\"ignored\"}],"
     "\"medication\":[{\"drug\":\"paracetamol\",\"dose\":1000}]}";
 
@@ -231,8 +233,7 @@ static void test_skip_logic_repeats_calculations(void)
     CHECK(json_array_size(members) == 2);
     /* the informal member's role is not relevant: dropped, not an error */
     CHECK(json_object_get(json_array_get(members, 1), "member-role") == NULL);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(members, 0), "member-role")),
-              "GP");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(members, 0), "member-role")), "GP");
     json_t *s = score_of(r, "distress");
     CHECK_STR(json_string_value(json_object_get(s, "band")), "evaluate");
     json_decref(r);
@@ -288,13 +289,11 @@ static void test_messages_in_the_users_language(void)
     const char *data = "{\"birth\":\"1940-05-02\",\"lives-alone\":true,\"distress\":1,"
                        "\"visits\":9,\"member\":[{\"member-name\":\"A\",\"member-kind\":"
                        "\"informal\"}]}";
-    CHECK(fr_form_evaluate(site, f, data, strlen(data), 1, "fr", &r, &problems, &err) ==
-          FR_EINVAL);
+    CHECK(fr_form_evaluate(site, f, data, strlen(data), 1, "fr", &r, &problems, &err) == FR_EINVAL);
     CHECK(has_problem(problems, "visits", "Plus de 7 visites"));
     json_decref(problems);
     /* German: no constraint message in German, the site's first language (fr) is used. */
-    CHECK(fr_form_evaluate(site, f, data, strlen(data), 1, "de", &r, &problems, &err) ==
-          FR_EINVAL);
+    CHECK(fr_form_evaluate(site, f, data, strlen(data), 1, "de", &r, &problems, &err) == FR_EINVAL);
     CHECK(has_problem(problems, "visits", "Plus de 7 visites"));
     json_decref(problems);
     CHECK(fr_form_evaluate(site, f, "{\"distress\":\"x\"}", 16, 0, "nl", &r, &problems, &err) ==
@@ -357,9 +356,8 @@ static void test_xml_instance_and_hostile_submissions(void)
     fr_site_close(site);
 }
 
-static int64_t submit(fr_site *site, const char *form, int64_t case_id, const char *data,
-                      int draft, int64_t draft_id, int64_t amends, const char *reason,
-                      fr_error *err)
+static int64_t submit(fr_site *site, const char *form, int64_t case_id, const char *data, int draft,
+                      int64_t draft_id, int64_t amends, const char *reason, fr_error *err)
 {
     fr_submit s = {.form_id = form,
                    .case_id = case_id,
@@ -404,21 +402,25 @@ static void test_storage_drafts_amendments(void)
                        "\"q6\":\"0\",\"q7\":\"0\",\"q8\":\"0\",\"q9\":\"1\"}";
     CHECK(submit(site, "phq9", c, full, 0, d, 0, NULL, &err) == d);
     CHECK_STR(fixture_text(site, "SELECT status FROM submissions WHERE id = ?", d), "final");
-    CHECK(fixture_int(site, "SELECT CAST(value AS INTEGER) FROM submission_scores"
-                            " WHERE submission_id = ? AND score = 'total'",
+    CHECK(fixture_int(site,
+                      "SELECT CAST(value AS INTEGER) FROM submission_scores"
+                      " WHERE submission_id = ? AND score = 'total'",
                       d) == 7);
     CHECK_STR(fixture_text(site, "SELECT band FROM submission_scores WHERE submission_id = ?", d),
               "mild");
     CHECK_STR(fixture_text(site, "SELECT flag FROM submission_flags WHERE submission_id = ?", d),
               "self-harm");
-    CHECK(fixture_int(site, "SELECT count(*) FROM outbox WHERE topic = 'form.submitted'"
-                            " AND case_id = ?",
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM outbox WHERE topic = 'form.submitted'"
+                      " AND case_id = ?",
                       c) == 1);
-    CHECK(fixture_int(site, "SELECT count(*) FROM outbox WHERE topic = 'form.flagged'"
-                            " AND case_id = ?",
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM outbox WHERE topic = 'form.flagged'"
+                      " AND case_id = ?",
                       c) == 1);
-    CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE object_type = 'submission'"
-                            " AND object_id = CAST(? AS TEXT)",
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM audit WHERE object_type = 'submission'"
+                      " AND object_id = CAST(? AS TEXT)",
                       d) == 2);
     CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1) > audit0);
     /* A final submission is not a draft any more. */
@@ -443,9 +445,10 @@ static void test_storage_drafts_amendments(void)
     json_decref(history);
 
     /* The latest score of every case is a plain query. */
-    CHECK(fixture_int(site, "SELECT CAST(sc.value AS INTEGER) FROM submission_scores sc JOIN"
-                            " submissions s ON s.id = sc.submission_id WHERE s.case_id = ?"
-                            " AND s.superseded_by IS NULL AND sc.score = 'total'",
+    CHECK(fixture_int(site,
+                      "SELECT CAST(sc.value AS INTEGER) FROM submission_scores sc JOIN"
+                      " submissions s ON s.id = sc.submission_id WHERE s.case_id = ?"
+                      " AND s.superseded_by IS NULL AND sc.score = 'total'",
                       c) == 6);
     fr_site_close(site);
 }
@@ -535,8 +538,7 @@ static void test_site_band_override(void)
              text);
     test_write_file(path, out);
     fr_error err = {0};
-    CHECK_OK(fr_site_open(strstr(path, "/site.xml") ? test_path("bands") : path, NULL, &site,
-                          &err),
+    CHECK_OK(fr_site_open(strstr(path, "/site.xml") ? test_path("bands") : path, NULL, &site, &err),
              &err);
     if (!site)
         return;
@@ -615,7 +617,8 @@ static void test_render_html(void)
     fr_error err = {0};
     char *html = NULL;
     json_t *values = json_pack("{s:s,s:[s]}", "carer", "Paul", "areas", "social");
-    json_t *problems = json_pack("[{s:s,s:s}]", "field", "birth", "message", "ce champ est obligatoire");
+    json_t *problems =
+        json_pack("[{s:s,s:s}]", "field", "birth", "message", "ce champ est obligatoire");
     CHECK_OK(fr_form_render(site, get_form(site, "situation"), "fr", values, problems, &html, &err),
              &err);
     CHECK(html && strstr(html, "<h1>Situation de la personne</h1>"));
@@ -658,8 +661,8 @@ static void test_fhir_export(void)
     CHECK(json_is_true(json_object_get(q1, "required")));
     json_t *opt = json_array_get(json_object_get(q1, "answerOption"), 3);
     CHECK_STR(json_string_value(json_object_get(json_object_get(opt, "valueCoding"), "code")), "3");
-    CHECK(json_number_value(json_object_get(
-              json_array_get(json_object_get(opt, "extension"), 0), "valueDecimal")) == 3);
+    CHECK(json_number_value(json_object_get(json_array_get(json_object_get(opt, "extension"), 0),
+                                            "valueDecimal")) == 3);
     json_decref(q);
     CHECK_OK(fr_form_fhir_questionnaire(get_form(site, "situation"), "en", "fr", &q, &err), &err);
     char *text = json_dumps(q, 0);
@@ -669,8 +672,8 @@ static void test_fhir_export(void)
     json_decref(q);
 
     int64_t c = fixture_case(site, "assess", 1, 0, "2026-01-01");
-    fr_submit s = {.form_id = "situation", .case_id = c, .data = situation_ok,
-                   .len = strlen(situation_ok)};
+    fr_submit s = {
+        .form_id = "situation", .case_id = c, .data = situation_ok, .len = strlen(situation_ok)};
     int64_t id = 0;
     CHECK_OK(fr_form_submit(site, &s, &id, NULL, &err), &err);
     json_t *r = NULL;
@@ -710,9 +713,6 @@ TEST_MAIN({"fixtures load", test_fixtures_load},
           {"storage, drafts, amendments", test_storage_drafts_amendments},
           {"workflow guards read scores", test_workflow_guard_reads_scores},
           {"external result", test_external_result},
-          {"site band override", test_site_band_override},
-          {"versions", test_versions},
-          {"site forms folder", test_site_forms_folder},
-          {"render HTML", test_render_html},
-          {"FHIR export", test_fhir_export},
-          {"access is checked", test_access_is_checked})
+          {"site band override", test_site_band_override}, {"versions", test_versions},
+          {"site forms folder", test_site_forms_folder}, {"render HTML", test_render_html},
+          {"FHIR export", test_fhir_export}, {"access is checked", test_access_is_checked})

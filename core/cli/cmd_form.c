@@ -71,12 +71,11 @@ static void print_forms(json_t *list)
     json_t *v;
     printf("%-16s %7s %-9s %-10s %-6s %11s  %s\n", "FORM", "VERSION", "KIND", "OWNER", "LOADED",
            "SUBMISSIONS", "TITLE");
-    json_array_foreach(list, i, v)
-        printf("%-16s %7" JSON_INTEGER_FORMAT " %-9s %-10s %-6s %11" JSON_INTEGER_FORMAT "  %s\n",
-               cli_str(v, "id"), json_integer_value(json_object_get(v, "version")),
-               cli_str(v, "kind"), cli_str(v, "owner"),
-               json_is_true(json_object_get(v, "loaded")) ? "yes" : "no",
-               json_integer_value(json_object_get(v, "submissions")), cli_str(v, "title"));
+    json_array_foreach(list, i, v) printf(
+        "%-16s %7" JSON_INTEGER_FORMAT " %-9s %-10s %-6s %11" JSON_INTEGER_FORMAT "  %s\n",
+        cli_str(v, "id"), json_integer_value(json_object_get(v, "version")), cli_str(v, "kind"),
+        cli_str(v, "owner"), json_is_true(json_object_get(v, "loaded")) ? "yes" : "no",
+        json_integer_value(json_object_get(v, "submissions")), cli_str(v, "title"));
 }
 
 static int run_form_list(cli *c)
@@ -122,8 +121,8 @@ static void print_items(json_t *items, int depth)
             print_items(json_object_get(v, "items"), depth + 1);
             continue;
         }
-        printf("%*s%-18s %-12s %s%s\n", depth * 2, "", cli_str(v, "id"), type,
-               cli_str(v, "label"), json_is_true(json_object_get(v, "required")) ? " *" : "");
+        printf("%*s%-18s %-12s %s%s\n", depth * 2, "", cli_str(v, "id"), type, cli_str(v, "label"),
+               json_is_true(json_object_get(v, "required")) ? " *" : "");
         if (*cli_str(v, "relevant"))
             printf("%*s  shown when %s\n", depth * 2 + 18, "", cli_str(v, "relevant"));
         size_t k;
@@ -290,9 +289,8 @@ static int run_form_submit(cli *c)
         json_array_foreach(problems, i, p)
             fprintf(stderr, "  %s: %s\n", cli_str(p, "field"), cli_str(p, "message"));
         if (c->json) {
-            json_t *j = json_pack("{s:{s:s,s:s,s:O}}", "error", "code",
-                                  fr_error_code_name(rc), "message", err.message, "problems",
-                                  problems);
+            json_t *j = json_pack("{s:{s:s,s:s,s:O}}", "error", "code", fr_error_code_name(rc),
+                                  "message", err.message, "problems", problems);
             json_dumpf(j, stdout, JSON_INDENT(2));
             fputc('\n', stdout);
             json_decref(j);
@@ -323,9 +321,8 @@ static int run_form_submit(cli *c)
             printf("  score %s: not enough answers (%" JSON_INTEGER_FORMAT " answered)\n",
                    cli_str(v, "score"), json_integer_value(json_object_get(v, "answered")));
     }
-    json_array_foreach(json_object_get(got, "flags"), i, v)
-        printf("  FLAG %s (%s): %s\n", cli_str(v, "flag"), cli_str(v, "severity"),
-               cli_str(v, "message"));
+    json_array_foreach(json_object_get(got, "flags"), i, v) printf(
+        "  FLAG %s (%s): %s\n", cli_str(v, "flag"), cli_str(v, "severity"), cli_str(v, "message"));
     json_decref(got);
     return 0;
 }
@@ -339,14 +336,12 @@ static void print_drafts(json_t *list)
         printf("no drafts\n");
         return;
     }
-    printf("%-6s %-6s %-16s %-7s %-17s %s\n", "DRAFT", "CASE", "FORM", "VERSION", "SAVED",
-           "BY");
-    json_array_foreach(list, i, v)
-        printf("%-6" JSON_INTEGER_FORMAT " %-6" JSON_INTEGER_FORMAT " %-16s %-7s %-17s %s\n",
-               json_integer_value(json_object_get(v, "id")),
-               json_integer_value(json_object_get(v, "case_id")), cli_str(v, "form_id"),
-               cli_str(v, "form_version"), human_time(cli_str(v, "saved_at"), t),
-               cli_str(v, "actor"));
+    printf("%-6s %-6s %-16s %-7s %-17s %s\n", "DRAFT", "CASE", "FORM", "VERSION", "SAVED", "BY");
+    json_array_foreach(list, i, v) printf(
+        "%-6" JSON_INTEGER_FORMAT " %-6" JSON_INTEGER_FORMAT " %-16s %-7s %-17s %s\n",
+        json_integer_value(json_object_get(v, "id")),
+        json_integer_value(json_object_get(v, "case_id")), cli_str(v, "form_id"),
+        cli_str(v, "form_version"), human_time(cli_str(v, "saved_at"), t), cli_str(v, "actor"));
 }
 
 static int run_form_drafts(cli *c)
@@ -472,8 +467,7 @@ const cli_command cli_form_commands[] = {
     {"form", "drafts", run_form_drafts, "[--case ID]", "drafts waiting to be completed"},
     {"form", "history", run_form_history, "CASE [--form FORM]",
      "a case's submissions, with scores, flags and amendments"},
-    {"form", "export-fhir", run_form_export_fhir,
-     "FORM [--version N] [--lang L] | --submission ID",
+    {"form", "export-fhir", run_form_export_fhir, "FORM [--version N] [--lang L] | --submission ID",
      "a form as a FHIR R4 Questionnaire, a submission as a QuestionnaireResponse"},
     {0},
 };

@@ -62,8 +62,8 @@ static char *answers(int k)
     for (int i = 1; i <= 5; i++)
         len += (size_t)snprintf(buf + len, 2048 - len, "\"n%d\":%d,", i, (i * 7 + k) % 100);
     for (int i = 1; i <= 3; i++)
-        len += (size_t)snprintf(buf + len, 2048 - len, "\"t%d\":\"free text answer %d-%d\",", i,
-                                k, i);
+        len +=
+            (size_t)snprintf(buf + len, 2048 - len, "\"t%d\":\"free text answer %d-%d\",", i, k, i);
     snprintf(buf + len, 2048 - len, "\"seen\":\"2026-11-%02d\"}", 1 + k % 28);
     return buf;
 }
@@ -124,8 +124,8 @@ int main(int argc, char **argv)
                  " data TEXT, at TEXT)",
                  NULL, NULL, NULL);
     sqlite3_prepare_v2(raw,
-                       "INSERT INTO t (case_id, form_id, data, at) VALUES (1, 'bench30', ?, ?)",
-                       -1, &raw_st, NULL);
+                       "INSERT INTO t (case_id, form_id, data, at) VALUES (1, 'bench30', ?, ?)", -1,
+                       &raw_st, NULL);
     double raw_first = raw_batch(raw, 0, n / 2);
 
     size_t row_bytes = 0;
