@@ -328,6 +328,16 @@ static void build_level(eval *e, xmlNodePtr parent, json_t *obj, int level, cons
         json_t *dflt = NULL;
         if (!val && fd->dflt)
             val = dflt = json_string(fd->dflt);
+        /* An external result's licence reference defaults to the site's
+         * (site.xml: <setting name="licence.FORM">…</setting>). */
+        if (!val && e->site && strcmp(f->kind, "external") == 0 &&
+            strcmp(fd->id, "licence") == 0) {
+            char name[160];
+            snprintf(name, sizeof name, "licence.%s", f->id);
+            const char *lic = fr_site_setting(e->site, NULL, name);
+            if (lic)
+                val = dflt = json_string(lic);
+        }
         if (!is_empty_value(val)) {
             double points;
             int has_points;

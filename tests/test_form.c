@@ -534,7 +534,7 @@ static void test_site_band_override(void)
     char out[5000];
     snprintf(out, sizeof out,
              "%s  <setting name=\"bands.efs.efs\">other-source: 0-5 fit; 6-7 vulnerable; 8- "
-             "frail</setting>\n</site>\n",
+             "frail</setting>\n  <setting name=\"licence.efs\">UA-SITE-7</setting>\n</site>\n",
              text);
     test_write_file(path, out);
     fr_error err = {0};
@@ -545,11 +545,14 @@ static void test_site_band_override(void)
     json_t *problems = NULL;
     json_t *r = evaluate(site, "efs",
                          "{\"total\":6,\"date\":\"2026-02-01\",\"assessor\":\"A\","
-                         "\"instrument-version\":\"1\",\"licence\":\"L\"}",
+                         "\"instrument-version\":\"1\"}",
                          &problems, &err);
     json_t *s = score_of(r, "efs");
     CHECK_STR(json_string_value(json_object_get(s, "band")), "vulnerable");
     CHECK_STR(json_string_value(json_object_get(s, "band_scheme")), "other-source");
+    /* the site's licence reference fills the external result's */
+    CHECK_STR(json_string_value(json_object_get(json_object_get(r, "values"), "licence")),
+              "UA-SITE-7");
     json_decref(r);
     fr_site_close(site);
 }
