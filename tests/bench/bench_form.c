@@ -70,7 +70,7 @@ static char *answers(int k)
 
 int main(int argc, char **argv)
 {
-    const char *out_path = argc > 1 ? argv[1] : NULL;
+    const char *out_path = argc > 1 && argv[1][0] ? argv[1] : NULL;
     const char *form_path = argc > 2 ? argv[2] : "tests/bench/bench30.xml";
     int n = argc > 3 ? atoi(argv[3]) : 300;
     char dir[] = "/tmp/filrouge-bench-XXXXXX";
