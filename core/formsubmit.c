@@ -330,8 +330,7 @@ static void build_level(eval *e, xmlNodePtr parent, json_t *obj, int level, cons
             val = dflt = json_string(fd->dflt);
         /* An external result's licence reference defaults to the site's
          * (site.xml: <setting name="licence.FORM">…</setting>). */
-        if (!val && e->site && strcmp(f->kind, "external") == 0 &&
-            strcmp(fd->id, "licence") == 0) {
+        if (!val && e->site && strcmp(f->kind, "external") == 0 && strcmp(fd->id, "licence") == 0) {
             char name[160];
             snprintf(name, sizeof name, "licence.%s", f->id);
             const char *lic = fr_site_setting(e->site, NULL, name);
@@ -990,7 +989,9 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
     xmlSetStructuredErrorFunc(NULL, NULL);
     xmlSetGenericErrorFunc(NULL, NULL);
     values = level_json(&e, root, -1);
-    if (site && json_array_size(e.problems) == 0) {
+    /* The hooks see the cleaned values even when the kernel found
+     * problems, so that every message comes back at once. */
+    if (site) {
         json_t *messages = NULL;
         if ((rc = fr_python_validate(site, f->id, values, &messages, err)))
             goto out;

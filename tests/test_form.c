@@ -334,6 +334,14 @@ static void test_xml_instance_and_hostile_submissions(void)
                  &problems, &err);
     CHECK(r == NULL);
     CHECK_ERR(err.code, FR_EINVAL, &err, "DOCTYPE");
+    /* the same in UTF-7, where "<!DOCTYPE" does not appear as such */
+    r = evaluate(
+        site, "situation",
+        "<?xml version=\"1.0\" encoding=\"UTF-7\"?>+ADw-!DOCTYPE data +AFs-+ADw-!ENTITY x "
+        "SYSTEM +ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-<data><carer>&x;</carer></data>",
+        &problems, &err);
+    CHECK(r == NULL);
+    CHECK_ERR(err.code, FR_EINVAL, &err, "only UTF-8 XML is accepted");
     r = evaluate(site, "situation", "this is not a form", &problems, &err);
     CHECK(r == NULL);
     CHECK_ERR(err.code, FR_EINVAL, &err, "neither JSON nor XML");
