@@ -62,6 +62,41 @@ static void add_value(xmlNodePtr values, const char *field, json_t *v)
     free(joined);
 }
 
+/* Values by their path ("member[2].member-name"), and one <row> per row of
+ * a repeat group, so that the stylesheet renders each row with its values
+ * and errors. */
+static void add_values(xmlNodePtr values, xmlNodePtr rows, json_t *obj, const char *prefix)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        char path[512];
+        snprintf(path, sizeof path, "%s%s", prefix, key);
+        int is_rows =
+            json_is_array(v) && json_array_size(v) > 0 && json_is_object(json_array_get(v, 0));
+        if (!is_rows) {
+            add_value(values, path, v);
+            continue;
+        }
+        size_t i;
+        json_t *row;
+        json_array_foreach(v, i, row)
+        {
+            char rp[600], index[32];
+            snprintf(rp, sizeof rp, "%s[%zu].", path, i + 1);
+            snprintf(index, sizeof index, "%zu", i + 1);
+            xmlNodePtr r = xmlNewChild(rows, NULL, (const xmlChar *)"row", NULL);
+            xmlNewProp(r, (const xmlChar *)"group", (const xmlChar *)key);
+            xmlNewProp(r, (const xmlChar *)"parent", (const xmlChar *)prefix);
+            xmlNewProp(r, (const xmlChar *)"prefix", (const xmlChar *)rp);
+            xmlNewProp(r, (const xmlChar *)"index", (const xmlChar *)index);
+            if (json_is_object(row))
+                add_values(values, rows, row, rp);
+        }
+    }
+}
+
 int fr_form_render(fr_site *site, const fr_form *f, const char *lang, json_t *values,
                    json_t *problems, char **html, fr_error *err)
 {
@@ -88,10 +123,9 @@ int fr_form_render(fr_site *site, const fr_form *f, const char *lang, json_t *va
     xmlNewProp(root, (const xmlChar *)"fallback", (const xmlChar *)fallback);
     xmlAddChild(root, xmlDocCopyNode(xmlDocGetRootElement(f->doc), in, 1));
     xmlNodePtr vs = xmlNewChild(root, NULL, (const xmlChar *)"values", NULL);
-    const char *key;
-    json_t *v;
+    xmlNodePtr rows = xmlNewChild(root, NULL, (const xmlChar *)"rows", NULL);
     if (json_is_object(values))
-        json_object_foreach(values, key, v) add_value(vs, key, v);
+        add_values(vs, rows, values, "");
     xmlNodePtr ps = xmlNewChild(root, NULL, (const xmlChar *)"problems", NULL);
     size_t i;
     json_t *p;

@@ -51,24 +51,52 @@
   </xsl:template>
 
   <xsl:template match="f:section">
+    <xsl:param name="prefix" select="''"/>
     <section id="section-{@id}">
       <xsl:if test="@relevant"><xsl:attribute name="data-relevant"><xsl:value-of select="@relevant"/></xsl:attribute></xsl:if>
       <xsl:if test="f:label">
         <h2><xsl:call-template name="text"><xsl:with-param name="of" select="f:label"/></xsl:call-template></h2>
       </xsl:if>
-      <xsl:apply-templates select="f:group | f:field"/>
+      <xsl:apply-templates select="f:group | f:field"><xsl:with-param name="prefix" select="$prefix"/></xsl:apply-templates>
     </section>
   </xsl:template>
 
   <xsl:template match="f:group">
-    <fieldset id="group-{@id}" class="fr-group">
-      <xsl:if test="@repeat = 'true'">
-        <xsl:attribute name="class">fr-group fr-repeat</xsl:attribute>
-        <xsl:attribute name="data-repeat"><xsl:value-of select="@id"/></xsl:attribute>
-      </xsl:if>
+    <xsl:param name="prefix" select="''"/>
+    <fieldset id="group-{translate(concat($prefix, @id), '[].', '--')}" class="fr-group">
       <xsl:if test="@relevant"><xsl:attribute name="data-relevant"><xsl:value-of select="@relevant"/></xsl:attribute></xsl:if>
       <legend><xsl:call-template name="text"><xsl:with-param name="of" select="f:label"/></xsl:call-template></legend>
-      <xsl:apply-templates select="f:group | f:field"/>
+      <xsl:apply-templates select="f:group | f:field"><xsl:with-param name="prefix" select="$prefix"/></xsl:apply-templates>
+    </fieldset>
+  </xsl:template>
+
+  <!-- A repeat group: one block per row of the values (names and ids carry
+       the row: member[2].member-name), or one empty row. -->
+  <xsl:template match="f:group[@repeat = 'true']">
+    <xsl:param name="prefix" select="''"/>
+    <xsl:variable name="group" select="."/>
+    <xsl:variable name="rows" select="/render/rows/row[@group = $group/@id and @parent = $prefix]"/>
+    <fieldset id="group-{translate(concat($prefix, @id), '[].', '--')}" class="fr-group fr-repeat" data-repeat="{@id}">
+      <xsl:if test="@relevant"><xsl:attribute name="data-relevant"><xsl:value-of select="@relevant"/></xsl:attribute></xsl:if>
+      <legend><xsl:call-template name="text"><xsl:with-param name="of" select="f:label"/></xsl:call-template></legend>
+      <xsl:for-each select="/render/problems/problem[@field = concat($prefix, $group/@id)]">
+        <p class="fr-error" role="alert"><xsl:value-of select="."/></p>
+      </xsl:for-each>
+      <xsl:choose>
+        <xsl:when test="$rows">
+          <xsl:for-each select="$rows">
+            <xsl:variable name="row" select="@prefix"/>
+            <div class="fr-row" data-row="{@index}">
+              <xsl:apply-templates select="$group/f:group | $group/f:field"><xsl:with-param name="prefix" select="$row"/></xsl:apply-templates>
+            </div>
+          </xsl:for-each>
+        </xsl:when>
+        <xsl:otherwise>
+          <div class="fr-row" data-row="1">
+            <xsl:apply-templates select="f:group | f:field"><xsl:with-param name="prefix" select="concat($prefix, @id, '[1].')"/></xsl:apply-templates>
+          </div>
+        </xsl:otherwise>
+      </xsl:choose>
     </fieldset>
   </xsl:template>
 
@@ -93,9 +121,12 @@
   </xsl:template>
 
   <xsl:template match="f:field">
-    <xsl:variable name="id" select="@id"/>
-    <xsl:variable name="value" select="/render/values/value[@field = $id]"/>
-    <xsl:variable name="problem" select="/render/problems/problem[@field = $id]"/>
+    <xsl:param name="prefix" select="''"/>
+    <!-- key: the field's name in answers and errors; id: the same made an HTML id -->
+    <xsl:variable name="key" select="concat($prefix, @id)"/>
+    <xsl:variable name="id" select="translate($key, '[].', '--')"/>
+    <xsl:variable name="value" select="/render/values/value[@field = $key]"/>
+    <xsl:variable name="problem" select="/render/problems/problem[@field = $key]"/>
     <xsl:variable name="described">
       <xsl:if test="f:hint">hint-<xsl:value-of select="$id"/></xsl:if>
       <xsl:if test="f:hint and $problem"><xsl:text> </xsl:text></xsl:if>
@@ -113,16 +144,17 @@
         </xsl:when>
         <xsl:when test="@type = 'choice' or @type = 'multi-choice'">
           <xsl:variable name="options" select="f:option | /render/f:form/f:choices[@id = current()/@choices]/f:option"/>
+          <xsl:variable name="fid" select="@id"/>
           <fieldset>
             <xsl:if test="string($described) != ''"><xsl:attribute name="aria-describedby"><xsl:value-of select="$described"/></xsl:attribute></xsl:if>
             <legend><xsl:value-of select="$label"/><xsl:call-template name="required-mark"/></legend>
             <xsl:for-each select="$options">
               <xsl:variable name="code" select="@code"/>
               <div class="fr-option">
-                <input id="f-{$id}-{position()}" name="{$id}" value="{$code}">
-                  <xsl:attribute name="type"><xsl:choose><xsl:when test="../@type = 'multi-choice' or (not(../@type) and /render/f:form//f:field[@id = $id]/@type = 'multi-choice')">checkbox</xsl:when><xsl:otherwise>radio</xsl:otherwise></xsl:choose></xsl:attribute>
+                <input id="f-{$id}-{position()}" name="{$key}" value="{$code}">
+                  <xsl:attribute name="type"><xsl:choose><xsl:when test="../@type = 'multi-choice' or (not(../@type) and /render/f:form//f:field[@id = $fid]/@type = 'multi-choice')">checkbox</xsl:when><xsl:otherwise>radio</xsl:otherwise></xsl:choose></xsl:attribute>
                   <xsl:if test="contains(concat(' ', normalize-space($value), ' '), concat(' ', $code, ' '))"><xsl:attribute name="checked">checked</xsl:attribute></xsl:if>
-                  <xsl:if test="/render/f:form//f:field[@id = $id]/@required = 'true' and /render/f:form//f:field[@id = $id]/@type = 'choice'"><xsl:attribute name="required">required</xsl:attribute></xsl:if>
+                  <xsl:if test="/render/f:form//f:field[@id = $fid]/@required = 'true' and /render/f:form//f:field[@id = $fid]/@type = 'choice'"><xsl:attribute name="required">required</xsl:attribute></xsl:if>
                 </input>
                 <label for="f-{$id}-{position()}"><xsl:call-template name="text"><xsl:with-param name="of" select="f:label"/></xsl:call-template></label>
               </div>
@@ -133,13 +165,13 @@
           <label for="f-{$id}"><xsl:value-of select="$label"/><xsl:call-template name="required-mark"/></label>
           <xsl:choose>
             <xsl:when test="@type = 'long-text'">
-              <textarea id="f-{$id}" name="{$id}" rows="4">
+              <textarea id="f-{$id}" name="{$key}" rows="4">
                 <xsl:call-template name="common"><xsl:with-param name="described" select="$described"/><xsl:with-param name="problem" select="$problem"/></xsl:call-template>
                 <xsl:value-of select="$value"/>
               </textarea>
             </xsl:when>
             <xsl:when test="@type = 'boolean'">
-              <select id="f-{$id}" name="{$id}">
+              <select id="f-{$id}" name="{$key}">
                 <xsl:call-template name="common"><xsl:with-param name="described" select="$described"/><xsl:with-param name="problem" select="$problem"/></xsl:call-template>
                 <option value=""></option>
                 <option value="true"><xsl:if test="$value = 'true'"><xsl:attribute name="selected">selected</xsl:attribute></xsl:if><xsl:value-of select="/render/words/word[@key = 'yes']"/></option>
@@ -147,7 +179,7 @@
               </select>
             </xsl:when>
             <xsl:otherwise>
-              <input id="f-{$id}" name="{$id}" value="{$value}">
+              <input id="f-{$id}" name="{$key}" value="{$value}">
                 <xsl:attribute name="type">
                   <xsl:choose>
                     <xsl:when test="@type = 'integer' or @type = 'decimal'">number</xsl:when>

@@ -629,9 +629,11 @@ static void test_render_html(void)
     fr_site *site = forms_site("render");
     fr_error err = {0};
     char *html = NULL;
-    json_t *values = json_pack("{s:s,s:[s]}", "carer", "Paul", "areas", "social");
+    json_t *values = json_pack("{s:s,s:[s],s:[{s:s},{s:s}]}", "carer", "Paul", "areas", "social",
+                               "member", "member-name", "Anne", "member-name", "Bob");
     json_t *problems =
-        json_pack("[{s:s,s:s}]", "field", "birth", "message", "ce champ est obligatoire");
+        json_pack("[{s:s,s:s},{s:s,s:s}]", "field", "birth", "message", "ce champ est obligatoire",
+                  "field", "member[2].member-kind", "message", "ce champ est obligatoire");
     CHECK_OK(fr_form_render(site, get_form(site, "situation"), "fr", values, problems, &html, &err),
              &err);
     CHECK(html && strstr(html, "<h1>Situation de la personne</h1>"));
@@ -645,6 +647,11 @@ static void test_render_html(void)
     CHECK(html && strstr(html, "checked"));
     CHECK(html && strstr(html, "type=\"range\""));
     CHECK(html && strstr(html, "<p class=\"fr-hint\" id=\"hint-carer\">Nom et lien</p>"));
+    /* repeat rows: one block each, names carry the row, errors follow */
+    CHECK(html && strstr(html, "name=\"member[2].member-name\" value=\"Bob\""));
+    CHECK(html && strstr(html, "id=\"f-member-1-member-name\""));
+    CHECK(html && strstr(html, "id=\"err-member-2-member-kind\""));
+    CHECK(html && strstr(html, "data-row=\"2\""));
     free(html);
     /* German falls back to French (the site's first language) */
     CHECK_OK(fr_form_render(site, get_form(site, "situation"), "de", NULL, NULL, &html, &err),
