@@ -592,7 +592,18 @@ static void validate(eval *e)
             if (level < 0 && !containers_relevant(e, c, -1, parents.v[p]))
                 continue;
             char msg[300], path[512];
-            node_path(parents.v[p], path, sizeof path);
+            if (level >= 0) {
+                /* the row itself: "visit[1]" */
+                int idx = 1;
+                for (xmlNodePtr sib = parents.v[p]->prev; sib; sib = sib->prev)
+                    idx +=
+                        sib->type == XML_ELEMENT_NODE && xmlStrEqual(sib->name, parents.v[p]->name);
+                char base[480];
+                node_path(parents.v[p], base, sizeof base);
+                snprintf(path, sizeof path, "%s[%d]", base, idx);
+            } else {
+                path[0] = '\0';
+            }
             char where[600];
             snprintf(where, sizeof where, "%s%s%s", level < 0 ? "" : path, level < 0 ? "" : ".",
                      ct->id);

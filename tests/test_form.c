@@ -721,6 +721,75 @@ static void test_access_is_checked(void)
     fr_site_close(site);
 }
 
+static void test_functions_expr_scores_nested_repeats(void)
+{
+    setenv("FILROUGE_NOW", "2026-03-10T09:00:00Z", 1);
+    fr_site *site = forms_site("functions");
+    fr_error err = {0};
+    fr_form *nf = NULL;
+    CHECK_OK(fr_form_load_file(test_data("forms/functions.xml"), &nf, &err), &err);
+    CHECK_OK(fr_forms_add(site, "site", nf, &err), &err);
+    json_t *problems = NULL;
+    json_t *r = evaluate(site, "functions",
+                         "{\"birth\":\"1940-03-11\",\"seen\":\"2026-03-01\",\"pick\":[\"a\","
+                         "\"b\"],\"visit\":[{\"visit-date\":\"2026-01-02\",\"act\":[{\"act-"
+                         "minutes\":20},{\"act-minutes\":25}]},{\"visit-date\":\"2026-02-02\","
+                         "\"act\":[{\"act-minutes\":5}]}]}",
+                         &problems, &err);
+    CHECK_OK(r ? 0 : -1, &err);
+    json_t *v = json_object_get(r, "values");
+    CHECK(json_integer_value(json_object_get(v, "age-now")) == 85); /* birthday tomorrow */
+    CHECK(json_integer_value(json_object_get(v, "age-seen")) == 85);
+    CHECK(json_integer_value(json_object_get(v, "days")) == 9);
+    CHECK_STR(json_string_value(json_object_get(v, "today")), "2026-03-10");
+    CHECK(json_is_true(json_object_get(v, "has-b")));
+    CHECK(json_integer_value(json_object_get(v, "npick")) == 2);
+    CHECK_STR(json_string_value(json_object_get(v, "unit")), "mg");
+    /* (2 + 3) * 10 + 2 visits = 52 */
+    CHECK(json_number_value(json_object_get(score_of(r, "weighted"), "value")) == 52);
+    CHECK_STR(json_string_value(json_object_get(score_of(r, "weighted"), "band")), "high");
+    /* items inside nested repeats add up over every row */
+    CHECK(json_number_value(json_object_get(score_of(r, "minutes"), "value")) == 50);
+    CHECK(json_integer_value(json_object_get(score_of(r, "minutes"), "answered")) == 3);
+    json_decref(r);
+
+    /* a group shown by a calculation; nested rows named in errors */
+    r = evaluate(site, "functions",
+                 "{\"pick\":[\"a\",\"b\",\"c\"],\"visit\":[{\"visit-date\":\"2026-01-02\","
+                 "\"act\":[{},{\"act-minutes\":1},{\"act-minutes\":2}]}]}",
+                 &problems, &err);
+    CHECK(r == NULL);
+    CHECK(has_problem(problems, "why", "required"));
+    CHECK(has_problem(problems, "visit[1].act[1].act-minutes", "required"));
+    CHECK(has_problem(problems, "visit[1].act", "too many rows"));
+    CHECK(json_array_size(problems) == 3);
+    json_decref(problems);
+    fr_site_close(site);
+    unsetenv("FILROUGE_NOW");
+}
+
+static void test_disabled_plugin_forms_stay_readable(void)
+{
+    fr_site *site = forms_site("disable");
+    int64_t c = fixture_case(site, "assess", 1, 0, "2026-01-01");
+    fr_error err = {0};
+    const char *d = "{\"phone\":\"alone\",\"shopping\":\"alone\",\"laundry\":\"all\","
+                    "\"housekeeping\":\"alone\"}";
+    int64_t s = submit(site, "iadl", c, d, 0, 0, 0, NULL, &err);
+    CHECK(s > 0);
+    CHECK_OK(fr_plugins_disable(site, "forms", &err), &err);
+    json_t *list = NULL;
+    CHECK_OK(fr_forms_list(site, "en", &list, &err), &err);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) CHECK(json_is_false(json_object_get(v, "loaded")));
+    json_decref(list);
+    json_t *resp = NULL;
+    CHECK_OK(fr_form_fhir_response(site, s, &resp, &err), &err);
+    json_decref(resp);
+    fr_site_close(site);
+}
+
 TEST_MAIN({"fixtures load", test_fixtures_load},
           {"check errors name file, line and element", test_check_errors_name_file_line_element},
           {"hostile definitions refused", test_hostile_definitions_refused},
@@ -735,4 +804,7 @@ TEST_MAIN({"fixtures load", test_fixtures_load},
           {"external result", test_external_result},
           {"site band override", test_site_band_override}, {"versions", test_versions},
           {"site forms folder", test_site_forms_folder}, {"render HTML", test_render_html},
-          {"FHIR export", test_fhir_export}, {"access is checked", test_access_is_checked})
+          {"FHIR export", test_fhir_export}, {"access is checked", test_access_is_checked},
+          {"functions, expression scores, nested repeats",
+           test_functions_expr_scores_nested_repeats},
+          {"disabled plugin: forms stay readable", test_disabled_plugin_forms_stay_readable})
