@@ -872,6 +872,65 @@ static json_t *xml_level(const fr_form *f, xmlNodePtr parent)
     return o;
 }
 
+/* Puts val at a path written as the HTML rendering names inputs
+ * ("member[2].member-name"): rows are created as needed. 0 when the path
+ * is not of that shape (the key is then kept as it is, and reported as
+ * unknown). */
+static int put_path(json_t *root, const char *path, json_t *val)
+{
+    json_t *cur = root;
+    const char *p = path;
+    while (*p) {
+        const char *end = p + strcspn(p, "[.");
+        char name[128];
+        if (end == p || (size_t)(end - p) >= sizeof name)
+            return 0;
+        memcpy(name, p, (size_t)(end - p));
+        name[end - p] = '\0';
+        if (*end == '\0') {
+            json_object_set(cur, name, val);
+            return 1;
+        }
+        if (*end != '[')
+            return 0;
+        char *close;
+        long idx = strtol(end + 1, &close, 10);
+        if (*close != ']' || idx < 1 || idx > 1000 || close[1] != '.')
+            return 0;
+        json_t *rows = json_object_get(cur, name);
+        if (!json_is_array(rows)) {
+            rows = json_array();
+            json_object_set_new(cur, name, rows);
+        }
+        while (json_array_size(rows) < (size_t)idx)
+            json_array_append_new(rows, json_object());
+        cur = json_array_get(rows, (size_t)idx - 1);
+        if (!json_is_object(cur))
+            return 0;
+        p = close + 2;
+    }
+    return 0;
+}
+
+/* Keys with a row path become nested rows; other keys stay. */
+static json_t *unflatten(json_t *in)
+{
+    const char *key;
+    json_t *v;
+    int flat = 0;
+    json_object_foreach(in, key, v) flat |= strchr(key, '[') != NULL;
+    if (!flat)
+        return in;
+    json_t *out = json_object();
+    json_object_foreach(in, key, v)
+    {
+        if (!strchr(key, '[') || !put_path(out, key, v))
+            json_object_set(out, key, v);
+    }
+    json_decref(in);
+    return out;
+}
+
 static int read_input(const fr_form *f, const char *data, size_t len, json_t **out, fr_error *err)
 {
     *out = NULL;
@@ -910,7 +969,7 @@ static int read_input(const fr_form *f, const char *data, size_t len, json_t **o
         return fr_error_set(err, FR_EINVAL,
                             "the submission must be a JSON object of field id → value");
     }
-    *out = j;
+    *out = unflatten(j);
     return 0;
 }
 

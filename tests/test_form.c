@@ -238,6 +238,22 @@ static void test_skip_logic_repeats_calculations(void)
     CHECK_STR(json_string_value(json_object_get(s, "band")), "evaluate");
     json_decref(r);
 
+    /* Rows may come with the names the HTML rendering gives its inputs. */
+    r = evaluate(site, "situation",
+                 "{\"birth\":\"1940-05-02\",\"lives-alone\":true,\"distress\":2,"
+                 "\"member[2].member-name\":\"B\",\"member[2].member-kind\":\"informal\","
+                 "\"member[1].member-name\":\"A\",\"member[1].member-kind\":\"formal\","
+                 "\"member[1].member-role\":\"GP\"}",
+                 &problems, &err);
+    CHECK_OK(r ? 0 : -1, &err);
+    members = json_object_get(json_object_get(r, "values"), "member");
+    CHECK(json_array_size(members) == 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(members, 1), "member-name")), "B");
+    json_decref(r);
+    r = evaluate(site, "situation", "{\"member[x].member-name\":\"B\"}", &problems, &err);
+    CHECK(r == NULL && has_problem(problems, "member[x].member-name", "not a field"));
+    json_decref(problems);
+
     /* A value sent for a hidden field is dropped. */
     r = evaluate(site, "situation",
                  "{\"birth\":\"1940-05-02\",\"lives-alone\":true,\"carer\":\"Paul\",\"distress\":2,"
