@@ -99,6 +99,13 @@ int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int dra
 /* The drafts the acting user may see, over all reachable cases. */
 int fr_form_drafts(fr_site *site, json_t **out, fr_error *err);
 
+/* The latest score `score` of form `form_id` of every case the acting user
+ * reaches (final, not superseded submissions), by case: a JSON array of
+ * {case_id, value, band, band_scheme, submission, submitted_at}. One audit
+ * entry for the read. */
+int fr_form_latest_scores(fr_site *site, const char *form_id, const char *score, json_t **out,
+                          fr_error *err);
+
 /* ---- rendering and export --------------------------------------------- */
 
 /* HTML fragment for the form in lang; values (object, may be NULL) fill the

@@ -1425,3 +1425,29 @@ int fr_form_drafts(fr_site *site, json_t **out, fr_error *err)
              filter);
     return fr_store_query_json(site->store, err, out, sql, "Itt", site->actor_id, today, now);
 }
+
+int fr_form_latest_scores(fr_site *site, const char *form_id, const char *score, json_t **out,
+                          fr_error *err)
+{
+    *out = NULL;
+    char today[FR_TIME_LEN], now[FR_TIME_LEN], filter[1024], sql[3072], oid[300];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    snprintf(oid, sizeof oid, "%s.%s", form_id, score);
+    int rc = fr_audit_alone(site->store, site->actor, "read", "scores", oid, NULL, err);
+    if (rc)
+        return rc;
+    fr_access_case_sql(site, "s.case_id", filter, sizeof filter);
+    snprintf(sql, sizeof sql,
+             "SELECT s.case_id, sc.value, sc.band, sc.band_scheme, s.id AS submission,"
+             " s.submitted_at FROM submission_scores sc JOIN submissions s"
+             " ON s.id = sc.submission_id WHERE sc.form_id = ?4 AND sc.score = ?5"
+             " AND s.status = 'final' AND s.superseded_by IS NULL AND NOT EXISTS ("
+             " SELECT 1 FROM submissions x WHERE x.case_id = s.case_id AND x.form_id = s.form_id"
+             " AND x.status = 'final' AND x.superseded_by IS NULL AND (x.submitted_at >"
+             " s.submitted_at OR (x.submitted_at = s.submitted_at AND x.id > s.id)))"
+             " AND (%s) ORDER BY s.case_id",
+             filter);
+    return fr_store_query_json(site->store, err, out, sql, "Itttt", site->actor_id, today, now,
+                               form_id, score);
+}

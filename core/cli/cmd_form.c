@@ -419,6 +419,50 @@ static int run_form_history(cli *c)
     return 0;
 }
 
+static void print_scores(json_t *list)
+{
+    size_t i;
+    json_t *v;
+    char t[32];
+    if (json_array_size(list) == 0) {
+        printf("no scores\n");
+        return;
+    }
+    printf("%-6s %8s %-18s %-17s %s\n", "CASE", "SCORE", "BAND", "SUBMITTED", "SUBMISSION");
+    json_array_foreach(list, i, v)
+    {
+        json_t *val = json_object_get(v, "value");
+        char num[32] = "-";
+        if (json_is_number(val))
+            snprintf(num, sizeof num, "%g", json_number_value(val));
+        printf("%-6" JSON_INTEGER_FORMAT " %8s %-18s %-17s %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(json_object_get(v, "case_id")), num, cli_str(v, "band"),
+               human_time(cli_str(v, "submitted_at"), t),
+               json_integer_value(json_object_get(v, "submission")));
+    }
+}
+
+static int run_form_scores(cli *c)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    const char *ref = cli_arg(c, 0);
+    const char *dot = strrchr(ref, '.');
+    if (!dot || dot == ref || !dot[1] || (size_t)(dot - ref) >= 128)
+        return cli_usage(c, "give the score as FORM.SCORE, e.g. efs.efs or phq9.total");
+    char form[128];
+    memcpy(form, ref, (size_t)(dot - ref));
+    form[dot - ref] = '\0';
+    if (cli_open(c))
+        return CLI_REFUSED;
+    fr_error err = {0};
+    json_t *out = NULL;
+    if (fr_form_latest_scores(c->site, form, dot + 1, &out, &err))
+        return cli_fail(c, &err);
+    cli_emit(c, out, print_scores);
+    return 0;
+}
+
 static void print_json(json_t *v)
 {
     json_dumpf(v, stdout, JSON_INDENT(2));
@@ -467,6 +511,8 @@ const cli_command cli_form_commands[] = {
     {"form", "drafts", run_form_drafts, "[--case ID]", "drafts waiting to be completed"},
     {"form", "history", run_form_history, "CASE [--form FORM]",
      "a case's submissions, with scores, flags and amendments"},
+    {"form", "scores", run_form_scores, "FORM.SCORE",
+     "the latest score of every case you may see (e.g. efs.efs)"},
     {"form", "export-fhir", run_form_export_fhir, "FORM [--version N] [--lang L] | --submission ID",
      "a form as a FHIR R4 Questionnaire, a submission as a QuestionnaireResponse"},
     {0},

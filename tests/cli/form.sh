@@ -74,6 +74,13 @@ ok "an external result as an XML instance" -- --as marie form submit efs --case 
 out_has "band of the external result" "score efs = 7 (mild)"
 ok "the guard reads score('efs.efs')" -- --as marie case fire 1 include
 
+ok "the latest score of every case" -- --as marie form scores efs.efs
+out_has "case 1's EFS" "mild"
+ok "the amended PHQ-9 counts, not the old one" -- --as marie form scores phq9.total
+out_has "total 6 (the amendment)" "6 mild"
+ok "a stranger sees no case's scores" -- --as jan form scores phq9.total
+out_has "nothing listed" "no scores"
+
 head -c 10485760 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
 refused "a 10 MB submission is refused" 1 "more than the limit" -- --as marie form submit phq9 --case 1 "$TMP/big.json"
 printf '<!DOCTYPE data [<!ENTITY x SYSTEM "file:///etc/passwd">]><data><q1>&x;</q1></data>' >"$TMP/xxe.xml"
