@@ -28,6 +28,9 @@ typedef struct fr_forms fr_forms; /* the site's registry */
  * per line, as "FILE:LINE: <element id='…'>: message". */
 int fr_form_load_file(const char *path, fr_form **out, fr_error *err);
 int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err);
+/* The same without keeping the form; on meaning errors *report (malloc'd)
+ * lists every problem, one per line, where err holds what fits in it. */
+int fr_form_check_file(const char *path, char **report, fr_error *err);
 void fr_form_free(fr_form *f);
 const char *fr_form_id(const fr_form *f);
 int fr_form_version(const fr_form *f);

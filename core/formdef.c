@@ -17,11 +17,15 @@
 
 /* ---- problems, collected all at once ---------------------------------- */
 
+/* buf holds what fits in an fr_error; all holds every problem (for
+ * `form check`, which prints them all). */
 typedef struct problems {
     char buf[FR_ERROR_MAX];
     size_t len;
     int count;
     const char *name;
+    char *all;
+    size_t all_len;
 } problems;
 
 static void problem(problems *p, int line, const char *element, const char *id, const char *fmt,
@@ -31,13 +35,27 @@ static void problem(problems *p, int line, const char *element, const char *id, 
                     ...)
 {
     p->count++;
-    if (p->len + 8 >= sizeof p->buf)
-        return;
     char msg[600];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    char line_text[1024];
+    int ln = id ? snprintf(line_text, sizeof line_text, "%s:%d: <%s id='%s'>: %s\n", p->name, line,
+                           element, id, msg)
+                : snprintf(line_text, sizeof line_text, "%s:%d: <%s>: %s\n", p->name, line, element,
+                           msg);
+    if (ln > 0) {
+        size_t add = strlen(line_text);
+        char *grown = realloc(p->all, p->all_len + add + 1);
+        if (grown) {
+            memcpy(grown + p->all_len, line_text, add + 1);
+            p->all = grown;
+            p->all_len += add;
+        }
+    }
+    if (p->len + 8 >= sizeof p->buf)
+        return;
     int n;
     if (id)
         n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s:%d: <%s id='%s'>: %s",
@@ -962,7 +980,8 @@ void fr_form_free(fr_form *f)
     free(f);
 }
 
-int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err)
+static int parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err,
+                 char **report)
 {
     *out = NULL;
     int rc = fm_refuse_doctype(name, text, len, err);
@@ -1051,13 +1070,32 @@ int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out,
         fr_form_free(f);
         if (p.count > 1 && p.len + 40 < sizeof p.buf)
             snprintf(p.buf + p.len, sizeof p.buf - p.len, "\n%d problems in %s", p.count, name);
+        if (report && p.all) {
+            char tail[300];
+            snprintf(tail, sizeof tail, "%d problem%s in %s", p.count, p.count == 1 ? "" : "s",
+                     name);
+            char *grown = realloc(p.all, p.all_len + strlen(tail) + 1);
+            if (grown) {
+                memcpy(grown + p.all_len, tail, strlen(tail) + 1);
+                p.all = grown;
+            }
+            *report = p.all;
+            p.all = NULL;
+        }
+        free(p.all);
         return fr_error_set(err, FR_EINVAL, "%s", p.buf);
     }
+    free(p.all);
     *out = f;
     return 0;
 }
 
-int fr_form_load_file(const char *path, fr_form **out, fr_error *err)
+int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err)
+{
+    return parse(name, text, len, out, err, NULL);
+}
+
+static int load(const char *path, fr_form **out, fr_error *err, char **report)
 {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
@@ -1088,8 +1126,22 @@ int fr_form_load_file(const char *path, fr_form **out, fr_error *err)
     }
     fclose(fp);
     if (!rc)
-        rc = fr_form_parse(path, buf ? buf : "", len, out, err);
+        rc = parse(path, buf ? buf : "", len, out, err, report);
     free(buf);
+    return rc;
+}
+
+int fr_form_load_file(const char *path, fr_form **out, fr_error *err)
+{
+    return load(path, out, err, NULL);
+}
+
+int fr_form_check_file(const char *path, char **report, fr_error *err)
+{
+    fr_form *f = NULL;
+    *report = NULL;
+    int rc = load(path, &f, err, report);
+    fr_form_free(f);
     return rc;
 }
 

@@ -39,6 +39,13 @@ static int run_form_check(cli *c)
     for (int i = 0; i < c->argc; i++) {
         fr_error err = {0};
         fr_form *f = NULL;
+        char *report = NULL;
+        if (fr_form_check_file(cli_arg(c, i), &report, &err)) {
+            fprintf(stderr, "%s\n", report ? report : err.message);
+            free(report);
+            failed++;
+            continue;
+        }
         if (fr_form_load_file(cli_arg(c, i), &f, &err)) {
             fprintf(stderr, "%s\n", err.message);
             failed++;

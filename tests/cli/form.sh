@@ -10,6 +10,8 @@ ok "check the test plugin's forms" -- form check "$PLUGIN/phq9.xml" "$PLUGIN/iad
 out_has "valid forms are named" "form phq9 version 1 is valid"
 refused "a reference to a field that does not exist" 1 "bad-ref.xml:5: <field id='b'>: relevant refers to 'missing-field'" -- form check "$DATA/bad-ref.xml"
 refused "every problem is listed" 1 "bad-ref.xml:7: <field id='a'>: the id is already used" -- form check "$DATA/bad-ref.xml"
+refused "all 40 problems are printed, not only what fits in a message" 1 "many-errors.xml:44: <field id='f40'>: relevant refers to 'ghost40'" -- form check "$DATA/many-errors.xml"
+refused "and counted" 1 "40 problems in" -- form check "$DATA/many-errors.xml"
 refused "a cycle among calculations" 1 "x → y → z → x" -- form check "$DATA/cycle.xml"
 refused "a form that is not XML" 1 "not-xml.xml:" -- form check "$DATA/not-xml.xml"
 refused "an entity bomb is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/bomb.xml"
