@@ -664,6 +664,23 @@ static void make_external(reader *r, xmlNodePtr ext)
             fd->label.n = 4;
         }
     }
+    /* The assessment happened: its date is not in the future. */
+    fm_field *date = &f->fields[1];
+    date->constraint = strdup("days-between(date, today()) >= 0");
+    static const char *future[][2] = {
+        {"en", "the date of the assessment cannot be in the future"},
+        {"fr", "la date de l'évaluation ne peut pas être dans le futur"},
+        {"nl", "de datum van de evaluatie kan niet in de toekomst liggen"},
+        {"de", "das Datum der Erhebung kann nicht in der Zukunft liegen"},
+    };
+    date->message.v = calloc(4, sizeof *date->message.v);
+    if (date->message.v) {
+        for (int l = 0; l < 4; l++) {
+            date->message.v[l].lang = strdup(future[l][0]);
+            date->message.v[l].text = strdup(future[l][1]);
+        }
+        date->message.n = 4;
+    }
     fm_field *total = &f->fields[0];
     int rc = attr_num(ext, "min", &total->min);
     total->has_min = rc == 1;

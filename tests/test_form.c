@@ -521,8 +521,9 @@ static void test_external_result(void)
     fr_site *site = forms_site("external");
     fr_error err = {0};
     json_t *problems = NULL;
-    json_t *r = evaluate(site, "efs", "{\"total\":18,\"date\":\"2026-02-01\"}", &problems, &err);
+    json_t *r = evaluate(site, "efs", "{\"total\":18,\"date\":\"2099-02-01\"}", &problems, &err);
     CHECK(r == NULL);
+    CHECK(has_problem(problems, "date", "cannot be in the future"));
     CHECK(has_problem(problems, "total", "above the maximum"));
     CHECK(has_problem(problems, "assessor", "required"));
     CHECK(has_problem(problems, "instrument-version", "required"));
