@@ -28,6 +28,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "python.h"
+#include "form.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -63,7 +64,7 @@ typedef struct plugin {
     char *library; /* <library name=…>, or NULL */
     char **workflows;
     int nworkflows;
-    char **forms; /* recorded only, for now */
+    char **forms; /* <form file=…>, loaded with the workflows */
     int nforms;
     char *hooks;
     requirement *reqs;
@@ -690,6 +691,7 @@ static void unload(fr_site *site, plugin *p)
 {
     fr_bus_remove_owner(site, p->id);
     fr_workflows_remove_owner(site, p->id);
+    fr_forms_remove_owner(site, p->id);
     if (p->initialized && p->desc && p->desc->fini)
         p->desc->fini(p->ctx);
     p->initialized = 0;
@@ -753,9 +755,26 @@ static int load_workflows(fr_site *site, plugin *p, fr_error *err)
     return 0;
 }
 
+static int load_forms(fr_site *site, plugin *p, fr_error *err)
+{
+    for (int i = 0; i < p->nforms; i++) {
+        char *path = fr_path_join(p->dir, p->forms[i]);
+        if (!path)
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+        fr_form *f = NULL;
+        int rc = fr_form_load_file(path, &f, err);
+        free(path);
+        if (!rc)
+            rc = fr_forms_add(site, p->id, f, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Loads p in this process: library and descriptor checks, init, migrations
  * (the manifest's and those init registered, together, after init), then
- * workflows. On failure nothing of p stays registered; err says why. */
+ * workflows and forms. On failure nothing of p stays registered; err says why. */
 static int load(fr_site *site, plugin *p, fr_error *err)
 {
     fr_plugins *P = site->plugins;
@@ -810,7 +829,8 @@ static int load(fr_site *site, plugin *p, fr_error *err)
         }
     }
     p->initialized = p->desc != NULL;
-    if ((rc = migrate(site, p, err)) || (rc = load_workflows(site, p, err))) {
+    if ((rc = migrate(site, p, err)) || (rc = load_workflows(site, p, err)) ||
+        (rc = load_forms(site, p, err))) {
         unload(site, p);
         return rc;
     }
@@ -1218,8 +1238,11 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
     }
     for (int i = 0; i < p.nforms; i++) {
         char *path = fr_path_join(dir, p.forms[i]);
-        if (path && access(path, R_OK) != 0)
-            add_line(problems, sizeof problems, "%s: the form file cannot be read", path);
+        fr_form *f = NULL;
+        fr_error_clear(&e);
+        if (path && fr_form_load_file(path, &f, &e) != 0)
+            add_line(problems, sizeof problems, "%s", e.message);
+        fr_form_free(f);
         free(path);
     }
     if (p.hooks) {

@@ -19,6 +19,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "embedded.h"
+#include "form.h"
 #include "plugin.h"
 #include "python.h"
 #include "workflow.h"
@@ -28,6 +29,7 @@ static const char *core_migration_files[] = {
     "sql/core-001-initial.sql",
     "sql/core-002-care.sql",
     "sql/core-003-notes.sql",
+    "sql/core-004-forms.sql",
 };
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
@@ -276,9 +278,14 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     if ((rc = fr_site_migrate_core(site->store, err)))
         goto fail;
-    if ((rc = fr_bus_new(site, err)) || (rc = fr_workflows_new(site, err)))
+    if ((rc = fr_bus_new(site, err)) || (rc = fr_workflows_new(site, err)) ||
+        (rc = fr_forms_new(site, err)))
         goto fail;
     if (!opt->no_plugins && (rc = fr_plugins_open(site, err)))
+        goto fail;
+    /* Site-local forms after the plugins: a site form may be a newer
+     * version of a plugin's. A broken one is logged, not fatal. */
+    if (!opt->no_plugins && (rc = fr_forms_load_site_dir(site, NULL, err)))
         goto fail;
     if (!opt->no_plugins && (rc = fr_python_open(site, err)))
         goto fail;
@@ -295,6 +302,7 @@ void fr_site_close(fr_site *site)
         return;
     fr_python_close(site);
     fr_plugins_close(site);
+    fr_forms_free(site);
     fr_workflows_free(site);
     fr_bus_free(site);
     fr_store_close(site->store);

@@ -15,6 +15,7 @@ typedef struct fr_plugins fr_plugins;     /* plugin.c */
 typedef struct fr_bus fr_bus;             /* bus.c */
 typedef struct fr_workflows fr_workflows; /* workflow.c */
 typedef struct fr_python fr_python;       /* python.c */
+typedef struct fr_forms fr_forms;         /* formreg.c */
 
 typedef struct fr_setting {
     char *plugin;
@@ -50,6 +51,7 @@ typedef struct fr_site {
     fr_bus *bus;
     fr_workflows *workflows;
     fr_python *python; /* NULL while the site has no Python hooks */
+    fr_forms *forms;
 } fr_site;
 
 typedef struct fr_site_init_options {

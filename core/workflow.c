@@ -20,6 +20,7 @@
 #include "bus.h"
 #include "care.h"
 #include "clock.h"
+#include "form.h"
 #include "task.h"
 #include "wfdef.h"
 #include "xmldoc.h"
@@ -553,18 +554,45 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
     xmlNodePtr forms = xmlNewChild(root, NULL, (const xmlChar *)"forms", NULL);
     if (!rc)
         rc = fr_store_query(site->store, err, &st,
-                            "SELECT form_id, submitted_at FROM submissions WHERE case_id = ?"
-                            " AND status = 'final' ORDER BY submitted_at, id",
+                            "SELECT form_id, submitted_at, id, superseded_by FROM submissions"
+                            " WHERE case_id = ? AND status = 'final' ORDER BY submitted_at, id",
                             "I", case_id);
     while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
         xmlNodePtr f = xmlNewChild(forms, NULL, (const xmlChar *)"form", NULL);
         set_attr(f, "id", fr_stmt_text(st, 0));
         set_attr(f, "status", "final");
         set_attr(f, "submitted-at", fr_stmt_text(st, 1));
+        set_attr_int(f, "submission", fr_stmt_int(st, 2));
+        if (!fr_stmt_is_null(st, 3))
+            set_attr_int(f, "superseded-by", fr_stmt_int(st, 3));
     }
     if (rc >= 0) {
         fr_stmt_done(st);
         rc = 0;
+    }
+    /* Each final submission's scores, under its <form> (docs/forms.md). */
+    for (xmlNodePtr f = forms->children; !rc && f; f = f->next) {
+        xmlChar *sid = xmlGetProp(f, (const xmlChar *)"submission");
+        rc = fr_store_query(site->store, err, &st,
+                            "SELECT score, value, band FROM submission_scores"
+                            " WHERE submission_id = ? ORDER BY rowid",
+                            "I", (int64_t)strtoll((const char *)sid, NULL, 10));
+        xmlFree(sid);
+        while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {
+            xmlNodePtr sc = xmlNewChild(f, NULL, (const xmlChar *)"score", NULL);
+            set_attr(sc, "name", fr_stmt_text(st, 0));
+            if (!fr_stmt_is_null(st, 1)) {
+                char buf[64];
+                snprintf(buf, sizeof buf, "%.15g", fr_stmt_double(st, 1));
+                set_attr(sc, "value", buf);
+            }
+            if (!fr_stmt_is_null(st, 2))
+                set_attr(sc, "band", fr_stmt_text(st, 2));
+        }
+        if (rc >= 0) {
+            fr_stmt_done(st);
+            rc = 0;
+        }
     }
     if (!rc)
         rc = fr_store_query_int(site->store, err, &open,
@@ -699,13 +727,17 @@ static void capture_xml_error(void *data, xmlErrorPtr e)
 }
 
 /* Evaluates an XPath guard over the case view; the context node is <case>. */
-static int eval_xpath_guard(const fr_workflow *wf, const wf_transition *t, xmlDocPtr doc,
-                            int *allowed, fr_error *err)
+static int eval_xpath_guard(fr_site *site, int64_t case_id, const fr_workflow *wf,
+                            const wf_transition *t, xmlDocPtr doc, int *allowed, fr_error *err)
 {
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     if (!ctx)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     ctx->node = xmlDocGetRootElement(doc);
+    /* score('form.score'), value('form.field') and the date functions of
+     * forms (docs/forms.md, "Forms in workflow guards"). */
+    fr_form_xpath_case fc = {.site = site, .case_id = case_id};
+    fr_form_xpath_register_case(ctx, &fc);
     xpath_error x = {{0}};
     xmlSetStructuredErrorFunc(&x, capture_xml_error);
     xmlSetGenericErrorFunc(&x, capture_generic_error);
@@ -764,7 +796,7 @@ static int judge(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
         return rc;
     int allowed = 0;
     if (t->guard_expr) {
-        if ((rc = eval_xpath_guard(wf, t, *doc, &allowed, err)))
+        if ((rc = eval_xpath_guard(site, case_id, wf, t, *doc, &allowed, err)))
             return rc;
         if (!allowed && t->guard_message)
             fr_error_set(refusal, FR_EREFUSED, "%s", t->guard_message);

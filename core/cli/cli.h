@@ -91,5 +91,6 @@ extern const cli_command cli_audit_commands[];
 extern const cli_command cli_workflow_commands[];
 extern const cli_command cli_care_commands[];
 extern const cli_command cli_hooks_commands[];
+extern const cli_command cli_form_commands[];
 
 #endif

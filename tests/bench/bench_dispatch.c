@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "perfdoc.h"
+
 #include "bus.h"
 #include "python.h"
 #include "site.h"
@@ -67,46 +69,6 @@ static int c_direct(int64_t id, const char *topic, int64_t case_id, const char *
     return 0;
 }
 
-/* Rewrites the text between this benchmark's markers in `doc` (appends
- * them when absent), as the other benchmarks do. */
-static void write_section(const char *doc, const char *section)
-{
-    const char *begin = "<!-- bench:python:begin -->", *end = "<!-- bench:python:end -->";
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = fopen(doc, "r");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        len = (size_t)ftell(f);
-        fseek(f, 0, SEEK_SET);
-        text = calloc(1, len + 1);
-        if (text && fread(text, 1, len, f) != len)
-            len = 0;
-        fclose(f);
-    }
-    f = fopen(doc, "w");
-    if (!f) {
-        fprintf(stderr, "bench_dispatch: cannot write %s\n", doc);
-        free(text);
-        return;
-    }
-    char *b = text ? strstr(text, begin) : NULL, *e = text ? strstr(text, end) : NULL;
-    if (b && e && e > b) {
-        fwrite(text, 1, (size_t)(b - text), f);
-        fprintf(f, "%s\n%s%s", begin, section, e);
-    } else {
-        if (text && len)
-            fputs(text, f);
-        else
-            fputs("# Performance\n\nFigures are measured, not guessed: each benchmark in "
-                  "`tests/bench/` measures its baseline in the same run (the machines are shared "
-                  "and noisy) and rewrites its own section below.\n",
-                  f);
-        fprintf(f, "\n%s\n%s%s\n", begin, section, end);
-    }
-    fclose(f);
-    free(text);
-}
 
 static void cpu_model(char *out, size_t size)
 {
@@ -289,7 +251,7 @@ int main(int argc, char **argv)
              both_us);
     printf("%s", section);
     if (doc)
-        write_section(doc, section);
+        perfdoc_write(doc, "python", section);
     fr_site_close(site);
     char cmd[4300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "perfdoc.h"
+
 #include "care.h"
 #include "plugin.h"
 #include "record.h"
@@ -63,44 +65,6 @@ static double raw_inserts(const char *path, int n)
     return n / dt;
 }
 
-static void write_section(const char *doc, const char *section)
-{
-    const char *begin = "<!-- bench:kernel:begin -->", *end = "<!-- bench:kernel:end -->";
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = fopen(doc, "r");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        len = (size_t)ftell(f);
-        fseek(f, 0, SEEK_SET);
-        text = calloc(1, len + 1);
-        if (text && fread(text, 1, len, f) != len)
-            len = 0;
-        fclose(f);
-    }
-    f = fopen(doc, "w");
-    if (!f) {
-        fprintf(stderr, "bench_kernel: cannot write %s\n", doc);
-        free(text);
-        return;
-    }
-    char *b = text ? strstr(text, begin) : NULL, *e = text ? strstr(text, end) : NULL;
-    if (b && e && e > b) {
-        fwrite(text, 1, (size_t)(b - text), f);
-        fprintf(f, "%s\n%s%s", begin, section, e);
-    } else {
-        if (text && len)
-            fputs(text, f);
-        else
-            fputs("# Performance\n\nFigures are measured, not guessed: each benchmark in "
-                  "`tests/bench/` measures its baseline in the same run (the machines are shared "
-                  "and noisy) and rewrites its own section below.\n",
-                  f);
-        fprintf(f, "\n%s\n%s%s\n", begin, section, end);
-    }
-    fclose(f);
-    free(text);
-}
 
 int main(int argc, char **argv)
 {
@@ -161,7 +125,7 @@ int main(int argc, char **argv)
              opens, opens / raw, fires, fires / raw);
     printf("%s", section);
     if (doc)
-        write_section(doc, section);
+        perfdoc_write(doc, "kernel", section);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "perfdoc.h"
 #include "plugin.h"
 #include "record.h"
 #include "site.h"
@@ -241,35 +242,7 @@ int main(int argc, char **argv)
     }
     snprintf(section + len, sizeof section - len, "\n");
     printf("%s", section);
-    if (doc) {
-        /* the same section markers as bench_kernel, under another name */
-        FILE *fp = fopen(doc, "r");
-        char *text = NULL;
-        long tl = 0;
-        if (fp) {
-            fseek(fp, 0, SEEK_END);
-            tl = ftell(fp);
-            fseek(fp, 0, SEEK_SET);
-            text = calloc(1, (size_t)tl + 1);
-            if (text && fread(text, 1, (size_t)tl, fp) != (size_t)tl)
-                tl = 0;
-            fclose(fp);
-        }
-        const char *b = "<!-- bench:scale:begin -->", *e = "<!-- bench:scale:end -->";
-        char *pb = text ? strstr(text, b) : NULL, *pe = text ? strstr(text, e) : NULL;
-        fp = fopen(doc, "w");
-        if (fp) {
-            if (pb && pe && pe > pb) {
-                fwrite(text, 1, (size_t)(pb - text), fp);
-                fprintf(fp, "%s\n%s%s", b, section, pe);
-            } else {
-                if (text)
-                    fputs(text, fp);
-                fprintf(fp, "\n%s\n%s%s\n", b, section, e);
-            }
-            fclose(fp);
-        }
-        free(text);
-    }
+    if (doc)
+        perfdoc_write(doc, "scale", section);
     return 0;
 }
