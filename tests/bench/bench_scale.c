@@ -228,7 +228,7 @@ int main(int argc, char **argv)
                             "Measured on %s, %ld cores, by `build/tests/bench/bench_scale "
                             "docs/performance.md SIZES…`: %d rounds each; 60%% of the patients "
                             "have a case, about 45 open cases per case manager, 3 tasks per case. Milliseconds, "
-                            "p50 / p95, and the p50 against the smallest site.\n\n"
+                            "p50 / p95, and the p50 against the smallest site. Every read of clinical data writes its audit entry durably (an fsync), so the figures are mostly the disk's.\n\n"
                             "| patients | caseload of one case manager | case page | patient search |\n"
                             "|---:|---:|---:|---:|\n",
                             when, sysconf(_SC_NPROCESSORS_ONLN), ROUNDS);
