@@ -21,7 +21,10 @@
 #include "workflow.h"
 #include "xmldoc.h"
 
-static const char *core_migration_files[] = {"sql/core-001-initial.sql"};
+/* The version of a migration is its position in this list (1-based). The
+ * web application's file is named 004 because forms (002) and Python hooks
+ * (003) are written in parallel: when they are merged, they go before it. */
+static const char *core_migration_files[] = {"sql/core-001-initial.sql", "sql/core-004-web.sql"};
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
 {
