@@ -55,6 +55,16 @@ static int query_int(fr_req *r, const char *name, int dflt, int max)
     return n > max ? max : (int)n;
 }
 
+/* A refusal by role (not by care relationship, which the kernel checks and
+ * audits itself): audited here, then 403. */
+static void deny_role(fr_req *r, fr_resp *w, const char *message)
+{
+    fr_error ignored = {0};
+    fr_audit_alone(r->site->store, r->site->actor, "denied", "api", r->path,
+                   "{\"reason\":\"role\"}", &ignored);
+    fr_resp_api_fail(w, 403, "access-denied", message);
+}
+
 static void ok(fr_resp *w, int status, json_t *value)
 {
     fr_resp_json(w, status, value);
@@ -605,7 +615,7 @@ static void api_plugin_switch(fr_req *r, fr_resp *w, int enable)
 {
     fr_error err = {0};
     if (!fr_access_has_role(r->site, "admin")) {
-        fr_resp_api_fail(w, 403, "access", "only administrators can enable or disable plugins");
+        deny_role(r, w, "only administrators can enable or disable plugins");
         return;
     }
     int rc = enable ? fr_plugins_enable(r->site, r->params[0], &err)
@@ -626,7 +636,7 @@ static void api_events(fr_req *r, fr_resp *w)
     fr_error err = {0};
     const char *which = fr_req_query(r, "which");
     if (!fr_access_has_role(r->site, "admin")) {
-        fr_resp_api_fail(w, 403, "access", "only administrators can list events");
+        deny_role(r, w, "only administrators can list events");
         return;
     }
     if (which && strcmp(which, "failed") && strcmp(which, "pending")) {
@@ -644,7 +654,7 @@ static void api_event_retry(fr_req *r, fr_resp *w)
     fr_error err = {0};
     int count = 0;
     if (!fr_access_has_role(r->site, "admin")) {
-        fr_resp_api_fail(w, 403, "access", "only administrators can retry events");
+        deny_role(r, w, "only administrators can retry events");
         return;
     }
     if (fr_bus_retry(r->site, fr_parse_id(r->params[0]), NULL, &count, &err))
@@ -671,7 +681,7 @@ static void api_audit_verify(fr_req *r, fr_resp *w)
     fr_error err = {0};
     fr_audit_report rep = {0};
     if (!fr_access_has_role(r->site, "admin")) {
-        fr_resp_api_fail(w, 403, "access", "only administrators can verify the audit trail");
+        deny_role(r, w, "only administrators can verify the audit trail");
         return;
     }
     if (fr_audit_verify(r->site->store, &rep, &err))
