@@ -681,6 +681,31 @@ static void ui_case(fr_req *r, fr_resp *w)
     }
     fr_buf_puts(b, "</div></form></section></div>");
 
+    /* Break-glass accesses to this case are shown to whoever manages it,
+     * so that an exception never goes unnoticed. */
+    json_t *bgs = NULL;
+    if (fr_store_query_json(r->site->store, &err, &bgs,
+                            "SELECT u.login, u.display_name, bg.reason, bg.at FROM break_glass bg"
+                            " JOIN users u ON u.id = bg.user_id WHERE bg.case_id = ?"
+                            " ORDER BY bg.id DESC LIMIT 10",
+                            "I", id) == 0 &&
+        json_array_size(bgs) > 0) {
+        fr_buf_puts(b, "<section class=\"card warn\"><h2>");
+        esc_t(r, b, "bg.list");
+        fr_buf_puts(b, "</h2><ul>");
+        json_array_foreach(bgs, i, v) {
+            fr_buf_puts(b, "<li>");
+            fr_buf_esc(b, fr_human_date(fr_js(v, "at"), d));
+            fr_buf_puts(b, " — <strong>");
+            fr_buf_esc(b, fr_js(v, "display_name"));
+            fr_buf_puts(b, "</strong> : ");
+            fr_buf_esc(b, fr_js(v, "reason"));
+            fr_buf_puts(b, "</li>");
+        }
+        fr_buf_puts(b, "</ul></section>");
+    }
+    json_decref(bgs);
+
     /* network */
     fr_buf_puts(b, "<section><h2>");
     esc_t(r, b, "case.network");
