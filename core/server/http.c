@@ -48,6 +48,9 @@ struct fr_server {
     pthread_cond_t bg_wake;
     fr_site *bg_site;
 
+    /* TLS (MHD with GnuTLS) when site.xml names a certificate and key */
+    char *tls_cert, *tls_key;
+
     /* referral rate limiting: a small table of addresses */
     struct {
         char remote[64];
@@ -229,6 +232,11 @@ void fr_server_log(fr_server *s, const char *fmt, ...)
     pthread_mutex_unlock(&s->log_lock);
 }
 
+int fr_server_tls(const fr_server *s)
+{
+    return s->tls_cert != NULL;
+}
+
 int fr_server_idle_minutes(const fr_server *s)
 {
     return s->opt.idle_minutes;
@@ -405,6 +413,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
                             w->cache_static ? "public, max-age=3600" : "no-store");
     if (w->location[0])
         MHD_add_response_header(resp, "Location", w->location);
+    if (w->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     for (int i = 0; i < w->ncookies; i++)
         MHD_add_response_header(resp, "Set-Cookie", w->cookies[i]);
     for (int i = 0; i < w->nextra; i++) {
@@ -481,6 +491,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             parse_form(r);
         dispatch(r, &w);
     }
+    w.tls = fr_server_tls(s);
     enum MHD_Result ret = send_response(conn, &w);
     fr_buf_free(&w.body);
     for (int i = 0; i < r->nfields; i++) {
@@ -569,8 +580,40 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, fr_error *er
     return 0;
 }
 
+/* Reads a whole PEM file named by a site setting (relative to the site). */
+static int read_pem(const fr_site *site, const char *setting, char **out, fr_error *err)
+{
+    const char *rel = fr_site_setting(site, NULL, setting);
+    *out = NULL;
+    if (!rel)
+        return 0;
+    char *path = fr_path_join(site->dir, rel);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) {
+        int rc = fr_error_set(err, FR_EIO, "site.xml setting %s: cannot read %s: %s", setting,
+                              path ? path : rel, strerror(errno));
+        free(path);
+        return rc;
+    }
+    fr_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fr_buf_add(&b, chunk, n);
+    fclose(f);
+    free(path);
+    if (b.failed || !b.data) {
+        fr_buf_free(&b);
+        return fr_error_set(err, FR_EIO, "site.xml setting %s: %s is empty", setting, rel);
+    }
+    *out = b.data;
+    return 0;
+}
+
 static void close_all(fr_server *s)
 {
+    free(s->tls_cert);
+    free(s->tls_key);
     for (int i = 0; i < s->npool; i++)
         fr_site_close(s->pool[i]);
     fr_site_close(s->bg_site);
@@ -618,6 +661,16 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         return rc;
     }
     s->log_site = s->pool[0];
+    if ((rc = read_pem(s->bg_site, "web.tls-certificate", &s->tls_cert, err)) ||
+        (rc = read_pem(s->bg_site, "web.tls-key", &s->tls_key, err)) ||
+        (!s->tls_cert != !s->tls_key &&
+         (rc = fr_error_set(err, FR_EINVAL,
+                            "site.xml: give both web.tls-certificate and web.tls-key, or "
+                            "neither")))) {
+        close_all(s);
+        free(s);
+        return rc;
+    }
 
     /* Signals are taken by this thread with sigwait; every other thread
      * (MHD's, the background one) inherits the blocked mask. */
@@ -629,12 +682,22 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    if (s->tls_cert)
+        s->daemon = MHD_start_daemon(
+            flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+            MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
+    else
+        s->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         rc = fr_error_set(err, FR_EIO, "cannot listen on %s (%s); is the port already in use?",
                           s->opt.listen, strerror(errno));
@@ -645,8 +708,9 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     char host[64];
     inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
-    printf("filrouge: serving %s on http://%s:%u/ (%d threads); stop with Ctrl-C\n",
-           s->bg_site->name ? s->bg_site->name : s->opt.site_dir, host,
+    printf("filrouge: serving %s on %s://%s:%u/ (%d threads); stop with Ctrl-C\n",
+           s->bg_site->name ? s->bg_site->name : s->opt.site_dir, s->tls_cert ? "https" : "http",
+           host,
            di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), s->opt.threads);
     fflush(stdout);
     fr_server_log(s, "serving on %s:%u", host, di ? (unsigned)di->port : 0u);

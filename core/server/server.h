@@ -76,6 +76,7 @@ typedef struct fr_resp {
     int cache_static; /* long caching for static files */
     char extra_header[2][200];
     int nextra;
+    int tls; /* served over TLS: HSTS */
 } fr_resp;
 
 /* A query-string value, or NULL. */
@@ -144,6 +145,8 @@ int fr_server_run(const fr_server_options *opt, fr_error *err);
 fr_site *fr_server_site_acquire(fr_server *s);
 void fr_server_site_release(fr_server *s, fr_site *site);
 int fr_server_idle_minutes(const fr_server *s);
+/* 1 when the server speaks HTTPS itself (site.xml web.tls-certificate). */
+int fr_server_tls(const fr_server *s);
 /* 1 when the address may post one more referral now (rate limit). */
 int fr_server_referral_allowed(fr_server *s, const char *remote);
 void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);

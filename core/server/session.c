@@ -95,7 +95,7 @@ static void set_cookie(fr_req *r, fr_resp *w, const char *value, int max_age)
     /* Secure when the request came over TLS (directly or through a proxy
      * that says so). */
     const char *proto = fr_req_header(r, "X-Forwarded-Proto");
-    int secure = proto && strcmp(proto, "https") == 0;
+    int secure = fr_server_tls(r->server) || (proto && strcmp(proto, "https") == 0);
     fr_resp_cookie(w, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", value,
                    max_age, secure ? "; Secure" : "");
 }

@@ -71,7 +71,7 @@ class Server:
                                      env=site.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        m = re.search(r"https?://127\.0\.0\.1:(\d+)/", line)
         if not m:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line} {self.proc.stderr.read()}")
