@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.parse
 
-FR = os.environ.get("FILROUGE_BIN") or sys.argv[1]
+FR = os.environ.get("FILROUGE_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "filrouge")
 BASE = os.environ.get("TEST_TMP_BASE", "/tmp")
 
 
