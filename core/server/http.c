@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,9 @@ struct fr_server {
 
     pthread_mutex_t log_lock;
     fr_site *log_site; /* pool[0], only for the log file's path */
+
+    /* requests received and not yet answered (for a graceful stop) */
+    atomic_int inflight;
 
     /* background thread */
     pthread_t bg;
@@ -442,6 +446,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!cs)
             return MHD_NO;
         *con_cls = cs;
+        atomic_fetch_add(&s->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
             cs->too_large = 1;
@@ -506,11 +511,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    fr_server *s = cls;
     (void)conn;
     (void)toe;
     conn_state *cs = *con_cls;
     if (cs) {
+        atomic_fetch_sub(&s->inflight, 1);
         fr_buf_free(&cs->body);
         free(cs);
         *con_cls = NULL;
@@ -682,7 +688,8 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (s->tls_cert)
         s->daemon = MHD_start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -733,8 +740,14 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     }
     printf("filrouge: stopping (finishing requests in progress)\n");
     fflush(stdout);
-    /* MHD_stop_daemon joins the worker threads: requests in progress
-     * finish and their transactions commit before the sites close. */
+    /* Stop accepting, let the requests in progress finish and their
+     * answers go out (at most 20 s), then join the worker threads: no
+     * transaction is cut, and the sites close after the last request. */
+    MHD_quiesce_daemon(s->daemon);
+    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < 2000; waited++) {
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     pthread_mutex_lock(&s->bg_lock);
     s->stopping = 1;

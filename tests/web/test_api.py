@@ -146,6 +146,29 @@ for th in threads:
     th.join()
 t.check(not errors, "60 concurrent case reads all succeed", errors)
 
+# Graceful stop: requests in progress when SIGTERM arrives are answered.
+import signal as _signal
+import time as _time
+results = []
+
+
+def slow_login():
+    results.append(Client(srv).login("thomas").status)
+
+
+threads = [threading.Thread(target=slow_login) for _ in range(3)]
+for th in threads:
+    th.start()
+_time.sleep(0.03)
+srv.proc.send_signal(_signal.SIGTERM)
+for th in threads:
+    th.join()
+t.check(results == [200, 200, 200], "requests in progress at SIGTERM are answered", results)
+t.check(srv.proc.wait(timeout=30) == 0, "SIGTERM stops the server cleanly (exit 0)")
+srv = Server(site)
+marie = Client(srv)
+marie.login("marie")
+
 r = marie.api("DELETE", "/session")
 t.check(r.status == 200 and marie.api("GET", "/me").status == 401, "logout ends the session",
         r.text)
