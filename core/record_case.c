@@ -223,10 +223,15 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
              "   t.due_on < ?2) AS overdue"
              " FROM cases c JOIN patients p ON p.id = c.patient_id"
              " LEFT JOIN users u ON u.id = c.case_manager_id"
-             " WHERE %s AND (?4 IS NULL OR u.login = ?4) AND (?5 IS NULL OR c.status = ?5)"
+             " WHERE %s AND %s AND (?5 IS NULL OR c.status = ?5)"
              " AND (?6 IS NULL OR c.plugin = ?6)"
              " ORDER BY overdue > 0 DESC, next_due IS NULL, next_due, c.id LIMIT ?7 OFFSET ?8",
-             filter);
+             filter,
+             /* A caseload (one manager) goes through the index on
+              * case_manager_id instead of testing every case: the web
+              * server's most frequent query. */
+             f->manager ? "c.case_manager_id = (SELECT id FROM users WHERE login = ?4)"
+                        : "?4 IS NULL");
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);

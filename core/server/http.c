@@ -545,6 +545,8 @@ static void *background(void *arg)
                 fr_server_log(s, "tick %s: %d due, %d overdue, %d timers, %d delivered", today,
                               ts.due, ts.overdue, ts.timers, ts.delivered);
             snprintf(last_tick, sizeof last_tick, "%s", today);
+            if (fr_store_optimize(s->bg_site->store, &err))
+                fr_server_log(s, "optimize: %s", err.message);
         } else {
             fr_bus_stats bs = {0};
             if (fr_bus_deliver(s->bg_site, &bs, &err))
@@ -653,14 +655,20 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     int rc = parse_listen(s->opt.listen, &sa, err);
     if (!rc)
         rc = fr_i18n_load(err);
+    if (!rc)
+        rc = fr_site_open(s->opt.site_dir, NULL, &s->bg_site, err);
+    /* Planner statistics first, so that every worker's connection plans
+     * with them (a caseload query is 5x slower without). */
+    if (!rc && fr_store_optimize(s->bg_site->store, err) != 0) {
+        fprintf(stderr, "filrouge: warning: %s\n", err->message);
+        fr_error_clear(err);
+    }
     /* One site per worker thread: fr_site is single-threaded. */
     for (int i = 0; !rc && i < s->opt.threads; i++) {
         rc = fr_site_open(s->opt.site_dir, NULL, &s->pool[i], err);
         if (!rc)
             s->npool++;
     }
-    if (!rc)
-        rc = fr_site_open(s->opt.site_dir, NULL, &s->bg_site, err);
     if (rc) {
         close_all(s);
         free(s);
