@@ -167,7 +167,8 @@ static void api_patient_add(fr_req *r, fr_resp *w)
     p.language = jstr(b, "language");
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(b, "identifiers"), i, v) {
+    json_array_foreach(json_object_get(b, "identifiers"), i, v)
+    {
         if (p.nidentifiers == 8 || !jstr(v, "system") || !jstr(v, "value"))
             break;
         ids[p.nidentifiers].system = jstr(v, "system");
@@ -235,8 +236,7 @@ static void api_caseload(fr_req *r, fr_resp *w)
     json_int_t load = 0;
     size_t i;
     json_t *v;
-    json_array_foreach(cases, i, v)
-        load += fr_ji(v, "intensity");
+    json_array_foreach(cases, i, v) load += fr_ji(v, "intensity");
     int64_t capacity = 0;
     fr_store_query_int(r->site->store, &err, &capacity,
                        "SELECT coalesce(capacity, 0) FROM users WHERE id = ?", "I", r->user_id);
@@ -355,8 +355,8 @@ static void api_case_intensity(fr_req *r, fr_resp *w)
     json_t *lv = json_object_get(b, "intensity");
     if (!json_is_integer(lv))
         fr_resp_api_fail(w, 400, "invalid", "intensity (1-4) is required");
-    else if (fr_case_set_intensity(r->site, fr_parse_id(r->params[0]),
-                                   (int)json_integer_value(lv), &err))
+    else if (fr_case_set_intensity(r->site, fr_parse_id(r->params[0]), (int)json_integer_value(lv),
+                                   &err))
         fr_resp_api_error(r, w, &err);
     else {
         fr_server_deliver(r);
@@ -387,8 +387,14 @@ static void close_or_reopen(fr_req *r, fr_resp *w, int reopen)
     json_decref(b);
 }
 
-static void api_case_close(fr_req *r, fr_resp *w) { close_or_reopen(r, w, 0); }
-static void api_case_reopen(fr_req *r, fr_resp *w) { close_or_reopen(r, w, 1); }
+static void api_case_close(fr_req *r, fr_resp *w)
+{
+    close_or_reopen(r, w, 0);
+}
+static void api_case_reopen(fr_req *r, fr_resp *w)
+{
+    close_or_reopen(r, w, 1);
+}
 
 static void api_case_date(fr_req *r, fr_resp *w)
 {
@@ -401,8 +407,7 @@ static void api_case_date(fr_req *r, fr_resp *w)
     if (body_date(b, "date", d, &date, w) == 0) {
         if (!date || !jstr(b, "name"))
             fr_resp_api_fail(w, 400, "invalid", "name and date are required");
-        else if (fr_case_set_date(r->site, fr_parse_id(r->params[0]), jstr(b, "name"), date,
-                                  &err))
+        else if (fr_case_set_date(r->site, fr_parse_id(r->params[0]), jstr(b, "name"), date, &err))
             fr_resp_api_error(r, w, &err);
         else {
             fr_server_deliver(r);
@@ -455,7 +460,8 @@ static void api_network_add(fr_req *r, fr_resp *w)
     m.user = jstr(b, "user");
     fr_error err = {0};
     int64_t id = 0;
-    if (body_date(b, "since", s1, &m.since, w) == 0 && body_date(b, "until", s2, &m.until, w) == 0) {
+    if (body_date(b, "since", s1, &m.since, w) == 0 &&
+        body_date(b, "until", s2, &m.until, w) == 0) {
         if (fr_network_add(r->site, fr_parse_id(r->params[0]), &m, &id, &err))
             fr_resp_api_error(r, w, &err);
         else {
@@ -510,8 +516,8 @@ static void api_task_add(fr_req *r, fr_resp *w)
     if (body_date(b, "due_on", due, &t.due_on, w) == 0) {
         if (!t.title || (!t.due_on && !t.anchor))
             fr_resp_api_fail(w, 400, "invalid", "title and due_on (or anchor) are required");
-        else if (jstr(b, "assignee") && fr_user_id(r->site, jstr(b, "assignee"), &t.assignee_id,
-                                                   &err))
+        else if (jstr(b, "assignee") &&
+                 fr_user_id(r->site, jstr(b, "assignee"), &t.assignee_id, &err))
             fr_resp_api_error(r, w, &err);
         else if (fr_task_create(r->site, &t, &id, &err))
             fr_resp_api_error(r, w, &err);
@@ -606,8 +612,7 @@ static void api_plugins(fr_req *r, fr_resp *w)
         json_array_append_new(out, json_pack("{s:s,s:s?,s:s?,s:b,s:b,s:s?}", "id", list[i].id,
                                              "version", list[i].version, "description",
                                              list[i].description, "enabled", list[i].enabled,
-                                             "loaded", list[i].loaded, "problem",
-                                             list[i].problem));
+                                             "loaded", list[i].loaded, "problem", list[i].problem));
     ok(w, 200, out);
 }
 
@@ -623,12 +628,19 @@ static void api_plugin_switch(fr_req *r, fr_resp *w, int enable)
     if (rc)
         fr_resp_api_error(r, w, &err);
     else
-        ok(w, 200, json_pack("{s:b,s:s}", "ok", 1, "note",
-                             "takes effect for every worker at the next restart of the server"));
+        ok(w, 200,
+           json_pack("{s:b,s:s}", "ok", 1, "note",
+                     "takes effect for every worker at the next restart of the server"));
 }
 
-static void api_plugin_enable(fr_req *r, fr_resp *w) { api_plugin_switch(r, w, 1); }
-static void api_plugin_disable(fr_req *r, fr_resp *w) { api_plugin_switch(r, w, 0); }
+static void api_plugin_enable(fr_req *r, fr_resp *w)
+{
+    api_plugin_switch(r, w, 1);
+}
+static void api_plugin_disable(fr_req *r, fr_resp *w)
+{
+    api_plugin_switch(r, w, 0);
+}
 
 static void api_events(fr_req *r, fr_resp *w)
 {
@@ -687,9 +699,10 @@ static void api_audit_verify(fr_req *r, fr_resp *w)
     if (fr_audit_verify(r->site->store, &rep, &err))
         fr_resp_api_error(r, w, &err);
     else
-        ok(w, 200, json_pack("{s:I,s:b,s:I,s:s}", "entries", (json_int_t)rep.entries, "intact",
-                             rep.first_bad == 0, "first_bad", (json_int_t)rep.first_bad,
-                             "reason", rep.reason));
+        ok(w, 200,
+           json_pack("{s:I,s:b,s:I,s:s}", "entries", (json_int_t)rep.entries, "intact",
+                     rep.first_bad == 0, "first_bad", (json_int_t)rep.first_bad, "reason",
+                     rep.reason));
 }
 
 static void api_workflows(fr_req *r, fr_resp *w)

@@ -70,12 +70,23 @@ void fr_buf_esc(fr_buf *b, const char *s)
     for (; *s; s++) {
         const char *rep = NULL;
         switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        default:
+            continue;
         }
         fr_buf_add(b, start, (size_t)(s - start));
         fr_buf_puts(b, rep);
@@ -149,9 +160,11 @@ void fr_page_begin(fr_req *r, fr_resp *w, const char *title)
 {
     fr_buf *b = &w->body;
     w->content_type = "text/html; charset=utf-8";
-    fr_buf_printf(b, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<title>", r->lang);
+    fr_buf_printf(b,
+                  "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<title>",
+                  r->lang);
     fr_buf_esc(b, title);
     fr_buf_puts(b, " · Filrouge</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
                    "<script src=\"/static/app.js\" defer></script></head><body>"

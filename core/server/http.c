@@ -11,8 +11,8 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,15 +192,21 @@ void fr_resp_json(fr_resp *w, int status, json_t *value)
 int fr_http_status(int code)
 {
     switch (code) {
-    case FR_EINVAL: return 400;
-    case FR_EACCESS: return 403;
-    case FR_ENOTFOUND: return 404;
+    case FR_EINVAL:
+        return 400;
+    case FR_EACCESS:
+        return 403;
+    case FR_ENOTFOUND:
+        return 404;
     case FR_EREFUSED:
     case FR_EVETO:
     case FR_ECONFLICT:
-    case FR_EVERSION: return 409;
-    case FR_EBUSY: return 503;
-    default: return 500;
+    case FR_EVERSION:
+        return 409;
+    case FR_EBUSY:
+        return 503;
+    default:
+        return 500;
     }
 }
 
@@ -434,9 +440,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     fr_server *s = cls;
@@ -573,14 +578,14 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, fr_error *er
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     if (!colon || (size_t)(colon - listen) >= sizeof host)
-        return fr_error_set(err, FR_EINVAL, "--listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)",
-                            listen);
+        return fr_error_set(err, FR_EINVAL,
+                            "--listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)", listen);
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = '\0';
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host[0] ? host : "0.0.0.0",
-                                                      &sa->sin_addr) != 1)
+    if (*end || port < 0 || port > 65535 ||
+        inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) != 1)
         return fr_error_set(err, FR_EINVAL,
                             "--listen: '%s' is not an IPv4 ADDRESS:PORT (e.g. 127.0.0.1:8080)",
                             listen);
@@ -711,8 +716,8 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, s, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+            s, MHD_OPTION_END);
     if (!s->daemon) {
         rc = fr_error_set(err, FR_EIO, "cannot listen on %s (%s); is the port already in use?",
                           s->opt.listen, strerror(errno));
@@ -725,8 +730,7 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
     printf("filrouge: serving %s on %s://%s:%u/ (%d threads); stop with Ctrl-C\n",
            s->bg_site->name ? s->bg_site->name : s->opt.site_dir, s->tls_cert ? "https" : "http",
-           host,
-           di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), s->opt.threads);
+           host, di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), s->opt.threads);
     fflush(stdout);
     fr_server_log(s, "serving on %s:%u", host, di ? (unsigned)di->port : 0u);
     if (pthread_create(&s->bg, NULL, background, s) == 0)

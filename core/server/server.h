@@ -45,13 +45,13 @@ typedef struct fr_req {
     fr_server *server;
     void *conn; /* struct MHD_Connection * */
     const char *method;
-    const char *path; /* without the query */
+    const char *path;   /* without the query */
     const char *remote; /* the client's address as text */
     const char *body;
     size_t body_len;
     const char *params[FR_MAX_PARAMS]; /* {…} parts of the route, in order */
     char param_buf[256];
-    fr_field fields[FR_MAX_FIELDS];    /* a urlencoded form body, decoded */
+    fr_field fields[FR_MAX_FIELDS]; /* a urlencoded form body, decoded */
     int nfields;
     fr_site *site; /* borrowed from the pool for this request */
 
@@ -130,10 +130,10 @@ int fr_router_match(fr_req *r, const fr_route **out);
 
 typedef struct fr_server_options {
     const char *site_dir;
-    const char *listen; /* "127.0.0.1:8080" */
-    int threads;        /* worker threads (and sites in the pool); 0: 4 */
-    size_t max_body;    /* bytes; 0: 1 MiB */
-    int idle_minutes;   /* session idle expiry; 0: 30 */
+    const char *listen;     /* "127.0.0.1:8080" */
+    int threads;            /* worker threads (and sites in the pool); 0: 4 */
+    size_t max_body;        /* bytes; 0: 1 MiB */
+    int idle_minutes;       /* session idle expiry; 0: 30 */
     int background_seconds; /* outbox delivery period; 0: 30 */
 } fr_server_options;
 

@@ -96,8 +96,8 @@ static void set_cookie(fr_req *r, fr_resp *w, const char *value, int max_age)
      * that says so). */
     const char *proto = fr_req_header(r, "X-Forwarded-Proto");
     int secure = fr_server_tls(r->server) || (proto && strcmp(proto, "https") == 0);
-    fr_resp_cookie(w, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", value,
-                   max_age, secure ? "; Secure" : "");
+    fr_resp_cookie(w, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", value, max_age,
+                   secure ? "; Secure" : "");
 }
 
 int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err)
@@ -116,14 +116,16 @@ int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err)
     if (valid_token(old)) {
         char oh[65];
         fr_token_hash(old, oh);
-        rc = fr_store_execf(r->site->store, err, "DELETE FROM web_sessions WHERE id_hash = ?",
-                            "t", oh);
+        rc = fr_store_execf(r->site->store, err, "DELETE FROM web_sessions WHERE id_hash = ?", "t",
+                            oh);
     }
     if (!rc)
         rc = fr_store_execf(r->site->store, err,
                             "INSERT INTO web_sessions (id_hash, user_id, csrf, created_at,"
                             " last_seen, remote) VALUES (?, ?, ?, ?, ?, ?)",
-                            "tIttt" "t", hash, user_id, csrf, now, now, r->remote);
+                            "tIttt"
+                            "t",
+                            hash, user_id, csrf, now, now, r->remote);
     if (!rc)
         rc = fr_audit_appendi(r->site->store, r->login[0] ? r->login : "system", "login", "user",
                               user_id, "{\"via\":\"web\"}", err);
@@ -193,9 +195,10 @@ void fr_session_login_failed(fr_req *r, const char *login)
     free(text);
     json_decref(d);
     if (fr_store_begin(r->site->store, &err) == 0) {
-        int rc = fr_store_execf(r->site->store, &err,
-                                "INSERT INTO web_login_failures (login, remote, at) VALUES (?, ?, ?)",
-                                "ttt", login ? login : "", r->remote, now);
+        int rc =
+            fr_store_execf(r->site->store, &err,
+                           "INSERT INTO web_login_failures (login, remote, at) VALUES (?, ?, ?)",
+                           "ttt", login ? login : "", r->remote, now);
         if (!rc)
             rc = fr_audit_append(r->site->store, "system", "login-failed", "user",
                                  login ? login : "", detail, &err);

@@ -147,7 +147,8 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         fr_buf_puts(b, "<article class=\"card referral\"><h2>");
         fr_buf_esc(b, fr_js(v, "person_name"));
         fr_buf_puts(b, "</h2><p class=\"muted\">");
@@ -160,8 +161,9 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
         fr_buf_esc(b, fr_js(v, "referrer_contact"));
         fr_buf_puts(b, "</p><p class=\"situation\">");
         fr_buf_esc(b, fr_js(v, "situation"));
-        fr_buf_printf(b, "</p><form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
-                         "\" class=\"inline\">",
+        fr_buf_printf(b,
+                      "</p><form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
+                      "\" class=\"inline\">",
                       fr_ji(v, "id"));
         fr_page_csrf(r, b);
         fr_buf_puts(b, "<button type=\"submit\" name=\"action\" value=\"accept\">");
@@ -340,7 +342,8 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "case.team");
         fr_buf_puts(b, "</th></tr></thead><tbody>");
-        json_array_foreach(users, i, v) {
+        json_array_foreach(users, i, v)
+        {
             fr_buf_puts(b, "<tr><td>");
             fr_buf_esc(b, fr_js(v, "login"));
             fr_buf_puts(b, "</td><td>");
@@ -382,12 +385,14 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "</p>");
         }
         fr_buf_puts(b, "<ul>");
-        json_array_foreach(failed, i, v) {
+        json_array_foreach(failed, i, v)
+        {
             fr_buf_printf(b, "<li>#%" JSON_INTEGER_FORMAT " ", fr_ji(v, "id"));
             fr_buf_esc(b, fr_js(v, "topic"));
             size_t j;
             json_t *dl;
-            json_array_foreach(json_object_get(v, "deliveries"), j, dl) {
+            json_array_foreach(json_object_get(v, "deliveries"), j, dl)
+            {
                 if (strcmp(fr_js(dl, "status"), "failed") != 0)
                     continue;
                 fr_buf_puts(b, " — ");
@@ -395,8 +400,9 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
                 fr_buf_puts(b, ": ");
                 fr_buf_esc(b, fr_js(dl, "last_error"));
             }
-            fr_buf_printf(b, " <form method=\"post\" action=\"/admin/events/%" JSON_INTEGER_FORMAT
-                             "/retry\" class=\"inline\">",
+            fr_buf_printf(b,
+                          " <form method=\"post\" action=\"/admin/events/%" JSON_INTEGER_FORMAT
+                          "/retry\" class=\"inline\">",
                           fr_ji(v, "id"));
             fr_page_csrf(r, b);
             fr_buf_puts(b, "<button type=\"submit\" class=\"small\">");
@@ -418,7 +424,8 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
     const char *type = fr_req_query(r, "type");
     if (fr_audit_list(r->site, type && *type ? type : NULL, NULL, 100, &audit, &err) == 0) {
         fr_buf_puts(b, "<div class=\"scroll\"><table class=\"audit\"><tbody>");
-        json_array_foreach(audit, i, v) {
+        json_array_foreach(audit, i, v)
+        {
             fr_buf_printf(b, "<tr><td>%" JSON_INTEGER_FORMAT "</td><td>", fr_ji(v, "id"));
             fr_buf_esc(b, fr_human_date(fr_js(v, "at"), d));
             fr_buf_puts(b, "</td><td>");

@@ -144,7 +144,7 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
     fr_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
     if (checkboxes)
         fr_buf_puts(b, "<th><span class=\"sr\">✓</span></th>");
-    const char *heads[] = {"col.case", "col.patient", "col.state", "col.intensity",
+    const char *heads[] = {"col.case",    "col.patient",  "col.state", "col.intensity",
                            "col.manager", "col.next_due", NULL};
     for (int h = 0; heads[h]; h++) {
         fr_buf_puts(b, "<th scope=\"col\">");
@@ -152,15 +152,18 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
         fr_buf_puts(b, "</th>");
     }
     fr_buf_puts(b, "</tr></thead><tbody>");
-    json_array_foreach(cases, i, c) {
+    json_array_foreach(cases, i, c)
+    {
         int overdue = fr_ji(c, "overdue") > 0;
         fr_buf_printf(b, "<tr%s>", overdue ? " class=\"overdue\"" : "");
         if (checkboxes)
-            fr_buf_printf(b, "<td><input type=\"checkbox\" name=\"case\" value=\"%" JSON_INTEGER_FORMAT
-                             "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td>",
+            fr_buf_printf(b,
+                          "<td><input type=\"checkbox\" name=\"case\" value=\"%" JSON_INTEGER_FORMAT
+                          "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td>",
                           fr_ji(c, "id"), T("col.case"), fr_ji(c, "id"));
-        fr_buf_printf(b, "<td><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-                         "</a></td><td>",
+        fr_buf_printf(b,
+                      "<td><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+                      "</a></td><td>",
                       fr_ji(c, "id"), fr_ji(c, "id"));
         fr_buf_esc(b, fr_js(c, "family_name"));
         fr_buf_puts(b, " ");
@@ -204,8 +207,7 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     json_int_t load = 0;
     size_t i;
     json_t *c;
-    json_array_foreach(cases, i, c)
-        load += fr_ji(c, "intensity");
+    json_array_foreach(cases, i, c) load += fr_ji(c, "intensity");
     int64_t capacity = 0;
     fr_store_query_int(r->site->store, &err, &capacity,
                        "SELECT coalesce(capacity, 0) FROM users WHERE id = ?", "I", r->user_id);
@@ -214,9 +216,11 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</h2>");
     if (capacity > 0) {
         int pct = (int)(load * 100 / capacity);
-        fr_buf_printf(b, "<p><meter min=\"0\" max=\"%" PRId64 "\" high=\"%" PRId64 "\" value=\"%"
-                         JSON_INTEGER_FORMAT "\" aria-label=\"%s\"></meter> %" JSON_INTEGER_FORMAT
-                         " / %" PRId64 " (%d %%)</p>",
+        fr_buf_printf(b,
+                      "<p><meter min=\"0\" max=\"%" PRId64 "\" high=\"%" PRId64
+                      "\" value=\"%" JSON_INTEGER_FORMAT
+                      "\" aria-label=\"%s\"></meter> %" JSON_INTEGER_FORMAT " / %" PRId64
+                      " (%d %%)</p>",
                       capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
     } else {
         fr_buf_printf(b, "<p>%" JSON_INTEGER_FORMAT " · ", load);
@@ -242,9 +246,8 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     g.limit = 200;
     if (fr_case_list(r->site, &g, &others, &err) == 0) {
         json_t *rest = json_array();
-        json_array_foreach(others, i, c)
-            if (strcmp(fr_js(c, "case_manager"), r->login) != 0)
-                json_array_append(rest, c);
+        json_array_foreach(others, i, c) if (strcmp(fr_js(c, "case_manager"), r->login) != 0)
+            json_array_append(rest, c);
         if (json_array_size(rest)) {
             fr_buf_puts(b, "<section><h2>");
             esc_t(r, b, "caseload.others");
@@ -266,8 +269,8 @@ static void field(fr_req *r, fr_buf *b, const char *name, const char *key, const
 {
     fr_buf_printf(b, "<label for=\"f-%s\">", name);
     esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\"%s value=\"", required ? " *" : "",
-                  name, name, type, required ? " required" : "");
+    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\"%s value=\"",
+                  required ? " *" : "", name, name, type, required ? " required" : "");
     fr_buf_esc(b, value ? value : "");
     fr_buf_puts(b, "\">");
 }
@@ -301,7 +304,8 @@ static void ui_patients(fr_req *r, fr_resp *w)
     size_t i;
     json_t *p;
     char d[32];
-    json_array_foreach(list, i, p) {
+    json_array_foreach(list, i, p)
+    {
         fr_buf_printf(b, "<tr><td><a href=\"/patients/%" JSON_INTEGER_FORMAT "\">", fr_ji(p, "id"));
         fr_buf_esc(b, fr_js(p, "family_name"));
         fr_buf_puts(b, " ");
@@ -421,7 +425,8 @@ static void ui_patient(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</h2><ul>");
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(p, "cases"), i, c) {
+    json_array_foreach(json_object_get(p, "cases"), i, c)
+    {
         fr_buf_printf(b, "<li><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">", fr_ji(c, "id"));
         esc_t(r, b, "col.case");
         fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a> — ", fr_ji(c, "id"));
@@ -436,14 +441,17 @@ static void ui_patient(fr_req *r, fr_resp *w)
         fr_team_list(r->site, &teams, &err) == 0) {
         fr_buf_puts(b, "<section class=\"card\"><h2>");
         esc_t(r, b, "case.open");
-        fr_buf_printf(b, "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">"
-                         "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">", id);
+        fr_buf_printf(b,
+                      "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">"
+                      "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">",
+                      id);
         fr_page_csrf(r, b);
         fr_buf_puts(b, "<label for=\"f-workflow\">");
         esc_t(r, b, "case.workflow");
         fr_buf_puts(b, "</label><select id=\"f-workflow\" name=\"workflow\" required>");
         json_t *v;
-        json_array_foreach(wfs, i, v) {
+        json_array_foreach(wfs, i, v)
+        {
             if (!json_is_true(json_object_get(v, "loaded")) && fr_ji(v, "loaded") != 1)
                 continue;
             fr_buf_puts(b, "<option value=\"");
@@ -454,8 +462,10 @@ static void ui_patient(fr_req *r, fr_resp *w)
         }
         fr_buf_puts(b, "</select><label for=\"f-manager\">");
         esc_t(r, b, "col.manager");
-        fr_buf_puts(b, "</label><select id=\"f-manager\" name=\"manager\"><option value=\"\">—</option>");
-        json_array_foreach(users, i, v) {
+        fr_buf_puts(
+            b, "</label><select id=\"f-manager\" name=\"manager\"><option value=\"\">—</option>");
+        json_array_foreach(users, i, v)
+        {
             if (strcmp(fr_js(v, "role"), "case_manager") != 0)
                 continue;
             fr_buf_puts(b, "<option value=\"");
@@ -467,7 +477,8 @@ static void ui_patient(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</select><label for=\"f-team\">");
         esc_t(r, b, "case.team");
         fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
-        json_array_foreach(teams, i, v) {
+        json_array_foreach(teams, i, v)
+        {
             fr_buf_puts(b, "<option>");
             fr_buf_esc(b, fr_js(v, "name"));
             fr_buf_puts(b, "</option>");
@@ -517,7 +528,8 @@ static void network_svg(fr_req *r, fr_buf *b, json_t *patient, json_t *network)
     size_t n = json_array_size(network), nf = 0, ni = 0, kf = 0, ki = 0;
     size_t i;
     json_t *m;
-    json_array_foreach(network, i, m) {
+    json_array_foreach(network, i, m)
+    {
         if (strcmp(fr_js(m, "kind"), "formal") == 0)
             nf++;
         else
@@ -531,34 +543,39 @@ static void network_svg(fr_req *r, fr_buf *b, json_t *patient, json_t *network)
     /* lines first, then nodes over them */
     for (int pass = 0; pass < 2; pass++) {
         kf = ki = 0;
-        json_array_foreach(network, i, m) {
+        json_array_foreach(network, i, m)
+        {
             int formal = strcmp(fr_js(m, "kind"), "formal") == 0;
             size_t k = formal ? kf++ : ki++, total = formal ? nf : ni;
             double a = M_PI * ((double)k + 1) / ((double)total + 1);
             double x = cx - rx * cos(a), y = formal ? cy - ry * sin(a) : cy + ry * sin(a);
             int active = fr_ji(m, "active") != 0 || !json_object_get(m, "active");
             if (pass == 0) {
-                fr_buf_printf(b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
-                                 "stroke=\"%s\" stroke-width=\"2\"%s/>",
+                fr_buf_printf(b,
+                              "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
+                              "stroke=\"%s\" stroke-width=\"2\"%s/>",
                               cx, cy, x, y, formal ? "#1f5fa8" : "#2e7d32",
                               active ? "" : " stroke-dasharray=\"6 4\"");
                 continue;
             }
-            fr_buf_printf(b, "<g><circle cx=\"%.0f\" cy=\"%.0f\" r=\"9\" fill=\"%s\"/>"
-                             "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" "
-                             "fill=\"#111\">",
+            fr_buf_printf(b,
+                          "<g><circle cx=\"%.0f\" cy=\"%.0f\" r=\"9\" fill=\"%s\"/>"
+                          "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" "
+                          "fill=\"#111\">",
                           x, y, formal ? "#1f5fa8" : "#2e7d32", x, y + (formal ? -14 : 24));
             fr_buf_esc(b, fr_js(m, "name"));
-            fr_buf_printf(b, "</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" "
-                             "font-size=\"11\" fill=\"#444\">",
+            fr_buf_printf(b,
+                          "</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" "
+                          "font-size=\"11\" fill=\"#444\">",
                           x, y + (formal ? -28 : 38));
             fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
             fr_buf_puts(b, "</text></g>");
         }
     }
-    fr_buf_printf(b, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"34\" fill=\"#b3261e\"/>"
-                     "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" "
-                     "fill=\"#fff\" font-weight=\"bold\">",
+    fr_buf_printf(b,
+                  "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"34\" fill=\"#b3261e\"/>"
+                  "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" "
+                  "fill=\"#fff\" font-weight=\"bold\">",
                   cx, cy, cx, cy + 5);
     char name[64];
     snprintf(name, sizeof name, "%.20s", fr_js(patient, "family_name"));
@@ -623,8 +640,10 @@ static void ui_case(fr_req *r, fr_resp *w)
     flash(r, b);
     fr_buf_puts(b, "<div class=\"columns\"><section class=\"card\"><h2>");
     esc_t(r, b, "case.summary");
-    fr_buf_printf(b, "</h2><dl class=\"facts\"><dt>%s</dt><dd><a href=\"/patients/%" JSON_INTEGER_FORMAT
-                     "\">", T("col.patient"), fr_ji(p, "id"));
+    fr_buf_printf(
+        b,
+        "</h2><dl class=\"facts\"><dt>%s</dt><dd><a href=\"/patients/%" JSON_INTEGER_FORMAT "\">",
+        T("col.patient"), fr_ji(p, "id"));
     fr_buf_esc(b, fr_js(p, "family_name"));
     fr_buf_puts(b, " ");
     fr_buf_esc(b, fr_js(p, "given_names"));
@@ -661,7 +680,8 @@ static void ui_case(fr_req *r, fr_resp *w)
     /* the events allowed now */
     fr_buf_puts(b, "<section class=\"card\"><h2>");
     esc_t(r, b, "case.actions");
-    fr_buf_printf(b, "</h2><form method=\"post\" action=\"/cases/%" PRId64 "/fire\" class=\"actions\">", id);
+    fr_buf_printf(
+        b, "</h2><form method=\"post\" action=\"/cases/%" PRId64 "/fire\" class=\"actions\">", id);
     fr_page_csrf(r, b);
     fr_buf_puts(b, "<label for=\"f-note\">");
     esc_t(r, b, "case.note");
@@ -672,7 +692,8 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "\"><div class=\"buttons\">");
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(cs, "allowed_events"), i, v) {
+    json_array_foreach(json_object_get(cs, "allowed_events"), i, v)
+    {
         fr_buf_puts(b, "<button type=\"submit\" name=\"event\" value=\"");
         fr_buf_esc(b, json_string_value(v));
         fr_buf_puts(b, "\">");
@@ -693,7 +714,8 @@ static void ui_case(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "<section class=\"card warn\"><h2>");
         esc_t(r, b, "bg.list");
         fr_buf_puts(b, "</h2><ul>");
-        json_array_foreach(bgs, i, v) {
+        json_array_foreach(bgs, i, v)
+        {
             fr_buf_puts(b, "<li>");
             fr_buf_esc(b, fr_human_date(fr_js(v, "at"), d));
             fr_buf_puts(b, " — <strong>");
@@ -713,7 +735,9 @@ static void ui_case(fr_req *r, fr_resp *w)
     network_svg(r, b, p, json_object_get(cs, "network"));
     fr_buf_puts(b, "<details><summary>");
     esc_t(r, b, "network.add");
-    fr_buf_printf(b, "</summary><form method=\"post\" action=\"/cases/%" PRId64 "/network\" class=\"grid\">", id);
+    fr_buf_printf(
+        b, "</summary><form method=\"post\" action=\"/cases/%" PRId64 "/network\" class=\"grid\">",
+        id);
     fr_page_csrf(r, b);
     fr_buf_puts(b, "<label for=\"f-kind\">");
     esc_t(r, b, "network.kind");
@@ -737,11 +761,13 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</h2><ul class=\"tasks\">");
     char today[FR_TIME_LEN];
     fr_clock_today(today);
-    json_array_foreach(json_object_get(cs, "tasks"), i, v) {
+    json_array_foreach(json_object_get(cs, "tasks"), i, v)
+    {
         int late = *fr_js(v, "due_on") && strcmp(fr_js(v, "due_on"), today) < 0;
-        fr_buf_printf(b, "<li%s><form method=\"post\" action=\"/tasks/%" JSON_INTEGER_FORMAT
-                         "/done\" class=\"inline\">", late ? " class=\"overdue\"" : "",
-                      fr_ji(v, "id"));
+        fr_buf_printf(b,
+                      "<li%s><form method=\"post\" action=\"/tasks/%" JSON_INTEGER_FORMAT
+                      "/done\" class=\"inline\">",
+                      late ? " class=\"overdue\"" : "", fr_ji(v, "id"));
         fr_page_csrf(r, b);
         fr_buf_printf(b, "<input type=\"hidden\" name=\"back\" value=\"/cases/%" PRId64 "\">", id);
         fr_buf_puts(b, "<span class=\"due\">");
@@ -760,7 +786,8 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "<section><h2>");
     esc_t(r, b, "case.timeline");
     fr_buf_puts(b, "</h2><ol class=\"timeline\">");
-    json_array_foreach(json_object_get(cs, "timeline"), i, v) {
+    json_array_foreach(json_object_get(cs, "timeline"), i, v)
+    {
         fr_buf_puts(b, "<li><time>");
         fr_buf_esc(b, fr_human_date(fr_js(v, "effective_on"), d));
         fr_buf_puts(b, "</time> <strong>");
@@ -794,8 +821,8 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
         fr_page_error(r, w, &err);
         return;
     }
-    if (!event || fr_workflow_fire(r->site, id, event, on_text ? on : NULL, opt_field(r, "note"),
-                                   &err)) {
+    if (!event ||
+        fr_workflow_fire(r->site, id, event, on_text ? on : NULL, opt_field(r, "note"), &err)) {
         if (!event)
             fr_error_set(&err, FR_EINVAL, "event?");
         fr_page_error(r, w, &err);
@@ -863,8 +890,8 @@ static void ui_settings(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "<label for=\"f-lang\">");
     esc_t(r, b, "settings.language");
     fr_buf_puts(b, "</label><select id=\"f-lang\" name=\"language\">");
-    const char *langs[][2] = {{"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"},
-                              {"en", "English"}};
+    const char *langs[][2] = {
+        {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
     for (int i = 0; i < 4; i++)
         fr_buf_printf(b, "<option value=\"%s\"%s>%s</option>", langs[i][0],
                       strcmp(r->lang, langs[i][0]) == 0 ? " selected" : "", langs[i][1]);

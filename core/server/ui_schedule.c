@@ -39,7 +39,9 @@ static int case_in_filter(fr_req *r, int64_t case_id, const char *manager, const
                        "SELECT count(*) FROM cases c LEFT JOIN users u ON u.id = c.case_manager_id"
                        " LEFT JOIN teams t ON t.id = c.team_id WHERE c.id = ?"
                        " AND (? IS NULL OR u.login = ?) AND (? IS NULL OR t.name = ?)",
-                       "Ittt" "t", case_id, manager, manager, team, team);
+                       "Ittt"
+                       "t",
+                       case_id, manager, manager, team, team);
     return n > 0;
 }
 
@@ -53,11 +55,12 @@ static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, 
     fr_buf_printf(b, "</label><select id=\"f-%s\" name=\"%s\">", name, name);
     if (blank)
         fr_buf_puts(b, "<option value=\"\">—</option>");
-    json_array_foreach(users, i, u) {
+    json_array_foreach(users, i, u)
+    {
         fr_buf_puts(b, "<option value=\"");
         fr_buf_esc(b, fr_js(u, "login"));
-        fr_buf_printf(b, "\"%s>", selected && strcmp(selected, fr_js(u, "login")) == 0
-                                      ? " selected" : "");
+        fr_buf_printf(b, "\"%s>",
+                      selected && strcmp(selected, fr_js(u, "login")) == 0 ? " selected" : "");
         fr_buf_esc(b, fr_js(u, "display_name"));
         fr_buf_puts(b, "</option>");
     }
@@ -98,8 +101,10 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
     size_t i;
     json_t *v;
-    json_array_foreach(teams, i, v) {
-        fr_buf_printf(b, "<option%s>", team && strcmp(team, fr_js(v, "name")) == 0 ? " selected" : "");
+    json_array_foreach(teams, i, v)
+    {
+        fr_buf_printf(b, "<option%s>",
+                      team && strcmp(team, fr_js(v, "name")) == 0 ? " selected" : "");
         fr_buf_esc(b, fr_js(v, "name"));
         fr_buf_puts(b, "</option>");
     }
@@ -120,17 +125,18 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     esc_t(r, b, "col.assignee");
     fr_buf_puts(b, "</th></tr></thead><tbody>");
     int shown = 0;
-    json_array_foreach(tasks, i, v) {
+    json_array_foreach(tasks, i, v)
+    {
         int64_t cid = fr_ji(v, "case_id");
         if ((manager || team) && (!cid || !case_in_filter(r, cid, manager, team)))
             continue;
         shown++;
         int late = fr_ji(v, "overdue") != 0;
-        fr_buf_printf(b, "<tr%s><td><input type=\"checkbox\" name=\"task\" value=\"%"
-                         JSON_INTEGER_FORMAT "\" aria-label=\"%s %" JSON_INTEGER_FORMAT
-                         "\"></td><td>",
-                      late ? " class=\"overdue\"" : "", fr_ji(v, "id"), T("col.task"),
-                      fr_ji(v, "id"));
+        fr_buf_printf(
+            b,
+            "<tr%s><td><input type=\"checkbox\" name=\"task\" value=\"%" JSON_INTEGER_FORMAT
+            "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td><td>",
+            late ? " class=\"overdue\"" : "", fr_ji(v, "id"), T("col.task"), fr_ji(v, "id"));
         fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
         if (late) {
             fr_buf_puts(b, " <strong class=\"tag late\">");
@@ -162,9 +168,11 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "<h2>");
             esc_t(r, b, "schedule.cases");
             fr_buf_puts(b, "</h2><ul class=\"checks\">");
-            json_array_foreach(cases, i, v) {
-                fr_buf_printf(b, "<li><label><input type=\"checkbox\" name=\"case\" value=\"%"
-                                 JSON_INTEGER_FORMAT "\"> %" JSON_INTEGER_FORMAT " — ",
+            json_array_foreach(cases, i, v)
+            {
+                fr_buf_printf(b,
+                              "<li><label><input type=\"checkbox\" name=\"case\" "
+                              "value=\"%" JSON_INTEGER_FORMAT "\"> %" JSON_INTEGER_FORMAT " — ",
                               fr_ji(v, "id"), fr_ji(v, "id"));
                 fr_buf_esc(b, fr_js(v, "family_name"));
                 fr_buf_puts(b, " ");
@@ -211,8 +219,8 @@ void fr_ui_schedule_reassign(fr_req *r, fr_resp *w)
         int64_t id = fr_parse_id(r->fields[i].value);
         /* One kernel call each: every change is checked and audited on
          * its own; the first refusal stops the rest and is shown. */
-        int rc = is_case ? fr_case_assign(r->site, id, to, &err)
-                         : fr_task_assign(r->site, id, to, &err);
+        int rc =
+            is_case ? fr_case_assign(r->site, id, to, &err) : fr_task_assign(r->site, id, to, &err);
         if (rc) {
             fr_page_error(r, w, &err);
             return;
@@ -232,16 +240,16 @@ void fr_ui_calendar_token(fr_req *r, fr_resp *w)
     fr_error err = {0};
     int rc = fr_store_begin(r->site->store, &err);
     if (!rc)
-        rc = fr_store_execf(r->site->store, &err, "DELETE FROM web_calendar_tokens WHERE user_id = ?",
-                            "I", r->user_id);
+        rc = fr_store_execf(r->site->store, &err,
+                            "DELETE FROM web_calendar_tokens WHERE user_id = ?", "I", r->user_id);
     if (!rc)
         rc = fr_store_execf(r->site->store, &err,
                             "INSERT INTO web_calendar_tokens (user_id, token_hash, created_at)"
                             " VALUES (?, ?, ?)",
                             "Itt", r->user_id, hash, now);
     if (!rc)
-        rc = fr_audit_appendi(r->site->store, r->login, "calendar-token", "user", r->user_id,
-                              NULL, &err);
+        rc = fr_audit_appendi(r->site->store, r->login, "calendar-token", "user", r->user_id, NULL,
+                              &err);
     if (!rc)
         rc = fr_store_commit(r->site->store, &err);
     else
@@ -322,12 +330,14 @@ void fr_ui_calendar(fr_req *r, fr_resp *w)
                    "X-WR-CALNAME:Filrouge\r\n");
     size_t i;
     json_t *v;
-    json_array_foreach(tasks, i, v) {
+    json_array_foreach(tasks, i, v)
+    {
         const char *due = fr_js(v, "due_on");
         if (strlen(due) != 10)
             continue;
-        fr_buf_printf(b, "BEGIN:VEVENT\r\nUID:task-%" JSON_INTEGER_FORMAT "@filrouge\r\n"
-                         "DTSTAMP:%s\r\nDTSTART;VALUE=DATE:%.4s%.2s%.2s\r\nSUMMARY:",
+        fr_buf_printf(b,
+                      "BEGIN:VEVENT\r\nUID:task-%" JSON_INTEGER_FORMAT "@filrouge\r\n"
+                      "DTSTAMP:%s\r\nDTSTART;VALUE=DATE:%.4s%.2s%.2s\r\nSUMMARY:",
                       fr_ji(v, "id"), stamp, due, due + 5, due + 8);
         ics_text(b, fr_js(v, "title"));
         if (fr_ji(v, "case_id"))

@@ -12,11 +12,11 @@
 #include "record.h"
 #include "site.h"
 
-static const char *const families[] = {"Lambert", "Peeters", "Martin", "Dubois", "Janssens",
-                                       "Maes", "Jacobs", "Mertens", "Willems", "Claes",
-                                       "Goossens", "Wouters", "Laurent", "Simon", "Leroy"};
-static const char *const givens[] = {"Jeanne", "Jozef", "Lucas", "Marie", "An", "Louis",
-                                     "Emma", "Paul", "Lea", "Hugo", "Anna", "Jan"};
+static const char *const families[] = {"Lambert",  "Peeters", "Martin",  "Dubois",  "Janssens",
+                                       "Maes",     "Jacobs",  "Mertens", "Willems", "Claes",
+                                       "Goossens", "Wouters", "Laurent", "Simon",   "Leroy"};
+static const char *const givens[] = {"Jeanne", "Jozef", "Lucas", "Marie", "An",   "Louis",
+                                     "Emma",   "Paul",  "Lea",   "Hugo",  "Anna", "Jan"};
 
 static int batch(fr_site *site, int i, fr_error *err)
 {
@@ -45,8 +45,8 @@ int main(int argc, char **argv)
         char login[16], name[32];
         snprintf(login, sizeof login, "cm%03d", m);
         snprintf(name, sizeof name, "Case Manager %d", m);
-        fr_user_new u = {.login = login, .display_name = name, .role = "case_manager",
-                         .capacity = 60};
+        fr_user_new u = {
+            .login = login, .display_name = name, .role = "case_manager", .capacity = 60};
         rc = fr_user_add(site, &u, NULL, &err);
     }
     int64_t first = 0;
@@ -55,8 +55,10 @@ int main(int argc, char **argv)
             break;
         char birth[11];
         snprintf(birth, sizeof birth, "%04d-%02d-%02d", 1925 + i % 70, 1 + i % 12, 1 + i % 28);
-        fr_patient_new p = {.family_name = families[i % 15], .given_names = givens[(i / 15) % 12],
-                            .birth_date = birth, .city = "Namur"};
+        fr_patient_new p = {.family_name = families[i % 15],
+                            .given_names = givens[(i / 15) % 12],
+                            .birth_date = birth,
+                            .city = "Namur"};
         int64_t id = 0;
         rc = fr_patient_add(site, &p, &id, &err);
         if (i == 0)
@@ -70,7 +72,9 @@ int main(int argc, char **argv)
             snprintf(login, sizeof login, "marie");
         else
             snprintf(login, sizeof login, "cm%03d", 1 + i % managers);
-        fr_case_new c = {.patient_id = first + i, .workflow = "frailty", .manager = login,
+        fr_case_new c = {.patient_id = first + i,
+                         .workflow = "frailty",
+                         .manager = login,
                          .intensity = 1 + i % 4};
         rc = fr_case_open(site, &c, NULL, &err);
     }
