@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -18,6 +19,8 @@
 void fr_token_new(char out[65])
 {
     unsigned char raw[32];
+    if (sodium_init() < 0)
+        abort(); /* no randomness: never hand out a guessable session */
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(out, 65, raw, sizeof raw);
 }
