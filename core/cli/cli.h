@@ -85,6 +85,7 @@ extern const cli_command cli_plugin_commands[];
 extern const cli_command cli_events_commands[];
 extern const cli_command cli_audit_commands[];
 extern const cli_command cli_workflow_commands[];
+extern const cli_command cli_referral_commands[];
 extern const cli_command cli_serve_commands[];
 
 #endif

@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "plugin.h"
 #include "record.h"
+#include "referral.h"
 #include "task.h"
 #include "workflow.h"
 
@@ -705,6 +706,43 @@ static void api_audit_verify(fr_req *r, fr_resp *w)
                      rep.reason));
 }
 
+/* ---- referrals ---- */
+
+static void api_referrals(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_referral_list(r->site, fr_req_query(r, "status"), query_int(r, "limit", 100, 500),
+                         query_int(r, "offset", 0, 1 << 30), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void referral_decide(fr_req *r, fr_resp *w, int accept)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    json_t *row = NULL;
+    if (fr_referral_decide(r->site, fr_parse_id(r->params[0]), accept, jstr(b, "note"), &row, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, row);
+    json_decref(b);
+}
+
+static void api_referral_accept(fr_req *r, fr_resp *w)
+{
+    referral_decide(r, w, 1);
+}
+
+static void api_referral_dismiss(fr_req *r, fr_resp *w)
+{
+    referral_decide(r, w, 0);
+}
+
 static void api_workflows(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
@@ -751,5 +789,8 @@ const fr_route fr_routes_api[] = {
     {"GET", "/api/v1/audit", api_audit, FR_ROUTE_API},
     {"GET", "/api/v1/audit/verify", api_audit_verify, FR_ROUTE_API},
     {"GET", "/api/v1/workflows", api_workflows, FR_ROUTE_API},
+    {"GET", "/api/v1/referrals", api_referrals, FR_ROUTE_API},
+    {"POST", "/api/v1/referrals/{id}/accept", api_referral_accept, FR_ROUTE_API},
+    {"POST", "/api/v1/referrals/{id}/dismiss", api_referral_dismiss, FR_ROUTE_API},
     {0},
 };

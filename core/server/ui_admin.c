@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "plugin.h"
 #include "record.h"
+#include "referral.h"
 
 #define T(key) fr_t(r->lang, key)
 
@@ -87,56 +88,30 @@ void fr_ui_refer_post(fr_req *r, fr_resp *w)
         fr_page_message(r, w, 400, T("refer.title"), T("refer.missing"));
         return;
     }
-    char now[FR_TIME_LEN];
-    fr_clock_now(now);
+    fr_referral_new n = {.referrer_name = rn,
+                         .referrer_contact = rc_,
+                         .referrer_relation = field_or_null(r, "referrer_relation"),
+                         .person_name = pn,
+                         .person_birth_date = birth[0] ? birth : NULL,
+                         .person_city = field_or_null(r, "person_city"),
+                         .situation = sit,
+                         .via = "web"};
     fr_error err = {0};
-    fr_store *s = r->site->store;
-    int rc = fr_store_begin(s, &err);
-    if (!rc)
-        rc = fr_store_execf(s, &err,
-                            "INSERT INTO referrals (received_at, referrer_name, referrer_contact,"
-                            " referrer_relation, person_name, person_birth_date, person_city,"
-                            " situation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            "tttttttt", now, rn, rc_, field_or_null(r, "referrer_relation"), pn,
-                            birth[0] ? birth : NULL, field_or_null(r, "person_city"), sit);
-    int64_t id = fr_store_last_id(s);
-    if (!rc)
-        rc = fr_audit_appendi(s, "public", "create", "referral", id, "{\"via\":\"web\"}", &err);
-    if (!rc)
-        rc = fr_store_commit(s, &err);
-    else
-        fr_store_rollback(s);
-    if (rc) {
+    if (fr_referral_add(r->site, &n, NULL, &err)) {
         fr_page_error(r, w, &err);
         return;
     }
     fr_page_message(r, w, 201, T("refer.thanks.title"), T("refer.thanks.text"));
 }
 
-static int manager_like(fr_req *r)
-{
-    return strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0;
-}
-
 void fr_ui_triage(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
     json_t *list = NULL;
-    if (!manager_like(r)) {
-        fr_error_set(&err, FR_EACCESS, "%s", T("error.role"));
+    if (fr_referral_list(r->site, "new", 200, 0, &list, &err)) {
         fr_page_error(r, w, &err);
         return;
     }
-    if (fr_store_query_json(r->site->store, &err, &list,
-                            "SELECT id, received_at, referrer_name, referrer_contact,"
-                            " referrer_relation, person_name, person_birth_date, person_city,"
-                            " situation, status FROM referrals WHERE status = 'new'"
-                            " ORDER BY received_at LIMIT 200",
-                            "")) {
-        fr_page_error(r, w, &err);
-        return;
-    }
-    fr_audit_alone(r->site->store, r->login, "read", "referrals", "new", NULL, &err);
     fr_buf *b = &w->body;
     char d[32];
     fr_page_begin(r, w, T("triage.title"));
@@ -195,43 +170,13 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
     int64_t id = fr_parse_id(r->params[0]);
     const char *action = fr_req_field(r, "action");
     int accept = action && strcmp(action, "accept") == 0;
-    if (!manager_like(r)) {
-        fr_error_set(&err, FR_EACCESS, "%s", T("error.role"));
-        fr_page_error(r, w, &err);
-        return;
-    }
     if (!action || (!accept && strcmp(action, "dismiss") != 0)) {
         fr_error_set(&err, FR_EINVAL, "action: accept or dismiss");
         fr_page_error(r, w, &err);
         return;
     }
-    char now[FR_TIME_LEN];
-    fr_clock_now(now);
     json_t *row = NULL;
-    fr_store *s = r->site->store;
-    int rc = fr_store_query_row(s, &err, &row,
-                                "SELECT person_name, person_birth_date, person_city FROM referrals"
-                                " WHERE id = ? AND status = 'new'",
-                                "I", id);
-    if (rc == FR_ENOTFOUND)
-        rc = fr_error_set(&err, FR_ENOTFOUND, "referral %" PRId64 " is not waiting", id);
-    if (!rc)
-        rc = fr_store_begin(s, &err);
-    if (!rc) {
-        rc = fr_store_execf(s, &err,
-                            "UPDATE referrals SET status = ?, handled_by = ?, handled_at = ?"
-                            " WHERE id = ? AND status = 'new'",
-                            "tttI", accept ? "accepted" : "dismissed", r->login, now, id);
-        if (!rc)
-            rc = fr_audit_appendi(s, r->login, accept ? "accept" : "dismiss", "referral", id, NULL,
-                                  &err);
-        if (!rc)
-            rc = fr_store_commit(s, &err);
-        else
-            fr_store_rollback(s);
-    }
-    if (rc) {
-        json_decref(row);
+    if (fr_referral_decide(r->site, id, accept, NULL, &row, &err)) {
         fr_page_error(r, w, &err);
         return;
     }

@@ -3,7 +3,7 @@
 # the two commands.
 . ./lib.sh
 DOCS=../../docs/cli.md
-for g in init user team patient case network task tick plugin events audit workflow serve; do
+for g in init user team patient case network task tick plugin events audit workflow referral serve; do
     "$FR" help "$g" | grep '^filrouge ' | while IFS= read -r line; do
         grep -qxF -- "$line" "$DOCS" || echo "$line"
     done >"$TMP/missing"

@@ -120,6 +120,24 @@ t.check(r.status == 201 and Client(srv).login("nina", "long-enough-1").status ==
 r = marie.api("POST", "/users", {"login": "eve", "display_name": "Eve"})
 t.check(r.status == 403, "a case manager cannot add users", r.text)
 
+# Referrals: recorded from a phone call (CLI), triaged through the API.
+site.fr("referral", "add", "--referrer", "Dr Peeters", "--contact", "081 00 00 00",
+        "--person", "Louis Martin", "--situation", "Vit seul, chutes", "--via", "phone")
+r = marie.api("GET", "/referrals")
+refs = r.json()
+t.check(r.status == 200 and refs and refs[0]["person_name"] == "Louis Martin",
+        "the triage queue lists a referral taken by phone", r.text)
+rid = refs[0]["id"] if refs else 0
+r = dr.api("GET", "/referrals")
+t.check(r.status == 403, "a provider does not see the triage queue", r.text)
+r = marie.api("POST", f"/referrals/{rid}/accept", {"note": "prise en charge"})
+t.check(r.status == 200 and r.json()["person_name"] == "Louis Martin", "a referral is accepted",
+        r.text)
+r = marie.api("POST", f"/referrals/{rid}/dismiss", {})
+t.check(r.status == 409, "a referral handled already is a conflict", r.text)
+r = marie.api("GET", "/referrals?status=accepted")
+t.check(any(x["id"] == rid for x in r.json()), "accepted referrals are listed by status", r.text)
+
 r = marie.api("GET", "/nothing-here")
 t.check(r.status == 404 and r.json()["error"]["code"] == "not-found", "unknown API paths: 404 JSON",
         r.text)
