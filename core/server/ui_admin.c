@@ -314,10 +314,56 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         input(r, b, "password", "login.password", 1, "password");
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.adduser");
-        fr_buf_puts(b, "</button></form></details></section>");
+        fr_buf_puts(b, "</button></form></details>");
     }
+    if (fr_team_list(r->site, &teams, &err) == 0) {
+        fr_buf_puts(b, "<h3>");
+        esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</h3><ul>");
+        json_array_foreach(teams, i, v)
+        {
+            fr_buf_puts(b, "<li><strong>");
+            fr_buf_esc(b, fr_js(v, "name"));
+            fr_buf_puts(b, "</strong> — ");
+            fr_buf_esc(b, fr_js(v, "members"));
+            fr_buf_printf(b, " (%" JSON_INTEGER_FORMAT " ", fr_ji(v, "open_cases"));
+            esc_t(r, b, "caseload.opencases");
+            fr_buf_puts(b, ")</li>");
+        }
+        fr_buf_puts(b, "</ul><form method=\"post\" action=\"/admin/teams\" class=\"grid\">");
+        fr_page_csrf(r, b);
+        input(r, b, "team", "admin.newteam", 1, "text");
+        fr_buf_puts(b, "<button type=\"submit\">");
+        esc_t(r, b, "admin.addteam");
+        fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/admin/teams/join\" "
+                       "class=\"grid\">");
+        fr_page_csrf(r, b);
+        fr_buf_puts(b, "<label for=\"f-jteam\">");
+        esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</label><select id=\"f-jteam\" name=\"team\">");
+        json_array_foreach(teams, i, v)
+        {
+            fr_buf_puts(b, "<option>");
+            fr_buf_esc(b, fr_js(v, "name"));
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select><label for=\"f-juser\">");
+        esc_t(r, b, "login.login");
+        fr_buf_puts(b, "</label><select id=\"f-juser\" name=\"login\">");
+        json_array_foreach(users, i, v)
+        {
+            fr_buf_puts(b, "<option value=\"");
+            fr_buf_esc(b, fr_js(v, "login"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(v, "display_name"));
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select><button type=\"submit\">");
+        esc_t(r, b, "admin.jointeam");
+        fr_buf_puts(b, "</button></form></section>");
+    }
+    json_decref(teams);
     json_decref(users);
-    (void)teams;
 
     /* failed events */
     if (fr_bus_list(r->site, "failed", 50, &failed, &err) == 0) {
@@ -421,6 +467,30 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w)
     int64_t id = 0;
     if (fr_user_add(r->site, &u, &id, &err) ||
         fr_user_set_password(r->site, u.login, fr_req_field(r, "password"), &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+void fr_ui_admin_team(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    if (fr_team_add(r->site, fr_req_field(r, "team"), NULL, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    if (fr_team_add_member(r->site, fr_req_field(r, "team"), fr_req_field(r, "login"), &err)) {
         fr_page_error(r, w, &err);
         return;
     }

@@ -944,6 +944,8 @@ void fr_ui_admin(fr_req *r, fr_resp *w);
 void fr_ui_admin_plugin(fr_req *r, fr_resp *w);
 void fr_ui_admin_user(fr_req *r, fr_resp *w);
 void fr_ui_admin_retry(fr_req *r, fr_resp *w);
+void fr_ui_admin_team(fr_req *r, fr_resp *w);
+void fr_ui_admin_team_join(fr_req *r, fr_resp *w);
 void fr_ui_admin_verify(fr_req *r, fr_resp *w);
 
 const fr_route fr_routes_ui[] = {
@@ -972,6 +974,8 @@ const fr_route fr_routes_ui[] = {
     {"GET", "/admin", fr_ui_admin, 0},
     {"POST", "/admin/plugins/{id}", fr_ui_admin_plugin, 0},
     {"POST", "/admin/users", fr_ui_admin_user, 0},
+    {"POST", "/admin/teams", fr_ui_admin_team, 0},
+    {"POST", "/admin/teams/join", fr_ui_admin_team_join, 0},
     {"POST", "/admin/events/{id}/retry", fr_ui_admin_retry, 0},
     {"POST", "/admin/audit/verify", fr_ui_admin_verify, 0},
     {"GET", "/settings", ui_settings, 0},

@@ -117,6 +117,17 @@ r = adm.api("POST", "/users", {"login": "nina", "display_name": "Nina", "role": 
                                 "password": "long-enough-1"})
 t.check(r.status == 201 and Client(srv).login("nina", "long-enough-1").status == 200,
         "an administrator adds a user who can log in", r.text)
+r = adm.form("/admin/teams", {"team": "Ciney"})
+r2 = adm.form("/admin/teams/join", {"team": "Ciney", "login": "nina"})
+teams = adm.api("GET", "/teams").json()
+t.check(r.status == 303 and r2.status == 303 and
+        any(x["name"] == "Ciney" and "nina" in (x["members"] or "") for x in teams),
+        "the administration page creates a team and adds a member", teams)
+t.check(marie.form("/admin/teams", {"team": "X"}).status == 403,
+        "a case manager cannot create teams from the page")
+admin_page = adm.request("GET", "/admin").text
+t.check("Ciney" in admin_page and "frailty" in admin_page,
+        "the administration page lists teams and plugins")
 r = marie.api("POST", "/users", {"login": "eve", "display_name": "Eve"})
 t.check(r.status == 403, "a case manager cannot add users", r.text)
 
