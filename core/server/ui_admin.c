@@ -259,8 +259,16 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</td><td>");
         fr_buf_esc(b, list[k].description);
         if (list[k].problem) {
+            /* The page names files by their place in the plugin's folder,
+             * not by the server's paths. */
+            char problem[FR_ERROR_MAX];
+            snprintf(problem, sizeof problem, "%s", list[k].problem);
+            const char *dir = list[k].dir;
+            size_t dn = dir ? strlen(dir) : 0;
+            for (char *p = dn ? strstr(problem, dir) : NULL; p; p = strstr(p, dir))
+                memmove(p, p + dn + (p[dn] == '/'), strlen(p + dn + (p[dn] == '/')) + 1);
             fr_buf_puts(b, " <span class=\"error\">");
-            fr_buf_esc(b, list[k].problem);
+            fr_buf_esc(b, problem);
             fr_buf_puts(b, "</span>");
         }
         fr_buf_puts(b, "</td><td><form method=\"post\" action=\"/admin/plugins/");

@@ -50,7 +50,7 @@ static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, 
 {
     size_t i;
     json_t *u;
-    fr_buf_printf(b, "<label for=\"f-%s\">", name);
+    fr_buf_printf(b, "<div><label for=\"f-%s\">", name);
     esc_t(r, b, key);
     fr_buf_printf(b, "</label><select id=\"f-%s\" name=\"%s\">", name, name);
     if (blank)
@@ -64,7 +64,7 @@ static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, 
         fr_buf_esc(b, fr_js(u, "display_name"));
         fr_buf_puts(b, "</option>");
     }
-    fr_buf_puts(b, "</select>");
+    fr_buf_puts(b, "</select></div>");
 }
 
 void fr_ui_schedule(fr_req *r, fr_resp *w)
@@ -96,7 +96,7 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "<form method=\"get\" action=\"/schedule\" class=\"filters\">");
     select_users(r, b, users, "manager", "col.manager", manager, 1);
     select_users(r, b, users, "assignee", "col.assignee", assignee, 1);
-    fr_buf_puts(b, "<label for=\"f-team\">");
+    fr_buf_puts(b, "<div><label for=\"f-team\">");
     esc_t(r, b, "case.team");
     fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
     size_t i;
@@ -108,7 +108,7 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
         fr_buf_esc(b, fr_js(v, "name"));
         fr_buf_puts(b, "</option>");
     }
-    fr_buf_puts(b, "</select><button type=\"submit\">");
+    fr_buf_puts(b, "</select></div><button type=\"submit\">");
     esc_t(r, b, "schedule.filter");
     fr_buf_puts(b, "</button></form>");
 

@@ -70,6 +70,20 @@ t.check(r.status == 200, "a task is reassigned", r.text)
 r = marie.api("GET", "/tasks?assignee=thomas")
 t.check(any(x["id"] == tid for x in r.json()), "the reassigned task is thomas's now", r.text)
 
+# Bulk reassignment from the échéancier: the case (and its open tasks) and
+# one more task, in one form.
+r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "manager": "marie",
+                                  "team": "Namur"})
+cid2 = r.json().get("id")
+mine = [x["id"] for x in marie.api("GET", f"/tasks?case={cid2}").json()]
+r = marie.form("/schedule/reassign", [("case", cid2), ("task", tid), ("to", "thomas")])
+after = marie.api("GET", f"/cases/{cid2}").json()
+t.check(r.status == 303 and after["case_manager"] == "thomas" and
+        all(x["assignee"] == "thomas" for x in after["tasks"]) and mine,
+        "bulk reassignment hands over a case with its tasks", (r.status, after.get("tasks")))
+r = marie.form("/schedule/reassign", [("task", "999999"), ("to", "thomas")])
+t.check(r.status == 404, "bulk reassignment of a missing task says so", r.status)
+
 r = marie.api("POST", f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie Lambert",
                                                  "relation": "fille"})
 t.check(r.status == 201, "a network member is added", r.text)

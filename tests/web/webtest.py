@@ -155,9 +155,10 @@ class Client:
         return r
 
     def form(self, path, fields, csrf=True):
-        f = dict(fields)
-        if csrf and self.csrf:
-            f.setdefault("_csrf", self.csrf)
+        """fields: a dict, or a list of (name, value) for repeated names."""
+        f = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        if csrf and self.csrf and not any(k == "_csrf" for k, _ in f):
+            f.append(("_csrf", self.csrf))
         data = urllib.parse.urlencode(f).encode()
         return self.request("POST", path, raw=data,
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
