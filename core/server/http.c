@@ -645,8 +645,6 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         s->opt.threads = MAX_POOL;
     if (!s->opt.max_body)
         s->opt.max_body = 1024 * 1024;
-    if (s->opt.idle_minutes <= 0)
-        s->opt.idle_minutes = 30;
     if (s->opt.background_seconds <= 0)
         s->opt.background_seconds = 30;
     if (!s->opt.listen)
@@ -662,6 +660,13 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         rc = fr_i18n_load(err);
     if (!rc)
         rc = fr_site_open(s->opt.site_dir, NULL, &s->bg_site, err);
+    if (!rc) {
+        const char *idle = fr_site_setting(s->bg_site, NULL, "web.session-idle-minutes");
+        if (idle && atoi(idle) > 0)
+            s->opt.idle_minutes = atoi(idle);
+    }
+    if (s->opt.idle_minutes <= 0)
+        s->opt.idle_minutes = 30;
     /* Planner statistics first, so that every worker's connection plans
      * with them (a caseload query is 5x slower without). */
     if (!rc && fr_store_optimize(s->bg_site->store, err) != 0) {
