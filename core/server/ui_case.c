@@ -36,6 +36,19 @@ static void flash(fr_req *r, fr_buf *b)
     fr_buf_puts(b, "</p>");
 }
 
+/* 1 for a path on this server that is safe to redirect to: starts with one
+ * "/", no scheme-relative "//", no backslash, no control characters (a
+ * browser drops tabs and newlines, turning "/\t/evil" into "//evil"). */
+static int local_path(const char *p)
+{
+    if (!p || p[0] != '/' || p[1] == '/' || p[1] == '\\' || strlen(p) > 400)
+        return 0;
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '\\')
+            return 0;
+    return 1;
+}
+
 /* ---- login ---- */
 
 static void login_form(fr_req *r, fr_resp *w, const char *error, const char *login)
@@ -54,7 +67,7 @@ static void login_form(fr_req *r, fr_resp *w, const char *error, const char *log
     fr_buf_puts(b, "<form method=\"post\" action=\"/login\" class=\"card narrow\">");
     fr_buf_printf(b, "<input type=\"hidden\" name=\"_login\" value=\"%s\">", pre);
     const char *next = fr_req_query(r, "next");
-    if (next && next[0] == '/' && next[1] != '/') {
+    if (local_path(next)) {
         fr_buf_puts(b, "<input type=\"hidden\" name=\"next\" value=\"");
         fr_buf_esc(b, next);
         fr_buf_puts(b, "\">");
@@ -117,7 +130,7 @@ static void ui_login_post(fr_req *r, fr_resp *w)
         return;
     }
     const char *next = fr_req_field(r, "next");
-    if (next && next[0] == '/' && next[1] != '/' && !strpbrk(next, "\r\n\\"))
+    if (local_path(next))
         fr_resp_redirect(w, "%s", next);
     else
         fr_resp_redirect(w, "/caseload");
@@ -872,7 +885,7 @@ static void ui_task_done(fr_req *r, fr_resp *w)
     }
     fr_server_deliver(r);
     const char *back = fr_req_field(r, "back");
-    if (back && back[0] == '/' && back[1] != '/' && !strpbrk(back, "\r\n\\?"))
+    if (local_path(back) && !strchr(back, '?'))
         fr_resp_redirect(w, "%s?msg=flash.saved", back);
     else
         fr_resp_redirect(w, "/schedule?msg=flash.saved");

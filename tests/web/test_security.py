@@ -46,6 +46,17 @@ attacker.cookies["fr_session"] = planted
 t.check(attacker.api("GET", "/me").status == 401, "the planted id gives no session")
 t.check(victim.request("GET", "/caseload").status == 200, "the fresh session works")
 
+# ---- no open redirect after login ----
+for nxt, want in [("/cases/1", "/cases/1"), ("//evil.example/x", "/caseload"),
+                  ("/\t/evil.example", "/caseload"), ("/\\evil.example", "/caseload"),
+                  ("https://evil.example", "/caseload")]:
+    c = Client(srv)
+    c.request("GET", "/login")
+    r = c.form("/login", {"login": "marie", "password": "correct-horse", "next": nxt,
+                          "_login": c.cookies.get("fr_login", "")}, csrf=False)
+    t.check(r.status == 303 and r.header("Location") == want,
+            f"after login, next={nxt!r} goes to {want}", r.header("Location"))
+
 # ---- login CSRF and throttling ----
 c = Client(srv)
 r = c.form("/login", {"login": "marie", "password": "correct-horse"}, csrf=False)
