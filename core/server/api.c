@@ -626,12 +626,13 @@ static void api_plugin_switch(fr_req *r, fr_resp *w, int enable)
     }
     int rc = enable ? fr_plugins_enable(r->site, r->params[0], &err)
                     : fr_plugins_disable(r->site, r->params[0], &err);
-    if (rc)
+    if (rc) {
         fr_resp_api_error(r, w, &err);
-    else
-        ok(w, 200,
-           json_pack("{s:b,s:s}", "ok", 1, "note",
-                     "takes effect for every worker at the next restart of the server"));
+        return;
+    }
+    /* Every worker reopens its site between requests (a moment later). */
+    fr_server_request_reload(r->server);
+    ok(w, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static void api_plugin_enable(fr_req *r, fr_resp *w)

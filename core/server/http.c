@@ -48,6 +48,7 @@ struct fr_server {
     pthread_t bg;
     int bg_started;
     int stopping;
+    int reload; /* reopen every site between requests (plugins, hooks) */
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_wake;
     fr_site *bg_site;
@@ -528,6 +529,59 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* ---- reloading: plugins enabled or disabled, hooks changed ---- */
+
+void fr_server_request_reload(fr_server *s)
+{
+    pthread_mutex_lock(&s->bg_lock);
+    s->reload = 1;
+    pthread_cond_signal(&s->bg_wake);
+    pthread_mutex_unlock(&s->bg_lock);
+}
+
+/* Reopens every site, between requests: takes all the pool's sites (waiting
+ * for the requests using them to end), opens a fresh site for each and
+ * closes the old one; a site that cannot be reopened is kept as it was.
+ * fr_site_open loads the enabled plugins (and, with the Python hooks part,
+ * the hooks: RELOAD HOOKS goes here), so the whole server sees a plugin
+ * enabled or disabled by one request. */
+static void reload_sites(fr_server *s)
+{
+    fr_site *held[MAX_POOL];
+    int n = s->npool, reopened = 0;
+    for (int i = 0; i < n; i++)
+        held[i] = fr_server_site_acquire(s);
+    for (int i = 0; i < n; i++) {
+        fr_site *fresh = NULL;
+        fr_error err = {0};
+        if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err)) {
+            fr_server_log(s, "reload: %s (this worker keeps the site as it was)", err.message);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        for (int k = 0; k < s->npool; k++)
+            if (s->pool[k] == held[i])
+                s->pool[k] = fresh;
+        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_lock(&s->log_lock);
+        if (s->log_site == held[i])
+            s->log_site = fresh;
+        pthread_mutex_unlock(&s->log_lock);
+        fr_site_close(held[i]);
+        held[i] = fresh;
+        reopened++;
+    }
+    fr_site *fresh = NULL;
+    fr_error err = {0};
+    if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err) == 0) {
+        fr_site_close(s->bg_site);
+        s->bg_site = fresh;
+    }
+    for (int i = 0; i < n; i++)
+        fr_server_site_release(s, held[i]);
+    fr_server_log(s, "reload: %d of %d workers reopened the site", reopened, n);
+}
+
 /* ---- background: outbox delivery, the daily tick ---- */
 
 static void *background(void *arg)
@@ -536,7 +590,11 @@ static void *background(void *arg)
     char last_tick[FR_TIME_LEN] = "";
     pthread_mutex_lock(&s->bg_lock);
     while (!s->stopping) {
+        int reload = s->reload;
+        s->reload = 0;
         pthread_mutex_unlock(&s->bg_lock);
+        if (reload)
+            reload_sites(s);
         char today[FR_TIME_LEN];
         fr_clock_today(today);
         fr_error err = {0};
@@ -560,6 +618,8 @@ static void *background(void *arg)
         pthread_mutex_lock(&s->bg_lock);
         if (s->stopping)
             break;
+        if (s->reload)
+            continue;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += s->opt.background_seconds;
@@ -746,11 +806,13 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            /* RELOAD HOOKS: the Python hooks part provides the reload
-             * (fr_python_reload, core/python.h). It must run between
-             * requests: call it on each site of the pool while holding
-             * them all, then on the background site. */
-            fr_server_log(s, "SIGHUP: reload requested (no hooks to reload yet)");
+            /* RELOAD HOOKS: every site is reopened between requests by
+             * the background thread (reload_sites), which reloads plugins
+             * and, through fr_site_open, the Python hooks. If the hooks
+             * part prefers a lighter fr_python_reload, call it there on
+             * each held site instead of reopening. */
+            fr_server_log(s, "SIGHUP: reloading");
+            fr_server_request_reload(s);
             continue;
         }
         break;

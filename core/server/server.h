@@ -147,6 +147,9 @@ void fr_server_site_release(fr_server *s, fr_site *site);
 int fr_server_idle_minutes(const fr_server *s);
 /* 1 when the server speaks HTTPS itself (site.xml web.tls-certificate). */
 int fr_server_tls(const fr_server *s);
+/* Asks the background thread to reopen every site between requests
+ * (after a plugin is enabled or disabled; on SIGHUP). Returns at once. */
+void fr_server_request_reload(fr_server *s);
 /* 1 when the address may post one more referral now (rate limit). */
 int fr_server_referral_allowed(fr_server *s, const char *remote);
 void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);

@@ -460,6 +460,7 @@ void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
         fr_page_error(r, w, &err);
         return;
     }
+    fr_server_request_reload(r->server);
     fr_resp_redirect(w, "/admin?msg=flash.saved");
 }
 

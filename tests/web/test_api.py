@@ -125,6 +125,19 @@ t.check(r.status == 403, "only administrators verify the audit trail", r.text)
 r = adm.api("GET", "/plugins")
 t.check(any(p["id"] == "frailty" and p["enabled"] for p in r.json()),
         "plugins are listed with their state", r.text)
+# Enabling a plugin reaches every worker (their sites are reopened).
+r = adm.api("POST", "/plugins/echo/enable")
+t.check(r.status == 200, "an administrator enables a plugin", r.text)
+seen = []
+for _ in range(50):
+    seen = [any(p["id"] == "echo" and p["loaded"] for p in adm.api("GET", "/plugins").json())
+            for _ in range(12)]
+    if all(seen):
+        break
+    __import__("time").sleep(0.1)
+t.check(all(seen), "every worker sees the plugin loaded soon after", seen)
+r = adm.api("POST", "/plugins/echo/disable")
+t.check(r.status == 200, "and disables it", r.text)
 r = adm.api("GET", "/events?which=failed")
 t.check(r.status == 200 and r.json() == [], "failed events are listed (none)", r.text)
 r = adm.api("POST", "/users", {"login": "nina", "display_name": "Nina", "role": "provider",
