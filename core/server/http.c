@@ -610,6 +610,8 @@ static void *background(void *arg)
             snprintf(last_tick, sizeof last_tick, "%s", today);
             if (fr_store_optimize(s->bg_site->store, &err))
                 fr_server_log(s, "optimize: %s", err.message);
+            if (fr_session_cleanup(s->bg_site, s->opt.idle_minutes, &err))
+                fr_server_log(s, "session cleanup: %s", err.message);
         } else {
             fr_bus_stats bs = {0};
             if (fr_bus_deliver(s->bg_site, &bs, &err))

@@ -170,6 +170,9 @@ int fr_session_csrf_ok(fr_req *r);
  * address. fr_session_login_failed records one. */
 int fr_session_throttled(fr_req *r, const char *login);
 void fr_session_login_failed(fr_req *r, const char *login);
+/* Removes expired sessions and login failures older than a day (the
+ * background thread, daily). */
+int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err);
 /* A random token: 32 bytes as 64 hex digits, and its SHA-256 as hex. */
 void fr_token_new(char out[65]);
 void fr_token_hash(const char *token, char out[65]);

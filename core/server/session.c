@@ -211,3 +211,24 @@ void fr_session_login_failed(fr_req *r, const char *login)
             fr_store_rollback(r->site->store);
     }
 }
+
+int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err)
+{
+    char now[FR_TIME_LEN], oldest[FR_TIME_LEN], day_ago[FR_TIME_LEN];
+    fr_clock_now(now);
+    fr_time_add_seconds(now, -60L * idle_minutes, oldest);
+    fr_time_add_seconds(now, -86400L, day_ago);
+    int rc = fr_store_begin(site->store, err);
+    if (rc)
+        return rc;
+    rc = fr_store_execf(site->store, err, "DELETE FROM web_sessions WHERE last_seen < ?", "t",
+                        oldest);
+    if (!rc)
+        rc = fr_store_execf(site->store, err, "DELETE FROM web_login_failures WHERE at < ?", "t",
+                            day_ago);
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    return rc;
+}

@@ -30,6 +30,15 @@ c.server = srv
 t.check(c.api("GET", "/me").status == 200, "the session is still valid at 10:00:50 (after a restart)")
 srv.stop()
 
+# A second session, never used again: removed by the server's daily
+# cleanup (it runs at start), not only when presented.
+other = Client(srv)
+srv.stop()
+srv = at("2026-11-23T10:00:55Z")
+other.server = srv
+other.login("marie")
+srv.stop()
+
 srv = at("2026-11-23T10:02:30Z")
 c.server = srv
 r = c.api("GET", "/me")
@@ -40,5 +49,20 @@ t.check(r.status == 303 and (r.header("Location") or "").startswith("/login"),
 srv.stop()
 db = sqlite3.connect(os.path.join(site.dir, "filrouge.db"))
 n = db.execute("SELECT count(*) FROM web_sessions").fetchone()[0]
-t.check(n == 0, "the expired session is removed from the database", n)
+t.check(n == 0, "expired sessions are removed from the database", n)
+
+# SIGHUP: every worker reopens its site; the server keeps answering.
+srv = at("2026-11-23T10:03:00Z")
+c = Client(srv)
+c.login("marie")
+import signal, time
+srv.proc.send_signal(signal.SIGHUP)
+ok = True
+for _ in range(20):
+    ok = ok and c.api("GET", "/me").status == 200
+    time.sleep(0.05)
+log = open(site.env["FILROUGE_LOG"]).read()
+t.check(ok and "reload: 3 of 3 workers reopened the site" in log,
+        "SIGHUP reopens every worker's site while requests go on", log[-300:])
+t.check(srv.stop() == 0, "the server stops cleanly after a reload")
 t.finish()
