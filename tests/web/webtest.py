@@ -1,6 +1,7 @@
 """Shared by the web tests: a fresh site in a temporary folder, a server of
 its own on a free loopback port, a small HTTP client with cookies, and
 TAP-like "ok N - ..." lines. Standard library only (Debian's python3)."""
+import atexit
 import http.client
 import json
 import os
@@ -76,6 +77,8 @@ class Server:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line} {self.proc.stderr.read()}")
         self.port = int(m.group(1))
+        # A test that dies half-way must not leave its server running.
+        atexit.register(lambda p=self.proc: p.poll() is None and p.kill())
 
     def stop(self):
         """SIGTERM; returns the exit status."""
