@@ -1,9 +1,10 @@
 /* The record's people: users (who log in and act) and teams. Accounts are
- * managed by administrators; passwords and sessions belong to the web
- * server's part, not here. */
+ * managed by administrators; password hashes are set and checked here,
+ * sessions belong to the web server's part (core/server/session.c). */
 #include "record.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,4 +210,97 @@ int fr_team_list(fr_site *site, json_t **out, fr_error *err)
         "   AS open_cases"
         " FROM teams t ORDER BY t.name",
         "");
+}
+
+int fr_user_set_password(fr_site *site, const char *login, const char *password, fr_error *err)
+{
+    int64_t uid = 0;
+    int rc;
+    if (!(site->actor_id != 0 && login && strcmp(site->actor, login) == 0) &&
+        (rc = require_admin(site, "set another user's password", err)))
+        return rc;
+    if ((rc = fr_user_id(site, login, &uid, err)))
+        return rc;
+    if (!password || strlen(password) < 8)
+        return fr_error_set(err, FR_EINVAL, "password: use at least 8 characters");
+    if (strlen(password) > 1024)
+        return fr_error_set(err, FR_EINVAL, "password: at most 1024 characters");
+    if (sodium_init() < 0)
+        return fr_error_set(err, FR_EINTERNAL, "libsodium could not be initialised");
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return fr_error_set(err, FR_ENOMEM, "not enough memory to hash the password");
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err, "UPDATE users SET password_hash = ? WHERE id = ?", "tI",
+                        hash, uid);
+    if (!rc)
+        rc = fr_audit_appendi(site->store, site->actor, "set-password", "user", uid, NULL, err);
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
+}
+
+int fr_user_check_password(fr_site *site, const char *login, const char *password, int64_t *id,
+                           fr_error *err)
+{
+    char *hash = NULL;
+    int64_t uid = 0;
+    int ok = 0;
+    if (sodium_init() < 0)
+        return fr_error_set(err, FR_EINTERNAL, "libsodium could not be initialised");
+    fr_stmt *st;
+    int rc = fr_store_query(site->store, err, &st,
+                            "SELECT id, password_hash FROM users WHERE login = ? AND active = 1",
+                            "t", login ? login : "");
+    if (rc)
+        return rc;
+    if ((rc = fr_stmt_step(st, err)) == 1) {
+        uid = fr_stmt_int(st, 0);
+        if (fr_stmt_text(st, 1))
+            hash = strdup(fr_stmt_text(st, 1));
+    }
+    fr_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    if (hash && password)
+        ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    free(hash);
+    if (!ok)
+        return fr_error_set(err, FR_EACCESS, "wrong login or password");
+    if (id)
+        *id = uid;
+    return 0;
+}
+
+int fr_user_set_language(fr_site *site, const char *login, const char *language, fr_error *err)
+{
+    int64_t uid = 0;
+    int rc;
+    if (!(site->actor_id != 0 && login && strcmp(site->actor, login) == 0) &&
+        (rc = require_admin(site, "change another user's language", err)))
+        return rc;
+    if (!fr_record_valid_language(language))
+        return fr_error_set(err, FR_EINVAL, "language: '%s' is not supported; use fr, nl, de or en",
+                            language ? language : "");
+    if ((rc = fr_user_id(site, login, &uid, err)) || (rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err, "UPDATE users SET language = ? WHERE id = ?", "tI",
+                        language, uid);
+    if (!rc) {
+        json_t *d = json_pack("{s:s}", "language", language);
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_appendi(site->store, site->actor, "update", "user", uid, text, err);
+        free(text);
+        json_decref(d);
+    }
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    return rc;
 }

@@ -429,6 +429,14 @@ static int ensure_migrations_table(fr_store *s, fr_error *err)
                          err);
 }
 
+int fr_store_optimize(fr_store *s, fr_error *err)
+{
+    /* 0x10002: analyse every table that may benefit, even on a fresh
+     * connection (SQLite >= 3.32's documented mask for long-lived
+     * processes); analysis_limit keeps it fast on big tables. */
+    return fr_store_exec(s, "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;", err);
+}
+
 int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *err)
 {
     int64_t v = 0;

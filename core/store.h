@@ -107,6 +107,12 @@ int fr_store_check_file(const char *path, fr_error *err);
  * than the newest in `m` (written by a newer program). */
 int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int n, fr_error *err);
 
+/* Refreshes the query planner's statistics where they are missing or stale
+ * (SQLite: PRAGMA optimize, analysing as needed; bounded work). Without
+ * them SQLite may pick a poor index on large tables. Run by the server at
+ * start and daily. */
+int fr_store_optimize(fr_store *s, fr_error *err);
+
 /* The schema version of `owner` in this database (0 when none). */
 int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *err);
 

@@ -5,6 +5,8 @@
  * state is decided in workflow.c; delivery of events is the bus's job. */
 #include "task.h"
 
+#include "record.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +213,37 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
         rc = publish(site, "task.done", case_id,
                      json_pack("{s:I,s:s,s:s?,s:s}", "task_id", (json_int_t)task_id, "origin",
                                origin, "origin_ref", ref[0] ? ref : NULL, "done_by", site->actor),
+                     err);
+    return finish(site, rc, err);
+}
+
+int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err)
+{
+    int64_t case_id = 0, to = 0;
+    int rc = fr_store_query_int(site->store, err, &case_id,
+                                "SELECT coalesce(case_id, 0) FROM tasks WHERE id = ?"
+                                " AND status = 'open'",
+                                "I", task_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND,
+                            "there is no open task %" PRId64 "; see `filrouge task list`",
+                            task_id);
+    if (rc || (rc = fr_user_id(site, login, &to, err)))
+        return rc;
+    if (case_id && (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+        return rc;
+    if (!case_id && !fr_access_has_role(site, "admin"))
+        return fr_error_set(err, FR_EACCESS, "only an administrator can reassign task %" PRId64,
+                            task_id);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err, "UPDATE tasks SET assignee_id = ? WHERE id = ?", "II", to,
+                        task_id);
+    if (!rc)
+        rc = audit(site, "assign", "task", task_id, json_pack("{s:s}", "to", login), err);
+    if (!rc)
+        rc = publish(site, "task.assigned", case_id,
+                     json_pack("{s:I,s:s}", "task_id", (json_int_t)task_id, "assignee", login),
                      err);
     return finish(site, rc, err);
 }

@@ -29,6 +29,10 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
 /* Marks a task done (audited, publishes task.done). */
 int fr_task_done(fr_site *site, int64_t task_id, fr_error *err);
 
+/* Gives an open task to another user (write access to its case; tasks not
+ * about a case: administrators). Audited, publishes task.assigned. */
+int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err);
+
 /* Sets a named date of a case and recomputes the open, untouched tasks
  * anchored on it (audited, publishes case.date-changed). */
 int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const char *date,

@@ -92,5 +92,7 @@ extern const cli_command cli_workflow_commands[];
 extern const cli_command cli_care_commands[];
 extern const cli_command cli_hooks_commands[];
 extern const cli_command cli_form_commands[];
+extern const cli_command cli_intake_commands[];
+extern const cli_command cli_serve_commands[];
 
 #endif

@@ -1,6 +1,9 @@
 /* filrouge user … and team …: accounts and teams (administrators). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "record.h"
@@ -24,6 +27,44 @@ static int run_user_add(cli *c)
     cli_ok(c, json_pack("{s:I,s:s}", "id", (json_int_t)id, "login", u.login), "user %s added (%s)",
            u.login, u.role ? u.role : "case_manager");
     return 0;
+}
+
+/* The password comes from standard input (one line), never from the
+ * command line where other users could read it in the process list. On a
+ * terminal, echo is turned off. */
+static int run_user_passwd(cli *c)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    char line[1100];
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fprintf(stderr, "new password for %s: ", cli_arg(c, 0));
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    char *got = fgets(line, sizeof line, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        fputc('\n', stderr);
+    }
+    if (!got)
+        return cli_usage(c, "no password on standard input");
+    line[strcspn(line, "\r\n")] = '\0';
+    fr_error err = {0};
+    int rc = CLI_REFUSED;
+    if (cli_open(c) == 0) {
+        if (fr_user_set_password(c->site, cli_arg(c, 0), line, &err))
+            rc = cli_fail(c, &err);
+        else {
+            cli_ok(c, NULL, "password of %s set", cli_arg(c, 0));
+            rc = 0;
+        }
+    }
+    explicit_bzero(line, sizeof line);
+    return rc;
 }
 
 static void print_users(json_t *users)
@@ -118,6 +159,8 @@ const cli_command cli_user_commands[] = {
      "LOGIN --name 'DISPLAY NAME' [--role admin|case_manager|provider|read_only] [--language "
      "fr|nl|de|en] [--capacity N]",
      "add a user (administrators)"},
+    {"user", "passwd", run_user_passwd, "LOGIN",
+     "set a user's password for the web application (read from standard input)"},
     {"user", "list", run_user_list, "", "list users with their caseload against their capacity"},
     {"team", "add", run_team_add, "NAME", "add a team (administrators)"},
     {"team", "join", run_team_join, "TEAM LOGIN", "put a user in a team"},

@@ -15,7 +15,8 @@ static const cli_command *const groups[] = {
     cli_site_commands,   cli_patient_commands, cli_case_commands,  cli_network_commands,
     cli_user_commands,   cli_task_commands,    cli_plugin_commands, cli_events_commands,
     cli_audit_commands,  cli_workflow_commands, cli_care_commands,
-    cli_hooks_commands, cli_form_commands, NULL};
+    cli_hooks_commands, cli_form_commands,
+    cli_intake_commands, cli_serve_commands, NULL};
 
 static void print_help(const char *group)
 {

@@ -28,6 +28,32 @@ install_missing() {
     apt-get install -y -q --no-install-recommends $missing >/dev/null
 }
 
+# The browser tests' tools: Debian's chromium, node and npm, and
+# playwright-core (npm, pinned by tests/browser/package-lock.json) in
+# tests/browser/node_modules. Without them the browser tests are skipped.
+install_browser_tools() {
+    missing=""
+    [ -x /usr/bin/chromium ] || missing="$missing chromium"
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+    if [ -n "$missing" ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "browser tests skipped: missing$missing (sudo apt-get install -y$missing)" >&2
+            return 0
+        fi
+        say "installing$missing (browser tests)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q >/dev/null
+        # shellcheck disable=SC2086
+        apt-get install -y -q --no-install-recommends $missing >/dev/null
+    fi
+    if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+        say "installing playwright-core (tests/browser/node_modules)"
+        (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+            echo "browser tests skipped: npm ci failed in tests/browser" >&2
+    fi
+}
+
 # build DIR [meson options…]
 build() {
     mkdir -p build-logs

@@ -1,0 +1,147 @@
+/* The intake triage queue: recording, listing and deciding intakes.
+ * The public form and the pages are the web server's (core/server/); the
+ * patient and case that follow an accepted intake are the record's. */
+#include "intake.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "clock.h"
+
+static int require_manager(fr_site *site, fr_error *err)
+{
+    if (fr_access_has_role(site, "admin case_manager"))
+        return 0;
+    fr_error ignored = {0};
+    fr_audit_alone(site->store, site->actor, "denied", "intakes", "*", "{\"reason\":\"role\"}",
+                   &ignored);
+    return fr_error_set(err, FR_EACCESS,
+                        "only case managers and administrators see intakes (you are '%s', %s)",
+                        site->actor, site->actor_role);
+}
+
+static int present(const char *s)
+{
+    return s && *s;
+}
+
+int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *err)
+{
+    if (!present(n->referrer_name) || !present(n->referrer_contact) || !present(n->person_name) ||
+        !present(n->situation))
+        return fr_error_set(err, FR_EINVAL,
+                            "an intake needs who refers, how to reach them, the person's name "
+                            "and the situation");
+    if (strlen(n->situation) > 4000 || strlen(n->referrer_name) > 200 ||
+        strlen(n->referrer_contact) > 200 || strlen(n->person_name) > 200)
+        return fr_error_set(err, FR_EINVAL,
+                            "an intake's texts are too long (situation: at "
+                            "most 4000 characters, names: 200)");
+    if (n->person_birth_date && !fr_date_valid(n->person_birth_date))
+        return fr_error_set(err, FR_EINVAL, "birth date: '%s' is not a date", n->person_birth_date);
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    int rc = fr_store_begin(site->store, err);
+    if (rc)
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "INSERT INTO intakes (received_at, referrer_name, referrer_contact,"
+                        " referrer_relation, person_name, person_birth_date, person_city,"
+                        " situation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "tttttttt", now, n->referrer_name, n->referrer_contact,
+                        present(n->referrer_relation) ? n->referrer_relation : NULL, n->person_name,
+                        n->person_birth_date, present(n->person_city) ? n->person_city : NULL,
+                        n->situation);
+    int64_t rid = fr_store_last_id(site->store);
+    if (!rc) {
+        /* Never the situation's text: the audit trail holds ids and codes. */
+        json_t *d = json_pack("{s:s}", "via", n->via ? n->via : "cli");
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_appendi(site->store, site->actor_id ? site->actor : "public", "create",
+                              "intake", rid, text, err);
+        free(text);
+        json_decref(d);
+    }
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    if (!rc && id)
+        *id = rid;
+    return rc;
+}
+
+int fr_intake_list(fr_site *site, const char *status, int limit, int offset, json_t **out,
+                     fr_error *err)
+{
+    *out = NULL;
+    int rc = require_manager(site, err);
+    if (rc)
+        return rc;
+    if (!status)
+        status = "new";
+    if (strcmp(status, "new") && strcmp(status, "accepted") && strcmp(status, "dismissed"))
+        return fr_error_set(err, FR_EINVAL, "status: '%s' is not new, accepted or dismissed",
+                            status);
+    if ((rc = fr_store_query_json(
+             site->store, err, out,
+             "SELECT id, received_at, referrer_name, referrer_contact, referrer_relation,"
+             " person_name, person_birth_date, person_city, situation, status, handled_by,"
+             " handled_at FROM intakes WHERE status = ? ORDER BY received_at, id"
+             " LIMIT ? OFFSET ?",
+             "tii", status, limit > 0 && limit <= 500 ? limit : 100, offset > 0 ? offset : 0)))
+        return rc;
+    return fr_audit_alone(site->store, site->actor, "read", "intakes", status, NULL, err);
+}
+
+int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
+                       fr_error *err)
+{
+    json_t *row = NULL;
+    int rc = require_manager(site, err);
+    if (rc)
+        return rc;
+    rc = fr_store_query_row(site->store, err, &row,
+                            "SELECT id, person_name, person_birth_date, person_city, status"
+                            " FROM intakes WHERE id = ?",
+                            "I", id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
+    if (rc)
+        return rc;
+    const char *status = json_string_value(json_object_get(row, "status"));
+    if (!status || strcmp(status, "new") != 0) {
+        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s", id,
+                          status ? status : "handled");
+        json_decref(row);
+        return rc;
+    }
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err))) {
+        json_decref(row);
+        return rc;
+    }
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE intakes SET status = ?, handled_by = ?, handled_at = ?, note = ?"
+                        " WHERE id = ? AND status = 'new'",
+                        "ttttI", accept ? "accepted" : "dismissed", site->actor, now, note, id);
+    if (!rc && fr_store_changes(site->store) != 1)
+        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " changed meanwhile", id);
+    if (!rc)
+        rc = fr_audit_appendi(site->store, site->actor, accept ? "accept" : "dismiss", "intake",
+                              id, NULL, err);
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    if (!rc && out)
+        *out = row;
+    else
+        json_decref(row);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* Intakes ("signalements"): anybody may signal a complex situation (the
+ * person, a relative, any professional — Protocol 3, step 1). An intake
+ * waits in the triage queue (table intakes, core-004-web.sql) until a
+ * case manager accepts it (then registers the person and opens a case) or
+ * dismisses it. Every step is audited; the queue is readable by case
+ * managers and administrators only. */
+#ifndef FR_INTAKE_H
+#define FR_INTAKE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "site.h"
+
+typedef struct fr_intake_new {
+    const char *referrer_name;     /* required */
+    const char *referrer_contact;  /* required: phone or e-mail */
+    const char *referrer_relation; /* optional */
+    const char *person_name;       /* required */
+    const char *person_birth_date; /* YYYY-MM-DD or NULL */
+    const char *person_city;
+    const char *situation; /* required, at most 4000 characters */
+    const char *via;       /* "web", "phone", … (audit detail) */
+} fr_intake_new;
+
+/* Records an intake. Anybody may (the public form acts as "public" when
+ * the site's actor is the system). Audited. */
+int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *err);
+
+/* The intakes with `status` (new, accepted, dismissed; NULL: new), oldest
+ * first: a JSON array of {id, received_at, referrer_name, referrer_contact,
+ * referrer_relation, person_name, person_birth_date, person_city,
+ * situation, status, handled_by, handled_at}. Case managers and
+ * administrators; the read is audited. */
+int fr_intake_list(fr_site *site, const char *status, int limit, int offset, json_t **out,
+                     fr_error *err);
+
+/* Accepts or dismisses a waiting intake (FR_ECONFLICT when it was
+ * handled already). *out (may be NULL) receives the intake as it was. */
+int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
+                       fr_error *err);
+
+#endif

@@ -1,0 +1,797 @@
+/* The JSON API under /api/v1/ (docs/api.md, docs/openapi.yaml). Each
+ * handler reads its input, calls the same kernel function as the CLI
+ * command of the same name, and answers JSON: the kernel's data, or
+ * {error:{code,message}} with an HTTP status. Access, audit and events are
+ * the kernel's business, not this file's. Forms' API calls are added by
+ * the forms part in its own table (router.c). */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "bus.h"
+#include "plugin.h"
+#include "record.h"
+#include "intake.h"
+#include "task.h"
+#include "workflow.h"
+
+/* The JSON object of the body; NULL after answering 400. */
+static json_t *body_object(fr_req *r, fr_resp *w)
+{
+    json_error_t je;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        char msg[300];
+        if (j)
+            snprintf(msg, sizeof msg, "the body must be a JSON object");
+        else
+            snprintf(msg, sizeof msg, "the body is not valid JSON (line %d, column %d): %s",
+                     je.line, je.column, je.text);
+        json_decref(j);
+        fr_resp_api_fail(w, 400, "invalid", msg);
+        return NULL;
+    }
+    return j;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int query_int(fr_req *r, const char *name, int dflt, int max)
+{
+    const char *v = fr_req_query(r, name);
+    if (!v)
+        return dflt;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 0)
+        return dflt;
+    return n > max ? max : (int)n;
+}
+
+/* A refusal by role (not by care relationship, which the kernel checks and
+ * audits itself): audited here, then 403. */
+static void deny_role(fr_req *r, fr_resp *w, const char *message)
+{
+    fr_error ignored = {0};
+    fr_audit_alone(r->site->store, r->site->actor, "denied", "api", r->path,
+                   "{\"reason\":\"role\"}", &ignored);
+    fr_resp_api_fail(w, 403, "access-denied", message);
+}
+
+static void ok(fr_resp *w, int status, json_t *value)
+{
+    fr_resp_json(w, status, value);
+}
+
+/* A date in the body: DD/MM/YYYY or YYYY-MM-DD; NULL when absent. */
+static int body_date(json_t *b, const char *k, char out[11], const char **result, fr_resp *w)
+{
+    const char *v = jstr(b, k);
+    *result = NULL;
+    if (!v)
+        return 0;
+    if (fr_parse_date(v, out)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: '%.40s' is not a date; write DD/MM/YYYY or YYYY-MM-DD", k,
+                 v);
+        fr_resp_api_fail(w, 400, "invalid", msg);
+        return -1;
+    }
+    *result = out;
+    return 0;
+}
+
+static void with_break_glass(fr_req *r)
+{
+    const char *bg = fr_req_header(r, "X-Break-Glass");
+    if (bg && *bg)
+        r->site->break_glass_reason = bg;
+}
+
+/* ---- session ---- */
+
+static void api_login(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    const char *login = jstr(b, "login"), *password = jstr(b, "password");
+    fr_error err = {0};
+    int64_t uid = 0;
+    if (!login || !password) {
+        fr_resp_api_fail(w, 400, "invalid", "send {\"login\": …, \"password\": …}");
+    } else if (fr_session_throttled(r, login)) {
+        fr_resp_api_fail(w, 429, "throttled",
+                         "too many failed logins; wait a quarter of an hour and try again");
+    } else if (fr_user_check_password(r->site, login, password, &uid, &err)) {
+        fr_session_login_failed(r, login);
+        fr_resp_api_fail(w, 401, "unauthenticated", "wrong login or password");
+    } else {
+        snprintf(r->login, sizeof r->login, "%s", login);
+        if (fr_session_create(r, w, uid, &err))
+            fr_resp_api_error(r, w, &err);
+        else
+            ok(w, 200, json_pack("{s:s,s:s}", "login", login, "csrf", r->csrf));
+    }
+    json_decref(b);
+}
+
+static void api_logout(fr_req *r, fr_resp *w)
+{
+    fr_session_destroy(r, w);
+    ok(w, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static void api_me(fr_req *r, fr_resp *w)
+{
+    ok(w, 200,
+       json_pack("{s:s,s:s,s:s,s:s,s:s}", "login", r->login, "name", r->display_name, "role",
+                 r->role, "language", r->lang, "csrf", r->csrf));
+}
+
+/* ---- patients ---- */
+
+static void api_patients(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_patient_find(r->site, fr_req_query(r, "q"), query_int(r, "limit", 50, 500),
+                        query_int(r, "offset", 0, 1 << 30), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_patient_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_patient_new p = {0};
+    fr_identifier ids[8];
+    char birth[11];
+    p.family_name = jstr(b, "family_name");
+    p.given_names = jstr(b, "given_names");
+    p.sex = jstr(b, "sex");
+    p.address = jstr(b, "address");
+    p.postal_code = jstr(b, "postal_code");
+    p.city = jstr(b, "city");
+    p.phone = jstr(b, "phone");
+    p.language = jstr(b, "language");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(b, "identifiers"), i, v)
+    {
+        if (p.nidentifiers == 8 || !jstr(v, "system") || !jstr(v, "value"))
+            break;
+        ids[p.nidentifiers].system = jstr(v, "system");
+        ids[p.nidentifiers].value = jstr(v, "value");
+        p.nidentifiers++;
+    }
+    p.identifiers = ids;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "birth_date", birth, &p.birth_date, w) == 0) {
+        if (fr_patient_add(r->site, &p, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    json_decref(b);
+}
+
+static void api_patient_get(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_patient_get(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+/* ---- cases ---- */
+
+static void api_cases(fr_req *r, fr_resp *w)
+{
+    fr_case_filter f = {0};
+    f.manager = fr_req_query(r, "manager");
+    f.status = fr_req_query(r, "status");
+    f.plugin = fr_req_query(r, "plugin");
+    f.limit = query_int(r, "limit", 100, 500);
+    f.offset = query_int(r, "offset", 0, 1 << 30);
+    if (fr_req_query(r, "mine"))
+        f.manager = r->login;
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_case_list(r->site, &f, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+/* My caseload: my open cases (overdue first) and my load against my
+ * capacity, as on the caseload page. */
+static void api_caseload(fr_req *r, fr_resp *w)
+{
+    fr_case_filter f = {0};
+    f.manager = r->login;
+    f.status = "open";
+    f.limit = query_int(r, "limit", 100, 500);
+    f.offset = query_int(r, "offset", 0, 1 << 30);
+    json_t *cases = NULL;
+    fr_error err = {0};
+    if (fr_case_list(r->site, &f, &cases, &err)) {
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    json_int_t load = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(cases, i, v) load += fr_ji(v, "intensity");
+    int64_t capacity = 0;
+    fr_store_query_int(r->site->store, &err, &capacity,
+                       "SELECT coalesce(capacity, 0) FROM users WHERE id = ?", "I", r->user_id);
+    ok(w, 200,
+       json_pack("{s:s,s:I,s:I,s:o}", "login", r->login, "load", load, "capacity",
+                 (json_int_t)capacity, "cases", cases));
+}
+
+static void api_case_open(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_case_new n = {0};
+    char on[11];
+    json_t *pid = json_object_get(b, "patient_id");
+    n.patient_id = json_is_integer(pid) ? json_integer_value(pid) : 0;
+    n.workflow = jstr(b, "workflow");
+    n.plugin = jstr(b, "plugin");
+    n.manager = jstr(b, "manager");
+    n.team = jstr(b, "team");
+    n.model = jstr(b, "model");
+    n.intensity = (int)json_integer_value(json_object_get(b, "intensity"));
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "opened_on", on, &n.opened_on, w) == 0) {
+        if (!n.patient_id || !n.workflow)
+            fr_resp_api_fail(w, 400, "invalid", "patient_id (a number) and workflow are required");
+        else if (fr_case_open(r->site, &n, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_case_get(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_case_get(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_case_events(fr_req *r, fr_resp *w)
+{
+    char **events = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_workflow_allowed(r->site, fr_parse_id(r->params[0]), &events, &err)) {
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    json_t *list = json_array();
+    for (char **e = events; e && *e; e++)
+        json_array_append_new(list, json_string(*e));
+    fr_strv_free(events);
+    ok(w, 200, list);
+}
+
+static void api_case_fire(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    int64_t id = fr_parse_id(r->params[0]);
+    char on[11];
+    const char *eff = NULL, *event = jstr(b, "event");
+    fr_error err = {0};
+    with_break_glass(r);
+    if (body_date(b, "on", on, &eff, w) == 0) {
+        if (!event)
+            fr_resp_api_fail(w, 400, "invalid", "event is required");
+        else if (fr_workflow_fire(r->site, id, event, eff, jstr(b, "note"), &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            json_t *cs = NULL;
+            if (fr_case_get(r->site, id, &cs, &err))
+                fr_resp_api_error(r, w, &err);
+            else
+                ok(w, 200, cs);
+        }
+    }
+    json_decref(b);
+}
+
+static void api_case_assign(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    if (!jstr(b, "manager"))
+        fr_resp_api_fail(w, 400, "invalid", "manager (a login) is required");
+    else if (fr_case_assign(r->site, fr_parse_id(r->params[0]), jstr(b, "manager"), &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    }
+    json_decref(b);
+}
+
+static void api_case_intensity(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    json_t *lv = json_object_get(b, "intensity");
+    if (!json_is_integer(lv))
+        fr_resp_api_fail(w, 400, "invalid", "intensity (1-4) is required");
+    else if (fr_case_set_intensity(r->site, fr_parse_id(r->params[0]), (int)json_integer_value(lv),
+                                   &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    }
+    json_decref(b);
+}
+
+static void close_or_reopen(fr_req *r, fr_resp *w, int reopen)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    char on[11];
+    const char *eff = NULL;
+    fr_error err = {0};
+    int64_t id = fr_parse_id(r->params[0]);
+    if (body_date(b, "on", on, &eff, w) == 0) {
+        int rc = reopen ? fr_case_reopen(r->site, id, eff, jstr(b, "note"), &err)
+                        : fr_case_close(r->site, id, eff, jstr(b, "note"), &err);
+        if (rc)
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 200, json_pack("{s:b}", "ok", 1));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_case_close(fr_req *r, fr_resp *w)
+{
+    close_or_reopen(r, w, 0);
+}
+static void api_case_reopen(fr_req *r, fr_resp *w)
+{
+    close_or_reopen(r, w, 1);
+}
+
+static void api_case_date(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    char d[11];
+    const char *date = NULL;
+    fr_error err = {0};
+    if (body_date(b, "date", d, &date, w) == 0) {
+        if (!date || !jstr(b, "name"))
+            fr_resp_api_fail(w, 400, "invalid", "name and date are required");
+        else if (fr_case_set_date(r->site, fr_parse_id(r->params[0]), jstr(b, "name"), date, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 200, json_pack("{s:b}", "ok", 1));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_break_glass(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    if (fr_access_break_glass(r->site, fr_parse_id(r->params[0]), jstr(b, "reason"), 0, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    json_decref(b);
+}
+
+/* ---- network ---- */
+
+static void api_network(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_network_list(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_network_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_member_new m = {0};
+    char s1[11], s2[11];
+    m.kind = jstr(b, "kind");
+    m.name = jstr(b, "name");
+    m.role = jstr(b, "role");
+    m.relation = jstr(b, "relation");
+    m.organisation = jstr(b, "organisation");
+    m.phone = jstr(b, "phone");
+    m.email = jstr(b, "email");
+    m.user = jstr(b, "user");
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "since", s1, &m.since, w) == 0 &&
+        body_date(b, "until", s2, &m.until, w) == 0) {
+        if (fr_network_add(r->site, fr_parse_id(r->params[0]), &m, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+        }
+    }
+    json_decref(b);
+}
+
+/* ---- tasks ---- */
+
+static void api_tasks(fr_req *r, fr_resp *w)
+{
+    fr_task_filter f = {0};
+    char before[11];
+    f.assignee = fr_req_query(r, "assignee");
+    if (fr_req_query(r, "mine"))
+        f.assignee = r->login;
+    f.status = fr_req_query(r, "status");
+    f.case_id = fr_parse_id(fr_req_query(r, "case"));
+    f.limit = query_int(r, "limit", 100, 500);
+    f.offset = query_int(r, "offset", 0, 1 << 30);
+    const char *db = fr_req_query(r, "due_before");
+    if (db && fr_parse_date(db, before)) {
+        fr_resp_api_fail(w, 400, "invalid", "due_before: write DD/MM/YYYY or YYYY-MM-DD");
+        return;
+    }
+    f.due_before = db ? before : NULL;
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_task_list(r->site, &f, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_task_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_task_new t = {0};
+    char due[11];
+    t.case_id = json_integer_value(json_object_get(b, "case_id"));
+    t.title = jstr(b, "title");
+    t.anchor = jstr(b, "anchor");
+    t.offset = jstr(b, "offset");
+    t.origin = "person";
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "due_on", due, &t.due_on, w) == 0) {
+        if (!t.title || (!t.due_on && !t.anchor))
+            fr_resp_api_fail(w, 400, "invalid", "title and due_on (or anchor) are required");
+        else if (jstr(b, "assignee") &&
+                 fr_user_id(r->site, jstr(b, "assignee"), &t.assignee_id, &err))
+            fr_resp_api_error(r, w, &err);
+        else if (fr_task_create(r->site, &t, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_task_done(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_task_done(r->site, fr_parse_id(r->params[0]), &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    }
+}
+
+static void api_task_assign(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    if (!jstr(b, "assignee"))
+        fr_resp_api_fail(w, 400, "invalid", "assignee (a login) is required");
+    else if (fr_task_assign(r->site, fr_parse_id(r->params[0]), jstr(b, "assignee"), &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    }
+    json_decref(b);
+}
+
+/* ---- users, teams ---- */
+
+static void api_users(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_user_list(r->site, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_user_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_user_new u = {0};
+    u.login = jstr(b, "login");
+    u.display_name = jstr(b, "display_name");
+    u.role = jstr(b, "role");
+    u.language = jstr(b, "language");
+    u.capacity = (int)json_integer_value(json_object_get(b, "capacity"));
+    fr_error err = {0};
+    int64_t id = 0;
+    if (fr_user_add(r->site, &u, &id, &err) ||
+        (jstr(b, "password") && fr_user_set_password(r->site, u.login, jstr(b, "password"), &err)))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    json_decref(b);
+}
+
+static void api_teams(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_team_list(r->site, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+/* ---- plugins, events, audit, workflows ---- */
+
+static void api_plugins(fr_req *r, fr_resp *w)
+{
+    const fr_plugin_info *list = NULL;
+    int n = 0;
+    fr_plugins_list(r->site, &list, &n);
+    json_t *out = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(out, json_pack("{s:s,s:s?,s:s?,s:b,s:b,s:s?}", "id", list[i].id,
+                                             "version", list[i].version, "description",
+                                             list[i].description, "enabled", list[i].enabled,
+                                             "loaded", list[i].loaded, "problem", list[i].problem));
+    ok(w, 200, out);
+}
+
+static void api_plugin_switch(fr_req *r, fr_resp *w, int enable)
+{
+    fr_error err = {0};
+    if (!fr_access_has_role(r->site, "admin")) {
+        deny_role(r, w, "only administrators can enable or disable plugins");
+        return;
+    }
+    int rc = enable ? fr_plugins_enable(r->site, r->params[0], &err)
+                    : fr_plugins_disable(r->site, r->params[0], &err);
+    if (rc) {
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    /* Every worker reopens its site between requests (a moment later). */
+    fr_server_request_reload(r->server);
+    ok(w, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static void api_plugin_enable(fr_req *r, fr_resp *w)
+{
+    api_plugin_switch(r, w, 1);
+}
+static void api_plugin_disable(fr_req *r, fr_resp *w)
+{
+    api_plugin_switch(r, w, 0);
+}
+
+static void api_events(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    const char *which = fr_req_query(r, "which");
+    if (!fr_access_has_role(r->site, "admin")) {
+        deny_role(r, w, "only administrators can list events");
+        return;
+    }
+    if (which && strcmp(which, "failed") && strcmp(which, "pending")) {
+        fr_resp_api_fail(w, 400, "invalid", "which: failed or pending");
+        return;
+    }
+    if (fr_bus_list(r->site, which, query_int(r, "limit", 50, 500), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_event_retry(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    int count = 0;
+    if (!fr_access_has_role(r->site, "admin")) {
+        deny_role(r, w, "only administrators can retry events");
+        return;
+    }
+    if (fr_bus_retry(r->site, fr_parse_id(r->params[0]), NULL, &count, &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:i}", "retried", count));
+    }
+}
+
+static void api_audit(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_audit_list(r->site, fr_req_query(r, "type"), fr_req_query(r, "id"),
+                      query_int(r, "limit", 100, 1000), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_audit_verify(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    fr_audit_report rep = {0};
+    if (!fr_access_has_role(r->site, "admin")) {
+        deny_role(r, w, "only administrators can verify the audit trail");
+        return;
+    }
+    if (fr_audit_verify(r->site->store, &rep, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200,
+           json_pack("{s:I,s:b,s:I,s:s}", "entries", (json_int_t)rep.entries, "intact",
+                     rep.first_bad == 0, "first_bad", (json_int_t)rep.first_bad, "reason",
+                     rep.reason));
+}
+
+/* ---- intakes ---- */
+
+static void api_intakes(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_intake_list(r->site, fr_req_query(r, "status"), query_int(r, "limit", 100, 500),
+                         query_int(r, "offset", 0, 1 << 30), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void intake_decide(fr_req *r, fr_resp *w, int accept)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    json_t *row = NULL;
+    if (fr_intake_decide(r->site, fr_parse_id(r->params[0]), accept, jstr(b, "note"), &row, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, row);
+    json_decref(b);
+}
+
+static void api_intake_accept(fr_req *r, fr_resp *w)
+{
+    intake_decide(r, w, 1);
+}
+
+static void api_intake_dismiss(fr_req *r, fr_resp *w)
+{
+    intake_decide(r, w, 0);
+}
+
+static void api_workflows(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_workflows_list(r->site, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+const fr_route fr_routes_api[] = {
+    {"POST", "/api/v1/session", api_login, FR_ROUTE_API | FR_ROUTE_PUBLIC},
+    {"DELETE", "/api/v1/session", api_logout, FR_ROUTE_API},
+    {"GET", "/api/v1/me", api_me, FR_ROUTE_API},
+    {"GET", "/api/v1/patients", api_patients, FR_ROUTE_API},
+    {"POST", "/api/v1/patients", api_patient_add, FR_ROUTE_API},
+    {"GET", "/api/v1/patients/{id}", api_patient_get, FR_ROUTE_API},
+    {"GET", "/api/v1/caseload", api_caseload, FR_ROUTE_API},
+    {"GET", "/api/v1/cases", api_cases, FR_ROUTE_API},
+    {"POST", "/api/v1/cases", api_case_open, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}", api_case_get, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/events", api_case_events, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/events", api_case_fire, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/assign", api_case_assign, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/intensity", api_case_intensity, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/close", api_case_close, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/reopen", api_case_reopen, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/dates", api_case_date, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/break-glass", api_break_glass, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/network", api_network, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/network", api_network_add, FR_ROUTE_API},
+    {"GET", "/api/v1/tasks", api_tasks, FR_ROUTE_API},
+    {"POST", "/api/v1/tasks", api_task_add, FR_ROUTE_API},
+    {"POST", "/api/v1/tasks/{id}/done", api_task_done, FR_ROUTE_API},
+    {"POST", "/api/v1/tasks/{id}/assign", api_task_assign, FR_ROUTE_API},
+    {"GET", "/api/v1/users", api_users, FR_ROUTE_API},
+    {"POST", "/api/v1/users", api_user_add, FR_ROUTE_API},
+    {"GET", "/api/v1/teams", api_teams, FR_ROUTE_API},
+    {"GET", "/api/v1/plugins", api_plugins, FR_ROUTE_API},
+    {"POST", "/api/v1/plugins/{id}/enable", api_plugin_enable, FR_ROUTE_API},
+    {"POST", "/api/v1/plugins/{id}/disable", api_plugin_disable, FR_ROUTE_API},
+    {"GET", "/api/v1/events", api_events, FR_ROUTE_API},
+    {"POST", "/api/v1/events/{id}/retry", api_event_retry, FR_ROUTE_API},
+    {"GET", "/api/v1/audit", api_audit, FR_ROUTE_API},
+    {"GET", "/api/v1/audit/verify", api_audit_verify, FR_ROUTE_API},
+    {"GET", "/api/v1/workflows", api_workflows, FR_ROUTE_API},
+    {"GET", "/api/v1/intakes", api_intakes, FR_ROUTE_API},
+    {"POST", "/api/v1/intakes/{id}/accept", api_intake_accept, FR_ROUTE_API},
+    {"POST", "/api/v1/intakes/{id}/dismiss", api_intake_dismiss, FR_ROUTE_API},
+    {0},
+};

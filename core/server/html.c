@@ -1,0 +1,227 @@
+/* HTML output: a growable buffer with escaping, the page frame (head,
+ * navigation, footer), error pages, and small parsing helpers shared by
+ * the handlers. Every piece of user text goes through fr_buf_esc. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+void fr_buf_add(fr_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void fr_buf_puts(fr_buf *b, const char *s)
+{
+    fr_buf_add(b, s, strlen(s));
+}
+
+void fr_buf_printf(fr_buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        fr_buf_add(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    fr_buf_add(b, big, (size_t)n);
+    free(big);
+}
+
+void fr_buf_esc(fr_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    const char *start = s;
+    for (; *s; s++) {
+        const char *rep = NULL;
+        switch (*s) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        default:
+            continue;
+        }
+        fr_buf_add(b, start, (size_t)(s - start));
+        fr_buf_puts(b, rep);
+        start = s + 1;
+    }
+    fr_buf_add(b, start, (size_t)(s - start));
+}
+
+void fr_buf_free(fr_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+const char *fr_js(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+json_int_t fr_ji(json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+int64_t fr_parse_id(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v <= 0)
+        return 0;
+    return (int64_t)v;
+}
+
+int fr_parse_date(const char *s, char out[11])
+{
+    int d, m, y;
+    char tail;
+    out[0] = '\0';
+    if (!s || strlen(s) != 10)
+        return -1;
+    if (sscanf(s, "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3)
+        snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    else
+        snprintf(out, 11, "%s", s);
+    if (!fr_date_valid(out)) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+void fr_page_csrf(fr_req *r, fr_buf *b)
+{
+    fr_buf_printf(b, "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">", r->csrf);
+}
+
+static void nav_link(fr_req *r, fr_buf *b, const char *href, const char *key)
+{
+    int current = strncmp(r->path, href, strlen(href)) == 0;
+    fr_buf_printf(b, "<a href=\"%s\"%s>", href, current ? " aria-current=\"page\"" : "");
+    fr_buf_esc(b, fr_t(r->lang, key));
+    fr_buf_puts(b, "</a>");
+}
+
+void fr_page_begin(fr_req *r, fr_resp *w, const char *title)
+{
+    fr_buf *b = &w->body;
+    w->content_type = "text/html; charset=utf-8";
+    fr_buf_printf(b,
+                  "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<title>",
+                  r->lang);
+    fr_buf_esc(b, title);
+    fr_buf_puts(b, " · Filrouge</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+                   "<script src=\"/static/app.js\" defer></script></head><body>"
+                   "<a class=\"skip\" href=\"#main\">");
+    fr_buf_esc(b, fr_t(r->lang, "nav.skip"));
+    fr_buf_puts(b, "</a><header class=\"top\"><a class=\"brand\" href=\"/\">Filrouge</a>");
+    if (r->logged_in) {
+        fr_buf_puts(b, "<nav aria-label=\"");
+        fr_buf_esc(b, fr_t(r->lang, "nav.label"));
+        fr_buf_puts(b, "\">");
+        nav_link(r, b, "/caseload", "nav.caseload");
+        nav_link(r, b, "/patients", "nav.patients");
+        nav_link(r, b, "/schedule", "nav.schedule");
+        if (strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0)
+            nav_link(r, b, "/triage", "nav.triage");
+        if (strcmp(r->role, "admin") == 0)
+            nav_link(r, b, "/admin", "nav.admin");
+        nav_link(r, b, "/settings", "nav.settings");
+        fr_buf_puts(b, "</nav><form class=\"logout\" method=\"post\" action=\"/logout\">");
+        fr_page_csrf(r, b);
+        fr_buf_puts(b, "<span class=\"who\">");
+        fr_buf_esc(b, r->display_name);
+        fr_buf_puts(b, "</span> <button type=\"submit\">");
+        fr_buf_esc(b, fr_t(r->lang, "nav.logout"));
+        fr_buf_puts(b, "</button></form>");
+    }
+    fr_buf_puts(b, "</header><main id=\"main\"><h1>");
+    fr_buf_esc(b, title);
+    fr_buf_puts(b, "</h1>");
+}
+
+void fr_page_end(fr_req *r, fr_resp *w)
+{
+    fr_buf_puts(&w->body, "</main><footer><p>");
+    fr_buf_esc(&w->body, fr_t(r->lang, "footer"));
+    fr_buf_puts(&w->body, "</p></footer></body></html>\n");
+}
+
+void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const char *text)
+{
+    w->status = status;
+    w->body.len = 0;
+    fr_page_begin(r, w, title);
+    fr_buf_puts(&w->body, "<p class=\"error\" role=\"alert\">");
+    fr_buf_esc(&w->body, text);
+    fr_buf_puts(&w->body, "</p>");
+    fr_page_end(r, w);
+}
+
+void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
+{
+    int status = fr_http_status(err->code);
+    if (status >= 500) {
+        fr_server_log(r->server, "%s %s: %s", r->method, r->path, err->message);
+        fr_page_message(r, w, status, fr_t(r->lang, "error.internal.title"),
+                        fr_t(r->lang, "error.internal.text"));
+        return;
+    }
+    fr_page_message(r, w, status, fr_t(r->lang, "error.title"), err->message);
+}

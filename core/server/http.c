@@ -1,0 +1,848 @@
+/* The HTTP server on GNU libmicrohttpd: a thread pool, request size limits,
+ * one fr_site per worker (a pool guarded by a mutex), sessions and CSRF
+ * checked before any handler runs, security headers on every response, a
+ * background thread for outbox delivery and the daily tick, and signals
+ * (SIGTERM/SIGINT: graceful stop; SIGHUP: reload hooks). What a page or an
+ * API call does is in ui_*.c and api_*.c; this file only carries them. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "task.h"
+
+#define MAX_POOL 32
+#define INTAKE_SLOTS 256
+#define INTAKES_PER_WINDOW 5
+#define INTAKE_WINDOW_SECONDS 600
+
+struct fr_server {
+    fr_server_options opt;
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    fr_site *pool[MAX_POOL];
+    int busy[MAX_POOL];
+    int npool;
+
+    pthread_mutex_t log_lock;
+    fr_site *log_site; /* pool[0], only for the log file's path */
+
+    /* requests received and not yet answered (for a graceful stop) */
+    atomic_int inflight;
+
+    /* background thread */
+    pthread_t bg;
+    int bg_started;
+    int stopping;
+    int reload; /* reopen every site between requests (plugins, hooks) */
+    pthread_mutex_t bg_lock;
+    pthread_cond_t bg_wake;
+    fr_site *bg_site;
+
+    /* TLS (MHD with GnuTLS) when site.xml names a certificate and key */
+    char *tls_cert, *tls_key;
+
+    /* intake rate limiting: a small table of addresses */
+    struct {
+        char remote[64];
+        time_t window_start;
+        int count;
+    } intakes[INTAKE_SLOTS];
+};
+
+/* Per connection: the request body as it arrives. */
+typedef struct conn_state {
+    fr_buf body;
+    int too_large;
+} conn_state;
+
+/* ---- requests ---- */
+
+const char *fr_req_query(fr_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *fr_req_header(fr_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *fr_req_cookie(fr_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *fr_req_field(fr_req *r, const char *name)
+{
+    for (int i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, name) == 0)
+            return r->fields[i].value;
+    return NULL;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static char *url_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            *o++ = ' ';
+        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void parse_form(fr_req *r)
+{
+    const char *p = r->body, *end = r->body + r->body_len;
+    while (p && p < end && r->nfields < FR_MAX_FIELDS) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq && eq > p) {
+            char *name = url_decode(p, (size_t)(eq - p));
+            char *value = url_decode(eq + 1, (size_t)(stop - eq - 1));
+            if (name && value) {
+                r->fields[r->nfields].name = name;
+                r->fields[r->nfields].value = value;
+                r->nfields++;
+            } else {
+                free(name);
+                free(value);
+            }
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+}
+
+/* ---- responses ---- */
+
+void fr_resp_redirect(fr_resp *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->location, sizeof w->location, fmt, ap);
+    va_end(ap);
+    w->status = 303;
+}
+
+void fr_resp_cookie(fr_resp *w, const char *fmt, ...)
+{
+    if (w->ncookies >= 3)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->cookies[w->ncookies++], sizeof w->cookies[0], fmt, ap);
+    va_end(ap);
+}
+
+void fr_resp_header(fr_resp *w, const char *name, const char *value)
+{
+    if (w->nextra >= 2)
+        return;
+    snprintf(w->extra_header[w->nextra++], sizeof w->extra_header[0], "%s\n%s", name, value);
+}
+
+void fr_resp_json(fr_resp *w, int status, json_t *value)
+{
+    w->status = status;
+    w->content_type = "application/json; charset=utf-8";
+    w->body.len = 0;
+    char *text = value ? json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (value && !text)
+        w->body.failed = 1;
+    fr_buf_puts(&w->body, text ? text : "null");
+    fr_buf_puts(&w->body, "\n");
+    free(text);
+    json_decref(value);
+}
+
+int fr_http_status(int code)
+{
+    switch (code) {
+    case FR_EINVAL:
+        return 400;
+    case FR_EACCESS:
+        return 403;
+    case FR_ENOTFOUND:
+        return 404;
+    case FR_EREFUSED:
+    case FR_EVETO:
+    case FR_ECONFLICT:
+    case FR_EVERSION:
+        return 409;
+    case FR_EBUSY:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
+void fr_resp_api_fail(fr_resp *w, int status, const char *code, const char *message)
+{
+    fr_resp_json(w, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err)
+{
+    int status = fr_http_status(err->code);
+    if (status >= 500) {
+        /* Storage paths, SQL and bugs stay in the site log. */
+        fr_server_log(r->server, "%s %s: %s (%s)", r->method, r->path, err->message,
+                      fr_error_code_name(err->code));
+        fr_resp_api_fail(w, status, fr_error_code_name(err->code ? err->code : FR_EINTERNAL),
+                         status == 503 ? "the server is busy; try again in a moment"
+                                       : "internal error; it was logged for the administrator");
+        return;
+    }
+    fr_resp_api_fail(w, status, fr_error_code_name(err->code), err->message);
+}
+
+void fr_server_log(fr_server *s, const char *fmt, ...)
+{
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&s->log_lock);
+    fr_site_log(s->log_site, "web", "%s", msg);
+    pthread_mutex_unlock(&s->log_lock);
+}
+
+int fr_server_tls(const fr_server *s)
+{
+    return s->tls_cert != NULL;
+}
+
+int fr_server_idle_minutes(const fr_server *s)
+{
+    return s->opt.idle_minutes;
+}
+
+int fr_server_intake_allowed(fr_server *s, const char *remote)
+{
+    time_t now = time(NULL);
+    unsigned h = 5381;
+    for (const char *p = remote; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    int slot = (int)(h % INTAKE_SLOTS), ok;
+    pthread_mutex_lock(&s->lock);
+    if (strcmp(s->intakes[slot].remote, remote) != 0 ||
+        now - s->intakes[slot].window_start > INTAKE_WINDOW_SECONDS) {
+        snprintf(s->intakes[slot].remote, sizeof s->intakes[slot].remote, "%s", remote);
+        s->intakes[slot].window_start = now;
+        s->intakes[slot].count = 0;
+    }
+    ok = ++s->intakes[slot].count <= INTAKES_PER_WINDOW;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* ---- the site pool ---- */
+
+fr_site *fr_server_site_acquire(fr_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        for (int i = 0; i < s->npool; i++)
+            if (!s->busy[i]) {
+                s->busy[i] = 1;
+                pthread_mutex_unlock(&s->lock);
+                return s->pool[i];
+            }
+        pthread_cond_wait(&s->freed, &s->lock);
+    }
+}
+
+void fr_server_site_release(fr_server *s, fr_site *site)
+{
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->npool; i++)
+        if (s->pool[i] == site)
+            s->busy[i] = 0;
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void fr_server_deliver(fr_req *r)
+{
+    /* Delivery runs outside the request's transaction; a failure stays in
+     * the outbox and the background thread retries it. */
+    fr_error err = {0};
+    fr_bus_stats st;
+    if (fr_bus_deliver(r->site, &st, &err))
+        fr_server_log(r->server, "delivery after %s %s: %s", r->method, r->path, err.message);
+}
+
+/* ---- dispatch ---- */
+
+static const char *const security_headers[][2] = {
+    {"Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"},
+    {"X-Frame-Options", "DENY"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Cross-Origin-Opener-Policy", "same-origin"},
+};
+
+static void not_found(fr_req *r, fr_resp *w, int api)
+{
+    if (api) {
+        fr_resp_api_fail(w, 404, "not-found", "no such API path; see docs/api.md");
+        return;
+    }
+    fr_page_message(r, w, 404, fr_t(r->lang, "error.notfound.title"),
+                    fr_t(r->lang, "error.notfound.text"));
+}
+
+static int is_api(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0;
+}
+
+static void dispatch(fr_req *r, fr_resp *w)
+{
+    const fr_route *route = NULL;
+    int api = is_api(r->path);
+    snprintf(r->lang, sizeof r->lang, "fr");
+    int m = fr_router_match(r, &route);
+    if (m <= 0) {
+        fr_i18n_negotiate(r);
+        if (m < 0) {
+            if (api)
+                fr_resp_api_fail(w, 405, "method", "this method is not allowed on this path");
+            else
+                fr_page_message(r, w, 405, "405", fr_t(r->lang, "error.method"));
+            return;
+        }
+        not_found(r, w, api);
+        return;
+    }
+    if (route->flags & FR_ROUTE_NOSITE) {
+        route->handler(r, w);
+        return;
+    }
+    r->site = fr_server_site_acquire(r->server);
+    fr_error err = {0};
+    fr_session_load(r);
+    if (!r->logged_in)
+        fr_i18n_negotiate(r);
+    /* Every request acts as its user; public pages act as the system but
+     * only do what their handler allows (login, intake, calendar). */
+    if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
+        r->logged_in = 0;
+        fr_site_set_actor(r->site, NULL, &err);
+    }
+    r->site->break_glass_reason = NULL;
+    int state_changing = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+    if (!(route->flags & FR_ROUTE_PUBLIC) && !r->logged_in) {
+        if (api || (route->flags & FR_ROUTE_API))
+            fr_resp_api_fail(w, 401, "unauthenticated",
+                             "log in first: POST /api/v1/session {login, password}");
+        else if (state_changing)
+            fr_resp_redirect(w, "/login");
+        else
+            fr_resp_redirect(w, "/login?next=%s", r->path);
+    } else if (!(route->flags & FR_ROUTE_PUBLIC) && state_changing && !fr_session_csrf_ok(r)) {
+        if (api)
+            fr_resp_api_fail(w, 403, "csrf",
+                             "missing or wrong CSRF token: send the X-CSRF-Token header given "
+                             "at login (GET /api/v1/me)");
+        else
+            fr_page_message(r, w, 403, fr_t(r->lang, "error.csrf.title"),
+                            fr_t(r->lang, "error.csrf.text"));
+    } else {
+        route->handler(r, w);
+    }
+    /* Whatever the handler did, the site goes back clean. */
+    if (fr_store_depth(r->site->store) > 0) {
+        fr_server_log(r->server, "%s %s left a transaction open; rolled back", r->method, r->path);
+        while (fr_store_depth(r->site->store) > 0)
+            fr_store_rollback(r->site->store);
+    }
+    r->site->break_glass_reason = NULL;
+    fr_site_set_actor(r->site, NULL, &err);
+    fr_server_site_release(r->server, r->site);
+    r->site = NULL;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
+{
+    if (w->body.failed) {
+        w->status = 500;
+        w->content_type = "text/plain; charset=utf-8";
+        fr_buf_free(&w->body);
+        fr_buf_puts(&w->body, "internal error\n");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
+        w->body.len, w->body.data ? w->body.data : (char *)"", w->body.data ? free : NULL);
+    if (!resp) {
+        fr_buf_free(&w->body);
+        return MHD_NO;
+    }
+    w->body.data = NULL; /* now owned by the response */
+    for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers; i++)
+        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    MHD_add_response_header(resp, "Content-Type",
+                            w->content_type ? w->content_type : "text/html; charset=utf-8");
+    MHD_add_response_header(resp, "Cache-Control",
+                            w->cache_static ? "public, max-age=3600" : "no-store");
+    if (w->location[0])
+        MHD_add_response_header(resp, "Location", w->location);
+    if (w->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    for (int i = 0; i < w->ncookies; i++)
+        MHD_add_response_header(resp, "Set-Cookie", w->cookies[i]);
+    for (int i = 0; i < w->nextra; i++) {
+        char *nl = strchr(w->extra_header[i], '\n');
+        if (nl) {
+            *nl = '\0';
+            MHD_add_response_header(resp, w->extra_header[i], nl + 1);
+        }
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)(w->status ? w->status : 200), resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    fr_server *s = cls;
+    conn_state *cs = *con_cls;
+    if (!cs) {
+        cs = calloc(1, sizeof *cs);
+        if (!cs)
+            return MHD_NO;
+        *con_cls = cs;
+        atomic_fetch_add(&s->inflight, 1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
+            cs->too_large = 1;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* Keep reading (so the connection stays usable) but stop storing. */
+        if (!cs->too_large && cs->body.len + *upload_data_size > s->opt.max_body) {
+            cs->too_large = 1;
+            fr_buf_free(&cs->body);
+        }
+        if (!cs->too_large)
+            fr_buf_add(&cs->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    fr_req *r = calloc(1, sizeof *r);
+    fr_resp w = {0};
+    if (!r)
+        return MHD_NO;
+    r->server = s;
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    r->body = cs->body.data ? cs->body.data : "";
+    r->body_len = cs->body.len;
+    char remote[64] = "?";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, remote,
+                  sizeof remote);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, remote,
+                  sizeof remote);
+    r->remote = remote;
+    w.status = 200;
+    if (cs->too_large || cs->body.failed) {
+        snprintf(r->lang, sizeof r->lang, "fr");
+        if (is_api(url))
+            fr_resp_api_fail(&w, 413, "too-large", "the request body is too large");
+        else
+            fr_page_message(r, &w, 413, "413", fr_t(r->lang, "error.toolarge"));
+    } else {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        if (ct && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+            parse_form(r);
+        dispatch(r, &w);
+    }
+    w.tls = fr_server_tls(s);
+    enum MHD_Result ret = send_response(conn, &w);
+    fr_buf_free(&w.body);
+    for (int i = 0; i < r->nfields; i++) {
+        free(r->fields[i].name);
+        free(r->fields[i].value);
+    }
+    explicit_bzero(r, sizeof *r);
+    free(r);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    fr_server *s = cls;
+    (void)conn;
+    (void)toe;
+    conn_state *cs = *con_cls;
+    if (cs) {
+        atomic_fetch_sub(&s->inflight, 1);
+        fr_buf_free(&cs->body);
+        free(cs);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- reloading: plugins enabled or disabled, hooks changed ---- */
+
+void fr_server_request_reload(fr_server *s)
+{
+    pthread_mutex_lock(&s->bg_lock);
+    s->reload = 1;
+    pthread_cond_signal(&s->bg_wake);
+    pthread_mutex_unlock(&s->bg_lock);
+}
+
+/* Reopens every site, between requests: takes all the pool's sites (waiting
+ * for the requests using them to end), opens a fresh site for each and
+ * closes the old one; a site that cannot be reopened is kept as it was.
+ * fr_site_open loads the enabled plugins (and, with the Python hooks part,
+ * the hooks: RELOAD HOOKS goes here), so the whole server sees a plugin
+ * enabled or disabled by one request. */
+static void reload_sites(fr_server *s)
+{
+    fr_site *held[MAX_POOL];
+    int n = s->npool, reopened = 0;
+    for (int i = 0; i < n; i++)
+        held[i] = fr_server_site_acquire(s);
+    for (int i = 0; i < n; i++) {
+        fr_site *fresh = NULL;
+        fr_error err = {0};
+        if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err)) {
+            fr_server_log(s, "reload: %s (this worker keeps the site as it was)", err.message);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        for (int k = 0; k < s->npool; k++)
+            if (s->pool[k] == held[i])
+                s->pool[k] = fresh;
+        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_lock(&s->log_lock);
+        if (s->log_site == held[i])
+            s->log_site = fresh;
+        pthread_mutex_unlock(&s->log_lock);
+        fr_site_close(held[i]);
+        held[i] = fresh;
+        reopened++;
+    }
+    fr_site *fresh = NULL;
+    fr_error err = {0};
+    if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err) == 0) {
+        fr_site_close(s->bg_site);
+        s->bg_site = fresh;
+    }
+    for (int i = 0; i < n; i++)
+        fr_server_site_release(s, held[i]);
+    fr_server_log(s, "reload: %d of %d workers reopened the site", reopened, n);
+}
+
+/* ---- background: outbox delivery, the daily tick ---- */
+
+static void *background(void *arg)
+{
+    fr_server *s = arg;
+    char last_tick[FR_TIME_LEN] = "";
+    pthread_mutex_lock(&s->bg_lock);
+    while (!s->stopping) {
+        int reload = s->reload;
+        s->reload = 0;
+        pthread_mutex_unlock(&s->bg_lock);
+        if (reload)
+            reload_sites(s);
+        char today[FR_TIME_LEN];
+        fr_clock_today(today);
+        fr_error err = {0};
+        if (strcmp(today, last_tick) != 0) {
+            /* The tick is idempotent (task.due/overdue emitted once), so
+             * running it at every start and each new day is safe. */
+            fr_tick_stats ts = {0};
+            if (fr_task_tick(s->bg_site, &ts, &err))
+                fr_server_log(s, "tick: %s", err.message);
+            else
+                fr_server_log(s, "tick %s: %d due, %d overdue, %d timers, %d delivered", today,
+                              ts.due, ts.overdue, ts.timers, ts.delivered);
+            snprintf(last_tick, sizeof last_tick, "%s", today);
+            if (fr_store_optimize(s->bg_site->store, &err))
+                fr_server_log(s, "optimize: %s", err.message);
+            if (fr_session_cleanup(s->bg_site, s->opt.idle_minutes, &err))
+                fr_server_log(s, "session cleanup: %s", err.message);
+        } else {
+            fr_bus_stats bs = {0};
+            if (fr_bus_deliver(s->bg_site, &bs, &err))
+                fr_server_log(s, "delivery: %s", err.message);
+        }
+        pthread_mutex_lock(&s->bg_lock);
+        if (s->stopping)
+            break;
+        if (s->reload)
+            continue;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->opt.background_seconds;
+        pthread_cond_timedwait(&s->bg_wake, &s->bg_lock, &until);
+    }
+    pthread_mutex_unlock(&s->bg_lock);
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int parse_listen(const char *listen, struct sockaddr_in *sa, fr_error *err)
+{
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    if (!colon || (size_t)(colon - listen) >= sizeof host)
+        return fr_error_set(err, FR_EINVAL,
+                            "--listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)", listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 ||
+        inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) != 1)
+        return fr_error_set(err, FR_EINVAL,
+                            "--listen: '%s' is not an IPv4 ADDRESS:PORT (e.g. 127.0.0.1:8080)",
+                            listen);
+    sa->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+/* Reads a whole PEM file named by a site setting (relative to the site). */
+static int read_pem(const fr_site *site, const char *setting, char **out, fr_error *err)
+{
+    const char *rel = fr_site_setting(site, NULL, setting);
+    *out = NULL;
+    if (!rel)
+        return 0;
+    char *path = fr_path_join(site->dir, rel);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) {
+        int rc = fr_error_set(err, FR_EIO, "site.xml setting %s: cannot read %s: %s", setting,
+                              path ? path : rel, strerror(errno));
+        free(path);
+        return rc;
+    }
+    fr_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fr_buf_add(&b, chunk, n);
+    fclose(f);
+    free(path);
+    if (b.failed || !b.data) {
+        fr_buf_free(&b);
+        return fr_error_set(err, FR_EIO, "site.xml setting %s: %s is empty", setting, rel);
+    }
+    *out = b.data;
+    return 0;
+}
+
+static void close_all(fr_server *s)
+{
+    free(s->tls_cert);
+    free(s->tls_key);
+    for (int i = 0; i < s->npool; i++)
+        fr_site_close(s->pool[i]);
+    fr_site_close(s->bg_site);
+    fr_i18n_free();
+}
+
+int fr_server_run(const fr_server_options *opt, fr_error *err)
+{
+    fr_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    s->opt = *opt;
+    if (s->opt.threads <= 0)
+        s->opt.threads = 4;
+    if (s->opt.threads > MAX_POOL)
+        s->opt.threads = MAX_POOL;
+    if (!s->opt.max_body)
+        s->opt.max_body = 1024 * 1024;
+    if (s->opt.background_seconds <= 0)
+        s->opt.background_seconds = 30;
+    if (!s->opt.listen)
+        s->opt.listen = "127.0.0.1:8080";
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->log_lock, NULL);
+    pthread_mutex_init(&s->bg_lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    pthread_cond_init(&s->bg_wake, NULL);
+    struct sockaddr_in sa;
+    int rc = parse_listen(s->opt.listen, &sa, err);
+    if (!rc)
+        rc = fr_i18n_load(err);
+    if (!rc)
+        rc = fr_site_open(s->opt.site_dir, NULL, &s->bg_site, err);
+    if (!rc) {
+        const char *idle = fr_site_setting(s->bg_site, NULL, "web.session-idle-minutes");
+        if (idle && atoi(idle) > 0)
+            s->opt.idle_minutes = atoi(idle);
+    }
+    if (s->opt.idle_minutes <= 0)
+        s->opt.idle_minutes = 30;
+    /* Planner statistics first, so that every worker's connection plans
+     * with them (a caseload query is 5x slower without). */
+    if (!rc && fr_store_optimize(s->bg_site->store, err) != 0) {
+        fprintf(stderr, "filrouge: warning: %s\n", err->message);
+        fr_error_clear(err);
+    }
+    /* One site per worker thread: fr_site is single-threaded. */
+    for (int i = 0; !rc && i < s->opt.threads; i++) {
+        rc = fr_site_open(s->opt.site_dir, NULL, &s->pool[i], err);
+        if (!rc)
+            s->npool++;
+    }
+    if (rc) {
+        close_all(s);
+        free(s);
+        return rc;
+    }
+    s->log_site = s->pool[0];
+    if ((rc = read_pem(s->bg_site, "web.tls-certificate", &s->tls_cert, err)) ||
+        (rc = read_pem(s->bg_site, "web.tls-key", &s->tls_key, err)) ||
+        (!s->tls_cert != !s->tls_key &&
+         (rc = fr_error_set(err, FR_EINVAL,
+                            "site.xml: give both web.tls-certificate and web.tls-key, or "
+                            "neither")))) {
+        close_all(s);
+        free(s);
+        return rc;
+    }
+
+    /* Signals are taken by this thread with sigwait; every other thread
+     * (MHD's, the background one) inherits the blocked mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (s->tls_cert)
+        s->daemon = MHD_start_daemon(
+            flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+            MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
+    else
+        s->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+            s, MHD_OPTION_END);
+    if (!s->daemon) {
+        rc = fr_error_set(err, FR_EIO, "cannot listen on %s (%s); is the port already in use?",
+                          s->opt.listen, strerror(errno));
+        close_all(s);
+        free(s);
+        return rc;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    char host[64];
+    inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
+    printf("filrouge: serving %s on %s://%s:%u/ (%d threads); stop with Ctrl-C\n",
+           s->bg_site->name ? s->bg_site->name : s->opt.site_dir, s->tls_cert ? "https" : "http",
+           host, di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), s->opt.threads);
+    fflush(stdout);
+    fr_server_log(s, "serving on %s:%u", host, di ? (unsigned)di->port : 0u);
+    if (pthread_create(&s->bg, NULL, background, s) == 0)
+        s->bg_started = 1;
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            /* RELOAD HOOKS: every site is reopened between requests by
+             * the background thread (reload_sites), which reloads plugins
+             * and, through fr_site_open, the Python hooks. If the hooks
+             * part prefers a lighter fr_python_reload, call it there on
+             * each held site instead of reopening. */
+            fr_server_log(s, "SIGHUP: reloading");
+            fr_server_request_reload(s);
+            continue;
+        }
+        break;
+    }
+    printf("filrouge: stopping (finishing requests in progress)\n");
+    fflush(stdout);
+    /* Stop accepting, let the requests in progress finish and their
+     * answers go out (at most 20 s), then join the worker threads: no
+     * transaction is cut, and the sites close after the last request. */
+    MHD_quiesce_daemon(s->daemon);
+    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < 2000; waited++) {
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+    MHD_stop_daemon(s->daemon);
+    pthread_mutex_lock(&s->bg_lock);
+    s->stopping = 1;
+    pthread_cond_signal(&s->bg_wake);
+    pthread_mutex_unlock(&s->bg_lock);
+    if (s->bg_started)
+        pthread_join(s->bg, NULL);
+    fr_server_log(s, "stopped");
+    close_all(s);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->log_lock);
+    pthread_mutex_destroy(&s->bg_lock);
+    pthread_cond_destroy(&s->freed);
+    pthread_cond_destroy(&s->bg_wake);
+    free(s);
+    return 0;
+}

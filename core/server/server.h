@@ -1,0 +1,215 @@
+/* The web application's internal header: the server (http.c), requests and
+ * responses, the route table (router.c), sessions (session.c), message
+ * catalogues (i18n.c), HTML helpers (html.c) and the page and API handlers
+ * (ui_*.c, api_*.c). Handlers only call the kernel (record.h, workflow.h,
+ * task.h, bus.h, plugin.h, audit.h), exactly as the CLI does. */
+#ifndef FR_SERVER_H
+#define FR_SERVER_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <filrouge/error.h>
+
+#include "site.h"
+
+/* ---- a growable text buffer ---- */
+
+typedef struct fr_buf {
+    char *data;
+    size_t len, cap;
+    int failed; /* out of memory: the response becomes a 500 */
+} fr_buf;
+
+void fr_buf_add(fr_buf *b, const char *s, size_t n);
+void fr_buf_puts(fr_buf *b, const char *s);
+void fr_buf_printf(fr_buf *b, const char *fmt, ...) FR_PRINTF(2, 3);
+/* Appends s escaped for HTML text and attribute values (& < > " '). */
+void fr_buf_esc(fr_buf *b, const char *s);
+void fr_buf_free(fr_buf *b);
+
+/* ---- requests and responses ---- */
+
+#define FR_MAX_PARAMS 4
+#define FR_MAX_FIELDS 64
+
+typedef struct fr_field {
+    char *name, *value;
+} fr_field;
+
+typedef struct fr_server fr_server;
+
+typedef struct fr_req {
+    fr_server *server;
+    void *conn; /* struct MHD_Connection * */
+    const char *method;
+    const char *path;   /* without the query */
+    const char *remote; /* the client's address as text */
+    const char *body;
+    size_t body_len;
+    const char *params[FR_MAX_PARAMS]; /* {…} parts of the route, in order */
+    char param_buf[256];
+    fr_field fields[FR_MAX_FIELDS]; /* a urlencoded form body, decoded */
+    int nfields;
+    fr_site *site; /* borrowed from the pool for this request */
+
+    /* The session, when the request carries a valid one. */
+    int logged_in;
+    int64_t user_id;
+    char login[128];
+    char display_name[160];
+    char role[16];
+    char lang[4];
+    char csrf[65];
+    char session_hash[65];
+} fr_req;
+
+typedef struct fr_resp {
+    int status;
+    const char *content_type; /* static string */
+    fr_buf body;
+    char location[512];
+    char cookies[3][400];
+    int ncookies;
+    int cache_static; /* long caching for static files */
+    char extra_header[2][200];
+    int nextra;
+    int tls; /* served over TLS: HSTS */
+} fr_resp;
+
+/* A query-string value, or NULL. */
+const char *fr_req_query(fr_req *r, const char *name);
+/* A field of the urlencoded body, or NULL. */
+const char *fr_req_field(fr_req *r, const char *name);
+/* A request header, or NULL. */
+const char *fr_req_header(fr_req *r, const char *name);
+const char *fr_req_cookie(fr_req *r, const char *name);
+
+void fr_resp_redirect(fr_resp *w, const char *fmt, ...) FR_PRINTF(2, 3);
+void fr_resp_cookie(fr_resp *w, const char *fmt, ...) FR_PRINTF(2, 3);
+void fr_resp_header(fr_resp *w, const char *name, const char *value);
+/* A JSON body (steals value). */
+void fr_resp_json(fr_resp *w, int status, json_t *value);
+/* {error:{code,message}} with the HTTP status for code; internal errors
+ * (storage, memory, bugs) are logged and answered without detail. */
+void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err);
+void fr_resp_api_fail(fr_resp *w, int status, const char *code, const char *message);
+/* The HTTP status for a kernel error code. */
+int fr_http_status(int code);
+
+/* ---- routes ---- */
+
+enum {
+    FR_ROUTE_PUBLIC = 1, /* no session needed */
+    FR_ROUTE_API = 2,    /* JSON errors; CSRF from the X-CSRF-Token header */
+    FR_ROUTE_NOSITE = 4  /* needs no site from the pool (static files) */
+};
+
+typedef void (*fr_handler)(fr_req *r, fr_resp *w);
+
+typedef struct fr_route {
+    const char *method;  /* "GET", "POST", "DELETE" */
+    const char *pattern; /* "/cases/{id}/fire": {…} matches one path segment */
+    fr_handler handler;
+    int flags;
+} fr_route;
+
+/* The route tables, searched in order; each ends with {0}. Forms (and later
+ * plugins) add their pages by adding a table here: see router.c. */
+extern const fr_route fr_routes_ui[];
+extern const fr_route fr_routes_api[];
+extern const fr_route fr_routes_static[];
+
+/* Finds the route; fills r->params. 1 found, 0 no such path, -1 path
+ * exists with another method (405). */
+int fr_router_match(fr_req *r, const fr_route **out);
+
+/* ---- the server ---- */
+
+typedef struct fr_server_options {
+    const char *site_dir;
+    const char *listen;     /* "127.0.0.1:8080" */
+    int threads;            /* worker threads (and sites in the pool); 0: 4 */
+    size_t max_body;        /* bytes; 0: 1 MiB */
+    int idle_minutes;       /* session idle expiry; 0: 30 */
+    int background_seconds; /* outbox delivery period; 0: 30 */
+} fr_server_options;
+
+/* Runs the server until SIGTERM or SIGINT (graceful: in-flight requests
+ * finish); SIGHUP reloads hooks. Returns 0 after a clean stop. */
+int fr_server_run(const fr_server_options *opt, fr_error *err);
+
+/* Takes a site from the pool (waits for one) and gives it back. */
+fr_site *fr_server_site_acquire(fr_server *s);
+void fr_server_site_release(fr_server *s, fr_site *site);
+int fr_server_idle_minutes(const fr_server *s);
+/* 1 when the server speaks HTTPS itself (site.xml web.tls-certificate). */
+int fr_server_tls(const fr_server *s);
+/* Asks the background thread to reopen every site between requests
+ * (after a plugin is enabled or disabled; on SIGHUP). Returns at once. */
+void fr_server_request_reload(fr_server *s);
+/* 1 when the address may post one more intake now (rate limit). */
+int fr_server_intake_allowed(fr_server *s, const char *remote);
+void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);
+
+/* ---- sessions (session.c) ---- */
+
+/* Reads the session cookie; fills r->logged_in and the user's fields.
+ * Expired sessions are removed. */
+void fr_session_load(fr_req *r);
+/* Creates a new session for the user (a fresh id: a session id presented
+ * before login is never kept), sets the cookie and r's fields. */
+int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err);
+void fr_session_destroy(fr_req *r, fr_resp *w);
+/* 1 when the request carries the session's CSRF token (field "_csrf" or
+ * header X-CSRF-Token), compared in constant time. */
+int fr_session_csrf_ok(fr_req *r);
+/* Login throttling: 1 when too many recent failures for this login or
+ * address. fr_session_login_failed records one. */
+int fr_session_throttled(fr_req *r, const char *login);
+void fr_session_login_failed(fr_req *r, const char *login);
+/* Removes expired sessions and login failures older than a day (the
+ * background thread, daily). */
+int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err);
+/* A random token: 32 bytes as 64 hex digits, and its SHA-256 as hex. */
+void fr_token_new(char out[65]);
+void fr_token_hash(const char *token, char out[65]);
+
+/* ---- i18n (i18n.c) ---- */
+
+int fr_i18n_load(fr_error *err);
+void fr_i18n_free(void);
+/* The message `key` in `lang` (fr when missing there, the key itself when
+ * missing everywhere). Borrowed; lives as long as the server. */
+const char *fr_t(const char *lang, const char *key);
+/* YYYY-MM-DD[THH:MM…] as DD/MM/YYYY[ HH:MM]. */
+const char *fr_human_date(const char *iso, char out[32]);
+/* The language for a request without a session: Accept-Language, else fr. */
+void fr_i18n_negotiate(fr_req *r);
+
+/* ---- HTML pages (html.c) ---- */
+
+/* Starts a page: doctype, head, the header with navigation. */
+void fr_page_begin(fr_req *r, fr_resp *w, const char *title);
+void fr_page_end(fr_req *r, fr_resp *w);
+/* A hidden CSRF input. */
+void fr_page_csrf(fr_req *r, fr_buf *b);
+/* An error page with the kernel's message (escaped) and status. */
+void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err);
+void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const char *text);
+/* JSON helpers for pages. */
+const char *fr_js(json_t *obj, const char *key); /* "" when absent */
+json_int_t fr_ji(json_t *obj, const char *key);
+
+/* Parses a positive id; 0 when invalid. */
+int64_t fr_parse_id(const char *s);
+/* Parses DD/MM/YYYY or YYYY-MM-DD into out (YYYY-MM-DD); 0 on success. */
+int fr_parse_date(const char *s, char out[11]);
+
+/* After a committed write: deliver the outbox now (the background thread
+ * also does it every few seconds). */
+void fr_server_deliver(fr_req *r);
+
+#endif

@@ -1,0 +1,534 @@
+/* Intake intake and administration pages: the public /refer form (no
+ * login; a honeypot field and a rate limit per address) landing in the
+ * triage queue (table intakes, core-004-web.sql); the triage page for
+ * case managers; administration (plugins, users and teams, failed events
+ * with retry, the audit trail and its verification). */
+#include "server.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "audit.h"
+#include "bus.h"
+#include "clock.h"
+#include "plugin.h"
+#include "record.h"
+#include "intake.h"
+
+#define T(key) fr_t(r->lang, key)
+
+static void esc_t(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_esc(b, T(key));
+}
+
+static void input(fr_req *r, fr_buf *b, const char *name, const char *key, int required,
+                  const char *type)
+{
+    fr_buf_printf(b, "<label for=\"f-%s\">", name);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\" maxlength=\"200\"%s>",
+                  required ? " *" : "", name, name, type, required ? " required" : "");
+}
+
+/* ---- intake ---- */
+
+void fr_ui_refer(fr_req *r, fr_resp *w)
+{
+    fr_buf *b = &w->body;
+    fr_page_begin(r, w, T("refer.title"));
+    fr_buf_puts(b, "<p>");
+    esc_t(r, b, "refer.intro");
+    fr_buf_puts(b, "</p><form method=\"post\" action=\"/refer\" class=\"card grid\">");
+    input(r, b, "referrer_name", "refer.referrer_name", 1, "text");
+    input(r, b, "referrer_contact", "refer.referrer_contact", 1, "text");
+    input(r, b, "referrer_relation", "refer.referrer_relation", 0, "text");
+    input(r, b, "person_name", "refer.person_name", 1, "text");
+    input(r, b, "person_birth_date", "patient.birth", 0, "text");
+    input(r, b, "person_city", "patient.city", 0, "text");
+    fr_buf_puts(b, "<label for=\"f-situation\">");
+    esc_t(r, b, "refer.situation");
+    fr_buf_puts(b, " *</label><textarea id=\"f-situation\" name=\"situation\" rows=\"6\" "
+                   "maxlength=\"4000\" required></textarea>"
+                   /* The honeypot: hidden from people (CSS and aria), filled by bots. */
+                   "<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-website\">Website</label>"
+                   "<input id=\"f-website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\">"
+                   "</div><button type=\"submit\">");
+    esc_t(r, b, "refer.submit");
+    fr_buf_puts(b, "</button></form>");
+    fr_page_end(r, w);
+}
+
+static const char *field_or_null(fr_req *r, const char *name)
+{
+    const char *v = fr_req_field(r, name);
+    return v && *v ? v : NULL;
+}
+
+void fr_ui_refer_post(fr_req *r, fr_resp *w)
+{
+    const char *hp = fr_req_field(r, "website");
+    const char *rn = field_or_null(r, "referrer_name"), *rc_ = field_or_null(r, "referrer_contact"),
+               *pn = field_or_null(r, "person_name"), *sit = field_or_null(r, "situation");
+    const char *bt = field_or_null(r, "person_birth_date");
+    char birth[11] = "";
+    if (hp && *hp) {
+        /* A bot: answer as if accepted, keep nothing. */
+        fr_page_message(r, w, 200, T("refer.thanks.title"), T("refer.thanks.text"));
+        return;
+    }
+    if (!fr_server_intake_allowed(r->server, r->remote)) {
+        fr_page_message(r, w, 429, T("refer.title"), T("refer.toomany"));
+        return;
+    }
+    if (!rn || !rc_ || !pn || !sit || strlen(sit) > 4000 || (bt && fr_parse_date(bt, birth))) {
+        fr_page_message(r, w, 400, T("refer.title"), T("refer.missing"));
+        return;
+    }
+    fr_intake_new n = {.referrer_name = rn,
+                         .referrer_contact = rc_,
+                         .referrer_relation = field_or_null(r, "referrer_relation"),
+                         .person_name = pn,
+                         .person_birth_date = birth[0] ? birth : NULL,
+                         .person_city = field_or_null(r, "person_city"),
+                         .situation = sit,
+                         .via = "web"};
+    fr_error err = {0};
+    if (fr_intake_add(r->site, &n, NULL, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_page_message(r, w, 201, T("refer.thanks.title"), T("refer.thanks.text"));
+}
+
+void fr_ui_triage(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    json_t *list = NULL;
+    if (fr_intake_list(r->site, "new", 200, 0, &list, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_buf *b = &w->body;
+    char d[32];
+    fr_page_begin(r, w, T("triage.title"));
+    if (json_array_size(list) == 0) {
+        fr_buf_puts(b, "<p>");
+        esc_t(r, b, "triage.none");
+        fr_buf_puts(b, "</p>");
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        fr_buf_puts(b, "<article class=\"card intake\"><h2>");
+        fr_buf_esc(b, fr_js(v, "person_name"));
+        fr_buf_puts(b, "</h2><p class=\"muted\">");
+        fr_buf_esc(b, fr_human_date(fr_js(v, "received_at"), d));
+        fr_buf_puts(b, " — ");
+        fr_buf_esc(b, fr_js(v, "referrer_name"));
+        fr_buf_puts(b, " (");
+        fr_buf_esc(b, fr_js(v, "referrer_relation"));
+        fr_buf_puts(b, ") ");
+        fr_buf_esc(b, fr_js(v, "referrer_contact"));
+        fr_buf_puts(b, "</p><p class=\"situation\">");
+        fr_buf_esc(b, fr_js(v, "situation"));
+        fr_buf_printf(b,
+                      "</p><form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
+                      "\" class=\"inline\">",
+                      fr_ji(v, "id"));
+        fr_page_csrf(r, b);
+        fr_buf_puts(b, "<button type=\"submit\" name=\"action\" value=\"accept\">");
+        esc_t(r, b, "triage.accept");
+        fr_buf_puts(b, "</button> <button type=\"submit\" name=\"action\" value=\"dismiss\" "
+                       "class=\"secondary\">");
+        esc_t(r, b, "triage.dismiss");
+        fr_buf_puts(b, "</button></form></article>");
+    }
+    json_decref(list);
+    fr_page_end(r, w);
+}
+
+static void url_param(fr_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-_.~", c))
+            fr_buf_add(b, s, 1);
+        else
+            fr_buf_printf(b, "%%%02X", c);
+    }
+}
+
+void fr_ui_triage_post(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    int64_t id = fr_parse_id(r->params[0]);
+    const char *action = fr_req_field(r, "action");
+    int accept = action && strcmp(action, "accept") == 0;
+    if (!action || (!accept && strcmp(action, "dismiss") != 0)) {
+        fr_error_set(&err, FR_EINVAL, "action: accept or dismiss");
+        fr_page_error(r, w, &err);
+        return;
+    }
+    json_t *row = NULL;
+    if (fr_intake_decide(r->site, id, accept, NULL, &row, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (!accept) {
+        json_decref(row);
+        fr_resp_redirect(w, "/triage");
+        return;
+    }
+    /* Accepted: register the person, with the form prefilled. */
+    fr_buf u = {0};
+    const char *name = fr_js(row, "person_name");
+    const char *sp = strrchr(name, ' ');
+    fr_buf_puts(&u, "/patients?family=");
+    url_param(&u, sp ? sp + 1 : name);
+    fr_buf_puts(&u, "&given=");
+    if (sp) {
+        char given[200];
+        snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
+        url_param(&u, given);
+    }
+    fr_buf_puts(&u, "&city=");
+    url_param(&u, fr_js(row, "person_city"));
+    fr_resp_redirect(w, "%s", u.data ? u.data : "/patients");
+    fr_buf_free(&u);
+    json_decref(row);
+}
+
+/* ---- administration ---- */
+
+static int require_admin(fr_req *r, fr_resp *w)
+{
+    if (strcmp(r->role, "admin") == 0)
+        return 0;
+    fr_error err = {0};
+    fr_error_set(&err, FR_EACCESS, "%s", T("error.admin"));
+    fr_audit_alone(r->site->store, r->login, "denied", "page", r->path,
+                   "{\"reason\":\"not an administrator\"}", &err);
+    fr_error_set(&err, FR_EACCESS, "%s", T("error.admin"));
+    fr_page_error(r, w, &err);
+    return -1;
+}
+
+void fr_ui_admin(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_buf *b = &w->body;
+    fr_error err = {0};
+    char d[32];
+    size_t i;
+    json_t *v, *users = NULL, *teams = NULL, *failed = NULL, *audit = NULL;
+    fr_page_begin(r, w, T("admin.title"));
+    const char *m = fr_req_query(r, "msg");
+    if (m && strncmp(m, "flash.", 6) == 0 && strlen(m) < 40) {
+        fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
+        esc_t(r, b, m);
+        fr_buf_puts(b, "</p>");
+    }
+    const char *verified = fr_req_query(r, "verified");
+    if (verified) {
+        fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
+        esc_t(r, b, strcmp(verified, "ok") == 0 ? "audit.intact" : "audit.broken");
+        fr_buf_puts(b, "</p>");
+    }
+
+    /* plugins */
+    const fr_plugin_info *list = NULL;
+    int n = 0;
+    fr_plugins_list(r->site, &list, &n);
+    fr_buf_puts(b, "<section><h2>");
+    esc_t(r, b, "admin.plugins");
+    fr_buf_puts(b, "</h2><p class=\"hint\">");
+    esc_t(r, b, "admin.plugins.restart");
+    fr_buf_puts(b, "</p><div class=\"scroll\"><table><tbody>");
+    for (int k = 0; k < n; k++) {
+        fr_buf_puts(b, "<tr><th scope=\"row\">");
+        fr_buf_esc(b, list[k].id);
+        fr_buf_puts(b, "</th><td>");
+        fr_buf_esc(b, list[k].version);
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, list[k].description);
+        if (list[k].problem) {
+            /* The page names files by their place in the plugin's folder,
+             * not by the server's paths. */
+            char problem[FR_ERROR_MAX];
+            snprintf(problem, sizeof problem, "%s", list[k].problem);
+            const char *dir = list[k].dir;
+            size_t dn = dir ? strlen(dir) : 0;
+            for (char *p = dn ? strstr(problem, dir) : NULL; p; p = strstr(p, dir))
+                memmove(p, p + dn + (p[dn] == '/'), strlen(p + dn + (p[dn] == '/')) + 1);
+            fr_buf_puts(b, " <span class=\"error\">");
+            fr_buf_esc(b, problem);
+            fr_buf_puts(b, "</span>");
+        }
+        fr_buf_puts(b, "</td><td><form method=\"post\" action=\"/admin/plugins/");
+        fr_buf_esc(b, list[k].id);
+        fr_buf_puts(b, "\" class=\"inline\">");
+        fr_page_csrf(r, b);
+        fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s>",
+                      list[k].enabled ? "disable" : "enable",
+                      list[k].enabled ? " class=\"secondary\"" : "");
+        esc_t(r, b, list[k].enabled ? "admin.disable" : "admin.enable");
+        fr_buf_puts(b, "</button></form></td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div></section>");
+
+    /* users and teams */
+    if (fr_user_list(r->site, &users, &err) == 0) {
+        fr_buf_puts(b, "<section><h2>");
+        esc_t(r, b, "admin.users");
+        fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">login</th>"
+                       "<th scope=\"col\">");
+        esc_t(r, b, "network.name");
+        fr_buf_puts(b, "</th><th scope=\"col\">role</th><th scope=\"col\">");
+        esc_t(r, b, "caseload.load");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
+        esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</th></tr></thead><tbody>");
+        json_array_foreach(users, i, v)
+        {
+            fr_buf_puts(b, "<tr><td>");
+            fr_buf_esc(b, fr_js(v, "login"));
+            fr_buf_puts(b, "</td><td>");
+            fr_buf_esc(b, fr_js(v, "display_name"));
+            fr_buf_puts(b, "</td><td>");
+            fr_buf_esc(b, fr_js(v, "role"));
+            fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT, fr_ji(v, "load"));
+            if (json_is_integer(json_object_get(v, "capacity")))
+                fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
+            fr_buf_puts(b, "</td><td>");
+            fr_buf_esc(b, fr_js(v, "teams"));
+            fr_buf_puts(b, "</td></tr>");
+        }
+        fr_buf_puts(b, "</tbody></table></div><details><summary>");
+        esc_t(r, b, "admin.adduser");
+        fr_buf_puts(b, "</summary><form method=\"post\" action=\"/admin/users\" class=\"grid\">");
+        fr_page_csrf(r, b);
+        input(r, b, "login", "login.login", 1, "text");
+        input(r, b, "display_name", "network.name", 1, "text");
+        fr_buf_puts(b, "<label for=\"f-role\">role</label><select id=\"f-role\" name=\"role\">"
+                       "<option>case_manager</option><option>provider</option>"
+                       "<option>read_only</option><option>admin</option></select>");
+        input(r, b, "password", "login.password", 1, "password");
+        fr_buf_puts(b, "<button type=\"submit\">");
+        esc_t(r, b, "admin.adduser");
+        fr_buf_puts(b, "</button></form></details>");
+    }
+    if (fr_team_list(r->site, &teams, &err) == 0) {
+        fr_buf_puts(b, "<h3>");
+        esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</h3><ul>");
+        json_array_foreach(teams, i, v)
+        {
+            fr_buf_puts(b, "<li><strong>");
+            fr_buf_esc(b, fr_js(v, "name"));
+            fr_buf_puts(b, "</strong> — ");
+            fr_buf_esc(b, fr_js(v, "members"));
+            fr_buf_printf(b, " (%" JSON_INTEGER_FORMAT " ", fr_ji(v, "open_cases"));
+            esc_t(r, b, "caseload.opencases");
+            fr_buf_puts(b, ")</li>");
+        }
+        fr_buf_puts(b, "</ul><form method=\"post\" action=\"/admin/teams\" class=\"grid\">");
+        fr_page_csrf(r, b);
+        input(r, b, "team", "admin.newteam", 1, "text");
+        fr_buf_puts(b, "<button type=\"submit\">");
+        esc_t(r, b, "admin.addteam");
+        fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/admin/teams/join\" "
+                       "class=\"grid\">");
+        fr_page_csrf(r, b);
+        fr_buf_puts(b, "<label for=\"f-jteam\">");
+        esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</label><select id=\"f-jteam\" name=\"team\">");
+        json_array_foreach(teams, i, v)
+        {
+            fr_buf_puts(b, "<option>");
+            fr_buf_esc(b, fr_js(v, "name"));
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select><label for=\"f-juser\">");
+        esc_t(r, b, "login.login");
+        fr_buf_puts(b, "</label><select id=\"f-juser\" name=\"login\">");
+        json_array_foreach(users, i, v)
+        {
+            fr_buf_puts(b, "<option value=\"");
+            fr_buf_esc(b, fr_js(v, "login"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(v, "display_name"));
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select><button type=\"submit\">");
+        esc_t(r, b, "admin.jointeam");
+        fr_buf_puts(b, "</button></form></section>");
+    }
+    json_decref(teams);
+    json_decref(users);
+
+    /* failed events */
+    if (fr_bus_list(r->site, "failed", 50, &failed, &err) == 0) {
+        fr_buf_puts(b, "<section><h2>");
+        esc_t(r, b, "admin.failed");
+        fr_buf_puts(b, "</h2>");
+        if (json_array_size(failed) == 0) {
+            fr_buf_puts(b, "<p>");
+            esc_t(r, b, "admin.nofailed");
+            fr_buf_puts(b, "</p>");
+        }
+        fr_buf_puts(b, "<ul>");
+        json_array_foreach(failed, i, v)
+        {
+            fr_buf_printf(b, "<li>#%" JSON_INTEGER_FORMAT " ", fr_ji(v, "id"));
+            fr_buf_esc(b, fr_js(v, "topic"));
+            size_t j;
+            json_t *dl;
+            json_array_foreach(json_object_get(v, "deliveries"), j, dl)
+            {
+                if (strcmp(fr_js(dl, "status"), "failed") != 0)
+                    continue;
+                fr_buf_puts(b, " — ");
+                fr_buf_esc(b, fr_js(dl, "subscriber"));
+                fr_buf_puts(b, ": ");
+                fr_buf_esc(b, fr_js(dl, "last_error"));
+            }
+            fr_buf_printf(b,
+                          " <form method=\"post\" action=\"/admin/events/%" JSON_INTEGER_FORMAT
+                          "/retry\" class=\"inline\">",
+                          fr_ji(v, "id"));
+            fr_page_csrf(r, b);
+            fr_buf_puts(b, "<button type=\"submit\" class=\"small\">");
+            esc_t(r, b, "admin.retry");
+            fr_buf_puts(b, "</button></form></li>");
+        }
+        fr_buf_puts(b, "</ul></section>");
+    }
+    json_decref(failed);
+
+    /* audit */
+    fr_buf_puts(b, "<section><h2>");
+    esc_t(r, b, "admin.audit");
+    fr_buf_puts(b, "</h2><form method=\"post\" action=\"/admin/audit/verify\">");
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "admin.verify");
+    fr_buf_puts(b, "</button></form>");
+    const char *type = fr_req_query(r, "type");
+    if (fr_audit_list(r->site, type && *type ? type : NULL, NULL, 100, &audit, &err) == 0) {
+        fr_buf_puts(b, "<div class=\"scroll\"><table class=\"audit\"><tbody>");
+        json_array_foreach(audit, i, v)
+        {
+            fr_buf_printf(b, "<tr><td>%" JSON_INTEGER_FORMAT "</td><td>", fr_ji(v, "id"));
+            fr_buf_esc(b, fr_human_date(fr_js(v, "at"), d));
+            fr_buf_puts(b, "</td><td>");
+            fr_buf_esc(b, fr_js(v, "actor"));
+            fr_buf_printf(b, "</td><td class=\"action-%s\">",
+                          strcmp(fr_js(v, "action"), "break-glass") == 0 ? "bg" : "plain");
+            fr_buf_esc(b, fr_js(v, "action"));
+            fr_buf_puts(b, "</td><td>");
+            fr_buf_esc(b, fr_js(v, "object_type"));
+            fr_buf_puts(b, " ");
+            fr_buf_esc(b, fr_js(v, "object_id"));
+            fr_buf_puts(b, "</td><td><code>");
+            fr_buf_esc(b, fr_js(v, "detail"));
+            fr_buf_puts(b, "</code></td></tr>");
+        }
+        fr_buf_puts(b, "</tbody></table></div>");
+    }
+    json_decref(audit);
+    fr_buf_puts(b, "</section>");
+    fr_page_end(r, w);
+}
+
+void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    const char *action = fr_req_field(r, "action");
+    int enable = action && strcmp(action, "enable") == 0;
+    int rc = enable ? fr_plugins_enable(r->site, r->params[0], &err)
+                    : fr_plugins_disable(r->site, r->params[0], &err);
+    if (rc) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_request_reload(r->server);
+    fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+void fr_ui_admin_user(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_user_new u = {0};
+    u.login = fr_req_field(r, "login");
+    u.display_name = fr_req_field(r, "display_name");
+    u.role = fr_req_field(r, "role");
+    fr_error err = {0};
+    int64_t id = 0;
+    if (fr_user_add(r->site, &u, &id, &err) ||
+        fr_user_set_password(r->site, u.login, fr_req_field(r, "password"), &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+void fr_ui_admin_team(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    if (fr_team_add(r->site, fr_req_field(r, "team"), NULL, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    if (fr_team_add_member(r->site, fr_req_field(r, "team"), fr_req_field(r, "login"), &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+void fr_ui_admin_retry(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    int count = 0;
+    if (fr_bus_retry(r->site, fr_parse_id(r->params[0]), NULL, &count, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/admin?msg=flash.retried");
+}
+
+void fr_ui_admin_verify(fr_req *r, fr_resp *w)
+{
+    if (require_admin(r, w))
+        return;
+    fr_error err = {0};
+    fr_audit_report rep = {0};
+    if (fr_audit_verify(r->site->store, &rep, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/admin?verified=%s", rep.first_bad ? "broken" : "ok");
+}

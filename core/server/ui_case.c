@@ -1,0 +1,998 @@
+/* Case manager pages: login, my caseload, patients (search, register, the
+ * patient page), the case page (identity, the network as an SVG map, the
+ * timeline, the events allowed now as buttons, tasks, break-glass), and
+ * the user's settings. Server-rendered HTML; every user text escaped; each
+ * page calls the same kernel functions as the CLI. */
+#include "server.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "clock.h"
+#include "record.h"
+#include "task.h"
+#include "workflow.h"
+
+#define T(key) fr_t(r->lang, key)
+
+static void esc_t(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_esc(b, T(key));
+}
+
+/* A message from a query string key (?msg=...) is a catalogue key, never
+ * text from the URL. */
+static void flash(fr_req *r, fr_buf *b)
+{
+    const char *m = fr_req_query(r, "msg");
+    if (!m || strncmp(m, "flash.", 6) != 0 || strlen(m) > 40)
+        return;
+    fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
+    esc_t(r, b, m);
+    fr_buf_puts(b, "</p>");
+}
+
+/* 1 for a path on this server that is safe to redirect to: starts with one
+ * "/", no scheme-relative "//", no backslash, no control characters (a
+ * browser drops tabs and newlines, turning "/\t/evil" into "//evil"). */
+static int local_path(const char *p)
+{
+    if (!p || p[0] != '/' || p[1] == '/' || p[1] == '\\' || strlen(p) > 400)
+        return 0;
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '\\')
+            return 0;
+    return 1;
+}
+
+/* ---- login ---- */
+
+static void login_form(fr_req *r, fr_resp *w, const char *error, const char *login)
+{
+    fr_buf *b = &w->body;
+    char pre[65];
+    fr_token_new(pre);
+    /* Login CSRF: a token in a short-lived cookie and in the form. */
+    fr_resp_cookie(w, "fr_login=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800", pre);
+    fr_page_begin(r, w, T("login.title"));
+    if (error) {
+        fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+        fr_buf_esc(b, error);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<form method=\"post\" action=\"/login\" class=\"card narrow\">");
+    fr_buf_printf(b, "<input type=\"hidden\" name=\"_login\" value=\"%s\">", pre);
+    const char *next = fr_req_query(r, "next");
+    if (local_path(next)) {
+        fr_buf_puts(b, "<input type=\"hidden\" name=\"next\" value=\"");
+        fr_buf_esc(b, next);
+        fr_buf_puts(b, "\">");
+    }
+    fr_buf_puts(b, "<label for=\"login\">");
+    esc_t(r, b, "login.login");
+    fr_buf_puts(b, "</label><input id=\"login\" name=\"login\" autocomplete=\"username\" required "
+                   "autofocus value=\"");
+    fr_buf_esc(b, login ? login : "");
+    fr_buf_puts(b, "\"><label for=\"password\">");
+    esc_t(r, b, "login.password");
+    fr_buf_puts(b, "</label><input id=\"password\" name=\"password\" type=\"password\" "
+                   "autocomplete=\"current-password\" required><button type=\"submit\">");
+    esc_t(r, b, "login.submit");
+    fr_buf_puts(b, "</button></form><p><a href=\"/refer\">");
+    esc_t(r, b, "login.refer");
+    fr_buf_puts(b, "</a></p>");
+    fr_page_end(r, w);
+}
+
+static void ui_login_get(fr_req *r, fr_resp *w)
+{
+    if (r->logged_in) {
+        fr_resp_redirect(w, "/caseload");
+        return;
+    }
+    login_form(r, w, NULL, NULL);
+}
+
+static void ui_login_post(fr_req *r, fr_resp *w)
+{
+    const char *login = fr_req_field(r, "login"), *password = fr_req_field(r, "password");
+    const char *pre = fr_req_cookie(r, "fr_login"), *pre_field = fr_req_field(r, "_login");
+    fr_error err = {0};
+    int64_t uid = 0;
+    if (!pre || !pre_field || strcmp(pre, pre_field) != 0) {
+        w->status = 403;
+        login_form(r, w, T("login.expired"), login);
+        return;
+    }
+    if (!login || !password) {
+        w->status = 400;
+        login_form(r, w, T("login.wrong"), login);
+        return;
+    }
+    if (fr_session_throttled(r, login)) {
+        w->status = 429;
+        login_form(r, w, T("login.throttled"), login);
+        return;
+    }
+    if (fr_user_check_password(r->site, login, password, &uid, &err)) {
+        fr_session_login_failed(r, login);
+        w->status = 401;
+        login_form(r, w, T("login.wrong"), login);
+        return;
+    }
+    snprintf(r->login, sizeof r->login, "%s", login);
+    if (fr_session_create(r, w, uid, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    const char *next = fr_req_field(r, "next");
+    if (local_path(next))
+        fr_resp_redirect(w, "%s", next);
+    else
+        fr_resp_redirect(w, "/caseload");
+}
+
+static void ui_logout(fr_req *r, fr_resp *w)
+{
+    fr_session_destroy(r, w);
+    fr_resp_redirect(w, "/login");
+}
+
+static void ui_root(fr_req *r, fr_resp *w)
+{
+    fr_resp_redirect(w, r->logged_in ? "/caseload" : "/login");
+}
+
+/* ---- caseload ---- */
+
+static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
+{
+    size_t i;
+    json_t *c;
+    char d[32];
+    fr_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
+    if (checkboxes)
+        fr_buf_puts(b, "<th><span class=\"sr\">✓</span></th>");
+    const char *heads[] = {"col.case",    "col.patient",  "col.state", "col.intensity",
+                           "col.manager", "col.next_due", NULL};
+    for (int h = 0; heads[h]; h++) {
+        fr_buf_puts(b, "<th scope=\"col\">");
+        esc_t(r, b, heads[h]);
+        fr_buf_puts(b, "</th>");
+    }
+    fr_buf_puts(b, "</tr></thead><tbody>");
+    json_array_foreach(cases, i, c)
+    {
+        int overdue = fr_ji(c, "overdue") > 0;
+        fr_buf_printf(b, "<tr%s>", overdue ? " class=\"overdue\"" : "");
+        if (checkboxes)
+            fr_buf_printf(b,
+                          "<td><input type=\"checkbox\" name=\"case\" value=\"%" JSON_INTEGER_FORMAT
+                          "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td>",
+                          fr_ji(c, "id"), T("col.case"), fr_ji(c, "id"));
+        fr_buf_printf(b,
+                      "<td><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+                      "</a></td><td>",
+                      fr_ji(c, "id"), fr_ji(c, "id"));
+        fr_buf_esc(b, fr_js(c, "family_name"));
+        fr_buf_puts(b, " ");
+        fr_buf_esc(b, fr_js(c, "given_names"));
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_js(c, "state"));
+        if (strcmp(fr_js(c, "status"), "closed") == 0) {
+            fr_buf_puts(b, " <span class=\"tag\">");
+            esc_t(r, b, "case.closed");
+            fr_buf_puts(b, "</span>");
+        }
+        fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT "</td><td>", fr_ji(c, "intensity"));
+        fr_buf_esc(b, fr_js(c, "case_manager"));
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_human_date(fr_js(c, "next_due"), d));
+        if (overdue) {
+            fr_buf_puts(b, " <strong class=\"tag late\">");
+            esc_t(r, b, "case.overdue");
+            fr_buf_puts(b, "</strong>");
+        }
+        fr_buf_puts(b, "</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+}
+
+static void ui_caseload(fr_req *r, fr_resp *w)
+{
+    fr_case_filter f = {0};
+    f.manager = r->login;
+    f.status = "open";
+    f.limit = 500;
+    json_t *cases = NULL, *others = NULL;
+    fr_error err = {0};
+    if (fr_case_list(r->site, &f, &cases, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_buf *b = &w->body;
+    fr_page_begin(r, w, T("caseload.title"));
+    flash(r, b);
+    json_int_t load = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(cases, i, c) load += fr_ji(c, "intensity");
+    int64_t capacity = 0;
+    fr_store_query_int(r->site->store, &err, &capacity,
+                       "SELECT coalesce(capacity, 0) FROM users WHERE id = ?", "I", r->user_id);
+    fr_buf_puts(b, "<section class=\"card\"><h2>");
+    esc_t(r, b, "caseload.load");
+    fr_buf_puts(b, "</h2>");
+    if (capacity > 0) {
+        int pct = (int)(load * 100 / capacity);
+        fr_buf_printf(b,
+                      "<p><meter min=\"0\" max=\"%" PRId64 "\" high=\"%" PRId64
+                      "\" value=\"%" JSON_INTEGER_FORMAT
+                      "\" aria-label=\"%s\"></meter> %" JSON_INTEGER_FORMAT " / %" PRId64
+                      " (%d %%)</p>",
+                      capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
+    } else {
+        fr_buf_printf(b, "<p>%" JSON_INTEGER_FORMAT " · ", load);
+        esc_t(r, b, "caseload.nocapacity");
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_printf(b, "<p>%zu ", json_array_size(cases));
+    esc_t(r, b, "caseload.opencases");
+    fr_buf_puts(b, "</p></section><section><h2>");
+    esc_t(r, b, "caseload.mine");
+    fr_buf_puts(b, "</h2>");
+    if (json_array_size(cases) == 0) {
+        fr_buf_puts(b, "<p>");
+        esc_t(r, b, "caseload.none");
+        fr_buf_puts(b, "</p>");
+    } else {
+        case_rows(r, b, cases, 0);
+    }
+    fr_buf_puts(b, "</section>");
+    /* Cases reached otherwise (team, network, break-glass). */
+    fr_case_filter g = {0};
+    g.status = "open";
+    g.limit = 200;
+    if (fr_case_list(r->site, &g, &others, &err) == 0) {
+        json_t *rest = json_array();
+        json_array_foreach(others, i, c) if (strcmp(fr_js(c, "case_manager"), r->login) != 0)
+            json_array_append(rest, c);
+        if (json_array_size(rest)) {
+            fr_buf_puts(b, "<section><h2>");
+            esc_t(r, b, "caseload.others");
+            fr_buf_puts(b, "</h2>");
+            case_rows(r, b, rest, 0);
+            fr_buf_puts(b, "</section>");
+        }
+        json_decref(rest);
+    }
+    json_decref(others);
+    json_decref(cases);
+    fr_page_end(r, w);
+}
+
+/* ---- patients ---- */
+
+static void field(fr_req *r, fr_buf *b, const char *name, const char *key, const char *type,
+                  int required, const char *value)
+{
+    fr_buf_printf(b, "<label for=\"f-%s\">", name);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\"%s value=\"",
+                  required ? " *" : "", name, name, type, required ? " required" : "");
+    fr_buf_esc(b, value ? value : "");
+    fr_buf_puts(b, "\">");
+}
+
+static void ui_patients(fr_req *r, fr_resp *w)
+{
+    const char *q = fr_req_query(r, "q");
+    json_t *list = NULL;
+    fr_error err = {0};
+    fr_buf *b = &w->body;
+    if (fr_patient_find(r->site, q && *q ? q : NULL, 50, 0, &list, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_page_begin(r, w, T("patients.title"));
+    flash(r, b);
+    fr_buf_puts(b, "<form method=\"get\" action=\"/patients\" class=\"inline\" role=\"search\">"
+                   "<label for=\"q\">");
+    esc_t(r, b, "patients.search");
+    fr_buf_puts(b, "</label><input id=\"q\" name=\"q\" type=\"search\" value=\"");
+    fr_buf_esc(b, q ? q : "");
+    fr_buf_puts(b, "\"><button type=\"submit\">");
+    esc_t(r, b, "patients.searchbutton");
+    fr_buf_puts(b, "</button></form><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    esc_t(r, b, "col.patient");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "patient.birth");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "patient.city");
+    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    size_t i;
+    json_t *p;
+    char d[32];
+    json_array_foreach(list, i, p)
+    {
+        fr_buf_printf(b, "<tr><td><a href=\"/patients/%" JSON_INTEGER_FORMAT "\">", fr_ji(p, "id"));
+        fr_buf_esc(b, fr_js(p, "family_name"));
+        fr_buf_puts(b, " ");
+        fr_buf_esc(b, fr_js(p, "given_names"));
+        fr_buf_puts(b, "</a></td><td>");
+        fr_buf_esc(b, fr_human_date(fr_js(p, "birth_date"), d));
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_js(p, "city"));
+        fr_buf_puts(b, "</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+    json_decref(list);
+    if (strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) {
+        fr_buf_puts(b, "<section class=\"card\"><h2>");
+        esc_t(r, b, "patients.new");
+        fr_buf_puts(b, "</h2><form method=\"post\" action=\"/patients\" class=\"grid\">");
+        fr_page_csrf(r, b);
+        field(r, b, "family_name", "patient.family", "text", 1, fr_req_query(r, "family"));
+        field(r, b, "given_names", "patient.given", "text", 1, fr_req_query(r, "given"));
+        field(r, b, "birth_date", "patient.birth", "text", 0, fr_req_query(r, "birth"));
+        fr_buf_puts(b, "<label for=\"f-sex\">");
+        esc_t(r, b, "patient.sex");
+        fr_buf_puts(b, "</label><select id=\"f-sex\" name=\"sex\">");
+        const char *sexes[] = {"unknown", "female", "male", "other", NULL};
+        for (int s = 0; sexes[s]; s++) {
+            char key[32];
+            snprintf(key, sizeof key, "sex.%s", sexes[s]);
+            fr_buf_printf(b, "<option value=\"%s\">", sexes[s]);
+            esc_t(r, b, key);
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select>");
+        field(r, b, "address", "patient.address", "text", 0, NULL);
+        field(r, b, "postal_code", "patient.postal", "text", 0, NULL);
+        field(r, b, "city", "patient.city", "text", 0, fr_req_query(r, "city"));
+        field(r, b, "phone", "patient.phone", "tel", 0, NULL);
+        fr_buf_puts(b, "<p class=\"hint\">");
+        esc_t(r, b, "hint.date");
+        fr_buf_puts(b, "</p><button type=\"submit\">");
+        esc_t(r, b, "patients.register");
+        fr_buf_puts(b, "</button></form></section>");
+    }
+    fr_page_end(r, w);
+}
+
+static const char *opt_field(fr_req *r, const char *name)
+{
+    const char *v = fr_req_field(r, name);
+    return v && *v ? v : NULL;
+}
+
+static void ui_patient_add(fr_req *r, fr_resp *w)
+{
+    fr_patient_new p = {0};
+    char birth[11];
+    p.family_name = fr_req_field(r, "family_name");
+    p.given_names = fr_req_field(r, "given_names");
+    p.sex = opt_field(r, "sex");
+    p.address = opt_field(r, "address");
+    p.postal_code = opt_field(r, "postal_code");
+    p.city = opt_field(r, "city");
+    p.phone = opt_field(r, "phone");
+    const char *bt = opt_field(r, "birth_date");
+    fr_error err = {0};
+    int64_t id = 0;
+    if (bt && fr_parse_date(bt, birth)) {
+        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+        fr_page_error(r, w, &err);
+        return;
+    }
+    p.birth_date = bt ? birth : NULL;
+    if (fr_patient_add(r->site, &p, &id, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/patients/%" PRId64 "?msg=flash.patient", id);
+}
+
+static void ui_patient(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    json_t *p = NULL, *wfs = NULL, *users = NULL, *teams = NULL;
+    fr_error err = {0};
+    if (fr_patient_get(r->site, id, &p, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_buf *b = &w->body;
+    char title[300], d[32];
+    snprintf(title, sizeof title, "%s %s", fr_js(p, "family_name"), fr_js(p, "given_names"));
+    fr_page_begin(r, w, title);
+    flash(r, b);
+    fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
+    esc_t(r, b, "patient.birth");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_human_date(fr_js(p, "birth_date"), d));
+    fr_buf_puts(b, "</dd><dt>");
+    esc_t(r, b, "patient.sex");
+    fr_buf_puts(b, "</dt><dd>");
+    char key[32];
+    snprintf(key, sizeof key, "sex.%s", fr_js(p, "sex"));
+    esc_t(r, b, key);
+    fr_buf_puts(b, "</dd><dt>");
+    esc_t(r, b, "patient.address");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_js(p, "address"));
+    fr_buf_puts(b, " ");
+    fr_buf_esc(b, fr_js(p, "postal_code"));
+    fr_buf_puts(b, " ");
+    fr_buf_esc(b, fr_js(p, "city"));
+    fr_buf_puts(b, "</dd><dt>");
+    esc_t(r, b, "patient.phone");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_js(p, "phone"));
+    fr_buf_puts(b, "</dd></dl></section><section><h2>");
+    esc_t(r, b, "patient.cases");
+    fr_buf_puts(b, "</h2><ul>");
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(p, "cases"), i, c)
+    {
+        fr_buf_printf(b, "<li><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">", fr_ji(c, "id"));
+        esc_t(r, b, "col.case");
+        fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a> — ", fr_ji(c, "id"));
+        fr_buf_esc(b, fr_js(c, "workflow"));
+        fr_buf_puts(b, " · ");
+        fr_buf_esc(b, fr_js(c, "state"));
+        fr_buf_puts(b, "</li>");
+    }
+    fr_buf_puts(b, "</ul></section>");
+    if ((strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) &&
+        fr_workflows_list(r->site, &wfs, &err) == 0 && fr_user_list(r->site, &users, &err) == 0 &&
+        fr_team_list(r->site, &teams, &err) == 0) {
+        fr_buf_puts(b, "<section class=\"card\"><h2>");
+        esc_t(r, b, "case.open");
+        fr_buf_printf(b,
+                      "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">"
+                      "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">",
+                      id);
+        fr_page_csrf(r, b);
+        fr_buf_puts(b, "<label for=\"f-workflow\">");
+        esc_t(r, b, "case.workflow");
+        fr_buf_puts(b, "</label><select id=\"f-workflow\" name=\"workflow\" required>");
+        json_t *v;
+        json_array_foreach(wfs, i, v)
+        {
+            if (!json_is_true(json_object_get(v, "loaded")) && fr_ji(v, "loaded") != 1)
+                continue;
+            fr_buf_puts(b, "<option value=\"");
+            fr_buf_esc(b, fr_js(v, "id"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(v, "id"));
+            fr_buf_printf(b, " v%" JSON_INTEGER_FORMAT "</option>", fr_ji(v, "version"));
+        }
+        fr_buf_puts(b, "</select><label for=\"f-manager\">");
+        esc_t(r, b, "col.manager");
+        fr_buf_puts(
+            b, "</label><select id=\"f-manager\" name=\"manager\"><option value=\"\">—</option>");
+        json_array_foreach(users, i, v)
+        {
+            if (strcmp(fr_js(v, "role"), "case_manager") != 0)
+                continue;
+            fr_buf_puts(b, "<option value=\"");
+            fr_buf_esc(b, fr_js(v, "login"));
+            fr_buf_printf(b, "\"%s>", strcmp(fr_js(v, "login"), r->login) == 0 ? " selected" : "");
+            fr_buf_esc(b, fr_js(v, "display_name"));
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select><label for=\"f-team\">");
+        esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
+        json_array_foreach(teams, i, v)
+        {
+            fr_buf_puts(b, "<option>");
+            fr_buf_esc(b, fr_js(v, "name"));
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select><label for=\"f-intensity\">");
+        esc_t(r, b, "col.intensity");
+        fr_buf_puts(b, "</label><select id=\"f-intensity\" name=\"intensity\"><option>1</option>"
+                       "<option selected>2</option><option>3</option><option>4</option></select>"
+                       "<button type=\"submit\">");
+        esc_t(r, b, "case.openbutton");
+        fr_buf_puts(b, "</button></form></section>");
+    }
+    json_decref(wfs);
+    json_decref(users);
+    json_decref(teams);
+    json_decref(p);
+    fr_page_end(r, w);
+}
+
+static void ui_case_open(fr_req *r, fr_resp *w)
+{
+    fr_case_new n = {0};
+    n.patient_id = fr_parse_id(fr_req_field(r, "patient_id"));
+    n.workflow = opt_field(r, "workflow");
+    n.manager = opt_field(r, "manager");
+    n.team = opt_field(r, "team");
+    const char *in = opt_field(r, "intensity");
+    n.intensity = in ? atoi(in) : 0;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (fr_case_open(r->site, &n, &id, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.opened", id);
+}
+
+/* ---- the case page ---- */
+
+/* The network as a picture: the person in the middle, formal members on
+ * the upper arc, informal ones on the lower arc, a line to each. Drawn
+ * with presentation attributes only (the CSP forbids inline styles). */
+static void network_svg(fr_req *r, fr_buf *b, json_t *patient, json_t *network)
+{
+    const double cx = 320, cy = 200, rx = 230, ry = 150;
+    size_t n = json_array_size(network), nf = 0, ni = 0, kf = 0, ki = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(network, i, m)
+    {
+        if (strcmp(fr_js(m, "kind"), "formal") == 0)
+            nf++;
+        else
+            ni++;
+    }
+    fr_buf_puts(b, "<figure class=\"network\"><svg viewBox=\"0 0 640 400\" role=\"img\" "
+                   "aria-labelledby=\"net-title\" xmlns=\"http://www.w3.org/2000/svg\"><title "
+                   "id=\"net-title\">");
+    esc_t(r, b, "case.network");
+    fr_buf_puts(b, "</title>");
+    /* lines first, then nodes over them */
+    for (int pass = 0; pass < 2; pass++) {
+        kf = ki = 0;
+        json_array_foreach(network, i, m)
+        {
+            int formal = strcmp(fr_js(m, "kind"), "formal") == 0;
+            size_t k = formal ? kf++ : ki++, total = formal ? nf : ni;
+            double a = M_PI * ((double)k + 1) / ((double)total + 1);
+            double x = cx - rx * cos(a), y = formal ? cy - ry * sin(a) : cy + ry * sin(a);
+            int active = fr_ji(m, "active") != 0 || !json_object_get(m, "active");
+            if (pass == 0) {
+                fr_buf_printf(b,
+                              "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
+                              "stroke=\"%s\" stroke-width=\"2\"%s/>",
+                              cx, cy, x, y, formal ? "#1f5fa8" : "#2e7d32",
+                              active ? "" : " stroke-dasharray=\"6 4\"");
+                continue;
+            }
+            fr_buf_printf(b,
+                          "<g><circle cx=\"%.0f\" cy=\"%.0f\" r=\"9\" fill=\"%s\"/>"
+                          "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" "
+                          "fill=\"#111\">",
+                          x, y, formal ? "#1f5fa8" : "#2e7d32", x, y + (formal ? -14 : 24));
+            fr_buf_esc(b, fr_js(m, "name"));
+            fr_buf_printf(b,
+                          "</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" "
+                          "font-size=\"11\" fill=\"#444\">",
+                          x, y + (formal ? -28 : 38));
+            fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
+            fr_buf_puts(b, "</text></g>");
+        }
+    }
+    fr_buf_printf(b,
+                  "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"34\" fill=\"#b3261e\"/>"
+                  "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"13\" "
+                  "fill=\"#fff\" font-weight=\"bold\">",
+                  cx, cy, cx, cy + 5);
+    char name[64];
+    snprintf(name, sizeof name, "%.20s", fr_js(patient, "family_name"));
+    fr_buf_esc(b, name);
+    fr_buf_puts(b, "</text></svg><figcaption><span class=\"key formal\"></span> ");
+    esc_t(r, b, "network.formal");
+    fr_buf_puts(b, " <span class=\"key informal\"></span> ");
+    esc_t(r, b, "network.informal");
+    if (n == 0) {
+        fr_buf_puts(b, " — ");
+        esc_t(r, b, "network.empty");
+    }
+    fr_buf_puts(b, "</figcaption></figure>");
+}
+
+static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
+{
+    fr_buf *b = &w->body;
+    if (strcmp(r->role, "read_only") == 0)
+        return;
+    fr_buf_printf(b, "<section class=\"card warn\"><h2>");
+    esc_t(r, b, "bg.title");
+    fr_buf_puts(b, "</h2><p>");
+    esc_t(r, b, "bg.text");
+    fr_buf_printf(b, "</p><form method=\"post\" action=\"/cases/%" PRId64 "/break-glass\">", id);
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"f-reason\">");
+    esc_t(r, b, "bg.reason");
+    fr_buf_puts(b, " *</label><input id=\"f-reason\" name=\"reason\" required minlength=\"5\">"
+                   "<button type=\"submit\" class=\"danger\">");
+    esc_t(r, b, "bg.submit");
+    fr_buf_puts(b, "</button></form></section>");
+}
+
+static void ui_case(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    json_t *cs = NULL;
+    fr_error err = {0};
+    fr_buf *b = &w->body;
+    if (fr_case_get(r->site, id, &cs, &err)) {
+        if (err.code != FR_EACCESS) {
+            fr_page_error(r, w, &err);
+            return;
+        }
+        /* Refused (and audited by the kernel): say why, and offer the
+         * audited exception. */
+        w->status = 403;
+        fr_page_begin(r, w, T("error.title"));
+        fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+        fr_buf_esc(b, err.message);
+        fr_buf_puts(b, "</p>");
+        break_glass_form(r, w, id);
+        fr_page_end(r, w);
+        return;
+    }
+    json_t *p = json_object_get(cs, "patient");
+    char title[300], d[32], d2[32];
+    snprintf(title, sizeof title, "%s %s — %s %" PRId64, fr_js(p, "family_name"),
+             fr_js(p, "given_names"), T("col.case"), id);
+    fr_page_begin(r, w, title);
+    flash(r, b);
+    fr_buf_puts(b, "<div class=\"columns\"><section class=\"card\"><h2>");
+    esc_t(r, b, "case.summary");
+    fr_buf_printf(
+        b,
+        "</h2><dl class=\"facts\"><dt>%s</dt><dd><a href=\"/patients/%" JSON_INTEGER_FORMAT "\">",
+        T("col.patient"), fr_ji(p, "id"));
+    fr_buf_esc(b, fr_js(p, "family_name"));
+    fr_buf_puts(b, " ");
+    fr_buf_esc(b, fr_js(p, "given_names"));
+    fr_buf_puts(b, "</a></dd><dt>");
+    esc_t(r, b, "patient.birth");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_human_date(fr_js(p, "birth_date"), d));
+    fr_buf_puts(b, "</dd><dt>");
+    esc_t(r, b, "case.workflow");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_js(cs, "workflow"));
+    fr_buf_printf(b, " v%" JSON_INTEGER_FORMAT "</dd><dt>", fr_ji(cs, "workflow_version"));
+    esc_t(r, b, "col.state");
+    fr_buf_puts(b, "</dt><dd><strong>");
+    fr_buf_esc(b, fr_js(cs, "state"));
+    fr_buf_puts(b, "</strong> (");
+    fr_buf_esc(b, fr_human_date(fr_js(cs, "state_since"), d));
+    fr_buf_puts(b, ")</dd><dt>");
+    esc_t(r, b, "col.manager");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_js(cs, "case_manager_name"));
+    if (*fr_js(cs, "team")) {
+        fr_buf_puts(b, " · ");
+        fr_buf_esc(b, fr_js(cs, "team"));
+    }
+    fr_buf_puts(b, "</dd><dt>");
+    esc_t(r, b, "col.intensity");
+    fr_buf_printf(b, "</dt><dd>%" JSON_INTEGER_FORMAT "</dd><dt>", fr_ji(cs, "intensity"));
+    esc_t(r, b, "case.opened_on");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_human_date(fr_js(cs, "opened_on"), d));
+    fr_buf_puts(b, "</dd></dl></section>");
+
+    /* the events allowed now */
+    fr_buf_puts(b, "<section class=\"card\"><h2>");
+    esc_t(r, b, "case.actions");
+    fr_buf_printf(
+        b, "</h2><form method=\"post\" action=\"/cases/%" PRId64 "/fire\" class=\"actions\">", id);
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"f-note\">");
+    esc_t(r, b, "case.note");
+    fr_buf_puts(b, "</label><input id=\"f-note\" name=\"note\"><label for=\"f-on\">");
+    esc_t(r, b, "case.effective");
+    fr_buf_puts(b, "</label><input id=\"f-on\" name=\"on\" placeholder=\"");
+    fr_buf_esc(b, fr_human_date(fr_js(cs, "state_since"), d2));
+    fr_buf_puts(b, "\"><div class=\"buttons\">");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(cs, "allowed_events"), i, v)
+    {
+        fr_buf_puts(b, "<button type=\"submit\" name=\"event\" value=\"");
+        fr_buf_esc(b, json_string_value(v));
+        fr_buf_puts(b, "\">");
+        fr_buf_esc(b, json_string_value(v));
+        fr_buf_puts(b, "</button>");
+    }
+    fr_buf_puts(b, "</div></form></section></div>");
+
+    /* Break-glass accesses to this case are shown to whoever manages it,
+     * so that an exception never goes unnoticed. */
+    json_t *bgs = NULL;
+    if (fr_store_query_json(r->site->store, &err, &bgs,
+                            "SELECT u.login, u.display_name, bg.reason, bg.at FROM break_glass bg"
+                            " JOIN users u ON u.id = bg.user_id WHERE bg.case_id = ?"
+                            " ORDER BY bg.id DESC LIMIT 10",
+                            "I", id) == 0 &&
+        json_array_size(bgs) > 0) {
+        fr_buf_puts(b, "<section class=\"card warn\"><h2>");
+        esc_t(r, b, "bg.list");
+        fr_buf_puts(b, "</h2><ul>");
+        json_array_foreach(bgs, i, v)
+        {
+            fr_buf_puts(b, "<li>");
+            fr_buf_esc(b, fr_human_date(fr_js(v, "at"), d));
+            fr_buf_puts(b, " — <strong>");
+            fr_buf_esc(b, fr_js(v, "display_name"));
+            fr_buf_puts(b, "</strong> : ");
+            fr_buf_esc(b, fr_js(v, "reason"));
+            fr_buf_puts(b, "</li>");
+        }
+        fr_buf_puts(b, "</ul></section>");
+    }
+    json_decref(bgs);
+
+    /* network */
+    fr_buf_puts(b, "<section><h2>");
+    esc_t(r, b, "case.network");
+    fr_buf_puts(b, "</h2>");
+    network_svg(r, b, p, json_object_get(cs, "network"));
+    fr_buf_puts(b, "<details><summary>");
+    esc_t(r, b, "network.add");
+    fr_buf_printf(
+        b, "</summary><form method=\"post\" action=\"/cases/%" PRId64 "/network\" class=\"grid\">",
+        id);
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"f-kind\">");
+    esc_t(r, b, "network.kind");
+    fr_buf_puts(b, "</label><select id=\"f-kind\" name=\"kind\"><option value=\"formal\">");
+    esc_t(r, b, "network.formal");
+    fr_buf_puts(b, "</option><option value=\"informal\">");
+    esc_t(r, b, "network.informal");
+    fr_buf_puts(b, "</option></select>");
+    field(r, b, "name", "network.name", "text", 1, NULL);
+    field(r, b, "role", "network.role", "text", 0, NULL);
+    field(r, b, "relation", "network.relation", "text", 0, NULL);
+    field(r, b, "phone", "patient.phone", "tel", 0, NULL);
+    field(r, b, "user", "network.user", "text", 0, NULL);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "network.addbutton");
+    fr_buf_puts(b, "</button></form></details></section>");
+
+    /* tasks */
+    fr_buf_puts(b, "<section><h2>");
+    esc_t(r, b, "case.tasks");
+    fr_buf_puts(b, "</h2><ul class=\"tasks\">");
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    json_array_foreach(json_object_get(cs, "tasks"), i, v)
+    {
+        int late = *fr_js(v, "due_on") && strcmp(fr_js(v, "due_on"), today) < 0;
+        fr_buf_printf(b,
+                      "<li%s><form method=\"post\" action=\"/tasks/%" JSON_INTEGER_FORMAT
+                      "/done\" class=\"inline\">",
+                      late ? " class=\"overdue\"" : "", fr_ji(v, "id"));
+        fr_page_csrf(r, b);
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"back\" value=\"/cases/%" PRId64 "\">", id);
+        fr_buf_puts(b, "<span class=\"due\">");
+        fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
+        fr_buf_puts(b, "</span> ");
+        fr_buf_esc(b, fr_js(v, "title"));
+        fr_buf_puts(b, " <span class=\"muted\">(");
+        fr_buf_esc(b, fr_js(v, "assignee"));
+        fr_buf_puts(b, ")</span> <button type=\"submit\" class=\"small\">");
+        esc_t(r, b, "task.done");
+        fr_buf_puts(b, "</button></form></li>");
+    }
+    fr_buf_puts(b, "</ul></section>");
+
+    /* timeline */
+    fr_buf_puts(b, "<section><h2>");
+    esc_t(r, b, "case.timeline");
+    fr_buf_puts(b, "</h2><ol class=\"timeline\">");
+    json_array_foreach(json_object_get(cs, "timeline"), i, v)
+    {
+        fr_buf_puts(b, "<li><time>");
+        fr_buf_esc(b, fr_human_date(fr_js(v, "effective_on"), d));
+        fr_buf_puts(b, "</time> <strong>");
+        fr_buf_esc(b, fr_js(v, "event"));
+        fr_buf_puts(b, "</strong> ");
+        fr_buf_esc(b, *fr_js(v, "from_state") ? fr_js(v, "from_state") : "·");
+        fr_buf_puts(b, " → ");
+        fr_buf_esc(b, fr_js(v, "to_state"));
+        fr_buf_puts(b, " <span class=\"muted\">");
+        fr_buf_esc(b, fr_js(v, "actor"));
+        fr_buf_puts(b, "</span>");
+        if (*fr_js(v, "note")) {
+            fr_buf_puts(b, " — ");
+            fr_buf_esc(b, fr_js(v, "note"));
+        }
+        fr_buf_puts(b, "</li>");
+    }
+    fr_buf_puts(b, "</ol></section>");
+    json_decref(cs);
+    fr_page_end(r, w);
+}
+
+static void ui_case_fire(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    const char *event = fr_req_field(r, "event"), *on_text = opt_field(r, "on");
+    char on[11];
+    fr_error err = {0};
+    if (on_text && fr_parse_date(on_text, on)) {
+        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (!event ||
+        fr_workflow_fire(r->site, id, event, on_text ? on : NULL, opt_field(r, "note"), &err)) {
+        if (!event)
+            fr_error_set(&err, FR_EINVAL, "event?");
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.fired", id);
+}
+
+static void ui_case_break_glass(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    fr_error err = {0};
+    if (fr_access_break_glass(r->site, id, fr_req_field(r, "reason"), 0, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
+}
+
+static void ui_network_add(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    fr_member_new m = {0};
+    m.kind = opt_field(r, "kind");
+    m.name = opt_field(r, "name");
+    m.role = opt_field(r, "role");
+    m.relation = opt_field(r, "relation");
+    m.phone = opt_field(r, "phone");
+    m.user = opt_field(r, "user");
+    fr_error err = {0};
+    int64_t mid = 0;
+    if (fr_network_add(r->site, id, &m, &mid, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.saved", id);
+}
+
+static void ui_task_done(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_task_done(r->site, fr_parse_id(r->params[0]), &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    const char *back = fr_req_field(r, "back");
+    if (local_path(back) && !strchr(back, '?'))
+        fr_resp_redirect(w, "%s?msg=flash.saved", back);
+    else
+        fr_resp_redirect(w, "/schedule?msg=flash.saved");
+}
+
+/* ---- settings ---- */
+
+static void ui_settings(fr_req *r, fr_resp *w)
+{
+    fr_buf *b = &w->body;
+    fr_page_begin(r, w, T("settings.title"));
+    flash(r, b);
+    fr_buf_puts(b, "<form method=\"post\" action=\"/settings\" class=\"card narrow\">");
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"f-lang\">");
+    esc_t(r, b, "settings.language");
+    fr_buf_puts(b, "</label><select id=\"f-lang\" name=\"language\">");
+    const char *langs[][2] = {
+        {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
+    for (int i = 0; i < 4; i++)
+        fr_buf_printf(b, "<option value=\"%s\"%s>%s</option>", langs[i][0],
+                      strcmp(r->lang, langs[i][0]) == 0 ? " selected" : "", langs[i][1]);
+    fr_buf_puts(b, "</select><button type=\"submit\">");
+    esc_t(r, b, "settings.save");
+    fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/settings/password\" "
+                   "class=\"card narrow\"><h2>");
+    esc_t(r, b, "settings.password");
+    fr_buf_puts(b, "</h2>");
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"f-pw\">");
+    esc_t(r, b, "settings.newpassword");
+    fr_buf_puts(b, "</label><input id=\"f-pw\" name=\"password\" type=\"password\" minlength=\"8\" "
+                   "autocomplete=\"new-password\" required><button type=\"submit\">");
+    esc_t(r, b, "settings.save");
+    fr_buf_puts(b, "</button></form>");
+    fr_page_end(r, w);
+}
+
+static void ui_settings_post(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_user_set_language(r->site, r->login, fr_req_field(r, "language"), &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/settings?msg=flash.saved");
+}
+
+static void ui_settings_password(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_user_set_password(r->site, r->login, fr_req_field(r, "password"), &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_resp_redirect(w, "/settings?msg=flash.saved");
+}
+
+/* Defined in ui_schedule.c and ui_admin.c. */
+void fr_ui_schedule(fr_req *r, fr_resp *w);
+void fr_ui_schedule_reassign(fr_req *r, fr_resp *w);
+void fr_ui_calendar_token(fr_req *r, fr_resp *w);
+void fr_ui_calendar(fr_req *r, fr_resp *w);
+void fr_ui_refer(fr_req *r, fr_resp *w);
+void fr_ui_refer_post(fr_req *r, fr_resp *w);
+void fr_ui_triage(fr_req *r, fr_resp *w);
+void fr_ui_triage_post(fr_req *r, fr_resp *w);
+void fr_ui_admin(fr_req *r, fr_resp *w);
+void fr_ui_admin_plugin(fr_req *r, fr_resp *w);
+void fr_ui_admin_user(fr_req *r, fr_resp *w);
+void fr_ui_admin_retry(fr_req *r, fr_resp *w);
+void fr_ui_admin_team(fr_req *r, fr_resp *w);
+void fr_ui_admin_team_join(fr_req *r, fr_resp *w);
+void fr_ui_admin_verify(fr_req *r, fr_resp *w);
+
+const fr_route fr_routes_ui[] = {
+    {"GET", "/", ui_root, FR_ROUTE_PUBLIC},
+    {"GET", "/login", ui_login_get, FR_ROUTE_PUBLIC},
+    {"POST", "/login", ui_login_post, FR_ROUTE_PUBLIC},
+    {"POST", "/logout", ui_logout, 0},
+    {"GET", "/caseload", ui_caseload, 0},
+    {"GET", "/patients", ui_patients, 0},
+    {"POST", "/patients", ui_patient_add, 0},
+    {"GET", "/patients/{id}", ui_patient, 0},
+    {"POST", "/cases", ui_case_open, 0},
+    {"GET", "/cases/{id}", ui_case, 0},
+    {"POST", "/cases/{id}/fire", ui_case_fire, 0},
+    {"POST", "/cases/{id}/break-glass", ui_case_break_glass, 0},
+    {"POST", "/cases/{id}/network", ui_network_add, 0},
+    {"POST", "/tasks/{id}/done", ui_task_done, 0},
+    {"GET", "/schedule", fr_ui_schedule, 0},
+    {"POST", "/schedule/reassign", fr_ui_schedule_reassign, 0},
+    {"POST", "/schedule/calendar", fr_ui_calendar_token, 0},
+    {"GET", "/calendar/{token}", fr_ui_calendar, FR_ROUTE_PUBLIC},
+    {"GET", "/refer", fr_ui_refer, FR_ROUTE_PUBLIC},
+    {"POST", "/refer", fr_ui_refer_post, FR_ROUTE_PUBLIC},
+    {"GET", "/triage", fr_ui_triage, 0},
+    {"POST", "/triage/{id}", fr_ui_triage_post, 0},
+    {"GET", "/admin", fr_ui_admin, 0},
+    {"POST", "/admin/plugins/{id}", fr_ui_admin_plugin, 0},
+    {"POST", "/admin/users", fr_ui_admin_user, 0},
+    {"POST", "/admin/teams", fr_ui_admin_team, 0},
+    {"POST", "/admin/teams/join", fr_ui_admin_team_join, 0},
+    {"POST", "/admin/events/{id}/retry", fr_ui_admin_retry, 0},
+    {"POST", "/admin/audit/verify", fr_ui_admin_verify, 0},
+    {"GET", "/settings", ui_settings, 0},
+    {"POST", "/settings", ui_settings_post, 0},
+    {"POST", "/settings/password", ui_settings_password, 0},
+    {0},
+};

@@ -1,0 +1,350 @@
+/* The échéancier page: tasks by due date (overdue first) with filters by
+ * case manager, assignee and team; bulk reassignment of cases and tasks
+ * (a case manager leaving or absent); and the per-user iCalendar feed at a
+ * secret URL (the token is stored hashed; the feed shows task titles and
+ * case numbers, never patient names, since calendars travel far). */
+#include "server.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "record.h"
+#include "task.h"
+
+#define T(key) fr_t(r->lang, key)
+
+static void esc_t(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_esc(b, T(key));
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* The ids of the cases reached by the filter on manager/team (the task
+ * list already applied the care-relationship rule). */
+static int case_in_filter(fr_req *r, int64_t case_id, const char *manager, const char *team)
+{
+    if (!manager && !team)
+        return 1;
+    int64_t n = 0;
+    fr_error err = {0};
+    fr_store_query_int(r->site->store, &err, &n,
+                       "SELECT count(*) FROM cases c LEFT JOIN users u ON u.id = c.case_manager_id"
+                       " LEFT JOIN teams t ON t.id = c.team_id WHERE c.id = ?"
+                       " AND (? IS NULL OR u.login = ?) AND (? IS NULL OR t.name = ?)",
+                       "Ittt"
+                       "t",
+                       case_id, manager, manager, team, team);
+    return n > 0;
+}
+
+static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, const char *key,
+                         const char *selected, int blank)
+{
+    size_t i;
+    json_t *u;
+    fr_buf_printf(b, "<div><label for=\"f-%s\">", name);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "</label><select id=\"f-%s\" name=\"%s\">", name, name);
+    if (blank)
+        fr_buf_puts(b, "<option value=\"\">—</option>");
+    json_array_foreach(users, i, u)
+    {
+        fr_buf_puts(b, "<option value=\"");
+        fr_buf_esc(b, fr_js(u, "login"));
+        fr_buf_printf(b, "\"%s>",
+                      selected && strcmp(selected, fr_js(u, "login")) == 0 ? " selected" : "");
+        fr_buf_esc(b, fr_js(u, "display_name"));
+        fr_buf_puts(b, "</option>");
+    }
+    fr_buf_puts(b, "</select></div>");
+}
+
+void fr_ui_schedule(fr_req *r, fr_resp *w)
+{
+    const char *manager = nonempty(fr_req_query(r, "manager"));
+    const char *assignee = nonempty(fr_req_query(r, "assignee"));
+    const char *team = nonempty(fr_req_query(r, "team"));
+    fr_task_filter f = {0};
+    f.assignee = assignee;
+    f.limit = 500;
+    json_t *tasks = NULL, *users = NULL, *teams = NULL, *cases = NULL;
+    fr_error err = {0};
+    if (fr_task_list(r->site, &f, &tasks, &err) || fr_user_list(r->site, &users, &err) ||
+        fr_team_list(r->site, &teams, &err)) {
+        json_decref(tasks);
+        json_decref(users);
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_buf *b = &w->body;
+    char d[32];
+    fr_page_begin(r, w, T("schedule.title"));
+    const char *m = fr_req_query(r, "msg");
+    if (m && strncmp(m, "flash.", 6) == 0 && strlen(m) < 40) {
+        fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
+        esc_t(r, b, m);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<form method=\"get\" action=\"/schedule\" class=\"filters\">");
+    select_users(r, b, users, "manager", "col.manager", manager, 1);
+    select_users(r, b, users, "assignee", "col.assignee", assignee, 1);
+    fr_buf_puts(b, "<div><label for=\"f-team\">");
+    esc_t(r, b, "case.team");
+    fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
+    size_t i;
+    json_t *v;
+    json_array_foreach(teams, i, v)
+    {
+        fr_buf_printf(b, "<option%s>",
+                      team && strcmp(team, fr_js(v, "name")) == 0 ? " selected" : "");
+        fr_buf_esc(b, fr_js(v, "name"));
+        fr_buf_puts(b, "</option>");
+    }
+    fr_buf_puts(b, "</select></div><button type=\"submit\">");
+    esc_t(r, b, "schedule.filter");
+    fr_buf_puts(b, "</button></form>");
+
+    fr_buf_puts(b, "<form method=\"post\" action=\"/schedule/reassign\">");
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<div class=\"scroll\"><table class=\"schedule\"><thead><tr><th><span "
+                   "class=\"sr\">✓</span></th><th scope=\"col\">");
+    esc_t(r, b, "col.due");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "col.task");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "col.case");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "col.assignee");
+    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    int shown = 0;
+    json_array_foreach(tasks, i, v)
+    {
+        int64_t cid = fr_ji(v, "case_id");
+        if ((manager || team) && (!cid || !case_in_filter(r, cid, manager, team)))
+            continue;
+        shown++;
+        int late = fr_ji(v, "overdue") != 0;
+        fr_buf_printf(
+            b,
+            "<tr%s><td><input type=\"checkbox\" name=\"task\" value=\"%" JSON_INTEGER_FORMAT
+            "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td><td>",
+            late ? " class=\"overdue\"" : "", fr_ji(v, "id"), T("col.task"), fr_ji(v, "id"));
+        fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
+        if (late) {
+            fr_buf_puts(b, " <strong class=\"tag late\">");
+            esc_t(r, b, "case.overdue");
+            fr_buf_puts(b, "</strong>");
+        }
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_js(v, "title"));
+        fr_buf_puts(b, "</td><td>");
+        if (cid)
+            fr_buf_printf(b, "<a href=\"/cases/%" PRId64 "\">%" PRId64 "</a>", cid, cid);
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_js(v, "assignee"));
+        fr_buf_puts(b, "</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+    if (!shown) {
+        fr_buf_puts(b, "<p>");
+        esc_t(r, b, "schedule.none");
+        fr_buf_puts(b, "</p>");
+    }
+    /* The cases of the chosen case manager, to hand them over in bulk. */
+    if (manager) {
+        fr_case_filter cf = {0};
+        cf.manager = manager;
+        cf.status = "open";
+        cf.limit = 500;
+        if (fr_case_list(r->site, &cf, &cases, &err) == 0 && json_array_size(cases)) {
+            fr_buf_puts(b, "<h2>");
+            esc_t(r, b, "schedule.cases");
+            fr_buf_puts(b, "</h2><ul class=\"checks\">");
+            json_array_foreach(cases, i, v)
+            {
+                fr_buf_printf(b,
+                              "<li><label><input type=\"checkbox\" name=\"case\" "
+                              "value=\"%" JSON_INTEGER_FORMAT "\"> %" JSON_INTEGER_FORMAT " — ",
+                              fr_ji(v, "id"), fr_ji(v, "id"));
+                fr_buf_esc(b, fr_js(v, "family_name"));
+                fr_buf_puts(b, " ");
+                fr_buf_esc(b, fr_js(v, "given_names"));
+                fr_buf_puts(b, "</label></li>");
+            }
+            fr_buf_puts(b, "</ul>");
+        }
+        json_decref(cases);
+    }
+    fr_buf_puts(b, "<fieldset class=\"inline\"><legend>");
+    esc_t(r, b, "schedule.reassign");
+    fr_buf_puts(b, "</legend>");
+    select_users(r, b, users, "to", "schedule.to", NULL, 0);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "schedule.reassignbutton");
+    fr_buf_puts(b, "</button></fieldset></form>");
+
+    fr_buf_puts(b, "<section class=\"card\"><h2>");
+    esc_t(r, b, "calendar.title");
+    fr_buf_puts(b, "</h2><p>");
+    esc_t(r, b, "calendar.text");
+    fr_buf_puts(b, "</p><form method=\"post\" action=\"/schedule/calendar\">");
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "calendar.new");
+    fr_buf_puts(b, "</button></form></section>");
+    json_decref(tasks);
+    json_decref(users);
+    json_decref(teams);
+    fr_page_end(r, w);
+}
+
+void fr_ui_schedule_reassign(fr_req *r, fr_resp *w)
+{
+    const char *to = fr_req_field(r, "to");
+    fr_error err = {0};
+    int done = 0;
+    for (int i = 0; i < r->nfields; i++) {
+        int is_case = strcmp(r->fields[i].name, "case") == 0;
+        int is_task = strcmp(r->fields[i].name, "task") == 0;
+        if (!is_case && !is_task)
+            continue;
+        int64_t id = fr_parse_id(r->fields[i].value);
+        /* One kernel call each: every change is checked and audited on
+         * its own; the first refusal stops the rest and is shown. */
+        int rc =
+            is_case ? fr_case_assign(r->site, id, to, &err) : fr_task_assign(r->site, id, to, &err);
+        if (rc) {
+            fr_page_error(r, w, &err);
+            return;
+        }
+        done++;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/schedule?msg=%s", done ? "flash.reassigned" : "flash.nothing");
+}
+
+void fr_ui_calendar_token(fr_req *r, fr_resp *w)
+{
+    char token[65], hash[65], now[FR_TIME_LEN];
+    fr_token_new(token);
+    fr_token_hash(token, hash);
+    fr_clock_now(now);
+    fr_error err = {0};
+    int rc = fr_store_begin(r->site->store, &err);
+    if (!rc)
+        rc = fr_store_execf(r->site->store, &err,
+                            "DELETE FROM web_calendar_tokens WHERE user_id = ?", "I", r->user_id);
+    if (!rc)
+        rc = fr_store_execf(r->site->store, &err,
+                            "INSERT INTO web_calendar_tokens (user_id, token_hash, created_at)"
+                            " VALUES (?, ?, ?)",
+                            "Itt", r->user_id, hash, now);
+    if (!rc)
+        rc = fr_audit_appendi(r->site->store, r->login, "calendar-token", "user", r->user_id, NULL,
+                              &err);
+    if (!rc)
+        rc = fr_store_commit(r->site->store, &err);
+    else
+        fr_store_rollback(r->site->store);
+    if (rc) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_buf *b = &w->body;
+    fr_page_begin(r, w, T("calendar.title"));
+    fr_buf_puts(b, "<p>");
+    esc_t(r, b, "calendar.once");
+    const char *host = fr_req_header(r, "Host");
+    fr_buf_puts(b, "</p><p><code class=\"secret\">http://");
+    fr_buf_esc(b, host ? host : "localhost");
+    fr_buf_printf(b, "/calendar/%s.ics</code></p><p><a href=\"/schedule\">", token);
+    esc_t(r, b, "schedule.title");
+    fr_buf_puts(b, "</a></p>");
+    fr_page_end(r, w);
+}
+
+static void ics_text(fr_buf *b, const char *s)
+{
+    /* RFC 5545 §3.3.11: escape backslash, semicolon, comma, newline. */
+    for (; s && *s; s++) {
+        if (*s == '\\' || *s == ';' || *s == ',')
+            fr_buf_printf(b, "\\%c", *s);
+        else if (*s == '\n')
+            fr_buf_puts(b, "\\n");
+        else if (*s != '\r')
+            fr_buf_add(b, s, 1);
+    }
+}
+
+void fr_ui_calendar(fr_req *r, fr_resp *w)
+{
+    char token[65], hash[65];
+    const char *t = r->params[0];
+    size_t n = t ? strlen(t) : 0;
+    if (n != 68 || strcmp(t + 64, ".ics") != 0) {
+        w->status = 404;
+        w->content_type = "text/plain; charset=utf-8";
+        fr_buf_puts(&w->body, "not found\n");
+        return;
+    }
+    memcpy(token, t, 64);
+    token[64] = '\0';
+    fr_token_hash(token, hash);
+    char *login = NULL;
+    fr_error err = {0};
+    if (fr_store_query_text(r->site->store, &err, &login,
+                            "SELECT u.login FROM web_calendar_tokens c JOIN users u ON"
+                            " u.id = c.user_id WHERE c.token_hash = ? AND u.active = 1",
+                            "t", hash) ||
+        !login || fr_site_set_actor(r->site, login, &err)) {
+        free(login);
+        w->status = 404;
+        w->content_type = "text/plain; charset=utf-8";
+        fr_buf_puts(&w->body, "not found\n");
+        return;
+    }
+    fr_task_filter f = {0};
+    f.assignee = login;
+    f.limit = 500;
+    json_t *tasks = NULL;
+    if (fr_task_list(r->site, &f, &tasks, &err)) {
+        free(login);
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    fr_buf *b = &w->body;
+    char now[FR_TIME_LEN], stamp[20];
+    fr_clock_now(now);
+    snprintf(stamp, sizeof stamp, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", now, now + 5, now + 8, now + 11,
+             now + 14, now + 17);
+    w->content_type = "text/calendar; charset=utf-8";
+    fr_buf_puts(b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Filrouge//Echeancier//FR\r\n"
+                   "X-WR-CALNAME:Filrouge\r\n");
+    size_t i;
+    json_t *v;
+    json_array_foreach(tasks, i, v)
+    {
+        const char *due = fr_js(v, "due_on");
+        if (strlen(due) != 10)
+            continue;
+        fr_buf_printf(b,
+                      "BEGIN:VEVENT\r\nUID:task-%" JSON_INTEGER_FORMAT "@filrouge\r\n"
+                      "DTSTAMP:%s\r\nDTSTART;VALUE=DATE:%.4s%.2s%.2s\r\nSUMMARY:",
+                      fr_ji(v, "id"), stamp, due, due + 5, due + 8);
+        ics_text(b, fr_js(v, "title"));
+        if (fr_ji(v, "case_id"))
+            fr_buf_printf(b, " (case %" JSON_INTEGER_FORMAT ")", fr_ji(v, "case_id"));
+        fr_buf_puts(b, "\r\nEND:VEVENT\r\n");
+    }
+    fr_buf_puts(b, "END:VCALENDAR\r\n");
+    json_decref(tasks);
+    free(login);
+}

@@ -1,0 +1,49 @@
+#!/bin/sh
+# The web benchmark: a site seeded with PATIENTS patients (default 100000)
+# and CASES cases, one server, and wrk on loopback against, in the same run:
+# a static file (the ceiling), the caseload API, and a case page (HTML, an
+# audited read). Prints wrk's figures; docs/performance.md keeps the ratios.
+#   sh tests/bench/run.sh [BUILD-DIR] [PATIENTS] [CASES]
+set -eu
+BUILD=${1:-build}
+PATIENTS=${2:-100000}
+CASES=${3:-2000}
+DURATION=${DURATION:-10s}
+FR="$BUILD/core/cli/filrouge"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 77; }
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-XXXXXX")
+export FILROUGE_SITE="$TMP/site" FILROUGE_LOG="$TMP/filrouge.log"
+unset FILROUGE_USER
+"$FR" init "$FILROUGE_SITE" --name Bench >/dev/null
+"$FR" plugin enable frailty >/dev/null
+"$FR" user add marie --name Marie --role case_manager --capacity 60 >/dev/null
+printf 'bench-password\n' | "$FR" user passwd marie >/dev/null
+start=$(date +%s)
+"$BUILD/tests/bench/bench-seed" "$FILROUGE_SITE" "$PATIENTS" "$CASES"
+echo "seeding took $(( $(date +%s) - start )) s"
+
+"$FR" serve --listen 127.0.0.1:0 --threads "${THREADS:-4}" >"$TMP/serve.out" 2>&1 &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    PORT=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/serve.out")
+    [ -n "$PORT" ] && break
+    sleep 0.5
+done
+URL="http://127.0.0.1:$PORT"
+COOKIE=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"login":"marie","password":"bench-password"}' "$URL/api/v1/session" |
+    sed -n 's/^Set-Cookie: \(fr_session=[0-9a-f]*\).*/\1/p')
+[ -n "$COOKIE" ] || { echo "login failed" >&2; exit 1; }
+curl -sf -H "Cookie: $COOKIE" "$URL/api/v1/caseload" | head -c 200; echo
+CASE=$(curl -sf -H "Cookie: $COOKIE" "$URL/api/v1/caseload" | sed -n 's/.*"cases":\[{"id":\([0-9]*\).*/\1/p')
+
+bench() {
+    name=$1
+    shift
+    echo "== $name"
+    wrk -t2 -c16 -d"$DURATION" --latency "$@" | sed -n '/Latency Distribution/,/^Requests\/sec/p;/Requests\/sec/p' | sort -u
+}
+bench "static /static/app.css" "$URL/static/app.css"
+bench "API /api/v1/caseload" -H "Cookie: $COOKIE" "$URL/api/v1/caseload"
+bench "page /cases/$CASE" -H "Cookie: $COOKIE" "$URL/cases/$CASE"

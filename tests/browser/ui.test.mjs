@@ -1,0 +1,208 @@
+// Browser tests of the case manager's interface: headless Debian chromium
+// driven by playwright-core. Starts its own server on a free loopback port
+// with its own temporary site; saves screenshots of the main pages under
+// $SCREENSHOT_DIR (the build folder) for review.
+//   node ui.test.mjs path/to/filrouge
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+// Skipped (exit 77) when scripts/test has not installed the browser tools.
+let chromium;
+try {
+  ({ chromium } = await import("playwright-core"));
+} catch {
+  console.log("# skip: playwright-core is not installed (scripts/test installs it)");
+  process.exit(77);
+}
+if (!existsSync("/usr/bin/chromium")) {
+  console.log("# skip: Debian's chromium is not installed (scripts/test installs it)");
+  process.exit(77);
+}
+
+const FR = process.argv[2] || process.env.FILROUGE_BIN;
+const tmp = mkdtempSync(join(process.env.TEST_TMP_BASE || "/tmp", "browser-"));
+const shots = process.env.SCREENSHOT_DIR || join(tmp, "screenshots");
+mkdirSync(shots, { recursive: true });
+const env = { ...process.env, FILROUGE_SITE: join(tmp, "site"), FILROUGE_LOG: join(tmp, "log") };
+delete env.FILROUGE_USER;
+const fr = (args, input) => execFileSync(FR, args, { env, input, encoding: "utf8" });
+
+let n = 0, failed = 0;
+function check(cond, desc, detail) {
+  n++;
+  if (cond) console.log(`ok ${n} - ${desc}`);
+  else {
+    failed++;
+    console.log(`not ok ${n} - ${desc}`);
+    if (detail !== undefined) console.log(`#   ${String(detail).slice(0, 500)}`);
+  }
+}
+
+fr(["init", env.FILROUGE_SITE, "--name", "Browser"]);
+fr(["plugin", "enable", "frailty"]);
+fr(["team", "add", "Namur Est"]);
+for (const [login, role, lang] of [["admin", "admin", "fr"], ["marie", "case_manager", "fr"],
+                                   ["dr-janssens", "provider", "nl"]]) {
+  fr(["user", "add", login, "--name", login, "--role", role, "--language", lang, "--capacity", "40"]);
+  fr(["user", "passwd", login], "correct-horse\n");
+}
+fr(["team", "join", "Namur Est", "marie"]);
+
+const server = spawn(FR, ["serve", "--listen", "127.0.0.1:0", "--threads", "3"], { env });
+const base = await new Promise((resolve, reject) => {
+  let out = "";
+  server.stdout.on("data", (d) => {
+    out += d;
+    const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+    if (m) resolve(`http://127.0.0.1:${m[1]}`);
+  });
+  server.on("exit", () => reject(new Error("server exited: " + out)));
+});
+
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+                                        args: ["--no-sandbox"] });
+let dialogs = 0;
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const ctx = await browser.newContext({ viewport, locale: "fr-BE" });
+  const page = await ctx.newPage();
+  page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
+  return page;
+}
+async function login(page, who) {
+  await page.goto(base + "/login");
+  await page.getByLabel(/Identifiant|Gebruikersnaam|Login/).fill(who);
+  await page.getByLabel(/Mot de passe|Wachtwoord|Password/).fill("correct-horse");
+  await page.getByRole("button", { name: /Se connecter|Aanmelden|Log in/ }).click();
+}
+
+try {
+  // 1. log in
+  const page = await newPage();
+  await page.goto(base + "/login");
+  await page.screenshot({ path: join(shots, "01-login.png"), fullPage: true });
+  await login(page, "marie");
+  check(page.url().endsWith("/caseload"), "marie logs in and lands on her caseload", page.url());
+  check(await page.getByRole("heading", { name: "Ma file active" }).isVisible(),
+        "the interface speaks French by default");
+
+  // 2. create a patient
+  await page.goto(base + "/patients");
+  await page.getByLabel("Nom de famille").fill("Lambert");
+  await page.getByLabel("Prénoms").fill("Jeanne");
+  await page.getByLabel("Date de naissance").fill("12/03/1941");
+  await page.getByLabel("Localité").fill("Namur");
+  await page.getByRole("button", { name: "Enregistrer", exact: true }).click();
+  check(/\/patients\/\d+/.test(page.url()), "a patient is registered from the form", page.url());
+  check(await page.getByText("12/03/1941").isVisible(), "the birth date shows as dd/mm/yyyy");
+
+  // 3. open a frailty case
+  await page.getByLabel("Équipe").selectOption("Namur Est");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  check(/\/cases\/\d+/.test(page.url()), "a frailty case is opened", page.url());
+  const caseUrl = page.url().split("?")[0];
+  check(await page.getByText("referral", { exact: true }).isVisible(), "the case starts in 'referral'");
+
+  // network member, then the picture
+  await page.getByText("Ajouter un membre du réseau").click();
+  await page.locator("#f-kind").selectOption("formal");
+  await page.locator("#f-name").fill("Dr An Janssens");
+  await page.locator("#f-role").fill("médecin généraliste");
+  await page.getByRole("button", { name: "Ajouter", exact: true }).click();
+  await page.getByText("Ajouter un membre du réseau").click();
+  await page.locator("#f-kind").selectOption("informal");
+  await page.locator("#f-name").fill("Sophie Lambert");
+  await page.locator("#f-relation").fill("fille");
+  await page.getByRole("button", { name: "Ajouter", exact: true }).click();
+  const svgText = await page.locator("figure.network svg").textContent();
+  check(svgText.includes("Dr An Janssens") && svgText.includes("Sophie Lambert"),
+        "the network map shows formal and informal members", svgText);
+
+  // 4. fire the next step
+  await page.getByRole("button", { name: "screen", exact: true }).click();
+  check(await page.getByText("Étape enregistrée.").isVisible(), "firing 'screen' is confirmed");
+  check(await page.locator("dd strong").first().textContent() === "screening",
+        "the case is now in 'screening'");
+  await page.screenshot({ path: join(shots, "03-case.png"), fullPage: true });
+
+  // 5. the new task in the échéancier
+  await page.goto(base + "/schedule");
+  check(await page.getByText("Screening (BelRAI screener)").isVisible(),
+        "the workflow's new task is in the échéancier");
+  await page.screenshot({ path: join(shots, "04-schedule.png"), fullPage: true });
+  await page.goto(base + "/caseload");
+  await page.screenshot({ path: join(shots, "02-caseload.png"), fullPage: true });
+
+  // 6. no care relationship → refused; break-glass → audited
+  const dr = await newPage();
+  await login(dr, "dr-janssens");
+  check(await dr.getByRole("heading", { name: "Mijn caseload" }).isVisible(),
+        "a Dutch-speaking user sees the interface in Dutch");
+  const refused = await dr.goto(caseUrl);
+  check(refused.status() === 403 && await dr.getByText("no care relationship").isVisible(),
+        "a provider without a care relationship is refused (403)");
+  await dr.getByLabel(/Reden/).fill("urgence, appel du SAMU");
+  await dr.screenshot({ path: join(shots, "05-refused.png"), fullPage: true });
+  await dr.getByRole("button", { name: /noodtoegang/ }).click();
+  check(dr.url().startsWith(caseUrl) && await dr.getByText("Lambert Jeanne").first().isVisible(),
+        "break-glass with a reason opens the case", dr.url());
+  await page.goto(caseUrl);
+  check(await page.getByText("urgence, appel du SAMU").isVisible(),
+        "the case manager sees the break-glass access on the case page");
+  const admin = await newPage();
+  await login(admin, "admin");
+  await admin.goto(base + "/admin");
+  const auditText = await admin.locator("table.audit").textContent();
+  check(auditText.includes("break-glass") && auditText.includes("dr-janssens") &&
+        auditText.includes("urgence, appel du SAMU"), "the break-glass access is in the audit trail");
+  await admin.getByRole("button", { name: "Vérifier la chaîne" }).click();
+  check(await admin.getByText("Journal d'audit intact").isVisible(), "the audit chain verifies");
+  await admin.screenshot({ path: join(shots, "06-admin.png"), fullPage: true });
+
+  // 7. a patient named <script>alert(1)</script> renders as text
+  await page.goto(base + "/patients");
+  await page.getByLabel("Nom de famille").fill("<script>alert(1)</script>");
+  await page.getByLabel("Prénoms").fill("<img src=x onerror=alert(2)>");
+  await page.getByRole("button", { name: "Enregistrer", exact: true }).click();
+  const h1 = await page.locator("h1").textContent();
+  check(h1.includes("<script>alert(1)</script>"), "the name shows as text", h1);
+  await page.goto(base + "/patients");
+  check(dialogs === 0, "no script from user text ever ran", dialogs);
+  await page.screenshot({ path: join(shots, "07-patients-xss.png"), fullPage: true });
+
+  // 8. the intake form creates a triage item
+  const anon = await newPage();
+  await anon.goto(base + "/refer");
+  await anon.getByLabel("Votre nom").fill("Sophie Lambert");
+  await anon.getByLabel(/Comment vous joindre/).fill("0470 00 00 00");
+  await anon.getByLabel("Nom de la personne concernée").fill("Jozef Peeters");
+  await anon.getByLabel(/La situation/).fill("Vit seul, chutes répétées, refuse l'aide.");
+  await anon.screenshot({ path: join(shots, "08-refer.png"), fullPage: true });
+  await anon.getByRole("button", { name: "Envoyer le signalement" }).click();
+  check(await anon.getByText("Votre signalement a été reçu").isVisible(), "the intake is received");
+  await page.goto(base + "/triage");
+  check(await page.getByRole("heading", { name: "Jozef Peeters" }).isVisible(),
+        "the intake waits in the triage queue");
+  await page.screenshot({ path: join(shots, "09-triage.png"), fullPage: true });
+
+  // 9. a phone's width
+  const phone = await newPage({ width: 375, height: 740 });
+  await login(phone, "marie");
+  await phone.goto(caseUrl);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  check(!overflow, "the case page fits a phone's width (no horizontal scroll)");
+  await phone.screenshot({ path: join(shots, "10-case-phone.png"), fullPage: true });
+
+  // keyboard: the first Tab reaches the skip link
+  await phone.keyboard.press("Tab");
+  const focused = await phone.evaluate(() => document.activeElement.className);
+  check(focused === "skip", "the first Tab reaches the 'skip to content' link", focused);
+} catch (e) {
+  check(false, "the browser scenario ran to the end", e.stack);
+} finally {
+  await browser.close();
+  server.kill("SIGTERM");
+}
+console.log(`# screenshots in ${shots}`);
+console.log(`${n - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,232 @@
+"""The JSON API against a running server: login, patients, cases, events,
+tasks, network, access by care relationship (403, audited), break-glass,
+pagination, admin lists, errors as JSON, and a graceful stop."""
+import threading
+
+from webtest import Checks, Client, Server, Site
+
+t = Checks()
+site = Site()
+site.user("admin", role="admin")
+site.user("marie", team="Namur")
+site.user("thomas", team="Namur")
+site.user("dr-j", role="provider")
+srv = Server(site)
+
+anon = Client(srv)
+r = anon.api("GET", "/cases")
+t.check(r.status == 401 and r.json()["error"]["code"] == "unauthenticated",
+        "without a session the API answers 401 with a JSON error", r.text)
+
+r = anon.login("marie", "wrong-password")
+t.check(r.status == 401, "a wrong password is refused", r.text)
+
+marie = Client(srv)
+r = marie.login("marie")
+t.check(r.status == 200 and len(marie.csrf) == 64, "login returns a CSRF token", r.text)
+cookie = r.header("Set-Cookie") or ""
+t.check("HttpOnly" in cookie and "SameSite=Strict" in cookie,
+        "the session cookie is HttpOnly and SameSite=Strict", cookie)
+r = marie.api("GET", "/me")
+t.check(r.status == 200 and r.json()["login"] == "marie", "GET /me says who is logged in", r.text)
+
+r = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne",
+                                     "birth_date": "12/03/1941", "sex": "female",
+                                     "city": "Namur"})
+t.check(r.status == 201, "a case manager registers a patient (201)", r.text)
+pid = r.json().get("id")
+r = marie.api("POST", "/patients", {"family_name": "", "given_names": "x"})
+t.check(r.status == 400 and r.json()["error"]["code"] == "invalid",
+        "an invalid patient is a 400 with the kernel's message", r.text)
+r = marie.api("POST", "/patients", {"family_name": "X", "given_names": "Y",
+                                     "birth_date": "31/02/2000"})
+t.check(r.status == 400 and "DD/MM/YYYY" in r.text, "an impossible date is refused", r.text)
+
+r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "team": "Namur",
+                                  "intensity": 3})
+t.check(r.status == 201, "marie opens a frailty case", r.text)
+cid = r.json().get("id")
+r = marie.api("GET", f"/cases/{cid}")
+cs = r.json()
+t.check(r.status == 200 and cs["state"] == "referral" and "screen" in cs["allowed_events"],
+        "the case page's data: state and allowed events", r.text)
+r = marie.api("GET", f"/cases/{cid}/events")
+t.check(r.status == 200 and "screen" in r.json(), "allowed events as a list", r.text)
+r = marie.api("POST", f"/cases/{cid}/events", {"event": "screen", "note": "signalé par la fille"})
+t.check(r.status == 200 and r.json()["state"] == "screening",
+        "firing an event moves the case and returns it", r.text)
+r = marie.api("POST", f"/cases/{cid}/events", {"event": "approve"})
+t.check(r.status == 409 and "screen" not in r.json()["error"]["code"],
+        "an event not allowed now is a 409 conflict", r.text)
+r = marie.api("GET", "/tasks?mine=1")
+t.check(r.status == 200 and isinstance(r.json(), list), "the échéancier as JSON", r.text)
+
+r = marie.api("POST", "/tasks", {"case_id": cid, "title": "Visite à domicile",
+                                  "due_on": "01/12/2026"})
+t.check(r.status == 201, "a task is added to the case", r.text)
+tid = r.json().get("id")
+r = marie.api("POST", f"/tasks/{tid}/assign", {"assignee": "thomas"})
+t.check(r.status == 200, "a task is reassigned", r.text)
+r = marie.api("GET", "/tasks?assignee=thomas")
+t.check(any(x["id"] == tid for x in r.json()), "the reassigned task is thomas's now", r.text)
+
+# Bulk reassignment from the échéancier: the case (and its open tasks) and
+# one more task, in one form.
+r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "manager": "marie",
+                                  "team": "Namur"})
+cid2 = r.json().get("id")
+mine = [x["id"] for x in marie.api("GET", f"/tasks?case={cid2}").json()]
+r = marie.form("/schedule/reassign", [("case", cid2), ("task", tid), ("to", "thomas")])
+after = marie.api("GET", f"/cases/{cid2}").json()
+t.check(r.status == 303 and after["case_manager"] == "thomas" and
+        all(x["assignee"] == "thomas" for x in after["tasks"]) and mine,
+        "bulk reassignment hands over a case with its tasks", (r.status, after.get("tasks")))
+r = marie.form("/schedule/reassign", [("task", "999999"), ("to", "thomas")])
+t.check(r.status == 404, "bulk reassignment of a missing task says so", r.status)
+
+r = marie.api("POST", f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie Lambert",
+                                                 "relation": "fille"})
+t.check(r.status == 201, "a network member is added", r.text)
+r = marie.api("GET", "/caseload")
+t.check(r.status == 200 and r.json()["load"] == 3 and r.json()["capacity"] == 40,
+        "the caseload gives load against capacity", r.text)
+
+# Pagination
+for i in range(3):
+    marie.api("POST", "/patients", {"family_name": f"Page{i}", "given_names": "P"})
+r1 = marie.api("GET", "/patients?limit=2&offset=0").json()
+r2 = marie.api("GET", "/patients?limit=2&offset=2").json()
+t.check(len(r1) == 2 and r1[0]["id"] != r2[0]["id"], "lists take limit and offset",
+        f"{r1} {r2}")
+
+# Access by care relationship
+dr = Client(srv)
+dr.login("dr-j")
+r = dr.api("GET", f"/cases/{cid}")
+t.check(r.status == 403 and r.json()["error"]["code"] == "access-denied",
+        "a provider without a care relationship gets 403", r.text)
+r = dr.api("GET", "/cases")
+t.check(r.status == 200 and r.json() == [], "lists never show cases the user may not see", r.text)
+r = dr.api("GET", "/patients?q=Lambert")
+t.check(r.status == 200 and r.json() == [], "search never leaks patients", r.text)
+r = dr.api("GET", f"/cases/{cid}", headers={"X-Break-Glass": "urgence, appel du SAMU"})
+t.check(r.status == 200, "break-glass with a reason opens the case", r.text)
+
+adm = Client(srv)
+adm.login("admin")
+r = adm.api("GET", "/audit?type=case&id=" + str(cid) + "&limit=200")
+actions = [(a["actor"], a["action"]) for a in r.json()]
+t.check(("dr-j", "denied") in actions and ("dr-j", "break-glass") in actions,
+        "the refusal and the break-glass access are in the audit trail", actions)
+r = adm.api("GET", "/audit/verify")
+t.check(r.status == 200 and r.json()["intact"] is True, "the audit chain verifies", r.text)
+r = marie.api("GET", "/audit/verify")
+t.check(r.status == 403, "only administrators verify the audit trail", r.text)
+r = adm.api("GET", "/plugins")
+t.check(any(p["id"] == "frailty" and p["enabled"] for p in r.json()),
+        "plugins are listed with their state", r.text)
+# Enabling a plugin reaches every worker (their sites are reopened).
+r = adm.api("POST", "/plugins/echo/enable")
+t.check(r.status == 200, "an administrator enables a plugin", r.text)
+seen = []
+for _ in range(50):
+    seen = [any(p["id"] == "echo" and p["loaded"] for p in adm.api("GET", "/plugins").json())
+            for _ in range(12)]
+    if all(seen):
+        break
+    __import__("time").sleep(0.1)
+t.check(all(seen), "every worker sees the plugin loaded soon after", seen)
+r = adm.api("POST", "/plugins/echo/disable")
+t.check(r.status == 200, "and disables it", r.text)
+r = adm.api("GET", "/events?which=failed")
+t.check(r.status == 200 and r.json() == [], "failed events are listed (none)", r.text)
+r = adm.api("POST", "/users", {"login": "nina", "display_name": "Nina", "role": "provider",
+                                "password": "long-enough-1"})
+t.check(r.status == 201 and Client(srv).login("nina", "long-enough-1").status == 200,
+        "an administrator adds a user who can log in", r.text)
+r = adm.form("/admin/teams", {"team": "Ciney"})
+r2 = adm.form("/admin/teams/join", {"team": "Ciney", "login": "nina"})
+teams = adm.api("GET", "/teams").json()
+t.check(r.status == 303 and r2.status == 303 and
+        any(x["name"] == "Ciney" and "nina" in (x["members"] or "") for x in teams),
+        "the administration page creates a team and adds a member", teams)
+t.check(marie.form("/admin/teams", {"team": "X"}).status == 403,
+        "a case manager cannot create teams from the page")
+admin_page = adm.request("GET", "/admin").text
+t.check("Ciney" in admin_page and "frailty" in admin_page,
+        "the administration page lists teams and plugins")
+r = marie.api("POST", "/users", {"login": "eve", "display_name": "Eve"})
+t.check(r.status == 403, "a case manager cannot add users", r.text)
+
+# Intakes: recorded from a phone call (CLI), triaged through the API.
+site.fr("intake", "add", "--referrer", "Dr Peeters", "--contact", "081 00 00 00",
+        "--person", "Louis Martin", "--situation", "Vit seul, chutes", "--via", "phone")
+r = marie.api("GET", "/intakes")
+refs = r.json()
+t.check(r.status == 200 and refs and refs[0]["person_name"] == "Louis Martin",
+        "the triage queue lists an intake taken by phone", r.text)
+rid = refs[0]["id"] if refs else 0
+r = dr.api("GET", "/intakes")
+t.check(r.status == 403, "a provider does not see the triage queue", r.text)
+r = marie.api("POST", f"/intakes/{rid}/accept", {"note": "prise en charge"})
+t.check(r.status == 200 and r.json()["person_name"] == "Louis Martin", "an intake is accepted",
+        r.text)
+r = marie.api("POST", f"/intakes/{rid}/dismiss", {})
+t.check(r.status == 409, "an intake handled already is a conflict", r.text)
+r = marie.api("GET", "/intakes?status=accepted")
+t.check(any(x["id"] == rid for x in r.json()), "accepted intakes are listed by status", r.text)
+
+r = marie.api("GET", "/nothing-here")
+t.check(r.status == 404 and r.json()["error"]["code"] == "not-found", "unknown API paths: 404 JSON",
+        r.text)
+r = marie.request("PUT", "/api/v1/cases")
+t.check(r.status == 405, "a wrong method is a 405", r.text)
+
+# Concurrency: many readers at once on the thread pool.
+errors = []
+
+
+def reader():
+    c = Client(srv)
+    c.cookies = dict(marie.cookies)
+    for _ in range(10):
+        x = c.api("GET", f"/cases/{cid}")
+        if x.status != 200:
+            errors.append(x.status)
+
+
+threads = [threading.Thread(target=reader) for _ in range(6)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+t.check(not errors, "60 concurrent case reads all succeed", errors)
+
+# Graceful stop: requests in progress when SIGTERM arrives are answered.
+import signal as _signal
+import time as _time
+results = []
+
+
+def slow_login():
+    results.append(Client(srv).login("thomas").status)
+
+
+threads = [threading.Thread(target=slow_login) for _ in range(3)]
+for th in threads:
+    th.start()
+_time.sleep(0.03)
+srv.proc.send_signal(_signal.SIGTERM)
+for th in threads:
+    th.join()
+t.check(results == [200, 200, 200], "requests in progress at SIGTERM are answered", results)
+t.check(srv.proc.wait(timeout=30) == 0, "SIGTERM stops the server cleanly (exit 0)")
+srv = Server(site)
+marie = Client(srv)
+marie.login("marie")
+
+r = marie.api("DELETE", "/session")
+t.check(r.status == 200 and marie.api("GET", "/me").status == 401, "logout ends the session",
+        r.text)
+t.check(srv.stop() == 0, "SIGTERM stops the server cleanly (exit 0)")
+t.finish()

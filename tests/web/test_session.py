@@ -1,0 +1,68 @@
+"""Session lifetime across server restarts, on a fixed clock (FILROUGE_NOW):
+a session survives a restart, expires after the idle time set in site.xml
+(web.session-idle-minutes), and an expired one is removed."""
+import os
+import sqlite3
+
+from webtest import Checks, Client, Server, Site
+
+t = Checks()
+site = Site()
+site.user("marie")
+path = os.path.join(site.dir, "site.xml")
+xml = open(path).read().replace(
+    "</site>", '  <setting name="web.session-idle-minutes">1</setting>\n</site>')
+open(path, "w").write(xml)
+
+
+def at(now):
+    site.env["FILROUGE_NOW"] = now
+    return Server(site)
+
+
+srv = at("2026-11-23T10:00:00Z")
+c = Client(srv)
+t.check(c.login("marie").status == 200, "login at 10:00:00")
+srv.stop()
+
+srv = at("2026-11-23T10:00:50Z")
+c.server = srv
+t.check(c.api("GET", "/me").status == 200, "the session is still valid at 10:00:50 (after a restart)")
+srv.stop()
+
+# A second session, never used again: removed by the server's daily
+# cleanup (it runs at start), not only when presented.
+other = Client(srv)
+srv.stop()
+srv = at("2026-11-23T10:00:55Z")
+other.server = srv
+other.login("marie")
+srv.stop()
+
+srv = at("2026-11-23T10:02:30Z")
+c.server = srv
+r = c.api("GET", "/me")
+t.check(r.status == 401, "idle for more than a minute: the session has expired", r.text)
+r = c.request("GET", "/caseload")
+t.check(r.status == 303 and (r.header("Location") or "").startswith("/login"),
+        "an expired session sends the pages to the login", r.status)
+srv.stop()
+db = sqlite3.connect(os.path.join(site.dir, "filrouge.db"))
+n = db.execute("SELECT count(*) FROM web_sessions").fetchone()[0]
+t.check(n == 0, "expired sessions are removed from the database", n)
+
+# SIGHUP: every worker reopens its site; the server keeps answering.
+srv = at("2026-11-23T10:03:00Z")
+c = Client(srv)
+c.login("marie")
+import signal, time
+srv.proc.send_signal(signal.SIGHUP)
+ok = True
+for _ in range(20):
+    ok = ok and c.api("GET", "/me").status == 200
+    time.sleep(0.05)
+log = open(site.env["FILROUGE_LOG"]).read()
+t.check(ok and "reload: 3 of 3 workers reopened the site" in log,
+        "SIGHUP reopens every worker's site while requests go on", log[-300:])
+t.check(srv.stop() == 0, "the server stops cleanly after a reload")
+t.finish()

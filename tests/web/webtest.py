@@ -1,0 +1,167 @@
+"""Shared by the web tests: a fresh site in a temporary folder, a server of
+its own on a free loopback port, a small HTTP client with cookies, and
+TAP-like "ok N - ..." lines. Standard library only (Debian's python3)."""
+import atexit
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+FR = os.environ.get("FILROUGE_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "filrouge")
+BASE = os.environ.get("TEST_TMP_BASE", "/tmp")
+
+
+class Checks:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def check(self, cond, desc, detail=""):
+        self.n += 1
+        if cond:
+            print(f"ok {self.n} - {desc}")
+        else:
+            self.failed += 1
+            print(f"not ok {self.n} - {desc}")
+            for line in str(detail).splitlines()[:20]:
+                print(f"#   {line}")
+        return cond
+
+    def finish(self):
+        print(f"{self.n - self.failed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
+
+
+class Site:
+    """A site with the frailty plugin, users with passwords, a team."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="web-", dir=BASE)
+        self.dir = os.path.join(self.tmp, "site")
+        self.env = dict(os.environ, FILROUGE_SITE=self.dir,
+                        FILROUGE_LOG=os.path.join(self.tmp, "filrouge.log"))
+        self.env.pop("FILROUGE_USER", None)
+        self.fr("init", self.dir, "--name", "Test")
+        self.fr("plugin", "enable", "frailty")
+        self.fr("team", "add", "Namur")
+
+    def fr(self, *args, stdin=None, check=True):
+        p = subprocess.run([FR, *args], env=self.env, input=stdin, capture_output=True,
+                           text=True)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"filrouge {' '.join(args)}: {p.stderr}")
+        return p
+
+    def user(self, login, role="case_manager", password="correct-horse", team=None):
+        self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40")
+        self.fr("user", "passwd", login, stdin=password + "\n")
+        if team:
+            self.fr("team", "join", team, login)
+
+
+class Server:
+    def __init__(self, site):
+        self.site = site
+        self.proc = subprocess.Popen([FR, "serve", "--listen", "127.0.0.1:0", "--threads", "3"],
+                                     env=site.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"https?://127\.0\.0\.1:(\d+)/", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line} {self.proc.stderr.read()}")
+        self.port = int(m.group(1))
+        # A test that dies half-way must not leave its server running.
+        atexit.register(lambda p=self.proc: p.poll() is None and p.kill())
+
+    def stop(self):
+        """SIGTERM; returns the exit status."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return -1
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def headers_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Client:
+    """One browser-like user: keeps cookies, knows its CSRF token."""
+
+    def __init__(self, server):
+        self.server = server
+        self.cookies = {}
+        self.csrf = None
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = raw
+        if isinstance(body, dict) and raw is None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        resp = Response(r.status, r.getheaders(), r.read())
+        conn.close()
+        for c in resp.headers_all("Set-Cookie"):
+            name, _, rest = c.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in c:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return resp
+
+    def api(self, method, path, body=None, csrf=True, headers=None):
+        h = dict(headers or {})
+        if csrf and self.csrf and method != "GET":
+            h["X-CSRF-Token"] = self.csrf
+        if method != "GET" and body is None:
+            body = {}
+        return self.request(method, "/api/v1" + path, body=body, headers=h)
+
+    def login(self, login, password="correct-horse"):
+        r = self.request("POST", "/api/v1/session", body={"login": login, "password": password})
+        if r.status == 200:
+            self.csrf = r.json()["csrf"]
+        return r
+
+    def form(self, path, fields, csrf=True):
+        """fields: a dict, or a list of (name, value) for repeated names."""
+        f = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        if csrf and self.csrf and not any(k == "_csrf" for k, _ in f):
+            f.append(("_csrf", self.csrf))
+        data = urllib.parse.urlencode(f).encode()
+        return self.request("POST", path, raw=data,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
