@@ -9,7 +9,7 @@ BUILD=${1:-build}
 PATIENTS=${2:-100000}
 CASES=${3:-2000}
 DURATION=${DURATION:-10s}
-FR="$BUILD/core/cli/filrouge"
+FR="$BUILD/filrouge"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 77; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-XXXXXX")
 export FILROUGE_SITE="$TMP/site" FILROUGE_LOG="$TMP/filrouge.log"
