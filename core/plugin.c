@@ -497,10 +497,14 @@ int fr_plugins_search_path(fr_site *site, char ***dirs, int *n)
             rc = push_dir(dirs, n, t);
         free(copy);
     }
+    /* A program run from the build tree uses the tree's plugins before any
+     * installed ones (an older installation must not shadow them); an
+     * installed program never looks at a build tree. */
+    int in_tree = running_from_build_tree();
+    if (!rc && in_tree)
+        rc = push_dir(dirs, n, FR_BUILD_PLUGIN_DIR);
     if (!rc)
         rc = push_dir(dirs, n, FR_PLUGIN_DIR);
-    if (!rc && running_from_build_tree())
-        rc = push_dir(dirs, n, FR_BUILD_PLUGIN_DIR);
     if (rc) {
         fr_plugins_search_path_free(*dirs, *n);
         *dirs = NULL;

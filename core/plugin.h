@@ -49,9 +49,10 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err);
 int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
 
 /* The plugin search path, in order: the site's plugins/ folder, site.xml's
- * plugin-path entries, $FILROUGE_PLUGIN_PATH (colon-separated), the install
- * prefix, the build tree. Duplicates are dropped. *dirs is malloc'd, and so
- * is each string: free them with fr_plugins_search_path_free. */
+ * plugin-path entries, $FILROUGE_PLUGIN_PATH (colon-separated), the build
+ * tree (only for a program run from it), the install prefix. Duplicates are
+ * dropped. *dirs is malloc'd, and so is each string: free them with
+ * fr_plugins_search_path_free. */
 int fr_plugins_search_path(fr_site *site, char ***dirs, int *n);
 void fr_plugins_search_path_free(char **dirs, int n);
 
