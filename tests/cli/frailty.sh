@@ -136,6 +136,22 @@ FILROUGE_NOW=2027-01-10T09:00:00Z ok "checklist after a death: the questions do 
 FILROUGE_NOW=2027-01-10T09:00:00Z ok "closed again" -- $M case fire 1 close
 ok "a referral for Jozef again" -- $M case open 2 --workflow frailty
 ok "not eligible closes a referral without the checklist" -- $M case fire 7 not-eligible
+# A licensed site's full EFS as a site form: the language expresses it
+# (11 items with points, total, bands) — placeholders here, never the items.
+{
+    echo '<form xmlns="urn:filrouge:form:1" id="efs" version="2"><title lang="fr">EFS (licence du site)</title>'
+    echo '<choices id="three"><option code="a" points="0"><label lang="fr">a</label></option><option code="b" points="1"><label lang="fr">b</label></option><option code="c" points="2"><label lang="fr">c</label></option></choices>'
+    echo '<choices id="two"><option code="a" points="0"><label lang="fr">a</label></option><option code="b" points="1"><label lang="fr">b</label></option></choices>'
+    for i in 1 2 3 4 5 6; do echo "<field id=\"i$i\" type=\"choice\" choices=\"three\" required=\"true\"><label lang=\"fr\">item $i</label></field>"; done
+    for i in 7 8 9 10 11; do echo "<field id=\"i$i\" type=\"choice\" choices=\"two\" required=\"true\"><label lang=\"fr\">item $i</label></field>"; done
+    echo '<score id="efs" items="i1 i2 i3 i4 i5 i6 i7 i8 i9 i10 i11" min-answered="11"><bands scheme="rolfson" version="1">'
+    echo '<band code="not-frail" min="0" max="4"/><band code="vulnerable" min="5" max="6"/><band code="mild" min="7" max="8"/><band code="moderate" min="9" max="10"/><band code="severe" min="11" max="17"/></bands></score></form>'
+} >"$TMP/efs-full.xml"
+ok "a full EFS skeleton is a valid form" -- form check "$TMP/efs-full.xml"
+mkdir -p "$FILROUGE_SITE/forms" && cp "$TMP/efs-full.xml" "$FILROUGE_SITE/forms/"
+j efsfull '{"i1":"c","i2":"b","i3":"a","i4":"c","i5":"b","i6":"a","i7":"b","i8":"b","i9":"a","i10":"b","i11":"a"}'
+ok "the site's full EFS" -- $M form submit efs --case 3 "$TMP/efsfull.json"
+out_has "2+1+0+2+1+0+1+1+0+1+0 = 9" "score efs = 9"
 ok "hooks are loaded" -- hooks list
 out_has "the eligibility guard" "frailty-eligible"
 ok "the audit chain holds" -- audit verify
