@@ -120,8 +120,14 @@ ok "implementation" -- $M case fire 1 approve
 ok "monitoring" -- $M case fire 1 monitor
 ok "evaluation" -- $M case fire 1 evaluate
 ok "back to monitoring" -- $M case fire 1 continue
-test "$(sql "SELECT count(*) FROM case_notes WHERE case_id = 1 AND text LIKE '%niveau 3 de la pyramide%'")" = 1 &&
-    pass "the complexity hook noted the suggested level" || fail "no pyramid note"
+test "$(sql "SELECT pyramid_suggested || ' ' || pyramid_level FROM cases WHERE id = 1")" = "3 3" &&
+    pass "the complexity hook suggested level 3, which became the level" || fail "pyramid: $(sql "SELECT pyramid_suggested, pyramid_level FROM cases WHERE id = 1")"
+ok "the case manager sets level 2, with a reason" -- $M case level 1 2 --reason "la fille reprend les courses et la coordination"
+j cx2 '{"many-providers":false,"network-crisis":false,"no-distance":false,"care-refusal":false,"help-gap":false,"carer":false}'
+ok "signs of complexity again: none" -- $M form submit complexity --case 1 "$TMP/cx2.json"
+out_has "no sign: level 1" "score signs = 0 (level-1)"
+test "$(sql "SELECT pyramid_suggested || ' ' || pyramid_level FROM cases WHERE id = 1")" = "1 2" &&
+    pass "the new suggestion is recorded; the case manager's level stays" || fail "pyramid 2: $(sql "SELECT pyramid_suggested, pyramid_level FROM cases WHERE id = 1")"
 refused "closing needs the closure checklist" 1 "closure" -- $M case fire 1 close
 j closure '{"reason":"goals-reached","stable":true,"care-optimal":true,"services-match":true,"satisfied":true,"goals":true,"right-providers":true}'
 ok "the closure checklist" -- $M form submit closure --case 1 "$TMP/closure.json"

@@ -11,8 +11,8 @@
                     "needs at least partial help" (default 2, 2..4)
     min-age         the minimum age (default 60)
     lang            language of the guard's messages: fr (default), nl, en
-- hook ``pyramid``: after a final "complexity" form, a note on the case with
-  the level of the Kaiser Permanente pyramid its band suggests.
+- hook ``pyramid``: after a final "complexity" form, the level of the
+  Kaiser Permanente pyramid its band suggests (filrouge.suggest_level).
 
 A site replaces a rule with its own guard of the same name in
 <site>/hooks/ (see docs/hooks.md).
@@ -112,18 +112,18 @@ def eligible(call):
 LEVELS = {"level-1": 1, "level-2": 2, "level-3": 3}
 
 
-@filrouge.on("form.submitted", name="pyramid")
+@filrouge.on("form.*", name="pyramid")
 def pyramid(ev):
+    """The band of a final complexity form is the suggested level of the
+    pyramid; the kernel makes it the case's level unless the case manager
+    chose one (`filrouge case level CASE N --reason …`). Idempotent: the
+    same suggestion twice changes nothing."""
+    if ev.topic not in ("form.submitted", "form.amended") or not ev.case_id:
+        return
     p = ev.payload
-    if p.get("form") != "complexity" or p.get("status") != "final" or not ev.case_id:
+    if p.get("form") != "complexity" or p.get("status") != "final":
         return
     band = ((p.get("scores") or {}).get("signs") or {}).get("band")
     level = LEVELS.get(band)
-    if level is None:
-        return
-    text = "Indicateurs de complexité (formulaire {}) : niveau {} de la pyramide suggéré".format(
-        p.get("submission"), level)
-    # at least once: do not write the same note twice
-    if any(n["text"] == text for n in filrouge.notes(ev.case_id)):
-        return
-    filrouge.add_note(ev.case_id, text)
+    if level is not None:
+        filrouge.suggest_level(ev.case_id, level)
