@@ -105,6 +105,14 @@ out_has "5 is not frail there" "score efs = 5 (not-frail)"
 efs 6; ok "EFS 6 again" -- $M form submit efs --case 6 "$TMP/efs.json"
 refused "with the site's policy value 7, 6 is not enough (message in English)" 1 "at least 7" -- $M case fire 6 assess
 
+# The type of case management must be known before the concertation
+ok "case 3: the type is not decided yet" -- $M case model 3 ""
+ok "the person chooses" -- $M case fire 3 choose
+refused "concertation needs clinical or social" 1 "clinique ou social" -- $M case fire 3 plan
+refused "a model name is checked" 1 "not a model name" -- $M case model 3 "Social CM"
+ok "social case management" -- $M case model 3 social
+ok "now the concertation" -- $M case fire 3 plan
+
 # The workflow end to end, with the case management type (model)
 ok "the case view shows the model" -- $M case view 1
 out_has "clinical case management" 'model="clinical"'

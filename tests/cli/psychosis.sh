@@ -50,6 +50,9 @@ refused "not a partial date" 1 "onset" -- form submit dup --case 1 "$TMP/dupbad2
 
 refused "inclusion needs a named case manager" 1 "nommez le case manager" -- case fire 1 include
 ok "name the case manager" -- case assign 1 paul
+ok "the model is cleared (the team has not decided)" -- case model 1 ""
+refused "inclusion needs the model" 1 "broker ou clinical" -- --as paul case fire 1 include
+ok "broker model" -- --as paul case model 1 broker
 ok "include" -- --as paul case fire 1 include
 ok "the tasks of the programme" -- --as paul case show 1
 out_has "recovery goals in the care plan" "objectifs de rétablissement"
