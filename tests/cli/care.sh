@@ -18,6 +18,9 @@ M="--as marie"
 # Protocol 3 eligibility (docs/plugins/frailty.md): an EFS of 7
 echo '{"total": 7, "date": "2026-11-20", "assessor": "Marie Dubois", "instrument-version": "EFS", "licence": "UA-1"}' |
     "$FR" $M form submit efs --case 1 - >/dev/null
+# Step 4: the person's choice and consent (docs/plugins/frailty.md)
+echo '{"chosen-by":"person","reference":"Marie Dubois","consent":true,"sharing":true}' |
+    "$FR" $M form submit reference-choice --case 1 - >/dev/null
 for e in screen assess choose plan; do "$FR" $M case fire 1 $e >/dev/null; done
 
 # The care plan and the person's approval

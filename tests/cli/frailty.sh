@@ -108,6 +108,15 @@ refused "with the site's policy value 7, 6 is not enough (message in English)" 1
 # The type of case management must be known before the concertation
 ok "case 3: the type is not decided yet" -- $M case model 3 ""
 ok "the person chooses" -- $M case fire 3 choose
+refused "concertation needs the person's choice and consent" 1 "reference-choice" -- $M case fire 3 plan
+j choice '{"chosen-by":"team","reference":"Marie Dubois","consent":true,"sharing":true}'
+refused "a choice by the team says why the person could not choose" 1 "why-not" -- $M form submit reference-choice --case 3 "$TMP/choice.json" --lang en
+j choice '{"chosen-by":"person","reference":"Marie Dubois","consent":false,"sharing":false,"mediation":"Service de médiation de la mutualité"}'
+ok "the person chose, but does not consent yet" -- $M form submit reference-choice --case 3 "$TMP/choice.json"
+out_has "the consent flag" "no-consent"
+refused "no consent, no concertation" 1 "accord de la personne" -- $M case fire 3 plan
+j choice '{"chosen-by":"person","reference":"Marie Dubois","consent":true,"sharing":true,"mediation":"Service de médiation de la mutualité"}'
+ok "she consents" -- $M form submit reference-choice --case 3 "$TMP/choice.json"
 refused "concertation needs clinical or social" 1 "clinique ou social" -- $M case fire 3 plan
 refused "a model name is checked" 1 "not a model name" -- $M case model 3 "Social CM"
 ok "social case management" -- $M case model 3 social
@@ -117,6 +126,8 @@ ok "now the concertation" -- $M case fire 3 plan
 ok "the case view shows the model" -- $M case view 1
 out_has "clinical case management" 'model="clinical"'
 ok "the person chooses their case manager" -- $M case fire 1 choose
+j choice1 '{"chosen-by":"person","reference":"Marie Dubois","consent":true,"sharing":true}'
+ok "her choice and consent" -- $M form submit reference-choice --case 1 "$TMP/choice1.json"
 ok "concertation" -- $M case fire 1 plan
 j cx '{"many-providers":true,"network-crisis":true,"no-distance":false,"care-refusal":true,"help-gap":false,"carer":true,"falls":true}'
 ok "signs of complexity" -- $M form submit complexity --case 1 "$TMP/cx.json"
