@@ -17,6 +17,7 @@
 #include "access.h"
 #include "audit.h"
 #include "bus.h"
+#include "care.h"
 #include "clock.h"
 #include "record.h"
 #include "store.h"
@@ -566,6 +567,25 @@ static PyObject *m_set_intensity(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* The plugins' rules suggest the case's level on the Kaiser Permanente
+ * pyramid (as fr_case_suggest_level does for C plugins): it becomes the
+ * level unless the case manager chose one. */
+static PyObject *m_suggest_level(PyObject *m, PyObject *args)
+{
+    (void)m;
+    long long case_id;
+    int level;
+    fr_site *site = hook_site("suggest_level", 1);
+    if (!site || !PyArg_ParseTuple(args, "Li", &case_id, &level))
+        return NULL;
+    fr_error err = {0};
+    int rc;
+    KERNEL(rc = fr_case_suggest_pyramid(site, case_id, level, &err));
+    if (rc)
+        return raise_kernel(&err, rc);
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_assign(PyObject *m, PyObject *args)
 {
     (void)m;
@@ -788,6 +808,8 @@ static PyMethodDef methods[] = {
      "create_task(case_id, title, due_on=None, assignee=None, anchor=None, offset=None) -> id"},
     {"add_note", m_add_note, METH_VARARGS, "add_note(case_id, text) -> id"},
     {"set_intensity", m_set_intensity, METH_VARARGS, "set_intensity(case_id, level)"},
+    {"suggest_level", m_suggest_level, METH_VARARGS,
+     "suggest_level(case_id, level): the rules' level of the pyramid (1-3)"},
     {"assign", m_assign, METH_VARARGS, "assign(case_id, login)"},
     {"fire", KW m_fire, METH_VARARGS | METH_KEYWORDS,
      "fire(case_id, event, note=None, effective_on=None): after the current transaction"},

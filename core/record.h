@@ -110,6 +110,9 @@ typedef struct fr_case_filter {
 int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error *err);
 int fr_case_assign(fr_site *site, int64_t id, const char *manager, fr_error *err);
 int fr_case_set_intensity(fr_site *site, int64_t id, int intensity, fr_error *err);
+/* The case's model of case management ("clinical", "social", "broker"…):
+ * lower-case letters, digits and '-', at most 32; NULL or "" clears it. */
+int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *err);
 /* Close and reopen fire the workflow's "close" and "reopen" events. */
 int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,
                   fr_error *err);

@@ -312,6 +312,44 @@ int fr_case_set_intensity(fr_site *site, int64_t id, int intensity, fr_error *er
     return finish(site, rc, "update", id, d, "case.intensity-changed", err);
 }
 
+int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *err)
+{
+    if (model && !*model)
+        model = NULL;
+    if (model) {
+        size_t n = strlen(model);
+        int good = n >= 1 && n <= 32 && model[0] >= 'a' && model[0] <= 'z';
+        for (size_t i = 0; good && i < n; i++)
+            good = (model[i] >= 'a' && model[i] <= 'z') || (model[i] >= '0' && model[i] <= '9') ||
+                   model[i] == '-';
+        if (!good)
+            return fr_error_set(err, FR_EINVAL,
+                                "model: '%s' is not a model name; use lower-case letters, digits "
+                                "and '-' (clinical, social, broker)",
+                                model);
+    }
+    int rc = fr_access_case(site, id, FR_WRITE, err);
+    if (rc)
+        return rc;
+    char *before = NULL;
+    if ((rc = fr_store_query_text(site->store, err, &before,
+                                  "SELECT coalesce(model, '') FROM cases WHERE id = ?", "I", id)))
+        return rc;
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err))) {
+        free(before);
+        return rc;
+    }
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE cases SET model = ?, row_version = row_version + 1,"
+                        " updated_at = ? WHERE id = ?",
+                        "ttI", model, now, id);
+    json_t *d = json_pack("{s:s,s:s?}", "from", before ? before : "", "to", model);
+    free(before);
+    return finish(site, rc, "update", id, d, "case.model-changed", err);
+}
+
 int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,
                   fr_error *err)
 {

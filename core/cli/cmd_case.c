@@ -229,6 +229,21 @@ static int run_case_intensity(cli *c)
     return 0;
 }
 
+static int run_case_model(cli *c)
+{
+    int64_t id;
+    if (cli_check_args(c, 2, 2) || cli_id(c, cli_arg(c, 0), "CASE", &id))
+        return CLI_USAGE;
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_case_set_model(c->site, id, cli_arg(c, 1), &err))
+        return cli_fail(c, &err);
+    cli_deliver(c);
+    cli_ok(c, NULL, "case %" PRId64 ": model %s", id, *cli_arg(c, 1) ? cli_arg(c, 1) : "(none)");
+    return 0;
+}
+
 static int close_or_reopen(cli *c, int reopen)
 {
     int64_t id;
@@ -304,6 +319,8 @@ const cli_command cli_case_commands[] = {
     {"case", "events", run_case_events, "CASE", "the events the case's state allows now"},
     {"case", "assign", run_case_assign, "CASE LOGIN", "give the case to another case manager"},
     {"case", "intensity", run_case_intensity, "CASE LEVEL", "set the intensity level (1-4)"},
+    {"case", "model", run_case_model, "CASE MODEL",
+     "set the model of case management (clinical, social, broker)"},
     {"case", "close", run_case_close, "CASE [--on DD/MM/YYYY] [--note TEXT]",
      "close a case (the workflow's close event)"},
     {"case", "reopen", run_case_reopen, "CASE [--on DD/MM/YYYY] [--note TEXT]",

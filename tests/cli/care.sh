@@ -3,6 +3,7 @@
 # decisions become tracked actions, caseload, the pyramid level.
 . ./lib.sh
 export FILROUGE_NOW=2026-11-23T09:00:00Z
+"$FR" plugin enable instruments >/dev/null
 "$FR" plugin enable frailty >/dev/null
 "$FR" user add marie --name "Marie Dubois" --role case_manager --capacity 4 >/dev/null
 "$FR" user add thomas --name "Thomas Weber" --role case_manager >/dev/null
@@ -14,6 +15,12 @@ M="--as marie"
 "$FR" $M case open 2 --workflow frailty --intensity 2 --model clinical >/dev/null
 "$FR" $M network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan >/dev/null
 "$FR" $M network add 1 --kind informal --name "Sophie Lambert" --relation fille >/dev/null
+# Protocol 3 eligibility (docs/plugins/frailty.md): an EFS of 7
+echo '{"total": 7, "date": "2026-11-20", "assessor": "Marie Dubois", "instrument-version": "EFS", "licence": "UA-1"}' |
+    "$FR" $M form submit efs --case 1 - >/dev/null
+# Step 4: the person's choice and consent (docs/plugins/frailty.md)
+echo '{"chosen-by":"person","reference":"Marie Dubois","consent":true,"sharing":true}' |
+    "$FR" $M form submit reference-choice --case 1 - >/dev/null
 for e in screen assess choose plan; do "$FR" $M case fire 1 $e >/dev/null; done
 
 # The care plan and the person's approval

@@ -3,6 +3,7 @@
 . ./lib.sh
 export FILROUGE_NOW=2026-11-23T09:00:00Z
 
+"$FR" plugin enable instruments >/dev/null
 ok "enable the frailty plugin" -- plugin enable frailty
 ok "add users" -- user add marie --name "Marie Dubois" --role case_manager --capacity 40
 "$FR" user add thomas --name "Thomas Weber" --role case_manager >/dev/null
@@ -25,7 +26,10 @@ ok "fire screen" -- --as marie case fire 1 screen --note "signalé par la fille"
 out_has "the new state is reported" "now in state screening"
 test "$(sql "SELECT status FROM tasks WHERE case_id = 1 AND origin_ref = 'state:referral'")" = cancelled &&
     pass "the step's own task closes with the step" || fail "the referral step's task is still open"
-ok "fire assess: the age guard passes at 85" -- --as marie case fire 1 assess --on 20/11/2026
+# Protocol 3 eligibility (docs/plugins/frailty.md): 60+ and an EFS of 6 or more
+echo '{"total": 6, "date": "2026-11-20", "assessor": "Marie Dubois", "instrument-version": "EFS", "licence": "UA-1"}' |
+    "$FR" --as marie form submit efs --case 1 - >/dev/null
+ok "fire assess: the eligibility guard passes at 85 with an EFS of 6" -- --as marie case fire 1 assess --on 20/11/2026
 ok "the timeline" -- --as marie case show 1
 out_has "back-dated transition shown with its effective date" "20/11/2026  assess"
 test "$(sql "SELECT recorded_at FROM transitions WHERE event = 'assess'")" = "2026-11-23T09:00:00Z" &&
@@ -35,7 +39,7 @@ refused "a future effective date is refused" 1 "future" -- --as marie case fire 
 
 ok "a second case for a 36-year-old" -- --as marie case open 2 --workflow frailty
 ok "screen it" -- --as marie case fire 2 screen
-refused "the guard refuses with its message" 1 "aged 60 and over" -- --as marie case fire 2 assess
+refused "the guard refuses with its message" 1 "60 ans et plus" -- --as marie case fire 2 assess
 test "$(sql "SELECT state FROM cases WHERE id = 2")" = screening && pass "a refused event changes nothing" ||
     fail "a refused event changed the case"
 
@@ -70,7 +74,9 @@ ok "thomas now manages it" -- --as thomas case list --mine
 out_has "listed in his caseload" "Lambert"
 
 # Closing is not deleting; a closed case can be reopened.
-ok "close" -- --as thomas case close 1 --note "situation stable"
+echo '{"reason":"goals-reached","stable":true,"care-optimal":true,"services-match":true,"satisfied":true,"goals":true,"right-providers":true}' |
+    "$FR" --as thomas form submit closure --case 1 - >/dev/null
+ok "close (after the closure checklist)" -- --as thomas case close 1 --note "situation stable"
 test "$(sql "SELECT status || ' ' || closed_on FROM cases WHERE id = 1")" = "closed 2026-11-23" &&
     pass "closed with its date" || fail "close"
 test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 1 AND status = 'open'")" = 0 &&

@@ -34,6 +34,7 @@ out_has "the assignment hook" "site.assign_by_postcode.assign_new_case"
 out_has "the digest hook, on task.overdue" "task.overdue"
 ok "check the site's hooks" -- hooks check
 
+"$FR" plugin enable instruments >/dev/null
 ok "enable frailty" -- plugin enable frailty
 "$FR" team add "Namur Est" >/dev/null
 for u in marie:40 thomas:40 paul:10; do

@@ -1,29 +1,54 @@
-# The youth plugin's workflow: a request needs at least two different
-# requesting services; concertations whose decisions are followed up.
+# The youth plugin: a request needs at least two different requesting
+# services and a need for clinical network work (refused with the reason
+# otherwise); the request form with the situation's type; concertations
+# whose decisions are followed up.
 . ./lib.sh
 export FILROUGE_NOW=2026-11-23T09:00:00Z
-ok "enable youth alone (no other plugin)" -- plugin enable youth
+refused "youth needs the shared instruments" 1 "instruments" -- plugin enable youth
+"$FR" plugin enable instruments >/dev/null
+ok "enable youth alone (no other domain plugin)" -- plugin enable youth
 "$FR" user add nadia --name "Nadia El Amrani" --role case_manager >/dev/null
 "$FR" patient add --family Dubois --given Léo --birth 14/02/2011 >/dev/null
 U="--as nadia"
+j() { printf '%s\n' "$2" >"$TMP/$1.json"; }
 ok "a request" -- $U case open 1 --workflow youth
-refused "no requesting service: refused with the reason" 1 "au moins deux services demandeurs" -- $U case fire 1 accept
+refused "no requesting service, no request form: both reasons" 1 "au moins deux services demandeurs différents (0 enregistré" -- $U case fire 1 accept
+refused "the missing request form is named" 1 "youth-request" -- $U case fire 1 accept
+j req '{"channel":"phone","situation":["multiple-distress","rupture"],"network-work":true,"services-count":2,"young-person-aware":true}'
+ok "the request form" -- $U form submit youth-request --case 1 "$TMP/req.json"
+out_has "two situation types" "score situations = 2"
+out_has "network work needed" "score network-work = 1"
+j reqbad '{"channel":"fax","situation":["war"],"network-work":true}'
+refused "unknown channel and situation" 1 "situation" -- $U form submit youth-request --case 1 "$TMP/reqbad.json" --lang en
+j reqnone '{"channel":"phone","network-work":true}'
+refused "the situation's type is required" 1 "situation" -- $U form submit youth-request --case 1 "$TMP/reqnone.json" --lang en
 ok "the school asks" -- $U network add 1 --kind formal --name "Mme Martin" --role demandeur --organisation "École Les Tilleuls"
 refused "one requesting service is not enough" 1 "au moins deux" -- $U case fire 1 accept
 ok "a second person of the same school" -- $U network add 1 --kind formal --name "M. Leroy" --role demandeur --organisation "École Les Tilleuls"
-refused "two people of one service are still one service" 1 "au moins deux" -- $U case fire 1 accept
+refused "two people of one service are still one service" 1 "(1 enregistré : École Les Tilleuls)" -- $U case fire 1 accept
 ok "a past request from the youth service, ended" -- $U network add 1 --kind formal --name "SAJ" --role demandeur --organisation "SAJ Bruxelles" --since 01/01/2025 --until 31/12/2025
 refused "a service no longer involved does not count" 1 "au moins deux" -- $U case fire 1 accept
 ok "the mental health service asks too" -- $U network add 1 --kind formal --name "Dr Claes" --role demandeur --organisation "SSM Le Méridien"
-ok "two different services: accepted" -- $U case fire 1 accept
+j reqno '{"channel":"phone","situation":["tensions"],"network-work":false}'
+ok "amended: no need for network work after all" -- $U form submit youth-request --case 1 "$TMP/reqno.json" --amend "$(sql "SELECT max(id) FROM submissions")" --reason "précisé avec les demandeurs"
+refused "two services but no network work: refused, saying so" 1 "un besoin de travail clinique de réseau" -- $U case fire 1 accept
+ok "amended back" -- $U form submit youth-request --case 1 "$TMP/req.json" --amend "$(sql "SELECT max(id) FROM submissions")" --reason "réunion du 20/11"
+ok "two different services and network work: accepted" -- $U case fire 1 accept
 ok "concertation" -- $U case fire 1 concert
-ok "a concertation with the young person present" -- $U meeting add --case 1 --participant "Léo Dubois;le jeune" --participant "Mme Dubois;mère" --member "1;école" --member "4;santé mentale;absent"
+ok "a concertation with the young person present" -- $U meeting add --case 1 --participant "Léo Dubois;le jeune" --participant "Mme Dubois;mère" --member "1;école" --member "4;santé mentale;absent" --convergences "maintenir la scolarité" --divergences "internat"
 ok "a decision with a deadline" -- $U meeting decide 1 "Rencontre école-famille" --responsible "Mme Martin" --due 10/12/2026
 ok "monitoring" -- $U case fire 1 monitor
 FILROUGE_NOW=2026-12-24T08:00:00Z ok "a month later, the tick" -- tick
 test "$(sql "SELECT count(*) FROM tasks WHERE origin = 'timer' AND status = 'open'")" = 1 &&
     pass "the monthly follow-up task exists" || fail "no follow-up timer task"
+ok "the next concertation" -- $U case fire 1 concert
+ok "a second meeting" -- $U meeting add --case 1 --participant "Léo Dubois;le jeune"
+ok "show it" -- $U meeting show 2
+out_has "the earlier decision to follow up" "Rencontre école-famille"
 ok "a second request, declined" -- $U case open 1 --workflow youth
 ok "decline" -- $U case fire 2 decline --note "un seul demandeur"
 test "$(sql "SELECT status FROM cases WHERE id = 2")" = closed && pass "declined requests are closed" || fail "decline"
+ok "the online request form renders" -- form render youth-request --lang fr
+out_has "the situation types" "Rupture ou risque de rupture"
+ok "the audit chain holds" -- audit verify
 finish

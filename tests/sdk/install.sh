@@ -34,7 +34,9 @@ step "and installs into the plugin folder" meson install -C "$TMP/hello/build" -
 FR=$PREFIX/bin/filrouge
 export FILROUGE_SITE=$TMP/site FILROUGE_LOG=$TMP/site.log
 step "the installed program creates a site" "$FR" init "$TMP/site"
-step "it finds the installed frailty plugin" "$FR" plugin enable frailty
+step "it finds the installed instruments plugin" "$FR" plugin enable instruments
+step "and the installed frailty plugin (with its Python hooks)" "$FR" plugin enable frailty
+step "the installed oncology, psychosis and youth plugins" sh -c "'$FR' plugin enable oncology && '$FR' plugin enable psychosis && '$FR' plugin enable youth"
 step "and the template plugin" "$FR" plugin enable hello
 step "plugin check on the installed template" "$FR" plugin check "$(pkg-config --variable=plugindir filrouge)/hello"
 step "a patient" "$FR" patient add --family Test --given Anna --birth 01/01/1940

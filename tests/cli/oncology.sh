@@ -1,0 +1,87 @@
+# The oncology plugin (radiotherapy centre): the case opens at the first
+# consultation; the psychosocial needs assessment with its distress rating;
+# the treatment episode with its dates and its hospital of reference; for a
+# breast cancer, appointments at the start and end of radiotherapy that move
+# with the dates; referrals followed until answered; reopening when the
+# patient calls back.
+. ./lib.sh
+export FILROUGE_NOW=2026-11-23T09:00:00Z
+refused "oncology needs the shared instruments" 1 "instruments" -- plugin enable oncology
+"$FR" plugin enable instruments >/dev/null
+ok "enable oncology (no other domain plugin)" -- plugin enable oncology
+"$FR" user add claire --name "Claire Schmit" --role case_manager >/dev/null
+"$FR" patient add --family Weber --given Anne --birth 04/04/1972 --sex female >/dev/null
+"$FR" patient add --family Muller --given Paul --birth 11/11/1955 --sex male >/dev/null
+C="--as claire"
+j() { printf '%s\n' "$2" >"$TMP/$1.json"; }
+due() { sql "SELECT coalesce(due_on, '-') FROM tasks WHERE case_id = $1 AND title LIKE '%$2 de radiothérapie%' AND status = 'open'"; }
+
+ok "the case opens at the first consultation" -- $C case open 1 --workflow oncology
+ok "show" -- $C case show 1
+out_has "the first interview is on the échéancier" "Premier entretien"
+refused "the assessment needs the psychosocial form" 1 "psychosocial" -- $C case fire 1 assess
+j ps '{"who":"Mère de deux enfants","couple":"some","work":"major","finances":"major","load":"some","daily":"none","distress":6,"areas":["emotional","practical"],"orientations":["social-worker","psychologist"]}'
+ok "the psychosocial needs assessment" -- $C form submit psychosocial --case 1 "$TMP/ps.json"
+out_has "distress 6 calls for further evaluation" "score distress = 6 (evaluate)"
+out_has "the flag" "evaluate"
+out_has "domains 1+2+2+1+0" "score needs = 6"
+out_has "work and money: offer the social worker" "finances"
+j ps3 '{"couple":"none","work":"none","finances":"none","load":"some","daily":"none","distress":3}'
+ok "distress 3" -- $C form submit psychosocial --case 1 "$TMP/ps3.json"
+out_has "3 is low" "score distress = 3 (low)"
+out_lacks "no evaluation flag at 3" "evaluate"
+j ps4 '{"couple":"none","work":"none","finances":"none","load":"some","daily":"none","distress":4}'
+ok "distress 4" -- $C form submit psychosocial --case 1 "$TMP/ps4.json"
+out_has "4 calls for evaluation" "score distress = 4 (evaluate)"
+j d11 '{"couple":"none","work":"none","finances":"none","load":"none","daily":"none","distress":11}'
+refused "distress above 10" 1 "distress" -- $C form submit psychosocial --case 1 "$TMP/d11.json" --lang en
+ok "assess" -- $C case fire 1 assess
+
+# Referrals to specialists, followed until answered
+ok "refer to the social worker" -- $C referral add 1 "assistante sociale" --reason "perte de revenus, arrêt de travail" --follow-up P7D
+ok "refer to a psychologist" -- $C referral add 1 psychologue --reason "détresse 6, charge psychologique"
+FILROUGE_NOW=2026-12-02T09:00:00Z ok "unanswered referrals" -- $C referral list
+out_has "the social worker's is late" "LATE"
+ok "the social worker answers" -- $C referral answer 1 "rendez-vous le 03/12"
+
+# The treatment episode: a breast cancer
+j ep '{"cancer-site":"breast","intent":"adjuvant","chemotherapy":false,"sessions":20}'
+refused "treatment needs the episode form" 1 "rt-episode" -- $C case fire 1 start-treatment
+ok "the episode: breast cancer" -- $C form submit rt-episode --case 1 "$TMP/ep.json"
+test "$(due 1 début)" = "-" && pass "the start appointment exists, without a date yet" || fail "start appointment: '$(due 1 début)'"
+test "$(due 1 fin)" = "-" && pass "the end appointment exists, without a date yet" || fail "end appointment: '$(due 1 fin)'"
+refused "treatment needs its dates and hospital" 1 "hôpital de référence" -- $C case fire 1 start-treatment
+ok "the start of radiotherapy" -- $C case date 1 rt-start 07/12/2026
+ok "the end of radiotherapy" -- $C case date 1 rt-end 08/01/2027
+test "$(due 1 début)" = 2026-12-07 && pass "start appointment on the first session" || fail "start: $(due 1 début)"
+test "$(due 1 fin)" = 2027-01-08 && pass "end appointment on the last session" || fail "end: $(due 1 fin)"
+refused "still no hospital of reference" 1 "hôpital de référence" -- $C case fire 1 start-treatment
+ok "the hospital of reference joins the network" -- $C network add 1 --kind formal --name "Service de radiothérapie" --role "hôpital de référence" --organisation "Centre Hospitalier de Luxembourg"
+ok "the dates move (the machine is down a week)" -- $C case date 1 rt-start 14/12/2026
+ok "and the end too" -- $C case date 1 rt-end 15/01/2027
+test "$(due 1 début)" = 2026-12-14 && pass "the start appointment moved" || fail "start did not move: $(due 1 début)"
+test "$(due 1 fin)" = 2027-01-15 && pass "the end appointment moved" || fail "end did not move: $(due 1 fin)"
+ok "the episode amended (sessions)" -- $C form submit rt-episode --case 1 --amend "$(sql "SELECT max(id) FROM submissions WHERE form_id = 'rt-episode'")" --reason "20 → 25 séances" "$TMP/ep.json"
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 1 AND origin = 'hook'")" = 2 &&
+    pass "an amendment does not duplicate the appointments" || fail "duplicated appointments"
+FILROUGE_NOW=2026-12-14T09:00:00Z ok "radiotherapy starts" -- $C case fire 1 start-treatment --on 14/12/2026
+FILROUGE_NOW=2027-01-10T09:00:00Z refused "not ended before its end date" 1 "rt-end" -- $C case fire 1 end-treatment
+FILROUGE_NOW=2027-01-15T09:00:00Z ok "the end" -- $C case fire 1 end-treatment
+test "$(sql "SELECT status FROM tasks WHERE case_id = 1 AND title LIKE '%fin de radiothérapie%'")" = open &&
+    pass "the end appointment stays open after the state changes" || fail "end appointment cancelled"
+
+# Another cancer: no systematic appointments
+ok "a prostate cancer" -- $C case open 2 --workflow oncology
+j ep2 '{"cancer-site":"prostate","chemotherapy":false}'
+ok "its episode" -- $C form submit rt-episode --case 2 "$TMP/ep2.json"
+ok "its dates" -- $C case date 2 rt-start 07/12/2026
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 2 AND origin = 'hook'")" = 0 &&
+    pass "no breast-cancer appointments" || fail "appointments for a prostate cancer"
+
+# Follow-up without end date; reopened when the patient calls back
+FILROUGE_NOW=2027-02-01T09:00:00Z ok "close" -- $C case close 1 --note "fin du suivi actif"
+FILROUGE_NOW=2027-09-01T09:00:00Z ok "she calls back months later" -- $C case reopen 1 --note "appel de la patiente"
+test "$(sql "SELECT status || ' ' || state FROM cases WHERE id = 1")" = "open follow-up" &&
+    pass "reopened into follow-up, with its record" || fail "reopen"
+ok "the audit chain holds" -- audit verify
+finish
