@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     fr_error err = {0};
     fr_site *site = NULL;
     if (fr_site_init(site_dir, NULL, &err) || fr_site_open(site_dir, NULL, &site, &err) ||
-        fr_plugins_enable(site, "frailty", &err))
+        fr_plugins_enable(site, "instruments", &err) || fr_plugins_enable(site, "frailty", &err))
         die("site", &err);
     fr_patient_new p = {.family_name = "Bench", .given_names = "Anna", .birth_date = "1940-01-01"};
     int64_t pid = 0;

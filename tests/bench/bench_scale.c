@@ -205,6 +205,7 @@ int main(int argc, char **argv)
         fr_error err = {0};
         fr_site *site = NULL;
         if (fr_site_init(site_dir, NULL, &err) || fr_site_open(site_dir, NULL, &site, &err) ||
+            fr_plugins_enable(site, "instruments", &err) ||
             fr_plugins_enable(site, "frailty", &err))
             die("site", &err);
         double t0 = now_s();

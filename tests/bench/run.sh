@@ -15,6 +15,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-XXXXXX")
 export FILROUGE_SITE="$TMP/site" FILROUGE_LOG="$TMP/filrouge.log"
 unset FILROUGE_USER
 "$FR" init "$FILROUGE_SITE" --name Bench >/dev/null
+"$FR" plugin enable instruments >/dev/null
 "$FR" plugin enable frailty >/dev/null
 "$FR" user add marie --name Marie --role case_manager --capacity 60 >/dev/null
 printf 'bench-password\n' | "$FR" user passwd marie >/dev/null

@@ -40,6 +40,7 @@ function check(cond, desc, detail) {
 }
 
 fr(["init", env.FILROUGE_SITE, "--name", "Browser"]);
+fr(["plugin", "enable", "instruments"]);
 fr(["plugin", "enable", "frailty"]);
 fr(["team", "add", "Namur Est"]);
 for (const [login, role, lang] of [["admin", "admin", "fr"], ["marie", "case_manager", "fr"],

@@ -48,6 +48,7 @@ class Site:
                         FILROUGE_LOG=os.path.join(self.tmp, "filrouge.log"))
         self.env.pop("FILROUGE_USER", None)
         self.fr("init", self.dir, "--name", "Test")
+        self.fr("plugin", "enable", "instruments")
         self.fr("plugin", "enable", "frailty")
         self.fr("team", "add", "Namur")
 
