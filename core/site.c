@@ -301,6 +301,15 @@ void fr_site_close(fr_site *site)
 {
     if (!site)
         return;
+    /* Every operation ends its transaction; one still open here is a bug
+     * that would silently drop a change: say so loudly in the log. */
+    if (site->store && fr_store_depth(site->store) > 0) {
+        fr_site_log(site, "core",
+                    "BUG: the site is closed inside a transaction (depth %d); it is rolled back",
+                    fr_store_depth(site->store));
+        while (fr_store_depth(site->store) > 0)
+            fr_store_rollback(site->store);
+    }
     fr_python_close(site);
     fr_plugins_close(site);
     fr_forms_free(site);

@@ -47,6 +47,7 @@ test "$(sql "SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM audit 
     pass "every case has its audit entry" || fail "a case without its audit entry"
 test "$(sql "PRAGMA integrity_check")" = ok && pass "the database is sound" || fail "integrity_check"
 ok "the audit chain verifies" -- audit verify
+if grep -q "BUG:" "$FILROUGE_LOG" 2>/dev/null; then fail "the log reports a transaction left open"; grep "BUG:" "$FILROUGE_LOG" | sed 's/^/#   /'; else pass "no transaction was left open"; fi
 ok "the outbox delivers what it owed" -- events deliver
 owed=$(sql "SELECT count(*) FROM outbox o WHERE o.topic LIKE 'case.%' AND o.id > (SELECT since_event FROM bus_subscribers WHERE name = 'gate:notify') AND NOT EXISTS (SELECT 1 FROM bus_deliveries d WHERE d.event_id = o.id AND d.subscriber = 'gate:notify' AND d.status = 'done')")
 test "$owed" = 0 && pass "no event lost: every case event reached the subscriber" || fail "$owed events not delivered"
