@@ -73,6 +73,11 @@ typedef struct fr_patient_new {
 } fr_patient_new;
 
 int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error *err);
+/* Corrects a patient's identity: the fields set in p (NULL: unchanged; ""
+ * clears an optional field) are checked like at registration. Identifiers
+ * are not changed here. Needs write access through a case (or no case yet,
+ * for case managers). Audited with the names of the changed fields only. */
+int fr_patient_update(fr_site *site, int64_t id, const fr_patient_new *p, fr_error *err);
 /* Identity, identifiers and the patient's cases (audited read). */
 int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
 /* Patients the actor may see; `query` matches names (prefix, any case) or

@@ -200,6 +200,60 @@ int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error
     return rc;
 }
 
+int fr_patient_update(fr_site *site, int64_t id, const fr_patient_new *p, fr_error *err)
+{
+    int rc = fr_access_patient(site, id, FR_WRITE, err);
+    if (rc)
+        return rc;
+    json_t *cur = NULL;
+    if ((rc = fr_store_query_row(site->store, err, &cur,
+                                 "SELECT family_name, given_names, birth_date, sex, address,"
+                                 " postal_code, city, phone, language FROM patients WHERE id = ?",
+                                 "I", id)))
+        return rc;
+    /* The record as it will be, checked as a whole. */
+    const char *names[] = {"family_name", "given_names", "birth_date", "sex", "address",
+                           "postal_code", "city", "phone", "language"};
+    const char *given[] = {p->family_name, p->given_names, p->birth_date, p->sex, p->address,
+                           p->postal_code, p->city, p->phone, p->language};
+    const char *v[9];
+    json_t *changed = json_array();
+    for (int i = 0; i < 9; i++) {
+        const char *old = json_string_value(json_object_get(cur, names[i]));
+        v[i] = given[i] ? (*given[i] ? given[i] : NULL) : old;
+        if (given[i] && !(old && v[i] && strcmp(old, v[i]) == 0) && (old || v[i]))
+            json_array_append_new(changed, json_string(names[i]));
+    }
+    fr_patient_new next = {.family_name = v[0], .given_names = v[1], .birth_date = v[2],
+                           .sex = v[3], .address = v[4], .postal_code = v[5], .city = v[6],
+                           .phone = v[7], .language = v[8]};
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if (!(rc = check_patient(&next, err)) && json_array_size(changed) == 0)
+        rc = fr_error_set(err, FR_EINVAL, "nothing to change: give the fields to correct");
+    if (!rc && !(rc = fr_store_begin(site->store, err))) {
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE patients SET family_name = ?, given_names = ?, birth_date = ?,"
+                            " sex = ?, address = ?, postal_code = ?, city = ?, phone = ?,"
+                            " language = ?, updated_at = ? WHERE id = ?",
+                            "ttttttttttI", v[0], v[1], v[2], v[3] ? v[3] : "unknown", v[4], v[5],
+                            v[6], v[7], v[8], now, id);
+        json_t *d = json_pack("{s:O}", "fields", changed);
+        char *text = json_dumps(d, JSON_COMPACT);
+        if (!rc)
+            rc = fr_audit_appendi(site->store, site->actor, "update", "patient", id, text, err);
+        free(text);
+        json_decref(d);
+        if (!rc)
+            rc = fr_store_commit(site->store, err);
+        else
+            fr_store_rollback(site->store);
+    }
+    json_decref(changed);
+    json_decref(cur);
+    return rc;
+}
+
 static const char *patient_columns =
     "p.id, p.family_name, p.given_names, p.birth_date, p.sex, p.address, p.postal_code, p.city,"
     " p.phone, p.language";

@@ -145,12 +145,43 @@ static int find(cli *c, int with_query)
 static int run_patient_find(cli *c) { return find(c, 1); }
 static int run_patient_list(cli *c) { return find(c, 0); }
 
+static int run_patient_edit(cli *c)
+{
+    fr_patient_new p = {0};
+    char birth[11];
+    int64_t id;
+    p.family_name = cli_opt(c, "family");
+    p.given_names = cli_opt(c, "given");
+    const char *birth_text = cli_opt(c, "birth");
+    p.sex = cli_opt(c, "sex");
+    p.address = cli_opt(c, "address");
+    p.postal_code = cli_opt(c, "postal-code");
+    p.city = cli_opt(c, "city");
+    p.phone = cli_opt(c, "phone");
+    p.language = cli_opt(c, "language");
+    if (cli_check_args(c, 1, 1) || cli_id(c, cli_arg(c, 0), "PATIENT", &id) ||
+        (birth_text && *birth_text && cli_date(c, birth_text, "--birth", birth)))
+        return CLI_USAGE;
+    p.birth_date = birth_text ? (*birth_text ? birth : "") : NULL;
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_patient_update(c->site, id, &p, &err))
+        return cli_fail(c, &err);
+    cli_ok(c, NULL, "patient %" PRId64 " corrected", id);
+    return 0;
+}
+
 const cli_command cli_patient_commands[] = {
     {"patient", "add", run_patient_add,
      "--family NAME --given NAMES [--birth DD/MM/YYYY] [--sex female|male|other|unknown] "
      "[--address A --postal-code P --city C] [--phone P] [--language fr|nl|de|en] "
      "[--id SYSTEM=VALUE]...",
      "register a patient (identifiers such as be-niss are checked)"},
+    {"patient", "edit", run_patient_edit,
+     "PATIENT [--family NAME] [--given NAMES] [--birth DD/MM/YYYY] [--sex S] [--address A] "
+     "[--postal-code P] [--city C] [--phone P] [--language L]   (\"\" clears a field)",
+     "correct a patient's identity (audited)"},
     {"patient", "show", run_patient_show, "PATIENT", "a patient's identity and cases"},
     {"patient", "find", run_patient_find, "TEXT [--limit N] [--offset N]",
      "find patients by the start of a name or an exact identifier"},

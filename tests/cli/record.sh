@@ -43,6 +43,14 @@ out_lacks "the patient is not listed for the provider" "Lambert"
 refused "a provider cannot register a patient" 1 "only case managers" -- \
     --as jan patient add --family A --given B
 
+ok "correct a birth date" -- patient edit 1 --birth 13/03/1941 --city Jambes
+ok "show it" -- patient show 1
+out_has "the new birth date" "13/03/1941"
+refused "nothing to change" 1 "nothing to change" -- patient edit 1
+refused "a future birth date is refused on edit too" 1 "in the future" -- patient edit 1 --birth 01/01/2999
+refused "a provider without relationship cannot edit" 1 "no care relationship" -- --as jan patient edit 1 --city X
+ok "the correction is audited with the fields, not their values" -- audit show --type patient --id 1
+out_has "the changed fields" '"birth_date","city"'
 ok "JSON output" -- --json patient show 1
 out_has "JSON has the family name" '"family_name": "Lambert"'
 "$FR" --json patient add --family X >"$TMP/out" 2>/dev/null
