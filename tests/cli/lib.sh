@@ -36,9 +36,9 @@ out_has() {
 out_lacks() {
     if grep -qF -- "$2" "$TMP/out"; then fail "$1 ('$2' found)"; else pass "$1"; fi
 }
-# sql QUERY: one value from the site's database, through the program's own
-# store is not exposed, so the sqlite3 shell reads it (read-only).
-sql() { sqlite3 -readonly "$FILROUGE_SITE/filrouge.db" "$1"; }
+# sql QUERY: one value from the site's database, read with the sqlite3 shell
+# (read-only; waiting for locks like the program does, not failing at once).
+sql() { sqlite3 -readonly -cmd ".timeout 10000" "$FILROUGE_SITE/filrouge.db" "$1"; }
 
 finish() {
     if [ "$FAILED" -eq 0 ]; then rm -rf "$TMP"; fi
