@@ -14,7 +14,7 @@ static const fr_route *const tables[] = {
     fr_routes_static,
     fr_routes_api,
     fr_routes_ui,
-    /* fr_routes_forms, (forms issue) */
+    fr_routes_forms,
     NULL,
 };
 
