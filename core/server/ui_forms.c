@@ -962,10 +962,14 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
         json_int_t mid = fr_ji(m, "id");
         fr_buf_puts(b, "<tr><td>");
         fr_buf_esc(b, fr_js(m, "name"));
-        fr_buf_puts(b, "</td><td>");
+        fr_buf_printf(b,
+                      "</td><td><label for=\"role-%" JSON_INTEGER_FORMAT
+                      "\" class=\"sr-only\">%s</label><input id=\"role-%" JSON_INTEGER_FORMAT
+                      "\" name=\"role-%" JSON_INTEGER_FORMAT "\" value=\"",
+                      mid, T("network.role"), mid, mid);
         fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
         fr_buf_printf(b,
-                      "</td><td><input type=\"checkbox\" id=\"inv-%" JSON_INTEGER_FORMAT
+                      "\"></td><td><input type=\"checkbox\" id=\"inv-%" JSON_INTEGER_FORMAT
                       "\" name=\"member\" value=\"%" JSON_INTEGER_FORMAT
                       "\" checked><label for=\"inv-%" JSON_INTEGER_FORMAT
                       "\" class=\"sr-only\">%s</label></td>",
@@ -978,7 +982,18 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
                       mid, mid, mid, T("meeting.present"));
     }
     fr_buf_puts(b, "</tbody></table>");
-    input(r, b, "m-others", "others", "meeting.others", "text", 0, NULL);
+    fr_buf_puts(b, "<p class=\"muted\">");
+    esc_t(r, b, "meeting.others");
+    fr_buf_puts(b, "</p>");
+    for (int k = 1; k <= 3; k++) {
+        char id[16], name[16];
+        snprintf(id, sizeof id, "o%d-name", k);
+        snprintf(name, sizeof name, "other%d", k);
+        input(r, b, id, name, "network.name", "text", 0, NULL);
+        snprintf(id, sizeof id, "o%d-role", k);
+        snprintf(name, sizeof name, "other%d-role", k);
+        input(r, b, id, name, "network.role", "text", 0, NULL);
+    }
     fr_buf_puts(b, "</fieldset>");
     textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
     textarea(r, b, "m-conv", "convergences", "meeting.convergences");
@@ -1014,27 +1029,25 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
         fr_participant *p = &ps[m.nparticipants++];
         memset(p, 0, sizeof *p);
         p->member_id = mid;
+        char rk[40];
+        snprintf(rk, sizeof rk, "role-%" PRId64, mid);
+        p->role = opt(r, rk);
         for (int j = 0; j < r->nfields; j++)
             if (strcmp(r->fields[j].name, "present") == 0 &&
                 fr_parse_id(r->fields[j].value) == mid)
                 p->present = 1;
     }
-    /* other participants, comma-separated names, present */
-    char others[600];
-    snprintf(others, sizeof others, "%s", opt(r, "others") ? opt(r, "others") : "");
-    char *save = NULL;
-    for (char *tok = strtok_r(others, ",", &save); tok && m.nparticipants < 48;
-         tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ')
-            tok++;
-        size_t n = strlen(tok);
-        while (n && tok[n - 1] == ' ')
-            tok[--n] = '\0';
-        if (!*tok)
+    /* other participants present: name and role */
+    for (int k = 1; k <= 3 && m.nparticipants < 48; k++) {
+        char name[16], role[24];
+        snprintf(name, sizeof name, "other%d", k);
+        snprintf(role, sizeof role, "other%d-role", k);
+        if (!opt(r, name))
             continue;
         fr_participant *p = &ps[m.nparticipants++];
         memset(p, 0, sizeof *p);
-        p->name = tok;
+        p->name = opt(r, name);
+        p->role = opt(r, role);
         p->present = 1;
     }
     m.participants = ps;
