@@ -144,7 +144,7 @@ static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
     const char *plugin = fr_js(cs, "plugin");
     fr_buf_puts(b, "<section class=\"card\" id=\"forms\"><h2>");
     esc_t(r, b, "forms.title");
-    fr_buf_puts(b, "</h2><table><thead><tr><th scope=\"col\">");
+    fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
     esc_t(r, b, "forms.form");
     fr_buf_puts(b, "</th><th scope=\"col\">");
     esc_t(r, b, "forms.latest");
@@ -195,7 +195,7 @@ static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
         }
         fr_buf_puts(b, "</td></tr>");
     }
-    fr_buf_puts(b, "</tbody></table>");
+    fr_buf_puts(b, "</tbody></table></div>");
     if (!n) {
         fr_buf_puts(b, "<p class=\"muted\">");
         esc_t(r, b, "forms.none");
@@ -648,7 +648,7 @@ static void history_section(fr_req *r, fr_buf *b, int64_t case_id, const char *f
     }
     fr_buf_puts(b, "<section class=\"card\" id=\"history\"><h2>");
     esc_t(r, b, "forms.history");
-    fr_buf_puts(b, "</h2><table><thead><tr>");
+    fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr>");
     const char *heads[] = {"forms.date", "forms.by", "forms.score", "forms.flags", "forms.status",
                            ""};
     for (int k = 0; k < 6; k++) {
@@ -691,7 +691,7 @@ static void history_section(fr_req *r, fr_buf *b, int64_t case_id, const char *f
         }
         fr_buf_puts(b, "</td></tr>");
     }
-    fr_buf_puts(b, "</tbody></table></section>");
+    fr_buf_puts(b, "</tbody></table></div></section>");
 }
 
 /* The form page; values and problems come from a refused POST. */
@@ -944,7 +944,7 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
     input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL);
     fr_buf_puts(b, "<fieldset><legend>");
     esc_t(r, b, "meeting.participants");
-    fr_buf_puts(b, "</legend><table><thead><tr><th scope=\"col\">");
+    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
     esc_t(r, b, "network.name");
     fr_buf_puts(b, "</th><th scope=\"col\">");
     esc_t(r, b, "network.role");
@@ -964,7 +964,7 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
         fr_buf_esc(b, fr_js(m, "name"));
         fr_buf_printf(b,
                       "</td><td><label for=\"role-%" JSON_INTEGER_FORMAT
-                      "\" class=\"sr-only\">%s</label><input id=\"role-%" JSON_INTEGER_FORMAT
+                      "\" class=\"sr\">%s</label><input id=\"role-%" JSON_INTEGER_FORMAT
                       "\" name=\"role-%" JSON_INTEGER_FORMAT "\" value=\"",
                       mid, T("network.role"), mid, mid);
         fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
@@ -972,16 +972,16 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
                       "\"></td><td><input type=\"checkbox\" id=\"inv-%" JSON_INTEGER_FORMAT
                       "\" name=\"member\" value=\"%" JSON_INTEGER_FORMAT
                       "\" checked><label for=\"inv-%" JSON_INTEGER_FORMAT
-                      "\" class=\"sr-only\">%s</label></td>",
+                      "\" class=\"sr\">%s</label></td>",
                       mid, mid, mid, T("meeting.invited"));
         fr_buf_printf(b,
                       "<td><input type=\"checkbox\" id=\"pres-%" JSON_INTEGER_FORMAT
                       "\" name=\"present\" value=\"%" JSON_INTEGER_FORMAT
                       "\" checked><label for=\"pres-%" JSON_INTEGER_FORMAT
-                      "\" class=\"sr-only\">%s</label></td></tr>",
+                      "\" class=\"sr\">%s</label></td></tr>",
                       mid, mid, mid, T("meeting.present"));
     }
-    fr_buf_puts(b, "</tbody></table>");
+    fr_buf_puts(b, "</tbody></table></div>");
     fr_buf_puts(b, "<p class=\"muted\">");
     esc_t(r, b, "meeting.others");
     fr_buf_puts(b, "</p>");

@@ -41,6 +41,9 @@ function check(cond, desc, detail) {
 
 fr(["init", env.FILROUGE_SITE, "--name", "Browser"]);
 fr(["plugin", "enable", "frailty"]);
+// the test plugin tests/plugins/forms (FILROUGE_PLUGIN_PATH) brings forms, among
+// them the Edmonton Frail Scale as an external result, and a workflow "assess"
+fr(["plugin", "enable", "forms"]);
 fr(["team", "add", "Namur Est"]);
 for (const [login, role, lang] of [["admin", "admin", "fr"], ["marie", "case_manager", "fr"],
                                    ["dr-janssens", "provider", "nl"]]) {
@@ -95,8 +98,10 @@ try {
   await page.getByRole("button", { name: "Enregistrer", exact: true }).click();
   check(/\/patients\/\d+/.test(page.url()), "a patient is registered from the form", page.url());
   check(await page.getByText("12/03/1941").isVisible(), "the birth date shows as dd/mm/yyyy");
+  const patientUrl = page.url().split("?")[0];
 
   // 3. open a frailty case
+  await page.locator("#f-workflow").selectOption("frailty");
   await page.getByLabel("Équipe").selectOption("Namur Est");
   await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
   check(/\/cases\/\d+/.test(page.url()), "a frailty case is opened", page.url());
@@ -132,6 +137,34 @@ try {
   await page.screenshot({ path: join(shots, "04-schedule.png"), fullPage: true });
   await page.goto(base + "/caseload");
   await page.screenshot({ path: join(shots, "02-caseload.png"), fullPage: true });
+
+  // 5b. fill the frailty scale with one error, see it, fix it
+  await page.goto(patientUrl);
+  await page.locator("#f-workflow").selectOption("assess");
+  await page.getByLabel("Équipe").selectOption("Namur Est");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  const assessUrl = page.url().split("?")[0];
+  await page.getByRole("link", { name: /Échelle de fragilité d'Edmonton/ }).click();
+  check(/\/forms\/efs$/.test(page.url()), "the case page links to the frailty scale", page.url());
+  await page.locator("#f-total").fill("25");
+  await page.locator("#f-date").fill("2026-01-10");
+  await page.locator("#f-assessor").fill("Marie");
+  await page.locator("#f-instrument-version").fill("1");
+  await page.locator("#f-licence").fill("UA-1");
+  await page.getByRole("button", { name: "Finaliser" }).click();
+  const fieldError = page.locator("#field-total .fr-error");
+  check(await fieldError.isVisible(), "the error shows next to the total",
+        await page.locator("main").textContent());
+  check(await page.locator("#f-assessor").inputValue() === "Marie", "the other answers are kept");
+  await page.screenshot({ path: join(shots, "05b-form-error.png"), fullPage: true });
+  await page.locator("#f-total").fill("8");
+  await page.getByRole("button", { name: "Finaliser" }).click();
+  check(page.url().startsWith(assessUrl) && await page.getByText("Formulaire enregistré.").isVisible(),
+        "fixed, the form is saved", page.url());
+  const formsText = await page.locator("#forms").textContent();
+  check(formsText.includes("efs = 8") && formsText.includes("mild"),
+        "the case page shows the score and its band", formsText);
+  await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
 
   // 6. no care relationship → refused; break-glass → audited
   const dr = await newPage();
@@ -192,6 +225,11 @@ try {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!overflow, "the case page fits a phone's width (no horizontal scroll)");
   await phone.screenshot({ path: join(shots, "10-case-phone.png"), fullPage: true });
+  await phone.goto(caseUrl.replace(/\d+$/, "") + "2/forms/efs");
+  const formOverflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  check(!formOverflow, "the form page fits a phone's width");
+  await phone.screenshot({ path: join(shots, "11-form-phone.png"), fullPage: true });
+  await phone.goto(caseUrl);
 
   // keyboard: the first Tab reaches the skip link
   await phone.keyboard.press("Tab");
