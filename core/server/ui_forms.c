@@ -98,11 +98,30 @@ static void bad_date(fr_req *r, fr_resp *w)
     fr_page_error(r, w, &err);
 }
 
-static void scores_text(fr_req *r, fr_buf *b, json_t *sub)
+/* The label of a band in the form's description (lang), else its code. */
+static const char *band_label(json_t *desc, const char *score, const char *code)
+{
+    size_t i, j;
+    json_t *sc, *band;
+    json_array_foreach(json_object_get(desc, "scores"), i, sc)
+    {
+        if (strcmp(fr_js(sc, "id"), score) != 0)
+            continue;
+        json_array_foreach(json_object_get(sc, "bands"), j, band)
+        {
+            if (strcmp(fr_js(band, "code"), code) == 0 && *fr_js(band, "label"))
+                return fr_js(band, "label");
+        }
+    }
+    return code;
+}
+
+/* A submission's scores: "score = value Band label"; desc (may be NULL)
+ * is the form's description for the bands' labels. */
+static void scores_text(fr_buf *b, json_t *sub, json_t *desc)
 {
     size_t i;
     json_t *s;
-    (void)r;
     json_array_foreach(json_object_get(sub, "scores"), i, s)
     {
         json_t *v = json_object_get(s, "value");
@@ -111,11 +130,24 @@ static void scores_text(fr_req *r, fr_buf *b, json_t *sub)
         if (json_is_number(v))
             fr_buf_printf(b, " = %g", json_number_value(v));
         if (*fr_js(s, "band")) {
-            fr_buf_puts(b, " <span class=\"band\">");
+            fr_buf_puts(b, " <span class=\"band\" data-band=\"");
             fr_buf_esc(b, fr_js(s, "band"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, band_label(desc, fr_js(s, "score"), fr_js(s, "band")));
             fr_buf_puts(b, "</span>");
         }
     }
+}
+
+/* The description of a submission's form version in the user's language
+ * (NULL when it cannot be read). */
+static json_t *describe_of(fr_req *r, json_t *sub)
+{
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    if (fr_forms_get(r->site, fr_js(sub, "form_id"), (int)fr_ji(sub, "form_version"), &f, &err))
+        return NULL;
+    return fr_form_describe(f, r->lang, "en");
 }
 
 static void flags_text(fr_buf *b, json_t *sub)
@@ -189,7 +221,9 @@ static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
         }
         fr_buf_puts(b, "</td><td>");
         if (latest) {
-            scores_text(r, b, latest);
+            json_t *desc = describe_of(r, latest);
+            scores_text(b, latest, desc);
+            json_decref(desc);
             fr_buf_puts(b, " ");
             flags_text(b, latest);
         }
@@ -245,6 +279,18 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id)
         for (i = 0; i < count; i++) {
             g = pass == 0 ? json_array_get(list, i) : NULL;
             json_int_t gid = g ? fr_ji(g, "id") : 0;
+            if (!g) {
+                int any = 0;
+                json_array_foreach(actions, j, a) if (fr_ji(a, "goal_id") == 0) any = 1;
+                if (!any) {
+                    if (json_array_size(goals) == 0) {
+                        fr_buf_puts(b, "<p class=\"muted\">");
+                        esc_t(r, b, "care.empty");
+                        fr_buf_puts(b, "</p>");
+                    }
+                    continue;
+                }
+            }
             fr_buf_puts(b, "<div class=\"goal\"><h3>");
             if (g) {
                 fr_buf_esc(b, fr_js(g, "title"));
@@ -560,13 +606,16 @@ static int case_header(fr_req *r, fr_resp *w, int64_t case_id, const char *title
         return -1;
     }
     json_t *p = json_object_get(cs, "patient");
-    fr_page_begin(r, w, title);
+    char who[300];
+    snprintf(who, sizeof who, "%s %s — %s %" PRId64, fr_js(p, "family_name"),
+             fr_js(p, "given_names"), T("col.case"), case_id);
+    /* title NULL: the page's heading is the person and the case (the
+     * rendered form has its own heading) */
+    fr_page_begin(r, w, title ? title : who);
     fr_buf *b = &w->body;
-    fr_buf_printf(b, "<p class=\"crumbs\"><a href=\"/cases/%" PRId64 "\">", case_id);
-    fr_buf_esc(b, fr_js(p, "family_name"));
-    fr_buf_puts(b, " ");
-    fr_buf_esc(b, fr_js(p, "given_names"));
-    fr_buf_printf(b, " — %s %" PRId64 "</a></p>", T("col.case"), case_id);
+    fr_buf_printf(b, "<p class=\"crumbs\"><a href=\"/cases/%" PRId64 "\">← ", case_id);
+    fr_buf_esc(b, who);
+    fr_buf_puts(b, "</a></p>");
     json_decref(cs);
     return 0;
 }
@@ -669,7 +718,9 @@ static void history_section(fr_req *r, fr_buf *b, int64_t case_id, const char *f
         fr_buf_puts(b, "</td><td>");
         fr_buf_esc(b, fr_js(s, "actor"));
         fr_buf_puts(b, "</td><td>");
-        scores_text(r, b, s);
+        json_t *desc = describe_of(r, s);
+        scores_text(b, s, desc);
+        json_decref(desc);
         fr_buf_puts(b, "</td><td>");
         flags_text(b, s);
         fr_buf_puts(b, "</td><td>");
@@ -691,7 +742,13 @@ static void history_section(fr_req *r, fr_buf *b, int64_t case_id, const char *f
         }
         fr_buf_puts(b, "</td></tr>");
     }
-    fr_buf_puts(b, "</tbody></table></div></section>");
+    fr_buf_puts(b, "</tbody></table></div>");
+    if (json_array_size(hist) == (size_t)ndrafts) {
+        fr_buf_puts(b, "<p class=\"muted\">");
+        esc_t(r, b, "forms.no_history");
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "</section>");
 }
 
 /* The form page; values and problems come from a refused POST. */
@@ -729,7 +786,7 @@ static void form_page(fr_req *r, fr_resp *w, int64_t case_id, const char *form_i
         fr_page_error(r, w, &err);
         return;
     }
-    if (case_header(r, w, case_id, fr_form_title(f, r->lang, "fr")) == 0) {
+    if (case_header(r, w, case_id, NULL) == 0) {
         fr_buf *b = &w->body;
         flash(r, b);
         if (summary) {

@@ -162,7 +162,7 @@ try {
   check(page.url().startsWith(assessUrl) && await page.getByText("Formulaire enregistré.").isVisible(),
         "fixed, the form is saved", page.url());
   const formsText = await page.locator("#forms").textContent();
-  check(formsText.includes("efs = 8") && formsText.includes("mild"),
+  check(formsText.includes("efs = 8") && formsText.includes("Mild frailty"),
         "the case page shows the score and its band", formsText);
   await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
 

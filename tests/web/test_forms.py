@@ -68,7 +68,7 @@ t.check(r.status == 200 and len(r.json()) == 2, "the history has both submission
 
 # ---- the pages: one error, shown next to its field; fixed ----
 r = marie.request("GET", f"/cases/{cid}")
-t.check(r.status == 200 and f'/cases/{cid}/forms/efs"' in r.text and "moderate" in r.text,
+t.check(r.status == 200 and f'/cases/{cid}/forms/efs"' in r.text and "Moderate frailty" in r.text,
         "the case page lists the forms with the latest band", r.text[:300])
 r = marie.request("GET", f"/cases/{cid}/forms/efs")
 t.check(r.status == 200 and 'name="_csrf"' in r.text and 'for="f-total"' in r.text,
@@ -86,8 +86,22 @@ fields["total"] = "5"
 r = marie.form(f"/cases/{cid}/forms/efs", fields)
 t.check(r.status in (302, 303), "fixed: saved and back to the case", r.status)
 r = marie.request("GET", f"/cases/{cid}/forms/efs")
-t.check("vulnerable" in r.text and "efs = 5" in r.text,
+t.check("Apparently vulnerable" in r.text and "efs = 5" in r.text,
         "the history shows the score and the band", r.text)
+
+# ---- an amendment on the page, with a reason ----
+last = marie.api("GET", f"/cases/{cid}/submissions?form=efs").json()[0]
+r = marie.request("GET", f"/cases/{cid}/forms/efs?amend={last['id']}")
+t.check(r.status == 200 and 'name="_reason"' in r.text and 'value="5"' in r.text,
+        "amending: the answers and a reason field", r.text[:300])
+r = marie.form(f"/cases/{cid}/forms/efs", dict(fields, total="6", _amends=str(last["id"]),
+                                               _reason="total recopié de travers"))
+t.check(r.status in (302, 303), "the amendment is saved", r.text[:1500])
+r = marie.request("GET", f"/cases/{cid}/forms/efs")
+t.check("total recopié de travers" in r.text and "remplacée" in r.text,
+        "the history shows the amendment's reason and the superseded submission")
+r = marie.request("GET", f"/cases/{cid}/forms/efs?amend=999999")
+t.check(r.status == 404, "amending a submission that does not exist is a 404", r.status)
 
 # ---- a draft saved and resumed ----
 r = marie.form(f"/cases/{cid}/forms/phq9", {"q1": "2", "q2": "1", "_action": "draft"})
