@@ -117,6 +117,18 @@ t.check(r.status in (302, 303), "the draft is finalised", r.status)
 r = marie.api("GET", f"/submissions/{draft}")
 t.check(r.status == 200 and r.json()["status"] == "final", "the draft became final", r.text)
 
+# ---- a form with a multiple choice (one box ticked) and a repeat group, as a browser posts it ----
+r = marie.form(f"/cases/{cid}/forms/situation",
+               [("birth", "1941-03-12"), ("lives-alone", "true"), ("distress", "6"),
+                ("areas", "practical"), ("visits", "3"), ("member[1].member-name", "Sophie"),
+                ("member[1].member-kind", "informal"), ("medication[1].drug", ""),
+                ("remark", ""), ("_action", "final")])
+t.check(r.status in (302, 303), "a multiple choice with one box and a repeat row are accepted",
+        re.findall(r'class="fr-error"[^>]*>([^<]*)', r.text))
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
+t.check(subs and subs[0]["data"].get("areas") == ["practical"],
+        "the single ticked box is stored as a list", subs and subs[0]["data"])
+
 # ---- care plan and approval ----
 r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "Rester chez soi"})
 t.check(r.status in (302, 303), "a goal added on the page", r.status)
