@@ -80,7 +80,8 @@ r = marie.form(f"/cases/{cid}/forms/efs", fields, csrf=False)
 t.check(r.status == 403, "the form page's POST without CSRF is refused", r.status)
 r = marie.form(f"/cases/{cid}/forms/efs", fields)
 m = re.search(r'id="field-total".*?</div>', r.text, re.S)
-t.check(r.status == 422 and m and "fr-error" in m.group(0) and 'value="30"' in r.text,
+t.check(r.status == 422 and m and "fr-error" in m.group(0) and 'value="30"' in r.text
+        and 'aria-describedby="err-total"' in m.group(0) and 'aria-invalid="true"' in m.group(0),
         "one error: shown next to its field, the answers kept", r.text[:2000])
 fields["total"] = "5"
 r = marie.form(f"/cases/{cid}/forms/efs", fields)
