@@ -66,8 +66,11 @@ static void date_input(fr_req *r, fr_buf *b, const char *id, const char *name, c
     esc_t(r, b, key);
     fr_buf_printf(b,
                   "%s</label><input id=\"%s\" name=\"%s\" inputmode=\"numeric\" "
-                  "placeholder=\"jj/mm/aaaa\" pattern=\"[0-9]{2}/[0-9]{2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"%s>",
+                  "pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"%s "
+                  "placeholder=\"",
                   required ? " *" : "", id, name, required ? " required" : "");
+    esc_t(r, b, "forms.date_placeholder");
+    fr_buf_puts(b, "\">");
 }
 
 static void textarea(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key)
@@ -1141,7 +1144,7 @@ static void ui_meeting(fr_req *r, fr_resp *w)
     fr_buf *b = &w->body;
     flash(r, b);
     fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
-    esc_t(r, b, "meeting.held_on");
+    esc_t(r, b, "forms.date");
     fr_buf_puts(b, "</dt><dd>");
     fr_buf_esc(b, fr_human_date(fr_js(m, "held_on"), d));
     fr_buf_puts(b, "</dd><dt>");

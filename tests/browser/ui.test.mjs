@@ -166,6 +166,34 @@ try {
         "the case page shows the score and its band", formsText);
   await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
 
+  // 5c. the care plan with the person's approval; a concertation with a decision
+  await page.goto(assessUrl);
+  await page.getByText("Ajouter un objectif").click();
+  await page.locator("#g-title").fill("Rester chez soi");
+  await page.getByRole("button", { name: "Ajouter l'objectif" }).click();
+  check(await page.locator("#needs-approval").isVisible(), "the plan says it needs the person's approval");
+  await page.getByLabel(/Approuvé par/).fill("Jeanne Lambert");
+  await page.getByLabel("Comment").selectOption("oral");
+  await page.getByRole("button", { name: "Enregistrer l'approbation" }).click();
+  check(await page.locator("#needs-approval").count() === 0 &&
+        (await page.locator("#careplan").textContent()).includes("Jeanne Lambert (oralement)"),
+        "the approval is recorded, by whom and how");
+  await page.getByRole("link", { name: "Nouvelle concertation" }).click();
+  await page.locator("#m-held").fill("20/01/2026");
+  await page.locator("#o1-name").fill("Jeanne Lambert");
+  await page.locator("#o1-role").fill("la personne");
+  await page.getByLabel("Compte rendu").fill("Souhaite rester chez elle.");
+  await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
+  await page.locator("#d-title").fill("Repas à domicile");
+  await page.locator("#d-responsible").fill("CPAS");
+  await page.locator("#d-due").fill("01/02/2026");
+  await page.getByRole("button", { name: "Ajouter la décision" }).click();
+  const decisions = await page.locator("#decisions").textContent();
+  check(decisions.includes("Repas à domicile") && decisions.includes("01/02/2026"),
+        "the meeting's decision shows with its deadline", decisions);
+  await page.screenshot({ path: join(shots, "05d-meeting.png"), fullPage: true });
+  const meetingUrl = page.url().split("?")[0];
+
   // 6. no care relationship → refused; break-glass → audited
   const dr = await newPage();
   await login(dr, "dr-janssens");
@@ -229,6 +257,13 @@ try {
   const formOverflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!formOverflow, "the form page fits a phone's width");
   await phone.screenshot({ path: join(shots, "11-form-phone.png"), fullPage: true });
+  await phone.goto(meetingUrl);
+  check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
+        "the meeting page fits a phone's width");
+  await phone.goto(caseUrl.replace(/\d+$/, "") + "2/meetings/new");
+  check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
+        "the concertation form fits a phone's width");
+  await phone.screenshot({ path: join(shots, "12-concertation-phone.png"), fullPage: true });
   await phone.goto(caseUrl);
 
   // keyboard: the first Tab reaches the skip link
