@@ -600,7 +600,7 @@ static int safe_id(const char *s)
 }
 
 /* The case's header line: the person and the case, with a link back. */
-static int case_header(fr_req *r, fr_resp *w, int64_t case_id, const char *title)
+static int case_header(fr_req *r, fr_resp *w, int64_t case_id, const char *title, json_t **keep)
 {
     json_t *cs = NULL;
     fr_error err = {0};
@@ -619,7 +619,10 @@ static int case_header(fr_req *r, fr_resp *w, int64_t case_id, const char *title
     fr_buf_printf(b, "<p class=\"crumbs\"><a href=\"/cases/%" PRId64 "\">← ", case_id);
     fr_buf_esc(b, who);
     fr_buf_puts(b, "</a></p>");
-    json_decref(cs);
+    if (keep)
+        *keep = cs;
+    else
+        json_decref(cs);
     return 0;
 }
 
@@ -789,7 +792,7 @@ static void form_page(fr_req *r, fr_resp *w, int64_t case_id, const char *form_i
         fr_page_error(r, w, &err);
         return;
     }
-    if (case_header(r, w, case_id, NULL) == 0) {
+    if (case_header(r, w, case_id, NULL, NULL) == 0) {
         fr_buf *b = &w->body;
         flash(r, b);
         if (summary) {
@@ -983,18 +986,10 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
     json_t *cs = NULL;
-    fr_error err = {0};
-    if (fr_case_get(r->site, id, &cs, &err)) {
-        fr_page_error(r, w, &err);
-        return;
-    }
-    json_decref(cs);
-    if (case_header(r, w, id, T("meeting.new")))
+    if (case_header(r, w, id, T("meeting.new"), &cs))
         return;
     fr_buf *b = &w->body;
-    json_t *net = NULL;
-    fr_case_get(r->site, id, &cs, &err);
-    net = json_object_get(cs, "network");
+    json_t *net = json_object_get(cs, "network");
     fr_buf_printf(b,
                   "<form method=\"post\" action=\"/cases/%" PRId64
                   "/meetings\" class=\"card grid\">",
@@ -1135,7 +1130,7 @@ static void ui_meeting(fr_req *r, fr_resp *w)
     snprintf(title, sizeof title, "%s — %s", T("meeting.one"),
              fr_human_date(fr_js(m, "held_on"), d));
     if (case_id) {
-        if (case_header(r, w, case_id, title)) {
+        if (case_header(r, w, case_id, title, NULL)) {
             json_decref(m);
             return;
         }

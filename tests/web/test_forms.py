@@ -5,6 +5,9 @@ resumed, history and amendments; the care plan with the person's approval
 (and "needs a new approval" after a change); referrals; a meeting with a
 decision that becomes an action; CSRF and access refusals."""
 import re
+import subprocess
+
+import webtest
 
 from webtest import Checks, Client, Server, Site
 
@@ -163,6 +166,19 @@ t.check(r.status == 200 and len(r.json()) == 1, "GET /referrals: the unanswered 
 r = marie.form(f"/referrals/{refs[0]['id']}/answer", {"answer": "vue le 3/2", "case": str(cid)})
 t.check(r.status in (302, 303) and marie.api("GET", "/referrals").json() == [],
         "the answer closes it", r.text)
+
+# a referral sent long ago and never answered is late: marked on the case page
+env = dict(site.env, FILROUGE_NOW="2025-01-01")
+p = subprocess.run([webtest.FR, "--as", "marie", "referral", "add",
+                    str(cid), "kinésithérapeute", "--reason", "chutes", "--follow-up", "P7D"],
+                   env=env, capture_output=True, text=True)
+t.check(p.returncode == 0, "a referral sent in 2025 (CLI, fixed clock)", p.stderr)
+r = marie.request("GET", f"/cases/{cid}")
+m = re.search(r'<section class="card" id="referrals">.*?</section>', r.text, re.S)
+t.check(m and 'class="late"' in m.group(0) and "EN RETARD" in m.group(0),
+        "the late referral is marked on the case page", m and m.group(0))
+late = [x for x in marie.api("GET", "/referrals").json() if x["late"]]
+t.check(len(late) == 1, "GET /referrals flags it late", late)
 
 # ---- a meeting with a decision ----
 r = marie.api("POST", f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie",
