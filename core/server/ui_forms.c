@@ -243,7 +243,7 @@ static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
     json_decref(hist);
 }
 
-static void careplan_section(fr_req *r, fr_buf *b, int64_t id)
+static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
 {
     json_t *plan = NULL;
     fr_error err = {0};
@@ -395,6 +395,18 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id)
     }
     fr_buf_puts(b, "</select>");
     input(r, b, "a-responsible", "responsible", "care.action.responsible", "text", 0, NULL);
+    fr_buf_puts(b, "<label for=\"a-member\">");
+    esc_t(r, b, "care.action.member");
+    fr_buf_puts(b, "</label><select id=\"a-member\" name=\"member\"><option value=\"\">—</option>");
+    json_array_foreach(json_object_get(cs, "network"), i, g)
+    {
+        if (*fr_js(g, "ended_on"))
+            continue;
+        fr_buf_printf(b, "<option value=\"%" JSON_INTEGER_FORMAT "\">", fr_ji(g, "id"));
+        fr_buf_esc(b, fr_js(g, "name"));
+        fr_buf_puts(b, "</option>");
+    }
+    fr_buf_puts(b, "</select>");
     input(r, b, "a-user", "user", "care.action.user", "text", 0, NULL);
     date_input(r, b, "a-due", "due_on", "care.action.due", 0);
     fr_buf_puts(b, "<button type=\"submit\">");
@@ -557,7 +569,7 @@ static void meetings_section(fr_req *r, fr_buf *b, int64_t id)
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
 {
     forms_section(r, b, id, cs);
-    careplan_section(r, b, id);
+    careplan_section(r, b, id, cs);
     referrals_section(r, b, id);
     meetings_section(r, b, id);
 }
@@ -911,6 +923,7 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     a.title = opt(r, "title");
     a.responsible = opt(r, "responsible");
     a.user = opt(r, "user");
+    a.member_id = fr_parse_id(fr_req_field(r, "member"));
     if (field_date(r, "due_on", due, &a.due_on)) {
         bad_date(r, w);
         return;

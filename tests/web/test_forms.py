@@ -202,6 +202,11 @@ r = marie.request("GET", f"/meetings/{mid}")
 t.check(r.status == 200 and "Kiné deux fois par semaine" in r.text and "01/03/2026" in r.text
         and "&lt;b&gt;tous d&#39;accord&lt;/b&gt;" in r.text.replace("&#x27;", "&#39;"),
         "the meeting page: decision with deadline, minutes escaped", r.text)
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Courses", "member": str(mid_member)})
+plan = marie.api("GET", f"/cases/{cid}/careplan").json()
+t.check(r.status in (302, 303) and any(a["title"] == "Courses" and a["responsible"] == "Sophie"
+                                       for a in plan["actions"]),
+        "an action whose responsible is a member of the network", r.text[:1000])
 plan = marie.api("GET", f"/cases/{cid}/careplan").json()
 t.check(any(a["origin"] == "meeting" and a["title"] == "Kiné deux fois par semaine"
             for a in plan["actions"]), "the decision is an action of the plan", plan)
