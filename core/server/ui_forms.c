@@ -576,9 +576,47 @@ void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
 
 /* ---- the form page ---- */
 
-/* The body's fields (all but those starting with '_') as answers: a name
- * sent more than once (checkboxes) becomes an array; empty values are
- * left out (not answered). */
+/* Puts value v (stolen) at a flat path into obj: "member[2].member-name"
+ * becomes obj.member[1].member-name (rows as arrays of row objects, as the
+ * kernel and the renderer take them; missing rows are empty objects); a
+ * name sent more than once (checkboxes) becomes an array. */
+static void put_path(json_t *obj, const char *path, json_t *v)
+{
+    const char *br = strchr(path, '[');
+    const char *dot = strchr(path, '.');
+    if (br && (!dot || br < dot)) {
+        char *end = NULL;
+        long idx = strtol(br + 1, &end, 10);
+        if (idx >= 1 && idx <= 200 && end && end[0] == ']' && end[1] == '.' && end[2] &&
+            (size_t)(br - path) < 128) {
+            char name[128];
+            memcpy(name, path, (size_t)(br - path));
+            name[br - path] = '\0';
+            json_t *rows = json_object_get(obj, name);
+            if (!json_is_array(rows)) {
+                rows = json_array();
+                json_object_set_new(obj, name, rows);
+            }
+            while (json_array_size(rows) < (size_t)idx)
+                json_array_append_new(rows, json_object());
+            json_t *row = json_array_get(rows, (size_t)idx - 1);
+            if (json_is_object(row)) {
+                put_path(row, end + 2, v);
+                return;
+            }
+        }
+    }
+    json_t *old = json_object_get(obj, path);
+    if (!old)
+        json_object_set_new(obj, path, v);
+    else if (json_is_array(old))
+        json_array_append_new(old, v);
+    else
+        json_object_set_new(obj, path, json_pack("[O,o]", old, v));
+}
+
+/* The body's fields (all but those starting with '_') as answers; empty
+ * values are left out (not answered). */
 static json_t *answers_of(fr_req *r)
 {
     json_t *o = json_object();
@@ -586,15 +624,7 @@ static json_t *answers_of(fr_req *r)
         const char *k = r->fields[i].name, *v = r->fields[i].value;
         if (!k || k[0] == '_' || !v || !*v)
             continue;
-        json_t *old = json_object_get(o, k);
-        if (!old)
-            json_object_set_new(o, k, json_string(v));
-        else if (json_is_array(old))
-            json_array_append_new(old, json_string(v));
-        else {
-            json_t *a = json_pack("[O,s]", old, v);
-            json_object_set_new(o, k, a);
-        }
+        put_path(o, k, json_string(v));
     }
     return o;
 }
@@ -675,6 +705,29 @@ static void form_html(fr_req *r, fr_buf *b, const char *html, int64_t draft_id, 
                        "class=\"secondary\" formnovalidate>");
         esc_t(r, b, "forms.save_draft");
         fr_buf_puts(b, "</button>");
+    }
+    /* without script: a button per top-level repeat group adds a row */
+    for (const char *q = strstr(gt, " data-repeat=\""); q && q < close;
+         q = strstr(q + 1, " data-repeat=\"")) {
+        const char *v = q + 14, *ve = strchr(v, '"');
+        const char *tag = q;
+        while (tag > gt && *tag != '<')
+            tag--;
+        char idattr[160];
+        if (!ve || ve - v > 100)
+            continue;
+        snprintf(idattr, sizeof idattr, "id=\"group-%.*s\"", (int)(ve - v), v);
+        if (!strstr(tag, idattr) || strstr(tag, idattr) > q)
+            continue; /* a repeat group inside a row: not handled here */
+        const char *lg = strstr(ve, "<legend>"), *lge = lg ? strstr(lg, "</legend>") : NULL;
+        fr_buf_printf(b, "<button type=\"submit\" class=\"secondary\" formnovalidate "
+                         "name=\"_action\" value=\"addrow:%.*s\">+ ", (int)(ve - v), v);
+        esc_t(r, b, "forms.addrow");
+        if (lg && lge && lge < close) {
+            fr_buf_puts(b, " : ");
+            fr_buf_add(b, lg + 8, (size_t)(lge - lg - 8)); /* already escaped by the stylesheet */
+        }
+        fr_buf_puts(b, "</button> ");
     }
     fr_buf_puts(b, "</p>");
     if (button && button < close) {
@@ -840,6 +893,21 @@ static void ui_form_post(fr_req *r, fr_resp *w)
     int64_t case_id = fr_parse_id(r->params[0]);
     const char *action = fr_req_field(r, "_action");
     json_t *values = answers_of(r);
+    if (action && strncmp(action, "addrow:", 7) == 0 && strlen(action) < 100) {
+        /* one more row in a repeat group: the same page again, nothing saved */
+        json_t *rows = json_object_get(values, action + 7);
+        if (!json_is_array(rows)) {
+            rows = json_pack("[{}]");
+            json_object_set_new(values, action + 7, rows);
+        }
+        if (json_array_size(rows) < 200)
+            json_array_append_new(rows, json_object());
+        form_page(r, w, case_id, r->params[1], (int)fr_parse_id(fr_req_field(r, "_version")),
+                  values, NULL, fr_parse_id(fr_req_field(r, "_draft")),
+                  fr_parse_id(fr_req_field(r, "_amends")), NULL);
+        json_decref(values);
+        return;
+    }
     char *text = json_dumps(values, JSON_COMPACT);
     fr_submit s = {0};
     s.form_id = r->params[1];

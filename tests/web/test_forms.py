@@ -133,6 +133,28 @@ subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
 t.check(subs and subs[0]["data"].get("areas") == ["practical"],
         "the single ticked box is stored as a list", subs and subs[0]["data"])
 
+r = marie.request("GET", f"/cases/{cid}/forms/situation")
+t.check('value="addrow:member"' in r.text, "a repeat group has an 'add a row' button (no script needed)")
+base = [("birth", "1941-03-12"), ("lives-alone", "false"), ("carer", "Sophie"),
+        ("distress", "2"), ("member[1].member-name", "Sophie"),
+        ("member[1].member-kind", "informal")]
+r = marie.form(f"/cases/{cid}/forms/situation", base + [("_action", "addrow:member")])
+t.check(r.status == 200 and 'name="member[2].member-name"' in r.text
+        and 'value="Sophie"' in r.text, "adding a row keeps the answers and shows row 2",
+        r.text[:300])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("member[2].member-name", "Dr Peeters"), ("member[2].member-kind", "formal"),
+                       ("_action", "final")])
+m = re.search(r'id="field-member-2-member-role".*?</div>', r.text, re.S)
+t.check(r.status == 422 and m and "fr-error" in m.group(0) and 'value="Dr Peeters"' in r.text,
+        "an error in row 2 shows next to that row's field, both rows kept", r.text[:3000])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("member[2].member-name", "Dr Peeters"), ("member[2].member-kind", "formal"),
+                       ("member[2].member-role", "GP"), ("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
+t.check(r.status in (302, 303) and len(subs[0]["data"].get("member", [])) == 2,
+        "two rows stored", subs and subs[0]["data"])
+
 # ---- care plan and approval ----
 r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "Rester chez soi"})
 t.check(r.status in (302, 303), "a goal added on the page", r.status)
