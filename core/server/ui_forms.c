@@ -313,8 +313,7 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
                               "/close\" class=\"inline\">",
                               gid);
                 fr_page_csrf(r, b);
-                fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">",
-                              id);
+                fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">", id);
                 fr_buf_puts(b, "<button type=\"submit\" class=\"small\" name=\"status\" "
                                "value=\"achieved\">");
                 esc_t(r, b, "care.goal.achieve");
@@ -687,8 +686,7 @@ static void form_html(fr_req *r, fr_buf *b, const char *html, int64_t draft_id, 
     fr_page_csrf(r, b);
     fr_buf_printf(b, "<input type=\"hidden\" name=\"_version\" value=\"%d\">", version);
     if (draft_id)
-        fr_buf_printf(b, "<input type=\"hidden\" name=\"_draft\" value=\"%" PRId64 "\">",
-                      draft_id);
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"_draft\" value=\"%" PRId64 "\">", draft_id);
     if (amends) {
         fr_buf_printf(b, "<input type=\"hidden\" name=\"_amends\" value=\"%" PRId64 "\">", amends);
         fr_buf_puts(b, "<div class=\"fr-field\"><label for=\"f-_reason\">");
@@ -697,7 +695,8 @@ static void form_html(fr_req *r, fr_buf *b, const char *html, int64_t draft_id, 
     }
     const char *end = button && button < close ? button : close;
     fr_buf_add(b, gt + 1, (size_t)(end - gt - 1));
-    fr_buf_puts(b, "<p class=\"buttons\"><button type=\"submit\" name=\"_action\" value=\"final\">");
+    fr_buf_puts(b,
+                "<p class=\"buttons\"><button type=\"submit\" name=\"_action\" value=\"final\">");
     esc_t(r, b, amends ? "forms.amend.button" : "forms.final");
     fr_buf_puts(b, "</button>");
     if (!amends) {
@@ -720,8 +719,10 @@ static void form_html(fr_req *r, fr_buf *b, const char *html, int64_t draft_id, 
         if (!strstr(tag, idattr) || strstr(tag, idattr) > q)
             continue; /* a repeat group inside a row: not handled here */
         const char *lg = strstr(ve, "<legend>"), *lge = lg ? strstr(lg, "</legend>") : NULL;
-        fr_buf_printf(b, "<button type=\"submit\" class=\"secondary\" formnovalidate "
-                         "name=\"_action\" value=\"addrow:%.*s\">+ ", (int)(ve - v), v);
+        fr_buf_printf(b,
+                      "<button type=\"submit\" class=\"secondary\" formnovalidate "
+                      "name=\"_action\" value=\"addrow:%.*s\">+ ",
+                      (int)(ve - v), v);
         esc_t(r, b, "forms.addrow");
         if (lg && lge && lge < close) {
             fr_buf_puts(b, " : ");
@@ -769,8 +770,8 @@ static void history_section(fr_req *r, fr_buf *b, int64_t case_id, const char *f
     fr_buf_puts(b, "<section class=\"card\" id=\"history\"><h2>");
     esc_t(r, b, "forms.history");
     fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr>");
-    const char *heads[] = {"forms.date", "forms.by", "forms.score", "forms.flags", "forms.status",
-                           ""};
+    const char *heads[] = {"forms.date",  "forms.by",     "forms.score",
+                           "forms.flags", "forms.status", ""};
     for (int k = 0; k < 6; k++) {
         fr_buf_puts(b, "<th scope=\"col\">");
         if (*heads[k])
@@ -838,8 +839,7 @@ static void form_page(fr_req *r, fr_resp *w, int64_t case_id, const char *form_i
             fr_page_error(r, w, &err);
             return;
         }
-        if (fr_ji(loaded, "case_id") != case_id ||
-            strcmp(fr_js(loaded, "form_id"), form_id) != 0 ||
+        if (fr_ji(loaded, "case_id") != case_id || strcmp(fr_js(loaded, "form_id"), form_id) != 0 ||
             (draft_id && strcmp(fr_js(loaded, "status"), "draft") != 0)) {
             json_decref(loaded);
             fr_error_set(&err, FR_ENOTFOUND, "%s", T("forms.no_such_submission"));
@@ -1029,8 +1029,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
         return;
     }
     fr_error err = {0};
-    if (fr_care_plan_approve(r->site, id, opt(r, "by"), opt(r, "how"), on_p, opt(r, "note"),
-                             &err))
+    if (fr_care_plan_approve(r->site, id, opt(r, "by"), opt(r, "how"), on_p, opt(r, "note"), &err))
         fr_page_error(r, w, &err);
     else
         back_to_case(r, w, id, "careplan");
@@ -1071,10 +1070,8 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
         return;
     fr_buf *b = &w->body;
     json_t *net = json_object_get(cs, "network");
-    fr_buf_printf(b,
-                  "<form method=\"post\" action=\"/cases/%" PRId64
-                  "/meetings\" class=\"card grid\">",
-                  id);
+    fr_buf_printf(
+        b, "<form method=\"post\" action=\"/cases/%" PRId64 "/meetings\" class=\"card grid\">", id);
     fr_page_csrf(r, b);
     date_input(r, b, "m-held", "held_on", "meeting.held_on", 1);
     input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL);
@@ -1169,8 +1166,7 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
         snprintf(rk, sizeof rk, "role-%" PRId64, mid);
         p->role = opt(r, rk);
         for (int j = 0; j < r->nfields; j++)
-            if (strcmp(r->fields[j].name, "present") == 0 &&
-                fr_parse_id(r->fields[j].value) == mid)
+            if (strcmp(r->fields[j].name, "present") == 0 && fr_parse_id(r->fields[j].value) == mid)
                 p->present = 1;
     }
     /* other participants present: name and role */
@@ -1265,7 +1261,8 @@ static void ui_meeting(fr_req *r, fr_resp *w)
         json_t *list = json_object_get(m, key);
         if (k == 1 && json_array_size(list) == 0)
             continue;
-        fr_buf_printf(b, "<section class=\"card\" id=\"%s\"><h2>", k == 0 ? "decisions" : "follow-up");
+        fr_buf_printf(b, "<section class=\"card\" id=\"%s\"><h2>",
+                      k == 0 ? "decisions" : "follow-up");
         esc_t(r, b, k == 0 ? "meeting.decisions" : "meeting.follow_up");
         fr_buf_puts(b, "</h2><ul class=\"tasks\">");
         json_array_foreach(list, i, v)
@@ -1305,8 +1302,7 @@ static void ui_meeting(fr_req *r, fr_resp *w)
                           id);
             fr_page_csrf(r, b);
             input(r, b, "d-title", "title", "meeting.decision", "text", 1, NULL);
-            input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0,
-                  NULL);
+            input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0, NULL);
             input(r, b, "d-user", "user", "care.action.user", "text", 0, NULL);
             date_input(r, b, "d-due", "due_on", "meeting.deadline", 0);
             fr_buf_puts(b, "<button type=\"submit\">");
