@@ -105,6 +105,7 @@
     <p class="fr-instrument"><xsl:call-template name="text"><xsl:with-param name="of" select="f:instrument"/></xsl:call-template></p>
     <xsl:for-each select="/render/external/field">
       <div class="fr-field" id="field-{@id}">
+        <xsl:if test="/render/problems/problem[@field = current()/@id]"><xsl:attribute name="class">fr-field fr-invalid</xsl:attribute></xsl:if>
         <label for="f-{@id}"><xsl:value-of select="."/>
           <abbr class="fr-required" title="{/render/words/word[@key = 'required']}">*</abbr></label>
         <input id="f-{@id}" name="{@id}" type="{@input}" required="required" aria-required="true"
@@ -112,9 +113,13 @@
           <xsl:if test="@min"><xsl:attribute name="min"><xsl:value-of select="@min"/></xsl:attribute></xsl:if>
           <xsl:if test="@max"><xsl:attribute name="max"><xsl:value-of select="@max"/></xsl:attribute></xsl:if>
           <xsl:if test="@input = 'number'"><xsl:attribute name="step">any</xsl:attribute></xsl:if>
+          <xsl:if test="/render/problems/problem[@field = current()/@id]">
+            <xsl:attribute name="aria-invalid">true</xsl:attribute>
+            <xsl:attribute name="aria-describedby">err-<xsl:value-of select="@id"/></xsl:attribute>
+          </xsl:if>
         </input>
         <xsl:for-each select="/render/problems/problem[@field = current()/@id]">
-          <p class="fr-error" id="err-{@field}"><xsl:value-of select="."/></p>
+          <p class="fr-error" id="err-{@field}" role="alert"><xsl:value-of select="."/></p>
         </xsl:for-each>
       </div>
     </xsl:for-each>

@@ -13,6 +13,8 @@
 #include "access.h"
 #include "audit.h"
 #include "bus.h"
+#include "care.h"
+#include "form.h"
 #include "plugin.h"
 #include "record.h"
 #include "intake.h"
@@ -754,6 +756,394 @@ static void api_workflows(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+/* ---- forms and submissions ---- */
+
+static const char *api_lang(fr_req *r)
+{
+    const char *l = fr_req_query(r, "lang");
+    return l && *l && strlen(l) < 8 ? l : r->lang;
+}
+
+static void api_forms(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_forms_list(r->site, api_lang(r), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_form_get(fr_req *r, fr_resp *w)
+{
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    if (fr_forms_get(r->site, r->params[0], query_int(r, "version", 0, 1 << 20), &f, &err)) {
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    json_t *d = fr_form_describe(f, api_lang(r), "en");
+    if (!d)
+        fr_resp_api_fail(w, 500, "out-of-memory", "internal error");
+    else
+        ok(w, 200, d);
+}
+
+static void api_form_html(fr_req *r, fr_resp *w)
+{
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    char *html = NULL;
+    if (fr_forms_get(r->site, r->params[0], query_int(r, "version", 0, 1 << 20), &f, &err) ||
+        fr_form_render(r->site, f, api_lang(r), NULL, NULL, &html, &err)) {
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    ok(w, 200,
+       json_pack("{s:s,s:i,s:s}", "form", fr_form_id(f), "version", fr_form_version(f), "html",
+                 html));
+    free(html);
+}
+
+/* POST /cases/{id}/submissions {form, version, data, draft, draft_id,
+ * amends, reason, lang}: 201 {id}; invalid answers: 400 with every
+ * problem in error.problems [{field, message}]. */
+static void api_submit(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_submit s = {0};
+    s.form_id = jstr(b, "form");
+    s.form_version = (int)json_integer_value(json_object_get(b, "version"));
+    s.case_id = fr_parse_id(r->params[0]);
+    s.draft = json_is_true(json_object_get(b, "draft"));
+    s.draft_id = json_integer_value(json_object_get(b, "draft_id"));
+    s.amends = json_integer_value(json_object_get(b, "amends"));
+    s.reason = jstr(b, "reason");
+    s.lang = jstr(b, "lang") ? jstr(b, "lang") : r->lang;
+    json_t *data = json_object_get(b, "data");
+    char *text = NULL;
+    if (!s.form_id || !json_is_object(data)) {
+        fr_resp_api_fail(w, 400, "invalid",
+                         "send {\"form\": …, \"data\": {field: value, …}} (draft, draft_id, "
+                         "amends, reason optional)");
+        json_decref(b);
+        return;
+    }
+    text = json_dumps(data, JSON_COMPACT);
+    s.data = text;
+    s.len = text ? strlen(text) : 0;
+    with_break_glass(r);
+    int64_t id = 0;
+    json_t *problems = NULL;
+    fr_error err = {0};
+    if (!text)
+        fr_resp_api_fail(w, 500, "out-of-memory", "internal error");
+    else if (fr_form_submit(r->site, &s, &id, &problems, &err)) {
+        if (err.code == FR_EINVAL && problems)
+            fr_resp_json(w, 400,
+                         json_pack("{s:{s:s,s:s,s:O}}", "error", "code", "invalid", "message",
+                                   err.message, "problems", problems));
+        else
+            fr_resp_api_error(r, w, &err);
+    } else {
+        fr_server_deliver(r);
+        json_t *sub = NULL;
+        if (fr_form_submission_get(r->site, id, &sub, &err) == 0)
+            ok(w, 201, sub);
+        else
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    json_decref(problems);
+    free(text);
+    json_decref(b);
+}
+
+static void api_submissions(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    const char *drafts = fr_req_query(r, "drafts");
+    with_break_glass(r);
+    if (fr_form_history(r->site, fr_parse_id(r->params[0]), fr_req_query(r, "form"),
+                        drafts && strcmp(drafts, "1") == 0, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_submission_get(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_form_submission_get(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_drafts(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_form_drafts(r->site, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+/* ---- care plan, referrals, meetings ---- */
+
+static void api_careplan(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_care_plan_get(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_goal_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (fr_care_goal_add(r->site, fr_parse_id(r->params[0]), jstr(b, "title"), &id, &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    json_decref(b);
+}
+
+static void api_goal_close(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    if (fr_care_goal_close(r->site, fr_parse_id(r->params[0]), jstr(b, "status"), &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    }
+    json_decref(b);
+}
+
+static void api_action_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_action_new a = {0};
+    char due[11];
+    a.case_id = fr_parse_id(r->params[0]);
+    a.goal_id = json_integer_value(json_object_get(b, "goal_id"));
+    a.title = jstr(b, "title");
+    a.responsible = jstr(b, "responsible");
+    a.user = jstr(b, "user");
+    a.member_id = json_integer_value(json_object_get(b, "member_id"));
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "due_on", due, &a.due_on, w) == 0) {
+        if (fr_care_action_add(r->site, &a, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_action_done(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_care_action_done(r->site, fr_parse_id(r->params[0]), &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 200, json_pack("{s:b}", "ok", 1));
+    }
+}
+
+static void api_careplan_approve(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    char on[11];
+    const char *on_p = NULL;
+    fr_error err = {0};
+    if (body_date(b, "on", on, &on_p, w) == 0) {
+        if (fr_care_plan_approve(r->site, fr_parse_id(r->params[0]), jstr(b, "by"),
+                                 jstr(b, "how"), on_p, jstr(b, "note"), &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            json_t *plan = NULL;
+            if (fr_care_plan_get(r->site, fr_parse_id(r->params[0]), &plan, &err))
+                plan = json_pack("{s:b}", "ok", 1);
+            ok(w, 200, plan);
+        }
+    }
+    json_decref(b);
+}
+
+static void api_referrals(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_referral_list(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+/* Every unanswered referral the user may see, late ones first. */
+static void api_referrals_open(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (fr_referral_list(r->site, 0, &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_referral_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (fr_referral_add(r->site, fr_parse_id(r->params[0]), jstr(b, "specialty"), jstr(b, "to"),
+                        jstr(b, "reason"), jstr(b, "follow_up"), &id, &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    json_decref(b);
+}
+
+static void api_referral_answer(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    char on[11];
+    const char *on_p = NULL;
+    fr_error err = {0};
+    if (body_date(b, "on", on, &on_p, w) == 0) {
+        if (fr_referral_answer(r->site, fr_parse_id(r->params[0]), jstr(b, "answer"), on_p,
+                               &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 200, json_pack("{s:b}", "ok", 1));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_meetings(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_meeting_list(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+/* POST /cases/{id}/meetings {kind, held_on, place, minutes, convergences,
+ * divergences, participants: [{name, role, member_id, user, present}]} */
+static void api_meeting_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_meeting_new m = {0};
+    fr_participant ps[64];
+    char held[11];
+    m.case_id = fr_parse_id(r->params[0]);
+    m.kind = jstr(b, "kind");
+    m.place = jstr(b, "place");
+    m.minutes = jstr(b, "minutes");
+    m.convergences = jstr(b, "convergences");
+    m.divergences = jstr(b, "divergences");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(b, "participants"), i, v)
+    {
+        if (m.nparticipants == 64)
+            break;
+        fr_participant *p = &ps[m.nparticipants++];
+        memset(p, 0, sizeof *p);
+        p->name = jstr(v, "name");
+        p->role = jstr(v, "role");
+        p->member_id = json_integer_value(json_object_get(v, "member_id"));
+        p->user = jstr(v, "user");
+        p->present = !json_is_false(json_object_get(v, "present"));
+    }
+    m.participants = ps;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "held_on", held, &m.held_on, w) == 0) {
+        if (fr_meeting_add(r->site, &m, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+        }
+    }
+    json_decref(b);
+}
+
+static void api_meeting_get(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_meeting_get(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static void api_meeting_decide(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    char due[11];
+    const char *due_p = NULL;
+    fr_error err = {0};
+    int64_t id = 0;
+    if (body_date(b, "due_on", due, &due_p, w) == 0) {
+        if (fr_meeting_decide(r->site, fr_parse_id(r->params[0]), jstr(b, "title"),
+                              jstr(b, "responsible"), jstr(b, "user"), due_p, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            ok(w, 201, json_pack("{s:I}", "action_id", (json_int_t)id));
+        }
+    }
+    json_decref(b);
+}
+
 const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/session", api_login, FR_ROUTE_API | FR_ROUTE_PUBLIC},
     {"DELETE", "/api/v1/session", api_logout, FR_ROUTE_API},
@@ -793,5 +1183,26 @@ const fr_route fr_routes_api[] = {
     {"GET", "/api/v1/intakes", api_intakes, FR_ROUTE_API},
     {"POST", "/api/v1/intakes/{id}/accept", api_intake_accept, FR_ROUTE_API},
     {"POST", "/api/v1/intakes/{id}/dismiss", api_intake_dismiss, FR_ROUTE_API},
+    {"GET", "/api/v1/forms", api_forms, FR_ROUTE_API},
+    {"GET", "/api/v1/forms/{id}", api_form_get, FR_ROUTE_API},
+    {"GET", "/api/v1/forms/{id}/html", api_form_html, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/submissions", api_submissions, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/submissions", api_submit, FR_ROUTE_API},
+    {"GET", "/api/v1/submissions/{id}", api_submission_get, FR_ROUTE_API},
+    {"GET", "/api/v1/drafts", api_drafts, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/careplan", api_careplan, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/careplan/goals", api_goal_add, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/careplan/actions", api_action_add, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/careplan/approve", api_careplan_approve, FR_ROUTE_API},
+    {"POST", "/api/v1/goals/{id}/close", api_goal_close, FR_ROUTE_API},
+    {"POST", "/api/v1/actions/{id}/done", api_action_done, FR_ROUTE_API},
+    {"GET", "/api/v1/referrals", api_referrals_open, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/referrals", api_referrals, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/referrals", api_referral_add, FR_ROUTE_API},
+    {"POST", "/api/v1/referrals/{id}/answer", api_referral_answer, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/meetings", api_meetings, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/meetings", api_meeting_add, FR_ROUTE_API},
+    {"GET", "/api/v1/meetings/{id}", api_meeting_get, FR_ROUTE_API},
+    {"POST", "/api/v1/meetings/{id}/decisions", api_meeting_decide, FR_ROUTE_API},
     {0},
 };

@@ -3,9 +3,9 @@
  * r->params in order). This file only matches; access rules (session,
  * CSRF) are applied by http.c from the route's flags.
  *
- * EXTENSION POINT: forms (and later plugins) add their pages by defining a
- * table `const fr_route fr_routes_forms[]` in their own ui_forms.c /
- * api_forms.c and adding it to `tables` below. Earlier tables win. */
+ * EXTENSION POINT: a part adds its pages by defining a table of its own
+ * and adding it to `tables` below, as ui_forms.c does with fr_routes_forms
+ * (form pages, care plan, referrals, meetings). Earlier tables win. */
 #include "server.h"
 
 #include <string.h>
@@ -14,7 +14,7 @@ static const fr_route *const tables[] = {
     fr_routes_static,
     fr_routes_api,
     fr_routes_ui,
-    /* fr_routes_forms, (forms issue) */
+    fr_routes_forms,
     NULL,
 };
 

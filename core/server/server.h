@@ -121,6 +121,10 @@ typedef struct fr_route {
 extern const fr_route fr_routes_ui[];
 extern const fr_route fr_routes_api[];
 extern const fr_route fr_routes_static[];
+/* Forms, care plan, referrals, meetings (ui_forms.c). */
+extern const fr_route fr_routes_forms[];
+/* The case page's sections for forms and the care tools (ui_forms.c). */
+void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs);
 
 /* Finds the route; fills r->params. 1 found, 0 no such path, -1 path
  * exists with another method (405). */

@@ -795,6 +795,9 @@ static void ui_case(fr_req *r, fr_resp *w)
     }
     fr_buf_puts(b, "</ul></section>");
 
+    /* forms, care plan, referrals, meetings (ui_forms.c) */
+    fr_ui_case_care(r, b, id, cs);
+
     /* timeline */
     fr_buf_puts(b, "<section><h2>");
     esc_t(r, b, "case.timeline");

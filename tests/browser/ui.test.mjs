@@ -42,6 +42,9 @@ function check(cond, desc, detail) {
 fr(["init", env.FILROUGE_SITE, "--name", "Browser"]);
 fr(["plugin", "enable", "instruments"]);
 fr(["plugin", "enable", "frailty"]);
+// the test plugin tests/plugins/forms (FILROUGE_PLUGIN_PATH) brings forms, among
+// them the Edmonton Frail Scale as an external result, and a workflow "assess"
+fr(["plugin", "enable", "forms"]);
 fr(["team", "add", "Namur Est"]);
 for (const [login, role, lang] of [["admin", "admin", "fr"], ["marie", "case_manager", "fr"],
                                    ["dr-janssens", "provider", "nl"]]) {
@@ -96,8 +99,10 @@ try {
   await page.getByRole("button", { name: "Enregistrer", exact: true }).click();
   check(/\/patients\/\d+/.test(page.url()), "a patient is registered from the form", page.url());
   check(await page.getByText("12/03/1941").isVisible(), "the birth date shows as dd/mm/yyyy");
+  const patientUrl = page.url().split("?")[0];
 
   // 3. open a frailty case
+  await page.locator("#f-workflow").selectOption("frailty");
   await page.getByLabel("Équipe").selectOption("Namur Est");
   await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
   check(/\/cases\/\d+/.test(page.url()), "a frailty case is opened", page.url());
@@ -133,6 +138,62 @@ try {
   await page.screenshot({ path: join(shots, "04-schedule.png"), fullPage: true });
   await page.goto(base + "/caseload");
   await page.screenshot({ path: join(shots, "02-caseload.png"), fullPage: true });
+
+  // 5b. fill the frailty scale with one error, see it, fix it
+  await page.goto(patientUrl);
+  await page.locator("#f-workflow").selectOption("assess");
+  await page.getByLabel("Équipe").selectOption("Namur Est");
+  await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  const assessUrl = page.url().split("?")[0];
+  await page.getByRole("link", { name: /Échelle de fragilité d'Edmonton/ }).click();
+  check(/\/forms\/efs$/.test(page.url()), "the case page links to the frailty scale", page.url());
+  await page.locator("#f-total").fill("25");
+  await page.locator("#f-date").fill("2026-01-10");
+  await page.locator("#f-assessor").fill("Marie");
+  await page.locator("#f-instrument-version").fill("1");
+  await page.locator("#f-licence").fill("UA-1");
+  await page.getByRole("button", { name: "Finaliser" }).click();
+  const fieldError = page.locator("#field-total .fr-error");
+  check(await fieldError.isVisible(), "the error shows next to the total",
+        await page.locator("main").textContent());
+  check(await page.locator("#f-assessor").inputValue() === "Marie", "the other answers are kept");
+  await page.screenshot({ path: join(shots, "05b-form-error.png"), fullPage: true });
+  await page.locator("#f-total").fill("8");
+  await page.getByRole("button", { name: "Finaliser" }).click();
+  check(page.url().startsWith(assessUrl) && await page.getByText("Formulaire enregistré.").isVisible(),
+        "fixed, the form is saved", page.url());
+  const formsText = await page.locator("#forms").textContent();
+  check(formsText.includes("efs = 8") && formsText.includes("Mild frailty"),
+        "the case page shows the score and its band", formsText);
+  await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
+
+  // 5c. the care plan with the person's approval; a concertation with a decision
+  await page.goto(assessUrl);
+  await page.getByText("Ajouter un objectif").click();
+  await page.locator("#g-title").fill("Rester chez soi");
+  await page.getByRole("button", { name: "Ajouter l'objectif" }).click();
+  check(await page.locator("#needs-approval").isVisible(), "the plan says it needs the person's approval");
+  await page.getByLabel(/Approuvé par/).fill("Jeanne Lambert");
+  await page.getByLabel("Comment").selectOption("oral");
+  await page.getByRole("button", { name: "Enregistrer l'approbation" }).click();
+  check(await page.locator("#needs-approval").count() === 0 &&
+        (await page.locator("#careplan").textContent()).includes("Jeanne Lambert (oralement)"),
+        "the approval is recorded, by whom and how");
+  await page.getByRole("link", { name: "Nouvelle concertation" }).click();
+  await page.locator("#m-held").fill("20/01/2026");
+  await page.locator("#o1-name").fill("Jeanne Lambert");
+  await page.locator("#o1-role").fill("la personne");
+  await page.getByLabel("Compte rendu").fill("Souhaite rester chez elle.");
+  await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
+  await page.locator("#d-title").fill("Repas à domicile");
+  await page.locator("#d-responsible").fill("CPAS");
+  await page.locator("#d-due").fill("01/02/2026");
+  await page.getByRole("button", { name: "Ajouter la décision" }).click();
+  const decisions = await page.locator("#decisions").textContent();
+  check(decisions.includes("Repas à domicile") && decisions.includes("01/02/2026"),
+        "the meeting's decision shows with its deadline", decisions);
+  await page.screenshot({ path: join(shots, "05d-meeting.png"), fullPage: true });
+  const meetingUrl = page.url().split("?")[0];
 
   // 6. no care relationship → refused; break-glass → audited
   const dr = await newPage();
@@ -193,6 +254,18 @@ try {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!overflow, "the case page fits a phone's width (no horizontal scroll)");
   await phone.screenshot({ path: join(shots, "10-case-phone.png"), fullPage: true });
+  await phone.goto(caseUrl.replace(/\d+$/, "") + "2/forms/efs");
+  const formOverflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  check(!formOverflow, "the form page fits a phone's width");
+  await phone.screenshot({ path: join(shots, "11-form-phone.png"), fullPage: true });
+  await phone.goto(meetingUrl);
+  check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
+        "the meeting page fits a phone's width");
+  await phone.goto(caseUrl.replace(/\d+$/, "") + "2/meetings/new");
+  check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
+        "the concertation form fits a phone's width");
+  await phone.screenshot({ path: join(shots, "12-concertation-phone.png"), fullPage: true });
+  await phone.goto(caseUrl);
 
   // keyboard: the first Tab reaches the skip link
   await phone.keyboard.press("Tab");

@@ -1,0 +1,1352 @@
+/* Forms and the care tools in the case manager's pages: the forms of the
+ * case's plugin with their latest score and band, a form page rendered from
+ * its XML definition (fr_form_render, schemas/form-html.xsl) in the user's
+ * language with the server's problems next to their fields, drafts saved and
+ * resumed, the history with scores, bands and flags, amendments with a
+ * reason; the care plan (goals, actions, the person's approval), referrals
+ * to specialists, and meetings (the concertation page: participants from
+ * the network with presence, minutes, convergences and divergences,
+ * decisions that become actions, earlier decisions to follow up).
+ *
+ * Everything goes through the kernel (form.h, care.h), which checks access
+ * and audits; this file only reads fields, calls, and writes escaped HTML.
+ * The route table fr_routes_forms is added in router.c. */
+#include "server.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "care.h"
+#include "clock.h"
+#include "form.h"
+#include "record.h"
+
+#define T(key) fr_t(r->lang, key)
+
+static void esc_t(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_esc(b, T(key));
+}
+
+static const char *opt(fr_req *r, const char *name)
+{
+    const char *v = fr_req_field(r, name);
+    return v && *v ? v : NULL;
+}
+
+static void flash(fr_req *r, fr_buf *b)
+{
+    const char *m = fr_req_query(r, "msg");
+    if (!m || strncmp(m, "flash.", 6) != 0 || strlen(m) > 40)
+        return;
+    fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
+    esc_t(r, b, m);
+    fr_buf_puts(b, "</p>");
+}
+
+/* A labelled input; id is unique on the page (prefix it). */
+static void input(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
+                  const char *type, int required, const char *value)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", id);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"%s", required ? " *" : "",
+                  id, name, type, required ? " required" : "");
+    fr_buf_puts(b, " value=\"");
+    fr_buf_esc(b, value ? value : "");
+    fr_buf_puts(b, "\">");
+}
+
+static void date_input(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
+                       int required)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", id);
+    esc_t(r, b, key);
+    fr_buf_printf(b,
+                  "%s</label><input id=\"%s\" name=\"%s\" inputmode=\"numeric\" "
+                  "pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"%s "
+                  "placeholder=\"",
+                  required ? " *" : "", id, name, required ? " required" : "");
+    esc_t(r, b, "forms.date_placeholder");
+    fr_buf_puts(b, "\">");
+}
+
+static void textarea(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", id);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "</label><textarea id=\"%s\" name=\"%s\" rows=\"3\"></textarea>", id, name);
+}
+
+/* A date field of the body (DD/MM/YYYY or ISO) into out; NULL when empty;
+ * -1 when it is not a date. */
+static int field_date(fr_req *r, const char *name, char out[11], const char **res)
+{
+    const char *v = opt(r, name);
+    *res = NULL;
+    if (!v)
+        return 0;
+    if (fr_parse_date(v, out))
+        return -1;
+    *res = out;
+    return 0;
+}
+
+static void bad_date(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+    fr_page_error(r, w, &err);
+}
+
+/* The label of a band in the form's description (lang), else its code. */
+static const char *band_label(json_t *desc, const char *score, const char *code)
+{
+    size_t i, j;
+    json_t *sc, *band;
+    json_array_foreach(json_object_get(desc, "scores"), i, sc)
+    {
+        if (strcmp(fr_js(sc, "id"), score) != 0)
+            continue;
+        json_array_foreach(json_object_get(sc, "bands"), j, band)
+        {
+            if (strcmp(fr_js(band, "code"), code) == 0 && *fr_js(band, "label"))
+                return fr_js(band, "label");
+        }
+    }
+    return code;
+}
+
+/* A submission's scores: "score = value Band label"; desc (may be NULL)
+ * is the form's description for the bands' labels. */
+static void scores_text(fr_buf *b, json_t *sub, json_t *desc)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(sub, "scores"), i, s)
+    {
+        json_t *v = json_object_get(s, "value");
+        fr_buf_puts(b, i ? "; " : "");
+        fr_buf_esc(b, fr_js(s, "score"));
+        if (json_is_number(v))
+            fr_buf_printf(b, " = %g", json_number_value(v));
+        if (*fr_js(s, "band")) {
+            fr_buf_puts(b, " <span class=\"band\" data-band=\"");
+            fr_buf_esc(b, fr_js(s, "band"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, band_label(desc, fr_js(s, "score"), fr_js(s, "band")));
+            fr_buf_puts(b, "</span>");
+        }
+    }
+}
+
+/* The description of a submission's form version in the user's language
+ * (NULL when it cannot be read). */
+static json_t *describe_of(fr_req *r, json_t *sub)
+{
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    if (fr_forms_get(r->site, fr_js(sub, "form_id"), (int)fr_ji(sub, "form_version"), &f, &err))
+        return NULL;
+    return fr_form_describe(f, r->lang, "en");
+}
+
+static void flags_text(fr_buf *b, json_t *sub)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(sub, "flags"), i, f)
+    {
+        fr_buf_puts(b, "<span class=\"flag\">⚑ ");
+        fr_buf_esc(b, *fr_js(f, "message") ? fr_js(f, "message") : fr_js(f, "flag"));
+        fr_buf_puts(b, "</span> ");
+    }
+}
+
+/* ---- the sections of the case page ---- */
+
+static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
+{
+    json_t *forms = NULL, *hist = NULL;
+    fr_error err = {0};
+    if (fr_forms_list(r->site, r->lang, &forms, &err) ||
+        fr_form_history(r->site, id, NULL, 0, &hist, &err)) {
+        json_decref(forms);
+        return;
+    }
+    const char *plugin = fr_js(cs, "plugin");
+    fr_buf_puts(b, "<section class=\"card\" id=\"forms\"><h2>");
+    esc_t(r, b, "forms.title");
+    fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    esc_t(r, b, "forms.form");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "forms.latest");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "forms.score");
+    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    size_t i, j;
+    json_t *f, *s;
+    int n = 0;
+    char d[32];
+    json_array_foreach(forms, i, f)
+    {
+        const char *owner = fr_js(f, "owner");
+        if (!json_is_true(json_object_get(f, "loaded")) ||
+            (strcmp(owner, plugin) != 0 && strcmp(owner, "site") != 0))
+            continue;
+        n++;
+        fr_buf_printf(b, "<tr><td><a href=\"/cases/%" PRId64 "/forms/", id);
+        fr_buf_esc(b, fr_js(f, "id"));
+        fr_buf_puts(b, "\">");
+        fr_buf_esc(b, *fr_js(f, "title") ? fr_js(f, "title") : fr_js(f, "id"));
+        fr_buf_puts(b, "</a></td><td>");
+        json_t *latest = NULL;
+        int drafts = 0;
+        json_array_foreach(hist, j, s)
+        {
+            if (strcmp(fr_js(s, "form_id"), fr_js(f, "id")) != 0)
+                continue;
+            if (strcmp(fr_js(s, "status"), "draft") == 0)
+                drafts++;
+            else if (!latest && json_is_null(json_object_get(s, "superseded_by")))
+                latest = s;
+        }
+        if (latest)
+            fr_buf_esc(b, fr_human_date(fr_js(latest, "submitted_at"), d));
+        else
+            fr_buf_puts(b, "—");
+        if (drafts) {
+            fr_buf_printf(b, " <span class=\"muted\">(%d ", drafts);
+            esc_t(r, b, drafts > 1 ? "forms.drafts_n" : "forms.draft_n");
+            fr_buf_puts(b, ")</span>");
+        }
+        fr_buf_puts(b, "</td><td>");
+        if (latest) {
+            json_t *desc = describe_of(r, latest);
+            scores_text(b, latest, desc);
+            json_decref(desc);
+            fr_buf_puts(b, " ");
+            flags_text(b, latest);
+        }
+        fr_buf_puts(b, "</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+    if (!n) {
+        fr_buf_puts(b, "<p class=\"muted\">");
+        esc_t(r, b, "forms.none");
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "</section>");
+    json_decref(forms);
+    json_decref(hist);
+}
+
+static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
+{
+    json_t *plan = NULL;
+    fr_error err = {0};
+    if (fr_care_plan_get(r->site, id, &plan, &err))
+        return;
+    char d[32];
+    size_t i, j;
+    json_t *g, *a;
+    json_t *goals = json_object_get(plan, "goals"), *actions = json_object_get(plan, "actions");
+    fr_buf_puts(b, "<section class=\"card\" id=\"careplan\"><h2>");
+    esc_t(r, b, "care.title");
+    fr_buf_puts(b, "</h2>");
+    json_t *ap = json_object_get(plan, "approval");
+    if (json_is_true(json_object_get(plan, "needs_approval"))) {
+        fr_buf_puts(b, "<p class=\"warn\" role=\"status\" id=\"needs-approval\">");
+        esc_t(r, b, json_is_object(ap) ? "care.needs_new_approval" : "care.needs_approval");
+        fr_buf_puts(b, "</p>");
+    }
+    if (json_is_object(ap)) {
+        fr_buf_puts(b, "<p class=\"approved\">");
+        esc_t(r, b, "care.approved_on");
+        fr_buf_puts(b, " ");
+        fr_buf_esc(b, fr_human_date(fr_js(ap, "approved_on"), d));
+        fr_buf_puts(b, " — ");
+        fr_buf_esc(b, fr_js(ap, "approved_by"));
+        fr_buf_puts(b, " (");
+        char key[40];
+        snprintf(key, sizeof key, "care.how.%s", fr_js(ap, "how"));
+        esc_t(r, b, key);
+        fr_buf_puts(b, ")</p>");
+    }
+    /* actions under each goal, then actions without a goal (goal 0) */
+    for (int pass = 0; pass < 2; pass++) {
+        json_t *list = pass == 0 ? goals : json_null();
+        size_t count = pass == 0 ? json_array_size(goals) : 1;
+        for (i = 0; i < count; i++) {
+            g = pass == 0 ? json_array_get(list, i) : NULL;
+            json_int_t gid = g ? fr_ji(g, "id") : 0;
+            if (!g) {
+                int any = 0;
+                json_array_foreach(actions, j, a) if (fr_ji(a, "goal_id") == 0) any = 1;
+                if (!any) {
+                    if (json_array_size(goals) == 0) {
+                        fr_buf_puts(b, "<p class=\"muted\">");
+                        esc_t(r, b, "care.empty");
+                        fr_buf_puts(b, "</p>");
+                    }
+                    continue;
+                }
+            }
+            fr_buf_puts(b, "<div class=\"goal\"><h3>");
+            if (g) {
+                fr_buf_esc(b, fr_js(g, "title"));
+                if (strcmp(fr_js(g, "status"), "open") != 0) {
+                    char key[40];
+                    snprintf(key, sizeof key, "care.goal.%s", fr_js(g, "status"));
+                    fr_buf_puts(b, " <span class=\"muted\">(");
+                    esc_t(r, b, key);
+                    fr_buf_puts(b, ")</span>");
+                }
+            } else
+                esc_t(r, b, "care.no_goal");
+            fr_buf_puts(b, "</h3>");
+            if (g && strcmp(fr_js(g, "status"), "open") == 0) {
+                fr_buf_printf(b,
+                              "<form method=\"post\" action=\"/goals/%" JSON_INTEGER_FORMAT
+                              "/close\" class=\"inline\">",
+                              gid);
+                fr_page_csrf(r, b);
+                fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">", id);
+                fr_buf_puts(b, "<button type=\"submit\" class=\"small\" name=\"status\" "
+                               "value=\"achieved\">");
+                esc_t(r, b, "care.goal.achieve");
+                fr_buf_puts(b, "</button> <button type=\"submit\" class=\"small\" name=\"status\" "
+                               "value=\"dropped\">");
+                esc_t(r, b, "care.goal.drop");
+                fr_buf_puts(b, "</button></form>");
+            }
+            fr_buf_puts(b, "<ul class=\"tasks\">");
+            json_array_foreach(actions, j, a)
+            {
+                if (fr_ji(a, "goal_id") != gid)
+                    continue;
+                int open = strcmp(fr_js(a, "status"), "open") == 0;
+                fr_buf_printf(b, "<li%s>", open ? "" : " class=\"done\"");
+                if (*fr_js(a, "due_on")) {
+                    fr_buf_puts(b, "<span class=\"due\">");
+                    fr_buf_esc(b, fr_human_date(fr_js(a, "due_on"), d));
+                    fr_buf_puts(b, "</span> ");
+                }
+                fr_buf_esc(b, fr_js(a, "title"));
+                fr_buf_puts(b, " <span class=\"muted\">(");
+                fr_buf_esc(b, fr_js(a, "responsible"));
+                fr_buf_puts(b, ")</span>");
+                if (open) {
+                    fr_buf_printf(b,
+                                  " <form method=\"post\" action=\"/actions/%" JSON_INTEGER_FORMAT
+                                  "/done\" class=\"inline\">",
+                                  fr_ji(a, "id"));
+                    fr_page_csrf(r, b);
+                    fr_buf_printf(b,
+                                  "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">"
+                                  "<button type=\"submit\" class=\"small\">",
+                                  id);
+                    esc_t(r, b, "task.done");
+                    fr_buf_puts(b, "</button></form>");
+                } else {
+                    fr_buf_puts(b, " ✓");
+                }
+                fr_buf_puts(b, "</li>");
+            }
+            fr_buf_puts(b, "</ul></div>");
+        }
+    }
+
+    /* add a goal */
+    fr_buf_printf(b, "<details><summary>");
+    esc_t(r, b, "care.goal.add");
+    fr_buf_printf(b,
+                  "</summary><form method=\"post\" action=\"/cases/%" PRId64
+                  "/careplan/goals\" class=\"grid\">",
+                  id);
+    fr_page_csrf(r, b);
+    input(r, b, "g-title", "title", "care.goal.title", "text", 1, NULL);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "care.goal.addbutton");
+    fr_buf_puts(b, "</button></form></details>");
+
+    /* add an action */
+    fr_buf_printf(b, "<details><summary>");
+    esc_t(r, b, "care.action.add");
+    fr_buf_printf(b,
+                  "</summary><form method=\"post\" action=\"/cases/%" PRId64
+                  "/careplan/actions\" class=\"grid\">",
+                  id);
+    fr_page_csrf(r, b);
+    input(r, b, "a-title", "title", "care.action.title", "text", 1, NULL);
+    fr_buf_puts(b, "<label for=\"a-goal\">");
+    esc_t(r, b, "care.action.goal");
+    fr_buf_puts(b, "</label><select id=\"a-goal\" name=\"goal\"><option value=\"\">—</option>");
+    json_array_foreach(goals, i, g)
+    {
+        if (strcmp(fr_js(g, "status"), "open") != 0)
+            continue;
+        fr_buf_printf(b, "<option value=\"%" JSON_INTEGER_FORMAT "\">", fr_ji(g, "id"));
+        fr_buf_esc(b, fr_js(g, "title"));
+        fr_buf_puts(b, "</option>");
+    }
+    fr_buf_puts(b, "</select>");
+    input(r, b, "a-responsible", "responsible", "care.action.responsible", "text", 0, NULL);
+    fr_buf_puts(b, "<label for=\"a-member\">");
+    esc_t(r, b, "care.action.member");
+    fr_buf_puts(b, "</label><select id=\"a-member\" name=\"member\"><option value=\"\">—</option>");
+    json_array_foreach(json_object_get(cs, "network"), i, g)
+    {
+        if (*fr_js(g, "ended_on"))
+            continue;
+        fr_buf_printf(b, "<option value=\"%" JSON_INTEGER_FORMAT "\">", fr_ji(g, "id"));
+        fr_buf_esc(b, fr_js(g, "name"));
+        fr_buf_puts(b, "</option>");
+    }
+    fr_buf_puts(b, "</select>");
+    input(r, b, "a-user", "user", "care.action.user", "text", 0, NULL);
+    date_input(r, b, "a-due", "due_on", "care.action.due", 0);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "care.action.addbutton");
+    fr_buf_puts(b, "</button></form></details>");
+
+    /* the person's approval */
+    if (json_array_size(goals) > 0) {
+        fr_buf_printf(b, "<details%s><summary>",
+                      json_is_true(json_object_get(plan, "needs_approval")) ? " open" : "");
+        esc_t(r, b, "care.approve");
+        fr_buf_printf(b,
+                      "</summary><form method=\"post\" action=\"/cases/%" PRId64
+                      "/careplan/approve\" class=\"grid\">",
+                      id);
+        fr_page_csrf(r, b);
+        input(r, b, "ap-by", "by", "care.approve.by", "text", 1, NULL);
+        fr_buf_puts(b, "<label for=\"ap-how\">");
+        esc_t(r, b, "care.approve.how");
+        fr_buf_puts(b, "</label><select id=\"ap-how\" name=\"how\">");
+        const char *hows[] = {"signed", "oral", "representative"};
+        for (int k = 0; k < 3; k++) {
+            char key[40];
+            snprintf(key, sizeof key, "care.how.%s", hows[k]);
+            fr_buf_printf(b, "<option value=\"%s\">", hows[k]);
+            esc_t(r, b, key);
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select>");
+        date_input(r, b, "ap-on", "on", "care.approve.on", 0);
+        input(r, b, "ap-note", "note", "case.note", "text", 0, NULL);
+        fr_buf_puts(b, "<button type=\"submit\">");
+        esc_t(r, b, "care.approve.button");
+        fr_buf_puts(b, "</button></form></details>");
+    }
+    fr_buf_puts(b, "</section>");
+    json_decref(plan);
+}
+
+static void referrals_section(fr_req *r, fr_buf *b, int64_t id)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_referral_list(r->site, id, &list, &err))
+        return;
+    char d[32];
+    size_t i;
+    json_t *v;
+    fr_buf_puts(b, "<section class=\"card\" id=\"referrals\"><h2>");
+    esc_t(r, b, "ref.title");
+    fr_buf_puts(b, "</h2><ul class=\"tasks\">");
+    json_array_foreach(list, i, v)
+    {
+        int late = json_is_true(json_object_get(v, "late")) || fr_ji(v, "late") == 1;
+        int sent = strcmp(fr_js(v, "status"), "sent") == 0;
+        fr_buf_printf(b, "<li%s>", late ? " class=\"overdue\"" : "");
+        if (late) {
+            fr_buf_puts(b, "<strong class=\"late\">");
+            esc_t(r, b, "ref.late");
+            fr_buf_puts(b, "</strong> ");
+        }
+        fr_buf_puts(b, "<strong>");
+        fr_buf_esc(b, fr_js(v, "specialty"));
+        fr_buf_puts(b, "</strong>");
+        if (*fr_js(v, "to_name")) {
+            fr_buf_puts(b, " → ");
+            fr_buf_esc(b, fr_js(v, "to_name"));
+        }
+        fr_buf_puts(b, " — ");
+        fr_buf_esc(b, fr_js(v, "reason"));
+        fr_buf_puts(b, " <span class=\"muted\">(");
+        fr_buf_esc(b, fr_human_date(fr_js(v, "sent_on"), d));
+        if (sent) {
+            fr_buf_puts(b, "; ");
+            esc_t(r, b, "ref.follow_up");
+            fr_buf_puts(b, " ");
+            fr_buf_esc(b, fr_human_date(fr_js(v, "follow_up_on"), d));
+        }
+        fr_buf_puts(b, ")</span>");
+        if (sent) {
+            json_int_t rid = fr_ji(v, "id");
+            fr_buf_printf(b,
+                          "<form method=\"post\" action=\"/referrals/%" JSON_INTEGER_FORMAT
+                          "/answer\" class=\"inline\">",
+                          rid);
+            fr_page_csrf(r, b);
+            fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">", id);
+            fr_buf_printf(b, "<label for=\"ra-%" JSON_INTEGER_FORMAT "\">", rid);
+            esc_t(r, b, "ref.answer");
+            fr_buf_printf(b,
+                          "</label><input id=\"ra-%" JSON_INTEGER_FORMAT
+                          "\" name=\"answer\" required><button type=\"submit\" class=\"small\">",
+                          rid);
+            esc_t(r, b, "ref.answer.button");
+            fr_buf_puts(b, "</button></form>");
+        } else {
+            fr_buf_puts(b, "<br>");
+            esc_t(r, b, "ref.answered");
+            fr_buf_puts(b, " ");
+            fr_buf_esc(b, fr_human_date(fr_js(v, "answered_on"), d));
+            fr_buf_puts(b, " : ");
+            fr_buf_esc(b, fr_js(v, "answer"));
+        }
+        fr_buf_puts(b, "</li>");
+    }
+    fr_buf_puts(b, "</ul><details><summary>");
+    esc_t(r, b, "ref.add");
+    fr_buf_printf(b,
+                  "</summary><form method=\"post\" action=\"/cases/%" PRId64
+                  "/referrals\" class=\"grid\">",
+                  id);
+    fr_page_csrf(r, b);
+    input(r, b, "r-specialty", "specialty", "ref.specialty", "text", 1, NULL);
+    input(r, b, "r-to", "to", "ref.to", "text", 0, NULL);
+    input(r, b, "r-reason", "reason", "ref.reason", "text", 1, NULL);
+    fr_buf_puts(b, "<label for=\"r-follow\">");
+    esc_t(r, b, "ref.follow_days");
+    fr_buf_puts(b, "</label><input id=\"r-follow\" name=\"follow_days\" type=\"number\" min=\"1\" "
+                   "max=\"365\" value=\"14\"><button type=\"submit\">");
+    esc_t(r, b, "ref.addbutton");
+    fr_buf_puts(b, "</button></form></details></section>");
+    json_decref(list);
+}
+
+static void meetings_section(fr_req *r, fr_buf *b, int64_t id)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_meeting_list(r->site, id, &list, &err))
+        return;
+    char d[32];
+    size_t i;
+    json_t *v;
+    fr_buf_puts(b, "<section class=\"card\" id=\"meetings\"><h2>");
+    esc_t(r, b, "meeting.title");
+    fr_buf_puts(b, "</h2><ul>");
+    json_array_foreach(list, i, v)
+    {
+        fr_buf_printf(b, "<li><a href=\"/meetings/%" JSON_INTEGER_FORMAT "\">", fr_ji(v, "id"));
+        fr_buf_esc(b, fr_human_date(fr_js(v, "held_on"), d));
+        fr_buf_puts(b, "</a> ");
+        fr_buf_esc(b, fr_js(v, "kind"));
+        if (*fr_js(v, "place")) {
+            fr_buf_puts(b, ", ");
+            fr_buf_esc(b, fr_js(v, "place"));
+        }
+        fr_buf_printf(b,
+                      " <span class=\"muted\">(%" JSON_INTEGER_FORMAT " %s, %" JSON_INTEGER_FORMAT
+                      " %s)</span></li>",
+                      fr_ji(v, "present"), T("meeting.present_n"), fr_ji(v, "decisions"),
+                      T("meeting.decisions_n"));
+    }
+    fr_buf_printf(b, "</ul><p><a class=\"button\" href=\"/cases/%" PRId64 "/meetings/new\">", id);
+    esc_t(r, b, "meeting.new");
+    fr_buf_puts(b, "</a></p></section>");
+    json_decref(list);
+}
+
+/* Called by the case page (ui_case.c) after its tasks. */
+void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
+{
+    forms_section(r, b, id, cs);
+    careplan_section(r, b, id, cs);
+    referrals_section(r, b, id);
+    meetings_section(r, b, id);
+}
+
+/* ---- the form page ---- */
+
+/* Puts value v (stolen) at a flat path into obj: "member[2].member-name"
+ * becomes obj.member[1].member-name (rows as arrays of row objects, as the
+ * kernel and the renderer take them; missing rows are empty objects); a
+ * name sent more than once (checkboxes) becomes an array. */
+static void put_path(json_t *obj, const char *path, json_t *v)
+{
+    const char *br = strchr(path, '[');
+    const char *dot = strchr(path, '.');
+    if (br && (!dot || br < dot)) {
+        char *end = NULL;
+        long idx = strtol(br + 1, &end, 10);
+        if (idx >= 1 && idx <= 200 && end && end[0] == ']' && end[1] == '.' && end[2] &&
+            (size_t)(br - path) < 128) {
+            char name[128];
+            memcpy(name, path, (size_t)(br - path));
+            name[br - path] = '\0';
+            json_t *rows = json_object_get(obj, name);
+            if (!json_is_array(rows)) {
+                rows = json_array();
+                json_object_set_new(obj, name, rows);
+            }
+            while (json_array_size(rows) < (size_t)idx)
+                json_array_append_new(rows, json_object());
+            json_t *row = json_array_get(rows, (size_t)idx - 1);
+            if (json_is_object(row)) {
+                put_path(row, end + 2, v);
+                return;
+            }
+        }
+    }
+    json_t *old = json_object_get(obj, path);
+    if (!old)
+        json_object_set_new(obj, path, v);
+    else if (json_is_array(old))
+        json_array_append_new(old, v);
+    else
+        json_object_set_new(obj, path, json_pack("[O,o]", old, v));
+}
+
+/* The body's fields (all but those starting with '_') as answers; empty
+ * values are left out (not answered). */
+static json_t *answers_of(fr_req *r)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < r->nfields; i++) {
+        const char *k = r->fields[i].name, *v = r->fields[i].value;
+        if (!k || k[0] == '_' || !v || !*v)
+            continue;
+        put_path(o, k, json_string(v));
+    }
+    return o;
+}
+
+/* 1 for a form id that may go into a Location header as it is. */
+static int safe_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+/* The case's header line: the person and the case, with a link back. */
+static int case_header(fr_req *r, fr_resp *w, int64_t case_id, const char *title, json_t **keep)
+{
+    json_t *cs = NULL;
+    fr_error err = {0};
+    if (fr_case_get(r->site, case_id, &cs, &err)) {
+        fr_page_error(r, w, &err);
+        return -1;
+    }
+    json_t *p = json_object_get(cs, "patient");
+    char who[300];
+    snprintf(who, sizeof who, "%s %s — %s %" PRId64, fr_js(p, "family_name"),
+             fr_js(p, "given_names"), T("col.case"), case_id);
+    /* title NULL: the page's heading is the person and the case (the
+     * rendered form has its own heading) */
+    fr_page_begin(r, w, title ? title : who);
+    fr_buf *b = &w->body;
+    fr_buf_printf(b, "<p class=\"crumbs\"><a href=\"/cases/%" PRId64 "\">← ", case_id);
+    fr_buf_esc(b, who);
+    fr_buf_puts(b, "</a></p>");
+    if (keep)
+        *keep = cs;
+    else
+        json_decref(cs);
+    return 0;
+}
+
+/* Writes the rendered form with the page's additions: the CSRF token, the
+ * draft or amendment being continued, novalidate (the server checks and
+ * answers every problem at once), and a "save as draft" button. */
+static void form_html(fr_req *r, fr_buf *b, const char *html, int64_t draft_id, int64_t amends,
+                      int version)
+{
+    const char *open = strstr(html, "<form");
+    const char *gt = open ? strchr(open, '>') : NULL;
+    const char *close = gt ? strstr(gt, "</form>") : NULL;
+    const char *button = close ? strstr(gt, "<p><button type=\"submit\">") : NULL;
+    if (!close) {
+        fr_buf_puts(b, html);
+        return;
+    }
+    fr_buf_add(b, html, (size_t)(gt - html));
+    fr_buf_puts(b, " novalidate>");
+    fr_page_csrf(r, b);
+    fr_buf_printf(b, "<input type=\"hidden\" name=\"_version\" value=\"%d\">", version);
+    if (draft_id)
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"_draft\" value=\"%" PRId64 "\">", draft_id);
+    if (amends) {
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"_amends\" value=\"%" PRId64 "\">", amends);
+        fr_buf_puts(b, "<div class=\"fr-field\"><label for=\"f-_reason\">");
+        esc_t(r, b, "forms.amend.reason");
+        fr_buf_puts(b, " *</label><input id=\"f-_reason\" name=\"_reason\" required></div>");
+    }
+    const char *end = button && button < close ? button : close;
+    fr_buf_add(b, gt + 1, (size_t)(end - gt - 1));
+    fr_buf_puts(b,
+                "<p class=\"buttons\"><button type=\"submit\" name=\"_action\" value=\"final\">");
+    esc_t(r, b, amends ? "forms.amend.button" : "forms.final");
+    fr_buf_puts(b, "</button>");
+    if (!amends) {
+        fr_buf_puts(b, " <button type=\"submit\" name=\"_action\" value=\"draft\" "
+                       "class=\"secondary\" formnovalidate>");
+        esc_t(r, b, "forms.save_draft");
+        fr_buf_puts(b, "</button>");
+    }
+    /* without script: a button per top-level repeat group adds a row */
+    for (const char *q = strstr(gt, " data-repeat=\""); q && q < close;
+         q = strstr(q + 1, " data-repeat=\"")) {
+        const char *v = q + 14, *ve = strchr(v, '"');
+        const char *tag = q;
+        while (tag > gt && *tag != '<')
+            tag--;
+        char idattr[160];
+        if (!ve || ve - v > 100)
+            continue;
+        snprintf(idattr, sizeof idattr, "id=\"group-%.*s\"", (int)(ve - v), v);
+        if (!strstr(tag, idattr) || strstr(tag, idattr) > q)
+            continue; /* a repeat group inside a row: not handled here */
+        const char *lg = strstr(ve, "<legend>"), *lge = lg ? strstr(lg, "</legend>") : NULL;
+        fr_buf_printf(b,
+                      "<button type=\"submit\" class=\"secondary\" formnovalidate "
+                      "name=\"_action\" value=\"addrow:%.*s\">+ ",
+                      (int)(ve - v), v);
+        esc_t(r, b, "forms.addrow");
+        if (lg && lge && lge < close) {
+            fr_buf_puts(b, " : ");
+            fr_buf_add(b, lg + 8, (size_t)(lge - lg - 8)); /* already escaped by the stylesheet */
+        }
+        fr_buf_puts(b, "</button> ");
+    }
+    fr_buf_puts(b, "</p>");
+    if (button && button < close) {
+        const char *after = strstr(button, "</p>");
+        if (after && after < close)
+            fr_buf_add(b, after + 4, (size_t)(close - after - 4));
+    }
+    fr_buf_puts(b, close);
+}
+
+static void history_section(fr_req *r, fr_buf *b, int64_t case_id, const char *form_id,
+                            json_t *hist)
+{
+    char d[32];
+    size_t i;
+    json_t *s;
+    int ndrafts = 0;
+    json_array_foreach(hist, i, s) if (strcmp(fr_js(s, "status"), "draft") == 0) ndrafts++;
+    if (ndrafts) {
+        fr_buf_puts(b, "<section class=\"card\" id=\"drafts\"><h2>");
+        esc_t(r, b, "forms.drafts");
+        fr_buf_puts(b, "</h2><ul>");
+        json_array_foreach(hist, i, s)
+        {
+            if (strcmp(fr_js(s, "status"), "draft") != 0)
+                continue;
+            fr_buf_printf(b, "<li><a href=\"/cases/%" PRId64 "/forms/", case_id);
+            fr_buf_esc(b, form_id);
+            fr_buf_printf(b, "?draft=%" JSON_INTEGER_FORMAT "\">", fr_ji(s, "id"));
+            esc_t(r, b, "forms.resume");
+            fr_buf_puts(b, "</a> — ");
+            fr_buf_esc(b, fr_human_date(fr_js(s, "submitted_at"), d));
+            fr_buf_puts(b, " <span class=\"muted\">");
+            fr_buf_esc(b, fr_js(s, "actor"));
+            fr_buf_puts(b, "</span></li>");
+        }
+        fr_buf_puts(b, "</ul></section>");
+    }
+    fr_buf_puts(b, "<section class=\"card\" id=\"history\"><h2>");
+    esc_t(r, b, "forms.history");
+    fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr>");
+    const char *heads[] = {"forms.date",  "forms.by",     "forms.score",
+                           "forms.flags", "forms.status", ""};
+    for (int k = 0; k < 6; k++) {
+        fr_buf_puts(b, "<th scope=\"col\">");
+        if (*heads[k])
+            esc_t(r, b, heads[k]);
+        fr_buf_puts(b, "</th>");
+    }
+    fr_buf_puts(b, "</tr></thead><tbody>");
+    json_array_foreach(hist, i, s)
+    {
+        if (strcmp(fr_js(s, "status"), "draft") == 0)
+            continue;
+        int superseded = !json_is_null(json_object_get(s, "superseded_by")) &&
+                         json_object_get(s, "superseded_by");
+        fr_buf_printf(b, "<tr%s><td>", superseded ? " class=\"muted\"" : "");
+        fr_buf_esc(b, fr_human_date(fr_js(s, "submitted_at"), d));
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_js(s, "actor"));
+        fr_buf_puts(b, "</td><td>");
+        json_t *desc = describe_of(r, s);
+        scores_text(b, s, desc);
+        json_decref(desc);
+        fr_buf_puts(b, "</td><td>");
+        flags_text(b, s);
+        fr_buf_puts(b, "</td><td>");
+        if (superseded)
+            esc_t(r, b, "forms.superseded");
+        else if (fr_ji(s, "amends")) {
+            esc_t(r, b, "forms.amended");
+            fr_buf_puts(b, " — ");
+            fr_buf_esc(b, fr_js(s, "reason"));
+        } else
+            esc_t(r, b, "forms.final_status");
+        fr_buf_puts(b, "</td><td>");
+        if (!superseded) {
+            fr_buf_printf(b, "<a href=\"/cases/%" PRId64 "/forms/", case_id);
+            fr_buf_esc(b, form_id);
+            fr_buf_printf(b, "?amend=%" JSON_INTEGER_FORMAT "\">", fr_ji(s, "id"));
+            esc_t(r, b, "forms.amend");
+            fr_buf_puts(b, "</a>");
+        }
+        fr_buf_puts(b, "</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+    if (json_array_size(hist) == (size_t)ndrafts) {
+        fr_buf_puts(b, "<p class=\"muted\">");
+        esc_t(r, b, "forms.no_history");
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "</section>");
+}
+
+/* The form page; values and problems come from a refused POST. */
+static void form_page(fr_req *r, fr_resp *w, int64_t case_id, const char *form_id, int version,
+                      json_t *values, json_t *problems, int64_t draft_id, int64_t amends,
+                      const char *summary)
+{
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    json_t *hist = NULL, *loaded = NULL;
+    char *html = NULL;
+    /* resuming a draft or amending: its answers (and its form version) */
+    int64_t from = draft_id ? draft_id : amends;
+    if (!values && from) {
+        if (fr_form_submission_get(r->site, from, &loaded, &err)) {
+            fr_page_error(r, w, &err);
+            return;
+        }
+        if (fr_ji(loaded, "case_id") != case_id || strcmp(fr_js(loaded, "form_id"), form_id) != 0 ||
+            (draft_id && strcmp(fr_js(loaded, "status"), "draft") != 0)) {
+            json_decref(loaded);
+            fr_error_set(&err, FR_ENOTFOUND, "%s", T("forms.no_such_submission"));
+            fr_page_error(r, w, &err);
+            return;
+        }
+        values = json_object_get(loaded, "data");
+        version = (int)fr_ji(loaded, "form_version");
+    }
+    if (fr_forms_get(r->site, form_id, version, &f, &err) ||
+        fr_form_history(r->site, case_id, form_id, 0, &hist, &err) ||
+        fr_form_render(r->site, f, r->lang, values, problems, &html, &err)) {
+        json_decref(loaded);
+        json_decref(hist);
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (case_header(r, w, case_id, NULL, NULL) == 0) {
+        fr_buf *b = &w->body;
+        flash(r, b);
+        if (summary) {
+            fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+            esc_t(r, b, "forms.problems");
+            fr_buf_puts(b, "</p>");
+        }
+        if (draft_id) {
+            fr_buf_puts(b, "<p class=\"muted\">");
+            esc_t(r, b, "forms.resuming");
+            fr_buf_puts(b, "</p>");
+        }
+        fr_buf_puts(b, "<section class=\"card form-page\">");
+        form_html(r, b, html, draft_id, amends, fr_form_version(f));
+        fr_buf_puts(b, "</section>");
+        history_section(r, b, case_id, form_id, hist);
+        fr_page_end(r, w);
+    }
+    free(html);
+    json_decref(hist);
+    json_decref(loaded);
+}
+
+static void ui_form_get(fr_req *r, fr_resp *w)
+{
+    int64_t case_id = fr_parse_id(r->params[0]);
+    form_page(r, w, case_id, r->params[1], 0, NULL, NULL, fr_parse_id(fr_req_query(r, "draft")),
+              fr_parse_id(fr_req_query(r, "amend")), NULL);
+}
+
+static void ui_form_post(fr_req *r, fr_resp *w)
+{
+    int64_t case_id = fr_parse_id(r->params[0]);
+    const char *action = fr_req_field(r, "_action");
+    json_t *values = answers_of(r);
+    if (action && strncmp(action, "addrow:", 7) == 0 && strlen(action) < 100) {
+        /* one more row in a repeat group: the same page again, nothing saved */
+        json_t *rows = json_object_get(values, action + 7);
+        if (!json_is_array(rows)) {
+            rows = json_pack("[{}]");
+            json_object_set_new(values, action + 7, rows);
+        }
+        if (json_array_size(rows) < 200)
+            json_array_append_new(rows, json_object());
+        form_page(r, w, case_id, r->params[1], (int)fr_parse_id(fr_req_field(r, "_version")),
+                  values, NULL, fr_parse_id(fr_req_field(r, "_draft")),
+                  fr_parse_id(fr_req_field(r, "_amends")), NULL);
+        json_decref(values);
+        return;
+    }
+    char *text = json_dumps(values, JSON_COMPACT);
+    fr_submit s = {0};
+    s.form_id = r->params[1];
+    s.form_version = (int)fr_parse_id(fr_req_field(r, "_version"));
+    s.case_id = case_id;
+    s.data = text;
+    s.len = text ? strlen(text) : 0;
+    s.draft = action && strcmp(action, "draft") == 0;
+    s.draft_id = fr_parse_id(fr_req_field(r, "_draft"));
+    s.amends = fr_parse_id(fr_req_field(r, "_amends"));
+    s.reason = opt(r, "_reason");
+    s.lang = r->lang;
+    int64_t id = 0;
+    json_t *problems = NULL;
+    fr_error err = {0};
+    if (!text) {
+        fr_error_set(&err, FR_ENOMEM, "out of memory");
+        fr_page_error(r, w, &err);
+    } else if (fr_form_submit(r->site, &s, &id, &problems, &err)) {
+        if (err.code == FR_EINVAL) {
+            w->status = 422;
+            if (!problems || json_array_size(problems) == 0) {
+                json_decref(problems);
+                problems = json_pack("[{s:s,s:s}]", "field", "", "message", err.message);
+            }
+            form_page(r, w, case_id, s.form_id, s.form_version, values, problems, s.draft_id,
+                      s.amends, err.message);
+        } else
+            fr_page_error(r, w, &err);
+    } else {
+        fr_server_deliver(r);
+        if (s.draft && safe_id(s.form_id))
+            fr_resp_redirect(w, "/cases/%" PRId64 "/forms/%s?draft=%" PRId64 "&msg=flash.draft",
+                             case_id, s.form_id, id);
+        else if (s.draft)
+            fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.draft#forms", case_id);
+        else
+            fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.submitted#forms", case_id);
+    }
+    json_decref(problems);
+    json_decref(values);
+    free(text);
+}
+
+/* ---- care plan, referrals ---- */
+
+static void back_to_case(fr_req *r, fr_resp *w, int64_t case_id, const char *anchor)
+{
+    fr_server_deliver(r);
+    if (case_id)
+        fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.saved#%s", case_id, anchor);
+    else
+        fr_resp_redirect(w, "/caseload?msg=flash.saved");
+}
+
+static void ui_goal_add(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]), gid = 0;
+    fr_error err = {0};
+    if (fr_care_goal_add(r->site, id, opt(r, "title"), &gid, &err))
+        fr_page_error(r, w, &err);
+    else
+        back_to_case(r, w, id, "careplan");
+}
+
+static void ui_goal_close(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_care_goal_close(r->site, fr_parse_id(r->params[0]), opt(r, "status"), &err))
+        fr_page_error(r, w, &err);
+    else
+        back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "careplan");
+}
+
+static void ui_action_add(fr_req *r, fr_resp *w)
+{
+    fr_action_new a = {0};
+    char due[11];
+    a.case_id = fr_parse_id(r->params[0]);
+    a.goal_id = fr_parse_id(fr_req_field(r, "goal"));
+    a.title = opt(r, "title");
+    a.responsible = opt(r, "responsible");
+    a.user = opt(r, "user");
+    a.member_id = fr_parse_id(fr_req_field(r, "member"));
+    if (field_date(r, "due_on", due, &a.due_on)) {
+        bad_date(r, w);
+        return;
+    }
+    int64_t aid = 0;
+    fr_error err = {0};
+    if (fr_care_action_add(r->site, &a, &aid, &err))
+        fr_page_error(r, w, &err);
+    else
+        back_to_case(r, w, a.case_id, "careplan");
+}
+
+static void ui_action_done(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_care_action_done(r->site, fr_parse_id(r->params[0]), &err))
+        fr_page_error(r, w, &err);
+    else {
+        const char *m = fr_req_field(r, "meeting");
+        if (fr_parse_id(m)) {
+            fr_server_deliver(r);
+            fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved", fr_parse_id(m));
+        } else
+            back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "careplan");
+    }
+}
+
+static void ui_approve(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    char on[11];
+    const char *on_p = NULL;
+    if (field_date(r, "on", on, &on_p)) {
+        bad_date(r, w);
+        return;
+    }
+    fr_error err = {0};
+    if (fr_care_plan_approve(r->site, id, opt(r, "by"), opt(r, "how"), on_p, opt(r, "note"), &err))
+        fr_page_error(r, w, &err);
+    else
+        back_to_case(r, w, id, "careplan");
+}
+
+static void ui_referral_add(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]), rid = 0;
+    char follow[24];
+    const char *days = opt(r, "follow_days");
+    int64_t n = fr_parse_id(days);
+    if (n > 0 && n <= 3650)
+        snprintf(follow, sizeof follow, "P%" PRId64 "D", n);
+    fr_error err = {0};
+    if (fr_referral_add(r->site, id, opt(r, "specialty"), opt(r, "to"), opt(r, "reason"),
+                        n > 0 && n <= 3650 ? follow : NULL, &rid, &err))
+        fr_page_error(r, w, &err);
+    else
+        back_to_case(r, w, id, "referrals");
+}
+
+static void ui_referral_answer(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_referral_answer(r->site, fr_parse_id(r->params[0]), opt(r, "answer"), NULL, &err))
+        fr_page_error(r, w, &err);
+    else
+        back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "referrals");
+}
+
+/* ---- meetings ---- */
+
+static void ui_meeting_new(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    json_t *cs = NULL;
+    if (case_header(r, w, id, T("meeting.new"), &cs))
+        return;
+    fr_buf *b = &w->body;
+    json_t *net = json_object_get(cs, "network");
+    fr_buf_printf(
+        b, "<form method=\"post\" action=\"/cases/%" PRId64 "/meetings\" class=\"card grid\">", id);
+    fr_page_csrf(r, b);
+    date_input(r, b, "m-held", "held_on", "meeting.held_on", 1);
+    input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL);
+    fr_buf_puts(b, "<fieldset><legend>");
+    esc_t(r, b, "meeting.participants");
+    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    esc_t(r, b, "network.name");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "network.role");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "meeting.invited");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "meeting.present");
+    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    size_t i;
+    json_t *m;
+    json_array_foreach(net, i, m)
+    {
+        if (*fr_js(m, "ended_on"))
+            continue;
+        json_int_t mid = fr_ji(m, "id");
+        fr_buf_puts(b, "<tr><td>");
+        fr_buf_esc(b, fr_js(m, "name"));
+        fr_buf_printf(b,
+                      "</td><td><label for=\"role-%" JSON_INTEGER_FORMAT
+                      "\" class=\"sr\">%s</label><input id=\"role-%" JSON_INTEGER_FORMAT
+                      "\" name=\"role-%" JSON_INTEGER_FORMAT "\" value=\"",
+                      mid, T("network.role"), mid, mid);
+        fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
+        fr_buf_printf(b,
+                      "\"></td><td><input type=\"checkbox\" id=\"inv-%" JSON_INTEGER_FORMAT
+                      "\" name=\"member\" value=\"%" JSON_INTEGER_FORMAT
+                      "\" checked><label for=\"inv-%" JSON_INTEGER_FORMAT
+                      "\" class=\"sr\">%s</label></td>",
+                      mid, mid, mid, T("meeting.invited"));
+        fr_buf_printf(b,
+                      "<td><input type=\"checkbox\" id=\"pres-%" JSON_INTEGER_FORMAT
+                      "\" name=\"present\" value=\"%" JSON_INTEGER_FORMAT
+                      "\" checked><label for=\"pres-%" JSON_INTEGER_FORMAT
+                      "\" class=\"sr\">%s</label></td></tr>",
+                      mid, mid, mid, T("meeting.present"));
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+    fr_buf_puts(b, "<p class=\"muted\">");
+    esc_t(r, b, "meeting.others");
+    fr_buf_puts(b, "</p>");
+    for (int k = 1; k <= 3; k++) {
+        char id[16], name[16];
+        snprintf(id, sizeof id, "o%d-name", k);
+        snprintf(name, sizeof name, "other%d", k);
+        input(r, b, id, name, "network.name", "text", 0, NULL);
+        snprintf(id, sizeof id, "o%d-role", k);
+        snprintf(name, sizeof name, "other%d-role", k);
+        input(r, b, id, name, "network.role", "text", 0, NULL);
+    }
+    fr_buf_puts(b, "</fieldset>");
+    textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
+    textarea(r, b, "m-conv", "convergences", "meeting.convergences");
+    textarea(r, b, "m-div", "divergences", "meeting.divergences");
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "meeting.save");
+    fr_buf_puts(b, "</button></form>");
+    json_decref(cs);
+    fr_page_end(r, w);
+}
+
+static void ui_meeting_add(fr_req *r, fr_resp *w)
+{
+    fr_meeting_new m = {0};
+    fr_participant ps[48];
+    char held[11];
+    m.case_id = fr_parse_id(r->params[0]);
+    m.kind = "concertation";
+    m.place = opt(r, "place");
+    m.minutes = opt(r, "minutes");
+    m.convergences = opt(r, "convergences");
+    m.divergences = opt(r, "divergences");
+    if (field_date(r, "held_on", held, &m.held_on)) {
+        bad_date(r, w);
+        return;
+    }
+    for (int i = 0; i < r->nfields && m.nparticipants < 40; i++) {
+        if (strcmp(r->fields[i].name, "member") != 0)
+            continue;
+        int64_t mid = fr_parse_id(r->fields[i].value);
+        if (!mid)
+            continue;
+        fr_participant *p = &ps[m.nparticipants++];
+        memset(p, 0, sizeof *p);
+        p->member_id = mid;
+        char rk[40];
+        snprintf(rk, sizeof rk, "role-%" PRId64, mid);
+        p->role = opt(r, rk);
+        for (int j = 0; j < r->nfields; j++)
+            if (strcmp(r->fields[j].name, "present") == 0 && fr_parse_id(r->fields[j].value) == mid)
+                p->present = 1;
+    }
+    /* other participants present: name and role */
+    for (int k = 1; k <= 3 && m.nparticipants < 48; k++) {
+        char name[16], role[24];
+        snprintf(name, sizeof name, "other%d", k);
+        snprintf(role, sizeof role, "other%d-role", k);
+        if (!opt(r, name))
+            continue;
+        fr_participant *p = &ps[m.nparticipants++];
+        memset(p, 0, sizeof *p);
+        p->name = opt(r, name);
+        p->role = opt(r, role);
+        p->present = 1;
+    }
+    m.participants = ps;
+    int64_t id = 0;
+    fr_error err = {0};
+    if (fr_meeting_add(r->site, &m, &id, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved", id);
+}
+
+static void ui_meeting(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]);
+    json_t *m = NULL;
+    fr_error err = {0};
+    if (fr_meeting_get(r->site, id, &m, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    int64_t case_id = fr_ji(m, "case_id");
+    char d[32], title[120];
+    snprintf(title, sizeof title, "%s — %s", T("meeting.one"),
+             fr_human_date(fr_js(m, "held_on"), d));
+    if (case_id) {
+        if (case_header(r, w, case_id, title, NULL)) {
+            json_decref(m);
+            return;
+        }
+    } else
+        fr_page_begin(r, w, title);
+    fr_buf *b = &w->body;
+    flash(r, b);
+    fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
+    esc_t(r, b, "forms.date");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_human_date(fr_js(m, "held_on"), d));
+    fr_buf_puts(b, "</dd><dt>");
+    esc_t(r, b, "meeting.place");
+    fr_buf_puts(b, "</dt><dd>");
+    fr_buf_esc(b, fr_js(m, "place"));
+    fr_buf_puts(b, "</dd></dl><h2>");
+    esc_t(r, b, "meeting.participants");
+    fr_buf_puts(b, "</h2><ul>");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(m, "participants"), i, v)
+    {
+        fr_buf_puts(b, "<li>");
+        fr_buf_esc(b, fr_js(v, "name"));
+        if (*fr_js(v, "role")) {
+            fr_buf_puts(b, " (");
+            fr_buf_esc(b, fr_js(v, "role"));
+            fr_buf_puts(b, ")");
+        }
+        fr_buf_puts(b, " — ");
+        esc_t(r, b, fr_ji(v, "present") ? "meeting.was_present" : "meeting.was_absent");
+        fr_buf_puts(b, "</li>");
+    }
+    fr_buf_puts(b, "</ul>");
+    const char *texts[][2] = {{"minutes", "meeting.minutes"},
+                              {"convergences", "meeting.convergences"},
+                              {"divergences", "meeting.divergences"}};
+    for (int k = 0; k < 3; k++) {
+        if (!*fr_js(m, texts[k][0]))
+            continue;
+        fr_buf_puts(b, "<h3>");
+        esc_t(r, b, texts[k][1]);
+        fr_buf_puts(b, "</h3><p class=\"prewrap\">");
+        fr_buf_esc(b, fr_js(m, texts[k][0]));
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "</section>");
+
+    for (int k = 0; k < 2; k++) {
+        const char *key = k == 0 ? "decisions" : "to_follow_up";
+        json_t *list = json_object_get(m, key);
+        if (k == 1 && json_array_size(list) == 0)
+            continue;
+        fr_buf_printf(b, "<section class=\"card\" id=\"%s\"><h2>",
+                      k == 0 ? "decisions" : "follow-up");
+        esc_t(r, b, k == 0 ? "meeting.decisions" : "meeting.follow_up");
+        fr_buf_puts(b, "</h2><ul class=\"tasks\">");
+        json_array_foreach(list, i, v)
+        {
+            int open = strcmp(fr_js(v, "status"), "open") == 0;
+            fr_buf_puts(b, "<li>");
+            if (*fr_js(v, "due_on")) {
+                fr_buf_puts(b, "<span class=\"due\">");
+                fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
+                fr_buf_puts(b, "</span> ");
+            }
+            fr_buf_esc(b, fr_js(v, "title"));
+            fr_buf_puts(b, " <span class=\"muted\">(");
+            fr_buf_esc(b, fr_js(v, "responsible"));
+            fr_buf_puts(b, ")</span>");
+            if (open) {
+                fr_buf_printf(b,
+                              " <form method=\"post\" action=\"/actions/%" JSON_INTEGER_FORMAT
+                              "/done\" class=\"inline\">",
+                              fr_ji(v, "id"));
+                fr_page_csrf(r, b);
+                fr_buf_printf(b,
+                              "<input type=\"hidden\" name=\"meeting\" value=\"%" PRId64 "\">"
+                              "<button type=\"submit\" class=\"small\">",
+                              id);
+                esc_t(r, b, "task.done");
+                fr_buf_puts(b, "</button></form>");
+            } else
+                fr_buf_puts(b, " ✓");
+            fr_buf_puts(b, "</li>");
+        }
+        fr_buf_puts(b, "</ul>");
+        if (k == 0 && case_id) {
+            fr_buf_printf(b,
+                          "<form method=\"post\" action=\"/meetings/%" PRId64
+                          "/decisions\" class=\"grid\">",
+                          id);
+            fr_page_csrf(r, b);
+            input(r, b, "d-title", "title", "meeting.decision", "text", 1, NULL);
+            input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0, NULL);
+            input(r, b, "d-user", "user", "care.action.user", "text", 0, NULL);
+            date_input(r, b, "d-due", "due_on", "meeting.deadline", 0);
+            fr_buf_puts(b, "<button type=\"submit\">");
+            esc_t(r, b, "meeting.decide");
+            fr_buf_puts(b, "</button></form>");
+        }
+        fr_buf_puts(b, "</section>");
+    }
+    json_decref(m);
+    fr_page_end(r, w);
+}
+
+static void ui_meeting_decide(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]), aid = 0;
+    char due[11];
+    const char *due_p = NULL;
+    if (field_date(r, "due_on", due, &due_p)) {
+        bad_date(r, w);
+        return;
+    }
+    fr_error err = {0};
+    if (fr_meeting_decide(r->site, id, opt(r, "title"), opt(r, "responsible"), opt(r, "user"),
+                          due_p, &aid, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved#decisions", id);
+}
+
+const fr_route fr_routes_forms[] = {
+    {"GET", "/cases/{id}/forms/{form}", ui_form_get, 0},
+    {"POST", "/cases/{id}/forms/{form}", ui_form_post, 0},
+    {"POST", "/cases/{id}/careplan/goals", ui_goal_add, 0},
+    {"POST", "/cases/{id}/careplan/actions", ui_action_add, 0},
+    {"POST", "/cases/{id}/careplan/approve", ui_approve, 0},
+    {"POST", "/goals/{id}/close", ui_goal_close, 0},
+    {"POST", "/actions/{id}/done", ui_action_done, 0},
+    {"POST", "/cases/{id}/referrals", ui_referral_add, 0},
+    {"POST", "/referrals/{id}/answer", ui_referral_answer, 0},
+    {"GET", "/cases/{id}/meetings/new", ui_meeting_new, 0},
+    {"POST", "/cases/{id}/meetings", ui_meeting_add, 0},
+    {"GET", "/meetings/{id}", ui_meeting, 0},
+    {"POST", "/meetings/{id}/decisions", ui_meeting_decide, 0},
+    {0},
+};

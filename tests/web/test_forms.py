@@ -1,0 +1,263 @@
+"""Forms and the care tools through the API and the pages: list forms,
+definition and rendering, a submission with one error (the error next to
+its field), fixed (final, score and band shown), a draft saved and
+resumed, history and amendments; the care plan with the person's approval
+(and "needs a new approval" after a change); referrals; a meeting with a
+decision that becomes an action; CSRF and access refusals."""
+import re
+import subprocess
+
+import webtest
+
+from webtest import Checks, Client, Server, Site
+
+t = Checks()
+site = Site()
+site.fr("plugin", "enable", "forms")
+site.user("marie", team="Namur")
+site.user("dr-j", role="provider")
+srv = Server(site)
+
+marie = Client(srv)
+t.check(marie.login("marie").status == 200, "marie logs in")
+pid = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne",
+                                      "birth_date": "12/03/1941"}).json()["id"]
+r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team": "Namur"})
+t.check(r.status == 201, "marie opens a case of the forms plugin", r.text)
+cid = r.json()["id"]
+
+# ---- the API ----
+r = marie.api("GET", "/forms")
+ids = {f["id"] for f in r.json()} if r.status == 200 else set()
+t.check({"efs", "phq9"} <= ids, "GET /forms lists the plugin's forms", r.text)
+r = marie.api("GET", "/forms/phq9?lang=fr")
+t.check(r.status == 200 and "Questionnaire" in r.text, "GET /forms/{id} describes the form", r.text)
+r = marie.api("GET", "/forms/efs/html?lang=fr")
+t.check(r.status == 200 and 'name="total"' in r.json()["html"],
+        "GET /forms/{id}/html renders it with the stylesheet", r.text)
+r = marie.api("GET", "/forms/nope")
+t.check(r.status == 404, "an unknown form is a 404", r.text)
+
+efs = {"total": 25, "date": "2026-01-10", "assessor": "Marie", "instrument-version": "1",
+       "licence": "UA-1"}
+r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": efs})
+probs = r.json().get("error", {}).get("problems", []) if r.status == 400 else []
+t.check(r.status == 400 and any(p["field"] == "total" for p in probs),
+        "a submission with one error is a 400 with the problem of that field", r.text)
+r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": efs}, csrf=False)
+t.check(r.status == 403, "a submission without the CSRF token is refused", r.text)
+efs["total"] = 8
+r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": efs})
+sub = r.json() if r.status == 201 else {}
+t.check(r.status == 201 and any(s.get("band") == "mild" for s in sub.get("scores", [])),
+        "fixed, it is stored with its score and band", r.text)
+sid = sub.get("id")
+r = marie.api("GET", f"/submissions/{sid}")
+t.check(r.status == 200 and r.json()["status"] == "final", "GET /submissions/{id}", r.text)
+r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "phq9", "draft": True,
+                                                     "data": {"q1": "1"}})
+t.check(r.status == 201 and r.json()["status"] == "draft", "a draft through the API", r.text)
+did = r.json().get("id")
+r = marie.api("GET", "/drafts")
+t.check(r.status == 200 and any(d["id"] == did for d in r.json()), "GET /drafts lists it", r.text)
+r = marie.api("GET", f"/cases/{cid}/submissions?drafts=1")
+t.check(r.status == 200 and [s["id"] for s in r.json()] == [did],
+        "GET /cases/{id}/submissions?drafts=1", r.text)
+r = marie.api("POST", f"/cases/{cid}/submissions",
+              {"form": "efs", "amends": sid, "reason": "wrong total", "data": dict(efs, total=9)})
+t.check(r.status == 201 and r.json().get("amends") == sid, "an amendment with a reason", r.text)
+r = marie.api("GET", f"/cases/{cid}/submissions?form=efs")
+t.check(r.status == 200 and len(r.json()) == 2, "the history has both submissions", r.text)
+
+# ---- the pages: one error, shown next to its field; fixed ----
+r = marie.request("GET", f"/cases/{cid}")
+t.check(r.status == 200 and f'/cases/{cid}/forms/efs"' in r.text and "Moderate frailty" in r.text,
+        "the case page lists the forms with the latest band", r.text[:300])
+r = marie.request("GET", f"/cases/{cid}/forms/efs")
+t.check(r.status == 200 and 'name="_csrf"' in r.text and 'for="f-total"' in r.text,
+        "the form page: the rendered form with a CSRF token and labels bound to inputs")
+fields = {"total": "30", "date": "10/01/2026", "assessor": "Marie", "instrument-version": "1",
+          "licence": "UA-1", "_action": "final"}
+fields["date"] = "2026-01-11"
+r = marie.form(f"/cases/{cid}/forms/efs", fields, csrf=False)
+t.check(r.status == 403, "the form page's POST without CSRF is refused", r.status)
+r = marie.form(f"/cases/{cid}/forms/efs", fields)
+m = re.search(r'id="field-total".*?</div>', r.text, re.S)
+t.check(r.status == 422 and m and "fr-error" in m.group(0) and 'value="30"' in r.text
+        and 'aria-describedby="err-total"' in m.group(0) and 'aria-invalid="true"' in m.group(0),
+        "one error: shown next to its field, the answers kept", r.text[:2000])
+fields["total"] = "5"
+r = marie.form(f"/cases/{cid}/forms/efs", fields)
+t.check(r.status in (302, 303), "fixed: saved and back to the case", r.status)
+r = marie.request("GET", f"/cases/{cid}/forms/efs")
+t.check("Apparently vulnerable" in r.text and "efs = 5" in r.text,
+        "the history shows the score and the band", r.text)
+
+# ---- an amendment on the page, with a reason ----
+last = marie.api("GET", f"/cases/{cid}/submissions?form=efs").json()[0]
+r = marie.request("GET", f"/cases/{cid}/forms/efs?amend={last['id']}")
+t.check(r.status == 200 and 'name="_reason"' in r.text and 'value="5"' in r.text,
+        "amending: the answers and a reason field", r.text[:300])
+r = marie.form(f"/cases/{cid}/forms/efs", dict(fields, total="6", _amends=str(last["id"]),
+                                               _reason="total recopié de travers"))
+t.check(r.status in (302, 303), "the amendment is saved", r.text[:1500])
+r = marie.request("GET", f"/cases/{cid}/forms/efs")
+t.check("total recopié de travers" in r.text and "remplacée" in r.text,
+        "the history shows the amendment's reason and the superseded submission")
+r = marie.request("GET", f"/cases/{cid}/forms/efs?amend=999999")
+t.check(r.status == 404, "amending a submission that does not exist is a 404", r.status)
+
+# ---- a draft saved and resumed ----
+r = marie.form(f"/cases/{cid}/forms/phq9", {"q1": "2", "q2": "1", "_action": "draft"})
+loc = r.header("Location") or ""
+t.check(r.status in (302, 303) and "draft=" in loc, "the page saves a draft", loc)
+r = marie.request("GET", loc)
+t.check(r.status == 200 and re.search(r'name="q1" value="2"[^>]*checked', r.text)
+        and 'name="_draft"' in r.text, "the draft is resumed with its answers", r.text[:500])
+draft = re.search(r"draft=(\d+)", loc).group(1) if "draft=" in loc else "0"
+answers = [(f"q{i}", "0") for i in range(1, 10)] + [("_action", "final"), ("_draft", draft)]
+r = marie.form(f"/cases/{cid}/forms/phq9", answers)
+t.check(r.status in (302, 303), "the draft is finalised", r.status)
+r = marie.api("GET", f"/submissions/{draft}")
+t.check(r.status == 200 and r.json()["status"] == "final", "the draft became final", r.text)
+
+# ---- a form with a multiple choice (one box ticked) and a repeat group, as a browser posts it ----
+r = marie.form(f"/cases/{cid}/forms/situation",
+               [("birth", "1941-03-12"), ("lives-alone", "true"), ("distress", "6"),
+                ("areas", "practical"), ("visits", "3"), ("member[1].member-name", "Sophie"),
+                ("member[1].member-kind", "informal"), ("medication[1].drug", ""),
+                ("remark", ""), ("_action", "final")])
+t.check(r.status in (302, 303), "a multiple choice with one box and a repeat row are accepted",
+        re.findall(r'class="fr-error"[^>]*>([^<]*)', r.text))
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
+t.check(subs and subs[0]["data"].get("areas") == ["practical"],
+        "the single ticked box is stored as a list", subs and subs[0]["data"])
+
+r = marie.request("GET", f"/cases/{cid}/forms/situation")
+t.check('value="addrow:member"' in r.text, "a repeat group has an 'add a row' button (no script needed)")
+base = [("birth", "1941-03-12"), ("lives-alone", "false"), ("carer", "Sophie"),
+        ("distress", "2"), ("member[1].member-name", "Sophie"),
+        ("member[1].member-kind", "informal")]
+r = marie.form(f"/cases/{cid}/forms/situation", base + [("_action", "addrow:member")])
+t.check(r.status == 200 and 'name="member[2].member-name"' in r.text
+        and 'value="Sophie"' in r.text, "adding a row keeps the answers and shows row 2",
+        r.text[:300])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("member[2].member-name", "Dr Peeters"), ("member[2].member-kind", "formal"),
+                       ("_action", "final")])
+m = re.search(r'id="field-member-2-member-role".*?</div>', r.text, re.S)
+t.check(r.status == 422 and m and "fr-error" in m.group(0) and 'value="Dr Peeters"' in r.text,
+        "an error in row 2 shows next to that row's field, both rows kept", r.text[:3000])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("member[2].member-name", "Dr Peeters"), ("member[2].member-kind", "formal"),
+                       ("member[2].member-role", "GP"), ("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
+t.check(r.status in (302, 303) and len(subs[0]["data"].get("member", [])) == 2,
+        "two rows stored", subs and subs[0]["data"])
+
+# ---- care plan and approval ----
+r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "Rester chez soi"})
+t.check(r.status in (302, 303), "a goal added on the page", r.status)
+goal = marie.api("GET", f"/cases/{cid}/careplan").json()["goals"][0]["id"]
+r = marie.form(f"/cases/{cid}/careplan/actions",
+               {"title": "Repas à domicile", "goal": str(goal), "responsible": "la fille",
+                "due_on": "15/02/2026"})
+t.check(r.status in (302, 303), "an action with a responsible and a due date", r.text)
+r = marie.request("GET", f"/cases/{cid}")
+t.check("Repas à domicile" in r.text and "15/02/2026" in r.text and 'id="needs-approval"' in r.text,
+        "the plan on the case page, dates day/month/year, approval needed", r.text)
+r = marie.form(f"/cases/{cid}/careplan/approve", {"by": "Jeanne Lambert", "how": "signed"})
+t.check(r.status in (302, 303), "the person's approval recorded", r.text)
+plan = marie.api("GET", f"/cases/{cid}/careplan").json()
+t.check(plan["approval"]["approved_by"] == "Jeanne Lambert" and not plan["needs_approval"],
+        "the approval says by whom and the plan is current", plan)
+r = marie.api("POST", f"/cases/{cid}/careplan/goals", {"title": "Voir ses amis"})
+t.check(r.status == 201, "a goal through the API", r.text)
+r = marie.request("GET", f"/cases/{cid}")
+t.check('id="needs-approval"' in r.text and "nouvelle approbation" in r.text,
+        "after a change the page says the plan needs a new approval")
+
+# ---- referrals ----
+r = marie.form(f"/cases/{cid}/referrals", {"specialty": "diététicien", "reason": "perte de poids",
+                                           "follow_days": "7"})
+t.check(r.status in (302, 303), "a referral on the page", r.text)
+refs = marie.api("GET", f"/cases/{cid}/referrals").json()
+t.check(len(refs) == 1 and refs[0]["specialty"] == "diététicien", "GET /cases/{id}/referrals", refs)
+r = marie.api("GET", "/referrals")
+t.check(r.status == 200 and len(r.json()) == 1, "GET /referrals: the unanswered ones", r.text)
+r = marie.form(f"/referrals/{refs[0]['id']}/answer", {"answer": "vue le 3/2", "case": str(cid)})
+t.check(r.status in (302, 303) and marie.api("GET", "/referrals").json() == [],
+        "the answer closes it", r.text)
+
+# a referral sent long ago and never answered is late: marked on the case page
+env = dict(site.env, FILROUGE_NOW="2025-01-01")
+p = subprocess.run([webtest.FR, "--as", "marie", "referral", "add",
+                    str(cid), "kinésithérapeute", "--reason", "chutes", "--follow-up", "P7D"],
+                   env=env, capture_output=True, text=True)
+t.check(p.returncode == 0, "a referral sent in 2025 (CLI, fixed clock)", p.stderr)
+r = marie.request("GET", f"/cases/{cid}")
+m = re.search(r'<section class="card" id="referrals">.*?</section>', r.text, re.S)
+t.check(m and 'class="late"' in m.group(0) and "EN RETARD" in m.group(0),
+        "the late referral is marked on the case page", m and m.group(0))
+late = [x for x in marie.api("GET", "/referrals").json() if x["late"]]
+t.check(len(late) == 1, "GET /referrals flags it late", late)
+
+# ---- a meeting with a decision ----
+r = marie.api("POST", f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie",
+                                                 "relation": "fille"})
+mid_member = r.json().get("id")
+r = marie.request("GET", f"/cases/{cid}/meetings/new")
+t.check(r.status == 200 and "Sophie" in r.text and 'name="present"' in r.text,
+        "the concertation page proposes the network with presence", r.text[:500])
+r = marie.form(f"/cases/{cid}/meetings",
+               [("held_on", "20/01/2026"), ("place", "domicile"), ("member", str(mid_member)),
+                ("role-" + str(mid_member), "fille"),
+                ("other1", "Jeanne Lambert"), ("other1-role", "la personne"), ("minutes", "<b>tous d'accord</b>"),
+                ("convergences", "rester à domicile"), ("divergences", "le rythme")])
+loc = r.header("Location") or ""
+t.check(r.status in (302, 303) and "/meetings/" in loc, "a meeting recorded", r.text)
+mid = int(re.search(r"/meetings/(\d+)", loc).group(1)) if "/meetings/" in loc else 0
+r = marie.form(f"/meetings/{mid}/decisions", {"title": "Kiné deux fois par semaine",
+                                              "responsible": "Sophie", "due_on": "01/03/2026"})
+t.check(r.status in (302, 303), "a decision on the meeting page", r.text)
+r = marie.request("GET", f"/meetings/{mid}")
+t.check(r.status == 200 and "Kiné deux fois par semaine" in r.text and "01/03/2026" in r.text
+        and "&lt;b&gt;tous d&#39;accord&lt;/b&gt;" in r.text.replace("&#x27;", "&#39;"),
+        "the meeting page: decision with deadline, minutes escaped", r.text)
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Courses", "member": str(mid_member)})
+plan = marie.api("GET", f"/cases/{cid}/careplan").json()
+t.check(r.status in (302, 303) and any(a["title"] == "Courses" and a["responsible"] == "Sophie"
+                                       for a in plan["actions"]),
+        "an action whose responsible is a member of the network", r.text[:1000])
+plan = marie.api("GET", f"/cases/{cid}/careplan").json()
+t.check(any(a["origin"] == "meeting" and a["title"] == "Kiné deux fois par semaine"
+            for a in plan["actions"]), "the decision is an action of the plan", plan)
+r = marie.api("POST", f"/cases/{cid}/meetings", {"held_on": "2026-02-20", "participants": [
+    {"name": "Jeanne Lambert", "role": "la personne", "present": True}]})
+t.check(r.status == 201, "a second meeting through the API", r.text)
+r = marie.api("GET", f"/meetings/{r.json()['id']}")
+t.check(r.status == 200 and len(r.json()["to_follow_up"]) == 1,
+        "the next meeting lists the earlier decision to follow up", r.text)
+r = marie.api("POST", f"/meetings/{mid}/decisions", {"title": "Bilan", "responsible": "Marie",
+                                                   "due_on": "2026-04-01"})
+t.check(r.status == 201 and r.json().get("action_id"), "a decision through the API", r.text)
+r = marie.api("GET", f"/cases/{cid}/meetings")
+t.check(r.status == 200 and len(r.json()) == 2, "GET /cases/{id}/meetings", r.text)
+
+# ---- access ----
+dr = Client(srv)
+dr.login("dr-j")
+for path in [f"/cases/{cid}/forms/efs", f"/meetings/{mid}"]:
+    r = dr.request("GET", path)
+    t.check(r.status == 403 and "Lambert" not in r.text,
+            f"a provider without a care relationship is refused on {path}", r.status)
+for path in [f"/cases/{cid}/submissions", f"/cases/{cid}/careplan", f"/meetings/{mid}"]:
+    r = dr.api("GET", path)
+    t.check(r.status == 403, f"… and on the API {path}", r.text)
+r = dr.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": efs})
+t.check(r.status == 403, "… and may not submit", r.text)
+audit = site.fr("audit", "show", "--limit", "200", check=False).stdout
+t.check("denied" in audit, "the refusals are audited", audit[-500:])
+
+srv.stop()
+t.finish()
