@@ -42,9 +42,8 @@ function check(cond, desc, detail) {
 fr(["init", env.FILROUGE_SITE, "--name", "Browser"]);
 fr(["plugin", "enable", "instruments"]);
 fr(["plugin", "enable", "frailty"]);
-// the test plugin tests/plugins/forms (FILROUGE_PLUGIN_PATH) brings forms, among
-// them the Edmonton Frail Scale as an external result, and a workflow "assess"
-fr(["plugin", "enable", "forms"]);
+// the frailty plugin brings its forms, among them the Edmonton Frail Scale
+// as an external result
 fr(["team", "add", "Namur Est"]);
 for (const [login, role, lang] of [["admin", "admin", "fr"], ["marie", "case_manager", "fr"],
                                    ["dr-janssens", "provider", "nl"]]) {
@@ -141,7 +140,7 @@ try {
 
   // 5b. fill the frailty scale with one error, see it, fix it
   await page.goto(patientUrl);
-  await page.locator("#f-workflow").selectOption("assess");
+  await page.locator("#f-workflow").selectOption("frailty");
   await page.getByLabel("Équipe").selectOption("Namur Est");
   await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
   const assessUrl = page.url().split("?")[0];
@@ -163,7 +162,7 @@ try {
   check(page.url().startsWith(assessUrl) && await page.getByText("Formulaire enregistré.").isVisible(),
         "fixed, the form is saved", page.url());
   const formsText = await page.locator("#forms").textContent();
-  check(formsText.includes("efs = 8") && formsText.includes("Mild frailty"),
+  check(formsText.includes("efs = 8") && formsText.includes("Fragilité légère"),
         "the case page shows the score and its band", formsText);
   await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
 

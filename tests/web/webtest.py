@@ -41,15 +41,15 @@ class Checks:
 class Site:
     """A site with the frailty plugin, users with passwords, a team."""
 
-    def __init__(self):
+    def __init__(self, plugins=("instruments", "frailty")):
         self.tmp = tempfile.mkdtemp(prefix="web-", dir=BASE)
         self.dir = os.path.join(self.tmp, "site")
         self.env = dict(os.environ, FILROUGE_SITE=self.dir,
                         FILROUGE_LOG=os.path.join(self.tmp, "filrouge.log"))
         self.env.pop("FILROUGE_USER", None)
         self.fr("init", self.dir, "--name", "Test")
-        self.fr("plugin", "enable", "instruments")
-        self.fr("plugin", "enable", "frailty")
+        for p in plugins:
+            self.fr("plugin", "enable", p)
         self.fr("team", "add", "Namur")
 
     def fr(self, *args, stdin=None, check=True):
