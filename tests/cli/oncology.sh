@@ -33,6 +33,9 @@ out_lacks "no evaluation flag at 3" "evaluate"
 j ps4 '{"couple":"none","work":"none","finances":"none","load":"some","daily":"none","distress":4}'
 ok "distress 4" -- $C form submit psychosocial --case 1 "$TMP/ps4.json"
 out_has "4 calls for evaluation" "score distress = 4 (evaluate)"
+test "$(sql "SELECT pyramid_suggested || ' ' || pyramid_level FROM cases WHERE id = 1")" = "2 2" &&
+    pass "the assessment suggests level 2 of the pyramid (distress 4)" ||
+    fail "pyramid after distress 4: $(sql "SELECT pyramid_suggested, pyramid_level FROM cases WHERE id = 1")"
 j d11 '{"couple":"none","work":"none","finances":"none","load":"none","daily":"none","distress":11}'
 refused "distress above 10" 1 "distress" -- $C form submit psychosocial --case 1 "$TMP/d11.json" --lang en
 ok "assess" -- $C case fire 1 assess

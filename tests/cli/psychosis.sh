@@ -22,6 +22,9 @@ refused "inclusion needs the baseline CGI-S" 1 "cgi-s" -- case fire 1 include
 j cgi '{"severity":"5","context":"entry"}'
 ok "CGI-S at entry" -- form submit cgi-s --case 1 "$TMP/cgi.json"
 out_has "5 is markedly ill" "score severity = 5 (marked)"
+test "$(sql "SELECT pyramid_suggested FROM cases WHERE id = 1")" = 3 &&
+    pass "markedly ill suggests intensive case management (level 3)" ||
+    fail "pyramid after CGI-S 5: $(sql "SELECT pyramid_suggested FROM cases WHERE id = 1")"
 j cgi8 '{"severity":"8"}'
 refused "8 is not a CGI-S rating" 1 "severity" -- form submit cgi-s --case 1 "$TMP/cgi8.json" --lang en
 

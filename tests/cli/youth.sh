@@ -18,6 +18,9 @@ j req '{"channel":"phone","situation":["multiple-distress","rupture"],"network-w
 ok "the request form" -- $U form submit youth-request --case 1 "$TMP/req.json"
 out_has "two situation types" "score situations = 2"
 out_has "network work needed" "score network-work = 1"
+test "$(sql "SELECT pyramid_suggested FROM cases WHERE id = 1")" = 2 &&
+    pass "two situation types suggest level 2 of the pyramid" ||
+    fail "pyramid after the request: $(sql "SELECT pyramid_suggested FROM cases WHERE id = 1")"
 j reqbad '{"channel":"fax","situation":["war"],"network-work":true}'
 refused "unknown channel and situation" 1 "situation" -- $U form submit youth-request --case 1 "$TMP/reqbad.json" --lang en
 j reqnone '{"channel":"phone","network-work":true}'

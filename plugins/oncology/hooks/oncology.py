@@ -50,3 +50,30 @@ def breast_appointments(ev):
     for anchor, title in APPOINTMENTS:
         if title not in have:
             filrouge.create_task(ev.case_id, title, anchor=anchor, offset="P0D")
+
+
+@filrouge.on("form.*", name="pyramid")
+def pyramid(ev):
+    """The level of the Kaiser Permanente pyramid the psychosocial assessment
+    suggests: distress of 7 or more, or difficulties of 6 or more over the
+    five domains, call for intensive case management (3); distress of 4 or
+    more, which calls for further evaluation, for assisted care management
+    (2); otherwise self-care support (1). The case manager may choose
+    another level with a reason (`filrouge case level`)."""
+    if ev.topic not in ("form.submitted", "form.amended") or not ev.case_id:
+        return
+    p = ev.payload
+    if p.get("form") != "psychosocial" or p.get("status") != "final":
+        return
+    scores = p.get("scores") or {}
+    distress = (scores.get("distress") or {}).get("value")
+    needs = (scores.get("needs") or {}).get("value")
+    if distress is None:
+        return
+    if distress >= 7 or (needs is not None and needs >= 6):
+        level = 3
+    elif distress >= 4:
+        level = 2
+    else:
+        level = 1
+    filrouge.suggest_level(ev.case_id, level)

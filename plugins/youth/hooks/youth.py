@@ -56,3 +56,21 @@ def access(call):
     if not missing:
         return True
     return "le case management clinique demande " + " ; et ".join(missing) + " ; sinon refusez la demande (decline)"
+
+
+@filrouge.on("form.*", name="pyramid")
+def pyramid(ev):
+    """The level of the Kaiser Permanente pyramid the request suggests: a
+    situation that combines three types or more (multiple distress, impasse,
+    tensions, intersectoral complexity, rupture) calls for intensive case
+    management (3); clinical network work is otherwise at least assisted
+    care management (2)."""
+    if ev.topic not in ("form.submitted", "form.amended") or not ev.case_id:
+        return
+    p = ev.payload
+    if p.get("form") != "youth-request" or p.get("status") != "final":
+        return
+    situations = ((p.get("scores") or {}).get("situations") or {}).get("value")
+    if situations is None:
+        return
+    filrouge.suggest_level(ev.case_id, 3 if situations >= 3 else 2)
