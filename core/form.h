@@ -136,7 +136,9 @@ typedef struct fr_form_xpath_case {
 void fr_form_xpath_register_case(xmlXPathContextPtr ctx, fr_form_xpath_case *c);
 
 /* Registers the date functions only: today(), age(date), days-between(a, b),
- * selected(list, code), count-selected(list). */
+ * selected(list, code), count-selected(list), and setting(plugin, name,
+ * default), which reads the site from userData when it is an
+ * fr_form_xpath_case (else gives the default). */
 void fr_form_xpath_register(xmlXPathContextPtr ctx);
 
 #endif

@@ -382,6 +382,7 @@ static const char *const known_functions[] = {
     "days-between",
     "selected",
     "count-selected",
+    "setting",
 };
 
 static void check_ref(void *data, const char *name, int is_function)
@@ -393,7 +394,7 @@ static void check_ref(void *data, const char *name, int is_function)
                 return;
         problem(r->p, r->line, r->element, r->id,
                 "%s calls %s(), which is not an XPath 1.0 function nor one of today(), age(), "
-                "days-between(), selected(), count-selected()",
+                "days-between(), selected(), count-selected(), setting()",
                 r->attr, name);
         return;
     }

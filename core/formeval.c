@@ -1,5 +1,5 @@
 /* XPath for forms: the functions XPath 1.0 lacks and forms need (today,
- * age, days-between, selected, count-selected), the workflow-guard
+ * age, days-between, selected, count-selected, setting), the workflow-guard
  * functions score() and value() over a case's latest final submissions,
  * small evaluation helpers, and the built-in messages in the four
  * languages. Building the instance and validating it is formsubmit.c. */
@@ -135,8 +135,38 @@ static void fn_count_selected(xmlXPathParserContextPtr ctxt, int nargs)
     valuePush(ctxt, xmlXPathNewFloat(n));
 }
 
+/* setting(plugin, name, default): the site's <setting name="NAME"> inside
+ * <plugin id="PLUGIN"> (plugin '': a site-wide setting), as text; `default`
+ * when the site does not set it, or when there is no site (checking or
+ * describing a form). The site comes from the context's userData (an
+ * fr_form_xpath_case), as for score() and value(). */
+static void fn_setting(xmlXPathParserContextPtr ctxt, int nargs)
+{
+    if (nargs != 3) {
+        xmlXPathSetArityError(ctxt);
+        return;
+    }
+    xmlXPathObjectPtr dflt = valuePop(ctxt);
+    xmlChar *name = xmlXPathPopString(ctxt);
+    xmlChar *plugin = xmlXPathPopString(ctxt);
+    const fr_form_xpath_case *c = ctxt->context->userData;
+    const char *v = NULL;
+    if (c && c->site && name)
+        v = fr_site_setting(c->site, plugin && plugin[0] ? (const char *)plugin : NULL,
+                            (const char *)name);
+    xmlFree(name);
+    xmlFree(plugin);
+    if (v) {
+        xmlXPathFreeObject(dflt);
+        valuePush(ctxt, xmlXPathNewString((const xmlChar *)v));
+    } else {
+        valuePush(ctxt, dflt ? dflt : xmlXPathNewString((const xmlChar *)""));
+    }
+}
+
 void fr_form_xpath_register(xmlXPathContextPtr ctx)
 {
+    xmlXPathRegisterFunc(ctx, (const xmlChar *)"setting", fn_setting);
     xmlXPathRegisterFunc(ctx, (const xmlChar *)"today", fn_today);
     xmlXPathRegisterFunc(ctx, (const xmlChar *)"age", fn_age);
     xmlXPathRegisterFunc(ctx, (const xmlChar *)"days-between", fn_days_between);

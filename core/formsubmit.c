@@ -1046,6 +1046,10 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
         goto out;
     }
     fr_form_xpath_register(e.ctx);
+    /* setting() reads the site's settings (score() and value() are not
+     * registered here: a form sees its own answers only). */
+    fr_form_xpath_case xc = {.site = site, .case_id = 0};
+    e.ctx->userData = &xc;
     /* A runtime XPath error (sum() of a string, say) would be printed on
      * stderr by libxml2; the expression then counts as false or empty,
      * which the checks at load time make rare. */

@@ -296,12 +296,17 @@ static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn mak
 {
     fr_python *py = site->python;
     char saved_actor[sizeof site->actor], saved_role[sizeof site->actor_role];
+    char saved_lang[sizeof site->actor_lang];
     int64_t saved_id = site->actor_id;
     if (!read_only) {
         memcpy(saved_actor, site->actor, sizeof saved_actor);
         memcpy(saved_role, site->actor_role, sizeof saved_role);
+        memcpy(saved_lang, site->actor_lang, sizeof saved_lang);
         snprintf(site->actor, sizeof site->actor, "hook:%s", h->own_name);
         snprintf(site->actor_role, sizeof site->actor_role, "admin");
+        /* Acting as itself, a hook writes in the site's language. */
+        snprintf(site->actor_lang, sizeof site->actor_lang, "%s",
+                 site->nlanguages ? site->languages[0] : "fr");
         site->actor_id = 0;
     }
     char *trace = NULL;
@@ -333,6 +338,7 @@ static int call_hook(fr_site *site, const fr_hook *h, int read_only, args_fn mak
     if (!read_only) {
         memcpy(site->actor, saved_actor, sizeof saved_actor);
         memcpy(site->actor_role, saved_role, sizeof saved_role);
+        memcpy(site->actor_lang, saved_lang, sizeof saved_lang);
         site->actor_id = saved_id;
     }
     /* The log is written without the GIL. */
@@ -379,16 +385,18 @@ int fr_python_dispatch(fr_site *site, const char *name, int64_t event_id, const 
 
 typedef struct guard_data {
     const fr_guard_call *call;
+    const char *lang; /* the acting user's language */
     int allowed;
     fr_error *refusal;
 } guard_data;
 
 static PyObject *guard_args(void *data)
 {
-    const fr_guard_call *c = ((guard_data *)data)->call;
-    PyObject *kw = Py_BuildValue("{s:L,s:s,s:s,s:s,s:s,s:s}", "case_id", (long long)c->case_id,
+    const guard_data *g = data;
+    const fr_guard_call *c = g->call;
+    PyObject *kw = Py_BuildValue("{s:L,s:s,s:s,s:s,s:s,s:s,s:s}", "case_id", (long long)c->case_id,
                                  "workflow", c->workflow, "from_state", c->from, "to_state", c->to,
-                                 "event", c->event, "case_xml", c->case_xml);
+                                 "event", c->event, "case_xml", c->case_xml, "lang", g->lang);
     PyObject *empty = kw ? PyTuple_New(0) : NULL;
     PyObject *ns = empty ? PyObject_Call(namespace_type, empty, kw) : NULL;
     Py_XDECREF(empty);
@@ -421,7 +429,7 @@ static int guard_fn(const fr_guard_call *call, void *userdata, int *allowed, fr_
 {
     const fr_hook *h = userdata;
     fr_error why = {0};
-    guard_data g = {call, 0, &why};
+    guard_data g = {call, h->site->actor_lang[0] ? h->site->actor_lang : "fr", 0, &why};
     int rc = call_hook(h->site, h, 1, guard_args, guard_take, &g, err);
     *allowed = 0;
     if (rc == FR_EREFUSED) {

@@ -693,6 +693,20 @@ static PyObject *m_setting(PyObject *m, PyObject *args, PyObject *kw)
     return PyUnicode_FromString(v);
 }
 
+/* The language of the person the hook writes for: the acting user's in a
+ * guard, validate or compute hook (the web request's, the CLI user's), the
+ * site's first language in an asynchronous hook (which acts as itself). */
+static PyObject *m_lang(PyObject *m, PyObject *unused)
+{
+    (void)m, (void)unused;
+    fr_pyctx *c = fr_py_ctx;
+    if (!c || !c->site) {
+        PyErr_SetString(PyExc_RuntimeError, "filrouge.lang works only inside Filrouge");
+        return NULL;
+    }
+    return PyUnicode_FromString(c->site->actor_lang[0] ? c->site->actor_lang : "fr");
+}
+
 static PyObject *m_today(PyObject *m, PyObject *unused)
 {
     (void)m, (void)unused;
@@ -817,6 +831,7 @@ static PyMethodDef methods[] = {
     {"setting", KW m_setting, METH_VARARGS | METH_KEYWORDS,
      "setting(name, plugin=None, default=None) -> str from site.xml"},
     {"today", m_today, METH_NOARGS, "today() -> 'YYYY-MM-DD'"},
+    {"lang", m_lang, METH_NOARGS, "lang() -> 'fr', 'nl', 'de' or 'en': the acting user's language"},
     {NULL, NULL, 0, NULL},
 };
 

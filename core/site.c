@@ -254,6 +254,8 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
     int rc = read_config(site, err);
     if (rc)
         goto fail;
+    snprintf(site->actor_lang, sizeof site->actor_lang, "%s",
+             site->nlanguages ? site->languages[0] : "fr");
     struct stat db_stat;
     if (stat(site->db_path, &db_stat) == 0 && db_stat.st_size == 0) {
         /* SQLite would take an empty file for a new database and the core
@@ -337,6 +339,8 @@ void fr_site_close(fr_site *site)
 
 int fr_site_set_actor(fr_site *site, const char *login, fr_error *err)
 {
+    snprintf(site->actor_lang, sizeof site->actor_lang, "%s",
+             site->nlanguages ? site->languages[0] : "fr");
     if (!login || strcmp(login, "system") == 0) {
         snprintf(site->actor, sizeof site->actor, "system");
         snprintf(site->actor_role, sizeof site->actor_role, "admin");
@@ -345,7 +349,8 @@ int fr_site_set_actor(fr_site *site, const char *login, fr_error *err)
     }
     fr_stmt *st;
     int rc = fr_store_query(site->store, err, &st,
-                            "SELECT id, role, active FROM users WHERE login = ?", "t", login);
+                            "SELECT id, role, active, language FROM users WHERE login = ?", "t",
+                            login);
     if (rc)
         return rc;
     rc = fr_stmt_step(st, err);
@@ -356,6 +361,8 @@ int fr_site_set_actor(fr_site *site, const char *login, fr_error *err)
             site->actor_id = fr_stmt_int(st, 0);
             snprintf(site->actor_role, sizeof site->actor_role, "%s", fr_stmt_text(st, 1));
             snprintf(site->actor, sizeof site->actor, "%s", login);
+            if (!fr_stmt_is_null(st, 3) && fr_stmt_text(st, 3)[0])
+                snprintf(site->actor_lang, sizeof site->actor_lang, "%s", fr_stmt_text(st, 3));
             rc = 0;
         }
     } else if (rc == 0) {

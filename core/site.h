@@ -43,6 +43,10 @@ typedef struct fr_site {
     char actor[128];
     int64_t actor_id; /* 0 for system */
     char actor_role[16]; /* "admin", "case_manager", "provider", "read_only" */
+    /* The acting user's language (users.language; the web server sets the
+     * request's language), for messages that rules and hooks write for
+     * them. The system's: the site's first language. */
+    char actor_lang[4];
     /* When set, a refused access to a case becomes an audited break-glass
      * access with this reason (CLI --break-glass, API header). Borrowed. */
     const char *break_glass_reason;
@@ -73,7 +77,8 @@ typedef struct fr_site_open_options {
 int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out, fr_error *err);
 void fr_site_close(fr_site *site);
 
-/* Sets the acting user by login (must exist and be active) or "system". */
+/* Sets the acting user by login (must exist and be active) or "system",
+ * and actor_lang to the user's language (the system: the site's first). */
 int fr_site_set_actor(fr_site *site, const char *login, fr_error *err);
 
 /* A setting from site.xml for a plugin (NULL plugin: site-wide), or NULL. */

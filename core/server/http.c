@@ -368,6 +368,8 @@ static void dispatch(fr_req *r, fr_resp *w)
         r->logged_in = 0;
         fr_site_set_actor(r->site, NULL, &err);
     }
+    /* Rules and hooks write their messages in the request's language. */
+    snprintf(r->site->actor_lang, sizeof r->site->actor_lang, "%s", r->lang);
     r->site->break_glass_reason = NULL;
     int state_changing = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
     if (!(route->flags & FR_ROUTE_PUBLIC) && !r->logged_in) {

@@ -9,6 +9,8 @@ refused "frailty needs the shared instruments" 1 "instruments" -- plugin enable 
 ok "enable instruments" -- plugin enable instruments
 ok "enable frailty (no other domain plugin)" -- plugin enable frailty
 "$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
+"$FR" user add john --name "John Smith" --role case_manager --language en >/dev/null
+"$FR" user add anke --name "Anke Weber" --role case_manager --language de >/dev/null
 "$FR" patient add --family Lambert --given Jeanne --birth 23/11/1966 >/dev/null   # 60 today
 "$FR" patient add --family Peeters --given Jozef --birth 24/11/1966 >/dev/null    # 59 until tomorrow
 "$FR" patient add --family Martin --given Louise --birth 02/05/1938 >/dev/null
@@ -18,6 +20,7 @@ j() { printf '%s\n' "$2" >"$TMP/$1.json"; }
 # Katz, Belgian form: hand-computed
 j katz1 '{"bathing":"2","dressing":"1","transferring":"1","toileting":"1","continence":"3","feeding":"1","time":"1","space":"2"}'
 j katz0 '{"bathing":"1","dressing":"1","transferring":"1","toileting":"1","continence":"1","feeding":"1","time":"1","space":"1"}'
+j katz2 '{"bathing":"2","dressing":"1","transferring":"1","toileting":"1","continence":"1","feeding":"1","time":"1","space":"1"}'
 j katz4 '{"bathing":"4","dressing":"3","transferring":"2","toileting":"2","continence":"4","feeding":"2","time":"3","space":"4"}'
 ok "open case 1 (60 years old today)" -- $M case open 1 --workflow frailty --model clinical
 ok "Katz with partial help for two activities" -- $M form submit katz --case 1 "$TMP/katz1.json"
@@ -26,12 +29,15 @@ out_has "classic Katz: four independent activities" "score classic = 4"
 out_has "highest level 3 → partial help" "score worst = 3 (partial-help)"
 out_has "two activities need help" "score help-count = 2"
 out_has "disorientation 1+2" "score disorientation = 3"
-out_has "the Protocol 3 flag" "partial-help"
+out_has "the Protocol 3 flag" "FLAG partial-help"
 ok "open case 2 (Louise)" -- $M case open 3 --workflow frailty --model social
 ok "Katz, fully independent" -- $M form submit katz --case 2 "$TMP/katz0.json"
 out_has "classic 6" "score classic = 6"
 out_has "independent" "score worst = 1 (independent)"
-out_lacks "no flag" "partial-help"
+out_lacks "no flag" "FLAG partial-help"
+ok "Katz, partial help (level 2) for bathing only" -- $M form submit katz --case 2 "$TMP/katz2.json"
+out_has "with the default threshold 2, one activity needs help" "score help-count = 1"
+out_has "and the flag is raised at level 2" "FLAG partial-help"
 ok "Katz, heavy dependence" -- $M form submit katz --case 2 "$TMP/katz4.json"
 out_has "sum 4+3+2+2+4+2" "score adl = 17"
 out_has "classic 0" "score classic = 0"
@@ -90,20 +96,38 @@ ok "eligible by dementia" -- $M case fire 5 assess
 # The policy value and the bands are site settings
 cat >"$TMP/site.sed" <<'SED'
 s#</site>#  <setting name="bands.efs.efs">other-source: 0-5 not-frail; 6-7 vulnerable; 8-9 mild; 10-11 moderate; 12- severe</setting>\
-  <plugin id="frailty"><setting name="efs-threshold">7</setting><setting name="lang">en</setting></plugin>\
+  <plugin id="frailty"><setting name="efs-threshold">7</setting><setting name="adl-help-level">3</setting></plugin>\
 </site>#
 SED
 sed -i -f "$TMP/site.sed" "$FILROUGE_SITE/site.xml"
+J="--as john"
 ok "case 6" -- $M case open 3 --workflow frailty --model clinical
-ok "screening" -- $M case fire 6 screen
-efs 6; ok "EFS 6 under the other scheme" -- $M form submit efs --case 6 "$TMP/efs.json"
+ok "given to John (his language is English)" -- case assign 6 john
+ok "screening" -- $J case fire 6 screen
+efs 6; ok "EFS 6 under the other scheme" -- $J form submit efs --case 6 "$TMP/efs.json"
 out_has "the site's scheme gives another band" "score efs = 6 (vulnerable)"
 test "$(sql "SELECT band_scheme FROM submission_scores sc JOIN submissions s ON s.id = sc.submission_id WHERE s.case_id = 6 AND sc.form_id = 'efs'")" = other-source &&
     pass "the stored band names the site's scheme" || fail "band scheme"
-efs 5; ok "EFS 5 under the other scheme" -- $M form submit efs --case 6 "$TMP/efs.json"
+efs 5; ok "EFS 5 under the other scheme" -- $J form submit efs --case 6 "$TMP/efs.json"
 out_has "5 is not frail there" "score efs = 5 (not-frail)"
-efs 6; ok "EFS 6 again" -- $M form submit efs --case 6 "$TMP/efs.json"
-refused "with the site's policy value 7, 6 is not enough (message in English)" 1 "at least 7" -- $M case fire 6 assess
+efs 6; ok "EFS 6 again" -- $J form submit efs --case 6 "$TMP/efs.json"
+refused "with the site's policy value 7, 6 is not enough (message in John's English)" 1 "an EFS score of at least 7" -- $J case fire 6 assess
+"$FR" case assign 6 anke >/dev/null
+refused "the same refusal in Anke's German" 1 "ein EFS-Wert von mindestens 7" -- --as anke case fire 6 assess
+"$FR" case assign 6 marie >/dev/null
+refused "and in Marie's French (the language follows the user, not the plugin)" 1 "un score EFS d'au moins 7" -- $M case fire 6 assess
+
+# "Needs at least partial help" follows the site's adl-help-level (here 3),
+# in the Katz form's flag and count as in the eligibility guard
+ok "Katz with partial help (level 2) for one activity only, threshold 3" -- $M form submit katz --case 6 "$TMP/katz2.json"
+out_has "the highest level is still 2" "score worst = 2"
+out_has "no activity at 3 or more" "score help-count = 0"
+out_lacks "no flag under the site's threshold 3" "FLAG partial-help"
+refused "and the guard agrees: level 2 is not enough with threshold 3" 1 "niveau d'aide Katz le plus élevé 2" -- $M case fire 6 assess
+ok "Katz, continence at level 3" -- $M form submit katz --case 6 "$TMP/katz1.json"
+out_has "one activity at 3 or more" "score help-count = 1"
+out_has "the flag at level 3" "FLAG partial-help"
+ok "eligible by ADL under threshold 3" -- $M case fire 6 assess
 
 # The type of case management must be known before the concertation
 ok "case 3: the type is not decided yet" -- $M case model 3 ""

@@ -8,12 +8,16 @@ refused "youth needs the shared instruments" 1 "instruments" -- plugin enable yo
 "$FR" plugin enable instruments >/dev/null
 ok "enable youth alone (no other domain plugin)" -- plugin enable youth
 "$FR" user add nadia --name "Nadia El Amrani" --role case_manager >/dev/null
+"$FR" user add sam --name "Sam Jones" --role case_manager --language en >/dev/null
 "$FR" patient add --family Dubois --given Léo --birth 14/02/2011 >/dev/null
 U="--as nadia"
 j() { printf '%s\n' "$2" >"$TMP/$1.json"; }
 ok "a request" -- $U case open 1 --workflow youth
 refused "no requesting service, no request form: both reasons" 1 "au moins deux services demandeurs différents (0 enregistré" -- $U case fire 1 accept
 refused "the missing request form is named" 1 "youth-request" -- $U case fire 1 accept
+ok "a colleague whose language is English takes the case" -- case assign 1 sam
+refused "the refusal in Sam's English" 1 "clinical case management needs at least two different requesting services (0 recorded: none)" -- --as sam case fire 1 accept
+ok "back to Nadia" -- case assign 1 nadia
 j req '{"channel":"phone","situation":["multiple-distress","rupture"],"network-work":true,"services-count":2,"young-person-aware":true}'
 ok "the request form" -- $U form submit youth-request --case 1 "$TMP/req.json"
 out_has "two situation types" "score situations = 2"

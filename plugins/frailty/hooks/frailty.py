@@ -10,7 +10,9 @@
     adl-help-level  the Katz level from which an activity counts as
                     "needs at least partial help" (default 2, 2..4)
     min-age         the minimum age (default 60)
-    lang            language of the guard's messages: fr (default), nl, en
+
+  The refusal is written in the acting user's language (``call.lang``: fr,
+  nl, de or en; their profile's, or the web request's).
 - hook ``pyramid``: after a final "complexity" form, the level of the
   Kaiser Permanente pyramid its band suggests (filrouge.suggest_level).
 
@@ -37,6 +39,14 @@ MSG = {
         "efs": "EFS {v}", "efs-none": "geen EFS-score",
         "katz": "hoogste Katz-hulpniveau {v}", "katz-none": "geen Katz-schaal",
         "dem": "geen diagnose van dementie door een specialist", "dem-none": "signaleringsformulier niet ingevuld",
+    },
+    "de": {
+        "age-unknown": "das Geburtsdatum der Person ist nicht bekannt: Protokoll 3 ist für Personen ab {min_age} Jahren (filrouge patient edit)",
+        "too-young": "die Person ist {age} Jahre alt: das Case Management nach Protokoll 3 ist für Personen ab {min_age} Jahren; schließen Sie die Meldung ab (not-eligible) oder verweisen Sie weiter",
+        "no-criterion": "kein Gebrechlichkeitskriterium des Protokolls 3 ist erfüllt: {details}. Nötig ist ein EFS-Wert von mindestens {efs_min}, ODER mindestens teilweise Hilfe bei einer Aktivität des täglichen Lebens (Katz), ODER eine Demenzdiagnose durch einen Geriater, Psychiater oder Neuropsychiater",
+        "efs": "EFS {v}", "efs-none": "kein EFS-Wert",
+        "katz": "höchste Katz-Hilfestufe {v}", "katz-none": "keine Katz-Skala",
+        "dem": "keine Demenzdiagnose durch einen Facharzt", "dem-none": "Meldeformular nicht ausgefüllt",
     },
     "en": {
         "age-unknown": "the person's date of birth is not known: Protocol 3 is for people aged {min_age} and over",
@@ -80,8 +90,7 @@ def _fmt(v):
 
 @filrouge.guard("frailty-eligible")
 def eligible(call):
-    lang = filrouge.setting("lang", plugin="frailty", default="fr") or "fr"
-    m = MSG.get(lang, MSG["fr"])
+    m = MSG.get(getattr(call, "lang", None) or "fr", MSG["fr"])
     min_age = _number("min-age", 60)
     efs_min = _number("efs-threshold", 6)
     help_level = _number("adl-help-level", 2)

@@ -9,7 +9,8 @@ request is accepted only with
   in the case view, so it does not count);
 - a need for clinical network work (the request form youth-request).
 
-The refusal names what is missing. Settings (site.xml, <plugin id="youth">):
+The refusal names what is missing, in the acting user's language
+(``call.lang``: fr, nl, de, en). Settings (site.xml, <plugin id="youth">):
 ``min-services`` (default 2).
 """
 import xml.etree.ElementTree as ET
@@ -29,8 +30,46 @@ def _latest_score(case, form, score):
     return value
 
 
+MSG = {
+    "fr": {
+        "services": "au moins {need} services demandeurs différents ({n} enregistré{s} : {orgs}) : ajoutez-les au réseau (rôle « demandeur », avec leur organisation)",
+        "none": "aucun", "two": "deux",
+        "no-form": "le formulaire de demande (youth-request), qui dit si la situation demande un travail clinique de réseau",
+        "no-need": "un besoin de travail clinique de réseau (la demande dit que non)",
+        "refusal": "le case management clinique demande {missing} ; sinon refusez la demande (decline)",
+        "and": " ; et ",
+    },
+    "nl": {
+        "services": "minstens {need} verschillende aanvragende diensten ({n} geregistreerd: {orgs}): voeg ze toe aan het netwerk (rol « demandeur », met hun organisatie)",
+        "none": "geen", "two": "twee",
+        "no-form": "het aanvraagformulier (youth-request), dat zegt of de situatie klinisch netwerkwerk vraagt",
+        "no-need": "een nood aan klinisch netwerkwerk (de aanvraag zegt van niet)",
+        "refusal": "klinisch casemanagement vraagt {missing}; weiger anders de aanvraag (decline)",
+        "and": "; en ",
+    },
+    "de": {
+        "services": "mindestens {need} verschiedene anfragende Dienste ({n} erfasst: {orgs}): fügen Sie sie dem Netzwerk hinzu (Rolle « demandeur », mit ihrer Organisation)",
+        "none": "keiner", "two": "zwei",
+        "no-form": "das Anfrageformular (youth-request), das sagt, ob die Situation klinische Netzwerkarbeit verlangt",
+        "no-need": "einen Bedarf an klinischer Netzwerkarbeit (die Anfrage verneint ihn)",
+        "refusal": "das klinische Case Management verlangt {missing}; sonst lehnen Sie die Anfrage ab (decline)",
+        "and": "; und ",
+    },
+    "en": {
+        "services": "at least {need} different requesting services ({n} recorded: {orgs}): add them to the network (role \"demandeur\", with their organisation)",
+        "none": "none", "two": "two",
+        "no-form": "the request form (youth-request), which says whether the situation calls for clinical network work",
+        "no-need": "a need for clinical network work (the request says there is none)",
+        "refusal": "clinical case management needs {missing}; otherwise decline the request (decline)",
+        "and": "; and ",
+    },
+}
+
+
 @filrouge.guard("youth-access")
 def access(call):
+    """The refusal is written in the acting user's language (call.lang)."""
+    m = MSG.get(getattr(call, "lang", None) or "fr", MSG["fr"])
     raw = filrouge.setting("min-services", plugin="youth", default="2") or "2"
     try:
         need = int(raw)
@@ -38,24 +77,22 @@ def access(call):
         raise filrouge.Refused("the setting min-services of the youth plugin is not a whole number: %r" % raw)
     case = ET.fromstring(call.case_xml)
     orgs = set()
-    for m in case.iter("member"):
-        if m.get("kind") == "formal" and m.get("role") == "demandeur" and m.get("organisation"):
-            orgs.add(m.get("organisation").strip())
+    for mb in case.iter("member"):
+        if mb.get("kind") == "formal" and mb.get("role") == "demandeur" and mb.get("organisation"):
+            orgs.add(mb.get("organisation").strip())
     missing = []
     if len(orgs) < need:
-        missing.append(
-            "au moins %s services demandeurs différents (%d enregistré%s : %s) : ajoutez-les au réseau "
-            "(rôle « demandeur », avec leur organisation)"
-            % ("deux" if need == 2 else str(need), len(orgs), "s" if len(orgs) > 1 else "",
-               ", ".join(sorted(orgs)) or "aucun"))
+        missing.append(m["services"].format(
+            need=m["two"] if need == 2 else need, n=len(orgs), s="s" if len(orgs) > 1 else "",
+            orgs=", ".join(sorted(orgs)) or m["none"]))
     work = _latest_score(case, "youth-request", "network-work")
     if work is None:
-        missing.append("le formulaire de demande (youth-request), qui dit si la situation demande un travail clinique de réseau")
+        missing.append(m["no-form"])
     elif work < 1:
-        missing.append("un besoin de travail clinique de réseau (la demande dit que non)")
+        missing.append(m["no-need"])
     if not missing:
         return True
-    return "le case management clinique demande " + " ; et ".join(missing) + " ; sinon refusez la demande (decline)"
+    return m["refusal"].format(missing=m["and"].join(missing))
 
 
 @filrouge.on("form.*", name="pyramid")
