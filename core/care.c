@@ -531,3 +531,14 @@ FR_API int fr_case_add_task(fr_plugin_ctx *ctx, int64_t case_id, const char *tit
         *task_id = id;
     return rc;
 }
+
+FR_API int fr_case_cancel_task(fr_plugin_ctx *ctx, int64_t task_id, const char *reason,
+                               fr_error *err)
+{
+    fr_site *site = fr_plugin_ctx_site(ctx);
+    acting_as saved;
+    act_as_plugin(site, ctx, &saved);
+    int rc = fr_task_cancel(site, task_id, reason, err);
+    act_as_before(site, &saved);
+    return rc;
+}

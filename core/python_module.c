@@ -413,7 +413,8 @@ static int read_submissions(fr_site *site, int64_t case_id, const char *form, js
     json_t *rows = NULL;
     if ((rc = fr_store_query_json(site->store, err, &rows,
                                   "SELECT id, form_id, form_version, status, data, submitted_at,"
-                                  " actor FROM submissions WHERE case_id = ? AND (? IS NULL OR"
+                                  " actor, amends, superseded_by FROM submissions"
+                                  " WHERE case_id = ? AND (? IS NULL OR"
                                   " form_id = ?) ORDER BY submitted_at, id",
                                   "Itt", case_id, form, form)))
         return rc;
@@ -531,6 +532,39 @@ static PyObject *m_create_task(PyObject *m, PyObject *args, PyObject *kw)
     if (rc)
         return raise_kernel(&err, rc);
     return PyLong_FromLongLong(id);
+}
+
+static PyObject *m_cancel_task(PyObject *m, PyObject *args, PyObject *kw)
+{
+    (void)m;
+    static char *kwlist[] = {"task_id", "reason", NULL};
+    long long task_id;
+    const char *reason;
+    fr_site *site = hook_site("cancel_task", 1);
+    if (!site || !PyArg_ParseTupleAndKeywords(args, kw, "Ls", kwlist, &task_id, &reason))
+        return NULL;
+    fr_error err = {0};
+    int rc;
+    KERNEL(rc = fr_task_cancel(site, task_id, reason, &err));
+    if (rc)
+        return raise_kernel(&err, rc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_set_date(PyObject *m, PyObject *args)
+{
+    (void)m;
+    long long case_id;
+    const char *name, *date;
+    fr_site *site = hook_site("set_date", 1);
+    if (!site || !PyArg_ParseTuple(args, "Lss", &case_id, &name, &date))
+        return NULL;
+    fr_error err = {0};
+    int rc;
+    KERNEL(rc = fr_case_set_date(site, case_id, name, date, &err));
+    if (rc)
+        return raise_kernel(&err, rc);
+    Py_RETURN_NONE;
 }
 
 static PyObject *m_add_note(PyObject *m, PyObject *args)
@@ -820,6 +854,10 @@ static PyMethodDef methods[] = {
     {"users", m_users, METH_NOARGS, "users() -> list, with open_cases and load"},
     {"create_task", KW m_create_task, METH_VARARGS | METH_KEYWORDS,
      "create_task(case_id, title, due_on=None, assignee=None, anchor=None, offset=None) -> id"},
+    {"cancel_task", KW m_cancel_task, METH_VARARGS | METH_KEYWORDS,
+     "cancel_task(task_id, reason): cancel an open task, with a reason (audited)"},
+    {"set_date", m_set_date, METH_VARARGS,
+     "set_date(case_id, name, 'YYYY-MM-DD'): a named date of the case; anchored tasks follow"},
     {"add_note", m_add_note, METH_VARARGS, "add_note(case_id, text) -> id"},
     {"set_intensity", m_set_intensity, METH_VARARGS, "set_intensity(case_id, level)"},
     {"suggest_level", m_suggest_level, METH_VARARGS,

@@ -217,6 +217,53 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
     return finish(site, rc, err);
 }
 
+int fr_task_cancel(fr_site *site, int64_t task_id, const char *reason, fr_error *err)
+{
+    if (!reason || !*reason)
+        return fr_error_set(err, FR_EINVAL,
+                            "cancelling task %" PRId64 " needs a reason (it is kept in the audit "
+                            "trail)",
+                            task_id);
+    int64_t case_id = 0;
+    int rc = fr_store_query_int(site->store, err, &case_id,
+                                "SELECT coalesce(case_id, 0) FROM tasks WHERE id = ?", "I",
+                                task_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND,
+                            "there is no task %" PRId64 "; see `filrouge task list`", task_id);
+    if (rc)
+        return rc;
+    if (case_id && (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+        return rc;
+    if (!case_id && !fr_access_has_role(site, "admin"))
+        return fr_error_set(err, FR_EACCESS,
+                            "only an administrator can cancel task %" PRId64
+                            ", which is not about a case",
+                            task_id);
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE tasks SET status = 'cancelled', done_at = ?, done_by = ?, acted = 1"
+                        " WHERE id = ? AND status = 'open'",
+                        "ttI", now, site->actor, task_id);
+    if (!rc && fr_store_changes(site->store) != 1)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "task %" PRId64 " is no longer open (done or cancelled): nothing to "
+                          "cancel",
+                          task_id);
+    if (!rc)
+        rc = audit(site, "cancel", "task", task_id,
+                   json_pack("{s:I,s:s}", "case_id", (json_int_t)case_id, "reason", reason), err);
+    if (!rc)
+        rc = publish(site, "task.cancelled", case_id,
+                     json_pack("{s:I,s:s,s:s}", "task_id", (json_int_t)task_id, "reason", reason,
+                               "cancelled_by", site->actor),
+                     err);
+    return finish(site, rc, err);
+}
+
 int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err)
 {
     int64_t case_id = 0, to = 0;

@@ -29,6 +29,12 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
 /* Marks a task done (audited, publishes task.done). */
 int fr_task_done(fr_site *site, int64_t task_id, fr_error *err);
 
+/* Cancels an open task, with a reason (required; audited with it, and in
+ * the payload of task.cancelled). Same rights as giving it to someone:
+ * write access to its case; tasks not about a case, administrators. A task
+ * already done or cancelled is a conflict. */
+int fr_task_cancel(fr_site *site, int64_t task_id, const char *reason, fr_error *err);
+
 /* Gives an open task to another user (write access to its case; tasks not
  * about a case: administrators). Audited, publishes task.assigned. */
 int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err);

@@ -81,10 +81,48 @@ ok "its dates" -- $C case date 2 rt-start 07/12/2026
 test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 2 AND origin = 'hook'")" = 0 &&
     pass "no breast-cancer appointments" || fail "appointments for a prostate cancer"
 
+# An amendment that makes the episode another cancer cancels its appointments
+ok "a third case" -- $C case open 1 --workflow oncology
+j ep3 '{"cancer-site":"breast","chemotherapy":false,"start":"2026-12-07","end":"2027-01-08"}'
+ok "its episode: breast cancer, with its dates in the form" -- $C form submit rt-episode --case 3 "$TMP/ep3.json"
+test "$(sql "SELECT group_concat(name || '=' || date, ' ') FROM (SELECT * FROM case_dates WHERE case_id = 3 ORDER BY name)")" = "rt-end=2027-01-08 rt-start=2026-12-07" &&
+    pass "the episode's dates became the case dates" || fail "case dates: $(sql "SELECT name, date FROM case_dates WHERE case_id = 3")"
+test "$(due 3 début) $(due 3 fin)" = "2026-12-07 2027-01-08" && pass "the appointments are on them" || fail "appointments: $(due 3 début) $(due 3 fin)"
+j ep3b '{"cancer-site":"lung","chemotherapy":false,"start":"2026-12-07","end":"2027-01-08"}'
+ok "amended: a lung cancer after all" -- $C form submit rt-episode --case 3 --amend "$(sql "SELECT max(id) FROM submissions WHERE case_id = 3")" --reason "erreur de localisation" "$TMP/ep3b.json"
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 3 AND origin = 'hook' AND status = 'cancelled'")" = 2 &&
+    pass "both appointments are cancelled" || fail "appointments: $(sql "SELECT title, status FROM tasks WHERE case_id = 3 AND origin = 'hook'")"
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'cancel' AND object_type = 'task' AND actor = 'hook:oncology.oncology.breast_appointments' AND detail LIKE '%plus un cancer du sein%'")" = 2 &&
+    pass "each cancellation is audited, by the hook, with its reason" || fail "audit of the cancellations: $(sql "SELECT actor, detail FROM audit WHERE action = 'cancel'")"
+ok "the cancelled appointments are listed with their status" -- $C task list --case 3 --status cancelled
+out_has "the start appointment" "début de radiothérapie"
+ok "amended back: a breast cancer" -- $C form submit rt-episode --case 3 --amend "$(sql "SELECT max(id) FROM submissions WHERE case_id = 3")" --reason "confirmé : sein" "$TMP/ep3.json"
+test "$(due 3 début) $(due 3 fin)" = "2026-12-07 2027-01-08" && pass "the appointments are made again" || fail "appointments: $(due 3 début) $(due 3 fin)"
+
 # Follow-up without end date; reopened when the patient calls back
 FILROUGE_NOW=2027-02-01T09:00:00Z ok "close" -- $C case close 1 --note "fin du suivi actif"
 FILROUGE_NOW=2027-09-01T09:00:00Z ok "she calls back months later" -- $C case reopen 1 --note "appel de la patiente"
 test "$(sql "SELECT status || ' ' || state FROM cases WHERE id = 1")" = "open follow-up" &&
     pass "reopened into follow-up, with its record" || fail "reopen"
+
+# A new treatment episode: a new form (not an amendment), its own dates and appointments
+FILROUGE_NOW=2027-09-01T09:00:00Z refused "a new episode needs its form first" 1 "nouveau formulaire rt-episode" -- $C case fire 1 new-episode
+j epnew '{"cancer-site":"breast","intent":"curative","chemotherapy":true,"sessions":15,"start":"2027-09-20","end":"2027-10-08"}'
+FILROUGE_NOW=2027-09-02T09:00:00Z ok "the new episode, with its dates" -- $C form submit rt-episode --case 1 "$TMP/epnew.json"
+test "$(sql "SELECT count(*) FROM submissions WHERE case_id = 1 AND form_id = 'rt-episode' AND amends IS NULL")" = 2 &&
+    pass "two episodes: the first one is kept as it was" || fail "episodes"
+test "$(sql "SELECT date FROM case_dates WHERE case_id = 1 AND name = 'rt-start'")" = 2027-09-20 &&
+    pass "the case's start date is the new episode's" || fail "rt-start: $(sql "SELECT date FROM case_dates WHERE case_id = 1 AND name = 'rt-start'")"
+test "$(sql "SELECT due_on FROM tasks WHERE case_id = 1 AND status = 'open' AND title = 'Rendez-vous de début de radiothérapie (cancer du sein, épisode 2)'")" = 2027-09-20 &&
+    pass "the new episode's start appointment, on its date" || fail "episode 2 start: $(sql "SELECT title, due_on, status FROM tasks WHERE case_id = 1 AND origin = 'hook'")"
+test "$(sql "SELECT due_on FROM tasks WHERE case_id = 1 AND status = 'open' AND title = 'Rendez-vous de fin de radiothérapie (cancer du sein, épisode 2)'")" = 2027-10-08 &&
+    pass "and its end appointment" || fail "episode 2 end"
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 1 AND origin = 'hook' AND title NOT LIKE '%épisode 2%' AND due_on >= '2027-09-01'")" = 0 &&
+    pass "the first episode's appointments did not move" || fail "old appointments moved"
+FILROUGE_NOW=2027-09-02T09:00:00Z ok "the new episode amended (sessions)" -- $C form submit rt-episode --case 1 --amend "$(sql "SELECT max(id) FROM submissions WHERE case_id = 1 AND form_id = 'rt-episode'")" --reason "15 → 16 séances" "$TMP/epnew.json"
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 1 AND origin = 'hook' AND title LIKE '%épisode 2%'")" = 2 &&
+    pass "no duplicate appointments for the new episode" || fail "duplicates"
+FILROUGE_NOW=2027-09-20T09:00:00Z ok "radiotherapy starts again" -- $C case fire 1 new-episode
+test "$(sql "SELECT state FROM cases WHERE id = 1")" = treatment && pass "in treatment again" || fail "new episode state"
 ok "the audit chain holds" -- audit verify
 finish

@@ -72,6 +72,15 @@ out_has "delivered" "delivered"
 ok "nothing failed any more" -- events failed
 out_lacks "the failed list is empty" "unreachable"
 
+sed -i 's#<setting name="notify">ok</setting>#<setting name="notify">ok</setting><setting name="review">none</setting>#' "$FILROUGE_SITE/site.xml"
+ok "a site without reviews: the case (reopened above) is submitted again" -- case fire 1 submit
+test "$(sql "SELECT status FROM tasks WHERE origin_ref = 'plugin:gate' ORDER BY id DESC LIMIT 1")" = cancelled &&
+    pass "the plugin cancelled its new task (SDK fr_case_cancel_task)" || fail "task: $(sql "SELECT id, status FROM tasks WHERE origin_ref = 'plugin:gate'")"
+test "$(sql "SELECT count(*) FROM audit WHERE actor = 'plugin:gate' AND action = 'cancel' AND detail LIKE '%pas de relecture%'")" = 1 &&
+    pass "the cancellation is audited under the plugin's name, with its reason" || fail "cancellation not audited"
+test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'task.cancelled' AND payload LIKE '%pas de relecture%'")" = 1 &&
+    pass "task.cancelled is published with the reason" || fail "no task.cancelled event"
+
 ok "disable gate" -- plugin disable gate
 ok "its cases stay readable" -- case show 1
 ok "list" -- plugin list

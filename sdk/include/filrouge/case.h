@@ -24,4 +24,12 @@ FR_API int fr_case_suggest_level(fr_plugin_ctx *ctx, int64_t case_id, int level,
 FR_API int fr_case_add_task(fr_plugin_ctx *ctx, int64_t case_id, const char *title,
                             const char *due_on, int64_t *task_id, fr_error *err);
 
+/* Cancels an open task of a case (one the plugin created, or any other the
+ * plugin's rules make pointless: an appointment no longer needed), with a
+ * reason, which is required and kept in the audit trail and in the
+ * task.cancelled event. A task already done or cancelled is FR_ECONFLICT.
+ * Since FILROUGE_1.1 (Filrouge 0.2). */
+FR_API int fr_case_cancel_task(fr_plugin_ctx *ctx, int64_t task_id, const char *reason,
+                               fr_error *err);
+
 #endif

@@ -1,7 +1,8 @@
 /* Test plugin "gate": a workflow whose "approve" needs the C guard
  * gate-ready (the case has a "reviewed" date), a synchronous subscriber
  * that vetoes every transition into "blocked", and an asynchronous
- * subscriber that fails while the site setting notify is "broken". Built
+ * subscriber that fails while the site setting notify is "broken", and a
+ * review task (cancelled when the setting review is "none"). Built
  * like a third party's plugin: only <filrouge/...> headers. */
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,19 @@ static int suggest_level(const fr_event *ev, void *userdata, fr_error *err)
     return fr_case_suggest_level(userdata, fr_event_case(ev), 2, err);
 }
 
-/* When a review starts, a task for the case manager. */
+/* When a review starts, a task for the case manager — cancelled at once,
+ * with a reason, on a site whose setting review is "none" (SDK 1.1). */
 static int review_task(const fr_event *ev, void *userdata, fr_error *err)
 {
-    return fr_case_add_task(userdata, fr_event_case(ev), "Relire le dossier", NULL, NULL, err);
+    int64_t id = 0;
+    int rc = fr_case_add_task(userdata, fr_event_case(ev), "Relire le dossier", NULL, &id, err);
+    const char *review = fr_plugin_setting(userdata, "review");
+    if (rc || !review || strcmp(review, "none") != 0)
+        return rc;
+    if (fr_case_cancel_task(userdata, id, "", err) != FR_EINVAL)
+        return fr_error_set(err, FR_EINVAL, "a cancellation without a reason was accepted");
+    fr_error_clear(err);
+    return fr_case_cancel_task(userdata, id, "pas de relecture sur ce site", err);
 }
 
 static int init(fr_plugin_ctx *ctx, fr_error *err)
