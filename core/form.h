@@ -36,6 +36,8 @@ const char *fr_form_id(const fr_form *f);
 int fr_form_version(const fr_form *f);
 /* "items" or "external". */
 const char *fr_form_kind(const fr_form *f);
+/* 1 when the form may be filled on the public intake page (intake="true"). */
+int fr_form_intake(const fr_form *f);
 /* The title in lang, else in fallback, else the first one. Borrowed. */
 const char *fr_form_title(const fr_form *f, const char *lang, const char *fallback);
 

@@ -1032,6 +1032,9 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     f->kind = fr_xml_attr(root, "kind");
     if (!f->kind)
         f->kind = strdup("items");
+    char *intake = fr_xml_attr(root, "intake");
+    f->intake = intake && (strcmp(intake, "true") == 0 || strcmp(intake, "1") == 0);
+    free(intake);
     texts_read(&f->title, root, "title");
 
     problems p = {.name = name};
@@ -1176,6 +1179,11 @@ int fr_form_version(const fr_form *f)
 const char *fr_form_kind(const fr_form *f)
 {
     return f->kind;
+}
+
+int fr_form_intake(const fr_form *f)
+{
+    return f->intake;
 }
 
 const char *fr_form_title(const fr_form *f, const char *lang, const char *fallback)

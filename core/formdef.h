@@ -116,6 +116,7 @@ struct fr_form {
     char *id;
     int version;
     char *kind;
+    int intake; /* intake="true": may be filled on the public intake page */
     char *name; /* file name, for messages */
     char *text; /* the definition text, kept for the database */
     size_t text_len;

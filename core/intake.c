@@ -11,6 +11,7 @@
 #include "access.h"
 #include "audit.h"
 #include "clock.h"
+#include "form.h"
 
 static int require_manager(fr_site *site, fr_error *err)
 {
@@ -29,6 +30,36 @@ static int present(const char *s)
     return s && *s;
 }
 
+/* The answers to the intake's form, checked as a final submission (the
+ * form's rules and hooks), cleaned: *out is malloc'd JSON. */
+static int intake_answers(fr_site *site, const fr_intake_new *n, char **out, int *version,
+                          fr_error *err)
+{
+    const fr_form *f = NULL;
+    int rc = fr_forms_get(site, n->form_id, 0, &f, err);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_EINVAL, "there is no form '%s' on this site", n->form_id);
+    if (rc)
+        return rc;
+    if (!fr_form_intake(f))
+        return fr_error_set(err, FR_EINVAL,
+                            "the form '%s' cannot be filled with an intake (only forms marked "
+                            "intake=\"true\", such as youth-request, can)",
+                            n->form_id);
+    if (!present(n->answers))
+        return fr_error_set(err, FR_EINVAL, "an intake on the form '%s' needs its answers",
+                            n->form_id);
+    json_t *result = NULL;
+    rc = fr_form_evaluate(site, f, n->answers, strlen(n->answers), 1, site->actor_lang, &result,
+                          n->problems, err);
+    if (rc)
+        return rc;
+    *out = json_dumps(json_object_get(result, "values"), JSON_COMPACT);
+    json_decref(result);
+    *version = fr_form_version(f);
+    return *out ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
+}
+
 int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *err)
 {
     if (!present(n->referrer_name) || !present(n->referrer_contact) || !present(n->person_name) ||
@@ -43,23 +74,32 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
                             "most 4000 characters, names: 200)");
     if (n->person_birth_date && !fr_date_valid(n->person_birth_date))
         return fr_error_set(err, FR_EINVAL, "birth date: '%s' is not a date", n->person_birth_date);
-    char now[FR_TIME_LEN];
-    fr_clock_now(now);
-    int rc = fr_store_begin(site->store, err);
+    char *answers = NULL;
+    int version = 0;
+    int rc = present(n->form_id) ? intake_answers(site, n, &answers, &version, err) : 0;
     if (rc)
         return rc;
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err))) {
+        free(answers);
+        return rc;
+    }
     rc = fr_store_execf(site->store, err,
                         "INSERT INTO intakes (received_at, referrer_name, referrer_contact,"
                         " referrer_relation, person_name, person_birth_date, person_city,"
-                        " situation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        "tttttttt", now, n->referrer_name, n->referrer_contact,
+                        " situation, form_id, form_version, answers)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?)",
+                        "tttttttttit", now, n->referrer_name, n->referrer_contact,
                         present(n->referrer_relation) ? n->referrer_relation : NULL, n->person_name,
                         n->person_birth_date, present(n->person_city) ? n->person_city : NULL,
-                        n->situation);
+                        n->situation, answers ? n->form_id : NULL, version, answers);
+    free(answers);
     int64_t rid = fr_store_last_id(site->store);
     if (!rc) {
         /* Never the situation's text: the audit trail holds ids and codes. */
-        json_t *d = json_pack("{s:s}", "via", n->via ? n->via : "cli");
+        json_t *d = json_pack("{s:s,s:s?}", "via", n->via ? n->via : "cli", "form",
+                              present(n->form_id) ? n->form_id : NULL);
         char *text = json_dumps(d, JSON_COMPACT);
         rc = fr_audit_appendi(site->store, site->actor_id ? site->actor : "public", "create",
                               "intake", rid, text, err);
@@ -91,10 +131,18 @@ int fr_intake_list(fr_site *site, const char *status, int limit, int offset, jso
              site->store, err, out,
              "SELECT id, received_at, referrer_name, referrer_contact, referrer_relation,"
              " person_name, person_birth_date, person_city, situation, status, handled_by,"
-             " handled_at FROM intakes WHERE status = ? ORDER BY received_at, id"
-             " LIMIT ? OFFSET ?",
+             " handled_at, form_id, form_version, answers, submission_id FROM intakes"
+             " WHERE status = ? ORDER BY received_at, id LIMIT ? OFFSET ?",
              "tii", status, limit > 0 && limit <= 500 ? limit : 100, offset > 0 ? offset : 0)))
         return rc;
+    size_t i;
+    json_t *row;
+    json_array_foreach(*out, i, row)
+    {
+        const char *a = json_string_value(json_object_get(row, "answers"));
+        json_t *v = a ? json_loads(a, 0, NULL) : NULL;
+        json_object_set_new(row, "answers", v ? v : json_null());
+    }
     return fr_audit_alone(site->store, site->actor, "read", "intakes", status, NULL, err);
 }
 
@@ -143,5 +191,68 @@ int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, js
         *out = row;
     else
         json_decref(row);
+    return rc;
+}
+
+int fr_intake_submit(fr_site *site, int64_t id, int64_t case_id, int64_t *submission_id,
+                     fr_error *err)
+{
+    json_t *row = NULL;
+    int rc = require_manager(site, err);
+    if (rc)
+        return rc;
+    rc = fr_store_query_row(site->store, err, &row,
+                            "SELECT status, form_id, coalesce(form_version, 0) AS form_version,"
+                            " answers, coalesce(submission_id, 0) AS submission_id"
+                            " FROM intakes WHERE id = ?",
+                            "I", id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
+    if (rc)
+        return rc;
+    const char *status = json_string_value(json_object_get(row, "status"));
+    const char *form = json_string_value(json_object_get(row, "form_id"));
+    const char *answers = json_string_value(json_object_get(row, "answers"));
+    int64_t done = json_integer_value(json_object_get(row, "submission_id"));
+    if (!form || !answers)
+        rc = fr_error_set(err, FR_EINVAL, "intake %" PRId64 " carries no form's answers", id);
+    else if (!status || strcmp(status, "accepted") != 0)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "intake %" PRId64 " is %s: accept it first (filrouge intake accept)", id,
+                          status ? status : "not accepted");
+    else if (done)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "the answers of intake %" PRId64 " are already submission %" PRId64, id,
+                          done);
+    int64_t sid = 0;
+    if (!rc && !(rc = fr_store_begin(site->store, err))) {
+        fr_submit s = {.form_id = form,
+                       .form_version = (int)json_integer_value(json_object_get(row, "form_version")),
+                       .case_id = case_id,
+                       .data = answers,
+                       .len = strlen(answers),
+                       .lang = site->actor_lang};
+        rc = fr_form_submit(site, &s, &sid, NULL, err);
+        if (!rc)
+            rc = fr_store_execf(site->store, err,
+                                "UPDATE intakes SET submission_id = ? WHERE id = ?"
+                                " AND submission_id IS NULL",
+                                "II", sid, id);
+        if (!rc && fr_store_changes(site->store) != 1)
+            rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " changed meanwhile", id);
+        if (!rc) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "{\"case_id\":%" PRId64 ",\"submission\":%" PRId64 "}",
+                     case_id, sid);
+            rc = fr_audit_appendi(site->store, site->actor, "submit", "intake", id, detail, err);
+        }
+        if (!rc)
+            rc = fr_store_commit(site->store, err);
+        else
+            fr_store_rollback(site->store);
+    }
+    json_decref(row);
+    if (!rc && submission_id)
+        *submission_id = sid;
     return rc;
 }

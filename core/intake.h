@@ -21,6 +21,13 @@ typedef struct fr_intake_new {
     const char *person_city;
     const char *situation; /* required, at most 4000 characters */
     const char *via;       /* "web", "phone", … (audit detail) */
+    /* Optional: answers (a JSON object) to a form with intake="true", the
+     * request form of a plugin (youth-request). They are checked as a
+     * final submission would be; on FR_EINVAL *problems (when not NULL)
+     * receives [{field, message}] in the actor's language. */
+    const char *form_id;
+    const char *answers;
+    json_t **problems;
 } fr_intake_new;
 
 /* Records an intake. Anybody may (the public form acts as "public" when
@@ -30,7 +37,8 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
 /* The intakes with `status` (new, accepted, dismissed; NULL: new), oldest
  * first: a JSON array of {id, received_at, referrer_name, referrer_contact,
  * referrer_relation, person_name, person_birth_date, person_city,
- * situation, status, handled_by, handled_at}. Case managers and
+ * situation, status, handled_by, handled_at, form_id, form_version,
+ * answers (an object, or null), submission_id}. Case managers and
  * administrators; the read is audited. */
 int fr_intake_list(fr_site *site, const char *status, int limit, int offset, json_t **out,
                      fr_error *err);
@@ -39,5 +47,12 @@ int fr_intake_list(fr_site *site, const char *status, int limit, int offset, jso
  * handled already). *out (may be NULL) receives the intake as it was. */
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
                        fr_error *err);
+
+/* The answers of an accepted intake become a final submission of its form
+ * on `case_id` (the case opened for it; the acting user needs write access
+ * to it), once. FR_EINVAL when the intake has no form, FR_ECONFLICT when it
+ * is not accepted or was submitted already. Audited. */
+int fr_intake_submit(fr_site *site, int64_t id, int64_t case_id, int64_t *submission_id,
+                     fr_error *err);
 
 #endif

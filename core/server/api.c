@@ -746,6 +746,22 @@ static void api_intake_dismiss(fr_req *r, fr_resp *w)
     intake_decide(r, w, 0);
 }
 
+/* The answers of an accepted intake's request form onto its case. */
+static void api_intake_submit(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    int64_t sid = 0;
+    if (fr_intake_submit(r->site, fr_parse_id(r->params[0]),
+                         json_integer_value(json_object_get(b, "case_id")), &sid, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 201, json_pack("{s:I}", "submission", (json_int_t)sid));
+    json_decref(b);
+}
+
 static void api_workflows(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
@@ -1183,6 +1199,7 @@ const fr_route fr_routes_api[] = {
     {"GET", "/api/v1/intakes", api_intakes, FR_ROUTE_API},
     {"POST", "/api/v1/intakes/{id}/accept", api_intake_accept, FR_ROUTE_API},
     {"POST", "/api/v1/intakes/{id}/dismiss", api_intake_dismiss, FR_ROUTE_API},
+    {"POST", "/api/v1/intakes/{id}/submit", api_intake_submit, FR_ROUTE_API},
     {"GET", "/api/v1/forms", api_forms, FR_ROUTE_API},
     {"GET", "/api/v1/forms/{id}", api_form_get, FR_ROUTE_API},
     {"GET", "/api/v1/forms/{id}/html", api_form_html, FR_ROUTE_API},

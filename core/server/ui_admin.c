@@ -15,8 +15,9 @@
 #include "bus.h"
 #include "clock.h"
 #include "plugin.h"
-#include "record.h"
+#include "form.h"
 #include "intake.h"
+#include "record.h"
 
 #define T(key) fr_t(r->lang, key)
 
@@ -34,32 +35,126 @@ static void input(fr_req *r, fr_buf *b, const char *name, const char *key, int r
                   required ? " *" : "", name, name, type, required ? " required" : "");
 }
 
+/* One labelled input of the intake form; `pfx` ("_" when a request form
+ * is attached, so that its fields keep their own names) goes before the
+ * name; the value (may be NULL) is what the person typed before. */
+static void refer_input(fr_req *r, fr_buf *b, const char *pfx, const char *name, const char *key,
+                        int required, const char *type)
+{
+    char full[48];
+    snprintf(full, sizeof full, "%s%s", pfx, name);
+    const char *v = fr_req_field(r, full);
+    fr_buf_printf(b, "<label for=\"f-%s%s\">", pfx, name);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "%s</label><input id=\"f-%s%s\" name=\"%s%s\" type=\"%s\" maxlength=\"200\"%s",
+                  required ? " *" : "", pfx, name, pfx, name, type, required ? " required" : "");
+    if (v && *v) {
+        fr_buf_puts(b, " value=\"");
+        fr_buf_esc(b, v);
+        fr_buf_puts(b, "\"");
+    }
+    fr_buf_puts(b, ">");
+}
+
 /* ---- intake ---- */
 
-void fr_ui_refer(fr_req *r, fr_resp *w)
+/* The request form a plugin offers on /refer?form=ID (intake="true"), or
+ * NULL with a 404 page already written. */
+static const fr_form *intake_form(fr_req *r, fr_resp *w, const char *id)
+{
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    if (fr_forms_get(r->site, id, 0, &f, &err) != 0 || !fr_form_intake(f)) {
+        fr_page_message(r, w, 404, T("error.notfound.title"), T("error.notfound.text"));
+        return NULL;
+    }
+    return f;
+}
+
+/* The form's widgets inside the intake's own <form>: the rendered
+ * fragment without its <form> element and its submit button. */
+static void intake_form_fields(fr_req *r, fr_buf *b, const fr_form *f, json_t *values,
+                               json_t *problems)
+{
+    char *html = NULL;
+    fr_error err = {0};
+    if (fr_form_render(r->site, f, r->lang, values, problems, &html, &err) != 0)
+        return;
+    const char *open = strstr(html, "<form");
+    const char *gt = open ? strchr(open, '>') : NULL;
+    const char *close = gt ? strstr(gt, "</form>") : NULL;
+    const char *button = close ? strstr(gt, "<p><button type=\"submit\">") : NULL;
+    const char *after = button && button < close ? strstr(button, "</p>") : NULL;
+    if (close) {
+        fr_buf_puts(b, "<fieldset class=\"intake-form\">");
+        if (after && after < close) {
+            fr_buf_add(b, gt + 1, (size_t)(button - gt - 1));
+            fr_buf_add(b, after + 4, (size_t)(close - after - 4));
+        } else {
+            fr_buf_add(b, gt + 1, (size_t)(close - gt - 1));
+        }
+        fr_buf_puts(b, "</fieldset>");
+    }
+    free(html);
+}
+
+/* The public intake page; with a plugin's request form (f), its questions
+ * follow the intake's, whose inputs are then named "_…". values and
+ * problems refill it after a refusal. */
+static void refer_page(fr_req *r, fr_resp *w, int status, const fr_form *f, json_t *values,
+                       json_t *problems, const char *message)
 {
     fr_buf *b = &w->body;
-    fr_page_begin(r, w, T("refer.title"));
+    const char *pfx = f ? "_" : "";
+    fr_page_begin(r, w, f ? fr_form_title(f, r->lang, "fr") : T("refer.title"));
+    w->status = status;
     fr_buf_puts(b, "<p>");
     esc_t(r, b, "refer.intro");
-    fr_buf_puts(b, "</p><form method=\"post\" action=\"/refer\" class=\"card grid\">");
-    input(r, b, "referrer_name", "refer.referrer_name", 1, "text");
-    input(r, b, "referrer_contact", "refer.referrer_contact", 1, "text");
-    input(r, b, "referrer_relation", "refer.referrer_relation", 0, "text");
-    input(r, b, "person_name", "refer.person_name", 1, "text");
-    input(r, b, "person_birth_date", "patient.birth", 0, "text");
-    input(r, b, "person_city", "patient.city", 0, "text");
-    fr_buf_puts(b, "<label for=\"f-situation\">");
+    fr_buf_puts(b, "</p>");
+    if (message) {
+        fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+        fr_buf_esc(b, message);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<form method=\"post\" action=\"/refer\" class=\"card grid\">");
+    if (f) {
+        fr_buf_puts(b, "<input type=\"hidden\" name=\"_form\" value=\"");
+        fr_buf_esc(b, fr_form_id(f));
+        fr_buf_puts(b, "\">");
+    }
+    refer_input(r, b, pfx, "referrer_name", "refer.referrer_name", 1, "text");
+    refer_input(r, b, pfx, "referrer_contact", "refer.referrer_contact", 1, "text");
+    refer_input(r, b, pfx, "referrer_relation", "refer.referrer_relation", 0, "text");
+    refer_input(r, b, pfx, "person_name", "refer.person_name", 1, "text");
+    refer_input(r, b, pfx, "person_birth_date", "patient.birth", 0, "text");
+    refer_input(r, b, pfx, "person_city", "patient.city", 0, "text");
+    const char *sit = fr_req_field(r, f ? "_situation" : "situation");
+    fr_buf_printf(b, "<label for=\"f-%ssituation\">", pfx);
     esc_t(r, b, "refer.situation");
-    fr_buf_puts(b, " *</label><textarea id=\"f-situation\" name=\"situation\" rows=\"6\" "
-                   "maxlength=\"4000\" required></textarea>"
-                   /* The honeypot: hidden from people (CSS and aria), filled by bots. */
-                   "<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-website\">Website</label>"
+    fr_buf_printf(b,
+                  " *</label><textarea id=\"f-%ssituation\" name=\"%ssituation\" rows=\"6\" "
+                  "maxlength=\"4000\" required>",
+                  pfx, pfx);
+    fr_buf_esc(b, sit ? sit : "");
+    fr_buf_puts(b, "</textarea>");
+    if (f)
+        intake_form_fields(r, b, f, values, problems);
+    /* The honeypot: hidden from people (CSS and aria), filled by bots. */
+    fr_buf_puts(b, "<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-website\">Website</label>"
                    "<input id=\"f-website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\">"
                    "</div><button type=\"submit\">");
     esc_t(r, b, "refer.submit");
     fr_buf_puts(b, "</button></form>");
     fr_page_end(r, w);
+}
+
+void fr_ui_refer(fr_req *r, fr_resp *w)
+{
+    const char *id = fr_req_query(r, "form");
+    const fr_form *f = NULL;
+    if (id && *id && !(f = intake_form(r, w, id)))
+        return;
+    refer_page(r, w, 200, f, NULL, NULL, NULL);
 }
 
 static const char *field_or_null(fr_req *r, const char *name)
@@ -68,12 +163,38 @@ static const char *field_or_null(fr_req *r, const char *name)
     return v && *v ? v : NULL;
 }
 
+/* The request form's answers: every field not named "_…" (nor the
+ * honeypot); a name given twice (checkboxes) is a list. */
+static json_t *intake_answers(fr_req *r)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < r->nfields; i++) {
+        const char *k = r->fields[i].name, *v = r->fields[i].value;
+        if (!k || k[0] == '_' || strcmp(k, "website") == 0 || !v || !*v)
+            continue;
+        json_t *old = json_object_get(o, k);
+        if (!old)
+            json_object_set_new(o, k, json_string(v));
+        else if (json_is_array(old))
+            json_array_append_new(old, json_string(v));
+        else
+            json_object_set_new(o, k, json_pack("[O,s]", old, v));
+    }
+    return o;
+}
+
 void fr_ui_refer_post(fr_req *r, fr_resp *w)
 {
     const char *hp = fr_req_field(r, "website");
-    const char *rn = field_or_null(r, "referrer_name"), *rc_ = field_or_null(r, "referrer_contact"),
-               *pn = field_or_null(r, "person_name"), *sit = field_or_null(r, "situation");
-    const char *bt = field_or_null(r, "person_birth_date");
+    const char *fid = field_or_null(r, "_form");
+    const fr_form *f = NULL;
+    if (fid && !(f = intake_form(r, w, fid)))
+        return;
+    char name[32];
+#define INTAKE_FIELD(n) (snprintf(name, sizeof name, "%s%s", f ? "_" : "", n), field_or_null(r, name))
+    const char *rn = INTAKE_FIELD("referrer_name"), *rc_ = INTAKE_FIELD("referrer_contact"),
+               *pn = INTAKE_FIELD("person_name"), *sit = INTAKE_FIELD("situation");
+    const char *bt = INTAKE_FIELD("person_birth_date");
     char birth[11] = "";
     if (hp && *hp) {
         /* A bot: answer as if accepted, keep nothing. */
@@ -84,24 +205,114 @@ void fr_ui_refer_post(fr_req *r, fr_resp *w)
         fr_page_message(r, w, 429, T("refer.title"), T("refer.toomany"));
         return;
     }
+    json_t *answers = f ? intake_answers(r) : NULL;
     if (!rn || !rc_ || !pn || !sit || strlen(sit) > 4000 || (bt && fr_parse_date(bt, birth))) {
-        fr_page_message(r, w, 400, T("refer.title"), T("refer.missing"));
+        if (f)
+            refer_page(r, w, 400, f, answers, NULL, T("refer.missing"));
+        else
+            fr_page_message(r, w, 400, T("refer.title"), T("refer.missing"));
+        json_decref(answers);
         return;
     }
+    char *text = answers ? json_dumps(answers, JSON_COMPACT) : NULL;
+    json_t *problems = NULL;
     fr_intake_new n = {.referrer_name = rn,
-                         .referrer_contact = rc_,
-                         .referrer_relation = field_or_null(r, "referrer_relation"),
-                         .person_name = pn,
-                         .person_birth_date = birth[0] ? birth : NULL,
-                         .person_city = field_or_null(r, "person_city"),
-                         .situation = sit,
-                         .via = "web"};
+                       .referrer_contact = rc_,
+                       .referrer_relation = INTAKE_FIELD("referrer_relation"),
+                       .person_name = pn,
+                       .person_birth_date = birth[0] ? birth : NULL,
+                       .person_city = INTAKE_FIELD("person_city"),
+                       .situation = sit,
+                       .via = "web",
+                       .form_id = f ? fr_form_id(f) : NULL,
+                       .answers = text,
+                       .problems = &problems};
+#undef INTAKE_FIELD
     fr_error err = {0};
-    if (fr_intake_add(r->site, &n, NULL, &err)) {
+    int rc = fr_intake_add(r->site, &n, NULL, &err);
+    free(text);
+    if (rc && f && problems)
+        /* The request form's own checks: every problem next to its field. */
+        refer_page(r, w, 400, f, answers, problems, T("refer.missing"));
+    else if (rc)
         fr_page_error(r, w, &err);
+    else
+        fr_page_message(r, w, 201, T("refer.thanks.title"), T("refer.thanks.text"));
+    json_decref(problems);
+    json_decref(answers);
+}
+
+/* The answers to a request form an intake carries: the form's title and
+ * each answer (codes as given; the case's submission shows the labels). */
+static void intake_answers_html(fr_req *r, fr_buf *b, json_t *v)
+{
+    json_t *a = json_object_get(v, "answers");
+    if (!json_is_object(a))
         return;
+    const fr_form *f = NULL;
+    fr_error err = {0};
+    const char *fid = fr_js(v, "form_id");
+    fr_buf_puts(b, "<details class=\"answers\"><summary>");
+    esc_t(r, b, "triage.answers");
+    fr_buf_puts(b, " — ");
+    fr_buf_esc(b, fr_forms_get(r->site, fid, 0, &f, &err) == 0 ? fr_form_title(f, r->lang, "fr")
+                                                                : fid);
+    fr_buf_puts(b, "</summary><dl>");
+    const char *k;
+    json_t *x;
+    json_object_foreach(a, k, x)
+    {
+        fr_buf_puts(b, "<dt>");
+        fr_buf_esc(b, k);
+        fr_buf_puts(b, "</dt><dd>");
+        char *text = json_is_string(x) ? NULL : json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+        fr_buf_esc(b, text ? text : json_string_value(x));
+        free(text);
+        fr_buf_puts(b, "</dd>");
     }
-    fr_page_message(r, w, 201, T("refer.thanks.title"), T("refer.thanks.text"));
+    fr_buf_puts(b, "</dl></details>");
+}
+
+/* Accepted intakes whose request form's answers are not on a case yet:
+ * the case manager names the case opened for the person. */
+static void triage_pending(fr_req *r, fr_buf *b)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_intake_list(r->site, "accepted", 200, 0, &list, &err))
+        return;
+    int shown = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (!json_is_object(json_object_get(v, "answers")) || fr_ji(v, "submission_id"))
+            continue;
+        if (!shown++) {
+            fr_buf_puts(b, "<h2>");
+            esc_t(r, b, "triage.pending");
+            fr_buf_puts(b, "</h2>");
+        }
+        fr_buf_puts(b, "<article class=\"card intake\"><h3>");
+        fr_buf_esc(b, fr_js(v, "person_name"));
+        fr_buf_puts(b, "</h3>");
+        intake_answers_html(r, b, v);
+        fr_buf_printf(b,
+                      "<form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
+                      "\" class=\"inline\">",
+                      fr_ji(v, "id"));
+        fr_page_csrf(r, b);
+        fr_buf_printf(b, "<label for=\"f-case-%" JSON_INTEGER_FORMAT "\">", fr_ji(v, "id"));
+        esc_t(r, b, "triage.tocase");
+        fr_buf_printf(b,
+                      "</label> <input id=\"f-case-%" JSON_INTEGER_FORMAT
+                      "\" name=\"case_id\" inputmode=\"numeric\" size=\"6\" required> "
+                      "<button type=\"submit\" name=\"action\" value=\"submit\">",
+                      fr_ji(v, "id"));
+        esc_t(r, b, "triage.submit");
+        fr_buf_puts(b, "</button></form></article>");
+    }
+    json_decref(list);
 }
 
 void fr_ui_triage(fr_req *r, fr_resp *w)
@@ -136,8 +347,10 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
         fr_buf_esc(b, fr_js(v, "referrer_contact"));
         fr_buf_puts(b, "</p><p class=\"situation\">");
         fr_buf_esc(b, fr_js(v, "situation"));
+        fr_buf_puts(b, "</p>");
+        intake_answers_html(r, b, v);
         fr_buf_printf(b,
-                      "</p><form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
+                      "<form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
                       "\" class=\"inline\">",
                       fr_ji(v, "id"));
         fr_page_csrf(r, b);
@@ -149,6 +362,7 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</button></form></article>");
     }
     json_decref(list);
+    triage_pending(r, b);
     fr_page_end(r, w);
 }
 
@@ -169,6 +383,16 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
     fr_error err = {0};
     int64_t id = fr_parse_id(r->params[0]);
     const char *action = fr_req_field(r, "action");
+    if (action && strcmp(action, "submit") == 0) {
+        /* The accepted request's answers onto the case opened for it. */
+        int64_t sid = 0, case_id = fr_parse_id(fr_req_field(r, "case_id"));
+        if (fr_intake_submit(r->site, id, case_id, &sid, &err)) {
+            fr_page_error(r, w, &err);
+            return;
+        }
+        fr_resp_redirect(w, "/cases/%" PRId64, case_id);
+        return;
+    }
     int accept = action && strcmp(action, "accept") == 0;
     if (!action || (!accept && strcmp(action, "dismiss") != 0)) {
         fr_error_set(&err, FR_EINVAL, "action: accept or dismiss");

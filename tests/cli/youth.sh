@@ -57,5 +57,33 @@ ok "decline" -- $U case fire 2 decline --note "un seul demandeur"
 test "$(sql "SELECT status FROM cases WHERE id = 2")" = closed && pass "declined requests are closed" || fail "decline"
 ok "the online request form renders" -- form render youth-request --lang fr
 out_has "the situation types" "Rupture ou risque de rupture"
+
+# A request received with its request form (online: /refer?form=youth-request;
+# the same kernel call from the command line here)
+j online '{"channel":"online","situation":["impasse","tensions","rupture"],"network-work":true,"services":"École Les Tilleuls, Mme Martin\nSSM Le Méridien, Dr Claes","young-person-aware":true}'
+j onlinebad '{"channel":"online","network-work":true,"situation":["war"]}'
+refused "the request form's answers are checked as a submission would be" 1 "situation" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "Emma Peeters" --situation "décrochage scolaire" --form youth-request --answers "$TMP/onlinebad.json"
+test "$(sql "SELECT count(*) FROM intakes")" = 0 && pass "nothing is kept from a refused request" || fail "a refused request was kept"
+refused "only forms marked intake=\"true\" can come with an intake" 1 "intake=" -- intake add --referrer X --contact Y --person Z --situation S --form phq9 --answers "$TMP/online.json"
+ok "a request with its answers waits for triage" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --relation "école" --person "Emma Peeters" --situation "décrochage scolaire, tensions à la maison" --form youth-request --answers "$TMP/online.json"
+ok "the triage queue shows the answers" -- $U intake list
+out_has "the request form" "form youth-request"
+out_has "its answers" "SSM Le Méridien"
+refused "not accepted yet: its answers wait" 1 "accept it first" -- $U intake submit 1 --case 3
+ok "accepted" -- $U intake accept 1
+"$FR" patient add --family Peeters --given Emma --birth 02/09/2010 >/dev/null
+ok "her youth case" -- $U case open 2 --workflow youth
+ok "the request's answers become the case's request form" -- $U intake submit 1 --case 3
+out_has "a submission" "are submission"
+test "$(sql "SELECT form_id || ' ' || status || ' ' || json_extract(data, '$.channel') FROM submissions WHERE case_id = 3")" = "youth-request final online" &&
+    pass "a final youth-request with the requester's answers" || fail "submission: $(sql "SELECT form_id, status, data FROM submissions WHERE case_id = 3")"
+test "$(sql "SELECT pyramid_suggested FROM cases WHERE id = 3")" = 3 &&
+    pass "three situation types: level 3 suggested, as for any request form" || fail "pyramid: $(sql "SELECT pyramid_suggested FROM cases WHERE id = 3")"
+refused "once only" 1 "already submission" -- $U intake submit 1 --case 3
+ok "the requesting services join the network" -- $U network add 3 --kind formal --name "Mme Martin" --role demandeur --organisation "École Les Tilleuls"
+ok "and the second one" -- $U network add 3 --kind formal --name "Dr Claes" --role demandeur --organisation "SSM Le Méridien"
+ok "accepted: the online request counts like any other" -- $U case fire 3 accept
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'submit' AND object_type = 'intake'")" = 1 &&
+    pass "the use of the intake's answers is audited" || fail "intake submit not audited"
 ok "the audit chain holds" -- audit verify
 finish
