@@ -2,8 +2,9 @@
 online request (/refer?form=youth-request) asks the intake's questions and
 the form's own, refuses wrong answers next to their fields (keeping what
 was typed), lands in the triage queue with its answers, and a form that is
-not marked intake="true" is not offered. Refusals of a guard are written
-in the user's language."""
+not marked intake="true" is not offered; accepted, its answers become the
+case's submission from the triage page (once). A guard's refusal through
+the API is written in the acting user's language (French, English)."""
 import json
 
 from webtest import Checks, Client, Server, Site
@@ -66,6 +67,19 @@ r = tri.form(f"/triage/{iid}", {"action": "submit", "case_id": str(cid)})
 t.check(r.status == 409 and "already" in r.text, "once only (409)", (r.status, r.text[-300:]))
 r = tri.api("POST", f"/intakes/{iid}/submit", {"case_id": cid})
 t.check(r.status == 409, "the API says the same", r.text)
+
+# A guard's refusal is written in the language of the user who fires the event
+r = tri.api("POST", f"/cases/{cid}/events", {"event": "accept"})
+t.check(r.status >= 400 and "au moins deux services demandeurs" in r.text,
+        "Nadia reads the refusal in French", r.text)
+site.fr("user", "add", "sam", "--name", "Sam Jones", "--role", "case_manager", "--language", "en")
+site.fr("user", "passwd", "sam", stdin="correct-horse\n")
+site.fr("case", "assign", str(cid), "sam")
+sam = Client(srv)
+sam.login("sam")
+r = sam.api("POST", f"/cases/{cid}/events", {"event": "accept"})
+t.check(r.status >= 400 and "at least two different requesting services" in r.text,
+        "Sam, whose language is English, reads it in English", r.text)
 
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
