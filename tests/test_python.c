@@ -562,6 +562,57 @@ static void hooks_from_several_threads(void)
     }
 }
 
+/* Hooks write for the acting user: filrouge.lang() is their language in a
+ * synchronous hook (the site's first language for the system), the site's
+ * in an asynchronous one; filrouge.cancel_task cancels with a reason,
+ * audited under the hook's name. */
+static void language_and_cancelled_tasks(void)
+{
+    const char *dir = make_site("lang", NULL);
+    site_hook(dir, "lang.py",
+              "import filrouge\n"
+              "@filrouge.validate('langform')\n"
+              "def v(values):\n"
+              "    return {'x': 'lang=' + filrouge.lang()}\n"
+              "@filrouge.on('case.note-added', name='cancel')\n"
+              "def c(ev):\n"
+              "    for t in filrouge.tasks(ev.case_id):\n"
+              "        if t['title'] == 'cancel me':\n"
+              "            filrouge.cancel_task(t['id'], 'not needed (' + filrouge.lang() + ')')\n");
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    json_t *values = json_object(), *messages = NULL;
+    CHECK_OK(fr_python_validate(site, "langform", values, &messages, &err), &err);
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(messages, "x"), 0)), "lang=en") ==
+          0);
+    json_decref(messages);
+    fr_user_new u = {.login = "anke", .display_name = "Anke", .role = "admin", .language = "de"};
+    CHECK_OK(fr_user_add(site, &u, NULL, &err), &err);
+    CHECK_OK(fr_site_set_actor(site, "anke", &err), &err);
+    CHECK_OK(fr_python_validate(site, "langform", values, &messages, &err), &err);
+    CHECK(strcmp(json_string_value(json_array_get(json_object_get(messages, "x"), 0)), "lang=de") ==
+          0);
+    json_decref(messages);
+    json_decref(values);
+    CHECK_OK(fr_site_set_actor(site, NULL, &err), &err);
+    int64_t c = new_case(site), tid = 0, other = 0;
+    fr_task_new t = {.case_id = c, .title = "cancel me", .origin = "person"};
+    CHECK_OK(fr_task_create(site, &t, &tid, &err), &err);
+    t.title = "keep me";
+    CHECK_OK(fr_task_create(site, &t, &other, &err), &err);
+    CHECK_ERR(fr_task_cancel(site, other, "", &err), FR_EINVAL, &err, "needs a reason");
+    CHECK_OK(fr_case_add_note(site, c, "the visit is off", "person", NULL, NULL, &err), &err);
+    deliver(site);
+    CHECK(count(site, "SELECT count(*) FROM tasks WHERE id = ? AND status = 'cancelled'", tid) == 1);
+    CHECK(count(site, "SELECT count(*) FROM tasks WHERE id = ? AND status = 'open'", other) == 1);
+    CHECK(count(site,
+                "SELECT count(*) FROM audit WHERE object_id = CAST(? AS TEXT) AND action = 'cancel'"
+                " AND actor = 'hook:site.lang.cancel' AND detail LIKE '%not needed (en)%'",
+                tid) == 1);
+    CHECK_ERR(fr_task_cancel(site, tid, "again", &err), FR_ECONFLICT, &err, "no longer open");
+    fr_site_close(site);
+}
+
 TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"plugin_hooks_follow_the_plugin", plugin_hooks_follow_the_plugin},
           {"site_guard_replaces_plugin_guard", site_guard_replaces_plugin_guard},
@@ -571,4 +622,5 @@ TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"async_failures_are_retried_then_parked", async_failures_are_retried_then_parked},
           {"reload_and_check", reload_and_check}, {"example_frailty_alert", example_frailty_alert},
           {"no_reload_inside_a_hook", no_reload_inside_a_hook},
-          {"hooks_from_several_threads", hooks_from_several_threads})
+          {"hooks_from_several_threads", hooks_from_several_threads},
+          {"language_and_cancelled_tasks", language_and_cancelled_tasks})
