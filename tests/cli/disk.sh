@@ -52,7 +52,7 @@ variant() {
     "$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
     i=0
     while [ $i -lt 5 ]; do "$FR" patient add --family "Avant$i" --given X >/dev/null; i=$((i + 1)); done
-    fill 200
+    fill 64
     big=$(head -c 480 /dev/zero | tr '\0' 'x')
     n=0
     status=0
