@@ -34,6 +34,10 @@ static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
 {
     const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     const char *path = s && s->path ? s->path : "(database)";
+    /* A full disk shows as an I/O error where SQLite grows the -shm or
+     * writes the -wal (SQLITE_IOERR_SHMSIZE, _WRITE): say what it is. */
+    if ((rc & 0xff) == SQLITE_IOERR && s && s->db && sqlite3_system_errno(s->db) == ENOSPC)
+        rc = SQLITE_FULL;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -45,8 +49,7 @@ static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
         return fr_error_set(err, FR_EIO,
                             "%s: the disk holding %s is full, or the database reached the "
                             "site's limit (setting database.max-size-mb); nothing was written. "
-                            "Free some space or raise the limit, then try again (reading still "
-                            "works)",
+                            "Free some space or raise the limit, then try again",
                             what, path);
     case SQLITE_READONLY:
         return fr_error_set(err, FR_EIO, "%s: the database %s is read-only (%s)", what, path,

@@ -238,6 +238,10 @@ void fr_server_log(fr_server *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (!s) { /* a handler called without a server (tests/fuzz/fuzz_api.c) */
+        fr_site_log(NULL, "web", "%s", msg);
+        return;
+    }
     pthread_mutex_lock(&s->log_lock);
     fr_site_log(s->log_site, "web", "%s", msg);
     pthread_mutex_unlock(&s->log_lock);
