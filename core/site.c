@@ -31,6 +31,7 @@ static const char *core_migration_files[] = {
     "sql/core-003-notes.sql",
     "sql/core-004-forms.sql",
     "sql/core-005-web.sql",
+    "sql/core-006-tokens.sql",
 };
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)

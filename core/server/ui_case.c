@@ -57,7 +57,8 @@ static void login_form(fr_req *r, fr_resp *w, const char *error, const char *log
     char pre[65];
     fr_token_new(pre);
     /* Login CSRF: a token in a short-lived cookie and in the form. */
-    fr_resp_cookie(w, "fr_login=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800", pre);
+    fr_resp_cookie(w, "fr_login=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800%s", pre,
+                   fr_proxy_https(r) ? "; Secure" : "");
     fr_page_begin(r, w, T("login.title"));
     if (error) {
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
@@ -923,7 +924,9 @@ static void ui_settings(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</label><input id=\"f-pw\" name=\"password\" type=\"password\" minlength=\"8\" "
                    "autocomplete=\"new-password\" required><button type=\"submit\">");
     esc_t(r, b, "settings.save");
-    fr_buf_puts(b, "</button></form>");
+    fr_buf_puts(b, "</button></form><p class=\"card narrow\"><a href=\"/settings/tokens\">");
+    esc_t(r, b, "tokens.title");
+    fr_buf_puts(b, "</a></p>");
     fr_page_end(r, w);
 }
 

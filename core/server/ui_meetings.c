@@ -1,0 +1,4 @@
+#include "server.h"
+const fr_route fr_routes_meetings[] = {
+    {0},
+};
