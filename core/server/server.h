@@ -188,6 +188,13 @@ int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err);
 void fr_token_new(char out[65]);
 void fr_token_hash(const char *token, char out[65]);
 
+/* ---- intakes linked to patients and cases (ui_admin.c) ---- */
+
+/* The accepted intakes a patient (case_id 0) or a case came from, as a
+ * section; nothing when none (or when the user may not read them).
+ * Returns one of them not yet linked to a case, or 0. */
+int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t case_id);
+
 /* ---- personal API tokens (ui_tokens.c) ---- */
 
 extern const fr_route fr_routes_tokens[];
