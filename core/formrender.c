@@ -21,6 +21,10 @@ static const struct {
     {"submit", "Save", "Enregistrer", "Opslaan", "Speichern"},
     {"yes", "Yes", "Oui", "Ja", "Ja"},
     {"no", "No", "Non", "Nee", "Nein"},
+    {"dateformat", "dd/mm/yyyy", "jj/mm/aaaa", "dd/mm/jjjj", "TT/MM/JJJJ"},
+    {"addrow", "Add a row", "Ajouter une ligne", "Rij toevoegen", "Zeile hinzufügen"},
+    {"removerow", "Remove this row", "Retirer cette ligne", "Deze rij verwijderen",
+     "Diese Zeile entfernen"},
 };
 
 static const char *word(const char *lang, int i)

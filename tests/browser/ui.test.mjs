@@ -66,10 +66,12 @@ const base = await new Promise((resolve, reject) => {
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
                                         args: ["--no-sandbox"] });
 let dialogs = 0;
+const scriptErrors = [];
 async function newPage(viewport = { width: 1280, height: 900 }) {
   const ctx = await browser.newContext({ viewport, locale: "fr-BE" });
   const page = await ctx.newPage();
   page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
+  page.on("pageerror", (e) => { scriptErrors.push(e.message); });
   return page;
 }
 async function login(page, who) {
@@ -146,8 +148,12 @@ try {
   const assessUrl = page.url().split("?")[0];
   await page.getByRole("link", { name: /Échelle de fragilité d'Edmonton/ }).click();
   check(/\/forms\/efs$/.test(page.url()), "the case page links to the frailty scale", page.url());
+  const dateInput = page.locator("#f-date");
+  check(await dateInput.getAttribute("type") === "text" &&
+        await dateInput.getAttribute("placeholder") === "jj/mm/aaaa",
+        "the date field is typed day/month/year (not the browser's locale picker)");
   await page.locator("#f-total").fill("25");
-  await page.locator("#f-date").fill("2026-01-10");
+  await dateInput.fill("10/01/2026");
   await page.locator("#f-assessor").fill("Marie");
   await page.locator("#f-instrument-version").fill("1");
   await page.locator("#f-licence").fill("UA-1");
@@ -156,6 +162,8 @@ try {
   check(await fieldError.isVisible(), "the error shows next to the total",
         await page.locator("main").textContent());
   check(await page.locator("#f-assessor").inputValue() === "Marie", "the other answers are kept");
+  check(await page.locator("#f-date").inputValue() === "10/01/2026",
+        "the date comes back day/month/year", await page.locator("#f-date").inputValue());
   await page.screenshot({ path: join(shots, "05b-form-error.png"), fullPage: true });
   await page.locator("#f-total").fill("8");
   await page.getByRole("button", { name: "Finaliser" }).click();
@@ -165,6 +173,19 @@ try {
   check(formsText.includes("efs = 8") && formsText.includes("Fragilité légère"),
         "the case page shows the score and its band", formsText);
   await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
+
+  // 5b'. live relevance: a field appears and disappears as answers change
+  // (the frailty screening's "diagnosed by" only when dementia is known)
+  await page.goto(assessUrl + "/forms/frailty-screening");
+  const dementiaBy = page.locator("#field-dementia-by");
+  check(await dementiaBy.isHidden(), "a field that is not relevant yet is hidden",
+        await dementiaBy.getAttribute("hidden"));
+  await page.locator("#f-dementia").selectOption("true");
+  check(await dementiaBy.isVisible(), "answering 'yes' shows the dependent field at once");
+  await page.screenshot({ path: join(shots, "05e-form-relevance.png"), fullPage: true });
+  await page.locator("#f-dementia").selectOption("false");
+  check(await dementiaBy.isHidden(), "answering 'no' hides it again");
+  check(scriptErrors.length === 0, "the page's script raised no error", scriptErrors.join("; "));
 
   // 5c. the care plan with the person's approval; a concertation with a decision
   await page.goto(assessUrl);

@@ -17,6 +17,26 @@ t = Checks()
 site = Site(plugins=("forms",))
 site.user("marie", team="Namur")
 site.user("dr-j", role="provider")
+# A site form with a nested repeat group and dates (<site>/forms).
+import os
+os.makedirs(os.path.join(site.dir, "forms"), exist_ok=True)
+open(os.path.join(site.dir, "forms", "household.xml"), "w").write("""<?xml version="1.0" encoding="UTF-8"?>
+<form xmlns="urn:filrouge:form:1" id="household" version="1">
+  <title lang="fr">Ménage</title>
+  <field id="visit" type="date" required="true"><label lang="fr">Date de la visite</label></field>
+  <field id="has-pets" type="boolean"><label lang="fr">Animaux ?</label></field>
+  <field id="pets" type="text" relevant="has-pets = 'true'"><label lang="fr">Lesquels ?</label></field>
+  <group id="person" repeat="true">
+    <label lang="fr">Personne</label>
+    <field id="name" type="text" required="true"><label lang="fr">Nom</label></field>
+    <group id="contact" repeat="true">
+      <label lang="fr">Contact</label>
+      <field id="when" type="date"><label lang="fr">Quand</label></field>
+      <field id="what" type="text"><label lang="fr">Quoi</label></field>
+    </group>
+  </group>
+</form>
+""")
 srv = Server(site)
 
 marie = Client(srv)
@@ -155,6 +175,57 @@ r = marie.form(f"/cases/{cid}/forms/situation",
 subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
 t.check(r.status in (302, 303) and len(subs[0]["data"].get("member", [])) == 2,
         "two rows stored", subs and subs[0]["data"])
+
+# ---- dates day/month/year, nested repeats: add and remove rows ----
+page = marie.request("GET", f"/cases/{cid}/forms/household")
+t.check(page.status == 200 and 'name="visit"' in page.text and 'type="date"' not in page.text
+        and 'placeholder="jj/mm/aaaa"' in page.text and 'name="_date" value="visit"' in page.text,
+        "a date field is a day/month/year text field (not the browser's locale date)",
+        page.text[:2000])
+t.check('value="addrow:person"' in page.text and 'value="addrow:person[1].contact"' in page.text
+        and 'value="delrow:person[1]"' in page.text,
+        "a nested repeat group has its own 'add a row' and each row a 'remove'")
+hh = [("visit", "5/3/2026"), ("_date", "visit"), ("person[1].name", "Anne"),
+      ("person[1].contact[1].when", "01/02/2026"), ("_date", "person[1].contact[1].when"),
+      ("person[1].contact[1].what", "appel")]
+r = marie.form(f"/cases/{cid}/forms/household", hh + [("_action", "addrow:person[1].contact")])
+t.check(r.status == 200 and 'name="person[1].contact[2].what"' in r.text
+        and 'value="Anne"' in r.text and 'value="01/02/2026"' in r.text
+        and 'value="05/03/2026"' in r.text,
+        "a row added inside a row: answers kept, dates shown day/month/year", r.text[:500])
+r = marie.form(f"/cases/{cid}/forms/household",
+               hh + [("person[2].name", "Paul"), ("_action", "delrow:person[1]")])
+t.check(r.status == 200 and 'value="Paul"' in r.text and 'value="Anne"' not in r.text
+        and 'name="person[2].name"' not in r.text, "removing row 1 renumbers the others",
+        r.text[:500])
+r = marie.form(f"/cases/{cid}/forms/household",
+               [("visit", "31/02/2026"), ("_date", "visit"), ("person[1].name", ""),
+                ("person[1].contact[1].what", "appel"), ("_action", "final")])
+m = re.search(r'id="field-visit".*?</div>', r.text, re.S)
+m2 = re.search(r'id="field-person-1-name".*?</div>', r.text, re.S)
+t.check(r.status == 422 and m and "jour/mois/année" in m.group(0) and 'value="31/02/2026"' in m.group(0),
+        "an impossible date: the error next to the field, the text kept", r.text[:3000])
+t.check(m2 and "fr-error" in m2.group(0), "…and the other problems at the same time")
+t.check(not marie.api("GET", f"/cases/{cid}/submissions?form=household").json(),
+        "nothing is saved while a date is wrong")
+r = marie.form(f"/cases/{cid}/forms/household", hh + [("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=household").json()
+t.check(r.status in (302, 303) and subs and subs[0]["data"]["visit"] == "2026-03-05"
+        and subs[0]["data"]["person"][0]["contact"][0]["when"] == "2026-02-01",
+        "dates typed day/month/year are stored as ISO, nested rows included",
+        subs and subs[0]["data"])
+r = marie.form(f"/cases/{cid}/forms/household",
+               [("visit", "2026-03-05"), ("person[1].name", "Anne"), ("_action", "final")])
+t.check(r.status in (302, 303), "a client that sends ISO dates (no _date marker) still works",
+        r.status)
+r = marie.form(f"/cases/{cid}/forms/household",
+               hh + [("has-pets", "false"), ("pets", "un chat"), ("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=household").json()
+t.check(r.status in (302, 303) and "pets" not in subs[0]["data"],
+        "the server still enforces relevance: a hidden field's answer is dropped", subs[0]["data"])
+page = marie.request("GET", f"/cases/{cid}/forms/household")
+t.check('data-relevant="has-pets = \'true\'"' in page.text or "data-relevant=\"has-pets = 'true'\"" in page.text,
+        "fields carry their relevance for the page's script", "")
 
 # ---- care plan and approval ----
 r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "Rester chez soi"})
