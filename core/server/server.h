@@ -206,6 +206,8 @@ int fr_token_authenticate(fr_req *r, const char *authorization);
 /* ---- meetings: intervision (ui_meetings.c) ---- */
 
 extern const fr_route fr_routes_meetings[];
+/* The form adding a decision to an intervision (on /meetings/{id}). */
+void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id);
 
 /* ---- reverse proxies (proxy.c) ---- */
 

@@ -1323,7 +1323,8 @@ static void ui_meeting(fr_req *r, fr_resp *w)
     }
     int64_t case_id = fr_ji(m, "case_id");
     char d[32], title[120];
-    snprintf(title, sizeof title, "%s — %s", T("meeting.one"),
+    snprintf(title, sizeof title, "%s — %s",
+             T(strcmp(fr_js(m, "kind"), "intervision") == 0 ? "intervision.one" : "meeting.one"),
              fr_human_date(fr_js(m, "held_on"), d));
     if (case_id) {
         if (case_header(r, w, case_id, title, NULL)) {
@@ -1393,6 +1394,12 @@ static void ui_meeting(fr_req *r, fr_resp *w)
                 fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
                 fr_buf_puts(b, "</span> ");
             }
+            if (!case_id && fr_ji(v, "case_id")) { /* intervision: the case reviewed */
+                fr_buf_printf(b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">",
+                              fr_ji(v, "case_id"));
+                esc_t(r, b, "col.case");
+                fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a> : ", fr_ji(v, "case_id"));
+            }
             fr_buf_esc(b, fr_js(v, "title"));
             fr_buf_puts(b, " <span class=\"muted\">(");
             fr_buf_esc(b, fr_js(v, "responsible"));
@@ -1427,6 +1434,8 @@ static void ui_meeting(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "<button type=\"submit\">");
             esc_t(r, b, "meeting.decide");
             fr_buf_puts(b, "</button></form>");
+        } else if (k == 0) {
+            fr_ui_intervision_decision_form(r, b, id);
         }
         fr_buf_puts(b, "</section>");
     }

@@ -215,6 +215,22 @@ try {
   await page.screenshot({ path: join(shots, "05d-meeting.png"), fullPage: true });
   const meetingUrl = page.url().split("?")[0];
 
+  // 5d. an intervision (peer case review) with a decision on a reviewed case
+  await page.getByRole("link", { name: "Intervisions" }).click();
+  await page.getByRole("link", { name: "Nouvelle intervision" }).click();
+  await page.locator("#i-held").fill("10/03/2026");
+  await page.locator("#i-place").fill("Namur");
+  await page.locator("#i-minutes").fill("Deux situations revues.");
+  await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
+  await page.locator("#d-case").fill(assessUrl.split("/").pop());
+  await page.locator("#d-title").fill("Revoir le plan avec la famille");
+  await page.locator("#d-responsible").fill("Marie");
+  await page.getByRole("button", { name: "Ajouter la décision" }).click();
+  const ivDecisions = await page.locator("#decisions").textContent();
+  check(ivDecisions.includes("Revoir le plan avec la famille") && ivDecisions.includes("Dossier"),
+        "an intervision's decision goes to a reviewed case", ivDecisions);
+  await page.screenshot({ path: join(shots, "05f-intervision.png"), fullPage: true });
+
   // 6. no care relationship → refused; break-glass → audited
   const dr = await newPage();
   await login(dr, "dr-janssens");

@@ -316,9 +316,72 @@ t.check(r.status == 201 and r.json().get("action_id"), "a decision through the A
 r = marie.api("GET", f"/cases/{cid}/meetings")
 t.check(r.status == 200 and len(r.json()) == 2, "GET /cases/{id}/meetings", r.text)
 
+# ---- intervision: the case managers' peer case review ----
+site.user("thomas", team="Namur")
+page = marie.request("GET", "/intervisions/new")
+t.check(page.status == 200 and 'name="user" value="marie"' in page.text
+        and 'name="user" value="thomas"' in page.text and 'name="user" value="dr-j"' not in page.text,
+        "the intervision form lists the case managers, invited and present boxes", page.status)
+r = marie.form("/intervisions", [("held_on", "10/03/2026"), ("place", "Namur"),
+                                 ("user", "marie"), ("role-marie", "case manager"),
+                                 ("present", "marie"), ("user", "thomas"),
+                                 ("role-thomas", "case manager"),
+                                 ("other1", "Dr <b>Peeters</b>"), ("other1-role", "superviseur"),
+                                 ("minutes", "Trois situations revues."),
+                                 ("convergences", "Renforcer le réseau")])
+loc = r.header("Location") or ""
+t.check(r.status == 303 and "/meetings/" in loc, "an intervision is recorded", r.text[:500])
+iv = int(re.search(r"/meetings/(\d+)", loc).group(1)) if "/meetings/" in loc else 0
+page = marie.request("GET", f"/meetings/{iv}")
+t.check(page.status == 200 and "Thomas" in page.text and "absent" in page.text
+        and "Dr &lt;b&gt;Peeters&lt;/b&gt;" in page.text and "Trois situations revues." in page.text
+        and 'name="case"' in page.text,
+        "the intervision page: participants with presence, minutes, a decision form by case",
+        page.text[:3000])
+r = marie.form(f"/intervisions/{iv}/decisions", {"case": str(cid), "title": "Revoir le plan",
+                                                 "responsible": "Marie", "due_on": "31/03/2026"})
+t.check(r.status == 303, "a decision of the intervision on a reviewed case", r.text[:500])
+page = marie.request("GET", f"/meetings/{iv}")
+t.check(f'href="/cases/{cid}"' in page.text and "Revoir le plan" in page.text
+        and "31/03/2026" in page.text, "the decision shows with its case and deadline")
+acts = marie.api("GET", f"/cases/{cid}/careplan").json()
+t.check(any(a["title"] == "Revoir le plan" and a["origin"] == "meeting"
+            for g in acts["goals"] for a in g.get("actions", [])) or "Revoir le plan" in str(acts),
+        "the decision is an action of the case's plan", acts)
+r = marie.form(f"/intervisions/{iv}/decisions", {"case": "", "title": "x"})
+t.check(r.status == 400 and "case" in r.text,
+        "a decision without a case is refused with what to do", r.status)
+r = marie.form(f"/intervisions/{mid}/decisions", {"case": str(cid), "title": "x"})
+t.check(r.status == 400, "a concertation takes no intervision decision", r.status)
+page = marie.request("GET", "/intervisions")
+t.check(page.status == 200 and f'href="/meetings/{iv}"' in page.text and "10/03/2026" in page.text,
+        "the intervisions list", page.status)
+r = marie.api("POST", "/intervisions", {"held_on": "14/04/2026", "participants": [
+    {"user": "marie", "role": "case manager"}, {"name": "Anne", "role": "psychologue",
+                                                 "present": False}]})
+t.check(r.status == 201, "an intervision through the API", r.text)
+iv2 = r.json().get("id")
+r = marie.api("POST", f"/intervisions/{iv2}/decisions", {"case_id": cid, "title": "Appeler le MG",
+                                                        "responsible": "Marie",
+                                                        "due_on": "2026-04-20"})
+t.check(r.status == 201 and r.json().get("action_id"), "a decision through the API", r.text)
+r = marie.api("GET", "/intervisions")
+t.check(r.status == 200 and [x["id"] for x in r.json()][:2] == [iv2, iv],
+        "GET /intervisions, newest first", r.text)
+r = marie.api("GET", f"/meetings/{iv2}")
+t.check(r.status == 200 and r.json()["decisions"][0]["case_id"] == cid,
+        "the intervision's decisions name their case", r.text)
+
 # ---- access ----
 dr = Client(srv)
 dr.login("dr-j")
+for path in ["/intervisions", f"/meetings/{iv}"]:
+    r = dr.request("GET", path)
+    t.check(r.status == 403, f"a provider does not read intervisions: {path}", r.status)
+r = dr.api("GET", "/intervisions")
+t.check(r.status == 403, "… nor through the API", r.text)
+r = dr.form("/intervisions", {"held_on": "10/03/2026"})
+t.check(r.status == 403, "… nor records them", r.status)
 for path in [f"/cases/{cid}/forms/efs", f"/meetings/{mid}"]:
     r = dr.request("GET", path)
     t.check(r.status == 403 and "Lambert" not in r.text,
