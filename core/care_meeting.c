@@ -216,6 +216,21 @@ out:
     return rc;
 }
 
+/* A decision: an action of the case's plan that remembers its meeting. */
+static int decision_add(fr_site *site, int64_t meeting_id, int64_t case_id, const char *title,
+                        const char *responsible, const char *user, const char *due_on,
+                        int64_t *action_id, fr_error *err)
+{
+    fr_action_new a = {.case_id = case_id,
+                       .title = title,
+                       .responsible = responsible,
+                       .user = user,
+                       .due_on = due_on,
+                       .origin = "meeting",
+                       .origin_id = meeting_id};
+    return fr_care_action_add(site, &a, action_id, err);
+}
+
 int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
                       const char *responsible, const char *user, const char *due_on,
                       int64_t *action_id, fr_error *err)
@@ -233,14 +248,8 @@ int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
                             "meeting %" PRId64 " is a peer case review: record its decisions "
                             "on the cases themselves",
                             meeting_id);
-    fr_action_new a = {.case_id = case_id,
-                       .title = title,
-                       .responsible = responsible,
-                       .user = user,
-                       .due_on = due_on,
-                       .origin = "meeting",
-                       .origin_id = meeting_id};
-    return fr_care_action_add(site, &a, action_id, err);
+    return decision_add(site, meeting_id, case_id, title, responsible, user, due_on, action_id,
+                        err);
 }
 
 int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *err)
@@ -345,14 +354,8 @@ int fr_intervision_decide(fr_site *site, int64_t meeting_id, int64_t case_id, co
                             "case: a decision of a peer case review is an action of one of the "
                             "cases reviewed; give its number");
     /* the action is the case's: fr_care_action_add checks write access */
-    fr_action_new a = {.case_id = case_id,
-                       .title = title,
-                       .responsible = responsible,
-                       .user = user,
-                       .due_on = due_on,
-                       .origin = "meeting",
-                       .origin_id = meeting_id};
-    return fr_care_action_add(site, &a, action_id, err);
+    return decision_add(site, meeting_id, case_id, title, responsible, user, due_on, action_id,
+                        err);
 }
 
 int fr_intervision_list(fr_site *site, int limit, json_t **out, fr_error *err)

@@ -98,6 +98,19 @@ int fr_intake_list(fr_site *site, const char *status, int limit, int offset, jso
     return fr_audit_alone(site->store, site->actor, "read", "intakes", status, NULL, err);
 }
 
+/* One intake as a JSON object (FR_ENOTFOUND saying so when there is none). */
+static int intake_row(fr_site *site, int64_t id, json_t **row, fr_error *err)
+{
+    int rc = fr_store_query_row(site->store, err, row,
+                                "SELECT id, person_name, person_birth_date, person_city, status,"
+                                " coalesce(patient_id, 0) AS patient_id,"
+                                " coalesce(case_id, 0) AS case_id FROM intakes WHERE id = ?",
+                                "I", id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
+    return rc;
+}
+
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
                      fr_error *err)
 {
@@ -105,13 +118,7 @@ int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, js
     int rc = require_manager(site, err);
     if (rc)
         return rc;
-    rc = fr_store_query_row(site->store, err, &row,
-                            "SELECT id, person_name, person_birth_date, person_city, status"
-                            " FROM intakes WHERE id = ?",
-                            "I", id);
-    if (rc == FR_ENOTFOUND)
-        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
-    if (rc)
+    if ((rc = intake_row(site, id, &row, err)))
         return rc;
     const char *status = json_string_value(json_object_get(row, "status"));
     if (!status || strcmp(status, "new") != 0) {
@@ -154,13 +161,7 @@ int fr_intake_link(fr_site *site, int64_t id, int64_t patient_id, int64_t case_i
     if (!patient_id && !case_id)
         return fr_error_set(err, FR_EINVAL, "link: give the patient, the case or both");
     json_t *row = NULL;
-    rc = fr_store_query_row(site->store, err, &row,
-                            "SELECT status, coalesce(patient_id, 0) AS patient_id,"
-                            " coalesce(case_id, 0) AS case_id FROM intakes WHERE id = ?",
-                            "I", id);
-    if (rc == FR_ENOTFOUND)
-        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
-    if (rc)
+    if ((rc = intake_row(site, id, &row, err)))
         return rc;
     const char *status = json_string_value(json_object_get(row, "status"));
     int64_t linked = json_integer_value(json_object_get(row, "patient_id"));

@@ -206,6 +206,15 @@ int fr_token_authenticate(fr_req *r, const char *authorization);
 /* ---- meetings: intervision (ui_meetings.c) ---- */
 
 extern const fr_route fr_routes_meetings[];
+/* A meeting form's participants table (ui_forms.c): its head, then (after
+ * the caller's rows) up to three other participants, minutes,
+ * convergences, divergences and the save button, closing the form. */
+void fr_ui_participants_begin(fr_req *r, fr_buf *b);
+void fr_ui_participants_end(fr_req *r, fr_buf *b);
+/* Adds the form's other participants (other1…3 with their roles, present)
+ * to ps[n…max); returns the new count. */
+struct fr_participant;
+int fr_ui_participants_others(fr_req *r, struct fr_participant *ps, int n, int max);
 /* The form adding a decision to an intervision (on /meetings/{id}). */
 void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id);
 

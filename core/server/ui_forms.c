@@ -1181,6 +1181,63 @@ static void ui_referral_answer(fr_req *r, fr_resp *w)
 
 /* ---- meetings ---- */
 
+void fr_ui_participants_begin(fr_req *r, fr_buf *b)
+{
+    fr_buf_puts(b, "<fieldset><legend>");
+    esc_t(r, b, "meeting.participants");
+    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    esc_t(r, b, "network.name");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "network.role");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "meeting.invited");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "meeting.present");
+    fr_buf_puts(b, "</th></tr></thead><tbody>");
+}
+
+void fr_ui_participants_end(fr_req *r, fr_buf *b)
+{
+    fr_buf_puts(b, "</tbody></table></div>");
+    fr_buf_puts(b, "<p class=\"muted\">");
+    esc_t(r, b, "meeting.others");
+    fr_buf_puts(b, "</p>");
+    for (int k = 1; k <= 3; k++) {
+        char id[16], name[16];
+        snprintf(id, sizeof id, "o%d-name", k);
+        snprintf(name, sizeof name, "other%d", k);
+        input(r, b, id, name, "network.name", "text", 0, NULL);
+        snprintf(id, sizeof id, "o%d-role", k);
+        snprintf(name, sizeof name, "other%d-role", k);
+        input(r, b, id, name, "network.role", "text", 0, NULL);
+    }
+    fr_buf_puts(b, "</fieldset>");
+    textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
+    textarea(r, b, "m-conv", "convergences", "meeting.convergences");
+    textarea(r, b, "m-div", "divergences", "meeting.divergences");
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "meeting.save");
+    fr_buf_puts(b, "</button></form>");
+}
+
+int fr_ui_participants_others(fr_req *r, fr_participant *ps, int n, int max)
+{
+    /* other participants present: name and role */
+    for (int k = 1; k <= 3 && n < max; k++) {
+        char name[16], role[24];
+        snprintf(name, sizeof name, "other%d", k);
+        snprintf(role, sizeof role, "other%d-role", k);
+        if (!opt(r, name))
+            continue;
+        fr_participant *p = &ps[n++];
+        memset(p, 0, sizeof *p);
+        p->name = opt(r, name);
+        p->role = opt(r, role);
+        p->present = 1;
+    }
+    return n;
+}
+
 static void ui_meeting_new(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
@@ -1194,17 +1251,7 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
     fr_page_csrf(r, b);
     date_input(r, b, "m-held", "held_on", "meeting.held_on", 1);
     input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL);
-    fr_buf_puts(b, "<fieldset><legend>");
-    esc_t(r, b, "meeting.participants");
-    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
-    esc_t(r, b, "network.name");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "network.role");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "meeting.invited");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "meeting.present");
-    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    fr_ui_participants_begin(r, b);
     size_t i;
     json_t *m;
     json_array_foreach(net, i, m)
@@ -1233,26 +1280,7 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
                       "\" class=\"sr\">%s</label></td></tr>",
                       mid, mid, mid, T("meeting.present"));
     }
-    fr_buf_puts(b, "</tbody></table></div>");
-    fr_buf_puts(b, "<p class=\"muted\">");
-    esc_t(r, b, "meeting.others");
-    fr_buf_puts(b, "</p>");
-    for (int k = 1; k <= 3; k++) {
-        char id[16], name[16];
-        snprintf(id, sizeof id, "o%d-name", k);
-        snprintf(name, sizeof name, "other%d", k);
-        input(r, b, id, name, "network.name", "text", 0, NULL);
-        snprintf(id, sizeof id, "o%d-role", k);
-        snprintf(name, sizeof name, "other%d-role", k);
-        input(r, b, id, name, "network.role", "text", 0, NULL);
-    }
-    fr_buf_puts(b, "</fieldset>");
-    textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
-    textarea(r, b, "m-conv", "convergences", "meeting.convergences");
-    textarea(r, b, "m-div", "divergences", "meeting.divergences");
-    fr_buf_puts(b, "<button type=\"submit\">");
-    esc_t(r, b, "meeting.save");
-    fr_buf_puts(b, "</button></form>");
+    fr_ui_participants_end(r, b);
     json_decref(cs);
     fr_page_end(r, w);
 }
@@ -1288,19 +1316,7 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
             if (strcmp(r->fields[j].name, "present") == 0 && fr_parse_id(r->fields[j].value) == mid)
                 p->present = 1;
     }
-    /* other participants present: name and role */
-    for (int k = 1; k <= 3 && m.nparticipants < 48; k++) {
-        char name[16], role[24];
-        snprintf(name, sizeof name, "other%d", k);
-        snprintf(role, sizeof role, "other%d-role", k);
-        if (!opt(r, name))
-            continue;
-        fr_participant *p = &ps[m.nparticipants++];
-        memset(p, 0, sizeof *p);
-        p->name = opt(r, name);
-        p->role = opt(r, role);
-        p->present = 1;
-    }
+    m.nparticipants = fr_ui_participants_others(r, ps, m.nparticipants, 48);
     m.participants = ps;
     int64_t id = 0;
     fr_error err = {0};

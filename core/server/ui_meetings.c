@@ -112,17 +112,7 @@ static void ui_intervision_new(fr_req *r, fr_resp *w)
     fr_page_csrf(r, b);
     labelled(r, b, "i-held", "held_on", "meeting.held_on", 1, T("forms.date_placeholder"));
     labelled(r, b, "i-place", "place", "meeting.place", 0, NULL);
-    fr_buf_puts(b, "<fieldset><legend>");
-    esc_t(r, b, "meeting.participants");
-    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
-    esc_t(r, b, "network.name");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "network.role");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "meeting.invited");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "meeting.present");
-    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    fr_ui_participants_begin(r, b);
     size_t i;
     json_t *u;
     int row = 0;
@@ -155,31 +145,7 @@ static void ui_intervision_new(fr_req *r, fr_resp *w)
         fr_buf_printf(b, "\" checked><label for=\"ip-%d\" class=\"sr\">%s</label></td></tr>", row,
                       T("meeting.present"));
     }
-    fr_buf_puts(b, "</tbody></table></div><p class=\"muted\">");
-    esc_t(r, b, "meeting.others");
-    fr_buf_puts(b, "</p>");
-    for (int k = 1; k <= 3; k++) {
-        char id[16], name[24];
-        snprintf(id, sizeof id, "io%d-name", k);
-        snprintf(name, sizeof name, "other%d", k);
-        labelled(r, b, id, name, "network.name", 0, NULL);
-        snprintf(id, sizeof id, "io%d-role", k);
-        snprintf(name, sizeof name, "other%d-role", k);
-        labelled(r, b, id, name, "network.role", 0, NULL);
-    }
-    fr_buf_puts(b, "</fieldset>");
-    const char *texts[][3] = {{"i-minutes", "minutes", "meeting.minutes"},
-                              {"i-conv", "convergences", "meeting.convergences"},
-                              {"i-div", "divergences", "meeting.divergences"}};
-    for (int k = 0; k < 3; k++) {
-        fr_buf_printf(b, "<label for=\"%s\">", texts[k][0]);
-        esc_t(r, b, texts[k][2]);
-        fr_buf_printf(b, "</label><textarea id=\"%s\" name=\"%s\" rows=\"4\"></textarea>",
-                      texts[k][0], texts[k][1]);
-    }
-    fr_buf_puts(b, "<button type=\"submit\">");
-    esc_t(r, b, "meeting.save");
-    fr_buf_puts(b, "</button></form>");
+    fr_ui_participants_end(r, b);
     json_decref(users);
     fr_page_end(r, w);
 }
@@ -220,18 +186,7 @@ static void ui_intervision_add(fr_req *r, fr_resp *w)
         p->role = opt(r, rk);
         p->present = present_in(r, p->user);
     }
-    for (int k = 1; k <= 3; k++) {
-        char name[16], role[24];
-        snprintf(name, sizeof name, "other%d", k);
-        snprintf(role, sizeof role, "other%d-role", k);
-        if (!opt(r, name))
-            continue;
-        fr_participant *p = &ps[m.nparticipants++];
-        memset(p, 0, sizeof *p);
-        p->name = opt(r, name);
-        p->role = opt(r, role);
-        p->present = 1;
-    }
+    m.nparticipants = fr_ui_participants_others(r, ps, m.nparticipants, MAX_PARTICIPANTS);
     m.participants = ps;
     int64_t id = 0;
     if (fr_meeting_add(r->site, &m, &id, &err)) {

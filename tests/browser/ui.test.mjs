@@ -220,7 +220,7 @@ try {
   await page.getByRole("link", { name: "Nouvelle intervision" }).click();
   await page.locator("#i-held").fill("10/03/2026");
   await page.locator("#i-place").fill("Namur");
-  await page.locator("#i-minutes").fill("Deux situations revues.");
+  await page.locator("#m-minutes").fill("Deux situations revues.");
   await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
   await page.locator("#d-case").fill(assessUrl.split("/").pop());
   await page.locator("#d-title").fill("Revoir le plan avec la famille");
