@@ -394,5 +394,5 @@ t.check(r.status == 403, "… and may not submit", r.text)
 audit = site.fr("audit", "show", "--limit", "200", check=False).stdout
 t.check("denied" in audit, "the refusals are audited", audit[-500:])
 
-srv.stop()
+t.check(srv.stop() == 0, "the server stops cleanly (no sanitizer report)")
 t.finish()
