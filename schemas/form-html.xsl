@@ -221,6 +221,9 @@
                     <xsl:when test="@type = 'date' and string-length($value) = 10 and substring($value, 5, 1) = '-' and substring($value, 8, 1) = '-'">
                       <xsl:value-of select="concat(substring($value, 9, 2), '/', substring($value, 6, 2), '/', substring($value, 1, 4))"/>
                     </xsl:when>
+                    <xsl:when test="@type = 'date-time' and string-length($value) &gt;= 16 and substring($value, 5, 1) = '-' and substring($value, 11, 1) = 'T'">
+                      <xsl:value-of select="concat(substring($value, 9, 2), '/', substring($value, 6, 2), '/', substring($value, 1, 4), ' ', substring($value, 12, 5))"/>
+                    </xsl:when>
                     <xsl:otherwise><xsl:value-of select="$value"/></xsl:otherwise>
                   </xsl:choose>
                 </xsl:attribute>
@@ -229,7 +232,7 @@
                     <xsl:when test="@type = 'integer' or @type = 'decimal'">number</xsl:when>
                     <xsl:when test="@type = 'scale'">range</xsl:when>
                     <xsl:when test="@type = 'date'">text</xsl:when>
-                    <xsl:when test="@type = 'date-time'">datetime-local</xsl:when>
+                    <xsl:when test="@type = 'date-time'">text</xsl:when>
                     <xsl:otherwise>text</xsl:otherwise>
                   </xsl:choose>
                 </xsl:attribute>
@@ -248,6 +251,12 @@
                   <xsl:attribute name="autocomplete">off</xsl:attribute>
                   <xsl:attribute name="data-date">dmy</xsl:attribute>
                 </xsl:if>
+                <xsl:if test="@type = 'date-time'">
+                  <xsl:attribute name="pattern">[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}</xsl:attribute>
+                  <xsl:attribute name="placeholder"><xsl:value-of select="/render/words/word[@key = 'datetimeformat']"/></xsl:attribute>
+                  <xsl:attribute name="autocomplete">off</xsl:attribute>
+                  <xsl:attribute name="data-date">dmy-hm</xsl:attribute>
+                </xsl:if>
                 <xsl:if test="@type = 'partial-date'">
                   <xsl:attribute name="pattern">[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?</xsl:attribute>
                   <xsl:attribute name="placeholder">YYYY-MM</xsl:attribute>
@@ -256,7 +265,7 @@
                 <xsl:call-template name="common"><xsl:with-param name="described" select="$described"/><xsl:with-param name="problem" select="$problem"/></xsl:call-template>
               </input>
               <!-- tells the server to read this answer as DD/MM/YYYY -->
-              <xsl:if test="@type = 'date'"><input type="hidden" name="_date" value="{$key}"/></xsl:if>
+              <xsl:if test="@type = 'date' or @type = 'date-time'"><input type="hidden" name="_date" value="{$key}"/></xsl:if>
             </xsl:otherwise>
           </xsl:choose>
         </xsl:otherwise>

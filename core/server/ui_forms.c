@@ -636,23 +636,30 @@ static json_t *answers_of(fr_req *r, json_t **bad)
         const char *k = r->fields[i].name, *v = r->fields[i].value;
         if (!k || k[0] == '_' || !v || !*v)
             continue;
-        if (is_date_field(r, k)) {
-            char iso[11], trimmed[16];
-            /* 5/3/1941 as well as 05/03/1941; spaces around are forgiven */
-            int d, m, y;
-            char tail;
+        if (is_date_field(r, k) && !(strlen(v) >= 16 && v[10] == 'T')) {
+            /* (an ISO date-time goes to the kernel as it is) */
+            char iso[32], trimmed[16];
+            /* 5/3/1941 as well as 05/03/1941, a time after it for a
+             * date-time (5/3/1941 14:30); spaces around are forgiven */
+            int d, m, y, hh = -1, mm = -1, n = 0;
             const char *use = v;
-            if (sscanf(v, " %d/%d/%d %c", &d, &m, &y, &tail) == 3 && d > 0 && d < 100 && m > 0 &&
-                m < 100 && y >= 1000 && y <= 9999) {
+            if (sscanf(v, " %d/%d/%d%n %d:%d%n", &d, &m, &y, &n, &hh, &mm, &n) >= 3 && d > 0 &&
+                d < 100 && m > 0 && m < 100 && y >= 1000 && y <= 9999 &&
+                v[n + strspn(v + n, " ")] == '\0') {
                 snprintf(trimmed, sizeof trimmed, "%02d/%02d/%04d", d, m, y);
                 use = trimmed;
+            } else {
+                hh = mm = -1;
             }
-            if (fr_parse_date(use, iso)) {
+            int bad_time = hh >= 0 && (hh > 23 || mm < 0 || mm > 59);
+            if (bad_time || fr_parse_date(use, iso)) {
                 if (!*bad)
                     *bad = json_array();
                 json_array_append_new(*bad, json_string(k));
                 continue;
             }
+            if (hh >= 0) /* a date-time: YYYY-MM-DDTHH:MM */
+                snprintf(iso + 10, sizeof iso - 10, "T%02d:%02d", hh, mm);
             put_path(o, k, json_string(iso));
             continue;
         }

@@ -223,6 +223,19 @@ r = marie.form(f"/cases/{cid}/forms/household",
 subs = marie.api("GET", f"/cases/{cid}/submissions?form=household").json()
 t.check(r.status in (302, 303) and "pets" not in subs[0]["data"],
         "the server still enforces relevance: a hidden field's answer is dropped", subs[0]["data"])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("assessed-on", "5/3/2026 14:30"), ("_date", "assessed-on"),
+                       ("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
+t.check(r.status in (302, 303) and subs[0]["data"].get("assessed-on") == "2026-03-05T14:30",
+        "a date-time typed day/month/year hours:minutes is stored as ISO", subs[0]["data"])
+r = marie.request("GET", f"/cases/{cid}/forms/situation?amend={subs[0]['id']}")
+t.check('value="05/03/2026 14:30"' in r.text and 'placeholder="jj/mm/aaaa hh:mm"' in r.text,
+        "…and shown day/month/year hours:minutes", r.text[:200])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("assessed-on", "5/3/2026 25:00"), ("_date", "assessed-on"),
+                       ("_action", "final")])
+t.check(r.status == 422 and "jour/mois/année" in r.text, "an impossible time is refused", r.status)
 page = marie.request("GET", f"/cases/{cid}/forms/household")
 t.check('data-relevant="has-pets = \'true\'"' in page.text or "data-relevant=\"has-pets = 'true'\"" in page.text,
         "fields carry their relevance for the page's script", "")

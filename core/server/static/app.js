@@ -47,10 +47,12 @@ document.addEventListener("DOMContentLoaded", function () {
     return out;
   }
 
+  // "5/3/2026" → "2026-03-05", "5/3/2026 9:30" → "2026-03-05T09:30", as the server does
   function isoOf(text) {
-    var m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(text);
+    var m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$/.exec(text);
     if (!m) return text;
-    return m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2);
+    return m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2) +
+      (m[4] ? "T" + ("0" + m[4]).slice(-2) + ":" + m[5] : "");
   }
 
   // selected(list, 'code') is ours; XPath 1.0 says the same with contains().
