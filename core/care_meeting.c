@@ -286,10 +286,13 @@ int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *er
                                   " ORDER BY id",
                                   "I", meeting_id)) ||
         (rc = fr_store_query_json(site->store, err, &pending,
-                                  "SELECT a.id, a.title, a.responsible, a.due_on, a.status,"
-                                  " a.origin_id AS meeting_id FROM care_actions a JOIN meetings"
-                                  " mt ON mt.id = a.origin_id WHERE a.origin = 'meeting' AND"
-                                  " a.case_id = ?1 AND a.origin_id <> ?2 AND a.status = 'open'"
+                                  /* a concertation follows up its case's earlier decisions;
+                                   * an intervision those of earlier intervisions */
+                                  "SELECT a.id, a.case_id, a.title, a.responsible, a.due_on,"
+                                  " a.status, a.origin_id AS meeting_id FROM care_actions a JOIN"
+                                  " meetings mt ON mt.id = a.origin_id WHERE a.origin = 'meeting'"
+                                  " AND (a.case_id = ?1 OR (?1 = 0 AND mt.kind = 'intervision'))"
+                                  " AND a.origin_id <> ?2 AND a.status = 'open'"
                                   " AND mt.held_on <= (SELECT held_on FROM meetings WHERE id ="
                                   " ?2) ORDER BY a.due_on, a.id",
                                   "II", case_id, meeting_id)))

@@ -381,7 +381,8 @@ static void dispatch(fr_req *r, fr_resp *w)
     if (!(route->flags & FR_ROUTE_PUBLIC) && !r->logged_in) {
         if (api || (route->flags & FR_ROUTE_API))
             fr_resp_api_fail(w, 401, "unauthenticated",
-                             "log in first: POST /api/v1/session {login, password}");
+                             "log in first (POST /api/v1/session {login, password}) or send "
+                             "a valid, unrevoked API token (Authorization: Bearer frt_…)");
         else if (state_changing)
             fr_resp_redirect(w, "/login");
         else

@@ -384,6 +384,13 @@ t.check(r.status == 200 and [x["id"] for x in r.json()][:2] == [iv2, iv],
 r = marie.api("GET", f"/meetings/{iv2}")
 t.check(r.status == 200 and r.json()["decisions"][0]["case_id"] == cid,
         "the intervision's decisions name their case", r.text)
+t.check(any(x["title"] == "Revoir le plan" and x["case_id"] == cid
+            for x in r.json()["to_follow_up"]),
+        "the next intervision lists the earlier intervision's open decisions to follow up",
+        r.text)
+page = marie.request("GET", f"/meetings/{iv2}")
+t.check('id="follow-up"' in page.text and "Revoir le plan" in page.text,
+        "…on its page too", page.status)
 
 # ---- access ----
 dr = Client(srv)

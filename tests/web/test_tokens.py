@@ -69,8 +69,9 @@ t.check(r.status == 303 and "/login" in (r.header("Location") or ""),
 for bad in ["frt_" + "0" * 64, token[:-1] + ("0" if token[-1] != "0" else "1"), "frt_short",
             token + "x", "' OR 1=1 --"]:
     r = bearer(bad, "GET", "/me")
-    t.check(r.status == 401 and r.json()["error"]["code"] == "unauthenticated",
-            f"a wrong token is refused (401): {bad[:12]}…", r.text)
+    t.check(r.status == 401 and r.json()["error"]["code"] == "unauthenticated"
+            and "API token" in r.json()["error"]["message"],
+            f"a wrong token is refused (401, saying what to send): {bad[:12]}…", r.text)
 c = Client(srv)
 r = c.api("GET", "/me", headers={"Authorization": "Basic bWFyaWU6eA=="})
 t.check(r.status == 401, "another authorization scheme is not a login", r.text)
