@@ -231,6 +231,18 @@ try {
         "an intervision's decision goes to a reviewed case", ivDecisions);
   await page.screenshot({ path: join(shots, "05f-intervision.png"), fullPage: true });
 
+  // 5e. a personal API token, shown once
+  await page.goto(base + "/settings");
+  await page.getByRole("link", { name: "Jetons d'API personnels" }).click();
+  await page.getByLabel(/Nom \(à quoi il sert\)/).fill("export mensuel");
+  await page.getByRole("button", { name: "Créer le jeton" }).click();
+  const secret = await page.locator("#new-token code").textContent();
+  check(/^frt_[0-9a-f]{64}$/.test(secret), "a personal API token is made and shown", secret);
+  await page.screenshot({ path: join(shots, "05g-tokens.png"), fullPage: true });
+  await page.goto(base + "/settings/tokens");
+  check(!(await page.locator("main").textContent()).includes(secret),
+        "the token is never shown again");
+
   // 6. no care relationship → refused; break-glass → audited
   const dr = await newPage();
   await login(dr, "dr-janssens");
