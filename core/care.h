@@ -115,4 +115,14 @@ int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
 int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *err);
 int fr_meeting_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
 
+/* A decision of a peer case review (intervision): an action of one of the
+ * cases reviewed (write access to that case needed), linked to the
+ * meeting. FR_EINVAL for a concertation (use fr_meeting_decide). */
+int fr_intervision_decide(fr_site *site, int64_t meeting_id, int64_t case_id, const char *title,
+                          const char *responsible, const char *user, const char *due_on,
+                          int64_t *action_id, fr_error *err);
+/* The peer case reviews, newest first: [{id, held_on, place, present,
+ * decisions, open_decisions}]. Case managers and administrators; audited. */
+int fr_intervision_list(fr_site *site, int limit, json_t **out, fr_error *err);
+
 #endif

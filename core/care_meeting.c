@@ -158,6 +158,10 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
         const fr_participant *p = &m->participants[i];
         if (p->user && *p->user)
             rc = fr_user_id(site, p->user, &uids[i], err);
+        /* a user without a name given is shown by their display name */
+        if (!rc && uids[i] && !(p->name && *p->name) && !p->member_id)
+            rc = fr_store_query_text(site->store, err, &names[i],
+                                     "SELECT display_name FROM users WHERE id = ?", "I", uids[i]);
         if (!rc && p->member_id) {
             rc = fr_store_query_text(site->store, err, &names[i],
                                      "SELECT name FROM network_members WHERE id = ? AND"
@@ -212,6 +216,21 @@ out:
     return rc;
 }
 
+/* A decision: an action of the case's plan that remembers its meeting. */
+static int decision_add(fr_site *site, int64_t meeting_id, int64_t case_id, const char *title,
+                        const char *responsible, const char *user, const char *due_on,
+                        int64_t *action_id, fr_error *err)
+{
+    fr_action_new a = {.case_id = case_id,
+                       .title = title,
+                       .responsible = responsible,
+                       .user = user,
+                       .due_on = due_on,
+                       .origin = "meeting",
+                       .origin_id = meeting_id};
+    return fr_care_action_add(site, &a, action_id, err);
+}
+
 int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
                       const char *responsible, const char *user, const char *due_on,
                       int64_t *action_id, fr_error *err)
@@ -229,14 +248,8 @@ int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
                             "meeting %" PRId64 " is a peer case review: record its decisions "
                             "on the cases themselves",
                             meeting_id);
-    fr_action_new a = {.case_id = case_id,
-                       .title = title,
-                       .responsible = responsible,
-                       .user = user,
-                       .due_on = due_on,
-                       .origin = "meeting",
-                       .origin_id = meeting_id};
-    return fr_care_action_add(site, &a, action_id, err);
+    return decision_add(site, meeting_id, case_id, title, responsible, user, due_on, action_id,
+                        err);
 }
 
 int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *err)
@@ -267,15 +280,19 @@ int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *er
                                   " meeting_participants WHERE meeting_id = ? ORDER BY id",
                                   "I", meeting_id)) ||
         (rc = fr_store_query_json(site->store, err, &decisions,
-                                  "SELECT id, title, responsible, due_on, status, done_on FROM"
-                                  " care_actions WHERE origin = 'meeting' AND origin_id = ?"
+                                  "SELECT id, case_id, title, responsible, due_on, status,"
+                                  " done_on FROM care_actions WHERE origin = 'meeting' AND"
+                                  " origin_id = ?"
                                   " ORDER BY id",
                                   "I", meeting_id)) ||
         (rc = fr_store_query_json(site->store, err, &pending,
-                                  "SELECT a.id, a.title, a.responsible, a.due_on, a.status,"
-                                  " a.origin_id AS meeting_id FROM care_actions a JOIN meetings"
-                                  " mt ON mt.id = a.origin_id WHERE a.origin = 'meeting' AND"
-                                  " a.case_id = ?1 AND a.origin_id <> ?2 AND a.status = 'open'"
+                                  /* a concertation follows up its case's earlier decisions;
+                                   * an intervision those of earlier intervisions */
+                                  "SELECT a.id, a.case_id, a.title, a.responsible, a.due_on,"
+                                  " a.status, a.origin_id AS meeting_id FROM care_actions a JOIN"
+                                  " meetings mt ON mt.id = a.origin_id WHERE a.origin = 'meeting'"
+                                  " AND (a.case_id = ?1 OR (?1 = 0 AND mt.kind = 'intervision'))"
+                                  " AND a.origin_id <> ?2 AND a.status = 'open'"
                                   " AND mt.held_on <= (SELECT held_on FROM meetings WHERE id ="
                                   " ?2) ORDER BY a.due_on, a.id",
                                   "II", case_id, meeting_id)))
@@ -313,4 +330,58 @@ int fr_meeting_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
                                " FROM meetings m WHERE m.case_id = ? ORDER BY m.held_on DESC, m.id"
                                " DESC",
                                "I", case_id);
+}
+
+/* ---- intervision (peer case review, no single case) ---- */
+
+int fr_intervision_decide(fr_site *site, int64_t meeting_id, int64_t case_id, const char *title,
+                          const char *responsible, const char *user, const char *due_on,
+                          int64_t *action_id, fr_error *err)
+{
+    char *kind = NULL;
+    int rc = fr_store_query_text(site->store, err, &kind, "SELECT kind FROM meetings WHERE id = ?",
+                                 "I", meeting_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no meeting %" PRId64, meeting_id);
+    if (rc)
+        return rc;
+    int intervision = strcmp(kind, "intervision") == 0;
+    free(kind);
+    if (!intervision)
+        return fr_error_set(err, FR_EINVAL,
+                            "meeting %" PRId64 " is a concertation: its decisions go to its own "
+                            "case (meeting decide)",
+                            meeting_id);
+    if (case_id <= 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "case: a decision of a peer case review is an action of one of the "
+                            "cases reviewed; give its number");
+    /* the action is the case's: fr_care_action_add checks write access */
+    return decision_add(site, meeting_id, case_id, title, responsible, user, due_on, action_id,
+                        err);
+}
+
+int fr_intervision_list(fr_site *site, int limit, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    if (!fr_access_has_role(site, "admin case_manager"))
+        return fr_error_set(err, FR_EACCESS, "only case managers read peer case reviews");
+    int rc = fr_store_query_json(
+        site->store, err, out,
+        "SELECT m.id, m.held_on, m.place,"
+        " (SELECT count(*) FROM meeting_participants p WHERE p.meeting_id = m.id AND"
+        " p.present = 1) AS present,"
+        " (SELECT count(*) FROM care_actions a WHERE a.origin = 'meeting' AND a.origin_id = m.id)"
+        " AS decisions,"
+        " (SELECT count(*) FROM care_actions a WHERE a.origin = 'meeting' AND a.origin_id = m.id"
+        " AND a.status = 'open') AS open_decisions"
+        " FROM meetings m WHERE m.kind = 'intervision' ORDER BY m.held_on DESC, m.id DESC LIMIT ?",
+        "i", limit > 0 && limit <= 500 ? limit : 100);
+    if (!rc)
+        rc = fr_audit_alone(site->store, site->actor, "read", "meetings", "intervision", NULL, err);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }

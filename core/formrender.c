@@ -21,6 +21,12 @@ static const struct {
     {"submit", "Save", "Enregistrer", "Opslaan", "Speichern"},
     {"yes", "Yes", "Oui", "Ja", "Ja"},
     {"no", "No", "Non", "Nee", "Nein"},
+    {"dateformat", "dd/mm/yyyy", "jj/mm/aaaa", "dd/mm/jjjj", "TT/MM/JJJJ"},
+    {"datetimeformat", "dd/mm/yyyy hh:mm", "jj/mm/aaaa hh:mm", "dd/mm/jjjj uu:mm",
+     "TT/MM/JJJJ hh:mm"},
+    {"addrow", "Add a row", "Ajouter une ligne", "Rij toevoegen", "Zeile hinzufügen"},
+    {"removerow", "Remove this row", "Retirer cette ligne", "Deze rij verwijderen",
+     "Diese Zeile entfernen"},
 };
 
 static const char *word(const char *lang, int i)

@@ -116,7 +116,7 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
 }
 
 int fr_intake_list(fr_site *site, const char *status, int limit, int offset, json_t **out,
-                     fr_error *err)
+                   fr_error *err)
 {
     *out = NULL;
     int rc = require_manager(site, err);
@@ -131,8 +131,9 @@ int fr_intake_list(fr_site *site, const char *status, int limit, int offset, jso
              site->store, err, out,
              "SELECT id, received_at, referrer_name, referrer_contact, referrer_relation,"
              " person_name, person_birth_date, person_city, situation, status, handled_by,"
-             " handled_at, form_id, form_version, answers, submission_id FROM intakes"
-             " WHERE status = ? ORDER BY received_at, id LIMIT ? OFFSET ?",
+             " handled_at, patient_id, case_id, form_id, form_version, answers,"
+             " submission_id FROM intakes WHERE status = ? ORDER BY received_at, id"
+             " LIMIT ? OFFSET ?",
              "tii", status, limit > 0 && limit <= 500 ? limit : 100, offset > 0 ? offset : 0)))
         return rc;
     size_t i;
@@ -146,20 +147,27 @@ int fr_intake_list(fr_site *site, const char *status, int limit, int offset, jso
     return fr_audit_alone(site->store, site->actor, "read", "intakes", status, NULL, err);
 }
 
+/* One intake as a JSON object (FR_ENOTFOUND saying so when there is none). */
+static int intake_row(fr_site *site, int64_t id, json_t **row, fr_error *err)
+{
+    int rc = fr_store_query_row(site->store, err, row,
+                                "SELECT id, person_name, person_birth_date, person_city, status,"
+                                " coalesce(patient_id, 0) AS patient_id,"
+                                " coalesce(case_id, 0) AS case_id FROM intakes WHERE id = ?",
+                                "I", id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
+    return rc;
+}
+
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
-                       fr_error *err)
+                     fr_error *err)
 {
     json_t *row = NULL;
     int rc = require_manager(site, err);
     if (rc)
         return rc;
-    rc = fr_store_query_row(site->store, err, &row,
-                            "SELECT id, person_name, person_birth_date, person_city, status"
-                            " FROM intakes WHERE id = ?",
-                            "I", id);
-    if (rc == FR_ENOTFOUND)
-        return fr_error_set(err, FR_ENOTFOUND, "there is no intake %" PRId64, id);
-    if (rc)
+    if ((rc = intake_row(site, id, &row, err)))
         return rc;
     const char *status = json_string_value(json_object_get(row, "status"));
     if (!status || strcmp(status, "new") != 0) {
@@ -181,8 +189,8 @@ int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, js
     if (!rc && fr_store_changes(site->store) != 1)
         rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " changed meanwhile", id);
     if (!rc)
-        rc = fr_audit_appendi(site->store, site->actor, accept ? "accept" : "dismiss", "intake",
-                              id, NULL, err);
+        rc = fr_audit_appendi(site->store, site->actor, accept ? "accept" : "dismiss", "intake", id,
+                              NULL, err);
     if (!rc)
         rc = fr_store_commit(site->store, err);
     else
@@ -235,9 +243,11 @@ int fr_intake_submit(fr_site *site, int64_t id, int64_t case_id, int64_t *submis
         rc = fr_form_submit(site, &s, &sid, NULL, err);
         if (!rc)
             rc = fr_store_execf(site->store, err,
-                                "UPDATE intakes SET submission_id = ? WHERE id = ?"
-                                " AND submission_id IS NULL",
-                                "II", sid, id);
+                                "UPDATE intakes SET submission_id = ?, case_id = coalesce(case_id, ?),"
+                                " patient_id = coalesce(patient_id,"
+                                " (SELECT patient_id FROM cases WHERE id = ?))"
+                                " WHERE id = ? AND submission_id IS NULL",
+                                "IIII", sid, case_id, case_id, id);
         if (!rc && fr_store_changes(site->store) != 1)
             rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " changed meanwhile", id);
         if (!rc) {
@@ -254,5 +264,95 @@ int fr_intake_submit(fr_site *site, int64_t id, int64_t case_id, int64_t *submis
     json_decref(row);
     if (!rc && submission_id)
         *submission_id = sid;
+    return rc;
+}
+
+int fr_intake_link(fr_site *site, int64_t id, int64_t patient_id, int64_t case_id, fr_error *err)
+{
+    int rc = require_manager(site, err);
+    if (rc)
+        return rc;
+    if (!patient_id && !case_id)
+        return fr_error_set(err, FR_EINVAL, "link: give the patient, the case or both");
+    json_t *row = NULL;
+    if ((rc = intake_row(site, id, &row, err)))
+        return rc;
+    const char *status = json_string_value(json_object_get(row, "status"));
+    int64_t linked = json_integer_value(json_object_get(row, "patient_id"));
+    int64_t linked_case = json_integer_value(json_object_get(row, "case_id"));
+    if (!status || strcmp(status, "accepted") != 0)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "intake %" PRId64 " is %s: only an accepted intake is linked to a "
+                          "patient",
+                          id, status ? status : "unknown");
+    json_decref(row);
+    if (rc)
+        return rc;
+    /* The case must be the linked patient's, and the user must reach it. */
+    int64_t case_patient = 0;
+    if (case_id) {
+        if ((rc = fr_access_case(site, case_id, FR_WRITE, err)))
+            return rc;
+        if ((rc = fr_store_query_int(site->store, err, &case_patient,
+                                     "SELECT patient_id FROM cases WHERE id = ?", "I", case_id)))
+            return rc;
+        if (!patient_id)
+            patient_id = linked ? linked : case_patient;
+        if (case_patient != patient_id)
+            return fr_error_set(err, FR_EINVAL,
+                                "case %" PRId64 " is not a case of patient %" PRId64
+                                " (the intake's person)",
+                                case_id, patient_id);
+    }
+    if ((rc = fr_access_patient(site, patient_id, FR_WRITE, err)))
+        return rc;
+    if (linked && linked != patient_id)
+        return fr_error_set(err, FR_ECONFLICT,
+                            "intake %" PRId64 " is already linked to patient %" PRId64, id, linked);
+    if (case_id && linked_case && linked_case != case_id)
+        return fr_error_set(err, FR_ECONFLICT,
+                            "intake %" PRId64 " is already linked to case %" PRId64, id,
+                            linked_case);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE intakes SET patient_id = ?, case_id = coalesce(?, case_id)"
+                        " WHERE id = ?",
+                        "IRI", patient_id, case_id, id);
+    if (!rc) {
+        json_t *d =
+            json_pack("{s:I,s:I}", "patient", (json_int_t)patient_id, "case", (json_int_t)case_id);
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_appendi(site->store, site->actor, "link", "intake", id, text, err);
+        free(text);
+        json_decref(d);
+    }
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    return rc;
+}
+
+int fr_intake_of(fr_site *site, int64_t patient_id, int64_t case_id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = case_id ? fr_access_case(site, case_id, FR_READ, err)
+                     : fr_access_patient(site, patient_id, FR_READ, err);
+    if (rc)
+        return rc;
+    rc = fr_store_query_json(site->store, err, out,
+                             "SELECT id, received_at, referrer_name, referrer_relation,"
+                             " referrer_contact, situation, handled_by, handled_at, patient_id,"
+                             " case_id FROM intakes WHERE status = 'accepted' AND"
+                             " (patient_id = ? OR case_id = ?) ORDER BY received_at, id",
+                             "II", case_id ? -1 : patient_id, case_id ? case_id : -1);
+    if (!rc && json_array_size(*out) > 0)
+        rc = fr_audit_alone(site->store, site->actor, "read", "intakes",
+                            case_id ? "case" : "patient", NULL, err);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
     return rc;
 }

@@ -37,8 +37,8 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
 /* The intakes with `status` (new, accepted, dismissed; NULL: new), oldest
  * first: a JSON array of {id, received_at, referrer_name, referrer_contact,
  * referrer_relation, person_name, person_birth_date, person_city,
- * situation, status, handled_by, handled_at, form_id, form_version,
- * answers (an object, or null), submission_id}. Case managers and
+ * situation, status, handled_by, handled_at, patient_id, case_id, form_id,
+ * form_version, answers (an object, or null), submission_id}. Case managers and
  * administrators; the read is audited. */
 int fr_intake_list(fr_site *site, const char *status, int limit, int offset, json_t **out,
                      fr_error *err);
@@ -54,5 +54,17 @@ int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, js
  * is not accepted or was submitted already. Audited. */
 int fr_intake_submit(fr_site *site, int64_t id, int64_t case_id, int64_t *submission_id,
                      fr_error *err);
+
+/* Links an accepted intake to the patient registered from it and/or the
+ * case opened for them (the case must be that patient's; the user needs
+ * write access to both). A link once made is not moved (FR_ECONFLICT).
+ * Audited ("link"). */
+int fr_intake_link(fr_site *site, int64_t id, int64_t patient_id, int64_t case_id, fr_error *err);
+
+/* The accepted intakes linked to a patient (case_id 0) or to a case: JSON
+ * array of {id, received_at, referrer_name, referrer_relation,
+ * referrer_contact, situation, handled_by, handled_at, patient_id,
+ * case_id}. Anybody who may read the patient (or case); audited. */
+int fr_intake_of(fr_site *site, int64_t patient_id, int64_t case_id, json_t **out, fr_error *err);
 
 #endif

@@ -32,6 +32,7 @@ static const char *core_migration_files[] = {
     "sql/core-004-forms.sql",
     "sql/core-005-web.sql",
     "sql/core-006-intake-forms.sql",
+    "sql/core-007-tokens.sql",
 };
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)

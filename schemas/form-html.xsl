@@ -88,15 +88,24 @@
             <xsl:variable name="row" select="@prefix"/>
             <div class="fr-row" data-row="{@index}">
               <xsl:apply-templates select="$group/f:group | $group/f:field"><xsl:with-param name="prefix" select="$row"/></xsl:apply-templates>
+              <xsl:call-template name="remove-row"><xsl:with-param name="row" select="$row"/></xsl:call-template>
             </div>
           </xsl:for-each>
         </xsl:when>
         <xsl:otherwise>
           <div class="fr-row" data-row="1">
             <xsl:apply-templates select="f:group | f:field"><xsl:with-param name="prefix" select="concat($prefix, @id, '[1].')"/></xsl:apply-templates>
+            <xsl:call-template name="remove-row"><xsl:with-param name="row" select="concat($prefix, @id, '[1].')"/></xsl:call-template>
           </div>
         </xsl:otherwise>
       </xsl:choose>
+      <!-- without script: the page comes back with one more row, nothing saved -->
+      <p class="fr-repeat-actions">
+        <button type="submit" class="secondary fr-addrow" formnovalidate="formnovalidate" name="_action" value="addrow:{concat($prefix, @id)}">
+          <xsl:text>+ </xsl:text><xsl:value-of select="/render/words/word[@key = 'addrow']"/><xsl:text> : </xsl:text>
+          <xsl:call-template name="text"><xsl:with-param name="of" select="f:label"/></xsl:call-template>
+        </button>
+      </p>
     </fieldset>
   </xsl:template>
 
@@ -108,8 +117,27 @@
         <xsl:if test="/render/problems/problem[@field = current()/@id]"><xsl:attribute name="class">fr-field fr-invalid</xsl:attribute></xsl:if>
         <label for="f-{@id}"><xsl:value-of select="."/>
           <abbr class="fr-required" title="{/render/words/word[@key = 'required']}">*</abbr></label>
-        <input id="f-{@id}" name="{@id}" type="{@input}" required="required" aria-required="true"
-               value="{/render/values/value[@field = current()/@id]}">
+        <xsl:variable name="v" select="/render/values/value[@field = current()/@id]"/>
+        <input id="f-{@id}" name="{@id}" required="required" aria-required="true">
+          <xsl:choose>
+            <!-- a date is shown and typed day/month/year whatever the browser's locale -->
+            <xsl:when test="@input = 'date'">
+              <xsl:attribute name="type">text</xsl:attribute>
+              <xsl:attribute name="value"><xsl:choose>
+                <xsl:when test="string-length($v) = 10 and substring($v, 5, 1) = '-'"><xsl:value-of select="concat(substring($v, 9, 2), '/', substring($v, 6, 2), '/', substring($v, 1, 4))"/></xsl:when>
+                <xsl:otherwise><xsl:value-of select="$v"/></xsl:otherwise>
+              </xsl:choose></xsl:attribute>
+              <xsl:attribute name="inputmode">numeric</xsl:attribute>
+              <xsl:attribute name="pattern">[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}</xsl:attribute>
+              <xsl:attribute name="placeholder"><xsl:value-of select="/render/words/word[@key = 'dateformat']"/></xsl:attribute>
+              <xsl:attribute name="autocomplete">off</xsl:attribute>
+              <xsl:attribute name="data-date">dmy</xsl:attribute>
+            </xsl:when>
+            <xsl:otherwise>
+              <xsl:attribute name="type"><xsl:value-of select="@input"/></xsl:attribute>
+              <xsl:attribute name="value"><xsl:value-of select="$v"/></xsl:attribute>
+            </xsl:otherwise>
+          </xsl:choose>
           <xsl:if test="@min"><xsl:attribute name="min"><xsl:value-of select="@min"/></xsl:attribute></xsl:if>
           <xsl:if test="@max"><xsl:attribute name="max"><xsl:value-of select="@max"/></xsl:attribute></xsl:if>
           <xsl:if test="@input = 'number'"><xsl:attribute name="step">any</xsl:attribute></xsl:if>
@@ -118,6 +146,7 @@
             <xsl:attribute name="aria-describedby">err-<xsl:value-of select="@id"/></xsl:attribute>
           </xsl:if>
         </input>
+        <xsl:if test="@input = 'date'"><input type="hidden" name="_date" value="{@id}"/></xsl:if>
         <xsl:for-each select="/render/problems/problem[@field = current()/@id]">
           <p class="fr-error" id="err-{@field}" role="alert"><xsl:value-of select="."/></p>
         </xsl:for-each>
@@ -157,6 +186,7 @@
               <xsl:variable name="code" select="@code"/>
               <div class="fr-option">
                 <input id="f-{$id}-{position()}" name="{$key}" value="{$code}">
+                  <xsl:if test="@points"><xsl:attribute name="data-points"><xsl:value-of select="@points"/></xsl:attribute></xsl:if>
                   <xsl:attribute name="type"><xsl:choose><xsl:when test="../@type = 'multi-choice' or (not(../@type) and /render/f:form//f:field[@id = $fid]/@type = 'multi-choice')">checkbox</xsl:when><xsl:otherwise>radio</xsl:otherwise></xsl:choose></xsl:attribute>
                   <xsl:if test="contains(concat(' ', normalize-space($value), ' '), concat(' ', $code, ' '))"><xsl:attribute name="checked">checked</xsl:attribute></xsl:if>
                   <xsl:if test="/render/f:form//f:field[@id = $fid]/@required = 'true' and /render/f:form//f:field[@id = $fid]/@type = 'choice'"><xsl:attribute name="required">required</xsl:attribute></xsl:if>
@@ -184,13 +214,25 @@
               </select>
             </xsl:when>
             <xsl:otherwise>
-              <input id="f-{$id}" name="{$key}" value="{$value}">
+              <input id="f-{$id}" name="{$key}">
+                <xsl:attribute name="value">
+                  <xsl:choose>
+                    <!-- a date is shown day/month/year whatever the browser's locale -->
+                    <xsl:when test="@type = 'date' and string-length($value) = 10 and substring($value, 5, 1) = '-' and substring($value, 8, 1) = '-'">
+                      <xsl:value-of select="concat(substring($value, 9, 2), '/', substring($value, 6, 2), '/', substring($value, 1, 4))"/>
+                    </xsl:when>
+                    <xsl:when test="@type = 'date-time' and string-length($value) &gt;= 16 and substring($value, 5, 1) = '-' and substring($value, 11, 1) = 'T'">
+                      <xsl:value-of select="concat(substring($value, 9, 2), '/', substring($value, 6, 2), '/', substring($value, 1, 4), ' ', substring($value, 12, 5))"/>
+                    </xsl:when>
+                    <xsl:otherwise><xsl:value-of select="$value"/></xsl:otherwise>
+                  </xsl:choose>
+                </xsl:attribute>
                 <xsl:attribute name="type">
                   <xsl:choose>
                     <xsl:when test="@type = 'integer' or @type = 'decimal'">number</xsl:when>
                     <xsl:when test="@type = 'scale'">range</xsl:when>
-                    <xsl:when test="@type = 'date'">date</xsl:when>
-                    <xsl:when test="@type = 'date-time'">datetime-local</xsl:when>
+                    <xsl:when test="@type = 'date'">text</xsl:when>
+                    <xsl:when test="@type = 'date-time'">text</xsl:when>
                     <xsl:otherwise>text</xsl:otherwise>
                   </xsl:choose>
                 </xsl:attribute>
@@ -202,6 +244,19 @@
                 </xsl:if>
                 <xsl:if test="@type != 'scale' and @min"><xsl:attribute name="min"><xsl:value-of select="@min"/></xsl:attribute></xsl:if>
                 <xsl:if test="@type != 'scale' and @max"><xsl:attribute name="max"><xsl:value-of select="@max"/></xsl:attribute></xsl:if>
+                <xsl:if test="@type = 'date'">
+                  <xsl:attribute name="inputmode">numeric</xsl:attribute>
+                  <xsl:attribute name="pattern">[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}</xsl:attribute>
+                  <xsl:attribute name="placeholder"><xsl:value-of select="/render/words/word[@key = 'dateformat']"/></xsl:attribute>
+                  <xsl:attribute name="autocomplete">off</xsl:attribute>
+                  <xsl:attribute name="data-date">dmy</xsl:attribute>
+                </xsl:if>
+                <xsl:if test="@type = 'date-time'">
+                  <xsl:attribute name="pattern">[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}</xsl:attribute>
+                  <xsl:attribute name="placeholder"><xsl:value-of select="/render/words/word[@key = 'datetimeformat']"/></xsl:attribute>
+                  <xsl:attribute name="autocomplete">off</xsl:attribute>
+                  <xsl:attribute name="data-date">dmy-hm</xsl:attribute>
+                </xsl:if>
                 <xsl:if test="@type = 'partial-date'">
                   <xsl:attribute name="pattern">[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?</xsl:attribute>
                   <xsl:attribute name="placeholder">YYYY-MM</xsl:attribute>
@@ -209,6 +264,8 @@
                 <xsl:if test="@calculate"><xsl:attribute name="readonly">readonly</xsl:attribute></xsl:if>
                 <xsl:call-template name="common"><xsl:with-param name="described" select="$described"/><xsl:with-param name="problem" select="$problem"/></xsl:call-template>
               </input>
+              <!-- tells the server to read this answer as DD/MM/YYYY -->
+              <xsl:if test="@type = 'date' or @type = 'date-time'"><input type="hidden" name="_date" value="{$key}"/></xsl:if>
             </xsl:otherwise>
           </xsl:choose>
         </xsl:otherwise>
@@ -222,6 +279,16 @@
         </p>
       </xsl:if>
     </div>
+  </xsl:template>
+
+  <!-- "remove this row": the page comes back without it, nothing saved -->
+  <xsl:template name="remove-row">
+    <xsl:param name="row"/>
+    <p class="fr-row-actions">
+      <button type="submit" class="secondary fr-delrow" formnovalidate="formnovalidate" name="_action" value="delrow:{substring($row, 1, string-length($row) - 1)}">
+        <xsl:text>− </xsl:text><xsl:value-of select="/render/words/word[@key = 'removerow']"/>
+      </button>
+    </p>
   </xsl:template>
 
   <xsl:template name="required-mark">

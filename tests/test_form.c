@@ -656,7 +656,9 @@ static void test_render_html(void)
     CHECK(html && strstr(html, "<h1>Situation de la personne</h1>"));
     CHECK(html && strstr(html, "<label for=\"f-birth\">Date de naissance"));
     CHECK(html && strstr(html, "id=\"f-birth\" name=\"birth\""));
-    CHECK(html && strstr(html, "type=\"date\""));
+    CHECK(html && strstr(html, "data-date=\"dmy\""));
+    CHECK(html && strstr(html, "value=\"delrow:member[2]\""));
+    CHECK(html && strstr(html, "value=\"addrow:member\""));
     CHECK(html && strstr(html, "aria-invalid=\"true\""));
     CHECK(html && strstr(html, "id=\"err-birth\""));
     CHECK(html && strstr(html, "value=\"Paul\""));

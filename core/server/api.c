@@ -762,6 +762,32 @@ static void api_intake_submit(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static void api_intake_link(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    int64_t id = fr_parse_id(r->params[0]);
+    if (fr_intake_link(r->site, id, fr_ji(b, "patient_id"), fr_ji(b, "case_id"), &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200,
+           json_pack("{s:I,s:I,s:I}", "id", (json_int_t)id, "patient_id", fr_ji(b, "patient_id"),
+                     "case_id", fr_ji(b, "case_id")));
+    json_decref(b);
+}
+
+static void api_patient_intakes(fr_req *r, fr_resp *w)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_intake_of(r->site, fr_parse_id(r->params[0]), 0, &list, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, list);
+}
+
 static void api_workflows(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
@@ -1200,6 +1226,8 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/intakes/{id}/accept", api_intake_accept, FR_ROUTE_API},
     {"POST", "/api/v1/intakes/{id}/dismiss", api_intake_dismiss, FR_ROUTE_API},
     {"POST", "/api/v1/intakes/{id}/submit", api_intake_submit, FR_ROUTE_API},
+    {"POST", "/api/v1/intakes/{id}/link", api_intake_link, FR_ROUTE_API},
+    {"GET", "/api/v1/patients/{id}/intakes", api_patient_intakes, FR_ROUTE_API},
     {"GET", "/api/v1/forms", api_forms, FR_ROUTE_API},
     {"GET", "/api/v1/forms/{id}", api_form_get, FR_ROUTE_API},
     {"GET", "/api/v1/forms/{id}/html", api_form_html, FR_ROUTE_API},

@@ -180,6 +180,8 @@ void fr_page_begin(fr_req *r, fr_resp *w, const char *title)
         nav_link(r, b, "/schedule", "nav.schedule");
         if (strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0)
             nav_link(r, b, "/triage", "nav.triage");
+        if (strcmp(r->role, "case_manager") == 0 || strcmp(r->role, "admin") == 0)
+            nav_link(r, b, "/intervisions", "nav.intervisions");
         if (strcmp(r->role, "admin") == 0)
             nav_link(r, b, "/admin", "nav.admin");
         nav_link(r, b, "/settings", "nav.settings");

@@ -56,6 +56,9 @@ struct fr_server {
     /* TLS (MHD with GnuTLS) when site.xml names a certificate and key */
     char *tls_cert, *tls_key;
 
+    /* reverse proxies whose X-Forwarded-* headers are believed (proxy.c) */
+    fr_proxies *proxies;
+
     /* intake rate limiting: a small table of addresses */
     struct {
         char remote[64];
@@ -252,6 +255,11 @@ int fr_server_tls(const fr_server *s)
     return s->tls_cert != NULL;
 }
 
+const fr_proxies *fr_server_proxies(const fr_server *s)
+{
+    return s->proxies;
+}
+
 int fr_server_idle_minutes(const fr_server *s)
 {
     return s->opt.idle_minutes;
@@ -379,7 +387,8 @@ static void dispatch(fr_req *r, fr_resp *w)
     if (!(route->flags & FR_ROUTE_PUBLIC) && !r->logged_in) {
         if (api || (route->flags & FR_ROUTE_API))
             fr_resp_api_fail(w, 401, "unauthenticated",
-                             "log in first: POST /api/v1/session {login, password}");
+                             "log in first (POST /api/v1/session {login, password}) or send "
+                             "a valid, unrevoked API token (Authorization: Bearer frt_…)");
         else if (state_changing)
             fr_resp_redirect(w, "/login");
         else
@@ -494,7 +503,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, remote,
                   sizeof remote);
-    r->remote = remote;
+    /* behind a trusted reverse proxy: the client it names (proxy.c) */
+    char client[64];
+    r->peer = remote;
+    fr_proxy_client(s, r, remote, client);
+    r->remote = client;
     w.status = 200;
     if (cs->too_large || cs->body.failed) {
         snprintf(r->lang, sizeof r->lang, "fr");
@@ -639,25 +652,57 @@ static void *background(void *arg)
 
 /* ---- start and stop ---- */
 
-static int parse_listen(const char *listen, struct sockaddr_in *sa, fr_error *err)
+/* ADDRESS:PORT: an IPv4 address, or an IPv6 one in brackets ([::1]:8080);
+ * a bare IPv6 address (::1) takes port 8080; an empty address is every
+ * IPv4 address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, fr_error *err)
 {
     char host[64];
-    const char *colon = strrchr(listen, ':');
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    if (!colon || (size_t)(colon - listen) >= sizeof host)
-        return fr_error_set(err, FR_EINVAL,
-                            "--listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)", listen);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
+    const char *port_text = "8080";
+    memset(ss, 0, sizeof *ss);
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || (size_t)(close - listen - 1) >= sizeof host || (close[1] && close[1] != ':'))
+            return fr_error_set(err, FR_EINVAL,
+                                "--listen: '%s' is not [IPV6-ADDRESS]:PORT (e.g. [::1]:8080)",
+                                listen);
+        memcpy(host, listen + 1, (size_t)(close - listen - 1));
+        host[close - listen - 1] = '\0';
+        if (close[1])
+            port_text = close + 2;
+    } else if (strchr(listen, ':') != strrchr(listen, ':')) {
+        if (strlen(listen) >= sizeof host)
+            return fr_error_set(err, FR_EINVAL, "--listen: '%s' is too long", listen);
+        snprintf(host, sizeof host, "%s", listen); /* a bare IPv6 address */
+    } else {
+        const char *colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= sizeof host)
+            return fr_error_set(err, FR_EINVAL,
+                                "--listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8080 or "
+                                "[::1]:8080)",
+                                listen);
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port_text = colon + 1;
+    }
     char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535 ||
-        inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) != 1)
+    long port = strtol(port_text, &end, 10);
+    if (*end || end == port_text || port < 0 || port > 65535)
+        return fr_error_set(err, FR_EINVAL, "--listen: '%s': the port must be 0 to 65535", listen);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+    } else {
         return fr_error_set(err, FR_EINVAL,
-                            "--listen: '%s' is not an IPv4 ADDRESS:PORT (e.g. 127.0.0.1:8080)",
+                            "--listen: '%s' is not an IPv4 ADDRESS:PORT (127.0.0.1:8080) or an "
+                            "IPv6 [ADDRESS]:PORT ([::1]:8080)",
                             listen);
-    sa->sin_port = htons((uint16_t)port);
+    }
     return 0;
 }
 
@@ -695,6 +740,7 @@ static void close_all(fr_server *s)
 {
     free(s->tls_cert);
     free(s->tls_key);
+    fr_proxies_free(s->proxies);
     for (int i = 0; i < s->npool; i++)
         fr_site_close(s->pool[i]);
     fr_site_close(s->bg_site);
@@ -722,7 +768,7 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     pthread_mutex_init(&s->bg_lock, NULL);
     pthread_cond_init(&s->freed, NULL);
     pthread_cond_init(&s->bg_wake, NULL);
-    struct sockaddr_in sa;
+    struct sockaddr_storage sa;
     int rc = parse_listen(s->opt.listen, &sa, err);
     if (!rc)
         rc = fr_i18n_load(err);
@@ -735,6 +781,9 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     }
     if (s->opt.idle_minutes <= 0)
         s->opt.idle_minutes = 30;
+    if (!rc)
+        rc = fr_proxies_parse(fr_site_setting(s->bg_site, NULL, "web.trusted-proxies"), &s->proxies,
+                              err);
     /* Planner statistics first, so that every worker's connection plans
      * with them (a caseload query is 5x slower without). */
     if (!rc && fr_store_optimize(s->bg_site->store, err) != 0) {
@@ -776,6 +825,10 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
 
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (sa.ss_family == AF_INET6) /* [::]: IPv6 and IPv4 both */
+        flags |= IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&sa)->sin6_addr)
+                     ? MHD_USE_DUAL_STACK
+                     : MHD_USE_IPv6;
     if (s->tls_cert)
         s->daemon = MHD_start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -799,13 +852,24 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         return rc;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    char host[64];
-    inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
+    char host[INET6_ADDRSTRLEN + 2] = "[", *h = host + 1;
+    unsigned port;
+    if (sa.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&sa;
+        inet_ntop(AF_INET6, &v6->sin6_addr, h, INET6_ADDRSTRLEN);
+        strcat(host, "]");
+        h = host;
+        port = ntohs(v6->sin6_port);
+    } else {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)&sa;
+        inet_ntop(AF_INET, &v4->sin_addr, h, INET6_ADDRSTRLEN);
+        port = ntohs(v4->sin_port);
+    }
     printf("filrouge: serving %s on %s://%s:%u/ (%d threads); stop with Ctrl-C\n",
-           s->bg_site->name ? s->bg_site->name : s->opt.site_dir, s->tls_cert ? "https" : "http",
-           host, di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), s->opt.threads);
+           s->bg_site->name ? s->bg_site->name : s->opt.site_dir, s->tls_cert ? "https" : "http", h,
+           di ? (unsigned)di->port : port, s->opt.threads);
     fflush(stdout);
-    fr_server_log(s, "serving on %s:%u", host, di ? (unsigned)di->port : 0u);
+    fr_server_log(s, "serving on %s:%u", h, di ? (unsigned)di->port : 0u);
     if (pthread_create(&s->bg, NULL, background, s) == 0)
         s->bg_started = 1;
 

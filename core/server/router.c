@@ -15,6 +15,8 @@ static const fr_route *const tables[] = {
     fr_routes_api,
     fr_routes_ui,
     fr_routes_forms,
+    fr_routes_tokens,
+    fr_routes_meetings,
     NULL,
 };
 

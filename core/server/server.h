@@ -46,7 +46,8 @@ typedef struct fr_req {
     void *conn; /* struct MHD_Connection * */
     const char *method;
     const char *path;   /* without the query */
-    const char *remote; /* the client's address as text */
+    const char *remote; /* the client's address as text (through trusted proxies) */
+    const char *peer;   /* the address of the socket's other end */
     const char *body;
     size_t body_len;
     const char *params[FR_MAX_PARAMS]; /* {…} parts of the route, in order */
@@ -64,6 +65,10 @@ typedef struct fr_req {
     char lang[4];
     char csrf[65];
     char session_hash[65];
+    /* Authenticated by a personal API token (Authorization: Bearer, API
+     * paths only): no cookie, so no CSRF token is needed. */
+    int bearer;
+    int64_t token_id;
 } fr_req;
 
 typedef struct fr_resp {
@@ -160,7 +165,8 @@ void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);
 
 /* ---- sessions (session.c) ---- */
 
-/* Reads the session cookie; fills r->logged_in and the user's fields.
+/* Reads the session cookie (or, on /api/ paths, a personal API token in
+ * `Authorization: Bearer`); fills r->logged_in and the user's fields.
  * Expired sessions are removed. */
 void fr_session_load(fr_req *r);
 /* Creates a new session for the user (a fresh id: a session id presented
@@ -168,7 +174,8 @@ void fr_session_load(fr_req *r);
 int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err);
 void fr_session_destroy(fr_req *r, fr_resp *w);
 /* 1 when the request carries the session's CSRF token (field "_csrf" or
- * header X-CSRF-Token), compared in constant time. */
+ * header X-CSRF-Token), compared in constant time; always 1 for a request
+ * authenticated by an API token (a browser never sends one by itself). */
 int fr_session_csrf_ok(fr_req *r);
 /* Login throttling: 1 when too many recent failures for this login or
  * address. fr_session_login_failed records one. */
@@ -180,6 +187,57 @@ int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err);
 /* A random token: 32 bytes as 64 hex digits, and its SHA-256 as hex. */
 void fr_token_new(char out[65]);
 void fr_token_hash(const char *token, char out[65]);
+
+/* ---- intakes linked to patients and cases (ui_admin.c) ---- */
+
+/* The accepted intakes a patient (case_id 0) or a case came from, as a
+ * section; nothing when none (or when the user may not read them).
+ * Returns one of them not yet linked to a case, or 0. */
+int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t case_id);
+
+/* ---- personal API tokens (ui_tokens.c) ---- */
+
+extern const fr_route fr_routes_tokens[];
+/* Authenticates r by the token of `Authorization: Bearer frt_…`: fills the
+ * user's fields and r->bearer; a use is audited at most once a minute per
+ * token (with last_used). 0 when the header holds no valid live token. */
+int fr_token_authenticate(fr_req *r, const char *authorization);
+
+/* ---- meetings: intervision (ui_meetings.c) ---- */
+
+extern const fr_route fr_routes_meetings[];
+/* A meeting form's participants table (ui_forms.c): its head, then (after
+ * the caller's rows) up to three other participants, minutes,
+ * convergences, divergences and the save button, closing the form. */
+void fr_ui_participants_begin(fr_req *r, fr_buf *b);
+void fr_ui_participants_end(fr_req *r, fr_buf *b);
+/* Adds the form's other participants (other1…3 with their roles, present)
+ * to ps[n…max); returns the new count. */
+struct fr_participant;
+int fr_ui_participants_others(fr_req *r, struct fr_participant *ps, int n, int max);
+/* The form adding a decision to an intervision (on /meetings/{id}). */
+void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id);
+
+/* ---- reverse proxies (proxy.c) ---- */
+
+/* The client's address for a request that came from `peer`: when peer is
+ * one of the site's trusted proxies (site.xml web.trusted-proxies), the
+ * right-most address of X-Forwarded-For that is not itself a trusted
+ * proxy; else peer. out holds at least 64 bytes. */
+void fr_proxy_client(fr_server *s, fr_req *r, const char *peer, char out[64]);
+/* 1 when the request came over TLS: directly, or through a trusted proxy
+ * that says X-Forwarded-Proto: https. */
+int fr_proxy_https(fr_req *r);
+/* 1 when `peer` is a trusted proxy address. */
+int fr_proxy_trusted(const fr_server *s, const char *peer);
+/* The trusted proxies of site.xml (comma- or space-separated IPv4/IPv6
+ * addresses or CIDR ranges); FR_EINVAL naming the bad entry. */
+typedef struct fr_proxies fr_proxies;
+int fr_proxies_parse(const char *text, fr_proxies **out, fr_error *err);
+void fr_proxies_free(fr_proxies *p);
+int fr_proxies_match(const fr_proxies *p, const char *addr);
+/* The server's list (NULL when none is configured). */
+const fr_proxies *fr_server_proxies(const fr_server *s);
 
 /* ---- i18n (i18n.c) ---- */
 

@@ -44,8 +44,16 @@ static int valid_token(const char *t)
 
 void fr_session_load(fr_req *r)
 {
-    const char *token = fr_req_cookie(r, COOKIE);
     r->logged_in = 0;
+    r->bearer = 0;
+    /* An API call may carry a personal token instead of a cookie; a token
+     * never opens an HTML page (pages are for sessions with CSRF). */
+    const char *authorization = fr_req_header(r, "Authorization");
+    if (authorization && strncmp(r->path, "/api/", 5) == 0) {
+        fr_token_authenticate(r, authorization);
+        return;
+    }
+    const char *token = fr_req_cookie(r, COOKIE);
     if (!valid_token(token))
         return;
     char hash[65], now[FR_TIME_LEN], oldest[FR_TIME_LEN];
@@ -95,10 +103,9 @@ void fr_session_load(fr_req *r)
 
 static void set_cookie(fr_req *r, fr_resp *w, const char *value, int max_age)
 {
-    /* Secure when the request came over TLS (directly or through a proxy
-     * that says so). */
-    const char *proto = fr_req_header(r, "X-Forwarded-Proto");
-    int secure = fr_server_tls(r->server) || (proto && strcmp(proto, "https") == 0);
+    /* Secure when the request came over TLS (directly or through a trusted
+     * proxy that says so: proxy.c). */
+    int secure = fr_proxy_https(r);
     fr_resp_cookie(w, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", value, max_age,
                    secure ? "; Secure" : "");
 }
@@ -129,9 +136,14 @@ int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err)
                             "tIttt"
                             "t",
                             hash, user_id, csrf, now, now, r->remote);
-    if (!rc)
+    if (!rc) {
+        json_t *d = json_pack("{s:s,s:s}", "via", "web", "remote", r->remote);
+        char *text = json_dumps(d, JSON_COMPACT);
         rc = fr_audit_appendi(r->site->store, r->login[0] ? r->login : "system", "login", "user",
-                              user_id, "{\"via\":\"web\"}", err);
+                              user_id, text ? text : "{}", err);
+        free(text);
+        json_decref(d);
+    }
     if (!rc)
         rc = fr_store_commit(r->site->store, err);
     else
@@ -162,6 +174,8 @@ void fr_session_destroy(fr_req *r, fr_resp *w)
 
 int fr_session_csrf_ok(fr_req *r)
 {
+    if (r->bearer)
+        return 1; /* no cookie: a forged cross-site request cannot carry it */
     const char *t = fr_req_header(r, "X-CSRF-Token");
     if (!t)
         t = fr_req_field(r, "_csrf");

@@ -14,9 +14,9 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "intake.h"
 #include "plugin.h"
 #include "form.h"
-#include "intake.h"
 #include "record.h"
 
 #define T(key) fr_t(r->lang, key)
@@ -363,7 +363,90 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
     }
     json_decref(list);
     triage_pending(r, b);
+    /* the intakes accepted lately, with the patient and case made from them */
+    if (fr_intake_list(r->site, "accepted", 500, 0, &list, &err) == 0 && json_array_size(list)) {
+        fr_buf_puts(b, "<section class=\"card\" id=\"accepted\"><h2>");
+        esc_t(r, b, "triage.accepted");
+        fr_buf_puts(b, "</h2><ul>");
+        size_t n = json_array_size(list);
+        for (size_t k = 0; k < n && k < 20; k++) { /* newest first */
+            v = json_array_get(list, n - 1 - k);
+            fr_buf_puts(b, "<li>");
+            fr_buf_esc(b, fr_human_date(fr_js(v, "received_at"), d));
+            fr_buf_puts(b, " — ");
+            fr_buf_esc(b, fr_js(v, "person_name"));
+            fr_buf_puts(b, " → ");
+            if (fr_ji(v, "patient_id")) {
+                fr_buf_printf(b, "<a href=\"/patients/%" JSON_INTEGER_FORMAT "\">",
+                              fr_ji(v, "patient_id"));
+                esc_t(r, b, "intake.patient");
+                fr_buf_puts(b, "</a>");
+            } else {
+                esc_t(r, b, "intake.no_patient");
+            }
+            if (fr_ji(v, "case_id")) {
+                fr_buf_printf(b, ", <a href=\"/cases/%" JSON_INTEGER_FORMAT "\">",
+                              fr_ji(v, "case_id"));
+                esc_t(r, b, "col.case");
+                fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a>", fr_ji(v, "case_id"));
+            }
+            fr_buf_puts(b, "</li>");
+        }
+        fr_buf_puts(b, "</ul></section>");
+    }
+    json_decref(list);
     fr_page_end(r, w);
+}
+
+int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t case_id)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    char d[32];
+    int64_t open = 0;
+    if (fr_intake_of(r->site, patient_id, case_id, &list, &err) || json_array_size(list) == 0) {
+        json_decref(list);
+        return 0;
+    }
+    fr_buf_puts(b, "<section class=\"card\" id=\"intake\"><h2>");
+    esc_t(r, b, "intake.from");
+    fr_buf_puts(b, "</h2>");
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (!open && !fr_ji(v, "case_id"))
+            open = fr_ji(v, "id");
+        fr_buf_printf(b, "<p class=\"muted\" data-intake=\"%" JSON_INTEGER_FORMAT "\">",
+                      fr_ji(v, "id"));
+        fr_buf_esc(b, fr_human_date(fr_js(v, "received_at"), d));
+        fr_buf_puts(b, " — ");
+        fr_buf_esc(b, fr_js(v, "referrer_name"));
+        if (*fr_js(v, "referrer_relation")) {
+            fr_buf_puts(b, " (");
+            fr_buf_esc(b, fr_js(v, "referrer_relation"));
+            fr_buf_puts(b, ")");
+        }
+        fr_buf_puts(b, " ");
+        fr_buf_esc(b, fr_js(v, "referrer_contact"));
+        fr_buf_puts(b, "</p><p class=\"situation\">");
+        fr_buf_esc(b, fr_js(v, "situation"));
+        fr_buf_puts(b, "</p><p>");
+        if (!case_id && fr_ji(v, "case_id")) {
+            fr_buf_printf(b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">", fr_ji(v, "case_id"));
+            esc_t(r, b, "col.case");
+            fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a>", fr_ji(v, "case_id"));
+        } else if (case_id) {
+            fr_buf_printf(b, "<a href=\"/patients/%" JSON_INTEGER_FORMAT "\">",
+                          fr_ji(v, "patient_id"));
+            esc_t(r, b, "intake.patient");
+            fr_buf_puts(b, "</a>");
+        }
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "</section>");
+    json_decref(list);
+    return open;
 }
 
 static void url_param(fr_buf *b, const char *s)
@@ -423,6 +506,8 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
     }
     fr_buf_puts(&u, "&city=");
     url_param(&u, fr_js(row, "person_city"));
+    /* the patient registered from it is linked to the intake */
+    fr_buf_printf(&u, "&intake=%" PRId64, id);
     fr_resp_redirect(w, "%s", u.data ? u.data : "/patients");
     fr_buf_free(&u);
     json_decref(row);

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "clock.h"
+#include "intake.h"
 #include "record.h"
 #include "task.h"
 #include "workflow.h"
@@ -57,7 +58,8 @@ static void login_form(fr_req *r, fr_resp *w, const char *error, const char *log
     char pre[65];
     fr_token_new(pre);
     /* Login CSRF: a token in a short-lived cookie and in the form. */
-    fr_resp_cookie(w, "fr_login=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800", pre);
+    fr_resp_cookie(w, "fr_login=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800%s", pre,
+                   fr_proxy_https(r) ? "; Secure" : "");
     fr_page_begin(r, w, T("login.title"));
     if (error) {
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
@@ -355,6 +357,10 @@ static void ui_patients(fr_req *r, fr_resp *w)
         field(r, b, "postal_code", "patient.postal", "text", 0, NULL);
         field(r, b, "city", "patient.city", "text", 0, fr_req_query(r, "city"));
         field(r, b, "phone", "patient.phone", "tel", 0, NULL);
+        int64_t intake = fr_parse_id(fr_req_query(r, "intake"));
+        if (intake)
+            fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
+                          intake);
         fr_buf_puts(b, "<p class=\"hint\">");
         esc_t(r, b, "hint.date");
         fr_buf_puts(b, "</p><button type=\"submit\">");
@@ -392,6 +398,14 @@ static void ui_patient_add(fr_req *r, fr_resp *w)
     p.birth_date = bt ? birth : NULL;
     if (fr_patient_add(r->site, &p, &id, &err)) {
         fr_page_error(r, w, &err);
+        return;
+    }
+    /* registered from an accepted intake: linked both ways */
+    int64_t intake = fr_parse_id(fr_req_field(r, "intake"));
+    if (intake && fr_intake_link(r->site, intake, id, 0, &err)) {
+        fr_server_log(r->server, "intake %" PRId64 " → patient %" PRId64 ": %s", intake, id,
+                      err.message);
+        fr_resp_redirect(w, "/patients/%" PRId64 "?msg=flash.intake_unlinked", id);
         return;
     }
     fr_resp_redirect(w, "/patients/%" PRId64 "?msg=flash.patient", id);
@@ -449,6 +463,7 @@ static void ui_patient(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</li>");
     }
     fr_buf_puts(b, "</ul></section>");
+    int64_t intake = fr_ui_intakes_section(r, b, id, 0);
     if ((strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) &&
         fr_workflows_list(r->site, &wfs, &err) == 0 && fr_user_list(r->site, &users, &err) == 0 &&
         fr_team_list(r->site, &teams, &err) == 0) {
@@ -458,6 +473,9 @@ static void ui_patient(fr_req *r, fr_resp *w)
                       "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">"
                       "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">",
                       id);
+        if (intake)
+            fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
+                          intake);
         fr_page_csrf(r, b);
         fr_buf_puts(b, "<label for=\"f-workflow\">");
         esc_t(r, b, "case.workflow");
@@ -526,6 +544,10 @@ static void ui_case_open(fr_req *r, fr_resp *w)
         fr_page_error(r, w, &err);
         return;
     }
+    int64_t intake = fr_parse_id(fr_req_field(r, "intake"));
+    if (intake && fr_intake_link(r->site, intake, n.patient_id, id, &err))
+        fr_server_log(r->server, "intake %" PRId64 " → case %" PRId64 ": %s", intake, id,
+                      err.message);
     fr_server_deliver(r);
     fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.opened", id);
 }
@@ -714,6 +736,7 @@ static void ui_case(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</button>");
     }
     fr_buf_puts(b, "</div></form></section></div>");
+    fr_ui_intakes_section(r, b, 0, id);
 
     /* Break-glass accesses to this case are shown to whoever manages it,
      * so that an exception never goes unnoticed. */
@@ -923,7 +946,9 @@ static void ui_settings(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</label><input id=\"f-pw\" name=\"password\" type=\"password\" minlength=\"8\" "
                    "autocomplete=\"new-password\" required><button type=\"submit\">");
     esc_t(r, b, "settings.save");
-    fr_buf_puts(b, "</button></form>");
+    fr_buf_puts(b, "</button></form><p class=\"card narrow\"><a href=\"/settings/tokens\">");
+    esc_t(r, b, "tokens.title");
+    fr_buf_puts(b, "</a></p>");
     fr_page_end(r, w);
 }
 

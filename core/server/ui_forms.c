@@ -614,18 +614,147 @@ static void put_path(json_t *obj, const char *path, json_t *v)
         json_object_set_new(obj, path, json_pack("[O,o]", old, v));
 }
 
+/* 1 when the rendered form marked field `name` as a date (a hidden
+ * "_date" naming it): its answer is read as DD/MM/YYYY. */
+static int is_date_field(fr_req *r, const char *name)
+{
+    for (int i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, "_date") == 0 && strcmp(r->fields[i].value, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* The body's fields (all but those starting with '_') as answers; empty
- * values are left out (not answered). */
-static json_t *answers_of(fr_req *r)
+ * values are left out (not answered). Dates typed DD/MM/YYYY become ISO;
+ * those that are not dates are left out and named in *bad (an array of
+ * field names, NULL when none). */
+static json_t *answers_of(fr_req *r, json_t **bad)
 {
     json_t *o = json_object();
+    *bad = NULL;
     for (int i = 0; i < r->nfields; i++) {
         const char *k = r->fields[i].name, *v = r->fields[i].value;
         if (!k || k[0] == '_' || !v || !*v)
             continue;
+        if (is_date_field(r, k) && !(strlen(v) >= 16 && v[10] == 'T')) {
+            /* (an ISO date-time goes to the kernel as it is) */
+            char iso[32], trimmed[16];
+            /* 5/3/1941 as well as 05/03/1941, a time after it for a
+             * date-time (5/3/1941 14:30); spaces around are forgiven */
+            int d, m, y, hh = -1, mm = -1, n = 0;
+            const char *use = v;
+            if (sscanf(v, " %d/%d/%d%n %d:%d%n", &d, &m, &y, &n, &hh, &mm, &n) >= 3 && d > 0 &&
+                d < 100 && m > 0 && m < 100 && y >= 1000 && y <= 9999 &&
+                v[n + strspn(v + n, " ")] == '\0') {
+                snprintf(trimmed, sizeof trimmed, "%02d/%02d/%04d", d, m, y);
+                use = trimmed;
+            } else {
+                hh = mm = -1;
+            }
+            int bad_time = hh >= 0 && (hh > 23 || mm < 0 || mm > 59);
+            if (bad_time || fr_parse_date(use, iso)) {
+                if (!*bad)
+                    *bad = json_array();
+                json_array_append_new(*bad, json_string(k));
+                continue;
+            }
+            if (hh >= 0) /* a date-time: YYYY-MM-DDTHH:MM */
+                snprintf(iso + 10, sizeof iso - 10, "T%02d:%02d", hh, mm);
+            put_path(o, k, json_string(iso));
+            continue;
+        }
         put_path(o, k, json_string(v));
     }
     return o;
+}
+
+/* The rows array of a repeat group at a flat path ("member",
+ * "member[2].contact"); create: make missing rows and the array. */
+static json_t *rows_at(json_t *obj, const char *path, int create)
+{
+    char buf[256];
+    if (strlen(path) >= sizeof buf)
+        return NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    char *p = buf;
+    for (;;) {
+        char *br = strchr(p, '[');
+        if (!br) {
+            json_t *rows = json_object_get(obj, p);
+            if (!json_is_array(rows) && create && *p) {
+                /* the page showed one empty row for a group without rows */
+                rows = json_pack("[{}]");
+                json_object_set_new(obj, p, rows);
+            }
+            return json_is_array(rows) ? rows : NULL;
+        }
+        *br = '\0';
+        char *end = NULL;
+        long idx = strtol(br + 1, &end, 10);
+        if (idx < 1 || idx > 200 || !end || end[0] != ']' || end[1] != '.')
+            return NULL;
+        json_t *rows = json_object_get(obj, p);
+        if (!json_is_array(rows)) {
+            if (!create)
+                return NULL;
+            rows = json_array();
+            json_object_set_new(obj, p, rows);
+        }
+        while (create && json_array_size(rows) < (size_t)idx)
+            json_array_append_new(rows, json_object());
+        obj = json_array_get(rows, (size_t)idx - 1);
+        if (!json_is_object(obj))
+            return NULL;
+        p = end + 2;
+    }
+}
+
+/* "addrow:PATH" adds a row to the group at PATH; "delrow:PATH[N]" removes
+ * row N. 1 when the action was one of them. */
+static int row_action(json_t *values, const char *action)
+{
+    if (strlen(action) > 200)
+        return 0;
+    if (strncmp(action, "addrow:", 7) == 0) {
+        json_t *rows = rows_at(values, action + 7, 1);
+        if (rows && json_array_size(rows) < 200)
+            json_array_append_new(rows, json_object());
+        return 1;
+    }
+    if (strncmp(action, "delrow:", 7) == 0) {
+        char path[256];
+        snprintf(path, sizeof path, "%s", action + 7);
+        char *br = strrchr(path, '[');
+        char *end = NULL;
+        long idx = br ? strtol(br + 1, &end, 10) : 0;
+        if (!br || idx < 1 || !end || strcmp(end, "]") != 0)
+            return 1;
+        *br = '\0';
+        json_t *rows = rows_at(values, path, 0);
+        if (rows)
+            json_array_remove(rows, (size_t)idx - 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* The problems for dates that are not DD/MM/YYYY, merged into problems
+ * (their own messages about those fields replaced). */
+static json_t *date_problems(fr_req *r, json_t *problems, json_t *bad)
+{
+    json_t *out = json_array();
+    size_t i, k;
+    json_t *p, *b;
+    json_array_foreach(problems, i, p)
+    {
+        int dup = 0;
+        json_array_foreach(bad, k, b) dup |= strcmp(fr_js(p, "field"), json_string_value(b)) == 0;
+        if (!dup)
+            json_array_append(out, p);
+    }
+    json_array_foreach(bad, k, b) json_array_append_new(
+        out, json_pack("{s:O,s:s}", "field", b, "message", T("forms.bad_date")));
+    return out;
 }
 
 /* 1 for a form id that may go into a Location header as it is. */
@@ -704,31 +833,6 @@ static void form_html(fr_req *r, fr_buf *b, const char *html, int64_t draft_id, 
                        "class=\"secondary\" formnovalidate>");
         esc_t(r, b, "forms.save_draft");
         fr_buf_puts(b, "</button>");
-    }
-    /* without script: a button per top-level repeat group adds a row */
-    for (const char *q = strstr(gt, " data-repeat=\""); q && q < close;
-         q = strstr(q + 1, " data-repeat=\"")) {
-        const char *v = q + 14, *ve = strchr(v, '"');
-        const char *tag = q;
-        while (tag > gt && *tag != '<')
-            tag--;
-        char idattr[160];
-        if (!ve || ve - v > 100)
-            continue;
-        snprintf(idattr, sizeof idattr, "id=\"group-%.*s\"", (int)(ve - v), v);
-        if (!strstr(tag, idattr) || strstr(tag, idattr) > q)
-            continue; /* a repeat group inside a row: not handled here */
-        const char *lg = strstr(ve, "<legend>"), *lge = lg ? strstr(lg, "</legend>") : NULL;
-        fr_buf_printf(b,
-                      "<button type=\"submit\" class=\"secondary\" formnovalidate "
-                      "name=\"_action\" value=\"addrow:%.*s\">+ ",
-                      (int)(ve - v), v);
-        esc_t(r, b, "forms.addrow");
-        if (lg && lge && lge < close) {
-            fr_buf_puts(b, " : ");
-            fr_buf_add(b, lg + 8, (size_t)(lge - lg - 8)); /* already escaped by the stylesheet */
-        }
-        fr_buf_puts(b, "</button> ");
     }
     fr_buf_puts(b, "</p>");
     if (button && button < close) {
@@ -892,20 +996,15 @@ static void ui_form_post(fr_req *r, fr_resp *w)
 {
     int64_t case_id = fr_parse_id(r->params[0]);
     const char *action = fr_req_field(r, "_action");
-    json_t *values = answers_of(r);
-    if (action && strncmp(action, "addrow:", 7) == 0 && strlen(action) < 100) {
-        /* one more row in a repeat group: the same page again, nothing saved */
-        json_t *rows = json_object_get(values, action + 7);
-        if (!json_is_array(rows)) {
-            rows = json_pack("[{}]");
-            json_object_set_new(values, action + 7, rows);
-        }
-        if (json_array_size(rows) < 200)
-            json_array_append_new(rows, json_object());
+    json_t *bad = NULL;
+    json_t *values = answers_of(r, &bad);
+    if (action && row_action(values, action)) {
+        /* a row added or removed: the same page again, nothing saved */
         form_page(r, w, case_id, r->params[1], (int)fr_parse_id(fr_req_field(r, "_version")),
                   values, NULL, fr_parse_id(fr_req_field(r, "_draft")),
                   fr_parse_id(fr_req_field(r, "_amends")), NULL);
         json_decref(values);
+        json_decref(bad);
         return;
     }
     char *text = json_dumps(values, JSON_COMPACT);
@@ -923,9 +1022,34 @@ static void ui_form_post(fr_req *r, fr_resp *w)
     int64_t id = 0;
     json_t *problems = NULL;
     fr_error err = {0};
+    const fr_form *f = NULL;
+    json_t *result = NULL;
     if (!text) {
         fr_error_set(&err, FR_ENOMEM, "out of memory");
         fr_page_error(r, w, &err);
+    } else if (bad) {
+        /* a date that is not one: nothing is saved; every other problem is
+         * found too (without storing), so that all come back at once */
+        json_t *others = NULL;
+        if (fr_forms_get(r->site, s.form_id, s.form_version, &f, &err) == 0)
+            fr_form_evaluate(r->site, f, text, s.len, !s.draft, r->lang, &result, &others, &err);
+        problems = date_problems(r, others, bad);
+        json_decref(others);
+        /* the page shows what was typed, next to its error */
+        size_t k;
+        json_t *b;
+        json_array_foreach(bad, k, b)
+        {
+            const char *typed = fr_req_field(r, json_string_value(b));
+            if (typed)
+                put_path(values, json_string_value(b), json_string(typed));
+        }
+        w->status = 422;
+        if (!f)
+            fr_page_error(r, w, &err);
+        else
+            form_page(r, w, case_id, s.form_id, s.form_version, values, problems, s.draft_id,
+                      s.amends, T("forms.bad_date"));
     } else if (fr_form_submit(r->site, &s, &id, &problems, &err)) {
         if (err.code == FR_EINVAL) {
             w->status = 422;
@@ -949,6 +1073,8 @@ static void ui_form_post(fr_req *r, fr_resp *w)
     }
     json_decref(problems);
     json_decref(values);
+    json_decref(result);
+    json_decref(bad);
     free(text);
 }
 
@@ -1062,6 +1188,63 @@ static void ui_referral_answer(fr_req *r, fr_resp *w)
 
 /* ---- meetings ---- */
 
+void fr_ui_participants_begin(fr_req *r, fr_buf *b)
+{
+    fr_buf_puts(b, "<fieldset><legend>");
+    esc_t(r, b, "meeting.participants");
+    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    esc_t(r, b, "network.name");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "network.role");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "meeting.invited");
+    fr_buf_puts(b, "</th><th scope=\"col\">");
+    esc_t(r, b, "meeting.present");
+    fr_buf_puts(b, "</th></tr></thead><tbody>");
+}
+
+void fr_ui_participants_end(fr_req *r, fr_buf *b)
+{
+    fr_buf_puts(b, "</tbody></table></div>");
+    fr_buf_puts(b, "<p class=\"muted\">");
+    esc_t(r, b, "meeting.others");
+    fr_buf_puts(b, "</p>");
+    for (int k = 1; k <= 3; k++) {
+        char id[16], name[16];
+        snprintf(id, sizeof id, "o%d-name", k);
+        snprintf(name, sizeof name, "other%d", k);
+        input(r, b, id, name, "network.name", "text", 0, NULL);
+        snprintf(id, sizeof id, "o%d-role", k);
+        snprintf(name, sizeof name, "other%d-role", k);
+        input(r, b, id, name, "network.role", "text", 0, NULL);
+    }
+    fr_buf_puts(b, "</fieldset>");
+    textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
+    textarea(r, b, "m-conv", "convergences", "meeting.convergences");
+    textarea(r, b, "m-div", "divergences", "meeting.divergences");
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "meeting.save");
+    fr_buf_puts(b, "</button></form>");
+}
+
+int fr_ui_participants_others(fr_req *r, fr_participant *ps, int n, int max)
+{
+    /* other participants present: name and role */
+    for (int k = 1; k <= 3 && n < max; k++) {
+        char name[16], role[24];
+        snprintf(name, sizeof name, "other%d", k);
+        snprintf(role, sizeof role, "other%d-role", k);
+        if (!opt(r, name))
+            continue;
+        fr_participant *p = &ps[n++];
+        memset(p, 0, sizeof *p);
+        p->name = opt(r, name);
+        p->role = opt(r, role);
+        p->present = 1;
+    }
+    return n;
+}
+
 static void ui_meeting_new(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
@@ -1075,17 +1258,7 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
     fr_page_csrf(r, b);
     date_input(r, b, "m-held", "held_on", "meeting.held_on", 1);
     input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL);
-    fr_buf_puts(b, "<fieldset><legend>");
-    esc_t(r, b, "meeting.participants");
-    fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
-    esc_t(r, b, "network.name");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "network.role");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "meeting.invited");
-    fr_buf_puts(b, "</th><th scope=\"col\">");
-    esc_t(r, b, "meeting.present");
-    fr_buf_puts(b, "</th></tr></thead><tbody>");
+    fr_ui_participants_begin(r, b);
     size_t i;
     json_t *m;
     json_array_foreach(net, i, m)
@@ -1114,26 +1287,7 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
                       "\" class=\"sr\">%s</label></td></tr>",
                       mid, mid, mid, T("meeting.present"));
     }
-    fr_buf_puts(b, "</tbody></table></div>");
-    fr_buf_puts(b, "<p class=\"muted\">");
-    esc_t(r, b, "meeting.others");
-    fr_buf_puts(b, "</p>");
-    for (int k = 1; k <= 3; k++) {
-        char id[16], name[16];
-        snprintf(id, sizeof id, "o%d-name", k);
-        snprintf(name, sizeof name, "other%d", k);
-        input(r, b, id, name, "network.name", "text", 0, NULL);
-        snprintf(id, sizeof id, "o%d-role", k);
-        snprintf(name, sizeof name, "other%d-role", k);
-        input(r, b, id, name, "network.role", "text", 0, NULL);
-    }
-    fr_buf_puts(b, "</fieldset>");
-    textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
-    textarea(r, b, "m-conv", "convergences", "meeting.convergences");
-    textarea(r, b, "m-div", "divergences", "meeting.divergences");
-    fr_buf_puts(b, "<button type=\"submit\">");
-    esc_t(r, b, "meeting.save");
-    fr_buf_puts(b, "</button></form>");
+    fr_ui_participants_end(r, b);
     json_decref(cs);
     fr_page_end(r, w);
 }
@@ -1169,19 +1323,7 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
             if (strcmp(r->fields[j].name, "present") == 0 && fr_parse_id(r->fields[j].value) == mid)
                 p->present = 1;
     }
-    /* other participants present: name and role */
-    for (int k = 1; k <= 3 && m.nparticipants < 48; k++) {
-        char name[16], role[24];
-        snprintf(name, sizeof name, "other%d", k);
-        snprintf(role, sizeof role, "other%d-role", k);
-        if (!opt(r, name))
-            continue;
-        fr_participant *p = &ps[m.nparticipants++];
-        memset(p, 0, sizeof *p);
-        p->name = opt(r, name);
-        p->role = opt(r, role);
-        p->present = 1;
-    }
+    m.nparticipants = fr_ui_participants_others(r, ps, m.nparticipants, 48);
     m.participants = ps;
     int64_t id = 0;
     fr_error err = {0};
@@ -1204,7 +1346,8 @@ static void ui_meeting(fr_req *r, fr_resp *w)
     }
     int64_t case_id = fr_ji(m, "case_id");
     char d[32], title[120];
-    snprintf(title, sizeof title, "%s — %s", T("meeting.one"),
+    snprintf(title, sizeof title, "%s — %s",
+             T(strcmp(fr_js(m, "kind"), "intervision") == 0 ? "intervision.one" : "meeting.one"),
              fr_human_date(fr_js(m, "held_on"), d));
     if (case_id) {
         if (case_header(r, w, case_id, title, NULL)) {
@@ -1274,6 +1417,12 @@ static void ui_meeting(fr_req *r, fr_resp *w)
                 fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
                 fr_buf_puts(b, "</span> ");
             }
+            if (!case_id && fr_ji(v, "case_id")) { /* intervision: the case reviewed */
+                fr_buf_printf(b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">",
+                              fr_ji(v, "case_id"));
+                esc_t(r, b, "col.case");
+                fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a> : ", fr_ji(v, "case_id"));
+            }
             fr_buf_esc(b, fr_js(v, "title"));
             fr_buf_puts(b, " <span class=\"muted\">(");
             fr_buf_esc(b, fr_js(v, "responsible"));
@@ -1308,6 +1457,8 @@ static void ui_meeting(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "<button type=\"submit\">");
             esc_t(r, b, "meeting.decide");
             fr_buf_puts(b, "</button></form>");
+        } else if (k == 0) {
+            fr_ui_intervision_decision_form(r, b, id);
         }
         fr_buf_puts(b, "</section>");
     }

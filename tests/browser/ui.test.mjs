@@ -66,10 +66,12 @@ const base = await new Promise((resolve, reject) => {
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
                                         args: ["--no-sandbox"] });
 let dialogs = 0;
+const scriptErrors = [];
 async function newPage(viewport = { width: 1280, height: 900 }) {
   const ctx = await browser.newContext({ viewport, locale: "fr-BE" });
   const page = await ctx.newPage();
   page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
+  page.on("pageerror", (e) => { scriptErrors.push(e.message); });
   return page;
 }
 async function login(page, who) {
@@ -146,8 +148,12 @@ try {
   const assessUrl = page.url().split("?")[0];
   await page.getByRole("link", { name: /Échelle de fragilité d'Edmonton/ }).click();
   check(/\/forms\/efs$/.test(page.url()), "the case page links to the frailty scale", page.url());
+  const dateInput = page.locator("#f-date");
+  check(await dateInput.getAttribute("type") === "text" &&
+        await dateInput.getAttribute("placeholder") === "jj/mm/aaaa",
+        "the date field is typed day/month/year (not the browser's locale picker)");
   await page.locator("#f-total").fill("25");
-  await page.locator("#f-date").fill("2026-01-10");
+  await dateInput.fill("10/01/2026");
   await page.locator("#f-assessor").fill("Marie");
   await page.locator("#f-instrument-version").fill("1");
   await page.locator("#f-licence").fill("UA-1");
@@ -156,6 +162,8 @@ try {
   check(await fieldError.isVisible(), "the error shows next to the total",
         await page.locator("main").textContent());
   check(await page.locator("#f-assessor").inputValue() === "Marie", "the other answers are kept");
+  check(await page.locator("#f-date").inputValue() === "10/01/2026",
+        "the date comes back day/month/year", await page.locator("#f-date").inputValue());
   await page.screenshot({ path: join(shots, "05b-form-error.png"), fullPage: true });
   await page.locator("#f-total").fill("8");
   await page.getByRole("button", { name: "Finaliser" }).click();
@@ -165,6 +173,19 @@ try {
   check(formsText.includes("efs = 8") && formsText.includes("Fragilité légère"),
         "the case page shows the score and its band", formsText);
   await page.screenshot({ path: join(shots, "05c-case-forms.png"), fullPage: true });
+
+  // 5b'. live relevance: a field appears and disappears as answers change
+  // (the frailty screening's "diagnosed by" only when dementia is known)
+  await page.goto(assessUrl + "/forms/frailty-screening");
+  const dementiaBy = page.locator("#field-dementia-by");
+  check(await dementiaBy.isHidden(), "a field that is not relevant yet is hidden",
+        await dementiaBy.getAttribute("hidden"));
+  await page.locator("#f-dementia").selectOption("true");
+  check(await dementiaBy.isVisible(), "answering 'yes' shows the dependent field at once");
+  await page.screenshot({ path: join(shots, "05e-form-relevance.png"), fullPage: true });
+  await page.locator("#f-dementia").selectOption("false");
+  check(await dementiaBy.isHidden(), "answering 'no' hides it again");
+  check(scriptErrors.length === 0, "the page's script raised no error", scriptErrors.join("; "));
 
   // 5c. the care plan with the person's approval; a concertation with a decision
   await page.goto(assessUrl);
@@ -193,6 +214,34 @@ try {
         "the meeting's decision shows with its deadline", decisions);
   await page.screenshot({ path: join(shots, "05d-meeting.png"), fullPage: true });
   const meetingUrl = page.url().split("?")[0];
+
+  // 5d. an intervision (peer case review) with a decision on a reviewed case
+  await page.getByRole("link", { name: "Intervisions" }).click();
+  await page.getByRole("link", { name: "Nouvelle intervision" }).click();
+  await page.locator("#i-held").fill("10/03/2026");
+  await page.locator("#i-place").fill("Namur");
+  await page.locator("#m-minutes").fill("Deux situations revues.");
+  await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
+  await page.locator("#d-case").fill(assessUrl.split("/").pop());
+  await page.locator("#d-title").fill("Revoir le plan avec la famille");
+  await page.locator("#d-responsible").fill("Marie");
+  await page.getByRole("button", { name: "Ajouter la décision" }).click();
+  const ivDecisions = await page.locator("#decisions").textContent();
+  check(ivDecisions.includes("Revoir le plan avec la famille") && ivDecisions.includes("Dossier"),
+        "an intervision's decision goes to a reviewed case", ivDecisions);
+  await page.screenshot({ path: join(shots, "05f-intervision.png"), fullPage: true });
+
+  // 5e. a personal API token, shown once
+  await page.goto(base + "/settings");
+  await page.getByRole("link", { name: "Jetons d'API personnels" }).click();
+  await page.getByLabel(/Nom \(à quoi il sert\)/).fill("export mensuel");
+  await page.getByRole("button", { name: "Créer le jeton" }).click();
+  const secret = await page.locator("#new-token code").textContent();
+  check(/^frt_[0-9a-f]{64}$/.test(secret), "a personal API token is made and shown", secret);
+  await page.screenshot({ path: join(shots, "05g-tokens.png"), fullPage: true });
+  await page.goto(base + "/settings/tokens");
+  check(!(await page.locator("main").textContent()).includes(secret),
+        "the token is never shown again");
 
   // 6. no care relationship → refused; break-glass → audited
   const dr = await newPage();

@@ -176,6 +176,51 @@ t.check(r.status == 409, "an intake handled already is a conflict", r.text)
 r = marie.api("GET", "/intakes?status=accepted")
 t.check(any(x["id"] == rid for x in r.json()), "accepted intakes are listed by status", r.text)
 
+# The accepted intake is linked to the patient and case made from it, both ways.
+site.fr("intake", "add", "--referrer", "Sophie Dubois", "--contact", "0470 00 00 00",
+        "--person", "Anne Lenoir", "--situation", "Isolée depuis le décès de son mari",
+        "--via", "phone")
+iid = [x for x in marie.api("GET", "/intakes").json() if x["person_name"] == "Anne Lenoir"][0]["id"]
+r = marie.form(f"/triage/{iid}", {"action": "accept"})
+loc = r.header("Location") or ""
+t.check(r.status == 303 and f"intake={iid}" in loc and "family=Lenoir" in loc,
+        "accepting on the triage page opens the patient form for this intake", loc)
+page = marie.request("GET", loc)
+t.check(f'name="intake" value="{iid}"' in page.text, "the patient form carries the intake",
+        page.status)
+r = marie.form("/patients", {"family_name": "Lenoir", "given_names": "Anne", "intake": iid})
+new_pid = int(r.header("Location").split("/patients/")[1].split("?")[0])
+page = marie.request("GET", f"/patients/{new_pid}")
+t.check('id="intake"' in page.text and "Sophie Dubois" in page.text
+        and "Isolée depuis" in page.text, "the patient page shows the intake it came from",
+        page.status)
+t.check(f'name="intake" value="{iid}"' in page.text,
+        "the open-a-case form carries the intake not yet linked to a case")
+r = marie.form("/cases", {"patient_id": new_pid, "workflow": "frailty", "team": "Namur",
+                          "intensity": "2", "intake": iid})
+new_cid = int(r.header("Location").split("/cases/")[1].split("?")[0])
+page = marie.request("GET", f"/cases/{new_cid}")
+t.check('id="intake"' in page.text and "Sophie Dubois" in page.text
+        and f'href="/patients/{new_pid}"' in page.text,
+        "the case page shows the intake it came from", page.status)
+acc = [x for x in marie.api("GET", "/intakes?status=accepted").json() if x["id"] == iid][0]
+t.check(acc["patient_id"] == new_pid and acc["case_id"] == new_cid,
+        "the intake names its patient and case (API)", acc)
+page = marie.request("GET", "/triage")
+t.check(f'href="/patients/{new_pid}"' in page.text and f'href="/cases/{new_cid}"' in page.text,
+        "the triage page links accepted intakes to their patient and case")
+r = marie.api("GET", f"/patients/{new_pid}/intakes")
+t.check(r.status == 200 and r.json()[0]["id"] == iid, "the patient's intakes (API)", r.text)
+r = dr.api("GET", f"/patients/{new_pid}/intakes")
+t.check(r.status == 403, "without a care relationship, a patient's intakes are refused", r.text)
+r = marie.api("POST", f"/intakes/{iid}/link", {"patient_id": pid})
+t.check(r.status == 409, "a linked intake is not moved to another patient", r.text)
+r = marie.api("POST", f"/intakes/{rid}/link", {"case_id": new_cid, "patient_id": pid})
+t.check(r.status == 400 and "not a case of patient" in r.text,
+        "an intake cannot be linked to another patient's case", r.text)
+r = marie.api("POST", f"/intakes/{rid}/link", {"patient_id": pid})
+t.check(r.status == 200, "an accepted intake taken by phone is linked through the API", r.text)
+
 r = marie.api("GET", "/nothing-here")
 t.check(r.status == 404 and r.json()["error"]["code"] == "not-found", "unknown API paths: 404 JSON",
         r.text)

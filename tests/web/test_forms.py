@@ -17,6 +17,26 @@ t = Checks()
 site = Site(plugins=("forms",))
 site.user("marie", team="Namur")
 site.user("dr-j", role="provider")
+# A site form with a nested repeat group and dates (<site>/forms).
+import os
+os.makedirs(os.path.join(site.dir, "forms"), exist_ok=True)
+open(os.path.join(site.dir, "forms", "household.xml"), "w").write("""<?xml version="1.0" encoding="UTF-8"?>
+<form xmlns="urn:filrouge:form:1" id="household" version="1">
+  <title lang="fr">Ménage</title>
+  <field id="visit" type="date" required="true"><label lang="fr">Date de la visite</label></field>
+  <field id="has-pets" type="boolean"><label lang="fr">Animaux ?</label></field>
+  <field id="pets" type="text" relevant="has-pets = 'true'"><label lang="fr">Lesquels ?</label></field>
+  <group id="person" repeat="true">
+    <label lang="fr">Personne</label>
+    <field id="name" type="text" required="true"><label lang="fr">Nom</label></field>
+    <group id="contact" repeat="true">
+      <label lang="fr">Contact</label>
+      <field id="when" type="date"><label lang="fr">Quand</label></field>
+      <field id="what" type="text"><label lang="fr">Quoi</label></field>
+    </group>
+  </group>
+</form>
+""")
 srv = Server(site)
 
 marie = Client(srv)
@@ -156,6 +176,70 @@ subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
 t.check(r.status in (302, 303) and len(subs[0]["data"].get("member", [])) == 2,
         "two rows stored", subs and subs[0]["data"])
 
+# ---- dates day/month/year, nested repeats: add and remove rows ----
+page = marie.request("GET", f"/cases/{cid}/forms/household")
+t.check(page.status == 200 and 'name="visit"' in page.text and 'type="date"' not in page.text
+        and 'placeholder="jj/mm/aaaa"' in page.text and 'name="_date" value="visit"' in page.text,
+        "a date field is a day/month/year text field (not the browser's locale date)",
+        page.text[:2000])
+t.check('value="addrow:person"' in page.text and 'value="addrow:person[1].contact"' in page.text
+        and 'value="delrow:person[1]"' in page.text,
+        "a nested repeat group has its own 'add a row' and each row a 'remove'")
+hh = [("visit", "5/3/2026"), ("_date", "visit"), ("person[1].name", "Anne"),
+      ("person[1].contact[1].when", "01/02/2026"), ("_date", "person[1].contact[1].when"),
+      ("person[1].contact[1].what", "appel")]
+r = marie.form(f"/cases/{cid}/forms/household", hh + [("_action", "addrow:person[1].contact")])
+t.check(r.status == 200 and 'name="person[1].contact[2].what"' in r.text
+        and 'value="Anne"' in r.text and 'value="01/02/2026"' in r.text
+        and 'value="05/03/2026"' in r.text,
+        "a row added inside a row: answers kept, dates shown day/month/year", r.text[:500])
+r = marie.form(f"/cases/{cid}/forms/household",
+               hh + [("person[2].name", "Paul"), ("_action", "delrow:person[1]")])
+t.check(r.status == 200 and 'value="Paul"' in r.text and 'value="Anne"' not in r.text
+        and 'name="person[2].name"' not in r.text, "removing row 1 renumbers the others",
+        r.text[:500])
+r = marie.form(f"/cases/{cid}/forms/household",
+               [("visit", "31/02/2026"), ("_date", "visit"), ("person[1].name", ""),
+                ("person[1].contact[1].what", "appel"), ("_action", "final")])
+m = re.search(r'id="field-visit".*?</div>', r.text, re.S)
+m2 = re.search(r'id="field-person-1-name".*?</div>', r.text, re.S)
+t.check(r.status == 422 and m and "jour/mois/année" in m.group(0) and 'value="31/02/2026"' in m.group(0),
+        "an impossible date: the error next to the field, the text kept", r.text[:3000])
+t.check(m2 and "fr-error" in m2.group(0), "…and the other problems at the same time")
+t.check(not marie.api("GET", f"/cases/{cid}/submissions?form=household").json(),
+        "nothing is saved while a date is wrong")
+r = marie.form(f"/cases/{cid}/forms/household", hh + [("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=household").json()
+t.check(r.status in (302, 303) and subs and subs[0]["data"]["visit"] == "2026-03-05"
+        and subs[0]["data"]["person"][0]["contact"][0]["when"] == "2026-02-01",
+        "dates typed day/month/year are stored as ISO, nested rows included",
+        subs and subs[0]["data"])
+r = marie.form(f"/cases/{cid}/forms/household",
+               [("visit", "2026-03-05"), ("person[1].name", "Anne"), ("_action", "final")])
+t.check(r.status in (302, 303), "a client that sends ISO dates (no _date marker) still works",
+        r.status)
+r = marie.form(f"/cases/{cid}/forms/household",
+               hh + [("has-pets", "false"), ("pets", "un chat"), ("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=household").json()
+t.check(r.status in (302, 303) and "pets" not in subs[0]["data"],
+        "the server still enforces relevance: a hidden field's answer is dropped", subs[0]["data"])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("assessed-on", "5/3/2026 14:30"), ("_date", "assessed-on"),
+                       ("_action", "final")])
+subs = marie.api("GET", f"/cases/{cid}/submissions?form=situation").json()
+t.check(r.status in (302, 303) and subs[0]["data"].get("assessed-on") == "2026-03-05T14:30",
+        "a date-time typed day/month/year hours:minutes is stored as ISO", subs[0]["data"])
+r = marie.request("GET", f"/cases/{cid}/forms/situation?amend={subs[0]['id']}")
+t.check('value="05/03/2026 14:30"' in r.text and 'placeholder="jj/mm/aaaa hh:mm"' in r.text,
+        "…and shown day/month/year hours:minutes", r.text[:200])
+r = marie.form(f"/cases/{cid}/forms/situation",
+               base + [("assessed-on", "5/3/2026 25:00"), ("_date", "assessed-on"),
+                       ("_action", "final")])
+t.check(r.status == 422 and "jour/mois/année" in r.text, "an impossible time is refused", r.status)
+page = marie.request("GET", f"/cases/{cid}/forms/household")
+t.check('data-relevant="has-pets = \'true\'"' in page.text or "data-relevant=\"has-pets = 'true'\"" in page.text,
+        "fields carry their relevance for the page's script", "")
+
 # ---- care plan and approval ----
 r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "Rester chez soi"})
 t.check(r.status in (302, 303), "a goal added on the page", r.status)
@@ -245,9 +329,79 @@ t.check(r.status == 201 and r.json().get("action_id"), "a decision through the A
 r = marie.api("GET", f"/cases/{cid}/meetings")
 t.check(r.status == 200 and len(r.json()) == 2, "GET /cases/{id}/meetings", r.text)
 
+# ---- intervision: the case managers' peer case review ----
+site.user("thomas", team="Namur")
+page = marie.request("GET", "/intervisions/new")
+t.check(page.status == 200 and 'name="user" value="marie"' in page.text
+        and 'name="user" value="thomas"' in page.text and 'name="user" value="dr-j"' not in page.text,
+        "the intervision form lists the case managers, invited and present boxes", page.status)
+r = marie.form("/intervisions", [("held_on", "10/03/2026"), ("place", "Namur"),
+                                 ("user", "marie"), ("role-marie", "case manager"),
+                                 ("present", "marie"), ("user", "thomas"),
+                                 ("role-thomas", "case manager"),
+                                 ("other1", "Dr <b>Peeters</b>"), ("other1-role", "superviseur"),
+                                 ("minutes", "Trois situations revues."),
+                                 ("convergences", "Renforcer le réseau")])
+loc = r.header("Location") or ""
+t.check(r.status == 303 and "/meetings/" in loc, "an intervision is recorded", r.text[:500])
+iv = int(re.search(r"/meetings/(\d+)", loc).group(1)) if "/meetings/" in loc else 0
+page = marie.request("GET", f"/meetings/{iv}")
+t.check(page.status == 200 and "Thomas" in page.text and "absent" in page.text
+        and "Dr &lt;b&gt;Peeters&lt;/b&gt;" in page.text and "Trois situations revues." in page.text
+        and 'name="case"' in page.text,
+        "the intervision page: participants with presence, minutes, a decision form by case",
+        page.text[:3000])
+r = marie.form(f"/intervisions/{iv}/decisions", {"case": str(cid), "title": "Revoir le plan",
+                                                 "responsible": "Marie", "due_on": "31/03/2026"})
+t.check(r.status == 303, "a decision of the intervision on a reviewed case", r.text[:500])
+page = marie.request("GET", f"/meetings/{iv}")
+t.check(f'href="/cases/{cid}"' in page.text and "Revoir le plan" in page.text
+        and "31/03/2026" in page.text, "the decision shows with its case and deadline")
+acts = marie.api("GET", f"/cases/{cid}/careplan").json()
+t.check(any(a["title"] == "Revoir le plan" and a["origin"] == "meeting"
+            for g in acts["goals"] for a in g.get("actions", [])) or "Revoir le plan" in str(acts),
+        "the decision is an action of the case's plan", acts)
+r = marie.form(f"/intervisions/{iv}/decisions", {"case": "", "title": "x"})
+t.check(r.status == 400 and "case" in r.text,
+        "a decision without a case is refused with what to do", r.status)
+r = marie.form(f"/intervisions/{mid}/decisions", {"case": str(cid), "title": "x"})
+t.check(r.status == 400, "a concertation takes no intervision decision", r.status)
+page = marie.request("GET", "/intervisions")
+t.check(page.status == 200 and f'href="/meetings/{iv}"' in page.text and "10/03/2026" in page.text,
+        "the intervisions list", page.status)
+r = marie.api("POST", "/intervisions", {"held_on": "14/04/2026", "participants": [
+    {"user": "marie", "role": "case manager"}, {"name": "Anne", "role": "psychologue",
+                                                 "present": False}]})
+t.check(r.status == 201, "an intervision through the API", r.text)
+iv2 = r.json().get("id")
+r = marie.api("POST", f"/intervisions/{iv2}/decisions", {"case_id": cid, "title": "Appeler le MG",
+                                                        "responsible": "Marie",
+                                                        "due_on": "2026-04-20"})
+t.check(r.status == 201 and r.json().get("action_id"), "a decision through the API", r.text)
+r = marie.api("GET", "/intervisions")
+t.check(r.status == 200 and [x["id"] for x in r.json()][:2] == [iv2, iv],
+        "GET /intervisions, newest first", r.text)
+r = marie.api("GET", f"/meetings/{iv2}")
+t.check(r.status == 200 and r.json()["decisions"][0]["case_id"] == cid,
+        "the intervision's decisions name their case", r.text)
+t.check(any(x["title"] == "Revoir le plan" and x["case_id"] == cid
+            for x in r.json()["to_follow_up"]),
+        "the next intervision lists the earlier intervision's open decisions to follow up",
+        r.text)
+page = marie.request("GET", f"/meetings/{iv2}")
+t.check('id="follow-up"' in page.text and "Revoir le plan" in page.text,
+        "…on its page too", page.status)
+
 # ---- access ----
 dr = Client(srv)
 dr.login("dr-j")
+for path in ["/intervisions", f"/meetings/{iv}"]:
+    r = dr.request("GET", path)
+    t.check(r.status == 403, f"a provider does not read intervisions: {path}", r.status)
+r = dr.api("GET", "/intervisions")
+t.check(r.status == 403, "… nor through the API", r.text)
+r = dr.form("/intervisions", {"held_on": "10/03/2026"})
+t.check(r.status == 403, "… nor records them", r.status)
 for path in [f"/cases/{cid}/forms/efs", f"/meetings/{mid}"]:
     r = dr.request("GET", path)
     t.check(r.status == 403 and "Lambert" not in r.text,
@@ -260,5 +414,5 @@ t.check(r.status == 403, "… and may not submit", r.text)
 audit = site.fr("audit", "show", "--limit", "200", check=False).stdout
 t.check("denied" in audit, "the refusals are audited", audit[-500:])
 
-srv.stop()
+t.check(srv.stop() == 0, "the server stops cleanly (no sanitizer report)")
 t.finish()

@@ -67,13 +67,17 @@ class Site:
 
 
 class Server:
-    def __init__(self, site):
+    def __init__(self, site, host="127.0.0.1"):
+        """host: an IPv4 address, or an IPv6 one (::1)."""
         self.site = site
-        self.proc = subprocess.Popen([FR, "serve", "--listen", "127.0.0.1:0", "--threads", "3"],
+        self.host = host
+        listen = f"[{host}]:0" if ":" in host else f"{host}:0"
+        self.proc = subprocess.Popen([FR, "serve", "--listen", listen, "--threads", "3"],
                                      env=site.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"https?://127\.0\.0\.1:(\d+)/", line)
+        shown = f"\\[{re.escape(host)}\\]" if ":" in host else re.escape(host)
+        m = re.search(r"https?://" + shown + r":(\d+)/", line)
         if not m:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line} {self.proc.stderr.read()}")
@@ -123,7 +127,7 @@ class Client:
         self.csrf = None
 
     def request(self, method, path, body=None, headers=None, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=30)
         h = dict(headers or {})
         if self.cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

@@ -1,0 +1,356 @@
+/* Intervision: the case managers' peer case review (monthly, about several
+ * cases, none in particular). The list /intervisions, the form to record
+ * one (the case managers with invited/present boxes, other participants,
+ * minutes, convergences, divergences) and its decisions, each an action of
+ * one of the cases reviewed (fr_intervision_decide: the kernel checks write
+ * access to that case). The meeting itself is shown by /meetings/{id}
+ * (ui_forms.c), as a concertation is. Also the API calls for intervisions.
+ * Case managers and administrators only (the kernel says so too). */
+#include "server.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "care.h"
+#include "record.h"
+
+#define T(key) fr_t(r->lang, key)
+#define MAX_PARTICIPANTS 64
+
+static void esc_t(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_esc(b, T(key));
+}
+
+static const char *opt(fr_req *r, const char *name)
+{
+    const char *v = fr_req_field(r, name);
+    return v && *v ? v : NULL;
+}
+
+static void labelled(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
+                     int required, const char *placeholder)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", id);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\"%s", required ? " *" : "", id, name,
+                  required ? " required" : "");
+    if (placeholder) {
+        fr_buf_puts(b, " placeholder=\"");
+        fr_buf_esc(b, placeholder);
+        fr_buf_puts(b, "\"");
+    }
+    fr_buf_puts(b, ">");
+}
+
+static void ui_intervisions(fr_req *r, fr_resp *w)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_intervision_list(r->site, 100, &list, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_page_begin(r, w, T("intervision.title"));
+    fr_buf *b = &w->body;
+    fr_buf_puts(b, "<p class=\"muted\">");
+    esc_t(r, b, "intervision.explain");
+    fr_buf_puts(b, "</p><p><a class=\"button\" href=\"/intervisions/new\">");
+    esc_t(r, b, "intervision.new");
+    fr_buf_puts(b, "</a></p><div class=\"scroll\"><table><thead><tr>");
+    const char *heads[] = {"forms.date", "meeting.place", "meeting.present", "meeting.decisions"};
+    for (int k = 0; k < 4; k++) {
+        fr_buf_puts(b, "<th scope=\"col\">");
+        esc_t(r, b, heads[k]);
+        fr_buf_puts(b, "</th>");
+    }
+    fr_buf_puts(b, "</tr></thead><tbody>");
+    size_t i;
+    json_t *v;
+    char d[32];
+    json_array_foreach(list, i, v)
+    {
+        fr_buf_printf(b, "<tr><td><a href=\"/meetings/%" JSON_INTEGER_FORMAT "\">", fr_ji(v, "id"));
+        fr_buf_esc(b, fr_human_date(fr_js(v, "held_on"), d));
+        fr_buf_puts(b, "</a></td><td>");
+        fr_buf_esc(b, fr_js(v, "place"));
+        fr_buf_printf(b,
+                      "</td><td>%" JSON_INTEGER_FORMAT "</td><td>%" JSON_INTEGER_FORMAT
+                      " (%" JSON_INTEGER_FORMAT " ",
+                      fr_ji(v, "present"), fr_ji(v, "decisions"), fr_ji(v, "open_decisions"));
+        esc_t(r, b, "intervision.open");
+        fr_buf_puts(b, ")</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+    if (json_array_size(list) == 0) {
+        fr_buf_puts(b, "<p>");
+        esc_t(r, b, "intervision.none");
+        fr_buf_puts(b, "</p>");
+    }
+    json_decref(list);
+    fr_page_end(r, w);
+}
+
+static void ui_intervision_new(fr_req *r, fr_resp *w)
+{
+    json_t *users = NULL;
+    fr_error err = {0};
+    if (strcmp(r->role, "admin") != 0 && strcmp(r->role, "case_manager") != 0) {
+        fr_error_set(&err, FR_EACCESS, "%s", T("intervision.managers_only"));
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (fr_user_list(r->site, &users, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_page_begin(r, w, T("intervision.new"));
+    fr_buf *b = &w->body;
+    fr_buf_puts(b, "<form method=\"post\" action=\"/intervisions\" class=\"card grid\">");
+    fr_page_csrf(r, b);
+    labelled(r, b, "i-held", "held_on", "meeting.held_on", 1, T("forms.date_placeholder"));
+    labelled(r, b, "i-place", "place", "meeting.place", 0, NULL);
+    fr_ui_participants_begin(r, b);
+    size_t i;
+    json_t *u;
+    int row = 0;
+    json_array_foreach(users, i, u)
+    {
+        const char *role = fr_js(u, "role");
+        if (strcmp(role, "case_manager") != 0 && strcmp(role, "admin") != 0)
+            continue;
+        if (fr_ji(u, "active") == 0 && json_object_get(u, "active"))
+            continue;
+        row++;
+        fr_buf_puts(b, "<tr><td>");
+        fr_buf_esc(b, fr_js(u, "display_name"));
+        fr_buf_printf(b,
+                      "</td><td><label for=\"ir-%d\" class=\"sr\">%s</label>"
+                      "<input id=\"ir-%d\" name=\"role-",
+                      row, T("network.role"), row);
+        fr_buf_esc(b, fr_js(u, "login"));
+        fr_buf_puts(b, "\" value=\"");
+        esc_t(r, b, strcmp(role, "admin") == 0 ? "intervision.role_admin" : "intervision.role_cm");
+        fr_buf_printf(b, "\"></td><td><input type=\"checkbox\" id=\"iu-%d\" name=\"user\" value=\"",
+                      row);
+        fr_buf_esc(b, fr_js(u, "login"));
+        fr_buf_printf(b, "\" checked><label for=\"iu-%d\" class=\"sr\">%s</label>", row,
+                      T("meeting.invited"));
+        fr_buf_puts(b, "</td>");
+        fr_buf_printf(b, "<td><input type=\"checkbox\" id=\"ip-%d\" name=\"present\" value=\"",
+                      row);
+        fr_buf_esc(b, fr_js(u, "login"));
+        fr_buf_printf(b, "\" checked><label for=\"ip-%d\" class=\"sr\">%s</label></td></tr>", row,
+                      T("meeting.present"));
+    }
+    fr_ui_participants_end(r, b);
+    json_decref(users);
+    fr_page_end(r, w);
+}
+
+static int present_in(fr_req *r, const char *login)
+{
+    for (int j = 0; j < r->nfields; j++)
+        if (strcmp(r->fields[j].name, "present") == 0 && strcmp(r->fields[j].value, login) == 0)
+            return 1;
+    return 0;
+}
+
+static void ui_intervision_add(fr_req *r, fr_resp *w)
+{
+    fr_meeting_new m = {.kind = "intervision"};
+    fr_participant ps[MAX_PARTICIPANTS];
+    char held[11];
+    fr_error err = {0};
+    const char *h = opt(r, "held_on");
+    if (h && fr_parse_date(h, held)) {
+        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+        fr_page_error(r, w, &err);
+        return;
+    }
+    m.held_on = h ? held : NULL;
+    m.place = opt(r, "place");
+    m.minutes = opt(r, "minutes");
+    m.convergences = opt(r, "convergences");
+    m.divergences = opt(r, "divergences");
+    for (int i = 0; i < r->nfields && m.nparticipants < MAX_PARTICIPANTS - 3; i++) {
+        if (strcmp(r->fields[i].name, "user") != 0 || !*r->fields[i].value)
+            continue;
+        char rk[160];
+        snprintf(rk, sizeof rk, "role-%s", r->fields[i].value);
+        fr_participant *p = &ps[m.nparticipants++];
+        memset(p, 0, sizeof *p);
+        p->user = r->fields[i].value;
+        p->role = opt(r, rk);
+        p->present = present_in(r, p->user);
+    }
+    m.nparticipants = fr_ui_participants_others(r, ps, m.nparticipants, MAX_PARTICIPANTS);
+    m.participants = ps;
+    int64_t id = 0;
+    if (fr_meeting_add(r->site, &m, &id, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved", id);
+}
+
+static void ui_intervision_decide(fr_req *r, fr_resp *w)
+{
+    int64_t id = fr_parse_id(r->params[0]), aid = 0;
+    char due[11];
+    fr_error err = {0};
+    const char *d = opt(r, "due_on");
+    if (d && fr_parse_date(d, due)) {
+        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (fr_intervision_decide(r->site, id, fr_parse_id(fr_req_field(r, "case")), opt(r, "title"),
+                              opt(r, "responsible"), opt(r, "user"), d ? due : NULL, &aid, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_server_deliver(r);
+    fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved#decisions", id);
+}
+
+void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id)
+{
+    fr_buf_printf(
+        b, "<form method=\"post\" action=\"/intervisions/%" PRId64 "/decisions\" class=\"grid\">",
+        meeting_id);
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"d-case\">");
+    esc_t(r, b, "intervision.case");
+    fr_buf_puts(b, " *</label><input id=\"d-case\" name=\"case\" inputmode=\"numeric\" required>");
+    labelled(r, b, "d-title", "title", "meeting.decision", 1, NULL);
+    labelled(r, b, "d-responsible", "responsible", "care.action.responsible", 0, NULL);
+    labelled(r, b, "d-user", "user", "care.action.user", 0, NULL);
+    labelled(r, b, "d-due", "due_on", "meeting.deadline", 0, T("forms.date_placeholder"));
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "meeting.decide");
+    fr_buf_puts(b, "</button></form>");
+}
+
+/* ---- the API ---- */
+
+static void api_intervisions(fr_req *r, fr_resp *w)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_intervision_list(r->site, 100, &list, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        fr_resp_json(w, 200, list);
+}
+
+static json_t *body(fr_req *r, fr_resp *w)
+{
+    json_error_t je;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (json_is_object(j))
+        return j;
+    json_decref(j);
+    fr_resp_api_fail(w, 400, "invalid", "the body must be a JSON object");
+    return NULL;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+}
+
+/* A date of the body (DD/MM/YYYY or ISO) into out; -1 after answering 400. */
+static int jdate(fr_resp *w, json_t *b, const char *k, char out[11], const char **res)
+{
+    const char *v = jstr(b, k);
+    *res = NULL;
+    if (!v)
+        return 0;
+    if (fr_parse_date(v, out)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: '%.40s' is not a date (DD/MM/YYYY or YYYY-MM-DD)", k, v);
+        fr_resp_api_fail(w, 400, "invalid", msg);
+        return -1;
+    }
+    *res = out;
+    return 0;
+}
+
+static void api_intervision_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body(r, w);
+    if (!b)
+        return;
+    fr_meeting_new m = {.kind = "intervision"};
+    fr_participant ps[MAX_PARTICIPANTS];
+    char held[11];
+    if (jdate(w, b, "held_on", held, &m.held_on)) {
+        json_decref(b);
+        return;
+    }
+    m.place = jstr(b, "place");
+    m.minutes = jstr(b, "minutes");
+    m.convergences = jstr(b, "convergences");
+    m.divergences = jstr(b, "divergences");
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(b, "participants"), i, p)
+    {
+        if (m.nparticipants >= MAX_PARTICIPANTS)
+            break;
+        fr_participant *q = &ps[m.nparticipants++];
+        memset(q, 0, sizeof *q);
+        q->name = jstr(p, "name");
+        q->user = jstr(p, "user");
+        q->role = jstr(p, "role");
+        q->present = !json_is_false(json_object_get(p, "present"));
+    }
+    m.participants = ps;
+    int64_t id = 0;
+    fr_error err = {0};
+    if (fr_meeting_add(r->site, &m, &id, &err))
+        fr_resp_api_error(r, w, &err);
+    else {
+        fr_server_deliver(r);
+        fr_resp_json(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    json_decref(b);
+}
+
+static void api_intervision_decide(fr_req *r, fr_resp *w)
+{
+    json_t *b = body(r, w);
+    if (!b)
+        return;
+    char due[11];
+    const char *due_p = NULL;
+    int64_t aid = 0;
+    fr_error err = {0};
+    if (jdate(w, b, "due_on", due, &due_p) == 0) {
+        if (fr_intervision_decide(r->site, fr_parse_id(r->params[0]), fr_ji(b, "case_id"),
+                                  jstr(b, "title"), jstr(b, "responsible"), jstr(b, "user"), due_p,
+                                  &aid, &err))
+            fr_resp_api_error(r, w, &err);
+        else {
+            fr_server_deliver(r);
+            fr_resp_json(w, 201, json_pack("{s:I}", "action_id", (json_int_t)aid));
+        }
+    }
+    json_decref(b);
+}
+
+const fr_route fr_routes_meetings[] = {
+    {"GET", "/intervisions", ui_intervisions, 0},
+    {"GET", "/intervisions/new", ui_intervision_new, 0},
+    {"POST", "/intervisions", ui_intervision_add, 0},
+    {"POST", "/intervisions/{id}/decisions", ui_intervision_decide, 0},
+    {"GET", "/api/v1/intervisions", api_intervisions, FR_ROUTE_API},
+    {"POST", "/api/v1/intervisions", api_intervision_add, FR_ROUTE_API},
+    {"POST", "/api/v1/intervisions/{id}/decisions", api_intervision_decide, FR_ROUTE_API},
+    {0},
+};
