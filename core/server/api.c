@@ -1145,7 +1145,7 @@ static void api_meeting_decide(fr_req *r, fr_resp *w)
 }
 
 const fr_route fr_routes_api[] = {
-    {"POST", "/api/v1/session", api_login, FR_ROUTE_API | FR_ROUTE_PUBLIC},
+    {"POST", "/api/v1/session", api_login, FR_ROUTE_API | FR_ROUTE_PUBLIC | FR_ROUTE_ALONE},
     {"DELETE", "/api/v1/session", api_logout, FR_ROUTE_API},
     {"GET", "/api/v1/me", api_me, FR_ROUTE_API},
     {"GET", "/api/v1/patients", api_patients, FR_ROUTE_API},
@@ -1170,11 +1170,11 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/tasks/{id}/done", api_task_done, FR_ROUTE_API},
     {"POST", "/api/v1/tasks/{id}/assign", api_task_assign, FR_ROUTE_API},
     {"GET", "/api/v1/users", api_users, FR_ROUTE_API},
-    {"POST", "/api/v1/users", api_user_add, FR_ROUTE_API},
+    {"POST", "/api/v1/users", api_user_add, FR_ROUTE_API | FR_ROUTE_ALONE},
     {"GET", "/api/v1/teams", api_teams, FR_ROUTE_API},
     {"GET", "/api/v1/plugins", api_plugins, FR_ROUTE_API},
-    {"POST", "/api/v1/plugins/{id}/enable", api_plugin_enable, FR_ROUTE_API},
-    {"POST", "/api/v1/plugins/{id}/disable", api_plugin_disable, FR_ROUTE_API},
+    {"POST", "/api/v1/plugins/{id}/enable", api_plugin_enable, FR_ROUTE_API | FR_ROUTE_ALONE},
+    {"POST", "/api/v1/plugins/{id}/disable", api_plugin_disable, FR_ROUTE_API | FR_ROUTE_ALONE},
     {"GET", "/api/v1/events", api_events, FR_ROUTE_API},
     {"POST", "/api/v1/events/{id}/retry", api_event_retry, FR_ROUTE_API},
     {"GET", "/api/v1/audit", api_audit, FR_ROUTE_API},

@@ -1,0 +1,227 @@
+/* The committer: group commit for the web server.
+ *
+ * One thread owns one write connection (its own fr_site) and drains a queue
+ * of jobs: a write request's handler, or the read-audit entries of read
+ * requests. Jobs that arrive together share one durable transaction:
+ *
+ *   BEGIN IMMEDIATE
+ *     SAVEPOINT; job 1 (the handler, its kernel calls nested as savepoints); RELEASE
+ *     SAVEPOINT; job 2 …; RELEASE
+ *   COMMIT                      (one fsync for the whole batch)
+ *
+ * then every job's worker is woken (job->wake) and only then answers its
+ * client, so nothing is acknowledged before it is durable. A kernel call
+ * that refuses (invalid submission, veto, access) rolls back its own
+ * savepoint as it always does, and the other jobs of the batch are kept.
+ * When the database breaks the batch (a savepoint cannot be released, the
+ * COMMIT fails: a full disk, an I/O error), every job of the batch is told
+ * that nothing of it was stored (job->failed): none was acknowledged.
+ *
+ * There is no waiting for company: the committer takes whatever is queued
+ * when it is free, so a lone request pays one transaction as before and
+ * requests arriving while a COMMIT waits for the disk share the next one. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "store.h"
+
+#define MAX_BATCH 256
+
+struct fr_committer {
+    fr_server *server;
+    char *site_dir;
+    fr_site *site;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    fr_job *head, *tail;
+    int stopping;
+    int reopen;
+    /* figures, for the log and the benchmark */
+    long batches, jobs;
+};
+
+/* Runs one job inside its savepoint. 0, or -1 when the batch is broken. */
+static int run_job(fr_committer *c, fr_job *job)
+{
+    fr_store *st = c->site->store;
+    fr_error err = {0};
+    if (fr_store_begin(st, &err)) {
+        fr_server_log(c->server, "group commit: savepoint: %s", err.message);
+        return -1;
+    }
+    int depth = fr_store_depth(st);
+    if (job->handler) {
+        fr_req *r = job->r;
+        snprintf(c->site->actor, sizeof c->site->actor, "%s", job->actor);
+        snprintf(c->site->actor_role, sizeof c->site->actor_role, "%s", job->actor_role);
+        c->site->actor_id = job->actor_id;
+        c->site->break_glass_reason = NULL;
+        r->site = c->site;
+        r->in_commit = 1;
+        job->handler(r, job->w);
+        r->in_commit = 0;
+        r->site = NULL;
+        c->site->break_glass_reason = NULL;
+        if (fr_store_depth(st) > depth) {
+            fr_server_log(c->server, "%s %s left a transaction open; rolled back", r->method,
+                          r->path);
+            while (fr_store_depth(st) > depth)
+                fr_store_rollback(st);
+        }
+    }
+    if (job->audits && job->audits->n &&
+        fr_audit_batch_write(st, job->audits, &err) != 0) {
+        /* The read is not shown without its audit entry. */
+        fr_server_log(c->server, "group commit: read audit: %s", err.message);
+        job->failed = 1;
+    }
+    if (fr_store_commit(st, &err)) {
+        fr_server_log(c->server, "group commit: release: %s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void run_batch(fr_committer *c, fr_job *batch)
+{
+    fr_store *st = c->site->store;
+    fr_error err = {0};
+    int broken = fr_store_begin(st, &err) != 0;
+    if (broken)
+        fr_server_log(c->server, "group commit: begin: %s", err.message);
+    for (fr_job *j = batch; j && !broken; j = j->next)
+        broken = run_job(c, j) != 0;
+    if (!broken && fr_store_commit(st, &err) != 0) {
+        fr_server_log(c->server, "group commit: commit: %s", err.message);
+        broken = 1;
+    }
+    while (fr_store_depth(st) > 0)
+        fr_store_rollback(st);
+    long n = 0;
+    fr_job *next;
+    for (fr_job *j = batch; j; j = next) {
+        next = j->next; /* j belongs to its worker once woken */
+        if (broken)
+            j->failed = 1;
+        n++;
+        j->wake(j);
+    }
+    c->batches++;
+    c->jobs += n;
+}
+
+static void reopen_site(fr_committer *c)
+{
+    fr_site *fresh = NULL;
+    fr_error err = {0};
+    if (fr_site_open(c->site_dir, NULL, &fresh, &err)) {
+        fr_server_log(c->server, "reload: the committer keeps its site: %s", err.message);
+        return;
+    }
+    fr_site_close(c->site);
+    c->site = fresh;
+}
+
+static void *committer_main(void *arg)
+{
+    fr_committer *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!c->head && !c->stopping && !c->reopen)
+            pthread_cond_wait(&c->wake, &c->lock);
+        if (c->reopen) {
+            c->reopen = 0;
+            pthread_mutex_unlock(&c->lock);
+            reopen_site(c);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
+        if (!c->head && c->stopping)
+            break;
+        /* Take up to MAX_BATCH jobs; later ones wait for the next batch. */
+        fr_job *batch = c->head, *last = batch;
+        for (int n = 1; n < MAX_BATCH && last->next; n++)
+            last = last->next;
+        c->head = last->next;
+        if (!c->head)
+            c->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&c->lock);
+        run_batch(c, batch);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+int fr_committer_start(fr_server *s, const char *site_dir, fr_committer **out, fr_error *err)
+{
+    fr_committer *c = calloc(1, sizeof *c);
+    if (!c || !(c->site_dir = strdup(site_dir))) {
+        free(c);
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    }
+    c->server = s;
+    int rc = fr_site_open(site_dir, NULL, &c->site, err);
+    if (rc) {
+        free(c->site_dir);
+        free(c);
+        return rc;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        fr_committer_stop(c);
+        return fr_error_set(err, FR_ENOMEM, "cannot start the committer thread");
+    }
+    c->started = 1;
+    *out = c;
+    return 0;
+}
+
+void fr_committer_submit(fr_committer *c, fr_job *job)
+{
+    job->next = NULL;
+    job->failed = 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->tail)
+        c->tail->next = job;
+    else
+        c->head = job;
+    c->tail = job;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fr_committer_reopen(fr_committer *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->reopen = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fr_committer_stop(fr_committer *c)
+{
+    if (!c)
+        return;
+    if (c->started) {
+        pthread_mutex_lock(&c->lock);
+        c->stopping = 1;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+        fr_server_log(c->server, "group commit: %ld jobs in %ld transactions", c->jobs,
+                      c->batches);
+    }
+    fr_site_close(c->site);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->wake);
+    free(c->site_dir);
+    free(c);
+}
