@@ -17,6 +17,13 @@
  * COMMIT fails: a full disk, an I/O error), every job of the batch is told
  * that nothing of it was stored (job->failed): none was acknowledged.
  *
+ * The committer also runs the outbox's delivery passes (asynchronous
+ * subscribers, Python hooks), between batches and outside any transaction,
+ * when a write asked for one or the background thread's period comes: one
+ * writer in the server, so that the delivery's own small transactions and
+ * the batches never wait for each other on the database lock (SQLite's
+ * busy wait is not fair and starved the batches).
+ *
  * There is no waiting for company: the committer takes whatever is queued
  * when it is free, so a lone request pays one transaction as before and
  * requests arriving while a COMMIT waits for the disk share the next one. */
@@ -26,6 +33,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "bus.h"
 #include "store.h"
 
 #define MAX_BATCH 256
@@ -41,6 +49,7 @@ struct fr_committer {
     fr_job *head, *tail;
     int stopping;
     int reopen;
+    int deliver; /* an outbox delivery pass is owed */
     /* figures, for the log and the benchmark */
     long batches, jobs;
 };
@@ -62,9 +71,7 @@ static int run_job(fr_committer *c, fr_job *job)
         c->site->actor_id = job->actor_id;
         c->site->break_glass_reason = NULL;
         r->site = c->site;
-        r->in_commit = 1;
         job->handler(r, job->w);
-        r->in_commit = 0;
         r->site = NULL;
         c->site->break_glass_reason = NULL;
         if (fr_store_depth(st) > depth) {
@@ -132,12 +139,24 @@ static void *committer_main(void *arg)
     fr_committer *c = arg;
     pthread_mutex_lock(&c->lock);
     for (;;) {
-        while (!c->head && !c->stopping && !c->reopen)
+        while (!c->head && !c->stopping && !c->reopen && !c->deliver)
             pthread_cond_wait(&c->wake, &c->lock);
         if (c->reopen) {
             c->reopen = 0;
             pthread_mutex_unlock(&c->lock);
             reopen_site(c);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
+        if (!c->head && c->deliver) {
+            /* Between batches, outside any transaction: the only writer
+             * of the server, so nobody waits on the database lock. */
+            c->deliver = 0;
+            pthread_mutex_unlock(&c->lock);
+            fr_error err = {0};
+            fr_bus_stats bs = {0};
+            if (fr_bus_deliver(c->site, &bs, &err))
+                fr_server_log(c->server, "delivery: %s", err.message);
             pthread_mutex_lock(&c->lock);
             continue;
         }
@@ -194,6 +213,14 @@ void fr_committer_submit(fr_committer *c, fr_job *job)
     else
         c->head = job;
     c->tail = job;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fr_committer_deliver(fr_committer *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->deliver = 1;
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->lock);
 }

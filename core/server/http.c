@@ -315,16 +315,7 @@ void fr_server_site_release(fr_server *s, fr_site *site)
 
 void fr_server_deliver(fr_req *r)
 {
-    /* Delivery runs outside the request's transaction; a failure stays in
-     * the outbox and the background thread retries it. */
-    if (r->in_commit) {
-        r->want_deliver = 1; /* after the batch's COMMIT, by the worker */
-        return;
-    }
-    fr_error err = {0};
-    fr_bus_stats st;
-    if (fr_bus_deliver(r->site, &st, &err))
-        fr_server_log(r->server, "delivery after %s %s: %s", r->method, r->path, err.message);
+    fr_committer_deliver(r->server->committer);
 }
 
 /* ---- dispatch ---- */
@@ -526,8 +517,7 @@ static void free_request(conn_state *cs)
 }
 
 /* Sends the answer: after the committer when the request went through it
- * (its failure replaces the answer; a delivery it asked for runs here,
- * after the COMMIT, on a site of the pool). */
+ * (its failure replaces the answer). */
 static enum MHD_Result finish(fr_server *s, conn_state *cs)
 {
     fr_req *r = cs->r;
@@ -543,11 +533,6 @@ static enum MHD_Result finish(fr_server *s, conn_state *cs)
         else
             fr_page_message(r, w, 503, fr_t(r->lang, "error.storage.title"),
                             fr_t(r->lang, "error.storage.text"));
-    } else if (r->want_deliver) {
-        r->site = fr_server_site_acquire(s);
-        fr_server_deliver(r);
-        fr_server_site_release(s, r->site);
-        r->site = NULL;
     }
     w->tls = fr_server_tls(s);
     enum MHD_Result ret = send_response(cs->conn, w);
@@ -731,9 +716,7 @@ static void *background(void *arg)
             if (fr_session_cleanup(s->bg_site, s->opt.idle_minutes, &err))
                 fr_server_log(s, "session cleanup: %s", err.message);
         } else {
-            fr_bus_stats bs = {0};
-            if (fr_bus_deliver(s->bg_site, &bs, &err))
-                fr_server_log(s, "delivery: %s", err.message);
+            fr_committer_deliver(s->committer);
         }
         pthread_mutex_lock(&s->bg_lock);
         if (s->stopping)

@@ -64,11 +64,6 @@ typedef struct fr_req {
     char lang[4];
     char csrf[65];
     char session_hash[65];
-
-    /* Set while the handler runs in the committer's batch (commit.c):
-     * fr_server_deliver then only asks for a delivery after the commit. */
-    int in_commit;
-    int want_deliver;
 } fr_req;
 
 typedef struct fr_resp {
@@ -196,6 +191,9 @@ typedef struct fr_job {
 int fr_committer_start(fr_server *s, const char *site_dir, fr_committer **out, fr_error *err);
 /* Queues a job; job->wake is called from the committer's thread. */
 void fr_committer_submit(fr_committer *c, fr_job *job);
+/* Asks for an outbox delivery pass, run by the committer between batches
+ * (outside any transaction). Returns at once. */
+void fr_committer_deliver(fr_committer *c);
 /* Reopens the committer's site between batches (plugins enabled, SIGHUP). */
 void fr_committer_reopen(fr_committer *c);
 /* Finishes the queued jobs, stops the thread, closes the site. */
@@ -255,8 +253,10 @@ int64_t fr_parse_id(const char *s);
 /* Parses DD/MM/YYYY or YYYY-MM-DD into out (YYYY-MM-DD); 0 on success. */
 int fr_parse_date(const char *s, char out[11]);
 
-/* After a committed write: deliver the outbox now (the background thread
- * also does it every few seconds). */
+/* After a committed write: deliver the outbox now. Asks the committer for
+ * a delivery pass and returns at once (the events are in the outbox,
+ * durable; delivery is at least once; the background thread also asks
+ * every few seconds). */
 void fr_server_deliver(fr_req *r);
 
 #endif
