@@ -345,6 +345,77 @@ static int is_api(const char *path)
     return strncmp(path, "/api/", 5) == 0;
 }
 
+/* ---- sessions in memory ----
+ * A logged-in session as loaded from the database with its actor, kept in
+ * the cache (cache.c) while nothing was committed to the database since
+ * (a logout, a deactivated user, anything: the entry is not used again)
+ * and for at most SESSION_TTL seconds, after which the database is read
+ * again (and last_seen written when due, so idle expiry still works). */
+#define SESSION_COOKIE "fr_session"
+#define SESSION_TTL 20
+
+typedef struct cached_session {
+    int64_t user_id, actor_id;
+    char csrf[65], login[128], display_name[160], role[16], lang[4];
+    char actor[128], actor_role[16];
+} cached_session;
+
+static int session_key(fr_req *r, char key[72])
+{
+    const char *token = fr_req_cookie(r, SESSION_COOKIE);
+    if (!token || strlen(token) != 64)
+        return 0;
+    char hash[65];
+    fr_token_hash(token, hash);
+    snprintf(key, 72, "s:%s", hash);
+    return 1;
+}
+
+static int session_cached(fr_req *r)
+{
+    char key[72];
+    size_t len = 0;
+    if (!session_key(r, key))
+        return 0;
+    cached_session *c = fr_cache_get(r->site, fr_cache_generation(r->site), key, &len);
+    if (!c || len != sizeof *c) {
+        free(c);
+        return 0;
+    }
+    r->logged_in = 1;
+    r->user_id = c->user_id;
+    memcpy(r->csrf, c->csrf, sizeof r->csrf);
+    memcpy(r->login, c->login, sizeof r->login);
+    memcpy(r->display_name, c->display_name, sizeof r->display_name);
+    memcpy(r->role, c->role, sizeof r->role);
+    memcpy(r->lang, c->lang, sizeof r->lang);
+    snprintf(r->session_hash, sizeof r->session_hash, "%s", key + 2);
+    snprintf(r->site->actor, sizeof r->site->actor, "%s", c->actor);
+    snprintf(r->site->actor_role, sizeof r->site->actor_role, "%s", c->actor_role);
+    r->site->actor_id = c->actor_id;
+    free(c);
+    return 1;
+}
+
+static void session_cache(fr_req *r)
+{
+    char key[72];
+    if (!r->logged_in || !session_key(r, key))
+        return;
+    cached_session c;
+    memset(&c, 0, sizeof c);
+    c.user_id = r->user_id;
+    memcpy(c.csrf, r->csrf, sizeof c.csrf);
+    memcpy(c.login, r->login, sizeof c.login);
+    memcpy(c.display_name, r->display_name, sizeof c.display_name);
+    memcpy(c.role, r->role, sizeof c.role);
+    memcpy(c.lang, r->lang, sizeof c.lang);
+    snprintf(c.actor, sizeof c.actor, "%s", r->site->actor);
+    snprintf(c.actor_role, sizeof c.actor_role, "%s", r->site->actor_role);
+    c.actor_id = r->site->actor_id;
+    fr_cache_put(r->site, fr_cache_generation(r->site), key, &c, sizeof c, SESSION_TTL);
+}
+
 /* The committer has made the job's batch durable (or failed): the worker
  * thread answers (on_request is called again for the resumed connection). */
 static void job_woken(fr_job *job)
@@ -401,14 +472,17 @@ static int dispatch(fr_req *r, conn_state *cs)
     }
     r->site = fr_server_site_acquire(r->server);
     fr_error err = {0};
-    fr_session_load(r);
-    if (!r->logged_in)
-        fr_i18n_negotiate(r);
-    /* Every request acts as its user; public pages act as the system but
-     * only do what their handler allows (login, intake, calendar). */
-    if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
-        r->logged_in = 0;
-        fr_site_set_actor(r->site, NULL, &err);
+    if (!session_cached(r)) {
+        fr_session_load(r);
+        if (!r->logged_in)
+            fr_i18n_negotiate(r);
+        /* Every request acts as its user; public pages act as the system
+         * but only do what their handler allows (login, intake, calendar). */
+        if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
+            r->logged_in = 0;
+            fr_site_set_actor(r->site, NULL, &err);
+        }
+        session_cache(r);
     }
     r->site->break_glass_reason = NULL;
     int state_changing = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
@@ -680,6 +754,8 @@ static void reload_sites(fr_server *s)
         s->bg_site = fresh;
     }
     fr_committer_reopen(s->committer);
+    /* A new site may have an old one's address: no entry survives. */
+    fr_cache_forget_site(NULL);
     for (int i = 0; i < n; i++)
         fr_server_site_release(s, held[i]);
     fr_server_log(s, "reload: %d of %d workers reopened the site", reopened, n);
@@ -788,6 +864,7 @@ static int read_pem(const fr_site *site, const char *setting, char **out, fr_err
 
 static void close_all(fr_server *s)
 {
+    fr_cache_forget_site(NULL);
     fr_committer_stop(s->committer);
     free(s->tls_cert);
     free(s->tls_key);

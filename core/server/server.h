@@ -199,6 +199,18 @@ void fr_committer_reopen(fr_committer *c);
 /* Finishes the queued jobs, stops the thread, closes the site. */
 void fr_committer_stop(fr_committer *c);
 
+/* ---- a cache of answers (cache.c) ---- */
+
+/* The site connection's view of the database now (-1: do not cache). */
+int64_t fr_cache_generation(fr_site *site);
+/* A copy of the value (NUL-terminated, the caller frees it), or NULL when
+ * missing, expired, or stored under another generation. */
+void *fr_cache_get(fr_site *site, int64_t generation, const char *key, size_t *len);
+void fr_cache_put(fr_site *site, int64_t generation, const char *key, const void *value,
+                  size_t len, int ttl_seconds);
+/* Drops the site's entries (NULL: every entry). */
+void fr_cache_forget_site(const fr_site *site);
+
 /* ---- sessions (session.c) ---- */
 
 /* Reads the session cookie; fills r->logged_in and the user's fields.
