@@ -129,6 +129,24 @@ r = site.fr("audit", "verify", check=False)
 t.check(r.returncode == 0, "the audit chain verifies after the concurrent run",
         r.stdout + r.stderr)
 
+# The caches (sessions, caseload) never serve what a commit changed.
+before = marie.api("GET", "/caseload").json()
+again = marie.api("GET", "/caseload").json()
+t.check(before == again, "the caseload asked twice is the same", again)
+pid = marie.api("POST", "/patients", {"family_name": "Nouveau", "given_names": "Paul",
+                                      "birth_date": "01/01/1940"}).json()["id"]
+r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team": "Namur"})
+after = marie.api("GET", "/caseload").json()
+t.check(len(after["cases"]) == len(before["cases"]) + 1,
+        "a case opened since is in the next caseload", (len(before["cases"]), after))
+other = Client(srv)
+other.cookies, other.csrf = dict(marie.cookies), marie.csrf
+t.check(other.api("GET", "/me").status == 200, "a copy of the session cookie works")
+t.check(marie.api("DELETE", "/session").status in (200, 204), "marie logs out")
+r = other.api("GET", "/caseload")
+t.check(r.status == 401, "the logged-out session is refused at once (not served from memory)",
+        r.status)
+
 t.check(srv.stop() == 0, "the server stops cleanly")
 log = open(site.env["FILROUGE_LOG"], encoding="utf-8").read()
 m = re.findall(r"group commit: (\d+) jobs in (\d+) transactions", log)
