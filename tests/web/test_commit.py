@@ -154,4 +154,43 @@ jobs_n, batches_n = (int(m[-1][0]), int(m[-1][1])) if m else (0, 0)
 t.check(m and batches_n < jobs_n - 10,
         "requests that arrived together shared transactions", f"{jobs_n} jobs, {batches_n} batches")
 print(f"# {jobs_n} jobs in {batches_n} transactions")
+
+# A full database (the site's size limit): a write is refused with a clear
+# error, and a read whose audit entry cannot be stored is not shown.
+import os  # noqa: E402
+size_kb = os.path.getsize(DB) // 1024
+with open(site.dir + "/site.xml", encoding="utf-8") as f:
+    xml = f.read()
+with open(site.dir + "/site.xml", "w", encoding="utf-8") as f:
+    f.write(xml.replace("</site>", "  <setting name=\"database.max-size-mb\">%.3f</setting>\n</site>"
+                        % ((size_kb + 60) / 1024)))
+srv = Server(site)
+marie = Client(srv)
+t.check(marie.login("marie").status == 200, "marie logs in again on the limited site")
+big = "x" * 480
+status, n = 201, 0
+while status == 201 and n < 2000:
+    r = marie.api("POST", "/patients", {"family_name": f"Plein{n}", "given_names": "X",
+                                        "address": big, "birth_date": "01/01/1950"})
+    status, n = r.status, n + 1
+t.check(status >= 500 and "database.max-size-mb" not in r.text and "/" not in
+        r.json()["error"]["message"],
+        "a write beyond the limit is refused without a path or detail", (n, status, r.text))
+for k in range(400):  # smaller rows, until not even those fit
+    r = marie.api("POST", "/patients", {"family_name": f"P{k}", "given_names": "X"})
+    if r.status != 201:
+        break
+for k in range(5000):  # each read adds its audit entry, until none fits
+    r = marie.api("GET", f"/cases/{cases[4]}")
+    if r.status != 200:
+        break
+t.check(r.status == 503 and r.json()["error"]["code"] == "storage"
+        and "Dupont" not in r.text,
+        "a read whose audit entry cannot be stored is not shown (503 storage)", r.text[:300])
+r = marie.request("GET", f"/cases/{cases[4]}")
+t.check(r.status == 503 and "Dupont" not in r.text and "Non enregistr" in r.text,
+        "the case page likewise, with a clear message", r.text[:300])
+t.check(srv.stop() == 0, "the limited server stops cleanly")
+r = site.fr("audit", "verify", check=False)
+t.check(r.returncode == 0, "the audit chain is intact after the full database", r.stdout + r.stderr)
 t.finish()
