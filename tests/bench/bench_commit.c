@@ -298,8 +298,8 @@ int main(int argc, char **argv)
              "The server's committer ran %ld jobs (writes and read audits) in %ld batches: "
              "%.1f per durable transaction on average. %s\n\n"
              "One client waits for each answer, so it pays a whole durable transaction per "
-             "submission, and the frailty hook's delivery records its outcome in another "
-             "(between batches). Fifty clients share the batches' COMMITs, and one "
+             "submission, and the frailty hook's delivery passes (between batches, at most "
+             "one per 50 ms) record their outcomes in transactions of their own. Fifty clients share the batches' COMMITs, and one "
              "delivery pass serves many events: the group commit's gain. Targets (issue 7): "
              "one client %s; %d clients %s.\n",
              when, cores, argv[0], fr, seconds, many, many, ROUNDS, seconds / ROUNDS, rawr, one, one / rawr, many, lots,
