@@ -138,9 +138,125 @@ int fr_audit_verify(fr_store *s, fr_audit_report *report, fr_error *err)
     return rc < 0 ? rc : 0;
 }
 
+static _Thread_local fr_audit_batch *collector;
+
+void fr_audit_collect(fr_audit_batch *b)
+{
+    collector = b;
+}
+
+void fr_audit_batch_free(fr_audit_batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        free(b->v[i].actor);
+        free(b->v[i].action);
+        free(b->v[i].object_type);
+        free(b->v[i].object_id);
+        json_decref(b->v[i].detail);
+    }
+    free(b->v);
+    memset(b, 0, sizeof *b);
+}
+
+static int same(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Adds an entry to the collection, merging reads of one actor. */
+static int collect(fr_audit_batch *b, const char *actor, const char *action, const char *type,
+                   const char *oid, const char *detail, fr_error *err)
+{
+    json_t *d = json_loads(detail ? detail : "{}", 0, NULL);
+    if (!json_is_object(d)) {
+        json_decref(d);
+        return fr_error_set(err, FR_EINVAL, "audit detail is not a JSON object: %s", detail);
+    }
+    for (int i = 0; i < b->n; i++) {
+        fr_audit_entry *e = &b->v[i];
+        if (!same(e->actor, actor) || !same(e->action, action))
+            continue;
+        if (same(e->object_type, type) && same(e->object_id, oid)) {
+            json_t *own = json_copy(e->detail);
+            json_object_del(own, "also");
+            int again = json_equal(own, d);
+            json_decref(own);
+            if (again) {
+                json_decref(d);
+                return 0; /* the same entry again */
+            }
+        }
+        if (strcmp(action, "read") != 0)
+            continue;
+        json_t *also = json_object_get(e->detail, "also");
+        if (!also) {
+            also = json_array();
+            if (json_object_set_new(e->detail, "also", also)) {
+                json_decref(d);
+                return fr_error_set(err, FR_ENOMEM, "out of memory");
+            }
+        }
+        json_t *item = json_pack("{s:s?,s:s?}", "object_type", type, "object_id", oid);
+        if (item && json_object_size(d))
+            json_object_set(item, "detail", d);
+        json_decref(d);
+        size_t k;
+        json_t *seen;
+        json_array_foreach(also, k, seen) {
+            if (item && json_equal(seen, item)) {
+                json_decref(item);
+                return 0;
+            }
+        }
+        if (!item || json_array_append_new(also, item))
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (b->n == b->cap) {
+        int cap = b->cap ? b->cap * 2 : 4;
+        fr_audit_entry *v = realloc(b->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            json_decref(d);
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    fr_audit_entry *e = &b->v[b->n];
+    e->actor = strdup(actor && *actor ? actor : "system");
+    e->action = strdup(action);
+    e->object_type = type ? strdup(type) : NULL;
+    e->object_id = oid ? strdup(oid) : NULL;
+    e->detail = d;
+    b->n++;
+    if (!e->actor || !e->action || (type && !e->object_type) || (oid && !e->object_id))
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    return 0;
+}
+
+int fr_audit_batch_write(fr_store *s, const fr_audit_batch *b, fr_error *err)
+{
+    int rc = fr_store_begin(s, err);
+    for (int i = 0; !rc && i < b->n; i++) {
+        const fr_audit_entry *e = &b->v[i];
+        char *detail = json_dumps(e->detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc = detail ? fr_audit_append(s, e->actor, e->action, e->object_type, e->object_id,
+                                      detail, err)
+                    : fr_error_set(err, FR_ENOMEM, "out of memory");
+        free(detail);
+    }
+    if (rc) {
+        fr_store_rollback(s);
+        return rc;
+    }
+    return fr_store_commit(s, err);
+}
+
 int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
                    const char *object_id, const char *detail, fr_error *err)
 {
+    if (collector && fr_store_depth(s) == 0)
+        return collect(collector, actor, action, object_type, object_id, detail, err);
     int rc = fr_store_begin(s, err);
     if (rc)
         return rc;

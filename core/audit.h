@@ -6,6 +6,7 @@
 #ifndef FR_AUDIT_H
 #define FR_AUDIT_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include <filrouge/error.h>
@@ -26,6 +27,36 @@ int fr_audit_appendi(fr_store *s, const char *actor, const char *action, const c
  * refusals, which must be kept although the operation is not done. */
 int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
                    const char *object_id, const char *detail, fr_error *err);
+
+/* ---- deferred entries: many reads, one durable transaction ----
+ *
+ * A server thread may collect the entries that fr_audit_alone would write
+ * outside a transaction (reads, refusals) instead of committing each on its
+ * own (an fsync each), and have them written later, many requests together,
+ * by one transaction (the web server's committer, core/server/commit.c).
+ * The collector's owner must not show what was read before
+ * fr_audit_batch_write's transaction is durable. Within one collection,
+ * reads by the same actor become ONE entry: the first object read is the
+ * entry's object and the others are listed in its detail under "also"
+ * ([{object_type, object_id, detail?}]); an identical entry is kept once. */
+typedef struct fr_audit_entry {
+    char *actor, *action, *object_type, *object_id;
+    json_t *detail; /* an object */
+} fr_audit_entry;
+
+typedef struct fr_audit_batch {
+    fr_audit_entry *v;
+    int n, cap;
+} fr_audit_batch;
+
+/* From now on, on this thread, fr_audit_alone outside a transaction adds
+ * its entry to `b` (NULL: writes again). Threads that never call this (the
+ * CLI, the kernel's own callers) are not affected. */
+void fr_audit_collect(fr_audit_batch *b);
+/* Appends the collected entries (inside the caller's transaction, or one
+ * of their own). */
+int fr_audit_batch_write(fr_store *s, const fr_audit_batch *b, fr_error *err);
+void fr_audit_batch_free(fr_audit_batch *b);
 
 typedef struct fr_audit_report {
     int64_t entries;     /* entries checked */

@@ -446,6 +446,11 @@ typedef struct pending {
     int has_delivery; /* a 'retry' row exists */
     int attempts;
     char *next_at;
+    /* the outcome of its delivery in this pass, recorded with the page's */
+    const char *out_status; /* NULL: not attempted */
+    int out_attempts;
+    char out_next[FR_TIME_LEN];
+    char *out_error;
 } pending;
 
 static void pending_clear(pending *p, int n)
@@ -455,6 +460,7 @@ static void pending_clear(pending *p, int n)
         free(p[i].payload);
         free(p[i].key);
         free(p[i].next_at);
+        free(p[i].out_error);
     }
 }
 
@@ -463,23 +469,34 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Writes the outcome of one delivery in its own transaction. */
-static int record(fr_site *site, const char *sub, int64_t event_id, const char *status,
-                  int attempts, const char *next_at, const char *last_error, fr_error *err)
+/* Writes the outcomes of a page's deliveries, in one transaction (one
+ * fsync for the page, not one per event): if the process dies before, the
+ * page's events are delivered again (at least once). */
+static int record_page(fr_site *site, const char *sub, const pending *page, int n,
+                       fr_error *err)
 {
     char now[FR_TIME_LEN];
     fr_clock_now(now);
-    int rc = fr_store_begin(site->store, err);
-    if (rc)
+    int rc = 0, any = 0;
+    for (int i = 0; i < n && !any; i++)
+        any = page[i].out_status != NULL;
+    if (!any)
+        return 0;
+    if ((rc = fr_store_begin(site->store, err)))
         return rc;
-    rc = fr_store_execf(site->store, err,
+    for (int i = 0; i < n && !rc; i++) {
+        const pending *p = &page[i];
+        if (p->out_status)
+            rc = fr_store_execf(site->store, err,
                         "INSERT INTO bus_deliveries (subscriber, event_id, status, attempts, "
                         "next_at, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                         " ON CONFLICT (subscriber, event_id) DO UPDATE SET status = "
                         "excluded.status, attempts = excluded.attempts, next_at = "
                         "excluded.next_at, last_error = excluded.last_error, updated_at = "
                         "excluded.updated_at",
-                        "tItittt", sub, event_id, status, attempts, next_at, last_error, now);
+                                "tItittt", sub, p->id, p->out_status, p->out_attempts,
+                                p->out_next[0] ? p->out_next : NULL, p->out_error, now);
+    }
     if (!rc)
         rc = fr_store_commit(site->store, err);
     else
@@ -507,7 +524,7 @@ static int load_failed(fr_site *site, const char *sub, held *h, fr_error *err)
     return rc < 0 ? rc : 0;
 }
 
-static int deliver_one(fr_site *site, subscriber *s, const pending *p, int max_attempts, held *h,
+static int deliver_one(fr_site *site, subscriber *s, pending *p, int max_attempts, held *h,
                        fr_bus_stats *stats, fr_error *err)
 {
     fr_event ev = {p->id, p->topic, p->case_id, p->payload, p->key};
@@ -519,7 +536,9 @@ static int deliver_one(fr_site *site, subscriber *s, const pending *p, int max_a
      * between, the event is delivered again (at least once). */
     if (crc == 0) {
         stats->delivered++;
-        return record(site, s->full, p->id, "done", p->attempts + 1, NULL, NULL, err);
+        p->out_status = "done";
+        p->out_attempts = p->attempts + 1;
+        return 0;
     }
     int attempts = p->attempts + 1;
     const char *why = serr.message[0] ? serr.message : "the subscriber returned an error";
@@ -531,7 +550,10 @@ static int deliver_one(fr_site *site, subscriber *s, const pending *p, int max_a
                     "event %" PRId64 " (%s) could not be delivered to %s after %d attempts, "
                     "parked as failed: %s; fix the cause, then `filrouge events retry %" PRId64 "`",
                     p->id, p->topic, s->full, attempts, why, p->id);
-        return record(site, s->full, p->id, "failed", attempts, NULL, why, err);
+        p->out_status = "failed";
+        p->out_attempts = attempts;
+        p->out_error = strdup(why);
+        return p->out_error ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
     }
     long backoff = attempts >= 12 ? MAX_BACKOFF : 1L << attempts;
     if (backoff > MAX_BACKOFF)
@@ -541,7 +563,11 @@ static int deliver_one(fr_site *site, subscriber *s, const pending *p, int max_a
     if (fr_time_add_seconds(now, backoff, next) != 0)
         snprintf(next, sizeof next, "%s", now);
     stats->retried++;
-    return record(site, s->full, p->id, "retry", attempts, next, why, err);
+    p->out_status = "retry";
+    p->out_attempts = attempts;
+    snprintf(p->out_next, sizeof p->out_next, "%s", next);
+    p->out_error = strdup(why);
+    return p->out_error ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
 }
 
 /* One subscriber's share of a delivery pass. */
@@ -583,6 +609,7 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
         /* Read the page first: subscribers use the same connection. */
         while (n < PAGE && (rc = fr_stmt_step(st, err)) == 1) {
             pending *p = &page[n++];
+            memset(p, 0, sizeof *p);
             p->id = fr_stmt_int(st, 0);
             p->topic = dup_or_null(fr_stmt_text(st, 1));
             p->case_id = fr_stmt_is_null(st, 2) ? 0 : fr_stmt_int(st, 2);
@@ -614,6 +641,11 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
                 break;
             rc = deliver_one(site, s, p, max_attempts, &h, stats, err);
         }
+        /* The outcomes recorded even when a later delivery failed. */
+        fr_error rerr = {0};
+        int rrc = record_page(site, s->full, page, n, rc ? &rerr : err);
+        if (!rc)
+            rc = rrc;
         if (n > 0)
             after = page[n - 1].id;
         pending_clear(page, n);

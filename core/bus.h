@@ -51,9 +51,9 @@ typedef struct fr_bus_stats {
  * events after its since_event that match its pattern and have no 'done' or
  * 'failed' delivery, in id order; an event of a case whose earlier event is
  * waiting for a retry or parked as failed waits too (other cases go on). The
- * subscriber is called outside any transaction, then the outcome is recorded
- * in its own transaction (at least once: a crash in between means the event
- * comes again): done, or retry with next_at = now + 2^attempts seconds
+ * subscriber is called outside any transaction, then the outcomes of a page
+ * of events (up to 256) are recorded together in one transaction (at least
+ * once: a crash before it means the page's events come again): done, or retry with next_at = now + 2^attempts seconds
  * (at most 3600), or failed after fr_bus_max_attempts attempts, logged.
  * Subscribers of owners not loaded now are not attempted: their events
  * wait. */

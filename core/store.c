@@ -422,6 +422,15 @@ int fr_store_changes(fr_store *s)
     return sqlite3_changes(s->db);
 }
 
+int64_t fr_store_generation(fr_store *s)
+{
+    int64_t v;
+    fr_error err = {0};
+    if (fr_store_query_int(s, &err, &v, "PRAGMA data_version", NULL) != 0)
+        return -1;
+    return (v << 32) ^ (int64_t)sqlite3_total_changes(s->db);
+}
+
 static int ensure_migrations_table(fr_store *s, fr_error *err)
 {
     return fr_store_exec(s,

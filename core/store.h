@@ -91,6 +91,11 @@ int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql
 
 int64_t fr_store_last_id(fr_store *s);
 int fr_store_changes(fr_store *s);
+/* A number that changes whenever the database may have changed as seen by
+ * this connection (a commit by any connection, this one's own row
+ * changes); -1 when the backend cannot tell. For caches of query results:
+ * equal numbers mean the same data. */
+int64_t fr_store_generation(fr_store *s);
 
 /* A consistent copy of the open database into `dest` (SQLite's online
  * backup: other processes may go on writing meanwhile), written beside it

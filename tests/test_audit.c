@@ -1,5 +1,8 @@
 /* The audit chain: entries chain by hash, the table refuses changes, and a
  * tampered entry is found by verify. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "audit.h"
 #include "site.h"
 #include "test.h"
@@ -73,7 +76,52 @@ static void a_removed_entry_is_found(void)
     fr_store_close(s);
 }
 
+/* A collection (the web server's read audits): nothing is written until
+ * fr_audit_batch_write; one user's reads become one entry listing the
+ * others; a repeat is kept once; refusals and other users stay apart. */
+static void collected_reads_make_one_entry(void)
+{
+    fr_store *s = fresh("e.db");
+    fr_error err = {0};
+    fr_audit_batch b = {0};
+    fr_audit_collect(&b);
+    CHECK_OK(fr_audit_alone(s, "anne", "read", "case", "7", NULL, &err), &err);
+    CHECK_OK(fr_audit_alone(s, "anne", "read", "careplan", "7", NULL, &err), &err);
+    CHECK_OK(fr_audit_alone(s, "anne", "read", "case", "7", "{\"what\":\"forms\"}", &err), &err);
+    CHECK_OK(fr_audit_alone(s, "anne", "read", "careplan", "7", NULL, &err), &err);
+    CHECK_OK(fr_audit_alone(s, "anne", "read", "case", "7", NULL, &err), &err);
+    CHECK_OK(fr_audit_alone(s, "anne", "denied", "case", "8", NULL, &err), &err);
+    CHECK_OK(fr_audit_alone(s, "bob", "read", "case", "7", NULL, &err), &err);
+    CHECK_ERR(fr_audit_alone(s, "anne", "read", "case", "9", "not json", &err), FR_EINVAL, &err,
+              "JSON object");
+    fr_audit_collect(NULL);
+    int64_t n = -1;
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM audit", NULL), &err);
+    CHECK(n == 0); /* nothing written yet */
+    CHECK(b.n == 3);
+    CHECK_OK(fr_audit_batch_write(s, &b, &err), &err);
+    char *detail = NULL;
+    CHECK_OK(fr_store_query_text(s, &err, &detail,
+                                 "SELECT detail FROM audit WHERE actor = 'anne' AND action = 'read'",
+                                 NULL),
+             &err);
+    CHECK(detail && strcmp(detail, "{\"also\":[{\"object_type\":\"careplan\",\"object_id\":\"7\"},"
+                                   "{\"object_type\":\"case\",\"object_id\":\"7\",\"detail\":"
+                                   "{\"what\":\"forms\"}}]}") == 0);
+    free(detail);
+    fr_audit_report r;
+    CHECK_OK(fr_audit_verify(s, &r, &err), &err);
+    CHECK(r.entries == 3 && r.first_bad == 0);
+    /* Not collecting: written at once, as before. */
+    CHECK_OK(fr_audit_alone(s, "anne", "read", "case", "7", NULL, &err), &err);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM audit", NULL), &err);
+    CHECK(n == 4);
+    fr_audit_batch_free(&b);
+    fr_store_close(s);
+}
+
 TEST_MAIN({"entries_chain_and_verify", entries_chain_and_verify},
+          {"collected_reads_make_one_entry", collected_reads_make_one_entry},
           {"the_trail_is_append_only", the_trail_is_append_only},
           {"a_tampered_entry_is_found", a_tampered_entry_is_found},
           {"a_removed_entry_is_found", a_removed_entry_is_found})

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "bus.h"
 #include "clock.h"
 #include "task.h"
@@ -53,6 +54,10 @@ struct fr_server {
     pthread_cond_t bg_wake;
     fr_site *bg_site;
 
+    /* group commit: every write request and every read's audit entries
+     * (commit.c) */
+    fr_committer *committer;
+
     /* TLS (MHD with GnuTLS) when site.xml names a certificate and key */
     char *tls_cert, *tls_key;
 
@@ -67,10 +72,21 @@ struct fr_server {
     } intakes[INTAKE_SLOTS];
 };
 
-/* Per connection: the request body as it arrives. */
+/* Per connection: the request body as it arrives, then, while the request
+ * waits for the committer (the connection suspended), the request, its
+ * response and its job. */
 typedef struct conn_state {
     fr_buf body;
     int too_large;
+    struct MHD_Connection *conn;
+    fr_req *r;
+    fr_resp w;
+    int api;
+    char remote[64]; /* the peer */
+    char client[64]; /* the client, as a trusted proxy names it (else the peer) */
+    fr_job job;
+    fr_audit_batch audits;
+    atomic_int state; /* 0 none, 1 waiting for the committer, 2 committed */
 } conn_state;
 
 /* ---- requests ---- */
@@ -312,12 +328,9 @@ void fr_server_site_release(fr_server *s, fr_site *site)
 
 void fr_server_deliver(fr_req *r)
 {
-    /* Delivery runs outside the request's transaction; a failure stays in
-     * the outbox and the background thread retries it. */
-    fr_error err = {0};
-    fr_bus_stats st;
-    if (fr_bus_deliver(r->site, &st, &err))
-        fr_server_log(r->server, "delivery after %s %s: %s", r->method, r->path, err.message);
+    /* no server when a handler is called directly (the fuzz targets) */
+    if (r->server)
+        fr_committer_deliver(r->server->committer);
 }
 
 /* ---- dispatch ---- */
@@ -347,8 +360,113 @@ static int is_api(const char *path)
     return strncmp(path, "/api/", 5) == 0;
 }
 
-static void dispatch(fr_req *r, fr_resp *w)
+/* ---- sessions in memory ----
+ * A logged-in session as loaded from the database with its actor, kept in
+ * the cache (cache.c) while nothing was committed to the database since
+ * (a logout, a deactivated user, anything: the entry is not used again)
+ * and for at most SESSION_TTL seconds, after which the database is read
+ * again (and last_seen written when due, so idle expiry still works). */
+#define SESSION_COOKIE "fr_session"
+#define SESSION_TTL 20
+
+typedef struct cached_session {
+    int64_t user_id, actor_id;
+    char csrf[65], login[128], display_name[160], role[16], lang[4];
+    char actor[128], actor_role[16];
+} cached_session;
+
+static int session_key(fr_req *r, char key[72])
 {
+    /* a personal API token is checked each time (session.c), never cached */
+    if (fr_req_header(r, "Authorization") && strncmp(r->path, "/api/", 5) == 0)
+        return 0;
+    const char *token = fr_req_cookie(r, SESSION_COOKIE);
+    if (!token || strlen(token) != 64)
+        return 0;
+    char hash[65];
+    fr_token_hash(token, hash);
+    snprintf(key, 72, "s:%s", hash);
+    return 1;
+}
+
+static int session_cached(fr_req *r)
+{
+    char key[72];
+    size_t len = 0;
+    if (!session_key(r, key))
+        return 0;
+    cached_session *c = fr_cache_get(r->site, fr_cache_generation(r->site), key, &len);
+    if (!c || len != sizeof *c) {
+        free(c);
+        return 0;
+    }
+    r->logged_in = 1;
+    r->user_id = c->user_id;
+    memcpy(r->csrf, c->csrf, sizeof r->csrf);
+    memcpy(r->login, c->login, sizeof r->login);
+    memcpy(r->display_name, c->display_name, sizeof r->display_name);
+    memcpy(r->role, c->role, sizeof r->role);
+    memcpy(r->lang, c->lang, sizeof r->lang);
+    snprintf(r->session_hash, sizeof r->session_hash, "%s", key + 2);
+    snprintf(r->site->actor, sizeof r->site->actor, "%s", c->actor);
+    snprintf(r->site->actor_role, sizeof r->site->actor_role, "%s", c->actor_role);
+    r->site->actor_id = c->actor_id;
+    free(c);
+    return 1;
+}
+
+static void session_cache(fr_req *r)
+{
+    char key[72];
+    if (!r->logged_in || !session_key(r, key))
+        return;
+    cached_session c;
+    memset(&c, 0, sizeof c);
+    c.user_id = r->user_id;
+    memcpy(c.csrf, r->csrf, sizeof c.csrf);
+    memcpy(c.login, r->login, sizeof c.login);
+    memcpy(c.display_name, r->display_name, sizeof c.display_name);
+    memcpy(c.role, r->role, sizeof c.role);
+    memcpy(c.lang, r->lang, sizeof c.lang);
+    snprintf(c.actor, sizeof c.actor, "%s", r->site->actor);
+    snprintf(c.actor_role, sizeof c.actor_role, "%s", r->site->actor_role);
+    c.actor_id = r->site->actor_id;
+    fr_cache_put(r->site, fr_cache_generation(r->site), key, &c, sizeof c, SESSION_TTL);
+}
+
+/* The committer has made the job's batch durable (or failed): the worker
+ * thread answers (on_request is called again for the resumed connection). */
+static void job_woken(fr_job *job)
+{
+    conn_state *cs = job->wake_arg;
+    atomic_store(&cs->state, 2);
+    MHD_resume_connection(cs->conn);
+}
+
+/* Hands the request to the committer and suspends its connection. */
+static void submit_job(fr_req *r, conn_state *cs, fr_handler handler)
+{
+    fr_job *job = &cs->job; /* actor fields set by dispatch for a write */
+    job->handler = handler;
+    job->r = r;
+    job->w = &cs->w;
+    job->audits = &cs->audits;
+    job->wake = job_woken;
+    job->wake_arg = cs;
+    atomic_store(&cs->state, 1);
+    MHD_suspend_connection(cs->conn);
+    fr_committer_submit(r->server->committer, job);
+}
+
+/* Answers the request, or hands it to the committer: returns 1 when the
+ * connection is suspended waiting for it. Writes (state-changing routes
+ * without FR_ROUTE_ALONE) run in the committer's group commit; other
+ * handlers run here with the read-audit entries collected, and the answer
+ * waits until the committer has made those entries durable. */
+static int dispatch(fr_req *r, conn_state *cs)
+{
+    fr_resp *w = &cs->w;
+    int submitted = 0;
     const fr_route *route = NULL;
     int api = is_api(r->path);
     snprintf(r->lang, sizeof r->lang, "fr");
@@ -360,25 +478,29 @@ static void dispatch(fr_req *r, fr_resp *w)
                 fr_resp_api_fail(w, 405, "method", "this method is not allowed on this path");
             else
                 fr_page_message(r, w, 405, "405", fr_t(r->lang, "error.method"));
-            return;
+            return 0;
         }
         not_found(r, w, api);
-        return;
+        return 0;
     }
+    cs->api = api || (route->flags & FR_ROUTE_API);
     if (route->flags & FR_ROUTE_NOSITE) {
         route->handler(r, w);
-        return;
+        return 0;
     }
     r->site = fr_server_site_acquire(r->server);
     fr_error err = {0};
-    fr_session_load(r);
-    if (!r->logged_in)
-        fr_i18n_negotiate(r);
-    /* Every request acts as its user; public pages act as the system but
-     * only do what their handler allows (login, intake, calendar). */
-    if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
-        r->logged_in = 0;
-        fr_site_set_actor(r->site, NULL, &err);
+    if (!session_cached(r)) {
+        fr_session_load(r);
+        if (!r->logged_in)
+            fr_i18n_negotiate(r);
+        /* Every request acts as its user; public pages act as the system
+         * but only do what their handler allows (login, intake, calendar). */
+        if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
+            r->logged_in = 0;
+            fr_site_set_actor(r->site, NULL, &err);
+        }
+        session_cache(r);
     }
     /* Rules and hooks write their messages in the request's language. */
     snprintf(r->site->actor_lang, sizeof r->site->actor_lang, "%s", r->lang);
@@ -401,8 +523,16 @@ static void dispatch(fr_req *r, fr_resp *w)
         else
             fr_page_message(r, w, 403, fr_t(r->lang, "error.csrf.title"),
                             fr_t(r->lang, "error.csrf.text"));
+    } else if (state_changing && !(route->flags & FR_ROUTE_ALONE)) {
+        /* Acting as the user checked above, on the committer's site. */
+        snprintf(cs->job.actor, sizeof cs->job.actor, "%s", r->site->actor);
+        snprintf(cs->job.actor_role, sizeof cs->job.actor_role, "%s", r->site->actor_role);
+        cs->job.actor_id = r->site->actor_id;
+        submitted = 1;
     } else {
+        fr_audit_collect(&cs->audits);
         route->handler(r, w);
+        fr_audit_collect(NULL);
     }
     /* Whatever the handler did, the site goes back clean. */
     if (fr_store_depth(r->site->store) > 0) {
@@ -414,6 +544,15 @@ static void dispatch(fr_req *r, fr_resp *w)
     fr_site_set_actor(r->site, NULL, &err);
     fr_server_site_release(r->server, r->site);
     r->site = NULL;
+    if (submitted) {
+        submit_job(r, cs, route->handler);
+        return 1;
+    }
+    if (cs->audits.n) {
+        submit_job(r, cs, NULL);
+        return 1;
+    }
+    return 0;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
@@ -455,6 +594,49 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
     return ret;
 }
 
+/* Frees what the request held (its fields, the request itself). */
+static void free_request(conn_state *cs)
+{
+    fr_req *r = cs->r;
+    if (r) {
+        for (int i = 0; i < r->nfields; i++) {
+            free(r->fields[i].name);
+            free(r->fields[i].value);
+        }
+        explicit_bzero(r, sizeof *r);
+        free(r);
+        cs->r = NULL;
+    }
+    fr_buf_free(&cs->w.body);
+    fr_audit_batch_free(&cs->audits);
+}
+
+/* Sends the answer: after the committer when the request went through it
+ * (its failure replaces the answer). */
+static enum MHD_Result finish(fr_server *s, conn_state *cs)
+{
+    fr_req *r = cs->r;
+    fr_resp *w = &cs->w;
+    if (cs->job.failed) {
+        fr_buf_free(&w->body);
+        memset(w, 0, sizeof *w);
+        if (cs->api)
+            fr_resp_api_fail(w, 503, "storage",
+                             "the server could not make this request durable (its change or the "
+                             "audit entry of its read); nothing of it was stored; try again in a "
+                             "moment");
+        else
+            fr_page_message(r, w, 503, fr_t(r->lang, "error.storage.title"),
+                            fr_t(r->lang, "error.storage.text"));
+    }
+    w->tls = fr_server_tls(s);
+    enum MHD_Result ret = send_response(cs->conn, w);
+    free_request(cs);
+    memset(w, 0, sizeof *w);
+    atomic_store(&cs->state, 0);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -467,12 +649,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!cs)
             return MHD_NO;
         *con_cls = cs;
+        cs->conn = conn;
         atomic_fetch_add(&s->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
             cs->too_large = 1;
         return MHD_YES;
     }
+    if (atomic_load(&cs->state) == 2)
+        return finish(s, cs); /* resumed: the committer is done */
+    if (atomic_load(&cs->state) == 1)
+        return MHD_YES; /* not expected: still waiting */
     if (*upload_data_size) {
         /* Keep reading (so the connection stays usable) but stop storing. */
         if (!cs->too_large && cs->body.len + *upload_data_size > s->opt.max_body) {
@@ -484,53 +671,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    fr_req *r = calloc(1, sizeof *r);
-    fr_resp w = {0};
+    fr_req *r = cs->r = calloc(1, sizeof *r);
+    fr_resp *w = &cs->w;
     if (!r)
         return MHD_NO;
+    memset(w, 0, sizeof *w);
     r->server = s;
     r->conn = conn;
     r->method = method;
     r->path = url;
     r->body = cs->body.data ? cs->body.data : "";
     r->body_len = cs->body.len;
-    char remote[64] = "?";
+    snprintf(cs->remote, sizeof cs->remote, "?");
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, remote,
-                  sizeof remote);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, cs->remote,
+                  sizeof cs->remote);
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, remote,
-                  sizeof remote);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+                  cs->remote, sizeof cs->remote);
     /* behind a trusted reverse proxy: the client it names (proxy.c) */
-    char client[64];
-    r->peer = remote;
-    fr_proxy_client(s, r, remote, client);
-    r->remote = client;
-    w.status = 200;
+    r->peer = cs->remote;
+    fr_proxy_client(s, r, cs->remote, cs->client);
+    r->remote = cs->client;
+    w->status = 200;
+    cs->job.failed = 0;
     if (cs->too_large || cs->body.failed) {
         snprintf(r->lang, sizeof r->lang, "fr");
         if (is_api(url))
-            fr_resp_api_fail(&w, 413, "too-large", "the request body is too large");
+            fr_resp_api_fail(w, 413, "too-large", "the request body is too large");
         else
-            fr_page_message(r, &w, 413, "413", fr_t(r->lang, "error.toolarge"));
+            fr_page_message(r, w, 413, "413", fr_t(r->lang, "error.toolarge"));
     } else {
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         if (ct && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0)
             parse_form(r);
-        dispatch(r, &w);
+        if (dispatch(r, cs))
+            return MHD_YES; /* suspended until the committer wakes it */
     }
-    w.tls = fr_server_tls(s);
-    enum MHD_Result ret = send_response(conn, &w);
-    fr_buf_free(&w.body);
-    for (int i = 0; i < r->nfields; i++) {
-        free(r->fields[i].name);
-        free(r->fields[i].value);
-    }
-    explicit_bzero(r, sizeof *r);
-    free(r);
-    return ret;
+    return finish(s, cs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -542,6 +722,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     conn_state *cs = *con_cls;
     if (cs) {
         atomic_fetch_sub(&s->inflight, 1);
+        free_request(cs);
         fr_buf_free(&cs->body);
         free(cs);
         *con_cls = NULL;
@@ -596,6 +777,9 @@ static void reload_sites(fr_server *s)
         fr_site_close(s->bg_site);
         s->bg_site = fresh;
     }
+    fr_committer_reopen(s->committer);
+    /* A new site may have an old one's address: no entry survives. */
+    fr_cache_forget_site(NULL);
     for (int i = 0; i < n; i++)
         fr_server_site_release(s, held[i]);
     fr_server_log(s, "reload: %d of %d workers reopened the site", reopened, n);
@@ -632,9 +816,7 @@ static void *background(void *arg)
             if (fr_session_cleanup(s->bg_site, s->opt.idle_minutes, &err))
                 fr_server_log(s, "session cleanup: %s", err.message);
         } else {
-            fr_bus_stats bs = {0};
-            if (fr_bus_deliver(s->bg_site, &bs, &err))
-                fr_server_log(s, "delivery: %s", err.message);
+            fr_committer_deliver(s->committer);
         }
         pthread_mutex_lock(&s->bg_lock);
         if (s->stopping)
@@ -738,6 +920,8 @@ static int read_pem(const fr_site *site, const char *setting, char **out, fr_err
 
 static void close_all(fr_server *s)
 {
+    fr_cache_forget_site(NULL);
+    fr_committer_stop(s->committer);
     free(s->tls_cert);
     free(s->tls_key);
     fr_proxies_free(s->proxies);
@@ -802,6 +986,11 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         return rc;
     }
     s->log_site = s->pool[0];
+    if ((rc = fr_committer_start(s, s->opt.site_dir, &s->committer, err))) {
+        close_all(s);
+        free(s);
+        return rc;
+    }
     if ((rc = read_pem(s->bg_site, "web.tls-certificate", &s->tls_cert, err)) ||
         (rc = read_pem(s->bg_site, "web.tls-key", &s->tls_key, err)) ||
         (!s->tls_cert != !s->tls_key &&
@@ -824,7 +1013,8 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     signal(SIGPIPE, SIG_IGN);
 
     unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+        MHD_ALLOW_SUSPEND_RESUME;
     if (sa.ss_family == AF_INET6) /* [::]: IPv6 and IPv4 both */
         flags |= IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&sa)->sin6_addr)
                      ? MHD_USE_DUAL_STACK

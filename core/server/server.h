@@ -109,7 +109,12 @@ int fr_http_status(int code);
 enum {
     FR_ROUTE_PUBLIC = 1, /* no session needed */
     FR_ROUTE_API = 2,    /* JSON errors; CSRF from the X-CSRF-Token header */
-    FR_ROUTE_NOSITE = 4  /* needs no site from the pool (static files) */
+    FR_ROUTE_NOSITE = 4, /* needs no site from the pool (static files) */
+    /* A state-changing route that runs on its worker's site with
+     * transactions of its own instead of in the committer's group commit:
+     * slow work (argon2 password hashing, verifying the whole audit chain)
+     * or work that reopens sites (enabling a plugin). */
+    FR_ROUTE_ALONE = 8
 };
 
 typedef void (*fr_handler)(fr_req *r, fr_resp *w);
@@ -162,6 +167,54 @@ void fr_server_request_reload(fr_server *s);
 /* 1 when the address may post one more intake now (rate limit). */
 int fr_server_intake_allowed(fr_server *s, const char *remote);
 void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);
+
+/* ---- group commit (commit.c) ---- */
+
+struct fr_audit_batch;
+typedef struct fr_committer fr_committer;
+
+/* A unit of work for the committer: a write request's handler (run on the
+ * committer's site, acting as the request's user, in a savepoint of the
+ * batch's transaction), and/or read-audit entries to append. */
+typedef struct fr_job {
+    struct fr_job *next;
+    fr_handler handler; /* NULL: audits only */
+    fr_req *r;
+    fr_resp *w;
+    char actor[128];
+    char actor_role[16];
+    int64_t actor_id;
+    struct fr_audit_batch *audits; /* NULL or empty: none */
+    int failed; /* set by the committer: nothing of this job was stored */
+    /* Called by the committer once the batch's COMMIT is durable (or has
+     * failed); the job belongs to its submitter again from then on. */
+    void (*wake)(struct fr_job *job);
+    void *wake_arg;
+} fr_job;
+
+/* Opens the committer's own site and starts its thread. */
+int fr_committer_start(fr_server *s, const char *site_dir, fr_committer **out, fr_error *err);
+/* Queues a job; job->wake is called from the committer's thread. */
+void fr_committer_submit(fr_committer *c, fr_job *job);
+/* Asks for an outbox delivery pass, run by the committer between batches
+ * (outside any transaction). Returns at once. */
+void fr_committer_deliver(fr_committer *c);
+/* Reopens the committer's site between batches (plugins enabled, SIGHUP). */
+void fr_committer_reopen(fr_committer *c);
+/* Finishes the queued jobs, stops the thread, closes the site. */
+void fr_committer_stop(fr_committer *c);
+
+/* ---- a cache of answers (cache.c) ---- */
+
+/* The site connection's view of the database now (-1: do not cache). */
+int64_t fr_cache_generation(fr_site *site);
+/* A copy of the value (NUL-terminated, the caller frees it), or NULL when
+ * missing, expired, or stored under another generation. */
+void *fr_cache_get(fr_site *site, int64_t generation, const char *key, size_t *len);
+void fr_cache_put(fr_site *site, int64_t generation, const char *key, const void *value,
+                  size_t len, int ttl_seconds);
+/* Drops the site's entries (NULL: every entry). */
+void fr_cache_forget_site(const fr_site *site);
 
 /* ---- sessions (session.c) ---- */
 
@@ -270,8 +323,10 @@ int64_t fr_parse_id(const char *s);
 /* Parses DD/MM/YYYY or YYYY-MM-DD into out (YYYY-MM-DD); 0 on success. */
 int fr_parse_date(const char *s, char out[11]);
 
-/* After a committed write: deliver the outbox now (the background thread
- * also does it every few seconds). */
+/* After a committed write: deliver the outbox now. Asks the committer for
+ * a delivery pass and returns at once (the events are in the outbox,
+ * durable; delivery is at least once; the background thread also asks
+ * every few seconds). */
 void fr_server_deliver(fr_req *r);
 
 #endif

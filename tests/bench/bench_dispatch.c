@@ -239,8 +239,8 @@ int main(int argc, char **argv)
              "| Python hook that reads `ev.payload` (JSON decoded to a dict) | %.0f ns | %.0f ns "
              "| %.0f× |\n"
              "| Python hook that does nothing, from a worker thread | %.0f ns | | %.0f× |\n\n"
-             "Target %s. For scale, end to end through the outbox (each delivery recorded in its "
-             "own durable transaction), one event to one C and one Python subscriber costs "
+             "Target %s. For scale, end to end through the outbox (the deliveries of a page of "
+             "events recorded in one durable transaction), one event to one C and one Python subscriber costs "
              "%.0f µs: the dispatch is a small part of a delivery.\n\n",
              when, cpu, cores, (double)pages * (double)psize / (1024.0 * 1024 * 1024), load,
              PY_VERSION, ROUNDS, n, n, c_ns, c_r[ROUNDS / 2], py_ns, py_r[ROUNDS / 2],

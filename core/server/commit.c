@@ -1,0 +1,281 @@
+/* The committer: group commit for the web server.
+ *
+ * One thread owns one write connection (its own fr_site) and drains a queue
+ * of jobs: a write request's handler, or the read-audit entries of read
+ * requests. Jobs that arrive together share one durable transaction:
+ *
+ *   BEGIN IMMEDIATE
+ *     SAVEPOINT; job 1 (the handler, its kernel calls nested as savepoints); RELEASE
+ *     SAVEPOINT; job 2 …; RELEASE
+ *   COMMIT                      (one fsync for the whole batch)
+ *
+ * then every job's worker is woken (job->wake) and only then answers its
+ * client, so nothing is acknowledged before it is durable. A kernel call
+ * that refuses (invalid submission, veto, access) rolls back its own
+ * savepoint as it always does, and the other jobs of the batch are kept.
+ * When the database breaks the batch (a savepoint cannot be released, the
+ * COMMIT fails: a full disk, an I/O error), every job of the batch is told
+ * that nothing of it was stored (job->failed): none was acknowledged.
+ *
+ * The committer also runs the outbox's delivery passes (asynchronous
+ * subscribers, Python hooks), between batches and outside any transaction,
+ * when a write asked for one or the background thread's period comes: one
+ * writer in the server, so that the delivery's own small transactions and
+ * the batches never wait for each other on the database lock (SQLite's
+ * busy wait is not fair and starved the batches).
+ *
+ * There is no waiting for company: the committer takes whatever is queued
+ * when it is free, so a lone request pays one transaction as before and
+ * requests arriving while a COMMIT waits for the disk share the next one. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "bus.h"
+#include "store.h"
+
+#define MAX_BATCH 256
+/* At most one delivery pass per DELIVERY_GAP_MS: a lone client's
+ * submissions then share a pass (and its transaction) instead of paying
+ * one each, and events still go out within a twentieth of a second. */
+#define DELIVERY_GAP_MS 50
+
+struct fr_committer {
+    fr_server *server;
+    char *site_dir;
+    fr_site *site;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    fr_job *head, *tail;
+    int stopping;
+    int reopen;
+    int deliver; /* an outbox delivery pass is owed */
+    struct timespec last_delivery; /* CLOCK_MONOTONIC */
+    /* figures, for the log and the benchmark */
+    long batches, jobs;
+};
+
+/* Runs one job inside its savepoint. 0, or -1 when the batch is broken. */
+static int run_job(fr_committer *c, fr_job *job)
+{
+    fr_store *st = c->site->store;
+    fr_error err = {0};
+    if (fr_store_begin(st, &err)) {
+        fr_server_log(c->server, "group commit: savepoint: %s", err.message);
+        return -1;
+    }
+    int depth = fr_store_depth(st);
+    if (job->handler) {
+        fr_req *r = job->r;
+        snprintf(c->site->actor, sizeof c->site->actor, "%s", job->actor);
+        snprintf(c->site->actor_role, sizeof c->site->actor_role, "%s", job->actor_role);
+        c->site->actor_id = job->actor_id;
+        /* rules and hooks write their messages in the request's language */
+        snprintf(c->site->actor_lang, sizeof c->site->actor_lang, "%s", r->lang);
+        c->site->break_glass_reason = NULL;
+        r->site = c->site;
+        job->handler(r, job->w);
+        r->site = NULL;
+        c->site->break_glass_reason = NULL;
+        if (fr_store_depth(st) > depth) {
+            fr_server_log(c->server, "%s %s left a transaction open; rolled back", r->method,
+                          r->path);
+            while (fr_store_depth(st) > depth)
+                fr_store_rollback(st);
+        }
+    }
+    if (job->audits && job->audits->n &&
+        fr_audit_batch_write(st, job->audits, &err) != 0) {
+        /* The read is not shown without its audit entry. */
+        fr_server_log(c->server, "group commit: read audit: %s", err.message);
+        job->failed = 1;
+    }
+    if (fr_store_commit(st, &err)) {
+        fr_server_log(c->server, "group commit: release: %s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void run_batch(fr_committer *c, fr_job *batch)
+{
+    fr_store *st = c->site->store;
+    fr_error err = {0};
+    int broken = fr_store_begin(st, &err) != 0;
+    if (broken)
+        fr_server_log(c->server, "group commit: begin: %s", err.message);
+    for (fr_job *j = batch; j && !broken; j = j->next)
+        broken = run_job(c, j) != 0;
+    if (!broken && fr_store_commit(st, &err) != 0) {
+        fr_server_log(c->server, "group commit: commit: %s", err.message);
+        broken = 1;
+    }
+    while (fr_store_depth(st) > 0)
+        fr_store_rollback(st);
+    long n = 0;
+    fr_job *next;
+    for (fr_job *j = batch; j; j = next) {
+        next = j->next; /* j belongs to its worker once woken */
+        if (broken)
+            j->failed = 1;
+        n++;
+        j->wake(j);
+    }
+    c->batches++;
+    c->jobs += n;
+}
+
+static void reopen_site(fr_committer *c)
+{
+    fr_site *fresh = NULL;
+    fr_error err = {0};
+    if (fr_site_open(c->site_dir, NULL, &fresh, &err)) {
+        fr_server_log(c->server, "reload: the committer keeps its site: %s", err.message);
+        return;
+    }
+    fr_site_close(c->site);
+    c->site = fresh;
+}
+
+static void *committer_main(void *arg)
+{
+    fr_committer *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!c->head && !c->stopping && !c->reopen) {
+            if (!c->deliver) {
+                pthread_cond_wait(&c->wake, &c->lock);
+                continue;
+            }
+            struct timespec now, due = c->last_delivery;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            due.tv_nsec += DELIVERY_GAP_MS * 1000000L;
+            if (due.tv_nsec >= 1000000000L) {
+                due.tv_sec++;
+                due.tv_nsec -= 1000000000L;
+            }
+            if (now.tv_sec > due.tv_sec || (now.tv_sec == due.tv_sec && now.tv_nsec >= due.tv_nsec))
+                break;
+            pthread_cond_timedwait(&c->wake, &c->lock, &due);
+        }
+        if (c->reopen) {
+            c->reopen = 0;
+            pthread_mutex_unlock(&c->lock);
+            reopen_site(c);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
+        if (!c->head && c->deliver) {
+            /* Between batches, outside any transaction: the only writer
+             * of the server, so nobody waits on the database lock. */
+            c->deliver = 0;
+            clock_gettime(CLOCK_MONOTONIC, &c->last_delivery);
+            pthread_mutex_unlock(&c->lock);
+            fr_error err = {0};
+            fr_bus_stats bs = {0};
+            if (fr_bus_deliver(c->site, &bs, &err))
+                fr_server_log(c->server, "delivery: %s", err.message);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
+        if (!c->head && c->stopping)
+            break;
+        /* Take up to MAX_BATCH jobs; later ones wait for the next batch. */
+        fr_job *batch = c->head, *last = batch;
+        for (int n = 1; n < MAX_BATCH && last->next; n++)
+            last = last->next;
+        c->head = last->next;
+        if (!c->head)
+            c->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&c->lock);
+        run_batch(c, batch);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+int fr_committer_start(fr_server *s, const char *site_dir, fr_committer **out, fr_error *err)
+{
+    fr_committer *c = calloc(1, sizeof *c);
+    if (!c || !(c->site_dir = strdup(site_dir))) {
+        free(c);
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    }
+    c->server = s;
+    int rc = fr_site_open(site_dir, NULL, &c->site, err);
+    if (rc) {
+        free(c->site_dir);
+        free(c);
+        return rc;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        fr_committer_stop(c);
+        return fr_error_set(err, FR_ENOMEM, "cannot start the committer thread");
+    }
+    c->started = 1;
+    *out = c;
+    return 0;
+}
+
+void fr_committer_submit(fr_committer *c, fr_job *job)
+{
+    job->next = NULL;
+    job->failed = 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->tail)
+        c->tail->next = job;
+    else
+        c->head = job;
+    c->tail = job;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fr_committer_deliver(fr_committer *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->deliver = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fr_committer_reopen(fr_committer *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->reopen = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fr_committer_stop(fr_committer *c)
+{
+    if (!c)
+        return;
+    if (c->started) {
+        pthread_mutex_lock(&c->lock);
+        c->stopping = 1;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+        fr_server_log(c->server, "group commit: %ld jobs in %ld transactions", c->jobs,
+                      c->batches);
+    }
+    fr_site_close(c->site);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->wake);
+    free(c->site_dir);
+    free(c);
+}
