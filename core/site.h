@@ -57,6 +57,8 @@ typedef struct fr_site {
 typedef struct fr_site_init_options {
     const char *name;      /* default: the folder's name */
     const char *languages; /* default: "fr nl de en" */
+    const char *database;  /* default: "filrouge.db" in the folder; or a postgresql:// URI
+                              naming an empty database (docs/postgresql.md) */
 } fr_site_init_options;
 
 /* Creates a site in `dir` (created if missing; refused if it already holds a

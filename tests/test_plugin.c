@@ -22,15 +22,15 @@ static const char *new_site_dir(const char *name, const char *extra)
 {
     fr_error err = {0};
     const char *dir = test_path(name);
-    CHECK_OK(fr_site_init(dir, NULL, &err), &err);
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err), &err);
     char path[4200], text[4096];
     snprintf(path, sizeof path, "%s/site.xml", dir);
     snprintf(text, sizeof text,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
              "<site xmlns=\"urn:filrouge:site:1\">\n  <name>%s</name>\n"
-             "  <languages>en fr</languages>\n  <database>filrouge.db</database>\n"
+             "  <languages>en fr</languages>\n  <database>%s</database>\n"
              "  %s\n</site>\n",
-             name, extra ? extra : "");
+             name, test_site_db_xml(dir), extra ? extra : "");
     test_write_file(path, text);
     return dir;
 }
@@ -48,10 +48,8 @@ static fr_site *open_site(const char *dir)
 static void db_exec(const char *dir, const char *sql)
 {
     fr_error err = {0};
-    char db[4200];
-    snprintf(db, sizeof db, "%s/filrouge.db", dir);
     fr_store *s = NULL;
-    CHECK_OK(fr_store_open(db, NULL, &s, &err), &err);
+    CHECK_OK(fr_store_open(test_site_db(dir), NULL, &s, &err), &err);
     if (s)
         CHECK_OK(fr_store_exec(s, sql, &err), &err);
     fr_store_close(s);
