@@ -63,7 +63,11 @@ extern const fr_store_ops fr_store_pg_ops;
 int fr_store_location_is_pg(const char *location);
 
 /* PostgreSQL's text for SQL written for SQLite (store_pg.c; malloc'd);
- * *nparams (when not NULL) gets the number of parameters. */
-char *fr_store_pg_translate(const char *sql, int *nparams);
+ * *nparams (when not NULL) gets the number of parameters, and typed[n]
+ * (when not NULL; FR_STORE_PG_MAX_PARAMS + 1 entries) whether parameter n
+ * must be sent with its bound type (first used as `? IS NULL`, or
+ * unused); the others are left for the server to infer. */
+#define FR_STORE_PG_MAX_PARAMS 64
+char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed);
 
 #endif

@@ -6,7 +6,8 @@
  * parameters `?` and `?N` become `$n`; in DDL `INTEGER PRIMARY KEY` becomes
  * an identity column, INTEGER becomes BIGINT and REAL DOUBLE PRECISION;
  * LIKE becomes ILIKE (SQLite's LIKE ignores case); group_concat becomes
- * string_agg. Strings, quoted names, comments and $$ bodies are left alone.
+ * string_agg; rowid becomes ctid (the physical order: insertion order for
+ * rows never updated). Strings, quoted names, comments and $$ bodies are left alone.
  *
  * SQLite undoes only the failed statement; PostgreSQL aborts the whole
  * transaction. So inside a transaction every statement that writes runs
@@ -20,13 +21,15 @@
 
 #include "store_backend.h"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS FR_STORE_PG_MAX_PARAMS
 
 typedef struct pg_stmt {
     fr_stmt base;
     char *sql; /* translated */
     int nparams;
     char *values[MAX_PARAMS];
+    unsigned char typed[MAX_PARAMS + 1]; /* parameters sent with their bound type */
+    Oid types[MAX_PARAMS];
     PGresult *res;
     int row;
 } pg_stmt;
@@ -103,10 +106,11 @@ static const char *skip_quoted(const char *p)
     return p;
 }
 
-char *fr_store_pg_translate(const char *sql, int *nparams)
+char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed)
 {
     buf b = {0};
     int n = 0;
+    unsigned char seen[FR_STORE_PG_MAX_PARAMS + 1] = {0};
     put(&b, "", 0);
     for (const char *p = sql; *p;) {
         const char *q = skip_quoted(p);
@@ -124,6 +128,17 @@ char *fr_store_pg_translate(const char *sql, int *nparams)
                 snprintf(num, sizeof num, "$%d", ++n);
             }
             put(&b, num, strlen(num));
+            /* PostgreSQL fixes an untyped parameter's type at its first use:
+             * `? IS NULL` there leaves it undetermined. */
+            int v = atoi(num + 1);
+            if (typed && v > 0 && v <= FR_STORE_PG_MAX_PARAMS && !seen[v]) {
+                const char *after = p;
+                while (isspace((unsigned char)*after))
+                    after++;
+                typed[v] = strncasecmp(after, "IS", 2) == 0 && !ident_char(after[2]);
+            }
+            if (v > 0 && v <= FR_STORE_PG_MAX_PARAMS)
+                seen[v] = 1;
         } else if (ident_char(*p) && (p == sql || (!ident_char(p[-1]) && p[-1] != '.'))) {
             const char *w = p;
             while (ident_char(*p))
@@ -144,6 +159,9 @@ char *fr_store_pg_translate(const char *sql, int *nparams)
                 put(&b, "ILIKE", 5);
             } else if (word_is(w, wl, "group_concat")) {
                 put(&b, "string_agg", 10);
+            } else if (word_is(w, wl, "rowid")) {
+                /* insertion order of rows never updated (scores, flags) */
+                put(&b, "ctid", 4);
             } else {
                 put(&b, w, wl);
             }
@@ -152,6 +170,9 @@ char *fr_store_pg_translate(const char *sql, int *nparams)
             p++;
         }
     }
+    for (int v = 1; typed && v <= n && v <= FR_STORE_PG_MAX_PARAMS; v++)
+        if (!seen[v])
+            typed[v] = 1; /* never used: only its bound type can say */
     if (nparams)
         *nparams = n;
     return b.p;
@@ -214,7 +235,7 @@ static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
 
 static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
-    char *t = fr_store_pg_translate(sql, NULL);
+    char *t = fr_store_pg_translate(sql, NULL, NULL);
     int rc = run(s, t, what, err);
     free(t);
     return rc;
@@ -289,7 +310,7 @@ static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err
     if (!st)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     st->base.store = s;
-    st->sql = fr_store_pg_translate(sql, &st->nparams);
+    st->sql = fr_store_pg_translate(sql, &st->nparams, st->typed);
     st->row = -1;
     if (st->nparams > MAX_PARAMS) {
         free(st->sql);
@@ -299,6 +320,10 @@ static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err
     *out = &st->base;
     return 0;
 }
+
+/* Type OIDs (pg_type.h is a server header). */
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
+       OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700, OID_TEXT = 25 };
 
 static int pg_bind(fr_stmt *base, const fr_store_value *v, int n, fr_error *err)
 {
@@ -314,6 +339,10 @@ static int pg_bind(fr_stmt *base, const fr_store_value *v, int n, fr_error *err)
         }
         free(st->values[i]);
         st->values[i] = text ? strdup(text) : NULL;
+        st->types[i] = !st->typed[i + 1] ? 0
+                       : v[i].type == 'I' ? OID_INT8
+                       : v[i].type == 'd' ? OID_FLOAT8
+                                          : OID_TEXT;
         if (text && !st->values[i])
             return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
@@ -335,7 +364,7 @@ static int pg_step(fr_stmt *base, fr_error *err)
         int guard = s->depth > 0 && writes(st->sql);
         if (guard && run(s, "SAVEPOINT fr_stmt", "running a query", err))
             return err ? err->code : FR_EIO;
-        st->res = PQexecParams(CONN(s), st->sql, st->nparams, NULL,
+        st->res = PQexecParams(CONN(s), st->sql, st->nparams, st->types,
                                (const char *const *)st->values, NULL, NULL, 0);
         ExecStatusType rs = PQresultStatus(st->res);
         if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
@@ -368,9 +397,6 @@ static const char *pg_text(fr_stmt *base, int col)
     return PQgetvalue(st->res, st->row, col);
 }
 
-/* Type OIDs (pg_type.h is a server header). */
-enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
-       OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
 
 static int64_t pg_integer(fr_stmt *base, int col)
 {
