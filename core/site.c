@@ -432,6 +432,9 @@ int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
 {
     if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
         return fr_error_set(err, FR_EACCESS, "only administrators can back a site up");
+    int possible = fr_store_backup_possible(site->store, err);
+    if (possible)
+        return possible;
     if (mkdir(dest, 0700) != 0)
         return fr_error_set(err, FR_EIO,
                             "cannot create the backup folder %s (%s): give a new folder",

@@ -298,7 +298,14 @@ int fr_store_optimize(fr_store *s, fr_error *err)
 
 int fr_store_backup(fr_store *s, const char *dest, fr_error *err)
 {
+    if (!dest)
+        return fr_error_set(err, FR_EINTERNAL, "a backup needs a destination");
     return s->ops->backup(s, dest, err);
+}
+
+int fr_store_backup_possible(fr_store *s, fr_error *err)
+{
+    return s->ops->backup(s, NULL, err);
 }
 
 /* A migration's text for this backend: lines between "-- backend: NAME"

@@ -110,6 +110,9 @@ int fr_store_changes(fr_store *s);
  * first and renamed into place, then checked. PostgreSQL: refused
  * (FR_EREFUSED), the server's own tools back it up. */
 int fr_store_backup(fr_store *s, const char *dest, fr_error *err);
+/* 0 when fr_store_backup can copy this store; else its refusal, so that a
+ * caller can refuse before doing anything. */
+int fr_store_backup_possible(fr_store *s, fr_error *err);
 
 /* Checks a database file without changing it: it is an SQLite database and
  * PRAGMA integrity_check passes. */

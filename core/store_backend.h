@@ -43,7 +43,7 @@ typedef struct fr_store_ops {
     int (*changes)(fr_store *s);
     int (*has_table)(fr_store *s, const char *name, int *out, fr_error *err);
     int (*optimize)(fr_store *s, fr_error *err);
-    int (*backup)(fr_store *s, const char *dest, fr_error *err);
+    int (*backup)(fr_store *s, const char *dest, fr_error *err); /* dest NULL: possible? */
     const char *begin_sql; /* the outermost transaction's BEGIN */
 } fr_store_ops;
 

@@ -339,10 +339,13 @@ static int pg_bind(fr_stmt *base, const fr_store_value *v, int n, fr_error *err)
         }
         free(st->values[i]);
         st->values[i] = text ? strdup(text) : NULL;
-        st->types[i] = !st->typed[i + 1] ? 0
-                       : v[i].type == 'I' ? OID_INT8
-                       : v[i].type == 'd' ? OID_FLOAT8
-                                          : OID_TEXT;
+        /* Reals are always sent typed (`CASE … THEN ?` would else be
+         * text); integers and text only where the server cannot infer
+         * them, since SQLite compares an integer with a text column. */
+        st->types[i] = v[i].type == 'd'   ? OID_FLOAT8
+                       : !st->typed[i + 1] ? 0
+                       : v[i].type == 'I'  ? OID_INT8
+                                           : OID_TEXT;
         if (text && !st->values[i])
             return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
@@ -497,7 +500,7 @@ static int pg_optimize(fr_store *s, fr_error *err)
 
 static int pg_backup(fr_store *s, const char *dest, fr_error *err)
 {
-    (void)dest;
+    (void)dest; /* refused whether asked to copy or whether it could */
     return fr_error_set(err, FR_EREFUSED,
                         "the site's record is on the PostgreSQL server %s: back it up with the "
                         "server's tools (pg_dump, or a streaming replica and base backups, "

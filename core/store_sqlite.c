@@ -301,6 +301,8 @@ int fr_store_check_file(const char *path, fr_error *err)
 
 static int lite_backup(fr_store *s, const char *dest, fr_error *err)
 {
+    if (!dest)
+        return 0;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.partial", dest);
     unlink(tmp);

@@ -9,6 +9,7 @@ static int run_init(cli *c)
     fr_site_init_options opt = {0};
     opt.name = cli_opt(c, "name");
     opt.languages = cli_opt(c, "languages");
+    opt.database = cli_opt(c, "database");
     if (cli_check_args(c, 1, 1))
         return CLI_USAGE;
     fr_error err = {0};
@@ -50,8 +51,10 @@ static int run_restore(cli *c)
 }
 
 const cli_command cli_site_commands[] = {
-    {"init", NULL, run_init, "DIR [--name NAME] [--languages 'fr nl de en']",
-     "create a site (site.xml, database, hooks/ and plugins/ folders) in DIR"},
+    {"init", NULL, run_init,
+     "DIR [--name NAME] [--languages 'fr nl de en'] [--database postgresql://…]",
+     "create a site (site.xml, database, hooks/ and plugins/ folders) in DIR; its record in "
+     "DIR/filrouge.db, or in the empty PostgreSQL database named by --database"},
     {"backup", NULL, run_backup, "DEST",
      "a consistent copy of the site (database, site.xml, hooks) into the new folder DEST, "
      "also while it is in use (administrators)"},
