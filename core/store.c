@@ -75,16 +75,31 @@ int fr_store_exec(fr_store *s, const char *sql, fr_error *err)
     return s->ops->exec(s, sql, "running SQL", err);
 }
 
+int fr_store_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
+{
+    *got = 0;
+    return s->ops->try_lock(s, name, got, err);
+}
+
+void fr_store_unlock(fr_store *s, const char *name)
+{
+    s->ops->unlock(s, name);
+}
+
 int fr_store_begin(fr_store *s, fr_error *err)
 {
-    char sql[64];
+    char sql[128];
     if (s->depth == 0)
         snprintf(sql, sizeof sql, "%s", s->ops->begin_sql);
     else
         snprintf(sql, sizeof sql, "SAVEPOINT fr_sp%d", s->depth);
     int rc = s->ops->exec(s, sql, "starting a transaction", err);
-    if (rc)
+    if (rc) {
+        /* A BEGIN that went through but whose lock did not. */
+        if (s->depth == 0)
+            s->ops->exec(s, "ROLLBACK", "rolling back", NULL);
         return rc;
+    }
     s->depth++;
     return 0;
 }

@@ -54,11 +54,24 @@ char *fr_store_locate(const char *dir, const char *database);
 /* Transactions nest: the outermost is BEGIN IMMEDIATE (SQLite) or BEGIN
  * (PostgreSQL, read committed) … COMMIT, inner ones are savepoints. A
  * rollback undoes only the innermost level. A failed statement undoes only
- * itself, on both backends. */
+ * itself, on both backends. Transactions of all processes sharing a
+ * database run one at a time, on both backends (PostgreSQL: a
+ * transaction-scoped advisory lock taken by BEGIN), so that what a
+ * transaction read is still true when it writes: no lost update. Reads
+ * outside transactions run concurrently. */
 int fr_store_begin(fr_store *s, fr_error *err);
 int fr_store_commit(fr_store *s, fr_error *err);
 void fr_store_rollback(fr_store *s);
 int fr_store_depth(const fr_store *s);
+
+/* A named lock between the processes sharing the database, held by this
+ * connection until fr_store_unlock (not tied to a transaction): *got is 1
+ * when taken, 0 when another connection holds it (no waiting). Used so
+ * that one process at a time delivers a subscriber's events. SQLite: a
+ * site's database is written by one process at a time anyway (BEGIN
+ * IMMEDIATE), so the lock is always granted. */
+int fr_store_try_lock(fr_store *s, const char *name, int *got, fr_error *err);
+void fr_store_unlock(fr_store *s, const char *name);
 
 /* Runs SQL text with no parameters (may hold several statements). */
 int fr_store_exec(fr_store *s, const char *sql, fr_error *err);

@@ -44,6 +44,8 @@ typedef struct fr_store_ops {
     int (*has_table)(fr_store *s, const char *name, int *out, fr_error *err);
     int (*optimize)(fr_store *s, fr_error *err);
     int (*backup)(fr_store *s, const char *dest, fr_error *err); /* dest NULL: possible? */
+    int (*try_lock)(fr_store *s, const char *name, int *got, fr_error *err);
+    void (*unlock)(fr_store *s, const char *name);
     const char *begin_sql; /* the outermost transaction's BEGIN */
 } fr_store_ops;
 

@@ -9,6 +9,12 @@
  * string_agg; rowid becomes ctid (the physical order: insertion order for
  * rows never updated). Strings, quoted names, comments and $$ bodies are left alone.
  *
+ * Writers take turns as on SQLite: BEGIN also takes a transaction-scoped
+ * advisory lock (key FR_LOCK_SPACE, 0), so a transaction's reads are still
+ * true when it writes and two processes never lose each other's updates;
+ * waiting longer than the busy timeout (lock_timeout) is FR_EBUSY. Named
+ * session locks (fr_store_try_lock) live in the same key space.
+ *
  * SQLite undoes only the failed statement; PostgreSQL aborts the whole
  * transaction. So inside a transaction every statement that writes runs
  * under a savepoint of its own, and an error undoes that statement alone,
@@ -22,6 +28,9 @@
 #include "store_backend.h"
 
 #define MAX_PARAMS FR_STORE_PG_MAX_PARAMS
+/* The first key of Filrouge's advisory locks ("FR"). */
+#define FR_LOCK_SPACE "18002"
+#define BEGIN_SQL "BEGIN; SELECT pg_advisory_xact_lock(" FR_LOCK_SPACE ", 0)"
 
 typedef struct pg_stmt {
     fr_stmt base;
@@ -508,6 +517,25 @@ static int pg_backup(fr_store *s, const char *dest, fr_error *err)
                         s->path);
 }
 
+/* Session locks named by text, in Filrouge's key space; hashtext gives a
+ * 32-bit key (a collision only makes two names share a lock). */
+static int pg_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
+{
+    int64_t v = 0;
+    int rc = fr_store_query_int(s, err, &v,
+                                "SELECT pg_try_advisory_lock(" FR_LOCK_SPACE ", hashtext(?))", "t",
+                                name);
+    *got = !rc && v;
+    return rc;
+}
+
+static void pg_unlock(fr_store *s, const char *name)
+{
+    int64_t v = 0;
+    fr_store_query_int(s, NULL, &v, "SELECT pg_advisory_unlock(" FR_LOCK_SPACE ", hashtext(?))",
+                       "t", name);
+}
+
 const fr_store_ops fr_store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -528,5 +556,7 @@ const fr_store_ops fr_store_pg_ops = {
     .has_table = pg_has_table,
     .optimize = pg_optimize,
     .backup = pg_backup,
-    .begin_sql = "BEGIN",
+    .try_lock = pg_try_lock,
+    .unlock = pg_unlock,
+    .begin_sql = BEGIN_SQL,
 };

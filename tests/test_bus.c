@@ -496,6 +496,81 @@ static void delivery_is_at_least_once(void)
     fr_site_close(site);
 }
 
+static int slow_count(const fr_event *ev, void *userdata, fr_error *err)
+{
+    (void)ev;
+    (void)err;
+    (*(int *)userdata)++;
+    usleep(2000); /* let the other process come in meanwhile */
+    return 0;
+}
+
+/* Two processes deliver at once: each event reaches the subscriber once
+ * (PostgreSQL: one process at a time holds the subscriber's lock; SQLite
+ * sites are served by one process, and promise at least once). */
+static void two_processes_deliver_each_event_once(void)
+{
+    enum { EVENTS = 60, WORKERS = 2 };
+    fr_site *site = open_new_site("twodeliver", NULL);
+    fr_error err = {0};
+    int calls = 0;
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "shared", slow_count, &calls,
+                                   &err),
+             &err);
+    for (int i = 0; i < EVENTS; i++)
+        publish(site, "case.opened", i + 1, NULL);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    fr_site_close(site);
+    fflush(NULL);
+    pid_t pids[WORKERS];
+    for (int w = 0; w < WORKERS; w++) {
+        pids[w] = fork();
+        if (pids[w] == 0) {
+            fr_site *child = NULL;
+            fr_error cerr = {0};
+            int n = 0;
+            if (fr_site_open(dir, NULL, &child, &cerr) != 0 ||
+                fr_bus_add_subscriber(child, "test", "*", FR_ASYNC, "shared", slow_count, &n,
+                                      &cerr) != 0)
+                _exit(255);
+            /* Passes until nothing is left (the other may hold the lock). */
+            for (int pass = 0; pass < 200; pass++) {
+                fr_bus_stats st = {0};
+                if (fr_bus_deliver(child, &st, &cerr) != 0)
+                    _exit(254);
+                int64_t left = -1;
+                fr_store_query_int(child->store, &cerr, &left,
+                                   "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM"
+                                   " bus_deliveries d WHERE d.event_id = o.id AND d.subscriber ="
+                                   " 'test:shared' AND d.status = 'done')",
+                                   NULL);
+                if (left == 0)
+                    break;
+                usleep(10000);
+            }
+            fr_site_close(child);
+            _exit(n);
+        }
+    }
+    int total = 0;
+    for (int w = 0; w < WORKERS; w++) {
+        int status = 0;
+        CHECK(waitpid(pids[w], &status, 0) == pids[w]);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) < 250);
+        total += WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    }
+    if (test_on_pg())
+        CHECK(total == EVENTS);
+    else
+        CHECK(total >= EVENTS);
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    if (site)
+        CHECK(count(site, "SELECT count(*) FROM bus_deliveries WHERE subscriber = 'test:shared'"
+                          " AND status = 'done'") == EVENTS);
+    fr_site_close(site);
+}
+
 static int remove_test_owner(const fr_event *ev, void *userdata, fr_error *err)
 {
     (void)ev;
@@ -529,7 +604,8 @@ static void removing_an_owner_during_dispatch_is_safe(void)
     fr_site_close(site);
 }
 
-TEST_MAIN({"topics_match_exact_prefix_and_star", topics_match_exact_prefix_and_star},
+TEST_MAIN({"two_processes_deliver_each_event_once", two_processes_deliver_each_event_once},
+          {"topics_match_exact_prefix_and_star", topics_match_exact_prefix_and_star},
           {"publishing_needs_a_transaction_and_a_json_object",
            publishing_needs_a_transaction_and_a_json_object},
           {"a_sync_veto_leaves_nothing_behind", a_sync_veto_leaves_nothing_behind},

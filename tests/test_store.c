@@ -269,6 +269,84 @@ static void sql_is_adapted_per_backend(void)
     free(t);
 }
 
+/* Two processes read a counter and write it back plus one, in
+ * transactions: transactions take turns, so no increment is lost. */
+static void no_update_is_lost_between_processes(void)
+{
+    const char *p = test_store_location("counter.db");
+    fr_store *s = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &s, &err), &err);
+    if (!s)
+        return;
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+                              " INSERT INTO c (id, n) VALUES (1, 0)",
+                           &err),
+             &err);
+    fr_store_close(s);
+    enum { WRITERS = 2, ROUNDS = 100 };
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        if (pids[w] == 0) {
+            fr_store *c = NULL;
+            fr_error e = {0};
+            if (fr_store_open(p, NULL, &c, &e))
+                _exit(2);
+            for (int i = 0; i < ROUNDS; i++) {
+                int64_t n = 0;
+                if (fr_store_begin(c, &e) ||
+                    fr_store_query_int(c, &e, &n, "SELECT n FROM c WHERE id = 1", NULL) ||
+                    fr_store_execf(c, &e, "UPDATE c SET n = ? WHERE id = 1", "I", n + 1) ||
+                    fr_store_commit(c, &e)) {
+                    fprintf(stderr, "writer %d: %s\n", w, e.message);
+                    _exit(3);
+                }
+            }
+            fr_store_close(c);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status = 0;
+        waitpid(pids[w], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK_OK(fr_store_open(p, NULL, &s, &err), &err);
+    int64_t n = 0;
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT n FROM c WHERE id = 1", NULL), &err);
+    CHECK(n == WRITERS * ROUNDS);
+    fr_store_close(s);
+}
+
+/* A named lock is held by one connection at a time (PostgreSQL; SQLite
+ * grants it always, its writers taking turns anyway). */
+static void a_named_lock_excludes_other_connections(void)
+{
+    const char *p = test_store_location("locks.db");
+    fr_store *a = NULL, *b = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+    if (!a || !b) {
+        fr_store_close(a);
+        fr_store_close(b);
+        return;
+    }
+    int got = -1;
+    CHECK_OK(fr_store_try_lock(a, "bus:x", &got, &err), &err);
+    CHECK(got == 1);
+    CHECK_OK(fr_store_try_lock(b, "bus:x", &got, &err), &err);
+    CHECK(got == !test_on_pg());
+    CHECK_OK(fr_store_try_lock(b, "bus:y", &got, &err), &err);
+    CHECK(got == 1);
+    fr_store_unlock(a, "bus:x");
+    CHECK_OK(fr_store_try_lock(b, "bus:x", &got, &err), &err);
+    CHECK(got == 1);
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_failed_statement_keeps_the_transaction", a_failed_statement_keeps_the_transaction},
           {"rows_have_the_same_types", rows_have_the_same_types},
@@ -278,4 +356,6 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"transactions_nest_with_savepoints", transactions_nest_with_savepoints},
           {"a_constraint_error_is_readable", a_constraint_error_is_readable},
           {"not_a_database_is_refused", not_a_database_is_refused},
-          {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing})
+          {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
+          {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
+          {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections})
