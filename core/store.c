@@ -519,3 +519,94 @@ int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql
     va_end(ap);
     return rc;
 }
+
+/* Copies the rows of one table, in id order. */
+static int copy_table(fr_store *from, fr_store *to, const char *table, int64_t *rows,
+                      fr_error *err)
+{
+    char sql[256];
+    fr_stmt *src = NULL;
+    snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY rowid", table);
+    int rc = fr_store_query(from, err, &src, sql, NULL);
+    if (rc)
+        return rc;
+    char *insert = NULL;
+    int has_id = 0;
+    *rows = 0;
+    while ((rc = fr_stmt_step(src, err)) == 1) {
+        int n = fr_stmt_columns(src);
+        if (n > 64) {
+            rc = fr_error_set(err, FR_EINTERNAL, "table %s has more than 64 columns", table);
+            break;
+        }
+        if (!insert) {
+            size_t cap = 64 + strlen(table) + (size_t)n * 72;
+            insert = malloc(cap);
+            if (!insert) {
+                rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+                break;
+            }
+            int o = snprintf(insert, cap, "INSERT INTO \"%s\" (", table);
+            for (int i = 0; i < n; i++) {
+                const char *c = fr_stmt_column_name(src, i);
+                has_id |= strcmp(c, "id") == 0;
+                o += snprintf(insert + o, cap - (size_t)o, "%s\"%.60s\"", i ? ", " : "", c);
+            }
+            o += snprintf(insert + o, cap - (size_t)o, ") VALUES (");
+            for (int i = 0; i < n; i++)
+                o += snprintf(insert + o, cap - (size_t)o, "%s?", i ? ", " : "");
+            snprintf(insert + o, cap - (size_t)o, ")");
+        }
+        fr_store_value vals[64];
+        for (int i = 0; i < n; i++) {
+            memset(&vals[i], 0, sizeof vals[i]);
+            switch (fr_stmt_type(src, i)) {
+            case 'i': vals[i].type = 'I'; vals[i].i = fr_stmt_int(src, i); break;
+            case 'd': vals[i].type = 'd'; vals[i].d = fr_stmt_double(src, i); break;
+            case 'n': vals[i].type = 'n'; break;
+            default: vals[i].type = 't'; vals[i].t = fr_stmt_text(src, i); break;
+            }
+        }
+        fr_stmt *dst = NULL;
+        rc = to->ops->prepare(to, insert, &dst, err);
+        if (!rc) {
+            rc = to->ops->bind(dst, vals, n, err);
+            while (!rc && (rc = fr_stmt_step(dst, err)) == 1)
+                ;
+            fr_stmt_done(dst);
+        }
+        if (rc) {
+            fr_error_prefix(err, "copying table %s: ", table);
+            break;
+        }
+        (*rows)++;
+    }
+    fr_stmt_done(src);
+    free(insert);
+    if (rc < 0)
+        return rc;
+    return to->ops->after_copy(to, table, has_id, err);
+}
+
+int fr_store_copy(fr_store *from, fr_store *to, json_t **counts, fr_error *err)
+{
+    json_t *tables = NULL, *c = json_object();
+    int rc = from->ops->tables(from, &tables, err);
+    size_t i;
+    json_t *name;
+    json_array_foreach(tables, i, name)
+    {
+        if (rc)
+            break;
+        int64_t rows = 0;
+        rc = copy_table(from, to, json_string_value(name), &rows, err);
+        if (!rc)
+            json_object_set_new(c, json_string_value(name), json_integer((json_int_t)rows));
+    }
+    json_decref(tables);
+    if (rc || !counts)
+        json_decref(c);
+    else
+        *counts = c;
+    return rc;
+}

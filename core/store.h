@@ -152,6 +152,13 @@ int fr_store_has_table(fr_store *s, const char *name, int *out, fr_error *err);
 /* The migration text `sql` as backend `backend` runs it (malloc'd). */
 char *fr_store_sql_for_backend(const char *sql, const char *backend);
 
+/* Copies every row of every table of `from` (not schema_migrations) into
+ * the same tables of `to`, which must already have the same schema and no
+ * rows; ids are kept, and `to`'s id generators go on after them. Runs in
+ * the caller's transaction on `to`. *counts (when not NULL) gets an object
+ * table -> rows copied. Copying out of PostgreSQL is refused for now. */
+int fr_store_copy(fr_store *from, fr_store *to, json_t **counts, fr_error *err);
+
 /* The schema version of `owner` in this database (0 when none). */
 int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *err);
 

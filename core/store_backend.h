@@ -44,6 +44,12 @@ typedef struct fr_store_ops {
     int (*has_table)(fr_store *s, const char *name, int *out, fr_error *err);
     int (*optimize)(fr_store *s, fr_error *err);
     int (*backup)(fr_store *s, const char *dest, fr_error *err); /* dest NULL: possible? */
+    /* The tables holding data (not schema_migrations), each after those
+     * it refers to: a JSON array of names. */
+    int (*tables)(fr_store *s, json_t **out, fr_error *err);
+    /* After rows were copied in with their ids: id generators go on after
+     * the highest (has_id: the table has an `id` column). */
+    int (*after_copy)(fr_store *s, const char *table, int has_id, fr_error *err);
     int (*try_lock)(fr_store *s, const char *name, int *got, fr_error *err);
     void (*unlock)(fr_store *s, const char *name);
     const char *begin_sql; /* the outermost transaction's BEGIN */

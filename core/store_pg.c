@@ -517,6 +517,35 @@ static int pg_backup(fr_store *s, const char *dest, fr_error *err)
                         s->path);
 }
 
+static int pg_tables(fr_store *s, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    return fr_error_set(err, FR_EREFUSED,
+                        "copying out of the PostgreSQL database %s is not supported yet; use "
+                        "pg_dump to keep a copy",
+                        s->path);
+}
+
+/* Identity columns go on after the ids copied in. */
+static int pg_after_copy(fr_store *s, const char *table, int has_id, fr_error *err)
+{
+    if (!has_id)
+        return 0;
+    char sql[256], *seq = NULL;
+    snprintf(sql, sizeof sql, "\"%s\"", table);
+    int rc = fr_store_query_text(s, err, &seq, "SELECT pg_get_serial_sequence(?, 'id')", "t", sql);
+    if (!rc && seq) {
+        snprintf(sql, sizeof sql,
+                 "SELECT setval(?, max(id)) FROM \"%s\" HAVING max(id) IS NOT NULL", table);
+        int64_t v = 0;
+        rc = fr_store_query_int(s, err, &v, sql, "t", seq);
+        if (rc == FR_ENOTFOUND)
+            rc = 0;
+    }
+    free(seq);
+    return rc;
+}
+
 /* Session locks named by text, in Filrouge's key space; hashtext gives a
  * 32-bit key (a collision only makes two names share a lock). */
 static int pg_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
@@ -556,6 +585,8 @@ const fr_store_ops fr_store_pg_ops = {
     .has_table = pg_has_table,
     .optimize = pg_optimize,
     .backup = pg_backup,
+    .tables = pg_tables,
+    .after_copy = pg_after_copy,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
     .begin_sql = BEGIN_SQL,

@@ -348,6 +348,68 @@ static int lite_backup(fr_store *s, const char *dest, fr_error *err)
     return 0;
 }
 
+/* Tables in an order where each comes after those its foreign keys name
+ * (a cycle, which the kernel has none of, falls back to name order). */
+static int lite_tables(fr_store *s, json_t **out, fr_error *err)
+{
+    json_t *all = NULL;
+    *out = NULL;
+    int rc = fr_store_query_json(s, err, &all,
+                                 "SELECT m.name AS name, (SELECT group_concat(f.\"table\", ' ')"
+                                 " FROM pragma_foreign_key_list(m.name) f WHERE f.\"table\" <>"
+                                 " m.name) AS refs FROM sqlite_master m WHERE m.type = 'table'"
+                                 " AND m.name NOT LIKE 'sqlite_%' AND m.name <>"
+                                 " 'schema_migrations' ORDER BY m.name",
+                                 NULL);
+    if (rc)
+        return rc;
+    json_t *order = json_array();
+    size_t n = json_array_size(all), done = 0;
+    char *placed = calloc(n ? n : 1, 1);
+    while (placed && done < n) {
+        size_t before = done;
+        for (size_t i = 0; i < n; i++) {
+            if (placed[i])
+                continue;
+            const char *refs = json_string_value(json_object_get(json_array_get(all, i), "refs"));
+            int ready = 1;
+            for (size_t j = 0; j < n && ready && refs; j++) {
+                const char *other =
+                    json_string_value(json_object_get(json_array_get(all, j), "name"));
+                size_t ol = strlen(other);
+                for (const char *r = strstr(refs, other); r && ready; r = strstr(r + 1, other))
+                    if ((r == refs || r[-1] == ' ') && (r[ol] == ' ' || r[ol] == '\0'))
+                        ready = placed[j];
+            }
+            if (ready) {
+                placed[i] = 1;
+                done++;
+                json_array_append(order, json_object_get(json_array_get(all, i), "name"));
+            }
+        }
+        if (done == before) /* a cycle: take the rest as they come */
+            for (size_t i = 0; i < n; i++)
+                if (!placed[i]) {
+                    placed[i] = 1;
+                    done++;
+                    json_array_append(order, json_object_get(json_array_get(all, i), "name"));
+                }
+    }
+    free(placed);
+    json_decref(all);
+    *out = order;
+    return 0;
+}
+
+static int lite_after_copy(fr_store *s, const char *table, int has_id, fr_error *err)
+{
+    (void)s;
+    (void)table;
+    (void)has_id;
+    (void)err;
+    return 0; /* rowids go on after the highest by themselves */
+}
+
 /* One writer at a time already (BEGIN IMMEDIATE): always granted. */
 static int lite_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
 {
@@ -384,6 +446,8 @@ const fr_store_ops fr_store_sqlite_ops = {
     .has_table = lite_has_table,
     .optimize = lite_optimize,
     .backup = lite_backup,
+    .tables = lite_tables,
+    .after_copy = lite_after_copy,
     .try_lock = lite_try_lock,
     .unlock = lite_unlock,
     .begin_sql = "BEGIN IMMEDIATE",
