@@ -65,7 +65,7 @@ static int relationship(fr_site *site, int64_t case_id, int64_t *count, fr_error
 void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size)
 {
     if (site->actor_id == 0) {
-        snprintf(buf, size, "(1 OR ?1 OR ?2 OR ?3)");
+        snprintf(buf, size, "(1 = 1 OR ?1 IS NULL OR ?2 IS NULL OR ?3 IS NULL)");
         return;
     }
     /* The same rule as relationship() above, over a column. */

@@ -676,7 +676,16 @@ int fr_bus_deliver(fr_site *site, fr_bus_stats *stats, fr_error *err)
         subscriber *s = bus->subs[i];
         if (s->removed || s->mode != FR_ASYNC)
             continue;
+        /* One process at a time delivers a subscriber's events (several
+         * servers on one PostgreSQL database); the others skip it. */
+        char lock[320];
+        int got = 0;
+        snprintf(lock, sizeof lock, "bus:%s", s->full);
+        rc = fr_store_try_lock(site->store, lock, &got, err);
+        if (rc || !got)
+            continue;
         rc = deliver_to(site, s, max_attempts, stats, err);
+        fr_store_unlock(site->store, lock);
     }
     bus->dispatching--;
     compact(bus);

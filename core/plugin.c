@@ -742,6 +742,18 @@ static int migrate(fr_site *site, plugin *p, fr_error *err)
     return rc;
 }
 
+int fr_plugins_migrate_owner(fr_site *site, const char *id, fr_error *err)
+{
+    plugin *p = site->plugins ? find(site->plugins, id) : NULL;
+    if (!p)
+        return fr_error_set(err, FR_ENOTFOUND,
+                            "the database holds tables of plugin %s, which is not installed "
+                            "here: install it (plugin path in site.xml) so that its tables can "
+                            "be made; nothing was changed",
+                            id);
+    return migrate(site, p, err);
+}
+
 static int load_workflows(fr_site *site, plugin *p, fr_error *err)
 {
     for (int i = 0; i < p->nworkflows; i++) {

@@ -63,6 +63,12 @@ void fr_plugins_search_path_free(char **dirs, int n);
 typedef int (*fr_plugin_hooks_fn)(const char *id, const char *hooks_dir, void *data);
 int fr_plugins_each_hooks(fr_site *site, fr_plugin_hooks_fn fn, void *data);
 
+/* Applies plugin `id`'s migrations (its manifest's, and those its library
+ * added when loaded here) to site->store: used to build a plugin's tables
+ * in another database (fr_site_migrate_store). FR_ENOTFOUND when no such
+ * plugin is installed. */
+int fr_plugins_migrate_owner(fr_site *site, const char *id, fr_error *err);
+
 /* The site a plugin context belongs to (for the SDK glue in bus.c). */
 fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx);
 

@@ -234,7 +234,7 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
     /* The conditions are fixed fragments chosen by which filters are set
      * (never user text), so that each shape is a plan of its own. */
     snprintf(sql, sizeof sql,
-             "SELECT c.id, c.patient_id, p.family_name, p.given_names, c.plugin,"
+             "SELECT * FROM (SELECT c.id, c.patient_id, p.family_name, p.given_names, c.plugin,"
              " c.workflow_id AS workflow, c.state, c.status, c.intensity, c.opened_on,"
              " c.closed_on, u.login AS case_manager,"
              " (SELECT min(t.due_on) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open')"
@@ -243,8 +243,9 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
              "   t.due_on < ?2) AS overdue"
              " FROM cases c JOIN patients p ON p.id = c.patient_id"
              " LEFT JOIN users u ON u.id = c.case_manager_id"
-             " WHERE %s%s%s%s"
-             " ORDER BY overdue > 0 DESC, next_due IS NULL, next_due, c.id LIMIT ?7 OFFSET ?8",
+             " WHERE %s%s%s%s) AS l"
+             " ORDER BY l.overdue > 0 DESC, l.next_due IS NULL, l.next_due, l.id"
+             " LIMIT ?7 OFFSET ?8",
              filter, manager ? " AND c.case_manager_id = ?4" : " AND ?4 = 0",
              f->status ? " AND c.status = ?5" : " AND ?5 IS NULL",
              f->plugin ? " AND c.plugin = ?6" : " AND ?6 IS NULL");

@@ -318,7 +318,7 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
     /* A patient is visible through one of their cases; case managers also
      * see patients who have no case yet (referrals waiting for intake). */
     if (site->actor_id == 0)
-        snprintf(visible, sizeof visible, "(1 OR ?1 OR ?2 OR ?3)");
+        snprintf(visible, sizeof visible, "(1 = 1 OR ?1 IS NULL OR ?2 IS NULL OR ?3 IS NULL)");
     else
         snprintf(visible, sizeof visible,
                  "(EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND %s)%s)", filter,
@@ -368,22 +368,22 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
                  " c.status = 'open') AS open_cases FROM ("
                  " SELECT * FROM (SELECT i.patient_id AS id, 0 AS rank, '' AS k1, '' AS k2"
                  "   FROM patient_identifiers i JOIN patients p ON p.id = i.patient_id"
-                 "   WHERE i.value = ?5 AND %s LIMIT ?9)"
+                 "   WHERE i.value = ?5 AND %s LIMIT ?9) AS b0"
                  " UNION ALL SELECT * FROM (SELECT p.id, 1, p.family_name, p.given_names"
                  "   FROM patients p WHERE p.family_name LIKE ?4 ESCAPE '\\' AND %s"
                  "   ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
-                 "   LIMIT ?9)"
+                 "   LIMIT ?9) AS b1"
                  " UNION ALL SELECT * FROM (SELECT p.id, 2, p.family_name, p.given_names"
                  "   FROM patients p WHERE ?8 IS NOT NULL AND p.family_name LIKE ?8 ESCAPE '\\'"
                  "   AND NOT (p.family_name LIKE ?4 ESCAPE '\\') AND"
                  "   (p.family_name || ' ' || p.given_names) LIKE ?4 ESCAPE '\\' AND %s"
                  "   ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
-                 "   LIMIT ?9)"
+                 "   LIMIT ?9) AS b2"
                  " UNION ALL SELECT * FROM (SELECT p.id, 3, p.given_names, p.family_name"
                  "   FROM patients p WHERE p.given_names LIKE ?4 ESCAPE '\\' AND"
                  "   NOT (p.family_name LIKE ?4 ESCAPE '\\') AND %s"
                  "   ORDER BY p.given_names COLLATE NOCASE, p.family_name COLLATE NOCASE, p.id"
-                 "   LIMIT ?9)"
+                 "   LIMIT ?9) AS b3"
                  ") m JOIN patients p ON p.id = m.id"
                  " ORDER BY m.rank, m.k1 COLLATE NOCASE, m.k2 COLLATE NOCASE, p.id"
                  " LIMIT ?6 OFFSET ?7",

@@ -113,10 +113,10 @@ int fr_site_init(const char *dir, const fr_site_init_options *opt, fr_error *err
     if (rc)
         return rc;
     char *config = fr_path_join(dir, "site.xml");
-    char *db = fr_path_join(dir, "filrouge.db");
+    char *db = fr_store_locate(dir, opt->database ? opt->database : "filrouge.db");
     char *hooks = fr_path_join(dir, "hooks");
     char *plugins = fr_path_join(dir, "plugins");
-    char text[4096], name[512];
+    char text[8192], name[512], database[2048];
     char *dircopy = strdup(dir);
     fr_store *store = NULL;
     if (!config || !db || !hooks || !plugins || !dircopy) {
@@ -131,23 +131,34 @@ int fr_site_init(const char *dir, const fr_site_init_options *opt, fr_error *err
         goto out;
     }
     xml_escape(opt->name ? opt->name : basename(dircopy), name, sizeof name);
+    xml_escape(opt->database ? opt->database : "filrouge.db", database, sizeof database);
     snprintf(text, sizeof text,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
              "<site xmlns=\"urn:filrouge:site:1\">\n"
              "  <name>%s</name>\n"
              "  <!-- the first language is the default of the interface and of forms -->\n"
              "  <languages>%s</languages>\n"
-             "  <database>filrouge.db</database>\n"
+             "  <database>%s</database>\n"
              "  <listen>127.0.0.1:8080</listen>\n"
              "  <!-- <plugin-path>/opt/filrouge-plugins</plugin-path> -->\n"
              "  <!-- <plugin id=\"frailty\"><setting name=\"efs-threshold\">6</setting>"
              "</plugin> -->\n"
              "</site>\n",
-             name, opt->languages ? opt->languages : "fr nl de en");
+             name, opt->languages ? opt->languages : "fr nl de en", database);
     if ((rc = make_dir(hooks, err)) || (rc = make_dir(plugins, err)))
         goto out;
     if ((rc = fr_store_open(db, NULL, &store, err)))
         goto out;
+    int version = 0;
+    if ((rc = fr_store_schema_version(store, "core", &version, err)))
+        goto out;
+    if (version > 0) {
+        rc = fr_error_set(err, FR_EREFUSED,
+                          "the database %s already holds a Filrouge site; nothing was changed. "
+                          "Give an empty database",
+                          fr_store_path(store));
+        goto out;
+    }
     if ((rc = fr_site_migrate_core(store, err)))
         goto out;
     char now[FR_TIME_LEN];
@@ -214,7 +225,7 @@ static int read_config(fr_site *site, fr_error *err)
                  t = strtok_r(NULL, " ", &save))
                 site->languages[site->nlanguages++] = strdup(t);
         } else if (strcmp(tag, "database") == 0) {
-            site->db_path = fr_path_join(site->dir, text);
+            site->db_path = fr_store_locate(site->dir, text);
         } else if (strcmp(tag, "listen") == 0) {
             site->listen = text;
             text = NULL;
@@ -258,25 +269,7 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     snprintf(site->actor_lang, sizeof site->actor_lang, "%s",
              site->nlanguages ? site->languages[0] : "fr");
-    struct stat db_stat;
-    if (stat(site->db_path, &db_stat) == 0 && db_stat.st_size == 0) {
-        /* SQLite would take an empty file for a new database and the core
-         * migrations would quietly fill it: a lost record must not look
-         * like an empty one. */
-        rc = fr_error_set(err, FR_EIO,
-                          "the database %s is an empty file: the site's record is missing. "
-                          "Restore it from a backup (`filrouge restore`); nothing was changed",
-                          site->db_path);
-        goto fail;
-    }
-    if (access(site->db_path, F_OK) != 0) {
-        rc = fr_error_set(err, FR_ENOTFOUND,
-                          "the database %s named in %s does not exist; restore it from a "
-                          "backup, or fix <database> in site.xml",
-                          site->db_path, site->config_path);
-        goto fail;
-    }
-    fr_store_options so = {0};
+    fr_store_options so = {.must_exist = 1};
     const char *max = fr_site_setting(site, NULL, "database.max-size-mb");
     so.max_size_kb = max ? (long)(strtod(max, NULL) * 1024) : 0;
     if ((rc = fr_store_open(site->db_path, &so, &site->store, err)))
@@ -448,6 +441,9 @@ int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
 {
     if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
         return fr_error_set(err, FR_EACCESS, "only administrators can back a site up");
+    int possible = fr_store_backup_possible(site->store, err);
+    if (possible)
+        return possible;
     if (mkdir(dest, 0700) != 0)
         return fr_error_set(err, FR_EIO,
                             "cannot create the backup folder %s (%s): give a new folder",

@@ -61,6 +61,8 @@ typedef struct fr_site {
 typedef struct fr_site_init_options {
     const char *name;      /* default: the folder's name */
     const char *languages; /* default: "fr nl de en" */
+    const char *database;  /* default: "filrouge.db" in the folder; or a postgresql:// URI
+                              naming an empty database (docs/postgresql.md) */
 } fr_site_init_options;
 
 /* Creates a site in `dir` (created if missing; refused if it already holds a
@@ -108,5 +110,14 @@ char *fr_path_join(const char *dir, const char *rel);
 
 /* Core schema migrations (embedded). */
 int fr_site_migrate_core(fr_store *store, fr_error *err);
+
+/* Copies the site's record into the empty database `to_location` (e.g. a
+ * postgresql:// URI): the same schema made for that backend (the core's
+ * and every plugin's that has tables), every row with its id, one audit
+ * entry "migrate-store"; then checks row counts table by table and the
+ * audit chain there. The site keeps using its own database until site.xml
+ * names the new one. *report: {to, rows: {table: n}, audit_entries}.
+ * Administrators only (or "system"). */
+int fr_site_migrate_store(fr_site *site, const char *to_location, json_t **report, fr_error *err);
 
 #endif

@@ -1,120 +1,46 @@
-/* The SQLite backend of the store: connection set-up, durable settings,
- * nested transactions with savepoints, a prepared-statement cache and
- * migrations per owner. It knows nothing of patients or cases. */
+/* The store's backend-neutral front: chooses the backend from the location,
+ * folds parameters, nests transactions with savepoints, applies migrations
+ * per owner and turns rows into JSON. The engines live in store_sqlite.c
+ * and store_pg.c (see store_backend.h). It knows nothing of patients or
+ * cases. */
 #include "store.h"
 
-#include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
+#include "store_backend.h"
 
-#define CACHE_SIZE 128
-
-struct fr_stmt {
-    fr_store *store;
-    sqlite3_stmt *raw;
-    char *sql;
-    int cached;
-    int in_use;
-};
-
-struct fr_store {
-    sqlite3 *db;
-    char *path;
-    int depth;
-    fr_stmt *cache[CACHE_SIZE];
-    int ncache;
-};
-
-static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
+int fr_store_location_is_pg(const char *location)
 {
-    const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
-    const char *path = s && s->path ? s->path : "(database)";
-    /* A full disk shows as an I/O error where SQLite grows the -shm or
-     * writes the -wal (SQLITE_IOERR_SHMSIZE, _WRITE): say what it is. */
-    if ((rc & 0xff) == SQLITE_IOERR && s && s->db && sqlite3_system_errno(s->db) == ENOSPC)
-        rc = SQLITE_FULL;
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return fr_error_set(err, FR_EBUSY,
-                            "%s: the database %s stayed locked by another process longer than "
-                            "the busy timeout; nothing was written, try again",
-                            what, path);
-    case SQLITE_FULL:
-        return fr_error_set(err, FR_EIO,
-                            "%s: the disk holding %s is full, or the database reached the "
-                            "site's limit (setting database.max-size-mb); nothing was written. "
-                            "Free some space or raise the limit, then try again",
-                            what, path);
-    case SQLITE_READONLY:
-        return fr_error_set(err, FR_EIO, "%s: the database %s is read-only (%s)", what, path,
-                            msg);
-    case SQLITE_CONSTRAINT:
-        return fr_error_set(err, FR_EINVAL, "%s: %s", what, msg);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return fr_error_set(err, FR_EIO,
-                            "%s: %s is not a valid Filrouge database (%s); restore it from a "
-                            "backup",
-                            what, path, msg);
-    default:
-        return fr_error_set(err, FR_EIO, "%s: %s (database %s)", what, msg, path);
-    }
+    return strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0;
 }
 
-int fr_store_open(const char *path, const fr_store_options *opt, fr_store **out, fr_error *err)
+char *fr_store_locate(const char *dir, const char *database)
+{
+    if (fr_store_location_is_pg(database) || database[0] == '/' || !dir)
+        return strdup(database);
+    size_t n = strlen(dir) + strlen(database) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, database);
+    return p;
+}
+
+int fr_store_open(const char *location, const fr_store_options *opt, fr_store **out,
+                  fr_error *err)
 {
     fr_store_options defaults = {0};
-    if (!opt)
-        opt = &defaults;
     *out = NULL;
     fr_store *s = calloc(1, sizeof *s);
     if (!s)
-        return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", path);
-    s->path = strdup(path);
-    int flags = opt->read_only ? SQLITE_OPEN_READONLY
-                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    flags |= SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        fr_error_set(err, FR_EIO, "cannot open the database %s: %s; check that the folder exists "
-                                  "and is writable",
-                     path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", location);
+    s->ops = fr_store_location_is_pg(location) ? &fr_store_pg_ops : &fr_store_sqlite_ops;
+    int rc = s->ops->open(s, location, opt ? opt : &defaults, err);
+    if (rc) {
         fr_store_close(s);
-        return FR_EIO;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
-    char pragmas[320], limit[96] = "";
-    /* A size limit in pages; page_size is 4096 unless the file says
-     * otherwise, which only makes the limit a little looser. */
-    if (opt->max_size_kb > 0)
-        snprintf(limit, sizeof limit, "PRAGMA max_page_count = %ld;",
-                 opt->max_size_kb / 4 > 0 ? opt->max_size_kb / 4 : 1);
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA foreign_keys = ON; %s PRAGMA synchronous = %s; %s",
-             opt->read_only ? "" : "PRAGMA journal_mode = WAL;",
-             opt->synchronous_normal ? "NORMAL" : "FULL", limit);
-    char *msg = NULL;
-    rc = sqlite3_exec(s->db, pragmas, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        map_error(s, rc, err, "opening the site database");
-        sqlite3_free(msg);
-        fr_store_close(s);
-        return FR_EIO;
-    }
-    /* Reading the schema now turns "not a database" into an error here rather
-     * than in the middle of the first command. */
-    rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        map_error(s, rc, err, "opening the site database");
-        fr_store_close(s);
-        return err ? err->code : FR_EIO;
+        return rc;
     }
     *out = s;
     return 0;
@@ -124,13 +50,7 @@ void fr_store_close(fr_store *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < s->ncache; i++) {
-        sqlite3_finalize(s->cache[i]->raw);
-        free(s->cache[i]->sql);
-        free(s->cache[i]);
-    }
-    if (s->db)
-        sqlite3_close_v2(s->db);
+    s->ops->close(s);
     free(s->path);
     free(s);
 }
@@ -140,6 +60,11 @@ const char *fr_store_path(const fr_store *s)
     return s->path;
 }
 
+const char *fr_store_backend(const fr_store *s)
+{
+    return s->ops->name;
+}
+
 int fr_store_depth(const fr_store *s)
 {
     return s->depth;
@@ -147,26 +72,34 @@ int fr_store_depth(const fr_store *s)
 
 int fr_store_exec(fr_store *s, const char *sql, fr_error *err)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        int code = map_error(s, rc, err, "running SQL");
-        sqlite3_free(msg);
-        return code;
-    }
-    return 0;
+    return s->ops->exec(s, sql, "running SQL", err);
+}
+
+int fr_store_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
+{
+    *got = 0;
+    return s->ops->try_lock(s, name, got, err);
+}
+
+void fr_store_unlock(fr_store *s, const char *name)
+{
+    s->ops->unlock(s, name);
 }
 
 int fr_store_begin(fr_store *s, fr_error *err)
 {
-    char sql[64];
+    char sql[128];
     if (s->depth == 0)
-        snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+        snprintf(sql, sizeof sql, "%s", s->ops->begin_sql);
     else
         snprintf(sql, sizeof sql, "SAVEPOINT fr_sp%d", s->depth);
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return map_error(s, rc, err, "starting a transaction");
+    int rc = s->ops->exec(s, sql, "starting a transaction", err);
+    if (rc) {
+        /* A BEGIN that went through but whose lock did not. */
+        if (s->depth == 0)
+            s->ops->exec(s, "ROLLBACK", "rolling back", NULL);
+        return rc;
+    }
     s->depth++;
     return 0;
 }
@@ -180,11 +113,10 @@ int fr_store_commit(fr_store *s, fr_error *err)
         snprintf(sql, sizeof sql, "COMMIT");
     else
         snprintf(sql, sizeof sql, "RELEASE fr_sp%d", s->depth - 1);
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int code = map_error(s, rc, err, "committing");
+    int rc = s->ops->exec(s, sql, "committing", err);
+    if (rc) {
         fr_store_rollback(s);
-        return code;
+        return rc;
     }
     s->depth--;
     return 0;
@@ -200,74 +132,45 @@ void fr_store_rollback(fr_store *s)
     else
         snprintf(sql, sizeof sql, "ROLLBACK TO fr_sp%d; RELEASE fr_sp%d", s->depth - 1,
                  s->depth - 1);
-    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    s->ops->exec(s, sql, "rolling back", NULL);
     s->depth--;
 }
 
-static int prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err)
-{
-    for (int i = 0; i < s->ncache; i++) {
-        fr_stmt *st = s->cache[i];
-        if (!st->in_use && strcmp(st->sql, sql) == 0) {
-            st->in_use = 1;
-            *out = st;
-            return 0;
-        }
-    }
-    fr_stmt *st = calloc(1, sizeof *st);
-    if (!st)
-        return fr_error_set(err, FR_ENOMEM, "out of memory");
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st->raw, NULL);
-    if (rc != SQLITE_OK) {
-        free(st);
-        return map_error(s, rc, err, "preparing a query");
-    }
-    st->store = s;
-    st->sql = strdup(sql);
-    st->in_use = 1;
-    if (s->ncache < CACHE_SIZE) {
-        st->cached = 1;
-        s->cache[s->ncache++] = st;
-    }
-    *out = st;
-    return 0;
-}
-
+/* Folds the va_list into values: 'i' and 'I' are integers, 'R' is an
+ * integer or NULL when 0. */
 static int bind(fr_stmt *st, const char *types, va_list ap, fr_error *err)
 {
+    fr_store_value vals[64];
     int n = 0;
     for (const char *t = types ? types : ""; *t; t++) {
-        int idx = ++n, rc;
+        if (n == (int)(sizeof vals / sizeof *vals))
+            return fr_error_set(err, FR_EINTERNAL, "too many parameters (at most 64)");
+        fr_store_value *v = &vals[n++];
+        memset(v, 0, sizeof *v);
         switch (*t) {
-        case 't': {
-            const char *v = va_arg(ap, const char *);
-            rc = v ? sqlite3_bind_text(st->raw, idx, v, -1, SQLITE_TRANSIENT)
-                   : sqlite3_bind_null(st->raw, idx);
+        case 't':
+            v->t = va_arg(ap, const char *);
+            v->type = v->t ? 't' : 'n';
             break;
-        }
-        case 'i': rc = sqlite3_bind_int64(st->raw, idx, va_arg(ap, int)); break;
-        case 'I': rc = sqlite3_bind_int64(st->raw, idx, va_arg(ap, int64_t)); break;
-        case 'R': {
-            /* an optional reference: 0 means none */
-            int64_t v = va_arg(ap, int64_t);
-            rc = v ? sqlite3_bind_int64(st->raw, idx, v) : sqlite3_bind_null(st->raw, idx);
+        case 'i': v->type = 'I'; v->i = va_arg(ap, int); break;
+        case 'I': v->type = 'I'; v->i = va_arg(ap, int64_t); break;
+        case 'R':
+            v->i = va_arg(ap, int64_t);
+            v->type = v->i ? 'I' : 'n';
             break;
-        }
-        case 'd': rc = sqlite3_bind_double(st->raw, idx, va_arg(ap, double)); break;
-        case 'n': rc = sqlite3_bind_null(st->raw, idx); break;
+        case 'd': v->type = 'd'; v->d = va_arg(ap, double); break;
+        case 'n': v->type = 'n'; break;
         default:
             return fr_error_set(err, FR_EINTERNAL, "unknown parameter type '%c'", *t);
         }
-        if (rc != SQLITE_OK)
-            return map_error(st->store, rc, err, "binding a parameter");
     }
-    return 0;
+    return st->store->ops->bind(st, vals, n, err);
 }
 
 int fr_store_queryv(fr_store *s, fr_error *err, fr_stmt **out, const char *sql, const char *types,
                     va_list ap)
 {
-    int rc = prepare(s, sql, out, err);
+    int rc = s->ops->prepare(s, sql, out, err);
     if (rc)
         return rc;
     rc = bind(*out, types, ap, err);
@@ -349,86 +252,120 @@ int fr_store_query_text(fr_store *s, fr_error *err, char **out, const char *sql,
 
 int fr_stmt_step(fr_stmt *st, fr_error *err)
 {
-    int rc = sqlite3_step(st->raw);
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
-    return map_error(st->store, rc, err, "running a query");
+    return st->store->ops->step(st, err);
 }
 
 const char *fr_stmt_text(fr_stmt *st, int col)
 {
-    return (const char *)sqlite3_column_text(st->raw, col);
+    return st->store->ops->text(st, col);
 }
 
 int64_t fr_stmt_int(fr_stmt *st, int col)
 {
-    return sqlite3_column_int64(st->raw, col);
+    return st->store->ops->integer(st, col);
 }
 
 double fr_stmt_double(fr_stmt *st, int col)
 {
-    return sqlite3_column_double(st->raw, col);
+    return st->store->ops->real(st, col);
 }
 
 int fr_stmt_is_null(fr_stmt *st, int col)
 {
-    return sqlite3_column_type(st->raw, col) == SQLITE_NULL;
+    return st->store->ops->type(st, col) == 'n';
 }
 
 int fr_stmt_type(fr_stmt *st, int col)
 {
-    switch (sqlite3_column_type(st->raw, col)) {
-    case SQLITE_INTEGER: return 'i';
-    case SQLITE_FLOAT: return 'd';
-    case SQLITE_NULL: return 'n';
-    default: return 't';
-    }
+    return st->store->ops->type(st, col);
 }
 
 int fr_stmt_columns(fr_stmt *st)
 {
-    return sqlite3_column_count(st->raw);
+    return st->store->ops->columns(st);
 }
 
 const char *fr_stmt_column_name(fr_stmt *st, int col)
 {
-    return sqlite3_column_name(st->raw, col);
+    return st->store->ops->column_name(st, col);
 }
 
 void fr_stmt_done(fr_stmt *st)
 {
-    if (!st)
-        return;
-    sqlite3_reset(st->raw);
-    sqlite3_clear_bindings(st->raw);
-    if (st->cached) {
-        st->in_use = 0;
-        return;
-    }
-    sqlite3_finalize(st->raw);
-    free(st->sql);
-    free(st);
+    if (st)
+        st->store->ops->done(st);
 }
 
 int64_t fr_store_last_id(fr_store *s)
 {
-    return sqlite3_last_insert_rowid(s->db);
+    return s->ops->last_id(s);
 }
 
 int fr_store_changes(fr_store *s)
 {
-    return sqlite3_changes(s->db);
+    return s->ops->changes(s);
+}
+
+int fr_store_optimize(fr_store *s, fr_error *err)
+{
+    return s->ops->optimize(s, err);
+}
+
+int fr_store_backup(fr_store *s, const char *dest, fr_error *err)
+{
+    if (!dest)
+        return fr_error_set(err, FR_EINTERNAL, "a backup needs a destination");
+    return s->ops->backup(s, dest, err);
+}
+
+int fr_store_backup_possible(fr_store *s, fr_error *err)
+{
+    return s->ops->backup(s, NULL, err);
+}
+
+/* A migration's text for this backend: lines between "-- backend: NAME"
+ * and the next such marker are kept only on backend NAME ("all" ends a
+ * section). Removed lines become empty lines, so that line numbers in
+ * the engine's messages still match the file. */
+char *fr_store_sql_for_backend(const char *sql, const char *backend)
+{
+    size_t n = strlen(sql);
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    int keep = 1;
+    for (const char *p = sql; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p + 1) : strlen(p);
+        if (strncmp(p, "-- backend:", 11) == 0) {
+            const char *name = p + 11;
+            while (*name == ' ')
+                name++;
+            size_t bl = strlen(backend);
+            keep = strncmp(name, "all", 3) == 0 ||
+                   (strncmp(name, backend, bl) == 0 && !(name[bl] >= 'a' && name[bl] <= 'z'));
+        } else if (keep) {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+            continue;
+        }
+        if (eol)
+            *o++ = '\n';
+        p += len;
+    }
+    *o = '\0';
+    return out;
+}
+
+int fr_store_has_table(fr_store *s, const char *name, int *out, fr_error *err)
+{
+    return s->ops->has_table(s, name, out, err);
 }
 
 int64_t fr_store_generation(fr_store *s)
 {
-    int64_t v;
-    fr_error err = {0};
-    if (fr_store_query_int(s, &err, &v, "PRAGMA data_version", NULL) != 0)
-        return -1;
-    return (v << 32) ^ (int64_t)sqlite3_total_changes(s->db);
+    return s->ops->generation ? s->ops->generation(s) : -1;
 }
 
 static int ensure_migrations_table(fr_store *s, fr_error *err)
@@ -441,26 +378,14 @@ static int ensure_migrations_table(fr_store *s, fr_error *err)
                          err);
 }
 
-int fr_store_optimize(fr_store *s, fr_error *err)
-{
-    /* 0x10002: analyse every table that may benefit, even on a fresh
-     * connection (SQLite >= 3.32's documented mask for long-lived
-     * processes); analysis_limit keeps it fast on big tables. */
-    return fr_store_exec(s, "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;", err);
-}
-
 int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *err)
 {
     int64_t v = 0;
+    int exists = 0;
     *out = 0;
-    int rc = fr_store_query_int(s, err, &v,
-                                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                                "name = 'schema_migrations'",
-                                NULL);
-    if (rc)
+    int rc = fr_store_has_table(s, "schema_migrations", &exists, err);
+    if (rc || !exists)
         return rc;
-    if (v == 0)
-        return 0;
     rc = fr_store_query_int(s, err, &v,
                             "SELECT coalesce(max(version), 0) FROM schema_migrations "
                             "WHERE owner = ?",
@@ -469,6 +394,30 @@ int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *
         return rc;
     *out = (int)v;
     return 0;
+}
+
+static int apply_one(fr_store *s, const char *owner, const fr_migration *mig, fr_error *err)
+{
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    char *sql = fr_store_sql_for_backend(mig->sql, s->ops->name);
+    if (!sql)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    int rc = fr_store_begin(s, err);
+    if (!rc) {
+        rc = fr_store_exec(s, sql, err);
+        if (!rc)
+            rc = fr_store_execf(s, err,
+                                "INSERT INTO schema_migrations (owner, version, name, applied_at)"
+                                " VALUES (?, ?, ?, ?)",
+                                "titt", owner, mig->version, mig->name, now);
+        if (!rc)
+            rc = fr_store_commit(s, err);
+        else
+            fr_store_rollback(s);
+    }
+    free(sql);
+    return rc;
 }
 
 int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int n, fr_error *err)
@@ -501,21 +450,7 @@ int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int 
                                 "migrations of %s jump from version %d to a later one: version "
                                 "%d is missing",
                                 owner, v - 1, v);
-        char now[FR_TIME_LEN];
-        fr_clock_now(now);
-        if ((rc = fr_store_begin(s, err)))
-            return rc;
-        rc = fr_store_exec(s, mig->sql, err);
-        if (!rc)
-            rc = fr_store_execf(s, err,
-                                "INSERT INTO schema_migrations (owner, version, name, applied_at)"
-                                " VALUES (?, ?, ?, ?)",
-                                "titt", owner, v, mig->name, now);
-        if (!rc)
-            rc = fr_store_commit(s, err);
-        else
-            fr_store_rollback(s);
-        if (rc) {
+        if ((rc = apply_one(s, owner, mig, err))) {
             fr_error_prefix(err, "migration %s (%s version %d) failed, the database is unchanged: ",
                             mig->name, owner, v);
             return rc;
@@ -590,65 +525,93 @@ int fr_store_query_row(fr_store *s, fr_error *err, json_t **out, const char *sql
     return rc;
 }
 
-int fr_store_check_file(const char *path, fr_error *err)
+/* Copies the rows of one table, in id order. */
+static int copy_table(fr_store *from, fr_store *to, const char *table, int64_t *rows,
+                      fr_error *err)
 {
-    fr_store_options ro = {.read_only = 1};
-    fr_store *s = NULL;
-    int rc = fr_store_open(path, &ro, &s, err);
+    char sql[256];
+    fr_stmt *src = NULL;
+    snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY rowid", table);
+    int rc = fr_store_query(from, err, &src, sql, NULL);
     if (rc)
         return rc;
-    char *result = NULL;
-    rc = fr_store_query_text(s, err, &result, "PRAGMA integrity_check", "");
-    if (!rc && (!result || strcmp(result, "ok") != 0))
-        rc = fr_error_set(err, FR_EIO, "%s is damaged: %s", path, result ? result : "?");
-    free(result);
-    fr_store_close(s);
-    return rc;
+    char *insert = NULL;
+    int has_id = 0;
+    *rows = 0;
+    while ((rc = fr_stmt_step(src, err)) == 1) {
+        int n = fr_stmt_columns(src);
+        if (n > 64) {
+            rc = fr_error_set(err, FR_EINTERNAL, "table %s has more than 64 columns", table);
+            break;
+        }
+        if (!insert) {
+            size_t cap = 64 + strlen(table) + (size_t)n * 72;
+            insert = malloc(cap);
+            if (!insert) {
+                rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+                break;
+            }
+            int o = snprintf(insert, cap, "INSERT INTO \"%s\" (", table);
+            for (int i = 0; i < n; i++) {
+                const char *c = fr_stmt_column_name(src, i);
+                has_id |= strcmp(c, "id") == 0;
+                o += snprintf(insert + o, cap - (size_t)o, "%s\"%.60s\"", i ? ", " : "", c);
+            }
+            o += snprintf(insert + o, cap - (size_t)o, ") VALUES (");
+            for (int i = 0; i < n; i++)
+                o += snprintf(insert + o, cap - (size_t)o, "%s?", i ? ", " : "");
+            snprintf(insert + o, cap - (size_t)o, ")");
+        }
+        fr_store_value vals[64];
+        for (int i = 0; i < n; i++) {
+            memset(&vals[i], 0, sizeof vals[i]);
+            switch (fr_stmt_type(src, i)) {
+            case 'i': vals[i].type = 'I'; vals[i].i = fr_stmt_int(src, i); break;
+            case 'd': vals[i].type = 'd'; vals[i].d = fr_stmt_double(src, i); break;
+            case 'n': vals[i].type = 'n'; break;
+            default: vals[i].type = 't'; vals[i].t = fr_stmt_text(src, i); break;
+            }
+        }
+        fr_stmt *dst = NULL;
+        rc = to->ops->prepare(to, insert, &dst, err);
+        if (!rc) {
+            rc = to->ops->bind(dst, vals, n, err);
+            while (!rc && (rc = fr_stmt_step(dst, err)) == 1)
+                ;
+            fr_stmt_done(dst);
+        }
+        if (rc) {
+            fr_error_prefix(err, "copying table %s: ", table);
+            break;
+        }
+        (*rows)++;
+    }
+    fr_stmt_done(src);
+    free(insert);
+    if (rc < 0)
+        return rc;
+    return to->ops->after_copy(to, table, has_id, err);
 }
 
-int fr_store_backup(fr_store *s, const char *dest, fr_error *err)
+int fr_store_copy(fr_store *from, fr_store *to, json_t **counts, fr_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.partial", dest);
-    unlink(tmp);
-    sqlite3 *out = NULL;
-    int rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        fr_error_set(err, FR_EIO, "cannot create %s: %s", tmp,
-                     out ? sqlite3_errmsg(out) : sqlite3_errstr(rc));
-        sqlite3_close(out);
-        return FR_EIO;
+    json_t *tables = NULL, *c = json_object();
+    int rc = from->ops->tables(from, &tables, err);
+    size_t i;
+    json_t *name;
+    json_array_foreach(tables, i, name)
+    {
+        if (rc)
+            break;
+        int64_t rows = 0;
+        rc = copy_table(from, to, json_string_value(name), &rows, err);
+        if (!rc)
+            json_object_set_new(c, json_string_value(name), json_integer((json_int_t)rows));
     }
-    sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
-    if (!b) {
-        fr_error_set(err, FR_EIO, "cannot back up %s: %s", s->path, sqlite3_errmsg(out));
-        sqlite3_close(out);
-        unlink(tmp);
-        return FR_EIO;
-    }
-    /* Copy in one step: the copy is consistent at one instant; writers wait
-     * for the busy timeout at most. */
-    do {
-        rc = sqlite3_backup_step(b, -1);
-        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-            sqlite3_sleep(50);
-    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-    sqlite3_backup_finish(b);
-    int frc = rc == SQLITE_DONE ? sqlite3_errcode(out) : rc;
-    sqlite3_close(out);
-    if (frc != SQLITE_OK) {
-        unlink(tmp);
-        return fr_error_set(err, FR_EIO, "backing up %s into %s failed (%s); nothing was kept",
-                            s->path, dest, sqlite3_errstr(frc));
-    }
-    if ((rc = fr_store_check_file(tmp, err))) {
-        unlink(tmp);
-        return rc;
-    }
-    if (rename(tmp, dest) != 0) {
-        unlink(tmp);
-        return fr_error_set(err, FR_EIO, "cannot move the backup into %s: %s", dest,
-                            strerror(errno));
-    }
-    return 0;
+    json_decref(tables);
+    if (rc || !counts)
+        json_decref(c);
+    else
+        *counts = c;
+    return rc;
 }

@@ -1,10 +1,12 @@
 /* The store: the only part of the kernel that talks to the database.
  *
- * One SQLite database per site (WAL, foreign keys, busy timeout,
- * synchronous=FULL by default). Everything else in the kernel speaks to it
- * through these functions with portable SQL and `?` parameters, so that a
- * second backend (PostgreSQL) can be added here without touching the other
- * parts. A connection is used by one thread at a time.
+ * Two backends behind one API, chosen by the location given to
+ * fr_store_open: a file path is an SQLite database (the default: WAL,
+ * foreign keys, busy timeout, synchronous=FULL), a postgresql:// URI a
+ * PostgreSQL database shared by several Filrouge processes (store_pg.c,
+ * docs/postgresql.md). Everything else in the kernel speaks to it through
+ * these functions with portable SQL and `?` parameters and never knows
+ * which backend is in use. A connection is used by one thread at a time.
  *
  * Parameter type strings for the *f functions: 't' const char * (NULL binds
  * SQL NULL), 'i' int, 'I' int64_t, 'd' double, 'n' SQL NULL (no argument), 'R' int64_t where 0 binds SQL NULL
@@ -27,7 +29,8 @@ typedef struct fr_store_options {
     int busy_timeout_ms;    /* 0: 10000 */
     int read_only;
     long max_size_kb;       /* 0: no limit but the disk's; else writes beyond it are
-                               refused like on a full disk (a site quota) */
+                               refused like on a full disk (a site quota; SQLite only) */
+    int must_exist;         /* refuse a missing or empty database file (a site's record) */
 } fr_store_options;
 
 typedef struct fr_migration {
@@ -36,16 +39,39 @@ typedef struct fr_migration {
     const char *sql;
 } fr_migration;
 
-int fr_store_open(const char *path, const fr_store_options *opt, fr_store **out, fr_error *err);
+/* `location`: a file path (SQLite) or a postgresql:// URI (PostgreSQL). */
+int fr_store_open(const char *location, const fr_store_options *opt, fr_store **out,
+                  fr_error *err);
 void fr_store_close(fr_store *s);
+/* The location, for messages (a URI's password left out). */
 const char *fr_store_path(const fr_store *s);
+/* "sqlite" or "postgresql": for messages and the migration sections below. */
+const char *fr_store_backend(const fr_store *s);
+/* The location named by site.xml's <database> text: a relative file name is
+ * taken inside `dir`; a URI is kept as is. Malloc'd. */
+char *fr_store_locate(const char *dir, const char *database);
 
-/* Transactions nest: the outermost is BEGIN IMMEDIATE … COMMIT, inner ones
- * are savepoints. A rollback undoes only the innermost level. */
+/* Transactions nest: the outermost is BEGIN IMMEDIATE (SQLite) or BEGIN
+ * (PostgreSQL, read committed) … COMMIT, inner ones are savepoints. A
+ * rollback undoes only the innermost level. A failed statement undoes only
+ * itself, on both backends. Transactions of all processes sharing a
+ * database run one at a time, on both backends (PostgreSQL: a
+ * transaction-scoped advisory lock taken by BEGIN), so that what a
+ * transaction read is still true when it writes: no lost update. Reads
+ * outside transactions run concurrently. */
 int fr_store_begin(fr_store *s, fr_error *err);
 int fr_store_commit(fr_store *s, fr_error *err);
 void fr_store_rollback(fr_store *s);
 int fr_store_depth(const fr_store *s);
+
+/* A named lock between the processes sharing the database, held by this
+ * connection until fr_store_unlock (not tied to a transaction): *got is 1
+ * when taken, 0 when another connection holds it (no waiting). Used so
+ * that one process at a time delivers a subscriber's events. SQLite: a
+ * site's database is written by one process at a time anyway (BEGIN
+ * IMMEDIATE), so the lock is always granted. */
+int fr_store_try_lock(fr_store *s, const char *name, int *got, fr_error *err);
+void fr_store_unlock(fr_store *s, const char *name);
 
 /* Runs SQL text with no parameters (may hold several statements). */
 int fr_store_exec(fr_store *s, const char *sql, fr_error *err);
@@ -99,8 +125,12 @@ int64_t fr_store_generation(fr_store *s);
 
 /* A consistent copy of the open database into `dest` (SQLite's online
  * backup: other processes may go on writing meanwhile), written beside it
- * first and renamed into place, then checked. */
+ * first and renamed into place, then checked. PostgreSQL: refused
+ * (FR_EREFUSED), the server's own tools back it up. */
 int fr_store_backup(fr_store *s, const char *dest, fr_error *err);
+/* 0 when fr_store_backup can copy this store; else its refusal, so that a
+ * caller can refuse before doing anything. */
+int fr_store_backup_possible(fr_store *s, fr_error *err);
 
 /* Checks a database file without changing it: it is an SQLite database and
  * PRAGMA integrity_check passes. */
@@ -108,6 +138,9 @@ int fr_store_check_file(const char *path, fr_error *err);
 
 /* Applies the migrations of `owner` (core, or a plugin id) not yet applied,
  * in order, each in its own transaction, recording owner and version.
+ * A line "-- backend: sqlite" or "-- backend: postgresql" in a migration
+ * starts lines kept only on that backend, "-- backend: all" ends them
+ * (fr_store_sql_for_backend; docs/plugin-guide.md).
  * Refuses with FR_EVERSION when the database already holds a version newer
  * than the newest in `m` (written by a newer program). */
 int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int n, fr_error *err);
@@ -117,6 +150,19 @@ int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int 
  * them SQLite may pick a poor index on large tables. Run by the server at
  * start and daily. */
 int fr_store_optimize(fr_store *s, fr_error *err);
+
+/* Whether the table `name` exists (in the connection's schema). */
+int fr_store_has_table(fr_store *s, const char *name, int *out, fr_error *err);
+
+/* The migration text `sql` as backend `backend` runs it (malloc'd). */
+char *fr_store_sql_for_backend(const char *sql, const char *backend);
+
+/* Copies every row of every table of `from` (not schema_migrations) into
+ * the same tables of `to`, which must already have the same schema and no
+ * rows; ids are kept, and `to`'s id generators go on after them. Runs in
+ * the caller's transaction on `to`. *counts (when not NULL) gets an object
+ * table -> rows copied. Copying out of PostgreSQL is refused for now. */
+int fr_store_copy(fr_store *from, fr_store *to, json_t **counts, fr_error *err);
 
 /* The schema version of `owner` in this database (0 when none). */
 int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *err);

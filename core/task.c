@@ -403,7 +403,7 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
              " t.origin_ref, t.anchor, t.anchor_offset,"
              " (t.status = 'open' AND t.due_on IS NOT NULL AND t.due_on < ?2) AS overdue"
              " FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id"
-             " WHERE (%s OR t.assignee_id = ?1 OR ?4)"
+             " WHERE (%s OR t.assignee_id = ?1 OR ?4 <> 0)"
              " AND t.status = ?5 AND (?6 IS NULL OR u.login = ?6)"
              " AND (?7 = 0 OR t.case_id = ?7)"
              " AND (?8 IS NULL OR (t.due_on IS NOT NULL AND t.due_on <= ?8))"

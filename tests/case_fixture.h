@@ -16,7 +16,7 @@ static inline fr_site *fixture_site(const char *name)
 {
     fr_error err = {0};
     const char *dir = test_path(name);
-    fr_site_init_options o = {.languages = "fr en"};
+    fr_site_init_options o = {.languages = "fr en", .database = test_site_database()};
     CHECK_OK(fr_site_init(dir, &o, &err), &err);
     fr_site *site = NULL;
     CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);

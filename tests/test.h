@@ -71,6 +71,24 @@ void test_write_file(const char *path, const char *text);
  * test plugin folder (TEST_PLUGIN_DIR), from meson. */
 const char *test_data(const char *rel);
 
+/* The store the tests run on: FILROUGE_TEST_STORE (a postgresql:// URI of
+ * a server the tests may fill, see tests/pg/with-postgres.sh) or, when
+ * unset, SQLite files in test_tmpdir(). */
+int test_on_pg(void);
+/* A new, empty database for a store test: a file test_path(name) on
+ * SQLite; on PostgreSQL a fresh schema of the test server (the URI selects
+ * it through search_path). Valid until exit. */
+const char *test_store_location(const char *name);
+/* The `database` option for fr_site_init: NULL (the site's own SQLite
+ * file) or, on PostgreSQL, a fresh schema as above. */
+const char *test_site_database(void);
+
+/* The <database> text of the site in `dir` as its site.xml holds it
+ * (XML-escaped: to write into a new site.xml), and the location it names
+ * (to open the site's store directly). Valid until exit. */
+const char *test_site_db_xml(const char *dir);
+const char *test_site_db(const char *dir);
+
 int test_run(const test_case *tests, int argc, char **argv);
 
 #define TEST_MAIN(...)                                                                             \

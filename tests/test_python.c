@@ -50,15 +50,15 @@ static const char *make_site(const char *name, const char *extra)
 {
     fr_error err = {0};
     const char *dir = test_path(name);
-    CHECK_OK(fr_site_init(dir, NULL, &err), &err);
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err), &err);
     char path[4200], text[8192];
     snprintf(path, sizeof path, "%s/site.xml", dir);
     snprintf(text, sizeof text,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
              "<site xmlns=\"urn:filrouge:site:1\">\n  <name>%s</name>\n"
-             "  <languages>en fr</languages>\n  <database>filrouge.db</database>\n"
+             "  <languages>en fr</languages>\n  <database>%s</database>\n"
              "  <plugin-path>%s</plugin-path>\n  %s\n</site>\n",
-             name, test_data("hooks/plugins"), extra ? extra : "");
+             name, test_site_db_xml(dir), test_data("hooks/plugins"), extra ? extra : "");
     test_write_file(path, text);
     fr_site *site = NULL;
     CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);

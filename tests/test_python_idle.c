@@ -13,7 +13,7 @@ static void no_hooks_no_python(void)
 {
     fr_error err = {0};
     const char *dir = test_path("idle");
-    CHECK_OK(fr_site_init(dir, NULL, &err), &err);
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err), &err);
     /* Helpers ("_x.py") and other files are not hooks. */
     char path[4200];
     snprintf(path, sizeof path, "%s/hooks/_helper.py", dir);

@@ -1,5 +1,7 @@
 /* Sites: init, reopening, refusing a second init, site.xml errors with file
  * and line, a database from a newer version. */
+#include <unistd.h>
+
 #include "site.h"
 #include "store.h"
 #include "test.h"
@@ -8,7 +10,8 @@ static void init_then_open(void)
 {
     fr_error err = {0};
     const char *dir = test_path("site1");
-    fr_site_init_options o = {.name = "Réseau <Est>", .languages = "nl fr"};
+    fr_site_init_options o = {.name = "Réseau <Est>", .languages = "nl fr",
+                             .database = test_site_database()};
     CHECK_OK(fr_site_init(dir, &o, &err), &err);
     fr_site *site = NULL;
     CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
@@ -19,7 +22,7 @@ static void init_then_open(void)
         CHECK_STR(site->actor, "system");
     }
     fr_site_close(site);
-    CHECK_ERR(fr_site_init(dir, NULL, &err), FR_EREFUSED, &err, "already holds a site");
+    CHECK_ERR(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err), FR_EREFUSED, &err, "already holds a site");
 }
 
 static void a_missing_site_says_how_to_make_one(void)
@@ -34,7 +37,7 @@ static void malformed_site_xml_names_file_and_line(void)
 {
     fr_error err = {0};
     const char *dir = test_path("site2");
-    CHECK_OK(fr_site_init(dir, NULL, &err), &err);
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err), &err);
     char path[4200];
     snprintf(path, sizeof path, "%s/site.xml", dir);
     test_write_file(path, "<?xml version=\"1.0\"?>\n<site xmlns=\"urn:filrouge:site:1\">\n"
@@ -53,11 +56,9 @@ static void a_database_from_a_newer_version_is_refused(void)
 {
     fr_error err = {0};
     const char *dir = test_path("site3");
-    CHECK_OK(fr_site_init(dir, NULL, &err), &err);
-    char db[4200];
-    snprintf(db, sizeof db, "%s/filrouge.db", dir);
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err), &err);
     fr_store *s = NULL;
-    CHECK_OK(fr_store_open(db, NULL, &s, &err), &err);
+    CHECK_OK(fr_store_open(test_site_db(dir), NULL, &s, &err), &err);
     CHECK_OK(fr_store_exec(s,
                            "INSERT INTO schema_migrations VALUES ('core', 99, 'future.sql', "
                            "'2030-01-01T00:00:00Z')",
@@ -70,7 +71,29 @@ static void a_database_from_a_newer_version_is_refused(void)
     CHECK(site == NULL);
 }
 
-TEST_MAIN({"init_then_open", init_then_open},
+/* A site on a PostgreSQL server is backed up with the server's tools:
+ * `backup` says so and writes nothing (SQLite: covered by cli/backup.sh). */
+static void a_server_database_is_not_copied(void)
+{
+    if (!test_on_pg())
+        return;
+    fr_error err = {0};
+    const char *dir = test_path("site-pg");
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err),
+             &err);
+    fr_site *site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    if (!site)
+        return;
+    const char *dest = test_path("site-pg-backup");
+    CHECK_ERR(fr_site_backup(site, dest, &err), FR_EREFUSED, &err, "pg_dump");
+    CHECK(strstr(err.message, "postgresql://") != NULL);
+    CHECK(access(dest, F_OK) != 0);
+    fr_site_close(site);
+}
+
+TEST_MAIN({"a_server_database_is_not_copied", a_server_database_is_not_copied},
+          {"init_then_open", init_then_open},
           {"a_missing_site_says_how_to_make_one", a_missing_site_says_how_to_make_one},
           {"malformed_site_xml_names_file_and_line", malformed_site_xml_names_file_and_line},
           {"a_database_from_a_newer_version_is_refused",

@@ -1,16 +1,21 @@
 /* The store: durable settings, nested transactions, migrations per owner,
- * refusing a newer database, and two processes writing at once. */
+ * refusing a newer database, and two processes writing at once; on either
+ * backend (FILROUGE_TEST_STORE, `meson test --setup postgresql`). */
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "store_backend.h"
 #include "test.h"
 
+/* A new empty database (test_store_location). */
 static fr_store *open_store(const char *name)
 {
     fr_store *s = NULL;
     fr_error err = {0};
-    CHECK_OK(fr_store_open(test_path(name), NULL, &s, &err), &err);
+    CHECK_OK(fr_store_open(test_store_location(name), NULL, &s, &err), &err);
+    if (!s)
+        exit(99);
     return s;
 }
 
@@ -23,6 +28,11 @@ static void settings_are_durable(void)
 {
     fr_store *s = open_store("durable.db");
     fr_error err = {0};
+    CHECK_STR(fr_store_backend(s), test_on_pg() ? "postgresql" : "sqlite");
+    if (test_on_pg()) {
+        fr_store_close(s);
+        return;
+    }
     char *mode = NULL;
     int64_t sync = -1, fk = -1;
     CHECK_OK(fr_store_query_text(s, &err, &mode, "PRAGMA journal_mode", NULL), &err);
@@ -62,14 +72,13 @@ static void a_failed_migration_changes_nothing(void)
     const fr_migration bad[] = {{1, "ok.sql", "CREATE TABLE a (x INTEGER);"},
                                 {2, "bad.sql", "CREATE TABLE b (y INTEGER); CREATE TABLE oops ("}};
     CHECK_ERR(fr_store_migrate(s, "p", bad, 2, &err), FR_EIO, &err, "bad.sql");
-    int v = 0;
-    int64_t n = -1;
+    int v = 0, exists = -1;
     CHECK_OK(fr_store_schema_version(s, "p", &v, &err), &err);
     CHECK(v == 1);
-    CHECK_OK(fr_store_query_int(s, &err, &n,
-                                "SELECT count(*) FROM sqlite_master WHERE name = 'b'", NULL),
-             &err);
-    CHECK(n == 0);
+    CHECK_OK(fr_store_has_table(s, "b", &exists, &err), &err);
+    CHECK(exists == 0);
+    CHECK_OK(fr_store_has_table(s, "a", &exists, &err), &err);
+    CHECK(exists == 1);
     fr_store_close(s);
 }
 
@@ -107,6 +116,17 @@ static void a_constraint_error_is_readable(void)
 
 static void not_a_database_is_refused(void)
 {
+    if (test_on_pg()) {
+        /* a server that does not answer */
+        fr_store *s = NULL;
+        fr_error err = {0};
+        CHECK_ERR(fr_store_open("postgresql://nobody:secret@/filrouge?host=/nonexistent", NULL,
+                                &s, &err),
+                  FR_EIO, &err, "cannot connect to the database server");
+        CHECK(strstr(err.message, "secret") == NULL);
+        CHECK(s == NULL);
+        return;
+    }
     const char *p = test_path("garbage.db");
     test_write_file(p, "this is not an sqlite file, it is a text file with enough bytes to look "
                        "like a header of one hundred bytes or so........................");
@@ -118,9 +138,10 @@ static void not_a_database_is_refused(void)
 
 static void two_processes_writing_lose_nothing(void)
 {
-    const char *p = test_path("two.db");
-    fr_store *s = open_store("two.db");
+    const char *p = test_store_location("two.db");
+    fr_store *s = NULL;
     fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &s, &err), &err);
     CHECK_OK(fr_store_exec(s, "CREATE TABLE t (who INTEGER, n INTEGER)", &err), &err);
     fr_store_close(s);
     enum { WRITERS = 2, ROWS = 200 };
@@ -147,17 +168,194 @@ static void two_processes_writing_lose_nothing(void)
         waitpid(pids[w], &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    s = open_store("two.db");
+    CHECK_OK(fr_store_open(p, NULL, &s, &err), &err);
     int64_t n = 0;
     CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM t", NULL), &err);
     CHECK(n == WRITERS * ROWS);
     fr_store_close(s);
 }
 
+/* A failed statement undoes itself only, as on SQLite: the transaction
+ * goes on (PostgreSQL runs each write under a savepoint of its own). */
+static void a_failed_statement_keeps_the_transaction(void)
+{
+    fr_store *s = open_store("keep.db");
+    fr_error err = {0};
+    int64_t n = -1;
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE)",
+                           &err),
+             &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (k) VALUES (?)", "t", "a"), &err);
+    CHECK(fr_store_last_id(s) == 1);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO t (k) VALUES (?)", "t", "a"), FR_EINVAL, &err,
+              "UNIQUE");
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (k) VALUES (?)", "t", "b"), &err);
+    int64_t b = fr_store_last_id(s); /* PostgreSQL's sequences may leave gaps */
+    CHECK(b >= 2);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT id FROM t WHERE k = 'b'", NULL), &err);
+    CHECK(n == b);
+    CHECK_OK(fr_store_execf(s, &err, "UPDATE t SET k = k || ?", "t", "!"), &err);
+    CHECK(fr_store_changes(s) == 2);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM t WHERE k LIKE ?", "t", "A%"),
+             &err);
+    CHECK(n == 1); /* LIKE ignores case on both */
+    fr_store_close(s);
+}
+
+/* Rows as JSON have the same types on both backends: integers (also for
+ * counts, sums and comparisons), reals, text, null. */
+static void rows_have_the_same_types(void)
+{
+    fr_store *s = open_store("types.db");
+    fr_error err = {0};
+    json_t *row = NULL;
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE t (i INTEGER, r REAL, x TEXT)", &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t VALUES (?, ?, ?), (?, ?, ?)", "IdtIdn",
+                            (int64_t)5000000000, 1.5, "é", (int64_t)2, 2.25),
+             &err);
+    CHECK_OK(fr_store_query_row(s, &err, &row,
+                                "SELECT count(*) AS n, sum(i) AS s, sum(r) AS sr, max(x) AS x,"
+                                " min(i) = 2 AS yes, NULL AS none, ?1 AS p1, ?1 AS again"
+                                " FROM t",
+                                "t", "p"),
+             &err);
+    CHECK(json_integer_value(json_object_get(row, "n")) == 2);
+    CHECK(json_is_integer(json_object_get(row, "s")));
+    CHECK(json_integer_value(json_object_get(row, "s")) == 5000000002);
+    CHECK(json_is_real(json_object_get(row, "sr")) &&
+          json_real_value(json_object_get(row, "sr")) == 3.75);
+    CHECK_STR(json_string_value(json_object_get(row, "x")), "é");
+    CHECK(json_integer_value(json_object_get(row, "yes")) == 1);
+    CHECK(json_is_null(json_object_get(row, "none")));
+    CHECK_STR(json_string_value(json_object_get(row, "again")), "p");
+    json_decref(row);
+    fr_store_close(s);
+}
+
+/* Migration sections per backend; the PostgreSQL translation of the
+ * kernel's SQLite dialect (pure functions: tested on either backend). */
+static void sql_is_adapted_per_backend(void)
+{
+    const char *m = "CREATE TABLE a (x INTEGER);\n"
+                    "-- backend: sqlite\n"
+                    "CREATE TRIGGER lite;\n"
+                    "-- backend: postgresql\n"
+                    "CREATE FUNCTION pg;\n"
+                    "-- backend: all\n"
+                    "CREATE TABLE b (y TEXT);\n";
+    char *lite = fr_store_sql_for_backend(m, "sqlite");
+    char *pg = fr_store_sql_for_backend(m, "postgresql");
+    CHECK_STR(lite, "CREATE TABLE a (x INTEGER);\n\nCREATE TRIGGER lite;\n\n\n\n"
+                    "CREATE TABLE b (y TEXT);\n");
+    CHECK_STR(pg, "CREATE TABLE a (x INTEGER);\n\n\n\nCREATE FUNCTION pg;\n\n"
+                  "CREATE TABLE b (y TEXT);\n");
+    free(lite);
+    free(pg);
+    int n = 0;
+    unsigned char typed[FR_STORE_PG_MAX_PARAMS + 1] = {0};
+    char *t = fr_store_pg_translate(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL, w integer);"
+        " SELECT group_concat(a, ', ') FROM t WHERE a LIKE ? AND b = '?' AND c = ?3 -- ?\n"
+        " AND \"LIKE\" = $$ ? $$ AND t.real = ? AND (?5 IS NULL OR x = ?5)",
+        &n, typed);
+    CHECK_STR(t, "CREATE TABLE t (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+                 " v DOUBLE PRECISION, w BIGINT);"
+                 " SELECT string_agg(a, ', ') FROM t WHERE a ILIKE $1 AND b = '?' AND c = $3 -- ?\n"
+                 " AND \"LIKE\" = $$ ? $$ AND t.real = $4 AND ($5 IS NULL OR x = $5)");
+    CHECK(n == 5);
+    CHECK(!typed[1] && typed[2] && !typed[3] && !typed[4] && typed[5]);
+    free(t);
+}
+
+/* Two processes read a counter and write it back plus one, in
+ * transactions: transactions take turns, so no increment is lost. */
+static void no_update_is_lost_between_processes(void)
+{
+    const char *p = test_store_location("counter.db");
+    fr_store *s = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &s, &err), &err);
+    if (!s)
+        return;
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+                              " INSERT INTO c (id, n) VALUES (1, 0)",
+                           &err),
+             &err);
+    fr_store_close(s);
+    enum { WRITERS = 2, ROUNDS = 100 };
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        if (pids[w] == 0) {
+            fr_store *c = NULL;
+            fr_error e = {0};
+            if (fr_store_open(p, NULL, &c, &e))
+                _exit(2);
+            for (int i = 0; i < ROUNDS; i++) {
+                int64_t n = 0;
+                if (fr_store_begin(c, &e) ||
+                    fr_store_query_int(c, &e, &n, "SELECT n FROM c WHERE id = 1", NULL) ||
+                    fr_store_execf(c, &e, "UPDATE c SET n = ? WHERE id = 1", "I", n + 1) ||
+                    fr_store_commit(c, &e)) {
+                    fprintf(stderr, "writer %d: %s\n", w, e.message);
+                    _exit(3);
+                }
+            }
+            fr_store_close(c);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status = 0;
+        waitpid(pids[w], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK_OK(fr_store_open(p, NULL, &s, &err), &err);
+    int64_t n = 0;
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT n FROM c WHERE id = 1", NULL), &err);
+    CHECK(n == WRITERS * ROUNDS);
+    fr_store_close(s);
+}
+
+/* A named lock is held by one connection at a time (PostgreSQL; SQLite
+ * grants it always, its writers taking turns anyway). */
+static void a_named_lock_excludes_other_connections(void)
+{
+    const char *p = test_store_location("locks.db");
+    fr_store *a = NULL, *b = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+    if (!a || !b) {
+        fr_store_close(a);
+        fr_store_close(b);
+        return;
+    }
+    int got = -1;
+    CHECK_OK(fr_store_try_lock(a, "bus:x", &got, &err), &err);
+    CHECK(got == 1);
+    CHECK_OK(fr_store_try_lock(b, "bus:x", &got, &err), &err);
+    CHECK(got == !test_on_pg());
+    CHECK_OK(fr_store_try_lock(b, "bus:y", &got, &err), &err);
+    CHECK(got == 1);
+    fr_store_unlock(a, "bus:x");
+    CHECK_OK(fr_store_try_lock(b, "bus:x", &got, &err), &err);
+    CHECK(got == 1);
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 TEST_MAIN({"settings_are_durable", settings_are_durable},
+          {"a_failed_statement_keeps_the_transaction", a_failed_statement_keeps_the_transaction},
+          {"rows_have_the_same_types", rows_have_the_same_types},
+          {"sql_is_adapted_per_backend", sql_is_adapted_per_backend},
           {"migrations_apply_once_in_order", migrations_apply_once_in_order},
           {"a_failed_migration_changes_nothing", a_failed_migration_changes_nothing},
           {"transactions_nest_with_savepoints", transactions_nest_with_savepoints},
           {"a_constraint_error_is_readable", a_constraint_error_is_readable},
           {"not_a_database_is_refused", not_a_database_is_refused},
-          {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing})
+          {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
+          {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
+          {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections})

@@ -84,7 +84,7 @@ static void fixed_and_anchored_due_dates(void)
     fr_task_new free_task = {
         .title = "Team meeting", .due_on = "2026-03-20", .origin = "person", .assignee_id = anne};
     CHECK_OK(fr_task_create(site, &free_task, &id, &err), &err);
-    CHECK_STR(fixture_text(site, "SELECT coalesce(case_id, 'none') FROM tasks WHERE id = ?", id),
+    CHECK_STR(fixture_text(site, "SELECT coalesce(CAST(case_id AS TEXT), 'none') FROM tasks WHERE id = ?", id),
               "none");
     fr_site_close(site);
 }

@@ -401,8 +401,13 @@ static void a_failing_action_leaves_nothing(void)
              &err);
     /* The on-enter task of "plan" cannot be written. */
     CHECK_OK(fr_store_exec(site->store,
-                           "CREATE TRIGGER no_boom BEFORE INSERT ON tasks WHEN NEW.title = 'Boom'"
-                           " BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
+                           test_on_pg()
+                               ? "CREATE FUNCTION no_boom() RETURNS trigger LANGUAGE plpgsql AS"
+                                 " $$ BEGIN RAISE EXCEPTION 'boom refused'; END $$;"
+                                 " CREATE TRIGGER no_boom BEFORE INSERT ON tasks FOR EACH ROW"
+                                 " WHEN (NEW.title = 'Boom') EXECUTE FUNCTION no_boom()"
+                               : "CREATE TRIGGER no_boom BEFORE INSERT ON tasks WHEN NEW.title ="
+                                 " 'Boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
                            &err),
              &err);
     int64_t transitions = fixture_int(site, "SELECT count(*) FROM transitions WHERE ? > 0", 1);

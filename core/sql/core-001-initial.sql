@@ -1,6 +1,13 @@
 -- Core schema, version 1. Portable SQL (SQLite and PostgreSQL): TEXT, INTEGER,
 -- no AUTOINCREMENT tricks. Times are ISO 8601 UTC text ("2026-11-23T09:30:00Z"),
--- dates are "YYYY-MM-DD".
+-- dates are "YYYY-MM-DD". The store adapts the rest (docs/postgresql.md);
+-- "-- backend:" lines start parts kept on one backend only.
+
+-- backend: postgresql
+-- COLLATE NOCASE as on SQLite: equal and sorted ignoring case.
+CREATE COLLATION IF NOT EXISTS nocase
+    (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+-- backend: all
 
 CREATE TABLE site_meta (
     key TEXT PRIMARY KEY,
@@ -241,6 +248,7 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_by_object ON audit (object_type, object_id);
 
+-- backend: sqlite
 CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit trail is append-only');
@@ -250,3 +258,14 @@ CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit trail is append-only');
 END;
+-- backend: postgresql
+CREATE FUNCTION audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only' USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_is_append_only();
+CREATE TRIGGER audit_is_append_only_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only();
+-- backend: all

@@ -1,6 +1,7 @@
 # Backup while the site is being written, restore round trip, and damaged
 # databases refused at open, never silently recreated.
 . ./lib.sh
+needs_sqlite
 "$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
 i=0
 while [ $i -lt 10 ]; do "$FR" patient add --family "Avant$i" --given X >/dev/null; i=$((i + 1)); done

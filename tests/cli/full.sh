@@ -2,6 +2,7 @@
 # refused with a clear message and leave nothing half-written, reads keep
 # working, the audit chain stays intact, writes resume when space returns.
 . ./lib.sh
+needs_sqlite
 "$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
 i=0
 while [ $i -lt 20 ]; do "$FR" patient add --family "Avant$i" --given X >/dev/null; i=$((i + 1)); done

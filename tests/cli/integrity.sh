@@ -1,6 +1,7 @@
 # Nothing is lost and tampering is seen: two processes writing at once, a
 # database from a newer Filrouge, a changed or removed audit entry.
 . ./lib.sh
+needs_sqlite
 
 ok "add a case manager" -- user add marie --name "Marie Dubois" --role case_manager
 

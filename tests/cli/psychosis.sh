@@ -11,7 +11,7 @@ ok "enable psychosis alone (no other domain plugin)" -- plugin enable psychosis
 "$FR" user add paul --name "Paul Roux" --role case_manager >/dev/null
 "$FR" patient add --family Bernard --given Hugo --birth 03/09/2004 >/dev/null
 j() { printf '%s\n' "$2" >"$TMP/$1.json"; }
-val() { sql "SELECT json_extract(data, '\$.\"$2\"') FROM submissions WHERE id = (SELECT max(id) FROM submissions WHERE form_id = '$1')"; }
+val() { sql "SELECT $(json_field data "$2") FROM submissions WHERE id = (SELECT max(id) FROM submissions WHERE form_id = '$1')"; }
 ok "a referral, opened by the administrator without a case manager" -- case open 1 --workflow psychosis --model clinical
 ok "the model is in the case view" -- case view 1
 out_has "clinical model" 'model="clinical"'

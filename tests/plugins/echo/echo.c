@@ -42,7 +42,7 @@ static int record(const fr_event *ev, void *userdata, fr_error *err)
     int rc = fr_plugin_exec(e->ctx, err,
                             "INSERT INTO echo_deliveries (key, event_id, topic, case_id, calls) "
                             "VALUES (?, ?, ?, ?, 1) ON CONFLICT (key) DO UPDATE SET calls = "
-                            "calls + 1",
+                            "echo_deliveries.calls + 1",
                             "tItI", fr_event_key(ev), fr_event_id(ev), fr_event_topic(ev),
                             fr_event_case(ev));
     if (rc)

@@ -1,0 +1,84 @@
+/* The store's backends: what store.c (backend-neutral: parameters,
+ * transactions, migrations, JSON rows) asks of a database engine. Only the
+ * store's own files include this header; the rest of the kernel sees
+ * store.h alone. Backends: store_sqlite.c (files, the default) and
+ * store_pg.c (a PostgreSQL server, chosen by a postgresql:// location). */
+#ifndef FR_STORE_BACKEND_H
+#define FR_STORE_BACKEND_H
+
+#include "store.h"
+
+/* One bound parameter: type as in store.h ('t', 'I' for every integer,
+ * 'd', 'n' for NULL; 'R' and 'i' are already folded into 'I' or 'n'). */
+typedef struct fr_store_value {
+    char type;
+    int64_t i;
+    double d;
+    const char *t;
+} fr_store_value;
+
+/* Every backend statement starts with this header. */
+struct fr_stmt {
+    fr_store *store;
+};
+
+typedef struct fr_store_ops {
+    const char *name; /* "sqlite" or "postgresql": selects migration sections */
+    int (*open)(fr_store *s, const char *location, const fr_store_options *opt, fr_error *err);
+    void (*close)(fr_store *s);
+    /* SQL text without parameters, possibly several statements; `what`
+     * starts the error message ("committing"). */
+    int (*exec)(fr_store *s, const char *sql, const char *what, fr_error *err);
+    int (*prepare)(fr_store *s, const char *sql, fr_stmt **out, fr_error *err);
+    int (*bind)(fr_stmt *st, const fr_store_value *v, int n, fr_error *err);
+    int (*step)(fr_stmt *st, fr_error *err);
+    const char *(*text)(fr_stmt *st, int col);
+    int64_t (*integer)(fr_stmt *st, int col);
+    double (*real)(fr_stmt *st, int col);
+    int (*type)(fr_stmt *st, int col);
+    int (*columns)(fr_stmt *st);
+    const char *(*column_name)(fr_stmt *st, int col);
+    void (*done)(fr_stmt *st);
+    int64_t (*last_id)(fr_store *s);
+    int (*changes)(fr_store *s);
+    int (*has_table)(fr_store *s, const char *name, int *out, fr_error *err);
+    int (*optimize)(fr_store *s, fr_error *err);
+    int (*backup)(fr_store *s, const char *dest, fr_error *err); /* dest NULL: possible? */
+    /* The tables holding data (not schema_migrations), each after those
+     * it refers to: a JSON array of names. */
+    int (*tables)(fr_store *s, json_t **out, fr_error *err);
+    /* After rows were copied in with their ids: id generators go on after
+     * the highest (has_id: the table has an `id` column). */
+    int (*after_copy)(fr_store *s, const char *table, int has_id, fr_error *err);
+    int (*try_lock)(fr_store *s, const char *name, int *got, fr_error *err);
+    void (*unlock)(fr_store *s, const char *name);
+    /* A number that changes whenever anything is committed (caches check
+     * it); NULL: unknown, no caching (PostgreSQL: other servers write). */
+    int64_t (*generation)(fr_store *s);
+    const char *begin_sql; /* the outermost transaction's BEGIN */
+} fr_store_ops;
+
+/* The front's part of a connection; `be` is the backend's own state. */
+struct fr_store {
+    const fr_store_ops *ops;
+    void *be;
+    char *path; /* the location shown in messages (no password) */
+    int depth;
+};
+
+extern const fr_store_ops fr_store_sqlite_ops;
+extern const fr_store_ops fr_store_pg_ops;
+
+/* Whether `location` names a PostgreSQL database (postgresql:// or
+ * postgres:// URI). */
+int fr_store_location_is_pg(const char *location);
+
+/* PostgreSQL's text for SQL written for SQLite (store_pg.c; malloc'd);
+ * *nparams (when not NULL) gets the number of parameters, and typed[n]
+ * (when not NULL; FR_STORE_PG_MAX_PARAMS + 1 entries) whether parameter n
+ * must be sent with its bound type (first used as `? IS NULL`, or
+ * unused); the others are left for the server to infer. */
+#define FR_STORE_PG_MAX_PARAMS 64
+char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed);
+
+#endif

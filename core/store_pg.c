@@ -1,0 +1,593 @@
+/* The store's PostgreSQL backend (libpq): chosen by a postgresql:// location
+ * in site.xml, so that several Filrouge processes can share one database.
+ *
+ * The kernel's SQL is written for SQLite in a portable subset; this file
+ * translates the few differences that remain (docs/postgresql.md):
+ * parameters `?` and `?N` become `$n`; in DDL `INTEGER PRIMARY KEY` becomes
+ * an identity column, INTEGER becomes BIGINT and REAL DOUBLE PRECISION;
+ * LIKE becomes ILIKE (SQLite's LIKE ignores case); group_concat becomes
+ * string_agg; rowid becomes ctid (the physical order: insertion order for
+ * rows never updated). Strings, quoted names, comments and $$ bodies are left alone.
+ *
+ * Writers take turns as on SQLite: BEGIN also takes a transaction-scoped
+ * advisory lock (key FR_LOCK_SPACE, 0), so a transaction's reads are still
+ * true when it writes and two processes never lose each other's updates;
+ * waiting longer than the busy timeout (lock_timeout) is FR_EBUSY. Named
+ * session locks (fr_store_try_lock) live in the same key space.
+ *
+ * SQLite undoes only the failed statement; PostgreSQL aborts the whole
+ * transaction. So inside a transaction every statement that writes runs
+ * under a savepoint of its own, and an error undoes that statement alone,
+ * as on SQLite. Rows are fetched whole when a statement is first stepped. */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_backend.h"
+
+#define MAX_PARAMS FR_STORE_PG_MAX_PARAMS
+/* The first key of Filrouge's advisory locks ("FR"). */
+#define FR_LOCK_SPACE "18002"
+#define BEGIN_SQL "BEGIN; SELECT pg_advisory_xact_lock(" FR_LOCK_SPACE ", 0)"
+
+typedef struct pg_stmt {
+    fr_stmt base;
+    char *sql; /* translated */
+    int nparams;
+    char *values[MAX_PARAMS];
+    unsigned char typed[MAX_PARAMS + 1]; /* parameters sent with their bound type */
+    Oid types[MAX_PARAMS];
+    PGresult *res;
+    int row;
+} pg_stmt;
+
+typedef struct pg {
+    PGconn *conn;
+    int changes;
+} pg;
+
+#define CONN(s) (((pg *)(s)->be)->conn)
+
+/* ---- translation ---- */
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *grown = realloc(b->p, cap);
+        if (!grown)
+            abort();
+        b->p = grown;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static int ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+static int word_is(const char *w, size_t n, const char *kw)
+{
+    return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
+}
+
+/* Skips a quoted or commented part starting at p; returns its end, or p
+ * when none starts here. */
+static const char *skip_quoted(const char *p)
+{
+    if (*p == '\'' || *p == '"') {
+        char q = *p++;
+        while (*p && !(*p == q && p[1] != q))
+            p += *p == q ? 2 : 1;
+        return *p ? p + 1 : p;
+    }
+    if (p[0] == '-' && p[1] == '-') {
+        const char *e = strchr(p, '\n');
+        return e ? e : p + strlen(p);
+    }
+    if (p[0] == '/' && p[1] == '*') {
+        const char *e = strstr(p + 2, "*/");
+        return e ? e + 2 : p + strlen(p);
+    }
+    if (p[0] == '$') {
+        const char *t = p + 1;
+        while (ident_char(*t) && !isdigit((unsigned char)*t))
+            t++;
+        if (*t != '$')
+            return p;
+        size_t tl = (size_t)(t - p + 1);
+        const char *e = t + 1;
+        while ((e = strchr(e, '$')) && strncmp(e, p, tl) != 0)
+            e++;
+        return e ? e + tl : p + strlen(p);
+    }
+    return p;
+}
+
+char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed)
+{
+    buf b = {0};
+    int n = 0;
+    unsigned char seen[FR_STORE_PG_MAX_PARAMS + 1] = {0};
+    put(&b, "", 0);
+    for (const char *p = sql; *p;) {
+        const char *q = skip_quoted(p);
+        if (q != p) {
+            put(&b, p, (size_t)(q - p));
+            p = q;
+        } else if (*p == '?') {
+            char num[16];
+            p++;
+            if (isdigit((unsigned char)*p)) {
+                int v = (int)strtol(p, (char **)&p, 10);
+                n = v > n ? v : n;
+                snprintf(num, sizeof num, "$%d", v);
+            } else {
+                snprintf(num, sizeof num, "$%d", ++n);
+            }
+            put(&b, num, strlen(num));
+            /* PostgreSQL fixes an untyped parameter's type at its first use:
+             * `? IS NULL` there leaves it undetermined. */
+            int v = atoi(num + 1);
+            if (typed && v > 0 && v <= FR_STORE_PG_MAX_PARAMS && !seen[v]) {
+                const char *after = p;
+                while (isspace((unsigned char)*after))
+                    after++;
+                typed[v] = strncasecmp(after, "IS", 2) == 0 && !ident_char(after[2]);
+            }
+            if (v > 0 && v <= FR_STORE_PG_MAX_PARAMS)
+                seen[v] = 1;
+        } else if (ident_char(*p) && (p == sql || (!ident_char(p[-1]) && p[-1] != '.'))) {
+            const char *w = p;
+            while (ident_char(*p))
+                p++;
+            size_t wl = (size_t)(p - w);
+            const char *rest = p;
+            while (isspace((unsigned char)*rest))
+                rest++;
+            if (word_is(w, wl, "INTEGER") && strncasecmp(rest, "PRIMARY KEY", 11) == 0) {
+                const char *id = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+                put(&b, id, strlen(id));
+                p = rest + 11;
+            } else if (word_is(w, wl, "INTEGER")) {
+                put(&b, "BIGINT", 6);
+            } else if (word_is(w, wl, "REAL")) {
+                put(&b, "DOUBLE PRECISION", 16);
+            } else if (word_is(w, wl, "LIKE")) {
+                put(&b, "ILIKE", 5);
+            } else if (word_is(w, wl, "group_concat")) {
+                put(&b, "string_agg", 10);
+            } else if (word_is(w, wl, "rowid")) {
+                /* insertion order of rows never updated (scores, flags) */
+                put(&b, "ctid", 4);
+            } else {
+                put(&b, w, wl);
+            }
+        } else {
+            put(&b, p, 1);
+            p++;
+        }
+    }
+    for (int v = 1; typed && v <= n && v <= FR_STORE_PG_MAX_PARAMS; v++)
+        if (!seen[v])
+            typed[v] = 1; /* never used: only its bound type can say */
+    if (nparams)
+        *nparams = n;
+    return b.p;
+}
+
+/* ---- errors ---- */
+
+static int map_result(fr_store *s, const PGresult *res, fr_error *err, const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg)
+        msg = PQerrorMessage(CONN(s));
+    const char *path = s->path ? s->path : "(database)";
+    if (!state || PQstatus(CONN(s)) == CONNECTION_BAD || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P", 3) == 0)
+        return fr_error_set(err, FR_EIO,
+                            "%s: the connection to the database server %s was lost (%s); "
+                            "nothing more was written, check that the server runs and try "
+                            "again",
+                            what, path, msg);
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "55P03") == 0)
+        return fr_error_set(err, FR_EBUSY,
+                            "%s: the database %s is busy with another process's change to "
+                            "the same data (%s); nothing was written, try again",
+                            what, path, msg);
+    /* Named as SQLite names them, so that messages read alike. */
+    if (strncmp(state, "23", 2) == 0)
+        return fr_error_set(err, FR_EINVAL, "%s: %s constraint failed: %s", what,
+                            strcmp(state, "23505") == 0   ? "UNIQUE"
+                            : strcmp(state, "23502") == 0 ? "NOT NULL"
+                            : strcmp(state, "23503") == 0 ? "FOREIGN KEY"
+                            : strcmp(state, "23514") == 0 ? "CHECK"
+                                                          : "integrity",
+                            msg);
+    if (strcmp(state, "53100") == 0)
+        return fr_error_set(err, FR_EIO,
+                            "%s: the database server's disk is full; nothing was written. "
+                            "Free some space, then try again (reading still works)",
+                            what);
+    if (strcmp(state, "25006") == 0)
+        return fr_error_set(err, FR_EIO, "%s: the database %s is read-only (%s)", what, path,
+                            msg);
+    return fr_error_set(err, FR_EIO, "%s: %s (database %s)", what, msg, path);
+}
+
+/* Runs text without parameters; 0 or a mapped error. */
+static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
+{
+    PGresult *res = PQexec(CONN(s), sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0
+                                                             : map_result(s, res, err, what);
+    if (!rc && *PQcmdTuples(res))
+        ((pg *)s->be)->changes = atoi(PQcmdTuples(res));
+    PQclear(res);
+    return rc;
+}
+
+static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
+{
+    char *t = fr_store_pg_translate(sql, NULL, NULL);
+    int rc = run(s, t, what, err);
+    free(t);
+    return rc;
+}
+
+/* ---- connection ---- */
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* The location without its password, for messages. */
+static char *shown_location(const char *location)
+{
+    char *out = strdup(location);
+    char *at, *colon, *start = out ? strstr(out, "://") : NULL;
+    if (!start)
+        return out;
+    start += 3;
+    at = strchr(start, '@');
+    colon = strchr(start, ':');
+    if (at && colon && colon < at)
+        memmove(colon, at, strlen(at) + 1);
+    return out;
+}
+
+static int pg_open(fr_store *s, const char *location, const fr_store_options *opt, fr_error *err)
+{
+    s->path = shown_location(location);
+    pg *p = calloc(1, sizeof *p);
+    if (!s->path || !p) {
+        free(p);
+        return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", location);
+    }
+    s->be = p;
+    p->conn = PQconnectdb(location);
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(p->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        return fr_error_set(err, FR_EIO,
+                            "cannot connect to the database server %s: %s; check that the "
+                            "server runs and the <database> connection string in site.xml",
+                            s->path, msg);
+    }
+    PQsetNoticeProcessor(p->conn, quiet, NULL);
+    char set[256];
+    snprintf(set, sizeof set,
+             "SET lock_timeout = %d; SET client_min_messages = warning; "
+             "SET default_transaction_read_only = %s",
+             opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000,
+             opt->read_only ? "on" : "off");
+    return run(s, set, "opening the site database", err);
+}
+
+static void pg_close(fr_store *s)
+{
+    pg *p = s->be;
+    if (!p)
+        return;
+    PQfinish(p->conn);
+    free(p);
+}
+
+/* ---- statements ---- */
+
+static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err)
+{
+    pg_stmt *st = calloc(1, sizeof *st);
+    if (!st)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    st->base.store = s;
+    st->sql = fr_store_pg_translate(sql, &st->nparams, st->typed);
+    st->row = -1;
+    if (st->nparams > MAX_PARAMS) {
+        free(st->sql);
+        free(st);
+        return fr_error_set(err, FR_EINTERNAL, "too many parameters (at most %d)", MAX_PARAMS);
+    }
+    *out = &st->base;
+    return 0;
+}
+
+/* Type OIDs (pg_type.h is a server header). */
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
+       OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700, OID_TEXT = 25 };
+
+static int pg_bind(fr_stmt *base, const fr_store_value *v, int n, fr_error *err)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    for (int i = 0; i < n && i < MAX_PARAMS; i++) {
+        char num[40];
+        const char *text = NULL;
+        switch (v[i].type) {
+        case 't': text = v[i].t; break;
+        case 'I': snprintf(num, sizeof num, "%lld", (long long)v[i].i); text = num; break;
+        case 'd': snprintf(num, sizeof num, "%.17g", v[i].d); text = num; break;
+        default: break;
+        }
+        free(st->values[i]);
+        st->values[i] = text ? strdup(text) : NULL;
+        /* Reals are always sent typed (`CASE … THEN ?` would else be
+         * text); integers and text only where the server cannot infer
+         * them, since SQLite compares an integer with a text column. */
+        st->types[i] = v[i].type == 'd'   ? OID_FLOAT8
+                       : !st->typed[i + 1] ? 0
+                       : v[i].type == 'I'  ? OID_INT8
+                                           : OID_TEXT;
+        if (text && !st->values[i])
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int writes(const char *sql)
+{
+    while (isspace((unsigned char)*sql))
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "WITH", 4) != 0;
+}
+
+static int pg_step(fr_stmt *base, fr_error *err)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    fr_store *s = base->store;
+    if (!st->res) {
+        int guard = s->depth > 0 && writes(st->sql);
+        if (guard && run(s, "SAVEPOINT fr_stmt", "running a query", err))
+            return err ? err->code : FR_EIO;
+        st->res = PQexecParams(CONN(s), st->sql, st->nparams, st->types,
+                               (const char *const *)st->values, NULL, NULL, 0);
+        ExecStatusType rs = PQresultStatus(st->res);
+        if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+            int rc = map_result(s, st->res, err, "running a query");
+            PQclear(st->res);
+            st->res = NULL;
+            if (guard)
+                run(s, "ROLLBACK TO fr_stmt; RELEASE fr_stmt", "undoing a query", NULL);
+            return rc;
+        }
+        ((pg *)s->be)->changes = atoi(PQcmdTuples(st->res));
+        if (guard && run(s, "RELEASE fr_stmt", "running a query", err))
+            return err ? err->code : FR_EIO;
+    }
+    st->row++;
+    return st->row < PQntuples(st->res) ? 1 : 0;
+}
+
+static int in_row(pg_stmt *st, int col)
+{
+    return st->res && st->row >= 0 && st->row < PQntuples(st->res) && col >= 0 &&
+           col < PQnfields(st->res);
+}
+
+static const char *pg_text(fr_stmt *base, int col)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    if (!in_row(st, col) || PQgetisnull(st->res, st->row, col))
+        return NULL;
+    return PQgetvalue(st->res, st->row, col);
+}
+
+
+static int64_t pg_integer(fr_stmt *base, int col)
+{
+    const char *v = pg_text(base, col);
+    if (!v)
+        return 0;
+    if (PQftype(((pg_stmt *)base)->res, col) == OID_BOOL)
+        return v[0] == 't';
+    return strtoll(v, NULL, 10);
+}
+
+static double pg_real(fr_stmt *base, int col)
+{
+    const char *v = pg_text(base, col);
+    if (!v)
+        return 0;
+    if (PQftype(((pg_stmt *)base)->res, col) == OID_BOOL)
+        return v[0] == 't';
+    return strtod(v, NULL);
+}
+
+/* As SQLite would say: booleans and whole numerics are integers. */
+static int pg_type(fr_stmt *base, int col)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    const char *v = pg_text(base, col);
+    if (!v)
+        return 'n';
+    switch (PQftype(st->res, col)) {
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID: return 'i';
+    case OID_FLOAT4:
+    case OID_FLOAT8: return 'd';
+    case OID_NUMERIC: return strpbrk(v, ".eEN") ? 'd' : 'i';
+    default: return 't';
+    }
+}
+
+static int pg_columns(fr_stmt *base)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    return st->res ? PQnfields(st->res) : 0;
+}
+
+static const char *pg_column_name(fr_stmt *base, int col)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    return st->res ? PQfname(st->res, col) : NULL;
+}
+
+static void pg_done(fr_stmt *base)
+{
+    pg_stmt *st = (pg_stmt *)base;
+    for (int i = 0; i < MAX_PARAMS; i++)
+        free(st->values[i]);
+    PQclear(st->res);
+    free(st->sql);
+    free(st);
+}
+
+/* lastval() fails when no sequence was used yet on this connection; inside
+ * a transaction that failure would abort it, hence the savepoint. */
+static int64_t pg_last_id(fr_store *s)
+{
+    if (s->depth > 0 && run(s, "SAVEPOINT fr_lastval", "reading the last id", NULL))
+        return 0;
+    PGresult *res = PQexec(CONN(s), "SELECT lastval()");
+    int64_t id = PQresultStatus(res) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+                                                        : 0;
+    PQclear(res);
+    if (s->depth > 0)
+        run(s, id ? "RELEASE fr_lastval" : "ROLLBACK TO fr_lastval; RELEASE fr_lastval",
+            "reading the last id", NULL);
+    return id;
+}
+
+static int pg_changes(fr_store *s)
+{
+    return ((pg *)s->be)->changes;
+}
+
+static int pg_has_table(fr_store *s, const char *name, int *out, fr_error *err)
+{
+    int64_t n = 0;
+    int rc = fr_store_query_int(s, err, &n, "SELECT to_regclass(?) IS NOT NULL", "t", name);
+    *out = n > 0;
+    return rc;
+}
+
+static int pg_optimize(fr_store *s, fr_error *err)
+{
+    /* autovacuum keeps the statistics; ANALYZE refreshes them at once. */
+    return run(s, "ANALYZE", "refreshing the planner's statistics", err);
+}
+
+static int pg_backup(fr_store *s, const char *dest, fr_error *err)
+{
+    (void)dest; /* refused whether asked to copy or whether it could */
+    return fr_error_set(err, FR_EREFUSED,
+                        "the site's record is on the PostgreSQL server %s: back it up with the "
+                        "server's tools (pg_dump, or a streaming replica and base backups, "
+                        "see docs/postgresql.md); nothing was written",
+                        s->path);
+}
+
+static int pg_tables(fr_store *s, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    return fr_error_set(err, FR_EREFUSED,
+                        "copying out of the PostgreSQL database %s is not supported yet; use "
+                        "pg_dump to keep a copy",
+                        s->path);
+}
+
+/* Identity columns go on after the ids copied in. */
+static int pg_after_copy(fr_store *s, const char *table, int has_id, fr_error *err)
+{
+    if (!has_id)
+        return 0;
+    char sql[256], *seq = NULL;
+    snprintf(sql, sizeof sql, "\"%s\"", table);
+    int rc = fr_store_query_text(s, err, &seq, "SELECT pg_get_serial_sequence(?, 'id')", "t", sql);
+    if (!rc && seq) {
+        snprintf(sql, sizeof sql,
+                 "SELECT setval(?, max(id)) FROM \"%s\" HAVING max(id) IS NOT NULL", table);
+        int64_t v = 0;
+        rc = fr_store_query_int(s, err, &v, sql, "t", seq);
+        if (rc == FR_ENOTFOUND)
+            rc = 0;
+    }
+    free(seq);
+    return rc;
+}
+
+/* Session locks named by text, in Filrouge's key space; hashtext gives a
+ * 32-bit key (a collision only makes two names share a lock). */
+static int pg_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
+{
+    int64_t v = 0;
+    int rc = fr_store_query_int(s, err, &v,
+                                "SELECT pg_try_advisory_lock(" FR_LOCK_SPACE ", hashtext(?))", "t",
+                                name);
+    *got = !rc && v;
+    return rc;
+}
+
+static void pg_unlock(fr_store *s, const char *name)
+{
+    int64_t v = 0;
+    fr_store_query_int(s, NULL, &v, "SELECT pg_advisory_unlock(" FR_LOCK_SPACE ", hashtext(?))",
+                       "t", name);
+}
+
+const fr_store_ops fr_store_pg_ops = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .exec = pg_exec,
+    .prepare = pg_prepare,
+    .bind = pg_bind,
+    .step = pg_step,
+    .text = pg_text,
+    .integer = pg_integer,
+    .real = pg_real,
+    .type = pg_type,
+    .columns = pg_columns,
+    .column_name = pg_column_name,
+    .done = pg_done,
+    .last_id = pg_last_id,
+    .changes = pg_changes,
+    .has_table = pg_has_table,
+    .optimize = pg_optimize,
+    .backup = pg_backup,
+    .tables = pg_tables,
+    .after_copy = pg_after_copy,
+    .try_lock = pg_try_lock,
+    .unlock = pg_unlock,
+    .begin_sql = BEGIN_SQL,
+};

@@ -1,0 +1,470 @@
+/* The store's SQLite backend (the default): one database file per site,
+ * durable settings (WAL, foreign keys, busy timeout, synchronous=FULL), a
+ * prepared-statement cache, online backup and integrity checks. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_backend.h"
+
+#define CACHE_SIZE 128
+
+typedef struct lite_stmt {
+    fr_stmt base;
+    sqlite3_stmt *raw;
+    char *sql;
+    int cached;
+    int in_use;
+} lite_stmt;
+
+typedef struct lite {
+    sqlite3 *db;
+    lite_stmt *cache[CACHE_SIZE];
+    int ncache;
+} lite;
+
+#define DB(s) (((lite *)(s)->be)->db)
+#define RAW(st) (((lite_stmt *)(st))->raw)
+
+static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
+{
+    sqlite3 *db = s && s->be ? DB(s) : NULL;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    const char *path = s && s->path ? s->path : "(database)";
+    /* A full disk shows as an I/O error where SQLite grows the -shm or
+     * writes the -wal (SQLITE_IOERR_SHMSIZE, _WRITE): say what it is. */
+    if ((rc & 0xff) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)
+        rc = SQLITE_FULL;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return fr_error_set(err, FR_EBUSY,
+                            "%s: the database %s stayed locked by another process longer than "
+                            "the busy timeout; nothing was written, try again",
+                            what, path);
+    case SQLITE_FULL:
+        return fr_error_set(err, FR_EIO,
+                            "%s: the disk holding %s is full, or the database reached the "
+                            "site's limit (setting database.max-size-mb); nothing was written. "
+                            "Free some space or raise the limit, then try again",
+                            what, path);
+    case SQLITE_READONLY:
+        return fr_error_set(err, FR_EIO, "%s: the database %s is read-only (%s)", what, path,
+                            msg);
+    case SQLITE_CONSTRAINT:
+        return fr_error_set(err, FR_EINVAL, "%s: %s", what, msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return fr_error_set(err, FR_EIO,
+                            "%s: %s is not a valid Filrouge database (%s); restore it from a "
+                            "backup",
+                            what, path, msg);
+    default:
+        return fr_error_set(err, FR_EIO, "%s: %s (database %s)", what, msg, path);
+    }
+}
+
+/* A site's database must already be there: SQLite would take a missing or
+ * empty file for a new database and the core migrations would quietly fill
+ * it, and a lost record must not look like an empty one. */
+static int check_exists(const char *path, fr_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size == 0)
+        return fr_error_set(err, FR_EIO,
+                            "the database %s is an empty file: the site's record is missing. "
+                            "Restore it from a backup (`filrouge restore`); nothing was changed",
+                            path);
+    if (access(path, F_OK) != 0)
+        return fr_error_set(err, FR_ENOTFOUND,
+                            "the database %s does not exist; restore it from a backup, or fix "
+                            "<database> in site.xml",
+                            path);
+    return 0;
+}
+
+static int lite_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
+{
+    int rc = sqlite3_exec(DB(s), sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : map_error(s, rc, err, what);
+}
+
+static int lite_open(fr_store *s, const char *path, const fr_store_options *opt, fr_error *err)
+{
+    int rc;
+    if (opt->must_exist && (rc = check_exists(path, err)))
+        return rc;
+    s->path = strdup(path);
+    lite *l = calloc(1, sizeof *l);
+    if (!s->path || !l) {
+        free(l);
+        return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", path);
+    }
+    s->be = l;
+    int flags = opt->read_only ? SQLITE_OPEN_READONLY
+                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX;
+    rc = sqlite3_open_v2(path, &l->db, flags, NULL);
+    if (rc != SQLITE_OK)
+        return fr_error_set(err, FR_EIO,
+                            "cannot open the database %s: %s; check that the folder exists "
+                            "and is writable",
+                            path, l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(l->db, 1);
+    sqlite3_busy_timeout(l->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
+    char pragmas[320], limit[96] = "";
+    /* A size limit in pages; page_size is 4096 unless the file says
+     * otherwise, which only makes the limit a little looser. */
+    if (opt->max_size_kb > 0)
+        snprintf(limit, sizeof limit, "PRAGMA max_page_count = %ld;",
+                 opt->max_size_kb / 4 > 0 ? opt->max_size_kb / 4 : 1);
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys = ON; %s PRAGMA synchronous = %s; %s",
+             opt->read_only ? "" : "PRAGMA journal_mode = WAL;",
+             opt->synchronous_normal ? "NORMAL" : "FULL", limit);
+    if (lite_exec(s, pragmas, "opening the site database", err))
+        return FR_EIO;
+    /* Reading the schema now turns "not a database" into an error here rather
+     * than in the middle of the first command. */
+    if ((rc = lite_exec(s, "SELECT count(*) FROM sqlite_master", "opening the site database",
+                        err)))
+        return rc;
+    return 0;
+}
+
+static void lite_close(fr_store *s)
+{
+    lite *l = s->be;
+    if (!l)
+        return;
+    for (int i = 0; i < l->ncache; i++) {
+        sqlite3_finalize(l->cache[i]->raw);
+        free(l->cache[i]->sql);
+        free(l->cache[i]);
+    }
+    if (l->db)
+        sqlite3_close_v2(l->db);
+    free(l);
+}
+
+static int lite_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err)
+{
+    lite *l = s->be;
+    for (int i = 0; i < l->ncache; i++) {
+        lite_stmt *st = l->cache[i];
+        if (!st->in_use && strcmp(st->sql, sql) == 0) {
+            st->in_use = 1;
+            *out = &st->base;
+            return 0;
+        }
+    }
+    lite_stmt *st = calloc(1, sizeof *st);
+    if (!st)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, &st->raw, NULL);
+    if (rc != SQLITE_OK) {
+        free(st);
+        return map_error(s, rc, err, "preparing a query");
+    }
+    st->base.store = s;
+    st->sql = strdup(sql);
+    st->in_use = 1;
+    if (l->ncache < CACHE_SIZE) {
+        st->cached = 1;
+        l->cache[l->ncache++] = st;
+    }
+    *out = &st->base;
+    return 0;
+}
+
+static int lite_bind(fr_stmt *st, const fr_store_value *v, int n, fr_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        int rc;
+        switch (v[i].type) {
+        case 't': rc = sqlite3_bind_text(RAW(st), i + 1, v[i].t, -1, SQLITE_TRANSIENT); break;
+        case 'I': rc = sqlite3_bind_int64(RAW(st), i + 1, v[i].i); break;
+        case 'd': rc = sqlite3_bind_double(RAW(st), i + 1, v[i].d); break;
+        default: rc = sqlite3_bind_null(RAW(st), i + 1); break;
+        }
+        if (rc != SQLITE_OK)
+            return map_error(st->store, rc, err, "binding a parameter");
+    }
+    return 0;
+}
+
+static int lite_step(fr_stmt *st, fr_error *err)
+{
+    int rc = sqlite3_step(RAW(st));
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return map_error(st->store, rc, err, "running a query");
+}
+
+static const char *lite_text(fr_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(RAW(st), col);
+}
+
+static int64_t lite_integer(fr_stmt *st, int col)
+{
+    return sqlite3_column_int64(RAW(st), col);
+}
+
+static double lite_real(fr_stmt *st, int col)
+{
+    return sqlite3_column_double(RAW(st), col);
+}
+
+static int lite_type(fr_stmt *st, int col)
+{
+    switch (sqlite3_column_type(RAW(st), col)) {
+    case SQLITE_INTEGER: return 'i';
+    case SQLITE_FLOAT: return 'd';
+    case SQLITE_NULL: return 'n';
+    default: return 't';
+    }
+}
+
+static int lite_columns(fr_stmt *st)
+{
+    return sqlite3_column_count(RAW(st));
+}
+
+static const char *lite_column_name(fr_stmt *st, int col)
+{
+    return sqlite3_column_name(RAW(st), col);
+}
+
+static void lite_done(fr_stmt *base)
+{
+    lite_stmt *st = (lite_stmt *)base;
+    sqlite3_reset(st->raw);
+    sqlite3_clear_bindings(st->raw);
+    if (st->cached) {
+        st->in_use = 0;
+        return;
+    }
+    sqlite3_finalize(st->raw);
+    free(st->sql);
+    free(st);
+}
+
+static int64_t lite_last_id(fr_store *s)
+{
+    return sqlite3_last_insert_rowid(DB(s));
+}
+
+static int lite_changes(fr_store *s)
+{
+    return sqlite3_changes(DB(s));
+}
+
+static int lite_has_table(fr_store *s, const char *name, int *out, fr_error *err)
+{
+    int64_t n = 0;
+    int rc = fr_store_query_int(s, err, &n,
+                                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = ?",
+                                "t", name);
+    *out = n > 0;
+    return rc;
+}
+
+static int lite_optimize(fr_store *s, fr_error *err)
+{
+    /* 0x10002: analyse every table that may benefit, even on a fresh
+     * connection (SQLite >= 3.32's documented mask for long-lived
+     * processes); analysis_limit keeps it fast on big tables. */
+    return lite_exec(s, "PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;", "optimizing",
+                     err);
+}
+
+int fr_store_check_file(const char *path, fr_error *err)
+{
+    fr_store_options ro = {.read_only = 1};
+    fr_store *s = NULL;
+    int rc = fr_store_open(path, &ro, &s, err);
+    if (rc)
+        return rc;
+    char *result = NULL;
+    rc = fr_store_query_text(s, err, &result, "PRAGMA integrity_check", "");
+    if (!rc && (!result || strcmp(result, "ok") != 0))
+        rc = fr_error_set(err, FR_EIO, "%s is damaged: %s", path, result ? result : "?");
+    free(result);
+    fr_store_close(s);
+    return rc;
+}
+
+static int lite_backup(fr_store *s, const char *dest, fr_error *err)
+{
+    if (!dest)
+        return 0;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.partial", dest);
+    unlink(tmp);
+    sqlite3 *out = NULL;
+    int rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        fr_error_set(err, FR_EIO, "cannot create %s: %s", tmp,
+                     out ? sqlite3_errmsg(out) : sqlite3_errstr(rc));
+        sqlite3_close(out);
+        return FR_EIO;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(out, "main", DB(s), "main");
+    if (!b) {
+        fr_error_set(err, FR_EIO, "cannot back up %s: %s", s->path, sqlite3_errmsg(out));
+        sqlite3_close(out);
+        unlink(tmp);
+        return FR_EIO;
+    }
+    /* Copy in one step: the copy is consistent at one instant; writers wait
+     * for the busy timeout at most. */
+    do {
+        rc = sqlite3_backup_step(b, -1);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(50);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int frc = rc == SQLITE_DONE ? sqlite3_errcode(out) : rc;
+    sqlite3_close(out);
+    if (frc != SQLITE_OK) {
+        unlink(tmp);
+        return fr_error_set(err, FR_EIO, "backing up %s into %s failed (%s); nothing was kept",
+                            s->path, dest, sqlite3_errstr(frc));
+    }
+    if ((rc = fr_store_check_file(tmp, err))) {
+        unlink(tmp);
+        return rc;
+    }
+    if (rename(tmp, dest) != 0) {
+        unlink(tmp);
+        return fr_error_set(err, FR_EIO, "cannot move the backup into %s: %s", dest,
+                            strerror(errno));
+    }
+    return 0;
+}
+
+/* Tables in an order where each comes after those its foreign keys name
+ * (a cycle, which the kernel has none of, falls back to name order). */
+static int lite_tables(fr_store *s, json_t **out, fr_error *err)
+{
+    json_t *all = NULL;
+    *out = NULL;
+    int rc = fr_store_query_json(s, err, &all,
+                                 "SELECT m.name AS name, (SELECT group_concat(f.\"table\", ' ')"
+                                 " FROM pragma_foreign_key_list(m.name) f WHERE f.\"table\" <>"
+                                 " m.name) AS refs FROM sqlite_master m WHERE m.type = 'table'"
+                                 " AND m.name NOT LIKE 'sqlite_%' AND m.name <>"
+                                 " 'schema_migrations' ORDER BY m.name",
+                                 NULL);
+    if (rc)
+        return rc;
+    json_t *order = json_array();
+    size_t n = json_array_size(all), done = 0;
+    char *placed = calloc(n ? n : 1, 1);
+    while (placed && done < n) {
+        size_t before = done;
+        for (size_t i = 0; i < n; i++) {
+            if (placed[i])
+                continue;
+            const char *refs = json_string_value(json_object_get(json_array_get(all, i), "refs"));
+            int ready = 1;
+            for (size_t j = 0; j < n && ready && refs; j++) {
+                const char *other =
+                    json_string_value(json_object_get(json_array_get(all, j), "name"));
+                size_t ol = strlen(other);
+                for (const char *r = strstr(refs, other); r && ready; r = strstr(r + 1, other))
+                    if ((r == refs || r[-1] == ' ') && (r[ol] == ' ' || r[ol] == '\0'))
+                        ready = placed[j];
+            }
+            if (ready) {
+                placed[i] = 1;
+                done++;
+                json_array_append(order, json_object_get(json_array_get(all, i), "name"));
+            }
+        }
+        if (done == before) /* a cycle: take the rest as they come */
+            for (size_t i = 0; i < n; i++)
+                if (!placed[i]) {
+                    placed[i] = 1;
+                    done++;
+                    json_array_append(order, json_object_get(json_array_get(all, i), "name"));
+                }
+    }
+    free(placed);
+    json_decref(all);
+    *out = order;
+    return 0;
+}
+
+static int lite_after_copy(fr_store *s, const char *table, int has_id, fr_error *err)
+{
+    (void)s;
+    (void)table;
+    (void)has_id;
+    (void)err;
+    return 0; /* rowids go on after the highest by themselves */
+}
+
+/* One writer at a time already (BEGIN IMMEDIATE): always granted. */
+static int lite_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
+{
+    (void)s;
+    (void)name;
+    (void)err;
+    *got = 1;
+    return 0;
+}
+
+static void lite_unlock(fr_store *s, const char *name)
+{
+    (void)s;
+    (void)name;
+}
+
+/* Changes when anything is committed, by this connection or another
+ * process (PRAGMA data_version counts the others, total_changes ours). */
+static int64_t lite_generation(fr_store *s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(DB(s), "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v < 0 ? -1 : (v << 32) ^ (int64_t)sqlite3_total_changes(DB(s));
+}
+
+const fr_store_ops fr_store_sqlite_ops = {
+    .name = "sqlite",
+    .open = lite_open,
+    .close = lite_close,
+    .exec = lite_exec,
+    .prepare = lite_prepare,
+    .bind = lite_bind,
+    .step = lite_step,
+    .text = lite_text,
+    .integer = lite_integer,
+    .real = lite_real,
+    .type = lite_type,
+    .columns = lite_columns,
+    .column_name = lite_column_name,
+    .done = lite_done,
+    .last_id = lite_last_id,
+    .changes = lite_changes,
+    .has_table = lite_has_table,
+    .optimize = lite_optimize,
+    .backup = lite_backup,
+    .tables = lite_tables,
+    .after_copy = lite_after_copy,
+    .try_lock = lite_try_lock,
+    .unlock = lite_unlock,
+    .generation = lite_generation,
+    .begin_sql = "BEGIN IMMEDIATE",
+};
