@@ -13,6 +13,7 @@ if [ -z "${FR_DISK_NS:-}" ]; then
     if unshare -rm true 2>/dev/null; then exec unshare -rm sh "$0" "$@"; fi
 fi
 . ./lib.sh
+needs_sqlite
 MNT="$TMP/disk"
 mkdir -p "$MNT"
 

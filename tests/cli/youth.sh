@@ -75,7 +75,7 @@ ok "accepted" -- $U intake accept 1
 ok "her youth case" -- $U case open 2 --workflow youth
 ok "the request's answers become the case's request form" -- $U intake submit 1 --case 3
 out_has "a submission" "are submission"
-test "$(sql "SELECT form_id || ' ' || status || ' ' || json_extract(data, '$.channel') FROM submissions WHERE case_id = 3")" = "youth-request final online" &&
+test "$(sql "SELECT form_id || ' ' || status FROM submissions WHERE case_id = 3 AND data LIKE '%\"channel\":\"online\"%'")" = "youth-request final" &&
     pass "a final youth-request with the requester's answers" || fail "submission: $(sql "SELECT form_id, status, data FROM submissions WHERE case_id = 3")"
 test "$(sql "SELECT pyramid_suggested FROM cases WHERE id = 3")" = 3 &&
     pass "three situation types: level 3 suggested, as for any request form" || fail "pyramid: $(sql "SELECT pyramid_suggested FROM cases WHERE id = 3")"
