@@ -40,8 +40,8 @@ int fr_team_id(fr_site *site, const char *name, int64_t *id, fr_error *err);
 int fr_team_add_member(fr_site *site, const char *team, const char *login, fr_error *err);
 int fr_team_list(fr_site *site, json_t **out, fr_error *err);
 
-/* Sets a user's password (argon2id, libsodium crypto_pwhash_str; only the
- * hash is stored). An administrator may set anybody's, a user their own.
+/* Sets a user's password (Argon2id at OWASP's minimum, 19 MiB and 2 passes;
+ * libsodium crypto_pwhash_str; only the hash is stored). An administrator may set anybody's, a user their own.
  * Refuses passwords shorter than 8 characters. Audited, never the password. */
 int fr_user_set_password(fr_site *site, const char *login, const char *password, fr_error *err);
 /* Sets a user's interface language (fr, nl, de, en): the user themself or
@@ -50,7 +50,10 @@ int fr_user_set_language(fr_site *site, const char *login, const char *language,
 /* Checks a login and password: 0 and *id when they match an active user
  * with a password; FR_EACCESS ("wrong login or password", the same message
  * whatever was wrong) otherwise. Not audited: the caller (the web login)
- * audits the outcome. Takes ~0.1 s by design. */
+ * audits the outcome. A right password whose stored hash has other
+ * parameters is rehashed at today's (audited: upgrade-password-hash).
+ * Takes tens of milliseconds by design; one Argon2id hash at a time per
+ * process, so concurrent logins wait for each other. */
 int fr_user_check_password(fr_site *site, const char *login, const char *password, int64_t *id,
                            fr_error *err);
 

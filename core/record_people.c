@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,61 @@ int fr_team_list(fr_site *site, json_t **out, fr_error *err)
         "");
 }
 
+/* Argon2id at OWASP's recommended minimum (m = 19 MiB, t = 2, p = 1; libsodium
+ * always uses one lane): memory-hard, yet small enough for the server to stay
+ * under 64 MB. Stored hashes carry their own parameters; older ones (libsodium's
+ * interactive limits, 64 MiB) are rehashed at their user's next login. */
+#define FR_PWHASH_OPSLIMIT 2ULL
+#define FR_PWHASH_MEMLIMIT ((size_t)19 * 1024 * 1024)
+
+/* At most one Argon2id computation at a time in the process: each one holds
+ * its whole memory (19 MiB, or 64 MiB for a hash not yet rehashed) until it
+ * ends, so concurrent logins on the server's worker threads would add theirs
+ * up. Logins wait for each other instead (a few tens of milliseconds each). */
+static pthread_mutex_t pwhash_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int hash_password(char hash[crypto_pwhash_STRBYTES], const char *password)
+{
+    pthread_mutex_lock(&pwhash_lock);
+    int rc = crypto_pwhash_str(hash, password, strlen(password), FR_PWHASH_OPSLIMIT,
+                               FR_PWHASH_MEMLIMIT);
+    pthread_mutex_unlock(&pwhash_lock);
+    return rc;
+}
+
+static int verify_password(const char *hash, const char *password)
+{
+    pthread_mutex_lock(&pwhash_lock);
+    int ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    pthread_mutex_unlock(&pwhash_lock);
+    return ok;
+}
+
+/* Stores a password's new hash and its audit entry in one transaction;
+ * "old" (when not NULL) is the hash it replaces, left alone if it changed
+ * meanwhile (a password set while its user logged in). */
+static int store_password_hash(fr_site *site, const char *actor, const char *action, int64_t uid,
+                               const char *hash, const char *old, fr_error *err)
+{
+    int rc = fr_store_begin(site->store, err);
+    if (rc)
+        return rc;
+    if (old)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                            "tIt", hash, uid, old);
+    else
+        rc = fr_store_execf(site->store, err, "UPDATE users SET password_hash = ? WHERE id = ?",
+                            "tI", hash, uid);
+    if (!rc)
+        rc = fr_audit_appendi(site->store, actor, action, "user", uid, NULL, err);
+    if (!rc)
+        rc = fr_store_commit(site->store, err);
+    else
+        fr_store_rollback(site->store);
+    return rc;
+}
+
 int fr_user_set_password(fr_site *site, const char *login, const char *password, fr_error *err)
 {
     int64_t uid = 0;
@@ -228,19 +284,9 @@ int fr_user_set_password(fr_site *site, const char *login, const char *password,
     if (sodium_init() < 0)
         return fr_error_set(err, FR_EINTERNAL, "libsodium could not be initialised");
     char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    if (hash_password(hash, password) != 0)
         return fr_error_set(err, FR_ENOMEM, "not enough memory to hash the password");
-    if ((rc = fr_store_begin(site->store, err)))
-        return rc;
-    rc = fr_store_execf(site->store, err, "UPDATE users SET password_hash = ? WHERE id = ?", "tI",
-                        hash, uid);
-    if (!rc)
-        rc = fr_audit_appendi(site->store, site->actor, "set-password", "user", uid, NULL, err);
-    if (!rc)
-        rc = fr_store_commit(site->store, err);
-    else
-        fr_store_rollback(site->store);
+    rc = store_password_hash(site, site->actor, "set-password", uid, hash, NULL, err);
     sodium_memzero(hash, sizeof hash);
     return rc;
 }
@@ -268,7 +314,17 @@ int fr_user_check_password(fr_site *site, const char *login, const char *passwor
     if (rc < 0)
         return rc;
     if (hash && password)
-        ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+        ok = verify_password(hash, password);
+    /* A right password whose hash has other parameters than today's (or
+     * another algorithm): rehashed now, the only time the password is known.
+     * The login goes on if this fails (e.g. a full disk); the next one retries. */
+    if (ok && crypto_pwhash_str_needs_rehash(hash, FR_PWHASH_OPSLIMIT, FR_PWHASH_MEMLIMIT) != 0) {
+        char fresh[crypto_pwhash_STRBYTES];
+        fr_error ignored = {0};
+        if (hash_password(fresh, password) == 0)
+            store_password_hash(site, login, "upgrade-password-hash", uid, fresh, hash, &ignored);
+        sodium_memzero(fresh, sizeof fresh);
+    }
     free(hash);
     if (!ok)
         return fr_error_set(err, FR_EACCESS, "wrong login or password");

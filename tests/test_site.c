@@ -1,7 +1,14 @@
 /* Sites: init, reopening, refusing a second init, site.xml errors with file
- * and line, a database from a newer version. */
+ * and line, a database from a newer version; password hashes (their
+ * parameters, their upgrade at login, one Argon2id at a time). */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "site.h"
 #include "store.h"
 #include "test.h"
@@ -92,9 +99,158 @@ static void a_server_database_is_not_copied(void)
     fr_site_close(site);
 }
 
+/* A site with the user marie, password "correct horse". */
+static fr_site *site_with_marie(const char *name, int64_t *uid)
+{
+    fr_error err = {0};
+    const char *dir = test_path(name);
+    CHECK_OK(fr_site_init(dir, &(fr_site_init_options){.database = test_site_database()}, &err),
+             &err);
+    fr_site *site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    if (!site)
+        return NULL;
+    fr_user_new u = {.login = "marie", .display_name = "Marie", .role = "case_manager"};
+    CHECK_OK(fr_user_add(site, &u, uid, &err), &err);
+    CHECK_OK(fr_user_set_password(site, "marie", "correct horse", &err), &err);
+    return site;
+}
+
+static char *stored_hash(fr_site *site)
+{
+    fr_error err = {0};
+    char *hash = NULL;
+    CHECK_OK(fr_store_query_text(site->store, &err, &hash,
+                                 "SELECT password_hash FROM users WHERE login = 'marie'", ""),
+             &err);
+    return hash;
+}
+
+static int64_t upgrades(fr_site *site)
+{
+    fr_error err = {0};
+    int64_t n = -1;
+    CHECK_OK(fr_store_query_int(site->store, &err, &n,
+                                "SELECT count(*) FROM audit WHERE action = 'upgrade-password-hash'"
+                                " AND actor = 'marie' AND object_type = 'user'",
+                                ""),
+             &err);
+    return n;
+}
+
+/* New hashes: Argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane). A
+ * hash made at libsodium's interactive limits (64 MiB, as before) still
+ * logs its user in, and is replaced at that login, audited; a wrong
+ * password changes nothing. */
+static void an_old_password_hash_is_upgraded_at_login(void)
+{
+    fr_error err = {0};
+    int64_t uid = 0, id = 0;
+    fr_site *site = site_with_marie("site-pw", &uid);
+    if (!site)
+        return;
+    char *hash = stored_hash(site);
+    CHECK(hash && strncmp(hash, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+    free(hash);
+
+    char old[crypto_pwhash_STRBYTES];
+    CHECK(crypto_pwhash_str(old, "correct horse", 13, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0);
+    CHECK(strncmp(old, "$argon2id$v=19$m=65536,t=2,p=1$", 31) == 0);
+    CHECK_OK(fr_store_execf(site->store, &err, "UPDATE users SET password_hash = ? WHERE id = ?",
+                            "tI", old, uid),
+             &err);
+
+    CHECK_ERR(fr_user_check_password(site, "marie", "wrong horse", &id, &err), FR_EACCESS, &err,
+              "wrong login or password");
+    hash = stored_hash(site);
+    CHECK_STR(hash, old);
+    free(hash);
+    CHECK(upgrades(site) == 0);
+
+    CHECK_OK(fr_user_check_password(site, "marie", "correct horse", &id, &err), &err);
+    CHECK(id == uid);
+    hash = stored_hash(site);
+    CHECK(hash && strncmp(hash, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+    CHECK(hash && crypto_pwhash_str_verify(hash, "correct horse", 13) == 0);
+    free(hash);
+    CHECK(upgrades(site) == 1);
+
+    /* Already at today's parameters: nothing more to do. */
+    CHECK_OK(fr_user_check_password(site, "marie", "correct horse", &id, &err), &err);
+    CHECK(upgrades(site) == 1);
+    fr_site_close(site);
+}
+
+typedef struct {
+    const char *dir;
+    int ok;
+} login_job;
+
+static void *log_in(void *arg)
+{
+    login_job *job = arg;
+    fr_error err = {0};
+    fr_site *site = NULL;
+    if (fr_site_open(job->dir, NULL, &site, &err) == 0) {
+        job->ok = fr_user_check_password(site, "marie", "correct horse", NULL, &err) == 0;
+        fr_site_close(site);
+    }
+    return NULL;
+}
+
+static long status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kb = atol(line + n + 1);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* Four logins at once (as on the server's four worker threads) all succeed,
+ * and their Argon2id computations run one after the other: the peak of
+ * resident memory grows by one hash's 19 MiB, not four times that. */
+static void concurrent_logins_hash_one_at_a_time(void)
+{
+    fr_site *site = site_with_marie("site-pw4", NULL);
+    if (!site)
+        return;
+    fr_site_close(site);
+    login_job jobs[4];
+    pthread_t t[4];
+    /* Resets VmHWM (the peak) to the current resident memory. */
+    FILE *refs = fopen("/proc/self/clear_refs", "w");
+    int peak_known = refs != NULL;
+    if (refs)
+        peak_known = (fputs("5", refs) >= 0) & (fclose(refs) == 0);
+    long before = status_kb("VmRSS");
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (login_job){.dir = test_path("site-pw4")};
+        CHECK(pthread_create(&t[i], NULL, log_in, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(jobs[i].ok);
+    }
+    long peak = status_kb("VmHWM");
+    if (peak_known && before > 0 && peak > 0) {
+        if (peak - before >= 2 * 19 * 1024)
+            fprintf(stderr, "peak grew by %ld kB\n", peak - before);
+        CHECK(peak - before < 2 * 19 * 1024);
+    }
+}
+
 TEST_MAIN({"a_server_database_is_not_copied", a_server_database_is_not_copied},
           {"init_then_open", init_then_open},
           {"a_missing_site_says_how_to_make_one", a_missing_site_says_how_to_make_one},
           {"malformed_site_xml_names_file_and_line", malformed_site_xml_names_file_and_line},
           {"a_database_from_a_newer_version_is_refused",
-           a_database_from_a_newer_version_is_refused})
+           a_database_from_a_newer_version_is_refused},
+          {"an_old_password_hash_is_upgraded_at_login", an_old_password_hash_is_upgraded_at_login},
+          {"concurrent_logins_hash_one_at_a_time", concurrent_logins_hash_one_at_a_time})
