@@ -51,11 +51,13 @@ measure() {
     idle=$(kb $PID VmRSS)
     URL="http://127.0.0.1:$PORT"
     # $THREADS logins at once, as many as the server has workers.
+    pids=
     for i in $(seq 1 "$THREADS"); do
         curl -s -D "$TMP/login$i" -o /dev/null -H 'Content-Type: application/json' \
             -d '{"login":"marie","password":"bench-password"}' "$URL/api/v1/session" &
+        pids="$pids $!"
     done
-    wait
+    wait $pids
     COOKIE=$(sed -n 's/^Set-Cookie: \(fr_session=[0-9a-f]*\).*/\1/p' "$TMP/login1")
     [ -n "$COOKIE" ] || { echo "login failed" >&2; exit 1; }
     login=$(kb $PID VmHWM)
