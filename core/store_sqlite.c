@@ -25,6 +25,7 @@ typedef struct lite {
     sqlite3 *db;
     lite_stmt *cache[CACHE_SIZE];
     int ncache;
+    sqlite3_stmt *data_version; /* kept prepared: asked on every request */
 } lite;
 
 #define DB(s) (((lite *)(s)->be)->db)
@@ -146,6 +147,7 @@ static void lite_close(fr_store *s)
         free(l->cache[i]->sql);
         free(l->cache[i]);
     }
+    sqlite3_finalize(l->data_version);
     if (l->db)
         sqlite3_close_v2(l->db);
     free(l);
@@ -433,12 +435,16 @@ static void lite_unlock(fr_store *s, const char *name)
  * process (PRAGMA data_version counts the others, total_changes ours). */
 static int64_t lite_generation(fr_store *s)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(DB(s), "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+    lite *l = s->be;
+    if (!l->data_version &&
+        sqlite3_prepare_v3(l->db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                           &l->data_version, NULL) != SQLITE_OK)
         return -1;
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v < 0 ? -1 : (v << 32) ^ (int64_t)sqlite3_total_changes(DB(s));
+    int64_t v = sqlite3_step(l->data_version) == SQLITE_ROW
+                    ? sqlite3_column_int64(l->data_version, 0)
+                    : -1;
+    sqlite3_reset(l->data_version);
+    return v < 0 ? -1 : (v << 32) ^ (int64_t)sqlite3_total_changes(l->db);
 }
 
 const fr_store_ops fr_store_sqlite_ops = {

@@ -240,14 +240,10 @@ static void api_caseload(fr_req *r, fr_resp *w)
     char today[FR_TIME_LEN], key[256];
     fr_clock_today(today);
     snprintf(key, sizeof key, "caseload:%s:%d:%d:%s", r->login, f.limit, f.offset, today);
-    int64_t generation = fr_cache_generation(r->site);
-    size_t len = 0;
-    char *text = fr_cache_get(r->site, generation, key, &len);
-    if (text) {
+    int64_t generation = fr_cache_req_generation(r);
+    if (fr_cache_get_buf(r->site, generation, key, &w->body)) {
         w->status = 200;
         w->content_type = "application/json; charset=utf-8";
-        fr_buf_add(&w->body, text, len);
-        free(text);
         return;
     }
     json_t *cases = NULL;

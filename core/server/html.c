@@ -11,8 +11,27 @@
 
 #include "clock.h"
 
+/* A borrowed buffer becomes the buffer's own before it changes. */
+static void own(fr_buf *b)
+{
+    char *d = malloc(b->len + 1 > 4096 ? b->len + 1 : 4096);
+    if (d)
+        memcpy(d, b->data, b->len + 1);
+    b->release(b->owner);
+    b->release = NULL;
+    b->owner = NULL;
+    b->data = d;
+    b->cap = b->len + 1 > 4096 ? b->len + 1 : 4096;
+    if (!d) {
+        b->failed = 1;
+        b->len = b->cap = 0;
+    }
+}
+
 void fr_buf_add(fr_buf *b, const char *s, size_t n)
 {
+    if (b->release)
+        own(b);
     if (b->failed)
         return;
     if (b->len + n + 1 > b->cap) {
@@ -97,7 +116,12 @@ void fr_buf_esc(fr_buf *b, const char *s)
 
 void fr_buf_free(fr_buf *b)
 {
-    free(b->data);
+    if (b->release)
+        b->release(b->owner);
+    else
+        free(b->data);
+    b->release = NULL;
+    b->owner = NULL;
     b->data = NULL;
     b->len = b->cap = 0;
 }

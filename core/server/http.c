@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -373,8 +374,20 @@ typedef struct cached_session {
     int64_t user_id, actor_id;
     char csrf[65], login[128], display_name[160], role[16], lang[4];
     char actor[128], actor_role[16];
+    char session_hash[65]; /* the stored session's SHA-256 of the token */
 } cached_session;
 
+static unsigned char session_mac_key[crypto_generichash_KEYBYTES];
+static pthread_once_t session_mac_once = PTHREAD_ONCE_INIT;
+
+static void session_mac_init(void)
+{
+    randombytes_buf(session_mac_key, sizeof session_mac_key);
+}
+
+/* The cache's key for a session: a BLAKE2b MAC of the cookie's token under
+ * a key drawn at start (cheaper than the SHA-256 the database keeps, and
+ * only meaningful to this process). */
 static int session_key(fr_req *r, char key[72])
 {
     /* a personal API token is checked each time (session.c), never cached */
@@ -383,9 +396,13 @@ static int session_key(fr_req *r, char key[72])
     const char *token = fr_req_cookie(r, SESSION_COOKIE);
     if (!token || strlen(token) != 64)
         return 0;
-    char hash[65];
-    fr_token_hash(token, hash);
-    snprintf(key, 72, "s:%s", hash);
+    unsigned char mac[32];
+    pthread_once(&session_mac_once, session_mac_init);
+    crypto_generichash(mac, sizeof mac, (const unsigned char *)token, 64, session_mac_key,
+                       sizeof session_mac_key);
+    key[0] = 's';
+    key[1] = ':';
+    sodium_bin2hex(key + 2, 70, mac, sizeof mac);
     return 1;
 }
 
@@ -395,7 +412,7 @@ static int session_cached(fr_req *r)
     size_t len = 0;
     if (!session_key(r, key))
         return 0;
-    cached_session *c = fr_cache_get(r->site, fr_cache_generation(r->site), key, &len);
+    cached_session *c = fr_cache_get(r->site, fr_cache_req_generation(r), key, &len);
     if (!c || len != sizeof *c) {
         free(c);
         return 0;
@@ -407,7 +424,7 @@ static int session_cached(fr_req *r)
     memcpy(r->display_name, c->display_name, sizeof r->display_name);
     memcpy(r->role, c->role, sizeof r->role);
     memcpy(r->lang, c->lang, sizeof r->lang);
-    snprintf(r->session_hash, sizeof r->session_hash, "%s", key + 2);
+    memcpy(r->session_hash, c->session_hash, sizeof r->session_hash);
     snprintf(r->site->actor, sizeof r->site->actor, "%s", c->actor);
     snprintf(r->site->actor_role, sizeof r->site->actor_role, "%s", c->actor_role);
     r->site->actor_id = c->actor_id;
@@ -431,7 +448,8 @@ static void session_cache(fr_req *r)
     snprintf(c.actor, sizeof c.actor, "%s", r->site->actor);
     snprintf(c.actor_role, sizeof c.actor_role, "%s", r->site->actor_role);
     c.actor_id = r->site->actor_id;
-    fr_cache_put(r->site, fr_cache_generation(r->site), key, &c, sizeof c, SESSION_TTL);
+    memcpy(c.session_hash, r->session_hash, sizeof c.session_hash);
+    fr_cache_put(r->site, fr_cache_req_generation(r), key, &c, sizeof c, SESSION_TTL);
 }
 
 /* The committer has made the job's batch durable (or failed): the worker
@@ -489,9 +507,11 @@ static int dispatch(fr_req *r, conn_state *cs)
         return 0;
     }
     r->site = fr_server_site_acquire(r->server);
+    fr_cache_req_refresh(r); /* the one data-version check of a cached answer */
     fr_error err = {0};
     if (!session_cached(r)) {
         fr_session_load(r);
+        fr_cache_req_refresh(r); /* loading a session may write (expiry, last seen) */
         if (!r->logged_in)
             fr_i18n_negotiate(r);
         /* Every request acts as its user; public pages act as the system
@@ -544,6 +564,7 @@ static int dispatch(fr_req *r, conn_state *cs)
     fr_site_set_actor(r->site, NULL, &err);
     fr_server_site_release(r->server, r->site);
     r->site = NULL;
+    r->generation_site = NULL;
     if (submitted) {
         submit_job(r, cs, route->handler);
         return 1;
@@ -563,13 +584,21 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
         fr_buf_free(&w->body);
         fr_buf_puts(&w->body, "internal error\n");
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-        w->body.len, w->body.data ? w->body.data : (char *)"", w->body.data ? free : NULL);
+    struct MHD_Response *resp;
+    if (w->body.release) /* a shared cached answer: released once sent */
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            w->body.len, w->body.data, w->body.release, w->body.owner);
+    else
+        resp = MHD_create_response_from_buffer_with_free_callback(
+            w->body.len, w->body.data ? w->body.data : (char *)"", w->body.data ? free : NULL);
     if (!resp) {
         fr_buf_free(&w->body);
         return MHD_NO;
     }
-    w->body.data = NULL; /* now owned by the response */
+    /* now owned by the response */
+    w->body.data = NULL;
+    w->body.release = NULL;
+    w->body.owner = NULL;
     for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers; i++)
         MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
     MHD_add_response_header(resp, "Content-Type",

@@ -21,6 +21,11 @@ typedef struct fr_buf {
     char *data;
     size_t len, cap;
     int failed; /* out of memory: the response becomes a 500 */
+    /* When set, `data` is borrowed (read-only, NUL-terminated) from `owner`,
+     * a shared cached answer: freeing calls release(owner) instead of
+     * free(data), and adding to the buffer copies it first. */
+    void (*release)(void *owner);
+    void *owner;
 } fr_buf;
 
 void fr_buf_add(fr_buf *b, const char *s, size_t n);
@@ -55,6 +60,10 @@ typedef struct fr_req {
     fr_field fields[FR_MAX_FIELDS]; /* a urlencoded form body, decoded */
     int nfields;
     fr_site *site; /* borrowed from the pool for this request */
+    /* The site's data version (fr_cache_generation) read once per request
+     * when `generation_site` is `site`; see fr_cache_req_generation. */
+    const fr_site *generation_site;
+    int64_t generation;
 
     /* The session, when the request carries a valid one. */
     int logged_in;
@@ -208,9 +217,19 @@ void fr_committer_stop(fr_committer *c);
 
 /* The site connection's view of the database now (-1: do not cache). */
 int64_t fr_cache_generation(fr_site *site);
+/* The request's site's data version: read once per request (dispatch
+ * reads it when it acquires the site, and again after a session load,
+ * which may write), so that a cached answer costs one check. */
+int64_t fr_cache_req_generation(fr_req *r);
+/* Reads the data version of the request's site again (after a write). */
+int64_t fr_cache_req_refresh(fr_req *r);
 /* A copy of the value (NUL-terminated, the caller frees it), or NULL when
  * missing, expired, or stored under another generation. */
 void *fr_cache_get(fr_site *site, int64_t generation, const char *key, size_t *len);
+/* The same into `out`, 1 if found: an empty `out` borrows the cached
+ * value without copying it (fr_buf.release; the response hands it to the
+ * connection as it is), else the value is appended. */
+int fr_cache_get_buf(fr_site *site, int64_t generation, const char *key, fr_buf *out);
 void fr_cache_put(fr_site *site, int64_t generation, const char *key, const void *value,
                   size_t len, int ttl_seconds);
 /* Drops the site's entries (NULL: every entry). */

@@ -26,16 +26,8 @@ echo "seeding took $(( $(date +%s) - start )) s"
 "$FR" serve --listen 127.0.0.1:0 --threads "${THREADS:-4}" >"$TMP/serve.out" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-    PORT=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/serve.out")
-    [ -n "$PORT" ] && break
-    sleep 0.5
-done
-URL="http://127.0.0.1:$PORT"
-COOKIE=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-    -d '{"login":"marie","password":"bench-password"}' "$URL/api/v1/session" |
-    sed -n 's/^Set-Cookie: \(fr_session=[0-9a-f]*\).*/\1/p')
-[ -n "$COOKIE" ] || { echo "login failed" >&2; exit 1; }
+. "$(dirname "$0")/login.sh"
+bench_login "$TMP/serve.out"
 curl -sf -H "Cookie: $COOKIE" "$URL/api/v1/caseload" | head -c 200; echo
 CASE=$(curl -sf -H "Cookie: $COOKIE" "$URL/api/v1/caseload" | sed -n 's/.*"cases":\[{"id":\([0-9]*\).*/\1/p')
 

@@ -1,0 +1,15 @@
+# Sourced by the web benchmarks: waits for the server started with its
+# output in $1 (`filrouge serve --listen 127.0.0.1:0`), then sets URL and
+# COOKIE (a session of marie, password bench-password).
+bench_login() {
+    for _ in $(seq 60); do
+        PORT=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1")
+        [ -n "$PORT" ] && break
+        sleep 0.5
+    done
+    URL="http://127.0.0.1:$PORT"
+    COOKIE=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+        -d '{"login":"marie","password":"bench-password"}' "$URL/api/v1/session" |
+        sed -n 's/^Set-Cookie: \(fr_session=[0-9a-f]*\).*/\1/p')
+    [ -n "$COOKIE" ] || { echo "login failed" >&2; exit 1; }
+}
