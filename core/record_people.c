@@ -313,8 +313,15 @@ int fr_user_check_password(fr_site *site, const char *login, const char *passwor
     fr_stmt_done(st);
     if (rc < 0)
         return rc;
-    if (hash && password)
+    if (hash && password) {
         ok = verify_password(hash, password);
+    } else if (password) {
+        /* An unknown login costs one Argon2id computation too, so that the
+         * answer's delay does not tell which logins exist. */
+        char dummy[crypto_pwhash_STRBYTES];
+        (void)hash_password(dummy, password);
+        sodium_memzero(dummy, sizeof dummy);
+    }
     /* A right password whose hash has other parameters than today's (or
      * another algorithm): rehashed now, the only time the password is known.
      * The login goes on if this fails (e.g. a full disk); the next one retries. */
