@@ -195,12 +195,8 @@ int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, in
                         " VALUES (?, ?, ?, ?, ?)",
                         "IIttt", site->actor_id, case_id, reason, now, expires);
     if (!rc) {
-        json_t *d = json_pack("{s:s,s:s}", "reason", reason, "expires_at", expires);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(site->store, site->actor, "break-glass", "case", case_id, text,
-                              err);
-        free(text);
-        json_decref(d);
+        rc = fr_audit_appendj(site->store, site->actor, "break-glass", "case", case_id,
+                              json_pack("{s:s,s:s}", "reason", reason, "expires_at", expires), err);
     }
     if (own) {
         if (!rc)

@@ -90,6 +90,16 @@ int fr_audit_appendi(fr_store *s, const char *actor, const char *action, const c
     return fr_audit_append(s, actor, action, object_type, id, detail, err);
 }
 
+int fr_audit_appendj(fr_store *s, const char *actor, const char *action, const char *object_type,
+                     int64_t object_id, json_t *detail, fr_error *err)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    int rc = fr_audit_appendi(s, actor, action, object_type, object_id, text, err);
+    free(text);
+    return rc;
+}
+
 int fr_audit_verify(fr_store *s, fr_audit_report *report, fr_error *err)
 {
     memset(report, 0, sizeof *report);

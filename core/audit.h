@@ -22,6 +22,11 @@ int fr_audit_append(fr_store *s, const char *actor, const char *action, const ch
 int fr_audit_appendi(fr_store *s, const char *actor, const char *action, const char *object_type,
                      int64_t object_id, const char *detail, fr_error *err);
 
+/* The same with the detail as JSON (a new reference, taken and released;
+ * NULL: "{}"), so that callers need not format it. */
+int fr_audit_appendj(fr_store *s, const char *actor, const char *action, const char *object_type,
+                     int64_t object_id, json_t *detail, fr_error *err);
+
 /* Appends one entry in a transaction of its own (joining the current one
  * when there is one): for reads, which change nothing else, and for
  * refusals, which must be kept although the operation is not done. */

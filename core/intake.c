@@ -98,13 +98,11 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
     int64_t rid = fr_store_last_id(site->store);
     if (!rc) {
         /* Never the situation's text: the audit trail holds ids and codes. */
-        json_t *d = json_pack("{s:s,s:s?}", "via", n->via ? n->via : "cli", "form",
-                              present(n->form_id) ? n->form_id : NULL);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(site->store, site->actor_id ? site->actor : "public", "create",
-                              "intake", rid, text, err);
-        free(text);
-        json_decref(d);
+        rc = fr_audit_appendj(site->store, site->actor_id ? site->actor : "public", "create",
+                              "intake", rid,
+                              json_pack("{s:s,s:s?}", "via", n->via ? n->via : "cli", "form",
+                                        present(n->form_id) ? n->form_id : NULL),
+                              err);
     }
     if (!rc)
         rc = fr_store_commit(site->store, err);
@@ -320,12 +318,10 @@ int fr_intake_link(fr_site *site, int64_t id, int64_t patient_id, int64_t case_i
                         " WHERE id = ?",
                         "IRI", patient_id, case_id, id);
     if (!rc) {
-        json_t *d =
-            json_pack("{s:I,s:I}", "patient", (json_int_t)patient_id, "case", (json_int_t)case_id);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(site->store, site->actor, "link", "intake", id, text, err);
-        free(text);
-        json_decref(d);
+        rc = fr_audit_appendj(
+            site->store, site->actor, "link", "intake", id,
+            json_pack("{s:I,s:I}", "patient", (json_int_t)patient_id, "case", (json_int_t)case_id),
+            err);
     }
     if (!rc)
         rc = fr_store_commit(site->store, err);

@@ -85,11 +85,8 @@ int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
                         (int64_t)u->capacity, now);
     int64_t uid = fr_store_last_id(site->store);
     if (!rc) {
-        json_t *d = json_pack("{s:s,s:s}", "login", u->login, "role", role);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(site->store, site->actor, "create", "user", uid, text, err);
-        free(text);
-        json_decref(d);
+        rc = fr_audit_appendj(site->store, site->actor, "create", "user", uid,
+                              json_pack("{s:s,s:s}", "login", u->login, "role", role), err);
     }
     if (!rc)
         rc = fr_store_commit(site->store, err);
@@ -188,11 +185,8 @@ int fr_team_add_member(fr_site *site, const char *team, const char *login, fr_er
     rc = fr_store_execf(site->store, err, "INSERT INTO team_members (team_id, user_id) VALUES (?, ?)",
                         "II", tid, uid);
     if (!rc) {
-        json_t *d = json_pack("{s:s}", "user", login);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(site->store, site->actor, "add-member", "team", tid, text, err);
-        free(text);
-        json_decref(d);
+        rc = fr_audit_appendj(site->store, site->actor, "add-member", "team", tid,
+                              json_pack("{s:s}", "user", login), err);
     }
     if (!rc)
         rc = fr_store_commit(site->store, err);
@@ -355,11 +349,8 @@ int fr_user_set_language(fr_site *site, const char *login, const char *language,
     rc = fr_store_execf(site->store, err, "UPDATE users SET language = ? WHERE id = ?", "tI",
                         language, uid);
     if (!rc) {
-        json_t *d = json_pack("{s:s}", "language", language);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(site->store, site->actor, "update", "user", uid, text, err);
-        free(text);
-        json_decref(d);
+        rc = fr_audit_appendj(site->store, site->actor, "update", "user", uid,
+                              json_pack("{s:s}", "language", language), err);
     }
     if (!rc)
         rc = fr_store_commit(site->store, err);
