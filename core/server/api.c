@@ -74,6 +74,13 @@ static void ok(fr_resp *w, int status, json_t *value)
     fr_resp_json(w, status, value);
 }
 
+/* A write succeeded: its events go out (after the commit), then the answer. */
+static void written(fr_req *r, fr_resp *w, int status, json_t *value)
+{
+    fr_server_deliver(r);
+    ok(w, status, value);
+}
+
 /* A date in the body: DD/MM/YYYY or YYYY-MM-DD; NULL when absent. */
 static int body_date(json_t *b, const char *k, char out[11], const char **result, fr_resp *w)
 {
@@ -288,10 +295,8 @@ static void api_case_open(fr_req *r, fr_resp *w)
             fr_resp_api_fail(w, 400, "invalid", "patient_id (a number) and workflow are required");
         else if (fr_case_open(r->site, &n, &id, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-        }
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     }
     json_decref(b);
 }
@@ -360,10 +365,8 @@ static void api_case_assign(fr_req *r, fr_resp *w)
         fr_resp_api_fail(w, 400, "invalid", "manager (a login) is required");
     else if (fr_case_assign(r->site, fr_parse_id(r->params[0]), jstr(b, "manager"), &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:b}", "ok", 1));
-    }
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
     json_decref(b);
 }
 
@@ -379,10 +382,8 @@ static void api_case_intensity(fr_req *r, fr_resp *w)
     else if (fr_case_set_intensity(r->site, fr_parse_id(r->params[0]), (int)json_integer_value(lv),
                                    &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:b}", "ok", 1));
-    }
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
     json_decref(b);
 }
 
@@ -400,10 +401,8 @@ static void close_or_reopen(fr_req *r, fr_resp *w, int reopen)
                         : fr_case_close(r->site, id, eff, jstr(b, "note"), &err);
         if (rc)
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 200, json_pack("{s:b}", "ok", 1));
-        }
+        else
+            written(r, w, 200, json_pack("{s:b}", "ok", 1));
     }
     json_decref(b);
 }
@@ -430,10 +429,8 @@ static void api_case_date(fr_req *r, fr_resp *w)
             fr_resp_api_fail(w, 400, "invalid", "name and date are required");
         else if (fr_case_set_date(r->site, fr_parse_id(r->params[0]), jstr(b, "name"), date, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 200, json_pack("{s:b}", "ok", 1));
-        }
+        else
+            written(r, w, 200, json_pack("{s:b}", "ok", 1));
     }
     json_decref(b);
 }
@@ -485,10 +482,8 @@ static void api_network_add(fr_req *r, fr_resp *w)
         body_date(b, "until", s2, &m.until, w) == 0) {
         if (fr_network_add(r->site, fr_parse_id(r->params[0]), &m, &id, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-        }
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     }
     json_decref(b);
 }
@@ -542,10 +537,8 @@ static void api_task_add(fr_req *r, fr_resp *w)
             fr_resp_api_error(r, w, &err);
         else if (fr_task_create(r->site, &t, &id, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-        }
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     }
     json_decref(b);
 }
@@ -555,10 +548,8 @@ static void api_task_done(fr_req *r, fr_resp *w)
     fr_error err = {0};
     if (fr_task_done(r->site, fr_parse_id(r->params[0]), &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:b}", "ok", 1));
-    }
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static void api_task_assign(fr_req *r, fr_resp *w)
@@ -571,10 +562,8 @@ static void api_task_assign(fr_req *r, fr_resp *w)
         fr_resp_api_fail(w, 400, "invalid", "assignee (a login) is required");
     else if (fr_task_assign(r->site, fr_parse_id(r->params[0]), jstr(b, "assignee"), &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:b}", "ok", 1));
-    }
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
     json_decref(b);
 }
 
@@ -693,10 +682,8 @@ static void api_event_retry(fr_req *r, fr_resp *w)
     }
     if (fr_bus_retry(r->site, fr_parse_id(r->params[0]), NULL, &count, &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:i}", "retried", count));
-    }
+    else
+        written(r, w, 200, json_pack("{s:i}", "retried", count));
 }
 
 static void api_audit(fr_req *r, fr_resp *w)
@@ -976,10 +963,8 @@ static void api_goal_add(fr_req *r, fr_resp *w)
     int64_t id = 0;
     if (fr_care_goal_add(r->site, fr_parse_id(r->params[0]), jstr(b, "title"), &id, &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-    }
+    else
+        written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     json_decref(b);
 }
 
@@ -991,10 +976,8 @@ static void api_goal_close(fr_req *r, fr_resp *w)
     fr_error err = {0};
     if (fr_care_goal_close(r->site, fr_parse_id(r->params[0]), jstr(b, "status"), &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:b}", "ok", 1));
-    }
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
     json_decref(b);
 }
 
@@ -1016,10 +999,8 @@ static void api_action_add(fr_req *r, fr_resp *w)
     if (body_date(b, "due_on", due, &a.due_on, w) == 0) {
         if (fr_care_action_add(r->site, &a, &id, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-        }
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     }
     json_decref(b);
 }
@@ -1029,10 +1010,8 @@ static void api_action_done(fr_req *r, fr_resp *w)
     fr_error err = {0};
     if (fr_care_action_done(r->site, fr_parse_id(r->params[0]), &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 200, json_pack("{s:b}", "ok", 1));
-    }
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static void api_careplan_approve(fr_req *r, fr_resp *w)
@@ -1090,10 +1069,8 @@ static void api_referral_add(fr_req *r, fr_resp *w)
     if (fr_referral_add(r->site, fr_parse_id(r->params[0]), jstr(b, "specialty"), jstr(b, "to"),
                         jstr(b, "reason"), jstr(b, "follow_up"), &id, &err))
         fr_resp_api_error(r, w, &err);
-    else {
-        fr_server_deliver(r);
-        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-    }
+    else
+        written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     json_decref(b);
 }
 
@@ -1109,10 +1086,8 @@ static void api_referral_answer(fr_req *r, fr_resp *w)
         if (fr_referral_answer(r->site, fr_parse_id(r->params[0]), jstr(b, "answer"), on_p,
                                &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 200, json_pack("{s:b}", "ok", 1));
-        }
+        else
+            written(r, w, 200, json_pack("{s:b}", "ok", 1));
     }
     json_decref(b);
 }
@@ -1164,10 +1139,8 @@ static void api_meeting_add(fr_req *r, fr_resp *w)
     if (body_date(b, "held_on", held, &m.held_on, w) == 0) {
         if (fr_meeting_add(r->site, &m, &id, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
-        }
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     }
     json_decref(b);
 }
@@ -1196,10 +1169,8 @@ static void api_meeting_decide(fr_req *r, fr_resp *w)
         if (fr_meeting_decide(r->site, fr_parse_id(r->params[0]), jstr(b, "title"),
                               jstr(b, "responsible"), jstr(b, "user"), due_p, &id, &err))
             fr_resp_api_error(r, w, &err);
-        else {
-            fr_server_deliver(r);
-            ok(w, 201, json_pack("{s:I}", "action_id", (json_int_t)id));
-        }
+        else
+            written(r, w, 201, json_pack("{s:I}", "action_id", (json_int_t)id));
     }
     json_decref(b);
 }
