@@ -102,6 +102,25 @@ static int run_task_done(cli *c)
     return 0;
 }
 
+static int run_task_cancel(cli *c)
+{
+    int64_t id;
+    const char *reason = cli_opt(c, "reason");
+    if (cli_check_args(c, 1, 1) || cli_id(c, cli_arg(c, 0), "TASK", &id))
+        return CLI_USAGE;
+    if (!reason || !*reason)
+        return cli_usage(c, "say why the task is cancelled: --reason TEXT (kept in the audit "
+                            "trail)");
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_task_cancel(c->site, id, reason, &err))
+        return cli_fail(c, &err);
+    cli_deliver(c);
+    cli_ok(c, NULL, "task %" PRId64 " cancelled", id);
+    return 0;
+}
+
 static int run_tick(cli *c)
 {
     if (cli_check_args(c, 0, 0))
@@ -129,6 +148,8 @@ const cli_command cli_task_commands[] = {
      "CASE TITLE (--due DD/MM/YYYY | --anchor DATE-NAME [--offset -P14D]) [--assignee LOGIN]",
      "add a task to a case"},
     {"task", "done", run_task_done, "TASK", "mark a task done"},
+    {"task", "cancel", run_task_cancel, "TASK --reason TEXT",
+     "cancel an open task (the reason is kept in the audit trail)"},
     {"tick", NULL, run_tick, "",
      "emit due and overdue reminders, create recurring tasks, deliver events (run daily)"},
     {0},

@@ -552,6 +552,21 @@ static void api_task_done(fr_req *r, fr_resp *w)
         written(r, w, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static void api_task_cancel(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    fr_error err = {0};
+    if (!jstr(b, "reason") || !*jstr(b, "reason"))
+        fr_resp_api_fail(w, 400, "invalid", "reason is required: why the task is cancelled");
+    else if (fr_task_cancel(r->site, fr_parse_id(r->params[0]), jstr(b, "reason"), &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        written(r, w, 200, json_pack("{s:b}", "ok", 1));
+    json_decref(b);
+}
+
 static void api_task_assign(fr_req *r, fr_resp *w)
 {
     json_t *b = body_object(r, w);
@@ -1199,6 +1214,7 @@ const fr_route fr_routes_api[] = {
     {"GET", "/api/v1/tasks", api_tasks, FR_ROUTE_API},
     {"POST", "/api/v1/tasks", api_task_add, FR_ROUTE_API},
     {"POST", "/api/v1/tasks/{id}/done", api_task_done, FR_ROUTE_API},
+    {"POST", "/api/v1/tasks/{id}/cancel", api_task_cancel, FR_ROUTE_API},
     {"POST", "/api/v1/tasks/{id}/assign", api_task_assign, FR_ROUTE_API},
     {"GET", "/api/v1/users", api_users, FR_ROUTE_API},
     {"POST", "/api/v1/users", api_user_add, FR_ROUTE_API | FR_ROUTE_ALONE},

@@ -109,6 +109,14 @@ test "$(sql "SELECT count(*) FROM outbox")" = "$before" && pass "a second tick t
 task=$(sql "SELECT min(id) FROM tasks WHERE case_id = 1 AND status = 'open'")
 ok "mark a task done" -- --as thomas task done "$task"
 refused "twice is refused" 1 "already" -- --as thomas task done "$task"
+task=$(sql "SELECT min(id) FROM tasks WHERE case_id = 1 AND status = 'open'")
+refused "cancelling a task needs a reason" 2 "--reason" -- --as thomas task cancel "$task"
+ok "cancel a task with a reason" -- --as thomas task cancel "$task" --reason "fait par l'hôpital"
+test "$(sql "SELECT status FROM tasks WHERE id = $task")" = cancelled && pass "the task is cancelled" ||
+    fail "the task is not cancelled"
+test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'task.cancelled'")" -gt 0 && pass "a task.cancelled event" ||
+    fail "no task.cancelled event"
+refused "a cancelled task cannot be cancelled again" 1 "no longer open" -- --as thomas task cancel "$task" --reason again
 
 ok "every change is audited and the chain holds" -- audit verify
 finish

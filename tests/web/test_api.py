@@ -69,6 +69,16 @@ r = marie.api("POST", f"/tasks/{tid}/assign", {"assignee": "thomas"})
 t.check(r.status == 200, "a task is reassigned", r.text)
 r = marie.api("GET", "/tasks?assignee=thomas")
 t.check(any(x["id"] == tid for x in r.json()), "the reassigned task is thomas's now", r.text)
+r = marie.api("POST", "/tasks", {"case_id": cid, "title": "Appeler le kiné", "due_on": "02/12/2026"})
+tid_cancel = r.json().get("id")
+r = marie.api("POST", f"/tasks/{tid_cancel}/cancel", {})
+t.check(r.status == 400 and "reason" in r.json()["error"]["message"],
+        "cancelling a task without a reason is refused and says why", r.text)
+r = marie.api("POST", f"/tasks/{tid_cancel}/cancel", {"reason": "le kiné passe déjà"})
+t.check(r.status == 200, "a task is cancelled with a reason", r.text)
+r = marie.api("GET", f"/tasks?case={cid}&status=cancelled")
+t.check(any(x["id"] == tid_cancel for x in r.json()), "the cancelled task is listed as cancelled",
+        r.text)
 
 # Bulk reassignment from the échéancier: the case (and its open tasks) and
 # one more task, in one form.
