@@ -63,6 +63,10 @@ void fr_forms_remove_owner(fr_site *site, const char *owner);
 /* The definition (id, version); version 0: the newest. Versions not loaded
  * now are read back from the database. Borrowed from the site. */
 int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out, fr_error *err);
+/* 1 when the form (its id and version) is offered now: loaded by an enabled
+ * plugin or from <site>/forms; 0 for a definition only kept for the
+ * submissions made under it (its plugin since disabled). */
+int fr_forms_offered(fr_site *site, const fr_form *f);
 /* JSON array of {id, version, owner, loaded, kind, title, submissions}. */
 int fr_forms_list(fr_site *site, const char *lang, json_t **out, fr_error *err);
 

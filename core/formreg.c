@@ -216,6 +216,12 @@ int fr_forms_get(fr_site *site, const char *id, int version, const fr_form **out
     return 0;
 }
 
+int fr_forms_offered(fr_site *site, const fr_form *f)
+{
+    form_entry *e = find_entry(site->forms, f->id, f->version);
+    return e && e->owner;
+}
+
 int fr_forms_list(fr_site *site, const char *lang, json_t **out, fr_error *err)
 {
     *out = NULL;

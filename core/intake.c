@@ -41,6 +41,11 @@ static int intake_answers(fr_site *site, const fr_intake_new *n, char **out, int
         return fr_error_set(err, FR_EINVAL, "there is no form '%s' on this site", n->form_id);
     if (rc)
         return rc;
+    if (!fr_forms_offered(site, f))
+        return fr_error_set(err, FR_EINVAL,
+                            "the form '%s' is not offered on this site now (is the plugin that "
+                            "provides it enabled? See `filrouge plugin list`)",
+                            n->form_id);
     if (!fr_form_intake(f))
         return fr_error_set(err, FR_EINVAL,
                             "the form '%s' cannot be filled with an intake (only forms marked "

@@ -58,13 +58,14 @@ static void refer_input(fr_req *r, fr_buf *b, const char *pfx, const char *name,
 
 /* ---- intake ---- */
 
-/* The request form a plugin offers on /refer?form=ID (intake="true"), or
- * NULL with a 404 page already written. */
+/* The request form a plugin offers on /refer?form=ID (intake="true", its
+ * plugin enabled now), or NULL with a 404 page already written. */
 static const fr_form *intake_form(fr_req *r, fr_resp *w, const char *id)
 {
     const fr_form *f = NULL;
     fr_error err = {0};
-    if (fr_forms_get(r->site, id, 0, &f, &err) != 0 || !fr_form_intake(f)) {
+    if (fr_forms_get(r->site, id, 0, &f, &err) != 0 || !fr_form_intake(f) ||
+        !fr_forms_offered(r->site, f)) {
         fr_page_message(r, w, 404, T("error.notfound.title"), T("error.notfound.text"));
         return NULL;
     }

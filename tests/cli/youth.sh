@@ -86,4 +86,11 @@ ok "accepted: the online request counts like any other" -- $U case fire 3 accept
 test "$(sql "SELECT count(*) FROM audit WHERE action = 'submit' AND object_type = 'intake'")" = 1 &&
     pass "the use of the intake's answers is audited" || fail "intake submit not audited"
 ok "the audit chain holds" -- audit verify
+# A disabled plugin's request form is kept for its submissions, not offered.
+if "$FR" plugin disable youth >/dev/null 2>"$TMP/err"; then
+    refused "a disabled plugin's request form cannot come with an intake" 1 "not offered" -- intake add --referrer X --contact Y --person Z --situation S --form youth-request --answers "$TMP/online.json"
+    ok "the plugin is enabled again" -- plugin enable youth
+else
+    fail "the youth plugin could not be disabled"; sed 's/^/#   /' "$TMP/err"
+fi
 finish

@@ -82,4 +82,16 @@ t.check(r.status >= 400 and "at least two different requesting services" in r.te
         "Sam, whose language is English, reads it in English", r.text)
 
 t.check(srv.stop() == 0, "the server stops cleanly")
+
+# Once its plugin is disabled, the form is kept (submissions were made
+# under it) but no longer offered to the public.
+p = site.fr("plugin", "disable", "youth", check=False)
+t.check(p.returncode == 0, "the youth plugin is disabled", p.stderr)
+srv = Server(site)
+anon = Client(srv)
+t.check(anon.request("GET", "/refer?form=youth-request").status == 404,
+        "a disabled plugin's request form is not offered any more")
+r = anon.form("/refer", base + [("channel", "online"), ("situation", "impasse")], csrf=False)
+t.check(r.status == 404, "nor accepted when posted", r.status)
+t.check(srv.stop() == 0, "the server stops cleanly again")
 t.finish()
