@@ -452,9 +452,21 @@ int fr_audit_list(fr_site *site, const char *object_type, const char *object_id,
         return fr_error_set(err, FR_EACCESS, "only administrators can read the audit trail");
     if (limit <= 0 || limit > 10000)
         limit = 100;
-    return fr_store_query_json(site->store, err, out,
-                               "SELECT id, at, actor, action, object_type, object_id, detail"
-                               " FROM audit WHERE (?1 IS NULL OR object_type = ?1) AND"
-                               " (?2 IS NULL OR object_id = ?2) ORDER BY id DESC LIMIT ?3",
-                               "tti", object_type, object_id, limit);
+    /* One entry records a page's reads of several objects: the first as its
+     * object, the others in its detail's "also" list (fr_audit_alone), as
+     * {"object_type":"…","object_id":"…"} (compact, in that order). */
+    char also[300] = "";
+    if (object_type && object_id)
+        snprintf(also, sizeof also, "%%\"object_type\":\"%s\",\"object_id\":\"%s\"%%",
+                 object_type, object_id);
+    else if (object_type || object_id)
+        snprintf(also, sizeof also, "%%\"%s\":\"%s\"%%", object_type ? "object_type" : "object_id",
+                 object_type ? object_type : object_id);
+    return fr_store_query_json(
+        site->store, err, out,
+        "SELECT id, at, actor, action, object_type, object_id, detail FROM audit"
+        " WHERE ((?1 IS NULL OR object_type = ?1) AND (?2 IS NULL OR object_id = ?2))"
+        " OR (?4 IS NOT NULL AND detail LIKE '%\"also\":%' AND detail LIKE ?4)"
+        " ORDER BY id DESC LIMIT ?3",
+        "ttit", object_type, object_id, limit, also[0] ? also : NULL);
 }

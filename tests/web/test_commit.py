@@ -123,7 +123,14 @@ t.check(len(reads) == 2, "one read entry per case page", reads)
 also = json.loads(reads[0][2]).get("also", []) if reads else []
 t.check(any(a.get("object_type") == "careplan" for a in also),
         "the page's other reads are listed in the entry's detail", reads)
+plan = next((a for a in also if a.get("object_type") == "careplan"), {})
 db.close()
+r = site.fr("--json", "audit", "show", "--type", "careplan", "--id", str(plan.get("object_id")),
+            check=False)
+found = json.loads(r.stdout) if r.returncode == 0 else []
+t.check(any(e["object_type"] == "case" and e["action"] == "read" for e in found),
+        "searching the audit for the care plan finds the page's entry that lists it",
+        r.stdout + r.stderr)
 
 r = site.fr("audit", "verify", check=False)
 t.check(r.returncode == 0, "the audit chain verifies after the concurrent run",
