@@ -238,12 +238,9 @@ int fr_patient_update(fr_site *site, int64_t id, const fr_patient_new *p, fr_err
                             " language = ?, updated_at = ? WHERE id = ?",
                             "ttttttttttI", v[0], v[1], v[2], v[3] ? v[3] : "unknown", v[4], v[5],
                             v[6], v[7], v[8], now, id);
-        json_t *d = json_pack("{s:O}", "fields", changed);
-        char *text = json_dumps(d, JSON_COMPACT);
         if (!rc)
-            rc = fr_audit_appendi(site->store, site->actor, "update", "patient", id, text, err);
-        free(text);
-        json_decref(d);
+            rc = fr_audit_appendj(site->store, site->actor, "update", "patient", id,
+                                  json_pack("{s:O}", "fields", changed), err);
         if (!rc)
             rc = fr_store_commit(site->store, err);
         else
