@@ -217,6 +217,44 @@ static void ui_intervision_decide(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved#decisions", id);
 }
 
+/* The open cases the user may see, offered as the case number's choices
+ * (number, name, workflow): a datalist, so that a number can still be
+ * typed. The user's own cases first. */
+static void case_choices(fr_req *r, fr_buf *b)
+{
+    fr_case_filter mine = {.manager = r->login, .status = "open", .limit = 200},
+                   all = {.status = "open", .limit = 200};
+    json_t *lists[2] = {NULL, NULL};
+    fr_error err = {0};
+    fr_buf_puts(b, "<datalist id=\"d-cases\">");
+    if (fr_case_list(r->site, &mine, &lists[0], &err) == 0 &&
+        fr_case_list(r->site, &all, &lists[1], &err) == 0) {
+        json_t *seen = json_object();
+        for (int l = 0; l < 2; l++) {
+            size_t i;
+            json_t *c;
+            json_array_foreach(lists[l], i, c) {
+                char id[24];
+                snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, fr_ji(c, "id"));
+                if (json_object_get(seen, id))
+                    continue;
+                json_object_set_new(seen, id, json_true());
+                fr_buf_printf(b, "<option value=\"%s\">", id);
+                fr_buf_esc(b, fr_js(c, "family_name"));
+                fr_buf_puts(b, " ");
+                fr_buf_esc(b, fr_js(c, "given_names"));
+                fr_buf_puts(b, " — ");
+                fr_buf_esc(b, fr_js(c, "workflow"));
+                fr_buf_puts(b, "</option>");
+            }
+        }
+        json_decref(seen);
+    }
+    json_decref(lists[0]);
+    json_decref(lists[1]);
+    fr_buf_puts(b, "</datalist>");
+}
+
 void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id)
 {
     fr_buf_printf(
@@ -225,7 +263,9 @@ void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id)
     fr_page_csrf(r, b);
     fr_buf_puts(b, "<label for=\"d-case\">");
     esc_t(r, b, "intervision.case");
-    fr_buf_puts(b, " *</label><input id=\"d-case\" name=\"case\" inputmode=\"numeric\" required>");
+    fr_buf_puts(b, " *</label><input id=\"d-case\" name=\"case\" inputmode=\"numeric\" required"
+                   " list=\"d-cases\" autocomplete=\"off\">");
+    case_choices(r, b);
     labelled(r, b, "d-title", "title", "meeting.decision", 1, NULL);
     labelled(r, b, "d-responsible", "responsible", "care.action.responsible", 0, NULL);
     labelled(r, b, "d-user", "user", "care.action.user", 0, NULL);

@@ -351,6 +351,9 @@ t.check(page.status == 200 and "Thomas" in page.text and "absent" in page.text
         and 'name="case"' in page.text,
         "the intervision page: participants with presence, minutes, a decision form by case",
         page.text[:3000])
+t.check(f'<option value="{cid}">' in page.text and 'list="d-cases"' in page.text,
+        "the decision's case is chosen among the open cases (number, name, workflow)",
+        page.text[-3000:])
 r = marie.form(f"/intervisions/{iv}/decisions", {"case": str(cid), "title": "Revoir le plan",
                                                  "responsible": "Marie", "due_on": "31/03/2026"})
 t.check(r.status == 303, "a decision of the intervision on a reviewed case", r.text[:500])
