@@ -4,7 +4,7 @@
 // $SCREENSHOT_DIR (the build folder) for review.
 //   node ui.test.mjs path/to/filrouge
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 // Skipped (exit 77) when scripts/test has not installed the browser tools.
@@ -51,6 +51,22 @@ for (const [login, role, lang] of [["admin", "admin", "fr"], ["marie", "case_man
   fr(["user", "passwd", login], "correct-horse\n");
 }
 fr(["team", "join", "Namur Est", "marie"]);
+// a site form with a nested repeat group, to add and remove rows in the page
+mkdirSync(join(env.FILROUGE_SITE, "forms"), { recursive: true });
+writeFileSync(join(env.FILROUGE_SITE, "forms", "household.xml"), `<?xml version="1.0" encoding="UTF-8"?>
+<form xmlns="urn:filrouge:form:1" id="household" version="1">
+  <title lang="fr">Ménage</title>
+  <group id="person" repeat="true">
+    <label lang="fr">Personne</label>
+    <field id="name" type="text" required="true"><label lang="fr">Nom</label></field>
+    <group id="contact" repeat="true">
+      <label lang="fr">Contact</label>
+      <field id="when" type="date"><label lang="fr">Quand</label></field>
+      <field id="what" type="text"><label lang="fr">Quoi</label></field>
+    </group>
+  </group>
+</form>
+`);
 
 const server = spawn(FR, ["serve", "--listen", "127.0.0.1:0", "--threads", "3"], { env });
 const base = await new Promise((resolve, reject) => {
@@ -109,6 +125,34 @@ try {
   check(/\/cases\/\d+/.test(page.url()), "a frailty case is opened", page.url());
   const caseUrl = page.url().split("?")[0];
   check(await page.getByText("referral", { exact: true }).isVisible(), "the case starts in 'referral'");
+
+  // 3b. rows of a nested repeat group added and removed in the page
+  await page.goto(caseUrl + "/forms/household");
+  await page.evaluate(() => { window.__samePage = true; });
+  await page.locator("#f-person-1-name").fill("Anne");
+  await page.locator("#f-person-1-contact-1-what").fill("appel");
+  await page.getByRole("button", { name: /Personne/ }).click();
+  await page.locator("#f-person-2-name").fill("Bernard");
+  await page.getByRole("button", { name: /Personne/ }).click();
+  await page.locator("#f-person-3-name").fill("Paul");
+  await page.locator("#group-person-3-contact button.fr-addrow").click();
+  await page.locator("#f-person-3-contact-2-when").fill("05/03/2026");
+  check(await page.evaluate(() => window.__samePage === true) &&
+        await page.locator("#f-person-3-contact-1-what").inputValue() === "",
+        "rows are added in the page without a reload, copied empty");
+  await page.locator("#group-person > .fr-row").nth(1).locator(":scope > .fr-row-actions button").click();
+  const names = await page.locator("#group-person > .fr-row input[name$='.name']")
+    .evaluateAll((els) => els.map((e) => e.name + "=" + e.value));
+  check(JSON.stringify(names) === JSON.stringify(["person[1].name=Anne", "person[2].name=Paul"]) &&
+        await page.locator("input[name='person[2].contact[2].when']").inputValue() === "05/03/2026",
+        "removing a row numbers the others again, nested rows included", JSON.stringify(names));
+  await page.getByRole("button", { name: "Finaliser" }).click();
+  const sub = await (await page.request.get(
+    base + "/api/v1/cases/" + caseUrl.split("/").pop() + "/submissions?form=household")).json();
+  const data = (sub[0] || {}).data || {};
+  check(data.person && data.person.length === 2 && data.person[1].name === "Paul" &&
+        data.person[1].contact[1].when === "2026-03-05",
+        "what the server stores is what the page showed", JSON.stringify(sub).slice(0, 300));
 
   // network member, then the picture
   await page.getByText("Ajouter un membre du réseau").click();

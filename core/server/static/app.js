@@ -149,3 +149,97 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 })();
+
+/* Rows of repeat groups added and removed in the page. Without script the
+ * stylesheet's buttons post addrow:PATH / delrow:PATH[N] and the server
+ * sends the page back with the row added or removed (nothing saved). With
+ * script the last row is copied and emptied, or the row taken away, and
+ * the rows of the group are numbered again 1, 2, … in the names
+ * (PATH[N].field), the ids (f-PATH-N-field, PATH made an id as the
+ * stylesheet does: "[" and "]" become "-", "." goes) and the buttons'
+ * values, so that what is posted is what the server would have shown. */
+(function () {
+  "use strict";
+
+  function quote(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  function idOf(path) { return path.replace(/[\[\]]/g, "-").replace(/\./g, ""); }
+  function rowsOf(fieldset) {
+    return Array.prototype.filter.call(fieldset.children, function (c) {
+      return c.classList.contains("fr-row");
+    });
+  }
+
+  // Row i of the group at path gets the index i wherever one is written.
+  function renumber(fieldset, path) {
+    var byName = new RegExp("^((?:addrow:|delrow:)?" + quote(path) + ")\\[\\d+\\]");
+    var byId = new RegExp("^((?:f|field|hint|err|group)-" + quote(idOf(path)) + "-)\\d+-");
+    rowsOf(fieldset).forEach(function (row, i) {
+      var n = i + 1;
+      row.setAttribute("data-row", n);
+      row.querySelectorAll("*").forEach(function (el) {
+        ["name", "value"].forEach(function (a) {
+          var v = el.getAttribute(a);
+          // the name of a control; the value of a row button or of the
+          // hidden marker naming a day/month/year date field (_date)
+          if (v && byName.test(v) && (a === "name" || el.type === "submit" ||
+                                      (el.type === "hidden" && el.name === "_date"))) {
+            el.setAttribute(a, v.replace(byName, "$1[" + n + "]"));
+          }
+        });
+        ["id", "for", "aria-describedby"].forEach(function (a) {
+          var v = el.getAttribute(a);
+          if (!v) return;
+          el.setAttribute(a, v.split(" ").map(function (one) {
+            return one.replace(byId, "$1" + n + "-");
+          }).join(" "));
+        });
+      });
+    });
+  }
+
+  function empty(row) {
+    row.querySelectorAll(".fr-repeat").forEach(function (inner) {
+      rowsOf(inner).slice(1).forEach(function (r) { r.remove(); });
+    });
+    row.querySelectorAll("input, textarea, select").forEach(function (el) {
+      if (el.type === "submit" || el.type === "hidden") return;
+      if (el.type === "checkbox" || el.type === "radio") el.checked = false;
+      else if (el.tagName === "SELECT") el.selectedIndex = 0;
+      else el.value = "";
+      el.removeAttribute("aria-invalid");
+    });
+    row.querySelectorAll(".fr-error").forEach(function (p) { p.remove(); });
+    row.querySelectorAll(".fr-invalid").forEach(function (f) { f.classList.remove("fr-invalid"); });
+  }
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button.fr-addrow, button.fr-delrow");
+    var form = b && b.closest("form.fr-form");
+    var fieldset = b && b.closest(".fr-repeat");
+    if (!form || !fieldset) return;
+    var action = b.value, rows;
+    if (b.classList.contains("fr-addrow")) {
+      var path = action.slice("addrow:".length);
+      rows = rowsOf(fieldset);
+      if (!rows.length || rows.length >= 200) return; // the server's way
+      e.preventDefault();
+      var copy = rows[rows.length - 1].cloneNode(true);
+      rows[rows.length - 1].after(copy);
+      empty(copy);
+      renumber(fieldset, path);
+      var first = copy.querySelector("input:not([type=hidden]), textarea, select");
+      if (first) first.focus();
+    } else {
+      var m = /^delrow:(.*)\[\d+\]$/.exec(action);
+      if (!m) return;
+      e.preventDefault();
+      var row = b.closest(".fr-row");
+      rows = rowsOf(fieldset);
+      if (rows.length > 1) row.remove(); else empty(row);
+      renumber(fieldset, m[1]);
+      var add = fieldset.querySelector(":scope > .fr-repeat-actions button");
+      if (add) add.focus();
+    }
+    form.dispatchEvent(new Event("input")); // relevance of the new rows
+  });
+})();
