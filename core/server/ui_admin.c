@@ -516,7 +516,7 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
 
 /* ---- administration ---- */
 
-static int require_admin(fr_req *r, fr_resp *w)
+int fr_ui_require_admin(fr_req *r, fr_resp *w)
 {
     if (strcmp(r->role, "admin") == 0)
         return 0;
@@ -531,7 +531,7 @@ static int require_admin(fr_req *r, fr_resp *w)
 
 void fr_ui_admin(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_buf *b = &w->body;
     fr_error err = {0};
@@ -620,7 +620,9 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             fr_buf_esc(b, fr_js(v, "teams"));
             fr_buf_puts(b, "</td></tr>");
         }
-        fr_buf_puts(b, "</tbody></table></div><details><summary>");
+        fr_buf_puts(b, "</tbody></table></div><p><a href=\"/admin/tokens\">");
+        esc_t(r, b, "tokens.all");
+        fr_buf_puts(b, " →</a></p><details><summary>");
         esc_t(r, b, "admin.adduser");
         fr_buf_puts(b, "</summary><form method=\"post\" action=\"/admin/users\" class=\"grid\">");
         fr_page_csrf(r, b);
@@ -759,7 +761,7 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_error err = {0};
     const char *action = fr_req_field(r, "action");
@@ -776,7 +778,7 @@ void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_user(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_user_new u = {0};
     u.login = fr_req_field(r, "login");
@@ -794,7 +796,7 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_team(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_error err = {0};
     if (fr_team_add(r->site, fr_req_field(r, "team"), NULL, &err)) {
@@ -806,7 +808,7 @@ void fr_ui_admin_team(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_error err = {0};
     if (fr_team_add_member(r->site, fr_req_field(r, "team"), fr_req_field(r, "login"), &err)) {
@@ -818,7 +820,7 @@ void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_retry(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_error err = {0};
     int count = 0;
@@ -832,7 +834,7 @@ void fr_ui_admin_retry(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_verify(fr_req *r, fr_resp *w)
 {
-    if (require_admin(r, w))
+    if (fr_ui_require_admin(r, w))
         return;
     fr_error err = {0};
     fr_audit_report rep = {0};

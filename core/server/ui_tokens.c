@@ -4,7 +4,9 @@
  * care-relationship rules and audit apply unchanged. Only the token's
  * SHA-256 (libsodium) is stored (table api_tokens, core-007-tokens.sql).
  * Tokens are managed from a logged-in session (page /settings/tokens and
- * /api/v1/tokens); a token cannot make or revoke tokens. */
+ * /api/v1/tokens); a token cannot make or revoke tokens. Administrators
+ * also see every user's tokens (/admin/tokens, /api/v1/tokens?all=1) and
+ * may revoke any of them (a leaked token, a user who leaves). */
 #include "server.h"
 
 #include <inttypes.h>
@@ -75,13 +77,28 @@ int fr_token_authenticate(fr_req *r, const char *authorization)
     return 1;
 }
 
-/* The user's tokens, newest first (never the secret). */
-static int token_list(fr_req *r, json_t **out, fr_error *err)
+static int is_admin(fr_req *r)
 {
+    return strcmp(r->role, "admin") == 0;
+}
+
+/* The user's tokens, newest first (never the secret); all: every user's,
+ * live ones first, for an administrator. */
+static int token_list(fr_req *r, int all, json_t **out, fr_error *err)
+{
+    if (all && !is_admin(r)) {
+        fr_audit_alone(r->site->store, r->login, "denied", "api-token", "all",
+                       "{\"reason\":\"not an administrator\"}", err);
+        return fr_error_set(err, FR_EACCESS,
+                            "only administrators see the tokens of every user; yours are at "
+                            "/settings/tokens");
+    }
     return fr_store_query_json(r->site->store, err, out,
-                               "SELECT id, name, created_at, last_used, revoked_at"
-                               " FROM api_tokens WHERE user_id = ? ORDER BY id DESC",
-                               "I", r->user_id);
+                               "SELECT t.id, u.login AS owner, t.name, t.created_at, t.last_used,"
+                               " t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                               " WHERE ?1 = 1 OR t.user_id = ?2"
+                               " ORDER BY t.revoked_at IS NOT NULL, t.id DESC LIMIT 1000",
+                               "iI", all, r->user_id);
 }
 
 /* Makes a token; *secret (65+4 bytes) receives it, to be shown once. */
@@ -130,21 +147,34 @@ static int token_create(fr_req *r, const char *name, int64_t *id, char secret[69
     return rc;
 }
 
+/* The user revokes one of their tokens; an administrator any token (its
+ * owner named in the audit entry). */
 static int token_revoke(fr_req *r, int64_t id, fr_error *err)
 {
-    char now[FR_TIME_LEN];
+    char now[FR_TIME_LEN], *owner = NULL;
     fr_clock_now(now);
-    int rc = fr_store_begin(r->site->store, err);
-    if (rc)
+    int rc = fr_store_query_text(r->site->store, err, &owner,
+                                 "SELECT u.login FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                                 " WHERE t.id = ? AND t.revoked_at IS NULL AND"
+                                 " (t.user_id = ? OR ? = 1)",
+                                 "IIi", id, r->user_id, is_admin(r));
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "you have no live token %" PRId64, id);
+    if (!rc)
+        rc = fr_store_begin(r->site->store, err);
+    if (rc) {
+        free(owner);
         return rc;
+    }
     rc = fr_store_execf(r->site->store, err,
-                        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ?"
-                        " AND revoked_at IS NULL",
-                        "tII", now, id, r->user_id);
+                        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                        "tI", now, id);
     if (!rc && fr_store_changes(r->site->store) != 1)
         rc = fr_error_set(err, FR_ENOTFOUND, "you have no live token %" PRId64, id);
     if (!rc)
-        rc = fr_audit_appendi(r->site->store, r->login, "revoke", "api-token", id, NULL, err);
+        rc = fr_audit_appendj(r->site->store, r->login, "revoke", "api-token", id,
+                              json_pack("{s:s}", "owner", owner), err);
+    free(owner);
     if (!rc)
         rc = fr_store_commit(r->site->store, err);
     else
@@ -169,7 +199,8 @@ static void api_tokens(fr_req *r, fr_resp *w)
 {
     json_t *list = NULL;
     fr_error err = {0};
-    if (token_list(r, &list, &err))
+    const char *all = fr_req_query(r, "all");
+    if (token_list(r, all && strcmp(all, "1") == 0, &list, &err))
         fr_resp_api_error(r, w, &err);
     else
         fr_resp_json(w, 200, json_pack("{s:o}", "items", list));
@@ -213,11 +244,59 @@ static void api_token_revoke(fr_req *r, fr_resp *w)
 
 /* ---- the page /settings/tokens ---- */
 
+/* The table of tokens; all: with their owner, revoked from /admin/tokens. */
+static void tokens_table(fr_req *r, fr_buf *b, json_t *list, int all)
+{
+    fr_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
+    const char *heads[] = {"tokens.owner", "tokens.name", "tokens.created", "tokens.last_used", ""};
+    for (int i = all ? 0 : 1; i < 5; i++) {
+        fr_buf_puts(b, "<th scope=\"col\">");
+        if (*heads[i])
+            fr_buf_esc(b, T(heads[i]));
+        fr_buf_puts(b, "</th>");
+    }
+    fr_buf_puts(b, "</tr></thead><tbody>");
+    size_t i;
+    json_t *t;
+    char d[32];
+    json_array_foreach(list, i, t)
+    {
+        int revoked = *fr_js(t, "revoked_at") != '\0';
+        fr_buf_printf(b, "<tr%s>", revoked ? " class=\"muted\"" : "");
+        if (all) {
+            fr_buf_puts(b, "<td>");
+            fr_buf_esc(b, fr_js(t, "owner"));
+            fr_buf_puts(b, "</td>");
+        }
+        fr_buf_puts(b, "<td>");
+        fr_buf_esc(b, fr_js(t, "name"));
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, fr_human_date(fr_js(t, "created_at"), d));
+        fr_buf_puts(b, "</td><td>");
+        fr_buf_esc(b, *fr_js(t, "last_used") ? fr_human_date(fr_js(t, "last_used"), d) : "—");
+        fr_buf_puts(b, "</td><td>");
+        if (revoked) {
+            fr_buf_esc(b, T("tokens.revoked"));
+        } else {
+            fr_buf_printf(b,
+                          "<form method=\"post\" action=\"/%s/tokens/%" JSON_INTEGER_FORMAT
+                          "/revoke\">",
+                          all ? "admin" : "settings", fr_ji(t, "id"));
+            fr_page_csrf(r, b);
+            fr_buf_puts(b, "<button type=\"submit\" class=\"secondary\">");
+            fr_buf_esc(b, T("tokens.revoke"));
+            fr_buf_puts(b, "</button></form>");
+        }
+        fr_buf_puts(b, "</td></tr>");
+    }
+    fr_buf_puts(b, "</tbody></table></div>");
+}
+
 static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *problem)
 {
     json_t *list = NULL;
     fr_error err = {0};
-    if (token_list(r, &list, &err)) {
+    if (token_list(r, 0, &list, &err)) {
         fr_page_error(r, w, &err);
         return;
     }
@@ -254,43 +333,9 @@ static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *p
     fr_buf_esc(b, T("tokens.create"));
     fr_buf_puts(b, "</button></form><section class=\"card\"><h2>");
     fr_buf_esc(b, T("tokens.list"));
-    fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr>");
-    const char *heads[] = {"tokens.name", "tokens.created", "tokens.last_used", ""};
-    for (int i = 0; i < 4; i++) {
-        fr_buf_puts(b, "<th scope=\"col\">");
-        if (*heads[i])
-            fr_buf_esc(b, T(heads[i]));
-        fr_buf_puts(b, "</th>");
-    }
-    fr_buf_puts(b, "</tr></thead><tbody>");
-    size_t i;
-    json_t *t;
-    char d[32];
-    json_array_foreach(list, i, t)
-    {
-        int revoked = *fr_js(t, "revoked_at") != '\0';
-        fr_buf_printf(b, "<tr%s><td>", revoked ? " class=\"muted\"" : "");
-        fr_buf_esc(b, fr_js(t, "name"));
-        fr_buf_puts(b, "</td><td>");
-        fr_buf_esc(b, fr_human_date(fr_js(t, "created_at"), d));
-        fr_buf_puts(b, "</td><td>");
-        fr_buf_esc(b, *fr_js(t, "last_used") ? fr_human_date(fr_js(t, "last_used"), d) : "—");
-        fr_buf_puts(b, "</td><td>");
-        if (revoked) {
-            fr_buf_esc(b, T("tokens.revoked"));
-        } else {
-            fr_buf_printf(b,
-                          "<form method=\"post\" action=\"/settings/tokens/%" JSON_INTEGER_FORMAT
-                          "/revoke\">",
-                          fr_ji(t, "id"));
-            fr_page_csrf(r, b);
-            fr_buf_puts(b, "<button type=\"submit\" class=\"secondary\">");
-            fr_buf_esc(b, T("tokens.revoke"));
-            fr_buf_puts(b, "</button></form>");
-        }
-        fr_buf_puts(b, "</td></tr>");
-    }
-    fr_buf_puts(b, "</tbody></table></div></section>");
+    fr_buf_puts(b, "</h2>");
+    tokens_table(r, b, list, 0);
+    fr_buf_puts(b, "</section>");
     json_decref(list);
     fr_page_end(r, w);
 }
@@ -328,6 +373,42 @@ static void ui_token_revoke(fr_req *r, fr_resp *w)
         fr_resp_redirect(w, "/settings/tokens?msg=flash.saved");
 }
 
+/* ---- the page /admin/tokens ---- */
+
+static void ui_admin_tokens(fr_req *r, fr_resp *w)
+{
+    json_t *list = NULL;
+    fr_error err = {0};
+    if (fr_ui_require_admin(r, w))
+        return;
+    if (token_list(r, 1, &list, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    fr_page_begin(r, w, T("tokens.all"));
+    fr_buf *b = &w->body;
+    fr_buf_puts(b, "<p><a href=\"/admin\">← ");
+    fr_buf_esc(b, T("admin.title"));
+    fr_buf_puts(b, "</a></p><p class=\"muted\">");
+    fr_buf_esc(b, T("tokens.all_explain"));
+    fr_buf_puts(b, "</p><section class=\"card\">");
+    tokens_table(r, b, list, 1);
+    fr_buf_puts(b, "</section>");
+    json_decref(list);
+    fr_page_end(r, w);
+}
+
+static void ui_admin_token_revoke(fr_req *r, fr_resp *w)
+{
+    fr_error err = {0};
+    if (fr_ui_require_admin(r, w))
+        return;
+    if (token_revoke(r, fr_parse_id(r->params[0]), &err))
+        fr_page_error(r, w, &err);
+    else
+        fr_resp_redirect(w, "/admin/tokens?msg=flash.saved");
+}
+
 const fr_route fr_routes_tokens[] = {
     {"GET", "/api/v1/tokens", api_tokens, FR_ROUTE_API},
     {"POST", "/api/v1/tokens", api_token_create, FR_ROUTE_API},
@@ -335,5 +416,7 @@ const fr_route fr_routes_tokens[] = {
     {"GET", "/settings/tokens", ui_tokens, 0},
     {"POST", "/settings/tokens", ui_token_create, 0},
     {"POST", "/settings/tokens/{id}/revoke", ui_token_revoke, 0},
+    {"GET", "/admin/tokens", ui_admin_tokens, 0},
+    {"POST", "/admin/tokens/{id}/revoke", ui_admin_token_revoke, 0},
     {0},
 };

@@ -134,5 +134,25 @@ t.check(r.status == 422 and "fr-error" in r.text, "a token without a name: the e
 r = marie.form("/settings/tokens", {"name": "x"}, csrf=False)
 t.check(r.status == 403, "the page's form needs the CSRF token", r.status)
 
+# ---- an administrator sees and revokes every user's tokens ----
+r = marie.api("GET", "/tokens?all=1")
+t.check(r.status == 403, "only administrators list every user's tokens", r.text)
+r = adm.api("GET", "/tokens?all=1")
+items = r.json().get("items", []) if r.status == 200 else []
+t.check(any(i["owner"] == "dr-j" and i["id"] == dtid for i in items)
+        and any(i["owner"] == "marie" for i in items) and all("token" not in i for i in items),
+        "the administrator lists every user's tokens with their owner (never the secret)", r.text)
+page = adm.request("GET", "/admin/tokens")
+t.check(page.status == 200 and "dr-j" in page.text and f"/admin/tokens/{dtid}/revoke" in page.text,
+        "the administration page lists them with a revoke button", page.status)
+t.check(marie.request("GET", "/admin/tokens").status == 403, "…which others may not open")
+r = adm.form(f"/admin/tokens/{dtid}/revoke", {})
+t.check(r.status == 303 and bearer(dtok, "GET", "/me").status == 401,
+        "the administrator revokes another user's token; it no longer works", r.status)
+acts = [(a["actor"], a["action"], a["object_id"], a["detail"])
+        for a in adm.api("GET", f"/audit?type=api-token&id={dtid}").json()]
+t.check(any(a[0] == "admin" and a[1] == "revoke" and "dr-j" in a[3] for a in acts),
+        "the revocation is audited with the token's owner", acts)
+
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
