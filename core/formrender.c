@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "embedded.h"
 #include "formdef.h"
 #include "xmldoc.h"
@@ -127,6 +128,10 @@ int fr_form_render(fr_site *site, const fr_form *f, const char *lang, json_t *va
     xmlDocSetRootElement(in, root);
     xmlNewProp(root, (const xmlChar *)"lang", (const xmlChar *)lang);
     xmlNewProp(root, (const xmlChar *)"fallback", (const xmlChar *)fallback);
+    /* today() of the expressions, for the page's live relevance */
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    xmlNewProp(root, (const xmlChar *)"today", (const xmlChar *)today);
     xmlAddChild(root, xmlDocCopyNode(xmlDocGetRootElement(f->doc), in, 1));
     xmlNodePtr vs = xmlNewChild(root, NULL, (const xmlChar *)"values", NULL);
     xmlNodePtr rows = xmlNewChild(root, NULL, (const xmlChar *)"rows", NULL);

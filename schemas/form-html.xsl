@@ -1,7 +1,7 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- HTML rendering of a form (docs/forms.md). Input, built by
      core/formrender.c:
-       <render lang="fr" fallback="fr">
+       <render lang="fr" fallback="fr" today="YYYY-MM-DD">
          <f:form …>the definition</f:form>
          <values><value field="q1">2</value>…</values>
          <problems><problem field="q1">message</problem>…</problems>
@@ -34,7 +34,7 @@
   </xsl:template>
 
   <xsl:template match="f:form">
-    <form class="fr-form" method="post" data-form="{@id}" data-version="{@version}" lang="{$lang}">
+    <form class="fr-form" method="post" data-form="{@id}" data-version="{@version}" data-today="{/render/@today}" lang="{$lang}">
       <h1>
         <xsl:call-template name="text"><xsl:with-param name="of" select="f:title"/></xsl:call-template>
       </h1>

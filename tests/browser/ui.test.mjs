@@ -56,6 +56,8 @@ mkdirSync(join(env.FILROUGE_SITE, "forms"), { recursive: true });
 writeFileSync(join(env.FILROUGE_SITE, "forms", "household.xml"), `<?xml version="1.0" encoding="UTF-8"?>
 <form xmlns="urn:filrouge:form:1" id="household" version="1">
   <title lang="fr">Ménage</title>
+  <field id="birth" type="date"><label lang="fr">Naissance du demandeur</label></field>
+  <field id="help" type="text" relevant="age(birth) &gt;= 65"><label lang="fr">Aide à domicile</label></field>
   <group id="person" repeat="true">
     <label lang="fr">Personne</label>
     <field id="name" type="text" required="true"><label lang="fr">Nom</label></field>
@@ -129,6 +131,15 @@ try {
   // 3b. rows of a nested repeat group added and removed in the page
   await page.goto(caseUrl + "/forms/household");
   await page.evaluate(() => { window.__samePage = true; });
+  const helpHidden = () => page.locator("#field-help").evaluate((e) => e.hidden);
+  const before = await helpHidden();
+  await page.locator("#f-birth").fill("12/03/1941");
+  const old = await helpHidden();
+  await page.locator("#f-birth").fill("01/01/2020");
+  check(before && !old && await helpHidden(),
+        "relevance with age() is evaluated live in the page (hidden, shown at 85, hidden at 6)",
+        [before, old]);
+  await page.locator("#f-birth").fill("");
   await page.locator("#f-person-1-name").fill("Anne");
   await page.locator("#f-person-1-contact-1-what").fill("appel");
   await page.getByRole("button", { name: /Personne/ }).click();

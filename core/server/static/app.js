@@ -33,8 +33,10 @@ document.addEventListener("DOMContentLoaded", function () {
  * and each expression is evaluated by the browser's own XPath engine with
  * the field's level as context, in document order (a field hidden by an
  * earlier one is empty for later ones). Hidden parts get the `hidden`
- * attribute. Expressions the browser cannot evaluate (functions of ours
- * such as age() or today()) leave the part shown. The server stays the
+ * attribute. Our functions today(), age(), days-between() and
+ * count-selected() are computed here as the server does (today is the
+ * server's date, the form's data-today); expressions the browser cannot
+ * evaluate (setting(), the site's) leave the part shown. The server stays the
  * authority: it evaluates relevance again on submit and drops the answers
  * of fields that are not relevant. */
 (function () {
@@ -59,6 +61,62 @@ document.addEventListener("DOMContentLoaded", function () {
   function rewrite(expr) {
     return expr.replace(/selected\(\s*([^,()]+?)\s*,\s*('[^']*'|"[^"]*")\s*\)/g,
       "contains(concat(' ', normalize-space($1), ' '), concat(' ', $2, ' '))");
+  }
+
+  // Days since 1970 of "YYYY-MM-DD…" (a date-time counts by its date), or NaN.
+  function dayOf(text) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");
+    if (!m) return NaN;
+    var d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    return d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3] ? d / 86400000 : NaN;
+  }
+
+  // Our other functions (docs/forms.md), computed here as the server does
+  // and put back as literals before the browser's engine sees the
+  // expression: today() (the server's date, data-today), age(),
+  // days-between(), count-selected(). setting() is the site's: an
+  // expression using it stays with the server (shown).
+  var OURS = /(^|[^\w.-])(today|age|days-between|count-selected)\s*\(/g;
+  function literal(v) {
+    if (typeof v === "number") return isNaN(v) ? "number('')" : "(" + v + ")";
+    return v.indexOf("'") < 0 ? "'" + v + "'" : '"' + v + '"';
+  }
+  function ours(expr, doc, ctx, today) {
+    for (var guard = 0; guard < 50; guard++) {
+      var m, last = null;
+      OURS.lastIndex = 0;
+      while ((m = OURS.exec(expr)) !== null) last = m;  // the innermost call is the last one
+      if (!last) return expr;
+      var start = last.index + last[1].length, open = expr.indexOf("(", start);
+      var depth = 0, args = [], from = open + 1, quote = null, i;
+      for (i = open; i < expr.length; i++) {
+        var c = expr.charAt(i);
+        if (quote) { if (c === quote) quote = null; continue; }
+        if (c === "'" || c === '"') quote = c;
+        else if (c === "(") depth++;
+        else if (c === ")" && --depth === 0) break;
+        else if (c === "," && depth === 1) { args.push(expr.slice(from, i)); from = i + 1; }
+      }
+      if (i >= expr.length) throw new Error("unbalanced");
+      if (expr.slice(from, i).trim() || args.length) args.push(expr.slice(from, i));
+      var vals = args.map(function (a) {
+        return doc.evaluate(rewrite(a), ctx, null, XPathResult.STRING_TYPE, null).stringValue;
+      });
+      var name = last[2], v;
+      if (name === "today") v = today;
+      else if (name === "count-selected") {
+        v = (vals[0] || "").split(" ").filter(function (x) { return x; }).length;
+      } else if (name === "days-between") {
+        v = dayOf(vals[1]) - dayOf(vals[0]);
+      } else { // age(birth [, on])
+        var b = /^(\d{4})-(\d{2})-(\d{2})/.exec(vals[0] || ""),
+            o = /^(\d{4})-(\d{2})-(\d{2})/.exec(vals.length > 1 ? vals[1] : today);
+        v = b && o && !isNaN(dayOf(b[0])) && !isNaN(dayOf(o[0]))
+          ? o[1] - b[1] - (+o[2] < +b[2] || (+o[2] === +b[2] && +o[3] < +b[3]) ? 1 : 0) : NaN;
+      }
+      expr = expr.slice(0, start) + literal(v) + expr.slice(i + 1);
+    }
+    throw new Error("too deep");
   }
 
   function instanceOf(form) {
@@ -121,12 +179,14 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function apply(form) {
-    var inst = instanceOf(form);
+    var inst = instanceOf(form), today = form.getAttribute("data-today") || "";
     form.querySelectorAll("[data-relevant]").forEach(function (part) {
       var shown = true;
       try {
-        shown = inst.doc.evaluate(rewrite(part.getAttribute("data-relevant")),
-          contextOf(part, inst), null, XPathResult.BOOLEAN_TYPE, null).booleanValue;
+        var ctx = contextOf(part, inst);
+        shown = inst.doc.evaluate(
+          rewrite(ours(part.getAttribute("data-relevant"), inst.doc, ctx, today)),
+          ctx, null, XPathResult.BOOLEAN_TYPE, null).booleanValue;
       } catch (e) {
         shown = true; // not evaluable here: the server decides
       }
