@@ -457,8 +457,8 @@ int fr_audit_list(fr_site *site, const char *object_type, const char *object_id,
      * {"object_type":"…","object_id":"…"} (compact, in that order). */
     char also[300] = "";
     if (object_type && object_id)
-        snprintf(also, sizeof also, "%%\"object_type\":\"%s\",\"object_id\":\"%s\"%%",
-                 object_type, object_id);
+        snprintf(also, sizeof also, "%%\"object_type\":\"%s\",\"object_id\":\"%s\"%%", object_type,
+                 object_id);
     else if (object_type || object_id)
         snprintf(also, sizeof also, "%%\"%s\":\"%s\"%%", object_type ? "object_type" : "object_id",
                  object_type ? object_type : object_id);

@@ -243,8 +243,68 @@ void fr_ui_refer_post(fr_req *r, fr_resp *w)
     json_decref(answers);
 }
 
+/* The item of a form description (fr_form_describe) with this id, groups
+ * searched too; NULL when none. */
+static json_t *described_item(json_t *items, const char *id)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        if (strcmp(fr_js(it, "id"), id) == 0)
+            return it;
+        json_t *inner = described_item(json_object_get(it, "items"), id);
+        if (inner)
+            return inner;
+    }
+    return NULL;
+}
+
+/* One answer as the person reads it: option codes as their labels (a
+ * multiple choice's codes one by one), booleans as yes/no, else the text. */
+static void answer_text(fr_req *r, fr_buf *b, json_t *item, json_t *x)
+{
+    if (json_is_boolean(x) ||
+        (item && strcmp(fr_js(item, "type"), "boolean") == 0 && json_is_string(x))) {
+        int yes =
+            json_is_true(x) || (json_is_string(x) && strcmp(json_string_value(x), "true") == 0);
+        esc_t(r, b, yes ? "common.yes" : "common.no");
+        return;
+    }
+    json_t *options = item ? json_object_get(item, "options") : NULL;
+    if (json_is_array(options) && (json_is_string(x) || json_is_array(x))) {
+        /* a choice's code, or a multiple choice's codes (a list, or
+         * space-separated) */
+        json_t *codes = json_is_array(x) ? json_incref(x) : json_array();
+        char *copy = json_is_string(x) ? strdup(json_string_value(x)) : NULL, *save = NULL;
+        for (char *c = copy ? strtok_r(copy, " ", &save) : NULL; c; c = strtok_r(NULL, " ", &save))
+            json_array_append_new(codes, json_string(c));
+        free(copy);
+        size_t i, j;
+        json_t *c, *o;
+        json_array_foreach(codes, i, c)
+        {
+            const char *code = json_is_string(c) ? json_string_value(c) : "", *label = code;
+            json_array_foreach(options, j, o)
+            {
+                if (strcmp(fr_js(o, "code"), code) == 0 && *fr_js(o, "label"))
+                    label = fr_js(o, "label");
+            }
+            if (i)
+                fr_buf_puts(b, " ; ");
+            fr_buf_esc(b, label);
+        }
+        json_decref(codes);
+        return;
+    }
+    char *text = json_is_string(x) ? NULL : json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+    fr_buf_esc(b, text ? text : json_string_value(x));
+    free(text);
+}
+
 /* The answers to a request form an intake carries: the form's title and
- * each answer (codes as given; the case's submission shows the labels). */
+ * each answer under its question, option codes shown as their labels, in
+ * the user's language. */
 static void intake_answers_html(fr_req *r, fr_buf *b, json_t *v)
 {
     json_t *a = json_object_get(v, "answers");
@@ -253,25 +313,26 @@ static void intake_answers_html(fr_req *r, fr_buf *b, json_t *v)
     const fr_form *f = NULL;
     fr_error err = {0};
     const char *fid = fr_js(v, "form_id");
+    json_t *desc =
+        fr_forms_get(r->site, fid, 0, &f, &err) == 0 ? fr_form_describe(f, r->lang, "fr") : NULL;
     fr_buf_puts(b, "<details class=\"answers\"><summary>");
     esc_t(r, b, "triage.answers");
     fr_buf_puts(b, " — ");
-    fr_buf_esc(b, fr_forms_get(r->site, fid, 0, &f, &err) == 0 ? fr_form_title(f, r->lang, "fr")
-                                                                : fid);
+    fr_buf_esc(b, desc ? fr_js(desc, "title") : fid);
     fr_buf_puts(b, "</summary><dl>");
     const char *k;
     json_t *x;
     json_object_foreach(a, k, x)
     {
+        json_t *item = desc ? described_item(json_object_get(desc, "items"), k) : NULL;
         fr_buf_puts(b, "<dt>");
-        fr_buf_esc(b, k);
+        fr_buf_esc(b, item && *fr_js(item, "label") ? fr_js(item, "label") : k);
         fr_buf_puts(b, "</dt><dd>");
-        char *text = json_is_string(x) ? NULL : json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
-        fr_buf_esc(b, text ? text : json_string_value(x));
-        free(text);
+        answer_text(r, b, item, x);
         fr_buf_puts(b, "</dd>");
     }
     fr_buf_puts(b, "</dl></details>");
+    json_decref(desc);
 }
 
 /* Accepted intakes whose request form's answers are not on a case yet:

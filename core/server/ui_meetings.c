@@ -233,7 +233,8 @@ static void case_choices(fr_req *r, fr_buf *b)
         for (int l = 0; l < 2; l++) {
             size_t i;
             json_t *c;
-            json_array_foreach(lists[l], i, c) {
+            json_array_foreach(lists[l], i, c)
+            {
                 char id[24];
                 snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, fr_ji(c, "id"));
                 if (json_object_get(seen, id))

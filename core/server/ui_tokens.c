@@ -278,10 +278,9 @@ static void tokens_table(fr_req *r, fr_buf *b, json_t *list, int all)
         if (revoked) {
             fr_buf_esc(b, T("tokens.revoked"));
         } else {
-            fr_buf_printf(b,
-                          "<form method=\"post\" action=\"/%s/tokens/%" JSON_INTEGER_FORMAT
-                          "/revoke\">",
-                          all ? "admin" : "settings", fr_ji(t, "id"));
+            fr_buf_printf(
+                b, "<form method=\"post\" action=\"/%s/tokens/%" JSON_INTEGER_FORMAT "/revoke\">",
+                all ? "admin" : "settings", fr_ji(t, "id"));
             fr_page_csrf(r, b);
             fr_buf_puts(b, "<button type=\"submit\" class=\"secondary\">");
             fr_buf_esc(b, T("tokens.revoke"));

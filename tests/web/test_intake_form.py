@@ -47,6 +47,9 @@ tri.login("nadia")
 page = tri.request("GET", "/triage").text
 t.check("Emma Peeters" in page and "SSM Le Méridien" in page,
         "the request is in the triage queue with its answers", page[-600:])
+t.check("Impasse (pas de lieu d&#39;aide adapté)" in page.replace("&#x27;", "&#39;")
+        and "Type de situation" in page and ">impasse<" not in page,
+        "triage shows the questions and the options' labels, not their codes", page[-1500:])
 
 iid = got.get("id")
 r = tri.form(f"/triage/{iid}", {"action": "accept"})
