@@ -604,6 +604,10 @@ static void network_svg(fr_req *r, fr_buf *b, json_t *patient, json_t *network)
                           "font-size=\"11\" fill=\"#444\">",
                           x, y + (formal ? -28 : 38));
             fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
+            if (*fr_js(m, "organisation")) {
+                fr_buf_puts(b, " · ");
+                fr_buf_esc(b, fr_js(m, "organisation"));
+            }
             fr_buf_puts(b, "</text></g>");
         }
     }
@@ -784,8 +788,10 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</option></select>");
     field(r, b, "name", "network.name", "text", 1, NULL);
     field(r, b, "role", "network.role", "text", 0, NULL);
+    field(r, b, "organisation", "network.organisation", "text", 0, NULL);
     field(r, b, "relation", "network.relation", "text", 0, NULL);
     field(r, b, "phone", "patient.phone", "tel", 0, NULL);
+    field(r, b, "email", "network.email", "email", 0, NULL);
     field(r, b, "user", "network.user", "text", 0, NULL);
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "network.addbutton");
@@ -890,7 +896,9 @@ static void ui_network_add(fr_req *r, fr_resp *w)
     m.name = opt_field(r, "name");
     m.role = opt_field(r, "role");
     m.relation = opt_field(r, "relation");
+    m.organisation = opt_field(r, "organisation");
     m.phone = opt_field(r, "phone");
+    m.email = opt_field(r, "email");
     m.user = opt_field(r, "user");
     fr_error err = {0};
     int64_t mid = 0;

@@ -287,6 +287,21 @@ t.check(m and 'class="late"' in m.group(0) and "EN RETARD" in m.group(0),
 late = [x for x in marie.api("GET", "/referrals").json() if x["late"]]
 t.check(len(late) == 1, "GET /referrals flags it late", late)
 
+# ---- a network member from the case page, with their organisation ----
+page = marie.request("GET", f"/cases/{cid}")
+t.check('name="organisation"' in page.text and 'name="email"' in page.text,
+        "the case page's network form asks for the organisation and email", "")
+r = marie.form(f"/cases/{cid}/network", {"kind": "formal", "name": "Dr Dubois", "role": "demandeur",
+                                         "organisation": "SSM <Le Méridien>",
+                                         "email": "dubois@example.org"})
+net = marie.api("GET", f"/cases/{cid}/network").json()
+t.check(r.status == 303 and any(m.get("organisation") == "SSM <Le Méridien>" and
+                                m.get("email") == "dubois@example.org" for m in net),
+        "a member added from the page keeps their organisation and email", (r.status, net))
+page = marie.request("GET", f"/cases/{cid}")
+t.check("demandeur · SSM &lt;Le Méridien&gt;" in page.text,
+        "the network picture shows the role with the organisation (escaped)", "")
+
 # ---- a meeting with a decision ----
 r = marie.api("POST", f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie",
                                                  "relation": "fille"})
