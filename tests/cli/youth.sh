@@ -80,6 +80,9 @@ test "$(sql "SELECT form_id || ' ' || status FROM submissions WHERE case_id = 3 
 test "$(sql "SELECT pyramid_suggested FROM cases WHERE id = 3")" = 3 &&
     pass "three situation types: level 3 suggested, as for any request form" || fail "pyramid: $(sql "SELECT pyramid_suggested FROM cases WHERE id = 3")"
 refused "once only" 1 "already submission" -- $U intake submit 1 --case 3
+test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 3 AND status = 'open' AND title LIKE '%École Les Tilleuls ; SSM Le Méridien%'")" = 1 &&
+    pass "a task asks to record the request's two requesting services in the network" ||
+    fail "no task for the requesting services: $(sql "SELECT title FROM tasks WHERE case_id = 3")"
 ok "the requesting services join the network" -- $U network add 3 --kind formal --name "Mme Martin" --role demandeur --organisation "École Les Tilleuls"
 ok "and the second one" -- $U network add 3 --kind formal --name "Dr Claes" --role demandeur --organisation "SSM Le Méridien"
 ok "accepted: the online request counts like any other" -- $U case fire 3 accept

@@ -95,6 +95,41 @@ def access(call):
     return m["refusal"].format(missing=m["and"].join(missing))
 
 
+TASK = {
+    "fr": "Inscrire au réseau les services demandeurs de la demande ({n}, rôle « demandeur », avec leur organisation) : {names}",
+    "nl": "De aanvragende diensten uit de aanvraag in het netwerk opnemen ({n}, rol « demandeur », met hun organisatie): {names}",
+    "de": "Die anfragenden Dienste der Anfrage ins Netzwerk aufnehmen ({n}, Rolle « demandeur », mit ihrer Organisation): {names}",
+    "en": "Record the request's requesting services in the network ({n}, role \"demandeur\", with their organisation): {names}",
+}
+
+
+@filrouge.on("form.submitted", name="services")
+def services_to_network(ev):
+    """The requesting services a request announces (one per line, free
+    text: the service, the contact person, how to reach them) are not
+    recorded in the network by themselves — a person checks who they are —
+    but the case manager gets a task listing them, since the access guard
+    counts the services of the network. Only when the network does not yet
+    hold as many requesting organisations as the request lists."""
+    p = ev.payload
+    if p.get("form") != "youth-request" or p.get("status") != "final" or not ev.case_id:
+        return
+    sub = [s for s in filrouge.submissions(ev.case_id, "youth-request")
+           if s.get("id") == p.get("submission")]
+    data = (sub[0].get("data") if sub else None) or {}
+    lines = [l.strip() for l in (data.get("services") or "").splitlines() if l.strip()]
+    if not lines:
+        return
+    orgs = {m.get("organisation") for m in filrouge.network(ev.case_id)
+            if m.get("role") == "demandeur" and m.get("organisation")}
+    if len(orgs) >= len(lines):
+        return
+    lang = filrouge.lang() if filrouge.lang() in TASK else "fr"
+    names = " ; ".join(l.split(",")[0].strip() for l in lines)
+    filrouge.create_task(ev.case_id, TASK[lang].format(n=len(lines), names=names)[:200],
+                         due_on=filrouge.today())
+
+
 @filrouge.on("form.*", name="pyramid")
 def pyramid(ev):
     """The level of the Kaiser Permanente pyramid the request suggests: a
