@@ -118,6 +118,21 @@ int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error
                         site->actor, case_id);
 }
 
+int fr_access_case_quiet(fr_site *site, int64_t case_id, fr_access_mode mode)
+{
+    int64_t exists = 0, count = 0;
+    fr_error ignored = {0};
+    if (fr_store_query_int(site->store, &ignored, &exists,
+                           "SELECT count(*) FROM cases WHERE id = ?", "I", case_id) ||
+        !exists)
+        return 0;
+    if (site->actor_id == 0)
+        return 1;
+    if (mode == FR_WRITE && strcmp(site->actor_role, "read_only") == 0)
+        return 0;
+    return relationship(site, case_id, &count, &ignored) == 0 && count > 0;
+}
+
 int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr_error *err)
 {
     int64_t exists = 0;

@@ -17,6 +17,11 @@ typedef enum fr_access_mode { FR_READ = 1, FR_WRITE = 2 } fr_access_mode;
 /* 0 when the acting user may read/write the case, FR_EACCESS with a message
  * saying what to do otherwise. A refusal is itself audited. */
 int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error *err);
+/* 1 when the acting user reaches the case in mode through a care
+ * relationship (or a break-glass access already granted), without writing
+ * anything: no audit entry, no new break-glass. A hint for work done ahead
+ * (fr_form_submit_prepare); the decision stays fr_access_case's. */
+int fr_access_case_quiet(fr_site *site, int64_t case_id, fr_access_mode mode);
 
 /* Same for a patient: through any of the patient's cases. Creating a
  * patient needs the admin or case_manager role (checked by record). */

@@ -94,6 +94,23 @@ typedef struct fr_submit {
 int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **problems,
                    fr_error *err);
 
+/* fr_form_submit in two phases, for a server that writes on one connection
+ * and can do the rest elsewhere (fr_form_submit runs them back to back).
+ * Phase one validates and computes on any connection, writing nothing; it
+ * returns NULL when it leaves everything to phase two (an argument or an
+ * access it would refuse, a prior submission that does not fit, Python
+ * validate or compute hooks on the form, no memory). Phase two, on the
+ * writing connection, checks again what may have changed since (access,
+ * audited; the draft still a draft; the amended submission not amended
+ * since; the form version; the language), evaluates again when the
+ * prepared evaluation does not fit, and stores as fr_form_submit does. The
+ * same s is given to both; prep may be NULL. */
+typedef struct fr_submit_prep fr_submit_prep;
+fr_submit_prep *fr_form_submit_prepare(fr_site *site, const fr_submit *s);
+int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *prep, int64_t *id,
+                            json_t **problems, fr_error *err);
+void fr_submit_prep_free(fr_submit_prep *p);
+
 /* Validates and computes without storing or access checks (form check,
  * benchmark, web preview). *result: {values, computed, scores, flags}. */
 int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t len, int final,

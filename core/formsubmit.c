@@ -1161,11 +1161,43 @@ static int store_scores(fr_site *site, int64_t sid, int64_t case_id, const fr_fo
     return 0;
 }
 
-int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **problems, fr_error *err)
+/* ---- the two phases --------------------------------------------------------
+ *
+ * fr_form_submit_prepare does the work that needs no write transaction
+ * (reading the input, building the instance, relevance, calculations,
+ * validation, scores, flags) on whatever connection it is given: in the
+ * server, the worker's own read connection, outside the committer.
+ * fr_form_submit_prepared then decides again on the writing connection,
+ * inside its transaction: the arguments, the access (audited), the prior
+ * submission (the draft still a draft, the amended one not yet amended),
+ * the form version and the language. It uses the prepared evaluation only
+ * when that was made for the same form version, finality and language,
+ * and evaluates again otherwise; so what the first phase saw can change in
+ * between without letting anything through that the second would refuse. */
+
+struct fr_submit_prep {
+    char *form_id;
+    int version;
+    int final;
+    char lang[16];
+    int rc; /* of fr_form_evaluate, with err, result and problems */
+    fr_error err;
+    json_t *result;
+    json_t *problems;
+};
+
+void fr_submit_prep_free(fr_submit_prep *p)
 {
-    *id = 0;
-    if (problems)
-        *problems = NULL;
+    if (!p)
+        return;
+    free(p->form_id);
+    json_decref(p->result);
+    json_decref(p->problems);
+    free(p);
+}
+
+static int check_args(const fr_submit *s, fr_error *err)
+{
     if (!s->case_id)
         return fr_error_set(err, FR_EINVAL, "a submission belongs to a case: give its id");
     if (s->amends && (!s->reason || !*s->reason))
@@ -1175,9 +1207,16 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
                             s->amends);
     if (s->amends && (s->draft || s->draft_id))
         return fr_error_set(err, FR_EINVAL, "an amendment is final: it cannot be a draft");
-    int rc = fr_access_case(site, s->case_id, FR_WRITE, err);
-    if (rc)
-        return rc;
+    return 0;
+}
+
+/* The form (version) the submission is evaluated against, after checking
+ * the prior submission it continues or amends, and the acting user's
+ * language (user_lang, "" when none). */
+static int resolve(fr_site *site, const fr_submit *s, const fr_form **f, char user_lang[8],
+                   fr_error *err)
+{
+    int rc = 0;
     int version = s->form_version;
     json_t *prior = NULL;
     int64_t prior_id = s->draft_id ? s->draft_id : s->amends;
@@ -1214,30 +1253,92 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
         if (rc)
             return rc;
     }
-    const fr_form *f;
-    if ((rc = fr_forms_get(site, s->form_id, version, &f, err)))
+    if ((rc = fr_forms_get(site, s->form_id, version, f, err)))
         return rc;
     /* Messages in the acting user's language unless the caller chose one. */
-    char user_lang[8] = "";
+    user_lang[0] = '\0';
     if (!s->lang && site->actor_id) {
         char *l = NULL;
         if (fr_store_query_text(site->store, NULL, &l, "SELECT language FROM users WHERE id = ?",
                                 "I", site->actor_id) == 0 &&
             l)
-            snprintf(user_lang, sizeof user_lang, "%s", l);
+            snprintf(user_lang, 8, "%s", l);
         free(l);
     }
+    return 0;
+}
+
+fr_submit_prep *fr_form_submit_prepare(fr_site *site, const fr_submit *s)
+{
+    fr_error err = {0};
+    const fr_form *f = NULL;
+    char user_lang[8];
+    /* Whatever would be refused is left to the second phase, which refuses
+     * it with its audit entry; so are Python hooks, which run where the
+     * submission is written. */
+    if (check_args(s, &err) || !fr_access_case_quiet(site, s->case_id, FR_WRITE) ||
+        resolve(site, s, &f, user_lang, &err) || fr_python_form_hooks(site, f->id))
+        return NULL;
+    const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
+    fr_submit_prep *p = calloc(1, sizeof *p);
+    if (!p || !(p->form_id = strdup(f->id))) {
+        free(p);
+        return NULL;
+    }
+    p->version = f->version;
+    p->final = !s->draft;
+    snprintf(p->lang, sizeof p->lang, "%s", lang ? lang : "");
+    p->rc = fr_form_evaluate(site, f, s->data, s->len, p->final, lang, &p->result, &p->problems,
+                             &p->err);
+    return p;
+}
+
+int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **problems, fr_error *err)
+{
+    fr_submit_prep *p = fr_form_submit_prepare(site, s);
+    int rc = fr_form_submit_prepared(site, s, p, id, problems, err);
+    fr_submit_prep_free(p);
+    return rc;
+}
+
+int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *prep, int64_t *id,
+                            json_t **problems, fr_error *err)
+{
+    *id = 0;
+    if (problems)
+        *problems = NULL;
+    int rc = check_args(s, err);
+    if (rc || (rc = fr_access_case(site, s->case_id, FR_WRITE, err)))
+        return rc;
+    const fr_form *f;
+    char user_lang[8];
+    if ((rc = resolve(site, s, &f, user_lang, err)))
+        return rc;
     const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
     json_t *result = NULL;
     json_t *probs = NULL;
-    rc = fr_form_evaluate(site, f, s->data, s->len, !s->draft, lang, &result, &probs, err);
+    if (prep && strcmp(prep->form_id, f->id) == 0 && prep->version == f->version &&
+        prep->final == !s->draft && strcmp(prep->lang, lang ? lang : "") == 0 &&
+        !fr_python_form_hooks(site, f->id)) {
+        /* evaluated ahead for this very form version, finality and language */
+        rc = prep->rc;
+        if (rc && err)
+            *err = prep->err;
+        result = prep->result;
+        probs = prep->problems;
+        prep->result = prep->problems = NULL;
+    } else {
+        rc = fr_form_evaluate(site, f, s->data, s->len, !s->draft, lang, &result, &probs, err);
+    }
     if (rc) {
+        json_decref(result);
         if (problems)
             *problems = probs;
         else
             json_decref(probs);
         return rc;
     }
+    json_decref(probs);
     char now[FR_TIME_LEN], vbuf[16];
     fr_clock_now(now);
     snprintf(vbuf, sizeof vbuf, "%d", f->version);

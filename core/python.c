@@ -1126,6 +1126,20 @@ int fr_python_validate(fr_site *site, const char *form_id, json_t *values, json_
     return 0;
 }
 
+int fr_python_form_hooks(fr_site *site, const char *form_id)
+{
+    fr_python *py = site->python;
+    if (!py || !started)
+        return 0;
+    for (int i = 0; i < py->nhooks; i++) {
+        const fr_hook *h = py->hooks[i];
+        if ((h->kind == HOOK_VALIDATE || h->kind == HOOK_COMPUTE) && h->status == HOOK_ACTIVE &&
+            strcmp(h->target, form_id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int fr_python_compute(fr_site *site, const char *form_id, json_t *values, json_t **computed,
                       fr_error *err)
 {

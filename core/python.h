@@ -51,6 +51,8 @@ int fr_python_validate(fr_site *site, const char *form_id, json_t *values, json_
  * with the hook's message): a submission is not stored half computed. */
 int fr_python_compute(fr_site *site, const char *form_id, json_t *values, json_t **computed,
                       fr_error *err);
+/* 1 when an active validate or compute hook targets the form. */
+int fr_python_form_hooks(fr_site *site, const char *form_id);
 
 /* The hooks of the site: *out is {"started": bool, "files": [{path, module,
  * origin ("site" or a plugin id), problem}], "hooks": [{name, kind ("on",

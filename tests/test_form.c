@@ -740,6 +740,100 @@ static void test_access_is_checked(void)
     fr_site_close(site);
 }
 
+/* The two phases of a submission (the server prepares on a worker's read
+ * connection and stores on the committer's): whatever changed in between
+ * is decided again by the second phase, with its usual error and audit. */
+static int prepared(fr_site *site, fr_submit *s, fr_submit_prep *p, int64_t *id, fr_error *err)
+{
+    json_t *problems = NULL;
+    int rc = fr_form_submit_prepared(site, s, p, id, &problems, err);
+    json_decref(problems);
+    fr_submit_prep_free(p);
+    return rc;
+}
+
+static void test_two_phases_check_again(void)
+{
+    fr_site *site = forms_site("phases");
+    int64_t c = fixture_case(site, "assess", 1, 0, "2026-01-01");
+    int64_t nurse = fixture_user(site, "nurse", "provider");
+    fixture_user(site, "stranger", "provider");
+    fr_error err = {0};
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO network_members (case_id, kind, name, user_id, created_at)"
+                            " VALUES (?, 'formal', 'Nurse', ?, '2026-01-01T00:00:00Z')",
+                            "II", c, nurse),
+             &err);
+    const char *full = "{\"q1\":\"1\",\"q2\":\"2\",\"q3\":\"0\",\"q4\":\"3\",\"q5\":\"0\","
+                       "\"q6\":\"0\",\"q7\":\"0\",\"q8\":\"0\",\"q9\":\"0\"}";
+    fr_submit s = {.form_id = "phq9", .case_id = c, .data = full, .len = strlen(full),
+                   .lang = "en"};
+    int64_t id = 0;
+
+    /* Prepared then stored: the prepared scores are the ones stored. */
+    fr_submit_prep *p = fr_form_submit_prepare(site, &s);
+    CHECK(p != NULL);
+    CHECK_OK(prepared(site, &s, p, &id, &err), &err);
+    CHECK(fixture_int(site,
+                      "SELECT CAST(value AS INTEGER) FROM submission_scores"
+                      " WHERE submission_id = ? AND score = 'total'",
+                      id) == 6);
+
+    /* The draft finalised by someone else in between: refused. */
+    fr_submit d = s;
+    d.draft = 1;
+    int64_t draft = 0;
+    CHECK_OK(fr_form_submit(site, &d, &draft, NULL, &err), &err);
+    fr_submit fin = s;
+    fin.draft_id = draft;
+    p = fr_form_submit_prepare(site, &fin);
+    CHECK(p != NULL);
+    int64_t other = 0;
+    CHECK_OK(fr_form_submit(site, &fin, &other, NULL, &err), &err);
+    int64_t subs = fixture_int(site, "SELECT count(*) FROM submissions WHERE ? > 0", 1);
+    CHECK_ERR(prepared(site, &fin, p, &id, &err), FR_EREFUSED, &err, "is final, not a draft");
+    CHECK(fixture_int(site, "SELECT count(*) FROM submissions WHERE ? > 0", 1) == subs);
+
+    /* Amended by someone else in between: a conflict. */
+    fr_submit am = s;
+    am.amends = draft;
+    am.reason = "typo";
+    p = fr_form_submit_prepare(site, &am);
+    CHECK(p != NULL);
+    CHECK_OK(fr_form_submit(site, &am, &other, NULL, &err), &err);
+    CHECK_ERR(prepared(site, &am, p, &id, &err), FR_ECONFLICT, &err, "already amended");
+
+    /* The care relationship ended in between: refused and audited, and an
+     * invalid submission is refused for its access first, as before. */
+    CHECK_OK(fr_site_set_actor(site, "nurse", &err), &err);
+    fr_submit bad = s;
+    bad.data = "{\"q1\":\"7\"}";
+    bad.len = strlen(bad.data);
+    fr_submit_prep *pgood = fr_form_submit_prepare(site, &s);
+    fr_submit_prep *pbad = fr_form_submit_prepare(site, &bad);
+    CHECK(pgood != NULL && pbad != NULL);
+    CHECK_OK(fr_store_execf(site->store, &err, "DELETE FROM network_members WHERE user_id = ?",
+                            "I", nurse),
+             &err);
+    int64_t denied =
+        fixture_int(site, "SELECT count(*) FROM audit WHERE action = 'denied' AND ? > 0", 1);
+    subs = fixture_int(site, "SELECT count(*) FROM submissions WHERE ? > 0", 1);
+    CHECK_ERR(prepared(site, &s, pgood, &id, &err), FR_EACCESS, &err, "no care relationship");
+    CHECK_ERR(prepared(site, &bad, pbad, &id, &err), FR_EACCESS, &err, "no care relationship");
+    CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE action = 'denied' AND ? > 0", 1) ==
+          denied + 2);
+    CHECK(fixture_int(site, "SELECT count(*) FROM submissions WHERE ? > 0", 1) == subs);
+
+    /* No relationship: nothing is prepared, and nothing is written by
+     * trying (the refusal and its audit entry are the second phase's). */
+    CHECK_OK(fr_site_set_actor(site, "stranger", &err), &err);
+    int64_t audit0 = fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1);
+    CHECK(fr_form_submit_prepare(site, &s) == NULL);
+    CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1) == audit0);
+    CHECK_ERR(prepared(site, &s, NULL, &id, &err), FR_EACCESS, &err, "no care relationship");
+    fr_site_close(site);
+}
+
 static void test_functions_expr_scores_nested_repeats(void)
 {
     setenv("FILROUGE_NOW", "2026-03-10T09:00:00Z", 1);
@@ -824,6 +918,7 @@ TEST_MAIN({"fixtures load", test_fixtures_load},
           {"site band override", test_site_band_override}, {"versions", test_versions},
           {"site forms folder", test_site_forms_folder}, {"render HTML", test_render_html},
           {"FHIR export", test_fhir_export}, {"access is checked", test_access_is_checked},
+          {"two phases check again", test_two_phases_check_again},
           {"functions, expression scores, nested repeats",
            test_functions_expr_scores_nested_repeats},
           {"disabled plugin: forms stay readable", test_disabled_plugin_forms_stay_readable})

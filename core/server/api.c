@@ -867,42 +867,91 @@ static void api_form_html(fr_req *r, fr_resp *w)
     free(html);
 }
 
+/* A submission's request, read once: by the prepare step on the worker
+ * (with the evaluation done there) or else by the handler. */
+typedef struct api_submission {
+    json_t *body;
+    char *text; /* the data object as JSON text */
+    fr_submit s;
+    fr_submit_prep *prep;
+} api_submission;
+
+static void api_submission_free(void *p)
+{
+    api_submission *a = p;
+    if (!a)
+        return;
+    fr_submit_prep_free(a->prep);
+    json_decref(a->body);
+    free(a->text);
+    free(a);
+}
+
+/* NULL when the body is not a submission or memory runs out. */
+static api_submission *api_submission_read(fr_req *r)
+{
+    json_t *b = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *data = json_object_get(b, "data");
+    api_submission *a = NULL;
+    if (!json_is_object(b) || !jstr(b, "form") || !json_is_object(data) ||
+        !(a = calloc(1, sizeof *a)) || !(a->text = json_dumps(data, JSON_COMPACT))) {
+        free(a);
+        json_decref(b);
+        return NULL;
+    }
+    a->body = b;
+    fr_submit *s = &a->s;
+    s->form_id = jstr(b, "form");
+    s->form_version = (int)json_integer_value(json_object_get(b, "version"));
+    s->case_id = fr_parse_id(r->params[0]);
+    s->draft = json_is_true(json_object_get(b, "draft"));
+    s->draft_id = json_integer_value(json_object_get(b, "draft_id"));
+    s->amends = json_integer_value(json_object_get(b, "amends"));
+    s->reason = jstr(b, "reason");
+    s->lang = jstr(b, "lang") ? jstr(b, "lang") : r->lang;
+    s->data = a->text;
+    s->len = strlen(a->text);
+    return a;
+}
+
+/* On the worker: reads the body and validates and computes the submission
+ * (fr_form_submit_prepare), for api_submit on the committer. */
+static void api_submit_prepare(fr_req *r, fr_resp *w)
+{
+    (void)w;
+    api_submission *a = api_submission_read(r);
+    if (!a)
+        return; /* api_submit answers */
+    a->prep = fr_form_submit_prepare(r->site, &a->s);
+    r->prep = a;
+    r->prep_free = api_submission_free;
+}
+
 /* POST /cases/{id}/submissions {form, version, data, draft, draft_id,
  * amends, reason, lang}: 201 {id}; invalid answers: 400 with every
  * problem in error.problems [{field, message}]. */
 static void api_submit(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
-    if (!b)
-        return;
-    fr_submit s = {0};
-    s.form_id = jstr(b, "form");
-    s.form_version = (int)json_integer_value(json_object_get(b, "version"));
-    s.case_id = fr_parse_id(r->params[0]);
-    s.draft = json_is_true(json_object_get(b, "draft"));
-    s.draft_id = json_integer_value(json_object_get(b, "draft_id"));
-    s.amends = json_integer_value(json_object_get(b, "amends"));
-    s.reason = jstr(b, "reason");
-    s.lang = jstr(b, "lang") ? jstr(b, "lang") : r->lang;
-    json_t *data = json_object_get(b, "data");
-    char *text = NULL;
-    if (!s.form_id || !json_is_object(data)) {
-        fr_resp_api_fail(w, 400, "invalid",
-                         "send {\"form\": …, \"data\": {field: value, …}} (draft, draft_id, "
-                         "amends, reason optional)");
+    api_submission *a = r->prep_free == api_submission_free ? r->prep : NULL;
+    if (!a) {
+        json_t *b = body_object(r, w);
+        if (!b)
+            return;
         json_decref(b);
-        return;
+        if (!(a = api_submission_read(r))) {
+            fr_resp_api_fail(w, 400, "invalid",
+                             "send {\"form\": …, \"data\": {field: value, …}} (draft, draft_id, "
+                             "amends, reason optional)");
+            return;
+        }
+        r->prep = a;
+        r->prep_free = api_submission_free;
     }
-    text = json_dumps(data, JSON_COMPACT);
-    s.data = text;
-    s.len = text ? strlen(text) : 0;
     with_break_glass(r);
     int64_t id = 0;
     json_t *problems = NULL;
     fr_error err = {0};
-    if (!text)
-        fr_resp_api_fail(w, 500, "out-of-memory", "internal error");
-    else if (fr_form_submit(r->site, &s, &id, &problems, &err)) {
+    if (fr_form_submit_prepared(r->site, &a->s, a->prep, &id, &problems, &err)) {
         if (err.code == FR_EINVAL && problems)
             fr_resp_json(w, 400,
                          json_pack("{s:{s:s,s:s,s:O}}", "error", "code", "invalid", "message",
@@ -918,8 +967,6 @@ static void api_submit(fr_req *r, fr_resp *w)
             ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
     }
     json_decref(problems);
-    free(text);
-    json_decref(b);
 }
 
 static void api_submissions(fr_req *r, fr_resp *w)
@@ -1254,5 +1301,10 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/cases/{id}/meetings", api_meeting_add, FR_ROUTE_API},
     {"GET", "/api/v1/meetings/{id}", api_meeting_get, FR_ROUTE_API},
     {"POST", "/api/v1/meetings/{id}/decisions", api_meeting_decide, FR_ROUTE_API},
+    {0},
+};
+
+const fr_prepare fr_prepares_api[] = {
+    {api_submit, api_submit_prepare},
     {0},
 };

@@ -58,6 +58,7 @@ struct fr_committer {
     struct timespec last_delivery; /* CLOCK_MONOTONIC */
     /* figures, for the log and the benchmark */
     long batches, jobs;
+    double cpu_ms; /* the committer thread's CPU time, when it ends */
 };
 
 /* Runs one job inside its savepoint. 0, or -1 when the batch is broken. */
@@ -198,6 +199,9 @@ static void *committer_main(void *arg)
         pthread_mutex_lock(&c->lock);
     }
     pthread_mutex_unlock(&c->lock);
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        c->cpu_ms = (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6;
     return NULL;
 }
 
@@ -225,6 +229,7 @@ int fr_committer_start(fr_server *s, const char *site_dir, fr_committer **out, f
         fr_committer_stop(c);
         return fr_error_set(err, FR_ENOMEM, "cannot start the committer thread");
     }
+    pthread_setname_np(c->thread, "fr-committer"); /* seen in top -H, perf */
     c->started = 1;
     *out = c;
     return 0;
@@ -270,8 +275,9 @@ void fr_committer_stop(fr_committer *c)
         pthread_cond_signal(&c->wake);
         pthread_mutex_unlock(&c->lock);
         pthread_join(c->thread, NULL);
-        fr_server_log(c->server, "group commit: %ld jobs in %ld transactions", c->jobs,
-                      c->batches);
+        fr_server_log(c->server,
+                      "group commit: %ld jobs in %ld transactions, %.0f ms of the committer's CPU",
+                      c->jobs, c->batches, c->cpu_ms);
     }
     fr_site_close(c->site);
     pthread_mutex_destroy(&c->lock);

@@ -548,6 +548,13 @@ static int dispatch(fr_req *r, conn_state *cs)
         snprintf(cs->job.actor, sizeof cs->job.actor, "%s", r->site->actor);
         snprintf(cs->job.actor_role, sizeof cs->job.actor_role, "%s", r->site->actor_role);
         cs->job.actor_id = r->site->actor_id;
+        fr_handler prepare = fr_router_prepare(route);
+        if (prepare) {
+            /* read audits of the preparation go with the write's batch */
+            fr_audit_collect(&cs->audits);
+            prepare(r, w);
+            fr_audit_collect(NULL);
+        }
         submitted = 1;
     } else {
         fr_audit_collect(&cs->audits);
@@ -628,6 +635,8 @@ static void free_request(conn_state *cs)
 {
     fr_req *r = cs->r;
     if (r) {
+        if (r->prep_free)
+            r->prep_free(r->prep);
         for (int i = 0; i < r->nfields; i++) {
             free(r->fields[i].name);
             free(r->fields[i].value);

@@ -20,6 +20,21 @@ static const fr_route *const tables[] = {
     NULL,
 };
 
+static const fr_prepare *const prepares[] = {
+    fr_prepares_api,
+    fr_prepares_forms,
+    NULL,
+};
+
+fr_handler fr_router_prepare(const fr_route *route)
+{
+    for (int t = 0; prepares[t]; t++)
+        for (const fr_prepare *p = prepares[t]; p->handler; p++)
+            if (p->handler == route->handler)
+                return p->prepare;
+    return NULL;
+}
+
 /* 1 when path matches pattern; params point into r->param_buf. */
 static int match(fr_req *r, const char *pattern, const char *path)
 {

@@ -78,6 +78,10 @@ typedef struct fr_req {
      * paths only): no cookie, so no CSRF token is needed. */
     int bearer;
     int64_t token_id;
+    /* What a route's prepare step did on the worker for its handler on the
+     * committer (see fr_route.prepare); freed with the request. */
+    void *prep;
+    void (*prep_free)(void *prep);
 } fr_req;
 
 typedef struct fr_resp {
@@ -144,6 +148,20 @@ extern const fr_route fr_routes_static[];
 extern const fr_route fr_routes_forms[];
 /* The case page's sections for forms and the care tools (ui_forms.c). */
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs);
+
+/* A write's work that needs no write transaction (parsing the body,
+ * validating, computing), run on the worker's own site before the request
+ * goes to the committer: `prepare` leaves its result in r->prep for
+ * `handler`, which checks again, inside the transaction, whatever may have
+ * changed since. A prepare step never writes and never answers. */
+typedef struct fr_prepare {
+    fr_handler handler;
+    fr_handler prepare;
+} fr_prepare;
+extern const fr_prepare fr_prepares_api[];
+extern const fr_prepare fr_prepares_forms[];
+/* The prepare step of a route's handler, or NULL. */
+fr_handler fr_router_prepare(const fr_route *route);
 
 /* Finds the route; fills r->params. 1 found, 0 no such path, -1 path
  * exists with another method (405). */

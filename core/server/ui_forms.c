@@ -992,6 +992,50 @@ static void ui_form_get(fr_req *r, fr_resp *w)
               fr_parse_id(fr_req_query(r, "amend")), NULL);
 }
 
+/* The submission a form page posts (text: its answers as JSON). */
+static void form_submit_of(fr_req *r, const char *text, fr_submit *s)
+{
+    const char *action = fr_req_field(r, "_action");
+    memset(s, 0, sizeof *s);
+    s->form_id = r->params[1];
+    s->form_version = (int)fr_parse_id(fr_req_field(r, "_version"));
+    s->case_id = fr_parse_id(r->params[0]);
+    s->data = text;
+    s->len = text ? strlen(text) : 0;
+    s->draft = action && strcmp(action, "draft") == 0;
+    s->draft_id = fr_parse_id(fr_req_field(r, "_draft"));
+    s->amends = fr_parse_id(fr_req_field(r, "_amends"));
+    s->reason = opt(r, "_reason");
+    s->lang = r->lang;
+}
+
+static void free_prep(void *p)
+{
+    fr_submit_prep_free(p);
+}
+
+/* On the worker: validates and computes the posted submission
+ * (fr_form_submit_prepare) for ui_form_post on the committer; a row added
+ * or removed, or a date that is not one, is left to ui_form_post. */
+static void ui_form_post_prepare(fr_req *r, fr_resp *w)
+{
+    (void)w;
+    const char *action = fr_req_field(r, "_action");
+    json_t *bad = NULL;
+    json_t *values = answers_of(r, &bad);
+    char *text = NULL;
+    if (!bad && !(action && row_action(values, action)) &&
+        (text = json_dumps(values, JSON_COMPACT))) {
+        fr_submit s;
+        form_submit_of(r, text, &s);
+        r->prep = fr_form_submit_prepare(r->site, &s);
+        r->prep_free = free_prep;
+    }
+    free(text);
+    json_decref(values);
+    json_decref(bad);
+}
+
 static void ui_form_post(fr_req *r, fr_resp *w)
 {
     int64_t case_id = fr_parse_id(r->params[0]);
@@ -1008,17 +1052,8 @@ static void ui_form_post(fr_req *r, fr_resp *w)
         return;
     }
     char *text = json_dumps(values, JSON_COMPACT);
-    fr_submit s = {0};
-    s.form_id = r->params[1];
-    s.form_version = (int)fr_parse_id(fr_req_field(r, "_version"));
-    s.case_id = case_id;
-    s.data = text;
-    s.len = text ? strlen(text) : 0;
-    s.draft = action && strcmp(action, "draft") == 0;
-    s.draft_id = fr_parse_id(fr_req_field(r, "_draft"));
-    s.amends = fr_parse_id(fr_req_field(r, "_amends"));
-    s.reason = opt(r, "_reason");
-    s.lang = r->lang;
+    fr_submit s;
+    form_submit_of(r, text, &s);
     int64_t id = 0;
     json_t *problems = NULL;
     fr_error err = {0};
@@ -1050,7 +1085,9 @@ static void ui_form_post(fr_req *r, fr_resp *w)
         else
             form_page(r, w, case_id, s.form_id, s.form_version, values, problems, s.draft_id,
                       s.amends, T("forms.bad_date"));
-    } else if (fr_form_submit(r->site, &s, &id, &problems, &err)) {
+    } else if (fr_form_submit_prepared(r->site, &s,
+                                        r->prep_free == free_prep ? r->prep : NULL, &id,
+                                        &problems, &err)) {
         if (err.code == FR_EINVAL) {
             w->status = 422;
             if (!problems || json_array_size(problems) == 0) {
@@ -1499,5 +1536,10 @@ const fr_route fr_routes_forms[] = {
     {"POST", "/cases/{id}/meetings", ui_meeting_add, 0},
     {"GET", "/meetings/{id}", ui_meeting, 0},
     {"POST", "/meetings/{id}/decisions", ui_meeting_decide, 0},
+    {0},
+};
+
+const fr_prepare fr_prepares_forms[] = {
+    {ui_form_post, ui_form_post_prepare},
     {0},
 };
