@@ -27,6 +27,13 @@
 #include "task.h"
 
 #define MAX_POOL 32
+/* libmicrohttpd's memory per connection: the request line and headers
+ * (at most about half of it), the answer's headers. Request bodies do not
+ * use it (on_request copies them out). Cleared at every request, so kept
+ * small: 32 kB takes request headers of 12 kB (tests/web/test_security.py; a
+ * larger header block is refused with 431, as nginx refuses a header line
+ * over 8 kB by default). */
+#define CONNECTION_MEMORY (32 * 1024)
 #define INTAKE_SLOTS 256
 #define INTAKES_PER_WINDOW 5
 #define INTAKE_WINDOW_SECONDS 600
@@ -1053,14 +1060,14 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
             flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+            (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
             MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
     else
         s->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+            (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
             s, MHD_OPTION_END);
     if (!s->daemon) {
