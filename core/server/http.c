@@ -384,6 +384,10 @@ typedef struct cached_session {
     char session_hash[65]; /* the stored session's SHA-256 of the token */
 } cached_session;
 
+_Static_assert(sizeof((fr_site *)0)->actor == sizeof((cached_session *)0)->actor &&
+                   sizeof((fr_site *)0)->actor_role == sizeof((cached_session *)0)->actor_role,
+               "a cached session's actor fits the site's");
+
 static unsigned char session_mac_key[crypto_generichash_KEYBYTES];
 static pthread_once_t session_mac_once = PTHREAD_ONCE_INIT;
 
@@ -416,26 +420,22 @@ static int session_key(fr_req *r, char key[72])
 static int session_cached(fr_req *r)
 {
     char key[72];
-    size_t len = 0;
-    if (!session_key(r, key))
+    cached_session c;
+    if (!session_key(r, key) ||
+        !fr_cache_get(r->site, fr_cache_req_generation(r), key, &c, sizeof c))
         return 0;
-    cached_session *c = fr_cache_get(r->site, fr_cache_req_generation(r), key, &len);
-    if (!c || len != sizeof *c) {
-        free(c);
-        return 0;
-    }
     r->logged_in = 1;
-    r->user_id = c->user_id;
-    memcpy(r->csrf, c->csrf, sizeof r->csrf);
-    memcpy(r->login, c->login, sizeof r->login);
-    memcpy(r->display_name, c->display_name, sizeof r->display_name);
-    memcpy(r->role, c->role, sizeof r->role);
-    memcpy(r->lang, c->lang, sizeof r->lang);
-    memcpy(r->session_hash, c->session_hash, sizeof r->session_hash);
-    snprintf(r->site->actor, sizeof r->site->actor, "%s", c->actor);
-    snprintf(r->site->actor_role, sizeof r->site->actor_role, "%s", c->actor_role);
-    r->site->actor_id = c->actor_id;
-    free(c);
+    r->user_id = c.user_id;
+    memcpy(r->csrf, c.csrf, sizeof r->csrf);
+    memcpy(r->login, c.login, sizeof r->login);
+    memcpy(r->display_name, c.display_name, sizeof r->display_name);
+    memcpy(r->role, c.role, sizeof r->role);
+    memcpy(r->lang, c.lang, sizeof r->lang);
+    memcpy(r->session_hash, c.session_hash, sizeof r->session_hash);
+    memcpy(r->site->actor, c.actor, sizeof r->site->actor);
+    memcpy(r->site->actor_role, c.actor_role, sizeof r->site->actor_role);
+    r->site->actor_id = c.actor_id;
+    explicit_bzero(&c, sizeof c);
     return 1;
 }
 
