@@ -26,6 +26,13 @@ typedef struct lite {
     lite_stmt *cache[CACHE_SIZE];
     int ncache;
     sqlite3_stmt *data_version; /* kept prepared: asked on every request */
+    int wal;                    /* opened in WAL mode (read-write) */
+    /* The WAL-index header as seen when data_version was last asked
+     * (lite_generation): while it is unchanged nothing was committed. */
+    const volatile unsigned char *wal_index;
+    unsigned char wal_header[48];
+    int wal_header_known;
+    int64_t version;
 } lite;
 
 #define DB(s) (((lite *)(s)->be)->db)
@@ -94,6 +101,18 @@ static int lite_exec(fr_store *s, const char *sql, const char *what, fr_error *e
     return rc == SQLITE_OK ? 0 : map_error(s, rc, err, what);
 }
 
+/* Whether the connection's database is in WAL mode (a file system without
+ * shared memory keeps it in rollback mode). */
+static int in_wal_mode(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int wal = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW &&
+              sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    return wal;
+}
+
 static int lite_open(fr_store *s, const char *path, const fr_store_options *opt, fr_error *err)
 {
     int rc;
@@ -129,6 +148,7 @@ static int lite_open(fr_store *s, const char *path, const fr_store_options *opt,
              opt->synchronous_normal ? "NORMAL" : "FULL", limit);
     if (lite_exec(s, pragmas, "opening the site database", err))
         return FR_EIO;
+    l->wal = !opt->read_only && in_wal_mode(l->db);
     /* Reading the schema now turns "not a database" into an error here rather
      * than in the middle of the first command. */
     if ((rc = lite_exec(s, "SELECT count(*) FROM sqlite_master", "opening the site database",
@@ -431,11 +451,43 @@ static void lite_unlock(fr_store *s, const char *name)
     (void)name;
 }
 
+/* The first copy of the WAL-index header at the start of the -shm file
+ * (sqlite.org/walformat.html, 2.2.1: iChange, mxFrame, salts, checksums),
+ * which any commit by any process rewrites last, as mapped by this
+ * connection's own VFS file; NULL when not in WAL mode or not mapped yet.
+ * The mapping lives as long as the connection's WAL (its lifetime: the
+ * store never leaves WAL mode). */
+static const volatile unsigned char *map_wal_index(lite *l)
+{
+    sqlite3_file *f = NULL;
+    volatile void *p = NULL;
+    if (!l->wal ||
+        sqlite3_file_control(l->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+        !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
+        return NULL;
+    if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK)
+        return NULL;
+    return p;
+}
+
 /* Changes when anything is committed, by this connection or another
- * process (PRAGMA data_version counts the others, total_changes ours). */
+ * process (PRAGMA data_version counts the others, total_changes ours).
+ * PRAGMA data_version opens a read transaction (file-lock system calls);
+ * while the WAL-index header reads exactly as it did just before the last
+ * one, no commit happened since and its answer stands. A header changing
+ * under the read (a commit in progress) only differs: then the database is
+ * asked again. */
 static int64_t lite_generation(fr_store *s)
 {
     lite *l = s->be;
+    unsigned char now[sizeof l->wal_header];
+    if (l->wal_index) {
+        for (size_t i = 0; i < sizeof now; i++)
+            now[i] = l->wal_index[i];
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (l->wal_header_known && memcmp(now, l->wal_header, sizeof now) == 0)
+            return (l->version << 32) ^ (int64_t)sqlite3_total_changes(l->db);
+    }
     if (!l->data_version &&
         sqlite3_prepare_v3(l->db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
                            &l->data_version, NULL) != SQLITE_OK)
@@ -444,7 +496,17 @@ static int64_t lite_generation(fr_store *s)
                     ? sqlite3_column_int64(l->data_version, 0)
                     : -1;
     sqlite3_reset(l->data_version);
-    return v < 0 ? -1 : (v << 32) ^ (int64_t)sqlite3_total_changes(l->db);
+    l->wal_header_known = 0;
+    if (v < 0)
+        return -1;
+    if (l->wal_index) {
+        memcpy(l->wal_header, now, sizeof now);
+        l->version = v;
+        l->wal_header_known = 1;
+    } else if (l->wal) {
+        l->wal_index = map_wal_index(l); /* used from the next call on */
+    }
+    return (v << 32) ^ (int64_t)sqlite3_total_changes(l->db);
 }
 
 const fr_store_ops fr_store_sqlite_ops = {

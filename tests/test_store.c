@@ -347,6 +347,57 @@ static void a_named_lock_excludes_other_connections(void)
     fr_store_close(b);
 }
 
+/* The generation a cache trusts: the same while nothing is committed, new
+ * after any commit, by this connection, another one or another process,
+ * including after a checkpoint has restarted the WAL. */
+static void the_generation_changes_with_every_commit(void)
+{
+    const char *p = test_store_location("generation.db");
+    fr_store *a = NULL, *b = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+    if (!a || !b || test_on_pg()) {
+        fr_store_close(a);
+        fr_store_close(b);
+        return;
+    }
+    CHECK_OK(fr_store_exec(a, "CREATE TABLE t (n INTEGER)", &err), &err);
+    int64_t g = fr_store_generation(b);
+    CHECK(g >= 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(fr_store_generation(b) == g); /* nothing committed */
+    for (int round = 0; round < 40; round++) {
+        int64_t before = fr_store_generation(b);
+        CHECK(fr_store_generation(b) == before);
+        if (round % 3 == 0) { /* another connection */
+            CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t VALUES (?)", "i", round), &err);
+        } else if (round % 3 == 1) { /* this one */
+            CHECK_OK(fr_store_execf(b, &err, "INSERT INTO t VALUES (?)", "i", round), &err);
+        } else { /* another process, after a checkpoint (the WAL restarts) */
+            CHECK_OK(fr_store_exec(a, "PRAGMA wal_checkpoint(TRUNCATE)", &err), &err);
+            pid_t pid = fork();
+            if (pid == 0) {
+                fr_store *c = NULL;
+                fr_error e = {0};
+                _exit(fr_store_open(p, NULL, &c, &e) ||
+                              fr_store_execf(c, &e, "INSERT INTO t VALUES (?)", "i", round)
+                          ? 2
+                          : 0);
+            }
+            int status = 0;
+            waitpid(pid, &status, 0);
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        int64_t after = fr_store_generation(b);
+        CHECK(after >= 0 && after != before);
+        if (after == before)
+            printf("# round %d: the generation did not change\n", round);
+    }
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_failed_statement_keeps_the_transaction", a_failed_statement_keeps_the_transaction},
           {"rows_have_the_same_types", rows_have_the_same_types},
@@ -358,4 +409,5 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"not_a_database_is_refused", not_a_database_is_refused},
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
           {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
-          {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections})
+          {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
+          {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit})

@@ -103,19 +103,19 @@ int fr_cache_get_buf(fr_site *site, int64_t generation, const char *key, fr_buf 
     return 1;
 }
 
-void *fr_cache_get(fr_site *site, int64_t generation, const char *key, size_t *len)
+int fr_cache_get(fr_site *site, int64_t generation, const char *key, void *out, size_t len)
 {
     if (generation < 0)
-        return NULL;
-    void *out = NULL;
+        return 0;
+    int found = 0;
     pthread_mutex_lock(&lock);
     entry *e = find(site, generation, key);
-    if (e && (out = malloc(e->value->len + 1)) != NULL) {
-        memcpy(out, e->value->data, e->value->len + 1);
-        *len = e->value->len;
+    if (e && e->value->len == len) {
+        memcpy(out, e->value->data, len);
+        found = 1;
     }
     pthread_mutex_unlock(&lock);
-    return out;
+    return found;
 }
 
 void fr_cache_put(fr_site *site, int64_t generation, const char *key, const void *value,

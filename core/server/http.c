@@ -27,6 +27,13 @@
 #include "task.h"
 
 #define MAX_POOL 32
+/* libmicrohttpd's memory per connection: the request line and headers
+ * (at most about half of it), the answer's headers. Request bodies do not
+ * use it (on_request copies them out). Cleared at every request, so kept
+ * small: 32 kB takes request headers of 12 kB (tests/web/test_security.py; a
+ * larger header block is refused with 431, as nginx refuses a header line
+ * over 8 kB by default). */
+#define CONNECTION_MEMORY (32 * 1024)
 #define INTAKE_SLOTS 256
 #define INTAKES_PER_WINDOW 5
 #define INTAKE_WINDOW_SECONDS 600
@@ -377,6 +384,10 @@ typedef struct cached_session {
     char session_hash[65]; /* the stored session's SHA-256 of the token */
 } cached_session;
 
+_Static_assert(sizeof((fr_site *)0)->actor == sizeof((cached_session *)0)->actor &&
+                   sizeof((fr_site *)0)->actor_role == sizeof((cached_session *)0)->actor_role,
+               "a cached session's actor fits the site's");
+
 static unsigned char session_mac_key[crypto_generichash_KEYBYTES];
 static pthread_once_t session_mac_once = PTHREAD_ONCE_INIT;
 
@@ -409,26 +420,22 @@ static int session_key(fr_req *r, char key[72])
 static int session_cached(fr_req *r)
 {
     char key[72];
-    size_t len = 0;
-    if (!session_key(r, key))
+    cached_session c;
+    if (!session_key(r, key) ||
+        !fr_cache_get(r->site, fr_cache_req_generation(r), key, &c, sizeof c))
         return 0;
-    cached_session *c = fr_cache_get(r->site, fr_cache_req_generation(r), key, &len);
-    if (!c || len != sizeof *c) {
-        free(c);
-        return 0;
-    }
     r->logged_in = 1;
-    r->user_id = c->user_id;
-    memcpy(r->csrf, c->csrf, sizeof r->csrf);
-    memcpy(r->login, c->login, sizeof r->login);
-    memcpy(r->display_name, c->display_name, sizeof r->display_name);
-    memcpy(r->role, c->role, sizeof r->role);
-    memcpy(r->lang, c->lang, sizeof r->lang);
-    memcpy(r->session_hash, c->session_hash, sizeof r->session_hash);
-    snprintf(r->site->actor, sizeof r->site->actor, "%s", c->actor);
-    snprintf(r->site->actor_role, sizeof r->site->actor_role, "%s", c->actor_role);
-    r->site->actor_id = c->actor_id;
-    free(c);
+    r->user_id = c.user_id;
+    memcpy(r->csrf, c.csrf, sizeof r->csrf);
+    memcpy(r->login, c.login, sizeof r->login);
+    memcpy(r->display_name, c.display_name, sizeof r->display_name);
+    memcpy(r->role, c.role, sizeof r->role);
+    memcpy(r->lang, c.lang, sizeof r->lang);
+    memcpy(r->session_hash, c.session_hash, sizeof r->session_hash);
+    memcpy(r->site->actor, c.actor, sizeof r->site->actor);
+    memcpy(r->site->actor_role, c.actor_role, sizeof r->site->actor_role);
+    r->site->actor_id = c.actor_id;
+    explicit_bzero(&c, sizeof c);
     return 1;
 }
 
@@ -1062,14 +1069,14 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
             flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+            (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
             MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
     else
         s->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+            (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
             s, MHD_OPTION_END);
     if (!s->daemon) {

@@ -241,9 +241,9 @@ int64_t fr_cache_generation(fr_site *site);
 int64_t fr_cache_req_generation(fr_req *r);
 /* Reads the data version of the request's site again (after a write). */
 int64_t fr_cache_req_refresh(fr_req *r);
-/* A copy of the value (NUL-terminated, the caller frees it), or NULL when
- * missing, expired, or stored under another generation. */
-void *fr_cache_get(fr_site *site, int64_t generation, const char *key, size_t *len);
+/* Copies the value into `out` (exactly `len` bytes) and returns 1; 0 when
+ * missing, expired, stored under another generation or of another size. */
+int fr_cache_get(fr_site *site, int64_t generation, const char *key, void *out, size_t len);
 /* The same into `out`, 1 if found: an empty `out` borrows the cached
  * value without copying it (fr_buf.release; the response hands it to the
  * connection as it is), else the value is appended. */

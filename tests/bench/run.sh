@@ -4,6 +4,8 @@
 # a static file (the ceiling), the caseload API, and a case page (HTML, an
 # audited read). Prints wrk's figures; docs/performance.md keeps the ratios.
 #   sh tests/bench/run.sh [BUILD-DIR] [PATIENTS] [CASES]
+# ROUNDS=N runs the static file and the caseload N times, one after the
+# other (on a shared machine, take the median of the N ratios).
 set -eu
 BUILD=${1:-build}
 PATIENTS=${2:-100000}
@@ -37,6 +39,8 @@ bench() {
     echo "== $name"
     wrk -t2 -c16 -d"$DURATION" --latency "$@" | sed -n '/Latency Distribution/,/^Requests\/sec/p;/Requests\/sec/p' | sort -u
 }
-bench "static /static/app.css" "$URL/static/app.css"
-bench "API /api/v1/caseload" -H "Cookie: $COOKIE" "$URL/api/v1/caseload"
+for _ in $(seq "${ROUNDS:-1}"); do
+    bench "static /static/app.css" "$URL/static/app.css"
+    bench "API /api/v1/caseload" -H "Cookie: $COOKIE" "$URL/api/v1/caseload"
+done
 bench "page /cases/$CASE" -H "Cookie: $COOKIE" "$URL/cases/$CASE"

@@ -146,6 +146,11 @@ r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team"
 after = marie.api("GET", "/caseload").json()
 t.check(len(after["cases"]) == len(before["cases"]) + 1,
         "a case opened since is in the next caseload", (len(before["cases"]), after))
+# ... nor what another process committed (the CLI on the same database)
+site.fr("case", "open", str(pid), "--workflow", "assess", "--manager", "marie", "--team", "Namur")
+cli = marie.api("GET", "/caseload").json()
+t.check(len(cli["cases"]) == len(after["cases"]) + 1,
+        "a case opened by another process is in the next caseload", (len(after["cases"]), cli))
 other = Client(srv)
 other.cookies, other.csrf = dict(marie.cookies), marie.csrf
 t.check(other.api("GET", "/me").status == 200, "a copy of the session cookie works")

@@ -133,6 +133,19 @@ t.check("script-src 'self'" in csp and "frame-ancestors 'none'" in csp,
         "a Content-Security-Policy without inline scripts", csp)
 t.check(r.header("X-Frame-Options") == "DENY" and r.header("Referrer-Policy") == "no-referrer"
         and r.header("X-Content-Type-Options") == "nosniff", "security headers are set")
+# Request headers: 12 kB of them are served (the connection's memory is
+# 32 kB, http.c); a larger block is refused with 431, the server stays up.
+big = {"X-Long": "x" * 6000, "User-Agent": "y" * 6000}
+r = marie.api("GET", "/caseload", headers=big)
+t.check(r.status == 200 and "cases" in r.json(), "12 kB of request headers are served", r.status)
+r = marie.api("POST", "/patients", {"family_name": "Entetes", "given_names": "Longues",
+                                    "address": "z" * 200000}, headers=big)
+t.check(r.status == 400 and "address" in r.json()["error"]["message"],
+        "a 200 kB body after 12 kB of headers is read whole (its field is judged)", r.text)
+r = marie.api("GET", "/caseload", headers={"X-Long": "x" * 40000})
+t.check(r.status == 431 and "x" * 100 not in r.text,
+        "40 kB of request headers are refused (431)", (r.status, r.text[:200]))
+t.check(marie.api("GET", "/me").status == 200, "the server goes on after refusing them")
 r = marie.request("GET", "/cases/999999")
 t.check(r.status == 404 and "sqlite" not in r.text.lower() and site.dir not in r.text,
         "a missing case is a 404 page without internals", r.text[:200])
