@@ -347,6 +347,75 @@ static void a_named_lock_excludes_other_connections(void)
     fr_store_close(b);
 }
 
+/* fr_store_announce reaches the other processes' listening connections at
+ * commit (PostgreSQL: NOTIFY/LISTEN), not when rolled back, once per
+ * transaction; this process's own are not heard; the wake descriptor ends
+ * a wait. SQLite has no one to tell: announcing does nothing, listening
+ * is refused. */
+static void announcements_reach_other_processes(void)
+{
+    const char *p = test_store_location("announce.db");
+    fr_store *l = NULL, *own = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &l, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &own, &err), &err);
+    if (!l || !own) {
+        fr_store_close(l);
+        fr_store_close(own);
+        return;
+    }
+    int heard = -1;
+    if (!test_on_pg()) {
+        fr_store_announce(own, "outbox");
+        CHECK_OK(fr_store_begin(own, &err), &err);
+        fr_store_announce(own, "outbox");
+        CHECK_OK(fr_store_commit(own, &err), &err);
+        CHECK_ERR(fr_store_listen(l, "outbox", &err), FR_EREFUSED, &err, "one process");
+        CHECK_ERR(fr_store_wait(l, -1, &heard, &err), FR_EREFUSED, &err, "no announcements");
+        CHECK(heard == 0);
+        fr_store_close(l);
+        fr_store_close(own);
+        return;
+    }
+    CHECK_OK(fr_store_listen(l, "outbox", &err), &err);
+    pid_t child = fork();
+    if (child == 0) {
+        fr_store *c = NULL;
+        fr_error e = {0};
+        if (fr_store_open(p, NULL, &c, &e) || fr_store_begin(c, &e))
+            _exit(2);
+        fr_store_announce(c, "outbox");
+        fr_store_rollback(c); /* forgotten */
+        if (fr_store_begin(c, &e) || fr_store_begin(c, &e))
+            _exit(3);
+        fr_store_announce(c, "outbox");
+        fr_store_announce(c, "outbox");
+        fr_store_announce(c, "other");
+        if (fr_store_commit(c, &e) || fr_store_commit(c, &e))
+            _exit(4);
+        fr_store_close(c);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_OK(fr_store_wait(l, -1, &heard, &err), &err);
+    CHECK(heard == 1);
+    /* This process's own announcement is not heard; the pipe ends the wait. */
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    CHECK_OK(fr_store_begin(own, &err), &err);
+    fr_store_announce(own, "outbox");
+    CHECK_OK(fr_store_commit(own, &err), &err);
+    CHECK(write(fds[1], "", 1) == 1);
+    CHECK_OK(fr_store_wait(l, fds[0], &heard, &err), &err);
+    CHECK(heard == 0);
+    close(fds[0]);
+    close(fds[1]);
+    fr_store_close(l);
+    fr_store_close(own);
+}
+
 TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_failed_statement_keeps_the_transaction", a_failed_statement_keeps_the_transaction},
           {"rows_have_the_same_types", rows_have_the_same_types},
@@ -358,4 +427,5 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"not_a_database_is_refused", not_a_database_is_refused},
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
           {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
-          {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections})
+          {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
+          {"announcements_reach_other_processes", announcements_reach_other_processes})

@@ -15,6 +15,8 @@ Checks that nothing is lost or duplicated:
   in a file; every event is recorded exactly once;
 - the tick, run by both servers at start and by `filrouge tick` commands
   at the same time, emits each task.overdue once;
+- a server is woken by the other's notification (LISTEN/NOTIFY) to deliver
+  events it did not record itself (its log says so);
 - a session opened through one server works on the other; the audit chain
   verifies."""
 import os
@@ -251,6 +253,12 @@ t.check(waited and set(seen) == set(events) and not dups,
 pids = {p for ps in seen.values() for p in ps}
 server_pids = {str(a.proc.pid), str(b.proc.pid)}
 t.check(server_pids <= pids, "both servers delivered some of them", (pids, server_pids))
+
+# LISTEN/NOTIFY: an event recorded by one server wakes the other's delivery.
+with open(b.log) as f:
+    woken = "woken by another process's notification" in f.read()
+t.check(woken, "server B's delivery was woken by a notification from another process",
+        open(b.log).read()[-2000:])
 
 for s, name in ((a, "A"), (b, "B")):
     adm = Client(s)
