@@ -6,8 +6,8 @@
  * parameters `?` and `?N` become `$n`; in DDL `INTEGER PRIMARY KEY` becomes
  * an identity column, INTEGER becomes BIGINT and REAL DOUBLE PRECISION;
  * LIKE becomes ILIKE (SQLite's LIKE ignores case); group_concat becomes
- * string_agg; rowid becomes ctid (the physical order: insertion order for
- * rows never updated). Strings, quoted names, comments and $$ bodies are left alone.
+ * string_agg. There is no rowid: order by a column (core-008 gave scores and
+ * flags one). Strings, quoted names, comments and $$ bodies are left alone.
  *
  * Announcements (fr_store_announce) are NOTIFY "filrouge_CHANNEL" with this
  * process's "host:pid" as payload, sent with the COMMIT; a listening
@@ -176,9 +176,6 @@ char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed)
                 put(&b, "ILIKE", 5);
             } else if (word_is(w, wl, "group_concat")) {
                 put(&b, "string_agg", 10);
-            } else if (word_is(w, wl, "rowid")) {
-                /* insertion order of rows never updated (scores, flags) */
-                put(&b, "ctid", 4);
             } else {
                 put(&b, w, wl);
             }
