@@ -52,8 +52,10 @@ typedef struct fr_store_ops {
     int (*after_copy)(fr_store *s, const char *table, int has_id, fr_error *err);
     int (*try_lock)(fr_store *s, const char *name, int *got, fr_error *err);
     void (*unlock)(fr_store *s, const char *name);
-    /* A number that changes whenever anything is committed (caches check
-     * it); NULL: unknown, no caching (PostgreSQL: other servers write). */
+    /* A number that changes whenever anything is committed, by any
+     * process (caches check it); NULL or -1: unknown, no caching. SQLite:
+     * data_version and this connection's changes; PostgreSQL: a hash of
+     * the server's snapshot. */
     int64_t (*generation)(fr_store *s);
     /* Announcements to the other processes (fr_store_announce); NULL:
      * none (one process per database). announce runs inside the

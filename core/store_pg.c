@@ -576,6 +576,26 @@ static void pg_unlock(fr_store *s, const char *name)
                        "t", name);
 }
 
+/* The server's snapshot (pg_current_snapshot: the next transaction id and
+ * those in progress) changes when any transaction that wrote starts or
+ * ends, in any process, and never comes back to an earlier value: its
+ * 64-bit hash serves as the caches' generation. Writes to other databases
+ * of the same server change it too (the caches are then emptied for
+ * nothing, never wrong). -1 when it cannot be read. */
+static int64_t pg_generation(fr_store *s)
+{
+    PGresult *res = PQexec(CONN(s), "SELECT pg_current_snapshot()::text");
+    int64_t v = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        uint64_t h = 14695981039346656037ULL;
+        for (const char *p = PQgetvalue(res, 0, 0); *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        v = (int64_t)(h & INT64_MAX);
+    }
+    PQclear(res);
+    return v;
+}
+
 /* ---- announcements: NOTIFY and LISTEN ---- */
 
 /* "filrouge_CHANNEL", quoted; channels are the kernel's own lower-case words. */
@@ -654,6 +674,7 @@ const fr_store_ops fr_store_pg_ops = {
     .after_copy = pg_after_copy,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
+    .generation = pg_generation,
     .announce = pg_announce,
     .listen = pg_listen,
     .wait = pg_wait,

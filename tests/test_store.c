@@ -416,6 +416,40 @@ static void announcements_reach_other_processes(void)
     fr_store_close(own);
 }
 
+/* fr_store_generation, which the server's caches check: known (>= 0) on
+ * both backends, the same while nothing is written, different after a
+ * commit by another connection or by this one; a read changes nothing. */
+static void the_generation_changes_with_every_commit(void)
+{
+    const char *p = test_store_location("generation.db");
+    fr_store *a = NULL, *b = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+    if (!a || !b) {
+        fr_store_close(a);
+        fr_store_close(b);
+        return;
+    }
+    CHECK_OK(fr_store_exec(b, "CREATE TABLE g (id INTEGER PRIMARY KEY, n INTEGER)", &err), &err);
+    int64_t g1 = fr_store_generation(a);
+    CHECK(g1 >= 0);
+    CHECK(fr_store_generation(a) == g1);
+    int64_t n = 0;
+    CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT count(*) FROM g", NULL), &err);
+    CHECK(fr_store_generation(a) == g1);
+    CHECK_OK(fr_store_begin(b, &err), &err);
+    CHECK_OK(fr_store_execf(b, &err, "INSERT INTO g (n) VALUES (?)", "i", 1), &err);
+    CHECK_OK(fr_store_commit(b, &err), &err);
+    int64_t g2 = fr_store_generation(a);
+    CHECK(g2 >= 0 && g2 != g1);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO g (n) VALUES (?)", "i", 2), &err);
+    int64_t g3 = fr_store_generation(a);
+    CHECK(g3 >= 0 && g3 != g2 && g3 != g1);
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_failed_statement_keeps_the_transaction", a_failed_statement_keeps_the_transaction},
           {"rows_have_the_same_types", rows_have_the_same_types},
@@ -428,4 +462,5 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
           {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
           {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
-          {"announcements_reach_other_processes", announcements_reach_other_processes})
+          {"announcements_reach_other_processes", announcements_reach_other_processes},
+          {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit})

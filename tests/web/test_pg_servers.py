@@ -17,7 +17,8 @@ Checks that nothing is lost or duplicated:
   at the same time, emits each task.overdue once;
 - a server is woken by the other's notification (LISTEN/NOTIFY) to deliver
   events it did not record itself (its log says so);
-- a session opened through one server works on the other; the audit chain
+- a session opened through one server works on the other; a case opened
+  and a logout through one are seen at once by the other's caches; the audit chain
   verifies."""
 import os
 import subprocess
@@ -259,6 +260,28 @@ with open(b.log) as f:
     woken = "woken by another process's notification" in f.read()
 t.check(woken, "server B's delivery was woken by a notification from another process",
         open(b.log).read()[-2000:])
+
+# The caches (caseload, sessions) of one server see the other's writes:
+# PostgreSQL's generation changes with any process's commit.
+thomas_a = Client(a)
+t.check(thomas_a.login("thomas").status == 200, "thomas logs in through A")
+thomas_b = client_for(b)
+thomas_b.cookies, thomas_b.csrf = dict(thomas_a.cookies), thomas_a.csrf
+before = thomas_a.api("GET", "/caseload").json()
+again = thomas_a.api("GET", "/caseload").json()
+t.check(before == again, "thomas's caseload asked twice through A is the same", again)
+pid = thomas_b.api("POST", "/patients", {"family_name": "Cache", "given_names": "C",
+                                         "birth_date": "01/01/1940"}).json()["id"]
+r = thomas_b.api("POST", "/cases", {"patient_id": pid, "workflow": "assess",
+                                    "manager": "thomas"})
+t.check(r.status == 201, "a case opened for thomas through B", r.text)
+after = thomas_a.api("GET", "/caseload").json()
+t.check(len(after["cases"]) == len(before["cases"]) + 1,
+        "the caseload through A shows the case opened through B at once (cache invalidated)",
+        (len(before["cases"]), after))
+t.check(thomas_b.api("DELETE", "/session").status in (200, 204), "thomas logs out through B")
+r = thomas_a.api("GET", "/caseload")
+t.check(r.status == 401, "the session logged out through B is refused by A at once", r.status)
 
 for s, name in ((a, "A"), (b, "B")):
     adm = Client(s)
