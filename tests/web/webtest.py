@@ -106,6 +106,18 @@ class Site:
             raise RuntimeError(f"filrouge {' '.join(args)}: {p.stderr}")
         return p
 
+    def sql(self, query):
+        """Rows of a query on the site's database (either backend); values
+        as the engine gives them (text on PostgreSQL)."""
+        if self.database:
+            return [tuple(r) for r in psql(self.database, query)]
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.dir, "filrouge.db"), timeout=30)
+        try:
+            return db.execute(query).fetchall()
+        finally:
+            db.close()
+
     def user(self, login, role="case_manager", password="correct-horse", team=None):
         self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40")
         self.fr("user", "passwd", login, stdin=password + "\n")
