@@ -76,7 +76,8 @@ void fr_store_unlock(fr_store *s, const char *name);
 /* Telling the other processes on the database that something changed,
  * so that they need not poll for it. fr_store_announce: at the commit of
  * the current transaction (at once outside one), `channel` ("outbox")
- * changed; forgotten when the transaction rolls back. Nothing to do on
+ * changed (a lower-case word that outlives the transaction: a literal);
+ * forgotten when the transaction rolls back. Nothing to do on
  * SQLite, whose site has one process. fr_store_listen: this connection
  * (give it one of its own) will hear `channel`'s announcements by other
  * processes; FR_EREFUSED when the backend has none to hear (SQLite).
