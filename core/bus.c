@@ -345,6 +345,8 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
                             "created_at) VALUES (?, NULL, ?, ?, ?)",
                             "tttt", topic, text, key, now);
     if (!rc) {
+        /* other servers on the database deliver it too (PostgreSQL) */
+        fr_store_announce(site->store, "outbox");
         fr_event ev = {fr_store_last_id(site->store), topic, case_id > 0 ? case_id : 0, text, key};
         bus->depth++;
         rc = run_sync(site, &ev, err);

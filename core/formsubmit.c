@@ -1130,19 +1130,22 @@ static int store_scores(fr_site *site, int64_t sid, int64_t case_id, const fr_fo
             rc = fr_store_execf(site->store, err,
                                 "INSERT INTO submission_scores (submission_id, case_id, form_id,"
                                 " form_version, score, value, band, band_scheme, answered,"
-                                " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                "IItitdttit", sid, case_id, f->id, f->version,
+                                " submitted_at, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                "IItitdttitI", sid, case_id, f->id, f->version,
                                 json_string_value(json_object_get(s, "id")), json_number_value(v),
                                 band, scheme,
-                                (int)json_integer_value(json_object_get(s, "answered")), now);
+                                (int)json_integer_value(json_object_get(s, "answered")), now,
+                                (int64_t)i);
         else
             rc = fr_store_execf(site->store, err,
                                 "INSERT INTO submission_scores (submission_id, case_id, form_id,"
                                 " form_version, score, value, band, band_scheme, answered,"
-                                " submitted_at) VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)",
-                                "IItitit", sid, case_id, f->id, f->version,
+                                " submitted_at, ordinal) VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?,"
+                                " ?)",
+                                "IItititI", sid, case_id, f->id, f->version,
                                 json_string_value(json_object_get(s, "id")),
-                                (int)json_integer_value(json_object_get(s, "answered")), now);
+                                (int)json_integer_value(json_object_get(s, "answered")), now,
+                                (int64_t)i);
         if (rc)
             return rc;
     }
@@ -1150,11 +1153,11 @@ static int store_scores(fr_site *site, int64_t sid, int64_t case_id, const fr_fo
     {
         int rc = fr_store_execf(site->store, err,
                                 "INSERT INTO submission_flags (submission_id, case_id, form_id,"
-                                " flag, severity, message) VALUES (?, ?, ?, ?, ?, ?)",
-                                "IItttt", sid, case_id, f->id,
+                                " flag, severity, message, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                "IIttttI", sid, case_id, f->id,
                                 json_string_value(json_object_get(s, "id")),
                                 json_string_value(json_object_get(s, "severity")),
-                                json_string_value(json_object_get(s, "message")));
+                                json_string_value(json_object_get(s, "message")), (int64_t)i);
         if (rc)
             return rc;
     }
@@ -1430,7 +1433,7 @@ static json_t *scores_of(fr_site *site, int64_t sid, fr_error *err)
     json_t *a = NULL;
     if (fr_store_query_json(site->store, err, &a,
                             "SELECT score, value, band, band_scheme, answered FROM"
-                            " submission_scores WHERE submission_id = ? ORDER BY rowid",
+                            " submission_scores WHERE submission_id = ? ORDER BY ordinal",
                             "I", sid))
         return NULL;
     return a;
@@ -1441,7 +1444,7 @@ static json_t *flags_of(fr_site *site, int64_t sid, fr_error *err)
     json_t *a = NULL;
     if (fr_store_query_json(site->store, err, &a,
                             "SELECT flag, severity, message FROM submission_flags"
-                            " WHERE submission_id = ? ORDER BY rowid",
+                            " WHERE submission_id = ? ORDER BY ordinal",
                             "I", sid))
         return NULL;
     return a;

@@ -33,6 +33,7 @@ static const char *core_migration_files[] = {
     "sql/core-005-web.sql",
     "sql/core-006-intake-forms.sql",
     "sql/core-007-tokens.sql",
+    "sql/core-008-ordinals.sql",
 };
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)

@@ -104,16 +104,71 @@ int fr_store_begin(fr_store *s, fr_error *err)
     return 0;
 }
 
+void fr_store_announce(fr_store *s, const char *channel)
+{
+    if (!s->ops->announce)
+        return;
+    if (s->depth == 0) {
+        s->ops->announce(s, channel, NULL);
+        return;
+    }
+    for (int i = 0; i < FR_STORE_CHANNELS; i++) {
+        if (s->announced[i] && strcmp(s->announced[i], channel) == 0)
+            return;
+        if (!s->announced[i]) {
+            s->announced[i] = channel;
+            return;
+        }
+    }
+}
+
+int fr_store_listen(fr_store *s, const char *channel, fr_error *err)
+{
+    if (!s->ops->listen)
+        return fr_error_set(err, FR_EREFUSED,
+                            "the %s store has no announcements to listen to: one process "
+                            "serves its site",
+                            s->ops->name);
+    return s->ops->listen(s, channel, err);
+}
+
+int fr_store_wait(fr_store *s, int wake_fd, int *heard, fr_error *err)
+{
+    *heard = 0;
+    if (!s->ops->wait)
+        return fr_error_set(err, FR_EREFUSED, "the %s store has no announcements to wait for",
+                            s->ops->name);
+    return s->ops->wait(s, wake_fd, heard, err);
+}
+
+/* The outermost transaction ends: its announcements go (just before
+ * COMMIT) or are forgotten (rollback). */
+static int end_announcements(fr_store *s, int send, fr_error *err)
+{
+    int rc = 0;
+    for (int i = 0; i < FR_STORE_CHANNELS && s->announced[i]; i++) {
+        if (send && !rc)
+            rc = s->ops->announce(s, s->announced[i], err);
+        s->announced[i] = NULL;
+    }
+    return rc;
+}
+
 int fr_store_commit(fr_store *s, fr_error *err)
 {
     char sql[64];
     if (s->depth <= 0)
         return fr_error_set(err, FR_EINTERNAL, "commit without a transaction");
+    int rc = s->depth == 1 ? end_announcements(s, 1, err) : 0;
+    if (rc) {
+        fr_store_rollback(s);
+        return rc;
+    }
     if (s->depth == 1)
         snprintf(sql, sizeof sql, "COMMIT");
     else
         snprintf(sql, sizeof sql, "RELEASE fr_sp%d", s->depth - 1);
-    int rc = s->ops->exec(s, sql, "committing", err);
+    rc = s->ops->exec(s, sql, "committing", err);
     if (rc) {
         fr_store_rollback(s);
         return rc;
@@ -127,8 +182,10 @@ void fr_store_rollback(fr_store *s)
     char sql[96];
     if (s->depth <= 0)
         return;
-    if (s->depth == 1)
+    if (s->depth == 1) {
+        end_announcements(s, 0, NULL);
         snprintf(sql, sizeof sql, "ROLLBACK");
+    }
     else
         snprintf(sql, sizeof sql, "ROLLBACK TO fr_sp%d; RELEASE fr_sp%d", s->depth - 1,
                  s->depth - 1);

@@ -73,6 +73,22 @@ int fr_store_depth(const fr_store *s);
 int fr_store_try_lock(fr_store *s, const char *name, int *got, fr_error *err);
 void fr_store_unlock(fr_store *s, const char *name);
 
+/* Telling the other processes on the database that something changed,
+ * so that they need not poll for it. fr_store_announce: at the commit of
+ * the current transaction (at once outside one), `channel` ("outbox")
+ * changed (a lower-case word that outlives the transaction: a literal);
+ * forgotten when the transaction rolls back. Nothing to do on
+ * SQLite, whose site has one process. fr_store_listen: this connection
+ * (give it one of its own) will hear `channel`'s announcements by other
+ * processes; FR_EREFUSED when the backend has none to hear (SQLite).
+ * fr_store_wait: waits until another process announced a channel this
+ * connection listens to (*heard: how many announcements, >0) or `wake_fd`
+ * is readable (*heard 0; -1: no descriptor); FR_EIO when the connection is
+ * lost. PostgreSQL: NOTIFY and LISTEN. */
+void fr_store_announce(fr_store *s, const char *channel);
+int fr_store_listen(fr_store *s, const char *channel, fr_error *err);
+int fr_store_wait(fr_store *s, int wake_fd, int *heard, fr_error *err);
+
 /* Runs SQL text with no parameters (may hold several statements). */
 int fr_store_exec(fr_store *s, const char *sql, fr_error *err);
 

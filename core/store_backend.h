@@ -52,11 +52,21 @@ typedef struct fr_store_ops {
     int (*after_copy)(fr_store *s, const char *table, int has_id, fr_error *err);
     int (*try_lock)(fr_store *s, const char *name, int *got, fr_error *err);
     void (*unlock)(fr_store *s, const char *name);
-    /* A number that changes whenever anything is committed (caches check
-     * it); NULL: unknown, no caching (PostgreSQL: other servers write). */
+    /* A number that changes whenever anything is committed, by any
+     * process (caches check it); NULL or -1: unknown, no caching. SQLite:
+     * data_version and this connection's changes; PostgreSQL: a hash of
+     * the server's snapshot. */
     int64_t (*generation)(fr_store *s);
+    /* Announcements to the other processes (fr_store_announce); NULL:
+     * none (one process per database). announce runs inside the
+     * transaction, just before COMMIT. */
+    int (*announce)(fr_store *s, const char *channel, fr_error *err);
+    int (*listen)(fr_store *s, const char *channel, fr_error *err);
+    int (*wait)(fr_store *s, int wake_fd, int *heard, fr_error *err);
     const char *begin_sql; /* the outermost transaction's BEGIN */
 } fr_store_ops;
+
+#define FR_STORE_CHANNELS 4
 
 /* The front's part of a connection; `be` is the backend's own state. */
 struct fr_store {
@@ -64,6 +74,8 @@ struct fr_store {
     void *be;
     char *path; /* the location shown in messages (no password) */
     int depth;
+    /* channels announced in the current transaction (fr_store_announce) */
+    const char *announced[FR_STORE_CHANNELS];
 };
 
 extern const fr_store_ops fr_store_sqlite_ops;

@@ -6,8 +6,12 @@
  * parameters `?` and `?N` become `$n`; in DDL `INTEGER PRIMARY KEY` becomes
  * an identity column, INTEGER becomes BIGINT and REAL DOUBLE PRECISION;
  * LIKE becomes ILIKE (SQLite's LIKE ignores case); group_concat becomes
- * string_agg; rowid becomes ctid (the physical order: insertion order for
- * rows never updated). Strings, quoted names, comments and $$ bodies are left alone.
+ * string_agg. There is no rowid: order by a column (core-008 gave scores and
+ * flags one). Strings, quoted names, comments and $$ bodies are left alone.
+ *
+ * Announcements (fr_store_announce) are NOTIFY "filrouge_CHANNEL" with this
+ * process's "host:pid" as payload, sent with the COMMIT; a listening
+ * connection (LISTEN) counts those of other processes.
  *
  * Writers take turns as on SQLite: BEGIN also takes a transaction-scoped
  * advisory lock (key FR_LOCK_SPACE, 0), so a transaction's reads are still
@@ -20,10 +24,13 @@
  * under a savepoint of its own, and an error undoes that statement alone,
  * as on SQLite. Rows are fetched whole when a statement is first stepped. */
 #include <ctype.h>
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_backend.h"
 
@@ -46,6 +53,7 @@ typedef struct pg_stmt {
 typedef struct pg {
     PGconn *conn;
     int changes;
+    char self[128]; /* this process, in its announcements: "host:pid" */
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -168,9 +176,6 @@ char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed)
                 put(&b, "ILIKE", 5);
             } else if (word_is(w, wl, "group_concat")) {
                 put(&b, "string_agg", 10);
-            } else if (word_is(w, wl, "rowid")) {
-                /* insertion order of rows never updated (scores, flags) */
-                put(&b, "ctid", 4);
             } else {
                 put(&b, w, wl);
             }
@@ -293,6 +298,12 @@ static int pg_open(fr_store *s, const char *location, const fr_store_options *op
                             s->path, msg);
     }
     PQsetNoticeProcessor(p->conn, quiet, NULL);
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(p->self, sizeof p->self, "%s:%ld", host, (long)getpid());
+    for (char *c = p->self; *c; c++) /* it goes into a literal */
+        if (*c == '\'' || *c == '\\')
+            *c = '_';
     char set[256];
     snprintf(set, sizeof set,
              "SET lock_timeout = %d; SET client_min_messages = warning; "
@@ -565,6 +576,80 @@ static void pg_unlock(fr_store *s, const char *name)
                        "t", name);
 }
 
+/* The server's snapshot (pg_current_snapshot: the next transaction id and
+ * those in progress) changes when any transaction that wrote starts or
+ * ends, in any process, and never comes back to an earlier value: its
+ * 64-bit hash serves as the caches' generation. Writes to other databases
+ * of the same server change it too (the caches are then emptied for
+ * nothing, never wrong). -1 when it cannot be read. */
+static int64_t pg_generation(fr_store *s)
+{
+    PGresult *res = PQexec(CONN(s), "SELECT pg_current_snapshot()::text");
+    int64_t v = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        uint64_t h = 14695981039346656037ULL;
+        for (const char *p = PQgetvalue(res, 0, 0); *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        v = (int64_t)(h & INT64_MAX);
+    }
+    PQclear(res);
+    return v;
+}
+
+/* ---- announcements: NOTIFY and LISTEN ---- */
+
+/* "filrouge_CHANNEL", quoted; channels are the kernel's own lower-case words. */
+static int channel_sql(char *out, size_t n, const char *verb, const char *channel, const char *payload)
+{
+    for (const char *c = channel; *c; c++)
+        if (!islower((unsigned char)*c) && *c != '_')
+            return -1;
+    if (payload)
+        snprintf(out, n, "%s \"filrouge_%s\", '%s'", verb, channel, payload);
+    else
+        snprintf(out, n, "%s \"filrouge_%s\"", verb, channel);
+    return 0;
+}
+
+static int pg_announce(fr_store *s, const char *channel, fr_error *err)
+{
+    char sql[320];
+    if (channel_sql(sql, sizeof sql, "NOTIFY", channel, ((pg *)s->be)->self))
+        return fr_error_set(err, FR_EINTERNAL, "'%s' is not a channel name", channel);
+    return run(s, sql, "announcing a change", err);
+}
+
+static int pg_listen(fr_store *s, const char *channel, fr_error *err)
+{
+    char sql[160];
+    if (channel_sql(sql, sizeof sql, "LISTEN", channel, NULL))
+        return fr_error_set(err, FR_EINTERNAL, "'%s' is not a channel name", channel);
+    return run(s, sql, "listening for changes", err);
+}
+
+static int pg_wait(fr_store *s, int wake_fd, int *heard, fr_error *err)
+{
+    pg *p = s->be;
+    for (;;) {
+        if (!PQconsumeInput(p->conn))
+            return map_result(s, NULL, err, "waiting for other processes' changes");
+        PGnotify *n;
+        while ((n = PQnotifies(p->conn))) {
+            if (strcmp(n->extra, p->self) != 0)
+                (*heard)++;
+            PQfreemem(n);
+        }
+        if (*heard)
+            return 0;
+        struct pollfd fds[2] = {{PQsocket(p->conn), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+        if (poll(fds, wake_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+            return fr_error_set(err, FR_EIO, "waiting for other processes' changes: %s",
+                                strerror(errno));
+        if (wake_fd >= 0 && fds[1].revents)
+            return 0;
+    }
+}
+
 const fr_store_ops fr_store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -589,5 +674,9 @@ const fr_store_ops fr_store_pg_ops = {
     .after_copy = pg_after_copy,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
+    .generation = pg_generation,
+    .announce = pg_announce,
+    .listen = pg_listen,
+    .wait = pg_wait,
     .begin_sql = BEGIN_SQL,
 };

@@ -575,7 +575,7 @@ static int build_case_doc(fr_site *site, int64_t case_id, xmlDocPtr *out, fr_err
         xmlChar *sid = xmlGetProp(f, (const xmlChar *)"submission");
         rc = fr_store_query(site->store, err, &st,
                             "SELECT score, value, band FROM submission_scores"
-                            " WHERE submission_id = ? ORDER BY rowid",
+                            " WHERE submission_id = ? ORDER BY ordinal",
                             "I", (int64_t)strtoll((const char *)sid, NULL, 10));
         xmlFree(sid);
         while ((rc == 0 || rc == 1) && (rc = fr_stmt_step(st, err)) == 1) {

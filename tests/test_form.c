@@ -881,6 +881,86 @@ static void test_functions_expr_scores_nested_repeats(void)
     unsetenv("FILROUGE_NOW");
 }
 
+/* The names of a submission's scores and flags, in the order read back. */
+static void read_order(fr_site *site, int64_t sid, char *scores, char *flags, size_t n)
+{
+    fr_error err = {0};
+    json_t *row = NULL;
+    scores[0] = flags[0] = '\0';
+    CHECK_OK(fr_form_submission_get(site, sid, &row, &err), &err);
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(row, "scores"), i, x)
+    {
+        strncat(scores, json_string_value(json_object_get(x, "score")), n - strlen(scores) - 2);
+        strcat(scores, " ");
+    }
+    json_array_foreach(json_object_get(row, "flags"), i, x)
+    {
+        strncat(flags, json_string_value(json_object_get(x, "flag")), n - strlen(flags) - 2);
+        strcat(flags, " ");
+    }
+    json_decref(row);
+}
+
+/* Scores and flags are read back in the form's order (core-008's ordinal
+ * column), not in their names' order nor the rows' physical order: rows
+ * stored before core-008 are numbered in insertion order by it, and a row
+ * updated since (which PostgreSQL moves) keeps its place. */
+static void test_scores_and_flags_keep_the_form_order(void)
+{
+    fr_site *site = forms_site("order");
+    fr_error err = {0};
+    fr_form *nf = NULL;
+    CHECK_OK(fr_form_load_file(test_data("forms/order.xml"), &nf, &err), &err);
+    if (!nf) {
+        fr_site_close(site);
+        return;
+    }
+    CHECK_OK(fr_forms_add(site, "site", nf, &err), &err);
+    int64_t c = fixture_case(site, "assess", 1, 0, "2026-01-01");
+    int64_t sid = submit(site, "order", c, "{\"a\":1,\"b\":2}", 0, 0, 0, NULL, &err);
+    CHECK(sid > 0);
+    char scores[128], flags[128];
+    read_order(site, sid, scores, flags, sizeof scores);
+    CHECK_STR(scores, "zeta alpha mid ");
+    CHECK_STR(flags, "z-flag a-flag ");
+
+    /* As stored before core-008: no ordinal column; the migration numbers
+     * the rows when the site is opened again. */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    CHECK_OK(fr_store_exec(site->store,
+                           "ALTER TABLE submission_scores DROP COLUMN ordinal;"
+                           " ALTER TABLE submission_flags DROP COLUMN ordinal;"
+                           " DELETE FROM schema_migrations WHERE owner = 'core' AND version = 8",
+                           &err),
+             &err);
+    fr_site_close(site);
+    site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    if (!site)
+        return;
+    CHECK(fixture_int(site, "SELECT max(version) FROM schema_migrations WHERE owner = 'core'"
+                            " AND ? > 0",
+                      1) == 8);
+    read_order(site, sid, scores, flags, sizeof scores);
+    CHECK_STR(scores, "zeta alpha mid ");
+    CHECK_STR(flags, "z-flag a-flag ");
+
+    /* Updated rows keep their place (PostgreSQL writes them elsewhere). */
+    CHECK_OK(fr_store_exec(site->store,
+                           "UPDATE submission_scores SET band = band WHERE score = 'zeta';"
+                           " UPDATE submission_flags SET severity = severity"
+                           " WHERE flag = 'z-flag'",
+                           &err),
+             &err);
+    read_order(site, sid, scores, flags, sizeof scores);
+    CHECK_STR(scores, "zeta alpha mid ");
+    CHECK_STR(flags, "z-flag a-flag ");
+    fr_site_close(site);
+}
+
 static void test_disabled_plugin_forms_stay_readable(void)
 {
     fr_site *site = forms_site("disable");
@@ -904,6 +984,7 @@ static void test_disabled_plugin_forms_stay_readable(void)
 }
 
 TEST_MAIN({"fixtures load", test_fixtures_load},
+          {"scores and flags keep the form order", test_scores_and_flags_keep_the_form_order},
           {"check errors name file, line and element", test_check_errors_name_file_line_element},
           {"hostile definitions refused", test_hostile_definitions_refused},
           {"PHQ-9 scores by hand", test_phq9_scores_by_hand},

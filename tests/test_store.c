@@ -347,6 +347,109 @@ static void a_named_lock_excludes_other_connections(void)
     fr_store_close(b);
 }
 
+/* fr_store_announce reaches the other processes' listening connections at
+ * commit (PostgreSQL: NOTIFY/LISTEN), not when rolled back, once per
+ * transaction; this process's own are not heard; the wake descriptor ends
+ * a wait. SQLite has no one to tell: announcing does nothing, listening
+ * is refused. */
+static void announcements_reach_other_processes(void)
+{
+    const char *p = test_store_location("announce.db");
+    fr_store *l = NULL, *own = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &l, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &own, &err), &err);
+    if (!l || !own) {
+        fr_store_close(l);
+        fr_store_close(own);
+        return;
+    }
+    int heard = -1;
+    if (!test_on_pg()) {
+        fr_store_announce(own, "outbox");
+        CHECK_OK(fr_store_begin(own, &err), &err);
+        fr_store_announce(own, "outbox");
+        CHECK_OK(fr_store_commit(own, &err), &err);
+        CHECK_ERR(fr_store_listen(l, "outbox", &err), FR_EREFUSED, &err, "one process");
+        CHECK_ERR(fr_store_wait(l, -1, &heard, &err), FR_EREFUSED, &err, "no announcements");
+        CHECK(heard == 0);
+        fr_store_close(l);
+        fr_store_close(own);
+        return;
+    }
+    CHECK_OK(fr_store_listen(l, "outbox", &err), &err);
+    pid_t child = fork();
+    if (child == 0) {
+        fr_store *c = NULL;
+        fr_error e = {0};
+        if (fr_store_open(p, NULL, &c, &e) || fr_store_begin(c, &e))
+            _exit(2);
+        fr_store_announce(c, "outbox");
+        fr_store_rollback(c); /* forgotten */
+        if (fr_store_begin(c, &e) || fr_store_begin(c, &e))
+            _exit(3);
+        fr_store_announce(c, "outbox");
+        fr_store_announce(c, "outbox");
+        fr_store_announce(c, "other");
+        if (fr_store_commit(c, &e) || fr_store_commit(c, &e))
+            _exit(4);
+        fr_store_close(c);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_OK(fr_store_wait(l, -1, &heard, &err), &err);
+    CHECK(heard == 1);
+    /* This process's own announcement is not heard; the pipe ends the wait. */
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    CHECK_OK(fr_store_begin(own, &err), &err);
+    fr_store_announce(own, "outbox");
+    CHECK_OK(fr_store_commit(own, &err), &err);
+    CHECK(write(fds[1], "", 1) == 1);
+    CHECK_OK(fr_store_wait(l, fds[0], &heard, &err), &err);
+    CHECK(heard == 0);
+    close(fds[0]);
+    close(fds[1]);
+    fr_store_close(l);
+    fr_store_close(own);
+}
+
+/* fr_store_generation, which the server's caches check: known (>= 0) on
+ * both backends, the same while nothing is written, different after a
+ * commit by another connection or by this one; a read changes nothing. */
+static void the_generation_is_known_on_both_backends(void)
+{
+    const char *p = test_store_location("generation2.db");
+    fr_store *a = NULL, *b = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+    if (!a || !b) {
+        fr_store_close(a);
+        fr_store_close(b);
+        return;
+    }
+    CHECK_OK(fr_store_exec(b, "CREATE TABLE g (id INTEGER PRIMARY KEY, n INTEGER)", &err), &err);
+    int64_t g1 = fr_store_generation(a);
+    CHECK(g1 >= 0);
+    CHECK(fr_store_generation(a) == g1);
+    int64_t n = 0;
+    CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT count(*) FROM g", NULL), &err);
+    CHECK(fr_store_generation(a) == g1);
+    CHECK_OK(fr_store_begin(b, &err), &err);
+    CHECK_OK(fr_store_execf(b, &err, "INSERT INTO g (n) VALUES (?)", "i", 1), &err);
+    CHECK_OK(fr_store_commit(b, &err), &err);
+    int64_t g2 = fr_store_generation(a);
+    CHECK(g2 >= 0 && g2 != g1);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO g (n) VALUES (?)", "i", 2), &err);
+    int64_t g3 = fr_store_generation(a);
+    CHECK(g3 >= 0 && g3 != g2 && g3 != g1);
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 /* The generation a cache trusts: the same while nothing is committed, new
  * after any commit, by this connection, another one or another process,
  * including after a checkpoint has restarted the WAL. */
@@ -410,4 +513,6 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
           {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
           {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
+          {"announcements_reach_other_processes", announcements_reach_other_processes},
+          {"the_generation_is_known_on_both_backends", the_generation_is_known_on_both_backends},
           {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit})

@@ -65,6 +65,8 @@ struct fr_server {
     /* group commit: every write request and every read's audit entries
      * (commit.c) */
     fr_committer *committer;
+    /* other processes' outbox announcements (listen.c; NULL on SQLite) */
+    fr_listener *listener;
 
     /* TLS (MHD with GnuTLS) when site.xml names a certificate and key */
     char *tls_cert, *tls_key;
@@ -966,6 +968,7 @@ static int read_pem(const fr_site *site, const char *setting, char **out, fr_err
 static void close_all(fr_server *s)
 {
     fr_cache_forget_site(NULL);
+    fr_listener_stop(s->listener);
     fr_committer_stop(s->committer);
     free(s->tls_cert);
     free(s->tls_key);
@@ -1032,6 +1035,11 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     }
     s->log_site = s->pool[0];
     if ((rc = fr_committer_start(s, s->opt.site_dir, &s->committer, err))) {
+        close_all(s);
+        free(s);
+        return rc;
+    }
+    if ((rc = fr_listener_start(s, s->bg_site->db_path, s->committer, &s->listener, err))) {
         close_all(s);
         free(s);
         return rc;

@@ -231,6 +231,16 @@ void fr_committer_reopen(fr_committer *c);
 /* Finishes the queued jobs, stops the thread, closes the site. */
 void fr_committer_stop(fr_committer *c);
 
+/* ---- the listener (listen.c) ---- */
+
+typedef struct fr_listener fr_listener;
+/* Listens on a connection of its own to `location` for other processes'
+ * outbox announcements and asks `c` for a delivery pass at each. *out is
+ * NULL (and 0 returned) when the store has none (SQLite). */
+int fr_listener_start(fr_server *s, const char *location, fr_committer *c, fr_listener **out,
+                      fr_error *err);
+void fr_listener_stop(fr_listener *l);
+
 /* ---- a cache of answers (cache.c) ---- */
 
 /* The site connection's view of the database now (-1: do not cache). */

@@ -2,7 +2,6 @@
 a session survives a restart, expires after the idle time set in site.xml
 (web.session-idle-minutes), and an expired one is removed."""
 import os
-import sqlite3
 
 from webtest import Checks, Client, Server, Site
 
@@ -47,8 +46,7 @@ r = c.request("GET", "/caseload")
 t.check(r.status == 303 and (r.header("Location") or "").startswith("/login"),
         "an expired session sends the pages to the login", r.status)
 srv.stop()
-db = sqlite3.connect(os.path.join(site.dir, "filrouge.db"))
-n = db.execute("SELECT count(*) FROM web_sessions").fetchone()[0]
+n = int(site.sql("SELECT count(*) FROM web_sessions")[0][0])
 t.check(n == 0, "expired sessions are removed from the database", n)
 
 # SIGHUP: every worker reopens its site; the server keeps answering.

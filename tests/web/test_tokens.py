@@ -2,8 +2,6 @@
 and page), shown once, stored only as a hash, used with Authorization:
 Bearer (no CSRF token needed), scoped to the user's own access rights,
 refused when wrong or revoked, never valid on HTML pages, audited."""
-import sqlite3
-import os
 
 from webtest import Checks, Client, Server, Site
 
@@ -42,8 +40,7 @@ r = marie.api("GET", "/tokens")
 items = r.json()["items"]
 t.check(r.status == 200 and items[0]["name"] == "export script" and token not in r.text
         and "token_hash" not in r.text, "the list shows tokens without their secret", r.text)
-db = sqlite3.connect(os.path.join(site.dir, "filrouge.db"))
-rows = db.execute("SELECT token_hash FROM api_tokens").fetchall()
+rows = site.sql("SELECT token_hash FROM api_tokens")
 t.check(rows and all(token not in h and len(h) == 64 for (h,) in rows),
         "only the token's hash is stored", rows)
 

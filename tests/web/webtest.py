@@ -38,16 +38,63 @@ class Checks:
         sys.exit(1 if self.failed else 0)
 
 
-class Site:
-    """A site with the frailty plugin, users with passwords, a team."""
+def test_store():
+    """FILROUGE_TEST_STORE (tests/pg/with-postgres.sh): a postgresql:// URI
+    whose server gives each site a fresh schema; None: SQLite files."""
+    return os.environ.get("FILROUGE_TEST_STORE") or None
 
-    def __init__(self, plugins=("instruments", "frailty")):
+
+_schemas = 0
+
+
+def new_database():
+    """A fresh schema on FILROUGE_TEST_STORE's server, as a location for
+    `filrouge init --database` (like tests/cli/lib.sh's new_db)."""
+    global _schemas
+    base = test_store()
+    _schemas += 1
+    schema = f"w{os.getpid()}_{_schemas}"
+    subprocess.run(["psql", "-Xq", base, "-c", f"CREATE SCHEMA {schema}"], check=True,
+                   capture_output=True)
+    return base + ("&" if "?" in base else "?") + "options=-csearch_path%3D" + schema
+
+
+def psql(location, query):
+    """Rows of a query on a PostgreSQL site's database, as lists of text."""
+    p = subprocess.run(["psql", "-XAtq", "-F", "\t", location, "-c", query], check=True,
+                       capture_output=True, text=True)
+    return [line.split("\t") for line in p.stdout.splitlines()]
+
+
+def run_under_postgres():
+    """Runs this test again under tests/pg/with-postgres.sh when no server
+    was given (exit 77, skipped, when PostgreSQL is not installed)."""
+    if test_store():
+        return
+    wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pg",
+                           "with-postgres.sh")
+    sys.stdout.flush()
+    os.execv("/bin/sh", ["sh", wrapper, sys.executable, *sys.argv])
+
+
+class Site:
+    """A site with the frailty plugin, users with passwords, a team. With
+    FILROUGE_TEST_STORE, its database is a fresh schema on that server."""
+
+    def __init__(self, plugins=("instruments", "frailty"), hooks=None):
+        """hooks: {file name: Python text} put in the site's hooks/ before
+        anything is recorded."""
         self.tmp = tempfile.mkdtemp(prefix="web-", dir=BASE)
         self.dir = os.path.join(self.tmp, "site")
         self.env = dict(os.environ, FILROUGE_SITE=self.dir,
                         FILROUGE_LOG=os.path.join(self.tmp, "filrouge.log"))
         self.env.pop("FILROUGE_USER", None)
-        self.fr("init", self.dir, "--name", "Test")
+        self.database = new_database() if test_store() else None
+        self.fr("init", self.dir, "--name", "Test",
+                *(("--database", self.database) if self.database else ()))
+        for name, text in (hooks or {}).items():
+            with open(os.path.join(self.dir, "hooks", name), "w") as f:
+                f.write(text)
         for p in plugins:
             self.fr("plugin", "enable", p)
         self.fr("team", "add", "Namur")
@@ -59,6 +106,18 @@ class Site:
             raise RuntimeError(f"filrouge {' '.join(args)}: {p.stderr}")
         return p
 
+    def sql(self, query):
+        """Rows of a query on the site's database (either backend); values
+        as the engine gives them (text on PostgreSQL)."""
+        if self.database:
+            return [tuple(r) for r in psql(self.database, query)]
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.dir, "filrouge.db"), timeout=30)
+        try:
+            return db.execute(query).fetchall()
+        finally:
+            db.close()
+
     def user(self, login, role="case_manager", password="correct-horse", team=None):
         self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40")
         self.fr("user", "passwd", login, stdin=password + "\n")
@@ -67,13 +126,16 @@ class Site:
 
 
 class Server:
-    def __init__(self, site, host="127.0.0.1"):
-        """host: an IPv4 address, or an IPv6 one (::1)."""
+    def __init__(self, site, host="127.0.0.1", log=None):
+        """host: an IPv4 address, or an IPv6 one (::1); log: the server's
+        own log file (default: the site's)."""
         self.site = site
         self.host = host
+        self.log = log or site.env["FILROUGE_LOG"]
         listen = f"[{host}]:0" if ":" in host else f"{host}:0"
         self.proc = subprocess.Popen([FR, "serve", "--listen", listen, "--threads", "3"],
-                                     env=site.env, stdout=subprocess.PIPE,
+                                     env=dict(site.env, FILROUGE_LOG=self.log),
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         shown = f"\\[{re.escape(host)}\\]" if ":" in host else re.escape(host)
@@ -170,3 +232,11 @@ class Client:
         data = urllib.parse.urlencode(f).encode()
         return self.request("POST", path, raw=data,
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def wait_until(condition, pause=0.1):
+    """Polls condition() until it is true; no time limit of its own (the
+    test's timeout, meson's, stops a test that waits for ever)."""
+    while not condition():
+        time.sleep(pause)
+    return True
