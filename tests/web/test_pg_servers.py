@@ -253,7 +253,10 @@ t.check(waited and set(seen) == set(events) and not dups,
         f"{sorted(set(events) - set(seen))[:10]}, twice {list(dups.items())[:10]}")
 pids = {p for ps in seen.values() for p in ps}
 server_pids = {str(a.proc.pid), str(b.proc.pid)}
-t.check(server_pids <= pids, "both servers delivered some of them", (pids, server_pids))
+# Which process delivers an event is chance (whoever holds the subscriber's
+# lock first): told, not checked.
+print(f"# delivered by the servers: {sorted(server_pids & pids)}; by commands: "
+      f"{len(pids - server_pids)} process(es)")
 
 # LISTEN/NOTIFY: an event recorded by one server wakes the other's delivery.
 with open(b.log) as f:
