@@ -56,6 +56,12 @@ typedef struct fr_store_ops {
      * it); NULL: unknown, no caching (PostgreSQL: other servers write). */
     int64_t (*generation)(fr_store *s);
     const char *begin_sql; /* the outermost transaction's BEGIN */
+    /* The reserve kept for the audit entries of reads on a full disk
+     * (store.h, "A full disk"); NULL: none (PostgreSQL). reserve_release
+     * gives the reserve up: 1 when it was there. reserve_renew puts it
+     * back when space allows: 0 when it is in place, else negative. */
+    int (*reserve_release)(fr_store *s);
+    int (*reserve_renew)(fr_store *s);
 } fr_store_ops;
 
 /* The front's part of a connection; `be` is the backend's own state. */
@@ -64,6 +70,8 @@ struct fr_store {
     void *be;
     char *path; /* the location shown in messages (no password) */
     int depth;
+    int full;       /* the last failure was for lack of space (set by the backend) */
+    int short_of_space; /* the reserve is given up: writes are refused */
 };
 
 extern const fr_store_ops fr_store_sqlite_ops;

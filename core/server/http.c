@@ -646,7 +646,18 @@ static enum MHD_Result finish(fr_server *s, conn_state *cs)
 {
     fr_req *r = cs->r;
     fr_resp *w = &cs->w;
-    if (cs->job.failed) {
+    if (cs->job.failed && cs->job.full) {
+        fr_buf_free(&w->body);
+        memset(w, 0, sizeof *w);
+        if (cs->api)
+            fr_resp_api_fail(w, 503, "disk-full",
+                             "the server's disk is full: changes are refused until an "
+                             "administrator frees space; nothing of this request was stored. "
+                             "Reading records still works");
+        else
+            fr_page_message(r, w, 503, fr_t(r->lang, "error.full.title"),
+                            fr_t(r->lang, "error.full.text"));
+    } else if (cs->job.failed) {
         fr_buf_free(&w->body);
         memset(w, 0, sizeof *w);
         if (cs->api)
@@ -725,7 +736,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fr_proxy_client(s, r, cs->remote, cs->client);
     r->remote = cs->client;
     w->status = 200;
-    cs->job.failed = 0;
+    cs->job.failed = cs->job.full = 0;
     if (cs->too_large || cs->body.failed) {
         snprintf(r->lang, sizeof r->lang, "fr");
         if (is_api(url))
