@@ -224,7 +224,10 @@ static void *committer_main(void *arg)
             pthread_mutex_unlock(&c->lock);
             fr_error err = {0};
             fr_bus_stats bs = {0};
-            if (fr_bus_deliver(c->site, &bs, &err))
+            /* A full disk: deliveries (writes) wait for space, kept in the
+             * outbox, rather than fill the log with their refusals. */
+            if (!fr_store_short_of_space(c->site->store) &&
+                fr_bus_deliver(c->site, &bs, &err))
                 fr_server_log(c->server, "delivery: %s", err.message);
             pthread_mutex_lock(&c->lock);
             continue;
