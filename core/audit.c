@@ -244,9 +244,31 @@ static int collect(fr_audit_batch *b, const char *actor, const char *action, con
     return 0;
 }
 
-int fr_audit_batch_write(fr_store *s, const fr_audit_batch *b, fr_error *err)
+/* Runs body (which appends audit entries) in a transaction of its own, or
+ * the caller's: on a full disk, an outermost one uses the store's reserve
+ * and tries once more (store.h, "A full disk"). */
+static int audit_transaction(fr_store *s, int (*body)(fr_store *, const void *, fr_error *),
+                             const void *arg, fr_error *err)
 {
-    int rc = fr_store_begin(s, err);
+    int own = fr_store_depth(s) == 0;
+    for (int attempt = 0;; attempt++) {
+        int rc = fr_store_begin_audit(s, err);
+        if (rc)
+            return rc;
+        rc = body(s, arg, err);
+        if (!rc)
+            rc = fr_store_commit(s, err); /* rolls back when it fails */
+        else
+            fr_store_rollback(s);
+        if (!rc || !own || attempt > 0 || !fr_store_use_reserve(s))
+            return rc;
+    }
+}
+
+static int batch_body(fr_store *s, const void *arg, fr_error *err)
+{
+    const fr_audit_batch *b = arg;
+    int rc = 0;
     for (int i = 0; !rc && i < b->n; i++) {
         const fr_audit_entry *e = &b->v[i];
         char *detail = json_dumps(e->detail, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -255,11 +277,22 @@ int fr_audit_batch_write(fr_store *s, const fr_audit_batch *b, fr_error *err)
                     : fr_error_set(err, FR_ENOMEM, "out of memory");
         free(detail);
     }
-    if (rc) {
-        fr_store_rollback(s);
-        return rc;
-    }
-    return fr_store_commit(s, err);
+    return rc;
+}
+
+int fr_audit_batch_write(fr_store *s, const fr_audit_batch *b, fr_error *err)
+{
+    return audit_transaction(s, batch_body, b, err);
+}
+
+typedef struct one_entry {
+    const char *actor, *action, *object_type, *object_id, *detail;
+} one_entry;
+
+static int one_body(fr_store *s, const void *arg, fr_error *err)
+{
+    const one_entry *e = arg;
+    return fr_audit_append(s, e->actor, e->action, e->object_type, e->object_id, e->detail, err);
 }
 
 int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
@@ -267,13 +300,6 @@ int fr_audit_alone(fr_store *s, const char *actor, const char *action, const cha
 {
     if (collector && fr_store_depth(s) == 0)
         return collect(collector, actor, action, object_type, object_id, detail, err);
-    int rc = fr_store_begin(s, err);
-    if (rc)
-        return rc;
-    rc = fr_audit_append(s, actor, action, object_type, object_id, detail, err);
-    if (!rc)
-        rc = fr_store_commit(s, err);
-    else
-        fr_store_rollback(s);
-    return rc;
+    one_entry e = {actor, action, object_type, object_id, detail};
+    return audit_transaction(s, one_body, &e, err);
 }

@@ -29,7 +29,10 @@ int fr_audit_appendj(fr_store *s, const char *actor, const char *action, const c
 
 /* Appends one entry in a transaction of its own (joining the current one
  * when there is one): for reads, which change nothing else, and for
- * refusals, which must be kept although the operation is not done. */
+ * refusals, which must be kept although the operation is not done. In a
+ * transaction of its own it goes through on a full disk as long as the
+ * store's reserve lasts, while other writes are refused (store.h, "A full
+ * disk"); fr_audit_batch_write likewise. */
 int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
                    const char *object_id, const char *detail, fr_error *err);
 

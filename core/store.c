@@ -86,13 +86,55 @@ void fr_store_unlock(fr_store *s, const char *name)
     s->ops->unlock(s, name);
 }
 
-int fr_store_begin(fr_store *s, fr_error *err)
+int fr_store_refuse_short(fr_store *s, fr_error *err)
+{
+    return fr_error_set(err, FR_EIO,
+                        "the disk holding %s is full, or the database reached the site's limit "
+                        "(setting database.max-size-mb): changes are refused and the space left "
+                        "is kept so that reading records (and its audit trail) goes on; nothing "
+                        "was written. Free some space on that disk or raise the limit: changes "
+                        "are accepted again by themselves",
+                        s->path);
+}
+
+int fr_store_short_of_space(fr_store *s)
+{
+    /* Another process may have given the reserve up, or space may have
+     * returned: the backend looks (SQLite: one stat of the reserve file). */
+    if (s->depth == 0 && s->ops->reserve_renew) {
+        int renewed = s->ops->reserve_renew(s) == 0;
+        if (!renewed && !s->short_of_space)
+            s->ops->reserve_release(s); /* the site's limit raised likewise */
+        s->short_of_space = !renewed;
+    }
+    return s->short_of_space;
+}
+
+int fr_store_failed_for_space(const fr_store *s)
+{
+    return s->full;
+}
+
+int fr_store_use_reserve(fr_store *s)
+{
+    if (!s->full || s->depth > 0 || !s->ops->reserve_release)
+        return 0;
+    s->full = 0;
+    s->short_of_space = 1;
+    return s->ops->reserve_release(s);
+}
+
+static int begin(fr_store *s, int audit_only, fr_error *err)
 {
     char sql[128];
-    if (s->depth == 0)
+    if (s->depth == 0) {
+        s->full = 0;
+        if (!audit_only && fr_store_short_of_space(s))
+            return fr_store_refuse_short(s, err);
         snprintf(sql, sizeof sql, "%s", s->ops->begin_sql);
-    else
+    } else {
         snprintf(sql, sizeof sql, "SAVEPOINT fr_sp%d", s->depth);
+    }
     int rc = s->ops->exec(s, sql, "starting a transaction", err);
     if (rc) {
         /* A BEGIN that went through but whose lock did not. */
@@ -152,6 +194,16 @@ static int end_announcements(fr_store *s, int send, fr_error *err)
         s->announced[i] = NULL;
     }
     return rc;
+}
+
+int fr_store_begin(fr_store *s, fr_error *err)
+{
+    return begin(s, 0, err);
+}
+
+int fr_store_begin_audit(fr_store *s, fr_error *err)
+{
+    return begin(s, 1, err);
 }
 
 int fr_store_commit(fr_store *s, fr_error *err)

@@ -64,6 +64,44 @@ int fr_store_commit(fr_store *s, fr_error *err);
 void fr_store_rollback(fr_store *s);
 int fr_store_depth(const fr_store *s);
 
+/* ---- A full disk ----
+ *
+ * Every read of clinical data writes its audit entry first, so that on a
+ * full disk a read would be refused for want of room for that entry. The
+ * SQLite backend therefore keeps a reserve: a file `<database>-reserve` of
+ * FR_STORE_RESERVE_KB beside the database, made at open when the disk has
+ * room for it and as much again (and, with a site limit, as many pages
+ * left under it). When a transaction begun by fr_store_begin_audit (audit
+ * entries of reads and refusals, nothing else) fails for lack of space,
+ * its caller rolls it back and calls fr_store_use_reserve: the reserve is
+ * given up (the file deleted; the site limit raised by as much for this
+ * connection) and the caller tries once more. From then on the store is
+ * short of space: fr_store_begin refuses every other outermost transaction
+ * with a clear message, so that the space left serves the audit entries of
+ * reads, until space returns: each such refusal (and each open) first
+ * tries to put the reserve back, and writes go again once it is. Other
+ * processes see the missing file at open and behave alike. PostgreSQL has
+ * no reserve: its server manages its disk (docs/postgresql.md). */
+#define FR_STORE_RESERVE_KB 512
+
+/* As fr_store_begin, for a transaction that writes audit entries only (of
+ * reads, of refusals): allowed while the store is short of space. */
+int fr_store_begin_audit(fr_store *s, fr_error *err);
+/* After an outermost transaction failed and was rolled back: when it failed
+ * for lack of space, the store becomes short of space and, when the
+ * reserve was still there, gives it up and returns 1 (try once more). */
+int fr_store_use_reserve(fr_store *s);
+/* 1 when the last failure was for lack of space (a full disk, the site's
+ * limit), until the next outermost transaction. */
+int fr_store_failed_for_space(const fr_store *s);
+/* 1 while writes are refused for lack of space: the reserve was given up
+ * (by this connection or another process) and there is no room yet to put
+ * it back; puts it back when there is (then 0). fr_store_begin asks it. */
+int fr_store_short_of_space(fr_store *s);
+/* The message of that refusal (FR_EIO), for callers that refuse before
+ * starting (the web server's committer). */
+int fr_store_refuse_short(fr_store *s, fr_error *err);
+
 /* A named lock between the processes sharing the database, held by this
  * connection until fr_store_unlock (not tied to a transaction): *got is 1
  * when taken, 0 when another connection holds it (no waiting). Used so

@@ -64,6 +64,12 @@ typedef struct fr_store_ops {
     int (*listen)(fr_store *s, const char *channel, fr_error *err);
     int (*wait)(fr_store *s, int wake_fd, int *heard, fr_error *err);
     const char *begin_sql; /* the outermost transaction's BEGIN */
+    /* The reserve kept for the audit entries of reads on a full disk
+     * (store.h, "A full disk"); NULL: none (PostgreSQL). reserve_release
+     * gives the reserve up: 1 when it was there. reserve_renew puts it
+     * back when space allows: 0 when it is in place, else negative. */
+    int (*reserve_release)(fr_store *s);
+    int (*reserve_renew)(fr_store *s);
 } fr_store_ops;
 
 #define FR_STORE_CHANNELS 4
@@ -76,6 +82,8 @@ struct fr_store {
     int depth;
     /* channels announced in the current transaction (fr_store_announce) */
     const char *announced[FR_STORE_CHANNELS];
+    int full;       /* the last failure was for lack of space (set by the backend) */
+    int short_of_space; /* the reserve is given up: writes are refused */
 };
 
 extern const fr_store_ops fr_store_sqlite_ops;

@@ -1,12 +1,15 @@
 /* The store's SQLite backend (the default): one database file per site,
  * durable settings (WAL, foreign keys, busy timeout, synchronous=FULL), a
- * prepared-statement cache, online backup and integrity checks. */
+ * prepared-statement cache, online backup and integrity checks, and the
+ * reserve for a full disk (store.h, "A full disk"). */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store_backend.h"
@@ -33,7 +36,13 @@ typedef struct lite {
     unsigned char wal_header[48];
     int wal_header_known;
     int64_t version;
+    char *reserve;   /* the reserve file (<database>-reserve); NULL: none */
+    long max_pages;  /* the site's limit in pages; 0: none */
+    int raised;      /* the limit is raised by the reserve (given up) */
 } lite;
+
+#define RESERVE_BYTES ((off_t)FR_STORE_RESERVE_KB * 1024)
+#define RESERVE_PAGES (FR_STORE_RESERVE_KB / 4)
 
 #define DB(s) (((lite *)(s)->be)->db)
 #define RAW(st) (((lite_stmt *)(st))->raw)
@@ -47,6 +56,8 @@ static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
      * writes the -wal (SQLITE_IOERR_SHMSIZE, _WRITE): say what it is. */
     if ((rc & 0xff) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)
         rc = SQLITE_FULL;
+    if ((rc & 0xff) == SQLITE_FULL && s)
+        s->full = 1;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -113,6 +124,40 @@ static int in_wal_mode(sqlite3 *db)
     return wal;
 }
 
+/* Opens the connection, sets it up and reads the schema. */
+static int connect_db(fr_store *s, const char *path, const fr_store_options *opt, fr_error *err)
+{
+    lite *l = s->be;
+    int flags = opt->read_only ? SQLITE_OPEN_READONLY
+                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &l->db, flags, NULL);
+    if (rc != SQLITE_OK)
+        return fr_error_set(err, FR_EIO,
+                            "cannot open the database %s: %s; check that the folder exists "
+                            "and is writable",
+                            path, l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(l->db, 1);
+    sqlite3_busy_timeout(l->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
+    char pragmas[320], limit[96] = "";
+    /* A size limit in pages; page_size is 4096 unless the file says
+     * otherwise, which only makes the limit a little looser. */
+    if (opt->max_size_kb > 0) {
+        l->max_pages = opt->max_size_kb / 4 > 0 ? opt->max_size_kb / 4 : 1;
+        snprintf(limit, sizeof limit, "PRAGMA max_page_count = %ld;", l->max_pages);
+    }
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys = ON; %s PRAGMA synchronous = %s; %s",
+             opt->read_only ? "" : "PRAGMA journal_mode = WAL;",
+             opt->synchronous_normal ? "NORMAL" : "FULL", limit);
+    if (lite_exec(s, pragmas, "opening the site database", err))
+        return FR_EIO;
+    l->wal = !opt->read_only && in_wal_mode(l->db);
+    /* Reading the schema now turns "not a database" into an error here rather
+     * than in the middle of the first command. */
+    return lite_exec(s, "SELECT count(*) FROM sqlite_master", "opening the site database", err);
+}
+
 static int lite_open(fr_store *s, const char *path, const fr_store_options *opt, fr_error *err)
 {
     int rc;
@@ -125,35 +170,94 @@ static int lite_open(fr_store *s, const char *path, const fr_store_options *opt,
         return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", path);
     }
     s->be = l;
-    int flags = opt->read_only ? SQLITE_OPEN_READONLY
-                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    flags |= SQLITE_OPEN_NOMUTEX;
-    rc = sqlite3_open_v2(path, &l->db, flags, NULL);
-    if (rc != SQLITE_OK)
-        return fr_error_set(err, FR_EIO,
-                            "cannot open the database %s: %s; check that the folder exists "
-                            "and is writable",
-                            path, l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
-    sqlite3_extended_result_codes(l->db, 1);
-    sqlite3_busy_timeout(l->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
-    char pragmas[320], limit[96] = "";
-    /* A size limit in pages; page_size is 4096 unless the file says
-     * otherwise, which only makes the limit a little looser. */
-    if (opt->max_size_kb > 0)
-        snprintf(limit, sizeof limit, "PRAGMA max_page_count = %ld;",
-                 opt->max_size_kb / 4 > 0 ? opt->max_size_kb / 4 : 1);
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA foreign_keys = ON; %s PRAGMA synchronous = %s; %s",
-             opt->read_only ? "" : "PRAGMA journal_mode = WAL;",
-             opt->synchronous_normal ? "NORMAL" : "FULL", limit);
-    if (lite_exec(s, pragmas, "opening the site database", err))
-        return FR_EIO;
-    l->wal = !opt->read_only && in_wal_mode(l->db);
-    /* Reading the schema now turns "not a database" into an error here rather
-     * than in the middle of the first command. */
-    if ((rc = lite_exec(s, "SELECT count(*) FROM sqlite_master", "opening the site database",
-                        err)))
+    /* A database file (not :memory: nor a URI) written here keeps its
+     * reserve beside it. */
+    if (!opt->read_only && path[0] && strcmp(path, ":memory:") != 0 &&
+        strncmp(path, "file:", 5) != 0) {
+        size_t n = strlen(path) + sizeof "-reserve";
+        if (!(l->reserve = malloc(n)))
+            return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", path);
+        snprintf(l->reserve, n, "%s-reserve", path);
+    }
+    rc = connect_db(s, path, opt, err);
+    /* No room even to open (SQLite makes the -wal and the -shm): the
+     * reserve makes room, and the store starts short of space. */
+    if (rc && s->full && l->reserve && unlink(l->reserve) == 0) {
+        sqlite3_close_v2(l->db);
+        l->db = NULL;
+        s->full = 0;
+        s->short_of_space = 1;
+        rc = connect_db(s, path, opt, err);
+    }
+    if (rc)
         return rc;
+    /* When the reserve cannot be made, the disk is short of space already
+     * and writes wait until it can. */
+    if (l->reserve && (s->short_of_space || s->ops->reserve_renew(s) != 0)) {
+        s->short_of_space = 1;
+        s->ops->reserve_release(s);
+    }
+    return 0;
+}
+
+/* The site's limit, raised by the reserve's pages or not. */
+static void set_raised(lite *l, int raised)
+{
+    if (l->max_pages <= 0 || l->raised == raised)
+        return;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %ld",
+             l->max_pages + (raised ? RESERVE_PAGES : 0));
+    sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    l->raised = raised;
+}
+
+/* Gives the reserve up: the file goes, and the site's limit (if any) grows
+ * by as much, for this connection. */
+static int lite_reserve_release(fr_store *s)
+{
+    lite *l = s->be;
+    if (!l->reserve)
+        return 0;
+    int had = unlink(l->reserve) == 0;
+    set_raised(l, 1);
+    return had;
+}
+
+/* Puts the reserve back: the file is there whole (one stat: this runs at
+ * each transaction), or there is room for it and as much again on the disk
+ * (and under the site's limit), and it is made (allocated, not sparse). */
+static int lite_reserve_renew(fr_store *s)
+{
+    lite *l = s->be;
+    struct stat st;
+    if (!l->reserve)
+        return 0;
+    if (stat(l->reserve, &st) != 0 || st.st_size < RESERVE_BYTES) {
+        if (l->max_pages > 0) {
+            sqlite3_stmt *q = NULL;
+            int64_t pages = 0;
+            if (sqlite3_prepare_v2(l->db, "PRAGMA page_count", -1, &q, NULL) == SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW)
+                pages = sqlite3_column_int64(q, 0);
+            sqlite3_finalize(q);
+            if (pages + RESERVE_PAGES > l->max_pages)
+                return -1;
+        }
+        struct statvfs v;
+        if (statvfs(s->path, &v) != 0 || (off_t)v.f_bavail * (off_t)v.f_frsize < 2 * RESERVE_BYTES)
+            return -1;
+        int fd = open(l->reserve, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -1;
+        int rc = posix_fallocate(fd, 0, RESERVE_BYTES);
+        close(fd);
+        if (rc != 0) {
+            unlink(l->reserve);
+            return -1;
+        }
+    }
+    set_raised(l, 0);
     return 0;
 }
 
@@ -170,6 +274,7 @@ static void lite_close(fr_store *s)
     sqlite3_finalize(l->data_version);
     if (l->db)
         sqlite3_close_v2(l->db);
+    free(l->reserve);
     free(l);
 }
 
@@ -535,4 +640,6 @@ const fr_store_ops fr_store_sqlite_ops = {
     .unlock = lite_unlock,
     .generation = lite_generation,
     .begin_sql = "BEGIN IMMEDIATE",
+    .reserve_release = lite_reserve_release,
+    .reserve_renew = lite_reserve_renew,
 };

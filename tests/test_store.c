@@ -1,6 +1,7 @@
 /* The store: durable settings, nested transactions, migrations per owner,
  * refusing a newer database, and two processes writing at once; on either
  * backend (FILROUGE_TEST_STORE, `meson test --setup postgresql`). */
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -501,6 +502,98 @@ static void the_generation_changes_with_every_commit(void)
     fr_store_close(b);
 }
 
+/* One audit-like transaction (fr_store_begin_audit) of a 2000-byte row;
+ * on lack of space, the reserve once, as audit.c does. */
+static int audit_write(fr_store *s, fr_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = fr_store_begin_audit(s, err);
+        if (rc)
+            return rc;
+        rc = fr_store_execf(s, err, "INSERT INTO t (v) VALUES (printf('%.2000c', 'a'))", NULL);
+        if (!rc)
+            rc = fr_store_commit(s, err);
+        else
+            fr_store_rollback(s);
+        if (!rc || attempt > 0 || !fr_store_use_reserve(s))
+            return rc;
+    }
+}
+
+/* The site's limit stands for a full disk (the reserve file is the same):
+ * a write that meets it is refused; an audit transaction gives the reserve
+ * up and goes through; from then on other writes are refused, clearly, in
+ * every connection, until there is room again. PostgreSQL: no reserve. */
+static void a_full_database_keeps_a_reserve_for_audit_entries(void)
+{
+    fr_error err = {0};
+    if (test_on_pg()) {
+        fr_store *s = open_store("noreserve.db");
+        CHECK(fr_store_short_of_space(s) == 0);
+        fr_store_close(s);
+        return;
+    }
+    const char *p = test_path("reserve.db");
+    char reserve[4096];
+    snprintf(reserve, sizeof reserve, "%s-reserve", p);
+    fr_store_options o = {.max_size_kb = 1024, .synchronous_normal = 1};
+    fr_store *s = NULL, *other = NULL;
+    struct stat st;
+    CHECK_OK(fr_store_open(p, &o, &s, &err), &err);
+    CHECK(stat(reserve, &st) == 0 && st.st_size == FR_STORE_RESERVE_KB * 1024);
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", &err), &err);
+    int rc = 0, n = 0;
+    while (n < 5000 && !(rc = fr_store_begin(s, &err))) {
+        rc = fr_store_execf(s, &err, "INSERT INTO t (v) VALUES (printf('%.2000c', 'w'))", NULL);
+        if (rc) {
+            fr_store_rollback(s);
+            break;
+        }
+        CHECK_OK(fr_store_commit(s, &err), &err);
+        n++;
+    }
+    CHECK(n > 100 && n < 5000);
+    CHECK(rc == FR_EIO && strstr(err.message, "is full"));
+    CHECK(fr_store_failed_for_space(s));
+    CHECK(fr_store_short_of_space(s) == 0); /* the reserve is still there */
+    int64_t before = 0, after = 0;
+    CHECK_OK(fr_store_query_int(s, &err, &before, "SELECT count(*) FROM t", NULL), &err);
+    for (int i = 0; i < 20; i++)
+        CHECK_OK(audit_write(s, &err), &err);
+    CHECK_OK(fr_store_query_int(s, &err, &after, "SELECT count(*) FROM t", NULL), &err);
+    CHECK(after == before + 20);
+    CHECK(access(reserve, F_OK) != 0);
+    CHECK(fr_store_short_of_space(s) == 1);
+    CHECK_ERR(fr_store_begin(s, &err), FR_EIO, &err, "changes are refused");
+    CHECK(fr_store_depth(s) == 0);
+    /* another connection (another process) sees the reserve gone */
+    CHECK_OK(fr_store_open(p, &o, &other, &err), &err);
+    CHECK(fr_store_short_of_space(other) == 1);
+    CHECK_ERR(fr_store_begin(other, &err), FR_EIO, &err, "Free some space");
+    CHECK_OK(audit_write(other, &err), &err);
+    fr_store_close(other);
+    fr_store_close(s);
+    /* room again (a higher limit): the reserve comes back, writes go */
+    o.max_size_kb = 8192;
+    CHECK_OK(fr_store_open(p, &o, &s, &err), &err);
+    CHECK(fr_store_short_of_space(s) == 0);
+    CHECK(stat(reserve, &st) == 0 && st.st_size == FR_STORE_RESERVE_KB * 1024);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (v) VALUES ('after')", NULL), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    char *ok = NULL;
+    CHECK_OK(fr_store_query_text(s, &err, &ok, "PRAGMA integrity_check", NULL), &err);
+    CHECK_STR(ok, "ok");
+    free(ok);
+    fr_store_close(s);
+    /* a read-only connection keeps none */
+    o = (fr_store_options){.read_only = 1};
+    unlink(reserve);
+    CHECK_OK(fr_store_open(p, &o, &s, &err), &err);
+    CHECK(access(reserve, F_OK) != 0 && fr_store_short_of_space(s) == 0);
+    fr_store_close(s);
+}
+
 TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_failed_statement_keeps_the_transaction", a_failed_statement_keeps_the_transaction},
           {"rows_have_the_same_types", rows_have_the_same_types},
@@ -515,4 +608,6 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
           {"announcements_reach_other_processes", announcements_reach_other_processes},
           {"the_generation_is_known_on_both_backends", the_generation_is_known_on_both_backends},
-          {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit})
+          {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit},
+          {"a_full_database_keeps_a_reserve_for_audit_entries",
+           a_full_database_keeps_a_reserve_for_audit_entries})

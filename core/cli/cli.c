@@ -142,6 +142,11 @@ int cli_open(cli *c)
     int rc = fr_site_open(dir, NULL, &c->site, &err);
     if (rc)
         return cli_fail(c, &err);
+    if (fr_store_short_of_space(c->site->store))
+        fprintf(stderr, "filrouge: warning: the disk holding %s is full (or the site's limit "
+                        "database.max-size-mb is reached): changes are refused, reading goes "
+                        "on; free some space\n",
+                fr_store_path(c->site->store));
     const char *as = c->as ? c->as : getenv("FILROUGE_USER");
     if (as && *as && (rc = fr_site_set_actor(c->site, as, &err)))
         return cli_fail(c, &err);

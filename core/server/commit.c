@@ -17,6 +17,14 @@
  * COMMIT fails: a full disk, an I/O error), every job of the batch is told
  * that nothing of it was stored (job->failed): none was acknowledged.
  *
+ * A full disk (store.h, "A full disk"): when a batch holding the audit
+ * entries of reads fails for lack of space, the store gives its reserve up
+ * and the batch is tried once more with those entries only; its writes are
+ * refused (job->full: the disk is full, an administrator must free space),
+ * as are all writes after it, until space returns: each batch first asks
+ * the store, which takes the reserve back when it can. Both changes of
+ * state are logged.
+ *
  * The committer also runs the outbox's delivery passes (asynchronous
  * subscribers, Python hooks), between batches and outside any transaction,
  * when a write asked for one or the background thread's period comes: one
@@ -59,13 +67,21 @@ struct fr_committer {
     /* figures, for the log and the benchmark */
     long batches, jobs;
     double cpu_ms; /* the committer thread's CPU time, when it ends */
+    int short_of_space; /* as last logged */
 };
 
-/* Runs one job inside its savepoint. 0, or -1 when the batch is broken. */
-static int run_job(fr_committer *c, fr_job *job)
+/* Runs one job inside its savepoint. 0, or -1 when the batch is broken.
+ * reads_only: a write job is not run (the disk is full), only the audit
+ * entries of reads. */
+static int run_job(fr_committer *c, fr_job *job, int reads_only)
 {
     fr_store *st = c->site->store;
     fr_error err = {0};
+    job->failed = job->full = 0;
+    if (reads_only && job->handler) {
+        job->failed = job->full = 1;
+        return 0;
+    }
     if (fr_store_begin(st, &err)) {
         fr_server_log(c->server, "group commit: savepoint: %s", err.message);
         return -1;
@@ -103,27 +119,57 @@ static int run_job(fr_committer *c, fr_job *job)
     return 0;
 }
 
-static void run_batch(fr_committer *c, fr_job *batch)
+/* One durable transaction for the batch: 0, or -1 when it is broken (and
+ * rolled back: nothing of it was stored). */
+static int try_batch(fr_committer *c, fr_job *batch, int reads_only)
 {
     fr_store *st = c->site->store;
     fr_error err = {0};
-    int broken = fr_store_begin(st, &err) != 0;
+    int broken = (reads_only ? fr_store_begin_audit(st, &err) : fr_store_begin(st, &err)) != 0;
     if (broken)
         fr_server_log(c->server, "group commit: begin: %s", err.message);
     for (fr_job *j = batch; j && !broken; j = j->next)
-        broken = run_job(c, j) != 0;
+        broken = run_job(c, j, reads_only) != 0;
     if (!broken && fr_store_commit(st, &err) != 0) {
         fr_server_log(c->server, "group commit: commit: %s", err.message);
         broken = 1;
     }
     while (fr_store_depth(st) > 0)
         fr_store_rollback(st);
+    return broken ? -1 : 0;
+}
+
+static void run_batch(fr_committer *c, fr_job *batch)
+{
+    fr_store *st = c->site->store;
+    int reads_only = fr_store_short_of_space(st), reads = 0;
+    for (fr_job *j = batch; j; j = j->next)
+        reads += !j->handler;
+    int broken = try_batch(c, batch, reads_only) != 0;
+    int full = broken && fr_store_failed_for_space(st);
+    if (full && !reads_only && reads && fr_store_use_reserve(st)) {
+        fr_server_log(c->server, "disk space: the reserve was given up so that reads (and "
+                                 "their audit entries) go on");
+        reads_only = 1;
+        broken = try_batch(c, batch, 1) != 0;
+        full = broken && fr_store_failed_for_space(st);
+    }
+    int now_short = fr_store_short_of_space(st);
+    if (now_short != c->short_of_space)
+        fr_server_log(c->server, now_short ? "disk space: the disk holding the database is "
+                                             "full; changes are refused until space is freed, "
+                                             "reads go on"
+                                           : "disk space: there is room again (the reserve is "
+                                             "back); changes are accepted again");
+    c->short_of_space = now_short;
     long n = 0;
     fr_job *next;
     for (fr_job *j = batch; j; j = next) {
         next = j->next; /* j belongs to its worker once woken */
-        if (broken)
+        if (broken) {
             j->failed = 1;
+            j->full = full && j->handler;
+        }
         n++;
         j->wake(j);
     }
@@ -179,7 +225,10 @@ static void *committer_main(void *arg)
             pthread_mutex_unlock(&c->lock);
             fr_error err = {0};
             fr_bus_stats bs = {0};
-            if (fr_bus_deliver(c->site, &bs, &err))
+            /* A full disk: deliveries (writes) wait for space, kept in the
+             * outbox, rather than fill the log with their refusals. */
+            if (!fr_store_short_of_space(c->site->store) &&
+                fr_bus_deliver(c->site, &bs, &err))
                 fr_server_log(c->server, "delivery: %s", err.message);
             pthread_mutex_lock(&c->lock);
             continue;

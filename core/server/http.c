@@ -245,9 +245,19 @@ void fr_resp_api_fail(fr_resp *w, int status, const char *code, const char *mess
     fr_resp_json(w, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 }
 
+/* The answer to a change refused on a full disk (store.h, "A full disk"). */
+static const char disk_full[] = "the server's disk is full: changes are refused until an "
+                                "administrator frees space; nothing of this request was stored. "
+                                "Reading records still works";
+
 void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err)
 {
     int status = fr_http_status(err->code);
+    if (err->code == FR_EIO && r->site && fr_store_short_of_space(r->site->store)) {
+        /* no log line: the log may be on the full disk */
+        fr_resp_api_fail(w, 503, "disk-full", disk_full);
+        return;
+    }
     if (status >= 500) {
         /* Storage paths, SQL and bugs stay in the site log. */
         fr_server_log(r->server, "%s %s: %s (%s)", r->method, r->path, err->message,
@@ -664,7 +674,15 @@ static enum MHD_Result finish(fr_server *s, conn_state *cs)
 {
     fr_req *r = cs->r;
     fr_resp *w = &cs->w;
-    if (cs->job.failed) {
+    if (cs->job.failed && cs->job.full) {
+        fr_buf_free(&w->body);
+        memset(w, 0, sizeof *w);
+        if (cs->api)
+            fr_resp_api_fail(w, 503, "disk-full", disk_full);
+        else
+            fr_page_message(r, w, 503, fr_t(r->lang, "error.full.title"),
+                            fr_t(r->lang, "error.full.text"));
+    } else if (cs->job.failed) {
         fr_buf_free(&w->body);
         memset(w, 0, sizeof *w);
         if (cs->api)
@@ -743,7 +761,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fr_proxy_client(s, r, cs->remote, cs->client);
     r->remote = cs->client;
     w->status = 200;
-    cs->job.failed = 0;
+    cs->job.failed = cs->job.full = 0;
     if (cs->too_large || cs->body.failed) {
         snprintf(r->lang, sizeof r->lang, "fr");
         if (is_api(url))

@@ -213,6 +213,7 @@ typedef struct fr_job {
     int64_t actor_id;
     struct fr_audit_batch *audits; /* NULL or empty: none */
     int failed; /* set by the committer: nothing of this job was stored */
+    int full;   /* with failed: because the disk is full (changes are refused) */
     /* Called by the committer once the batch's COMMIT is durable (or has
      * failed); the job belongs to its submitter again from then on. */
     void (*wake)(struct fr_job *job);

@@ -606,6 +606,12 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         esc_t(r, b, m);
         fr_buf_puts(b, "</p>");
     }
+    /* A full disk: administrators see it first (store.h, "A full disk"). */
+    if (fr_store_short_of_space(r->site->store)) {
+        fr_buf_puts(b, "<p class=\"flash\" role=\"alert\">");
+        esc_t(r, b, "admin.disk.full");
+        fr_buf_puts(b, "</p>");
+    }
     const char *verified = fr_req_query(r, "verified");
     if (verified) {
         fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
