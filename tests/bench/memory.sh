@@ -43,6 +43,7 @@ kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 # the peak while serving (VmHWM reset after the login: clear_refs 5), the
 # resident memory at the end.
 measure() {
+    rm -f "$TMP/serve.out" # not the port of the server before
     FILROUGE_SITE=$1 "$FR" serve --listen 127.0.0.1:0 --threads "$THREADS" >"$TMP/serve.out" 2>&1 &
     PID=$!
     PORT=
@@ -62,7 +63,7 @@ measure() {
     done
     wait $pids
     COOKIE=$(sed -n 's/^Set-Cookie: \(fr_session=[0-9a-f]*\).*/\1/p' "$TMP/login1")
-    [ -n "$COOKIE" ] || { echo "login failed" >&2; exit 1; }
+    [ -n "$COOKIE" ] || { echo "login failed" >&2; kill -TERM $PID; exit 1; }
     login=$(kb $PID VmHWM)
     echo 5 >"/proc/$PID/clear_refs"
     CASE=$(curl -sf -H "Cookie: $COOKIE" "$URL/api/v1/caseload" |
