@@ -6,7 +6,9 @@
  * before and after the server rounds. The server is the real one
  * (`filrouge serve`, started here); the clients speak HTTP/1.1 with
  * keep-alive over loopback. Writes its section of docs/performance.md. Not
- * a test: no pass or fail.
+ * a test: no pass or fail. Under tests/pg/with-postgres.sh (FILROUGE_TEST_STORE)
+ * the same is measured on a PostgreSQL site as well, against raw libpq
+ * single-row inserts on that server.
  *
  * usage: bench_commit FILROUGE-BIN [docs/performance.md] [SECONDS] [CLIENTS] */
 #include <arpa/inet.h>
@@ -19,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "benchpg.h"
 #include "perfdoc.h"
 
 #define ROUNDS 5
@@ -179,27 +183,30 @@ static void run(const char *cmd)
     }
 }
 
-int main(int argc, char **argv)
+typedef struct results {
+    double raw, one, lots;
+    long failed, jobs, batches;
+    double cpu_ms; /* the committer thread's CPU time, from the server's log */
+} results;
+
+/* A site in dir (its database `database`, NULL for SQLite in the folder),
+ * its server, and the rounds: raw inserts on the same store (`raw_path`
+ * for SQLite), one client, `many` clients. */
+static results measure(const char *fr, const char *dir, const char *database,
+                       const char *raw_path, double seconds, int many)
 {
-    if (argc < 2)
-        die("usage: bench_commit FILROUGE-BIN [docs/performance.md] [SECONDS] [CLIENTS]");
-    const char *fr = argv[1], *doc = argc > 2 ? argv[2] : NULL;
-    double seconds = argc > 3 ? atof(argv[3]) : 5;
-    int many = argc > 4 ? atoi(argv[4]) : 50;
-    char dir[] = "/tmp/bench-commit-XXXXXX";
-    if (!mkdtemp(dir))
-        die("mkdtemp");
-    char cmd[2048], site[600], raw_path[600], log[600], out[600];
+    char cmd[3072], site[600], log[600], out[600], dbopt[1200] = "";
     snprintf(site, sizeof site, "%s/site", dir);
-    snprintf(raw_path, sizeof raw_path, "%s/raw.db", dir);
     snprintf(log, sizeof log, "%s/filrouge.log", dir);
     snprintf(out, sizeof out, "%s/serve.out", dir);
+    if (database)
+        snprintf(dbopt, sizeof dbopt, " --database '%s'", database);
     setenv("FILROUGE_SITE", site, 1);
     setenv("FILROUGE_LOG", log, 1);
     unsetenv("FILROUGE_USER");
     ncases = 10;
     snprintf(cmd, sizeof cmd,
-             "set -e; F='%s'; $F init \"$FILROUGE_SITE\" --name Bench >/dev/null;"
+             "set -e; F='%s'; $F init \"$FILROUGE_SITE\" --name Bench%s >/dev/null;"
              " $F plugin enable instruments >/dev/null; $F plugin enable frailty >/dev/null;"
              " $F team add Namur >/dev/null;"
              " $F user add marie --name Marie --role case_manager --capacity 60 >/dev/null;"
@@ -210,7 +217,7 @@ int main(int argc, char **argv)
              "   sed -n 's/^patient \\([0-9]*\\).*/\\1/p');"
              "  $F case open $p --workflow frailty --team Namur --manager marie >/dev/null;"
              " done",
-             fr);
+             fr, dbopt);
     run(cmd);
     case_ids = calloc((size_t)ncases, sizeof *case_ids);
     for (int i = 0; i < ncases; i++)
@@ -222,6 +229,7 @@ int main(int argc, char **argv)
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
+    port = 0;
     for (int i = 0; i < 100 && !port; i++) {
         usleep(100 * 1000);
         FILE *f = fopen(out, "r");
@@ -250,73 +258,124 @@ int main(int argc, char **argv)
     /* Rounds of the three, one after the other, so that all meet the same
      * disk (a shared machine's disk varies by a factor of ten within a
      * minute): totals over the rounds. */
-    long failed = 0;
-    double raw = 0, one = 0, lots = 0;
+    results r = {0};
     for (int round = 0; round < ROUNDS; round++) {
-        raw += raw_inserts(raw_path, seconds / ROUNDS) / ROUNDS;
-        one += submissions(1, seconds / ROUNDS, &failed) / ROUNDS;
-        lots += submissions(many, seconds / ROUNDS, &failed) / ROUNDS;
+        double raw = database ? benchpg_raw_inserts("bench_commit_raw", 1, 399, 0, seconds / ROUNDS)
+                              : raw_inserts(raw_path, seconds / ROUNDS);
+        r.raw += raw / ROUNDS;
+        r.one += submissions(1, seconds / ROUNDS, &r.failed) / ROUNDS;
+        r.lots += submissions(many, seconds / ROUNDS, &r.failed) / ROUNDS;
     }
-    double rawr = raw;
-
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
-    long jobs = 0, batches = 0;
-    double cpu_ms = 0;
     FILE *f = fopen(log, "r");
     char line[1400];
     while (f && fgets(line, sizeof line, f)) {
         const char *p = strstr(line, "group commit: ");
         if (p)
-            sscanf(p, "group commit: %ld jobs in %ld transactions, %lf ms", &jobs, &batches,
-                   &cpu_ms);
+            sscanf(p, "group commit: %ld jobs in %ld transactions, %lf ms", &r.jobs, &r.batches,
+                   &r.cpu_ms);
     }
     if (f)
         fclose(f);
+    free(case_ids);
+    return r;
+}
 
-    char when[32];
-    time_t t = time(NULL);
-    strftime(when, sizeof when, "%d/%m/%Y", localtime(&t));
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    char section[4096];
-    snprintf(section, sizeof section,
-             "## Web: durable submissions and group commit\n\n"
-             "Measured on %s, %ld cores, by `%s %s docs/performance.md %.0f %d` (or `meson "
-             "test -C build --benchmark commit`): a "
-             "real `filrouge serve --threads 4` on loopback, a GAD-7 (instruments plugin) "
-             "posted to `POST /api/v1/cases/{id}/submissions` on frailty cases (validate, "
-             "score, store, event, audit, one durable commit; the frailty plugin's Python "
-             "hook on `form.*` is then delivered by the committer between batches, the "
-             "outcomes of up to 256 deliveries recorded in one transaction) from one client and from %d clients at once (HTTP/1.1 keep-alive); the "
-             "baseline is raw single-row SQLite inserts of a 400-byte row, one transaction "
-             "each, WAL and `synchronous=FULL`, on the same disk. The three take turns, %d "
-             "rounds of %.1f s each, and the figures are their means (the shared machine's "
-             "disk varies by a factor of ten within a minute).\n\n"
-             "| measure | per second | against raw inserts | target |\n"
-             "|---|---:|---:|---:|\n"
-             "| raw SQLite single-row durable insert (baseline) | %.0f | 1.00× | |\n"
-             "| durable submissions, 1 client | %.0f | %.2f× | 0.5× |\n"
-             "| durable submissions, %d clients (group commit) | %.0f | %.2f× | 2× |\n\n"
-             "The server's committer ran %ld jobs (writes and read audits) in %ld batches: "
-             "%.1f per durable transaction on average, and its thread used %.0f µs of CPU "
-             "per job (the deliveries included). %s\n\n"
+/* The table's rows and the batches' line of one store. */
+static size_t rows(char *out, size_t n, const char *store, const results *r, int many)
+{
+    if (r->raw <= 0)
+        return (size_t)snprintf(out, n, "| %s | not measured in this run | | |\n", store);
+    return (size_t)snprintf(
+        out, n,
+        "| %s | raw single-row durable insert (baseline) | %.0f | 1.00× |\n"
+        "| %s | durable submissions, 1 client (target 0.5×: %s) | %.0f | %.2f× |\n"
+        "| %s | durable submissions, %d clients, group commit (target 2×: %s) | %.0f | %.2f× |\n",
+        store, r->raw, store, r->one / r->raw >= 0.5 ? "met" : "**not met**", r->one,
+        r->one / r->raw, store, many, r->lots / r->raw >= 2 ? "met" : "**not met**", r->lots,
+        r->lots / r->raw);
+}
+
+static size_t batches(char *out, size_t n, const char *store, const results *r)
+{
+    if (r->raw <= 0)
+        return 0;
+    return (size_t)snprintf(out, n,
+                            "%s: the server's committer ran %ld jobs (writes and read audits) "
+                            "in %ld batches, %.1f per durable transaction on average, and its "
+                            "thread used %.0f µs of CPU per job (the deliveries included); %s",
+                            store, r->jobs, r->batches,
+                            r->batches ? (double)r->jobs / (double)r->batches : 0.0,
+                            r->jobs ? r->cpu_ms * 1e3 / (double)r->jobs : 0.0,
+                            r->failed ? "some requests failed: see the server's log.\n\n"
+                                      : "no request failed.\n\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        die("usage: bench_commit FILROUGE-BIN [docs/performance.md] [SECONDS] [CLIENTS]");
+    const char *fr = argv[1], *doc = argc > 2 ? argv[2] : NULL;
+    double seconds = argc > 3 ? atof(argv[3]) : 5;
+    int many = argc > 4 ? atoi(argv[4]) : 50;
+    char dir[] = "/tmp/bench-commit-XXXXXX", lite_dir[600], pg_dir[600], raw_path[600];
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    snprintf(lite_dir, sizeof lite_dir, "%s/sqlite", dir);
+    snprintf(pg_dir, sizeof pg_dir, "%s/pg", dir);
+    snprintf(raw_path, sizeof raw_path, "%s/raw.db", dir);
+    if (mkdir(lite_dir, 0700) || mkdir(pg_dir, 0700))
+        die("mkdir");
+    results lite = measure(fr, lite_dir, NULL, raw_path, seconds, many), pg = {0};
+    char pgdesc[256] = "";
+    if (benchpg_base()) {
+        pg = measure(fr, pg_dir, benchpg_location("bench_commit"), NULL, seconds, many);
+        benchpg_describe(pgdesc, sizeof pgdesc);
+    }
+
+    char machine[512], section[8192];
+    perfdoc_machine(machine, sizeof machine);
+    size_t len = (size_t)snprintf(
+        section, sizeof section,
+        "## Web: durable submissions and group commit\n\n"
+        "Measured on %s, by `%s %s docs/performance.md %.0f %d` (part of `scripts/bench`, "
+        "which runs it under `tests/pg/with-postgres.sh` with `PG_DURABLE=1` for the "
+        "PostgreSQL rows): a real `filrouge serve --threads 4` on loopback, a GAD-7 "
+        "(instruments plugin) posted to `POST /api/v1/cases/{id}/submissions` on frailty "
+        "cases (validate, score, store, event, audit, one durable commit; the frailty "
+        "plugin's Python hook on `form.*` is then delivered by the committer between "
+        "batches, the outcomes of up to 256 deliveries recorded in one transaction) from "
+        "one client and from %d clients at once (HTTP/1.1 keep-alive); the baseline of each "
+        "store is raw single-row inserts of a 400-byte row, one transaction each, with the "
+        "same durability, on the same disk: SQLite in WAL mode with `synchronous=FULL`; %s. "
+        "For each store the three take turns, %d rounds of %.1f s each, and the figures are "
+        "their means (the shared machine's disk varies by a factor of ten within a "
+        "minute).\n\n"
+        "| store | measure | per second | against raw inserts of the same store |\n"
+        "|---|---|---:|---:|\n",
+        machine, argv[0], fr, seconds, many, many,
+        pgdesc[0] ? pgdesc
+                  : "PostgreSQL not measured in this run (no server given: run under "
+                    "`tests/pg/with-postgres.sh`)",
+        ROUNDS, seconds / ROUNDS);
+    len += rows(section + len, sizeof section - len, "SQLite", &lite, many);
+    len += rows(section + len, sizeof section - len, "PostgreSQL", &pg, many);
+    len += (size_t)snprintf(section + len, sizeof section - len, "\n");
+    len += batches(section + len, sizeof section - len, "SQLite", &lite);
+    len += batches(section + len, sizeof section - len, "PostgreSQL", &pg);
+    snprintf(section + len, sizeof section - len,
              "One client waits for each answer, so it pays a whole durable transaction per "
              "submission, and the frailty hook's delivery passes (between batches, at most "
-             "one per 50 ms) record their outcomes in transactions of their own. Fifty clients share the batches' COMMITs, and one "
-             "delivery pass serves many events: the group commit's gain. Targets (issue 7): "
-             "one client %s; %d clients %s.\n",
-             when, cores, argv[0], fr, seconds, many, many, ROUNDS, seconds / ROUNDS, rawr, one, one / rawr, many, lots,
-             lots / rawr, jobs, batches, batches ? (double)jobs / (double)batches : 0.0,
-             jobs ? cpu_ms * 1e3 / (double)jobs : 0.0,
-             failed ? "Some requests failed: see the server's log." : "No request failed.",
-             one / rawr >= 0.5 ? "met" : "**not met**", many,
-             lots / rawr >= 2 ? "met" : "**not met**");
+             "one per 50 ms) record their outcomes in transactions of their own. Many clients "
+             "share the batches' COMMITs, and one delivery pass serves many events: the group "
+             "commit's gain, larger when a commit costs more.\n");
     printf("%s", section);
     if (doc && *doc)
         perfdoc_write(doc, "commit", section);
+    char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_commit: could not remove %s\n", dir);
-    free(case_ids);
     return 0;
 }

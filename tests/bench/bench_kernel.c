@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchpg.h"
+#include "benchsite.h"
 #include "perfdoc.h"
 
 #include "care.h"
@@ -66,6 +68,48 @@ static double raw_inserts(const char *path, int n)
 }
 
 
+typedef struct figures {
+    double raw, opens, fires;
+} figures;
+
+/* Opens n cases then fires an event on each, on a new site in site_dir
+ * whose database is `database` (NULL: SQLite in the folder). */
+static figures measure(const char *site_dir, const char *database, int n, double raw)
+{
+    fr_error err = {0};
+    fr_site *site = bench_site(site_dir, database);
+    fr_patient_new p = {.family_name = "Bench", .given_names = "Anna", .birth_date = "1940-01-01"};
+    int64_t pid = 0;
+    if (fr_patient_add(site, &p, &pid, &err))
+        die("patient", &err);
+    figures f = {.raw = raw};
+    int64_t *ids = calloc((size_t)n, sizeof *ids);
+    fr_case_new cn = {.patient_id = pid, .workflow = "frailty"};
+    double t0 = now_s();
+    for (int i = 0; i < n; i++)
+        if (fr_case_open(site, &cn, &ids[i], &err))
+            die("case open", &err);
+    f.opens = n / (now_s() - t0);
+    t0 = now_s();
+    for (int i = 0; i < n; i++)
+        if (fr_workflow_fire(site, ids[i], "screen", NULL, NULL, &err))
+            die("fire", &err);
+    f.fires = n / (now_s() - t0);
+    fr_site_close(site);
+    free(ids);
+    return f;
+}
+
+/* "| 1483 | 0.48× |" or, when not measured, "| | |" */
+static const char *cell(char *out, size_t n, double v, double base)
+{
+    if (base > 0)
+        snprintf(out, n, " %.0f | %.2f× |", v, v / base);
+    else
+        snprintf(out, n, " | |");
+    return out;
+}
+
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 200;
@@ -73,56 +117,45 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/filrouge-bench-XXXXXX";
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
-    char raw_path[512], site_dir[512];
+    char raw_path[512], site_dir[512], pg_dir[512];
     snprintf(raw_path, sizeof raw_path, "%s/raw.db", dir);
     snprintf(site_dir, sizeof site_dir, "%s/site", dir);
+    snprintf(pg_dir, sizeof pg_dir, "%s/site-pg", dir);
     setenv("FILROUGE_LOG", "/dev/null", 1);
 
-    fr_error err = {0};
-    fr_site *site = NULL;
-    if (fr_site_init(site_dir, NULL, &err) || fr_site_open(site_dir, NULL, &site, &err) ||
-        fr_plugins_enable(site, "instruments", &err) || fr_plugins_enable(site, "frailty", &err))
-        die("site", &err);
-    fr_patient_new p = {.family_name = "Bench", .given_names = "Anna", .birth_date = "1940-01-01"};
-    int64_t pid = 0;
-    if (fr_patient_add(site, &p, &pid, &err))
-        die("patient", &err);
+    figures lite = measure(site_dir, NULL, n, raw_inserts(raw_path, n)), pg = {0};
+    char pgdesc[256] = "";
+    if (benchpg_base()) {
+        /* same rows as raw_inserts: 3 columns of 239 bytes */
+        double raw = benchpg_raw_inserts("bench_kernel_raw", 3, 239, n, 0);
+        pg = measure(pg_dir, benchpg_location("bench_kernel"), n, raw);
+        benchpg_describe(pgdesc, sizeof pgdesc);
+    }
 
-    double raw = raw_inserts(raw_path, n);
-    int64_t *ids = calloc((size_t)n, sizeof *ids);
-    fr_case_new cn = {.patient_id = pid, .workflow = "frailty"};
-    double t0 = now_s();
-    for (int i = 0; i < n; i++)
-        if (fr_case_open(site, &cn, &ids[i], &err))
-            die("case open", &err);
-    double opens = n / (now_s() - t0);
-    t0 = now_s();
-    for (int i = 0; i < n; i++)
-        if (fr_workflow_fire(site, ids[i], "screen", NULL, NULL, &err))
-            die("fire", &err);
-    double fires = n / (now_s() - t0);
-    fr_site_close(site);
-    free(ids);
-
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
-    char section[2048];
-    time_t t = time(NULL);
-    char when[32];
-    strftime(when, sizeof when, "%d/%m/%Y", gmtime(&t));
+    char machine[512], section[4096], c[6][64];
+    perfdoc_machine(machine, sizeof machine);
     snprintf(section, sizeof section,
              "## Kernel: durable writes\n\n"
-             "Measured on %s, %ld cores, %.1f GiB, %d operations each, one durable "
-             "transaction per operation (WAL, `synchronous=FULL`), by `build/tests/bench/"
-             "bench_kernel %d docs/performance.md` (or `meson test -C build --benchmark`).\n\n"
-             "| operation | per second | against raw SQLite inserts |\n"
-             "|---|---:|---:|\n"
-             "| raw SQLite insert, ~700-byte row (baseline) | %.0f | 1.00× |\n"
-             "| open a case (row, opening transition, on-enter task, events, audit) | %.0f | "
-             "%.2f× |\n"
-             "| fire a workflow event (guard, transition, events, audit) | %.0f | %.2f× |\n\n",
-             when, cores, (double)pages * (double)psize / (1024.0 * 1024 * 1024), n, n, raw,
-             opens, opens / raw, fires, fires / raw);
+             "Measured on %s, by `%s %d docs/performance.md` (part of `scripts/bench`, which "
+             "runs it under `tests/pg/with-postgres.sh` with `PG_DURABLE=1` for the PostgreSQL "
+             "column): %d operations each, one durable transaction per operation, through "
+             "the kernel's API in one process. The baseline of each store is raw single-row "
+             "inserts of a ~700-byte row (3 text columns), one transaction each, with the same "
+             "durability, measured in the same run: SQLite in WAL mode with "
+             "`synchronous=FULL`; %s.\n\n"
+             "| operation | SQLite, per second | against raw SQLite inserts | PostgreSQL, "
+             "per second | against raw PostgreSQL inserts |\n"
+             "|---|---:|---:|---:|---:|\n"
+             "| raw insert, ~700-byte row (baseline) |%s%s\n"
+             "| open a case (row, opening transition, on-enter task, events, audit) |%s%s\n"
+             "| fire a workflow event (guard, transition, events, audit) |%s%s\n\n",
+             machine, argv[0], n, n,
+             pgdesc[0] ? pgdesc
+                       : "PostgreSQL not measured in this run (no server given: run under "
+                         "`tests/pg/with-postgres.sh`)",
+             cell(c[0], 64, lite.raw, lite.raw), cell(c[1], 64, pg.raw, pg.raw),
+             cell(c[2], 64, lite.opens, lite.raw), cell(c[3], 64, pg.opens, pg.raw),
+             cell(c[4], 64, lite.fires, lite.raw), cell(c[5], 64, pg.fires, pg.raw));
     printf("%s", section);
     if (doc)
         perfdoc_write(doc, "kernel", section);

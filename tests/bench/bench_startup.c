@@ -218,17 +218,12 @@ int main(int argc, char **argv)
         best[m] = t[m][0];
         cmed[m] = c[m][rounds / 2];
     }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    double load[3] = {0};
-    if (getloadavg(load, 3) < 1)
-        load[0] = 0;
-    char when[32], section[4096];
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%d/%m/%Y", gmtime(&now));
+    char machine[512], section[4096];
+    perfdoc_machine(machine, sizeof machine);
     snprintf(
         section, sizeof section,
         "## Start-up: opening a site\n\n"
-        "Measured on %s, %ld cores, load average %.1f at the end (the machine is shared), by "
+        "Measured on %s (at the end; the machine is shared), by "
         "`build-bench/tests/bench/bench_startup docs/performance.md %d` (or `meson test -C "
         "build-bench --benchmark startup`): `fr_site_open` timed inside a fresh process each "
         "time (the Python interpreter starts once per process), %d rounds interleaved; wall "
@@ -252,7 +247,7 @@ int main(int argc, char **argv)
         "hooks (%.0f ms of it for Python: starting the interpreter, its `site` module, "
         "`json` for the events, and importing the hook files with what they import, such as "
         "`xml.etree`); the best wall time, %.0f ms, is the nearest to an idle machine.\n\n",
-        when, cores, load[0], rounds, rounds, med[0], best[0], cmed[0], rss[0] / 1024.0, med[1],
+        machine, rounds, rounds, med[0], best[0], cmed[0], rss[0] / 1024.0, med[1],
         best[1], cmed[1], cmed[1] / cmed[0], rss[1] / 1024.0, med[2], best[2], cmed[2],
         cmed[2] / cmed[0], rss[2] / 1024.0, med[3], best[3], cmed[3], cmed[3] / cmed[0],
         rss[3] / 1024.0, cmed[3] <= 100 ? "met" : "missed", cmed[3], cmed[3] - cmed[2], best[3]);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 void perfdoc_write(const char *doc, const char *name, const char *section)
 {
@@ -36,12 +38,38 @@ void perfdoc_write(const char *doc, const char *name, const char *section)
         if (len)
             fputs(text, f);
         else
-            fputs("# Performance\n\nFigures are measured, not guessed: each benchmark in "
-                  "`tests/bench/` measures its baseline in the same run (the machines are "
-                  "shared and noisy) and rewrites its own section below.\n",
+            fputs("# Performance\n\nEvery figure on this page is produced by one command, "
+                  "`scripts/bench`: each benchmark in `tests/bench/` measures its baseline in "
+                  "the same run (the machines are shared and noisy) and rewrites its own "
+                  "section below.\n",
                   f);
         fprintf(f, "\n%s\n%s%s\n", begin, section, end);
     }
     fclose(f);
     free(text);
+}
+
+void perfdoc_machine(char *out, size_t n)
+{
+    char model[128] = "", line[256];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f) && !model[0]) {
+        const char *c = strncmp(line, "model name", 10) == 0 ? strchr(line, ':') : NULL;
+        if (c) {
+            snprintf(model, sizeof model, "%s", c + 2);
+            model[strcspn(model, "\n")] = '\0';
+        }
+    }
+    if (f)
+        fclose(f);
+    double load[1] = {0};
+    if (getloadavg(load, 1) != 1)
+        load[0] = -1;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+    time_t t = time(NULL);
+    char when[48];
+    strftime(when, sizeof when, "%d/%m/%Y %H:%M UTC", gmtime(&t));
+    snprintf(out, n, "%s, %s%s%ld cores, %.1f GiB, load average %.1f", when, model,
+             model[0] ? ", " : "", sysconf(_SC_NPROCESSORS_ONLN),
+             (double)pages * (double)psize / (1024.0 * 1024 * 1024), load[0]);
 }

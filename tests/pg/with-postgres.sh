@@ -9,6 +9,7 @@
 #
 # Used by `meson test --setup postgresql` (tests/meson.build) as the
 # wrapper of every test, and by hand: tests/pg/with-postgres.sh sh -c '…'.
+# PG_DURABLE=1 keeps fsync on (scripts/bench: durable PostgreSQL figures).
 set -eu
 bindir=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 if [ ! -x "$bindir/initdb" ]; then
@@ -33,9 +34,13 @@ stop() {
 trap stop EXIT INT TERM
 as_server "$bindir/initdb" -D "$dir/data" -U "$user" --auth=trust --no-locale -E UTF8 \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-# Unix socket only, in the folder; durability off (a test cluster).
+# Unix socket only, in the folder; durability off (a test cluster), unless
+# PG_DURABLE=1 (the benchmarks: fsync and synchronous commit on, as in
+# production).
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-k $dir -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-k $dir -c listen_addresses= $durability -c max_connections=200" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 export FILROUGE_TEST_STORE="postgresql://$user@/postgres?host=$dir"
 set +e
