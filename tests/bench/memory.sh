@@ -7,9 +7,10 @@
 # at most 64 MB on the 1,000,000-patient site.
 #   sh tests/bench/memory.sh [BUILD-DIR] [PATIENTS] [CASES]
 # SITE=DIR reuses a site seeded before, which saves the seeding (minutes at
-# 1,000,000): scripts/bench passes the largest site of the scale benchmark
-# (bench_scale with SCALE_KEEP) and LOGIN=cm00007, one of its case managers,
-# whose password is set here.
+# 1,000,000; LOGIN names one of its case managers, whose password is set
+# here). scripts/bench lets it seed its own site: the scale benchmark's
+# largest site (600,000 cases, 1,800,000 tasks) keeps a starting server
+# busy with its first tick for longer than the login waits.
 set -eu
 BUILD=${1:-build}
 PATIENTS=${2:-1000000}
@@ -78,7 +79,9 @@ measure() {
     PID=
 }
 
+ORIGIN="a site seeded before for it"
 if [ -z "${SITE:-}" ]; then
+    ORIGIN="a site seeded through the kernel with $PATIENTS patients and $CASES cases"
     SITE="$TMP/big"
     new_site "$SITE"
     echo "seeding $PATIENTS patients and $CASES cases" >&2
@@ -109,14 +112,14 @@ login_verdict=$(target "$b_login")
 section=$(cat <<EOF
 ## Server memory
 
-Measured on $("$BUILD/tests/bench/perfdoc" --machine), by \`sh tests/bench/memory.sh $BUILD\` (part of \`scripts/bench\`, which passes it the largest site of the scale benchmark): one \`filrouge serve --threads $THREADS\`, $THREADS logins at once, then \`wrk -t2 -c16 -d$DURATION\` on the caseload API, a case page and a patient search one after the other; resident memory of the server process (VmRSS, and VmHWM for the peaks; the peak is reset after the login with \`clear_refs\`, so that serving and logging in are told apart), against the same server on an empty site under the same requests, in the same run. Target of the issue: at most 64 MB on the 1,000,000-patient site.
+Measured on $("$BUILD/tests/bench/perfdoc" --machine), by \`sh tests/bench/memory.sh $BUILD\` (part of \`scripts/bench\`; $ORIGIN): one \`filrouge serve --threads $THREADS\`, $THREADS logins at once, then \`wrk -t2 -c16 -d$DURATION\` on the caseload API, a case page and a patient search one after the other; resident memory of the server process (VmRSS, and VmHWM for the peaks; the peak is reset after the login with \`clear_refs\`, so that serving and logging in are told apart), against the same server on an empty site under the same requests, in the same run. Target of the issue: at most 64 MB on the 1,000,000-patient site.
 
 | site | after start | peak of $THREADS logins at once | peak while serving | at the end |
 |---|---:|---:|---:|---:|
 | empty site (baseline) | $(mb "$e_idle") MB | $(mb "$e_login") MB | $(mb "$e_peak") MB | $(mb "$e_rss") MB |
 | $patients patients, $(sqlite3 -readonly "$SITE/filrouge.db" "SELECT count(*) FROM cases") cases (database $dbmb MB) | $(mb "$b_idle") MB | $(mb "$b_login") MB | $(mb "$b_peak") MB | $(mb "$b_rss") MB |
 
-Serving: $verdict ($(mb "$b_peak") MB at the peak, $(awk "BEGIN { printf \"%.2f\", $b_peak / $e_peak }")× the empty site's). The database is read through SQLite's page cache (2,000 KiB by default per connection: one per worker of the pool and one for the background thread), not loaded.
+Serving: $verdict ($(mb "$b_peak") MB at the peak, $(awk "BEGIN { printf \"%.2f\", $b_peak / $e_peak }")× the empty site's). The database is read through SQLite's page cache (2,000 KiB by default per connection: one per worker of the pool, one for the committer and one for the background thread), not loaded.
 
 Logging in: $login_verdict ($(mb "$b_login") MB at the peak of $THREADS logins at once). A login hashes the password with Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane; memory-hard by design), and the server computes one hash at a time (a mutex in \`core/record_people.c\`), so logins arriving together wait for each other instead of adding up 19 MiB each, whatever the site's size and the number of workers. A password hashed before at libsodium's interactive limits (64 MiB) costs 64 MiB once more at its user's next login, which rehashes it (\`crypto_pwhash_str_needs_rehash\`).
 
