@@ -227,8 +227,11 @@ static void concurrent_logins_hash_one_at_a_time(void)
     /* Resets VmHWM (the peak) to the current resident memory. */
     FILE *refs = fopen("/proc/self/clear_refs", "w");
     int peak_known = refs != NULL;
-    if (refs)
-        peak_known = (fputs("5", refs) >= 0) & (fclose(refs) == 0);
+    if (refs) {
+        int wrote = fputs("5", refs) >= 0; /* and close it whatever happened */
+        int closed = fclose(refs) == 0;
+        peak_known = wrote && closed;
+    }
     long before = status_kb("VmRSS");
     for (int i = 0; i < 4; i++) {
         jobs[i] = (login_job){.dir = test_path("site-pw4")};
