@@ -473,16 +473,19 @@ static char *dup_or_null(const char *s)
 
 /* Writes the outcomes of a page's deliveries, in one transaction (one
  * fsync for the page, not one per event): if the process dies before, the
- * page's events are delivered again (at least once). */
+ * page's events are delivered again (at least once). The subscriber's
+ * watermark (settled_through) moves to `settled` in the same transaction;
+ * on its own (no outcome to record) only when `force`, so that a pass over
+ * events of other topics does not cost a durable commit each time. */
 static int record_page(fr_site *site, const char *sub, const pending *page, int n,
-                       fr_error *err)
+                       int64_t settled, int force, fr_error *err)
 {
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     int rc = 0, any = 0;
     for (int i = 0; i < n && !any; i++)
         any = page[i].out_status != NULL;
-    if (!any)
+    if (!any && !force)
         return 0;
     if ((rc = fr_store_begin(site->store, err)))
         return rc;
@@ -499,6 +502,11 @@ static int record_page(fr_site *site, const char *sub, const pending *page, int 
                                 "tItittt", sub, p->id, p->out_status, p->out_attempts,
                                 p->out_next[0] ? p->out_next : NULL, p->out_error, now);
     }
+    if (!rc)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE bus_subscribers SET settled_through = ? WHERE name = ? AND "
+                            "settled_through < ?",
+                            "ItI", settled, sub, settled);
     if (!rc)
         rc = fr_store_commit(site->store, err);
     else
@@ -573,19 +581,49 @@ static int deliver_one(fr_site *site, subscriber *s, pending *p, int max_attempt
 }
 
 /* One subscriber's share of a delivery pass. */
+/* A pass reads the outbox from the subscriber's watermark (settled_through,
+ * or since_event when that is later): every event up to it is settled for
+ * the subscriber (not its topic, done, or parked as failed; fr_bus_retry
+ * moves it back). Without it each pass re-read every event since the
+ * subscriber was registered, and cost grew with the site's history. Ids
+ * are given in commit order (SQLite has one writer; on PostgreSQL every
+ * write transaction holds the writer lock until it ends, store_pg.c), so an
+ * event below the watermark cannot become visible after the watermark
+ * passed it. The watermark stops before the first event still owed (a
+ * retry not due, an event held behind a failed one of its case, a delivery
+ * that could not be attempted). */
+static void owed(int *open, int64_t *settled, int64_t id)
+{
+    /* The events between the last one settled and this one were left out
+     * of the page for being done or failed: settled too. */
+    if (!*open)
+        *settled = id - 1;
+    *open = 1;
+}
+
 static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_stats *stats,
                       fr_error *err)
 {
-    int64_t since = 0, after;
-    int rc =
-        fr_store_query_int(site->store, err, &since,
-                           "SELECT since_event FROM bus_subscribers WHERE name = ?", "t", s->full);
-    if (rc == FR_ENOTFOUND) {
+    int64_t since = 0, through = 0, after, settled;
+    fr_stmt *sst;
+    int rc = fr_store_query(site->store, err, &sst,
+                            "SELECT since_event, settled_through FROM bus_subscribers "
+                            "WHERE name = ?",
+                            "t", s->full);
+    if (rc)
+        return rc;
+    rc = fr_stmt_step(sst, err);
+    if (rc == 1) {
+        since = fr_stmt_int(sst, 0);
+        through = fr_stmt_int(sst, 1);
+    }
+    fr_stmt_done(sst);
+    if (rc == 0) {
         /* Its registration was rolled back with the caller's transaction:
          * record it now; it owes nothing yet. */
         return remember_async(site, s, err);
     }
-    if (rc)
+    if (rc < 0)
         return rc;
     held h = {0};
     if ((rc = load_failed(site, s->full, &h, err))) {
@@ -594,11 +632,13 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
     }
     char now[FR_TIME_LEN];
     fr_clock_now(now);
-    after = since;
+    after = settled = through > since ? through : since;
+    int open = 0; /* an event still owed was met: the watermark stays */
     pending page[PAGE];
     for (;;) {
         fr_stmt *st;
         int n = 0;
+        int64_t from = settled;
         rc = fr_store_query(site->store, err, &st,
                             "SELECT o.id, o.topic, o.case_id, o.payload, o.idempotency_key, "
                             "d.status, d.attempts, d.next_at FROM outbox o LEFT JOIN "
@@ -629,23 +669,36 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
         rc = 0;
         for (int i = 0; i < n && rc == 0; i++) {
             pending *p = &page[i];
-            if (!p->topic || !fr_bus_match(s->pattern, p->topic))
+            if (!p->topic || !fr_bus_match(s->pattern, p->topic)) {
+                if (!open)
+                    settled = p->id;
                 continue;
-            if (p->case_id > 0 && held_blocks(&h, p->case_id, p->id))
+            }
+            if (p->case_id > 0 && held_blocks(&h, p->case_id, p->id)) {
+                owed(&open, &settled, p->id);
                 continue;
+            }
             if (p->has_delivery && p->next_at && strcmp(p->next_at, now) > 0) {
                 /* Not due yet: later events of its case wait behind it. */
+                owed(&open, &settled, p->id);
                 if (p->case_id > 0 && held_add(&h, p->case_id, p->id))
                     rc = fr_error_set(err, FR_ENOMEM, "out of memory");
                 continue;
             }
-            if (s->removed)
+            if (s->removed) {
+                owed(&open, &settled, p->id);
                 break;
+            }
             rc = deliver_one(site, s, p, max_attempts, &h, stats, err);
+            if (rc || !p->out_status || strcmp(p->out_status, "retry") == 0)
+                owed(&open, &settled, p->id);
+            else if (!open)
+                settled = p->id;
         }
         /* The outcomes recorded even when a later delivery failed. */
         fr_error rerr = {0};
-        int rrc = record_page(site, s->full, page, n, rc ? &rerr : err);
+        int rrc = record_page(site, s->full, page, n, settled, settled - from >= PAGE,
+                              rc ? &rerr : err);
         if (!rc)
             rc = rrc;
         if (n > 0)
@@ -723,6 +776,16 @@ int fr_bus_retry(fr_site *site, int64_t event_id, const char *subscriber, int *c
                             "tt", now, now);
     if (!rc)
         *count = fr_store_changes(site->store);
+    /* A retried delivery is owed again: each subscriber's pass must start
+     * before it (deliver_to's watermark). */
+    if (!rc && *count > 0)
+        rc = fr_store_exec(site->store,
+                            "UPDATE bus_subscribers SET settled_through = (SELECT "
+                            "min(d.event_id) - 1 FROM bus_deliveries d WHERE d.subscriber = "
+                            "bus_subscribers.name AND d.status = 'retry') WHERE settled_through "
+                            ">= (SELECT min(d.event_id) FROM bus_deliveries d WHERE "
+                            "d.subscriber = bus_subscribers.name AND d.status = 'retry')",
+                            err);
     if (!rc && event_id > 0 && *count == 0)
         rc = fr_error_set(err, FR_ENOTFOUND,
                           "no failed delivery of event %" PRId64 "%s%s; see `filrouge events "

@@ -34,6 +34,7 @@ static const char *core_migration_files[] = {
     "sql/core-006-intake-forms.sql",
     "sql/core-007-tokens.sql",
     "sql/core-008-ordinals.sql",
+    "sql/core-009-delivery-watermark.sql",
 };
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)

@@ -437,6 +437,72 @@ static void a_new_subscriber_gets_no_history_but_misses_nothing_later(void)
     fr_site_close(site);
 }
 
+/* A pass starts at the subscriber's watermark (settled_through): every event
+ * up to it is settled (another topic, done, parked as failed), so a pass
+ * does not re-read the site's whole history. It stops at an event still
+ * owed, and a retried delivery moves it back. */
+static int64_t watermark(fr_site *site, const char *name)
+{
+    fr_error err = {0};
+    int64_t n = -1;
+    CHECK_OK(fr_store_query_int(site->store, &err, &n,
+                                "SELECT settled_through FROM bus_subscribers WHERE name = ?", "t",
+                                name),
+             &err);
+    return n;
+}
+
+static void a_pass_starts_after_what_is_settled(void)
+{
+    set_now(T0);
+    fr_site *site = open_new_site("watermark", "<setting name=\"bus.max-attempts\">2</setting>");
+    fr_error err = {0};
+    recorder r = {.failing = 1, .fail_case = 7};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "case.*", FR_ASYNC, "mark", record, &r, &err),
+             &err);
+    CHECK(watermark(site, "test:mark") == 0);
+    /* Other topics only, more than a page of them: settled without a call. */
+    int64_t other = 0;
+    for (int i = 0; i < 300; i++)
+        other = publish(site, "task.due", 1, NULL);
+    int64_t mine = publish(site, "case.opened", 1, NULL);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 1 && r.ids[0] == mine && mine > other);
+    CHECK(watermark(site, "test:mark") == mine);
+
+    /* A delivery to retry holds the watermark before it; later events of
+     * other cases are delivered all the same. */
+    int64_t e1 = publish(site, "case.opened", 7, NULL);
+    int64_t e2 = publish(site, "case.opened", 8, NULL);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 3 && r.ids[1] == e1 && r.ids[2] == e2);
+    CHECK(watermark(site, "test:mark") == e1 - 1);
+
+    /* Parked as failed, it is settled: the watermark passes it, and the
+     * case's next event waits behind it (the watermark stops there). */
+    set_now("2026-11-23T10:00:02Z");
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 4 && count(site, "SELECT count(*) FROM bus_deliveries WHERE status = "
+                                      "'failed'") == 1);
+    int64_t e3 = publish(site, "case.closed", 7, NULL);
+    int64_t e4 = publish(site, "case.closed", 8, NULL);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 5 && r.ids[4] == e4);
+    CHECK(watermark(site, "test:mark") == e2);
+
+    /* Retried, it is owed again: the watermark goes back before it, and the
+     * next pass delivers it, then the event that waited behind it. */
+    int n = 0;
+    r.failing = 0;
+    CHECK_OK(fr_bus_retry(site, e1, "test:mark", &n, &err), &err);
+    CHECK(n == 1 && watermark(site, "test:mark") == e1 - 1);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 7 && r.ids[5] == e1 && r.ids[6] == e3);
+    CHECK(watermark(site, "test:mark") == e3); /* e4 was done before */
+    fr_site_close(site);
+    set_now(NULL);
+}
+
 static int die(const fr_event *ev, void *userdata, fr_error *err)
 {
     (void)ev;
@@ -617,5 +683,6 @@ TEST_MAIN({"two_processes_deliver_each_event_once", two_processes_deliver_each_e
           {"every_event_has_its_own_idempotency_key", every_event_has_its_own_idempotency_key},
           {"a_new_subscriber_gets_no_history_but_misses_nothing_later",
            a_new_subscriber_gets_no_history_but_misses_nothing_later},
+          {"a_pass_starts_after_what_is_settled", a_pass_starts_after_what_is_settled},
           {"delivery_is_at_least_once", delivery_is_at_least_once},
           {"removing_an_owner_during_dispatch_is_safe", removing_an_owner_during_dispatch_is_safe})
