@@ -118,6 +118,11 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
 
 /* One submission with its scores and flags (audited read). */
 int fr_form_submission_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
+
+/* The same, for the answer to the request that has just stored it: no
+ * access check and no read entry in the audit trail (the write was checked,
+ * and its own entry covers what it wrote). Never for any other read. */
+int fr_form_submission_as_written(fr_site *site, int64_t id, json_t **out, fr_error *err);
 /* Submissions of a case, newest first (audited read); form_id NULL: all;
  * drafts_only: only drafts. */
 int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int drafts_only,

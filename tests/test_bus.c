@@ -385,18 +385,22 @@ static void every_event_has_its_own_idempotency_key(void)
         publish(site, "case.opened", i + 1, NULL);
     CHECK(count(site, "SELECT count(DISTINCT idempotency_key) FROM outbox") == 40);
     json_t *keys = NULL;
-    CHECK_OK(fr_store_query_json(site->store, &err, &keys, "SELECT idempotency_key AS k FROM outbox",
-                                 NULL),
+    CHECK_OK(fr_store_query_json(site->store, &err, &keys,
+                                 "SELECT idempotency_key AS k FROM outbox ORDER BY id", NULL),
              &err);
     size_t i;
     json_t *row;
-    int hex = 0;
+    int hex = 0, in_order = 0;
+    const char *prev = "";
     json_array_foreach(keys, i, row)
     {
         const char *k = json_string_value(json_object_get(row, "k"));
         hex += k && strlen(k) == 32 && strspn(k, "0123456789abcdef") == 32;
+        /* the first 12 digits are the creation time: they never go back */
+        in_order += k && strncmp(prev, k, 12) <= 0;
+        prev = k ? k : "";
     }
-    CHECK(hex == 40);
+    CHECK(hex == 40 && in_order == 40);
     json_decref(keys);
     CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
     CHECK(r.calls == 40);

@@ -944,8 +944,9 @@ static void test_scores_and_flags_keep_the_form_order(void)
     CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
     if (!site)
         return;
-    CHECK(fixture_int(site, "SELECT count(*) FROM schema_migrations WHERE owner = 'core'"
-                            " AND version >= ?",
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM schema_migrations WHERE owner = 'core'"
+                      " AND version >= ?",
                       8) == 2);
     read_order(site, sid, scores, flags, sizeof scores);
     CHECK_STR(scores, "zeta alpha mid ");

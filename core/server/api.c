@@ -942,6 +942,17 @@ static void api_submit_prepare(fr_req *r, fr_resp *w)
     r->prep_free = api_submission_free;
 }
 
+/* On the worker, once the submission is durable: 201 with it as stored. */
+static void api_submit_answer(fr_req *r, fr_resp *w)
+{
+    json_t *sub = NULL;
+    fr_error err = {0};
+    if (fr_form_submission_as_written(r->site, r->answer_id, &sub, &err) == 0)
+        ok(w, 201, sub);
+    else
+        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)r->answer_id));
+}
+
 /* POST /cases/{id}/submissions {form, version, data, draft, draft_id,
  * amends, reason, lang}: 201 {id}; invalid answers: 400 with every
  * problem in error.problems [{field, message}]. */
@@ -975,11 +986,8 @@ static void api_submit(fr_req *r, fr_resp *w)
             fr_resp_api_error(r, w, &err);
     } else {
         fr_server_deliver(r);
-        json_t *sub = NULL;
-        if (fr_form_submission_get(r->site, id, &sub, &err) == 0)
-            ok(w, 201, sub);
-        else
-            ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+        r->answer = api_submit_answer;
+        r->answer_id = id;
     }
     json_decref(problems);
 }

@@ -693,6 +693,12 @@ static enum MHD_Result finish(fr_server *s, conn_state *cs)
         else
             fr_page_message(r, w, 503, fr_t(r->lang, "error.storage.title"),
                             fr_t(r->lang, "error.storage.text"));
+    } else if (r && r->answer) {
+        /* Durable now: the answer is read back here, off the committer. */
+        r->site = fr_server_site_acquire(s);
+        r->answer(r, w);
+        fr_server_site_release(s, r->site);
+        r->site = NULL;
     }
     w->tls = fr_server_tls(s);
     enum MHD_Result ret = send_response(cs->conn, w);

@@ -46,6 +46,8 @@ typedef struct fr_field {
 
 typedef struct fr_server fr_server;
 
+struct fr_resp;
+
 typedef struct fr_req {
     fr_server *server;
     void *conn; /* struct MHD_Connection * */
@@ -82,6 +84,12 @@ typedef struct fr_req {
      * committer (see fr_route.prepare); freed with the request. */
     void *prep;
     void (*prep_free)(void *prep);
+    /* A handler on the committer may leave its answer to be written on the
+     * worker once its change is durable: `answer` runs there, on the
+     * worker's own site (it reads what was committed), off the committer's
+     * thread. Not called when the batch failed. */
+    void (*answer)(struct fr_req *r, struct fr_resp *w);
+    int64_t answer_id;
 } fr_req;
 
 typedef struct fr_resp {
