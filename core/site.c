@@ -25,11 +25,19 @@
 #include "workflow.h"
 #include "xmldoc.h"
 
+/* clang-format off */
 static const char *core_migration_files[] = {
-    "sql/core-001-initial.sql", "sql/core-002-care.sql",     "sql/core-003-notes.sql",
-    "sql/core-004-forms.sql",   "sql/core-005-web.sql",      "sql/core-006-intake-forms.sql",
-    "sql/core-007-tokens.sql",  "sql/core-008-ordinals.sql", "sql/core-009-delivery-watermark.sql",
+    "sql/core-001-initial.sql",
+    "sql/core-002-care.sql",
+    "sql/core-003-notes.sql",
+    "sql/core-004-forms.sql",
+    "sql/core-005-web.sql",
+    "sql/core-006-intake-forms.sql",
+    "sql/core-007-tokens.sql",
+    "sql/core-008-ordinals.sql",
+    "sql/core-009-delivery-watermark.sql",
 };
+/* clang-format on */
 
 int fr_site_migrate_core(fr_store *store, fr_error *err)
 {
