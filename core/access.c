@@ -185,6 +185,26 @@ int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr
                         site->actor, patient_id);
 }
 
+typedef struct grant {
+    fr_site *site;
+    int64_t case_id;
+    const char *reason, *now, *expires;
+} grant;
+
+static int grant_body(fr_store *st, const void *arg, fr_error *err)
+{
+    const grant *g = arg;
+    int rc = fr_store_execf(st, err,
+                            "INSERT INTO break_glass (user_id, case_id, reason, at, expires_at)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            "IIttt", g->site->actor_id, g->case_id, g->reason, g->now, g->expires);
+    if (!rc)
+        rc = fr_audit_appendj(st, g->site->actor, "break-glass", "case", g->case_id,
+                              json_pack("{s:s,s:s}", "reason", g->reason, "expires_at", g->expires),
+                              err);
+    return rc;
+}
+
 int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
                           fr_error *err)
 {
@@ -201,24 +221,9 @@ int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, in
     char now[FR_TIME_LEN], expires[FR_TIME_LEN];
     fr_clock_now(now);
     fr_time_add_seconds(now, (long)hours * 3600, expires);
-    int own = fr_store_depth(site->store) == 0;
-    int rc = own ? fr_store_begin(site->store, err) : 0;
-    if (rc)
-        return rc;
-    rc = fr_store_execf(site->store, err,
-                        "INSERT INTO break_glass (user_id, case_id, reason, at, expires_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        "IIttt", site->actor_id, case_id, reason, now, expires);
-    if (!rc) {
-        rc = fr_audit_appendj(site->store, site->actor, "break-glass", "case", case_id,
-                              json_pack("{s:s,s:s}", "reason", reason, "expires_at", expires), err);
-    }
-    if (own) {
-        if (!rc)
-            rc = fr_store_commit(site->store, err);
-        else
-            fr_store_rollback(site->store);
-    }
-    return rc;
+    grant g = {site, case_id, reason, now, expires};
+    /* An access record a read needs, written like an audit entry: granted
+     * on a full disk too, while changes are refused. */
+    return fr_audit_transaction(site->store, grant_body, &g, err);
 }
 

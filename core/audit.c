@@ -244,11 +244,8 @@ static int collect(fr_audit_batch *b, const char *actor, const char *action, con
     return 0;
 }
 
-/* Runs body (which appends audit entries) in a transaction of its own, or
- * the caller's: on a full disk, an outermost one uses the store's reserve
- * and tries once more (store.h, "A full disk"). */
-static int audit_transaction(fr_store *s, int (*body)(fr_store *, const void *, fr_error *),
-                             const void *arg, fr_error *err)
+int fr_audit_transaction(fr_store *s, int (*body)(fr_store *, const void *, fr_error *),
+                         const void *arg, fr_error *err)
 {
     int own = fr_store_depth(s) == 0;
     for (int attempt = 0;; attempt++) {
@@ -282,7 +279,7 @@ static int batch_body(fr_store *s, const void *arg, fr_error *err)
 
 int fr_audit_batch_write(fr_store *s, const fr_audit_batch *b, fr_error *err)
 {
-    return audit_transaction(s, batch_body, b, err);
+    return fr_audit_transaction(s, batch_body, b, err);
 }
 
 typedef struct one_entry {
@@ -301,5 +298,5 @@ int fr_audit_alone(fr_store *s, const char *actor, const char *action, const cha
     if (collector && fr_store_depth(s) == 0)
         return collect(collector, actor, action, object_type, object_id, detail, err);
     one_entry e = {actor, action, object_type, object_id, detail};
-    return audit_transaction(s, one_body, &e, err);
+    return fr_audit_transaction(s, one_body, &e, err);
 }

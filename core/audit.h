@@ -36,6 +36,14 @@ int fr_audit_appendj(fr_store *s, const char *actor, const char *action, const c
 int fr_audit_alone(fr_store *s, const char *actor, const char *action, const char *object_type,
                    const char *object_id, const char *detail, fr_error *err);
 
+/* Runs body (which appends audit entries, and at most a small access record
+ * that a read needs: a session at login, a break-glass grant) in a
+ * transaction of its own, or the caller's: on a full disk, an outermost one
+ * uses the store's reserve and tries once more (store.h, "A full disk").
+ * Never for clinical changes: those are refused while the disk is full. */
+int fr_audit_transaction(fr_store *s, int (*body)(fr_store *, const void *, fr_error *),
+                         const void *arg, fr_error *err);
+
 /* ---- deferred entries: many reads, one durable transaction ----
  *
  * A server thread may collect the entries that fr_audit_alone would write

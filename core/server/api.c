@@ -1278,7 +1278,7 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/cases/{id}/close", api_case_close, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/reopen", api_case_reopen, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/dates", api_case_date, FR_ROUTE_API},
-    {"POST", "/api/v1/cases/{id}/break-glass", api_break_glass, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/break-glass", api_break_glass, FR_ROUTE_API | FR_ROUTE_ACCESS},
     {"GET", "/api/v1/cases/{id}/network", api_network, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/network", api_network_add, FR_ROUTE_API},
     {"GET", "/api/v1/tasks", api_tasks, FR_ROUTE_API},

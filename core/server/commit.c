@@ -19,7 +19,8 @@
  *
  * A full disk (store.h, "A full disk"): when a batch holding the audit
  * entries of reads fails for lack of space, the store gives its reserve up
- * and the batch is tried once more with those entries only; its writes are
+ * and the batch is tried once more with those entries only (and the access
+ * records reads need: break-glass, FR_ROUTE_ACCESS); its writes are
  * refused (job->full: the disk is full, an administrator must free space),
  * as are all writes after it, until space returns: each batch first asks
  * the store, which takes the reserve back when it can. Both changes of
@@ -72,13 +73,13 @@ struct fr_committer {
 
 /* Runs one job inside its savepoint. 0, or -1 when the batch is broken.
  * reads_only: a write job is not run (the disk is full), only the audit
- * entries of reads. */
+ * entries of reads and the access records a read needs (job->access). */
 static int run_job(fr_committer *c, fr_job *job, int reads_only)
 {
     fr_store *st = c->site->store;
     fr_error err = {0};
     job->failed = job->full = 0;
-    if (reads_only && job->handler) {
+    if (reads_only && job->handler && !job->access) {
         job->failed = job->full = 1;
         return 0;
     }
@@ -144,7 +145,7 @@ static void run_batch(fr_committer *c, fr_job *batch)
     fr_store *st = c->site->store;
     int reads_only = fr_store_short_of_space(st), reads = 0;
     for (fr_job *j = batch; j; j = j->next)
-        reads += !j->handler;
+        reads += !j->handler || j->access;
     int broken = try_batch(c, batch, reads_only) != 0;
     int full = broken && fr_store_failed_for_space(st);
     if (full && !reads_only && reads && fr_store_use_reserve(st)) {
@@ -168,7 +169,7 @@ static void run_batch(fr_committer *c, fr_job *batch)
         next = j->next; /* j belongs to its worker once woken */
         if (broken) {
             j->failed = 1;
-            j->full = full && j->handler;
+            j->full = full && j->handler && !j->access;
         }
         n++;
         j->wake(j);

@@ -567,6 +567,7 @@ static int dispatch(fr_req *r, conn_state *cs)
         snprintf(cs->job.actor, sizeof cs->job.actor, "%s", r->site->actor);
         snprintf(cs->job.actor_role, sizeof cs->job.actor_role, "%s", r->site->actor_role);
         cs->job.actor_id = r->site->actor_id;
+        cs->job.access = (route->flags & FR_ROUTE_ACCESS) != 0;
         fr_handler prepare = fr_router_prepare(route);
         if (prepare) {
             /* read audits of the preparation go with the write's batch */
@@ -596,6 +597,7 @@ static int dispatch(fr_req *r, conn_state *cs)
         return 1;
     }
     if (cs->audits.n) {
+        cs->job.access = 0;
         submit_job(r, cs, NULL);
         return 1;
     }

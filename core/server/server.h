@@ -135,7 +135,11 @@ enum {
      * transactions of its own instead of in the committer's group commit:
      * slow work (argon2 password hashing, verifying the whole audit chain)
      * or work that reopens sites (enabling a plugin). */
-    FR_ROUTE_ALONE = 8
+    FR_ROUTE_ALONE = 8,
+    /* A write that only records the access a read needs (break-glass): like
+     * the audit entries of reads, it goes on while the disk is full and
+     * other changes are refused (commit.c). */
+    FR_ROUTE_ACCESS = 16
 };
 
 typedef void (*fr_handler)(fr_req *r, fr_resp *w);
@@ -220,6 +224,8 @@ typedef struct fr_job {
     char actor_role[16];
     int64_t actor_id;
     struct fr_audit_batch *audits; /* NULL or empty: none */
+    /* an access record (FR_ROUTE_ACCESS): runs on a full disk too */
+    int access;
     int failed; /* set by the committer: nothing of this job was stored */
     int full;   /* with failed: because the disk is full (changes are refused) */
     /* Called by the committer once the batch's COMMIT is durable (or has

@@ -110,6 +110,44 @@ static void set_cookie(fr_req *r, fr_resp *w, const char *value, int max_age)
                    secure ? "; Secure" : "");
 }
 
+typedef struct new_session {
+    fr_req *r;
+    int64_t user_id;
+    const char *hash, *csrf, *now;
+} new_session;
+
+static int session_body(fr_store *st, const void *arg, fr_error *err)
+{
+    const new_session *n = arg;
+    fr_req *r = n->r;
+    /* A session id presented before login (planted by someone else) is
+     * dropped, never promoted. */
+    const char *old = fr_req_cookie(r, COOKIE);
+    int rc = 0;
+    if (valid_token(old)) {
+        char oh[65];
+        fr_token_hash(old, oh);
+        rc = fr_store_execf(st, err, "DELETE FROM web_sessions WHERE id_hash = ?", "t", oh);
+    }
+    if (!rc)
+        rc = fr_store_execf(st, err,
+                            "INSERT INTO web_sessions (id_hash, user_id, csrf, created_at,"
+                            " last_seen, remote) VALUES (?, ?, ?, ?, ?, ?)",
+                            "tItttt", n->hash, n->user_id, n->csrf, n->now, n->now, r->remote);
+    if (!rc) {
+        json_t *d = json_pack("{s:s,s:s}", "via", "web", "remote", r->remote);
+        char *text = json_dumps(d, JSON_COMPACT);
+        rc = fr_audit_appendi(st, r->login[0] ? r->login : "system", "login", "user", n->user_id,
+                              text ? text : "{}", err);
+        free(text);
+        json_decref(d);
+    }
+    return rc;
+}
+
+/* A session is the access record a read needs: written like an audit entry
+ * (fr_audit_transaction), so that on a full disk people can still log in to
+ * read while changes are refused. */
 int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err)
 {
     char token[65], hash[65], csrf[65], now[FR_TIME_LEN];
@@ -117,39 +155,12 @@ int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err)
     fr_token_hash(token, hash);
     fr_token_new(csrf);
     fr_clock_now(now);
-    /* A session id presented before login (planted by someone else) is
-     * dropped, never promoted. */
-    const char *old = fr_req_cookie(r, COOKIE);
-    int rc = fr_store_begin(r->site->store, err);
-    if (rc)
+    new_session n = {r, user_id, hash, csrf, now};
+    int rc = fr_audit_transaction(r->site->store, session_body, &n, err);
+    if (rc) {
+        sodium_memzero(token, sizeof token);
         return rc;
-    if (valid_token(old)) {
-        char oh[65];
-        fr_token_hash(old, oh);
-        rc = fr_store_execf(r->site->store, err, "DELETE FROM web_sessions WHERE id_hash = ?", "t",
-                            oh);
     }
-    if (!rc)
-        rc = fr_store_execf(r->site->store, err,
-                            "INSERT INTO web_sessions (id_hash, user_id, csrf, created_at,"
-                            " last_seen, remote) VALUES (?, ?, ?, ?, ?, ?)",
-                            "tIttt"
-                            "t",
-                            hash, user_id, csrf, now, now, r->remote);
-    if (!rc) {
-        json_t *d = json_pack("{s:s,s:s}", "via", "web", "remote", r->remote);
-        char *text = json_dumps(d, JSON_COMPACT);
-        rc = fr_audit_appendi(r->site->store, r->login[0] ? r->login : "system", "login", "user",
-                              user_id, text ? text : "{}", err);
-        free(text);
-        json_decref(d);
-    }
-    if (!rc)
-        rc = fr_store_commit(r->site->store, err);
-    else
-        fr_store_rollback(r->site->store);
-    if (rc)
-        return rc;
     set_cookie(r, w, token, 60 * 60 * 12);
     snprintf(r->csrf, sizeof r->csrf, "%s", csrf);
     snprintf(r->session_hash, sizeof r->session_hash, "%s", hash);
@@ -200,6 +211,21 @@ int fr_session_throttled(fr_req *r, const char *login)
     return by_login >= MAX_FAILURES || by_remote >= 4 * MAX_FAILURES;
 }
 
+typedef struct failure {
+    const char *login, *remote, *now, *detail;
+} failure;
+
+static int failure_body(fr_store *st, const void *arg, fr_error *err)
+{
+    const failure *f = arg;
+    int rc = fr_store_execf(st, err,
+                            "INSERT INTO web_login_failures (login, remote, at) VALUES (?, ?, ?)",
+                            "ttt", f->login, f->remote, f->now);
+    if (!rc)
+        rc = fr_audit_append(st, "system", "login-failed", "user", f->login, f->detail, err);
+    return rc;
+}
+
 void fr_session_login_failed(fr_req *r, const char *login)
 {
     char now[FR_TIME_LEN];
@@ -211,19 +237,9 @@ void fr_session_login_failed(fr_req *r, const char *login)
     snprintf(detail, sizeof detail, "%s", text ? text : "{}");
     free(text);
     json_decref(d);
-    if (fr_store_begin(r->site->store, &err) == 0) {
-        int rc =
-            fr_store_execf(r->site->store, &err,
-                           "INSERT INTO web_login_failures (login, remote, at) VALUES (?, ?, ?)",
-                           "ttt", login ? login : "", r->remote, now);
-        if (!rc)
-            rc = fr_audit_append(r->site->store, "system", "login-failed", "user",
-                                 login ? login : "", detail, &err);
-        if (!rc)
-            fr_store_commit(r->site->store, &err);
-        else
-            fr_store_rollback(r->site->store);
-    }
+    failure f = {login ? login : "", r->remote, now, detail};
+    /* a refusal: kept on a full disk too, and it counts for the throttle */
+    fr_audit_transaction(r->site->store, failure_body, &f, &err);
 }
 
 int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err)

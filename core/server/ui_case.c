@@ -1009,7 +1009,7 @@ const fr_route fr_routes_ui[] = {
     {"POST", "/cases", ui_case_open, 0},
     {"GET", "/cases/{id}", ui_case, 0},
     {"POST", "/cases/{id}/fire", ui_case_fire, 0},
-    {"POST", "/cases/{id}/break-glass", ui_case_break_glass, 0},
+    {"POST", "/cases/{id}/break-glass", ui_case_break_glass, FR_ROUTE_ACCESS},
     {"POST", "/cases/{id}/network", ui_network_add, 0},
     {"POST", "/tasks/{id}/done", ui_task_done, 0},
     {"GET", "/schedule", fr_ui_schedule, 0},

@@ -5,7 +5,8 @@ together (queued behind the test's hold of the write lock, so that they
 share group commits) are separated when the batch fails for lack of space:
 the store gives its reserve up, the reads are answered and audited, the
 write is refused with 503 disk-full, nothing of it is stored; later writes
-are refused likewise, and accepted again once there is room."""
+are refused likewise, and accepted again once there is room. What a read
+needs goes on under the reserve: a new login, a break-glass access."""
 import os
 import sqlite3
 import threading
@@ -14,11 +15,15 @@ import time
 from webtest import Checks, Client, Server, Site
 
 t = Checks()
-site = Site(plugins=())
+site = Site()
 site.user("marie", team="Namur")
 site.user("root", role="admin")
+site.user("dr-j", role="provider")
 for i in range(5):
     site.fr("patient", "add", "--family", f"Avant{i}", "--given", "X")
+out = site.fr("case", "open", "1", "--workflow", "frailty", "--team", "Namur", "--manager",
+              "marie").stdout
+CASE = int(out.split()[1])
 DB = site.dir + "/filrouge.db"
 RESERVE = DB + "-reserve"
 t.check(os.path.getsize(RESERVE) == 512 * 1024, "a reserve of 512 KiB beside the database")
@@ -98,11 +103,33 @@ t.check(r.status == 200 and "plein" in r.text, "the administration page says the
 r = marie.api("POST", "/patients", {"family_name": "Encore", "given_names": "Z"})
 t.check(r.status == 503 and r.json()["error"]["code"] == "disk-full",
         "later writes are refused too", r.text)
-# Logging in is a change (a session): refused while the disk is full;
-# sessions already open go on.
-r = Client(srv).login("marie")
+# A session is the access record a read needs: a new login goes through
+# under the reserve, and its user reads.
+again = Client(srv)
+r = again.login("marie")
+t.check(r.status == 200, "a new login works while the disk is full", (r.status, r.text))
+r = again.api("GET", "/patients/2")
+t.check(r.status == 200 and "Avant1" in r.text, "and its user reads", (r.status, r.text[:200]))
+t.check(Client(srv).login("marie", "wrong-password").status == 401,
+        "a wrong password is still refused (and the failure kept for the throttle)")
+# Break-glass likewise: an emergency read must not wait for the disk.
+dr = Client(srv)
+t.check(dr.login("dr-j").status == 200, "a provider logs in while the disk is full")
+r = dr.api("GET", f"/cases/{CASE}")
+t.check(r.status == 403, "without a care relationship: 403", (r.status, r.text))
+r = dr.api("GET", f"/cases/{CASE}", headers={"X-Break-Glass": "urgence, appel du SAMU"})
+t.check(r.status == 200, "break-glass with a reason opens the case on a full disk",
+        (r.status, r.text[:200]))
+r = dr.api("POST", f"/cases/{CASE}/break-glass", {"reason": "garde de nuit, chute"})
+t.check(r.status == 200, "POST break-glass goes through the committer on a full disk too",
+        (r.status, r.text[:200]))
+r = dr.api("POST", "/patients", {"family_name": "Urgence", "given_names": "Z"})
 t.check(r.status == 503 and r.json()["error"]["code"] == "disk-full",
-        "a new login is refused, clearly (503 disk-full)", (r.status, r.text))
+        "a clinical change is still refused", r.text)
+n_glass = db.execute("SELECT count(*) FROM break_glass WHERE case_id = ?", (CASE,)).fetchone()[0]
+t.check(n_glass == 2, "both break-glass accesses were recorded", n_glass)
+logins = db.execute("SELECT count(*) FROM audit WHERE action = 'login'").fetchone()[0]
+t.check(logins >= 4, "the logins are in the audit trail", logins)
 for _ in range(20):
     r = marie.api("GET", "/patients/3")
     if r.status != 200:
