@@ -302,6 +302,29 @@ out:
     return rc;
 }
 
+/* On PostgreSQL, ILIKE cannot walk the nondeterministic `nocase` index
+ * over a range: it reads that index in order until a page of matches is
+ * found, which is long for a rare prefix on a large site. A range on the
+ * same collation, [prefix, prefix + U+FFFF) — the root collation gives
+ * U+FFFF the highest primary weight, for such bounds — lets it start and
+ * stop at the prefix; ILIKE still decides. Only for prefixes of plain
+ * ASCII letters, digits, spaces, hyphens, apostrophes and dots, whose
+ * case-insensitive match ICU and ILIKE agree on (other searches keep the
+ * walk). SQLite turns LIKE into such a range by itself. */
+static int pg_range(const fr_site *site, const char *prefix, size_t n, char *lo, char *hi,
+                    size_t size)
+{
+    if (strcmp(fr_store_backend(site->store), "postgresql") != 0 || n == 0 || n + 4 > size)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)prefix[i]) && !strchr(" '.-", prefix[i]))
+            return 0;
+    memcpy(lo, prefix, n);
+    lo[n] = '\0';
+    snprintf(hi, size, "%s\xEF\xBF\xBF", lo);
+    return 1;
+}
+
 int fr_patient_find(fr_site *site, const char *query, int limit, int offset, json_t **out,
                     fr_error *err)
 {
@@ -359,6 +382,20 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
      * then given names — each branch walks its own index in order and
      * stops after what the page needs, so a search costs the size of a
      * page, not the size of the site. */
+    /* ?10, ?11: the range of the whole text; ?12, ?13: of its first word */
+    char lo[200] = "", hi[204] = "", flo[200] = "", fhi[204] = "";
+    const char *sp = query ? strchr(query, ' ') : NULL;
+    int ranged = pattern && pg_range(site, query, strlen(query), lo, hi, sizeof lo);
+    int franged = ranged && sp && pg_range(site, query, (size_t)(sp - query), flo, fhi, sizeof flo);
+    const char *r_family = ranged ? " AND p.family_name COLLATE nocase >= ?10 AND p.family_name"
+                                    " COLLATE nocase < ?11"
+                                  : "";
+    const char *r_first = franged ? " AND p.family_name COLLATE nocase >= ?12 AND p.family_name"
+                                    " COLLATE nocase < ?13"
+                                  : "";
+    const char *r_given = ranged ? " AND p.given_names COLLATE nocase >= ?10 AND p.given_names"
+                                   " COLLATE nocase < ?11"
+                                 : "";
     if (pattern)
         snprintf(sql, sizeof sql,
                  "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND"
@@ -367,24 +404,24 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
                  "   FROM patient_identifiers i JOIN patients p ON p.id = i.patient_id"
                  "   WHERE i.value = ?5 AND %s LIMIT ?9) AS b0"
                  " UNION ALL SELECT * FROM (SELECT p.id, 1, p.family_name, p.given_names"
-                 "   FROM patients p WHERE p.family_name LIKE ?4 ESCAPE '\\' AND %s"
+                 "   FROM patients p WHERE p.family_name LIKE ?4 ESCAPE '\\'%s AND %s"
                  "   ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
                  "   LIMIT ?9) AS b1"
                  " UNION ALL SELECT * FROM (SELECT p.id, 2, p.family_name, p.given_names"
-                 "   FROM patients p WHERE ?8 IS NOT NULL AND p.family_name LIKE ?8 ESCAPE '\\'"
+                 "   FROM patients p WHERE ?8 IS NOT NULL AND p.family_name LIKE ?8 ESCAPE '\\'%s"
                  "   AND NOT (p.family_name LIKE ?4 ESCAPE '\\') AND"
                  "   (p.family_name || ' ' || p.given_names) LIKE ?4 ESCAPE '\\' AND %s"
                  "   ORDER BY p.family_name COLLATE NOCASE, p.given_names COLLATE NOCASE, p.id"
                  "   LIMIT ?9) AS b2"
                  " UNION ALL SELECT * FROM (SELECT p.id, 3, p.given_names, p.family_name"
-                 "   FROM patients p WHERE p.given_names LIKE ?4 ESCAPE '\\' AND"
+                 "   FROM patients p WHERE p.given_names LIKE ?4 ESCAPE '\\'%s AND"
                  "   NOT (p.family_name LIKE ?4 ESCAPE '\\') AND %s"
                  "   ORDER BY p.given_names COLLATE NOCASE, p.family_name COLLATE NOCASE, p.id"
                  "   LIMIT ?9) AS b3"
                  ") m JOIN patients p ON p.id = m.id"
                  " ORDER BY m.rank, m.k1 COLLATE NOCASE, m.k2 COLLATE NOCASE, p.id"
                  " LIMIT ?6 OFFSET ?7",
-                 patient_columns, visible, visible, visible, visible);
+                 patient_columns, visible, r_family, visible, r_first, visible, r_given, visible);
     else
         snprintf(sql, sizeof sql,
                  "SELECT %s, (SELECT count(*) FROM cases c WHERE c.patient_id = p.id AND"
@@ -396,9 +433,12 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);
-    int rc = fr_store_query_json(site->store, err, out, sql, "Ittttiiti", site->actor_id, today,
-                                 now, pattern, query, limit, offset,
-                                 query && strchr(query, ' ') ? first : NULL, limit + offset);
+    int rc = fr_store_query_json(site->store, err, out, sql,
+                                 franged  ? "Ittttiititttt"
+                                 : ranged ? "Ittttiititt"
+                                          : "Ittttiiti",
+                                 site->actor_id, today, now, pattern, query, limit, offset,
+                                 sp ? first : NULL, limit + offset, lo, hi, flo, fhi);
     free(pattern);
     free(first);
     if (rc)

@@ -34,6 +34,22 @@ ok "find by a given name" -- patient find jeanne
 out_has "found by given name" "Lambert"
 ok "find by exact identifier" -- patient find 41031212311
 out_has "found by NISS" "Lambert"
+# Names with spaces, apostrophes, hyphens and accents; on PostgreSQL plain
+# prefixes are searched over a range of the nocase index (record_patient.c).
+ok "register more patients" -- patient add --family "Van Damme" --given "Émile"
+ok "register more patients" -- patient add --family "D'Hondt-Lefèvre" --given Anne
+ok "register more patients" -- patient add --family "Étienne" --given "Zoé"
+ok "find a family name with a space, in capitals" -- patient find "VAN D"
+out_has "Van Damme is found" "Van Damme"
+out_lacks "and only the names starting so" "Lambert"
+ok "find a family name with an apostrophe and a hyphen" -- patient find "d'hondt-le"
+out_has "D'Hondt-Lefèvre is found" "D'Hondt"
+ok "find by family and given name, the family with a space" -- patient find "van damme Ém"
+out_has "found by full name" "Van Damme"
+ok "find an accented name" -- patient find "Étien"
+out_has "Étienne is found" "Étienne"
+ok "a prefix nobody has finds nobody" -- patient find "lamz"
+out_lacks "nobody is found" "Lambert"
 ok "show a patient" -- patient show 1
 out_has "birth date shown day/month/year" "12/03/1941"
 ok "a case manager sees a patient without a case (intake)" -- --as marie patient list
