@@ -291,6 +291,20 @@ static void tokens_table(fr_req *r, fr_buf *b, json_t *list, int all)
     fr_buf_puts(b, "</tbody></table></div>");
 }
 
+/* A tokens page's head: its title, the way back, what it is for. */
+static fr_buf *page_head(fr_req *r, fr_resp *w, const char *title, const char *back,
+                         const char *back_label, const char *explain)
+{
+    fr_page_begin(r, w, title);
+    fr_buf *b = &w->body;
+    fr_buf_printf(b, "<p><a href=\"%s\">← ", back);
+    fr_buf_esc(b, back_label);
+    fr_buf_puts(b, "</a></p><p class=\"muted\">");
+    fr_buf_esc(b, explain);
+    fr_buf_puts(b, "</p>");
+    return b;
+}
+
 static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *problem)
 {
     json_t *list = NULL;
@@ -299,13 +313,8 @@ static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *p
         fr_page_error(r, w, &err);
         return;
     }
-    fr_page_begin(r, w, T("tokens.title"));
-    fr_buf *b = &w->body;
-    fr_buf_puts(b, "<p><a href=\"/settings\">← ");
-    fr_buf_esc(b, T("settings.title"));
-    fr_buf_puts(b, "</a></p><p class=\"muted\">");
-    fr_buf_esc(b, T("tokens.explain"));
-    fr_buf_puts(b, "</p>");
+    fr_buf *b = page_head(r, w, T("tokens.title"), "/settings", T("settings.title"),
+                          T("tokens.explain"));
     if (secret) {
         fr_buf_puts(b, "<div class=\"card flash\" role=\"status\" id=\"new-token\"><p>");
         fr_buf_esc(b, T("tokens.shown_once"));
@@ -363,13 +372,19 @@ static void ui_token_create(fr_req *r, fr_resp *w)
     sodium_memzero(secret, sizeof secret);
 }
 
-static void ui_token_revoke(fr_req *r, fr_resp *w)
+/* Revokes the token of the path, then back to the page it was listed on. */
+static void revoke_then(fr_req *r, fr_resp *w, const char *page)
 {
     fr_error err = {0};
     if (token_revoke(r, fr_parse_id(r->params[0]), &err))
         fr_page_error(r, w, &err);
     else
-        fr_resp_redirect(w, "/settings/tokens?msg=flash.saved");
+        fr_resp_redirect(w, "%s?msg=flash.saved", page);
+}
+
+static void ui_token_revoke(fr_req *r, fr_resp *w)
+{
+    revoke_then(r, w, "/settings/tokens");
 }
 
 /* ---- the page /admin/tokens ---- */
@@ -384,13 +399,9 @@ static void ui_admin_tokens(fr_req *r, fr_resp *w)
         fr_page_error(r, w, &err);
         return;
     }
-    fr_page_begin(r, w, T("tokens.all"));
-    fr_buf *b = &w->body;
-    fr_buf_puts(b, "<p><a href=\"/admin\">← ");
-    fr_buf_esc(b, T("admin.title"));
-    fr_buf_puts(b, "</a></p><p class=\"muted\">");
-    fr_buf_esc(b, T("tokens.all_explain"));
-    fr_buf_puts(b, "</p><section class=\"card\">");
+    fr_buf *b =
+        page_head(r, w, T("tokens.all"), "/admin", T("admin.title"), T("tokens.all_explain"));
+    fr_buf_puts(b, "<section class=\"card\">");
     tokens_table(r, b, list, 1);
     fr_buf_puts(b, "</section>");
     json_decref(list);
@@ -399,13 +410,8 @@ static void ui_admin_tokens(fr_req *r, fr_resp *w)
 
 static void ui_admin_token_revoke(fr_req *r, fr_resp *w)
 {
-    fr_error err = {0};
-    if (fr_ui_require_admin(r, w))
-        return;
-    if (token_revoke(r, fr_parse_id(r->params[0]), &err))
-        fr_page_error(r, w, &err);
-    else
-        fr_resp_redirect(w, "/admin/tokens?msg=flash.saved");
+    if (!fr_ui_require_admin(r, w))
+        revoke_then(r, w, "/admin/tokens");
 }
 
 const fr_route fr_routes_tokens[] = {
