@@ -707,8 +707,9 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
         }
         /* The outcomes recorded even when a later delivery failed. */
         fr_error rerr = {0};
-        int rrc =
-            record_page(site, s->full, page, n, settled, settled - from >= PAGE, rc ? &rerr : err);
+        /* The watermark alone is not worth a write on a full disk. */
+        int force = settled - from >= PAGE && !fr_store_short_of_space(site->store);
+        int rrc = record_page(site, s->full, page, n, settled, force, rc ? &rerr : err);
         if (!rc)
             rc = rrc;
         if (n > 0)
