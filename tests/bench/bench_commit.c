@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -153,8 +154,42 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static double submissions(int nclients, double seconds, long *failed)
+/* CPU time used so far, in microseconds: of the server process (its
+ * /proc/PID/stat utime + stime), and of this process (the clients). */
+static double server_cpu_us(pid_t pid)
 {
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')'); /* the name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double client_cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* CPU used per acknowledged submission over a phase's rounds. */
+typedef struct cpu_use {
+    double server_us, client_us;
+    long done;
+} cpu_use;
+
+static double submissions(int nclients, double seconds, long *failed, pid_t server, cpu_use *cpu)
+{
+    double s0 = server_cpu_us(server), c0 = client_cpu_us();
     client *cs = calloc((size_t)nclients, sizeof *cs);
     pthread_t *th = calloc((size_t)nclients, sizeof *th);
     stop_at = now_s() + seconds;
@@ -170,6 +205,9 @@ static double submissions(int nclients, double seconds, long *failed)
         *failed += cs[i].failed;
     }
     double dt = now_s() - t0;
+    cpu->server_us += server_cpu_us(server) - s0;
+    cpu->client_us += client_cpu_us() - c0;
+    cpu->done += done;
     free(cs);
     free(th);
     return (double)done / dt;
@@ -185,6 +223,7 @@ static void run(const char *cmd)
 
 typedef struct results {
     double raw, one, lots;
+    cpu_use one_cpu, lots_cpu;
     long failed, jobs, batches;
     double cpu_ms; /* the committer thread's CPU time, from the server's log */
 } results;
@@ -263,8 +302,8 @@ static results measure(const char *fr, const char *dir, const char *database,
         double raw = database ? benchpg_raw_inserts("bench_commit_raw", 1, 399, 0, seconds / ROUNDS)
                               : raw_inserts(raw_path, seconds / ROUNDS);
         r.raw += raw / ROUNDS;
-        r.one += submissions(1, seconds / ROUNDS, &r.failed) / ROUNDS;
-        r.lots += submissions(many, seconds / ROUNDS, &r.failed) / ROUNDS;
+        r.one += submissions(1, seconds / ROUNDS, &r.failed, pid, &r.one_cpu) / ROUNDS;
+        r.lots += submissions(many, seconds / ROUNDS, &r.failed, pid, &r.lots_cpu) / ROUNDS;
     }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
@@ -297,19 +336,35 @@ static size_t rows(char *out, size_t n, const char *store, const results *r, int
         r->lots / r->raw);
 }
 
-static size_t batches(char *out, size_t n, const char *store, const results *r)
+static double per(double us, long done)
+{
+    return done > 0 ? us / (double)done : 0;
+}
+
+static size_t batches(char *out, size_t n, const char *store, const results *r, int many)
 {
     if (r->raw <= 0)
         return 0;
-    return (size_t)snprintf(out, n,
-                            "%s: the server's committer ran %ld jobs (writes and read audits) "
-                            "in %ld batches, %.1f per durable transaction on average, and its "
-                            "thread used %.0f µs of CPU per job (the deliveries included); %s",
-                            store, r->jobs, r->batches,
-                            r->batches ? (double)r->jobs / (double)r->batches : 0.0,
-                            r->jobs ? r->cpu_ms * 1e3 / (double)r->jobs : 0.0,
-                            r->failed ? "some requests failed: see the server's log.\n\n"
-                                      : "no request failed.\n\n");
+    /* The CPU alone bounds the rate at (cores) / (CPU per submission):
+     * what the machine could do with a disk that cost nothing. */
+    double cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    double lots = per(r->lots_cpu.server_us + r->lots_cpu.client_us, r->lots_cpu.done);
+    double bound = lots > 0 ? cores * 1e6 / lots : 0;
+    return (size_t)snprintf(
+        out, n,
+        "%s: the server's committer ran %ld jobs (writes and read audits) in %ld batches, %.1f "
+        "per durable transaction on average, and its thread used %.0f µs of CPU per job (the "
+        "deliveries included). CPU per acknowledged submission, the server's and the benchmark "
+        "clients'%s: %.0f + %.0f µs from 1 client, %.0f + %.0f µs from %d clients; at that cost "
+        "the machine's %.0f cores alone allow at most %.0f submissions/s (%.2f× the raw "
+        "inserts), whatever the disk. %s",
+        store, r->jobs, r->batches, r->batches ? (double)r->jobs / (double)r->batches : 0.0,
+        r->jobs ? r->cpu_ms * 1e3 / (double)r->jobs : 0.0,
+        strcmp(store, "PostgreSQL") == 0 ? " (the database server's own not counted)" : "",
+        per(r->one_cpu.server_us, r->one_cpu.done), per(r->one_cpu.client_us, r->one_cpu.done),
+        per(r->lots_cpu.server_us, r->lots_cpu.done), per(r->lots_cpu.client_us, r->lots_cpu.done),
+        many, cores, bound, bound / r->raw,
+        r->failed ? "Some requests failed: see the server's log.\n\n" : "No request failed.\n\n");
 }
 
 int main(int argc, char **argv)
@@ -362,8 +417,8 @@ int main(int argc, char **argv)
     len += rows(section + len, sizeof section - len, "SQLite", &lite, many);
     len += rows(section + len, sizeof section - len, "PostgreSQL", &pg, many);
     len += (size_t)snprintf(section + len, sizeof section - len, "\n");
-    len += batches(section + len, sizeof section - len, "SQLite", &lite);
-    len += batches(section + len, sizeof section - len, "PostgreSQL", &pg);
+    len += batches(section + len, sizeof section - len, "SQLite", &lite, many);
+    len += batches(section + len, sizeof section - len, "PostgreSQL", &pg, many);
     snprintf(section + len, sizeof section - len,
              "One client waits for each answer, so it pays a whole durable transaction per "
              "submission, and the frailty hook's delivery passes (between batches, at most "
