@@ -196,6 +196,22 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     for (char **e = events; e && *e; e++)
         json_array_append_new(allowed, json_string(*e));
     json_object_set_new(cs, "allowed_events", allowed);
+    /* Names for people, in the acting user's language (workflow <title>s;
+     * the ids when the workflow has none). */
+    const fr_workflow *wf = NULL;
+    fr_error werr = {0};
+    const char *lang = site->actor_lang[0] ? site->actor_lang : NULL;
+    const char *state = json_string_value(json_object_get(cs, "state"));
+    if (state && fr_workflows_get(site, json_string_value(json_object_get(cs, "workflow")),
+                                  (int)json_integer_value(json_object_get(cs, "workflow_version")),
+                                  &wf, &werr) == 0) {
+        json_t *titles = json_object();
+        for (char **e = events; e && *e; e++)
+            json_object_set_new(titles, *e, json_string(fr_workflow_event_title(wf, *e, lang)));
+        json_object_set_new(cs, "event_titles", titles);
+        json_object_set_new(cs, "state_title",
+                            json_string(fr_workflow_state_title(wf, state, lang)));
+    }
     char oid[24];
     snprintf(oid, sizeof oid, "%" PRId64, id);
     if ((rc = fr_audit_alone(site->store, site->actor, "read", "case", oid, NULL, err)))

@@ -81,6 +81,15 @@ static char **split_words(const char *s)
     return v;
 }
 
+static void free_titles(wf_titles *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        free(t->v[i].lang);
+        free(t->v[i].text);
+    }
+    free(t->v);
+}
+
 static void free_task(wf_task *t)
 {
     free(t->title);
@@ -103,6 +112,7 @@ void fr_workflow_free(fr_workflow *wf)
     for (int i = 0; i < wf->nstates; i++) {
         wf_state *s = &wf->states[i];
         free(s->id);
+        free_titles(&s->titles);
         for (int j = 0; j < s->nactions; j++) {
             free(s->actions[j].event);
             free_task(&s->actions[j].task);
@@ -116,6 +126,7 @@ void fr_workflow_free(fr_workflow *wf)
     for (int i = 0; i < wf->ntransitions; i++) {
         wf_transition *t = &wf->transitions[i];
         free(t->event);
+        free_titles(&t->titles);
         fr_strv_free(t->from);
         free(t->to);
         free(t->guard);
@@ -187,11 +198,36 @@ static void read_task(problems *p, xmlNodePtr node, wf_task *t)
                 t->title);
 }
 
+static void read_titles(xmlNodePtr node, wf_titles *t)
+{
+    t->n = count_children(node, "title");
+    t->v = t->n ? calloc((size_t)t->n, sizeof *t->v) : NULL;
+    if (!t->v)
+        t->n = 0;
+    int i = 0;
+    for (xmlNodePtr c = fr_xml_child(node, "title"); c && i < t->n;
+         c = fr_xml_next(c->next, "title")) {
+        t->v[i].lang = fr_xml_attr(c, "lang");
+        t->v[i].text = fr_xml_text(c);
+        i++;
+    }
+}
+
+/* The title in lang, else the first one, else NULL. */
+static const char *title_in(const wf_titles *t, const char *lang)
+{
+    for (int i = 0; lang && i < t->n; i++)
+        if (t->v[i].lang && strcmp(t->v[i].lang, lang) == 0 && t->v[i].text)
+            return t->v[i].text;
+    return t->n > 0 ? t->v[0].text : NULL;
+}
+
 static void read_state(problems *p, xmlNodePtr node, wf_state *s)
 {
     char *v;
     s->id = fr_xml_attr(node, "id");
     s->line = (int)xmlGetLineNo(node);
+    read_titles(node, &s->titles);
     v = fr_xml_attr(node, "initial");
     s->initial = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
     free(v);
@@ -242,6 +278,7 @@ static void read_transition(problems *p, xmlNodePtr node, wf_transition *t)
 {
     t->line = (int)xmlGetLineNo(node);
     t->event = fr_xml_attr(node, "event");
+    read_titles(node, &t->titles);
     t->to = fr_xml_attr(node, "to");
     t->guard = fr_xml_attr(node, "guard");
     t->guard_ref = fr_xml_attr(node, "guard-ref");
@@ -534,4 +571,30 @@ const char *fr_workflow_initial(const fr_workflow *wf)
         if (wf->states[i].initial)
             return wf->states[i].id;
     return NULL;
+}
+
+const char *fr_workflow_state_title(const fr_workflow *wf, const char *state, const char *lang)
+{
+    const wf_state *s = wf_state_find(wf, state);
+    const char *t = s ? title_in(&s->titles, lang) : NULL;
+    return t ? t : state;
+}
+
+const char *fr_workflow_event_title(const fr_workflow *wf, const char *event, const char *lang)
+{
+    /* the first transition of the event that has a title in lang, else
+     * the first that has one at all */
+    const char *any = NULL;
+    for (int i = 0; i < wf->ntransitions; i++) {
+        const wf_transition *t = &wf->transitions[i];
+        if (strcmp(t->event, event) != 0 || t->titles.n == 0)
+            continue;
+        for (int j = 0; lang && j < t->titles.n; j++)
+            if (t->titles.v[j].lang && strcmp(t->titles.v[j].lang, lang) == 0 &&
+                t->titles.v[j].text)
+                return t->titles.v[j].text;
+        if (!any)
+            any = title_in(&t->titles, NULL);
+    }
+    return any ? any : event;
 }

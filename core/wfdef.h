@@ -13,6 +13,12 @@ typedef struct wf_text {
     char *text;
 } wf_text;
 
+/* The <title lang="…"> children of an element. */
+typedef struct wf_titles {
+    wf_text *v;
+    int n;
+} wf_titles;
+
 /* A task to create: an on-enter <task>, or a <timer> (which adds id and
  * every). Exactly one of due / anchor is set, or neither (no due date). */
 typedef struct wf_task {
@@ -34,6 +40,7 @@ typedef struct wf_action {
 
 typedef struct wf_state {
     char *id;
+    wf_titles titles;
     int initial, final;
     int line;
     wf_action *actions;
@@ -44,6 +51,7 @@ typedef struct wf_state {
 
 typedef struct wf_transition {
     char *event;
+    wf_titles titles; /* the event's name for people */
     char **from; /* NULL-terminated state ids; NULL when any_state */
     int any_state;
     char *to;

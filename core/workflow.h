@@ -24,6 +24,10 @@ int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err);
 void fr_workflow_free(fr_workflow *wf);
 const char *fr_workflow_id(const fr_workflow *wf);
 int fr_workflow_version(const fr_workflow *wf);
+/* The names of a state and of an event for people: their <title> in lang,
+ * else their first <title>, else their id. */
+const char *fr_workflow_state_title(const fr_workflow *wf, const char *state, const char *lang);
+const char *fr_workflow_event_title(const fr_workflow *wf, const char *event, const char *lang);
 const char *fr_workflow_initial(const fr_workflow *wf);
 
 int fr_workflows_new(fr_site *site, fr_error *err);

@@ -26,6 +26,14 @@ static void loads_a_valid_definition(void)
     CHECK_STR(fr_workflow_id(wf), "frailty");
     CHECK(fr_workflow_version(wf) == 1);
     CHECK_STR(fr_workflow_initial(wf), "referral");
+    /* Names for people: the <title> in the language asked, else the first
+     * one, else the id. */
+    CHECK_STR(fr_workflow_state_title(wf, "referral", "fr"), "Signalement");
+    CHECK_STR(fr_workflow_state_title(wf, "referral", "de"), "Referral");
+    CHECK_STR(fr_workflow_state_title(wf, "assessment", "fr"), "assessment");
+    CHECK_STR(fr_workflow_event_title(wf, "accept", "nl"), "Signalering aanvaarden");
+    CHECK_STR(fr_workflow_event_title(wf, "accept", NULL), "Accept the referral");
+    CHECK_STR(fr_workflow_event_title(wf, "assess", "fr"), "assess");
     fr_workflow_free(wf);
 }
 

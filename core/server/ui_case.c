@@ -697,7 +697,7 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_printf(b, " v%" JSON_INTEGER_FORMAT "</dd><dt>", fr_ji(cs, "workflow_version"));
     esc_t(r, b, "col.state");
     fr_buf_puts(b, "</dt><dd><strong>");
-    fr_buf_esc(b, fr_js(cs, "state"));
+    fr_buf_esc(b, *fr_js(cs, "state_title") ? fr_js(cs, "state_title") : fr_js(cs, "state"));
     fr_buf_puts(b, "</strong> (");
     fr_buf_esc(b, fr_human_date(fr_js(cs, "state_since"), d));
     fr_buf_puts(b, ")</dd><dt>");
@@ -733,10 +733,12 @@ static void ui_case(fr_req *r, fr_resp *w)
     json_t *v;
     json_array_foreach(json_object_get(cs, "allowed_events"), i, v)
     {
+        const char *title = json_string_value(
+            json_object_get(json_object_get(cs, "event_titles"), json_string_value(v)));
         fr_buf_puts(b, "<button type=\"submit\" name=\"event\" value=\"");
         fr_buf_esc(b, json_string_value(v));
         fr_buf_puts(b, "\">");
-        fr_buf_esc(b, json_string_value(v));
+        fr_buf_esc(b, title ? title : json_string_value(v));
         fr_buf_puts(b, "</button>");
     }
     fr_buf_puts(b, "</div></form></section></div>");

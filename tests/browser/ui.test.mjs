@@ -126,7 +126,9 @@ try {
   await page.getByRole("button", { name: "Ouvrir le dossier" }).click();
   check(/\/cases\/\d+/.test(page.url()), "a frailty case is opened", page.url());
   const caseUrl = page.url().split("?")[0];
-  check(await page.getByText("referral", { exact: true }).isVisible(), "the case starts in 'referral'");
+  // the state by its title in the user's language (the workflow's <title>)
+  check(await page.locator("dd strong").first().textContent() === "Signalement",
+        "the case starts in 'referral', shown as « Signalement »");
 
   // 3b. rows of a nested repeat group added and removed in the page
   await page.goto(caseUrl + "/forms/household");
@@ -183,8 +185,8 @@ try {
   // 4. fire the next step
   await page.getByRole("button", { name: "screen", exact: true }).click();
   check(await page.getByText("Étape enregistrée.").isVisible(), "firing 'screen' is confirmed");
-  check(await page.locator("dd strong").first().textContent() === "screening",
-        "the case is now in 'screening'");
+  check(await page.locator("dd strong").first().textContent() === "Identification (screening)",
+        "the case is now in 'screening', shown by its French title");
   await page.screenshot({ path: join(shots, "03-case.png"), fullPage: true });
 
   // 5. the new task in the échéancier

@@ -48,6 +48,9 @@ t.check(r.status == 201, "marie opens a frailty case", r.text)
 cid = r.json().get("id")
 r = marie.api("GET", f"/cases/{cid}")
 cs = r.json()
+t.check(cs.get("state_title") in ("Signalement", "Referral")
+        and cs.get("event_titles", {}).get("screen") == "screen",
+        "the case names its state by the workflow's title (events without titles by id)", cs)
 t.check(r.status == 200 and cs["state"] == "referral" and "screen" in cs["allowed_events"],
         "the case page's data: state and allowed events", r.text)
 r = marie.api("GET", f"/cases/{cid}/events")
