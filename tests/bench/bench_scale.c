@@ -68,6 +68,10 @@ static void seed(fr_site *site, int n)
 {
     fr_error err = {0};
     fr_store *s = site->store;
+    int64_t version = 0; /* the frailty workflow's, as the plugin loaded it */
+    if (fr_store_query_int(s, &err, &version,
+                           "SELECT max(version) FROM workflows WHERE id = 'frailty'", NULL))
+        die("workflow version", &err);
     if (fr_store_begin(s, &err))
         die("begin", &err);
     int nm = managers_for(n);
@@ -106,10 +110,10 @@ static void seed(fr_site *site, int n)
         if (fr_store_execf(s, &err,
                            "INSERT INTO cases (patient_id, plugin, workflow_id, workflow_version,"
                            " state, case_manager_id, intensity, opened_on, state_since,"
-                           " created_at, updated_at, status) VALUES (?, 'frailty', 'frailty', 1,"
+                           " created_at, updated_at, status) VALUES (?, 'frailty', 'frailty', ?,"
                            " 'monitoring', ?, ?, '2026-01-01', '2026-01-01',"
                            " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', ?)",
-                           "IIit", (int64_t)i, manager, 1 + rand() % 4,
+                           "IIIit", (int64_t)i, version, manager, 1 + rand() % 4,
                            rand() % 5 == 0 ? "closed" : "open"))
             die("case", &err);
         int64_t cid = fr_store_last_id(s);

@@ -183,7 +183,7 @@ try {
         "the network map shows formal and informal members", svgText);
 
   // 4. fire the next step
-  await page.getByRole("button", { name: "screen", exact: true }).click();
+  await page.getByRole("button", { name: "Passer au screening", exact: true }).click();
   check(await page.getByText("Étape enregistrée.").isVisible(), "firing 'screen' is confirmed");
   check(await page.locator("dd strong").first().textContent() === "Identification (screening)",
         "the case is now in 'screening', shown by its French title");

@@ -49,8 +49,8 @@ cid = r.json().get("id")
 r = marie.api("GET", f"/cases/{cid}")
 cs = r.json()
 t.check(cs.get("state_title") in ("Signalement", "Referral")
-        and cs.get("event_titles", {}).get("screen") == "screen",
-        "the case names its state by the workflow's title (events without titles by id)", cs)
+        and cs.get("event_titles", {}).get("screen") in ("Passer au screening", "Start screening"),
+        "the case names its state and its events by the workflow's titles", cs)
 t.check(r.status == 200 and cs["state"] == "referral" and "screen" in cs["allowed_events"],
         "the case page's data: state and allowed events", r.text)
 r = marie.api("GET", f"/cases/{cid}/events")
