@@ -251,8 +251,8 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
      * (never user text), so that each shape is a plan of its own. */
     snprintf(sql, sizeof sql,
              "SELECT * FROM (SELECT c.id, c.patient_id, p.family_name, p.given_names, c.plugin,"
-             " c.workflow_id AS workflow, c.state, c.status, c.intensity, c.opened_on,"
-             " c.closed_on, u.login AS case_manager,"
+             " c.workflow_id AS workflow, c.workflow_version, c.state, c.status, c.intensity,"
+             " c.opened_on, c.closed_on, u.login AS case_manager,"
              " (SELECT min(t.due_on) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open')"
              "   AS next_due,"
              " (SELECT count(*) FROM tasks t WHERE t.case_id = c.id AND t.status = 'open' AND"

@@ -276,7 +276,8 @@ int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     fr_access_case_sql(site, "c.id", filter, sizeof filter);
     char csql[2048];
     snprintf(csql, sizeof csql,
-             "SELECT c.id, c.plugin, c.workflow_id AS workflow, c.state, c.status, c.opened_on,"
+             "SELECT c.id, c.plugin, c.workflow_id AS workflow, c.workflow_version, c.state,"
+             " c.status, c.opened_on,"
              " c.closed_on, u.login AS case_manager, %s AS visible FROM cases c"
              " LEFT JOIN users u ON u.id = c.case_manager_id WHERE c.patient_id = ?4 ORDER BY c.id",
              filter);

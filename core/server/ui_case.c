@@ -151,6 +151,30 @@ static void ui_root(fr_req *r, fr_resp *w)
 
 /* ---- caseload ---- */
 
+/* A state's and an event's names for people (workflows.md): the titles of
+ * the workflow version they belong to, in the page's language; their ids
+ * when that version is not known. */
+static const fr_workflow *workflow_of(fr_req *r, const char *id, json_int_t version)
+{
+    const fr_workflow *wf = NULL;
+    fr_error err = {0};
+    return fr_workflows_get(r->site, id, (int)version, &wf, &err) == 0 ? wf : NULL;
+}
+
+static const char *state_name(fr_req *r, const char *workflow, json_int_t version,
+                              const char *state)
+{
+    const fr_workflow *wf = *state ? workflow_of(r, workflow, version) : NULL;
+    return wf ? fr_workflow_state_title(wf, state, r->lang) : state;
+}
+
+static const char *event_name(fr_req *r, const char *workflow, json_int_t version,
+                              const char *event)
+{
+    const fr_workflow *wf = *event ? workflow_of(r, workflow, version) : NULL;
+    return wf ? fr_workflow_event_title(wf, event, r->lang) : event;
+}
+
 static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
 {
     size_t i;
@@ -184,7 +208,8 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
         fr_buf_puts(b, " ");
         fr_buf_esc(b, fr_js(c, "given_names"));
         fr_buf_puts(b, "</td><td>");
-        fr_buf_esc(b, fr_js(c, "state"));
+        fr_buf_esc(b, state_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version"),
+                                 fr_js(c, "state")));
         if (strcmp(fr_js(c, "status"), "closed") == 0) {
             fr_buf_puts(b, " <span class=\"tag\">");
             esc_t(r, b, "case.closed");
@@ -459,7 +484,8 @@ static void ui_patient(fr_req *r, fr_resp *w)
         fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a> — ", fr_ji(c, "id"));
         fr_buf_esc(b, fr_js(c, "workflow"));
         fr_buf_puts(b, " · ");
-        fr_buf_esc(b, fr_js(c, "state"));
+        fr_buf_esc(b, state_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version"),
+                                 fr_js(c, "state")));
         fr_buf_puts(b, "</li>");
     }
     fr_buf_puts(b, "</ul></section>");
@@ -838,11 +864,15 @@ static void ui_case(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "<li><time>");
         fr_buf_esc(b, fr_human_date(fr_js(v, "effective_on"), d));
         fr_buf_puts(b, "</time> <strong>");
-        fr_buf_esc(b, fr_js(v, "event"));
+        /* named as the version the step was taken under named them */
+        const char *wid = fr_js(cs, "workflow");
+        json_int_t ver = fr_ji(v, "workflow_version");
+        fr_buf_esc(b, event_name(r, wid, ver, fr_js(v, "event")));
         fr_buf_puts(b, "</strong> ");
-        fr_buf_esc(b, *fr_js(v, "from_state") ? fr_js(v, "from_state") : "·");
+        fr_buf_esc(b,
+                   *fr_js(v, "from_state") ? state_name(r, wid, ver, fr_js(v, "from_state")) : "·");
         fr_buf_puts(b, " → ");
-        fr_buf_esc(b, fr_js(v, "to_state"));
+        fr_buf_esc(b, state_name(r, wid, ver, fr_js(v, "to_state")));
         fr_buf_puts(b, " <span class=\"muted\">");
         fr_buf_esc(b, fr_js(v, "actor"));
         fr_buf_puts(b, "</span>");

@@ -58,6 +58,14 @@ t.check(r.status == 200 and "screen" in r.json(), "allowed events as a list", r.
 r = marie.api("POST", f"/cases/{cid}/events", {"event": "screen", "note": "signalé par la fille"})
 t.check(r.status == 200 and r.json()["state"] == "screening",
         "firing an event moves the case and returns it", r.text)
+# Pages name states and events by the workflow's titles, in the page's
+# language (marie's: French), in the caseload and the timeline too.
+page = marie.request("GET", "/caseload", headers={"Accept-Language": "fr"}).text
+t.check("Identification (screening)" in page, "the caseload shows the state's title",
+        page[-1500:])
+page = marie.request("GET", f"/cases/{cid}", headers={"Accept-Language": "fr"}).text
+t.check("Passer au screening" in page and "Signalement" in page,
+        "the timeline shows the event's and the states' titles", page[-3000:])
 r = marie.api("POST", f"/cases/{cid}/events", {"event": "approve"})
 t.check(r.status == 409 and "screen" not in r.json()["error"]["code"],
         "an event not allowed now is a 409 conflict", r.text)
