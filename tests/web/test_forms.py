@@ -73,8 +73,19 @@ sub = r.json() if r.status == 201 else {}
 t.check(r.status == 201 and any(s.get("band") == "mild" for s in sub.get("scores", [])),
         "fixed, it is stored with its score and band", r.text)
 sid = sub.get("id")
+
+
+def reads_of(sid):
+    return int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type ="
+                        f" 'submission' AND object_id = '{sid}'")[0][0])
+
+
+# The 201 shows what was written: the write's own audit entry covers it, no
+# read entry of its own; reading it afterwards is a read, audited.
+t.check(reads_of(sid) == 0, "the answer to a submission makes no read entry", reads_of(sid))
 r = marie.api("GET", f"/submissions/{sid}")
 t.check(r.status == 200 and r.json()["status"] == "final", "GET /submissions/{id}", r.text)
+t.check(reads_of(sid) == 1, "reading it afterwards is audited", reads_of(sid))
 r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "phq9", "draft": True,
                                                      "data": {"q1": "1"}})
 t.check(r.status == 201 and r.json()["status"] == "draft", "a draft through the API", r.text)
