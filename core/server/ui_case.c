@@ -151,9 +151,9 @@ static void ui_root(fr_req *r, fr_resp *w)
 
 /* ---- caseload ---- */
 
-/* A state's and an event's names for people (workflows.md): the titles of
- * the workflow version they belong to, in the page's language; their ids
- * when that version is not known. */
+/* The workflow version a state or an event belongs to, for their names
+ * for people (workflows.md, their titles in the page's language); NULL when
+ * that version is not known (the ids are shown). */
 static const fr_workflow *workflow_of(fr_req *r, const char *id, json_int_t version)
 {
     const fr_workflow *wf = NULL;
@@ -166,13 +166,6 @@ static const char *state_name(fr_req *r, const char *workflow, json_int_t versio
 {
     const fr_workflow *wf = *state ? workflow_of(r, workflow, version) : NULL;
     return wf ? fr_workflow_state_title(wf, state, r->lang) : state;
-}
-
-static const char *event_name(fr_req *r, const char *workflow, json_int_t version,
-                              const char *event)
-{
-    const fr_workflow *wf = *event ? workflow_of(r, workflow, version) : NULL;
-    return wf ? fr_workflow_event_title(wf, event, r->lang) : event;
 }
 
 static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
@@ -865,14 +858,14 @@ static void ui_case(fr_req *r, fr_resp *w)
         fr_buf_esc(b, fr_human_date(fr_js(v, "effective_on"), d));
         fr_buf_puts(b, "</time> <strong>");
         /* named as the version the step was taken under named them */
-        const char *wid = fr_js(cs, "workflow");
-        json_int_t ver = fr_ji(v, "workflow_version");
-        fr_buf_esc(b, event_name(r, wid, ver, fr_js(v, "event")));
+        const fr_workflow *wf = workflow_of(r, fr_js(cs, "workflow"), fr_ji(v, "workflow_version"));
+        const char *ev = fr_js(v, "event"), *from = fr_js(v, "from_state"),
+                   *to = fr_js(v, "to_state");
+        fr_buf_esc(b, wf ? fr_workflow_event_title(wf, ev, r->lang) : ev);
         fr_buf_puts(b, "</strong> ");
-        fr_buf_esc(b,
-                   *fr_js(v, "from_state") ? state_name(r, wid, ver, fr_js(v, "from_state")) : "·");
+        fr_buf_esc(b, !*from ? "·" : wf ? fr_workflow_state_title(wf, from, r->lang) : from);
         fr_buf_puts(b, " → ");
-        fr_buf_esc(b, state_name(r, wid, ver, fr_js(v, "to_state")));
+        fr_buf_esc(b, wf ? fr_workflow_state_title(wf, to, r->lang) : to);
         fr_buf_puts(b, " <span class=\"muted\">");
         fr_buf_esc(b, fr_js(v, "actor"));
         fr_buf_puts(b, "</span>");
