@@ -97,9 +97,9 @@ int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **prob
 /* fr_form_submit in two phases, for a server that writes on one connection
  * and can do the rest elsewhere (fr_form_submit runs them back to back).
  * Phase one validates and computes on any connection, writing nothing; it
- * returns NULL when it leaves everything to phase two (an argument or an
- * access it would refuse, a prior submission that does not fit, Python
- * validate or compute hooks on the form, no memory). Phase two, on the
+ * leaves everything to phase two when an argument or an access would be
+ * refused, a prior submission does not fit, or the form has Python
+ * validate or compute hooks (NULL only when memory runs out). Phase two, on the
  * writing connection, checks again what may have changed since (access,
  * audited; the draft still a draft; the amended submission not amended
  * since; the form version; the language), evaluates again when the
@@ -119,10 +119,12 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
 /* One submission with its scores and flags (audited read). */
 int fr_form_submission_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
 
-/* The same, for the answer to the request that has just stored it: no
- * access check and no read entry in the audit trail (the write was checked,
- * and its own entry covers what it wrote). Never for any other read. */
-int fr_form_submission_as_written(fr_site *site, int64_t id, json_t **out, fr_error *err);
+/* The same, for the answer to the request that has just stored it, built
+ * from what phase two stored through prep (fr_form_submit_prepared), not
+ * read back: no database, no access check and no read entry in the audit
+ * trail (the write was checked, and its own entry covers what it wrote).
+ * NULL when prep stored nothing (or memory ran out). */
+json_t *fr_form_submission_as_written(const fr_submit_prep *prep);
 /* Submissions of a case, newest first (audited read); form_id NULL: all;
  * drafts_only: only drafts. */
 int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int drafts_only,

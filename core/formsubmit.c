@@ -1179,6 +1179,7 @@ static int store_scores(fr_site *site, int64_t sid, int64_t case_id, const fr_fo
  * between without letting anything through that the second would refuse. */
 
 struct fr_submit_prep {
+    int evaluated; /* 0: everything was left to phase two */
     char *form_id;
     int version;
     int final;
@@ -1187,6 +1188,16 @@ struct fr_submit_prep {
     fr_error err;
     json_t *result;
     json_t *problems;
+    /* What phase two stored (id 0 until then), for the answer to the
+     * request (fr_form_submission_as_written); the committer only moves
+     * what it already holds in here, the worker builds the answer. */
+    struct {
+        int64_t id, case_id, amends;
+        const char *status;
+        char version[16], at[FR_TIME_LEN], lang[16];
+        char *form_id, *actor, *reason, *data, *computed;
+        json_t *result; /* scores and flags */
+    } stored;
 };
 
 void fr_submit_prep_free(fr_submit_prep *p)
@@ -1196,6 +1207,12 @@ void fr_submit_prep_free(fr_submit_prep *p)
     free(p->form_id);
     json_decref(p->result);
     json_decref(p->problems);
+    free(p->stored.form_id);
+    free(p->stored.actor);
+    free(p->stored.reason);
+    free(p->stored.data);
+    free(p->stored.computed);
+    json_decref(p->stored.result);
     free(p);
 }
 
@@ -1279,15 +1296,14 @@ fr_submit_prep *fr_form_submit_prepare(fr_site *site, const fr_submit *s)
     /* Whatever would be refused is left to the second phase, which refuses
      * it with its audit entry; so are Python hooks, which run where the
      * submission is written. */
-    if (check_args(s, &err) || !fr_access_case_quiet(site, s->case_id, FR_WRITE) ||
-        resolve(site, s, &f, user_lang, &err) || fr_python_form_hooks(site, f->id))
-        return NULL;
-    const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
     fr_submit_prep *p = calloc(1, sizeof *p);
-    if (!p || !(p->form_id = strdup(f->id))) {
-        free(p);
-        return NULL;
-    }
+    if (!p || check_args(s, &err) || !fr_access_case_quiet(site, s->case_id, FR_WRITE) ||
+        resolve(site, s, &f, user_lang, &err) || fr_python_form_hooks(site, f->id))
+        return p;
+    const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
+    if (!(p->form_id = strdup(f->id)))
+        return p;
+    p->evaluated = 1;
     p->version = f->version;
     p->final = !s->draft;
     snprintf(p->lang, sizeof p->lang, "%s", lang ? lang : "");
@@ -1320,9 +1336,9 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
     const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
     json_t *result = NULL;
     json_t *probs = NULL;
-    if (prep && strcmp(prep->form_id, f->id) == 0 && prep->version == f->version &&
-        prep->final == !s->draft && strcmp(prep->lang, lang ? lang : "") == 0 &&
-        !fr_python_form_hooks(site, f->id)) {
+    if (prep && prep->evaluated && strcmp(prep->form_id, f->id) == 0 &&
+        prep->version == f->version && prep->final == !s->draft &&
+        strcmp(prep->lang, lang ? lang : "") == 0 && !fr_python_form_hooks(site, f->id)) {
         /* evaluated ahead for this very form version, finality and language */
         rc = prep->rc;
         if (rc && err)
@@ -1362,9 +1378,9 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
         rc = fr_store_execf(site->store, err,
                             "UPDATE submissions SET status = ?, data = ?, computed = ?,"
                             " form_version = ?, submitted_at = ?, updated_at = ?, actor = ?,"
-                            " language = ? WHERE id = ? AND status = 'draft'",
-                            "ttttttttI", status, data, computed, vbuf, now, now, site->actor, lang,
-                            sid);
+                            " language = ?, reason = ? WHERE id = ? AND status = 'draft'",
+                            "tttttttttI", status, data, computed, vbuf, now, now, site->actor, lang,
+                            s->reason, sid);
     } else {
         rc = fr_store_execf(site->store, err,
                             "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
@@ -1415,10 +1431,29 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
     json_decref(payload);
     if (!rc)
         rc = fr_store_commit(site->store, err);
-    if (rc)
+    if (rc) {
         fr_store_rollback(site->store);
-    else
-        *id = sid;
+        goto out;
+    }
+    *id = sid;
+    if (prep) {
+        /* Moved, not copied: this runs on the committer. */
+        prep->stored.id = sid;
+        prep->stored.case_id = s->case_id;
+        prep->stored.amends = s->amends;
+        prep->stored.status = status;
+        prep->stored.form_id = strdup(f->id);
+        snprintf(prep->stored.version, sizeof prep->stored.version, "%s", vbuf);
+        snprintf(prep->stored.at, sizeof prep->stored.at, "%s", now);
+        snprintf(prep->stored.lang, sizeof prep->stored.lang, "%s", lang);
+        prep->stored.actor = strdup(site->actor);
+        prep->stored.reason = s->reason ? strdup(s->reason) : NULL;
+        prep->stored.data = data;
+        prep->stored.computed = computed;
+        prep->stored.result = result;
+        data = computed = NULL;
+        result = NULL;
+    }
 out:
     free(data);
     free(computed);
@@ -1468,9 +1503,8 @@ static void decode_row(fr_site *site, json_t *row, fr_error *err)
     json_object_set_new(row, "flags", fl ? fl : json_array());
 }
 
-/* The row of submission id, decoded; access checked and the read audited
- * unless as_written. */
-static int submission_read(fr_site *site, int64_t id, int as_written, json_t **out, fr_error *err)
+/* The row of submission id, decoded; access checked and the read audited. */
+static int submission_read(fr_site *site, int64_t id, json_t **out, fr_error *err)
 {
     *out = NULL;
     char sql[512];
@@ -1484,9 +1518,8 @@ static int submission_read(fr_site *site, int64_t id, int as_written, json_t **o
     int64_t case_id = json_integer_value(json_object_get(row, "case_id"));
     char oid[32];
     snprintf(oid, sizeof oid, "%" PRId64, id);
-    if (!as_written &&
-        ((rc = fr_access_case(site, case_id, FR_READ, err)) ||
-         (rc = fr_audit_alone(site->store, site->actor, "read", "submission", oid, NULL, err)))) {
+    if ((rc = fr_access_case(site, case_id, FR_READ, err)) ||
+        (rc = fr_audit_alone(site->store, site->actor, "read", "submission", oid, NULL, err))) {
         json_decref(row);
         return rc;
     }
@@ -1497,12 +1530,57 @@ static int submission_read(fr_site *site, int64_t id, int as_written, json_t **o
 
 int fr_form_submission_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
 {
-    return submission_read(site, id, 0, out, err);
+    return submission_read(site, id, out, err);
 }
 
-int fr_form_submission_as_written(fr_site *site, int64_t id, json_t **out, fr_error *err)
+/* What the store gives back for a column of text holding JSON, and for
+ * the scores' REAL values, so that the answer is what a read would be. */
+static json_t *object_of(const char *text)
 {
-    return submission_read(site, id, 1, out, err);
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    return v ? v : json_object();
+}
+
+static json_t *text_or_null(const char *t)
+{
+    return t ? json_string(t) : json_null();
+}
+
+json_t *fr_form_submission_as_written(const fr_submit_prep *p)
+{
+    if (!p || !p->stored.id)
+        return NULL;
+    json_t *scores = json_array(), *flags = json_array();
+    /* a draft's scores and flags are not stored (store_scores) */
+    json_t *result = strcmp(p->stored.status, "final") == 0 ? p->stored.result : NULL;
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(result, "scores"), i, o)
+    {
+        json_t *v = json_object_get(o, "value");
+        int number = json_is_number(v);
+        json_array_append_new(
+            scores,
+            json_pack(
+                "{s:s?,s:o,s:o,s:o,s:I}", "score", json_string_value(json_object_get(o, "id")),
+                "value", number ? json_real(json_number_value(v)) : json_null(), "band",
+                text_or_null(number ? json_string_value(json_object_get(o, "band")) : NULL),
+                "band_scheme",
+                text_or_null(number ? json_string_value(json_object_get(o, "band_scheme")) : NULL),
+                "answered", json_integer_value(json_object_get(o, "answered"))));
+    }
+    json_array_foreach(json_object_get(result, "flags"), i, o) json_array_append_new(
+        flags, json_pack("{s:O?,s:O?,s:O?}", "flag", json_object_get(o, "id"), "severity",
+                         json_object_get(o, "severity"), "message", json_object_get(o, "message")));
+    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:n,s:o,s:s,s:o,s:o,s:o,s:o}", "id",
+                     (json_int_t)p->stored.id, "case_id", (json_int_t)p->stored.case_id, "form_id",
+                     p->stored.form_id, "form_version", p->stored.version, "status",
+                     p->stored.status, "submitted_at", p->stored.at, "actor",
+                     p->stored.actor ? p->stored.actor : "", "amends",
+                     p->stored.amends ? json_integer((json_int_t)p->stored.amends) : json_null(),
+                     "superseded_by", "reason", text_or_null(p->stored.reason), "language",
+                     p->stored.lang, "data", object_of(p->stored.data), "computed",
+                     object_of(p->stored.computed), "scores", scores, "flags", flags);
 }
 
 int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int drafts_only,

@@ -4,6 +4,7 @@
  * reserve for a full disk (store.h, "A full disk"). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct lite_stmt {
     fr_stmt base;
     sqlite3_stmt *raw;
     char *sql;
+    uint32_t hash; /* of sql: the cache compares it before the text */
     int cached;
     int in_use;
 } lite_stmt;
@@ -28,6 +30,7 @@ typedef struct lite {
     sqlite3 *db;
     lite_stmt *cache[CACHE_SIZE];
     int ncache;
+    int evict;                  /* the next slot given up when the cache is full */
     sqlite3_stmt *data_version; /* kept prepared: asked on every request */
     int wal;                    /* opened in WAL mode (read-write) */
     /* The WAL-index header as seen when data_version was last asked
@@ -106,8 +109,23 @@ static int check_exists(const char *path, fr_error *err)
     return 0;
 }
 
+static int lite_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err);
+static void lite_done(fr_stmt *base);
+
 static int lite_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
+    /* One statement (BEGIN, SAVEPOINT, RELEASE, COMMIT: several for each
+     * request) goes through the statement cache instead of being parsed
+     * again each time; several go to sqlite3_exec. */
+    fr_stmt *st = NULL;
+    if (!strchr(sql, ';') && lite_prepare(s, sql, &st, NULL) == 0) {
+        int rc = sqlite3_step(((lite_stmt *)st)->raw);
+        while (rc == SQLITE_ROW)
+            rc = sqlite3_step(((lite_stmt *)st)->raw);
+        rc = rc == SQLITE_DONE ? 0 : map_error(s, rc, err, what);
+        lite_done(st);
+        return rc;
+    }
     int rc = sqlite3_exec(DB(s), sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : map_error(s, rc, err, what);
 }
@@ -125,9 +143,26 @@ static int in_wal_mode(sqlite3 *db)
 }
 
 /* Opens the connection, sets it up and reads the schema. */
+/* Statement journals in memory: a savepoint keeps the pages it changes in
+ * its statement journal, which SQLite writes to a temporary file beyond
+ * 64 KiB by default. The server's batches (a savepoint per request, the
+ * kernel's own nested in it) went past that, and every batch then wrote
+ * four times as much to /var/tmp as to the write-ahead log. Each request's
+ * journal is dropped at its RELEASE, so 8 MiB is ample. Process-wide, and
+ * only possible before SQLite's initialisation: the first store opened
+ * sets it (if something initialised SQLite before, the default stays). */
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
+
+static void journal_in_memory(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK)
+        sqlite3_initialize();
+}
+
 static int connect_db(fr_store *s, const char *path, const fr_store_options *opt, fr_error *err)
 {
     lite *l = s->be;
+    pthread_once(&journal_once, journal_in_memory);
     int flags = opt->read_only ? SQLITE_OPEN_READONLY
                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX;
@@ -278,12 +313,42 @@ static void lite_close(fr_store *s)
     free(l);
 }
 
+/* FNV-1a */
+static uint32_t sql_hash(const char *sql)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* A place in the cache: a free one, or one given up (round robin, never a
+ * statement in use); -1 when every statement is in use. */
+static int cache_slot(lite *l)
+{
+    if (l->ncache < CACHE_SIZE)
+        return l->ncache++;
+    for (int n = 0; n < CACHE_SIZE; n++) {
+        int i = l->evict;
+        l->evict = (l->evict + 1) % CACHE_SIZE;
+        lite_stmt *old = l->cache[i];
+        if (!old->in_use) {
+            sqlite3_finalize(old->raw);
+            free(old->sql);
+            free(old);
+            return i;
+        }
+    }
+    return -1;
+}
+
 static int lite_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err)
 {
     lite *l = s->be;
+    uint32_t h = sql_hash(sql);
     for (int i = 0; i < l->ncache; i++) {
         lite_stmt *st = l->cache[i];
-        if (!st->in_use && strcmp(st->sql, sql) == 0) {
+        if (!st->in_use && st->hash == h && strcmp(st->sql, sql) == 0) {
             st->in_use = 1;
             *out = &st->base;
             return 0;
@@ -299,10 +364,12 @@ static int lite_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *e
     }
     st->base.store = s;
     st->sql = strdup(sql);
+    st->hash = h;
     st->in_use = 1;
-    if (l->ncache < CACHE_SIZE) {
+    int slot = st->sql ? cache_slot(l) : -1;
+    if (slot >= 0) {
         st->cached = 1;
-        l->cache[l->ncache++] = st;
+        l->cache[slot] = st;
     }
     *out = &st->base;
     return 0;

@@ -770,10 +770,18 @@ static void test_two_phases_check_again(void)
                    .lang = "en"};
     int64_t id = 0;
 
-    /* Prepared then stored: the prepared scores are the ones stored. */
+    /* Prepared then stored: the prepared scores are the ones stored, and
+     * the answer built from what was stored is what a read gives. */
     fr_submit_prep *p = fr_form_submit_prepare(site, &s);
     CHECK(p != NULL);
-    CHECK_OK(prepared(site, &s, p, &id, &err), &err);
+    CHECK(fr_form_submission_as_written(p) == NULL);
+    CHECK_OK(fr_form_submit_prepared(site, &s, p, &id, NULL, &err), &err);
+    json_t *written = fr_form_submission_as_written(p), *read = NULL;
+    fr_submit_prep_free(p);
+    CHECK_OK(fr_form_submission_get(site, id, &read, &err), &err);
+    CHECK(written && read && json_equal(written, read));
+    json_decref(written);
+    json_decref(read);
     CHECK(fixture_int(site,
                       "SELECT CAST(value AS INTEGER) FROM submission_scores"
                       " WHERE submission_id = ? AND score = 'total'",
@@ -824,12 +832,17 @@ static void test_two_phases_check_again(void)
           denied + 2);
     CHECK(fixture_int(site, "SELECT count(*) FROM submissions WHERE ? > 0", 1) == subs);
 
-    /* No relationship: nothing is prepared, and nothing is written by
+    /* No relationship: nothing is evaluated, and nothing is written by
      * trying (the refusal and its audit entry are the second phase's). */
     CHECK_OK(fr_site_set_actor(site, "stranger", &err), &err);
     int64_t audit0 = fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1);
-    CHECK(fr_form_submit_prepare(site, &s) == NULL);
+    p = fr_form_submit_prepare(site, &s);
+    CHECK(p != NULL);
     CHECK(fixture_int(site, "SELECT count(*) FROM audit WHERE ? > 0", 1) == audit0);
+    CHECK_ERR(fr_form_submit_prepared(site, &s, p, &id, NULL, &err), FR_EACCESS, &err,
+              "no care relationship");
+    CHECK(fr_form_submission_as_written(p) == NULL);
+    fr_submit_prep_free(p);
     CHECK_ERR(prepared(site, &s, NULL, &id, &err), FR_EACCESS, &err, "no care relationship");
     fr_site_close(site);
 }

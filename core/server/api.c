@@ -945,12 +945,9 @@ static void api_submit_prepare(fr_req *r, fr_resp *w)
 /* On the worker, once the submission is durable: 201 with it as stored. */
 static void api_submit_answer(fr_req *r, fr_resp *w)
 {
-    json_t *sub = NULL;
-    fr_error err = {0};
-    if (fr_form_submission_as_written(r->site, r->answer_id, &sub, &err) == 0)
-        ok(w, 201, sub);
-    else
-        ok(w, 201, json_pack("{s:I}", "id", (json_int_t)r->answer_id));
+    api_submission *a = r->prep_free == api_submission_free ? r->prep : NULL;
+    json_t *sub = fr_form_submission_as_written(a ? a->prep : NULL);
+    ok(w, 201, sub ? sub : json_pack("{s:I}", "id", (json_int_t)r->answer_id));
 }
 
 /* POST /cases/{id}/submissions {form, version, data, draft, draft_id,

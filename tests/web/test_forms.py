@@ -98,6 +98,26 @@ t.check(r.status == 200 and [s["id"] for s in r.json()] == [did],
 r = marie.api("POST", f"/cases/{cid}/submissions",
               {"form": "efs", "amends": sid, "reason": "wrong total", "data": dict(efs, total=9)})
 t.check(r.status == 201 and r.json().get("amends") == sid, "an amendment with a reason", r.text)
+amendment = r.json()
+
+# The 201 is built from what was stored, not read back: it is what a read
+# gives, for a final submission, a draft, an amendment, a draft finalised.
+def same_as_read(answer, what, **since):
+    got = marie.api("GET", f"/submissions/{answer.get('id')}").json()
+    t.check(dict(answer, **since) == got, f"the 201 of {what} is what a read of it gives",
+            (answer, got))
+
+
+same_as_read(sub, "a final submission", superseded_by=amendment["id"])
+same_as_read(amendment, "an amendment")
+r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "phq9", "draft": True,
+                                                     "data": {"q1": "2"}})
+same_as_read(r.json(), "a draft")
+r = marie.api("POST", f"/cases/{cid}/submissions",
+              {"form": "phq9", "draft_id": r.json()["id"],
+               "data": {f"q{i}": "1" for i in range(1, 10)}})
+t.check(r.status == 201 and r.json()["status"] == "final", "the draft finalised", r.text)
+same_as_read(r.json(), "a draft finalised")
 r = marie.api("GET", f"/cases/{cid}/submissions?form=efs")
 t.check(r.status == 200 and len(r.json()) == 2, "the history has both submissions", r.text)
 
