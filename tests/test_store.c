@@ -105,6 +105,32 @@ static void transactions_nest_with_savepoints(void)
     fr_store_close(s);
 }
 
+/* More distinct statements than the cache holds: each gives its own answer
+ * (the cache gives places up, never one in use), and one held open while
+ * the others come and go stays good. */
+static void the_statement_cache_gives_places_up(void)
+{
+    fr_store *s = open_store("cache.db");
+    fr_error err = {0};
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE t (v INTEGER)", &err), &err);
+    CHECK_OK(fr_store_exec(s, "INSERT INTO t VALUES (1)", &err), &err);
+    fr_stmt *held = NULL;
+    CHECK_OK(fr_store_query(s, &err, &held, "SELECT v + 1000 FROM t", NULL), &err);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 300; i++) {
+            char sql[64];
+            int64_t n = -1;
+            snprintf(sql, sizeof sql, "SELECT v + %d FROM t", i);
+            CHECK_OK(fr_store_query_int(s, &err, &n, sql, NULL), &err);
+            CHECK(n == i + 1);
+            snprintf(sql, sizeof sql, "UPDATE t SET v = v + %d - %d", i, i); /* exec */
+            CHECK_OK(fr_store_exec(s, sql, &err), &err);
+        }
+    CHECK(fr_stmt_step(held, &err) == 1 && fr_stmt_int(held, 0) == 1001);
+    fr_stmt_done(held);
+    fr_store_close(s);
+}
+
 static void a_constraint_error_is_readable(void)
 {
     fr_store *s = open_store("cons.db");
@@ -574,6 +600,7 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"migrations_apply_once_in_order", migrations_apply_once_in_order},
           {"a_failed_migration_changes_nothing", a_failed_migration_changes_nothing},
           {"transactions_nest_with_savepoints", transactions_nest_with_savepoints},
+          {"the_statement_cache_gives_places_up", the_statement_cache_gives_places_up},
           {"a_constraint_error_is_readable", a_constraint_error_is_readable},
           {"not_a_database_is_refused", not_a_database_is_refused},
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
