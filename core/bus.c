@@ -333,6 +333,20 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
     json_decref(payload);
     if (!text)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
+    int rc = fr_bus_publish_compact(site, topic, case_id, text, err);
+    free(text);
+    return rc;
+}
+
+int fr_bus_publish_compact(fr_site *site, const char *topic, int64_t case_id, const char *text,
+                           fr_error *err)
+{
+    fr_bus *bus = site->bus;
+    if (!text)
+        text = "{}";
+    if (!bus || fr_store_depth(site->store) == 0 || bus->depth >= MAX_DEPTH || !topic || !*topic ||
+        strchr(topic, '*') || strchr(topic, ' ') || text[0] != '{')
+        return fr_bus_publish(site, topic, case_id, text, err); /* says what is wrong */
     char key[33], now[FR_TIME_LEN];
     new_key(key);
     fr_clock_now(now);
@@ -340,10 +354,8 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
     /* A savepoint of its own: a veto undoes this event and what its
      * subscribers wrote, even when the caller chooses to go on. */
     int rc = fr_store_begin(site->store, err);
-    if (rc) {
-        free(text);
+    if (rc)
         return rc;
-    }
     if (case_id > 0)
         rc = fr_store_execf(site->store, err,
                             "INSERT INTO outbox (topic, case_id, payload, idempotency_key, "
@@ -366,7 +378,6 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
         rc = fr_store_commit(site->store, err);
     else
         fr_store_rollback(site->store);
-    free(text);
     return rc;
 }
 

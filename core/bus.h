@@ -39,6 +39,12 @@ void fr_bus_remove_owner(fr_site *site, const char *owner);
  * transaction, at most 8 deep (deeper: FR_EREFUSED). */
 int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char *payload_json,
                    fr_error *err);
+/* The same for the kernel's own events, whose payload is a JSON object as
+ * json_dumps(…, JSON_COMPACT) writes it (NULL: "{}"): stored as it is, not
+ * parsed and written again (that is what fr_bus_publish does with text
+ * from elsewhere: plugins, hooks). */
+int fr_bus_publish_compact(fr_site *site, const char *topic, int64_t case_id, const char *text,
+                           fr_error *err);
 
 typedef struct fr_bus_stats {
     int delivered;

@@ -1188,6 +1188,7 @@ struct fr_submit_prep {
     fr_error err;
     json_t *result;
     json_t *problems;
+    char *data, *computed; /* the result's columns as stored (stored_texts) */
     /* What phase two stored (id 0 until then), for the answer to the
      * request (fr_form_submission_as_written); the committer only moves
      * what it already holds in here, the worker builds the answer. */
@@ -1207,6 +1208,8 @@ void fr_submit_prep_free(fr_submit_prep *p)
     free(p->form_id);
     json_decref(p->result);
     json_decref(p->problems);
+    free(p->data);
+    free(p->computed);
     free(p->stored.form_id);
     free(p->stored.actor);
     free(p->stored.reason);
@@ -1214,6 +1217,13 @@ void fr_submit_prep_free(fr_submit_prep *p)
     free(p->stored.computed);
     json_decref(p->stored.result);
     free(p);
+}
+
+/* The text of the data and computed columns of an evaluation's result. */
+static void stored_texts(json_t *result, char **data, char **computed)
+{
+    *data = json_dumps(json_object_get(result, "values"), JSON_COMPACT | JSON_SORT_KEYS);
+    *computed = json_dumps(json_object_get(result, "computed"), JSON_COMPACT);
 }
 
 static int check_args(const fr_submit *s, fr_error *err)
@@ -1309,6 +1319,8 @@ fr_submit_prep *fr_form_submit_prepare(fr_site *site, const fr_submit *s)
     snprintf(p->lang, sizeof p->lang, "%s", lang ? lang : "");
     p->rc = fr_form_evaluate(site, f, s->data, s->len, p->final, lang, &p->result, &p->problems,
                              &p->err);
+    if (p->rc == 0)
+        stored_texts(p->result, &p->data, &p->computed);
     return p;
 }
 
@@ -1336,6 +1348,7 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
     const char *lang = s->lang ? s->lang : user_lang[0] ? user_lang : NULL;
     json_t *result = NULL;
     json_t *probs = NULL;
+    char *data = NULL, *computed = NULL;
     if (prep && prep->evaluated && strcmp(prep->form_id, f->id) == 0 &&
         prep->version == f->version && prep->final == !s->draft &&
         strcmp(prep->lang, lang ? lang : "") == 0 && !fr_python_form_hooks(site, f->id)) {
@@ -1345,7 +1358,10 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
             *err = prep->err;
         result = prep->result;
         probs = prep->problems;
+        data = prep->data;
+        computed = prep->computed;
         prep->result = prep->problems = NULL;
+        prep->data = prep->computed = NULL;
     } else {
         rc = fr_form_evaluate(site, f, s->data, s->len, !s->draft, lang, &result, &probs, err);
     }
@@ -1361,8 +1377,11 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
     char now[FR_TIME_LEN], vbuf[16];
     fr_clock_now(now);
     snprintf(vbuf, sizeof vbuf, "%d", f->version);
-    char *data = json_dumps(json_object_get(result, "values"), JSON_COMPACT | JSON_SORT_KEYS);
-    char *computed = json_dumps(json_object_get(result, "computed"), JSON_COMPACT);
+    if (!data || !computed) { /* not prepared (or memory ran out there) */
+        free(data);
+        free(computed);
+        stored_texts(result, &data, &computed);
+    }
     const char *status = s->draft ? "draft" : "final";
     if (!lang)
         lang = site->nlanguages ? site->languages[0] : "en";
@@ -1418,9 +1437,9 @@ int fr_form_submit_prepared(fr_site *site, const fr_submit *s, fr_submit_prep *p
                         : s->amends ? "form.amended"
                                     : "form.submitted";
     if (!rc)
-        rc = fr_bus_publish(site, topic, s->case_id, ptext, err);
+        rc = fr_bus_publish_compact(site, topic, s->case_id, ptext, err);
     if (!rc && !s->draft && json_array_size(json_object_get(result, "flags")) > 0)
-        rc = fr_bus_publish(site, "form.flagged", s->case_id, ptext, err);
+        rc = fr_bus_publish_compact(site, "form.flagged", s->case_id, ptext, err);
     if (!rc)
         rc = fr_audit_appendi(site->store, site->actor,
                               s->amends     ? "amend"

@@ -24,7 +24,7 @@ int fr_record_commit(fr_site *site, int rc, const char *action, const char *obje
     if (!rc)
         rc = fr_audit_appendi(site->store, site->actor, action, object_type, object_id, text, err);
     if (!rc && topic)
-        rc = fr_bus_publish(site, topic, case_id, text, err);
+        rc = fr_bus_publish_compact(site, topic, case_id, text, err);
     if (!rc)
         rc = fr_store_commit(site->store, err);
     else

@@ -25,7 +25,7 @@ static int publish(fr_site *site, const char *topic, int64_t case_id, json_t *pa
     json_decref(payload);
     if (!text)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
-    int rc = fr_bus_publish(site, topic, case_id, text, err);
+    int rc = fr_bus_publish_compact(site, topic, case_id, text, err);
     free(text);
     return rc;
 }

@@ -352,7 +352,7 @@ static int run_on_enter(fr_site *site, int64_t case_id, const wf_state *state,
         if (a->is_emit) {
             json_t *p = json_pack("{s:s}", "state", state->id);
             char *text = json_dumps(p, JSON_COMPACT);
-            rc = fr_bus_publish(site, a->event, case_id, text, err);
+            rc = fr_bus_publish_compact(site, a->event, case_id, text, err);
             free(text);
             json_decref(p);
         } else {
@@ -852,7 +852,7 @@ static int publish_json(fr_site *site, const char *topic, int64_t case_id, json_
     json_decref(payload);
     if (!text)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
-    int rc = fr_bus_publish(site, topic, case_id, text, err);
+    int rc = fr_bus_publish_compact(site, topic, case_id, text, err);
     free(text);
     return rc;
 }
