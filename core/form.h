@@ -170,5 +170,10 @@ void fr_form_xpath_register_case(xmlXPathContextPtr ctx, fr_form_xpath_case *c);
  * default), which reads the site from userData when it is an
  * fr_form_xpath_case (else gives the default). */
 void fr_form_xpath_register(xmlXPathContextPtr ctx);
+/* A context with the form functions registered, on doc: reused from the
+ * thread's last form evaluation when there is one (NULL: no memory).
+ * Give it back with fr_form_xpath_context_done. */
+xmlXPathContextPtr fr_form_xpath_context(xmlDocPtr doc);
+void fr_form_xpath_context_done(xmlXPathContextPtr ctx);
 
 #endif

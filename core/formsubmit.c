@@ -1039,13 +1039,12 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
     e.doc = xmlNewDoc((const xmlChar *)"1.0");
     xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"data");
     xmlDocSetRootElement(e.doc, root);
-    e.ctx = xmlXPathNewContext(e.doc);
+    e.ctx = fr_form_xpath_context(e.doc);
     json_t *scores = json_array(), *flags = json_array(), *values = NULL, *computed = NULL;
     if (!e.ctx || !e.problems || !scores || !flags) {
         rc = fr_error_set(err, FR_ENOMEM, "out of memory");
         goto out;
     }
-    fr_form_xpath_register(e.ctx);
     /* setting() reads the site's settings (score() and value() are not
      * registered here: a form sees its own answers only). */
     fr_form_xpath_case xc = {.site = site, .case_id = 0};
@@ -1096,8 +1095,7 @@ out:
     json_decref(scores);
     json_decref(flags);
     json_decref(input);
-    if (e.ctx)
-        xmlXPathFreeContext(e.ctx);
+    fr_form_xpath_context_done(e.ctx);
     xmlFreeDoc(e.doc);
     return rc;
 }
