@@ -480,26 +480,37 @@ static void job_woken(fr_job *job)
     MHD_resume_connection(cs->conn);
 }
 
-/* Hands the request to the committer and suspends its connection. */
-static void submit_job(fr_req *r, conn_state *cs, fr_handler handler)
+static void job_done_here(fr_job *job)
+{
+    (void)job; /* run by this very thread: nothing to wake */
+}
+
+/* Runs the request's job here when the committer is free, or hands it to
+ * the committer and suspends its connection: 1 when suspended. */
+static int submit_job(fr_req *r, conn_state *cs, fr_handler handler)
 {
     fr_job *job = &cs->job; /* actor fields set by dispatch for a write */
     job->handler = handler;
     job->r = r;
     job->w = &cs->w;
     job->audits = &cs->audits;
-    job->wake = job_woken;
+    job->wake = job_done_here;
     job->wake_arg = cs;
+    if (fr_committer_run_alone(r->server->committer, job))
+        return 0;
+    job->wake = job_woken;
     atomic_store(&cs->state, 1);
     MHD_suspend_connection(cs->conn);
     fr_committer_submit(r->server->committer, job);
+    return 1;
 }
 
 /* Answers the request, or hands it to the committer: returns 1 when the
  * connection is suspended waiting for it. Writes (state-changing routes
  * without FR_ROUTE_ALONE) run in the committer's group commit; other
  * handlers run here with the read-audit entries collected, and the answer
- * waits until the committer has made those entries durable. */
+ * waits until the committer has made those entries durable (the worker
+ * runs the job itself when the committer is free: fr_committer_run_alone). */
 static int dispatch(fr_req *r, conn_state *cs)
 {
     fr_resp *w = &cs->w;
@@ -592,14 +603,11 @@ static int dispatch(fr_req *r, conn_state *cs)
     fr_server_site_release(r->server, r->site);
     r->site = NULL;
     r->generation_site = NULL;
-    if (submitted) {
-        submit_job(r, cs, route->handler);
-        return 1;
-    }
+    if (submitted)
+        return submit_job(r, cs, route->handler);
     if (cs->audits.n) {
         cs->job.access = 0;
-        submit_job(r, cs, NULL);
-        return 1;
+        return submit_job(r, cs, NULL);
     }
     return 0;
 }

@@ -238,6 +238,11 @@ typedef struct fr_job {
 int fr_committer_start(fr_server *s, const char *site_dir, fr_committer **out, fr_error *err);
 /* Queues a job; job->wake is called from the committer's thread. */
 void fr_committer_submit(fr_committer *c, fr_job *job);
+/* Runs the job at once on the calling thread, as a batch of its own on the
+ * committer's site, when nothing is queued and nothing runs there; 1 when
+ * it did (job->wake was called, from this thread), 0 when the job must be
+ * submitted. */
+int fr_committer_run_alone(fr_committer *c, fr_job *job);
 /* Asks for an outbox delivery pass, run by the committer between batches
  * (outside any transaction). Returns at once. */
 void fr_committer_deliver(fr_committer *c);
