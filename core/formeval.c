@@ -249,9 +249,10 @@ static void fn_score(xmlXPathParserContextPtr ctxt, int nargs)
         fr_stmt *st;
         fr_error err = {0};
         if (fr_store_query(c->site->store, &err, &st,
-                           "SELECT sc.value FROM submission_scores sc"
-                           " JOIN submissions s ON s.id = sc.submission_id"
-                           " WHERE sc.case_id = ? AND sc.form_id = ? AND sc.score = ?"
+                           "SELECT sc.value FROM submissions s"
+                           " JOIN submission_scores sc ON sc.submission_id = s.id"
+                           " AND sc.score = ?3"
+                           " WHERE s.case_id = ?1 AND s.form_id = ?2"
                            " AND s.status = 'final' AND s.superseded_by IS NULL"
                            " ORDER BY s.submitted_at DESC, s.id DESC LIMIT 1",
                            "Itt", c->case_id, form, name) == 0) {

@@ -36,6 +36,7 @@ static const char *core_migration_files[] = {
     "sql/core-007-tokens.sql",
     "sql/core-008-ordinals.sql",
     "sql/core-009-delivery-watermark.sql",
+    "sql/core-010-fewer-index-pages.sql",
 };
 /* clang-format on */
 

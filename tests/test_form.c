@@ -939,9 +939,9 @@ static void test_scores_and_flags_keep_the_form_order(void)
     CHECK_STR(scores, "zeta alpha mid ");
     CHECK_STR(flags, "z-flag a-flag ");
 
-    /* As stored before core-008 (and core-009, which came after it): no
-     * ordinal column; the migration numbers the rows when the site is
-     * opened again. */
+    /* As stored before core-008 (and core-009 and core-010, which came
+     * after it): no ordinal column; the migration numbers the rows when
+     * the site is opened again. */
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", site->dir);
     CHECK_OK(fr_store_exec(site->store,
@@ -960,7 +960,7 @@ static void test_scores_and_flags_keep_the_form_order(void)
     CHECK(fixture_int(site,
                       "SELECT count(*) FROM schema_migrations WHERE owner = 'core'"
                       " AND version >= ?",
-                      8) == 2);
+                      8) == 3);
     read_order(site, sid, scores, flags, sizeof scores);
     CHECK_STR(scores, "zeta alpha mid ");
     CHECK_STR(flags, "z-flag a-flag ");
