@@ -1,6 +1,6 @@
 -- Core schema: two indexes that no query uses, gone. Every index is one more
 -- page written (and flushed) by each commit that adds a row: a submission
--- wrote 12 pages of the write-ahead log, and on the disks measured the
+-- wrote 10 pages of the write-ahead log (8 now), and on the disks measured the
 -- cost of a commit grows with its pages (docs/performance.md).
 -- outbox_by_case: events are read by id (delivery passes, `filrouge events`),
 -- never by case.
