@@ -36,13 +36,22 @@ static void audit_alone(fr_site *site, const char *action, const char *type, int
     fr_audit_alone(site->store, site->actor, action, type, oid, detail, &ignored);
 }
 
-static int relationship(fr_site *site, int64_t case_id, int64_t *count, fr_error *err)
+/* Whether the case exists and, for a user (not the machine's
+ * administrator), how many relationships the acting user has with it: one
+ * query, one read of the database. */
+static int case_and_relationship(fr_site *site, int64_t case_id, int64_t *exists,
+                                 int64_t *count, fr_error *err)
 {
+    *exists = *count = 0;
+    if (site->actor_id == 0)
+        return fr_store_query_int(site->store, err, exists,
+                                  "SELECT count(*) FROM cases WHERE id = ?", "I", case_id);
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);
     const char *sql_manager =
-        "SELECT (SELECT count(*) FROM cases WHERE id = ?1 AND case_manager_id = ?2)"
+        "SELECT (SELECT count(*) FROM cases WHERE id = ?1),"
+        " (SELECT count(*) FROM cases WHERE id = ?1 AND case_manager_id = ?2)"
         " + (SELECT count(*) FROM cases c JOIN team_members tm ON tm.team_id = c.team_id"
         "    WHERE c.id = ?1 AND tm.user_id = ?2)"
         " + (SELECT count(*) FROM network_members WHERE case_id = ?1 AND user_id = ?2"
@@ -52,14 +61,25 @@ static int relationship(fr_site *site, int64_t case_id, int64_t *count, fr_error
     /* Providers and read-only users reach a case only through its network
      * (or break-glass): being in a team is a case manager's relationship. */
     const char *sql_provider =
-        "SELECT (SELECT count(*) FROM network_members WHERE case_id = ?1 AND user_id = ?2"
+        "SELECT (SELECT count(*) FROM cases WHERE id = ?1),"
+        " (SELECT count(*) FROM network_members WHERE case_id = ?1 AND user_id = ?2"
         "    AND (since IS NULL OR since <= ?3) AND (until IS NULL OR until >= ?3))"
         " + (SELECT count(*) FROM break_glass WHERE case_id = ?1 AND user_id = ?2"
         "    AND expires_at > ?4)";
     int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
                        strcmp(site->actor_role, "admin") == 0;
-    return fr_store_query_int(site->store, err, count, manager_like ? sql_manager : sql_provider,
-                              "IItt", case_id, site->actor_id, today, now);
+    fr_stmt *st;
+    int rc = fr_store_query(site->store, err, &st, manager_like ? sql_manager : sql_provider,
+                            "IItt", case_id, site->actor_id, today, now);
+    if (rc)
+        return rc;
+    rc = fr_stmt_step(st, err);
+    if (rc == 1) {
+        *exists = fr_stmt_int(st, 0);
+        *count = fr_stmt_int(st, 1);
+    }
+    fr_stmt_done(st);
+    return rc < 0 ? rc : 0;
 }
 
 void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size)
@@ -68,7 +88,7 @@ void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, si
         snprintf(buf, size, "(1 = 1 OR ?1 IS NULL OR ?2 IS NULL OR ?3 IS NULL)");
         return;
     }
-    /* The same rule as relationship() above, over a column. */
+    /* The same rule as case_and_relationship() above, over a column. */
     int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
                        strcmp(site->actor_role, "admin") == 0;
     snprintf(buf, size,
@@ -88,8 +108,7 @@ void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, si
 int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error *err)
 {
     int64_t exists = 0, count = 0;
-    int rc = fr_store_query_int(site->store, err, &exists, "SELECT count(*) FROM cases WHERE id = ?",
-                                "I", case_id);
+    int rc = case_and_relationship(site, case_id, &exists, &count, err);
     if (rc)
         return rc;
     if (!exists)
@@ -103,8 +122,6 @@ int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error
                             "user '%s' has read-only access and cannot change case %" PRId64,
                             site->actor, case_id);
     }
-    if ((rc = relationship(site, case_id, &count, err)))
-        return rc;
     if (count > 0)
         return 0;
     if (site->break_glass_reason && *site->break_glass_reason)
@@ -122,15 +139,13 @@ int fr_access_case_quiet(fr_site *site, int64_t case_id, fr_access_mode mode)
 {
     int64_t exists = 0, count = 0;
     fr_error ignored = {0};
-    if (fr_store_query_int(site->store, &ignored, &exists,
-                           "SELECT count(*) FROM cases WHERE id = ?", "I", case_id) ||
-        !exists)
+    if (case_and_relationship(site, case_id, &exists, &count, &ignored) || !exists)
         return 0;
     if (site->actor_id == 0)
         return 1;
     if (mode == FR_WRITE && strcmp(site->actor_role, "read_only") == 0)
         return 0;
-    return relationship(site, case_id, &count, &ignored) == 0 && count > 0;
+    return count > 0;
 }
 
 int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr_error *err)
@@ -166,8 +181,8 @@ int fr_access_patient(fr_site *site, int64_t patient_id, fr_access_mode mode, fr
             return 0;
     }
     for (int i = 0; i < n; i++) {
-        int64_t count = 0;
-        if ((rc = relationship(site, ids[i], &count, err)))
+        int64_t found = 0, count = 0;
+        if ((rc = case_and_relationship(site, ids[i], &found, &count, err)))
             return rc;
         if (count > 0) {
             if (mode == FR_WRITE && strcmp(site->actor_role, "read_only") == 0)
