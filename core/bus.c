@@ -294,8 +294,8 @@ static int run_sync(fr_site *site, const fr_event *ev, fr_error *err)
     return rc;
 }
 
-int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char *payload_json,
-                   fr_error *err)
+/* What refuses an event whatever its payload: 0, or the error. */
+static int publish_refused(fr_site *site, const char *topic, fr_error *err)
 {
     fr_bus *bus = site->bus;
     if (!bus)
@@ -315,6 +315,15 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
                             "the event %s was emitted %d levels deep by synchronous "
                             "subscribers; a subscriber is probably re-triggering itself",
                             topic, MAX_DEPTH);
+    return 0;
+}
+
+int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char *payload_json,
+                   fr_error *err)
+{
+    int rc = publish_refused(site, topic, err);
+    if (rc)
+        return rc;
     json_error_t jerr;
     json_t *payload = json_loads(payload_json ? payload_json : "{}", 0, &jerr);
     if (!payload)
@@ -333,7 +342,7 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
     json_decref(payload);
     if (!text)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
-    int rc = fr_bus_publish_compact(site, topic, case_id, text, err);
+    rc = fr_bus_publish_compact(site, topic, case_id, text, err);
     free(text);
     return rc;
 }
@@ -341,20 +350,21 @@ int fr_bus_publish(fr_site *site, const char *topic, int64_t case_id, const char
 int fr_bus_publish_compact(fr_site *site, const char *topic, int64_t case_id, const char *text,
                            fr_error *err)
 {
-    fr_bus *bus = site->bus;
+    int rc = publish_refused(site, topic, err);
+    if (rc)
+        return rc;
     if (!text)
         text = "{}";
-    if (!bus || fr_store_depth(site->store) == 0 || bus->depth >= MAX_DEPTH || !topic || !*topic ||
-        strchr(topic, '*') || strchr(topic, ' ') || text[0] != '{')
-        return fr_bus_publish(site, topic, case_id, text, err); /* says what is wrong */
+    if (text[0] != '{') /* not an object: fr_bus_publish says what it is */
+        return fr_bus_publish(site, topic, case_id, text, err);
+    fr_bus *bus = site->bus;
     char key[33], now[FR_TIME_LEN];
     new_key(key);
     fr_clock_now(now);
 
     /* A savepoint of its own: a veto undoes this event and what its
      * subscribers wrote, even when the caller chooses to go on. */
-    int rc = fr_store_begin(site->store, err);
-    if (rc)
+    if ((rc = fr_store_begin(site->store, err)))
         return rc;
     if (case_id > 0)
         rc = fr_store_execf(site->store, err,
