@@ -105,6 +105,58 @@ static void transactions_nest_with_savepoints(void)
     fr_store_close(s);
 }
 
+/* On PostgreSQL the statements that only mark a transaction's structure
+ * (SAVEPOINT, RELEASE, ROLLBACK TO, NOTIFY) wait for the next statement's
+ * round trip, and an INSERT's id comes with it (store_pg.c, "Round
+ * trips"): the meaning must stay that of one statement at a time. */
+static void statements_sent_together_keep_their_meaning(void)
+{
+    fr_store *s = open_store("together.db");
+    fr_error err = {0};
+    int64_t n = -1;
+    /* A fresh connection, a table without an id: no sequence used yet,
+     * the id asked along fails, and the row stays. */
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE plain (v INTEGER)", &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO plain VALUES (?)", "i", 1), &err);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM plain", NULL), &err);
+    CHECK(n == 1);
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &err), &err);
+    /* Levels opened and undone with nothing sent in between. */
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO plain VALUES (?)", "i", 2), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    fr_store_rollback(s);
+    fr_store_rollback(s);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (v) VALUES (?)", "i", 10), &err);
+    int64_t id = fr_store_last_id(s);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT id FROM t WHERE v = 10", NULL), &err);
+    CHECK(id > 0 && n == id);
+    /* More levels than the statements held back can hold. */
+    for (int i = 0; i < 40; i++)
+        CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (v) VALUES (?)", "i", 11), &err);
+    for (int i = 0; i < 39; i++)
+        CHECK_OK(fr_store_commit(s, &err), &err);
+    fr_store_rollback(s); /* the 40th level, with the row of 11 */
+    CHECK(fr_store_depth(s) == 1);
+    /* A failed statement right after held ones: they stay done. */
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (v) VALUES (?)", "i", 12), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO t (id, v) VALUES (?, ?)", "Ii", id, 13),
+              FR_EINVAL, &err, "UNIQUE");
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK(fr_store_depth(s) == 0);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT sum(v) FROM t", NULL), &err);
+    CHECK(n == 22);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT sum(v) FROM plain", NULL), &err);
+    CHECK(n == 3);
+    fr_store_close(s);
+}
+
 /* More distinct statements than the cache holds: each gives its own answer
  * (the cache gives places up, never one in use), and one held open while
  * the others come and go stays good. */
@@ -600,6 +652,8 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"migrations_apply_once_in_order", migrations_apply_once_in_order},
           {"a_failed_migration_changes_nothing", a_failed_migration_changes_nothing},
           {"transactions_nest_with_savepoints", transactions_nest_with_savepoints},
+          {"statements_sent_together_keep_their_meaning",
+           statements_sent_together_keep_their_meaning},
           {"the_statement_cache_gives_places_up", the_statement_cache_gives_places_up},
           {"a_constraint_error_is_readable", a_constraint_error_is_readable},
           {"not_a_database_is_refused", not_a_database_is_refused},
