@@ -61,6 +61,22 @@ typedef struct pg_stmt {
 /* Statements held back inside a transaction (see "Round trips"). */
 #define MAX_HELD 32
 
+/* Prepared statements: each statement is parsed and planned by the server
+ * once per connection, then run by name (parsing and planning took about
+ * 40% of the server's CPU for a form submission, measured with perf). At
+ * most PREPARED_MAX per connection; when all are taken, places are given
+ * up in turn. Names are never reused (fr_pN, N counting up), so a
+ * DEALLOCATE that did not happen harms nothing. A change of schema made
+ * through exec forgets them all. */
+#define PREPARED_MAX 256
+#define CLOSING_MAX 16
+
+typedef struct prepared {
+    uint64_t hash;
+    char *key; /* the SQL, then its parameters' types */
+    unsigned id;
+} prepared;
+
 typedef struct pg {
     PGconn *conn;
     int changes;
@@ -69,6 +85,11 @@ typedef struct pg {
     int nheld;
     int64_t last_id; /* lastval() right after the last INSERT stepped */
     int last_id_known;
+    prepared prep[PREPARED_MAX];
+    int prep_next;           /* the next place given up when all are taken */
+    unsigned prep_serial;    /* the last name given */
+    unsigned closing[CLOSING_MAX]; /* given up, to DEALLOCATE outside a transaction */
+    int nclosing;
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -333,6 +354,25 @@ static int hold(pg *p, const char *sql)
     return 0;
 }
 
+/* Forgets the prepared statements (on the server too, when it can). */
+static void forget_prepared(fr_store *s)
+{
+    pg *p = s->be;
+    for (int i = 0; i < PREPARED_MAX; i++) {
+        free(p->prep[i].key);
+        p->prep[i].key = NULL;
+    }
+    p->nclosing = 0;
+    run(s, "DEALLOCATE ALL", "forgetting prepared statements", NULL);
+}
+
+/* Whether sql may change the schema (and so the prepared statements'
+ * results): it names CREATE, ALTER or DROP. */
+static int changes_schema(const char *sql)
+{
+    return strcasestr(sql, "CREATE ") || strcasestr(sql, "ALTER ") || strcasestr(sql, "DROP ");
+}
+
 static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
     pg *p = s->be;
@@ -350,6 +390,8 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     if (strncasecmp(w, "ROLLBACK", 8) == 0 && !n)
         drop_held(p);
     rc = run(s, t, what, err);
+    if (changes_schema(t))
+        forget_prepared(s);
     free(t);
     return rc;
 }
@@ -418,6 +460,8 @@ static void pg_close(fr_store *s)
     if (!p)
         return;
     drop_held(p);
+    for (int i = 0; i < PREPARED_MAX; i++)
+        free(p->prep[i].key);
     PQfinish(p->conn);
     free(p);
 }
@@ -486,15 +530,31 @@ static int is_insert(const char *sql)
     return strncasecmp(sql, "INSERT", 6) == 0;
 }
 
-/* One command of a pipeline; sql NULL: a synchronisation point (the end of
- * an implicit transaction outside BEGIN; the answers come after it). */
+/* One command of a pipeline: sql and name NULL, a synchronisation point
+ * (the end of an implicit transaction outside BEGIN; the answers come
+ * after it); sql alone, a statement; name and sql, a statement prepared
+ * under that name; name alone, a prepared statement run. */
 typedef struct cmd {
     const char *sql;
+    const char *name;
     int nparams;
     const Oid *types;
     const char *const *values;
     PGresult *res; /* its result, or NULL when none came */
 } cmd;
+
+static int send_cmd(PGconn *conn, const cmd *c)
+{
+    if (c->name && c->sql)
+        return PQsendPrepare(conn, c->name, c->sql, c->nparams, c->types);
+    if (c->name)
+        return PQsendQueryPrepared(conn, c->name, c->nparams, c->values, NULL, NULL, 0);
+    if (c->sql)
+        return PQsendQueryParams(conn, c->sql, c->nparams, c->types, c->values, NULL, NULL, 0);
+    return PQpipelineSync(conn);
+}
+
+#define IS_SYNC(c) (!(c).sql && !(c).name)
 
 static int ok(const PGresult *res)
 {
@@ -512,11 +572,9 @@ static int pipeline(fr_store *s, cmd *c, int n, fr_error *err)
         return map_result(s, NULL, err, "running a query");
     int sent = 0, syncs = 0, broken = 0;
     for (; sent < n; sent++) {
-        if (!(c[sent].sql ? PQsendQueryParams(conn, c[sent].sql, c[sent].nparams, c[sent].types,
-                                               c[sent].values, NULL, NULL, 0)
-                          : PQpipelineSync(conn)))
+        if (!send_cmd(conn, &c[sent]))
             break;
-        syncs += !c[sent].sql;
+        syncs += IS_SYNC(c[sent]);
     }
     if (sent < n) {
         broken = 1;
@@ -533,7 +591,7 @@ static int pipeline(fr_store *s, cmd *c, int n, fr_error *err)
             broken = 1;
             break;
         }
-        if (!c[i].sql) {
+        if (IS_SYNC(c[i])) {
             syncs--;
             broken |= PQresultStatus(r) != PGRES_PIPELINE_SYNC;
             PQclear(r);
@@ -555,36 +613,108 @@ static int pipeline(fr_store *s, cmd *c, int n, fr_error *err)
     return 0;
 }
 
+/* The prepared statements' key: the SQL, then its parameters' types. */
+static char *prepared_key(const pg_stmt *st, uint64_t *hash)
+{
+    buf b = {0};
+    put(&b, st->sql, strlen(st->sql));
+    for (int i = 0; i < st->nparams; i++) {
+        char t[16];
+        int n = snprintf(t, sizeof t, "\x1f%u", (unsigned)st->types[i]);
+        put(&b, t, (size_t)n);
+    }
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *c = b.p; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    *hash = h;
+    return b.p;
+}
+
+static prepared *prepared_find(pg *p, uint64_t hash, const char *key)
+{
+    for (int i = 0; i < PREPARED_MAX; i++)
+        if (p->prep[i].key && p->prep[i].hash == hash && strcmp(p->prep[i].key, key) == 0)
+            return &p->prep[i];
+    return NULL;
+}
+
+/* Gives a prepared statement up: its DEALLOCATE waits for a moment outside
+ * a transaction (one there would fail the transaction if anything were
+ * amiss); when too many wait, the server keeps it till the connection
+ * closes. */
+static void prepared_give_up(pg *p, prepared *e)
+{
+    if (p->nclosing < CLOSING_MAX)
+        p->closing[p->nclosing++] = e->id;
+    free(e->key);
+    e->key = NULL;
+}
+
+/* Keeps a statement the server has just prepared under fr_p<id>. */
+static void prepared_keep(pg *p, char *key, uint64_t hash, unsigned id)
+{
+    prepared *e = NULL;
+    for (int i = 0; i < PREPARED_MAX && !e; i++)
+        if (!p->prep[i].key)
+            e = &p->prep[i];
+    if (!e) {
+        e = &p->prep[p->prep_next];
+        p->prep_next = (p->prep_next + 1) % PREPARED_MAX;
+        prepared_give_up(p, e);
+    }
+    *e = (prepared){hash, key, id};
+}
+
 static int pg_step(fr_stmt *base, fr_error *err)
 {
     pg_stmt *st = (pg_stmt *)base;
     fr_store *s = base->store;
     pg *p = s->be;
     if (!st->res) {
-        /* Held statements, [SAVEPOINT], the statement, [RELEASE], [the id
-         * it gave, under a savepoint of its own: lastval() fails when no
+        /* [DEALLOCATEs given up, each on its own], held statements,
+         * [SAVEPOINT], [PREPARE], the statement, [RELEASE], [the id it
+         * gave, under a savepoint of its own: lastval() fails when no
          * sequence was used yet on the connection], sync. */
-        cmd c[MAX_HELD + 8] = {{0}};
-        int n = 0, in_tx = s->depth > 0, guard = in_tx && writes(st->sql);
+        cmd c[2 * CLOSING_MAX + MAX_HELD + 8] = {{0}};
+        char closing[CLOSING_MAX][32], name[32];
+        int n = 0, in_tx = s->depth > 0, guard = in_tx && writes(st->sql), retry = 0;
+        for (int i = 0; !in_tx && i < p->nclosing; i++) {
+            snprintf(closing[i], sizeof closing[i], "DEALLOCATE fr_p%u", p->closing[i]);
+            c[n++].sql = closing[i];
+            n++; /* a sync: a failure there is of no consequence */
+        }
+        if (!in_tx)
+            p->nclosing = 0;
+        int first_held = n;
         for (int i = 0; i < p->nheld; i++)
             c[n++].sql = p->held[i];
-        int held = n;
+        int held_end = n;
         if (guard)
             c[n++].sql = "SAVEPOINT fr_stmt";
+        uint64_t hash;
+        char *key = prepared_key(st, &hash);
+        prepared *known = prepared_find(p, hash, key);
+        unsigned id = known ? known->id : ++p->prep_serial;
+        snprintf(name, sizeof name, "fr_p%u", id);
+        int prep = -1;
+        if (!known) {
+            prep = n++;
+            c[prep] = (cmd){st->sql, name, st->nparams, st->types, NULL, NULL};
+        }
         int me = n++;
-        c[me] = (cmd){st->sql, st->nparams, st->types, (const char *const *)st->values, NULL};
+        c[me] = (cmd){NULL, name, st->nparams, NULL, (const char *const *)st->values, NULL};
         if (guard)
             c[n++].sql = "RELEASE fr_stmt";
-        int id = -1;
+        int idq = -1;
         if (is_insert(st->sql)) {
             if (in_tx) {
                 c[n++].sql = "SAVEPOINT fr_lastval";
-                id = n;
+                idq = n;
                 c[n++].sql = "SELECT lastval()";
                 c[n++].sql = "RELEASE fr_lastval";
             } else {
                 n++; /* a failed lastval() must not undo the INSERT */
-                id = n;
+                idq = n;
                 c[n++].sql = "SELECT lastval()";
             }
         }
@@ -592,23 +722,37 @@ static int pg_step(fr_stmt *base, fr_error *err)
         p->last_id_known = 0;
         int rc = pipeline(s, c, n, err);
         drop_held(p);
-        for (int i = 0; !rc && i < held; i++)
+        if (prep >= 0 && ok(c[prep].res))
+            prepared_keep(p, key, hash, id);
+        else
+            free(key);
+        for (int i = first_held; !rc && i < held_end; i++)
             if (!ok(c[i].res))
                 rc = map_result(s, c[i].res, err, "running a query");
-        if (!rc && guard && !ok(c[me - 1].res))
-            rc = map_result(s, c[me - 1].res, err, "running a query");
+        if (!rc && guard && !ok(c[held_end].res))
+            rc = map_result(s, c[held_end].res, err, "running a query");
+        if (!rc && prep >= 0 && !ok(c[prep].res))
+            rc = map_result(s, c[prep].res, err, "running a query");
         if (!rc && !ok(c[me].res)) {
             rc = map_result(s, c[me].res, err, "running a query");
-            if (guard)
-                run(s, "ROLLBACK TO fr_stmt; RELEASE fr_stmt", "undoing a query", NULL);
+            /* "cached plan must not change result type": another
+             * connection changed the schema under it. Prepared again, and
+             * tried again where the failure undid nothing else. */
+            const char *state = PQresultErrorField(c[me].res, PG_DIAG_SQLSTATE);
+            if (known && state && strcmp(state, "0A000") == 0) {
+                prepared_give_up(p, known);
+                retry = !in_tx || guard;
+            }
         }
+        if (rc && guard && ok(c[held_end].res))
+            run(s, "ROLLBACK TO fr_stmt; RELEASE fr_stmt", "undoing a query", NULL);
         if (!rc && guard && !ok(c[me + 1].res))
             rc = map_result(s, c[me + 1].res, err, "running a query");
-        if (!rc && id >= 0) {
-            if (ok(c[id].res) && PQntuples(c[id].res) == 1) {
-                p->last_id = strtoll(PQgetvalue(c[id].res, 0, 0), NULL, 10);
+        if (!rc && idq >= 0) {
+            if (ok(c[idq].res) && PQntuples(c[idq].res) == 1) {
+                p->last_id = strtoll(PQgetvalue(c[idq].res, 0, 0), NULL, 10);
                 p->last_id_known = 1;
-            } else if (in_tx && ok(c[id - 1].res)) {
+            } else if (in_tx && ok(c[idq - 1].res)) {
                 run(s, "ROLLBACK TO fr_lastval; RELEASE fr_lastval", "reading the last id",
                     NULL);
             }
@@ -620,6 +764,8 @@ static int pg_step(fr_stmt *base, fr_error *err)
         }
         for (int i = 0; i < n; i++)
             PQclear(c[i].res);
+        if (rc && retry)
+            return pg_step(base, err);
         if (rc)
             return rc;
     }

@@ -400,6 +400,46 @@ static void no_update_is_lost_between_processes(void)
 
 /* A named lock is held by one connection at a time (PostgreSQL; SQLite
  * grants it always, its writers taking turns anyway). */
+/* A statement kept prepared (PostgreSQL: by the server, per connection;
+ * SQLite: in the statement cache) still answers after another connection
+ * changed its table: with the new column, without an error. */
+static void a_schema_changed_elsewhere_is_seen(void)
+{
+    const char *p = test_store_location("schema.db");
+    fr_store *a = NULL, *b = NULL;
+    fr_error err = {0};
+    json_t *row = NULL;
+    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+    if (!a || !b) {
+        fr_store_close(a);
+        fr_store_close(b);
+        return;
+    }
+    CHECK_OK(fr_store_exec(a, "CREATE TABLE t (v INTEGER)", &err), &err);
+    CHECK_OK(fr_store_exec(a, "INSERT INTO t VALUES (1)", &err), &err);
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(fr_store_query_row(a, &err, &row, "SELECT * FROM t WHERE v = ?", "i", 1), &err);
+        CHECK(json_object_size(row) == 1);
+        json_decref(row);
+    }
+    CHECK_OK(fr_store_exec(b, "ALTER TABLE t ADD COLUMN w INTEGER", &err), &err);
+    CHECK_OK(fr_store_query_row(a, &err, &row, "SELECT * FROM t WHERE v = ?", "i", 1), &err);
+    CHECK(json_object_size(row) == 2 && json_is_null(json_object_get(row, "w")));
+    json_decref(row);
+    /* and inside a transaction, for a statement that writes */
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t SELECT * FROM t WHERE v = ?", "i", 1), &err);
+    CHECK_OK(fr_store_exec(b, "ALTER TABLE t ADD COLUMN x INTEGER", &err), &err);
+    CHECK_OK(fr_store_begin(a, &err), &err);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t SELECT * FROM t WHERE v = ?", "i", 1), &err);
+    CHECK_OK(fr_store_commit(a, &err), &err);
+    int64_t n = 0;
+    CHECK_OK(fr_store_query_int(a, &err, &n, "SELECT count(*) FROM t", NULL), &err);
+    CHECK(n == 4);
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 static void a_named_lock_excludes_other_connections(void)
 {
     const char *p = test_store_location("locks.db");
@@ -660,6 +700,7 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
           {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
           {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
+          {"a_schema_changed_elsewhere_is_seen", a_schema_changed_elsewhere_is_seen},
           {"announcements_reach_other_processes", announcements_reach_other_processes},
           {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit},
           {"a_full_database_keeps_a_reserve_for_audit_entries",
