@@ -882,10 +882,26 @@ static int pg_has_table(fr_store *s, const char *name, int *out, fr_error *err)
     return rc;
 }
 
+/* autovacuum keeps the statistics; ANALYZE refreshes them at once, but
+ * only for tables of 10 pages or more. A table analysed empty or nearly so
+ * is taken at its word: the plans made then, among them the foreign-key
+ * checks' that each connection keeps, scan it whole, and go on doing so as
+ * it grows until autovacuum analyses it again (a minute or more: on a new
+ * site every submission's checks read every earlier submission
+ * meanwhile). A table never analysed is assumed to have 10 pages, and is
+ * looked up by its indexes. */
 static int pg_optimize(fr_store *s, fr_error *err)
 {
-    /* autovacuum keeps the statistics; ANALYZE refreshes them at once. */
-    return run(s, "ANALYZE", "refreshing the planner's statistics", err);
+    return run(s,
+               "DO $fr$ DECLARE t regclass; BEGIN"
+               " FOR t IN SELECT c.oid FROM pg_class c"
+               "  WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace"
+               " LOOP"
+               "  IF pg_relation_size(t) >= 10 * current_setting('block_size')::int THEN"
+               "   EXECUTE 'ANALYZE ' || t;"
+               "  END IF;"
+               " END LOOP; END $fr$",
+               "refreshing the planner's statistics", err);
 }
 
 static int pg_backup(fr_store *s, const char *dest, fr_error *err)
