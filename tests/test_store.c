@@ -470,6 +470,44 @@ static void small_tables_are_not_analysed(void)
     fr_store_close(s);
 }
 
+/* PostgreSQL: a connection the server dropped (restarted, or the backend
+ * ended) gives a clear error on the next statement, in a transaction with
+ * statements held back as well as outside one: no hang, no crash. */
+static void a_lost_connection_is_a_clear_error(void)
+{
+    if (!test_on_pg())
+        return;
+    const char *p = test_store_location("lost.db");
+    fr_error err = {0};
+    for (int in_tx = 0; in_tx < 2; in_tx++) {
+        fr_store *a = NULL, *b = NULL;
+        int64_t pid = 0, n = 0;
+        CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
+        CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
+        if (!a || !b)
+            return;
+        CHECK_OK(fr_store_exec(a, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v INTEGER)",
+                               &err),
+                 &err);
+        CHECK_OK(fr_store_query_int(a, &err, &pid, "SELECT pg_backend_pid()", NULL), &err);
+        if (in_tx) {
+            CHECK_OK(fr_store_begin(a, &err), &err);
+            CHECK_OK(fr_store_begin(a, &err), &err); /* a SAVEPOINT held back */
+        }
+        CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT pg_terminate_backend(?)::int", "I", pid),
+                 &err);
+        usleep(200 * 1000);
+        CHECK_ERR(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 1), FR_EIO, &err,
+                  "was lost");
+        if (in_tx) {
+            fr_store_rollback(a);
+            fr_store_rollback(a);
+        }
+        fr_store_close(a);
+        fr_store_close(b);
+    }
+}
+
 static void a_named_lock_excludes_other_connections(void)
 {
     const char *p = test_store_location("locks.db");
@@ -732,6 +770,7 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
           {"a_schema_changed_elsewhere_is_seen", a_schema_changed_elsewhere_is_seen},
           {"small_tables_are_not_analysed", small_tables_are_not_analysed},
+          {"a_lost_connection_is_a_clear_error", a_lost_connection_is_a_clear_error},
           {"announcements_reach_other_processes", announcements_reach_other_processes},
           {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit},
           {"a_full_database_keeps_a_reserve_for_audit_entries",
