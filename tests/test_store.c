@@ -20,6 +20,22 @@ static fr_store *open_store(const char *name)
     return s;
 }
 
+/* Two connections to the same new database: its location, or NULL when
+ * they did not both open (both closed then). */
+static const char *open_two(const char *name, fr_store **a, fr_store **b)
+{
+    const char *p = test_store_location(name);
+    fr_error err = {0};
+    *a = *b = NULL;
+    CHECK_OK(fr_store_open(p, NULL, a, &err), &err);
+    CHECK_OK(fr_store_open(p, NULL, b, &err), &err);
+    if (*a && *b)
+        return p;
+    fr_store_close(*a);
+    fr_store_close(*b);
+    return NULL;
+}
+
 static const fr_migration mig_v2[] = {
     {1, "t-001.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);"},
     {2, "t-002.sql", "ALTER TABLE t ADD COLUMN w INTEGER;"},
@@ -405,17 +421,11 @@ static void no_update_is_lost_between_processes(void)
  * changed its table: with the new column, without an error. */
 static void a_schema_changed_elsewhere_is_seen(void)
 {
-    const char *p = test_store_location("schema.db");
-    fr_store *a = NULL, *b = NULL;
+    fr_store *a, *b;
     fr_error err = {0};
     json_t *row = NULL;
-    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
-    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
-    if (!a || !b) {
-        fr_store_close(a);
-        fr_store_close(b);
+    if (!open_two("schema.db", &a, &b))
         return;
-    }
     CHECK_OK(fr_store_exec(a, "CREATE TABLE t (v INTEGER)", &err), &err);
     CHECK_OK(fr_store_exec(a, "INSERT INTO t VALUES (1)", &err), &err);
     for (int i = 0; i < 2; i++) {
@@ -477,14 +487,11 @@ static void a_lost_connection_is_a_clear_error(void)
 {
     if (!test_on_pg())
         return;
-    const char *p = test_store_location("lost.db");
     fr_error err = {0};
     for (int in_tx = 0; in_tx < 2; in_tx++) {
-        fr_store *a = NULL, *b = NULL;
+        fr_store *a, *b;
         int64_t pid = 0, n = 0;
-        CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
-        CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
-        if (!a || !b)
+        if (!open_two("lost.db", &a, &b))
             return;
         CHECK_OK(fr_store_exec(a, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v INTEGER)",
                                &err),
@@ -510,16 +517,10 @@ static void a_lost_connection_is_a_clear_error(void)
 
 static void a_named_lock_excludes_other_connections(void)
 {
-    const char *p = test_store_location("locks.db");
-    fr_store *a = NULL, *b = NULL;
+    fr_store *a, *b;
     fr_error err = {0};
-    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
-    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
-    if (!a || !b) {
-        fr_store_close(a);
-        fr_store_close(b);
+    if (!open_two("locks.db", &a, &b))
         return;
-    }
     int got = -1;
     CHECK_OK(fr_store_try_lock(a, "bus:x", &got, &err), &err);
     CHECK(got == 1);
@@ -610,16 +611,11 @@ static void announcements_reach_other_processes(void)
  * restarted the WAL. */
 static void the_generation_changes_with_every_commit(void)
 {
-    const char *p = test_store_location("generation.db");
-    fr_store *a = NULL, *b = NULL;
+    fr_store *a, *b;
     fr_error err = {0};
-    CHECK_OK(fr_store_open(p, NULL, &a, &err), &err);
-    CHECK_OK(fr_store_open(p, NULL, &b, &err), &err);
-    if (!a || !b) {
-        fr_store_close(a);
-        fr_store_close(b);
+    const char *p = open_two("generation.db", &a, &b);
+    if (!p)
         return;
-    }
     CHECK_OK(fr_store_exec(a, "CREATE TABLE t (n INTEGER)", &err), &err);
     int64_t g = fr_store_generation(b);
     CHECK(g >= 0);
