@@ -468,6 +468,25 @@ static void test_storage_drafts_amendments(void)
     CHECK(json_array_size(history) == 2);
     json_decref(history);
 
+    /* The events' payloads, as subscribers read them (docs/forms.md). */
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"submission\":%lld,\"form\":\"phq9\",\"version\":1,\"status\":\"draft\"}",
+             (long long)d);
+    CHECK_STR(fixture_text(site, "SELECT payload FROM outbox WHERE topic = 'form.draft-saved'"
+                                 " AND case_id = ?",
+                           c),
+              want);
+    snprintf(want, sizeof want,
+             "{\"submission\":%lld,\"form\":\"phq9\",\"version\":1,\"status\":\"final\","
+             "\"scores\":{\"total\":{\"value\":6.0,\"band\":\"mild\"}},\"flags\":[],"
+             "\"amends\":%lld,\"reason\":\"item 9 misread\"}",
+             (long long)a, (long long)d);
+    CHECK_STR(fixture_text(site, "SELECT payload FROM outbox WHERE topic = 'form.amended'"
+                                 " AND case_id = ?",
+                           c),
+              want);
+
     /* The latest score of every case is a plain query. */
     CHECK(fixture_int(site,
                       "SELECT CAST(sc.value AS INTEGER) FROM submission_scores sc JOIN"
