@@ -85,6 +85,10 @@ typedef struct pg {
     int nheld;
     int64_t last_id; /* lastval() right after the last INSERT stepped */
     int last_id_known;
+    /* A statement failed unguarded: the server aborted the transaction, so
+     * nothing is held back until a ROLLBACK TO (a RELEASE must fail where
+     * it is issued, not at the next statement, maybe another request's). */
+    int aborted;
     prepared prep[PREPARED_MAX];
     int prep_next;           /* the next place given up when all are taken */
     unsigned prep_serial;    /* the last name given */
@@ -296,9 +300,20 @@ static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0
                                                              : map_result(s, res, err, what);
+    /* COMMIT of a transaction a failed statement had aborted answers
+     * "ROLLBACK", without an error: nothing was written. */
+    if (!rc && strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+        rc = fr_error_set(err, FR_EIO,
+                          "%s: a statement of the transaction had failed, so the database "
+                          "undid it all; nothing was written, try again",
+                          what);
     if (!rc && *PQcmdTuples(res))
         p->changes = atoi(PQcmdTuples(res));
     PQclear(res);
+    if (rc && s->depth > 0)
+        p->aborted = 1;
+    else if (!rc && (strcasestr(sql, "ROLLBACK") || strcmp(sql, "COMMIT") == 0))
+        p->aborted = 0;
     return rc;
 }
 
@@ -381,8 +396,11 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     const char *w = t;
     while (isspace((unsigned char)*w))
         w++;
-    if (s->depth > 0 && n > 0 && p->nheld + n <= MAX_HELD) {
+    int undoes = strcasestr(t, "ROLLBACK TO") != NULL;
+    if (s->depth > 0 && n > 0 && p->nheld + n <= MAX_HELD && (!p->aborted || undoes)) {
         rc = hold(p, t) ? fr_error_set(err, FR_ENOMEM, "%s: out of memory", what) : 0;
+        if (!rc && undoes)
+            p->aborted = 0; /* sent first with the next statement */
         free(t);
         return rc;
     }
@@ -744,10 +762,13 @@ static int pg_step(fr_stmt *base, fr_error *err)
                 retry = !in_tx || guard;
             }
         }
+        int undone = 0;
         if (rc && guard && ok(c[held_end].res))
-            run(s, "ROLLBACK TO fr_stmt; RELEASE fr_stmt", "undoing a query", NULL);
+            undone = !run(s, "ROLLBACK TO fr_stmt; RELEASE fr_stmt", "undoing a query", NULL);
         if (!rc && guard && !ok(c[me + 1].res))
             rc = map_result(s, c[me + 1].res, err, "running a query");
+        if (rc && in_tx && !undone)
+            p->aborted = 1;
         if (!rc && idq >= 0) {
             if (ok(c[idq].res) && PQntuples(c[idq].res) == 1) {
                 p->last_id = strtoll(PQgetvalue(c[idq].res, 0, 0), NULL, 10);

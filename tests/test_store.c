@@ -480,6 +480,40 @@ static void small_tables_are_not_analysed(void)
     fr_store_close(s);
 }
 
+/* PostgreSQL: a read that fails inside a transaction aborts all of it
+ * (store_pg.c); the COMMIT then says so instead of answering as if the
+ * rows were written. */
+static void a_commit_after_a_failed_read_says_nothing_was_written(void)
+{
+    if (!test_on_pg())
+        return;
+    fr_store *s = open_store("aborted.db");
+    fr_error err = {0};
+    int64_t n = -1;
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE t (v INTEGER)", &err), &err);
+    for (int nested = 0; nested < 2; nested++) {
+        CHECK_OK(fr_store_begin(s, &err), &err);
+        if (nested)
+            CHECK_OK(fr_store_begin(s, &err), &err);
+        CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t VALUES (?)", "i", 1), &err);
+        CHECK(fr_store_query_int(s, &err, &n, "SELECT 1 / (v - 1) FROM t", NULL) != 0);
+        if (nested) {
+            /* The inner level fails where it ends, not later: undone
+             * alone, the outer one goes on (as a request in a batch). */
+            CHECK(fr_store_commit(s, &err) != 0);
+            CHECK(fr_store_depth(s) == 1);
+            CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t VALUES (?)", "i", 2), &err);
+            CHECK_OK(fr_store_commit(s, &err), &err);
+        } else {
+            CHECK_ERR(fr_store_commit(s, &err), FR_EIO, &err, "nothing was written");
+        }
+        CHECK(fr_store_depth(s) == 0);
+    }
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT sum(v) FROM t", NULL), &err);
+    CHECK(n == 2); /* the outer level's row alone */
+    fr_store_close(s);
+}
+
 /* PostgreSQL: a connection the server dropped (restarted, or the backend
  * ended) gives a clear error on the next statement, in a transaction with
  * statements held back as well as outside one: no hang, no crash. */
@@ -767,6 +801,8 @@ TEST_MAIN({"settings_are_durable", settings_are_durable},
           {"a_schema_changed_elsewhere_is_seen", a_schema_changed_elsewhere_is_seen},
           {"small_tables_are_not_analysed", small_tables_are_not_analysed},
           {"a_lost_connection_is_a_clear_error", a_lost_connection_is_a_clear_error},
+          {"a_commit_after_a_failed_read_says_nothing_was_written",
+           a_commit_after_a_failed_read_says_nothing_was_written},
           {"announcements_reach_other_processes", announcements_reach_other_processes},
           {"the_generation_changes_with_every_commit", the_generation_changes_with_every_commit},
           {"a_full_database_keeps_a_reserve_for_audit_entries",
