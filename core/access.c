@@ -82,27 +82,51 @@ static int case_and_relationship(fr_site *site, int64_t case_id, int64_t *exists
     return rc < 0 ? rc : 0;
 }
 
-void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size)
+/* The rule of case_and_relationship() above as SQL: over a column holding
+ * the case's id (cases_alias NULL), or over the cases row itself. */
+static void access_sql(const fr_site *site, const char *case_col, const char *cases_alias,
+                       char *buf, size_t size)
 {
     if (site->actor_id == 0) {
         snprintf(buf, size, "(1 = 1 OR ?1 IS NULL OR ?2 IS NULL OR ?3 IS NULL)");
         return;
     }
-    /* The same rule as case_and_relationship() above, over a column. */
     int manager_like = strcmp(site->actor_role, "case_manager") == 0 ||
                        strcmp(site->actor_role, "admin") == 0;
+    char managed[512] = "";
+    /* Read on the row itself when the query has it: through the case's
+     * id, PostgreSQL may build the set of every case the user manages
+     * (a scan of all cases) to test each row against. */
+    if (manager_like && cases_alias)
+        snprintf(managed, sizeof managed,
+                 "%s.case_manager_id = ?1 OR EXISTS (SELECT 1 FROM team_members tm WHERE"
+                 " tm.team_id = %s.team_id AND tm.user_id = ?1) OR ",
+                 cases_alias, cases_alias);
+    else if (manager_like)
+        snprintf(managed, sizeof managed,
+                 "EXISTS (SELECT 1 FROM cases ac WHERE ac.id = %s AND (ac.case_manager_id = ?1"
+                 " OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = ac.team_id AND"
+                 " tm.user_id = ?1))) OR ",
+                 case_col);
     snprintf(buf, size,
-             "(%s%s%s EXISTS (SELECT 1 FROM network_members nm WHERE nm.case_id = %s"
+             "(%sEXISTS (SELECT 1 FROM network_members nm WHERE nm.case_id = %s"
              " AND nm.user_id = ?1 AND (nm.since IS NULL OR nm.since <= ?2)"
              " AND (nm.until IS NULL OR nm.until >= ?2))"
              " OR EXISTS (SELECT 1 FROM break_glass bg WHERE bg.case_id = %s AND bg.user_id = ?1"
              " AND bg.expires_at > ?3))",
-             manager_like ? "EXISTS (SELECT 1 FROM cases ac WHERE ac.id = " : "",
-             manager_like ? case_col : "",
-             manager_like ? " AND (ac.case_manager_id = ?1 OR EXISTS (SELECT 1 FROM team_members"
-                            " tm WHERE tm.team_id = ac.team_id AND tm.user_id = ?1))) OR"
-                          : "",
-             case_col, case_col);
+             managed, case_col, case_col);
+}
+
+void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size)
+{
+    access_sql(site, case_col, NULL, buf, size);
+}
+
+void fr_access_cases_row_sql(const fr_site *site, const char *alias, char *buf, size_t size)
+{
+    char col[80];
+    snprintf(col, sizeof col, "%s.id", alias);
+    access_sql(site, col, alias, buf, size);
 }
 
 int fr_access_case(fr_site *site, int64_t case_id, fr_access_mode mode, fr_error *err)

@@ -41,6 +41,12 @@ int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, in
  * condition then still names them). Written into buf (truncated at size). */
 void fr_access_case_sql(const fr_site *site, const char *case_col, char *buf, size_t size);
 
+/* The same condition for a query over the cases table itself, under
+ * `alias` (e.g. "c"): read on the row's own columns, which lets the
+ * database test each row as it goes instead of first listing every case
+ * the user reaches. */
+void fr_access_cases_row_sql(const fr_site *site, const char *alias, char *buf, size_t size);
+
 /* 1 when the acting user has one of the roles in the space-separated list. */
 int fr_access_has_role(const fr_site *site, const char *roles);
 

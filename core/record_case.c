@@ -246,7 +246,7 @@ int fr_case_list(fr_site *site, const fr_case_filter *f, json_t **out, fr_error 
             return rc;
     }
     char filter[1024], sql[4096];
-    fr_access_case_sql(site, "c.id", filter, sizeof filter);
+    fr_access_cases_row_sql(site, "c", filter, sizeof filter);
     /* The conditions are fixed fragments chosen by which filters are set
      * (never user text), so that each shape is a plan of its own. */
     snprintf(sql, sizeof sql,

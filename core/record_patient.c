@@ -273,7 +273,7 @@ int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
         goto out;
     /* Every case is listed (the person's history), with `visible` telling
      * which ones this user may open. */
-    fr_access_case_sql(site, "c.id", filter, sizeof filter);
+    fr_access_cases_row_sql(site, "c", filter, sizeof filter);
     char csql[2048];
     snprintf(csql, sizeof csql,
              "SELECT c.id, c.plugin, c.workflow_id AS workflow, c.workflow_version, c.state,"
@@ -335,7 +335,7 @@ int fr_patient_find(fr_site *site, const char *query, int limit, int offset, jso
     if (offset < 0)
         offset = 0;
     char filter[1024], visible[1400], sql[12288];
-    fr_access_case_sql(site, "c.id", filter, sizeof filter);
+    fr_access_cases_row_sql(site, "c", filter, sizeof filter);
     /* A patient is visible through one of their cases; case managers also
      * see patients who have no case yet (referrals waiting for intake). */
     if (site->actor_id == 0)

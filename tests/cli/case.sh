@@ -11,6 +11,8 @@ ok "add users" -- user add marie --name "Marie Dubois" --role case_manager --cap
 "$FR" user add lea --name "Léa Roth" --role read_only >/dev/null
 "$FR" team add "Namur Est" >/dev/null
 "$FR" team join "Namur Est" marie >/dev/null
+"$FR" user add nadia --name "Nadia Benali" --role case_manager >/dev/null
+"$FR" team join "Namur Est" nadia >/dev/null
 "$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 --sex female >/dev/null
 "$FR" patient add --family Martin --given Lucas --birth 15/05/1990 --sex male >/dev/null
 
@@ -46,6 +48,10 @@ test "$(sql "SELECT state FROM cases WHERE id = 2")" = screening && pass "a refu
 # Access by care relationship
 refused "a provider without relationship cannot read the case" 1 "no care relationship" -- --as jan case show 1
 refused "another case manager outside the team cannot either" 1 "no care relationship" -- --as thomas case show 1
+ok "nor does his case list hold it" -- --as thomas case list
+out_lacks "case 1 not listed for thomas" "Lambert"
+ok "a case manager of the same team lists it" -- --as nadia case list
+out_has "case 1 listed for nadia (team)" "Lambert"
 ok "jan joins the network as the GP" -- --as marie network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan
 ok "now jan reads the case" -- --as jan case show 1
 ok "and may write to it" -- --as jan task add 1 "Passage à domicile" --due 01/12/2026
