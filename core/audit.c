@@ -55,20 +55,29 @@ int fr_audit_append(fr_store *s, const char *actor, const char *action, const ch
         detail = "{}";
     if (!actor || !*actor)
         actor = "system";
-    fr_stmt *st;
-    int rc = fr_store_query(s, err, &st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+    /* The chain's last entry: the one this transaction appended last, if
+     * any (no other writer can append while it holds the writers' lock). */
+    int rc = 0;
+    const char *noted = fr_store_note_get(s, "audit", &last_id);
+    if (noted) {
+        if (!(prev = strdup(noted)))
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+    } else {
+        fr_stmt *st;
+        rc = fr_store_query(s, err, &st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
                             NULL);
-    if (rc)
-        return rc;
-    rc = fr_stmt_step(st, err);
-    if (rc == 1) {
-        last_id = fr_stmt_int(st, 0);
-        prev = strdup(fr_stmt_text(st, 1));
-        rc = 0;
+        if (rc)
+            return rc;
+        rc = fr_stmt_step(st, err);
+        if (rc == 1) {
+            last_id = fr_stmt_int(st, 0);
+            prev = strdup(fr_stmt_text(st, 1));
+            rc = 0;
+        }
+        fr_stmt_done(st);
+        if (rc < 0)
+            return rc;
     }
-    fr_stmt_done(st);
-    if (rc < 0)
-        return rc;
     fr_clock_now(now);
     int64_t id = last_id + 1;
     entry_hash(id, prev ? prev : GENESIS, now, actor, action, object_type, object_id, detail,
@@ -79,6 +88,8 @@ int fr_audit_append(fr_store *s, const char *actor, const char *action, const ch
                         "Ittttttt" "t", id, now, actor, action, object_type, object_id, detail,
                         prev ? prev : GENESIS, hash);
     free(prev);
+    if (!rc)
+        fr_store_note_set(s, "audit", id, hash);
     return rc;
 }
 

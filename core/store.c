@@ -65,6 +65,25 @@ const char *fr_store_backend(const fr_store *s)
     return s->ops->name;
 }
 
+void fr_store_note_set(fr_store *s, const char *key, int64_t n, const char *text)
+{
+    s->note_key[0] = '\0';
+    if (s->depth <= 0 || strlen(key) >= sizeof s->note_key ||
+        strlen(text) >= sizeof s->note_text)
+        return;
+    snprintf(s->note_key, sizeof s->note_key, "%s", key);
+    snprintf(s->note_text, sizeof s->note_text, "%s", text);
+    s->note_n = n;
+}
+
+const char *fr_store_note_get(const fr_store *s, const char *key, int64_t *n)
+{
+    if (s->depth <= 0 || !s->note_key[0] || strcmp(s->note_key, key) != 0)
+        return NULL;
+    *n = s->note_n;
+    return s->note_text;
+}
+
 int fr_store_depth(const fr_store *s)
 {
     return s->depth;
@@ -225,13 +244,15 @@ int fr_store_commit(fr_store *s, fr_error *err)
         fr_store_rollback(s);
         return rc;
     }
-    s->depth--;
+    if (--s->depth == 0)
+        s->note_key[0] = '\0';
     return 0;
 }
 
 void fr_store_rollback(fr_store *s)
 {
     char sql[96];
+    s->note_key[0] = '\0';
     if (s->depth <= 0)
         return;
     if (s->depth == 1) {

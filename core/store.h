@@ -64,6 +64,15 @@ int fr_store_commit(fr_store *s, fr_error *err);
 void fr_store_rollback(fr_store *s);
 int fr_store_depth(const fr_store *s);
 
+/* A note kept inside a transaction, forgotten when the outermost one ends
+ * and when any level of it is rolled back: for what a caller wrote itself
+ * under the writers' lock and would otherwise read back (the audit
+ * chain's last entry). One note per connection, named by `key` (at most
+ * 15 characters; text at most 127). Outside a transaction nothing is
+ * kept. fr_store_note_get gives the text (and *n), or NULL. */
+void fr_store_note_set(fr_store *s, const char *key, int64_t n, const char *text);
+const char *fr_store_note_get(const fr_store *s, const char *key, int64_t *n);
+
 /* ---- A full disk ----
  *
  * Every read of clinical data writes its audit entry first, so that on a

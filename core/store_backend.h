@@ -84,6 +84,11 @@ struct fr_store {
     const char *announced[FR_STORE_CHANNELS];
     int full;       /* the last failure was for lack of space (set by the backend) */
     int short_of_space; /* the reserve is given up: writes are refused */
+    /* fr_store_note_set: forgotten at the end of the outermost transaction
+     * and at any rollback */
+    char note_key[16];
+    int64_t note_n;
+    char note_text[128];
 };
 
 extern const fr_store_ops fr_store_sqlite_ops;

@@ -39,6 +39,40 @@ static void entries_chain_and_verify(void)
     fr_store_close(s);
 }
 
+/* Inside a transaction the chain's last entry is the one it appended last
+ * (not read back); levels rolled back take their entries with them, and
+ * another connection appends after the transaction ends: the chain holds
+ * throughout. */
+static void entries_in_nested_transactions_chain(void)
+{
+    const char *where = test_store_location("nested.db");
+    fr_store *s = NULL, *other = NULL;
+    fr_error err = {0};
+    CHECK_OK(fr_store_open(where, NULL, &s, &err), &err);
+    CHECK_OK(fr_site_migrate_core(s, &err), &err);
+    CHECK_OK(fr_store_open(where, NULL, &other, &err), &err);
+    for (int round = 0; round < 2; round++) {
+        CHECK_OK(fr_store_begin(s, &err), &err);
+        CHECK_OK(fr_audit_appendi(s, "anne", "read", "case", 1, NULL, &err), &err);
+        CHECK_OK(fr_store_begin(s, &err), &err);
+        CHECK_OK(fr_audit_appendi(s, "anne", "read", "case", 2, NULL, &err), &err);
+        fr_store_rollback(s); /* entry 2 undone */
+        CHECK_OK(fr_audit_appendi(s, "anne", "read", "case", 3, NULL, &err), &err);
+        CHECK_OK(fr_store_begin(s, &err), &err);
+        CHECK_OK(fr_audit_appendi(s, "anne", "read", "case", 4, NULL, &err), &err);
+        CHECK_OK(fr_store_commit(s, &err), &err);
+        CHECK_OK(fr_audit_appendi(s, "anne", "read", "case", 5, NULL, &err), &err);
+        CHECK_OK(fr_store_commit(s, &err), &err);
+        CHECK_OK(fr_audit_appendi(other, "bob", "read", "case", 6, NULL, &err), &err);
+    }
+    fr_audit_report r;
+    CHECK_OK(fr_audit_verify(s, &r, &err), &err);
+    CHECK(r.entries == 10);
+    CHECK(r.first_bad == 0);
+    fr_store_close(other);
+    fr_store_close(s);
+}
+
 static void the_trail_is_append_only(void)
 {
     fr_store *s = fresh("b.db");
@@ -125,6 +159,7 @@ static void collected_reads_make_one_entry(void)
 }
 
 TEST_MAIN({"entries_chain_and_verify", entries_chain_and_verify},
+          {"entries_in_nested_transactions_chain", entries_in_nested_transactions_chain},
           {"collected_reads_make_one_entry", collected_reads_make_one_entry},
           {"the_trail_is_append_only", the_trail_is_append_only},
           {"a_tampered_entry_is_found", a_tampered_entry_is_found},
