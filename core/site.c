@@ -373,6 +373,16 @@ int fr_site_set_actor(fr_site *site, const char *login, fr_error *err)
     return rc;
 }
 
+void fr_site_set_actor_read(fr_site *site, int64_t id, const char *login, const char *role,
+                            const char *lang)
+{
+    site->actor_id = id;
+    snprintf(site->actor, sizeof site->actor, "%s", login);
+    snprintf(site->actor_role, sizeof site->actor_role, "%s", role);
+    snprintf(site->actor_lang, sizeof site->actor_lang, "%s",
+             lang && *lang ? lang : site->nlanguages ? site->languages[0] : "fr");
+}
+
 const char *fr_site_setting(const fr_site *site, const char *plugin, const char *name)
 {
     for (int i = 0; i < site->nsettings; i++) {

@@ -83,6 +83,12 @@ void fr_site_close(fr_site *site);
  * and actor_lang to the user's language (the system: the site's first). */
 int fr_site_set_actor(fr_site *site, const char *login, fr_error *err);
 
+/* The same for a user the caller has just read, active, from the users
+ * table in the same snapshot (the web server's session or token, joined
+ * with users): no query. */
+void fr_site_set_actor_read(fr_site *site, int64_t id, const char *login, const char *role,
+                            const char *lang);
+
 /* A setting from site.xml for a plugin (NULL plugin: site-wide), or NULL. */
 const char *fr_site_setting(const fr_site *site, const char *plugin, const char *name);
 

@@ -546,7 +546,10 @@ static int dispatch(fr_req *r, conn_state *cs)
             fr_i18n_negotiate(r);
         /* Every request acts as its user; public pages act as the system
          * but only do what their handler allows (login, intake, calendar). */
-        if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
+        if (r->logged_in && r->user_id > 0 && r->login[0] && r->role[0]) {
+            /* read with the session or token, active */
+            fr_site_set_actor_read(r->site, r->user_id, r->login, r->role, r->lang);
+        } else if (fr_site_set_actor(r->site, r->logged_in ? r->login : NULL, &err) != 0) {
             r->logged_in = 0;
             fr_site_set_actor(r->site, NULL, &err);
         }

@@ -62,5 +62,21 @@ for _ in range(20):
 log = open(site.env["FILROUGE_LOG"]).read()
 t.check(ok and "reload: 3 of 3 workers reopened the site" in log,
         "SIGHUP reopens every worker's site while requests go on", log[-300:])
+
+# The request acts as the user the session's row reads now: a role
+# changed or an account deactivated by another process (an administrator
+# by hand) holds from the next request on, whatever was cached.
+r = c.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne",
+                                 "birth_date": "12/03/1941"})
+t.check(r.status == 201, "marie, a case manager, registers a patient", r.text)
+site.sql("UPDATE users SET role = 'read_only' WHERE login = 'marie'")
+r = c.api("GET", "/me")
+t.check(r.status == 200 and r.json()["role"] == "read_only", "her new role is read at once", r.text)
+r = c.api("POST", "/patients", {"family_name": "Martin", "given_names": "Lucas",
+                                 "birth_date": "15/05/1990"})
+t.check(r.status == 403, "read-only now: the kernel refuses the same write", r.text)
+site.sql("UPDATE users SET active = 0 WHERE login = 'marie'")
+r = c.api("GET", "/me")
+t.check(r.status == 401, "deactivated: her session no longer opens anything", r.status)
 t.check(srv.stop() == 0, "the server stops cleanly after a reload")
 t.finish()

@@ -114,7 +114,9 @@ class Site:
         import sqlite3
         db = sqlite3.connect(os.path.join(self.dir, "filrouge.db"), timeout=30)
         try:
-            return db.execute(query).fetchall()
+            rows = db.execute(query).fetchall()
+            db.commit()  # an UPDATE by hand (an administrator's), as psql does
+            return rows
         finally:
             db.close()
 
