@@ -540,8 +540,8 @@ static int dispatch(fr_req *r, conn_state *cs)
     fr_cache_req_refresh(r); /* the one data-version check of a cached answer */
     fr_error err = {0};
     if (!session_cached(r)) {
-        fr_session_load(r);
-        fr_cache_req_refresh(r); /* loading a session may write (expiry, last seen) */
+        if (fr_session_load(r))
+            fr_cache_req_refresh(r); /* it wrote (expiry, last seen) */
         if (!r->logged_in)
             fr_i18n_negotiate(r);
         /* Every request acts as its user; public pages act as the system

@@ -287,8 +287,9 @@ void fr_cache_forget_site(const fr_site *site);
 
 /* Reads the session cookie (or, on /api/ paths, a personal API token in
  * `Authorization: Bearer`); fills r->logged_in and the user's fields.
- * Expired sessions are removed. */
-void fr_session_load(fr_req *r);
+ * Expired sessions are removed. 1 when it may have written (an expired
+ * session removed, a last use recorded), else 0. */
+int fr_session_load(fr_req *r);
 /* Creates a new session for the user (a fresh id: a session id presented
  * before login is never kept), sets the cookie and r's fields. */
 int fr_session_create(fr_req *r, fr_resp *w, int64_t user_id, fr_error *err);

@@ -42,7 +42,7 @@ static int valid_token(const char *t)
     return 1;
 }
 
-void fr_session_load(fr_req *r)
+int fr_session_load(fr_req *r)
 {
     r->logged_in = 0;
     r->bearer = 0;
@@ -51,11 +51,11 @@ void fr_session_load(fr_req *r)
     const char *authorization = fr_req_header(r, "Authorization");
     if (authorization && strncmp(r->path, "/api/", 5) == 0) {
         fr_token_authenticate(r, authorization);
-        return;
+        return 1; /* its last use may have been recorded */
     }
     const char *token = fr_req_cookie(r, COOKIE);
     if (!valid_token(token))
-        return;
+        return 0;
     char hash[65], now[FR_TIME_LEN], oldest[FR_TIME_LEN];
     fr_token_hash(token, hash);
     fr_clock_now(now);
@@ -67,7 +67,7 @@ void fr_session_load(fr_req *r)
                        " u.language FROM web_sessions s JOIN users u ON u.id = s.user_id"
                        " WHERE s.id_hash = ? AND u.active = 1",
                        "t", hash))
-        return;
+        return 0;
     int found = 0, expired = 0, touch = 0;
     if (fr_stmt_step(st, &err) == 1) {
         const char *last = fr_stmt_text(st, 2);
@@ -99,6 +99,7 @@ void fr_session_load(fr_req *r)
         r->logged_in = 1;
         snprintf(r->session_hash, sizeof r->session_hash, "%s", hash);
     }
+    return expired || touch;
 }
 
 static void set_cookie(fr_req *r, fr_resp *w, const char *value, int max_age)
