@@ -358,11 +358,8 @@ int fr_site_set_actor(fr_site *site, const char *login, fr_error *err)
         if (!fr_stmt_int(st, 2)) {
             rc = fr_error_set(err, FR_EACCESS, "the user '%s' is deactivated", login);
         } else {
-            site->actor_id = fr_stmt_int(st, 0);
-            snprintf(site->actor_role, sizeof site->actor_role, "%s", fr_stmt_text(st, 1));
-            snprintf(site->actor, sizeof site->actor, "%s", login);
-            if (!fr_stmt_is_null(st, 3) && fr_stmt_text(st, 3)[0])
-                snprintf(site->actor_lang, sizeof site->actor_lang, "%s", fr_stmt_text(st, 3));
+            fr_site_set_actor_read(site, fr_stmt_int(st, 0), login, fr_stmt_text(st, 1),
+                                   fr_stmt_text(st, 3));
             rc = 0;
         }
     } else if (rc == 0) {

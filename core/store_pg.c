@@ -232,6 +232,15 @@ char *fr_store_pg_translate(const char *sql, int *nparams, unsigned char *typed)
     return b.p;
 }
 
+/* FNV-1a, 64 bits: the prepared statements' keys, the snapshot's hash. */
+static uint64_t fnv1a(const char *text)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *c = text; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return h;
+}
+
 /* ---- errors ---- */
 
 static int map_result(fr_store *s, const PGresult *res, fr_error *err, const char *what)
@@ -317,28 +326,43 @@ static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
     return rc;
 }
 
+/* The next statement of sql from *p (blanks and ';' skipped): its start,
+ * with its length in *len (trailing blanks cut) and *p after it; NULL at
+ * the end. Quoted parts may hold ';'. */
+static const char *next_statement(const char **p, size_t *len)
+{
+    const char *c = *p;
+    while (isspace((unsigned char)*c) || *c == ';')
+        c++;
+    if (!*c)
+        return NULL;
+    const char *e = c;
+    while (*e && *e != ';') {
+        const char *q = skip_quoted(e);
+        e = q != e ? q : e + 1;
+    }
+    size_t n = (size_t)(e - c);
+    while (n && isspace((unsigned char)c[n - 1]))
+        n--;
+    *len = n;
+    *p = e;
+    return c;
+}
+
 /* The number of statements in sql when each only marks the structure of
  * the transaction (SAVEPOINT, RELEASE, ROLLBACK TO, NOTIFY), else 0: such
  * statements are held back inside a transaction. */
 static int holdable(const char *sql)
 {
-    int n = 0;
     static const char *const verbs[] = {"SAVEPOINT ", "RELEASE ", "ROLLBACK TO ", "NOTIFY "};
-    for (const char *p = sql; *p;) {
-        while (isspace((unsigned char)*p) || *p == ';')
-            p++;
-        if (!*p)
-            break;
+    int n = 0;
+    size_t len;
+    for (const char *c; (c = next_statement(&sql, &len)); n++) {
         int ok = 0;
         for (size_t v = 0; v < sizeof verbs / sizeof *verbs && !ok; v++)
-            ok = strncasecmp(p, verbs[v], strlen(verbs[v])) == 0;
+            ok = strncasecmp(c, verbs[v], strlen(verbs[v])) == 0;
         if (!ok)
             return 0;
-        n++;
-        while (*p && *p != ';') {
-            const char *q = skip_quoted(p);
-            p = q != p ? q : p + 1;
-        }
     }
     return n;
 }
@@ -348,23 +372,11 @@ static int holdable(const char *sql)
  * fails the transaction). */
 static int hold(pg *p, const char *sql)
 {
-    for (const char *c = sql; *c;) {
-        while (isspace((unsigned char)*c) || *c == ';')
-            c++;
-        if (!*c)
-            break;
-        const char *e = c;
-        while (*e && *e != ';') {
-            const char *q = skip_quoted(e);
-            e = q != e ? q : e + 1;
-        }
-        size_t n = (size_t)(e - c);
-        while (n && isspace((unsigned char)c[n - 1]))
-            n--;
-        if (!(p->held[p->nheld] = strndup(c, n)))
+    size_t len;
+    for (const char *c; (c = next_statement(&sql, &len));) {
+        if (!(p->held[p->nheld] = strndup(c, len)))
             return -1;
         p->nheld++;
-        c = e;
     }
     return 0;
 }
@@ -641,10 +653,7 @@ static char *prepared_key(const pg_stmt *st, uint64_t *hash)
         int n = snprintf(t, sizeof t, "\x1f%u", (unsigned)st->types[i]);
         put(&b, t, (size_t)n);
     }
-    uint64_t h = 14695981039346656037ULL;
-    for (const char *c = b.p; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    *hash = h;
+    *hash = fnv1a(b.p);
     return b.p;
 }
 
@@ -994,10 +1003,7 @@ static int64_t pg_generation(fr_store *s)
     PGresult *res = PQexec(CONN(s), "SELECT pg_current_snapshot()::text");
     int64_t v = -1;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        uint64_t h = 14695981039346656037ULL;
-        for (const char *p = PQgetvalue(res, 0, 0); *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        v = (int64_t)(h & INT64_MAX);
+        v = (int64_t)(fnv1a(PQgetvalue(res, 0, 0)) & INT64_MAX);
     }
     PQclear(res);
     return v;
