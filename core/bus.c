@@ -505,11 +505,20 @@ static char *dup_or_null(const char *s)
 /* Writes the outcomes of a page's deliveries, in one transaction (one
  * fsync for the page, not one per event): if the process dies before, the
  * page's events are delivered again (at least once). The subscriber's
- * watermark (settled_through) moves to `settled` in the same transaction;
- * on its own (no outcome to record) only when `force`, so that a pass over
- * events of other topics does not cost a durable commit each time. */
-static int record_page(fr_site *site, const char *sub, const pending *page, int n, int64_t settled,
-                       int force, fr_error *err)
+ * watermark (settled_through) moves from `*stored` (as stored, updated
+ * here) to `settled` in the same transaction; on its own (no outcome to
+ * record) only when `force`, so that a pass over events of other topics
+ * does not cost a durable commit each time.
+ *
+ * At or below the watermark, an event without a row was delivered at the
+ * first attempt (or is not the subscriber's topic): such deliveries leave no
+ * row, and the rows of those made above the watermark go when it passes
+ * them. Only what the watermark cannot say is kept: deliveries that took
+ * several attempts, parked ones (failed), and those an administrator
+ * retried (fr_bus_retry). Rows of every delivery made cost a fifth of a
+ * busy server's delivery work and grew with the site's history. */
+static int record_page(fr_site *site, const char *sub, const pending *page, int n, int64_t *stored,
+                       int64_t settled, int force, fr_error *err)
 {
     char now[FR_TIME_LEN];
     fr_clock_now(now);
@@ -522,17 +531,26 @@ static int record_page(fr_site *site, const char *sub, const pending *page, int 
         return rc;
     for (int i = 0; i < n && !rc; i++) {
         const pending *p = &page[i];
-        if (p->out_status)
-            rc = fr_store_execf(site->store, err,
-                        "INSERT INTO bus_deliveries (subscriber, event_id, status, attempts, "
-                        "next_at, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT (subscriber, event_id) DO UPDATE SET status = "
-                        "excluded.status, attempts = excluded.attempts, next_at = "
-                        "excluded.next_at, last_error = excluded.last_error, updated_at = "
-                        "excluded.updated_at",
-                                "tItittt", sub, p->id, p->out_status, p->out_attempts,
-                                p->out_next[0] ? p->out_next : NULL, p->out_error, now);
+        if (!p->out_status)
+            continue;
+        if (p->id <= settled && !p->has_delivery && p->out_attempts == 1 &&
+            strcmp(p->out_status, "done") == 0)
+            continue; /* the watermark says it */
+        rc = fr_store_execf(site->store, err,
+                            "INSERT INTO bus_deliveries (subscriber, event_id, status, attempts, "
+                            "next_at, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                            " ON CONFLICT (subscriber, event_id) DO UPDATE SET status = "
+                            "excluded.status, attempts = excluded.attempts, next_at = "
+                            "excluded.next_at, last_error = excluded.last_error, updated_at = "
+                            "excluded.updated_at",
+                            "tItittt", sub, p->id, p->out_status, p->out_attempts,
+                            p->out_next[0] ? p->out_next : NULL, p->out_error, now);
     }
+    if (!rc && settled > *stored)
+        rc = fr_store_execf(site->store, err,
+                            "DELETE FROM bus_deliveries WHERE subscriber = ? AND status = 'done'"
+                            " AND event_id > ? AND event_id <= ? AND attempts = 1",
+                            "tII", sub, *stored, settled);
     if (!rc)
         rc = fr_store_execf(site->store, err,
                             "UPDATE bus_subscribers SET settled_through = ? WHERE name = ? AND "
@@ -542,6 +560,8 @@ static int record_page(fr_site *site, const char *sub, const pending *page, int 
         rc = fr_store_commit(site->store, err);
     else
         fr_store_rollback(site->store);
+    if (!rc && settled > *stored)
+        *stored = settled;
     return rc;
 }
 
@@ -614,15 +634,17 @@ static int deliver_one(fr_site *site, subscriber *s, pending *p, int max_attempt
 /* One subscriber's share of a delivery pass. */
 /* A pass reads the outbox from the subscriber's watermark (settled_through,
  * or since_event when that is later): every event up to it is settled for
- * the subscriber (not its topic, done, or parked as failed; fr_bus_retry
- * moves it back). Without it each pass re-read every event since the
- * subscriber was registered, and cost grew with the site's history. Ids
- * are given in commit order (SQLite has one writer; on PostgreSQL every
- * write transaction holds the writer lock until it ends, store_pg.c), so an
- * event below the watermark cannot become visible after the watermark
- * passed it. The watermark stops before the first event still owed (a
- * retry not due, an event held behind a failed one of its case, a delivery
- * that could not be attempted). */
+ * the subscriber (not its topic, done, or parked as failed). Without it
+ * each pass re-read every event since the subscriber was registered, and
+ * cost grew with the site's history. Ids are given in commit order (SQLite
+ * has one writer; on PostgreSQL every write transaction holds the writer
+ * lock until it ends, store_pg.c), so an event below the watermark cannot
+ * become visible after the watermark passed it. The watermark stops before
+ * the first event still owed (a retry not due, an event held behind a
+ * failed one of its case, a delivery that could not be attempted).
+ * Deliveries an administrator retried (fr_bus_retry) below the watermark
+ * are read first, through their rows: their ids are lower than any event
+ * above it, so the events of a case still go in order. */
 static void owed(int *open, int64_t *settled, int64_t id)
 {
     /* The events between the last one settled and this one were left out
@@ -630,6 +652,79 @@ static void owed(int *open, int64_t *settled, int64_t id)
     if (!*open)
         *settled = id - 1;
     *open = 1;
+}
+
+/* Reads a page of the query st (id, topic, case_id, payload, key, and the
+ * delivery's status, attempts, next_at) into page; its size in *n. */
+static int read_page(fr_stmt *st, pending *page, int *n, fr_error *err)
+{
+    int rc = 0;
+    *n = 0;
+    while (*n < PAGE && (rc = fr_stmt_step(st, err)) == 1) {
+        pending *p = &page[(*n)++];
+        memset(p, 0, sizeof *p);
+        p->id = fr_stmt_int(st, 0);
+        p->topic = dup_or_null(fr_stmt_text(st, 1));
+        p->case_id = fr_stmt_is_null(st, 2) ? 0 : fr_stmt_int(st, 2);
+        p->payload = dup_or_null(fr_stmt_text(st, 3));
+        p->key = dup_or_null(fr_stmt_text(st, 4));
+        p->has_delivery = !fr_stmt_is_null(st, 5);
+        p->attempts = (int)fr_stmt_int(st, 6);
+        p->next_at = dup_or_null(fr_stmt_text(st, 7));
+    }
+    fr_stmt_done(st);
+    if (rc < 0)
+        pending_clear(page, *n);
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether p is held back: behind an undelivered event of its case, or not
+ * due yet (then the later events of its case wait behind it). 1: held;
+ * -1: out of memory. */
+static int held_back(held *h, const pending *p, const char *now)
+{
+    if (p->case_id > 0 && held_blocks(h, p->case_id, p->id))
+        return 1;
+    if (p->has_delivery && p->next_at && strcmp(p->next_at, now) > 0)
+        return p->case_id > 0 && held_add(h, p->case_id, p->id) ? -1 : 1;
+    return 0;
+}
+
+/* The deliveries retried below the watermark (their rows say 'retry'). */
+static int deliver_retried(fr_site *site, subscriber *s, int64_t *stored, int64_t watermark,
+                           int max_attempts, held *h, const char *now, fr_bus_stats *stats,
+                           fr_error *err)
+{
+    pending page[PAGE];
+    int64_t after = 0;
+    int rc = 0, n = 0;
+    do {
+        fr_stmt *st;
+        if ((rc = fr_store_query(site->store, err, &st,
+                                 "SELECT o.id, o.topic, o.case_id, o.payload, o.idempotency_key,"
+                                 " d.status, d.attempts, d.next_at FROM bus_deliveries d JOIN"
+                                 " outbox o ON o.id = d.event_id WHERE d.subscriber = ? AND"
+                                 " d.status = 'retry' AND d.event_id > ? AND d.event_id <= ?"
+                                 " ORDER BY d.event_id LIMIT ?",
+                                 "tIIi", s->full, after, watermark, PAGE)) ||
+            (rc = read_page(st, page, &n, err)))
+            break;
+        for (int i = 0; i < n && rc == 0 && !s->removed; i++) {
+            int hb = held_back(h, &page[i], now);
+            if (hb < 0)
+                rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+            else if (!hb && page[i].topic && fr_bus_match(s->pattern, page[i].topic))
+                rc = deliver_one(site, s, &page[i], max_attempts, h, stats, err);
+        }
+        fr_error rerr = {0};
+        int rrc = record_page(site, s->full, page, n, stored, *stored, 0, rc ? &rerr : err);
+        if (!rc)
+            rc = rrc;
+        if (n > 0)
+            after = page[n - 1].id;
+        pending_clear(page, n);
+    } while (rc == 0 && n == PAGE && !s->removed);
+    return rc;
 }
 
 static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_stats *stats,
@@ -664,40 +759,26 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     after = settled = through > since ? through : since;
+    int64_t stored = through;
+    if ((rc = deliver_retried(site, s, &stored, after, max_attempts, &h, now, stats, err))) {
+        held_free(&h);
+        return rc;
+    }
     int open = 0; /* an event still owed was met: the watermark stays */
     pending page[PAGE];
     for (;;) {
         fr_stmt *st;
         int n = 0;
         int64_t from = settled;
-        rc = fr_store_query(site->store, err, &st,
-                            "SELECT o.id, o.topic, o.case_id, o.payload, o.idempotency_key, "
-                            "d.status, d.attempts, d.next_at FROM outbox o LEFT JOIN "
-                            "bus_deliveries d ON d.event_id = o.id AND d.subscriber = ? "
-                            "WHERE o.id > ? AND (d.status IS NULL OR d.status = 'retry') "
-                            "ORDER BY o.id LIMIT ?",
-                            "tIi", s->full, after, PAGE);
-        if (rc)
+        if ((rc = fr_store_query(site->store, err, &st,
+                                 "SELECT o.id, o.topic, o.case_id, o.payload, o.idempotency_key, "
+                                 "d.status, d.attempts, d.next_at FROM outbox o LEFT JOIN "
+                                 "bus_deliveries d ON d.event_id = o.id AND d.subscriber = ? "
+                                 "WHERE o.id > ? AND (d.status IS NULL OR d.status = 'retry') "
+                                 "ORDER BY o.id LIMIT ?",
+                                 "tIi", s->full, after, PAGE)) ||
+            (rc = read_page(st, page, &n, err)))
             break;
-        /* Read the page first: subscribers use the same connection. */
-        while (n < PAGE && (rc = fr_stmt_step(st, err)) == 1) {
-            pending *p = &page[n++];
-            memset(p, 0, sizeof *p);
-            p->id = fr_stmt_int(st, 0);
-            p->topic = dup_or_null(fr_stmt_text(st, 1));
-            p->case_id = fr_stmt_is_null(st, 2) ? 0 : fr_stmt_int(st, 2);
-            p->payload = dup_or_null(fr_stmt_text(st, 3));
-            p->key = dup_or_null(fr_stmt_text(st, 4));
-            p->has_delivery = !fr_stmt_is_null(st, 5);
-            p->attempts = (int)fr_stmt_int(st, 6);
-            p->next_at = dup_or_null(fr_stmt_text(st, 7));
-        }
-        fr_stmt_done(st);
-        if (rc < 0) {
-            pending_clear(page, n);
-            break;
-        }
-        rc = 0;
         for (int i = 0; i < n && rc == 0; i++) {
             pending *p = &page[i];
             if (!p->topic || !fr_bus_match(s->pattern, p->topic)) {
@@ -705,14 +786,10 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
                     settled = p->id;
                 continue;
             }
-            if (p->case_id > 0 && held_blocks(&h, p->case_id, p->id)) {
+            int hb = held_back(&h, p, now);
+            if (hb) {
                 owed(&open, &settled, p->id);
-                continue;
-            }
-            if (p->has_delivery && p->next_at && strcmp(p->next_at, now) > 0) {
-                /* Not due yet: later events of its case wait behind it. */
-                owed(&open, &settled, p->id);
-                if (p->case_id > 0 && held_add(&h, p->case_id, p->id))
+                if (hb < 0)
                     rc = fr_error_set(err, FR_ENOMEM, "out of memory");
                 continue;
             }
@@ -730,7 +807,7 @@ static int deliver_to(fr_site *site, subscriber *s, int max_attempts, fr_bus_sta
         fr_error rerr = {0};
         /* The watermark alone is not worth a write on a full disk. */
         int force = settled - from >= PAGE && !fr_store_short_of_space(site->store);
-        int rrc = record_page(site, s->full, page, n, settled, force, rc ? &rerr : err);
+        int rrc = record_page(site, s->full, page, n, &stored, settled, force, rc ? &rerr : err);
         if (!rc)
             rc = rrc;
         if (n > 0)
@@ -806,18 +883,12 @@ int fr_bus_retry(fr_site *site, int64_t event_id, const char *subscriber, int *c
                             "UPDATE bus_deliveries SET status = 'retry', attempts = 0, "
                             "next_at = ?, updated_at = ? WHERE status = 'failed'",
                             "tt", now, now);
+    /* A retried delivery is owed again; the watermark stays where it is
+     * (the events after it were delivered, most of them without a row to
+     * say so): each pass first reads the retried ones through their rows
+     * (deliver_to). */
     if (!rc)
         *count = fr_store_changes(site->store);
-    /* A retried delivery is owed again: each subscriber's pass must start
-     * before it (deliver_to's watermark). */
-    if (!rc && *count > 0)
-        rc = fr_store_exec(site->store,
-                           "UPDATE bus_subscribers SET settled_through = (SELECT "
-                           "min(d.event_id) - 1 FROM bus_deliveries d WHERE d.subscriber = "
-                           "bus_subscribers.name AND d.status = 'retry') WHERE settled_through "
-                           ">= (SELECT min(d.event_id) FROM bus_deliveries d WHERE "
-                           "d.subscriber = bus_subscribers.name AND d.status = 'retry')",
-                           err);
     if (!rc && event_id > 0 && *count == 0)
         rc = fr_error_set(err, FR_ENOTFOUND,
                           "no failed delivery of event %" PRId64 "%s%s; see `filrouge events "
@@ -847,6 +918,7 @@ typedef struct known_sub {
     char *name;
     char *pattern;
     int64_t since;
+    int64_t settled; /* its watermark: delivered up to here, unless a row says otherwise */
 } known_sub;
 
 static int load_known(fr_site *site, known_sub **out, int *n, fr_error *err)
@@ -854,9 +926,11 @@ static int load_known(fr_site *site, known_sub **out, int *n, fr_error *err)
     fr_stmt *st;
     *out = NULL;
     *n = 0;
-    int rc = fr_store_query(site->store, err, &st,
-                            "SELECT name, pattern, since_event FROM bus_subscribers ORDER BY name",
-                            NULL);
+    int rc =
+        fr_store_query(site->store, err, &st,
+                       "SELECT name, pattern, since_event, settled_through FROM bus_subscribers"
+                       " ORDER BY name",
+                       NULL);
     if (rc)
         return rc;
     int cap = 0;
@@ -874,9 +948,32 @@ static int load_known(fr_site *site, known_sub **out, int *n, fr_error *err)
         k->name = strdup(fr_stmt_text(st, 0));
         k->pattern = strdup(fr_stmt_text(st, 1));
         k->since = fr_stmt_int(st, 2);
+        k->settled = fr_stmt_int(st, 3);
     }
     fr_stmt_done(st);
     return rc < 0 ? rc : 0;
+}
+
+static int by_subscriber(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "subscriber")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "subscriber")));
+}
+
+/* The deliveries of an event in subscriber order, with rows or without. */
+static void sort_by_subscriber(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    json_t **v = n > 1 ? malloc(n * sizeof *v) : NULL;
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    qsort(v, n, sizeof *v, by_subscriber);
+    json_array_clear(arr);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, v[i]);
+    free(v);
 }
 
 static json_t *deliveries_of(fr_site *site, int64_t id, const char *topic, const known_sub *known,
@@ -917,7 +1014,8 @@ static json_t *deliveries_of(fr_site *site, int64_t id, const char *topic, const
         json_decref(arr);
         return NULL;
     }
-    /* Subscribers that owe this event but have not tried it yet. */
+    /* Subscribers without a row: delivered at the first attempt when the
+     * event is at or below their watermark (record_page), else owed. */
     for (int i = 0; i < nknown; i++) {
         if (known[i].since >= id || !fr_bus_match(known[i].pattern, topic))
             continue;
@@ -931,15 +1029,18 @@ static json_t *deliveries_of(fr_site *site, int64_t id, const char *topic, const
         }
         if (seen)
             continue;
+        int done = id <= known[i].settled;
         d = json_object();
         json_object_set_new(d, "subscriber", json_string(known[i].name));
-        json_object_set_new(d, "status", json_string("pending"));
-        json_object_set_new(d, "attempts", json_integer(0));
+        json_object_set_new(d, "status", json_string(done ? "done" : "pending"));
+        json_object_set_new(d, "attempts", json_integer(done));
         json_object_set_new(d, "last_error", json_null());
         json_object_set_new(d, "next_at", json_null());
         json_array_append_new(arr, d);
-        (*owed)++;
+        if (!done)
+            (*owed)++;
     }
+    sort_by_subscriber(arr);
     return arr;
 }
 

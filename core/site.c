@@ -37,6 +37,7 @@ static const char *core_migration_files[] = {
     "sql/core-008-ordinals.sql",
     "sql/core-009-delivery-watermark.sql",
     "sql/core-010-fewer-index-pages.sql",
+    "sql/core-011-fewer-delivery-rows.sql",
 };
 /* clang-format on */
 
