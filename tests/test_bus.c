@@ -628,6 +628,48 @@ static int slow_count(const fr_event *ev, void *userdata, fr_error *err)
     return 0;
 }
 
+/* Migration core-011: the rows of deliveries made at the first attempt
+ * that the watermark had passed go; the others stay (several attempts,
+ * parked, above the watermark). */
+static void rows_the_watermark_says_are_removed(void)
+{
+    fr_site *site = open_new_site("core011", NULL);
+    fr_error err = {0};
+    recorder r = {0};
+    CHECK_OK(fr_bus_add_subscriber(site, "test", "*", FR_ASYNC, "keep", record, &r, &err), &err);
+    int64_t e1 = publish(site, "case.opened", 1, NULL);
+    int64_t e2 = publish(site, "case.opened", 2, NULL);
+    int64_t e3 = publish(site, "case.opened", 3, NULL);
+    CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);
+    CHECK(r.calls == 3 && watermark(site, "test:keep") == e3);
+    int64_t e4 = publish(site, "case.opened", 4, NULL);
+    /* As the code before core-011 left them. */
+    const char *rows[][2] = {{"done", "1"}, {"done", "3"}, {"failed", "5"}, {"done", "1"}};
+    int64_t ids[] = {e1, e2, e3, e4};
+    CHECK_OK(fr_store_begin(site->store, &err), &err);
+    for (int i = 0; i < 4; i++)
+        CHECK_OK(
+            fr_store_execf(site->store, &err,
+                           "INSERT INTO bus_deliveries (subscriber, event_id, status, attempts,"
+                           " updated_at) VALUES ('test:keep', ?, ?, ?, '2026-11-23T10:00:00Z')",
+                           "Itt", ids[i], rows[i][0], rows[i][1]),
+            &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "DELETE FROM schema_migrations WHERE owner = 'core' AND version = ?",
+                            "i", 11),
+             &err);
+    CHECK_OK(fr_store_commit(site->store, &err), &err);
+    site = reopen(site);
+    if (!site)
+        return;
+    CHECK(count(site, "SELECT count(*) FROM schema_migrations WHERE owner = 'core' AND"
+                      " version = 11") == 1);
+    for (int i = 0; i < 4; i++)
+        CHECK(count_id(site, "SELECT count(*) FROM bus_deliveries WHERE event_id = ?", ids[i]) ==
+              (i == 0 ? 0 : 1));
+    fr_site_close(site);
+}
+
 /* Outbox event o was delivered to test:shared: a row says so, or the
  * watermark passed it and no row says otherwise (core/bus.c, record_page). */
 #define DELIVERED_TO_SHARED                                                                        \
@@ -746,5 +788,6 @@ TEST_MAIN({"two_processes_deliver_each_event_once", two_processes_deliver_each_e
           {"a_new_subscriber_gets_no_history_but_misses_nothing_later",
            a_new_subscriber_gets_no_history_but_misses_nothing_later},
           {"a_pass_starts_after_what_is_settled", a_pass_starts_after_what_is_settled},
+          {"rows_the_watermark_says_are_removed", rows_the_watermark_says_are_removed},
           {"delivery_is_at_least_once", delivery_is_at_least_once},
           {"removing_an_owner_during_dispatch_is_safe", removing_an_owner_during_dispatch_is_safe})
