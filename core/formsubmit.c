@@ -1563,6 +1563,14 @@ static json_t *text_or_null(const char *t)
     return t ? json_string(t) : json_null();
 }
 
+/* The result's object under key, which `text` holds as stored (its keys
+ * sorted: stored_texts), without parsing the text back. */
+static json_t *stored_object(const fr_submit_prep *p, const char *key, const char *text)
+{
+    json_t *v = json_object_get(p->stored.result, key);
+    return json_is_object(v) ? json_incref(v) : object_of(text);
+}
+
 json_t *fr_form_submission_as_written(const fr_submit_prep *p)
 {
     if (!p || !p->stored.id)
@@ -1589,15 +1597,15 @@ json_t *fr_form_submission_as_written(const fr_submit_prep *p)
     json_array_foreach(json_object_get(result, "flags"), i, o) json_array_append_new(
         flags, json_pack("{s:O?,s:O?,s:O?}", "flag", json_object_get(o, "id"), "severity",
                          json_object_get(o, "severity"), "message", json_object_get(o, "message")));
-    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:n,s:o,s:s,s:o,s:o,s:o,s:o}", "id",
-                     (json_int_t)p->stored.id, "case_id", (json_int_t)p->stored.case_id, "form_id",
-                     p->stored.form_id, "form_version", p->stored.version, "status",
-                     p->stored.status, "submitted_at", p->stored.at, "actor",
-                     p->stored.actor ? p->stored.actor : "", "amends",
-                     p->stored.amends ? json_integer((json_int_t)p->stored.amends) : json_null(),
-                     "superseded_by", "reason", text_or_null(p->stored.reason), "language",
-                     p->stored.lang, "data", object_of(p->stored.data), "computed",
-                     object_of(p->stored.computed), "scores", scores, "flags", flags);
+    return json_pack(
+        "{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:n,s:o,s:s,s:o,s:o,s:o,s:o}", "id",
+        (json_int_t)p->stored.id, "case_id", (json_int_t)p->stored.case_id, "form_id",
+        p->stored.form_id, "form_version", p->stored.version, "status", p->stored.status,
+        "submitted_at", p->stored.at, "actor", p->stored.actor ? p->stored.actor : "", "amends",
+        p->stored.amends ? json_integer((json_int_t)p->stored.amends) : json_null(),
+        "superseded_by", "reason", text_or_null(p->stored.reason), "language", p->stored.lang,
+        "data", stored_object(p, "values", p->stored.data), "computed",
+        stored_object(p, "computed", p->stored.computed), "scores", scores, "flags", flags);
 }
 
 int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int drafts_only,

@@ -1,6 +1,9 @@
 /* Dates and ISO 8601 durations for due dates. */
 #include "clock.h"
+
 #include "test.h"
+#include <string.h>
+#include <time.h>
 
 static void add(const char *date, const char *dur, const char *expect)
 {
@@ -52,7 +55,32 @@ static void the_clock_can_be_fixed(void)
     unsetenv("FILROUGE_NOW");
 }
 
+/* The real clock (formatted once per second and thread) reads the time of
+ * the call, before and after a fixed one. */
+static void the_real_clock_is_the_time_now(void)
+{
+    for (int round = 0; round < 2; round++) {
+        char now[FR_TIME_LEN], expect[2][FR_TIME_LEN];
+        for (int k = 0; k < 2; k++) {
+            time_t t = time(NULL);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(expect[k], sizeof expect[k], "%Y-%m-%dT%H:%M:%SZ", &tm);
+            if (k == 0)
+                fr_clock_now(now);
+        }
+        CHECK(strlen(now) == 20);
+        /* the second may turn between the call and the readings around it */
+        CHECK(strcmp(now, expect[0]) == 0 || strcmp(now, expect[1]) == 0);
+        setenv("FILROUGE_NOW", "2026-01-02T08:00:00Z", 1);
+        fr_clock_now(now);
+        CHECK_STR(now, "2026-01-02T08:00:00Z");
+        unsetenv("FILROUGE_NOW");
+    }
+}
+
 TEST_MAIN({"durations_add_to_dates", durations_add_to_dates},
           {"bad_durations_are_explained", bad_durations_are_explained},
           {"dates_are_validated", dates_are_validated},
-          {"the_clock_can_be_fixed", the_clock_can_be_fixed})
+          {"the_clock_can_be_fixed", the_clock_can_be_fixed},
+          {"the_real_clock_is_the_time_now", the_real_clock_is_the_time_now})
