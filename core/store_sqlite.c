@@ -4,7 +4,6 @@
  * reserve for a full disk (store.h, "A full disk"). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,26 +142,9 @@ static int in_wal_mode(sqlite3 *db)
 }
 
 /* Opens the connection, sets it up and reads the schema. */
-/* Statement journals in memory: a savepoint keeps the pages it changes in
- * its statement journal, which SQLite writes to a temporary file beyond
- * 64 KiB by default. The server's batches (a savepoint per request, the
- * kernel's own nested in it) went past that, and every batch then wrote
- * four times as much to /var/tmp as to the write-ahead log. Each request's
- * journal is dropped at its RELEASE, so 8 MiB is ample. Process-wide, and
- * only possible before SQLite's initialisation: the first store opened
- * sets it (if something initialised SQLite before, the default stays). */
-static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
-
-static void journal_in_memory(void)
-{
-    if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK)
-        sqlite3_initialize();
-}
-
 static int connect_db(fr_store *s, const char *path, const fr_store_options *opt, fr_error *err)
 {
     lite *l = s->be;
-    pthread_once(&journal_once, journal_in_memory);
     int flags = opt->read_only ? SQLITE_OPEN_READONLY
                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX;
