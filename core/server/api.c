@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "access.h"
 #include "audit.h"
@@ -238,20 +237,6 @@ static void api_cases(fr_req *r, fr_resp *w)
  * (the overdue counts depend on the date). */
 #define CASELOAD_TTL 10
 
-/* Today's date (fr_clock_today), worked out again once a second per
- * thread rather than at every request. */
-static void caseload_today(char out[FR_TIME_LEN])
-{
-    static __thread time_t at;
-    static __thread char day[FR_TIME_LEN];
-    time_t now = time(NULL);
-    if (now != at || !day[0]) {
-        fr_clock_today(day);
-        at = now;
-    }
-    memcpy(out, day, FR_TIME_LEN);
-}
-
 static void api_caseload(fr_req *r, fr_resp *w)
 {
     fr_case_filter f = {0};
@@ -260,7 +245,7 @@ static void api_caseload(fr_req *r, fr_resp *w)
     f.limit = query_int(r, "limit", 100, 500);
     f.offset = query_int(r, "offset", 0, 1 << 30);
     char today[FR_TIME_LEN], key[256];
-    caseload_today(today);
+    fr_clock_today(today);
     snprintf(key, sizeof key, "caseload:%s:%d:%d:%s", r->login, f.limit, f.offset, today);
     int64_t generation = fr_cache_req_generation(r);
     if (fr_cache_get_buf(r->site, generation, key, &w->body)) {
