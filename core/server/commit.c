@@ -360,8 +360,13 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job)
 void fr_committer_deliver(fr_committer *c)
 {
     pthread_mutex_lock(&c->lock);
-    c->deliver = 1;
-    pthread_cond_signal(&c->wake);
+    /* Owed already: the committer was told then, and waits for the pass's
+     * time (or is busy and looks again before it waits). A wake-up per
+     * write cost a lone submission a system call and the committer a turn. */
+    if (!c->deliver) {
+        c->deliver = 1;
+        pthread_cond_signal(&c->wake);
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
