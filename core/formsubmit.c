@@ -1480,44 +1480,122 @@ out:
 
 /* ---- reading back -------------------------------------------------------- */
 
+/* ---- a submission as JSON --------------------------------------------------
+ *
+ * One shape for a read (fr_form_submission_get, fr_form_history) and for
+ * the answer built from what was written (fr_form_submission_as_written):
+ * the fields below, and a score and a flag as score_json and flag_json make
+ * them. */
+
+typedef struct submission_fields {
+    int64_t id, case_id, amends, superseded_by; /* amends, superseded_by: 0 for none */
+    const char *form_id, *form_version, *status, *submitted_at, *actor, *reason, *language;
+    json_t *data, *computed, *scores, *flags; /* taken; NULL: empty */
+} submission_fields;
+
+static json_t *id_or_null(int64_t id)
+{
+    return id ? json_integer((json_int_t)id) : json_null();
+}
+
+static json_t *submission_json(const submission_fields *f)
+{
+    return json_pack(
+        "{s:I,s:I,s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:s?,s:s?,s:o,s:o,s:o,s:o}", "id",
+        (json_int_t)f->id, "case_id", (json_int_t)f->case_id, "form_id", f->form_id, "form_version",
+        f->form_version, "status", f->status, "submitted_at", f->submitted_at, "actor", f->actor,
+        "amends", id_or_null(f->amends), "superseded_by", id_or_null(f->superseded_by), "reason",
+        f->reason, "language", f->language, "data", f->data ? f->data : json_object(), "computed",
+        f->computed ? f->computed : json_object(), "scores", f->scores ? f->scores : json_array(),
+        "flags", f->flags ? f->flags : json_array());
+}
+
+/* value: a number, or NULL (then no band either: store_scores). */
+static json_t *score_json(const char *score, const json_t *value, const char *band,
+                          const char *scheme, int64_t answered)
+{
+    int number = json_is_number(value);
+    return json_pack("{s:s?,s:o,s:s?,s:s?,s:I}", "score", score, "value",
+                     number ? json_real(json_number_value(value)) : json_null(), "band",
+                     number ? band : NULL, "band_scheme", number ? scheme : NULL, "answered",
+                     (json_int_t)answered);
+}
+
+static json_t *flag_json(const char *flag, const char *severity, const char *message)
+{
+    return json_pack("{s:s?,s:s?,s:s?}", "flag", flag, "severity", severity, "message", message);
+}
+
+static const char *text_of(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static int64_t int_of(json_t *o, const char *key)
+{
+    return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+/* A JSON column's text, parsed (an empty object when there is none). */
+static json_t *object_of(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    return v ? v : json_object();
+}
+
 static json_t *scores_of(fr_site *site, int64_t sid, fr_error *err)
 {
-    json_t *a = NULL;
-    if (fr_store_query_json(site->store, err, &a,
+    json_t *rows = NULL, *out = json_array(), *r;
+    size_t i;
+    if (fr_store_query_json(site->store, err, &rows,
                             "SELECT score, value, band, band_scheme, answered FROM"
                             " submission_scores WHERE submission_id = ? ORDER BY ordinal",
-                            "I", sid))
-        return NULL;
-    return a;
+                            "I", sid) == 0)
+        json_array_foreach(rows, i, r) json_array_append_new(
+            out, score_json(text_of(r, "score"), json_object_get(r, "value"), text_of(r, "band"),
+                            text_of(r, "band_scheme"), int_of(r, "answered")));
+    json_decref(rows);
+    return out;
 }
 
 static json_t *flags_of(fr_site *site, int64_t sid, fr_error *err)
 {
-    json_t *a = NULL;
-    if (fr_store_query_json(site->store, err, &a,
+    json_t *rows = NULL, *out = json_array(), *r;
+    size_t i;
+    if (fr_store_query_json(site->store, err, &rows,
                             "SELECT flag, severity, message FROM submission_flags"
                             " WHERE submission_id = ? ORDER BY ordinal",
-                            "I", sid))
-        return NULL;
-    return a;
+                            "I", sid) == 0)
+        json_array_foreach(rows, i, r) json_array_append_new(
+            out, flag_json(text_of(r, "flag"), text_of(r, "severity"), text_of(r, "message")));
+    json_decref(rows);
+    return out;
 }
 
 static const char *submission_columns =
     "SELECT id, case_id, form_id, form_version, status, submitted_at, actor, amends,"
     " superseded_by, reason, language, data, computed FROM submissions";
 
-static void decode_row(fr_site *site, json_t *row, fr_error *err)
+/* A row of submission_columns as the API gives it (row stays the caller's). */
+static json_t *decoded(fr_site *site, json_t *row, fr_error *err)
 {
-    int64_t sid = json_integer_value(json_object_get(row, "id"));
-    for (int k = 0; k < 2; k++) {
-        const char *key = k == 0 ? "data" : "computed";
-        const char *t = json_string_value(json_object_get(row, key));
-        json_t *v = t ? json_loads(t, 0, NULL) : NULL;
-        json_object_set_new(row, key, v ? v : json_object());
-    }
-    json_t *sc = scores_of(site, sid, err), *fl = flags_of(site, sid, err);
-    json_object_set_new(row, "scores", sc ? sc : json_array());
-    json_object_set_new(row, "flags", fl ? fl : json_array());
+    int64_t sid = int_of(row, "id");
+    submission_fields f = {.id = sid,
+                           .case_id = int_of(row, "case_id"),
+                           .amends = int_of(row, "amends"),
+                           .superseded_by = int_of(row, "superseded_by"),
+                           .form_id = text_of(row, "form_id"),
+                           .form_version = text_of(row, "form_version"),
+                           .status = text_of(row, "status"),
+                           .submitted_at = text_of(row, "submitted_at"),
+                           .actor = text_of(row, "actor"),
+                           .reason = text_of(row, "reason"),
+                           .language = text_of(row, "language"),
+                           .data = object_of(text_of(row, "data")),
+                           .computed = object_of(text_of(row, "computed")),
+                           .scores = scores_of(site, sid, err),
+                           .flags = flags_of(site, sid, err)};
+    return submission_json(&f);
 }
 
 /* The row of submission id, decoded; access checked and the read audited. */
@@ -1540,27 +1618,14 @@ static int submission_read(fr_site *site, int64_t id, json_t **out, fr_error *er
         json_decref(row);
         return rc;
     }
-    decode_row(site, row, err);
-    *out = row;
-    return 0;
+    *out = decoded(site, row, err);
+    json_decref(row);
+    return *out ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
 }
 
 int fr_form_submission_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
 {
     return submission_read(site, id, out, err);
-}
-
-/* What the store gives back for a column of text holding JSON, and for
- * the scores' REAL values, so that the answer is what a read would be. */
-static json_t *object_of(const char *text)
-{
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-    return v ? v : json_object();
-}
-
-static json_t *text_or_null(const char *t)
-{
-    return t ? json_string(t) : json_null();
 }
 
 /* The result's object under key, which `text` holds as stored (its keys
@@ -1580,32 +1645,26 @@ json_t *fr_form_submission_as_written(const fr_submit_prep *p)
     json_t *result = strcmp(p->stored.status, "final") == 0 ? p->stored.result : NULL;
     size_t i;
     json_t *o;
-    json_array_foreach(json_object_get(result, "scores"), i, o)
-    {
-        json_t *v = json_object_get(o, "value");
-        int number = json_is_number(v);
-        json_array_append_new(
-            scores,
-            json_pack(
-                "{s:s?,s:o,s:o,s:o,s:I}", "score", json_string_value(json_object_get(o, "id")),
-                "value", number ? json_real(json_number_value(v)) : json_null(), "band",
-                text_or_null(number ? json_string_value(json_object_get(o, "band")) : NULL),
-                "band_scheme",
-                text_or_null(number ? json_string_value(json_object_get(o, "band_scheme")) : NULL),
-                "answered", json_integer_value(json_object_get(o, "answered"))));
-    }
+    json_array_foreach(json_object_get(result, "scores"), i, o) json_array_append_new(
+        scores, score_json(text_of(o, "id"), json_object_get(o, "value"), text_of(o, "band"),
+                           text_of(o, "band_scheme"), int_of(o, "answered")));
     json_array_foreach(json_object_get(result, "flags"), i, o) json_array_append_new(
-        flags, json_pack("{s:O?,s:O?,s:O?}", "flag", json_object_get(o, "id"), "severity",
-                         json_object_get(o, "severity"), "message", json_object_get(o, "message")));
-    return json_pack(
-        "{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:n,s:o,s:s,s:o,s:o,s:o,s:o}", "id",
-        (json_int_t)p->stored.id, "case_id", (json_int_t)p->stored.case_id, "form_id",
-        p->stored.form_id, "form_version", p->stored.version, "status", p->stored.status,
-        "submitted_at", p->stored.at, "actor", p->stored.actor ? p->stored.actor : "", "amends",
-        p->stored.amends ? json_integer((json_int_t)p->stored.amends) : json_null(),
-        "superseded_by", "reason", text_or_null(p->stored.reason), "language", p->stored.lang,
-        "data", stored_object(p, "values", p->stored.data), "computed",
-        stored_object(p, "computed", p->stored.computed), "scores", scores, "flags", flags);
+        flags, flag_json(text_of(o, "id"), text_of(o, "severity"), text_of(o, "message")));
+    submission_fields f = {.id = p->stored.id,
+                           .case_id = p->stored.case_id,
+                           .amends = p->stored.amends,
+                           .form_id = p->stored.form_id,
+                           .form_version = p->stored.version,
+                           .status = p->stored.status,
+                           .submitted_at = p->stored.at,
+                           .actor = p->stored.actor ? p->stored.actor : "",
+                           .reason = p->stored.reason,
+                           .language = p->stored.lang,
+                           .data = stored_object(p, "values", p->stored.data),
+                           .computed = stored_object(p, "computed", p->stored.computed),
+                           .scores = scores,
+                           .flags = flags};
+    return submission_json(&f);
 }
 
 int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int drafts_only,
@@ -1630,7 +1689,7 @@ int fr_form_history(fr_site *site, int64_t case_id, const char *form_id, int dra
         return rc;
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) decode_row(site, row, err);
+    json_array_foreach(rows, i, row) json_array_set_new(rows, i, decoded(site, row, err));
     *out = rows;
     return 0;
 }
