@@ -377,8 +377,9 @@ int main(int argc, char **argv)
     len += verdict(section + len, sizeof section - len, rs, nr, "SQLite");
     len += verdict(section + len, sizeof section - len, rs, nr, "PostgreSQL");
     snprintf(section + len, sizeof section - len,
-             "A read of clinical data (the case page) writes its audit entry durably, so its "
-             "latency includes a commit on the disk of the moment.\n\n");
+             "A case page and a patient search each write their audit entry durably, so their "
+             "latency includes a commit on the disk of the moment (the caseload does not: "
+             "it lists the user's own cases).\n\n");
     printf("%s", section);
     if (doc)
         perfdoc_write(doc, "scale", section);
