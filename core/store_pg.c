@@ -94,6 +94,10 @@ typedef struct pg {
     unsigned prep_serial;    /* the last name given */
     unsigned closing[CLOSING_MAX]; /* given up, to DEALLOCATE outside a transaction */
     int nclosing;
+    /* The schema's tables without a generated id (an identity or serial
+     * `id`), space-separated between spaces (" a b "): an INSERT into one
+     * gives no id, so no lastval() follows it (no_id). NULL: unknown. */
+    char *no_id;
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -393,6 +397,76 @@ static void forget_prepared(fr_store *s)
     run(s, "DEALLOCATE ALL", "forgetting prepared statements", NULL);
 }
 
+/* Lists the tables of the connection's schema that have no generated id
+ * (p->no_id; NULL when the list cannot be read: every INSERT is then
+ * followed by lastval(), as before the list). */
+static void learn_tables(fr_store *s)
+{
+    pg *p = s->be;
+    free(p->no_id);
+    p->no_id = NULL;
+    if (p->aborted)
+        return;
+    PGresult *res = PQexec(
+        p->conn, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                 " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT"
+                 " EXISTS (SELECT 1 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid ="
+                 " a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = c.oid AND a.attname ="
+                 " 'id' AND NOT a.attisdropped AND (a.attidentity <> '' OR"
+                 " pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) ORDER BY 1");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        buf b = {0};
+        put(&b, " ", 1);
+        for (int i = 0; i < PQntuples(res); i++) {
+            put(&b, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)));
+            put(&b, " ", 1);
+        }
+        p->no_id = b.p;
+    }
+    PQclear(res);
+}
+
+/* Whether the INSERT sql gives no id of its own making: its table is known
+ * to have no generated id, or it names the id itself (its first column).
+ * Then the id lastval() would read is not this row's, and nobody asks for
+ * it after such an INSERT (fr_store_last_id still reads it if asked). A
+ * table it cannot tell (quoted, qualified, created since) is followed by
+ * lastval() as before. */
+static int no_id(const pg *p, const char *sql)
+{
+    const char *c = sql;
+    while (isspace((unsigned char)*c))
+        c++;
+    if (strncasecmp(c, "INSERT", 6) != 0 || !isspace((unsigned char)c[6]))
+        return 0;
+    for (c += 6; isspace((unsigned char)*c); c++)
+        ;
+    if (strncasecmp(c, "INTO", 4) != 0 || !isspace((unsigned char)c[4]))
+        return 0;
+    for (c += 4; isspace((unsigned char)*c); c++)
+        ;
+    size_t n = 0;
+    while (isalnum((unsigned char)c[n]) || c[n] == '_')
+        n++;
+    if (n == 0 || n > 62 || c[n] == '.' || c[n] == '"')
+        return 0;
+    char name[66];
+    snprintf(name, sizeof name, " %.*s ", (int)n, c);
+    for (size_t i = 1; i <= n; i++)
+        name[i] = (char)tolower((unsigned char)name[i]);
+    if (p->no_id && strstr(p->no_id, name))
+        return 1;
+    const char *col = c + n;
+    while (isspace((unsigned char)*col))
+        col++;
+    if (*col != '(')
+        return 0;
+    for (col++; isspace((unsigned char)*col); col++)
+        ;
+    return strncasecmp(col, "id", 2) == 0 &&
+           (col[2] == ',' || col[2] == ')' || isspace((unsigned char)col[2]));
+}
+
 /* Whether sql may change the schema (and so the prepared statements'
  * results): it names CREATE, ALTER or DROP. */
 static int changes_schema(const char *sql)
@@ -420,8 +494,10 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     if (strncasecmp(w, "ROLLBACK", 8) == 0 && !n)
         drop_held(p);
     rc = run(s, t, what, err);
-    if (changes_schema(t))
+    if (changes_schema(t)) {
         forget_prepared(s);
+        learn_tables(s); /* none known, in a transaction the DDL aborted */
+    }
     free(t);
     return rc;
 }
@@ -481,7 +557,10 @@ static int pg_open(fr_store *s, const char *location, const fr_store_options *op
              "SET default_transaction_read_only = %s",
              opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000,
              opt->read_only ? "on" : "off");
-    return run(s, set, "opening the site database", err);
+    int rc = run(s, set, "opening the site database", err);
+    if (!rc)
+        learn_tables(s);
+    return rc;
 }
 
 static void pg_close(fr_store *s)
@@ -492,6 +571,7 @@ static void pg_close(fr_store *s)
     drop_held(p);
     for (int i = 0; i < PREPARED_MAX; i++)
         free(p->prep[i].key);
+    free(p->no_id);
     PQfinish(p->conn);
     free(p);
 }
@@ -733,7 +813,7 @@ static int pg_step(fr_stmt *base, fr_error *err)
         if (guard)
             c[n++].sql = "RELEASE fr_stmt";
         int idq = -1;
-        if (is_insert(st->sql)) {
+        if (is_insert(st->sql) && !no_id(p, st->sql)) {
             if (in_tx) {
                 c[n++].sql = "SAVEPOINT fr_lastval";
                 idq = n;
