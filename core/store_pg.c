@@ -77,8 +77,24 @@ typedef struct prepared {
     unsigned id;
 } prepared;
 
+/* Translations (fr_store_pg_translate) kept per connection, found by the
+ * hash of the SQL as the kernel wrote it: the kernel's statements are few
+ * and run again and again, and translating each one on every run was 7%
+ * of the server's CPU for a form submission (measured with perf). A place
+ * holds the last statement whose hash led to it. */
+#define TRANSLATED_MAX 512
+
+typedef struct translated {
+    uint64_t hash;
+    char *sql; /* as written; NULL: a free place */
+    char *pg;  /* as sent */
+    int nparams;
+    unsigned char typed[MAX_PARAMS + 1];
+} translated;
+
 typedef struct pg {
     PGconn *conn;
+    translated *tr; /* TRANSLATED_MAX places, or NULL: none kept */
     int changes;
     char self[128]; /* this process, in its announcements: "host:pid" */
     char *held[MAX_HELD];
@@ -572,11 +588,46 @@ static void pg_close(fr_store *s)
     for (int i = 0; i < PREPARED_MAX; i++)
         free(p->prep[i].key);
     free(p->no_id);
+    for (int i = 0; p->tr && i < TRANSLATED_MAX; i++) {
+        free(p->tr[i].sql);
+        free(p->tr[i].pg);
+    }
+    free(p->tr);
     PQfinish(p->conn);
     free(p);
 }
 
 /* ---- statements ---- */
+
+/* Sets st's translated SQL, its number of parameters and their typing,
+ * from the connection's translations or made and kept there. 0, or -1 out
+ * of memory. */
+static int translation(pg *p, const char *sql, pg_stmt *st)
+{
+    if (!p->tr)
+        p->tr = calloc(TRANSLATED_MAX, sizeof *p->tr);
+    uint64_t hash = fnv1a(sql);
+    translated *t = p->tr ? &p->tr[hash % TRANSLATED_MAX] : NULL;
+    if (t && t->sql && t->hash == hash && strcmp(t->sql, sql) == 0) {
+        st->sql = strdup(t->pg);
+        st->nparams = t->nparams;
+        memcpy(st->typed, t->typed, sizeof st->typed);
+        return st->sql ? 0 : -1;
+    }
+    st->sql = fr_store_pg_translate(sql, &st->nparams, st->typed);
+    if (!st->sql)
+        return -1;
+    char *key = t ? strdup(sql) : NULL, *pgsql = key ? strdup(st->sql) : NULL;
+    if (!pgsql) {
+        free(key);
+        return 0; /* not kept, but translated */
+    }
+    free(t->sql);
+    free(t->pg);
+    *t = (translated){.hash = hash, .sql = key, .pg = pgsql, .nparams = st->nparams};
+    memcpy(t->typed, st->typed, sizeof t->typed);
+    return 0;
+}
 
 static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err)
 {
@@ -584,8 +635,11 @@ static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err
     if (!st)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     st->base.store = s;
-    st->sql = fr_store_pg_translate(sql, &st->nparams, st->typed);
     st->row = -1;
+    if (translation(s->be, sql, st)) {
+        free(st);
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    }
     if (st->nparams > MAX_PARAMS) {
         free(st->sql);
         free(st);

@@ -163,16 +163,40 @@ static void transactions_nest_with_savepoints(void)
  * trips"): the meaning must stay that of one statement at a time. */
 static void statements_sent_together_keep_their_meaning(void)
 {
-    fr_store *s = open_store("together.db");
+    fr_store *s = NULL, *other = NULL;
+    if (!open_two("together.db", &s, &other))
+        return;
     fr_error err = {0};
     int64_t n = -1;
-    /* A fresh connection, a table without an id: no sequence used yet,
-     * the id asked along fails, and the row stays. */
-    CHECK_OK(fr_store_exec(s, "CREATE TABLE plain (v INTEGER)", &err), &err);
+    /* A fresh connection, a table without an id that another connection
+     * made (so not known to have none): no sequence used yet, the id
+     * asked along fails, and the row stays. */
+    CHECK_OK(fr_store_exec(other, "CREATE TABLE plain (v INTEGER)", &err), &err);
+    fr_store_close(other);
+    CHECK_OK(fr_store_begin(s, &err), &err);
     CHECK_OK(fr_store_execf(s, &err, "INSERT INTO plain VALUES (?)", "i", 1), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
     CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM plain", NULL), &err);
     CHECK(n == 1);
     CHECK_OK(fr_store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &err), &err);
+    /* Inserts that give no id of their own (into a table known to have
+     * none, or naming the id) leave the last id given as it was. */
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE known (v INTEGER)", &err), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (v) VALUES (?)", "i", 5), &err);
+    int64_t given = fr_store_last_id(s);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO known VALUES (?)", "i", 1), &err);
+    if (test_on_pg()) /* SQLite: the rowid `known` gave */
+        CHECK(fr_store_last_id(s) == given);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO t (id, v) VALUES (?, ?)", "Ii", given + 100, 6),
+             &err);
+    /* PostgreSQL: the sequence's last (the id named did not use it) */
+    CHECK(fr_store_last_id(s) == (test_on_pg() ? given : given + 100));
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO known VALUES (?)", "i", 2), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM known", NULL), &err);
+    CHECK(n == 2);
+    CHECK_OK(fr_store_exec(s, "DELETE FROM t", &err), &err);
     /* Levels opened and undone with nothing sent in between. */
     CHECK_OK(fr_store_begin(s, &err), &err);
     CHECK_OK(fr_store_execf(s, &err, "INSERT INTO plain VALUES (?)", "i", 2), &err);
@@ -229,6 +253,11 @@ static void the_statement_cache_gives_places_up(void)
             CHECK(n == i + 1);
             snprintf(sql, sizeof sql, "UPDATE t SET v = v + %d - %d", i, i); /* exec */
             CHECK_OK(fr_store_exec(s, sql, &err), &err);
+            /* a statement translated once keeps its parameters' typing
+             * (`? IS NULL`: sent with their type on PostgreSQL) */
+            const char *typed = "SELECT count(*) FROM t WHERE (?1 IS NULL OR v = ?1)";
+            CHECK_OK(fr_store_query_int(s, &err, &n, typed, "i", i % 2), &err);
+            CHECK(n == i % 2);
         }
     CHECK(fr_stmt_step(held, &err) == 1 && fr_stmt_int(held, 0) == 1001);
     fr_stmt_done(held);
