@@ -22,7 +22,8 @@
  * SQLite undoes only the failed statement; PostgreSQL aborts the whole
  * transaction. So inside a transaction every statement that writes runs
  * under a savepoint of its own, and an error undoes that statement alone,
- * as on SQLite. Rows are fetched whole when a statement is first stepped.
+ * as on SQLite; the first write of an inner level since its savepoint uses
+ * the level's (pg.fresh). Rows are fetched whole when a statement is first stepped.
  *
  * Round trips: a round trip to the server costs more than most statements
  * it carries (a durable submission made about thirty, at 0.1–0.2 ms each
@@ -114,6 +115,11 @@ typedef struct pg {
      * `id`), space-separated between spaces (" a b "): an INSERT into one
      * gives no id, so no lastval() follows it (no_id). NULL: unknown. */
     char *no_id;
+    /* Bit d: the level at depth d (2 and more: those with a savepoint of
+     * their own, fr_sp<d-1>) has written nothing since its savepoint. A
+     * write there needs no savepoint of its own: undoing it alone is
+     * going back to the level's (see pg_step). */
+    uint64_t fresh;
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -490,6 +496,46 @@ static int changes_schema(const char *sql)
     return strcasestr(sql, "CREATE ") || strcasestr(sql, "ALTER ") || strcasestr(sql, "DROP ");
 }
 
+#define FRESH_MAX 63 /* the deepest level tracked in pg.fresh */
+
+static void set_fresh(pg *p, int depth, int on)
+{
+    if (depth < 0 || depth > FRESH_MAX)
+        return;
+    if (on)
+        p->fresh |= (uint64_t)1 << depth;
+    else
+        p->fresh &= ~((uint64_t)1 << depth);
+}
+
+static int is_fresh(const pg *p, int depth)
+{
+    return depth >= 2 && depth <= FRESH_MAX && (p->fresh >> depth & 1);
+}
+
+/* Follows the levels (store.c: SAVEPOINT fr_sp<d> opens depth d+1, its
+ * RELEASE closes it into its parent, ROLLBACK TO … RELEASE undoes it)
+ * for pg.fresh, before sql (text run through exec: n, holdable(sql)) is
+ * sent at the current depth. */
+static void track_levels(fr_store *s, const char *sql, int n)
+{
+    pg *p = s->be;
+    int d = s->depth;
+    if (d == 0 ||
+        (strncasecmp(sql, "ROLLBACK", 8) == 0 && strncasecmp(sql, "ROLLBACK TO", 11) != 0))
+        p->fresh = 0; /* BEGIN, COMMIT or ROLLBACK of the whole */
+    else if (strncmp(sql, "SAVEPOINT fr_sp", 15) == 0)
+        set_fresh(p, d + 1, 1);
+    else if (strncmp(sql, "RELEASE fr_sp", 13) == 0) {
+        if (!is_fresh(p, d)) /* the parent now holds what the level wrote */
+            set_fresh(p, d - 1, 0);
+        set_fresh(p, d, 0);
+    } else if (strncmp(sql, "ROLLBACK TO fr_sp", 17) == 0)
+        set_fresh(p, d, 0); /* undone: the parent is as it was */
+    else if (!n)
+        set_fresh(p, d, 0); /* may write */
+}
+
 static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
     pg *p = s->be;
@@ -499,6 +545,7 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     while (isspace((unsigned char)*w))
         w++;
     int undoes = strcasestr(t, "ROLLBACK TO") != NULL;
+    track_levels(s, w, n);
     if (s->depth > 0 && n > 0 && p->nheld + n <= MAX_HELD && (!p->aborted || undoes)) {
         rc = hold(p, t) ? fr_error_set(err, FR_ENOMEM, "%s: out of memory", what) : 0;
         if (!rc && undoes)
@@ -838,7 +885,12 @@ static int pg_step(fr_stmt *base, fr_error *err)
          * sequence was used yet on the connection], sync. */
         cmd c[2 * CLOSING_MAX + MAX_HELD + 8] = {{0}};
         char closing[CLOSING_MAX][32], name[32];
-        int n = 0, in_tx = s->depth > 0, guard = in_tx && writes(st->sql), retry = 0;
+        int n = 0, in_tx = s->depth > 0, retry = 0, depth = s->depth;
+        /* A write at a level that has written nothing since its savepoint
+         * is undone alone by going back to that savepoint (which stays):
+         * no savepoint of its own, one subtransaction fewer. */
+        int level_guard = in_tx && writes(st->sql) && is_fresh(p, depth) && !p->aborted;
+        int guard = in_tx && writes(st->sql) && !level_guard;
         for (int i = 0; !in_tx && i < p->nclosing; i++) {
             snprintf(closing[i], sizeof closing[i], "DEALLOCATE fr_p%u", p->closing[i]);
             c[n++].sql = closing[i];
@@ -902,12 +954,23 @@ static int pg_step(fr_stmt *base, fr_error *err)
             const char *state = PQresultErrorField(c[me].res, PG_DIAG_SQLSTATE);
             if (known && state && strcmp(state, "0A000") == 0) {
                 prepared_give_up(p, known);
-                retry = !in_tx || guard;
+                retry = !in_tx || guard || level_guard;
             }
         }
-        int undone = 0;
+        int undone = 0, held_ok = 1;
+        for (int i = first_held; i < held_end; i++)
+            held_ok &= ok(c[i].res);
         if (rc && guard && ok(c[held_end].res))
             undone = !run(s, "ROLLBACK TO fr_stmt; RELEASE fr_stmt", "undoing a query", NULL);
+        if (rc && level_guard && held_ok) {
+            char back[48];
+            snprintf(back, sizeof back, "ROLLBACK TO fr_sp%d", depth - 1);
+            undone = !run(s, back, "undoing a query", NULL);
+        }
+        if (!rc && (guard || level_guard))
+            set_fresh(p, depth, 0);
+        if (rc && level_guard && !undone)
+            retry = 0;
         if (!rc && guard && !ok(c[me + 1].res))
             rc = map_result(s, c[me + 1].res, err, "running a query");
         if (rc && in_tx && !undone)

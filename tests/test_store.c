@@ -154,6 +154,49 @@ static void transactions_nest_with_savepoints(void)
     CHECK(fr_store_depth(s) == 0);
     CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT sum(v) FROM t", NULL), &err);
     CHECK(n == 4);
+
+    /* A level's first write fails: undone alone, the level goes on
+     * (PostgreSQL goes back to the level's own savepoint then, which
+     * must not undo what was written before it or in levels within it). */
+    CHECK_OK(fr_store_exec(s, "CREATE TABLE u (k TEXT UNIQUE)", &err), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "a"), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "a"), FR_EINVAL, &err,
+              "UNIQUE");
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "b"), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "b"), FR_EINVAL, &err,
+              "UNIQUE");
+    /* what a level within wrote, then the level again */
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "c"), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "c"), FR_EINVAL, &err,
+              "UNIQUE");
+    /* written through exec (text, no parameters), then a failure */
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_exec(s, "INSERT INTO u VALUES ('d')", &err), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "d"), FR_EINVAL, &err,
+              "UNIQUE");
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    /* a level undone after its first write failed: the parent's rows stay */
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "a"), FR_EINVAL, &err,
+              "UNIQUE");
+    fr_store_rollback(s);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
+    CHECK(fr_store_depth(s) == 0);
+    char *all = NULL;
+    CHECK_OK(fr_store_query_text(s, &err, &all,
+                                 "SELECT group_concat(k, '') FROM (SELECT k FROM u "
+                                 "ORDER BY k) AS o",
+                                 NULL),
+             &err);
+    CHECK_STR(all, "abcd");
+    free(all);
     fr_store_close(s);
 }
 
