@@ -515,9 +515,9 @@ static int is_fresh(const pg *p, int depth)
 
 /* Follows the levels (store.c: SAVEPOINT fr_sp<d> opens depth d+1, its
  * RELEASE closes it into its parent, ROLLBACK TO … RELEASE undoes it)
- * for pg.fresh, before sql (text run through exec: n, holdable(sql)) is
- * sent at the current depth. */
-static void track_levels(fr_store *s, const char *sql, int n)
+ * for pg.fresh, before sql (text run through exec) is sent at the current
+ * depth. */
+static void track_levels(fr_store *s, const char *sql)
 {
     pg *p = s->be;
     int d = s->depth;
@@ -532,8 +532,8 @@ static void track_levels(fr_store *s, const char *sql, int n)
         set_fresh(p, d, 0);
     } else if (strncmp(sql, "ROLLBACK TO fr_sp", 17) == 0)
         set_fresh(p, d, 0); /* undone: the parent is as it was */
-    else if (!n)
-        set_fresh(p, d, 0); /* may write */
+    else
+        set_fresh(p, d, 0); /* may write, or a savepoint of someone else's */
 }
 
 static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
@@ -545,7 +545,7 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     while (isspace((unsigned char)*w))
         w++;
     int undoes = strcasestr(t, "ROLLBACK TO") != NULL;
-    track_levels(s, w, n);
+    track_levels(s, w);
     if (s->depth > 0 && n > 0 && p->nheld + n <= MAX_HELD && (!p->aborted || undoes)) {
         rc = hold(p, t) ? fr_error_set(err, FR_ENOMEM, "%s: out of memory", what) : 0;
         if (!rc && undoes)
