@@ -30,8 +30,10 @@
  * on loopback, measured). So inside a transaction the statements that only
  * mark its structure (SAVEPOINT, RELEASE, ROLLBACK TO, NOTIFY) are held
  * back and go with the next statement that needs an answer; and a
- * statement, its savepoint, its release and, for an INSERT, the id it gave
- * (lastval()) go together in one pipeline (libpq's pipeline mode). */
+ * statement, its savepoint, its release and, for an INSERT into a table
+ * the store cannot tell, the id it gave (lastval()) go together in one
+ * pipeline (libpq's pipeline mode). An INSERT into a table with a
+ * generated id returns it (RETURNING id, can_return_id). */
 #include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
@@ -57,6 +59,7 @@ typedef struct pg_stmt {
     Oid types[MAX_PARAMS];
     PGresult *res;
     int row;
+    int returns_id; /* " RETURNING id" added (can_return_id) */
 } pg_stmt;
 
 /* Statements held back inside a transaction (see "Round trips"). */
@@ -115,6 +118,7 @@ typedef struct pg {
      * `id`), space-separated between spaces (" a b "): an INSERT into one
      * gives no id, so no lastval() follows it (no_id). NULL: unknown. */
     char *no_id;
+    char *with_id; /* those with one, likewise */
     /* Bit d: the level at depth d (2 and more: those with a savepoint of
      * their own, fr_sp<d-1>) has written nothing since its savepoint. A
      * write there needs no savepoint of its own: undoing it alone is
@@ -419,42 +423,45 @@ static void forget_prepared(fr_store *s)
     run(s, "DEALLOCATE ALL", "forgetting prepared statements", NULL);
 }
 
-/* Lists the tables of the connection's schema that have no generated id
- * (p->no_id; NULL when the list cannot be read: every INSERT is then
- * followed by lastval(), as before the list). */
+/* Lists the tables of the connection's schema that have a generated id
+ * (p->with_id) and those that have none (p->no_id); both NULL when the
+ * lists cannot be read: every INSERT is then followed by lastval(), as
+ * before the lists. */
 static void learn_tables(fr_store *s)
 {
     pg *p = s->be;
     free(p->no_id);
-    p->no_id = NULL;
+    free(p->with_id);
+    p->no_id = p->with_id = NULL;
     if (p->aborted)
         return;
     PGresult *res = PQexec(
-        p->conn, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                 " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT"
-                 " EXISTS (SELECT 1 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid ="
-                 " a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = c.oid AND a.attname ="
-                 " 'id' AND NOT a.attisdropped AND (a.attidentity <> '' OR"
-                 " pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) ORDER BY 1");
+        p->conn, "SELECT c.relname, EXISTS (SELECT 1 FROM pg_attribute a LEFT JOIN pg_attrdef d"
+                 " ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = c.oid"
+                 " AND a.attname = 'id' AND NOT a.attisdropped AND (a.attidentity <> '' OR"
+                 " pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')) FROM pg_class c JOIN"
+                 " pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+                 " AND c.relkind IN ('r', 'p') ORDER BY 1");
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-        buf b = {0};
-        put(&b, " ", 1);
+        buf with = {0}, none = {0};
+        put(&with, " ", 1);
+        put(&none, " ", 1);
         for (int i = 0; i < PQntuples(res); i++) {
-            put(&b, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)));
-            put(&b, " ", 1);
+            buf *b = PQgetvalue(res, i, 1)[0] == 't' ? &with : &none;
+            put(b, PQgetvalue(res, i, 0), strlen(PQgetvalue(res, i, 0)));
+            put(b, " ", 1);
         }
-        p->no_id = b.p;
+        p->with_id = with.p;
+        p->no_id = none.p;
     }
     PQclear(res);
 }
 
-/* Whether the INSERT sql gives no id of its own making: its table is known
- * to have no generated id, or it names the id itself (its first column).
- * Then the id lastval() would read is not this row's, and nobody asks for
- * it after such an INSERT (fr_store_last_id still reads it if asked). A
- * table it cannot tell (quoted, qualified, created since) is followed by
- * lastval() as before. */
-static int no_id(const pg *p, const char *sql)
+/* The table an INSERT INTO sql names, lower-case between spaces (" t "),
+ * into name; *after: what follows the name. 0 when sql is not such an
+ * INSERT or names its table in a way not told apart here (quoted,
+ * qualified). */
+static int insert_table(const char *sql, char name[66], const char **after)
 {
     const char *c = sql;
     while (isspace((unsigned char)*c))
@@ -472,13 +479,17 @@ static int no_id(const pg *p, const char *sql)
         n++;
     if (n == 0 || n > 62 || c[n] == '.' || c[n] == '"')
         return 0;
-    char name[66];
-    snprintf(name, sizeof name, " %.*s ", (int)n, c);
+    snprintf(name, 66, " %.*s ", (int)n, c);
     for (size_t i = 1; i <= n; i++)
         name[i] = (char)tolower((unsigned char)name[i]);
-    if (p->no_id && strstr(p->no_id, name))
-        return 1;
-    const char *col = c + n;
+    *after = c + n;
+    return 1;
+}
+
+/* Whether the INSERT sql names the id itself (its first column). */
+static int names_id(const char *after)
+{
+    const char *col = after;
     while (isspace((unsigned char)*col))
         col++;
     if (*col != '(')
@@ -487,6 +498,38 @@ static int no_id(const pg *p, const char *sql)
         ;
     return strncasecmp(col, "id", 2) == 0 &&
            (col[2] == ',' || col[2] == ')' || isspace((unsigned char)col[2]));
+}
+
+/* Whether the INSERT sql gives no id of its own making: its table is known
+ * to have no generated id, or it names the id itself. Then the id
+ * lastval() would read is not this row's, and nobody asks for it after
+ * such an INSERT (fr_store_last_id still reads it if asked). A table it
+ * cannot tell (quoted, qualified, created since) is followed by lastval()
+ * as before. */
+static int no_id(const pg *p, const char *sql)
+{
+    char name[66];
+    const char *after;
+    if (!insert_table(sql, name, &after))
+        return 0;
+    return (p->no_id && strstr(p->no_id, name)) || names_id(after);
+}
+
+/* Whether the INSERT sql (translated) can return the id it gives: its
+ * table is known to have a generated id, it does not name it, and
+ * " RETURNING id" can follow it as written (no RETURNING already, no
+ * comment, one statement). The id then comes with the statement instead
+ * of a lastval() after it (pg_step), and the row it returns is not shown
+ * to the caller. */
+static int can_return_id(const pg *p, const char *sql)
+{
+    char name[66];
+    const char *after;
+    if (!p->with_id || !insert_table(sql, name, &after) || !strstr(p->with_id, name) ||
+        names_id(after))
+        return 0;
+    return !strchr(sql, ';') && !strstr(sql, "--") && !strstr(sql, "/*") &&
+           !strcasestr(sql, "RETURNING");
 }
 
 /* Whether sql may change the schema (and so the prepared statements'
@@ -635,6 +678,7 @@ static void pg_close(fr_store *s)
     for (int i = 0; i < PREPARED_MAX; i++)
         free(p->prep[i].key);
     free(p->no_id);
+    free(p->with_id);
     for (int i = 0; p->tr && i < TRANSLATED_MAX; i++) {
         free(p->tr[i].sql);
         free(p->tr[i].pg);
@@ -691,6 +735,18 @@ static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err
         free(st->sql);
         free(st);
         return fr_error_set(err, FR_EINTERNAL, "too many parameters (at most %d)", MAX_PARAMS);
+    }
+    if (can_return_id(s->be, st->sql)) {
+        size_t len = strlen(st->sql);
+        char *with = realloc(st->sql, len + sizeof " RETURNING id");
+        if (!with) {
+            free(st->sql);
+            free(st);
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+        }
+        memcpy(with + len, " RETURNING id", sizeof " RETURNING id");
+        st->sql = with;
+        st->returns_id = 1;
     }
     *out = &st->base;
     return 0;
@@ -919,7 +975,7 @@ static int pg_step(fr_stmt *base, fr_error *err)
         if (guard)
             c[n++].sql = "RELEASE fr_stmt";
         int idq = -1;
-        if (is_insert(st->sql) && !no_id(p, st->sql)) {
+        if (is_insert(st->sql) && !st->returns_id && !no_id(p, st->sql)) {
             if (in_tx) {
                 c[n++].sql = "SAVEPOINT fr_lastval";
                 idq = n;
@@ -988,6 +1044,14 @@ static int pg_step(fr_stmt *base, fr_error *err)
             st->res = c[me].res;
             c[me].res = NULL;
             p->changes = atoi(PQcmdTuples(st->res));
+            int rows = PQntuples(st->res);
+            if (st->returns_id) { /* the last row's id; no row shown */
+                if (rows > 0 && !PQgetisnull(st->res, rows - 1, 0)) {
+                    p->last_id = strtoll(PQgetvalue(st->res, rows - 1, 0), NULL, 10);
+                    p->last_id_known = 1;
+                }
+                st->row = rows - 1;
+            }
         }
         for (int i = 0; i < n; i++)
             PQclear(c[i].res);

@@ -236,6 +236,24 @@ static void statements_sent_together_keep_their_meaning(void)
     /* PostgreSQL: the sequence's last (the id named did not use it) */
     CHECK(fr_store_last_id(s) == (test_on_pg() ? given : given + 100));
     CHECK_OK(fr_store_execf(s, &err, "INSERT INTO known VALUES (?)", "i", 2), &err);
+    /* An INSERT shows its caller no row, whatever it asked the server for
+     * its id (PostgreSQL: RETURNING id); of several rows, the last one's
+     * id is the last given. */
+    fr_stmt *ins = NULL;
+    CHECK_OK(fr_store_query(s, &err, &ins, "INSERT INTO t (v) VALUES (?)", "i", 7), &err);
+    CHECK(ins && fr_stmt_step(ins, &err) == 0);
+    fr_stmt_done(ins);
+    int64_t seven = fr_store_last_id(s);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT id FROM t WHERE v = 7", NULL), &err);
+    CHECK(seven > given && n == seven);
+    CHECK_OK(fr_store_execf(s, &err,
+                            "INSERT INTO t (v) SELECT v + 1000 FROM t WHERE v IN (5, 7) ORDER BY v",
+                            NULL),
+             &err);
+    CHECK(fr_store_changes(s) == 2);
+    int64_t last = fr_store_last_id(s);
+    CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT id FROM t WHERE v = 1007", NULL), &err);
+    CHECK(last == n);
     CHECK_OK(fr_store_commit(s, &err), &err);
     CHECK_OK(fr_store_query_int(s, &err, &n, "SELECT count(*) FROM known", NULL), &err);
     CHECK(n == 2);
