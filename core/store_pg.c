@@ -59,7 +59,9 @@ typedef struct pg_stmt {
     Oid types[MAX_PARAMS];
     PGresult *res;
     int row;
-    int returns_id; /* " RETURNING id" added (can_return_id) */
+    /* How an INSERT's id comes: ID_RETURNED (" RETURNING id" added,
+     * can_return_id), ID_LASTVAL (a lastval() after it), or not at all. */
+    enum { ID_NONE, ID_RETURNED, ID_LASTVAL } id_by;
 } pg_stmt;
 
 /* Statements held back inside a transaction (see "Round trips"). */
@@ -532,6 +534,13 @@ static int can_return_id(const pg *p, const char *sql)
            !strcasestr(sql, "RETURNING");
 }
 
+static int is_insert(const char *sql)
+{
+    while (isspace((unsigned char)*sql))
+        sql++;
+    return strncasecmp(sql, "INSERT", 6) == 0;
+}
+
 /* Whether sql may change the schema (and so the prepared statements'
  * results): it names CREATE, ALTER or DROP. */
 static int changes_schema(const char *sql)
@@ -573,10 +582,9 @@ static void track_levels(fr_store *s, const char *sql)
         if (!is_fresh(p, d)) /* the parent now holds what the level wrote */
             set_fresh(p, d - 1, 0);
         set_fresh(p, d, 0);
-    } else if (strncmp(sql, "ROLLBACK TO fr_sp", 17) == 0)
-        set_fresh(p, d, 0); /* undone: the parent is as it was */
-    else
-        set_fresh(p, d, 0); /* may write, or a savepoint of someone else's */
+    } else /* ROLLBACK TO fr_sp…: undone, the parent is as it was; anything
+            * else may write, or is a savepoint of someone else's */
+        set_fresh(p, d, 0);
 }
 
 static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
@@ -746,7 +754,9 @@ static int pg_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err
         }
         memcpy(with + len, " RETURNING id", sizeof " RETURNING id");
         st->sql = with;
-        st->returns_id = 1;
+        st->id_by = ID_RETURNED;
+    } else if (is_insert(st->sql) && !no_id(s->be, st->sql)) {
+        st->id_by = ID_LASTVAL;
     }
     *out = &st->base;
     return 0;
@@ -788,13 +798,6 @@ static int writes(const char *sql)
     while (isspace((unsigned char)*sql))
         sql++;
     return strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "WITH", 4) != 0;
-}
-
-static int is_insert(const char *sql)
-{
-    while (isspace((unsigned char)*sql))
-        sql++;
-    return strncasecmp(sql, "INSERT", 6) == 0;
 }
 
 /* One command of a pipeline: sql and name NULL, a synchronisation point
@@ -975,7 +978,7 @@ static int pg_step(fr_stmt *base, fr_error *err)
         if (guard)
             c[n++].sql = "RELEASE fr_stmt";
         int idq = -1;
-        if (is_insert(st->sql) && !st->returns_id && !no_id(p, st->sql)) {
+        if (st->id_by == ID_LASTVAL) {
             if (in_tx) {
                 c[n++].sql = "SAVEPOINT fr_lastval";
                 idq = n;
@@ -1045,7 +1048,7 @@ static int pg_step(fr_stmt *base, fr_error *err)
             c[me].res = NULL;
             p->changes = atoi(PQcmdTuples(st->res));
             int rows = PQntuples(st->res);
-            if (st->returns_id) { /* the last row's id; no row shown */
+            if (st->id_by == ID_RETURNED) { /* the last row's id; no row shown */
                 if (rows > 0 && !PQgetisnull(st->res, rows - 1, 0)) {
                     p->last_id = strtoll(PQgetvalue(st->res, rows - 1, 0), NULL, 10);
                     p->last_id_known = 1;

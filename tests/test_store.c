@@ -185,6 +185,14 @@ static void transactions_nest_with_savepoints(void)
     CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "a"), FR_EINVAL, &err,
               "UNIQUE");
     fr_store_rollback(s);
+    /* a savepoint of the caller's own, then a refused write: undone alone,
+     * the caller's savepoint still there */
+    CHECK_OK(fr_store_begin(s, &err), &err);
+    CHECK_OK(fr_store_exec(s, "SAVEPOINT mine", &err), &err);
+    CHECK_ERR(fr_store_execf(s, &err, "INSERT INTO u VALUES (?)", "t", "a"), FR_EINVAL, &err,
+              "UNIQUE");
+    CHECK_OK(fr_store_exec(s, "RELEASE mine", &err), &err);
+    CHECK_OK(fr_store_commit(s, &err), &err);
     CHECK_OK(fr_store_commit(s, &err), &err);
     CHECK_OK(fr_store_commit(s, &err), &err);
     CHECK_OK(fr_store_commit(s, &err), &err);
