@@ -498,6 +498,11 @@ int64_t fr_store_generation(fr_store *s)
     return s->ops->generation ? s->ops->generation(s) : -1;
 }
 
+int fr_store_unreachable(fr_store *s)
+{
+    return s->ops->unreachable ? s->ops->unreachable(s) : 0;
+}
+
 static int ensure_migrations_table(fr_store *s, fr_error *err)
 {
     return fr_store_exec(s,

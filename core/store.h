@@ -186,6 +186,11 @@ int fr_store_changes(fr_store *s);
  * equal numbers mean the same data. */
 int64_t fr_store_generation(fr_store *s);
 
+/* 1 when the database server cannot be reached just now (PostgreSQL: the
+ * connection was lost and connecting again failed; the store tries again
+ * before its next statement outside a transaction); 0 on SQLite. */
+int fr_store_unreachable(fr_store *s);
+
 /* A consistent copy of the open database into `dest` (SQLite's online
  * backup: other processes may go on writing meanwhile), written beside it
  * first and renamed into place, then checked. PostgreSQL: refused

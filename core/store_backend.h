@@ -57,6 +57,9 @@ typedef struct fr_store_ops {
      * data_version and this connection's changes; PostgreSQL: a hash of
      * the server's snapshot. */
     int64_t (*generation)(fr_store *s);
+    /* 1 when the database server cannot be reached (the connection was
+     * lost and connecting again failed); NULL: never (a local file). */
+    int (*unreachable)(fr_store *s);
     /* Announcements to the other processes (fr_store_announce); NULL:
      * none (one process per database). announce runs inside the
      * transaction, just before COMMIT. */

@@ -33,7 +33,18 @@
  * statement, its savepoint, its release and, for an INSERT into a table
  * the store cannot tell, the id it gave (lastval()) go together in one
  * pipeline (libpq's pipeline mode). An INSERT into a table with a
- * generated id returns it (RETURNING id, can_return_id). */
+ * generated id returns it (RETURNING id, can_return_id).
+ *
+ * Connection lost (the database server restarted, a network cut): the
+ * transaction in progress fails, and nothing of it was written. Before the
+ * next statement outside a transaction, the store connects again (libpq's
+ * PQreset, as at open) and starts afresh: no statement prepared, held or
+ * learned on the old connection is kept; the settings and LISTENs are
+ * sent again. A statement that failed because the connection was lost is
+ * tried once more on the new one when that cannot do anything twice: a
+ * BEGIN, a SELECT outside a transaction. Not while a named session lock is
+ * held (fr_store_try_lock): the server let it go with the old connection,
+ * so the holder's statements fail until it unlocks. */
 #include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
@@ -126,6 +137,15 @@ typedef struct pg {
      * write there needs no savepoint of its own: undoing it alone is
      * going back to the level's (see pg_step). */
     uint64_t fresh;
+    /* For connecting again (see "Connection lost"): the settings sent
+     * after connecting, the channels listened to, the named session locks
+     * held (none may be held across a new connection: the server let
+     * them go with the old one). */
+    char setup[256];
+    char listening[4][32];
+    int nlistening;
+    int locks;
+    int reconnecting; /* a statement is tried again on the new connection */
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -322,11 +342,38 @@ static void drop_held(pg *p)
     p->nheld = 0;
 }
 
+static int connect_again(fr_store *s, fr_error *err, const char *what);
+static int connection_lost(const pg *p);
+
+/* What may be sent again on a new connection after the old one was lost
+ * under it, outside a transaction: nothing of it can have been done twice
+ * (a SELECT's side effects are the lock functions', let go with the old
+ * connection, and setval's, the same again). */
+static int retriable(const char *sql)
+{
+    static const char *const verbs[] = {"BEGIN", "SELECT ", "SET ", "LISTEN ", "DEALLOCATE "};
+    while (isspace((unsigned char)*sql))
+        sql++;
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strncasecmp(sql, verbs[i], strlen(verbs[i])) == 0)
+            return 1;
+    return 0;
+}
+
 /* Runs text without parameters, after the statements held back, in one
  * round trip; 0 or a mapped error. */
 static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
     pg *p = s->be;
+    if (connection_lost(p)) {
+        int rc = connect_again(s, err, what);
+        if (rc) {
+            drop_held(p);
+            if (s->depth > 0)
+                p->aborted = 1;
+            return rc;
+        }
+    }
     buf b = {0};
     put(&b, "", 0);
     for (int i = 0; i < p->nheld; i++) {
@@ -355,6 +402,13 @@ static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
         p->aborted = 1;
     else if (!rc && (strcasestr(sql, "ROLLBACK") || strcmp(sql, "COMMIT") == 0))
         p->aborted = 0;
+    if (rc && s->depth == 0 && connection_lost(p) && !p->reconnecting && p->locks == 0 &&
+        retriable(sql) && connect_again(s, NULL, what) == 0) {
+        fr_error_clear(err);
+        p->reconnecting = 1;
+        rc = run(s, sql, what, err);
+        p->reconnecting = 0;
+    }
     return rc;
 }
 
@@ -457,6 +511,53 @@ static void learn_tables(fr_store *s)
         p->no_id = none.p;
     }
     PQclear(res);
+}
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int connection_lost(const pg *p)
+{
+    return PQstatus(p->conn) != CONNECTION_OK;
+}
+
+/* Connects again when the connection was lost, outside a transaction and
+ * while no named lock is held (see "Connection lost"); 0 when connected
+ * (again), else a mapped error. */
+static int connect_again(fr_store *s, fr_error *err, const char *what)
+{
+    pg *p = s->be;
+    if (!connection_lost(p))
+        return 0;
+    if (s->depth > 0 || p->locks > 0 || p->reconnecting)
+        return map_result(s, NULL, err, what);
+    PQreset(p->conn);
+    if (connection_lost(p))
+        return map_result(s, NULL, err, what);
+    PQsetNoticeProcessor(p->conn, quiet, NULL);
+    drop_held(p);
+    for (int i = 0; i < PREPARED_MAX; i++) {
+        free(p->prep[i].key);
+        p->prep[i].key = NULL;
+    }
+    p->nclosing = 0;
+    p->aborted = 0;
+    p->fresh = 0;
+    p->last_id_known = 0;
+    p->reconnecting = 1; /* run() below: no second attempt */
+    int rc = run(s, p->setup, what, err);
+    for (int i = 0; !rc && i < p->nlistening; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "LISTEN \"filrouge_%s\"", p->listening[i]);
+        rc = run(s, sql, what, err);
+    }
+    p->reconnecting = 0;
+    if (!rc)
+        learn_tables(s);
+    return rc;
 }
 
 /* The table an INSERT INTO sql names, lower-case between spaces (" t "),
@@ -618,12 +719,6 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
 
 /* ---- connection ---- */
 
-static void quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
 /* The location without its password, for messages. */
 static char *shown_location(const char *location)
 {
@@ -665,13 +760,12 @@ static int pg_open(fr_store *s, const char *location, const fr_store_options *op
     for (char *c = p->self; *c; c++) /* it goes into a literal */
         if (*c == '\'' || *c == '\\')
             *c = '_';
-    char set[256];
-    snprintf(set, sizeof set,
+    snprintf(p->setup, sizeof p->setup,
              "SET lock_timeout = %d; SET client_min_messages = warning; "
              "SET default_transaction_read_only = %s",
              opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000,
              opt->read_only ? "on" : "off");
-    int rc = run(s, set, "opening the site database", err);
+    int rc = run(s, p->setup, "opening the site database", err);
     if (!rc)
         learn_tables(s);
     return rc;
@@ -937,6 +1031,15 @@ static int pg_step(fr_stmt *base, fr_error *err)
     pg_stmt *st = (pg_stmt *)base;
     fr_store *s = base->store;
     pg *p = s->be;
+    if (!st->res && connection_lost(p)) {
+        int rc = connect_again(s, err, "running a query");
+        if (rc) {
+            drop_held(p);
+            if (s->depth > 0)
+                p->aborted = 1;
+            return rc;
+        }
+    }
     if (!st->res) {
         /* [DEALLOCATEs given up, each on its own], held statements,
          * [SAVEPOINT], [PREPARE], the statement, [RELEASE], [the id it
@@ -1058,6 +1161,14 @@ static int pg_step(fr_stmt *base, fr_error *err)
         }
         for (int i = 0; i < n; i++)
             PQclear(c[i].res);
+        if (rc && !in_tx && connection_lost(p) && !p->reconnecting && p->locks == 0 &&
+            retriable(st->sql) && connect_again(s, NULL, "running a query") == 0) {
+            fr_error_clear(err);
+            p->reconnecting = 1;
+            rc = pg_step(base, err);
+            p->reconnecting = 0;
+            return rc;
+        }
         if (rc && retry)
             return pg_step(base, err);
         if (rc)
@@ -1146,6 +1257,11 @@ static void pg_done(fr_stmt *base)
 
 /* lastval() fails when no sequence was used yet on this connection; inside
  * a transaction that failure would abort it, hence the savepoint. */
+static int pg_unreachable(fr_store *s)
+{
+    return connection_lost(s->be);
+}
+
 static int64_t pg_last_id(fr_store *s)
 {
     pg *p = s->be;
@@ -1246,11 +1362,15 @@ static int pg_try_lock(fr_store *s, const char *name, int *got, fr_error *err)
                                 "SELECT pg_try_advisory_lock(" FR_LOCK_SPACE ", hashtext(?))", "t",
                                 name);
     *got = !rc && v;
+    ((pg *)s->be)->locks += *got;
     return rc;
 }
 
 static void pg_unlock(fr_store *s, const char *name)
 {
+    pg *p = s->be;
+    if (p->locks > 0)
+        p->locks--; /* first: with the connection lost, it went with it */
     int64_t v = 0;
     fr_store_query_int(s, NULL, &v, "SELECT pg_advisory_unlock(" FR_LOCK_SPACE ", hashtext(?))",
                        "t", name);
@@ -1264,12 +1384,18 @@ static void pg_unlock(fr_store *s, const char *name)
  * nothing, never wrong). -1 when it cannot be read. */
 static int64_t pg_generation(fr_store *s)
 {
-    PGresult *res = PQexec(CONN(s), "SELECT pg_current_snapshot()::text");
+    pg *p = s->be;
     int64_t v = -1;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        v = (int64_t)(fnv1a(PQgetvalue(res, 0, 0)) & INT64_MAX);
+    for (int attempt = 0; attempt < 2 && v < 0; attempt++) {
+        if (connect_again(s, NULL, "reading the generation"))
+            return -1;
+        PGresult *res = PQexec(p->conn, "SELECT pg_current_snapshot()::text");
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+            v = (int64_t)(fnv1a(PQgetvalue(res, 0, 0)) & INT64_MAX);
+        PQclear(res);
+        if (!connection_lost(p))
+            break; /* failed for another reason: not again */
     }
-    PQclear(res);
     return v;
 }
 
@@ -1299,14 +1425,27 @@ static int pg_announce(fr_store *s, const char *channel, fr_error *err)
 static int pg_listen(fr_store *s, const char *channel, fr_error *err)
 {
     char sql[160];
-    if (channel_sql(sql, sizeof sql, "LISTEN", channel, NULL))
+    pg *p = s->be;
+    if (channel_sql(sql, sizeof sql, "LISTEN", channel, NULL) ||
+        strlen(channel) >= sizeof p->listening[0])
         return fr_error_set(err, FR_EINTERNAL, "'%s' is not a channel name", channel);
-    return run(s, sql, "listening for changes", err);
+    int known = 0;
+    for (int i = 0; i < p->nlistening && !known; i++)
+        known = strcmp(p->listening[i], channel) == 0;
+    if (!known && p->nlistening == (int)(sizeof p->listening / sizeof *p->listening))
+        return fr_error_set(err, FR_EINTERNAL, "too many channels listened to");
+    int rc = run(s, sql, "listening for changes", err);
+    if (!rc && !known)
+        snprintf(p->listening[p->nlistening++], sizeof p->listening[0], "%s", channel);
+    return rc;
 }
 
 static int pg_wait(fr_store *s, int wake_fd, int *heard, fr_error *err)
 {
     pg *p = s->be;
+    int rc = connect_again(s, err, "waiting for other processes' changes");
+    if (rc)
+        return rc;
     for (;;) {
         if (!PQconsumeInput(p->conn))
             return map_result(s, NULL, err, "waiting for other processes' changes");
@@ -1352,6 +1491,7 @@ const fr_store_ops fr_store_pg_ops = {
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
     .generation = pg_generation,
+    .unreachable = pg_unreachable,
     .announce = pg_announce,
     .listen = pg_listen,
     .wait = pg_wait,

@@ -683,6 +683,84 @@ static void a_lost_connection_is_a_clear_error(void)
     }
 }
 
+/* The connection given up by the server's side comes back: after the
+ * failure above, the next statement outside a transaction runs on a new
+ * connection with the statements prepared before (the store's cache) made
+ * anew; a SELECT that met the loss is tried again at once; a transaction
+ * the loss broke is rolled back and the next one works. Not while a named
+ * lock is held: the server let it go with the connection, so its holder's
+ * statements fail until it unlocks. */
+static void a_lost_connection_is_made_again(void)
+{
+    if (!test_on_pg())
+        return;
+    fr_error err = {0};
+    fr_store *a, *b;
+    int64_t pid = 0, n = 0, id = 0;
+    if (!open_two("again.db", &a, &b))
+        return;
+#define KILL_A()                                                                                   \
+    do {                                                                                           \
+        CHECK_OK(fr_store_query_int(a, &err, &pid, "SELECT pg_backend_pid()", NULL), &err);        \
+        CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT pg_terminate_backend(?)::int", "I", pid), \
+                 &err);                                                                            \
+        usleep(200 * 1000);                                                                        \
+    } while (0)
+    CHECK_OK(
+        fr_store_exec(a, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v INTEGER)", &err),
+        &err);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 1), &err);
+    /* a SELECT meeting the loss: tried again on a new connection */
+    KILL_A();
+    CHECK_OK(fr_store_query_int(a, &err, &n, "SELECT count(*) FROM t WHERE v = ?", "i", 1), &err);
+    CHECK(n == 1);
+    CHECK(!fr_store_unreachable(a));
+    int64_t pid2 = 0;
+    CHECK_OK(fr_store_query_int(a, &err, &pid2, "SELECT pg_backend_pid()", NULL), &err);
+    CHECK(pid2 != pid);
+    /* a write meeting it fails (it may or may not have been done); the
+     * next one runs on a new connection, its statement prepared anew */
+    KILL_A();
+    CHECK_ERR(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 2), FR_EIO, &err,
+              "was lost");
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 3), &err);
+    CHECK(fr_store_last_id(a) > 0);
+    /* a transaction broken by it: rolled back, the next one works */
+    CHECK_OK(fr_store_begin(a, &err), &err);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 4), &err);
+    KILL_A();
+    CHECK_ERR(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 5), FR_EIO, &err,
+              "was lost");
+    CHECK(fr_store_unreachable(a)); /* no new connection inside a transaction */
+    CHECK_ERR(fr_store_commit(a, &err), FR_EIO, &err, "");
+    CHECK(fr_store_depth(a) == 0);
+    CHECK_OK(fr_store_begin(a, &err), &err);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 6), &err);
+    id = fr_store_last_id(a);
+    CHECK_OK(fr_store_commit(a, &err), &err);
+    CHECK_OK(fr_store_query_int(a, &err, &n, "SELECT count(*) FROM t WHERE v IN (4, 5)", NULL),
+             &err);
+    CHECK(n == 0);
+    CHECK_OK(fr_store_query_int(a, &err, &n, "SELECT v FROM t WHERE id = ?", "I", id), &err);
+    CHECK(n == 6);
+    /* a named lock held: no new connection until it is let go */
+    int got = 0;
+    CHECK_OK(fr_store_try_lock(a, "bus:again", &got, &err), &err);
+    CHECK(got == 1);
+    KILL_A();
+    CHECK_ERR(fr_store_query_int(a, &err, &n, "SELECT count(*) FROM t", NULL), FR_EIO, &err,
+              "was lost");
+    CHECK_ERR(fr_store_query_int(a, &err, &n, "SELECT count(*) FROM t", NULL), FR_EIO, &err,
+              "was lost");
+    fr_store_unlock(a, "bus:again");
+    CHECK_OK(fr_store_query_int(a, &err, &n, "SELECT count(*) FROM t", NULL), &err);
+    CHECK_OK(fr_store_try_lock(b, "bus:again", &got, &err), &err);
+    CHECK(got == 1); /* the server let it go with the old connection */
+#undef KILL_A
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 static void a_named_lock_excludes_other_connections(void)
 {
     fr_store *a, *b;
@@ -936,6 +1014,7 @@ TEST_MAIN({"a_large_statement_in_a_transaction", a_large_statement_in_a_transact
           {"a_schema_changed_elsewhere_is_seen", a_schema_changed_elsewhere_is_seen},
           {"small_tables_are_not_analysed", small_tables_are_not_analysed},
           {"a_lost_connection_is_a_clear_error", a_lost_connection_is_a_clear_error},
+          {"a_lost_connection_is_made_again", a_lost_connection_is_made_again},
           {"a_commit_after_a_failed_read_says_nothing_was_written",
            a_commit_after_a_failed_read_says_nothing_was_written},
           {"announcements_reach_other_processes", announcements_reach_other_processes},

@@ -121,7 +121,10 @@ static void api_login(fr_req *r, fr_resp *w)
     } else if (fr_session_throttled(r, login)) {
         fr_resp_api_fail(w, 429, "throttled",
                          "too many failed logins; wait a quarter of an hour and try again");
-    } else if (fr_user_check_password(r->site, login, password, &uid, &err)) {
+    } else if (fr_user_check_password(r->site, login, password, &uid, &err) &&
+               err.code != FR_EACCESS) {
+        fr_resp_api_error(r, w, &err); /* the database failed: not the password */
+    } else if (err.code == FR_EACCESS) {
         fr_session_login_failed(r, login);
         fr_resp_api_fail(w, 401, "unauthenticated", "wrong login or password");
     } else {

@@ -73,6 +73,8 @@ struct fr_committer {
     int stopping;
     int reopen;
     int busy;    /* a thread runs something on `site` (under lock) */
+    struct timespec busy_since; /* CLOCK_MONOTONIC, when busy was set */
+    long queued;                /* jobs in the queue */
     int deliver; /* an outbox delivery pass is owed */
     struct timespec last_delivery; /* CLOCK_MONOTONIC */
     /* figures, for the log and the benchmark */
@@ -80,6 +82,18 @@ struct fr_committer {
     double cpu_ms; /* the committer thread's CPU time, when it ends */
     int short_of_space; /* as last logged */
 };
+
+/* Marks the site in use (under lock), from now. */
+static void set_busy(fr_committer *c)
+{
+    c->busy = 1;
+    clock_gettime(CLOCK_MONOTONIC, &c->busy_since);
+}
+
+static long ms_since(const struct timespec *t, const struct timespec *now)
+{
+    return (long)(now->tv_sec - t->tv_sec) * 1000 + (now->tv_nsec - t->tv_nsec) / 1000000;
+}
 
 /* Runs one job inside its savepoint. 0, or -1 when the batch is broken.
  * reads_only: a write job is not run (the disk is full), only the audit
@@ -245,7 +259,7 @@ static void *committer_main(void *arg)
             continue;
         if (c->reopen) {
             c->reopen = 0;
-            c->busy = 1;
+            set_busy(c);
             pthread_mutex_unlock(&c->lock);
             reopen_site(c);
             pthread_mutex_lock(&c->lock);
@@ -256,7 +270,7 @@ static void *committer_main(void *arg)
             /* Between batches, outside any transaction: the only writer
              * of the server, so nobody waits on the database lock. */
             c->deliver = 0;
-            c->busy = 1;
+            set_busy(c);
             clock_gettime(CLOCK_MONOTONIC, &c->last_delivery);
             pthread_mutex_unlock(&c->lock);
             fr_error err = {0};
@@ -274,13 +288,15 @@ static void *committer_main(void *arg)
             break;
         /* Take up to MAX_BATCH jobs; later ones wait for the next batch. */
         fr_job *batch = c->head, *last = batch;
-        for (int n = 1; n < MAX_BATCH && last->next; n++)
+        int taken = 1;
+        for (; taken < MAX_BATCH && last->next; taken++)
             last = last->next;
         c->head = last->next;
         if (!c->head)
             c->tail = NULL;
         last->next = NULL;
-        c->busy = 1;
+        c->queued -= taken;
+        set_busy(c);
         pthread_mutex_unlock(&c->lock);
         run_batch(c, batch);
         pthread_mutex_lock(&c->lock);
@@ -328,7 +344,9 @@ void fr_committer_submit(fr_committer *c, fr_job *job)
 {
     job->next = NULL;
     job->failed = 0;
+    clock_gettime(CLOCK_MONOTONIC, &job->queued_at);
     pthread_mutex_lock(&c->lock);
+    c->queued++;
     if (c->tail)
         c->tail->next = job;
     else
@@ -343,7 +361,7 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job)
     pthread_mutex_lock(&c->lock);
     int alone = !c->busy && !c->head && !c->stopping && !c->reopen;
     if (alone)
-        c->busy = 1;
+        set_busy(c);
     pthread_mutex_unlock(&c->lock);
     if (!alone)
         return 0;
@@ -368,6 +386,22 @@ void fr_committer_deliver(fr_committer *c)
         pthread_cond_signal(&c->wake);
     }
     pthread_mutex_unlock(&c->lock);
+}
+
+long fr_committer_backlog(fr_committer *c, long *waiting)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pthread_mutex_lock(&c->lock);
+    long oldest = c->busy ? ms_since(&c->busy_since, &now) : 0;
+    if (c->head) {
+        long queued = ms_since(&c->head->queued_at, &now);
+        if (queued > oldest)
+            oldest = queued;
+    }
+    *waiting = c->queued;
+    pthread_mutex_unlock(&c->lock);
+    return oldest;
 }
 
 void fr_committer_reopen(fr_committer *c)

@@ -245,6 +245,10 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
     int status = fr_http_status(err->code);
     if (status >= 500) {
         fr_server_log(r->server, "%s %s: %s", r->method, r->path, err->message);
+        if (err->code == FR_EIO && r->site && fr_store_unreachable(r->site->store)) {
+            fr_resp_unavailable(r, w, 0);
+            return;
+        }
         fr_page_message(r, w, status, fr_t(r->lang, "error.internal.title"),
                         fr_t(r->lang, "error.internal.text"));
         return;

@@ -250,6 +250,24 @@ static const char disk_full[] = "the server's disk is full: changes are refused 
                                 "administrator frees space; nothing of this request was stored. "
                                 "Reading records still works";
 
+/* The answer when the database cannot be read or reached (PostgreSQL
+ * restarting, a network cut): the store connects again by itself. */
+static const char database_unavailable[] =
+    "the database cannot be reached just now; nothing of this request was done. Try again in a "
+    "moment: the server connects again by itself (the administrator finds the cause in the "
+    "site's log)";
+
+void fr_resp_unavailable(fr_req *r, fr_resp *w, int api)
+{
+    fr_buf_free(&w->body);
+    memset(w, 0, sizeof *w);
+    if (api)
+        fr_resp_api_fail(w, 503, "database-unavailable", database_unavailable);
+    else
+        fr_page_message(r, w, 503, fr_t(r->lang, "error.database.title"),
+                        fr_t(r->lang, "error.database.text"));
+}
+
 void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err)
 {
     int status = fr_http_status(err->code);
@@ -262,6 +280,10 @@ void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err)
         /* Storage paths, SQL and bugs stay in the site log. */
         fr_server_log(r->server, "%s %s: %s (%s)", r->method, r->path, err->message,
                       fr_error_code_name(err->code));
+        if (err->code == FR_EIO && r->site && fr_store_unreachable(r->site->store)) {
+            fr_resp_unavailable(r, w, 1);
+            return;
+        }
         fr_resp_api_fail(w, status, fr_error_code_name(err->code ? err->code : FR_EINTERNAL),
                          status == 503 ? "the server is busy; try again in a moment"
                                        : "internal error; it was logged for the administrator");
@@ -289,6 +311,12 @@ void fr_server_log(fr_server *s, const char *fmt, ...)
 int fr_server_tls(const fr_server *s)
 {
     return s->tls_cert != NULL;
+}
+
+long fr_server_commit_backlog(fr_server *s, long *waiting)
+{
+    *waiting = 0;
+    return s->committer ? fr_committer_backlog(s->committer, waiting) : 0;
 }
 
 const fr_proxies *fr_server_proxies(const fr_server *s)
@@ -559,7 +587,10 @@ static int dispatch(fr_req *r, conn_state *cs)
     snprintf(r->site->actor_lang, sizeof r->site->actor_lang, "%s", r->lang);
     r->site->break_glass_reason = NULL;
     int state_changing = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
-    if (!(route->flags & FR_ROUTE_PUBLIC) && !r->logged_in) {
+    if (r->session_failed) {
+        /* not "log in first": the session may well be valid */
+        fr_resp_unavailable(r, w, api || (route->flags & FR_ROUTE_API));
+    } else if (!(route->flags & FR_ROUTE_PUBLIC) && !r->logged_in) {
         if (api || (route->flags & FR_ROUTE_API))
             fr_resp_api_fail(w, 401, "unauthenticated",
                              "log in first (POST /api/v1/session {login, password}) or send "

@@ -4,13 +4,20 @@
  * of at their background period. One thread on a connection of its own,
  * waiting in fr_store_wait; a byte on its pipe stops it. On a backend
  * without announcements (SQLite: one process per site) it is not started
- * and the background period alone schedules delivery. */
+ * and the background period alone schedules delivery. When its connection
+ * is lost (the database server restarted), it says so in the log, tries
+ * again every RETRY_SECONDS (the store connects again and listens anew),
+ * and says when it listens again; meanwhile the background period
+ * schedules delivery. */
 #include "server.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "store.h"
+
+#define RETRY_SECONDS 5
 
 struct fr_listener {
     fr_server *server;
@@ -21,6 +28,13 @@ struct fr_listener {
     long heard; /* announcements heard, for the log */
 };
 
+/* 1 when the pipe says stop within `seconds`. */
+static int stopped_within(fr_listener *l, int seconds)
+{
+    struct pollfd fd = {l->pipe[0], POLLIN, 0};
+    return poll(&fd, 1, seconds * 1000) > 0;
+}
+
 static void *listener_main(void *arg)
 {
     fr_listener *l = arg;
@@ -30,9 +44,15 @@ static void *listener_main(void *arg)
         if (fr_store_wait(l->store, l->pipe[0], &heard, &err)) {
             fr_server_log(l->server,
                           "outbox: no more notifications from other processes (%s); delivery "
-                          "runs at the background period",
-                          err.message);
-            break;
+                          "runs at the background period; trying again every %d s",
+                          err.message, RETRY_SECONDS);
+            int back = 0;
+            while (!back && !stopped_within(l, RETRY_SECONDS))
+                back = fr_store_listen(l->store, "outbox", NULL) == 0;
+            if (!back)
+                break; /* stopping */
+            fr_server_log(l->server, "outbox: notifications from other processes again");
+            continue;
         }
         if (!heard)
             break; /* the pipe: stopping */

@@ -11,13 +11,8 @@
 #include <string.h>
 
 static const fr_route *const tables[] = {
-    fr_routes_static,
-    fr_routes_api,
-    fr_routes_ui,
-    fr_routes_forms,
-    fr_routes_tokens,
-    fr_routes_meetings,
-    NULL,
+    fr_routes_static, fr_routes_api,      fr_routes_ui,     fr_routes_forms,
+    fr_routes_tokens, fr_routes_meetings, fr_routes_health, NULL,
 };
 
 static const fr_prepare *const prepares[] = {

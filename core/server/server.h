@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <filrouge/error.h>
 
@@ -80,6 +81,8 @@ typedef struct fr_req {
      * paths only): no cookie, so no CSRF token is needed. */
     int bearer;
     int64_t token_id;
+    /* The session could not be read: the database failed (fr_session_load). */
+    int session_failed;
     /* What a route's prepare step did on the worker for its handler on the
      * committer (see fr_route.prepare); freed with the request. */
     void *prep;
@@ -122,6 +125,10 @@ void fr_resp_json(fr_resp *w, int status, json_t *value);
  * (storage, memory, bugs) are logged and answered without detail. */
 void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err);
 void fr_resp_api_fail(fr_resp *w, int status, const char *code, const char *message);
+/* 503: the database cannot be read or reached just now (api: JSON
+ * {error:{code:"database-unavailable"}}, else a page), the answer so far
+ * dropped. */
+void fr_resp_unavailable(fr_req *r, fr_resp *w, int api);
 /* The HTTP status for a kernel error code. */
 int fr_http_status(int code);
 
@@ -206,6 +213,10 @@ void fr_server_request_reload(fr_server *s);
 /* 1 when the address may post one more intake now (rate limit). */
 int fr_server_intake_allowed(fr_server *s, const char *remote);
 void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);
+/* How long the oldest write waiting for the committer has waited, or the
+ * committer's work in progress has run, in milliseconds (0: nothing
+ * waits, nothing runs); *waiting: the requests queued (health.c). */
+long fr_server_commit_backlog(fr_server *s, long *waiting);
 
 /* ---- group commit (commit.c) ---- */
 
@@ -232,6 +243,7 @@ typedef struct fr_job {
      * failed); the job belongs to its submitter again from then on. */
     void (*wake)(struct fr_job *job);
     void *wake_arg;
+    struct timespec queued_at; /* CLOCK_MONOTONIC, set by fr_committer_submit */
 } fr_job;
 
 /* Opens the committer's own site and starts its thread. */
@@ -246,6 +258,8 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job);
 /* Asks for an outbox delivery pass, run by the committer between batches
  * (outside any transaction). Returns at once. */
 void fr_committer_deliver(fr_committer *c);
+/* See fr_server_commit_backlog. */
+long fr_committer_backlog(fr_committer *c, long *waiting);
 /* Reopens the committer's site between batches (plugins enabled, SIGHUP). */
 void fr_committer_reopen(fr_committer *c);
 /* Finishes the queued jobs, stops the thread, closes the site. */
@@ -330,6 +344,8 @@ int fr_token_authenticate(fr_req *r, const char *authorization);
 /* ---- meetings: intervision (ui_meetings.c) ---- */
 
 extern const fr_route fr_routes_meetings[];
+/* GET /api/v1/health, for monitoring (health.c). */
+extern const fr_route fr_routes_health[];
 /* A meeting form's participants table (ui_forms.c): its head, then (after
  * the caller's rows) up to three other participants, minutes,
  * convergences, divergences and the save button, closing the form. */

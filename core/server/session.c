@@ -46,6 +46,7 @@ int fr_session_load(fr_req *r)
 {
     r->logged_in = 0;
     r->bearer = 0;
+    r->session_failed = 0;
     /* An API call may carry a personal token instead of a cookie; a token
      * never opens an HTML page (pages are for sessions with CSRF). */
     const char *authorization = fr_req_header(r, "Authorization");
@@ -66,10 +67,17 @@ int fr_session_load(fr_req *r)
                        "SELECT s.user_id, s.csrf, s.last_seen, u.login, u.display_name, u.role,"
                        " u.language FROM web_sessions s JOIN users u ON u.id = s.user_id"
                        " WHERE s.id_hash = ? AND u.active = 1",
-                       "t", hash))
+                       "t", hash)) {
+        r->session_failed = 1;
+        fr_server_log(r->server, "%s %s: reading the session: %s", r->method, r->path, err.message);
         return 0;
-    int found = 0, expired = 0, touch = 0;
-    if (fr_stmt_step(st, &err) == 1) {
+    }
+    int found = 0, expired = 0, touch = 0, step = fr_stmt_step(st, &err);
+    if (step < 0) {
+        r->session_failed = 1;
+        fr_server_log(r->server, "%s %s: reading the session: %s", r->method, r->path, err.message);
+    }
+    if (step == 1) {
         const char *last = fr_stmt_text(st, 2);
         if (strcmp(last, oldest) < 0) {
             expired = 1;

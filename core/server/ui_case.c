@@ -120,7 +120,11 @@ static void ui_login_post(fr_req *r, fr_resp *w)
         login_form(r, w, T("login.throttled"), login);
         return;
     }
-    if (fr_user_check_password(r->site, login, password, &uid, &err)) {
+    if (fr_user_check_password(r->site, login, password, &uid, &err) && err.code != FR_EACCESS) {
+        fr_page_error(r, w, &err); /* the database failed: not the password */
+        return;
+    }
+    if (err.code == FR_EACCESS) {
         fr_session_login_failed(r, login);
         w->status = 401;
         login_form(r, w, T("login.wrong"), login);

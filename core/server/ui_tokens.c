@@ -37,13 +37,20 @@ int fr_token_authenticate(fr_req *r, const char *authorization)
     fr_time_add_seconds(now, -60, recent);
     fr_error err = {0};
     json_t *row = NULL;
-    if (fr_store_query_row(r->site->store, &err, &row,
-                           "SELECT t.id, t.user_id, coalesce(t.last_used, '') AS last_used,"
-                           " u.login, u.display_name, u.role, u.language"
-                           " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                           " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active = 1",
-                           "t", hash))
+    int rc = fr_store_query_row(r->site->store, &err, &row,
+                                "SELECT t.id, t.user_id, coalesce(t.last_used, '') AS last_used,"
+                                " u.login, u.display_name, u.role, u.language"
+                                " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                                " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.active = 1",
+                                "t", hash);
+    if (rc) {
+        if (rc != FR_ENOTFOUND) { /* the database failed: not the token */
+            r->session_failed = 1;
+            fr_server_log(r->server, "%s %s: reading the API token: %s", r->method, r->path,
+                          err.message);
+        }
         return 0;
+    }
     r->token_id = fr_ji(row, "id");
     r->user_id = fr_ji(row, "user_id");
     snprintf(r->login, sizeof r->login, "%s", fr_js(row, "login"));

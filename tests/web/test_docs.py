@@ -12,7 +12,7 @@ t = Checks()
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 src = lambda p: open(os.path.join(root, p), encoding="utf-8").read()
 
-routes = [r for f in ["api.c", "ui_tokens.c", "ui_meetings.c"]
+routes = [r for f in ["api.c", "ui_tokens.c", "ui_meetings.c", "health.c"]
           for r in re.findall(r'\{"(GET|POST|DELETE)", "/api/v1([^"]*)"', src("core/server/" + f))]
 spec, current, documented = src("docs/openapi.yaml"), None, set()
 for line in spec.splitlines():

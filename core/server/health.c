@@ -1,0 +1,125 @@
+/* GET /api/v1/health: the server's state for monitoring (docs/deploy.md,
+ * "Monitoring"). Public: it says nothing of patients or users, only
+ * whether the database answers, whether changes are accepted, how long
+ * writes wait for the committer and how many deliveries of the outbox
+ * are parked or being retried. It writes nothing and is not audited (it
+ * reads no clinical data), so a probe every few seconds costs one small
+ * read.
+ *
+ *   200 {"status":"ok", …}           everything works
+ *   200 {"status":"degraded", …}     reads work; something needs an
+ *                                    administrator (each check says what)
+ *   503 {"status":"unavailable", …}  the database cannot be read */
+#include "server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+/* A write waiting this long for the database is reported (a lone write
+ * commits in about a millisecond; seconds mean that something holds the
+ * database: another process's long transaction, a stalled disk). */
+#define COMMIT_SLOW_MS 5000
+
+static json_t *check(const char *status, const char *message)
+{
+    json_t *c = json_pack("{s:s}", "status", status);
+    if (c && message)
+        json_object_set_new(c, "message", json_string(message));
+    return c;
+}
+
+/* A check: "ok" unless `bad`, then `status` with the message (and the
+ * answer is degraded). */
+static json_t *judge(int bad, int *degraded, const char *status, const char *fmt, ...)
+    FR_PRINTF(4, 5);
+static json_t *judge(int bad, int *degraded, const char *status, const char *fmt, ...)
+{
+    if (!bad)
+        return check("ok", NULL);
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    *degraded = 1;
+    return check(status, msg);
+}
+
+/* Parked and retried deliveries: -1 when the database cannot be read. */
+static int count_deliveries(fr_req *r, int64_t *failed, int64_t *retrying)
+{
+    fr_error err = {0};
+    fr_stmt *st = NULL;
+    int rc = fr_store_query(r->site->store, &err, &st,
+                            "SELECT count(CASE WHEN status = 'failed' THEN 1 END), "
+                            "count(CASE WHEN status = 'retry' THEN 1 END) "
+                            "FROM bus_deliveries WHERE status IN ('failed', 'retry')",
+                            "");
+    if (rc == 0 && fr_stmt_step(st, &err) != 1)
+        rc = -1;
+    if (rc == 0) {
+        *failed = fr_stmt_int(st, 0);
+        *retrying = fr_stmt_int(st, 1);
+    }
+    fr_stmt_done(st);
+    if (rc)
+        fr_server_log(r->server, "health: the database cannot be read: %s",
+                      err.message[0] ? err.message : "no row");
+    return rc ? -1 : 0;
+}
+
+static void health(fr_req *r, fr_resp *w)
+{
+    int degraded = 0;
+    json_t *out = json_pack("{s:s}", "status", "ok"); /* first, set last */
+    json_t *db;
+    int64_t failed = 0, retrying = 0;
+    if (count_deliveries(r, &failed, &retrying)) {
+        json_object_set_new(out, "status", json_string("unavailable"));
+        json_object_set_new(out, "database",
+                            check("unavailable", "the database cannot be read; the server's "
+                                                 "log (filrouge.log) says why"));
+        fr_resp_json(w, 503, out);
+        return;
+    }
+    db = check("ok", NULL);
+    json_object_set_new(db, "backend", json_string(fr_store_backend(r->site->store)));
+    json_object_set_new(out, "database", db);
+
+    json_object_set_new(out, "writes",
+                        judge(fr_store_short_of_space(r->site->store), &degraded, "refused",
+                              "the disk holding the database is full (or the site's "
+                              "database.max-size-mb is reached): changes are refused, reads go "
+                              "on; free some space"));
+
+    long waiting = 0;
+    long oldest = fr_server_commit_backlog(r->server, &waiting);
+    json_t *commits = judge(oldest >= COMMIT_SLOW_MS, &degraded, "slow",
+                            "a write has waited %ld s for the database: another program may "
+                            "hold it (a long transaction), or its disk does not answer",
+                            oldest / 1000);
+    json_object_set_new(commits, "waiting", json_integer(waiting));
+    json_object_set_new(commits, "oldest_ms", json_integer(oldest));
+    json_object_set_new(out, "commits", commits);
+
+    json_t *deliveries = judge(failed > 0, &degraded, "failed",
+                               "%lld deliveries were parked after their last attempt: see "
+                               "`filrouge events failed`, fix the cause, then `filrouge events "
+                               "retry --all`",
+                               (long long)failed);
+    json_object_set_new(deliveries, "failed", json_integer(failed));
+    json_object_set_new(deliveries, "retrying", json_integer(retrying));
+    json_object_set_new(out, "deliveries", deliveries);
+
+    if (degraded)
+        json_object_set_new(out, "status", json_string("degraded"));
+    fr_resp_json(w, 200, out);
+}
+
+const fr_route fr_routes_health[] = {
+    {"GET", "/api/v1/health", health, FR_ROUTE_API | FR_ROUTE_PUBLIC},
+    {0},
+};

@@ -1,0 +1,167 @@
+"""GET /api/v1/health, for monitoring (docs/deploy.md, "Monitoring"), on a
+running server:
+- public: answered without a session, names no patient or user, writes and
+  audits nothing; HEAD works too;
+- a delivery parked after its last attempt (a Python hook that fails, with
+  bus.max-attempts 1): "degraded", saying how many and what to do; "ok"
+  again once it is retried and delivered;
+- SQLite: a write waiting for the database more than 5 s (the test holds
+  the write lock): "degraded", commits "slow", with how many wait; the
+  write is acknowledged once the lock is let go, and "ok" again;
+- PostgreSQL (--setup postgresql): the database server stopped: 503
+  "unavailable" (the detail in the server's log, not in the answer), and
+  the server works again by itself once the database server is back: the
+  health check says "ok", a write is acknowledged, nothing to restart.
+The full disk's "writes refused" is checked by test_full.py."""
+import os
+import subprocess
+import threading
+from urllib.parse import parse_qs, urlparse
+
+import webtest
+from webtest import Checks, Client, Server, Site, wait_until
+
+t = Checks()
+marker = os.path.join(webtest.BASE, f"health-fail-{os.getpid()}")
+hook = ("import os\nimport filrouge\n\n\n@filrouge.on(\"case.*\")\n"
+        "def forward(ev):\n"
+        f"    if os.path.exists({marker!r}):\n"
+        "        raise RuntimeError(\"le service de garde ne repond pas\")\n")
+site = Site(hooks={"forward.py": hook})
+with open(os.path.join(site.dir, "site.xml")) as f:
+    text = f.read()
+with open(os.path.join(site.dir, "site.xml"), "w") as f:
+    f.write(text.replace("</site>", '  <setting name="bus.max-attempts">1</setting>\n</site>'))
+site.user("marie", team="Namur")
+site.user("root", role="admin")
+site.fr("patient", "add", "--family", "Dupont", "--given", "Anne")
+srv = Server(site)
+anon = Client(srv)
+
+
+def health():
+    r = anon.api("GET", "/health")
+    return r.status, r.json()
+
+
+def audit_count():
+    return int(site.sql("SELECT count(*) FROM audit")[0][0])
+
+
+backend = "postgresql" if site.database else "sqlite"
+before = audit_count()
+status, h = health()
+t.check(status == 200 and h["status"] == "ok", "a fresh site is healthy", h)
+t.check(h["database"] == {"status": "ok", "backend": backend}, "the database answers", h)
+t.check(h["writes"] == {"status": "ok"}, "changes are accepted", h)
+t.check(h["commits"]["status"] == "ok" and h["commits"]["waiting"] == 0,
+        "no write waits for the database", h)
+t.check(h["deliveries"] == {"status": "ok", "failed": 0, "retrying": 0},
+        "no delivery parked or retried", h)
+t.check(list(h)[0] == "status", "the overall status comes first", list(h))
+r = anon.request("HEAD", "/api/v1/health")
+t.check(r.status == 200 and r.body == b"", "HEAD /api/v1/health: 200, no body", r.status)
+r = anon.api("GET", "/health")
+t.check(r.header("Cache-Control") == "no-store", "never cached by a proxy",
+        r.header("Cache-Control"))
+t.check(audit_count() == before, "the health check writes no audit entry",
+        (before, audit_count()))
+r = anon.api("POST", "/health")
+t.check(r.status == 405, "POST /api/v1/health: 405", r.status)
+
+# A parked delivery: the hook fails once, with bus.max-attempts 1.
+marie = Client(srv)
+t.check(marie.login("marie").status == 200, "marie logs in")
+open(marker, "w").close()
+r = marie.api("POST", "/cases", {"patient_id": 1, "workflow": "frailty", "team": "Namur",
+                                 "manager": "marie"})
+t.check(r.status == 201, "a case is opened (its events go to the hook)", r.text)
+wait_until(lambda: health()[1]["deliveries"]["failed"] > 0)
+status, h = health()
+t.check(status == 200 and h["status"] == "degraded", "a parked delivery: degraded, still 200", h)
+d = h["deliveries"]
+t.check(d["status"] == "failed" and d["failed"] >= 1, "the parked deliveries are counted", d)
+t.check("filrouge events failed" in d["message"] and "events retry" in d["message"],
+        "the message says what to do", d)
+t.check("Dupont" not in str(h) and "marie" not in str(h), "no patient or user named", h)
+os.unlink(marker)
+site.fr("events", "retry", "--all")
+wait_until(lambda: health()[1]["status"] == "ok")
+t.check(health()[1]["deliveries"]["failed"] == 0, "retried and delivered: ok again")
+
+if backend == "sqlite":
+    import sqlite3
+    lock = sqlite3.connect(os.path.join(site.dir, "filrouge.db"), isolation_level=None,
+                           timeout=30)
+    lock.execute("BEGIN IMMEDIATE")
+    result = []
+    writer = threading.Thread(target=lambda: result.append(marie.api(
+        "POST", "/patients", {"family_name": "Attente", "given_names": "B"})))
+    writer.start()
+    # the write waits for the lock (SQLite's busy timeout is 10 s)
+    wait_until(lambda: health()[1]["commits"]["oldest_ms"] >= 5000)
+    status, h = health()
+    c = h["commits"]
+    t.check(status == 200 and h["status"] == "degraded" and c["status"] == "slow",
+            "a write waiting over 5 s: degraded, commits slow", h)
+    t.check("another program may hold it" in c["message"], "the message says why", c)
+    lock.execute("ROLLBACK")
+    lock.close()
+    writer.join()
+    t.check(result and result[0].status == 201, "the write is acknowledged once the lock goes",
+            result and result[0].text)
+    status, h = health()
+    t.check(h["status"] == "ok" and h["commits"]["oldest_ms"] < 5000, "ok again", h)
+else:
+    q = parse_qs(urlparse(site.database).query)
+    host = q["host"][0]
+    data = os.path.join(host, "data")
+    bindir = next(d for d in sorted(os.listdir("/usr/lib/postgresql"), reverse=True))
+    ctl = f"/usr/lib/postgresql/{bindir}/bin/pg_ctl"
+    as_server = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    subprocess.run([*as_server, ctl, "-D", data, "-m", "fast", "-w", "stop"], check=True,
+                   capture_output=True)
+    status, h = health()
+    t.check(status == 503 and h["status"] == "unavailable", "database server stopped: 503", h)
+    t.check(h["database"]["status"] == "unavailable" and "filrouge.log" in h["database"]["message"],
+            "the answer points to the log", h)
+    t.check("could not" not in str(h) and host not in str(h), "no detail of the error", h)
+    with open(srv.log) as f:
+        t.check("health: the database cannot be read" in f.read(), "the log has the detail")
+    r = marie.api("POST", "/patients", {"family_name": "Pendant", "given_names": "C"})
+    t.check(r.status == 503 and r.json()["error"]["code"] == "database-unavailable",
+            "a write meanwhile: 503 database-unavailable (not 'log in first')",
+            (r.status, r.text))
+    t.check("try again in a moment" in r.json()["error"]["message"].lower(),
+            "the message says what to do", r.text)
+    r = marie.request("GET", "/caseload")
+    t.check(r.status == 503 and "Base de données injoignable" in r.text,
+            "a page meanwhile: 503, said in French", (r.status, r.text[:300]))
+    r = Client(srv).login("root")
+    t.check(r.status == 503 and r.json()["error"]["code"] == "database-unavailable",
+            "a login meanwhile: 503, not 'wrong login or password'", (r.status, r.text))
+    c = Client(srv)
+    c.request("GET", "/login")
+    r = c.form("/login", {"login": "root", "password": "correct-horse",
+                          "_login": c.cookies.get("fr_login", "")}, csrf=False)
+    t.check(r.status == 503 and "Base de données injoignable" in r.text,
+            "the login page meanwhile: 503, not 'wrong password'", (r.status, r.text[:300]))
+    subprocess.run([*as_server, ctl, "-D", data, "-l", os.path.join(host, "server.log"), "-w",
+                    "-o", f"-k {host} -c listen_addresses= -c fsync=off "
+                    "-c synchronous_commit=off -c max_connections=200", "start"],
+                   check=True, capture_output=True)
+    wait_until(lambda: health()[0] == 200)
+    status, h = health()
+    t.check(status == 200 and h["status"] == "ok", "the database server is back: ok", h)
+    r = marie.api("POST", "/patients", {"family_name": "Apres", "given_names": "D"})
+    t.check(r.status == 201, "a write is acknowledged again, without a restart", r.text)
+    r = marie.api("GET", "/patients?q=Apres")
+    t.check(r.status == 200 and len(r.json()) == 1, "and read back", r.text)
+    t.check(Client(srv).login("root").status == 200, "logins work again")
+    # The listener (LISTEN/NOTIFY) listens again too.
+    wait_until(lambda: "notifications from other processes again" in open(srv.log).read())
+    t.check(site.sql("SELECT count(*) FROM patients WHERE family_name = 'Pendant'")[0][0]
+            in (0, "0"), "the refused write is not there")
+
+t.check(srv.stop() == 0, "the server stops cleanly")
+t.finish()
