@@ -450,6 +450,73 @@ static int copy_file(const char *from, const char *to, fr_error *err)
     return rc;
 }
 
+/* Copies the folder `from` into the new folder `to`, files and folders
+ * within (their permissions kept), durably; hidden names and Python's
+ * __pycache__ are left out. */
+static int copy_tree(const char *from, const char *to, fr_error *err)
+{
+    DIR *dir = opendir(from);
+    if (!dir)
+        return fr_error_set(err, FR_EIO, "cannot read %s: %s", from, strerror(errno));
+    int rc = mkdir(to, 0700) == 0 || errno == EEXIST
+                 ? 0
+                 : fr_error_set(err, FR_EIO, "cannot create %s: %s", to, strerror(errno));
+    struct dirent *e;
+    while (!rc && (e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "__pycache__") == 0)
+            continue;
+        char *a = fr_path_join(from, e->d_name), *b = fr_path_join(to, e->d_name);
+        struct stat st;
+        if (!a || !b)
+            rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+        else if (stat(a, &st) != 0)
+            rc = fr_error_set(err, FR_EIO, "cannot read %s: %s", a, strerror(errno));
+        else if (S_ISDIR(st.st_mode))
+            rc = copy_tree(a, b, err);
+        else if (S_ISREG(st.st_mode) && !(rc = copy_file(a, b, err)) &&
+                 chmod(b, st.st_mode & 0777) != 0)
+            rc = fr_error_set(err, FR_EIO, "cannot write %s: %s", b, strerror(errno));
+        free(a);
+        free(b);
+    }
+    closedir(dir);
+    return rc;
+}
+
+/* The site's folders a backup holds beside the database and site.xml. */
+static const char *const site_folders[] = {"hooks", "forms", "plugins"};
+
+/* 1 when the folder exists and holds something (hidden names aside). */
+static int folder_used(const char *path)
+{
+    DIR *dir = opendir(path);
+    if (!dir)
+        return 0;
+    int used = 0;
+    struct dirent *e;
+    while (!used && (e = readdir(dir)) != NULL)
+        used = e->d_name[0] != '.';
+    closedir(dir);
+    return used;
+}
+
+/* Copies each of the site folders that `from` holds into `to`: all of them
+ * (only_missing 0), or those `to` has none of (only_missing 1). */
+static int copy_site_folders(const char *from, const char *to, int only_missing, fr_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof site_folders / sizeof *site_folders; i++) {
+        char *a = fr_path_join(from, site_folders[i]), *b = fr_path_join(to, site_folders[i]);
+        if (!a || !b)
+            rc = fr_error_set(err, FR_ENOMEM, "out of memory");
+        else if (folder_used(a) && !(only_missing && folder_used(b)))
+            rc = copy_tree(a, b, err);
+        free(a);
+        free(b);
+    }
+    return rc;
+}
+
 int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
 {
     if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
@@ -462,8 +529,7 @@ int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
                             "cannot create the backup folder %s (%s): give a new folder",
                             dest, strerror(errno));
     char *db = fr_path_join(dest, "filrouge.db"), *xml = fr_path_join(dest, "site.xml");
-    char *hooks = fr_path_join(dest, "hooks"), *site_hooks = fr_path_join(site->dir, "hooks");
-    int rc = db && xml && hooks && site_hooks ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
+    int rc = db && xml ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
     /* The entry goes in first, so that the backup holds it. */
     if (!rc) {
         json_t *d = json_pack("{s:s}", "to", dest);
@@ -476,27 +542,10 @@ int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
         rc = fr_store_backup(site->store, db, err);
     if (!rc)
         rc = copy_file(site->config_path, xml, err);
-    DIR *dir = !rc ? opendir(site_hooks) : NULL;
-    if (dir) {
-        if (mkdir(hooks, 0700) != 0)
-            rc = fr_error_set(err, FR_EIO, "cannot create %s: %s", hooks, strerror(errno));
-        struct dirent *e;
-        while (!rc && (e = readdir(dir)) != NULL) {
-            size_t n = strlen(e->d_name);
-            if (n < 4 || strcmp(e->d_name + n - 3, ".py") != 0)
-                continue;
-            char *from = fr_path_join(site_hooks, e->d_name), *to = fr_path_join(hooks, e->d_name);
-            rc = from && to ? copy_file(from, to, err)
-                            : fr_error_set(err, FR_ENOMEM, "out of memory");
-            free(from);
-            free(to);
-        }
-        closedir(dir);
-    }
+    if (!rc)
+        rc = copy_site_folders(site->dir, dest, 0, err);
     free(db);
     free(xml);
-    free(hooks);
-    free(site_hooks);
     return rc;
 }
 
@@ -547,6 +596,8 @@ int fr_site_restore(const char *backup, const char *dir, fr_error *err)
         goto out;
     }
     if (access(sxml, F_OK) != 0 && (rc = copy_file(bxml, sxml, err)))
+        goto out;
+    if ((rc = copy_site_folders(backup, dir, 1, err)))
         goto out;
     /* The database goes where a new site keeps it (filrouge.db). */
     target = fr_path_join(dir, "filrouge.db");

@@ -99,15 +99,17 @@ void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...) FR_
 
 /* Backs the site up into the folder `dest` (created; refused when it
  * exists): a consistent copy of the database taken while the site may be in
- * use, site.xml and the site's hooks. Audited ("backup"), administrators. */
+ * use, site.xml and the site's folders hooks/, forms/ and plugins/ (the
+ * site's own). Audited ("backup"), administrators. */
 int fr_site_backup(fr_site *site, const char *dest, fr_error *err);
 
 /* Restores the backup folder `backup` into the site folder `dir` (which
  * nobody may be using): the backup is checked first (a sound database, not
  * from a newer Filrouge, an intact audit chain), the current database is
- * kept beside as filrouge.db.before-restore-TIME, and site.xml is restored
- * only when the site has none. The restore is audited in the restored
- * database. */
+ * kept beside as filrouge.db.before-restore-TIME, and site.xml, hooks/,
+ * forms/ and plugins/ are restored only where the site has none (a new
+ * machine; otherwise the site's own are kept). The restore is audited in
+ * the restored database. */
 int fr_site_restore(const char *backup, const char *dir, fr_error *err);
 
 /* dir/rel, or rel itself when it is absolute (malloc'd; NULL when out of

@@ -129,6 +129,8 @@ const cli_command cli_hooks_commands[] = {
     {"hooks", "list", run_hooks_list, "", "the site's and its plugins' Python hooks, on or off"},
     {"hooks", "check", run_hooks_check, "[FILE...]",
      "compile and import hook files (default: all of the site's), reporting file:line"},
-    {"hooks", "reload", run_hooks_reload, "", "import the hook files again and register them"},
+    {"hooks", "reload", run_hooks_reload, "",
+     "import the hook files again and report what they register (in this command; a running server "
+     "reloads them on SIGHUP)"},
     {0},
 };

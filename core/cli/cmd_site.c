@@ -106,9 +106,10 @@ const cli_command cli_site_commands[] = {
      "audit chain there (administrators; PATH: the site folder or its filrouge.db, default "
      "--site)"},
     {"backup", NULL, run_backup, "DEST",
-     "a consistent copy of the site (database, site.xml, hooks) into the new folder DEST, "
-     "also while it is in use (administrators)"},
+     "a consistent copy of the site (database, site.xml, hooks/, forms/, plugins/) into the "
+     "new folder DEST, also while it is in use (administrators)"},
     {"restore", NULL, run_restore, "BACKUP --site DIR",
-     "check a backup, then put it in place of the site's database (nobody may be using the site)"},
+     "check a backup, then put it in place of the site's database, with site.xml, hooks/, "
+     "forms/ and plugins/ where the site has none (nobody may be using the site)"},
     {0},
 };

@@ -857,9 +857,10 @@ void fr_server_request_reload(fr_server *s)
 /* Reopens every site, between requests: takes all the pool's sites (waiting
  * for the requests using them to end), opens a fresh site for each and
  * closes the old one; a site that cannot be reopened is kept as it was.
- * fr_site_open loads the enabled plugins (and, with the Python hooks part,
- * the hooks: RELOAD HOOKS goes here), so the whole server sees a plugin
- * enabled or disabled by one request. */
+ * fr_site_open loads the enabled plugins, the site's forms and its Python
+ * hooks, so the whole server sees a plugin enabled or disabled by one
+ * request, and hooks changed on disk after SIGHUP. A site that fails to
+ * open is logged and the old one kept (the committer logs its own). */
 static void reload_sites(fr_server *s)
 {
     fr_site *held[MAX_POOL];
@@ -891,6 +892,9 @@ static void reload_sites(fr_server *s)
     if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err) == 0) {
         fr_site_close(s->bg_site);
         s->bg_site = fresh;
+    } else {
+        fr_server_log(s, "reload: %s (the background thread keeps the site as it was)",
+                      err.message);
     }
     fr_committer_reopen(s->committer);
     /* A new site may have an old one's address: no entry survives. */

@@ -26,6 +26,30 @@ ok "the restored audit chain verifies" -- audit verify
 ok "the restore is audited" -- audit show --type site
 out_has "restore entry" "restore"
 
+# The site's own folders (hooks/, forms/, plugins/) go with the backup and
+# come back where the site has none (a new machine); a site's own are kept.
+printf '# a hook of the site\n' >"$FILROUGE_SITE/hooks/note.py"
+mkdir -p "$FILROUGE_SITE/hooks/lib" "$FILROUGE_SITE/forms" "$FILROUGE_SITE/plugins"
+printf 'X = 1\n' >"$FILROUGE_SITE/hooks/lib/helper.py"
+chmod 640 "$FILROUGE_SITE/hooks/lib/helper.py"
+printf 'notes\n' >"$FILROUGE_SITE/forms/README.txt"
+printf 'local plugins\n' >"$FILROUGE_SITE/plugins/README.txt"
+ok "backup with the site's folders" -- backup "$TMP/b3"
+for f in hooks/note.py hooks/lib/helper.py forms/README.txt plugins/README.txt; do
+    cmp -s "$FILROUGE_SITE/$f" "$TMP/b3/$f" && pass "the backup holds $f" || fail "$f not backed up"
+done
+ok "restore on a new machine (an empty site folder)" -- --site "$TMP/new" restore "$TMP/b3"
+for f in site.xml hooks/note.py hooks/lib/helper.py forms/README.txt plugins/README.txt; do
+    cmp -s "$TMP/b3/$f" "$TMP/new/$f" && pass "restored: $f" || fail "$f not restored"
+done
+test "$(stat -c %a "$TMP/new/hooks/lib/helper.py")" = 640 && pass "permissions kept" ||
+    fail "permissions $(stat -c %a "$TMP/new/hooks/lib/helper.py")"
+ok "the restored site opens, audit chain intact" -- --site "$TMP/new" audit verify
+printf '# changed since the backup\n' >"$FILROUGE_SITE/hooks/note.py"
+ok "restore into the site itself" -- restore "$TMP/b3"
+grep -q "changed since" "$FILROUGE_SITE/hooks/note.py" && pass "the site's own hooks are kept" ||
+    fail "the site's hooks were replaced"
+
 # A backup from a newer Filrouge is refused before anything changes.
 cp -r "$TMP/b1" "$TMP/newer"
 sqlite3 "$TMP/newer/filrouge.db" "INSERT INTO schema_migrations VALUES ('core', 99, 'x', 'x')"

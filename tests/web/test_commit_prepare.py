@@ -14,6 +14,8 @@ import webtest
 
 from webtest import Checks, Client, Server, Site
 
+webtest.needs_sqlite("it holds the SQLite write lock to queue requests together")
+
 t = Checks()
 site = Site(plugins=("forms",))
 site.user("marie", team="Namur")

@@ -18,6 +18,8 @@ import webtest
 
 from webtest import Checks, Client, Server, Site
 
+webtest.needs_sqlite("it reads the SQLite file after each crash")
+
 ROUNDS = 6
 CLIENTS = 4
 t = Checks()

@@ -12,7 +12,9 @@ import sqlite3
 import threading
 import time
 
-from webtest import Checks, Client, Server, Site
+from webtest import Checks, Client, Server, Site, needs_sqlite
+
+needs_sqlite("it fills the SQLite file up to its limit and uses its reserve")
 
 t = Checks()
 site = Site()

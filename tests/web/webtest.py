@@ -38,6 +38,14 @@ class Checks:
         sys.exit(1 if self.failed else 0)
 
 
+def needs_sqlite(why):
+    """Skips the test (exit 77) when its site is on PostgreSQL
+    (FILROUGE_TEST_STORE): it works on the SQLite file itself."""
+    if test_store():
+        print(f"skipped on PostgreSQL: {why}")
+        sys.exit(77)
+
+
 def test_store():
     """FILROUGE_TEST_STORE (tests/pg/with-postgres.sh): a postgresql:// URI
     whose server gives each site a fresh schema; None: SQLite files."""
