@@ -8,6 +8,11 @@ export FILROUGE_NOW=2026-11-23T09:00:00Z
 refused "frailty needs the shared instruments" 1 "instruments" -- plugin enable frailty
 ok "enable instruments" -- plugin enable instruments
 ok "enable frailty (no other domain plugin)" -- plugin enable frailty
+ok "a service form in German" -- form show reference-choice --lang de
+out_has "German title" "Wahl der Bezugsperson und Einverständnis"
+out_has "German flag message" "Fahren Sie nicht ohne ihr Einverständnis fort"
+ok "a validated instrument has no German text (no official version here)" -- form show katz --lang de
+out_has "it falls back to French" "Se laver"
 "$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
 "$FR" user add john --name "John Smith" --role case_manager --language en >/dev/null
 "$FR" user add anke --name "Anke Weber" --role case_manager --language de >/dev/null

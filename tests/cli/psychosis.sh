@@ -48,6 +48,7 @@ out_has "93 days" "score dup-days = 93"
 test "$(val dup dup-precision)" = day && pass "precision: day" || fail "precision $(val dup dup-precision)"
 j dupbad '{"onset":"2025-06-01","first-treatment":"2025-01-01","entry":"2025-07-01"}'
 refused "onset after treatment" 1 "onset" -- form submit dup --case 1 "$TMP/dupbad.json" --lang en
+refused "the constraint's message in German" 1 "Überprüfen Sie die Datumsangaben" -- form submit dup --case 1 "$TMP/dupbad.json" --lang de
 j dupbad2 '{"onset":"2025-13","entry":"2025-07-01"}'
 refused "not a partial date" 1 "onset" -- form submit dup --case 1 "$TMP/dupbad2.json" --lang en
 
