@@ -37,8 +37,8 @@
  *
  * Connection lost (the database server restarted, a network cut): the
  * transaction in progress fails, and nothing of it was written. Before the
- * next statement outside a transaction, the store connects again (libpq's
- * PQreset, as at open) and starts afresh: no statement prepared, held or
+ * next statement outside a transaction, the store connects again (a new
+ * libpq connection, as at open) and starts afresh: no statement prepared, held or
  * learned on the old connection is kept; the settings and LISTENs are
  * sent again. A statement that failed because the connection was lost is
  * tried once more on the new one when that cannot do anything twice: a
@@ -141,11 +141,16 @@ typedef struct pg {
      * after connecting, the channels listened to, the named session locks
      * held (none may be held across a new connection: the server let
      * them go with the old one). */
+    char *location; /* as given to open, for connecting again */
     char setup[256];
     char listening[4][32];
     int nlistening;
     int locks;
     int reconnecting; /* a statement is tried again on the new connection */
+    /* The connection's answers no longer match what was sent (a pipeline
+     * cut short: results missing, pipeline mode not left): it is treated
+     * as lost and replaced. */
+    int desynced;
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -521,7 +526,7 @@ static void quiet(void *arg, const char *message)
 
 static int connection_lost(const pg *p)
 {
-    return PQstatus(p->conn) != CONNECTION_OK;
+    return p->desynced || PQstatus(p->conn) != CONNECTION_OK;
 }
 
 /* Connects again when the connection was lost, outside a transaction and
@@ -534,9 +539,25 @@ static int connect_again(fr_store *s, fr_error *err, const char *what)
         return 0;
     if (s->depth > 0 || p->locks > 0 || p->reconnecting)
         return map_result(s, NULL, err, what);
-    PQreset(p->conn);
-    if (connection_lost(p))
-        return map_result(s, NULL, err, what);
+    /* A new connection object rather than PQreset: the old one may have
+     * been lost in the middle of a pipeline (PQexitPipelineMode refused:
+     * "cannot exit pipeline mode while busy"), and nothing of its state
+     * must carry over. */
+    PGconn *fresh = PQconnectdb(p->location);
+    if (PQstatus(fresh) != CONNECTION_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(fresh));
+        msg[strcspn(msg, "\n")] = '\0';
+        PQfinish(fresh);
+        return fr_error_set(err, FR_EIO,
+                            "%s: the connection to the database server %s was lost and it "
+                            "cannot be reached again yet (%s); nothing more was written, check "
+                            "that the server runs and try again",
+                            what, s->path, msg);
+    }
+    PQfinish(p->conn);
+    p->conn = fresh;
+    p->desynced = 0;
     PQsetNoticeProcessor(p->conn, quiet, NULL);
     drop_held(p);
     for (int i = 0; i < PREPARED_MAX; i++) {
@@ -743,6 +764,8 @@ static int pg_open(fr_store *s, const char *location, const fr_store_options *op
         return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", location);
     }
     s->be = p;
+    if (!(p->location = strdup(location)))
+        return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", s->path);
     p->conn = PQconnectdb(location);
     if (PQstatus(p->conn) != CONNECTION_OK) {
         char msg[512];
@@ -787,6 +810,9 @@ static void pg_close(fr_store *s)
     }
     free(p->tr);
     PQfinish(p->conn);
+    if (p->location)
+        explicit_bzero(p->location, strlen(p->location)); /* it may hold a password */
+    free(p->location);
     free(p);
 }
 
@@ -965,15 +991,26 @@ static int pipeline(fr_store *s, cmd *c, int n, fr_error *err)
         while ((r = PQgetResult(conn))) /* a command's results end with NULL */
             PQclear(r);
     }
-    /* What is left unread (after a failure to send) up to the last sync. */
-    for (PGresult *r; syncs > 0 && PQstatus(conn) == CONNECTION_OK;) {
-        if (!(r = PQgetResult(conn)))
+    /* What is left unread (after a failure to send) up to the last sync.
+     * Two NULLs in a row: libpq has nothing more to give (it once gave
+     * nothing more while a sync was still counted, and this loop spun). */
+    for (int nulls = 0; syncs > 0 && nulls < 2 && PQstatus(conn) == CONNECTION_OK;) {
+        PGresult *r = PQgetResult(conn);
+        if (!r) {
+            nulls++;
             continue;
+        }
+        nulls = 0;
         syncs -= PQresultStatus(r) == PGRES_PIPELINE_SYNC;
         PQclear(r);
     }
-    if (!PQexitPipelineMode(conn) || broken || PQstatus(conn) != CONNECTION_OK)
+    int left = PQexitPipelineMode(conn);
+    if (!left || broken || PQstatus(conn) != CONNECTION_OK) {
+        /* Answers and questions no longer match: never used again. */
+        if (!left || broken)
+            ((pg *)s->be)->desynced = 1;
         return map_result(s, NULL, err, "running a query");
+    }
     return 0;
 }
 

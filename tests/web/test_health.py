@@ -14,9 +14,7 @@ running server:
   health check says "ok", a write is acknowledged, nothing to restart.
 The full disk's "writes refused" is checked by test_full.py."""
 import os
-import subprocess
 import threading
-from urllib.parse import parse_qs, urlparse
 
 import webtest
 from webtest import Checks, Client, Server, Site, wait_until
@@ -113,14 +111,7 @@ if backend == "sqlite":
     status, h = health()
     t.check(h["status"] == "ok" and h["commits"]["oldest_ms"] < 5000, "ok again", h)
 else:
-    q = parse_qs(urlparse(site.database).query)
-    host = q["host"][0]
-    data = os.path.join(host, "data")
-    bindir = next(d for d in sorted(os.listdir("/usr/lib/postgresql"), reverse=True))
-    ctl = f"/usr/lib/postgresql/{bindir}/bin/pg_ctl"
-    as_server = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-    subprocess.run([*as_server, ctl, "-D", data, "-m", "fast", "-w", "stop"], check=True,
-                   capture_output=True)
+    host = webtest.pg_server("stop")
     status, h = health()
     t.check(status == 503 and h["status"] == "unavailable", "database server stopped: 503", h)
     t.check(h["database"]["status"] == "unavailable" and "filrouge.log" in h["database"]["message"],
@@ -146,10 +137,7 @@ else:
                           "_login": c.cookies.get("fr_login", "")}, csrf=False)
     t.check(r.status == 503 and "Base de données injoignable" in r.text,
             "the login page meanwhile: 503, not 'wrong password'", (r.status, r.text[:300]))
-    subprocess.run([*as_server, ctl, "-D", data, "-l", os.path.join(host, "server.log"), "-w",
-                    "-o", f"-k {host} -c listen_addresses= -c fsync=off "
-                    "-c synchronous_commit=off -c max_connections=200", "start"],
-                   check=True, capture_output=True)
+    webtest.pg_server("start")
     wait_until(lambda: health()[0] == 200)
     status, h = health()
     t.check(status == 200 and h["status"] == "ok", "the database server is back: ok", h)

@@ -33,15 +33,8 @@ webtest.run_under_postgres()
 t = Checks()
 
 
-def hook_text(path):
-    return ("import os\nimport filrouge\n\n\n@filrouge.on(\"*\")\n"
-            "def record(ev):\n"
-            f"    with open({path!r}, \"a\") as f:\n"
-            "        f.write(f\"{ev.id} {ev.topic} {os.getpid()}\\n\")\n")
-
-
 records_path = os.path.join(webtest.BASE, f"deliveries-{os.getpid()}.txt")
-site = Site(plugins=("forms",), hooks={"record.py": hook_text(records_path)})
+site = Site(plugins=("forms",), hooks={"record.py": webtest.recording_hook(records_path)})
 DB = site.database
 site.user("marie", team="Namur")
 site.user("thomas", team="Namur")

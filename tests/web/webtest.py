@@ -74,6 +74,36 @@ def psql(location, query):
     return [line.split("\t") for line in p.stdout.splitlines()]
 
 
+def recording_hook(path):
+    """A Python hook on every topic that appends "EVENT_ID TOPIC PID" to
+    path at each delivery."""
+    return ("import os\nimport filrouge\n\n\n@filrouge.on(\"*\")\n"
+            "def record(ev):\n"
+            f"    with open({path!r}, \"a\") as f:\n"
+            "        f.write(f\"{ev.id} {ev.topic} {os.getpid()}\\n\")\n")
+
+
+def pg_server(action, mode="fast"):
+    """Stops ("stop", mode fast or immediate: a crash, no shutdown
+    checkpoint) or starts ("start") FILROUGE_TEST_STORE's private server
+    (tests/pg/with-postgres.sh: its folder is the URI's host, the cluster
+    in data/), waiting until it is done."""
+    from urllib.parse import parse_qs, urlparse
+    host = parse_qs(urlparse(test_store()).query)["host"][0]
+    data = os.path.join(host, "data")
+    version = sorted(os.listdir("/usr/lib/postgresql"), key=lambda v: int(v))[-1]
+    ctl = f"/usr/lib/postgresql/{version}/bin/pg_ctl"
+    as_server = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if action == "stop":
+        args = ["-m", mode, "-w", "stop"]
+    else:
+        args = ["-l", os.path.join(host, "server.log"), "-w", "-o",
+                f"-k {host} -c listen_addresses= -c fsync=off -c synchronous_commit=off "
+                "-c full_page_writes=off -c max_connections=200", "start"]
+    subprocess.run([*as_server, ctl, "-D", data, *args], check=True, capture_output=True)
+    return host
+
+
 def run_under_postgres():
     """Runs this test again under tests/pg/with-postgres.sh when no server
     was given (exit 77, skipped, when PostgreSQL is not installed)."""
