@@ -243,11 +243,16 @@ int fr_forms_list(fr_site *site, const char *lang, json_t **out, fr_error *err)
         json_t *item = json_pack("{s:s,s:i,s:s,s:b,s:I}", "id", id, "version", version, "owner",
                                  fr_stmt_text(st, 2), "loaded", e && e->owner ? 1 : 0,
                                  "submissions", (json_int_t)fr_stmt_int(st, 3));
-        if (e) {
-            json_object_set_new(item, "kind", json_string(e->form->kind));
-            json_object_set_new(
-                item, "title",
-                json_string(fr_form_title(e->form, lang ? lang : fallback, fallback)));
+        /* A version no longer offered: its stored definition gives its
+         * title (and it stays loaded for the submissions made under it). */
+        const fr_form *f = e ? e->form : NULL;
+        fr_error ignored = {0};
+        if (!f)
+            fr_forms_get(site, id, version, &f, &ignored);
+        if (f) {
+            json_object_set_new(item, "kind", json_string(f->kind));
+            json_object_set_new(item, "title",
+                                json_string(fr_form_title(f, lang ? lang : fallback, fallback)));
         }
         json_array_append_new(a, item);
     }

@@ -21,6 +21,16 @@ ok "enable the forms plugin" -- plugin enable forms
 ok "list forms" -- form list --lang en
 out_has "PHQ-9 listed" "Patient Health Questionnaire (PHQ-9)"
 out_has "external result listed" "external"
+# A version no longer offered (the site's form replaced by version 2) is
+# still listed with its title, from its stored definition.
+mkdir -p "$FILROUGE_SITE/forms"
+printf '<form xmlns="urn:filrouge:form:1" id="visit-note" version="1"><title lang="en">Visit note, first</title><field id="n" type="text"><label lang="en">Note</label></field></form>\n' >"$FILROUGE_SITE/forms/visit-note.xml"
+ok "a site form, version 1" -- form list --lang en
+sed -i 's/version="1"/version="2"/; s/Visit note, first/Visit note, second/' "$FILROUGE_SITE/forms/visit-note.xml"
+ok "the same form, version 2" -- form list --lang en
+out_has "the version offered, with its title" "Visit note, second"
+out_has "the one no longer offered keeps its title" "Visit note, first"
+rm "$FILROUGE_SITE/forms/visit-note.xml"
 ok "show a form in French" -- form show phq9 --lang fr
 out_has "labels in French" "Peu d'intérêt ou de plaisir"
 out_has "missing translation falls back" "Feeling down, depressed, or hopeless"
