@@ -151,6 +151,9 @@ typedef struct pg {
      * cut short: results missing, pipeline mode not left): it is treated
      * as lost and replaced. */
     int desynced;
+    /* The schema changed inside the transaction in progress: the table
+     * lists are read again when it ends (pg_exec). */
+    int relearn;
 } pg;
 
 #define CONN(s) (((pg *)(s)->be)->conn)
@@ -576,6 +579,7 @@ static int connect_again(fr_store *s, fr_error *err, const char *what)
         rc = run(s, sql, what, err);
     }
     p->reconnecting = 0;
+    p->relearn = 0;
     if (!rc)
         learn_tables(s);
     return rc;
@@ -732,7 +736,22 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     rc = run(s, t, what, err);
     if (changes_schema(t)) {
         forget_prepared(s);
-        learn_tables(s); /* none known, in a transaction the DDL aborted */
+        if (s->depth == 0) {
+            learn_tables(s);
+        } else {
+            /* Not inside the transaction: a ROLLBACK would leave the lists
+             * saying what it undid, and a failing catalog query would
+             * abort the caller's transaction. Unknown until it ends (every
+             * INSERT then reads lastval(), as for a table not listed). */
+            free(p->no_id);
+            free(p->with_id);
+            p->no_id = p->with_id = NULL;
+            p->relearn = 1;
+        }
+    } else if (p->relearn && s->depth == 1 &&
+               (strcasecmp(w, "COMMIT") == 0 || (strncasecmp(w, "ROLLBACK", 8) == 0 && !undoes))) {
+        learn_tables(s);                 /* the transaction has ended */
+        p->relearn = p->with_id == NULL; /* not read: again at the next end */
     }
     free(t);
     return rc;

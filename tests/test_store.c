@@ -761,6 +761,36 @@ static void a_lost_connection_is_made_again(void)
     fr_store_close(b);
 }
 
+/* PostgreSQL: the tables the store knows to have a generated id are read
+ * again when a transaction that changed the schema ends, not inside it: a
+ * table created in a transaction rolled back, then created without an id
+ * by another connection, takes inserts (with stale lists, RETURNING id
+ * made them fail). Inside the transaction the new table's id comes all
+ * the same. */
+static void table_lists_follow_a_rolled_back_change(void)
+{
+    if (!test_on_pg())
+        return;
+    fr_error err = {0};
+    fr_store *a, *b;
+    if (!open_two("lists.db", &a, &b))
+        return;
+    CHECK_OK(fr_store_begin(a, &err), &err);
+    CHECK_OK(fr_store_exec(a, "CREATE TABLE lists_x (id INTEGER PRIMARY KEY, v INTEGER)", &err),
+             &err);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO lists_x (v) VALUES (?)", "i", 1), &err);
+    CHECK(fr_store_last_id(a) == 1);
+    fr_store_rollback(a);
+    CHECK_OK(fr_store_exec(b, "CREATE TABLE lists_x (v INTEGER)", &err), &err);
+    CHECK_OK(fr_store_execf(a, &err, "INSERT INTO lists_x (v) VALUES (?)", "i", 2), &err);
+    int64_t n = 0;
+    CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT count(*) FROM lists_x WHERE v = 2", NULL),
+             &err);
+    CHECK(n == 1);
+    fr_store_close(a);
+    fr_store_close(b);
+}
+
 static void a_named_lock_excludes_other_connections(void)
 {
     fr_store *a, *b;
@@ -1015,6 +1045,7 @@ TEST_MAIN({"a_large_statement_in_a_transaction", a_large_statement_in_a_transact
           {"small_tables_are_not_analysed", small_tables_are_not_analysed},
           {"a_lost_connection_is_a_clear_error", a_lost_connection_is_a_clear_error},
           {"a_lost_connection_is_made_again", a_lost_connection_is_made_again},
+          {"table_lists_follow_a_rolled_back_change", table_lists_follow_a_rolled_back_change},
           {"a_commit_after_a_failed_read_says_nothing_was_written",
            a_commit_after_a_failed_read_says_nothing_was_written},
           {"announcements_reach_other_processes", announcements_reach_other_processes},
