@@ -106,15 +106,16 @@ out_has "FHIR response" '"resourceType": "QuestionnaireResponse"'
 ok "the amended one is marked amended" -- --as marie form export-fhir --submission 1
 out_has "status amended" '"status": "amended"'
 # German (issue: forms in German for the German-speaking Community and
-# Luxembourg). Every text of the plugins' service forms and manifests that
-# has a French version has a German one beside it. The validated clinical
+# Luxembourg) and Dutch. Every text of the plugins' service forms and
+# manifests that has a French version has a Dutch and a German one beside it
+# (Dutch right after French, before German). The validated clinical
 # instruments have NO German on purpose: their wording may only come from the
 # instrument's official validated German version, which the project does not
 # have, so until it is added they fall back to the site's first language.
 # Every form a plugin ships is in one of the two lists, so that a new form
 # has to be classified here.
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-if "$PY" - ../../plugins >"$TMP/lang" 2>&1 <<'PYTHON'; then pass "service forms and manifests carry German beside French; the validated instruments carry none"; else fail "German texts:"; sed 's/^/#   /' "$TMP/lang"; fi
+if "$PY" - ../../plugins >"$TMP/lang" 2>&1 <<'PYTHON'; then pass "service forms and manifests carry Dutch and German beside French; the validated instruments carry no German"; else fail "Dutch and German texts:"; sed 's/^/#   /' "$TMP/lang"; fi
 import glob, os, sys
 import xml.etree.ElementTree as ET
 root = sys.argv[1]
@@ -131,15 +132,20 @@ def local(tag): return tag.rsplit("}", 1)[-1]
 def check(rel):
     n = 0
     for parent in ET.parse(os.path.join(root, rel)).iter():
-        langs = {}
+        langs, order = {}, {}
         for c in parent:
             if isinstance(c.tag, str) and local(c.tag) in TEXTS:
                 langs.setdefault(local(c.tag), {})[c.get("lang")] = (c.text or "").strip()
+                order.setdefault(local(c.tag), []).append(c.get("lang"))
         for tag, by in langs.items():
             if "fr" in by:
                 n += 1
-                if not by.get("de"):
-                    bad.append("%s: <%s lang=\"fr\">%s</%s> has no German beside it" % (rel, tag, by["fr"], tag))
+                for lang, name in (("nl", "Dutch"), ("de", "German")):
+                    if not by.get(lang):
+                        bad.append("%s: <%s lang=\"fr\">%s</%s> has no %s beside it" % (rel, tag, by["fr"], tag, name))
+                seq = order[tag]
+                if "nl" in seq and "de" in seq and not (seq.index("nl") == seq.index("fr") + 1 < seq.index("de")):
+                    bad.append("%s: <%s lang=\"fr\">%s</%s>: Dutch goes right after French, before German" % (rel, tag, by["fr"], tag))
     if n == 0:
         bad.append("%s: no French text found (wrong path?)" % rel)
 for rel in SERVICE + sorted(os.path.relpath(f, root) for f in glob.glob(os.path.join(root, "*", "plugin.xml"))):
