@@ -147,10 +147,6 @@ typedef struct pg {
     int nlistening;
     int locks;
     int reconnecting; /* a statement is tried again on the new connection */
-    /* The connection's answers no longer match what was sent (a pipeline
-     * cut short: results missing, pipeline mode not left): it is treated
-     * as lost and replaced. */
-    int desynced;
     /* The schema changed inside the transaction in progress: the table
      * lists are read again when it ends (pg_exec). */
     int relearn;
@@ -529,7 +525,7 @@ static void quiet(void *arg, const char *message)
 
 static int connection_lost(const pg *p)
 {
-    return p->desynced || PQstatus(p->conn) != CONNECTION_OK;
+    return PQstatus(p->conn) != CONNECTION_OK; /* a NULL conn: CONNECTION_BAD */
 }
 
 /* Connects again when the connection was lost, outside a transaction and
@@ -560,7 +556,6 @@ static int connect_again(fr_store *s, fr_error *err, const char *what)
     }
     PQfinish(p->conn);
     p->conn = fresh;
-    p->desynced = 0;
     PQsetNoticeProcessor(p->conn, quiet, NULL);
     drop_held(p);
     for (int i = 0; i < PREPARED_MAX; i++) {
@@ -1025,10 +1020,17 @@ static int pipeline(fr_store *s, cmd *c, int n, fr_error *err)
     }
     int left = PQexitPipelineMode(conn);
     if (!left || broken || PQstatus(conn) != CONNECTION_OK) {
-        /* Answers and questions no longer match: never used again. */
-        if (!left || broken)
-            ((pg *)s->be)->desynced = 1;
-        return map_result(s, NULL, err, "running a query");
+        int rc = map_result(s, NULL, err, "running a query");
+        /* Answers and questions no longer match (results missing, pipeline
+         * mode not left): the connection is closed at once, so that the
+         * server ends its transaction and lets its locks go, and it is
+         * replaced before the next statement outside a transaction (libpq
+         * takes a NULL connection as a bad one). */
+        if (!left || broken) {
+            PQfinish(conn);
+            ((pg *)s->be)->conn = NULL;
+        }
+        return rc;
     }
     return 0;
 }
@@ -1311,13 +1313,13 @@ static void pg_done(fr_stmt *base)
     free(st);
 }
 
-/* lastval() fails when no sequence was used yet on this connection; inside
- * a transaction that failure would abort it, hence the savepoint. */
 static int pg_unreachable(fr_store *s)
 {
     return connection_lost(s->be);
 }
 
+/* lastval() fails when no sequence was used yet on this connection; inside
+ * a transaction that failure would abort it, hence the savepoint. */
 static int64_t pg_last_id(fr_store *s)
 {
     pg *p = s->be;
