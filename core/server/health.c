@@ -13,6 +13,7 @@
 #include "server.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,11 @@
  * commits in about a millisecond; seconds mean that something holds the
  * database: another process's long transaction, a stalled disk). */
 #define COMMIT_SLOW_MS 5000
+
+/* 1 while the last probe found the database unreadable: the log says so
+ * when it starts and when it ends, not at every probe (a monitor asks
+ * every few seconds). One server per process. */
+static atomic_int database_down;
 
 static json_t *check(const char *status, const char *message)
 {
@@ -65,9 +71,13 @@ static int count_deliveries(fr_req *r, int64_t *failed, int64_t *retrying)
         *retrying = fr_stmt_int(st, 1);
     }
     fr_stmt_done(st);
-    if (rc)
-        fr_server_log(r->server, "health: the database cannot be read: %s",
+    if (rc && atomic_exchange(&database_down, 1) == 0)
+        fr_server_log(r->server,
+                      "health: the database cannot be read: %s (said once, until it answers "
+                      "again)",
                       err.message[0] ? err.message : "no row");
+    else if (!rc && atomic_exchange(&database_down, 0) == 1)
+        fr_server_log(r->server, "health: the database answers again");
     return rc ? -1 : 0;
 }
 

@@ -117,8 +117,11 @@ else:
     t.check(h["database"]["status"] == "unavailable" and "filrouge.log" in h["database"]["message"],
             "the answer points to the log", h)
     t.check("could not" not in str(h) and host not in str(h), "no detail of the error", h)
+    health()
+    health()
     with open(srv.log) as f:
-        t.check("health: the database cannot be read" in f.read(), "the log has the detail")
+        said = f.read().count("health: the database cannot be read")
+    t.check(said == 1, "the log has the detail, once for three probes", said)
     r = marie.api("POST", "/patients", {"family_name": "Pendant", "given_names": "C"})
     t.check(r.status == 503 and r.json()["error"]["code"] == "database-unavailable",
             "a write meanwhile: 503 database-unavailable (not 'log in first')",
@@ -139,6 +142,8 @@ else:
             "the login page meanwhile: 503, not 'wrong password'", (r.status, r.text[:300]))
     webtest.pg_server("start")
     wait_until(lambda: health()[0] == 200)
+    with open(srv.log) as f:
+        t.check("health: the database answers again" in f.read(), "the log says when it ends")
     status, h = health()
     t.check(status == 200 and h["status"] == "ok", "the database server is back: ok", h)
     r = marie.api("POST", "/patients", {"family_name": "Apres", "given_names": "D"})
