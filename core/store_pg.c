@@ -52,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_backend.h"
@@ -147,6 +148,7 @@ typedef struct pg {
     int nlistening;
     int locks;
     int reconnecting; /* a statement is tried again on the new connection */
+    double next_attempt; /* CLOCK_MONOTONIC seconds: no new connection before */
     /* The schema changed inside the transaction in progress: the table
      * lists are read again when it ends (pg_exec). */
     int relearn;
@@ -523,6 +525,26 @@ static void quiet(void *arg, const char *message)
     (void)message;
 }
 
+/* Connects to location. A host that does not answer at all is given up
+ * after CONNECT_TIMEOUT seconds unless the location says otherwise
+ * (libpq's connect_timeout; without one a connection waits for the
+ * system's TCP timeout, minutes, and so would every request). */
+#define CONNECT_TIMEOUT "10"
+static PGconn *connect_to(const char *location)
+{
+    /* the location's own parameters override those before it */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const values[] = {CONNECT_TIMEOUT, location, NULL};
+    return PQconnectdbParams(keys, values, 1);
+}
+
+static double monotonic_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int connection_lost(const pg *p)
 {
     return PQstatus(p->conn) != CONNECTION_OK; /* a NULL conn: CONNECTION_BAD */
@@ -538,12 +560,22 @@ static int connect_again(fr_store *s, fr_error *err, const char *what)
         return 0;
     if (s->depth > 0 || p->locks > 0 || p->reconnecting)
         return map_result(s, NULL, err, what);
+    /* At most one attempt a second: meanwhile requests fail at once
+     * rather than each wait for a server that is not there. */
+    double now = monotonic_seconds();
+    if (now < p->next_attempt)
+        return fr_error_set(err, FR_EIO,
+                            "%s: the connection to the database server %s was lost and it "
+                            "cannot be reached again yet; nothing more was written, check that "
+                            "the server runs and try again",
+                            what, s->path);
     /* A new connection object rather than PQreset: the old one may have
      * been lost in the middle of a pipeline (PQexitPipelineMode refused:
      * "cannot exit pipeline mode while busy"), and nothing of its state
      * must carry over. */
-    PGconn *fresh = PQconnectdb(p->location);
+    PGconn *fresh = connect_to(p->location);
     if (PQstatus(fresh) != CONNECTION_OK) {
+        p->next_attempt = monotonic_seconds() + 1.0;
         char msg[512];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(fresh));
         msg[strcspn(msg, "\n")] = '\0';
@@ -780,7 +812,7 @@ static int pg_open(fr_store *s, const char *location, const fr_store_options *op
     s->be = p;
     if (!(p->location = strdup(location)))
         return fr_error_set(err, FR_ENOMEM, "out of memory opening %s", s->path);
-    p->conn = PQconnectdb(location);
+    p->conn = connect_to(location);
     if (PQstatus(p->conn) != CONNECTION_OK) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(p->conn));

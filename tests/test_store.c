@@ -1,6 +1,9 @@
 /* The store: durable settings, nested transactions, migrations per owner,
  * refusing a newer database, and two processes writing at once; on either
  * backend (FILROUGE_TEST_STORE, `meson test --setup postgresql`). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -791,6 +794,31 @@ static void table_lists_follow_a_rolled_back_change(void)
     fr_store_close(b);
 }
 
+/* PostgreSQL: a server that takes the connection and never answers (a
+ * socket listening that nobody reads) is given up with a clear error
+ * after the store's default connect_timeout (10 s), instead of waiting for
+ * ever; run on the PostgreSQL pass only (it needs no server, and costs
+ * those 10 s). */
+static void a_server_that_never_answers_is_given_up(void)
+{
+    if (!test_on_pg())
+        return;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 4) == 0 &&
+          getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    char location[128];
+    snprintf(location, sizeof location, "postgresql://nobody@127.0.0.1:%d/filrouge",
+             ntohs(a.sin_port));
+    fr_store *s = NULL;
+    fr_error err = {0};
+    CHECK_ERR(fr_store_open(location, NULL, &s, &err), FR_EIO, &err, "cannot connect");
+    CHECK(strstr(err.message, "timeout") != NULL);
+    fr_store_close(s);
+    close(fd);
+}
+
 static void a_named_lock_excludes_other_connections(void)
 {
     fr_store *a, *b;
@@ -1046,6 +1074,7 @@ TEST_MAIN({"a_large_statement_in_a_transaction", a_large_statement_in_a_transact
           {"a_lost_connection_is_a_clear_error", a_lost_connection_is_a_clear_error},
           {"a_lost_connection_is_made_again", a_lost_connection_is_made_again},
           {"table_lists_follow_a_rolled_back_change", table_lists_follow_a_rolled_back_change},
+          {"a_server_that_never_answers_is_given_up", a_server_that_never_answers_is_given_up},
           {"a_commit_after_a_failed_read_says_nothing_was_written",
            a_commit_after_a_failed_read_says_nothing_was_written},
           {"announcements_reach_other_processes", announcements_reach_other_processes},
