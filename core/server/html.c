@@ -244,7 +244,8 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
 {
     int status = fr_http_status(err->code);
     if (status >= 500) {
-        fr_server_log(r->server, "%s %s: %s", r->method, r->path, err->message);
+        if (!fr_server_outage_quiet(r))
+            fr_server_log(r->server, "%s %s: %s", r->method, r->path, err->message);
         if (err->code == FR_EIO && r->site && fr_store_unreachable(r->site->store)) {
             fr_resp_unavailable(r, w, 0);
             return;

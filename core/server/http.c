@@ -52,6 +52,9 @@ struct fr_server {
 
     /* requests received and not yet answered (for a graceful stop) */
     atomic_int inflight;
+    /* A database outage was logged (fr_server_outage_quiet); cleared, and
+     * its end logged, by the first request that finds it reachable. */
+    atomic_int outage_logged;
 
     /* background thread */
     pthread_t bg;
@@ -278,8 +281,9 @@ void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err)
     }
     if (status >= 500) {
         /* Storage paths, SQL and bugs stay in the site log. */
-        fr_server_log(r->server, "%s %s: %s (%s)", r->method, r->path, err->message,
-                      fr_error_code_name(err->code));
+        if (!fr_server_outage_quiet(r))
+            fr_server_log(r->server, "%s %s: %s (%s)", r->method, r->path, err->message,
+                          fr_error_code_name(err->code));
         if (err->code == FR_EIO && r->site && fr_store_unreachable(r->site->store)) {
             fr_resp_unavailable(r, w, 1);
             return;
@@ -311,6 +315,19 @@ void fr_server_log(fr_server *s, const char *fmt, ...)
 int fr_server_tls(const fr_server *s)
 {
     return s->tls_cert != NULL;
+}
+
+int fr_server_outage_quiet(fr_req *r)
+{
+    if (!r->server || !r->site || !fr_store_unreachable(r->site->store))
+        return 0;
+    if (atomic_exchange(&r->server->outage_logged, 1) == 0) {
+        fr_server_log(r->server, "the database cannot be reached: requests are answered 503 "
+                                 "database-unavailable, and not logged one by one until it "
+                                 "answers again (the first one's error follows)");
+        return 0;
+    }
+    return 1;
 }
 
 long fr_server_commit_backlog(fr_server *s, long *waiting)
@@ -626,6 +643,11 @@ static int dispatch(fr_req *r, conn_state *cs)
         route->handler(r, w);
         fr_audit_collect(NULL);
     }
+    /* Every request with a site asked the database (its generation): when
+     * it answered, an outage logged is over. */
+    if (atomic_load(&r->server->outage_logged) && !fr_store_unreachable(r->site->store) &&
+        atomic_exchange(&r->server->outage_logged, 0))
+        fr_server_log(r->server, "the database answers again");
     /* Whatever the handler did, the site goes back clean. */
     if (fr_store_depth(r->site->store) > 0) {
         fr_server_log(r->server, "%s %s left a transaction open; rolled back", r->method, r->path);

@@ -217,6 +217,10 @@ void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);
  * committer's work in progress has run, in milliseconds (0: nothing
  * waits, nothing runs); *waiting: the requests queued (health.c). */
 long fr_server_commit_backlog(fr_server *s, long *waiting);
+/* 1 when the request's error need not be logged: the database cannot be
+ * reached and that outage is logged already (once, by the first request
+ * that met it, which this call lets log and announces). */
+int fr_server_outage_quiet(fr_req *r);
 
 /* ---- group commit (commit.c) ---- */
 

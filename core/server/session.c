@@ -69,13 +69,17 @@ int fr_session_load(fr_req *r)
                        " WHERE s.id_hash = ? AND u.active = 1",
                        "t", hash)) {
         r->session_failed = 1;
-        fr_server_log(r->server, "%s %s: reading the session: %s", r->method, r->path, err.message);
+        if (!fr_server_outage_quiet(r))
+            fr_server_log(r->server, "%s %s: reading the session: %s", r->method, r->path,
+                          err.message);
         return 0;
     }
     int found = 0, expired = 0, touch = 0, step = fr_stmt_step(st, &err);
     if (step < 0) {
         r->session_failed = 1;
-        fr_server_log(r->server, "%s %s: reading the session: %s", r->method, r->path, err.message);
+        if (!fr_server_outage_quiet(r))
+            fr_server_log(r->server, "%s %s: reading the session: %s", r->method, r->path,
+                          err.message);
     }
     if (step == 1) {
         const char *last = fr_stmt_text(st, 2);

@@ -46,8 +46,9 @@ int fr_token_authenticate(fr_req *r, const char *authorization)
     if (rc) {
         if (rc != FR_ENOTFOUND) { /* the database failed: not the token */
             r->session_failed = 1;
-            fr_server_log(r->server, "%s %s: reading the API token: %s", r->method, r->path,
-                          err.message);
+            if (!fr_server_outage_quiet(r))
+                fr_server_log(r->server, "%s %s: reading the API token: %s", r->method, r->path,
+                              err.message);
         }
         return 0;
     }

@@ -140,6 +140,13 @@ else:
                           "_login": c.cookies.get("fr_login", "")}, csrf=False)
     t.check(r.status == 503 and "Base de données injoignable" in r.text,
             "the login page meanwhile: 503, not 'wrong password'", (r.status, r.text[:300]))
+    with open(srv.log) as f:
+        log = f.read()
+    t.check(log.count("the database cannot be reached: requests are answered 503") == 1,
+            "the outage is logged once", log[-2000:])
+    t.check(log.count("POST /api/v1/patients") + log.count("GET /caseload") +
+            log.count("POST /login") + log.count("POST /api/v1/session") <= 1,
+            "and the requests that met it are not logged one by one", log[-2000:])
     webtest.pg_server("start")
     wait_until(lambda: health()[0] == 200)
     with open(srv.log) as f:
@@ -151,6 +158,8 @@ else:
     r = marie.api("GET", "/patients?q=Apres")
     t.check(r.status == 200 and len(r.json()) == 1, "and read back", r.text)
     t.check(Client(srv).login("root").status == 200, "logins work again")
+    with open(srv.log) as f:
+        t.check("the database answers again" in f.read(), "the end of the outage is logged")
     # The listener (LISTEN/NOTIFY) listens again too.
     wait_until(lambda: "notifications from other processes again" in open(srv.log).read())
     t.check(site.sql("SELECT count(*) FROM patients WHERE family_name = 'Pendant'")[0][0]
