@@ -15,14 +15,24 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
 
 /* A write waiting this long for the database is reported (a lone write
  * commits in about a millisecond; seconds mean that something holds the
- * database: another process's long transaction, a stalled disk). */
+ * database: another process's long transaction, a stalled disk); site
+ * setting health.commit-slow-ms (100 … 600000). */
 #define COMMIT_SLOW_MS 5000
+
+static long commit_slow_ms(const fr_site *site)
+{
+    const char *v = fr_site_setting(site, NULL, "health.commit-slow-ms");
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && end != v && *end == '\0' && n >= 100 && n <= 600000 ? n : COMMIT_SLOW_MS;
+}
 
 /* 1 while the last probe found the database unreadable: the log says so
  * when it starts and when it ends, not at every probe (a monitor asks
@@ -107,10 +117,10 @@ static void health(fr_req *r, fr_resp *w)
 
     long waiting = 0;
     long oldest = fr_server_commit_backlog(r->server, &waiting);
-    json_t *commits = judge(oldest >= COMMIT_SLOW_MS, &degraded, "slow",
-                            "a write has waited %ld s for the database: another program may "
+    json_t *commits = judge(oldest >= commit_slow_ms(r->site), &degraded, "slow",
+                            "a write has waited %.1f s for the database: another program may "
                             "hold it (a long transaction), or its disk does not answer",
-                            oldest / 1000);
+                            oldest / 1000.0);
     json_object_set_new(commits, "waiting", json_integer(waiting));
     json_object_set_new(commits, "oldest_ms", json_integer(oldest));
     json_object_set_new(out, "commits", commits);
