@@ -143,9 +143,11 @@ int fr_store_use_reserve(fr_store *s)
     return s->ops->reserve_release(s);
 }
 
-static int begin(fr_store *s, int audit_only, fr_error *err)
+static int begin(fr_store *s, int audit_only, int nowait, fr_error *err)
 {
     char sql[128];
+    if (nowait && s->depth > 0)
+        return fr_error_set(err, FR_EINTERNAL, "a transaction without waiting, inside another");
     if (s->depth == 0) {
         s->full = 0;
         if (!audit_only && fr_store_short_of_space(s))
@@ -154,7 +156,8 @@ static int begin(fr_store *s, int audit_only, fr_error *err)
     } else {
         snprintf(sql, sizeof sql, "SAVEPOINT fr_sp%d", s->depth);
     }
-    int rc = s->ops->exec(s, sql, "starting a transaction", err);
+    int rc = nowait ? s->ops->begin_nowait(s, "starting a transaction", err)
+                    : s->ops->exec(s, sql, "starting a transaction", err);
     if (rc) {
         /* A BEGIN that went through but whose lock did not. */
         if (s->depth == 0)
@@ -217,12 +220,17 @@ static int end_announcements(fr_store *s, int send, fr_error *err)
 
 int fr_store_begin(fr_store *s, fr_error *err)
 {
-    return begin(s, 0, err);
+    return begin(s, 0, 0, err);
+}
+
+int fr_store_begin_nowait(fr_store *s, fr_error *err)
+{
+    return begin(s, 0, 1, err);
 }
 
 int fr_store_begin_audit(fr_store *s, fr_error *err)
 {
-    return begin(s, 1, err);
+    return begin(s, 1, 0, err);
 }
 
 int fr_store_commit(fr_store *s, fr_error *err)

@@ -60,6 +60,13 @@ char *fr_store_locate(const char *dir, const char *database);
  * transaction read is still true when it writes: no lost update. Reads
  * outside transactions run concurrently. */
 int fr_store_begin(fr_store *s, fr_error *err);
+/* As fr_store_begin for the outermost transaction, without waiting for
+ * another connection's transaction to end: FR_EBUSY at once when one is
+ * running (SQLite: no busy wait for BEGIN IMMEDIATE; PostgreSQL: the
+ * writers' advisory lock is not waited for). For a caller that has
+ * somewhere better to wait than its own thread (the web server's workers
+ * hand such a write to the committer thread). */
+int fr_store_begin_nowait(fr_store *s, fr_error *err);
 int fr_store_commit(fr_store *s, fr_error *err);
 void fr_store_rollback(fr_store *s);
 int fr_store_depth(const fr_store *s);

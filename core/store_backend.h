@@ -67,6 +67,9 @@ typedef struct fr_store_ops {
     int (*listen)(fr_store *s, const char *channel, fr_error *err);
     int (*wait)(fr_store *s, int wake_fd, int *heard, fr_error *err);
     const char *begin_sql; /* the outermost transaction's BEGIN */
+    /* Runs the outermost BEGIN without waiting for another connection's
+     * transaction (fr_store_begin_nowait): FR_EBUSY when it would wait. */
+    int (*begin_nowait)(fr_store *s, const char *what, fr_error *err);
     /* The reserve kept for the audit entries of reads on a full disk
      * (store.h, "A full disk"); NULL: none (PostgreSQL). reserve_release
      * gives the reserve up: 1 when it was there. reserve_renew puts it

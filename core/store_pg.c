@@ -144,6 +144,7 @@ typedef struct pg {
      * them go with the old one). */
     char *location; /* as given to open, for connecting again */
     char setup[256];
+    char begin_nowait[200]; /* BEGIN_SQL with a lock_timeout of 1 ms */
     char listening[4][32];
     int nlistening;
     int locks;
@@ -784,6 +785,13 @@ static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err
     return rc;
 }
 
+/* BEGIN_SQL, except that the writers' lock is not waited for: 55P03
+ * (FR_EBUSY) after 1 ms while another transaction holds it. */
+static int pg_begin_nowait(fr_store *s, const char *what, fr_error *err)
+{
+    return pg_exec(s, ((pg *)s->be)->begin_nowait, what, err);
+}
+
 /* ---- connection ---- */
 
 /* The location without its password, for messages. */
@@ -834,6 +842,10 @@ static int pg_open(fr_store *s, const char *location, const fr_store_options *op
              "SET default_transaction_read_only = %s",
              opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000,
              opt->read_only ? "on" : "off");
+    snprintf(p->begin_nowait, sizeof p->begin_nowait,
+             "BEGIN; SET LOCAL lock_timeout = 1; SELECT pg_advisory_xact_lock(" FR_LOCK_SPACE
+             ", 0); SET LOCAL lock_timeout = %d",
+             opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
     int rc = run(s, p->setup, "opening the site database", err);
     if (!rc)
         learn_tables(s);
@@ -1586,4 +1598,5 @@ const fr_store_ops fr_store_pg_ops = {
     .listen = pg_listen,
     .wait = pg_wait,
     .begin_sql = BEGIN_SQL,
+    .begin_nowait = pg_begin_nowait,
 };

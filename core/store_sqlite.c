@@ -41,6 +41,7 @@ typedef struct lite {
     char *reserve;   /* the reserve file (<database>-reserve); NULL: none */
     long max_pages;  /* the site's limit in pages; 0: none */
     int raised;      /* the limit is raised by the reserve (given up) */
+    int busy_ms;     /* the busy timeout */
 } lite;
 
 #define RESERVE_BYTES ((off_t)FR_STORE_RESERVE_KB * 1024)
@@ -129,6 +130,17 @@ static int lite_exec(fr_store *s, const char *sql, const char *what, fr_error *e
     return rc == SQLITE_OK ? 0 : map_error(s, rc, err, what);
 }
 
+/* BEGIN IMMEDIATE with no busy wait: SQLITE_BUSY (FR_EBUSY) at once
+ * while another connection writes. */
+static int lite_begin_nowait(fr_store *s, const char *what, fr_error *err)
+{
+    lite *l = s->be;
+    sqlite3_busy_timeout(l->db, 0);
+    int rc = lite_exec(s, "BEGIN IMMEDIATE", what, err);
+    sqlite3_busy_timeout(l->db, l->busy_ms);
+    return rc;
+}
+
 /* Whether the connection's database is in WAL mode (a file system without
  * shared memory keeps it in rollback mode). */
 static int in_wal_mode(sqlite3 *db)
@@ -155,7 +167,8 @@ static int connect_db(fr_store *s, const char *path, const fr_store_options *opt
                             "and is writable",
                             path, l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(l->db, 1);
-    sqlite3_busy_timeout(l->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
+    l->busy_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
+    sqlite3_busy_timeout(l->db, l->busy_ms);
     char pragmas[320], limit[96] = "";
     /* A size limit in pages; page_size is 4096 unless the file says
      * otherwise, which only makes the limit a little looser. */
@@ -689,6 +702,7 @@ const fr_store_ops fr_store_sqlite_ops = {
     .unlock = lite_unlock,
     .generation = lite_generation,
     .begin_sql = "BEGIN IMMEDIATE",
+    .begin_nowait = lite_begin_nowait,
     .reserve_release = lite_reserve_release,
     .reserve_renew = lite_reserve_renew,
 };

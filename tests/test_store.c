@@ -839,6 +839,60 @@ static void a_named_lock_excludes_other_connections(void)
     fr_store_close(b);
 }
 
+/* fr_store_begin_nowait: while another connection's transaction runs,
+ * FR_EBUSY at once and no transaction left open; the connection then
+ * waits as before (its busy timeout is back: a transaction that ends
+ * while the next BEGIN waits lets it in); once nothing runs, it begins. */
+static void a_transaction_that_would_wait_is_refused_at_once(void)
+{
+    fr_store *a, *b;
+    fr_error err = {0};
+    const char *p = open_two("nowait.db", &a, &b);
+    if (!p)
+        return;
+    CHECK_OK(fr_store_exec(a, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &err), &err);
+    CHECK_OK(fr_store_begin(a, &err), &err);
+    CHECK(fr_store_begin_nowait(b, &err) == FR_EBUSY);
+    CHECK(strstr(err.message, "try again") != NULL);
+    CHECK(fr_store_depth(b) == 0);
+    fr_error_clear(&err);
+    CHECK_OK(fr_store_commit(a, &err), &err);
+    CHECK_OK(fr_store_begin_nowait(b, &err), &err);
+    CHECK(fr_store_depth(b) == 1);
+    CHECK_OK(fr_store_execf(b, &err, "INSERT INTO t (v) VALUES (?)", "i", 1), &err);
+    /* a's turn to be refused, and b's transaction goes on */
+    CHECK(fr_store_begin_nowait(a, &err) == FR_EBUSY);
+    fr_error_clear(&err);
+    CHECK_OK(fr_store_commit(b, &err), &err);
+    fr_store_close(a);
+    /* Another process holds a transaction and ends it a little later: a
+     * refusal first, then a BEGIN that waits for it and gets in. */
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        fr_store *c = NULL;
+        fr_error cerr = {0};
+        if (fr_store_open(p, NULL, &c, &cerr) || fr_store_begin(c, &cerr))
+            _exit(1);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        usleep(300 * 1000);
+        _exit(fr_store_commit(c, &cerr) ? 1 : 0);
+    }
+    char x;
+    CHECK(read(ready[0], &x, 1) == 1);
+    CHECK(fr_store_begin_nowait(b, &err) == FR_EBUSY);
+    fr_error_clear(&err);
+    CHECK_OK(fr_store_begin(b, &err), &err);
+    CHECK_OK(fr_store_commit(b, &err), &err);
+    int status = -1;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(ready[0]);
+    close(ready[1]);
+    fr_store_close(b);
+}
+
 /* fr_store_announce reaches the other processes' listening connections at
  * commit (PostgreSQL: NOTIFY/LISTEN), not when rolled back, once per
  * transaction; this process's own are not heard; the wake descriptor ends
@@ -1069,6 +1123,8 @@ TEST_MAIN({"a_large_statement_in_a_transaction", a_large_statement_in_a_transact
           {"two_processes_writing_lose_nothing", two_processes_writing_lose_nothing},
           {"no_update_is_lost_between_processes", no_update_is_lost_between_processes},
           {"a_named_lock_excludes_other_connections", a_named_lock_excludes_other_connections},
+          {"a_transaction_that_would_wait_is_refused_at_once",
+           a_transaction_that_would_wait_is_refused_at_once},
           {"a_schema_changed_elsewhere_is_seen", a_schema_changed_elsewhere_is_seen},
           {"small_tables_are_not_analysed", small_tables_are_not_analysed},
           {"a_lost_connection_is_a_clear_error", a_lost_connection_is_a_clear_error},

@@ -37,12 +37,16 @@
  * when it is free, so a lone request pays one transaction as before and
  * requests arriving while a COMMIT waits for the disk share the next one.
  *
- * A lone request is not even handed over: when nothing is queued and the
+ * A lone request is not even handed over: when nothing is queued, the
  * committer's site is free (no batch, delivery pass or reload running on
- * it), the worker that holds the request runs its batch itself, on the
- * committer's site, and answers without waking the committer thread and
- * being woken back (fr_committer_run_alone: two thread hand-overs, a
- * tenth of a lone submission's time on the machine of the benchmark).
+ * it) and its transaction can start without waiting for another
+ * process's (fr_store_begin_nowait), the worker that holds the request
+ * runs its batch itself, on the committer's site, and answers without
+ * waking the committer thread and being woken back
+ * (fr_committer_run_alone: two thread hand-overs, a tenth of a lone
+ * submission's time on the machine of the benchmark). A transaction that
+ * would wait is the committer thread's to wait for: a worker that waited
+ * would hold up every connection it serves.
  * `busy` says that a thread, the committer's or a worker, uses the site;
  * jobs that come meanwhile queue for the committer thread. */
 #include "server.h"
@@ -146,11 +150,12 @@ static int run_job(fr_committer *c, fr_job *job, int reads_only)
 
 /* One durable transaction for the batch: 0, or -1 when it is broken (and
  * rolled back: nothing of it was stored). */
-static int try_batch(fr_committer *c, fr_job *batch, int reads_only)
+static int try_batch(fr_committer *c, fr_job *batch, int reads_only, int begun)
 {
     fr_store *st = c->site->store;
     fr_error err = {0};
-    int broken = (reads_only ? fr_store_begin_audit(st, &err) : fr_store_begin(st, &err)) != 0;
+    int broken =
+        !begun && (reads_only ? fr_store_begin_audit(st, &err) : fr_store_begin(st, &err)) != 0;
     if (broken)
         fr_server_log(c->server, "group commit: begin: %s", err.message);
     for (fr_job *j = batch; j && !broken; j = j->next)
@@ -164,19 +169,21 @@ static int try_batch(fr_committer *c, fr_job *batch, int reads_only)
     return broken ? -1 : 0;
 }
 
-static void run_batch(fr_committer *c, fr_job *batch)
+/* begun: the batch's transaction is open already (fr_committer_run_alone;
+ * writes are accepted then). */
+static void run_batch(fr_committer *c, fr_job *batch, int begun)
 {
     fr_store *st = c->site->store;
-    int reads_only = fr_store_short_of_space(st), reads = 0;
+    int reads_only = begun ? 0 : fr_store_short_of_space(st), reads = 0;
     for (fr_job *j = batch; j; j = j->next)
         reads += !j->handler || j->access;
-    int broken = try_batch(c, batch, reads_only) != 0;
+    int broken = try_batch(c, batch, reads_only, begun) != 0;
     int full = broken && fr_store_failed_for_space(st);
     if (full && !reads_only && reads && fr_store_use_reserve(st)) {
         fr_server_log(c->server, "disk space: the reserve was given up so that reads (and "
                                  "their audit entries) go on");
         reads_only = 1;
-        broken = try_batch(c, batch, 1) != 0;
+        broken = try_batch(c, batch, 1, 0) != 0;
         full = broken && fr_store_failed_for_space(st);
     }
     int now_short = fr_store_short_of_space(st);
@@ -298,7 +305,7 @@ static void *committer_main(void *arg)
         c->queued -= taken;
         set_busy(c);
         pthread_mutex_unlock(&c->lock);
-        run_batch(c, batch);
+        run_batch(c, batch, 0);
         pthread_mutex_lock(&c->lock);
         c->busy = 0;
     }
@@ -365,14 +372,24 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job)
     pthread_mutex_unlock(&c->lock);
     if (!alone)
         return 0;
-    job->next = NULL;
-    job->failed = 0;
-    run_batch(c, job);
+    /* Only when the transaction can start at once: waiting for another
+     * process's (a command holding the database) would hold up every
+     * connection this worker thread serves, the health check's among
+     * them. The committer thread waits instead. Any other failure to
+     * start (a full disk, a lost database) also goes to the committer,
+     * whose batch says it the usual way. */
+    fr_error err = {0};
+    int begun = fr_store_begin_nowait(c->site->store, &err) == 0;
+    if (begun) {
+        job->next = NULL;
+        job->failed = 0;
+        run_batch(c, job, 1);
+    }
     pthread_mutex_lock(&c->lock);
     c->busy = 0;
     pthread_cond_signal(&c->wake); /* jobs may have queued meanwhile */
     pthread_mutex_unlock(&c->lock);
-    return 1;
+    return begun;
 }
 
 void fr_committer_deliver(fr_committer *c)

@@ -166,14 +166,14 @@ class Site:
 
 
 class Server:
-    def __init__(self, site, host="127.0.0.1", log=None):
+    def __init__(self, site, host="127.0.0.1", log=None, threads=3):
         """host: an IPv4 address, or an IPv6 one (::1); log: the server's
-        own log file (default: the site's)."""
+        own log file (default: the site's); threads: its worker threads."""
         self.site = site
         self.host = host
         self.log = log or site.env["FILROUGE_LOG"]
         listen = f"[{host}]:0" if ":" in host else f"{host}:0"
-        self.proc = subprocess.Popen([FR, "serve", "--listen", listen, "--threads", "3"],
+        self.proc = subprocess.Popen([FR, "serve", "--listen", listen, "--threads", str(threads)],
                                      env=dict(site.env, FILROUGE_LOG=self.log),
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
