@@ -22,6 +22,7 @@
 #include "form.h"
 #include "plugin.h"
 #include "python.h"
+#include "running.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -557,6 +558,14 @@ int fr_site_restore(const char *backup, const char *dir, fr_error *err)
     fr_store *check = NULL;
     char *target = NULL, *partial = NULL;
     int rc = bdb && bxml && sxml ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
+    /* A server would go on writing into the database set aside: what it
+     * acknowledged after the restore would be lost. */
+    pid_t server = 0;
+    if (!rc && fr_running_list(dir, &server, 1, NULL) > 0)
+        rc = fr_error_set(err, FR_EREFUSED,
+                          "a filrouge serve (process %ld) is running on %s: stop it first "
+                          "(systemctl stop filrouge), then restore; nothing was changed",
+                          (long)server, dir);
     if (!rc && access(bdb, R_OK) != 0)
         rc = fr_error_set(err, FR_ENOTFOUND, "%s holds no filrouge.db: is it a backup folder?",
                           backup);

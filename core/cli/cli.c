@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "running.h"
 
 static void remove_args(cli *c, int i, int count)
 {
@@ -220,6 +221,23 @@ void cli_ok(cli *c, json_t *details, const char *fmt, ...)
         printf("%s\n", msg);
         json_decref(details);
     }
+}
+
+const char *cli_tell_servers(cli *c, json_t *details)
+{
+    int refused = 0;
+    int told = c->site ? fr_running_reload(c->site->dir, &refused) : 0;
+    if (details)
+        json_object_set_new(details, "servers_told", json_integer(told));
+    if (refused)
+        fprintf(stderr,
+                "filrouge: warning: %d server%s running on this site could not be told to "
+                "reload (another user's process): reload %s yourself (systemctl reload "
+                "filrouge, or kill -HUP)\n",
+                refused, refused > 1 ? "s" : "", refused > 1 ? "them" : "it");
+    return told == 0   ? ""
+           : told == 1 ? "; the running server reloads it"
+                       : "; the running servers reload it";
 }
 
 void cli_deliver(cli *c)

@@ -72,6 +72,13 @@ void cli_ok(cli *c, json_t *details, const char *fmt, ...) FR_PRINTF(3, 4);
  * (until the server does it in its loop). Failures are kept for retry. */
 void cli_deliver(cli *c);
 
+/* After a change to what a running server has loaded (hooks, enabled
+ * plugins): sends SIGHUP to the site's servers on this machine
+ * (running.h), records how many in details ("servers_told"), warns on
+ * stderr about those it could not tell, and returns the words to add to
+ * the "done" message ("" when none runs). */
+const char *cli_tell_servers(cli *c, json_t *details);
+
 /* Small helpers for text output. */
 const char *cli_str(json_t *obj, const char *key); /* "" when absent/null */
 

@@ -121,7 +121,9 @@ static int run_hooks_reload(cli *c)
     }
     json_array_foreach(json_object_get(out, "hooks"), i, v) on +=
         strcmp(cli_str(v, "status"), "on") == 0;
-    cli_ok(c, out, "hooks reloaded: %zu files (%zu with problems), %zu hooks on", nfiles, bad, on);
+    const char *told = cli_tell_servers(c, out);
+    cli_ok(c, out, "hooks reloaded: %zu files (%zu with problems), %zu hooks on%s", nfiles, bad, on,
+           *told ? "; the running server reloads them too" : "");
     return bad ? CLI_REFUSED : 0;
 }
 
@@ -130,7 +132,7 @@ const cli_command cli_hooks_commands[] = {
     {"hooks", "check", run_hooks_check, "[FILE...]",
      "compile and import hook files (default: all of the site's), reporting file:line"},
     {"hooks", "reload", run_hooks_reload, "",
-     "import the hook files again and report what they register (in this command; a running server "
-     "reloads them on SIGHUP)"},
+     "import the hook files again and report what they register; the site's running server on "
+     "this machine reloads them too"},
     {0},
 };

@@ -89,8 +89,10 @@ static int enable_or_disable(cli *c, int enable)
                     : fr_plugins_disable(c->site, cli_arg(c, 0), &err);
     if (rc)
         return cli_fail(c, &err);
-    cli_ok(c, NULL, "plugin %s %s", cli_arg(c, 0),
-           enable ? "enabled" : "disabled (its data is kept; enable it again to use it)");
+    json_t *out = json_object();
+    const char *told = cli_tell_servers(c, out);
+    cli_ok(c, out, "plugin %s %s%s", cli_arg(c, 0),
+           enable ? "enabled" : "disabled (its data is kept; enable it again to use it)", told);
     return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "running.h"
 #include "task.h"
 
 #define MAX_POOL 32
@@ -64,6 +65,7 @@ struct fr_server {
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_wake;
     fr_site *bg_site;
+    int running_fd; /* run/serve-PID.pid, held (running.h); -1: none */
 
     /* group commit: every write request and every read's audit entries
      * (commit.c) */
@@ -1071,6 +1073,7 @@ static void close_all(fr_server *s)
         fr_site_close(s->pool[i]);
     fr_site_close(s->bg_site);
     fr_i18n_free();
+    fr_running_leave(s->opt.site_dir, s->running_fd);
 }
 
 int fr_server_run(const fr_server_options *opt, fr_error *err)
@@ -1094,12 +1097,40 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     pthread_mutex_init(&s->bg_lock, NULL);
     pthread_cond_init(&s->freed, NULL);
     pthread_cond_init(&s->bg_wake, NULL);
+    /* Signals are taken by this thread with sigwait. They are blocked
+     * before any thread starts (the committer, the listener, MHD's, the
+     * background one), which all inherit the mask: a thread started with
+     * them unblocked would take a SIGTERM or SIGHUP that came while this
+     * one was not in sigwait (just after start, between two SIGHUPs) and
+     * die of it, the whole process with it. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
     struct sockaddr_storage sa;
     int rc = parse_listen(s->opt.listen, &sa, err);
     if (!rc)
         rc = fr_i18n_load(err);
     if (!rc)
         rc = fr_site_open(s->opt.site_dir, NULL, &s->bg_site, err);
+    /* Known as this site's server (running.h): one per SQLite site; found
+     * by the commands that must reload it or must not run under it. */
+    s->running_fd = -1;
+    if (!rc) {
+        int alone = strcmp(fr_store_backend(s->bg_site->store), "sqlite") == 0;
+        rc = fr_running_enter(s->opt.site_dir, alone, &s->running_fd, err);
+        if (rc && rc != FR_EREFUSED) {
+            fprintf(stderr,
+                    "filrouge: warning: %s; `filrouge hooks reload` and `plugin "
+                    "enable` will not reach this server (send it SIGHUP)\n",
+                    err->message);
+            fr_error_clear(err);
+            rc = 0;
+        }
+    }
     if (!rc) {
         const char *idle = fr_site_setting(s->bg_site, NULL, "web.session-idle-minutes");
         if (idle && atoi(idle) > 0)
@@ -1148,16 +1179,6 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
         free(s);
         return rc;
     }
-
-    /* Signals are taken by this thread with sigwait; every other thread
-     * (MHD's, the background one) inherits the blocked mask. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |

@@ -269,19 +269,38 @@ for th in threads:
 t.check(not errors, "60 concurrent case reads all succeed", errors)
 
 # Graceful stop: requests in progress when SIGTERM arrives are answered.
+# Each login (argon2id: slow on purpose) is sent whole before the signal;
+# a short pause then lets the server take the connections (a fixed pause
+# from the threads' start was too short on a loaded machine: a connection
+# not yet made was counted as a request cut).
+import http.client
+import json as _json
 import signal as _signal
 import time as _time
 results = []
+sent = [threading.Event() for _ in range(3)]
 
 
-def slow_login():
-    results.append(Client(srv).login("thomas").status)
+def slow_login(i):
+    try:
+        conn = http.client.HTTPConnection(srv.host, srv.port, timeout=30)
+        conn.request("POST", "/api/v1/session",
+                     body=_json.dumps({"login": "thomas", "password": "correct-horse"}),
+                     headers={"Content-Type": "application/json"})
+        sent[i].set()
+        results.append(conn.getresponse().status)
+    except OSError as e:
+        results.append(repr(e))
+    finally:
+        sent[i].set()
 
 
-threads = [threading.Thread(target=slow_login) for _ in range(3)]
+threads = [threading.Thread(target=slow_login, args=(i,)) for i in range(3)]
 for th in threads:
     th.start()
-_time.sleep(0.03)
+for e in sent:
+    e.wait()
+_time.sleep(0.05)
 srv.proc.send_signal(_signal.SIGTERM)
 for th in threads:
     th.join()
