@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "plugin.h"
+#include "running.h"
 #include "site.h"
 
 /* The destination's schema, owner by owner as in the source. */
@@ -91,6 +92,14 @@ int fr_site_migrate_store(fr_site *site, const char *to_location, json_t **repor
     *report = NULL;
     if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
         return fr_error_set(err, FR_EACCESS, "only administrators can move a site's record");
+    /* What a server wrote after the copy would not be in the new database. */
+    pid_t server = 0;
+    if (fr_running_list(site->dir, &server, 1, NULL) > 0)
+        return fr_error_set(err, FR_EREFUSED,
+                            "a filrouge serve (process %ld) is running on %s: stop it first "
+                            "(systemctl stop filrouge), since what it writes after the copy "
+                            "would not be in the new database; nothing was changed",
+                            (long)server, site->dir);
     fr_store *to = NULL;
     int exists = 0;
     int rc = fr_store_open(to_location, NULL, &to, err);

@@ -11,7 +11,8 @@ server"), on either store:
 - `filrouge plugin enable` with the server running: its workflows are
   served at once, without SIGHUP;
 - SQLite: `filrouge restore` refuses while a server runs (exit 1, nothing
-  set aside), and restores once it has stopped;
+  set aside), and restores once it has stopped; `migrate-store` refuses
+  too;
 - SIGHUPs in a row, and a SIGTERM right after the start, are taken by the
   server (reload; a clean stop), never by a thread that dies of them;
 - a server killed with -9 leaves its file behind, which stops neither the
@@ -121,6 +122,10 @@ if not site.database:
             (p.returncode, p.stderr))
     t.check(not [f for f in os.listdir(site.dir) if "before-restore" in f],
             "nothing was set aside", os.listdir(site.dir))
+    p = site.fr("migrate-store", "--to", "postgresql://nobody@127.0.0.1:1/none", check=False)
+    t.check(p.returncode == 1 and f"process {srv.proc.pid}" in p.stderr and
+            "stop it first" in p.stderr, "migrate-store refuses while a server runs, "
+            "before it looks at the destination", (p.returncode, p.stderr))
 
 # A server killed with -9 leaves its file; it is dead, so it stops nothing.
 srv.proc.send_signal(signal.SIGKILL)
