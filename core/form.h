@@ -91,6 +91,11 @@ typedef struct fr_submit {
  * nothing, and *problems (when not NULL) receives an array of
  * {field, message} — every problem, messages in lang; err summarises them.
  * *id receives the submission's id. */
+/* Whether a site's bands setting (bands.FORM.SCORE: "scheme: 0-4 code;
+ * 5-9 code; 10- code") reads: 0, or FR_EINVAL saying which part is wrong
+ * and how to write it (site.xml is checked with it at open). */
+int fr_form_bands_check(const char *setting, fr_error *err);
+
 int fr_form_submit(fr_site *site, const fr_submit *s, int64_t *id, json_t **problems,
                    fr_error *err);
 

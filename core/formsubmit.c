@@ -623,24 +623,15 @@ static void validate(eval *e)
 
 /* ---- scores, bands, flags ---------------------------------------------- */
 
-typedef struct band_pick {
-    const char *code;
-    char scheme[128];
-    char label[256];
-} band_pick;
-
 /* Site override: <setting name="bands.FORM.SCORE">scheme: 0-4 code; 5-9 code; 10- code</setting>
- * (a range "A-B" is inclusive; "A-" has no upper end). */
-static int site_band(eval *e, const fm_score *s, double v, char code[64], char scheme[128],
-                     fr_error *err)
+ * (a range "A-B" is inclusive; "A-" has no upper end). Reads the setting's
+ * scheme and calls `each` for every range, in order, until it returns
+ * nonzero (then that value); a part that is not "MIN-MAX code" is an error
+ * naming it (FR_EINVAL). 0 when every range was seen. */
+static int read_bands(const char *setting, char scheme[128],
+                      int (*each)(void *arg, double lo, double hi, const char *code), void *arg,
+                      fr_error *err)
 {
-    if (!e->site)
-        return 0;
-    char name[256];
-    snprintf(name, sizeof name, "bands.%s.%s", e->f->id, s->id);
-    const char *setting = fr_site_setting(e->site, NULL, name);
-    if (!setting)
-        return 0;
     const char *colon = strchr(setting, ':');
     const char *p = setting;
     snprintf(scheme, 128, "site");
@@ -654,8 +645,10 @@ static int site_band(eval *e, const fm_score *s, double v, char code[64], char s
         p = colon + 1;
     }
     char *copy = strdup(p);
-    int found = 0, rc = 0;
-    for (char *save = NULL, *t = copy ? strtok_r(copy, ";", &save) : NULL; t;
+    if (!copy)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    int rc = 0, ranges = 0;
+    for (char *save = NULL, *t = strtok_r(copy, ";", &save); t && !rc;
          t = strtok_r(NULL, ";", &save)) {
         double lo, hi = INFINITY;
         char c[64];
@@ -664,22 +657,68 @@ static int site_band(eval *e, const fm_score *s, double v, char code[64], char s
             t++;
         if (!*t)
             continue;
-        if (sscanf(t, "%lf-%lf %63s%n", &lo, &hi, c, &n) == 3 ||
-            (hi = INFINITY, sscanf(t, "%lf- %63s%n", &lo, c, &n) == 2)) {
-            if (!found && v >= lo && v <= hi) {
-                snprintf(code, 64, "%s", c);
-                found = 1;
-            }
+        if ((sscanf(t, "%lf-%lf %63s%n", &lo, &hi, c, &n) == 3 ||
+             (hi = INFINITY, sscanf(t, "%lf- %63s%n", &lo, c, &n) == 2)) &&
+            lo <= hi) {
+            ranges++;
+            rc = each(arg, lo, hi, c);
         } else {
             rc = fr_error_set(err, FR_EINVAL,
-                              "site.xml setting %s: \"%s\" is not \"MIN-MAX code\"; write e.g. "
+                              "\"%s\" is not \"MIN-MAX code\" (MIN at most MAX); write e.g. "
                               "\"scheme: 0-4 minimal; 5-9 mild; 10- severe\"",
-                              name, t);
-            break;
+                              t);
         }
     }
     free(copy);
-    return rc ? rc : (found ? 1 : 2);
+    if (!rc && !ranges)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "no range given; write e.g. \"scheme: 0-4 minimal; 5-9 mild; 10- "
+                          "severe\"");
+    return rc;
+}
+
+static int no_band(void *arg, double lo, double hi, const char *code)
+{
+    (void)arg, (void)lo, (void)hi, (void)code;
+    return 0;
+}
+
+int fr_form_bands_check(const char *setting, fr_error *err)
+{
+    char scheme[128];
+    return read_bands(setting, scheme, no_band, NULL, err);
+}
+
+typedef struct band_find {
+    double v;
+    char *code; /* 64 bytes */
+} band_find;
+
+static int band_holds(void *arg, double lo, double hi, const char *code)
+{
+    band_find *b = arg;
+    if (b->v < lo || b->v > hi)
+        return 0;
+    snprintf(b->code, 64, "%s", code);
+    return 1;
+}
+
+static int site_band(eval *e, const fm_score *s, double v, char code[64], char scheme[128],
+                     fr_error *err)
+{
+    if (!e->site)
+        return 0;
+    char name[256];
+    snprintf(name, sizeof name, "bands.%s.%s", e->f->id, s->id);
+    const char *setting = fr_site_setting(e->site, NULL, name);
+    if (!setting)
+        return 0;
+    band_find b = {v, code};
+    fr_error why = {0};
+    int rc = read_bands(setting, scheme, band_holds, &b, &why);
+    if (rc < 0)
+        return fr_error_set(err, rc, "site.xml setting %s: %s", name, why.message);
+    return rc == 1 ? 1 : 2;
 }
 
 static int compute_scores(eval *e, json_t *scores, fr_error *err)

@@ -3,9 +3,10 @@
  * record, workflows and plugins live in their own files. */
 #include "site.h"
 
+#include <ctype.h>
 #include <dirent.h>
-#include <jansson.h>
 #include <errno.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "plugin.h"
 #include "python.h"
 #include "running.h"
+#include "settings.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -194,17 +196,38 @@ out:
     return rc;
 }
 
-static int add_setting(fr_site *site, const char *plugin, xmlNodePtr n)
+/* Adds a setting (its value without the blanks around it), checked: a
+ * site-wide one against the kernel's list (settings.h), any one against
+ * the same name given before in the same place. */
+static int add_setting(fr_site *site, const char *plugin, xmlNodePtr n, fr_error *err)
 {
     fr_setting *grown = realloc(site->settings, (site->nsettings + 1) * sizeof *grown);
     if (!grown)
-        return FR_ENOMEM;
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
     site->settings = grown;
     fr_setting *s = &site->settings[site->nsettings++];
     s->plugin = plugin ? strdup(plugin) : NULL;
     s->name = fr_xml_attr(n, "name");
     s->value = fr_xml_text(n);
-    return 0;
+    s->line = xmlGetLineNo(n);
+    if (s->value) {
+        char *v = s->value, *e = v + strlen(v);
+        while (e > v && isspace((unsigned char)e[-1]))
+            *--e = '\0';
+        size_t lead = strspn(v, " \t\r\n");
+        memmove(v, v + lead, strlen(v + lead) + 1);
+    }
+    for (int i = 0; i < site->nsettings - 1; i++) {
+        const fr_setting *o = &site->settings[i];
+        if (s->name && o->name && strcmp(s->name, o->name) == 0 && !o->plugin == !plugin &&
+            (!plugin || strcmp(o->plugin, plugin) == 0))
+            return fr_error_set(err, FR_EINVAL,
+                                "%s:%ld: setting %s%s%s is given twice (also at line %ld); keep "
+                                "one",
+                                site->config_path, s->line, s->name, plugin ? " of plugin " : "",
+                                plugin ? plugin : "", o->line);
+    }
+    return plugin ? 0 : fr_settings_check(site->config_path, s->line, s->name, s->value, err);
 }
 
 static int read_config(fr_site *site, fr_error *err)
@@ -244,17 +267,20 @@ static int read_config(fr_site *site, fr_error *err)
                 site->plugin_paths[site->nplugin_paths++] = fr_path_join(site->dir, text);
             }
         } else if (strcmp(tag, "setting") == 0) {
-            add_setting(site, NULL, n);
+            rc = add_setting(site, NULL, n, err);
         } else if (strcmp(tag, "plugin") == 0) {
             char *id = fr_xml_attr(n, "id");
-            for (xmlNodePtr s = fr_xml_child(n, "setting"); s; s = fr_xml_next(s->next, "setting"))
-                add_setting(site, id, s);
+            for (xmlNodePtr s = fr_xml_child(n, "setting"); s && !rc;
+                 s = fr_xml_next(s->next, "setting"))
+                rc = add_setting(site, id, s, err);
             free(id);
         }
         free(text);
+        if (rc)
+            break;
     }
     xmlFreeDoc(doc);
-    return 0;
+    return rc;
 }
 
 int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out, fr_error *err)

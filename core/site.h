@@ -21,6 +21,7 @@ typedef struct fr_setting {
     char *plugin;
     char *name;
     char *value;
+    long line; /* in site.xml */
 } fr_setting;
 
 typedef struct fr_site {

@@ -52,8 +52,39 @@ refused "a newer database is refused with a clear message" 1 "newer version of F
 test "$(sql "SELECT max(version) FROM schema_migrations WHERE owner = 'core'")" = 99 &&
     pass "the newer database was left as it was" || fail "the newer database was changed"
 
-# A malformed site.xml names its file and line.
+# Site-wide settings are checked at open (core/settings.h): a mistake stops
+# every command with the line, what is wrong and what to write, instead of
+# a default silently taking its place.
 cp "$TMP/before.db" "$FILROUGE_SITE/filrouge.db"
+cp "$FILROUGE_SITE/site.xml" "$TMP/site.xml.good"
+# NAME VALUE [MORE XML]: site.xml with that setting just before </site>, on line $L
+L=$(wc -l <"$TMP/site.xml.good")
+L1=$((L + 1))
+with_setting() {
+    sed "/<\/site>/i\\  <setting name=\"$1\">$2</setting>${3-}" "$TMP/site.xml.good" >"$FILROUGE_SITE/site.xml"
+}
+with_setting bus.max-attempts abc
+refused "a setting that is not a number: its line, the range, an example" 1 \
+    "site.xml:$L: setting bus.max-attempts: \"abc\" is not a whole number from 1 to 1000; write e.g. 5" -- patient list
+with_setting database.max-size-mb 50MB
+refused "a size with its unit is refused, not read as no limit" 1 \
+    'setting database.max-size-mb: "50MB" is not a number' -- patient list
+with_setting python.deadline-ms 5
+refused "a deadline below its range" 1 "from 10 to 60000" -- patient list
+with_setting bus.max-attemps 3
+refused "a misspelt name: refused, with the name meant" 1 \
+    "site.xml:$L: unknown setting bus.max-attemps (did you mean bus.max-attempts?)" -- patient list
+with_setting caseload.weight.5 1
+refused "caseload weights are for intensities 1 to 4" 1 "unknown setting caseload.weight.5" -- patient list
+with_setting bands.efs.efs "0-5 fit; 7-6 frail"
+refused "bands that do not read" 1 'setting bands.efs.efs: "7-6 frail" is not "MIN-MAX code"' -- patient list
+with_setting bus.max-attempts 3 '\n  <setting name="bus.max-attempts">4</setting>'
+refused "a setting given twice" 1 "site.xml:$L1: setting bus.max-attempts is given twice (also at line $L); keep one" -- patient list
+with_setting frailty-alert.threshold 8 '\n  <setting name="bus.max-attempts"> 3 </setting>\n  <setting name="caseload.weight.2">1.25</setting>'
+ok "a name of the site's own (for a hook), blanks around a value, a decimal weight: accepted" -- patient list
+cp "$TMP/site.xml.good" "$FILROUGE_SITE/site.xml"
+
+# A malformed site.xml names its file and line.
 printf '<?xml version="1.0"?>\n<site xmlns="urn:filrouge:site:1">\n<name>x</nam>\n</site>\n' >"$FILROUGE_SITE/site.xml"
 refused "a malformed site.xml is reported with file:line" 1 "site.xml:3" -- patient list
 finish

@@ -1,0 +1,26 @@
+/* The site-wide settings of site.xml (<setting name="…">value</setting>
+ * outside any <plugin>) that the kernel reads: their names, and what their
+ * values may be (docs/admin.md, "Site-wide settings").
+ *
+ * They are checked when the site is opened, so that a mistake stops every
+ * command with the file, the line, what is wrong and what to write, instead
+ * of a default silently taking the place of what the administrator meant
+ * (a size limit "50MB" read as no limit at all; "bus.max-attemps" never
+ * read).
+ *
+ * The kernel's namespaces are reserved: a name beginning with bus.,
+ * caseload., database., health., python., web., bands. or licence. must be
+ * one of the kernel's. Other names are free: the site's Python hooks read
+ * their own (filrouge.setting), and a plugin's settings live in its
+ * <plugin> element. A name given twice is refused wherever it is. */
+#ifndef FR_SETTINGS_H
+#define FR_SETTINGS_H
+
+#include <filrouge/error.h>
+
+/* One site-wide setting, as written at `file`:`line`: 0, or FR_EINVAL
+ * saying where, what is wrong and what to write. */
+int fr_settings_check(const char *file, long line, const char *name, const char *value,
+                      fr_error *err);
+
+#endif
