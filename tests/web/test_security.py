@@ -186,5 +186,17 @@ if m:
 t.check(anon.request("GET", "/calendar/" + "0" * 64 + ".ics").status == 404,
         "a wrong calendar token is a 404")
 
+# ---- lists show only what the user reaches, administrators included ----
+adm = Client(srv)
+adm.login("admin")
+t.check(adm.api("GET", "/cases/1").status == 403, "an administrator outside the care team is refused")
+marie.api("POST", "/tasks", {"case_id": 1, "title": "Bilan gériatrique de Mme X",
+                              "due_on": "02/12/2026"})
+r = adm.api("GET", "/tasks")
+t.check(r.status == 200 and not any(x["case_id"] == 1 for x in r.json()),
+        "the task list of an administrator holds no task of a case they do not reach", r.text)
+page = adm.request("GET", "/schedule").text
+t.check("Bilan gériatrique" not in page, "nor does their échéancier", page[-800:])
+
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
