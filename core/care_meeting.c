@@ -123,8 +123,22 @@ int fr_referral_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err
              " FROM referrals r WHERE %s AND (?4 = 0 AND r.status = 'sent' OR r.case_id = ?4)"
              " ORDER BY r.status = 'sent' DESC, r.follow_up_on, r.id",
              filter);
-    return fr_store_query_json(site->store, err, out, sql, "IttI", site->actor_id, today, now,
-                               case_id);
+    int rc = fr_store_query_json(site->store, err, out, sql, "IttI", site->actor_id, today, now,
+                                 case_id);
+    if (rc)
+        return rc;
+    /* Their reasons and answers are clinical: the read is audited, a case's
+     * under its id, the open referrals of every case the user reaches as
+     * "*" with how many were shown. */
+    char oid[24], detail[64];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    snprintf(detail, sizeof detail, "{\"results\":%zu}", json_array_size(*out));
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "referrals", case_id ? oid : "*",
+                             case_id ? NULL : detail, err))) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* ---- meetings ---- */
@@ -319,17 +333,23 @@ int fr_meeting_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
 {
     *out = NULL;
     int rc = fr_access_case(site, case_id, FR_READ, err);
-    if (rc)
+    if (rc || (rc = fr_store_query_json(site->store, err, out,
+                                        "SELECT m.id, m.kind, m.held_on, m.place,"
+                                        " (SELECT count(*) FROM meeting_participants p WHERE"
+                                        " p.meeting_id = m.id AND p.present = 1) AS present,"
+                                        " (SELECT count(*) FROM care_actions a WHERE"
+                                        " a.origin = 'meeting' AND a.origin_id = m.id) AS decisions"
+                                        " FROM meetings m WHERE m.case_id = ? ORDER BY m.held_on"
+                                        " DESC, m.id DESC",
+                                        "I", case_id)))
         return rc;
-    return fr_store_query_json(site->store, err, out,
-                               "SELECT m.id, m.kind, m.held_on, m.place,"
-                               " (SELECT count(*) FROM meeting_participants p WHERE"
-                               " p.meeting_id = m.id AND p.present = 1) AS present,"
-                               " (SELECT count(*) FROM care_actions a WHERE a.origin = 'meeting'"
-                               " AND a.origin_id = m.id) AS decisions"
-                               " FROM meetings m WHERE m.case_id = ? ORDER BY m.held_on DESC, m.id"
-                               " DESC",
-                               "I", case_id);
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "meetings", oid, NULL, err))) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* ---- intervision (peer case review, no single case) ---- */

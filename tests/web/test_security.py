@@ -198,5 +198,19 @@ t.check(r.status == 200 and not any(x["case_id"] == 1 for x in r.json()),
 page = adm.request("GET", "/schedule").text
 t.check("Bilan gériatrique" not in page, "nor does their échéancier", page[-800:])
 
+# ---- every read of clinical data is audited, lists of a case's too ----
+marie.api("POST", "/cases/1/referrals", {"specialty": "cardiologie", "to": "Dr Leroy",
+                                          "reason": "souffle à l'auscultation"})
+marie.api("POST", "/cases/1/meetings", {"kind": "concertation", "held_on": "01/12/2026",
+                                         "minutes": "chutes, isolement"})
+for path, kind in [("/cases/1/referrals", "referrals"), ("/cases/1/meetings", "meetings"),
+                   ("/referrals", "referrals")]:
+    r = marie.api("GET", path)
+    t.check(r.status == 200 and len(r.json()) == 1, f"GET {path} answers", r.text)
+    audit = adm.api("GET", f"/audit?type={kind}&limit=20").json()
+    t.check(any(a["actor"] == "marie" and a["action"] == "read" and
+                a["object_id"] == ("*" if path == "/referrals" else "1") for a in audit),
+            f"GET {path} is audited", audit)
+
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
