@@ -211,6 +211,19 @@ for path, kind in [("/cases/1/referrals", "referrals"), ("/cases/1/meetings", "m
     t.check(any(a["actor"] == "marie" and a["action"] == "read" and
                 a["object_id"] == ("*" if path == "/referrals" else "1") for a in audit),
             f"GET {path} is audited", audit)
+# the intake a person came from: the entry names the patient read
+iid = [x["id"] for x in marie.api("GET", "/intakes").json()
+       if x["person_name"] == "Jeanne Lambert"][0]
+marie.api("POST", f"/intakes/{iid}/accept", {})
+ppid = marie.api("GET", "/cases/1").json()["patient_id"]
+r = marie.api("POST", f"/intakes/{iid}/link", {"patient_id": ppid, "case_id": 1})
+t.check(r.status == 200, "the intake is linked to the patient and the case", r.text)
+r = marie.api("GET", f"/patients/{ppid}/intakes")
+t.check(r.status == 200 and len(r.json()) == 1, "the patient's intakes are read", r.text)
+audit = adm.api("GET", "/audit?type=intakes&limit=20").json()
+t.check(any(a["actor"] == "marie" and a["action"] == "read" and a["object_id"] == str(ppid)
+            and '"patient"' in a["detail"] for a in audit),
+        "reading a patient's intakes is audited under the patient's id", audit)
 
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
