@@ -143,6 +143,17 @@ int fr_referral_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err
 
 /* ---- meetings ---- */
 
+/* Peer case reviews (intervisions) are the case managers': a refusal is
+ * audited, like every refusal. */
+static int require_manager(fr_site *site, const char *what, fr_error *err)
+{
+    if (fr_access_has_role(site, "admin case_manager"))
+        return 0;
+    fr_audit_alone(site->store, site->actor, "denied", "meetings", "intervision",
+                   "{\"reason\":\"role\"}", err);
+    return fr_error_set(err, FR_EACCESS, "only case managers %s peer case reviews", what);
+}
+
 int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error *err)
 {
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
@@ -159,8 +170,8 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
     int rc = 0;
     if (m->case_id)
         rc = fr_access_case(site, m->case_id, FR_WRITE, err);
-    else if (!fr_access_has_role(site, "admin case_manager"))
-        rc = fr_error_set(err, FR_EACCESS, "only case managers record peer case reviews");
+    else
+        rc = require_manager(site, "record", err);
     if (rc)
         return rc;
     /* Participants are checked before anything is written. */
@@ -279,8 +290,8 @@ int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *er
         return rc;
     if (case_id)
         rc = fr_access_case(site, case_id, FR_READ, err);
-    else if (!fr_access_has_role(site, "admin case_manager"))
-        rc = fr_error_set(err, FR_EACCESS, "only case managers read peer case reviews");
+    else
+        rc = require_manager(site, "read", err);
     if (rc)
         return rc;
     json_t *m = NULL, *parts = NULL, *decisions = NULL, *pending = NULL;
@@ -384,9 +395,10 @@ int fr_intervision_decide(fr_site *site, int64_t meeting_id, int64_t case_id, co
 int fr_intervision_list(fr_site *site, int limit, json_t **out, fr_error *err)
 {
     *out = NULL;
-    if (!fr_access_has_role(site, "admin case_manager"))
-        return fr_error_set(err, FR_EACCESS, "only case managers read peer case reviews");
-    int rc = fr_store_query_json(
+    int rc = require_manager(site, "read", err);
+    if (rc)
+        return rc;
+    rc = fr_store_query_json(
         site->store, err, out,
         "SELECT m.id, m.held_on, m.place,"
         " (SELECT count(*) FROM meeting_participants p WHERE p.meeting_id = m.id AND"

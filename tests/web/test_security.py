@@ -225,5 +225,15 @@ t.check(any(a["actor"] == "marie" and a["action"] == "read" and a["object_id"] =
             and '"patient"' in a["detail"] for a in audit),
         "reading a patient's intakes is audited under the patient's id", audit)
 
+# ---- refusals by role are audited too ----
+site.user("dr-p", role="provider")
+prov = Client(srv)
+prov.login("dr-p")
+r = prov.api("GET", "/intervisions")
+t.check(r.status == 403, "a provider does not read the peer case reviews", r.text)
+audit = adm.api("GET", "/audit?limit=20").json()
+t.check(any(a["actor"] == "dr-p" and a["action"] == "denied" for a in audit),
+        "the refusal is audited", audit)
+
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
