@@ -234,6 +234,11 @@ t.check(r.status == 403, "a provider does not read the peer case reviews", r.tex
 audit = adm.api("GET", "/audit?limit=20").json()
 t.check(any(a["actor"] == "dr-p" and a["action"] == "denied" for a in audit),
         "the refusal is audited", audit)
+r = marie.api("GET", "/audit")
+t.check(r.status == 403, "a case manager does not read the audit trail", r.text)
+audit = adm.api("GET", "/audit?limit=5").json()
+t.check(any(a["actor"] == "marie" and a["action"] == "denied" and a["object_type"] == "audit"
+            for a in audit), "that refusal is audited", audit)
 
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
