@@ -83,7 +83,8 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
 int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, const char *on,
                        fr_error *err);
 /* A case's referrals (case_id), or every unanswered referral the user may
- * see (case_id 0). */
+ * see (case_id 0). The read is audited ("referrals", the case's id or
+ * "*"). */
 int fr_referral_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
 
 /* ---- meetings ---- */
@@ -113,6 +114,7 @@ int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
 /* The meeting, its participants and decisions, and the actions decided at
  * earlier meetings that are still open (to follow up). */
 int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *err);
+/* A case's meetings, newest first; the read is audited ("meetings"). */
 int fr_meeting_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
 
 /* A decision of a peer case review (intervision): an action of one of the

@@ -123,11 +123,36 @@ int fr_referral_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err
              " FROM referrals r WHERE %s AND (?4 = 0 AND r.status = 'sent' OR r.case_id = ?4)"
              " ORDER BY r.status = 'sent' DESC, r.follow_up_on, r.id",
              filter);
-    return fr_store_query_json(site->store, err, out, sql, "IttI", site->actor_id, today, now,
-                               case_id);
+    int rc = fr_store_query_json(site->store, err, out, sql, "IttI", site->actor_id, today, now,
+                                 case_id);
+    if (rc)
+        return rc;
+    /* Their reasons and answers are clinical: the read is audited, a case's
+     * under its id, the open referrals of every case the user reaches as
+     * "*" with how many were shown. */
+    char oid[24], detail[64];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    snprintf(detail, sizeof detail, "{\"results\":%zu}", json_array_size(*out));
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "referrals", case_id ? oid : "*",
+                             case_id ? NULL : detail, err))) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* ---- meetings ---- */
+
+/* Peer case reviews (intervisions) are the case managers': a refusal is
+ * audited, like every refusal. */
+static int require_manager(fr_site *site, const char *what, fr_error *err)
+{
+    if (fr_access_has_role(site, "admin case_manager"))
+        return 0;
+    fr_audit_alone(site->store, site->actor, "denied", "meetings", "intervision",
+                   "{\"reason\":\"role\"}", err);
+    return fr_error_set(err, FR_EACCESS, "only case managers %s peer case reviews", what);
+}
 
 int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error *err)
 {
@@ -145,8 +170,8 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
     int rc = 0;
     if (m->case_id)
         rc = fr_access_case(site, m->case_id, FR_WRITE, err);
-    else if (!fr_access_has_role(site, "admin case_manager"))
-        rc = fr_error_set(err, FR_EACCESS, "only case managers record peer case reviews");
+    else
+        rc = require_manager(site, "record", err);
     if (rc)
         return rc;
     /* Participants are checked before anything is written. */
@@ -265,8 +290,8 @@ int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *er
         return rc;
     if (case_id)
         rc = fr_access_case(site, case_id, FR_READ, err);
-    else if (!fr_access_has_role(site, "admin case_manager"))
-        rc = fr_error_set(err, FR_EACCESS, "only case managers read peer case reviews");
+    else
+        rc = require_manager(site, "read", err);
     if (rc)
         return rc;
     json_t *m = NULL, *parts = NULL, *decisions = NULL, *pending = NULL;
@@ -319,17 +344,23 @@ int fr_meeting_list(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
 {
     *out = NULL;
     int rc = fr_access_case(site, case_id, FR_READ, err);
-    if (rc)
+    if (rc || (rc = fr_store_query_json(site->store, err, out,
+                                        "SELECT m.id, m.kind, m.held_on, m.place,"
+                                        " (SELECT count(*) FROM meeting_participants p WHERE"
+                                        " p.meeting_id = m.id AND p.present = 1) AS present,"
+                                        " (SELECT count(*) FROM care_actions a WHERE"
+                                        " a.origin = 'meeting' AND a.origin_id = m.id) AS decisions"
+                                        " FROM meetings m WHERE m.case_id = ? ORDER BY m.held_on"
+                                        " DESC, m.id DESC",
+                                        "I", case_id)))
         return rc;
-    return fr_store_query_json(site->store, err, out,
-                               "SELECT m.id, m.kind, m.held_on, m.place,"
-                               " (SELECT count(*) FROM meeting_participants p WHERE"
-                               " p.meeting_id = m.id AND p.present = 1) AS present,"
-                               " (SELECT count(*) FROM care_actions a WHERE a.origin = 'meeting'"
-                               " AND a.origin_id = m.id) AS decisions"
-                               " FROM meetings m WHERE m.case_id = ? ORDER BY m.held_on DESC, m.id"
-                               " DESC",
-                               "I", case_id);
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "meetings", oid, NULL, err))) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* ---- intervision (peer case review, no single case) ---- */
@@ -364,9 +395,10 @@ int fr_intervision_decide(fr_site *site, int64_t meeting_id, int64_t case_id, co
 int fr_intervision_list(fr_site *site, int limit, json_t **out, fr_error *err)
 {
     *out = NULL;
-    if (!fr_access_has_role(site, "admin case_manager"))
-        return fr_error_set(err, FR_EACCESS, "only case managers read peer case reviews");
-    int rc = fr_store_query_json(
+    int rc = require_manager(site, "read", err);
+    if (rc)
+        return rc;
+    rc = fr_store_query_json(
         site->store, err, out,
         "SELECT m.id, m.held_on, m.place,"
         " (SELECT count(*) FROM meeting_participants p WHERE p.meeting_id = m.id AND"

@@ -348,9 +348,13 @@ int fr_intake_of(fr_site *site, int64_t patient_id, int64_t case_id, json_t **ou
                              " case_id FROM intakes WHERE status = 'accepted' AND"
                              " (patient_id = ? OR case_id = ?) ORDER BY received_at, id",
                              "II", case_id ? -1 : patient_id, case_id ? case_id : -1);
+    /* The entry names whose intakes were read: the case's or the
+     * patient's id, and which of the two in its detail. */
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id ? case_id : patient_id);
     if (!rc && json_array_size(*out) > 0)
-        rc = fr_audit_alone(site->store, site->actor, "read", "intakes",
-                            case_id ? "case" : "patient", NULL, err);
+        rc = fr_audit_alone(site->store, site->actor, "read", "intakes", oid,
+                            case_id ? "{\"of\":\"case\"}" : "{\"of\":\"patient\"}", err);
     if (rc) {
         json_decref(*out);
         *out = NULL;

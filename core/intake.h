@@ -64,7 +64,8 @@ int fr_intake_link(fr_site *site, int64_t id, int64_t patient_id, int64_t case_i
 /* The accepted intakes linked to a patient (case_id 0) or to a case: JSON
  * array of {id, received_at, referrer_name, referrer_relation,
  * referrer_contact, situation, handled_by, handled_at, patient_id,
- * case_id}. Anybody who may read the patient (or case); audited. */
+ * case_id}. Anybody who may read the patient (or case); audited under the
+ * patient's (or case's) id, detail {"of": "patient"|"case"}. */
 int fr_intake_of(fr_site *site, int64_t patient_id, int64_t case_id, json_t **out, fr_error *err);
 
 #endif

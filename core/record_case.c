@@ -464,8 +464,11 @@ int fr_audit_list(fr_site *site, const char *object_type, const char *object_id,
                   json_t **out, fr_error *err)
 {
     *out = NULL;
-    if (!fr_access_has_role(site, "admin"))
+    if (!fr_access_has_role(site, "admin")) {
+        fr_audit_alone(site->store, site->actor, "denied", "audit", "*", "{\"reason\":\"role\"}",
+                       err);
         return fr_error_set(err, FR_EACCESS, "only administrators can read the audit trail");
+    }
     if (limit <= 0 || limit > 10000)
         limit = 100;
     /* One entry records a page's reads of several objects: the first as its

@@ -397,13 +397,16 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
     char today[FR_TIME_LEN], now[FR_TIME_LEN], filter[1024], sql[3072];
     fr_clock_today(today);
     fr_clock_now(now);
+    /* The tasks of the cases the user reaches and those assigned to them;
+     * an administrator also sees the tasks about no case (theirs to cancel
+     * or reassign), never those of a case they do not reach. */
     fr_access_case_sql(site, "t.case_id", filter, sizeof filter);
     snprintf(sql, sizeof sql,
              "SELECT t.id, t.case_id, t.title, u.login, t.due_on, t.status, t.origin,"
              " t.origin_ref, t.anchor, t.anchor_offset,"
              " (t.status = 'open' AND t.due_on IS NOT NULL AND t.due_on < ?2) AS overdue"
              " FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id"
-             " WHERE (%s OR t.assignee_id = ?1 OR ?4 <> 0)"
+             " WHERE (%s OR t.assignee_id = ?1 OR (?4 <> 0 AND t.case_id IS NULL))"
              " AND t.status = ?5 AND (?6 IS NULL OR u.login = ?6)"
              " AND (?7 = 0 OR t.case_id = ?7)"
              " AND (?8 IS NULL OR (t.due_on IS NOT NULL AND t.due_on <= ?8))"

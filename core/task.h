@@ -53,7 +53,8 @@ typedef struct fr_task_filter {
 } fr_task_filter;
 
 /* Tasks the actor may see (cases reachable through a care relationship,
- * and tasks assigned to the actor), by due date, overdue first. A JSON
+ * tasks assigned to the actor, and for an administrator the tasks about no
+ * case), by due date, overdue first. A JSON
  * array of {id, case_id, title, assignee, due_on, status, origin,
  * origin_ref, anchor, offset, overdue}. */
 int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error *err);

@@ -643,7 +643,17 @@ int fr_workflow_case_xml(fr_site *site, int64_t case_id, char **out, fr_error *e
         return rc;
     *out = doc_text(doc);
     xmlFreeDoc(doc);
-    return *out ? 0 : fr_error_set(err, FR_ENOMEM, "out of memory");
+    if (!*out)
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
+    /* The view holds the patient's birth date and the case's forms. */
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRId64, case_id);
+    if ((rc = fr_audit_alone(site->store, site->actor, "read", "case", oid,
+                             "{\"what\":\"xml view\"}", err))) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* ---- firing ---------------------------------------------------------- */

@@ -76,7 +76,8 @@ int fr_workflow_allowed(fr_site *site, int64_t case_id, char ***events, fr_error
 void fr_strv_free(char **v);
 
 /* The XML view of a case that XPath guards see (malloc'd); the acting user
- * needs read access to the case. Described in docs/workflows.md. */
+ * needs read access to the case, and the read is audited. Described in
+ * docs/workflows.md. */
 int fr_workflow_case_xml(fr_site *site, int64_t case_id, char **out, fr_error *err);
 
 typedef struct fr_migration_plan_item {

@@ -109,9 +109,40 @@ static void tokens_are_random_and_hashed(void)
     CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* A calendar feed's URL is its secret: a request logged with its path (a
+ * database error while the feed is read) must not put it in the log. */
+static void the_log_never_holds_a_calendar_token(void)
+{
+    char log[4200], token[65], text[8192] = "";
+    snprintf(log, sizeof log, "%s/calendar.log", test_tmpdir());
+    setenv("FILROUGE_LOG", log, 1);
+    fr_token_new(token);
+    fr_server_log(NULL, "%s %s/%s.ics: %s", "GET", "/calendar", token, "disk I/O error");
+    FILE *f = fopen(log, "r");
+    CHECK(f != NULL);
+    if (f) {
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    CHECK(strstr(text, "GET /calendar/") != NULL && strstr(text, "disk I/O error") != NULL);
+    CHECK(strstr(text, token) == NULL);
+    /* other paths are logged as they are */
+    fr_server_log(NULL, "GET /cases/%s: boom", "0123456789");
+    f = fopen(log, "r");
+    if (f) {
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    CHECK(strstr(text, "GET /cases/0123456789: boom") != NULL);
+    unsetenv("FILROUGE_LOG");
+}
+
 TEST_MAIN({"routes_match_segments", routes_match_segments},
           {"every_route_but_a_few_needs_a_session", every_route_but_a_few_needs_a_session},
           {"html_is_escaped", html_is_escaped},
           {"dates_as_people_write_them", dates_as_people_write_them},
           {"catalogues_fall_back_to_french", catalogues_fall_back_to_french},
-          {"tokens_are_random_and_hashed", tokens_are_random_and_hashed})
+          {"tokens_are_random_and_hashed", tokens_are_random_and_hashed},
+          {"the_log_never_holds_a_calendar_token", the_log_never_holds_a_calendar_token})

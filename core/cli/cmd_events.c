@@ -3,8 +3,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
+#include "audit.h"
 #include "bus.h"
 #include "cli.h"
+
+/* The outbox carries case data (patient ids, task titles, notes): only an
+ * administrator lists it or requeues its deliveries, as in the API. The
+ * refusal is audited. */
+static int require_admin(cli *c, const char *what)
+{
+    if (fr_access_has_role(c->site, "admin"))
+        return 0;
+    fr_error err = {0};
+    fr_audit_alone(c->site->store, c->site->actor, "denied", "events", "*", "{\"reason\":\"role\"}",
+                   &err);
+    fr_error_set(&err, FR_EACCESS, "only administrators can %s (you are '%s', %s)", what,
+                 c->site->actor, c->site->actor_role);
+    return cli_fail(c, &err);
+}
 
 static void print_events(json_t *list)
 {
@@ -52,6 +69,8 @@ static int run_events(cli *c)
                          sub);
     if (cli_open(c))
         return CLI_REFUSED;
+    if (require_admin(c, "list the events"))
+        return CLI_REFUSED;
     json_t *out = NULL;
     if (fr_bus_list(c->site, which, limit, &out, &err))
         return cli_fail(c, &err);
@@ -70,6 +89,8 @@ static int run_events_retry(cli *c)
     fr_error err = {0};
     int count = 0;
     if (cli_open(c))
+        return CLI_REFUSED;
+    if (require_admin(c, "retry deliveries"))
         return CLI_REFUSED;
     if (fr_bus_retry(c->site, id, all ? NULL : cli_arg(c, 1), &count, &err))
         return cli_fail(c, &err);
@@ -103,9 +124,10 @@ static int run_events_deliver(cli *c)
 
 const cli_command cli_events_commands[] = {
     {"events", "retry", run_events_retry, "(EVENT SUBSCRIBER | --all)",
-     "put failed deliveries back in the queue and deliver"},
+     "put failed deliveries back in the queue and deliver (administrators)"},
     {"events", "deliver", run_events_deliver, "", "deliver the outbox to asynchronous subscribers"},
     {"events", NULL, run_events, "[failed | pending] [--limit N]",
-     "the latest events and their deliveries; failed: those parked for the administrator"},
+     "the latest events and their deliveries; failed: those parked for the administrator "
+     "(administrators)"},
     {0},
 };

@@ -298,6 +298,23 @@ void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err)
     fr_resp_api_fail(w, status, fr_error_code_name(err->code), err->message);
 }
 
+/* A calendar feed's URL carries its secret token (ui_schedule.c): a line
+ * naming the request's path shows "/calendar/…" instead. */
+static void hide_calendar_tokens(char *msg)
+{
+    for (char *p = msg; (p = strstr(p, "/calendar/")) != NULL;) {
+        p += strlen("/calendar/");
+        char *end = p;
+        while (*end && *end != '.' && *end != ' ' && *end != ':' && *end != '/')
+            end++;
+        static const char dots[] = "…"; /* never longer than what it hides */
+        if ((size_t)(end - p) >= sizeof dots - 1) {
+            memmove(p + sizeof dots - 1, end, strlen(end) + 1);
+            memcpy(p, dots, sizeof dots - 1);
+        }
+    }
+}
+
 void fr_server_log(fr_server *s, const char *fmt, ...)
 {
     char msg[1200];
@@ -305,6 +322,7 @@ void fr_server_log(fr_server *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    hide_calendar_tokens(msg);
     if (!s) { /* a handler called without a server (tests/fuzz/fuzz_api.c) */
         fr_site_log(NULL, "web", "%s", msg);
         return;

@@ -124,5 +124,20 @@ test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'task.cancelled'")" -gt 0
     fail "no task.cancelled event"
 refused "a cancelled task cannot be cancelled again" 1 "no longer open" -- --as thomas task cancel "$task" --reason again
 
+# The XML view holds the patient's birth date and the case's forms: a read.
+ok "the case's XML view" -- --as marie case view 1
+out_has "the view is printed" "<case"
+test "$(sql "SELECT count(*) FROM audit WHERE actor = 'marie' AND action = 'read' AND object_type = 'case' AND object_id = '1' AND detail LIKE '%xml view%'")" = 1 &&
+    pass "reading the XML view is audited" || fail "the XML view was read without an audit entry"
+
+# The outbox carries case data (task titles, notes, patient ids): for
+# administrators only, on the command line as in the API.
+refused "a case manager cannot list the events" 1 "only administrators" -- --as thomas events
+refused "nor retry deliveries" 1 "only administrators" -- --as thomas events retry --all
+test "$(sql "SELECT count(*) FROM audit WHERE actor = 'thomas' AND action = 'denied' AND object_type = 'events'")" = 2 &&
+    pass "the refusals are audited" || fail "the refusals to list the events are not audited"
+ok "the machine's administrator lists them" -- events
+out_has "the outbox is listed" "task.cancelled"
+
 ok "every change is audited and the chain holds" -- audit verify
 finish

@@ -186,5 +186,59 @@ if m:
 t.check(anon.request("GET", "/calendar/" + "0" * 64 + ".ics").status == 404,
         "a wrong calendar token is a 404")
 
+# ---- lists show only what the user reaches, administrators included ----
+adm = Client(srv)
+adm.login("admin")
+t.check(adm.api("GET", "/cases/1").status == 403, "an administrator outside the care team is refused")
+marie.api("POST", "/tasks", {"case_id": 1, "title": "Bilan gériatrique de Mme X",
+                              "due_on": "02/12/2026"})
+r = adm.api("GET", "/tasks")
+t.check(r.status == 200 and not any(x["case_id"] == 1 for x in r.json()),
+        "the task list of an administrator holds no task of a case they do not reach", r.text)
+page = adm.request("GET", "/schedule").text
+t.check("Bilan gériatrique" not in page, "nor does their échéancier", page[-800:])
+
+# ---- every read of clinical data is audited, lists of a case's too ----
+marie.api("POST", "/cases/1/referrals", {"specialty": "cardiologie", "to": "Dr Leroy",
+                                          "reason": "souffle à l'auscultation"})
+marie.api("POST", "/cases/1/meetings", {"kind": "concertation", "held_on": "01/12/2026",
+                                         "minutes": "chutes, isolement"})
+for path, kind in [("/cases/1/referrals", "referrals"), ("/cases/1/meetings", "meetings"),
+                   ("/referrals", "referrals")]:
+    r = marie.api("GET", path)
+    t.check(r.status == 200 and len(r.json()) == 1, f"GET {path} answers", r.text)
+    audit = adm.api("GET", f"/audit?type={kind}&limit=20").json()
+    t.check(any(a["actor"] == "marie" and a["action"] == "read" and
+                a["object_id"] == ("*" if path == "/referrals" else "1") for a in audit),
+            f"GET {path} is audited", audit)
+# the intake a person came from: the entry names the patient read
+iid = [x["id"] for x in marie.api("GET", "/intakes").json()
+       if x["person_name"] == "Jeanne Lambert"][0]
+marie.api("POST", f"/intakes/{iid}/accept", {})
+ppid = marie.api("GET", "/cases/1").json()["patient_id"]
+r = marie.api("POST", f"/intakes/{iid}/link", {"patient_id": ppid, "case_id": 1})
+t.check(r.status == 200, "the intake is linked to the patient and the case", r.text)
+r = marie.api("GET", f"/patients/{ppid}/intakes")
+t.check(r.status == 200 and len(r.json()) == 1, "the patient's intakes are read", r.text)
+audit = adm.api("GET", "/audit?type=intakes&limit=20").json()
+t.check(any(a["actor"] == "marie" and a["action"] == "read" and a["object_id"] == str(ppid)
+            and '"patient"' in a["detail"] for a in audit),
+        "reading a patient's intakes is audited under the patient's id", audit)
+
+# ---- refusals by role are audited too ----
+site.user("dr-p", role="provider")
+prov = Client(srv)
+prov.login("dr-p")
+r = prov.api("GET", "/intervisions")
+t.check(r.status == 403, "a provider does not read the peer case reviews", r.text)
+audit = adm.api("GET", "/audit?limit=20").json()
+t.check(any(a["actor"] == "dr-p" and a["action"] == "denied" for a in audit),
+        "the refusal is audited", audit)
+r = marie.api("GET", "/audit")
+t.check(r.status == 403, "a case manager does not read the audit trail", r.text)
+audit = adm.api("GET", "/audit?limit=5").json()
+t.check(any(a["actor"] == "marie" and a["action"] == "denied" and a["object_type"] == "audit"
+            for a in audit), "that refusal is audited", audit)
+
 t.check(srv.stop() == 0, "the server stops cleanly")
 t.finish()
