@@ -651,6 +651,25 @@ static void a_commit_after_a_failed_read_says_nothing_was_written(void)
     fr_store_close(s);
 }
 
+/* After pg_terminate_backend(pid) on b (which only signals the backend):
+ * waits until the backend has gone from pg_stat_activity, i.e. has ended
+ * and closed its connection (no time limit: meson's). */
+static void wait_backend_gone(fr_store *b, int64_t pid)
+{
+    fr_error err = {0};
+    int64_t left = 1;
+    while (left != 0) {
+        CHECK_OK(fr_store_query_int(b, &err, &left,
+                                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ?", "I",
+                                    pid),
+                 &err);
+        if (err.code)
+            return;
+        if (left != 0)
+            usleep(10 * 1000);
+    }
+}
+
 /* PostgreSQL: a connection the server dropped (restarted, or the backend
  * ended) gives a clear error on the next statement, in a transaction with
  * statements held back as well as outside one: no hang, no crash. */
@@ -674,7 +693,7 @@ static void a_lost_connection_is_a_clear_error(void)
         }
         CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT pg_terminate_backend(?)::int", "I", pid),
                  &err);
-        usleep(200 * 1000);
+        wait_backend_gone(b, pid);
         CHECK_ERR(fr_store_execf(a, &err, "INSERT INTO t (v) VALUES (?)", "i", 1), FR_EIO, &err,
                   "was lost");
         if (in_tx) {
@@ -707,7 +726,7 @@ static void a_lost_connection_is_made_again(void)
         CHECK_OK(fr_store_query_int(a, &err, &pid, "SELECT pg_backend_pid()", NULL), &err);        \
         CHECK_OK(fr_store_query_int(b, &err, &n, "SELECT pg_terminate_backend(?)::int", "I", pid), \
                  &err);                                                                            \
-        usleep(200 * 1000);                                                                        \
+        wait_backend_gone(b, pid);                                                                 \
     } while (0)
     CHECK_OK(
         fr_store_exec(a, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v INTEGER)", &err),
@@ -866,30 +885,38 @@ static void a_transaction_that_would_wait_is_refused_at_once(void)
     CHECK_OK(fr_store_commit(b, &err), &err);
     fr_store_close(a);
     /* Another process holds a transaction and ends it a little later: a
-     * refusal first, then a BEGIN that waits for it and gets in. */
-    int ready[2];
-    CHECK(pipe(ready) == 0);
+     * refusal first, then a BEGIN that waits for it and gets in. The child
+     * ends it only once told that the refusal was seen (a fixed time from
+     * its start could end first on a loaded machine); its short pause
+     * then lets the parent's BEGIN start waiting (which BEGIN passes
+     * either way). */
+    int ready[2], refused[2];
+    CHECK(pipe(ready) == 0 && pipe(refused) == 0);
     pid_t child = fork();
     if (child == 0) {
         fr_store *c = NULL;
         fr_error cerr = {0};
+        char y;
         if (fr_store_open(p, NULL, &c, &cerr) || fr_store_begin(c, &cerr))
             _exit(1);
-        if (write(ready[1], "x", 1) != 1)
+        if (write(ready[1], "x", 1) != 1 || read(refused[0], &y, 1) != 1)
             _exit(1);
-        usleep(300 * 1000);
+        usleep(100 * 1000);
         _exit(fr_store_commit(c, &cerr) ? 1 : 0);
     }
     char x;
     CHECK(read(ready[0], &x, 1) == 1);
     CHECK(fr_store_begin_nowait(b, &err) == FR_EBUSY);
     fr_error_clear(&err);
+    CHECK(write(refused[1], "x", 1) == 1);
     CHECK_OK(fr_store_begin(b, &err), &err);
     CHECK_OK(fr_store_commit(b, &err), &err);
     int status = -1;
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(ready[0]);
     close(ready[1]);
+    close(refused[0]);
+    close(refused[1]);
     fr_store_close(b);
 }
 

@@ -23,9 +23,14 @@ W
 export FR TMP
 round=0
 while [ $round -lt 8 ]; do
+    acked=$(wc -l <"$TMP/acks")
     setsid sh "$TMP/writer.sh" &
     w=$!
-    sleep 0.$((3 + round % 5))
+    # Kill in the middle of the traffic: once this round's writer has had
+    # a write acknowledged (however long that takes on a slow machine),
+    # then after a varying moment (where the kill lands, not a condition).
+    while [ "$(wc -l <"$TMP/acks")" -le "$acked" ]; do sleep 0.05; done
+    sleep 0.$((round % 5))
     pkill -9 -s $w 2>/dev/null
     wait $w 2>/dev/null
     round=$((round + 1))

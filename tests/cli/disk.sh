@@ -41,8 +41,8 @@ fill() {
 serve_start() {
     "$FR" serve --listen 127.0.0.1:0 --threads 2 >"$TMP/serve.out" 2>"$TMP/serve.err" &
     SERVER=$!
-    i=0
-    while [ $i -lt 100 ] && ! grep -q "http://" "$TMP/serve.out"; do sleep 0.1; i=$((i + 1)); done
+    # until it says where it listens, or has died (no time limit: meson's)
+    while ! grep -q "http://" "$TMP/serve.out" && kill -0 "$SERVER" 2>/dev/null; do sleep 0.1; done
     URL=$(sed -n 's#.*\(http://127.0.0.1:[0-9]*\)/.*#\1#p' "$TMP/serve.out" | head -1)
     rm -f "$TMP/jar"
     curl -s -c "$TMP/jar" -o "$TMP/login" -H 'Content-Type: application/json' \

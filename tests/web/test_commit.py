@@ -55,17 +55,17 @@ def run(k):
     kind, cid = jobs[k]
     c = Client(srv)
     c.cookies, c.csrf = dict(marie.cookies), marie.csrf
-    sent.release()
+    s = sent.release  # once the request is sent whole
     if kind == "submit":
-        r = c.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": GOOD})
+        r = c.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": GOOD}, sent=s)
     elif kind == "submit-bad":
-        r = c.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": BAD})
+        r = c.api("POST", f"/cases/{cid}/submissions", {"form": "efs", "data": BAD}, sent=s)
     elif kind == "fire-close":
-        r = c.api("POST", f"/cases/{cid}/events", {"event": "close"})
+        r = c.api("POST", f"/cases/{cid}/events", {"event": "close"}, sent=s)
     elif kind == "fire-reopen":
-        r = c.api("POST", f"/cases/{cid}/events", {"event": "reopen"})
+        r = c.api("POST", f"/cases/{cid}/events", {"event": "reopen"}, sent=s)
     else:
-        r = c.request("GET", f"/cases/{cid}")
+        r = c.request("GET", f"/cases/{cid}", sent=s)
     results[k] = r
 
 
@@ -78,7 +78,11 @@ for th in threads:
     th.start()
 for _ in threads:
     sent.acquire()
-time.sleep(1.0)  # lets the server read and queue the requests (not a limit)
+# Every request is sent whole; wait until the server has read them all.
+# The short pause then covers the step of its worker threads from reading
+# a request to handing it to the committer (no wait, no I/O).
+webtest.wait_until(lambda: webtest.server_has_read(srv), pause=0.01)
+time.sleep(0.2)
 early = [r for r in results if r is not None]
 t.check(not early, "no write is acknowledged while the database is locked",
         [r.status for r in early])

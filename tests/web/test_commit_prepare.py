@@ -61,8 +61,7 @@ def while_locked(requests, change):
 
     def run(k):
         client, body = requests[k]
-        sent.release()
-        results[k] = client.api("POST", f"/cases/{cid}/submissions", body)
+        results[k] = client.api("POST", f"/cases/{cid}/submissions", body, sent=sent.release)
 
     db.execute("BEGIN IMMEDIATE")
     threads = [threading.Thread(target=run, args=(k,)) for k in range(len(requests))]
@@ -70,7 +69,12 @@ def while_locked(requests, change):
         th.start()
     for _ in threads:
         sent.acquire()
-    time.sleep(1.0)  # lets the workers prepare and queue them (not a limit)
+    # Every request is sent whole; wait until the server has read them
+    # all. The short pause then covers the step of its worker threads from
+    # reading a request to preparing it and handing it to the committer
+    # (reads only: they do not wait for the lock held here).
+    webtest.wait_until(lambda: webtest.server_has_read(srv), pause=0.01)
+    time.sleep(0.2)
     early = [r for r in results if r is not None]
     t.check(not early, "nothing is answered while the database is locked",
             [r.status for r in early])

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 
-from webtest import Checks, Client, Server, Site, needs_sqlite
+from webtest import Checks, Client, Server, Site, needs_sqlite, server_has_read, wait_until
 
 needs_sqlite("it fills the SQLite file up to its limit and uses its reserve")
 
@@ -57,16 +57,17 @@ t.check("administrator frees space" in last.json()["error"]["message"],
 
 jobs = ["read", "read", "write", "read", "read", "write", "read"]
 results = [None] * len(jobs)
+sent = threading.Semaphore(0)
 
 
 def run(k):
     c = Client(srv)
     c.cookies, c.csrf = dict(marie.cookies), marie.csrf
     if jobs[k] == "read":
-        results[k] = c.api("GET", "/patients/2")
+        results[k] = c.api("GET", "/patients/2", sent=sent.release)
     else:
         results[k] = c.api("POST", "/patients", {"family_name": f"Ensemble{k}",
-                                                 "given_names": "Z"})
+                                                 "given_names": "Z"}, sent=sent.release)
 
 
 db = sqlite3.connect(DB)
@@ -76,7 +77,13 @@ lock.execute("BEGIN IMMEDIATE")
 threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
 for th in threads:
     th.start()
-time.sleep(1.0)  # lets the server read and queue the requests (not a limit)
+for _ in threads:
+    sent.acquire()
+# Every request is sent whole; wait until the server has read them all.
+# The short pause then covers the step of its worker threads from reading
+# a request to handing it to the committer (no wait, no I/O).
+wait_until(lambda: server_has_read(srv), pause=0.01)
+time.sleep(0.2)
 lock.execute("ROLLBACK")
 lock.close()
 for th in threads:

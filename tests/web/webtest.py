@@ -228,7 +228,9 @@ class Client:
         self.cookies = {}
         self.csrf = None
 
-    def request(self, method, path, body=None, headers=None, raw=None):
+    def request(self, method, path, body=None, headers=None, raw=None, sent=None):
+        """sent: called once the whole request is sent, before the answer
+        is read (a threading.Event's set, for a test that must know)."""
         conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=30)
         h = dict(headers or {})
         if self.cookies:
@@ -238,6 +240,8 @@ class Client:
             data = json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
         conn.request(method, path, body=data, headers=h)
+        if sent:
+            sent()
         r = conn.getresponse()
         resp = Response(r.status, r.getheaders(), r.read())
         conn.close()
@@ -250,13 +254,13 @@ class Client:
                 self.cookies[name] = value
         return resp
 
-    def api(self, method, path, body=None, csrf=True, headers=None):
+    def api(self, method, path, body=None, csrf=True, headers=None, sent=None):
         h = dict(headers or {})
         if csrf and self.csrf and method != "GET":
             h["X-CSRF-Token"] = self.csrf
         if method != "GET" and body is None:
             body = {}
-        return self.request(method, "/api/v1" + path, body=body, headers=h)
+        return self.request(method, "/api/v1" + path, body=body, headers=h, sent=sent)
 
     def login(self, login, password="correct-horse"):
         r = self.request("POST", "/api/v1/session", body={"login": login, "password": password})
@@ -279,4 +283,41 @@ def wait_until(condition, pause=0.1):
     test's timeout, meson's, stops a test that waits for ever)."""
     while not condition():
         time.sleep(pause)
+    return True
+
+
+def _tcp_sockets():
+    """(local port, remote port, state, tx_queue, rx_queue) of every TCP
+    socket of this network namespace (/proc/net/tcp and tcp6)."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                lines = f.read().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote, state, queues = fields[1], fields[2], fields[3], fields[4]
+            tx, rx = queues.split(":")
+            out.append((int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16),
+                        state, int(tx, 16), int(rx, 16)))
+    return out
+
+
+def server_has_read(server):
+    """True when the server has taken every connection made to it and read
+    every byte sent on them: none waits in its listening socket's queue, no
+    byte sent by a client is unacknowledged by the server's kernel, none
+    is unread in the server's sockets. Call it once the requests are sent
+    (Client.request's sent): then it means the server has them all."""
+    for local, remote, state, tx, rx in _tcp_sockets():
+        if local == server.port and state == "0A" and rx:  # LISTEN: rx is the accept queue
+            return False
+        if state != "01":  # ESTABLISHED only
+            continue
+        if local == server.port and rx:  # the server's end: bytes it has not read
+            return False
+        if remote == server.port and tx:  # a client's end: bytes not yet received
+            return False
     return True
