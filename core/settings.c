@@ -86,19 +86,28 @@ static int distance(const char *a, const char *b)
     return row[lb];
 }
 
-static int unknown(const char *file, long line, const char *name, fr_error *err)
+const char *fr_nearest_name(const char *name, const char *const *names, size_t n)
 {
     const char *near = NULL;
     int best = 4; /* at most 3 letters away */
-    for (size_t i = 0; i < NKNOWN; i++) {
-        if (strchr(settings[i].name, '*'))
+    for (size_t i = 0; i < n; i++) {
+        if (strchr(names[i], '*'))
             continue;
-        int d = distance(name, settings[i].name);
+        int d = distance(name, names[i]);
         if (d < best) {
             best = d;
-            near = settings[i].name;
+            near = names[i];
         }
     }
+    return near;
+}
+
+static int unknown(const char *file, long line, const char *name, fr_error *err)
+{
+    const char *names[NKNOWN];
+    for (size_t i = 0; i < NKNOWN; i++)
+        names[i] = settings[i].name;
+    const char *near = fr_nearest_name(name, names, NKNOWN);
     char hint[128] = "";
     if (near)
         snprintf(hint, sizeof hint, " (did you mean %s?)", near);

@@ -16,11 +16,18 @@
 #ifndef FR_SETTINGS_H
 #define FR_SETTINGS_H
 
+#include <stddef.h>
+
 #include <filrouge/error.h>
 
 /* One site-wide setting, as written at `file`:`line`: 0, or FR_EINVAL
  * saying where, what is wrong and what to write. */
 int fr_settings_check(const char *file, long line, const char *name, const char *value,
                       fr_error *err);
+
+/* Of `names` (n of them; a name holding '*' is skipped), the one nearest
+ * to `name` when it is at most 3 letters away (inserted, removed or
+ * changed), else NULL: for "did you mean" (settings, the API's fields). */
+const char *fr_nearest_name(const char *name, const char *const *names, size_t n);
 
 #endif

@@ -16,9 +16,10 @@
 #include "care.h"
 #include "clock.h"
 #include "form.h"
+#include "intake.h"
 #include "plugin.h"
 #include "record.h"
-#include "intake.h"
+#include "settings.h"
 #include "task.h"
 #include "workflow.h"
 
@@ -39,6 +40,113 @@ static json_t *body_object(fr_req *r, fr_resp *w)
         return NULL;
     }
     return j;
+}
+
+static const char *type_name(char t)
+{
+    switch (t) {
+    case 's':
+        return "text";
+    case 'i':
+        return "a whole number";
+    case 'b':
+        return "true or false";
+    case 'o':
+        return "an object";
+    default:
+        return "a list";
+    }
+}
+
+static int has_type(json_t *v, char t)
+{
+    switch (t) {
+    case 's':
+        return json_is_string(v);
+    case 'i':
+        return json_is_integer(v);
+    case 'b':
+        return json_is_boolean(v);
+    case 'o':
+        return json_is_object(v);
+    default:
+        return json_is_array(v);
+    }
+}
+
+int fr_api_fields(json_t *obj, const char *const *fields, const char *where, fr_resp *w)
+{
+    const char *key;
+    json_t *v;
+    char msg[700];
+    json_object_foreach(obj, key, v)
+    {
+        const char *const *f = fields;
+        while (*f && strcmp(*f + 2, key) != 0)
+            f++;
+        if (!*f) {
+            const char *names[32];
+            size_t n = 0;
+            int len = 0;
+            char list[400] = "";
+            for (const char *const *g = fields; *g && n < 32; g++, n++) {
+                names[n] = *g + 2;
+                if (len >= 0 && (size_t)len < sizeof list)
+                    len += snprintf(list + len, sizeof list - (size_t)len, "%s%s", n ? ", " : "",
+                                    *g + 2);
+            }
+            const char *near = fr_nearest_name(key, names, n);
+            snprintf(msg, sizeof msg, "unknown field \"%s%.60s\"%s%s%s; %s takes: %s", where, key,
+                     near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "",
+                     *where ? "it" : "this request", n ? list : "no field");
+            fr_resp_api_fail(w, 400, "invalid", msg);
+            return -1;
+        }
+        if (!json_is_null(v) && !has_type(v, (*f)[0])) {
+            snprintf(msg, sizeof msg, "field \"%s%s\" must be %s", where, key, type_name((*f)[0]));
+            fr_resp_api_fail(w, 400, "invalid", msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The body's object, its fields checked (fr_api_fields); NULL after
+ * answering 400. */
+static json_t *body_with(fr_req *r, fr_resp *w, const char *const *fields)
+{
+    json_t *b = body_object(r, w);
+    if (b && fr_api_fields(b, fields, "", w)) {
+        json_decref(b);
+        return NULL;
+    }
+    return b;
+}
+
+int fr_api_items(json_t *b, const char *key, const char *const *fields, size_t max, fr_resp *w)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(json_object_get(b, key)) > max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "field \"%s\": at most %zu items", key, max);
+        fr_resp_api_fail(w, 400, "invalid", msg);
+        return -1;
+    }
+    json_array_foreach(json_object_get(b, key), i, v)
+    {
+        char where[64];
+        snprintf(where, sizeof where, "%s[%zu].", key, i);
+        if (!json_is_object(v)) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "field \"%s[%zu]\" must be an object", key, i);
+            fr_resp_api_fail(w, 400, "invalid", msg);
+            return -1;
+        }
+        if (fr_api_fields(v, fields, where, w))
+            return -1;
+    }
+    return 0;
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -108,9 +216,11 @@ static void with_break_glass(fr_req *r)
 
 /* ---- session ---- */
 
+static const char *const login_fields[] = {"s:login", "s:password", NULL};
+
 static void api_login(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, login_fields);
     if (!b)
         return;
     const char *login = jstr(b, "login"), *password = jstr(b, "password");
@@ -163,11 +273,20 @@ static void api_patients(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const patient_add_fields[] = {
+    "s:family_name", "s:given_names", "s:birth_date", "s:sex",         "s:address", "s:postal_code",
+    "s:city",        "s:phone",       "s:language",   "a:identifiers", NULL};
+
 static void api_patient_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    static const char *const identifier_fields[] = {"s:system", "s:value", NULL};
+    json_t *b = body_with(r, w, patient_add_fields);
     if (!b)
         return;
+    if (fr_api_items(b, "identifiers", identifier_fields, 8, w)) {
+        json_decref(b);
+        return;
+    }
     fr_patient_new p = {0};
     fr_identifier ids[8];
     char birth[11];
@@ -183,8 +302,13 @@ static void api_patient_add(fr_req *r, fr_resp *w)
     json_t *v;
     json_array_foreach(json_object_get(b, "identifiers"), i, v)
     {
-        if (p.nidentifiers == 8 || !jstr(v, "system") || !jstr(v, "value"))
-            break;
+        if (!jstr(v, "system") || !jstr(v, "value")) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "identifiers[%zu]: give both system and value", i);
+            fr_resp_api_fail(w, 400, "invalid", msg);
+            json_decref(b);
+            return;
+        }
         ids[p.nidentifiers].system = jstr(v, "system");
         ids[p.nidentifiers].value = jstr(v, "value");
         p.nidentifiers++;
@@ -276,9 +400,13 @@ static void api_caseload(fr_req *r, fr_resp *w)
         fr_cache_put(r->site, generation, key, w->body.data, w->body.len, CASELOAD_TTL);
 }
 
+static const char *const case_open_fields[] = {"i:patient_id", "s:workflow",  "s:plugin",
+                                               "s:manager",    "s:team",      "s:model",
+                                               "i:intensity",  "s:opened_on", NULL};
+
 static void api_case_open(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, case_open_fields);
     if (!b)
         return;
     fr_case_new n = {0};
@@ -331,9 +459,11 @@ static void api_case_events(fr_req *r, fr_resp *w)
     ok(w, 200, list);
 }
 
+static const char *const case_fire_fields[] = {"s:event", "s:on", "s:note", NULL};
+
 static void api_case_fire(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, case_fire_fields);
     if (!b)
         return;
     int64_t id = fr_parse_id(r->params[0]);
@@ -358,9 +488,11 @@ static void api_case_fire(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const case_assign_fields[] = {"s:manager", NULL};
+
 static void api_case_assign(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, case_assign_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -373,9 +505,11 @@ static void api_case_assign(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const case_intensity_fields[] = {"i:intensity", NULL};
+
 static void api_case_intensity(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, case_intensity_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -390,9 +524,11 @@ static void api_case_intensity(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const close_or_reopen_fields[] = {"s:on", "s:note", NULL};
+
 static void close_or_reopen(fr_req *r, fr_resp *w, int reopen)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, close_or_reopen_fields);
     if (!b)
         return;
     char on[11];
@@ -419,9 +555,11 @@ static void api_case_reopen(fr_req *r, fr_resp *w)
     close_or_reopen(r, w, 1);
 }
 
+static const char *const case_date_fields[] = {"s:name", "s:date", NULL};
+
 static void api_case_date(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, case_date_fields);
     if (!b)
         return;
     char d[11];
@@ -438,9 +576,11 @@ static void api_case_date(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const break_glass_fields[] = {"s:reason", NULL};
+
 static void api_break_glass(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, break_glass_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -464,9 +604,13 @@ static void api_network(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const network_add_fields[] = {
+    "s:kind", "s:name",  "s:role",  "s:relation", "s:organisation", "s:phone", "s:email",
+    "s:user", "s:since", "s:until", NULL};
+
 static void api_network_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, network_add_fields);
     if (!b)
         return;
     fr_member_new m = {0};
@@ -518,9 +662,12 @@ static void api_tasks(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const task_add_fields[] = {"i:case_id", "s:title",    "s:due_on", "s:anchor",
+                                              "s:offset",  "s:assignee", NULL};
+
 static void api_task_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, task_add_fields);
     if (!b)
         return;
     fr_task_new t = {0};
@@ -555,9 +702,11 @@ static void api_task_done(fr_req *r, fr_resp *w)
         written(r, w, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static const char *const task_cancel_fields[] = {"s:reason", NULL};
+
 static void api_task_cancel(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, task_cancel_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -570,9 +719,11 @@ static void api_task_cancel(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const task_assign_fields[] = {"s:assignee", NULL};
+
 static void api_task_assign(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, task_assign_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -597,9 +748,12 @@ static void api_users(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const user_add_fields[] = {
+    "s:login", "s:display_name", "s:role", "s:language", "i:capacity", "s:password", NULL};
+
 static void api_user_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, user_add_fields);
     if (!b)
         return;
     fr_user_new u = {0};
@@ -745,9 +899,11 @@ static void api_intakes(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const intake_decide_fields[] = {"s:note", NULL};
+
 static void intake_decide(fr_req *r, fr_resp *w, int accept)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, intake_decide_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -769,10 +925,12 @@ static void api_intake_dismiss(fr_req *r, fr_resp *w)
     intake_decide(r, w, 0);
 }
 
+static const char *const intake_submit_fields[] = {"i:case_id", NULL};
+
 /* The answers of an accepted intake's request form onto its case. */
 static void api_intake_submit(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, intake_submit_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -785,9 +943,11 @@ static void api_intake_submit(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const intake_link_fields[] = {"i:patient_id", "i:case_id", NULL};
+
 static void api_intake_link(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, intake_link_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -890,13 +1050,20 @@ static void api_submission_free(void *p)
     free(a);
 }
 
+static const char *const submit_fields[] = {"s:form",   "i:version",  "o:data",
+                                            "b:draft",  "i:draft_id", "i:amends",
+                                            "s:reason", "s:lang",     NULL};
+
 /* NULL when the body is not a submission or memory runs out. */
 static api_submission *api_submission_read(fr_req *r)
 {
     json_t *b = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
     json_t *data = json_object_get(b, "data");
     api_submission *a = NULL;
-    if (!json_is_object(b) || !jstr(b, "form") || !json_is_object(data) ||
+    fr_resp quiet = {0}; /* a refused field: api_submit says which */
+    int fields_bad = json_is_object(b) && fr_api_fields(b, submit_fields, "", &quiet);
+    fr_buf_free(&quiet.body);
+    if (!json_is_object(b) || fields_bad || !jstr(b, "form") || !json_is_object(data) ||
         !(a = calloc(1, sizeof *a)) || !(a->text = json_dumps(data, JSON_COMPACT))) {
         free(a);
         json_decref(b);
@@ -945,7 +1112,7 @@ static void api_submit(fr_req *r, fr_resp *w)
 {
     api_submission *a = r->prep_free == api_submission_free ? r->prep : NULL;
     if (!a) {
-        json_t *b = body_object(r, w);
+        json_t *b = body_with(r, w, submit_fields);
         if (!b)
             return;
         json_decref(b);
@@ -1024,9 +1191,11 @@ static void api_careplan(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const goal_add_fields[] = {"s:title", NULL};
+
 static void api_goal_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, goal_add_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -1038,9 +1207,11 @@ static void api_goal_add(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const goal_close_fields[] = {"s:status", NULL};
+
 static void api_goal_close(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, goal_close_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -1051,9 +1222,12 @@ static void api_goal_close(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const action_add_fields[] = {
+    "i:goal_id", "s:title", "s:responsible", "s:user", "i:member_id", "s:due_on", NULL};
+
 static void api_action_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, action_add_fields);
     if (!b)
         return;
     fr_action_new a = {0};
@@ -1084,9 +1258,11 @@ static void api_action_done(fr_req *r, fr_resp *w)
         written(r, w, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static const char *const careplan_approve_fields[] = {"s:by", "s:how", "s:on", "s:note", NULL};
+
 static void api_careplan_approve(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, careplan_approve_fields);
     if (!b)
         return;
     char on[11];
@@ -1129,9 +1305,12 @@ static void api_referrals_open(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const referral_add_fields[] = {"s:specialty", "s:to", "s:reason", "s:follow_up",
+                                                  NULL};
+
 static void api_referral_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, referral_add_fields);
     if (!b)
         return;
     fr_error err = {0};
@@ -1144,9 +1323,11 @@ static void api_referral_add(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+static const char *const referral_answer_fields[] = {"s:answer", "s:on", NULL};
+
 static void api_referral_answer(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, referral_answer_fields);
     if (!b)
         return;
     char on[11];
@@ -1173,13 +1354,23 @@ static void api_meetings(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const meeting_add_fields[] = {
+    "s:kind",         "s:held_on",     "s:place",        "s:minutes",
+    "s:convergences", "s:divergences", "a:participants", NULL};
+
 /* POST /cases/{id}/meetings {kind, held_on, place, minutes, convergences,
  * divergences, participants: [{name, role, member_id, user, present}]} */
 static void api_meeting_add(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    static const char *const participant_fields[] = {"s:name", "s:role",    "i:member_id",
+                                                     "s:user", "b:present", NULL};
+    json_t *b = body_with(r, w, meeting_add_fields);
     if (!b)
         return;
+    if (fr_api_items(b, "participants", participant_fields, 64, w)) {
+        json_decref(b);
+        return;
+    }
     fr_meeting_new m = {0};
     fr_participant ps[64];
     char held[11];
@@ -1193,8 +1384,6 @@ static void api_meeting_add(fr_req *r, fr_resp *w)
     json_t *v;
     json_array_foreach(json_object_get(b, "participants"), i, v)
     {
-        if (m.nparticipants == 64)
-            break;
         fr_participant *p = &ps[m.nparticipants++];
         memset(p, 0, sizeof *p);
         p->name = jstr(v, "name");
@@ -1226,9 +1415,12 @@ static void api_meeting_get(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+static const char *const meeting_decide_fields[] = {"s:title", "s:responsible", "s:user",
+                                                    "s:due_on", NULL};
+
 static void api_meeting_decide(fr_req *r, fr_resp *w)
 {
-    json_t *b = body_object(r, w);
+    json_t *b = body_with(r, w, meeting_decide_fields);
     if (!b)
         return;
     char due[11];

@@ -125,6 +125,19 @@ void fr_resp_json(fr_resp *w, int status, json_t *value);
  * (storage, memory, bugs) are logged and answered without detail. */
 void fr_resp_api_error(fr_req *r, fr_resp *w, const fr_error *err);
 void fr_resp_api_fail(fr_resp *w, int status, const char *code, const char *message);
+/* Checks the fields of a request body's object (or of an object nested in
+ * it: `where` is then its place, "participants[2]."; else "") against
+ * `fields`, each a type letter, ':' and the name ("s:name" text, "i:name"
+ * a whole number, "b:name" true or false, "o:name" an object, "a:name" a
+ * list), NULL-terminated: 0, or -1 after answering 400 naming the field.
+ * A field not in the list is refused (with the nearest name), since a
+ * misspelt one would be dropped without a word, and with it what the
+ * client meant to record; JSON null counts as absent. */
+int fr_api_fields(json_t *obj, const char *const *fields, const char *where, fr_resp *w);
+/* The list obj[key] (when given): at most max items, each an object with
+ * those fields (fr_api_fields, where "key[i]."): 0, or -1 after answering
+ * 400. */
+int fr_api_items(json_t *obj, const char *key, const char *const *fields, size_t max, fr_resp *w);
 /* 503: the database cannot be read or reached just now (api: JSON
  * {error:{code:"database-unavailable"}}, else a page), the answer so far
  * dropped. */

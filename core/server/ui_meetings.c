@@ -324,9 +324,19 @@ static int jdate(fr_resp *w, json_t *b, const char *k, char out[11], const char 
 
 static void api_intervision_add(fr_req *r, fr_resp *w)
 {
+    static const char *const fields[] = {
+        "s:held_on",     "s:place",        "s:minutes", "s:convergences",
+        "s:divergences", "a:participants", NULL};
+    static const char *const participant_fields[] = {"s:name", "s:user", "s:role", "b:present",
+                                                     NULL};
     json_t *b = body(r, w);
     if (!b)
         return;
+    if (fr_api_fields(b, fields, "", w) ||
+        fr_api_items(b, "participants", participant_fields, MAX_PARTICIPANTS, w)) {
+        json_decref(b);
+        return;
+    }
     fr_meeting_new m = {.kind = "intervision"};
     fr_participant ps[MAX_PARTICIPANTS];
     char held[11];
@@ -342,8 +352,6 @@ static void api_intervision_add(fr_req *r, fr_resp *w)
     json_t *p;
     json_array_foreach(json_object_get(b, "participants"), i, p)
     {
-        if (m.nparticipants >= MAX_PARTICIPANTS)
-            break;
         fr_participant *q = &ps[m.nparticipants++];
         memset(q, 0, sizeof *q);
         q->name = jstr(p, "name");
@@ -365,9 +373,15 @@ static void api_intervision_add(fr_req *r, fr_resp *w)
 
 static void api_intervision_decide(fr_req *r, fr_resp *w)
 {
+    static const char *const fields[] = {"i:case_id", "s:title",  "s:responsible",
+                                         "s:user",    "s:due_on", NULL};
     json_t *b = body(r, w);
     if (!b)
         return;
+    if (fr_api_fields(b, fields, "", w)) {
+        json_decref(b);
+        return;
+    }
     char due[11];
     const char *due_p = NULL;
     int64_t aid = 0;

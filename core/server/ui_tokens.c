@@ -220,9 +220,14 @@ static void api_token_create(fr_req *r, fr_resp *w)
         return;
     json_error_t je;
     json_t *b = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    static const char *const fields[] = {"s:name", NULL};
     if (!json_is_object(b)) {
         json_decref(b);
         fr_resp_api_fail(w, 400, "invalid", "the body must be a JSON object {\"name\": \"…\"}");
+        return;
+    }
+    if (fr_api_fields(b, fields, "", w)) {
+        json_decref(b);
         return;
     }
     char secret[69];

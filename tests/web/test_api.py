@@ -42,10 +42,61 @@ r = marie.api("POST", "/patients", {"family_name": "X", "given_names": "Y",
                                      "birth_date": "31/02/2000"})
 t.check(r.status == 400 and "DD/MM/YYYY" in r.text, "an impossible date is refused", r.text)
 
+# The fields of a body are checked: a misspelt one would otherwise be
+# dropped without a word, and with it what the client meant to record.
+def message(r):
+    try:
+        return r.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return r.text
+
+
+patients_before = int(site.sql("SELECT count(*) FROM patients")[0][0])
+r = marie.api("POST", "/patients", {"family_name": "Bodart", "given_names": "Paul",
+                                     "birth_dat": "02/05/1950"})
+t.check(r.status == 400 and 'unknown field "birth_dat" (did you mean "birth_date"?)' in message(r)
+        and "family_name, given_names, birth_date" in message(r),
+        "an unknown field is refused, with the field meant and the list", r.text)
+r = marie.api("POST", "/patients", {"family_name": 5, "given_names": "Paul"})
+t.check(r.status == 400 and 'field "family_name" must be text' in message(r),
+        "a field of the wrong type is named (not 'the family name is required')", r.text)
+r = marie.api("POST", "/patients", {"family_name": "Bodart", "given_names": "Paul",
+                                     "identifiers": [{"sytem": "niss", "value": "50050212345"}]})
+t.check(r.status == 400 and 'unknown field "identifiers[0].sytem" (did you mean "system"?)'
+        in message(r), "fields of the objects in a list are checked too", r.text)
+r = marie.api("POST", "/patients", {"family_name": "Bodart", "given_names": "Paul",
+                                     "identifiers": [{"system": "niss"}]})
+t.check(r.status == 400 and "identifiers[0]: give both system and value" in message(r),
+        "an identifier without its value is refused, not dropped", r.text)
+r = marie.api("POST", "/patients", {"family_name": "Bodart", "given_names": "Paul",
+                                     "identifiers": [{"system": "s", "value": str(i)}
+                                                     for i in range(9)]})
+t.check(r.status == 400 and 'field "identifiers": at most 8 items' in message(r),
+        "more identifiers than kept: refused, not cut", r.text)
+t.check(int(site.sql("SELECT count(*) FROM patients")[0][0]) == patients_before,
+        "nothing of the refused bodies was stored")
+r = marie.api("POST", "/patients", {"family_name": "Bodart", "given_names": "Paul",
+                                     "phone": None})
+t.check(r.status == 201, "null counts as absent", r.text)
+r = marie.api("POST", "/cases", {"patient_id": str(pid), "workflow": "frailty", "team": "Namur"})
+t.check(r.status == 400 and 'field "patient_id" must be a whole number' in message(r),
+        "an id given as text is named", r.text)
+r = marie.api("POST", "/tasks", {"case_id": 1, "title": "Appeler", "due": "01/12/2026"})
+t.check(r.status == 400 and '(did you mean "due_on"?)' in message(r),
+        "a task's misspelt due date is not silently dropped", r.text)
+
 r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "team": "Namur",
                                   "intensity": 3})
 t.check(r.status == 201, "marie opens a frailty case", r.text)
 cid = r.json().get("id")
+r = marie.api("POST", f"/cases/{cid}/submissions", {"form": "gad7", "dta": {"q1": "1"}})
+t.check(r.status == 400 and 'unknown field "dta" (did you mean "data"?)' in message(r),
+        "a submission's fields are checked", r.text)
+r = marie.api("POST", f"/cases/{cid}/meetings",
+              {"kind": "concertation", "held_on": "01/12/2026",
+               "participants": [{"name": "Dr Peeters", "presnt": False}]})
+t.check(r.status == 400 and 'unknown field "participants[0].presnt"' in message(r),
+        "a meeting participant's misspelt field is refused", r.text)
 r = marie.api("GET", f"/cases/{cid}")
 cs = r.json()
 t.check(cs.get("state_title") in ("Signalement", "Referral")
