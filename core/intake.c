@@ -163,6 +163,23 @@ static int intake_row(fr_site *site, int64_t id, json_t **row, fr_error *err)
     return rc;
 }
 
+int fr_intake_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    int rc = require_manager(site, err);
+    if (!rc)
+        rc = intake_row(site, id, out, err);
+    char ref[32];
+    snprintf(ref, sizeof ref, "%" PRId64, id);
+    if (!rc)
+        rc = fr_audit_alone(site->store, site->actor, "read", "intake", ref, NULL, err);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
                      fr_error *err)
 {

@@ -43,6 +43,12 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
 int fr_intake_list(fr_site *site, const char *status, int limit, int offset, json_t **out,
                      fr_error *err);
 
+/* One intake: {id, person_name, person_birth_date, person_city, status,
+ * patient_id, case_id} (0 when not linked). Case managers and
+ * administrators; the read is audited. For the registration of the person
+ * of an accepted intake, prefilled without their name in a URL. */
+int fr_intake_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
+
 /* Accepts or dismisses a waiting intake (FR_ECONFLICT when it was
  * handled already). *out (may be NULL) receives the intake as it was. */
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,

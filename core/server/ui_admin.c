@@ -511,18 +511,6 @@ int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t 
     return open;
 }
 
-static void url_param(fr_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-_.~", c))
-            fr_buf_add(b, s, 1);
-        else
-            fr_buf_printf(b, "%%%02X", c);
-    }
-}
-
 void fr_ui_triage_post(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
@@ -554,24 +542,11 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
         fr_resp_redirect(w, "/triage");
         return;
     }
-    /* Accepted: register the person, with the form prefilled. */
-    fr_buf u = {0};
-    const char *name = fr_js(row, "person_name");
-    const char *sp = strrchr(name, ' ');
-    fr_buf_puts(&u, "/patients?family=");
-    url_param(&u, sp ? sp + 1 : name);
-    fr_buf_puts(&u, "&given=");
-    if (sp) {
-        char given[200];
-        snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
-        url_param(&u, given);
-    }
-    fr_buf_puts(&u, "&city=");
-    url_param(&u, fr_js(row, "person_city"));
-    /* the patient registered from it is linked to the intake */
-    fr_buf_printf(&u, "&intake=%" PRId64, id);
-    fr_resp_redirect(w, "%s", u.data ? u.data : "/patients");
-    fr_buf_free(&u);
+    /* Accepted: register the person, the form prefilled from the intake
+     * by the patients page (their name is not put in the URL: browser
+     * history, a proxy's access log); the patient registered from it is
+     * linked to the intake. */
+    fr_resp_redirect(w, "/patients?intake=%" PRId64, id);
     json_decref(row);
 }
 

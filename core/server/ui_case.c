@@ -356,13 +356,27 @@ static void ui_patients(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</tbody></table></div>");
     json_decref(list);
     if (strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) {
+        /* registering the person of an accepted intake: prefilled from it */
+        int64_t intake = fr_parse_id(fr_req_query(r, "intake"));
+        json_t *from = NULL;
+        char family[200] = "", given[200] = "";
+        if (intake && fr_intake_get(r->site, intake, &from, &err) == 0) {
+            const char *name = fr_js(from, "person_name");
+            const char *sp = strrchr(name, ' ');
+            snprintf(family, sizeof family, "%s", sp ? sp + 1 : name);
+            if (sp)
+                snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
+        }
         fr_buf_puts(b, "<section class=\"card\"><h2>");
         esc_t(r, b, "patients.new");
         fr_buf_puts(b, "</h2><form method=\"post\" action=\"/patients\" class=\"grid\">");
         fr_page_csrf(r, b);
-        field(r, b, "family_name", "patient.family", "text", 1, fr_req_query(r, "family"));
-        field(r, b, "given_names", "patient.given", "text", 1, fr_req_query(r, "given"));
-        field(r, b, "birth_date", "patient.birth", "text", 0, fr_req_query(r, "birth"));
+        field(r, b, "family_name", "patient.family", "text", 1, *family ? family : NULL);
+        field(r, b, "given_names", "patient.given", "text", 1, *given ? given : NULL);
+        char birth[32] = "";
+        if (from && fr_js(from, "person_birth_date")[0])
+            fr_human_date(fr_js(from, "person_birth_date"), birth);
+        field(r, b, "birth_date", "patient.birth", "text", 0, *birth ? birth : NULL);
         fr_buf_puts(b, "<label for=\"f-sex\">");
         esc_t(r, b, "patient.sex");
         fr_buf_puts(b, "</label><select id=\"f-sex\" name=\"sex\">");
@@ -377,10 +391,9 @@ static void ui_patients(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</select>");
         field(r, b, "address", "patient.address", "text", 0, NULL);
         field(r, b, "postal_code", "patient.postal", "text", 0, NULL);
-        field(r, b, "city", "patient.city", "text", 0, fr_req_query(r, "city"));
+        field(r, b, "city", "patient.city", "text", 0, from ? fr_js(from, "person_city") : NULL);
         field(r, b, "phone", "patient.phone", "tel", 0, NULL);
-        int64_t intake = fr_parse_id(fr_req_query(r, "intake"));
-        if (intake)
+        if (from)
             fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
                           intake);
         fr_buf_puts(b, "<p class=\"hint\">");
@@ -388,6 +401,7 @@ static void ui_patients(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</p><button type=\"submit\">");
         esc_t(r, b, "patients.register");
         fr_buf_puts(b, "</button></form></section>");
+        json_decref(from);
     }
     fr_page_end(r, w);
 }

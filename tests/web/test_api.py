@@ -255,11 +255,19 @@ site.fr("intake", "add", "--referrer", "Sophie Dubois", "--contact", "0470 00 00
 iid = [x for x in marie.api("GET", "/intakes").json() if x["person_name"] == "Anne Lenoir"][0]["id"]
 r = marie.form(f"/triage/{iid}", {"action": "accept"})
 loc = r.header("Location") or ""
-t.check(r.status == 303 and f"intake={iid}" in loc and "family=Lenoir" in loc,
-        "accepting on the triage page opens the patient form for this intake", loc)
+t.check(r.status == 303 and loc.endswith(f"/patients?intake={iid}"),
+        "accepting on the triage page opens the patient form for this intake, the person's "
+        "name not in the URL (browser history, a proxy's log)", loc)
+audits = int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type = "
+                      f"'intake' AND object_id = '{iid}'")[0][0])
 page = marie.request("GET", loc)
 t.check(f'name="intake" value="{iid}"' in page.text, "the patient form carries the intake",
         page.status)
+t.check('name="family_name"' in page.text and 'value="Lenoir"' in page.text
+        and 'value="Anne"' in page.text, "and is prefilled from it", page.status)
+t.check(int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type = "
+                     f"'intake' AND object_id = '{iid}'")[0][0]) == audits + 1,
+        "reading the intake to prefill it is audited")
 r = marie.form("/patients", {"family_name": "Lenoir", "given_names": "Anne", "intake": iid})
 new_pid = int(r.header("Location").split("/patients/")[1].split("?")[0])
 page = marie.request("GET", f"/patients/{new_pid}")
