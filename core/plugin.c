@@ -71,6 +71,8 @@ typedef struct plugin {
     int nreqs;
     manifest_migration *migs;
     int nmigs;
+    fr_plugin_setting_decl *settings;
+    int nsettings;
     int manifest_ok;
 
     int enabled; /* on this site (table plugins) */
@@ -222,6 +224,61 @@ static void plugin_free_manifest(plugin *p)
     for (int i = 0; i < p->nmigs; i++)
         free(p->migs[i].file);
     free(p->migs);
+    for (int i = 0; i < p->nsettings; i++) {
+        fr_plugin_setting_decl *d = &p->settings[i];
+        free(d->name);
+        free(d->kind);
+        free(d->choices);
+        free(d->dflt);
+        free(d->description);
+    }
+    free(p->settings);
+}
+
+/* A <setting> of the manifest into p->settings. */
+static int parse_setting_decl(xmlNodePtr n, const char *lang, plugin *p)
+{
+    fr_plugin_setting_decl *g = realloc(p->settings, (p->nsettings + 1) * sizeof *g);
+    if (!g)
+        return FR_ENOMEM;
+    p->settings = g;
+    fr_plugin_setting_decl *d = &p->settings[p->nsettings++];
+    memset(d, 0, sizeof *d);
+    d->name = fr_xml_attr(n, "name");
+    d->kind = fr_xml_attr(n, "type");
+    d->choices = fr_xml_attr(n, "choices");
+    d->dflt = fr_xml_attr(n, "default");
+    char *min = fr_xml_attr(n, "min"), *max = fr_xml_attr(n, "max");
+    const char *k = d->kind ? d->kind : "text";
+    d->rule.kind = strcmp(k, "number") == 0   ? FR_SETTING_NUMBER
+                   : strcmp(k, "whole") == 0  ? FR_SETTING_WHOLE
+                   : strcmp(k, "choice") == 0 ? FR_SETTING_CHOICE
+                                              : FR_SETTING_TEXT;
+    d->rule.min = min ? strtod(min, NULL) : -1e15;
+    d->rule.max = max ? strtod(max, NULL) : 1e15;
+    d->rule.choices = d->choices;
+    d->rule.example = d->dflt;
+    free(min);
+    free(max);
+    char *first = NULL;
+    for (xmlNodePtr t = fr_xml_child(n, "description"); t;
+         t = fr_xml_next(t->next, "description")) {
+        char *l = fr_xml_attr(t, "lang");
+        char *text = fr_xml_text(t);
+        if (!first && text)
+            first = strdup(text);
+        if (!d->description && lang && l && strcmp(l, lang) == 0) {
+            d->description = text;
+            text = NULL;
+        }
+        free(l);
+        free(text);
+    }
+    if (!d->description)
+        d->description = first;
+    else
+        free(first);
+    return 0;
 }
 
 static int push_str(char ***arr, int *n, char *s)
@@ -299,6 +356,8 @@ static int parse_manifest(const char *dir, const char *lang, plugin *p, fr_error
             p->migs[p->nmigs].file = fr_xml_attr(n, "file");
             p->nmigs++;
             free(v);
+        } else if (strcmp(tag, "setting") == 0) {
+            rc = parse_setting_decl(n, lang, p);
         }
     }
     if (!p->description) {
@@ -385,6 +444,8 @@ static void refresh_info(plugin *p)
     i->enabled = p->enabled;
     i->loaded = p->loaded;
     i->problem = p->problem;
+    i->settings = p->settings;
+    i->nsettings = p->nsettings;
 }
 
 /* Records why p is not loaded (the first reason only) and, for a plugin the
@@ -989,6 +1050,54 @@ int fr_plugins_list(fr_site *site, const fr_plugin_info **out, int *n)
     *out = infos;
     *n = P->n;
     return 0;
+}
+
+int fr_plugins_check_settings(fr_site *site, fr_error *err)
+{
+    int rc = ensure_plugins(site, err);
+    for (int i = 0; !rc && i < site->nsettings; i++) {
+        const fr_setting *s = &site->settings[i];
+        if (!s->plugin)
+            continue;
+        plugin *p = find(site->plugins, s->plugin);
+        if (!p) {
+            rc = fr_error_set(err, FR_EINVAL,
+                              "%s:%ld: settings for plugin %s, which is not in the plugin "
+                              "search path: is its id right? See `filrouge plugin list`",
+                              site->config_path, s->line, s->plugin);
+            break;
+        }
+        if (p->nsettings == 0)
+            continue; /* it declares none: not checked */
+        const fr_plugin_setting_decl *d = NULL;
+        for (int k = 0; k < p->nsettings && !d; k++)
+            if (s->name && p->settings[k].name && strcmp(s->name, p->settings[k].name) == 0)
+                d = &p->settings[k];
+        if (!d) {
+            const char *names[64];
+            size_t n = 0;
+            char list[512] = "";
+            size_t len = 0;
+            for (int k = 0; k < p->nsettings && n < 64; k++) {
+                names[n++] = p->settings[k].name;
+                if (len < sizeof list)
+                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
+                                            p->settings[k].name);
+            }
+            const char *near = fr_nearest_name(s->name ? s->name : "", names, n);
+            rc = fr_error_set(err, FR_EINVAL,
+                              "%s:%ld: plugin %s has no setting %s%s%s%s; its settings: %s "
+                              "(`filrouge plugin info %s`)",
+                              site->config_path, s->line, s->plugin, s->name ? s->name : "",
+                              near ? " (did you mean " : "", near ? near : "", near ? "?)" : "",
+                              list, s->plugin);
+            break;
+        }
+        char what[200];
+        snprintf(what, sizeof what, "setting %s of plugin %s", s->name, s->plugin);
+        rc = fr_settings_check_value(site->config_path, s->line, what, s->value, &d->rule, err);
+    }
+    return rc;
 }
 
 const fr_plugin_info *fr_plugins_find(fr_site *site, const char *id)

@@ -11,7 +11,19 @@
 
 #include <filrouge/plugin.h>
 
+#include "settings.h"
 #include "site.h"
+
+/* A setting the plugin declares in its manifest (<setting name= type=
+ * min= max= choices= default=>). */
+typedef struct fr_plugin_setting_decl {
+    char *name;
+    fr_setting_rule rule; /* rule.choices points into the declaration */
+    char *kind;           /* as written: text, number, whole, choice */
+    char *choices;
+    char *dflt;
+    char *description; /* in the site's first language when available, or NULL */
+} fr_plugin_setting_decl;
 
 typedef struct fr_plugin_info {
     const char *id;
@@ -23,6 +35,8 @@ typedef struct fr_plugin_info {
     int enabled;             /* enabled on this site (database) */
     int loaded;              /* loaded in this process */
     const char *problem;     /* why it is not loaded, or NULL */
+    const fr_plugin_setting_decl *settings; /* declared in the manifest */
+    int nsettings;
 } fr_plugin_info;
 
 /* Discovers plugins in the search path and loads the enabled ones, in
@@ -34,6 +48,13 @@ void fr_plugins_close(fr_site *site);
  * array and its strings are borrowed from the site. */
 int fr_plugins_list(fr_site *site, const fr_plugin_info **out, int *n);
 const fr_plugin_info *fr_plugins_find(fr_site *site, const char *id);
+
+/* The plugin settings of site.xml (<plugin id="…"><setting …>) against
+ * the manifests: a plugin that is not in the search path, and for a plugin
+ * that declares its settings, an unknown name (with the nearest declared)
+ * or a value not of its kind, is FR_EINVAL naming site.xml's line and what
+ * to write. Called by fr_site_open once the plugins are found. */
+int fr_plugins_check_settings(fr_site *site, fr_error *err);
 
 /* Enables a plugin for the site: checks its manifest and dependencies
  * (which must be enabled first — and loaded, in a process that loaded its

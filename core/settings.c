@@ -9,30 +9,26 @@
 
 #include "form.h"
 
-typedef enum { WHOLE, NUMBER, TEXT, BANDS } kind;
-
 typedef struct known {
     const char *name; /* a '*' stands for one part (a form's id, a score's id, 1 … 4) */
-    kind kind;
-    double min, max;
-    const char *example;
+    fr_setting_rule rule;
 } known;
 
 /* As docs/admin.md lists them; the readers keep their own defaults. */
 static const known settings[] = {
-    {"database.max-size-mb", NUMBER, 0.001, 1e9, "500"},
-    {"bus.max-attempts", WHOLE, 1, 1000, "5"},
-    {"caseload.capacity.clinical", NUMBER, 1, 10000, "40"},
-    {"caseload.capacity.social", NUMBER, 1, 10000, "60"},
-    {"caseload.weight.*", NUMBER, 0, 100, "1.5"},
-    {"health.commit-slow-ms", WHOLE, 100, 600000, "5000"},
-    {"python.deadline-ms", WHOLE, 10, 60000, "250"},
-    {"bands.*.*", BANDS, 0, 0, "scheme: 0-4 minimal; 5-9 mild; 10- severe"},
-    {"licence.*", TEXT, 0, 0, "UA-2026-001"},
-    {"web.session-idle-minutes", WHOLE, 1, 10080, "30"},
-    {"web.trusted-proxies", TEXT, 0, 0, "127.0.0.1, ::1"},
-    {"web.tls-certificate", TEXT, 0, 0, "tls/fullchain.pem"},
-    {"web.tls-key", TEXT, 0, 0, "tls/privkey.pem"},
+    {"database.max-size-mb", {FR_SETTING_NUMBER, 0.001, 1e9, NULL, "500"}},
+    {"bus.max-attempts", {FR_SETTING_WHOLE, 1, 1000, NULL, "5"}},
+    {"caseload.capacity.clinical", {FR_SETTING_NUMBER, 1, 10000, NULL, "40"}},
+    {"caseload.capacity.social", {FR_SETTING_NUMBER, 1, 10000, NULL, "60"}},
+    {"caseload.weight.*", {FR_SETTING_NUMBER, 0, 100, NULL, "1.5"}},
+    {"health.commit-slow-ms", {FR_SETTING_WHOLE, 100, 600000, NULL, "5000"}},
+    {"python.deadline-ms", {FR_SETTING_WHOLE, 10, 60000, NULL, "250"}},
+    {"bands.*.*", {FR_SETTING_BANDS, 0, 0, NULL, "scheme: 0-4 minimal; 5-9 mild; 10- severe"}},
+    {"licence.*", {FR_SETTING_TEXT, 0, 0, NULL, "UA-2026-001"}},
+    {"web.session-idle-minutes", {FR_SETTING_WHOLE, 1, 10080, NULL, "30"}},
+    {"web.trusted-proxies", {FR_SETTING_TEXT, 0, 0, NULL, "127.0.0.1, ::1"}},
+    {"web.tls-certificate", {FR_SETTING_TEXT, 0, 0, NULL, "tls/fullchain.pem"}},
+    {"web.tls-key", {FR_SETTING_TEXT, 0, 0, NULL, "tls/privkey.pem"}},
 };
 #define NKNOWN (sizeof settings / sizeof *settings)
 
@@ -119,19 +115,6 @@ static int unknown(const char *file, long line, const char *name, fr_error *err)
                         file, line, name, hint);
 }
 
-static int bad_number(const char *file, long line, const known *k, const char *name,
-                      const char *value, fr_error *err)
-{
-    char range[96];
-    if (k->kind == WHOLE)
-        snprintf(range, sizeof range, "a whole number from %.0f to %.0f", k->min, k->max);
-    else
-        snprintf(range, sizeof range, "a number from %.15g to %.15g (decimals with a point)",
-                 k->min, k->max);
-    return fr_error_set(err, FR_EINVAL, "%s:%ld: setting %s: \"%s\" is not %s; write e.g. %s", file,
-                        line, name, value, range, k->example);
-}
-
 int fr_settings_check(const char *file, long line, const char *name, const char *value,
                       fr_error *err)
 {
@@ -154,24 +137,52 @@ int fr_settings_check(const char *file, long line, const char *name, const char 
                 return unknown(file, line, name, err);
         return 0; /* the site's own, for its hooks */
     }
+    char what[160];
+    snprintf(what, sizeof what, "setting %s", name);
+    return fr_settings_check_value(file, line, what, value, &k->rule, err);
+}
+
+int fr_settings_check_value(const char *file, long line, const char *what, const char *value,
+                            const fr_setting_rule *rule, fr_error *err)
+{
     const char *v = value ? value : "";
-    while (isspace((unsigned char)*v))
-        v++;
-    if (k->kind == TEXT)
+    switch (rule->kind) {
+    case FR_SETTING_TEXT:
         return 0;
-    if (k->kind == BANDS) {
+    case FR_SETTING_BANDS: {
         fr_error why = {0};
         if (fr_form_bands_check(v, &why))
-            return fr_error_set(err, FR_EINVAL, "%s:%ld: setting %s: %s", file, line, name,
-                                why.message);
+            return fr_error_set(err, FR_EINVAL, "%s:%ld: %s: %s", file, line, what, why.message);
         return 0;
+    }
+    case FR_SETTING_CHOICE: {
+        size_t n = strlen(v);
+        for (const char *c = rule->choices; c && *c;) {
+            size_t len = strcspn(c, " ");
+            if (n && len == n && strncmp(c, v, n) == 0)
+                return 0;
+            c += len;
+            c += strspn(c, " ");
+        }
+        return fr_error_set(err, FR_EINVAL, "%s:%ld: %s: \"%s\" is not one of %s", file, line, what,
+                            v, rule->choices ? rule->choices : "(none)");
+    }
+    default:
+        break;
     }
     char *end = NULL;
     double d = strtod(v, &end);
-    while (end && isspace((unsigned char)*end))
-        end++;
-    if (!*v || !end || *end || !isfinite(d) || d < k->min || d > k->max ||
-        (k->kind == WHOLE && d != floor(d)))
-        return bad_number(file, line, k, name, value ? value : "", err);
+    if (!*v || isspace((unsigned char)*v) || !end || *end || !isfinite(d) || d < rule->min ||
+        d > rule->max || (rule->kind == FR_SETTING_WHOLE && d != floor(d))) {
+        char range[96];
+        if (rule->kind == FR_SETTING_WHOLE)
+            snprintf(range, sizeof range, "a whole number from %.0f to %.0f", rule->min, rule->max);
+        else
+            snprintf(range, sizeof range, "a number from %.15g to %.15g (decimals with a point)",
+                     rule->min, rule->max);
+        return fr_error_set(err, FR_EINVAL, "%s:%ld: %s: \"%s\" is not %s%s%s", file, line, what, v,
+                            range, rule->example ? "; write e.g. " : "",
+                            rule->example ? rule->example : "");
+    }
     return 0;
 }

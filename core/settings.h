@@ -20,6 +20,27 @@
 
 #include <filrouge/error.h>
 
+/* What a setting's value may be. */
+typedef enum {
+    FR_SETTING_TEXT,   /* anything */
+    FR_SETTING_NUMBER, /* a number from min to max (decimals with a point) */
+    FR_SETTING_WHOLE,  /* a whole number from min to max */
+    FR_SETTING_CHOICE, /* one of `choices` (words separated by spaces) */
+    FR_SETTING_BANDS,  /* a bands setting (fr_form_bands_check) */
+} fr_setting_kind;
+
+typedef struct fr_setting_rule {
+    fr_setting_kind kind;
+    double min, max;
+    const char *choices;
+    const char *example; /* for the message, or NULL */
+} fr_setting_rule;
+
+/* A value against its rule: 0, or FR_EINVAL "FILE:LINE: WHAT: "value" is
+ * not …" (`what`: "setting NAME", "setting NAME of plugin ID"). */
+int fr_settings_check_value(const char *file, long line, const char *what, const char *value,
+                            const fr_setting_rule *rule, fr_error *err);
+
 /* One site-wide setting, as written at `file`:`line`: 0, or FR_EINVAL
  * saying where, what is wrong and what to write. */
 int fr_settings_check(const char *file, long line, const char *name, const char *value,

@@ -312,6 +312,9 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
     if ((rc = fr_bus_new(site, err)) || (rc = fr_workflows_new(site, err)) ||
         (rc = fr_forms_new(site, err)))
         goto fail;
+    /* the plugins' settings first: none is loaded with a wrong one */
+    if (!opt->no_plugins && (rc = fr_plugins_check_settings(site, err)))
+        goto fail;
     if (!opt->no_plugins && (rc = fr_plugins_open(site, err)))
         goto fail;
     /* Site-local forms after the plugins: a site form may be a newer

@@ -8,10 +8,24 @@
 
 static json_t *info_json(const fr_plugin_info *p)
 {
-    return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b,s:b,s:s?}", "id", p->id, "version",
+    json_t *settings = json_array();
+    for (int i = 0; i < p->nsettings; i++) {
+        const fr_plugin_setting_decl *d = &p->settings[i];
+        json_t *s = json_pack("{s:s,s:s,s:s?,s:s?}", "name", d->name ? d->name : "", "type",
+                              d->kind ? d->kind : "text", "default", d->dflt, "description",
+                              d->description);
+        if (d->rule.kind == FR_SETTING_NUMBER || d->rule.kind == FR_SETTING_WHOLE) {
+            json_object_set_new(s, "min", json_real(d->rule.min));
+            json_object_set_new(s, "max", json_real(d->rule.max));
+        }
+        if (d->choices)
+            json_object_set_new(s, "choices", json_string(d->choices));
+        json_array_append_new(settings, s);
+    }
+    return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b,s:b,s:s?,s:o}", "id", p->id, "version",
                      p->version ? p->version : "", "description", p->description, "dir", p->dir,
                      "abi", p->abi, "library", p->has_library, "enabled", p->enabled, "loaded",
-                     p->loaded, "problem", p->problem);
+                     p->loaded, "problem", p->problem, "settings", settings);
 }
 
 static void print_plugins(json_t *list)
@@ -58,6 +72,23 @@ static void print_info(json_t *v)
            json_is_true(json_object_get(v, "loaded")) ? "yes" : "no");
     if (*cli_str(v, "problem"))
         printf("  problem  %s\n", cli_str(v, "problem"));
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(v, "settings"), i, s)
+    {
+        if (i == 0)
+            printf("  settings (site.xml: <plugin id=\"%s\"><setting name=\"…\">value</setting>)\n",
+                   cli_str(v, "id"));
+        char range[128] = "";
+        if (json_object_get(s, "min"))
+            snprintf(range, sizeof range, " %g … %g", json_real_value(json_object_get(s, "min")),
+                     json_real_value(json_object_get(s, "max")));
+        else if (*cli_str(s, "choices"))
+            snprintf(range, sizeof range, ": %s", cli_str(s, "choices"));
+        printf("    %-16s %s%s%s%s  %s\n", cli_str(s, "name"), cli_str(s, "type"), range,
+               *cli_str(s, "default") ? ", default " : "", cli_str(s, "default"),
+               cli_str(s, "description"));
+    }
 }
 
 static int run_plugin_info(cli *c)

@@ -86,5 +86,28 @@ ok "its cases stay readable" -- case show 1
 ok "list" -- plugin list
 ok "enable xmlonly, which needs echo" -- plugin enable xmlonly
 refused "disabling echo while xmlonly needs it" 1 "xmlonly" -- plugin disable echo
+
+# A plugin's settings, declared in its manifest, are checked when the site
+# is opened (gate declares none: its notify and review above are not).
+ok "enable instruments" -- plugin enable instruments
+ok "enable frailty" -- plugin enable frailty
+ok "frailty's settings are shown" -- plugin info frailty
+out_has "with their kind, range and default" "efs-threshold    number 0 … 17, default 6"
+cp "$FILROUGE_SITE/site.xml" "$TMP/site.xml.good"
+frailty_setting() {
+    sed "s#</site>#  <plugin id=\"$1\"><setting name=\"$2\">$3</setting></plugin>\n</site>#" \
+        "$TMP/site.xml.good" >"$FILROUGE_SITE/site.xml"
+}
+frailty_setting frailty efs-treshold 6
+refused "a misspelt plugin setting: its line, the name meant, the plugin's settings" 1 \
+    "plugin frailty has no setting efs-treshold (did you mean efs-threshold?); its settings: efs-threshold, adl-help-level, min-age" -- case list
+frailty_setting frailty adl-help-level 1
+refused "a value outside the declared range" 1 \
+    'setting adl-help-level of plugin frailty: "1" is not a whole number from 2 to 4' -- case list
+frailty_setting fraitly min-age 60
+refused "settings for a plugin that does not exist" 1 "settings for plugin fraitly, which is not in the plugin search path" -- case list
+frailty_setting frailty min-age 65
+ok "a good setting is accepted" -- case list
+cp "$TMP/site.xml.good" "$FILROUGE_SITE/site.xml"
 ok "the audit chain holds" -- audit verify
 finish
