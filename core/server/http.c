@@ -433,7 +433,9 @@ static const char *const security_headers[][2] = {
 static void not_found(fr_req *r, fr_resp *w, int api)
 {
     if (api) {
-        fr_resp_api_fail(w, 404, "not-found", "no such API path; see docs/api.md");
+        fr_resp_api_fail(w, 404, "not-found",
+                         "no such API path (an {id} in a path is a record's number); see "
+                         "docs/api.md");
         return;
     }
     fr_page_message(r, w, 404, fr_t(r->lang, "error.notfound.title"),

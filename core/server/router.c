@@ -1,7 +1,8 @@
 /* The route table: which handler answers which method and path. Patterns
  * are literal segments and {name} segments (one path segment, kept in
- * r->params in order). This file only matches; access rules (session,
- * CSRF) are applied by http.c from the route's flags.
+ * r->params in order); an {id} segment is a record's number (digits
+ * only: /patients/abc is no path, 404, rather than "no patient 0"). This file only matches; access
+ * rules (session, CSRF) are applied by http.c from the route's flags.
  *
  * EXTENSION POINT: a part adds its pages by defining a table of its own
  * and adding it to `tables` below, as ui_forms.c does with fr_routes_forms
@@ -42,6 +43,9 @@ static int match(fr_req *r, const char *pattern, const char *path)
             const char *seg_end = strchr(q, '/');
             size_t n = seg_end ? (size_t)(seg_end - q) : strlen(q);
             if (!close || n == 0 || np >= FR_MAX_PARAMS || used + n + 1 > sizeof r->param_buf)
+                return 0;
+            if (close - p == 3 && strncmp(p, "{id}", 4) == 0 &&
+                (n > 18 || strspn(q, "0123456789") < n))
                 return 0;
             memcpy(r->param_buf + used, q, n);
             r->param_buf[used + n] = '\0';

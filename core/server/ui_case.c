@@ -1064,7 +1064,7 @@ const fr_route fr_routes_ui[] = {
     {"GET", "/triage", fr_ui_triage, 0},
     {"POST", "/triage/{id}", fr_ui_triage_post, 0},
     {"GET", "/admin", fr_ui_admin, 0},
-    {"POST", "/admin/plugins/{id}", fr_ui_admin_plugin, FR_ROUTE_ALONE},
+    {"POST", "/admin/plugins/{plugin}", fr_ui_admin_plugin, FR_ROUTE_ALONE},
     {"POST", "/admin/users", fr_ui_admin_user, FR_ROUTE_ALONE},
     {"POST", "/admin/teams", fr_ui_admin_team, 0},
     {"POST", "/admin/teams/join", fr_ui_admin_team_join, 0},

@@ -304,6 +304,11 @@ t.check(r.status == 200, "an accepted intake taken by phone is linked through th
 r = marie.api("GET", "/nothing-here")
 t.check(r.status == 404 and r.json()["error"]["code"] == "not-found", "unknown API paths: 404 JSON",
         r.text)
+r = marie.api("GET", "/patients/abc")
+t.check(r.status == 404 and r.json()["error"]["code"] == "not-found" and "patient 0" not in r.text,
+        "an id that is not a number: no such path (not 'there is no patient 0')", r.text)
+r = marie.request("GET", "/cases/12abc")
+t.check(r.status == 404, "the same for a page", r.status)
 r = marie.request("PUT", "/api/v1/cases")
 t.check(r.status == 405, "a wrong method is a 405", r.text)
 
