@@ -36,6 +36,13 @@ static void audit_alone(fr_site *site, const char *action, const char *type, int
     fr_audit_alone(site->store, site->actor, action, type, oid, detail, &ignored);
 }
 
+void fr_access_refused_role(fr_site *site, const char *object_type, const char *object_id)
+{
+    fr_error ignored = {0};
+    fr_audit_alone(site->store, site->actor, "denied", object_type, object_id,
+                   "{\"reason\":\"role\"}", &ignored);
+}
+
 /* Whether the case exists and, for a user (not the machine's
  * administrator), how many relationships the acting user has with it: one
  * query, one read of the database. */

@@ -50,4 +50,10 @@ void fr_access_cases_row_sql(const fr_site *site, const char *alias, char *buf, 
 /* 1 when the acting user has one of the roles in the space-separated list. */
 int fr_access_has_role(const fr_site *site, const char *roles);
 
+/* Audits a refusal for the acting user's role ("denied", detail
+ * {"reason":"role"}), committed on its own before the caller's
+ * transaction, like every refusal; object_id "*" when it is about no one
+ * record. */
+void fr_access_refused_role(fr_site *site, const char *object_type, const char *object_id);
+
 #endif

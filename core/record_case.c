@@ -66,11 +66,13 @@ int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);
-    if (!fr_access_has_role(site, "admin case_manager"))
+    if (!fr_access_has_role(site, "admin case_manager")) {
+        fr_access_refused_role(site, "case", "*");
         return fr_error_set(err, FR_EACCESS,
                             "only case managers and administrators can open cases (you are '%s', "
                             "%s)",
                             site->actor, site->actor_role);
+    }
     if ((rc = fr_access_patient(site, c->patient_id, FR_WRITE, err)))
         return rc;
     if (!c->workflow || !*c->workflow)

@@ -135,11 +135,13 @@ static int check_patient(const fr_patient_new *p, fr_error *err)
 
 int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error *err)
 {
-    if (!fr_access_has_role(site, "admin case_manager"))
+    if (!fr_access_has_role(site, "admin case_manager")) {
+        fr_access_refused_role(site, "patient", "*");
         return fr_error_set(err, FR_EACCESS,
                             "only case managers and administrators can register patients (you "
                             "are '%s', %s)",
                             site->actor, site->actor_role);
+    }
     int rc = check_patient(p, err);
     if (rc)
         return rc;

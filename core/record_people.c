@@ -39,6 +39,7 @@ static int require_admin(fr_site *site, const char *what, fr_error *err)
 {
     if (fr_access_has_role(site, "admin"))
         return 0;
+    fr_access_refused_role(site, "users", "*");
     return fr_error_set(err, FR_EACCESS, "only an administrator can %s (you are '%s', %s)", what,
                         site->actor, site->actor_role);
 }

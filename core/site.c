@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
@@ -549,8 +550,10 @@ static int copy_site_folders(const char *from, const char *to, int only_missing,
 
 int fr_site_backup(fr_site *site, const char *dest, fr_error *err)
 {
-    if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
+    if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0) {
+        fr_access_refused_role(site, "site", "*");
         return fr_error_set(err, FR_EACCESS, "only administrators can back a site up");
+    }
     int possible = fr_store_backup_possible(site->store, err);
     if (possible)
         return possible;

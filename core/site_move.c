@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "audit.h"
 #include "plugin.h"
 #include "running.h"
@@ -90,8 +91,10 @@ static int check_copy(fr_store *to, json_t *counts, int64_t entries, fr_error *e
 int fr_site_migrate_store(fr_site *site, const char *to_location, json_t **report, fr_error *err)
 {
     *report = NULL;
-    if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0)
+    if (site->actor_id != 0 && strcmp(site->actor_role, "admin") != 0) {
+        fr_access_refused_role(site, "site", "*");
         return fr_error_set(err, FR_EACCESS, "only administrators can move a site's record");
+    }
     /* What a server wrote after the copy would not be in the new database. */
     pid_t server = 0;
     if (fr_running_list(site->dir, &server, 1, NULL) > 0)

@@ -8,6 +8,7 @@
 #include "record.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,21 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
     return finish(site, rc, err);
 }
 
+/* A refusal about a task that is no case's (FR_EACCESS), audited. */
+static int refused(fr_site *site, int64_t task_id, fr_error *err, const char *fmt, ...)
+    FR_PRINTF(4, 5);
+static int refused(fr_site *site, int64_t task_id, fr_error *err, const char *fmt, ...)
+{
+    char id[24], msg[FR_ERROR_MAX];
+    snprintf(id, sizeof id, "%" PRId64, task_id);
+    fr_access_refused_role(site, "task", id);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fr_error_set(err, FR_EACCESS, "%s", msg);
+}
+
 int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
 {
     fr_stmt *st;
@@ -187,9 +203,9 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
     if (!own && case_id && (rc = fr_access_case(site, case_id, FR_WRITE, err)))
         return rc;
     if (!own && !case_id && !fr_access_has_role(site, "admin"))
-        return fr_error_set(err, FR_EACCESS,
-                            "task %" PRId64 " is not about a case and not assigned to '%s'",
-                            task_id, site->actor);
+        return refused(site, task_id, err,
+                       "task %" PRId64 " is not about a case and not assigned to '%s'", task_id,
+                       site->actor);
     if (strcmp(status, "open") != 0)
         return fr_error_set(err, FR_ECONFLICT,
                             "task %" PRId64 " is already %s%s%s%s%s%s: nothing to do", task_id,
@@ -236,10 +252,10 @@ int fr_task_cancel(fr_site *site, int64_t task_id, const char *reason, fr_error 
     if (case_id && (rc = fr_access_case(site, case_id, FR_WRITE, err)))
         return rc;
     if (!case_id && !fr_access_has_role(site, "admin"))
-        return fr_error_set(err, FR_EACCESS,
-                            "only an administrator can cancel task %" PRId64
-                            ", which is not about a case",
-                            task_id);
+        return refused(site, task_id, err,
+                       "only an administrator can cancel task %" PRId64
+                       ", which is not about a case",
+                       task_id);
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     if ((rc = fr_store_begin(site->store, err)))
@@ -280,8 +296,8 @@ int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *
     if (case_id && (rc = fr_access_case(site, case_id, FR_WRITE, err)))
         return rc;
     if (!case_id && !fr_access_has_role(site, "admin"))
-        return fr_error_set(err, FR_EACCESS, "only an administrator can reassign task %" PRId64,
-                            task_id);
+        return refused(site, task_id, err, "only an administrator can reassign task %" PRId64,
+                       task_id);
     if ((rc = fr_store_begin(site->store, err)))
         return rc;
     rc = fr_store_execf(site->store, err, "UPDATE tasks SET assignee_id = ? WHERE id = ?", "II", to,

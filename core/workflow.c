@@ -1071,8 +1071,10 @@ int fr_workflow_migrate(fr_site *site, const char *workflow, int dry_run,
 {
     *plan = NULL;
     *n = 0;
-    if (!fr_access_has_role(site, "admin"))
+    if (!fr_access_has_role(site, "admin")) {
+        fr_access_refused_role(site, "case", "*");
         return fr_error_set(err, FR_EACCESS, "only an administrator can migrate cases");
+    }
     const fr_workflow *wf;
     int rc = fr_workflows_get(site, workflow, 0, &wf, err);
     if (rc)

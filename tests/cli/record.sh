@@ -84,4 +84,19 @@ out_has "a search entry" "search"
 ok "the audit chain verifies" -- audit verify
 refused "only administrators read the audit trail" 1 "only administrators" -- --as marie audit show
 
+# Every refusal is audited, refusals for a role included.
+denied() { sql "SELECT count(*) FROM audit WHERE actor = '$1' AND action = 'denied' AND object_type = '$2' AND detail LIKE '%role%'"; }
+before="$(denied jan patient) $(denied jan case) $(denied marie users) $(denied marie site)"
+refused "a provider may not register a patient" 1 "only case managers and administrators" -- --as jan patient add --family X --given Y
+refused "nor open a case" 1 "only case managers and administrators" -- --as jan case open 1 --workflow frailty
+refused "a case manager may not add users" 1 "only an administrator can add users" -- --as marie user add zoe --name Zoe --role provider
+refused "nor back the site up" 1 "only administrators can back a site up" -- --as marie backup "$TMP/nope"
+after="$(denied jan patient) $(denied jan case) $(denied marie users) $(denied marie site)"
+set -- $before
+expected="$(($1 + 1)) $(($2 + 1)) $(($3 + 1)) $(($4 + 1))"
+test "$after" = "$expected" &&
+    pass "each refusal for a role is audited (denied, reason role)" ||
+    fail "role refusals audited $before -> $after, wanted $expected"
+ok "the audit chain still verifies" -- audit verify
+
 finish
