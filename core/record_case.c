@@ -84,8 +84,28 @@ int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err
                             c->intensity);
     if (c->opened_on && (!fr_date_valid(c->opened_on) || strcmp(c->opened_on, today) > 0))
         return fr_error_set(err, FR_EINVAL,
-                            "opened: '%s' must be a date (YYYY-MM-DD) that is not in the future",
+                            "opened: '%s' must be a date (DD/MM/YYYY or YYYY-MM-DD) that is not "
+                            "in the future",
                             c->opened_on);
+    if (c->opened_on) {
+        char *birth = NULL;
+        rc =
+            fr_store_query_text(site->store, err, &birth,
+                                "SELECT birth_date FROM patients WHERE id = ?", "I", c->patient_id);
+        if (rc && rc != FR_ENOTFOUND)
+            return rc;
+        fr_error_clear(err);
+        rc = birth && *birth && strcmp(c->opened_on, birth) < 0
+                 ? fr_error_set(err, FR_EINVAL,
+                                "opened: %.2s/%.2s/%.4s is before the patient's birth "
+                                "(%.2s/%.2s/%.4s); check the date",
+                                c->opened_on + 8, c->opened_on + 5, c->opened_on, birth + 8,
+                                birth + 5, birth)
+                 : 0;
+        free(birth);
+        if (rc)
+            return rc;
+    }
     if ((rc = fr_workflows_get(site, c->workflow, 0, &wf, err)))
         return rc;
     char *plugin = NULL;

@@ -122,6 +122,13 @@ static int check_patient(const fr_patient_new *p, fr_error *err)
                                 p->birth_date);
         if (strcmp(p->birth_date, today) > 0)
             return fr_error_set(err, FR_EINVAL, "birth: %s is in the future", p->birth_date);
+        /* more than 130 years ago: a mistyped year (1850 for 1950) */
+        char oldest[FR_TIME_LEN];
+        snprintf(oldest, sizeof oldest, "%04d%s", atoi(today) - 130, today + 4);
+        if (strcmp(p->birth_date, oldest) < 0)
+            return fr_error_set(err, FR_EINVAL,
+                                "birth: %s is more than 130 years ago; check the year",
+                                p->birth_date);
     }
     if (p->sex && strcmp(p->sex, "female") && strcmp(p->sex, "male") && strcmp(p->sex, "other") &&
         strcmp(p->sex, "unknown"))

@@ -39,6 +39,8 @@ test "$(sql "SELECT recorded_at FROM transitions WHERE event = 'assess'")" = "20
     fail "recorded time of a back-dated transition"
 refused "a future effective date is refused" 1 "future" -- --as marie case fire 1 choose --on 01/01/2030
 
+refused "a case opened before the patient's birth" 1 "opened: 01/01/1980 is before the patient's birth (15/05/1990); check the date" -- \
+    --as marie case open 2 --workflow frailty --on 01/01/1980
 ok "a second case for a 36-year-old" -- --as marie case open 2 --workflow frailty
 ok "screen it" -- --as marie case fire 2 screen
 refused "the guard refuses with its message" 1 "60 ans et plus" -- --as marie case fire 2 assess

@@ -21,6 +21,8 @@ refused "a future birth date is refused" 1 "in the future" -- \
     patient add --family Futur --given Anne --birth 01/01/2999
 refused "an impossible date is a usage error" 2 "is not a date" -- \
     patient add --family X --given Y --birth 31/02/1950
+refused "a birth date more than 130 years ago is a mistyped year" 1 "more than 130 years ago; check the year" -- \
+    patient add --family X --given Y --birth 02/05/1850
 refused "a missing family name names the field" 1 "family" -- patient add --given Y
 refused "a bad sex value is refused" 1 "sex" -- patient add --family X --given Y --sex f
 test "$(sql 'SELECT count(*) FROM patients')" = 1 && pass "refused patients left nothing behind" ||
