@@ -234,8 +234,17 @@ static int failure_body(fr_store *st, const void *arg, fr_error *err)
     int rc = fr_store_execf(st, err,
                             "INSERT INTO web_login_failures (login, remote, at) VALUES (?, ?, ?)",
                             "ttt", f->login, f->remote, f->now);
+    /* The trail keeps a login only when it is a user's: what was typed in
+     * the login field may be a password (typed one field too early), and
+     * the trail is never cleaned. The throttle's table, emptied after a
+     * day, keeps the text. */
+    int64_t known = 0;
     if (!rc)
-        rc = fr_audit_append(st, "system", "login-failed", "user", f->login, f->detail, err);
+        rc = fr_store_query_int(st, err, &known, "SELECT count(*) FROM users WHERE login = ?", "t",
+                                f->login);
+    if (!rc)
+        rc = fr_audit_append(st, "system", "login-failed", "user", known ? f->login : "(unknown)",
+                             f->detail, err);
     return rc;
 }
 

@@ -66,6 +66,16 @@ bad = Client(srv)
 codes = [bad.login("tom", "nope-nope").status for _ in range(6)]
 t.check(codes[-1] == 429, "repeated failed logins are throttled (429)", codes)
 t.check(bad.login("tom").status == 429, "even the right password waits while throttled")
+t.check(int(site.sql("SELECT count(*) FROM audit WHERE action = 'login-failed' AND "
+                     "object_id = 'tom'")[0][0]) >= 5, "a user's failed logins are audited by login")
+# A password typed in the login field must not stay in the audit trail,
+# which is never cleaned: an unknown login is recorded as "(unknown)".
+r = Client(srv).login("Soleil-2026!", "nope-nope")
+t.check(r.status == 401, "an unknown login is refused", r.status)
+rows = site.sql("SELECT object_id FROM audit WHERE action = 'login-failed' ORDER BY id DESC LIMIT 1")
+t.check(rows and rows[0][0] == "(unknown)", "its failure is audited as (unknown)", rows)
+t.check(int(site.sql("SELECT count(*) FROM audit WHERE object_id LIKE '%Soleil%' OR "
+                     "detail LIKE '%Soleil%'")[0][0]) == 0, "and the text typed is not in the trail")
 
 # ---- static files and traversal ----
 anon = Client(srv)
