@@ -240,6 +240,22 @@ int fr_patient_update(fr_site *site, int64_t id, const fr_patient_new *p, fr_err
     fr_clock_now(now);
     if (!(rc = check_patient(&next, err)) && json_array_size(changed) == 0)
         rc = fr_error_set(err, FR_EINVAL, "nothing to change: give the fields to correct");
+    /* A birth corrected to after a case of the person was opened cannot
+     * be right (fr_case_open refuses the other way round). */
+    char *first = NULL;
+    if (!rc && v[2] &&
+        (rc = fr_store_query_text(site->store, err, &first,
+                                  "SELECT min(opened_on) FROM cases WHERE patient_id = ?", "I",
+                                  id)) == FR_ENOTFOUND) {
+        fr_error_clear(err);
+        rc = 0;
+    }
+    if (!rc && first && strcmp(v[2], first) > 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "birth: %.2s/%.2s/%.4s is after the opening of this person's first case "
+                          "(%.2s/%.2s/%.4s); check the date",
+                          v[2] + 8, v[2] + 5, v[2], first + 8, first + 5, first);
+    free(first);
     if (!rc && !(rc = fr_store_begin(site->store, err))) {
         rc = fr_store_execf(site->store, err,
                             "UPDATE patients SET family_name = ?, given_names = ?, birth_date = ?,"

@@ -142,4 +142,12 @@ ok "the machine's administrator lists them" -- events
 out_has "the outbox is listed" "task.cancelled"
 
 ok "every change is audited and the chain holds" -- audit verify
+# A birth corrected to after a case of the person was opened cannot be right.
+"$FR" patient add --family Neuf --given Louise --birth 01/01/2020 >/dev/null
+pid=$(sql "SELECT max(id) FROM patients")
+"$FR" --as marie case open "$pid" --workflow frailty --on 01/06/2021 >/dev/null
+refused "a birth corrected to after the person's first case was opened" 1 \
+    "birth: 01/01/2022 is after the opening of this person's first case (01/06/2021); check the date" -- \
+    --as marie patient edit "$pid" --birth 01/01/2022
+ok "a birth before it is accepted" -- --as marie patient edit "$pid" --birth 02/01/2020
 finish
