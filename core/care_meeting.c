@@ -149,8 +149,7 @@ static int require_manager(fr_site *site, const char *what, fr_error *err)
 {
     if (fr_access_has_role(site, "admin case_manager"))
         return 0;
-    fr_audit_alone(site->store, site->actor, "denied", "meetings", "intervision",
-                   "{\"reason\":\"role\"}", err);
+    fr_access_refused_role(site, "meetings", "intervision");
     return fr_error_set(err, FR_EACCESS, "only case managers %s peer case reviews", what);
 }
 

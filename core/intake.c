@@ -17,9 +17,7 @@ static int require_manager(fr_site *site, fr_error *err)
 {
     if (fr_access_has_role(site, "admin case_manager"))
         return 0;
-    fr_error ignored = {0};
-    fr_audit_alone(site->store, site->actor, "denied", "intakes", "*", "{\"reason\":\"role\"}",
-                   &ignored);
+    fr_access_refused_role(site, "intakes", "*");
     return fr_error_set(err, FR_EACCESS,
                         "only case managers and administrators see intakes (you are '%s', %s)",
                         site->actor, site->actor_role);

@@ -487,8 +487,7 @@ int fr_audit_list(fr_site *site, const char *object_type, const char *object_id,
 {
     *out = NULL;
     if (!fr_access_has_role(site, "admin")) {
-        fr_audit_alone(site->store, site->actor, "denied", "audit", "*", "{\"reason\":\"role\"}",
-                       err);
+        fr_access_refused_role(site, "audit", "*");
         return fr_error_set(err, FR_EACCESS, "only administrators can read the audit trail");
     }
     if (limit <= 0 || limit > 10000)

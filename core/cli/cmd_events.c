@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "access.h"
-#include "audit.h"
 #include "bus.h"
 #include "cli.h"
 
@@ -16,8 +15,7 @@ static int require_admin(cli *c, const char *what)
     if (fr_access_has_role(c->site, "admin"))
         return 0;
     fr_error err = {0};
-    fr_audit_alone(c->site->store, c->site->actor, "denied", "events", "*", "{\"reason\":\"role\"}",
-                   &err);
+    fr_access_refused_role(c->site, "events", "*");
     fr_error_set(&err, FR_EACCESS, "only administrators can %s (you are '%s', %s)", what,
                  c->site->actor, c->site->actor_role);
     return cli_fail(c, &err);

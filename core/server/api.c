@@ -99,12 +99,14 @@ int fr_api_fields(json_t *obj, const char *const *fields, const char *where, fr_
             snprintf(msg, sizeof msg, "unknown field \"%s%.60s\"%s%s%s; %s takes: %s", where, key,
                      near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "",
                      *where ? "it" : "this request", n ? list : "no field");
-            fr_resp_api_fail(w, 400, "invalid", msg);
+            if (w)
+                fr_resp_api_fail(w, 400, "invalid", msg);
             return -1;
         }
         if (!json_is_null(v) && !has_type(v, (*f)[0])) {
             snprintf(msg, sizeof msg, "field \"%s%s\" must be %s", where, key, type_name((*f)[0]));
-            fr_resp_api_fail(w, 400, "invalid", msg);
+            if (w)
+                fr_resp_api_fail(w, 400, "invalid", msg);
             return -1;
         }
     }
@@ -171,9 +173,7 @@ static int query_int(fr_req *r, const char *name, int dflt, int max)
  * audits itself): audited here, then 403. */
 static void deny_role(fr_req *r, fr_resp *w, const char *message)
 {
-    fr_error ignored = {0};
-    fr_audit_alone(r->site->store, r->site->actor, "denied", "api", r->path,
-                   "{\"reason\":\"role\"}", &ignored);
+    fr_access_refused_role(r->site, "api", r->path);
     fr_resp_api_fail(w, 403, "access-denied", message);
 }
 
@@ -1060,9 +1060,8 @@ static api_submission *api_submission_read(fr_req *r)
     json_t *b = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
     json_t *data = json_object_get(b, "data");
     api_submission *a = NULL;
-    fr_resp quiet = {0}; /* a refused field: api_submit says which */
-    int fields_bad = json_is_object(b) && fr_api_fields(b, submit_fields, "", &quiet);
-    fr_buf_free(&quiet.body);
+    /* a refused field: api_submit says which */
+    int fields_bad = json_is_object(b) && fr_api_fields(b, submit_fields, "", NULL);
     if (!json_is_object(b) || fields_bad || !jstr(b, "form") || !json_is_object(data) ||
         !(a = calloc(1, sizeof *a)) || !(a->text = json_dumps(data, JSON_COMPACT))) {
         free(a);

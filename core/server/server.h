@@ -129,7 +129,8 @@ void fr_resp_api_fail(fr_resp *w, int status, const char *code, const char *mess
  * it: `where` is then its place, "participants[2]."; else "") against
  * `fields`, each a type letter, ':' and the name ("s:name" text, "i:name"
  * a whole number, "b:name" true or false, "o:name" an object, "a:name" a
- * list), NULL-terminated: 0, or -1 after answering 400 naming the field.
+ * list), NULL-terminated: 0, or -1 after answering 400 naming the field
+ * (w NULL: -1 without answering).
  * A field not in the list is refused (with the nearest name), since a
  * misspelt one would be dropped without a word, and with it what the
  * client meant to record; JSON null counts as absent. */
