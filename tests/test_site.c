@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "settings.h"
 #include "site.h"
 #include "store.h"
 #include "test.h"
@@ -255,6 +256,39 @@ static void concurrent_logins_hash_one_at_a_time(void)
     }
 }
 
+/* The value checks shared by site and plugin settings (settings.h); the
+ * choice kind, which no in-tree plugin declares yet, included. */
+static void setting_values_are_checked_by_kind(void)
+{
+    fr_error err = {0};
+    fr_setting_rule choice = {FR_SETTING_CHOICE, 0, 0, "daily weekly never", NULL};
+    CHECK_OK(fr_settings_check_value("site.xml", 7, "setting notify of plugin x", "weekly", &choice,
+                                     &err),
+             &err);
+    CHECK_ERR(
+        fr_settings_check_value("site.xml", 7, "setting notify of plugin x", "week", &choice, &err),
+        FR_EINVAL, &err,
+        "site.xml:7: setting notify of plugin x: \"week\" is not one of "
+        "daily weekly never");
+    CHECK_ERR(fr_settings_check_value("site.xml", 7, "setting notify", "", &choice, &err),
+              FR_EINVAL, &err, "is not one of");
+    fr_setting_rule whole = {FR_SETTING_WHOLE, 1, 10, NULL, "3"};
+    CHECK_OK(fr_settings_check_value("site.xml", 2, "setting n", "10", &whole, &err), &err);
+    CHECK_ERR(fr_settings_check_value("site.xml", 2, "setting n", "2.5", &whole, &err), FR_EINVAL,
+              &err, "\"2.5\" is not a whole number from 1 to 10; write e.g. 3");
+    CHECK_ERR(fr_settings_check_value("site.xml", 2, "setting n", "11", &whole, &err), FR_EINVAL,
+              &err, "from 1 to 10");
+    fr_setting_rule number = {FR_SETTING_NUMBER, 0, 1, NULL, NULL};
+    CHECK_OK(fr_settings_check_value("site.xml", 2, "setting r", "0.25", &number, &err), &err);
+    CHECK_ERR(fr_settings_check_value("site.xml", 2, "setting r", "0,25", &number, &err), FR_EINVAL,
+              &err, "decimals with a point");
+    fr_setting_rule text = {FR_SETTING_TEXT, 0, 0, NULL, NULL};
+    CHECK_OK(fr_settings_check_value("site.xml", 2, "setting t", "anything", &text, &err), &err);
+    const char *names[] = {"efs-threshold", "min-age", "bands.*.*"};
+    CHECK(strcmp(fr_nearest_name("efs-treshold", names, 3), "efs-threshold") == 0);
+    CHECK(fr_nearest_name("colour", names, 3) == NULL);
+}
+
 TEST_MAIN({"a_server_database_is_not_copied", a_server_database_is_not_copied},
           {"init_then_open", init_then_open},
           {"a_missing_site_says_how_to_make_one", a_missing_site_says_how_to_make_one},
@@ -262,4 +296,5 @@ TEST_MAIN({"a_server_database_is_not_copied", a_server_database_is_not_copied},
           {"a_database_from_a_newer_version_is_refused",
            a_database_from_a_newer_version_is_refused},
           {"an_old_password_hash_is_upgraded_at_login", an_old_password_hash_is_upgraded_at_login},
-          {"concurrent_logins_hash_one_at_a_time", concurrent_logins_hash_one_at_a_time})
+          {"concurrent_logins_hash_one_at_a_time", concurrent_logins_hash_one_at_a_time},
+          {"setting_values_are_checked_by_kind", setting_values_are_checked_by_kind})
