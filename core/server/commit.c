@@ -79,6 +79,7 @@ struct fr_committer {
     int busy;    /* a thread runs something on `site` (under lock) */
     struct timespec busy_since; /* CLOCK_MONOTONIC, when busy was set */
     long queued;                /* jobs in the queue */
+    long running;               /* jobs in the batch being run */
     int deliver; /* an outbox delivery pass is owed */
     struct timespec last_delivery; /* CLOCK_MONOTONIC */
     /* figures, for the log and the benchmark */
@@ -303,11 +304,13 @@ static void *committer_main(void *arg)
             c->tail = NULL;
         last->next = NULL;
         c->queued -= taken;
+        c->running = taken;
         set_busy(c);
         pthread_mutex_unlock(&c->lock);
         run_batch(c, batch, 0);
         pthread_mutex_lock(&c->lock);
         c->busy = 0;
+        c->running = 0;
     }
     pthread_mutex_unlock(&c->lock);
     struct timespec cpu;
@@ -367,8 +370,10 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job)
 {
     pthread_mutex_lock(&c->lock);
     int alone = !c->busy && !c->head && !c->stopping && !c->reopen;
-    if (alone)
+    if (alone) {
         set_busy(c);
+        c->running = 1;
+    }
     pthread_mutex_unlock(&c->lock);
     if (!alone)
         return 0;
@@ -387,6 +392,7 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job)
     }
     pthread_mutex_lock(&c->lock);
     c->busy = 0;
+    c->running = 0;
     pthread_cond_signal(&c->wake); /* jobs may have queued meanwhile */
     pthread_mutex_unlock(&c->lock);
     return begun;
@@ -405,7 +411,7 @@ void fr_committer_deliver(fr_committer *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-long fr_committer_backlog(fr_committer *c, long *waiting)
+long fr_committer_backlog(fr_committer *c, long *waiting, long *running)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -417,6 +423,7 @@ long fr_committer_backlog(fr_committer *c, long *waiting)
             oldest = queued;
     }
     *waiting = c->queued;
+    *running = c->running;
     pthread_mutex_unlock(&c->lock);
     return oldest;
 }

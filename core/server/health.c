@@ -115,13 +115,14 @@ static void health(fr_req *r, fr_resp *w)
                               "database.max-size-mb is reached): changes are refused, reads go "
                               "on; free some space"));
 
-    long waiting = 0;
-    long oldest = fr_server_commit_backlog(r->server, &waiting);
+    long waiting = 0, running = 0;
+    long oldest = fr_server_commit_backlog(r->server, &waiting, &running);
     json_t *commits = judge(oldest >= commit_slow_ms(r->site), &degraded, "slow",
                             "a write has waited %.1f s for the database: another program may "
                             "hold it (a long transaction), or its disk does not answer",
                             oldest / 1000.0);
     json_object_set_new(commits, "waiting", json_integer(waiting));
+    json_object_set_new(commits, "running", json_integer(running));
     json_object_set_new(commits, "oldest_ms", json_integer(oldest));
     json_object_set_new(out, "commits", commits);
 

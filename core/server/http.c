@@ -350,10 +350,10 @@ int fr_server_outage_quiet(fr_req *r)
     return 1;
 }
 
-long fr_server_commit_backlog(fr_server *s, long *waiting)
+long fr_server_commit_backlog(fr_server *s, long *waiting, long *running)
 {
-    *waiting = 0;
-    return s->committer ? fr_committer_backlog(s->committer, waiting) : 0;
+    *waiting = *running = 0;
+    return s->committer ? fr_committer_backlog(s->committer, waiting, running) : 0;
 }
 
 const fr_proxies *fr_server_proxies(const fr_server *s)

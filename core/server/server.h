@@ -229,8 +229,9 @@ int fr_server_intake_allowed(fr_server *s, const char *remote);
 void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);
 /* How long the oldest write waiting for the committer has waited, or the
  * committer's work in progress has run, in milliseconds (0: nothing
- * waits, nothing runs); *waiting: the requests queued (health.c). */
-long fr_server_commit_backlog(fr_server *s, long *waiting);
+ * waits, nothing runs); *waiting: the requests queued, *running: those
+ * in the batch being committed (health.c). */
+long fr_server_commit_backlog(fr_server *s, long *waiting, long *running);
 /* 1 when the request's error need not be logged: the database cannot be
  * reached and that outage is logged already (once, by the first request
  * that met it, which this call lets log and announces). */
@@ -277,7 +278,7 @@ int fr_committer_run_alone(fr_committer *c, fr_job *job);
  * (outside any transaction). Returns at once. */
 void fr_committer_deliver(fr_committer *c);
 /* See fr_server_commit_backlog. */
-long fr_committer_backlog(fr_committer *c, long *waiting);
+long fr_committer_backlog(fr_committer *c, long *waiting, long *running);
 /* Reopens the committer's site between batches (plugins enabled, SIGHUP). */
 void fr_committer_reopen(fr_committer *c);
 /* Finishes the queued jobs, stops the thread, closes the site. */

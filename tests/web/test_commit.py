@@ -10,7 +10,6 @@ import json
 import re
 import sqlite3
 import threading
-import time
 
 import webtest
 
@@ -78,11 +77,9 @@ for th in threads:
     th.start()
 for _ in threads:
     sent.acquire()
-# Every request is sent whole; wait until the server has read them all.
-# The short pause then covers the step of its worker threads from reading
-# a request to handing it to the committer (no wait, no I/O).
-webtest.wait_until(lambda: webtest.server_has_read(srv), pause=0.01)
-time.sleep(0.2)
+# Every request is sent whole; wait until the committer holds them all
+# (queued, or in its first batch, which waits for the lock).
+webtest.wait_until(lambda: webtest.committer_holds(srv, len(jobs)), pause=0.01)
 early = [r for r in results if r is not None]
 t.check(not early, "no write is acknowledged while the database is locked",
         [r.status for r in early])

@@ -8,7 +8,6 @@ have had if it had arrived after the change, with the same audit entry,
 and nothing of it is stored."""
 import sqlite3
 import threading
-import time
 
 import webtest
 
@@ -69,12 +68,10 @@ def while_locked(requests, change):
         th.start()
     for _ in threads:
         sent.acquire()
-    # Every request is sent whole; wait until the server has read them
-    # all. The short pause then covers the step of its worker threads from
-    # reading a request to preparing it and handing it to the committer
-    # (reads only: they do not wait for the lock held here).
-    webtest.wait_until(lambda: webtest.server_has_read(srv), pause=0.01)
-    time.sleep(0.2)
+    # Every request is sent whole; wait until the committer holds them all,
+    # prepared by their workers (reads only: they do not wait for the lock
+    # held here) and handed over.
+    webtest.wait_until(lambda: webtest.committer_holds(srv, len(requests)), pause=0.01)
     early = [r for r in results if r is not None]
     t.check(not early, "nothing is answered while the database is locked",
             [r.status for r in early])

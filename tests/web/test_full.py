@@ -10,9 +10,8 @@ needs goes on under the reserve: a new login, a break-glass access."""
 import os
 import sqlite3
 import threading
-import time
 
-from webtest import Checks, Client, Server, Site, needs_sqlite, server_has_read, wait_until
+from webtest import Checks, Client, Server, Site, committer_holds, needs_sqlite, wait_until
 
 needs_sqlite("it fills the SQLite file up to its limit and uses its reserve")
 
@@ -79,11 +78,8 @@ for th in threads:
     th.start()
 for _ in threads:
     sent.acquire()
-# Every request is sent whole; wait until the server has read them all.
-# The short pause then covers the step of its worker threads from reading
-# a request to handing it to the committer (no wait, no I/O).
-wait_until(lambda: server_has_read(srv), pause=0.01)
-time.sleep(0.2)
+# Every request is sent whole; wait until the committer holds them all.
+wait_until(lambda: committer_holds(srv, len(jobs)), pause=0.01)
 lock.execute("ROLLBACK")
 lock.close()
 for th in threads:

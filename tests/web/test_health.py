@@ -112,6 +112,7 @@ if backend == "sqlite":
             "a write waiting over the site's threshold (1 s): degraded, commits slow",
             (h, result and (result[0].status, result[0].text)))
     t.check("another program may hold it" in c.get("message", ""), "the message says why", c)
+    t.check(c["running"] + c["waiting"] == 1, "the one write counted, in the batch or queued", c)
     lock.execute("ROLLBACK")
     lock.close()
     writer.join()

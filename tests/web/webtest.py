@@ -286,6 +286,16 @@ def wait_until(condition, pause=0.1):
     return True
 
 
+def committer_holds(server, n):
+    """True when the server's group commit holds n requests or more: queued
+    for it or in the batch it is committing (GET /api/v1/health, commits'
+    waiting + running). Tests that hold the database's write lock wait for
+    this before they let the committer go, so that their requests share
+    its batches whatever the machine's load."""
+    commits = Client(server).api("GET", "/health").json()["commits"]
+    return commits["waiting"] + commits["running"] >= n
+
+
 def _tcp_sockets():
     """(local port, remote port, state, tx_queue, rx_queue) of every TCP
     socket of this network namespace (/proc/net/tcp and tcp6)."""
