@@ -1076,21 +1076,14 @@ int fr_plugins_check_settings(fr_site *site, fr_error *err)
         if (!d) {
             const char *names[64];
             size_t n = 0;
-            char list[512] = "";
-            size_t len = 0;
-            for (int k = 0; k < p->nsettings && n < 64; k++) {
+            char msg[800], owner[160];
+            for (int k = 0; k < p->nsettings && n < 64; k++)
                 names[n++] = p->settings[k].name;
-                if (len < sizeof list)
-                    len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
-                                            p->settings[k].name);
-            }
-            const char *near = fr_nearest_name(s->name ? s->name : "", names, n);
-            rc = fr_error_set(err, FR_EINVAL,
-                              "%s:%ld: plugin %s has no setting %s%s%s%s; its settings: %s "
-                              "(`filrouge plugin info %s`)",
-                              site->config_path, s->line, s->plugin, s->name ? s->name : "",
-                              near ? " (did you mean " : "", near ? near : "", near ? "?)" : "",
-                              list, s->plugin);
+            snprintf(owner, sizeof owner, "plugin %s", s->plugin);
+            fr_unknown_name(msg, sizeof msg, "setting", "", s->name ? s->name : "", owner, names,
+                            n);
+            rc = fr_error_set(err, FR_EINVAL, "%s:%ld: %s (`filrouge plugin info %s`)",
+                              site->config_path, s->line, msg, s->plugin);
             break;
         }
         char what[200];

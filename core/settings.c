@@ -98,6 +98,20 @@ const char *fr_nearest_name(const char *name, const char *const *names, size_t n
     return near;
 }
 
+char *fr_unknown_name(char *buf, size_t size, const char *what, const char *where, const char *name,
+                      const char *owner, const char *const *names, size_t n)
+{
+    const char *near = fr_nearest_name(name, names, n);
+    int len =
+        snprintf(buf, size, "unknown %s \"%s%.60s\"%s%s%s; %s takes: ", what, where, name,
+                 near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "", owner);
+    if (n == 0 && len >= 0 && (size_t)len < size)
+        snprintf(buf + len, size - (size_t)len, "none");
+    for (size_t i = 0; i < n && len >= 0 && (size_t)len < size; i++)
+        len += snprintf(buf + len, size - (size_t)len, "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
 static int unknown(const char *file, long line, const char *name, fr_error *err)
 {
     const char *names[NKNOWN];

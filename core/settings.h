@@ -51,4 +51,13 @@ int fr_settings_check(const char *file, long line, const char *name, const char 
  * changed), else NULL: for "did you mean" (settings, the API's fields). */
 const char *fr_nearest_name(const char *name, const char *const *names, size_t n);
 
+/* "unknown WHAT "WHERENAME" (did you mean "NEAR"?); OWNER takes: A, B, C"
+ * into buf (cut to its size): the message for a name that is not one of
+ * `names` (n of them), with the nearest one (fr_nearest_name) and the
+ * list. `what`: "field", "query parameter", "setting"; `where`: what
+ * holds the name ("identifiers[0].", or ""); `owner`: "this request",
+ * "plugin frailty". Returns buf. */
+char *fr_unknown_name(char *buf, size_t size, const char *what, const char *where, const char *name,
+                      const char *owner, const char *const *names, size_t n);
+
 #endif

@@ -94,13 +94,17 @@ int cli_id(cli *c, const char *text, const char *what, int64_t *out)
     return 0;
 }
 
-int cli_int(cli *c, const char *text, const char *what, int *out)
+int cli_int(cli *c, const char *text, const char *what, int min, int max, int *out)
 {
     char *end = NULL;
     errno = 0;
     long v = text ? strtol(text, &end, 10) : 0;
-    if (!text || errno || *end || v < -1000000 || v > 1000000)
-        return cli_usage(c, "%s must be a whole number, not '%s'", what, text ? text : "");
+    if (!text || !*text || errno || *end || v < min || v > max) {
+        if (min == -1000000 && max == 1000000)
+            return cli_usage(c, "%s must be a whole number, not '%s'", what, text ? text : "");
+        return cli_usage(c, "%s must be a whole number from %d to %d, not '%s'", what, min, max,
+                         text ? text : "");
+    }
     *out = (int)v;
     return 0;
 }

@@ -44,7 +44,10 @@ int cli_check_args(cli *c, int min, int max);
 const char *cli_arg(cli *c, int i);
 /* Parses a positive id; prints a usage error on failure. */
 int cli_id(cli *c, const char *text, const char *what, int64_t *out);
-int cli_int(cli *c, const char *text, const char *what, int *out);
+/* Parses a whole number from min to max; prints a usage error saying the
+ * range otherwise (CLI_ANY: any number the kernel then checks itself). */
+int cli_int(cli *c, const char *text, const char *what, int min, int max, int *out);
+#define CLI_ANY -1000000, 1000000
 
 /* Reads a date written DD/MM/YYYY (as people write it here) or
  * YYYY-MM-DD into out (YYYY-MM-DD). NULL text leaves out empty and

@@ -23,7 +23,7 @@ static int run_audit_show(cli *c)
 {
     const char *type = cli_opt(c, "type"), *id = cli_opt(c, "id"), *l = cli_opt(c, "limit");
     int limit = 100;
-    if (cli_check_args(c, 0, 0) || (l && cli_int(c, l, "--limit", &limit)))
+    if (cli_check_args(c, 0, 0) || (l && cli_int(c, l, "--limit", 1, 10000, &limit)))
         return CLI_USAGE;
     json_t *out = NULL;
     fr_error err = {0};

@@ -49,7 +49,7 @@ static int run_case_level(cli *c)
     int level;
     const char *reason = cli_opt(c, "reason");
     if (cli_check_args(c, 2, 2) || cli_id(c, cli_arg(c, 0), "CASE", &id) ||
-        cli_int(c, cli_arg(c, 1), "LEVEL", &level))
+        cli_int(c, cli_arg(c, 1), "LEVEL", CLI_ANY, &level))
         return CLI_USAGE;
     fr_error err = {0};
     if (cli_open(c))

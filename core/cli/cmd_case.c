@@ -21,7 +21,7 @@ static int run_case_open(cli *c)
     n.model = cli_opt(c, "model");
     const char *intensity = cli_opt(c, "intensity"), *on = cli_opt(c, "on");
     if (cli_check_args(c, 1, 1) || cli_id(c, cli_arg(c, 0), "PATIENT", &n.patient_id) ||
-        (intensity && cli_int(c, intensity, "--intensity", &n.intensity)) ||
+        (intensity && cli_int(c, intensity, "--intensity", CLI_ANY, &n.intensity)) ||
         cli_date(c, on, "--on", opened))
         return CLI_USAGE;
     n.opened_on = opened[0] ? opened : NULL;
@@ -130,8 +130,8 @@ static int run_case_list(cli *c)
     f.plugin = cli_opt(c, "plugin");
     int mine = cli_flag(c, "mine");
     const char *l = cli_opt(c, "limit"), *o = cli_opt(c, "offset");
-    if (cli_check_args(c, 0, 0) || (l && cli_int(c, l, "--limit", &f.limit)) ||
-        (o && cli_int(c, o, "--offset", &f.offset)))
+    if (cli_check_args(c, 0, 0) || (l && cli_int(c, l, "--limit", 1, 500, &f.limit)) ||
+        (o && cli_int(c, o, "--offset", 0, 1 << 30, &f.offset)))
         return CLI_USAGE;
     json_t *out = NULL;
     fr_error err = {0};
@@ -217,7 +217,7 @@ static int run_case_intensity(cli *c)
     int64_t id;
     int level;
     if (cli_check_args(c, 2, 2) || cli_id(c, cli_arg(c, 0), "CASE", &id) ||
-        cli_int(c, cli_arg(c, 1), "LEVEL", &level))
+        cli_int(c, cli_arg(c, 1), "LEVEL", CLI_ANY, &level))
         return CLI_USAGE;
     fr_error err = {0};
     if (cli_open(c))

@@ -54,7 +54,7 @@ static int run_events(cli *c)
         which = "failed";
     if (cli_flag(c, "pending"))
         which = "pending";
-    if (cli_check_args(c, 0, 1) || (l && cli_int(c, l, "--limit", &limit)))
+    if (cli_check_args(c, 0, 1) || (l && cli_int(c, l, "--limit", 1, 10000, &limit)))
         return CLI_USAGE;
     const char *sub = cli_arg(c, 0);
     fr_error err = {0};

@@ -104,7 +104,7 @@ static int run_form_list(cli *c)
 static int find_form(cli *c, const char *id, const char *version, const fr_form **f)
 {
     int v = 0;
-    if (version && cli_int(c, version, "--version", &v))
+    if (version && cli_int(c, version, "--version", 1, 1 << 20, &v))
         return CLI_USAGE;
     if (cli_open(c))
         return CLI_REFUSED;
@@ -252,7 +252,7 @@ static int run_form_submit(cli *c)
         return cli_usage(c, "--case ID is required: a submission belongs to a case");
     if (cli_id(c, cas, "--case", &s.case_id) || (amend && cli_id(c, amend, "--amend", &s.amends)) ||
         (cont && cli_id(c, cont, "--continue", &s.draft_id)) ||
-        (version && cli_int(c, version, "--version", &s.form_version)))
+        (version && cli_int(c, version, "--version", 1, 1 << 20, &s.form_version)))
         return CLI_USAGE;
     if (reason && !amend)
         return cli_usage(c, "--reason goes with --amend SUBMISSION");

@@ -87,7 +87,7 @@ static int run_intake_list(cli *c)
 {
     const char *status = cli_opt(c, "status"), *l = cli_opt(c, "limit");
     int limit = 100;
-    if (cli_check_args(c, 0, 0) || (l && cli_int(c, l, "--limit", &limit)))
+    if (cli_check_args(c, 0, 0) || (l && cli_int(c, l, "--limit", 1, 500, &limit)))
         return CLI_USAGE;
     json_t *out = NULL;
     fr_error err = {0};

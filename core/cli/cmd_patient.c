@@ -129,8 +129,9 @@ static int find(cli *c, int with_query)
 {
     int limit = 50, offset = 0;
     const char *l = cli_opt(c, "limit"), *o = cli_opt(c, "offset");
-    if (cli_check_args(c, with_query, with_query) || (l && cli_int(c, l, "--limit", &limit)) ||
-        (o && cli_int(c, o, "--offset", &offset)))
+    if (cli_check_args(c, with_query, with_query) ||
+        (l && cli_int(c, l, "--limit", 1, 500, &limit)) ||
+        (o && cli_int(c, o, "--offset", 0, 1 << 30, &offset)))
         return CLI_USAGE;
     json_t *out = NULL;
     fr_error err = {0};

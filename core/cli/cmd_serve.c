@@ -10,7 +10,7 @@ static int run_serve(cli *c)
     fr_server_options o = {0};
     o.listen = cli_opt(c, "listen");
     const char *threads = cli_opt(c, "threads");
-    if (cli_check_args(c, 0, 0) || (threads && cli_int(c, threads, "--threads", &o.threads)))
+    if (cli_check_args(c, 0, 0) || (threads && cli_int(c, threads, "--threads", 1, 32, &o.threads)))
         return CLI_USAGE;
     o.site_dir = c->site_dir ? c->site_dir : getenv("FILROUGE_SITE");
     if (!o.site_dir || !*o.site_dir)

@@ -42,7 +42,7 @@ static int run_task_list(cli *c)
     const char *cs = cli_opt(c, "case"), *b = cli_opt(c, "due-before"), *l = cli_opt(c, "limit");
     int mine = cli_flag(c, "mine");
     if (cli_check_args(c, 0, 0) || (cs && cli_id(c, cs, "--case", &f.case_id)) ||
-        cli_date(c, b, "--due-before", before) || (l && cli_int(c, l, "--limit", &f.limit)))
+        cli_date(c, b, "--due-before", before) || (l && cli_int(c, l, "--limit", 1, 500, &f.limit)))
         return CLI_USAGE;
     f.due_before = before[0] ? before : NULL;
     json_t *out = NULL;

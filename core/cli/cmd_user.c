@@ -15,7 +15,7 @@ static int run_user_add(cli *c)
     u.role = cli_opt(c, "role");
     u.language = cli_opt(c, "language");
     const char *cap = cli_opt(c, "capacity");
-    if (cli_check_args(c, 1, 1) || (cap && cli_int(c, cap, "--capacity", &u.capacity)))
+    if (cli_check_args(c, 1, 1) || (cap && cli_int(c, cap, "--capacity", CLI_ANY, &u.capacity)))
         return CLI_USAGE;
     u.login = cli_arg(c, 0);
     fr_error err = {0};

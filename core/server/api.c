@@ -6,6 +6,7 @@
  * the forms part in its own table (router.c). */
 #include "server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,18 +88,10 @@ int fr_api_fields(json_t *obj, const char *const *fields, const char *where, fr_
         if (!*f) {
             const char *names[32];
             size_t n = 0;
-            int len = 0;
-            char list[400] = "";
-            for (const char *const *g = fields; *g && n < 32; g++, n++) {
-                names[n] = *g + 2;
-                if (len >= 0 && (size_t)len < sizeof list)
-                    len += snprintf(list + len, sizeof list - (size_t)len, "%s%s", n ? ", " : "",
-                                    *g + 2);
-            }
-            const char *near = fr_nearest_name(key, names, n);
-            snprintf(msg, sizeof msg, "unknown field \"%s%.60s\"%s%s%s; %s takes: %s", where, key,
-                     near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "",
-                     *where ? "it" : "this request", n ? list : "no field");
+            for (const char *const *g = fields; *g && n < 32; g++)
+                names[n++] = *g + 2;
+            fr_unknown_name(msg, sizeof msg, "field", where, key, *where ? "it" : "this request",
+                            names, n);
             if (w)
                 fr_resp_api_fail(w, 400, "invalid", msg);
             return -1;
@@ -157,17 +150,64 @@ static const char *jstr(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int query_int(fr_req *r, const char *name, int dflt, int max)
+/* The lists' query parameters. A misspelt filter would otherwise be
+ * ignored and the whole list answered as if it applied, and a limit out
+ * of range replaced without a word: both are refused (400), saying what
+ * to write. */
+
+/* 0 when every query parameter is one of `names` (NULL-ended); -1 after
+ * answering 400 naming the unknown one, the nearest and the list. */
+static int query_check(fr_req *r, fr_resp *w, const char *const *names)
+{
+    const char *unknown = fr_req_query_unknown(r, names);
+    if (!unknown)
+        return 0;
+    size_t n = 0;
+    while (names[n])
+        n++;
+    char msg[600];
+    fr_unknown_name(msg, sizeof msg, "query parameter", "", unknown, "this request", names, n);
+    fr_resp_api_fail(w, 400, "invalid", msg);
+    return -1;
+}
+
+/* The whole number `name`, from min to max (dflt when absent): 0, or -1
+ * after answering 400. */
+static int query_int(fr_req *r, fr_resp *w, const char *name, int dflt, int min, int max, int *out)
 {
     const char *v = fr_req_query(r, name);
+    *out = dflt;
     if (!v)
-        return dflt;
+        return 0;
     char *end;
+    errno = 0;
     long n = strtol(v, &end, 10);
-    if (*end || n < 0)
-        return dflt;
-    return n > max ? max : (int)n;
+    if (!*v || *end || errno || n < min || n > max) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s: write a whole number from %d to %d, not \"%.40s\"%s", name,
+                 min, max, v,
+                 strcmp(name, "limit") == 0 && n > max && !*end ? "; page with offset" : "");
+        fr_resp_api_fail(w, 400, "invalid", msg);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
 }
+
+/* The lists' `mine`: present alone, 1 or true (0 or false: not mine): 0,
+ * or -1 after answering 400. */
+static int query_mine(fr_req *r, fr_resp *w, int *mine)
+{
+    const char *v = fr_req_query(r, "mine");
+    *mine = v && (!*v || strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+    if (v && !*mine && strcmp(v, "0") && strcmp(v, "false")) {
+        fr_resp_api_fail(w, 400, "invalid", "mine: write mine=1 (or mine=true), or leave it out");
+        return -1;
+    }
+    return 0;
+}
+
+#define MAX_OFFSET (1 << 30)
 
 /* A refusal by role (not by care relationship, which the kernel checks and
  * audits itself): audited here, then 403. */
@@ -262,12 +302,17 @@ static void api_me(fr_req *r, fr_resp *w)
 
 /* ---- patients ---- */
 
+static const char *const patients_query[] = {"q", "limit", "offset", NULL};
+
 static void api_patients(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
-    if (fr_patient_find(r->site, fr_req_query(r, "q"), query_int(r, "limit", 50, 500),
-                        query_int(r, "offset", 0, 1 << 30), &out, &err))
+    int limit, offset;
+    if (query_check(r, w, patients_query) || query_int(r, w, "limit", 50, 1, 500, &limit) ||
+        query_int(r, w, "offset", 0, 0, MAX_OFFSET, &offset))
+        return;
+    if (fr_patient_find(r->site, fr_req_query(r, "q"), limit, offset, &out, &err))
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 200, out);
@@ -338,15 +383,20 @@ static void api_patient_get(fr_req *r, fr_resp *w)
 
 /* ---- cases ---- */
 
+static const char *const cases_query[] = {"mine",  "manager", "status", "plugin",
+                                          "limit", "offset",  NULL};
+
 static void api_cases(fr_req *r, fr_resp *w)
 {
     fr_case_filter f = {0};
+    int mine;
+    if (query_check(r, w, cases_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
+        query_int(r, w, "offset", 0, 0, MAX_OFFSET, &f.offset) || query_mine(r, w, &mine))
+        return;
     f.manager = fr_req_query(r, "manager");
     f.status = fr_req_query(r, "status");
     f.plugin = fr_req_query(r, "plugin");
-    f.limit = query_int(r, "limit", 100, 500);
-    f.offset = query_int(r, "offset", 0, 1 << 30);
-    if (fr_req_query(r, "mine"))
+    if (mine)
         f.manager = r->login;
     json_t *out = NULL;
     fr_error err = {0};
@@ -364,13 +414,16 @@ static void api_cases(fr_req *r, fr_resp *w)
  * (the overdue counts depend on the date). */
 #define CASELOAD_TTL 10
 
+static const char *const caseload_query[] = {"limit", "offset", NULL};
+
 static void api_caseload(fr_req *r, fr_resp *w)
 {
     fr_case_filter f = {0};
     f.manager = r->login;
     f.status = "open";
-    f.limit = query_int(r, "limit", 100, 500);
-    f.offset = query_int(r, "offset", 0, 1 << 30);
+    if (query_check(r, w, caseload_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
+        query_int(r, w, "offset", 0, 0, MAX_OFFSET, &f.offset))
+        return;
     char today[FR_TIME_LEN], key[256];
     fr_clock_today(today);
     snprintf(key, sizeof key, "caseload:%s:%d:%d:%s", r->login, f.limit, f.offset, today);
@@ -637,17 +690,24 @@ static void api_network_add(fr_req *r, fr_resp *w)
 
 /* ---- tasks ---- */
 
+static const char *const tasks_query[] = {"mine",       "assignee", "case",   "status",
+                                          "due_before", "limit",    "offset", NULL};
+
 static void api_tasks(fr_req *r, fr_resp *w)
 {
     fr_task_filter f = {0};
     char before[11];
-    f.assignee = fr_req_query(r, "assignee");
-    if (fr_req_query(r, "mine"))
-        f.assignee = r->login;
+    int mine;
+    if (query_check(r, w, tasks_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
+        query_int(r, w, "offset", 0, 0, MAX_OFFSET, &f.offset) || query_mine(r, w, &mine))
+        return;
+    f.assignee = mine ? r->login : fr_req_query(r, "assignee");
     f.status = fr_req_query(r, "status");
-    f.case_id = fr_parse_id(fr_req_query(r, "case"));
-    f.limit = query_int(r, "limit", 100, 500);
-    f.offset = query_int(r, "offset", 0, 1 << 30);
+    const char *cs = fr_req_query(r, "case");
+    if (cs && (f.case_id = fr_parse_id(cs)) <= 0) {
+        fr_resp_api_fail(w, 400, "invalid", "case: write a case's number");
+        return;
+    }
     const char *db = fr_req_query(r, "due_before");
     if (db && fr_parse_date(db, before)) {
         fr_resp_api_fail(w, 400, "invalid", "due_before: write DD/MM/YYYY or YYYY-MM-DD");
@@ -825,20 +885,25 @@ static void api_plugin_disable(fr_req *r, fr_resp *w)
     api_plugin_switch(r, w, 0);
 }
 
+static const char *const events_query[] = {"which", "limit", NULL};
+
 static void api_events(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
     const char *which = fr_req_query(r, "which");
+    int limit;
     if (!fr_access_has_role(r->site, "admin")) {
         deny_role(r, w, "only administrators can list events");
         return;
     }
+    if (query_check(r, w, events_query) || query_int(r, w, "limit", 50, 1, 500, &limit))
+        return;
     if (which && strcmp(which, "failed") && strcmp(which, "pending")) {
         fr_resp_api_fail(w, 400, "invalid", "which: failed or pending");
         return;
     }
-    if (fr_bus_list(r->site, which, query_int(r, "limit", 50, 500), &out, &err))
+    if (fr_bus_list(r->site, which, limit, &out, &err))
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 200, out);
@@ -858,12 +923,16 @@ static void api_event_retry(fr_req *r, fr_resp *w)
         written(r, w, 200, json_pack("{s:i}", "retried", count));
 }
 
+static const char *const audit_query[] = {"type", "id", "limit", NULL};
+
 static void api_audit(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
-    if (fr_audit_list(r->site, fr_req_query(r, "type"), fr_req_query(r, "id"),
-                      query_int(r, "limit", 100, 1000), &out, &err))
+    int limit;
+    if (query_check(r, w, audit_query) || query_int(r, w, "limit", 100, 1, 1000, &limit))
+        return;
+    if (fr_audit_list(r->site, fr_req_query(r, "type"), fr_req_query(r, "id"), limit, &out, &err))
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 200, out);
@@ -888,12 +957,17 @@ static void api_audit_verify(fr_req *r, fr_resp *w)
 
 /* ---- intakes ---- */
 
+static const char *const intakes_query[] = {"status", "limit", "offset", NULL};
+
 static void api_intakes(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
-    if (fr_intake_list(r->site, fr_req_query(r, "status"), query_int(r, "limit", 100, 500),
-                         query_int(r, "offset", 0, 1 << 30), &out, &err))
+    int limit, offset;
+    if (query_check(r, w, intakes_query) || query_int(r, w, "limit", 100, 1, 500, &limit) ||
+        query_int(r, w, "offset", 0, 0, MAX_OFFSET, &offset))
+        return;
+    if (fr_intake_list(r->site, fr_req_query(r, "status"), limit, offset, &out, &err))
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 200, out);
@@ -989,21 +1063,30 @@ static const char *api_lang(fr_req *r)
     return l && *l && strlen(l) < 8 ? l : r->lang;
 }
 
+static const char *const forms_query[] = {"lang", NULL};
+
 static void api_forms(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
+    if (query_check(r, w, forms_query))
+        return;
     if (fr_forms_list(r->site, api_lang(r), &out, &err))
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 200, out);
 }
 
+static const char *const form_query[] = {"version", "lang", NULL};
+
 static void api_form_get(fr_req *r, fr_resp *w)
 {
     const fr_form *f = NULL;
     fr_error err = {0};
-    if (fr_forms_get(r->site, r->params[0], query_int(r, "version", 0, 1 << 20), &f, &err)) {
+    int version;
+    if (query_check(r, w, form_query) || query_int(r, w, "version", 0, 1, 1 << 20, &version))
+        return;
+    if (fr_forms_get(r->site, r->params[0], version, &f, &err)) {
         fr_resp_api_error(r, w, &err);
         return;
     }
@@ -1019,7 +1102,10 @@ static void api_form_html(fr_req *r, fr_resp *w)
     const fr_form *f = NULL;
     fr_error err = {0};
     char *html = NULL;
-    if (fr_forms_get(r->site, r->params[0], query_int(r, "version", 0, 1 << 20), &f, &err) ||
+    int version;
+    if (query_check(r, w, form_query) || query_int(r, w, "version", 0, 1, 1 << 20, &version))
+        return;
+    if (fr_forms_get(r->site, r->params[0], version, &f, &err) ||
         fr_form_render(r->site, f, api_lang(r), NULL, NULL, &html, &err)) {
         fr_resp_api_error(r, w, &err);
         return;
@@ -1143,11 +1229,19 @@ static void api_submit(fr_req *r, fr_resp *w)
     json_decref(problems);
 }
 
+static const char *const submissions_query[] = {"form", "drafts", NULL};
+
 static void api_submissions(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
     const char *drafts = fr_req_query(r, "drafts");
+    if (query_check(r, w, submissions_query))
+        return;
+    if (drafts && strcmp(drafts, "0") && strcmp(drafts, "1")) {
+        fr_resp_api_fail(w, 400, "invalid", "drafts: write drafts=1 (or 0, the default)");
+        return;
+    }
     with_break_glass(r);
     if (fr_form_history(r->site, fr_parse_id(r->params[0]), fr_req_query(r, "form"),
                         drafts && strcmp(drafts, "1") == 0, &out, &err))

@@ -111,6 +111,31 @@ const char *fr_req_query(fr_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct {
+    const char *const *names;
+    const char *unknown;
+} query_scan;
+
+static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_scan *q = cls;
+    for (const char *const *n = q->names; *n; n++)
+        if (strcmp(*n, key) == 0)
+            return MHD_YES;
+    q->unknown = key;
+    return MHD_NO;
+}
+
+const char *fr_req_query_unknown(fr_req *r, const char *const *names)
+{
+    query_scan q = {names, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &q);
+    return q.unknown;
+}
+
 const char *fr_req_header(fr_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);

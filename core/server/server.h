@@ -110,6 +110,9 @@ typedef struct fr_resp {
 
 /* A query-string value, or NULL. */
 const char *fr_req_query(fr_req *r, const char *name);
+/* The first query parameter whose name is not one of `names` (NULL-ended),
+ * or NULL when there is none (borrowed from the request). */
+const char *fr_req_query_unknown(fr_req *r, const char *const *names);
 /* A field of the urlencoded body, or NULL. */
 const char *fr_req_field(fr_req *r, const char *name);
 /* A request header, or NULL. */

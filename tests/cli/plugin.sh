@@ -100,7 +100,7 @@ frailty_setting() {
 }
 frailty_setting frailty efs-treshold 6
 refused "a misspelt plugin setting: its line, the name meant, the plugin's settings" 1 \
-    "plugin frailty has no setting efs-treshold (did you mean efs-threshold?); its settings: efs-threshold, adl-help-level, min-age" -- case list
+    'unknown setting "efs-treshold" (did you mean "efs-threshold"?); plugin frailty takes: efs-threshold, adl-help-level, min-age' -- case list
 frailty_setting frailty adl-help-level 1
 refused "a value outside the declared range" 1 \
     'setting adl-help-level of plugin frailty: "1" is not a whole number from 2 to 4' -- case list

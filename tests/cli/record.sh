@@ -10,6 +10,18 @@ refused "a duplicate login is refused" 1 "already exists" -- user add marie --na
 refused "a login with capitals is refused" 1 "not a valid login" -- user add Marie2 --name X
 refused "a provider cannot add users" 1 "only an administrator" -- --as jan user add x1 --name X
 refused "an unknown option is a usage error" 2 "unknown option --nme" -- user add y1 --nme Y
+refused "a limit of 0 is refused, not replaced without a word" 2 \
+    "--limit must be a whole number from 1 to 500, not '0'" -- patient list --limit 0
+refused "a negative offset is refused" 2 "--offset must be a whole number from 0 to" -- \
+    case list --offset -3
+refused "a limit above what a list gives is refused" 2 "from 1 to 500, not '1000'" -- \
+    task list --limit 1000
+refused "the audit trail's limit likewise" 2 "from 1 to 10000, not '-5'" -- audit show --limit -5
+refused "a form version of 0 is refused" 2 "--version must be a whole number from 1" -- \
+    form show phq9 --version 0
+refused "a server of 0 threads is refused" 2 "--threads must be a whole number from 1 to 32" -- \
+    serve --threads 0
+ok "a limit in range is taken" -- audit show --limit 3
 
 ok "register a patient with a valid NISS" -- patient add --family Lambert --given Jeanne \
     --birth 12/03/1941 --sex female --id be-niss=41.03.12-123.11 --city Namur

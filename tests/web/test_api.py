@@ -85,6 +85,27 @@ r = marie.api("POST", "/tasks", {"case_id": 1, "title": "Appeler", "due": "01/12
 t.check(r.status == 400 and '(did you mean "due_on"?)' in message(r),
         "a task's misspelt due date is not silently dropped", r.text)
 
+# The lists' query parameters are checked likewise: a misspelt filter
+# would answer the whole list as if it applied.
+r = marie.api("GET", "/cases?stauts=closed")
+t.check(r.status == 400 and 'unknown query parameter "stauts" (did you mean "status"?)'
+        in message(r) and "mine, manager, status" in message(r),
+        "an unknown query parameter is refused, with the one meant and the list", r.text)
+for query, needle in (("/cases?limit=abc", 'limit: write a whole number from 1 to 500, not "abc"'),
+                      ("/patients?limit=0", "limit: write a whole number from 1 to 500"),
+                      ("/caseload?offset=-4", "offset: write a whole number from 0 to"),
+                      ("/tasks?limit=600", "page with offset"),
+                      ("/tasks?case=abc", "case: write a case's number"),
+                      ("/cases?mine=yes", "mine: write mine=1"),
+                      ("/forms/phq9?version=0", "version: write a whole number from 1")):
+    r = marie.api("GET", query)
+    t.check(r.status == 400 and needle in message(r), f"{query}: refused, saying what to write",
+            r.text)
+r = marie.api("GET", "/cases?mine=0&limit=500&offset=0")
+t.check(r.status == 200, "mine=0, the largest limit and offset 0 are accepted", r.text)
+r = marie.api("GET", "/tasks?mine=1&case=1")
+t.check(r.status == 200, "mine=1 and a case's number are accepted", r.text)
+
 r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "team": "Namur",
                                   "intensity": 3})
 t.check(r.status == 201, "marie opens a frailty case", r.text)
