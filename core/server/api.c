@@ -155,9 +155,7 @@ static const char *jstr(json_t *o, const char *k)
  * of range replaced without a word: both are refused (400), saying what
  * to write. */
 
-/* 0 when every query parameter is one of `names` (NULL-ended); -1 after
- * answering 400 naming the unknown one, the nearest and the list. */
-static int query_check(fr_req *r, fr_resp *w, const char *const *names)
+int fr_api_query(fr_req *r, fr_resp *w, const char *const *names)
 {
     const char *unknown = fr_req_query_unknown(r, names);
     if (!unknown)
@@ -309,7 +307,7 @@ static void api_patients(fr_req *r, fr_resp *w)
     json_t *out = NULL;
     fr_error err = {0};
     int limit, offset;
-    if (query_check(r, w, patients_query) || query_int(r, w, "limit", 50, 1, 500, &limit) ||
+    if (fr_api_query(r, w, patients_query) || query_int(r, w, "limit", 50, 1, 500, &limit) ||
         query_int(r, w, "offset", 0, 0, MAX_OFFSET, &offset))
         return;
     if (fr_patient_find(r->site, fr_req_query(r, "q"), limit, offset, &out, &err))
@@ -390,7 +388,7 @@ static void api_cases(fr_req *r, fr_resp *w)
 {
     fr_case_filter f = {0};
     int mine;
-    if (query_check(r, w, cases_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
+    if (fr_api_query(r, w, cases_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
         query_int(r, w, "offset", 0, 0, MAX_OFFSET, &f.offset) || query_mine(r, w, &mine))
         return;
     f.manager = fr_req_query(r, "manager");
@@ -421,7 +419,7 @@ static void api_caseload(fr_req *r, fr_resp *w)
     fr_case_filter f = {0};
     f.manager = r->login;
     f.status = "open";
-    if (query_check(r, w, caseload_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
+    if (fr_api_query(r, w, caseload_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
         query_int(r, w, "offset", 0, 0, MAX_OFFSET, &f.offset))
         return;
     char today[FR_TIME_LEN], key[256];
@@ -698,7 +696,7 @@ static void api_tasks(fr_req *r, fr_resp *w)
     fr_task_filter f = {0};
     char before[11];
     int mine;
-    if (query_check(r, w, tasks_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
+    if (fr_api_query(r, w, tasks_query) || query_int(r, w, "limit", 100, 1, 500, &f.limit) ||
         query_int(r, w, "offset", 0, 0, MAX_OFFSET, &f.offset) || query_mine(r, w, &mine))
         return;
     f.assignee = mine ? r->login : fr_req_query(r, "assignee");
@@ -897,7 +895,7 @@ static void api_events(fr_req *r, fr_resp *w)
         deny_role(r, w, "only administrators can list events");
         return;
     }
-    if (query_check(r, w, events_query) || query_int(r, w, "limit", 50, 1, 500, &limit))
+    if (fr_api_query(r, w, events_query) || query_int(r, w, "limit", 50, 1, 500, &limit))
         return;
     if (which && strcmp(which, "failed") && strcmp(which, "pending")) {
         fr_resp_api_fail(w, 400, "invalid", "which: failed or pending");
@@ -930,7 +928,7 @@ static void api_audit(fr_req *r, fr_resp *w)
     json_t *out = NULL;
     fr_error err = {0};
     int limit;
-    if (query_check(r, w, audit_query) || query_int(r, w, "limit", 100, 1, 1000, &limit))
+    if (fr_api_query(r, w, audit_query) || query_int(r, w, "limit", 100, 1, 1000, &limit))
         return;
     if (fr_audit_list(r->site, fr_req_query(r, "type"), fr_req_query(r, "id"), limit, &out, &err))
         fr_resp_api_error(r, w, &err);
@@ -964,7 +962,7 @@ static void api_intakes(fr_req *r, fr_resp *w)
     json_t *out = NULL;
     fr_error err = {0};
     int limit, offset;
-    if (query_check(r, w, intakes_query) || query_int(r, w, "limit", 100, 1, 500, &limit) ||
+    if (fr_api_query(r, w, intakes_query) || query_int(r, w, "limit", 100, 1, 500, &limit) ||
         query_int(r, w, "offset", 0, 0, MAX_OFFSET, &offset))
         return;
     if (fr_intake_list(r->site, fr_req_query(r, "status"), limit, offset, &out, &err))
@@ -1069,7 +1067,7 @@ static void api_forms(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
     fr_error err = {0};
-    if (query_check(r, w, forms_query))
+    if (fr_api_query(r, w, forms_query))
         return;
     if (fr_forms_list(r->site, api_lang(r), &out, &err))
         fr_resp_api_error(r, w, &err);
@@ -1084,7 +1082,7 @@ static void api_form_get(fr_req *r, fr_resp *w)
     const fr_form *f = NULL;
     fr_error err = {0};
     int version;
-    if (query_check(r, w, form_query) || query_int(r, w, "version", 0, 1, 1 << 20, &version))
+    if (fr_api_query(r, w, form_query) || query_int(r, w, "version", 0, 1, 1 << 20, &version))
         return;
     if (fr_forms_get(r->site, r->params[0], version, &f, &err)) {
         fr_resp_api_error(r, w, &err);
@@ -1103,7 +1101,7 @@ static void api_form_html(fr_req *r, fr_resp *w)
     fr_error err = {0};
     char *html = NULL;
     int version;
-    if (query_check(r, w, form_query) || query_int(r, w, "version", 0, 1, 1 << 20, &version))
+    if (fr_api_query(r, w, form_query) || query_int(r, w, "version", 0, 1, 1 << 20, &version))
         return;
     if (fr_forms_get(r->site, r->params[0], version, &f, &err) ||
         fr_form_render(r->site, f, api_lang(r), NULL, NULL, &html, &err)) {
@@ -1236,7 +1234,7 @@ static void api_submissions(fr_req *r, fr_resp *w)
     json_t *out = NULL;
     fr_error err = {0};
     const char *drafts = fr_req_query(r, "drafts");
-    if (query_check(r, w, submissions_query))
+    if (fr_api_query(r, w, submissions_query))
         return;
     if (drafts && strcmp(drafts, "0") && strcmp(drafts, "1")) {
         fr_resp_api_fail(w, 400, "invalid", "drafts: write drafts=1 (or 0, the default)");

@@ -142,6 +142,9 @@ int fr_api_fields(json_t *obj, const char *const *fields, const char *where, fr_
  * those fields (fr_api_fields, where "key[i]."): 0, or -1 after answering
  * 400. */
 int fr_api_items(json_t *obj, const char *key, const char *const *fields, size_t max, fr_resp *w);
+/* 0 when every query parameter is one of `names` (NULL-ended); -1 after
+ * answering 400 naming the unknown one, the nearest and the list. */
+int fr_api_query(fr_req *r, fr_resp *w, const char *const *names);
 /* 503: the database cannot be read or reached just now (api: JSON
  * {error:{code:"database-unavailable"}}, else a page), the answer so far
  * dropped. */

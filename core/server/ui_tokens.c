@@ -208,6 +208,13 @@ static void api_tokens(fr_req *r, fr_resp *w)
     json_t *list = NULL;
     fr_error err = {0};
     const char *all = fr_req_query(r, "all");
+    static const char *const query[] = {"all", NULL};
+    if (fr_api_query(r, w, query))
+        return;
+    if (all && strcmp(all, "0") && strcmp(all, "1")) {
+        fr_resp_api_fail(w, 400, "invalid", "all: write all=1 (or 0, the default)");
+        return;
+    }
     if (token_list(r, all && strcmp(all, "1") == 0, &list, &err))
         fr_resp_api_error(r, w, &err);
     else

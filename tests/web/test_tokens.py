@@ -134,6 +134,11 @@ t.check(r.status == 403, "the page's form needs the CSRF token", r.status)
 # ---- an administrator sees and revokes every user's tokens ----
 r = marie.api("GET", "/tokens?all=1")
 t.check(r.status == 403, "only administrators list every user's tokens", r.text)
+r = adm.api("GET", "/tokens?all=yes")
+t.check(r.status == 400 and "all: write all=1" in r.text, "all= takes 0 or 1", r.text)
+r = adm.api("GET", "/tokens?al=1")
+t.check(r.status == 400 and '(did you mean "all"?)' in r.text,
+        "a misspelt all= is refused, not taken for the user's own list", r.text)
 r = adm.api("GET", "/tokens?all=1")
 items = r.json().get("items", []) if r.status == 200 else []
 t.check(any(i["owner"] == "dr-j" and i["id"] == dtid for i in items)
