@@ -137,7 +137,7 @@ t.check(r.status == 403, "only administrators list every user's tokens", r.text)
 r = adm.api("GET", "/tokens?all=yes")
 t.check(r.status == 400 and "all: write all=1" in r.text, "all= takes 0 or 1", r.text)
 r = adm.api("GET", "/tokens?al=1")
-t.check(r.status == 400 and '(did you mean "all"?)' in r.text,
+t.check(r.status == 400 and '(did you mean "all"?)' in r.json()["error"]["message"],
         "a misspelt all= is refused, not taken for the user's own list", r.text)
 r = adm.api("GET", "/tokens?all=1")
 items = r.json().get("items", []) if r.status == 200 else []
