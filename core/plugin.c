@@ -1326,8 +1326,11 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
         plugin_free_manifest(&p);
         return fr_error_set(err, e.code == FR_ENOMEM ? FR_ENOMEM : FR_EINVAL, "%s", e.message);
     }
-    if (manifest_abi_ok(&p, &e))
-        add_line(problems, sizeof problems, "%s/plugin.xml: %s", dir, e.message);
+    if (manifest_abi_ok(&p, &e)) {
+        char *manifest = fr_path_join(dir, "plugin.xml");
+        add_line(problems, sizeof problems, "%s: %s", manifest ? manifest : dir, e.message);
+        free(manifest);
+    }
     if (p.library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p.library);

@@ -67,7 +67,11 @@ char *fr_path_join(const char *dir, const char *rel)
     char *out;
     if (rel[0] == '/')
         return strdup(rel);
-    if (asprintf(&out, "%s/%s", dir, rel) < 0)
+    /* "visits/" as typed on the command line gives "visits/plugin.xml" in
+     * messages, not "visits//plugin.xml". */
+    size_t n = strlen(dir);
+    const char *sep = n > 0 && dir[n - 1] == '/' ? "" : "/";
+    if (asprintf(&out, "%s%s%s", dir, sep, rel) < 0)
         return NULL;
     return out;
 }

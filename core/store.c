@@ -575,14 +575,21 @@ int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int 
     rc = fr_store_schema_version(s, owner, &current, err);
     if (rc)
         return rc;
-    if (current > newest)
+    /* What to do differs: a newer Filrouge, or only a newer plugin. */
+    if (current > newest && strcmp(owner, "core") == 0)
         return fr_error_set(err, FR_EVERSION,
-                            "the database %s was written by a newer version of %s%s: its "
+                            "the database %s was written by a newer version of Filrouge: its "
                             "schema is at version %d, this program knows versions up to %d. "
                             "Run the newer Filrouge that wrote it, or restore a backup taken "
                             "before the upgrade; nothing was changed",
-                            s->path, strcmp(owner, "core") == 0 ? "Filrouge" : "plugin ",
-                            strcmp(owner, "core") == 0 ? "" : owner, current, newest);
+                            s->path, current, newest);
+    if (current > newest)
+        return fr_error_set(err, FR_EVERSION,
+                            "the database %s was written by a newer version of plugin %s: its "
+                            "schema is at version %d, the installed plugin knows versions up to "
+                            "%d. Install the version of plugin %s that wrote it, or restore a "
+                            "backup taken before the upgrade; nothing was changed",
+                            s->path, owner, current, newest, owner);
     for (int v = current + 1; v <= newest; v++) {
         const fr_migration *mig = NULL;
         for (int i = 0; i < n; i++)

@@ -491,6 +491,19 @@ int fr_store_check_file(const char *path, fr_error *err)
     return rc;
 }
 
+/* The copy's -wal and -shm. The copy keeps the site's WAL mode in its
+ * header, so checking it makes both files beside it: they would stay in
+ * the backup folder, and a -wal left by an interrupted earlier attempt
+ * would be read into the next copy as if it belonged to it. */
+static void unlink_sidecars(const char *db)
+{
+    char side[4200];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
 static int lite_backup(fr_store *s, const char *dest, fr_error *err)
 {
     if (!dest)
@@ -498,6 +511,7 @@ static int lite_backup(fr_store *s, const char *dest, fr_error *err)
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.partial", dest);
     unlink(tmp);
+    unlink_sidecars(tmp);
     sqlite3 *out = NULL;
     int rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
@@ -528,7 +542,9 @@ static int lite_backup(fr_store *s, const char *dest, fr_error *err)
         return fr_error_set(err, FR_EIO, "backing up %s into %s failed (%s); nothing was kept",
                             s->path, dest, sqlite3_errstr(frc));
     }
-    if ((rc = fr_store_check_file(tmp, err))) {
+    rc = fr_store_check_file(tmp, err);
+    unlink_sidecars(tmp);
+    if (rc) {
         unlink(tmp);
         return rc;
     }

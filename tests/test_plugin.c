@@ -334,6 +334,8 @@ static void a_newer_plugin_schema_is_a_problem(void)
         return;
     CHECK(!fr_plugins_find(site, "echo")->loaded);
     CHECK(strstr(problem_of(site, "echo"), "newer version of plugin echo") != NULL);
+    /* What to do is about the plugin, not about Filrouge. */
+    CHECK(strstr(problem_of(site, "echo"), "Install the version of plugin echo") != NULL);
     /* Nothing of echo runs: no veto. */
     CHECK_OK(publish(site, "case.opened", 1, "{\"veto\":true}", &err), &err);
     fr_site_close(site);

@@ -13,6 +13,10 @@ wait $w
 refused "a backup into an existing folder is refused" 1 "give a new folder" -- backup "$TMP/b1"
 refused "only administrators back up" 1 "only administrators" -- --as marie backup "$TMP/b2"
 test "$(sqlite3 "$TMP/b1/filrouge.db" "PRAGMA integrity_check")" = ok && pass "the backup is sound" || fail "backup damaged"
+# Only the copy itself: not the -wal and -shm made while checking it.
+stray=$(ls -A "$TMP/b1" | grep -v -x -e filrouge.db -e site.xml -e hooks -e plugins -e forms)
+test -z "$stray" && pass "the backup folder holds the database and the site's files only" ||
+    fail "stray files in the backup folder: $stray"
 in_backup=$(sqlite3 "$TMP/b1/filrouge.db" "SELECT count(*) FROM patients")
 test "$(sqlite3 "$TMP/b1/filrouge.db" "SELECT count(*) FROM audit WHERE action = 'create' AND object_type = 'patient'")" = "$in_backup" &&
     pass "the backup is consistent (every patient with its audit entry)" || fail "inconsistent backup"

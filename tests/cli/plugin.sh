@@ -27,6 +27,8 @@ out_has "the enable entry" "enable"
 ok "check a good plugin folder" -- plugin check "$PLUGINS/gate"
 out_has "valid" "the plugin is valid"
 refused "a malformed manifest names file and line" 1 "plugin.xml:5" -- plugin check "$PLUGINS/brokenxml"
+refused "a folder typed with a slash is named without a double one" 1 "brokenxml/plugin.xml:5" -- \
+    plugin check "$PLUGINS/brokenxml/"
 refused "a library that crashes while loading is reported, and we survive" 1 "signal" -- \
     plugin check "$PLUGINS/crashload"
 refused "a wrong ABI is found by check too" 1 "999" -- plugin check "$PLUGINS/badabi"
