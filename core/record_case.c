@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "settings.h"
 #include "task.h"
 #include "workflow.h"
 
@@ -58,6 +59,24 @@ static int manager_id(fr_site *site, const char *login, int64_t *id, fr_error *e
     return rc;
 }
 
+/* The models of case management (DOMAIN.md): the caseload's capacity and
+ * the workflows' guards (@model) read them, so a misspelt one would count
+ * the case wrongly and stop a transition later. NULL or "": none yet. */
+static int check_model(const char *model, fr_error *err)
+{
+    static const char *const models[] = {"clinical", "social", "broker"};
+    if (!model || !*model)
+        return 0;
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(model, models[i]) == 0)
+            return 0;
+    const char *near = fr_nearest_name(model, models, 3);
+    return fr_error_set(err, FR_EINVAL,
+                        "model: '%.40s' is not a model of case management%s%s%s; use clinical, "
+                        "social or broker",
+                        model, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+}
+
 int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err)
 {
     const fr_workflow *wf = NULL;
@@ -82,6 +101,8 @@ int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err
     if (c->intensity < 0 || c->intensity > 4)
         return fr_error_set(err, FR_EINVAL, "intensity: %d is outside 1 (light) to 4 (intensive)",
                             c->intensity);
+    if ((rc = check_model(c->model, err)))
+        return rc;
     if (c->opened_on && (!fr_date_valid(c->opened_on) || strcmp(c->opened_on, today) > 0))
         return fr_error_set(err, FR_EINVAL,
                             "opened: '%s' must be a date (DD/MM/YYYY or YYYY-MM-DD) that is not "
@@ -355,20 +376,8 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
 {
     if (model && !*model)
         model = NULL;
-    if (model) {
-        size_t n = strlen(model);
-        int good = n >= 1 && n <= 32 && model[0] >= 'a' && model[0] <= 'z';
-        for (size_t i = 0; good && i < n; i++)
-            good = (model[i] >= 'a' && model[i] <= 'z') || (model[i] >= '0' && model[i] <= '9') ||
-                   model[i] == '-';
-        if (!good)
-            return fr_error_set(err, FR_EINVAL,
-                                "model: '%s' is not a model name; use lower-case letters, digits "
-                                "and '-' (clinical, social, broker)",
-                                model);
-    }
-    int rc = fr_access_case(site, id, FR_WRITE, err);
-    if (rc)
+    int rc = check_model(model, err);
+    if (rc || (rc = fr_access_case(site, id, FR_WRITE, err)))
         return rc;
     char *before = NULL;
     if ((rc = fr_store_query_text(site->store, err, &before,

@@ -147,7 +147,9 @@ refused "no consent, no concertation" 1 "accord de la personne" -- $M case fire 
 j choice '{"chosen-by":"person","reference":"Marie Dubois","consent":true,"sharing":true,"mediation":"Service de médiation de la mutualité"}'
 ok "she consents" -- $M form submit reference-choice --case 3 "$TMP/choice.json"
 refused "concertation needs clinical or social" 1 "clinique ou social" -- $M case fire 3 plan
-refused "a model name is checked" 1 "not a model name" -- $M case model 3 "Social CM"
+refused "a model name is checked" 1 "not a model of case management; use clinical, social or broker" -- $M case model 3 "Social CM"
+refused "a misspelt model names the one meant" 1 "'socail' is not a model of case management (did you mean social?)" -- $M case model 3 socail
+refused "opening a case checks its model too" 1 "'weird' is not a model" -- $M case open 3 --workflow frailty --model weird
 ok "social case management" -- $M case model 3 social
 ok "now the concertation" -- $M case fire 3 plan
 
