@@ -47,6 +47,18 @@ int fr_user_set_password(fr_site *site, const char *login, const char *password,
 /* Sets a user's interface language (fr, nl, de, en): the user themself or
  * an administrator. Audited. */
 int fr_user_set_language(fr_site *site, const char *login, const char *language, fr_error *err);
+/* Deactivates (active 0) or reactivates (1) the user `login`: for
+ * administrators, audited (deactivate/activate on the user) with event
+ * user.deactivated / user.activated. A deactivated user can no longer log
+ * in; their web sessions end (deleted), and their API tokens and calendar
+ * feed stop answering at once (they work again if the user is
+ * reactivated). Their cases and tasks stay theirs until reassigned:
+ * *open_cases and *open_tasks (either may be NULL) say how many are open.
+ * Refused for oneself (an administrator would lock themselves out) and for
+ * the local administrator 'system'. Doing it twice changes nothing and is
+ * not an error. */
+int fr_user_set_active(fr_site *site, const char *login, int active, int64_t *open_cases,
+                       int64_t *open_tasks, fr_error *err);
 /* Checks a login and password: 0 and *id when they match an active user
  * with a password; FR_EACCESS ("wrong login or password", the same message
  * whatever was wrong) otherwise. Not audited: the caller (the web login)

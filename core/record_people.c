@@ -127,6 +127,70 @@ int fr_user_list(fr_site *site, json_t **out, fr_error *err)
         "");
 }
 
+int fr_user_set_active(fr_site *site, const char *login, int active, int64_t *open_cases,
+                       int64_t *open_tasks, fr_error *err)
+{
+    int rc = require_admin(site, active ? "reactivate users" : "deactivate users", err);
+    if (rc)
+        return rc;
+    if (!login || !*login || strcmp(login, "system") == 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "login: name a user of the site (the local administrator 'system' "
+                            "cannot be deactivated); see `filrouge user list`");
+    if (!active && strcmp(login, site->actor) == 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "you cannot deactivate yourself: another administrator must do it");
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    int64_t uid = 0, was = 0, cases = 0, tasks = 0;
+    fr_stmt *st;
+    if (!(rc = fr_store_query(site->store, err, &st, "SELECT id, active FROM users WHERE login = ?",
+                              "t", login))) {
+        rc = fr_stmt_step(st, err);
+        if (rc == 1) {
+            uid = fr_stmt_int(st, 0);
+            was = fr_stmt_int(st, 1);
+            rc = 0;
+        } else if (rc == 0) {
+            rc = fr_error_set(err, FR_ENOTFOUND, "there is no user '%s'; see `filrouge user list`",
+                              login);
+        }
+        fr_stmt_done(st);
+    }
+    if (!rc)
+        rc = fr_store_query_int(site->store, err, &cases,
+                                "SELECT count(*) FROM cases WHERE case_manager_id = ? AND "
+                                "status = 'open'",
+                                "I", uid);
+    if (!rc)
+        rc = fr_store_query_int(site->store, err, &tasks,
+                                "SELECT count(*) FROM tasks WHERE assignee_id = ? AND "
+                                "status = 'open'",
+                                "I", uid);
+    if (!rc && (was != 0) == (active != 0)) {
+        fr_store_rollback(site->store); /* already so: nothing to record */
+        goto counts;
+    }
+    if (!rc)
+        rc = fr_store_execf(site->store, err, "UPDATE users SET active = ? WHERE id = ?", "iI",
+                            active ? 1 : 0, uid);
+    if (!rc && !active)
+        rc = fr_store_execf(site->store, err, "DELETE FROM web_sessions WHERE user_id = ?", "I",
+                            uid);
+    rc = fr_record_commit(site, rc, active ? "activate" : "deactivate", "user", uid, 0,
+                          json_pack("{s:s,s:I,s:I}", "login", login, "open_cases",
+                                    (json_int_t)cases, "open_tasks", (json_int_t)tasks),
+                          active ? "user.activated" : "user.deactivated", err);
+    if (rc)
+        return rc;
+counts:
+    if (open_cases)
+        *open_cases = cases;
+    if (open_tasks)
+        *open_tasks = tasks;
+    return rc;
+}
+
 int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err)
 {
     int rc = require_admin(site, "add teams", err);

@@ -67,6 +67,44 @@ static int run_user_passwd(cli *c)
     return rc;
 }
 
+/* user deactivate / user activate LOGIN */
+static int set_active(cli *c, int active)
+{
+    if (cli_check_args(c, 1, 1))
+        return CLI_USAGE;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    fr_error err = {0};
+    int64_t cases = 0, tasks = 0;
+    const char *login = cli_arg(c, 0);
+    if (fr_user_set_active(c->site, login, active, &cases, &tasks, &err))
+        return cli_fail(c, &err);
+    json_t *out = json_pack("{s:s,s:b,s:I,s:I}", "login", login, "active", active, "open_cases",
+                            (json_int_t)cases, "open_tasks", (json_int_t)tasks);
+    if (active || (cases == 0 && tasks == 0))
+        cli_ok(c, out, "%s %s", login,
+               active ? "can log in again (their API tokens and calendar feed work again)"
+                      : "deactivated: cannot log in; sessions ended, tokens stopped");
+    else
+        cli_ok(c, out,
+               "%s deactivated: cannot log in; sessions ended, tokens stopped.\n"
+               "still theirs: %" PRId64 " open case(s), %" PRId64 " open task(s); reassign them "
+               "(`filrouge case list --manager %s`, `filrouge case assign CASE LOGIN`, "
+               "`filrouge task list --assignee %s`)",
+               login, cases, tasks, login, login);
+    return 0;
+}
+
+static int run_user_deactivate(cli *c)
+{
+    return set_active(c, 0);
+}
+
+static int run_user_activate(cli *c)
+{
+    return set_active(c, 1);
+}
+
 static void print_users(json_t *users)
 {
     size_t i;
@@ -162,6 +200,11 @@ const cli_command cli_user_commands[] = {
     {"user", "passwd", run_user_passwd, "LOGIN",
      "set a user's password for the web application (read from standard input)"},
     {"user", "list", run_user_list, "", "list users with their caseload against their capacity"},
+    {"user", "deactivate", run_user_deactivate, "LOGIN",
+     "stop a user's access: no login, sessions ended, API tokens and calendar feed stopped; "
+     "their cases stay theirs until reassigned (administrators; audited)"},
+    {"user", "activate", run_user_activate, "LOGIN",
+     "give a deactivated user their access back (administrators; audited)"},
     {"team", "add", run_team_add, "NAME", "add a team (administrators)"},
     {"team", "join", run_team_join, "TEAM LOGIN", "put a user in a team"},
     {"team", "list", run_team_list, "", "list teams and their members"},

@@ -830,6 +830,45 @@ static void api_user_add(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+/* POST /users/{id}/deactivate and /activate: no body (or an empty
+ * object). */
+static void api_user_set_active(fr_req *r, fr_resp *w, int active)
+{
+    static const char *const no_fields[] = {NULL};
+    json_t *b = r->body_len ? body_with(r, w, no_fields) : json_object();
+    if (!b)
+        return;
+    json_decref(b);
+    fr_error err = {0};
+    char *login = NULL;
+    int64_t cases = 0, tasks = 0;
+    int rc =
+        fr_store_query_text(r->site->store, &err, &login, "SELECT login FROM users WHERE id = ?",
+                            "I", fr_parse_id(r->params[0]));
+    if (rc == FR_ENOTFOUND) {
+        fr_error_clear(&err);
+        rc = fr_error_set(&err, FR_ENOTFOUND, "there is no user %s; see GET /api/v1/users",
+                          r->params[0]);
+    }
+    if (rc || fr_user_set_active(r->site, login, active, &cases, &tasks, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        written(r, w, 200,
+                json_pack("{s:s,s:b,s:I,s:I}", "login", login, "active", active, "open_cases",
+                          (json_int_t)cases, "open_tasks", (json_int_t)tasks));
+    free(login);
+}
+
+static void api_user_deactivate(fr_req *r, fr_resp *w)
+{
+    api_user_set_active(r, w, 0);
+}
+
+static void api_user_activate(fr_req *r, fr_resp *w)
+{
+    api_user_set_active(r, w, 1);
+}
+
 static void api_teams(fr_req *r, fr_resp *w)
 {
     json_t *out = NULL;
@@ -1556,6 +1595,8 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/tasks/{id}/assign", api_task_assign, FR_ROUTE_API},
     {"GET", "/api/v1/users", api_users, FR_ROUTE_API},
     {"POST", "/api/v1/users", api_user_add, FR_ROUTE_API | FR_ROUTE_ALONE},
+    {"POST", "/api/v1/users/{id}/deactivate", api_user_deactivate, FR_ROUTE_API},
+    {"POST", "/api/v1/users/{id}/activate", api_user_activate, FR_ROUTE_API},
     {"GET", "/api/v1/teams", api_teams, FR_ROUTE_API},
     {"GET", "/api/v1/plugins", api_plugins, FR_ROUTE_API},
     {"POST", "/api/v1/plugins/{plugin}/enable", api_plugin_enable, FR_ROUTE_API | FR_ROUTE_ALONE},

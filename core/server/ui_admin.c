@@ -646,9 +646,12 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         esc_t(r, b, "caseload.load");
         fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "case.team");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
+        esc_t(r, b, "admin.user.access");
         fr_buf_puts(b, "</th></tr></thead><tbody>");
         json_array_foreach(users, i, v)
         {
+            int active = fr_ji(v, "active") != 0;
             fr_buf_puts(b, "<tr><td>");
             fr_buf_esc(b, fr_js(v, "login"));
             fr_buf_puts(b, "</td><td>");
@@ -660,6 +663,25 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
                 fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_js(v, "teams"));
+            fr_buf_puts(b, "</td><td>");
+            if (!active) {
+                fr_buf_puts(b, "<strong>");
+                esc_t(r, b, "admin.user.inactive");
+                fr_buf_puts(b, "</strong> ");
+            }
+            /* Not oneself: an administrator would lock themselves out. */
+            if (!active || strcmp(fr_js(v, "login"), r->login) != 0) {
+                fr_buf_printf(b,
+                              "<form method=\"post\" action=\"/admin/users/%" JSON_INTEGER_FORMAT
+                              "/active\" class=\"inline\">",
+                              fr_ji(v, "id"));
+                fr_page_csrf(r, b);
+                fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s>",
+                              active ? "deactivate" : "activate",
+                              active ? " class=\"secondary\"" : "");
+                esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
+                fr_buf_puts(b, "</button></form>");
+            }
             fr_buf_puts(b, "</td></tr>");
         }
         fr_buf_puts(b, "</tbody></table></div><p><a href=\"/admin/tokens\">");
@@ -858,6 +880,38 @@ void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+/* Deactivates or reactivates a user (fr_user_set_active). Their open cases
+ * and tasks stay theirs: the flash says to reassign them. */
+void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
+{
+    if (fr_ui_require_admin(r, w))
+        return;
+    const char *action = fr_req_field(r, "action");
+    int active = action && strcmp(action, "activate") == 0;
+    fr_error err = {0};
+    char *login = NULL;
+    int64_t cases = 0, tasks = 0;
+    if (!action || (!active && strcmp(action, "deactivate") != 0))
+        fr_error_set(&err, FR_EINVAL, "action: deactivate or activate");
+    else if (fr_store_query_text(r->site->store, &err, &login,
+                                 "SELECT login FROM users WHERE id = ?", "I",
+                                 fr_parse_id(r->params[0])) == 0)
+        fr_user_set_active(r->site, login, active, &cases, &tasks, &err);
+    if (err.code) {
+        free(login);
+        fr_page_error(r, w, &err);
+        return;
+    }
+    /* Cases and tasks still theirs: to the échéancier, filtered on them,
+     * where they are handed over in bulk. */
+    if (!active && (cases > 0 || tasks > 0))
+        fr_resp_redirect(w, "/schedule?manager=%s&msg=flash.user.reassign", login);
+    else
+        fr_resp_redirect(w, "/admin?msg=%s",
+                         active ? "flash.user.activated" : "flash.user.deactivated");
+    free(login);
 }
 
 void fr_ui_admin_retry(fr_req *r, fr_resp *w)

@@ -534,7 +534,7 @@ static void ui_patient(fr_req *r, fr_resp *w)
             b, "</label><select id=\"f-manager\" name=\"manager\"><option value=\"\">—</option>");
         json_array_foreach(users, i, v)
         {
-            if (strcmp(fr_js(v, "role"), "case_manager") != 0)
+            if (strcmp(fr_js(v, "role"), "case_manager") != 0 || fr_ji(v, "active") == 0)
                 continue;
             fr_buf_puts(b, "<option value=\"");
             fr_buf_esc(b, fr_js(v, "login"));
@@ -1038,6 +1038,7 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w);
 void fr_ui_admin_retry(fr_req *r, fr_resp *w);
 void fr_ui_admin_team(fr_req *r, fr_resp *w);
 void fr_ui_admin_team_join(fr_req *r, fr_resp *w);
+void fr_ui_admin_user_active(fr_req *r, fr_resp *w);
 void fr_ui_admin_verify(fr_req *r, fr_resp *w);
 
 const fr_route fr_routes_ui[] = {
@@ -1068,6 +1069,7 @@ const fr_route fr_routes_ui[] = {
     {"POST", "/admin/users", fr_ui_admin_user, FR_ROUTE_ALONE},
     {"POST", "/admin/teams", fr_ui_admin_team, 0},
     {"POST", "/admin/teams/join", fr_ui_admin_team_join, 0},
+    {"POST", "/admin/users/{id}/active", fr_ui_admin_user_active, 0},
     {"POST", "/admin/events/{id}/retry", fr_ui_admin_retry, 0},
     {"POST", "/admin/audit/verify", fr_ui_admin_verify, FR_ROUTE_ALONE},
     {"GET", "/settings", ui_settings, 0},

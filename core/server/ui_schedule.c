@@ -45,6 +45,9 @@ static int case_in_filter(fr_req *r, int64_t case_id, const char *manager, const
     return n > 0;
 }
 
+/* A select of users. `blank`: a "—" first (no filter); for the filters,
+ * deactivated users are kept and marked (their cases wait to be handed
+ * over), and left out of the select that reassigns to (as `to`). */
 static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, const char *key,
                          const char *selected, int blank)
 {
@@ -57,11 +60,19 @@ static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, 
         fr_buf_puts(b, "<option value=\"\">—</option>");
     json_array_foreach(users, i, u)
     {
+        int active = fr_ji(u, "active") != 0;
+        if (!active && !blank)
+            continue;
         fr_buf_puts(b, "<option value=\"");
         fr_buf_esc(b, fr_js(u, "login"));
         fr_buf_printf(b, "\"%s>",
                       selected && strcmp(selected, fr_js(u, "login")) == 0 ? " selected" : "");
         fr_buf_esc(b, fr_js(u, "display_name"));
+        if (!active) {
+            fr_buf_puts(b, " (");
+            esc_t(r, b, "admin.user.inactive");
+            fr_buf_puts(b, ")");
+        }
         fr_buf_puts(b, "</option>");
     }
     fr_buf_puts(b, "</select></div>");

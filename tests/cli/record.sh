@@ -23,6 +23,22 @@ refused "a server of 0 threads is refused" 2 "--threads must be a whole number f
     serve --threads 0
 ok "a limit in range is taken" -- audit show --limit 3
 
+# A user's access stopped and given back
+refused "a provider cannot deactivate users" 1 "only an administrator can deactivate users" -- \
+    --as jan user deactivate marie
+refused "the local administrator cannot be deactivated" 1 "'system' cannot be deactivated" -- \
+    user deactivate system
+refused "an unknown user is named" 1 "there is no user 'nobody'" -- user deactivate nobody
+ok "deactivate jan" -- user deactivate jan
+out_has "what it does is said" "jan deactivated: cannot log in; sessions ended, tokens stopped"
+ok "the list marks him" -- user list
+out_has "inactive in the list" "(inactive)"
+refused "a deactivated user cannot act" 1 "the user 'jan' is deactivated" -- --as jan patient list
+test "$(sql "SELECT action FROM audit WHERE object_type = 'user' ORDER BY id DESC LIMIT 1")" = deactivate &&
+    pass "audited" || fail "no audit entry for the deactivation"
+ok "reactivate jan" -- user activate jan
+ok "he acts again" -- --as jan patient list
+
 ok "register a patient with a valid NISS" -- patient add --family Lambert --given Jeanne \
     --birth 12/03/1941 --sex female --id be-niss=41.03.12-123.11 --city Namur
 refused "a NISS with wrong check digits is refused" 1 "fails its check digits" -- \

@@ -1,0 +1,121 @@
+"""A user's access stopped and given back (a case manager leaving, a
+stolen laptop): an administrator deactivates them through the API or the
+administration page. At once they cannot log in, their open session and
+their API token are refused, and their cases and tasks stay theirs until
+reassigned: the answer counts them, the page leads to the échéancier
+filtered on them and leaves them out of the reassignment's targets. An
+administrator cannot deactivate themselves; a case manager cannot
+deactivate anyone. Reactivated, they log in again. Each change is audited
+and published (user.deactivated, user.activated)."""
+import re
+
+from webtest import Checks, Client, Server, Site
+
+t = Checks()
+site = Site()
+site.user("admin", role="admin")
+site.user("marie", team="Namur")
+site.user("paul", team="Namur")
+srv = Server(site)
+
+
+def message(r):
+    try:
+        return r.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return r.text
+
+
+admin = Client(srv)
+t.check(admin.login("admin").status == 200, "the administrator logs in")
+marie = Client(srv)
+t.check(marie.login("marie").status == 200, "marie logs in")
+pid = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne"}).json()["id"]
+cid = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty",
+                                   "team": "Namur"}).json()["id"]
+token = marie.api("POST", "/tokens", {"name": "script"}).json()["token"]
+users = {u["login"]: u for u in admin.api("GET", "/users").json()}
+mid, aid = users["marie"]["id"], users["admin"]["id"]
+t.check(users["marie"]["active"] == 1, "marie is active")
+
+
+def with_token(path):
+    c = Client(srv)
+    return c.api("GET", path, csrf=False, headers={"Authorization": f"Bearer {token}"})
+
+
+t.check(with_token("/caseload").status == 200, "her API token works")
+
+# ---- who may ----
+r = marie.api("POST", f"/users/{aid}/deactivate")
+t.check(r.status == 403 and "only an administrator" in message(r),
+        "a case manager cannot deactivate anyone (403)", r.text)
+r = admin.api("POST", f"/users/{aid}/deactivate")
+t.check(r.status == 400 and "cannot deactivate yourself" in message(r),
+        "an administrator cannot deactivate themselves", r.text)
+r = admin.api("POST", "/users/999/deactivate")
+t.check(r.status == 404 and "no user 999" in message(r), "an unknown user is a 404", r.text)
+r = admin.api("POST", f"/users/{mid}/deactivate", {"reason": "left"})
+t.check(r.status == 400 and 'unknown field "reason"' in message(r),
+        "the call takes no field", r.text)
+
+# ---- deactivated ----
+r = admin.api("POST", f"/users/{mid}/deactivate")
+t.check(r.status == 200 and r.json() == {"login": "marie", "active": False, "open_cases": 1,
+                                          "open_tasks": r.json().get("open_tasks")}
+        and r.json()["open_tasks"] >= 1,
+        "deactivated; the answer counts her open cases and tasks", r.text)
+r = marie.api("GET", "/caseload")
+t.check(r.status == 401, "her open session is refused at once (401)", r.text)
+t.check(with_token("/caseload").status == 401, "her API token is refused at once (401)")
+again = Client(srv)
+t.check(again.login("marie").status != 200, "she cannot log in")
+t.check(int(site.sql(f"SELECT count(*) FROM web_sessions WHERE user_id = {mid}")[0][0]) == 0,
+        "her sessions are deleted")
+t.check(int(site.sql(f"SELECT case_manager_id FROM cases WHERE id = {cid}")[0][0]) == mid,
+        "her case is still hers, to be reassigned")
+paul = Client(srv)
+paul.login("paul")
+r = paul.api("POST", f"/cases/{cid}/assign", {"manager": "marie"})
+t.check(r.status in (400, 404) and "no active user 'marie'" in message(r),
+        "nothing can be given to a deactivated user (her team-mate tries)", r.text)
+r = admin.api("GET", "/users")
+t.check([u["active"] for u in r.json() if u["login"] == "marie"] == [0],
+        "the user list says she is inactive", r.text)
+r = admin.api("POST", f"/users/{mid}/deactivate")
+t.check(r.status == 200, "deactivating twice is not an error", r.text)
+rows = site.sql("SELECT action, detail FROM audit WHERE object_type = 'user' AND object_id = "
+                f"'{mid}' AND action IN ('deactivate', 'activate')")
+t.check(len(rows) == 1 and rows[0][0] == "deactivate" and '"open_cases":1' in rows[0][1],
+        "audited once, with what was left to reassign", rows)
+t.check(int(site.sql("SELECT count(*) FROM outbox WHERE topic = 'user.deactivated'")[0][0]) == 1,
+        "event user.deactivated published")
+
+# ---- reactivated, then deactivated from the administration page ----
+r = admin.api("POST", f"/users/{mid}/activate")
+t.check(r.status == 200 and r.json()["active"] is True, "reactivated", r.text)
+marie = Client(srv)
+t.check(marie.login("marie").status == 200, "she logs in again")
+t.check(with_token("/caseload").status == 200, "her API token works again")
+
+page = admin.request("GET", "/admin").text
+t.check(f'action="/admin/users/{mid}/active"' in page
+        and f'action="/admin/users/{aid}/active"' not in page,
+        "the administration page has a button per user, none for oneself")
+r = admin.form(f"/admin/users/{mid}/active", {"action": "deactivate"})
+loc = r.header("Location") or ""
+t.check(r.status in (302, 303) and loc.startswith("/schedule?manager=marie"),
+        "with cases left, the page leads to the échéancier filtered on her", (r.status, loc))
+page = admin.request("GET", loc).text
+t.check("réattribuez-les" in page, "which says to reassign them", page[:2000])
+to = re.search(r'<select id="f-to" name="to">(.*?)</select>', page, re.S)
+t.check(to and 'value="marie"' not in to.group(1) and 'value="paul"' in to.group(1),
+        "she is not offered as the one to reassign to", to and to.group(1))
+t.check(marie.api("GET", "/caseload").status == 401, "her new session ended too")
+r = admin.form(f"/admin/users/{mid}/active", {"action": "activate"})
+t.check(r.status in (302, 303) and "flash.user.activated" in (r.header("Location") or ""),
+        "reactivated from the page", r.status)
+r = admin.form(f"/admin/users/{mid}/active", {"action": "delete"})
+t.check(r.status == 400 and "deactivate or activate" in r.text,
+        "an unknown action is refused, saying which exist", r.status)
+t.finish()
