@@ -399,10 +399,11 @@ static PyObject *m_notes(PyObject *m, PyObject *arg)
     return json_result(rc, out, &err);
 }
 
-/* The case's form submissions, oldest first. The one query of this part:
- * the forms part owns the table's meaning (its `data` column holds the
- * values, and the scores and bands it computed); this reads it as stored,
- * with the access check and audit entry of any clinical read. */
+/* The case's form submissions, oldest first, each with the scores the
+ * forms part computed and stored beside it ({score: {"value", "band"}},
+ * the shape of form.submitted's payload): the forms part owns the tables'
+ * meaning (`data` holds the submitted values only); this reads them as
+ * stored, with the access check and audit entry of any clinical read. */
 static int read_submissions(fr_site *site, int64_t case_id, const char *form, json_t **out,
                             fr_error *err)
 {
@@ -418,13 +419,33 @@ static int read_submissions(fr_site *site, int64_t case_id, const char *form, js
                                   " form_id = ?) ORDER BY submitted_at, id",
                                   "Itt", case_id, form, form)))
         return rc;
-    size_t i;
-    json_t *r;
+    json_t *scores = NULL;
+    if ((rc = fr_store_query_json(site->store, err, &scores,
+                                  "SELECT submission_id, score, value, band FROM submission_scores"
+                                  " WHERE case_id = ? AND (? IS NULL OR form_id = ?)",
+                                  "Itt", case_id, form, form))) {
+        json_decref(rows);
+        return rc;
+    }
+    size_t i, k;
+    json_t *r, *sc;
     json_array_foreach(rows, i, r)
     {
         json_t *data = json_loads(json_string_value(json_object_get(r, "data")), 0, NULL);
         json_object_set_new(r, "data", data ? data : json_null());
+        json_t *mine = json_object();
+        json_int_t id = json_integer_value(json_object_get(r, "id"));
+        json_array_foreach(scores, k, sc)
+        {
+            if (json_integer_value(json_object_get(sc, "submission_id")) != id)
+                continue;
+            json_object_set_new(mine, json_string_value(json_object_get(sc, "score")),
+                                json_pack("{s:O,s:O}", "value", json_object_get(sc, "value"),
+                                          "band", json_object_get(sc, "band")));
+        }
+        json_object_set_new(r, "scores", mine);
     }
+    json_decref(scores);
     char oid[24];
     snprintf(oid, sizeof oid, "%" PRId64, case_id);
     if ((rc = fr_audit_alone(site->store, site->actor, "read", "submissions", oid, NULL, err))) {

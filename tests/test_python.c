@@ -442,13 +442,15 @@ static void no_reload_inside_a_hook(void)
     fr_site_close(site);
 }
 
-/* scripts/hooks/frailty_alert.py at work: the forms part will store
- * submissions and publish form.submitted; here both are written directly. */
-static void submit(fr_site *site, int64_t c, int score)
+/* scripts/hooks/frailty_alert.py at work: a submission, its score and
+ * form.submitted written directly, in the rows the forms part writes (the
+ * score beside the submission, not in its values). The fourth one has no
+ * score row, as an external result whose total is one of its values. */
+static void submit(fr_site *site, int64_t c, int score, int as_value)
 {
     fr_error err = {0};
     char data[64];
-    snprintf(data, sizeof data, "{\"scores\":{\"total\":%d}}", score);
+    snprintf(data, sizeof data, as_value ? "{\"total\":%d}" : "{\"q1\":%d}", score);
     CHECK_OK(fr_store_begin(site->store, &err), &err);
     CHECK_OK(fr_store_execf(site->store, &err,
                             "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
@@ -456,6 +458,14 @@ static void submit(fr_site *site, int64_t c, int score)
                             " '2026-11-23T10:00:00Z', 'marie')",
                             "It", c, data),
              &err);
+    if (!as_value)
+        CHECK_OK(fr_store_execf(site->store, &err,
+                                "INSERT INTO submission_scores (submission_id, case_id, form_id,"
+                                " form_version, score, value, band, answered, submitted_at)"
+                                " VALUES (?, ?, 'efs', 1, 'total', ?, 'x', 1,"
+                                " '2026-11-23T10:00:00Z')",
+                                "IIi", fr_store_last_id(site->store), c, score),
+                 &err);
     CHECK_OK(fr_bus_publish(site, "form.submitted", c, "{\"form_id\":\"efs\"}", &err), &err);
     CHECK_OK(fr_store_commit(site->store, &err), &err);
     deliver(site);
@@ -486,13 +496,16 @@ static void example_frailty_alert(void)
     deliver(site);
     const char *alerts = "SELECT count(*) FROM tasks WHERE case_id = ? AND title LIKE"
                          " 'Frailty score % reached the threshold 8%'";
-    submit(site, c, 5);
+    submit(site, c, 5, 0);
     CHECK(count(site, alerts, c) == 0);
-    submit(site, c, 9);
+    submit(site, c, 9, 0);
     CHECK(count(site, alerts, c) == 2); /* marie and thomas */
     CHECK(count(site, "SELECT intensity FROM cases WHERE id = ?", c) == 3);
-    submit(site, c, 10); /* still above: no new alert */
+    submit(site, c, 10, 0); /* still above: no new alert */
     CHECK(count(site, alerts, c) == 2);
+    submit(site, c, 3, 0);  /* below */
+    submit(site, c, 12, 1); /* above again, read from its values */
+    CHECK(count(site, alerts, c) == 4);
     fr_site_close(site);
 }
 

@@ -10,16 +10,17 @@ When a final submission of the form reaches the threshold and the previous
 one of the same case did not (or there was none), every member of the
 case's team — or the case manager alone when the case has no team — gets a
 task due today, the case gets a note, and its intensity goes up to at least
-3. Scores are read from the submission as the forms part stores them (in
-data["scores"], else at the top of data).
+3. The score is read from the scores the forms part computed for the
+submission (submission["scores"][name]["value"]); a form without such a
+score (an external result whose total is a field) is read from its values
+(submission["data"][name]).
 """
 import filrouge
 
 
 def _score(submission, name):
-    data = submission.get("data") or {}
-    scores = data.get("scores") if isinstance(data.get("scores"), dict) else data
-    value = scores.get(name)
+    score = (submission.get("scores") or {}).get(name)
+    value = score.get("value") if score else (submission.get("data") or {}).get(name)
     return value if isinstance(value, (int, float)) else None
 
 
