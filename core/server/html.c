@@ -149,22 +149,61 @@ int64_t fr_parse_id(const char *s)
     return (int64_t)v;
 }
 
+const char *fr_text_n(const char *text, long n, char *out, size_t size)
+{
+    const char *at = strstr(text, "{n}");
+    if (at)
+        snprintf(out, size, "%.*s%ld%s", (int)(at - text), text, n, at + 3);
+    else
+        snprintf(out, size, "%s", text);
+    return out;
+}
+
 int fr_parse_date(const char *s, char out[11])
 {
-    int d, m, y;
-    char tail;
+    int d, m, y, n = 0;
     out[0] = '\0';
-    if (!s || strlen(s) != 10)
+    if (!s || strlen(s) > 20)
         return -1;
-    if (sscanf(s, "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3)
+    /* As people type them: 5/3/1941 as well as 05/03/1941, spaces around
+     * forgiven (what a date field's pattern and the form pages accept). */
+    if (sscanf(s, " %2d/%2d/%4d%n", &d, &m, &y, &n) == 3 && s[n + strspn(s + n, " ")] == '\0' &&
+        d > 0 && m > 0 && y >= 1000)
         snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-    else
+    else if (strlen(s) == 10)
         snprintf(out, 11, "%s", s);
     if (!fr_date_valid(out)) {
         out[0] = '\0';
         return -1;
     }
     return 0;
+}
+
+void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", in->id);
+    fr_buf_esc(b, in->label);
+    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"", in->required ? " *" : "",
+                  in->id, in->name, in->type ? in->type : "text");
+    if (in->required)
+        fr_buf_puts(b, " required");
+    if (in->maxlength > 0)
+        fr_buf_printf(b, " maxlength=\"%d\"", in->maxlength);
+    if (in->problem) {
+        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-problem\"", in->id);
+        if (focused && !*focused) {
+            fr_buf_puts(b, " autofocus");
+            *focused = 1;
+        }
+    }
+    fr_buf_puts(b, " value=\"");
+    fr_buf_esc(b, in->value ? in->value : "");
+    fr_buf_puts(b, "\">");
+    if (in->problem) {
+        fr_buf_printf(b, "<p class=\"fr-error\" id=\"%s-problem\">", in->id);
+        fr_buf_esc(b, in->problem);
+        fr_buf_puts(b, "</p>");
+    }
 }
 
 void fr_page_csrf(fr_req *r, fr_buf *b)

@@ -419,13 +419,32 @@ void fr_page_csrf(fr_req *r, fr_buf *b);
 /* An error page with the kernel's message (escaped) and status. */
 void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err);
 void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const char *text);
+/* One labelled input of a page's own form (not a form definition's: those
+ * are rendered by schemas/form-html.xsl). */
+typedef struct fr_page_input {
+    const char *id;      /* unique on the page */
+    const char *name;    /* the body field */
+    const char *label;   /* already translated */
+    const char *type;    /* "text" when NULL */
+    int required;        /* a " *" after the label, and `required` */
+    int maxlength;       /* 0: none */
+    const char *value;   /* what to show in it (NULL: empty) */
+    const char *problem; /* what is wrong with it and what to do, or NULL */
+} fr_page_input;
+/* Writes the label and the input; a problem goes under the input, tied to
+ * it (aria-invalid, aria-describedby), and the first input with a problem
+ * on the page (*focused still 0) takes the focus. */
+void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused);
 /* JSON helpers for pages. */
 const char *fr_js(json_t *obj, const char *key); /* "" when absent */
 json_int_t fr_ji(json_t *obj, const char *key);
 
+/* text with "{n}" replaced by n, in out (which is returned). */
+const char *fr_text_n(const char *text, long n, char *out, size_t size);
 /* Parses a positive id; 0 when invalid. */
 int64_t fr_parse_id(const char *s);
-/* Parses DD/MM/YYYY or YYYY-MM-DD into out (YYYY-MM-DD); 0 on success. */
+/* Parses DD/MM/YYYY (D/M/YYYY too, spaces around forgiven) or YYYY-MM-DD
+ * into out (YYYY-MM-DD); 0 on success. */
 int fr_parse_date(const char *s, char out[11]);
 
 /* After a committed write: deliver the outbox now. Asks the committer for

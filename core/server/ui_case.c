@@ -299,17 +299,117 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
-/* ---- patients ---- */
-
 static void field(fr_req *r, fr_buf *b, const char *name, const char *key, const char *type,
                   int required, const char *value)
 {
-    fr_buf_printf(b, "<label for=\"f-%s\">", name);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\"%s value=\"",
-                  required ? " *" : "", name, name, type, required ? " required" : "");
-    fr_buf_esc(b, value ? value : "");
-    fr_buf_puts(b, "\">");
+    char id[64];
+    snprintf(id, sizeof id, "f-%s", name);
+    fr_page_input in = {.id = id,
+                        .name = name,
+                        .label = T(key),
+                        .type = type,
+                        .required = required,
+                        .value = value};
+    fr_page_field(b, &in, NULL);
+}
+
+/* ---- patients ---- */
+
+/* A person's fields on the registration form and their limits (the
+ * kernel's, record_patient.c: bytes). */
+static const struct {
+    const char *name, *key, *type;
+    int required, max;
+} patient_fields[] = {
+    {"family_name", "patient.family", "text", 1, 200},
+    {"given_names", "patient.given", "text", 1, 200},
+    {"birth_date", "patient.birth", "text", 0, 20},
+    {"address", "patient.address", "text", 0, 500},
+    {"postal_code", "patient.postal", "text", 0, 20},
+    {"city", "patient.city", "text", 0, 100},
+    {"phone", "patient.phone", "tel", 0, 50},
+};
+#define NPATIENT_FIELDS (sizeof patient_fields / sizeof patient_fields[0])
+
+/* 1 when s has nothing but spaces (or is NULL). */
+static int blank(const char *s)
+{
+    return !s || s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* The registration form, filled with what was typed (or, for the person
+ * of an accepted intake, what the intake says); each problem (a field's
+ * name → what is wrong and what to do) under its field. */
+static void patient_form(fr_req *r, fr_buf *b, json_t *from, int64_t intake, json_t *problems)
+{
+    char family[200] = "", given[200] = "", birth[32] = "";
+    if (from) {
+        const char *name = fr_js(from, "person_name");
+        const char *sp = strrchr(name, ' ');
+        snprintf(family, sizeof family, "%s", sp ? sp + 1 : name);
+        if (sp)
+            snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
+        if (fr_js(from, "person_birth_date")[0])
+            fr_human_date(fr_js(from, "person_birth_date"), birth);
+    }
+    fr_buf_puts(b, "<section class=\"card\" id=\"new-patient\"><h2>");
+    esc_t(r, b, "patients.new");
+    fr_buf_puts(b, "</h2>");
+    if (problems) {
+        fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+        const char *general = fr_js(problems, "_");
+        fr_buf_esc(b, *general ? general : T("forms.problems"));
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<form method=\"post\" action=\"/patients\" class=\"grid\">");
+    fr_page_csrf(r, b);
+    int focused = 0;
+    for (size_t i = 0; i < NPATIENT_FIELDS; i++) {
+        const char *name = patient_fields[i].name;
+        char id[32];
+        snprintf(id, sizeof id, "f-%s", name);
+        const char *value = fr_req_field(r, name);
+        if (!value && from)
+            value = strcmp(name, "family_name") == 0   ? family
+                    : strcmp(name, "given_names") == 0 ? given
+                    : strcmp(name, "birth_date") == 0  ? birth
+                    : strcmp(name, "city") == 0        ? fr_js(from, "person_city")
+                                                       : NULL;
+        const char *problem = fr_js(problems, name);
+        fr_page_input in = {.id = id,
+                            .name = name,
+                            .label = T(patient_fields[i].key),
+                            .type = patient_fields[i].type,
+                            .required = patient_fields[i].required,
+                            .maxlength = patient_fields[i].max,
+                            .value = value,
+                            .problem = *problem ? problem : NULL};
+        fr_page_field(b, &in, &focused);
+        if (strcmp(name, "birth_date") != 0)
+            continue;
+        /* the sex after the birth date, as on an identity card */
+        const char *sex = fr_req_field(r, "sex");
+        fr_buf_puts(b, "<label for=\"f-sex\">");
+        esc_t(r, b, "patient.sex");
+        fr_buf_puts(b, "</label><select id=\"f-sex\" name=\"sex\">");
+        const char *sexes[] = {"unknown", "female", "male", "other", NULL};
+        for (int s = 0; sexes[s]; s++) {
+            char key[32];
+            snprintf(key, sizeof key, "sex.%s", sexes[s]);
+            fr_buf_printf(b, "<option value=\"%s\"%s>", sexes[s],
+                          sex && strcmp(sex, sexes[s]) == 0 ? " selected" : "");
+            esc_t(r, b, key);
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select>");
+    }
+    if (intake)
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">", intake);
+    fr_buf_puts(b, "<p class=\"hint\">");
+    esc_t(r, b, "hint.date");
+    fr_buf_puts(b, "</p><button type=\"submit\">");
+    esc_t(r, b, "patients.register");
+    fr_buf_puts(b, "</button></form></section>");
 }
 
 static void ui_patients(fr_req *r, fr_resp *w)
@@ -359,48 +459,9 @@ static void ui_patients(fr_req *r, fr_resp *w)
         /* registering the person of an accepted intake: prefilled from it */
         int64_t intake = fr_parse_id(fr_req_query(r, "intake"));
         json_t *from = NULL;
-        char family[200] = "", given[200] = "";
-        if (intake && fr_intake_get(r->site, intake, &from, &err) == 0) {
-            const char *name = fr_js(from, "person_name");
-            const char *sp = strrchr(name, ' ');
-            snprintf(family, sizeof family, "%s", sp ? sp + 1 : name);
-            if (sp)
-                snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
-        }
-        fr_buf_puts(b, "<section class=\"card\"><h2>");
-        esc_t(r, b, "patients.new");
-        fr_buf_puts(b, "</h2><form method=\"post\" action=\"/patients\" class=\"grid\">");
-        fr_page_csrf(r, b);
-        field(r, b, "family_name", "patient.family", "text", 1, *family ? family : NULL);
-        field(r, b, "given_names", "patient.given", "text", 1, *given ? given : NULL);
-        char birth[32] = "";
-        if (from && fr_js(from, "person_birth_date")[0])
-            fr_human_date(fr_js(from, "person_birth_date"), birth);
-        field(r, b, "birth_date", "patient.birth", "text", 0, *birth ? birth : NULL);
-        fr_buf_puts(b, "<label for=\"f-sex\">");
-        esc_t(r, b, "patient.sex");
-        fr_buf_puts(b, "</label><select id=\"f-sex\" name=\"sex\">");
-        const char *sexes[] = {"unknown", "female", "male", "other", NULL};
-        for (int s = 0; sexes[s]; s++) {
-            char key[32];
-            snprintf(key, sizeof key, "sex.%s", sexes[s]);
-            fr_buf_printf(b, "<option value=\"%s\">", sexes[s]);
-            esc_t(r, b, key);
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select>");
-        field(r, b, "address", "patient.address", "text", 0, NULL);
-        field(r, b, "postal_code", "patient.postal", "text", 0, NULL);
-        field(r, b, "city", "patient.city", "text", 0, from ? fr_js(from, "person_city") : NULL);
-        field(r, b, "phone", "patient.phone", "tel", 0, NULL);
-        if (from)
-            fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
-                          intake);
-        fr_buf_puts(b, "<p class=\"hint\">");
-        esc_t(r, b, "hint.date");
-        fr_buf_puts(b, "</p><button type=\"submit\">");
-        esc_t(r, b, "patients.register");
-        fr_buf_puts(b, "</button></form></section>");
+        if (intake && fr_intake_get(r->site, intake, &from, &err) != 0)
+            intake = 0;
+        patient_form(r, b, from, intake, NULL);
         json_decref(from);
     }
     fr_page_end(r, w);
@@ -412,10 +473,65 @@ static const char *opt_field(fr_req *r, const char *name)
     return v && *v ? v : NULL;
 }
 
+static int problems_has(json_t *problems, const char *name)
+{
+    return json_object_get(problems, name) != NULL;
+}
+
+/* What is wrong with the registration form, field by field, in the
+ * user's language (the kernel checks again; its messages are written for
+ * the command line); NULL when nothing. The birth date, when given and
+ * valid, is left in birth as YYYY-MM-DD. */
+static json_t *patient_problems(fr_req *r, char birth[11])
+{
+    json_t *problems = json_object();
+    char text[300], today[FR_TIME_LEN];
+    fr_clock_today(today);
+    for (size_t i = 0; i < NPATIENT_FIELDS; i++) {
+        const char *name = patient_fields[i].name, *v = fr_req_field(r, name);
+        if (patient_fields[i].required && blank(v))
+            json_object_set_new(problems, name, json_string(T("field.required")));
+        else if (v && (int)strlen(v) > patient_fields[i].max && strcmp(name, "birth_date") != 0)
+            json_object_set_new(problems, name,
+                                json_string(fr_text_n(T("field.toolong"), patient_fields[i].max,
+                                                      text, sizeof text)));
+    }
+    const char *bt = opt_field(r, "birth_date");
+    birth[0] = '\0';
+    if (bt && fr_parse_date(bt, birth))
+        json_object_set_new(problems, "birth_date", json_string(T("forms.bad_date")));
+    else if (bt && strcmp(birth, today) > 0)
+        json_object_set_new(problems, "birth_date", json_string(T("patient.birth_future")));
+    char oldest[FR_TIME_LEN]; /* the kernel's limit: a mistyped year */
+    snprintf(oldest, sizeof oldest, "%04d%s", atoi(today) - 130, today + 4);
+    if (bt && !problems_has(problems, "birth_date") && strcmp(birth, oldest) < 0)
+        json_object_set_new(problems, "birth_date", json_string(T("patient.birth_old")));
+    if (json_object_size(problems) == 0) {
+        json_decref(problems);
+        return NULL;
+    }
+    return problems;
+}
+
+/* The registration form again, as typed, with its problems (422). */
+static void patient_refused(fr_req *r, fr_resp *w, json_t *problems)
+{
+    w->status = 422;
+    fr_page_begin(r, w, T("patients.title"));
+    patient_form(r, &w->body, NULL, fr_parse_id(fr_req_field(r, "intake")), problems);
+    fr_page_end(r, w);
+}
+
 static void ui_patient_add(fr_req *r, fr_resp *w)
 {
     fr_patient_new p = {0};
     char birth[11];
+    json_t *problems = patient_problems(r, birth);
+    if (problems) {
+        patient_refused(r, w, problems);
+        json_decref(problems);
+        return;
+    }
     p.family_name = fr_req_field(r, "family_name");
     p.given_names = fr_req_field(r, "given_names");
     p.sex = opt_field(r, "sex");
@@ -423,17 +539,18 @@ static void ui_patient_add(fr_req *r, fr_resp *w)
     p.postal_code = opt_field(r, "postal_code");
     p.city = opt_field(r, "city");
     p.phone = opt_field(r, "phone");
-    const char *bt = opt_field(r, "birth_date");
+    p.birth_date = birth[0] ? birth : NULL;
     fr_error err = {0};
     int64_t id = 0;
-    if (bt && fr_parse_date(bt, birth)) {
-        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
-        fr_page_error(r, w, &err);
-        return;
-    }
-    p.birth_date = bt ? birth : NULL;
     if (fr_patient_add(r->site, &p, &id, &err)) {
-        fr_page_error(r, w, &err);
+        if (err.code != FR_EINVAL) {
+            fr_page_error(r, w, &err);
+            return;
+        }
+        /* a check of the kernel's that the page does not make: its words */
+        problems = json_pack("{s:s}", "_", err.message);
+        patient_refused(r, w, problems);
+        json_decref(problems);
         return;
     }
     /* registered from an accepted intake: linked both ways */

@@ -1,0 +1,98 @@
+"""The pages' own forms under bad input, as a case manager types it on the
+move: a refused form comes back (4xx, never a bare error page) with each
+problem next to its field in the user's language, saying what to do, and
+everything else that was typed kept; dates are taken day/month/year as
+people write them (5/3/1941 too)."""
+import html
+import re
+
+from webtest import Checks, Client, Server, Site
+
+t = Checks()
+site = Site()
+site.user("marie", team="Namur")
+site.fr("user", "add", "emma", "--name", "Emma", "--role", "case_manager", "--language", "en")
+site.fr("user", "passwd", "emma", stdin="correct-horse\n")
+srv = Server(site)
+marie = Client(srv)
+marie.login("marie")
+
+
+def value_of(page, name):
+    """The value attribute of the input named name ('' when empty, None
+    when there is no such input)."""
+    m = re.search(r'<input[^>]*\bname="' + re.escape(name) + r'"[^>]*>', page)
+    if not m:
+        return None
+    v = re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return html.unescape(v.group(1)) if v else ""
+
+
+def problem_of(page, input_id):
+    """The text of the problem tied to an input (aria-describedby), or None."""
+    m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
+    return html.unescape(m.group(1)) if m else None
+
+
+# -- registering a person --------------------------------------------------
+person = {"family_name": "Durand", "given_names": "Paul", "birth_date": "31/02/1950",
+          "address": "Rue Haute 3", "postal_code": "4000", "city": "Liège",
+          "phone": "04 000 00 00", "sex": "male"}
+r = marie.form("/patients", person)
+page = r.text
+t.check(r.status == 422, "a birth date that is no date refuses the registration (422)", r.status)
+t.check("jour/mois/année" in (problem_of(page, "f-birth_date") or ""),
+        "the problem is under the birth date, saying how to write it", page[-2500:])
+t.check(all(value_of(page, k) == v for k, v in person.items() if k != "sex")
+        and '<option value="male" selected>' in page,
+        "everything typed is kept, the sex chosen too",
+        {k: value_of(page, k) for k in person})
+t.check('aria-invalid="true"' in page and "autofocus" in page.split('id="f-birth_date"')[1][:300],
+        "the field is marked invalid and takes the focus")
+t.check(site.sql("SELECT count(*) FROM patients")[0][0] == 0, "nothing is registered")
+
+r = marie.form("/patients", dict(person, birth_date="12/03/2099"))
+t.check(r.status == 422 and "futur" in (problem_of(r.text, "f-birth_date") or ""),
+        "a birth date in the future is refused next to the field", problem_of(r.text, "f-birth_date"))
+r = marie.form("/patients", dict(person, birth_date="12/03/1850"))
+t.check(r.status == 422 and "130 ans" in (problem_of(r.text, "f-birth_date") or ""),
+        "a birth date over 130 years ago asks to check the year", problem_of(r.text, "f-birth_date"))
+r = marie.form("/patients", dict(person, given_names="   ", family_name="X" * 201,
+                                 birth_date="1/2/1950"))
+t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-given_names") or "")
+        and "200" in (problem_of(r.text, "f-family_name") or "")
+        and problem_of(r.text, "f-birth_date") is None,
+        "blank given names and a name too long are both said at once, each at its field",
+        r.text[-2500:])
+r = marie.form("/patients", dict(person, birth_date="1/2/1950"))
+t.check(r.status in (302, 303) and site.sql("SELECT birth_date FROM patients") == [("1950-02-01",)],
+        "5/3/1941-style dates are taken (as the form pages take them)",
+        (r.status, site.sql("SELECT birth_date FROM patients")))
+
+emma = Client(srv)
+emma.login("emma")
+r = emma.form("/patients", dict(person, birth_date="2099-01-01"))
+t.check(r.status == 422 and "future" in (problem_of(r.text, "f-birth_date") or "")
+        and "<html lang=\"en\"" in r.text,
+        "in the user's language (English)", problem_of(r.text, "f-birth_date"))
+
+# -- the public referral form ------------------------------------------------
+anon = Client(srv)
+intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
+          "referrer_relation": "fille", "person_name": "Jozef Peeters",
+          "person_birth_date": "31/02/1937", "person_city": "Jambes",
+          "situation": "Vit seul, chutes répétées, refuse l'aide."}
+r = anon.form("/refer", intake, csrf=False)
+page = r.text
+t.check(r.status == 400 and "jour/mois/année" in (problem_of(page, "f-person_birth_date") or ""),
+        "a referral with a wrong birth date comes back with the problem at the field", page[-2000:])
+t.check(all(value_of(page, k) == v for k, v in intake.items() if k != "situation")
+        and ">Vit seul, chutes répétées, refuse l&#39;aide.</textarea>" in page,
+        "everything the person wrote is kept, the situation too", page[-2000:])
+r = anon.form("/refer", dict(intake, person_birth_date="2/7/1937", situation="   "), csrf=False)
+t.check(r.status == 400 and "obligatoire" in (problem_of(r.text, "f-situation") or ""),
+        "a situation of spaces only is asked for again", r.text[-1500:])
+r = anon.form("/refer", dict(intake, person_birth_date="2/7/1937"), csrf=False)
+t.check(r.status == 201, "corrected, the referral is received", r.status)
+
+t.finish()
