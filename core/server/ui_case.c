@@ -784,6 +784,71 @@ static void network_svg(fr_req *r, fr_buf *b, json_t *patient, json_t *network)
     fr_buf_puts(b, "</figcaption></figure>");
 }
 
+/* A phone number as a tel: URI: the digits, with a leading "+" kept
+ * (RFC 3966 global numbers; spaces, dots and dashes dropped). */
+static void tel_href(fr_buf *b, const char *phone)
+{
+    fr_buf_puts(b, "tel:");
+    for (const char *p = phone; *p; p++)
+        if ((*p >= '0' && *p <= '9') || (*p == '+' && p == phone + strspn(phone, " ")))
+            fr_buf_add(b, p, 1);
+}
+
+/* The network as text under its picture: on a phone the picture's names
+ * are too small to read, and the members' phone numbers and e-mail
+ * addresses are what the case manager on the move needs, as links. */
+static void network_list(fr_req *r, fr_buf *b, json_t *network)
+{
+    if (json_array_size(network) == 0)
+        return;
+    fr_buf_puts(b, "<ul class=\"members\">");
+    size_t i;
+    json_t *m;
+    char d[32];
+    json_array_foreach(network, i, m)
+    {
+        int formal = strcmp(fr_js(m, "kind"), "formal") == 0;
+        int active = fr_ji(m, "active") != 0 || !json_object_get(m, "active");
+        fr_buf_printf(b, "<li%s><span class=\"key %s\"></span> <strong>",
+                      active ? "" : " class=\"ended\"", formal ? "formal" : "informal");
+        fr_buf_esc(b, fr_js(m, "name"));
+        fr_buf_puts(b, "</strong>");
+        const char *what = *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation");
+        if (*what || *fr_js(m, "organisation")) {
+            fr_buf_puts(b, " — ");
+            fr_buf_esc(b, what);
+            if (*what && *fr_js(m, "organisation"))
+                fr_buf_puts(b, " · ");
+            fr_buf_esc(b, fr_js(m, "organisation"));
+        }
+        if (*fr_js(m, "phone")) {
+            fr_buf_puts(b, " <a href=\"");
+            tel_href(b, fr_js(m, "phone"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(m, "phone"));
+            fr_buf_puts(b, "</a>");
+        }
+        if (*fr_js(m, "email")) {
+            fr_buf_puts(b, " <a href=\"mailto:");
+            fr_buf_esc(b, fr_js(m, "email"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(m, "email"));
+            fr_buf_puts(b, "</a>");
+        }
+        if (!active) {
+            fr_buf_puts(b, " <span class=\"muted\">(");
+            esc_t(r, b, "network.ended");
+            if (*fr_js(m, "until")) {
+                fr_buf_puts(b, " ");
+                fr_buf_esc(b, fr_human_date(fr_js(m, "until"), d));
+            }
+            fr_buf_puts(b, ")</span>");
+        }
+        fr_buf_puts(b, "</li>");
+    }
+    fr_buf_puts(b, "</ul>");
+}
+
 static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
 {
     fr_buf *b = &w->body;
@@ -929,6 +994,7 @@ static void ui_case(fr_req *r, fr_resp *w)
     esc_t(r, b, "case.network");
     fr_buf_puts(b, "</h2>");
     network_svg(r, b, p, json_object_get(cs, "network"));
+    network_list(r, b, json_object_get(cs, "network"));
     fr_buf_puts(b, "<details><summary>");
     esc_t(r, b, "network.add");
     fr_buf_printf(

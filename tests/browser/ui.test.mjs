@@ -177,6 +177,7 @@ try {
   await page.locator("#f-kind").selectOption("informal");
   await page.locator("#f-name").fill("Sophie Lambert");
   await page.locator("#f-relation").fill("fille");
+  await page.locator("#f-phone").fill("+32 470 12 34 56");
   await page.getByRole("button", { name: "Ajouter", exact: true }).click();
   const svgText = await page.locator("figure.network svg").textContent();
   check(svgText.includes("Dr An Janssens") && svgText.includes("Sophie Lambert"),
@@ -359,6 +360,10 @@ try {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!overflow, "the case page fits a phone's width (no horizontal scroll)");
   await phone.screenshot({ path: join(shots, "10-case-phone.png"), fullPage: true });
+  const call = phone.locator("ul.members a[href='tel:+32470123456']");
+  check(await call.isVisible() && (await phone.locator("ul.members").textContent()).includes("Sophie Lambert — fille"),
+        "on a phone the network is also a list, a relative's number a link to call",
+        await phone.locator("ul.members").count());
   await phone.goto(caseUrl.replace(/\d+$/, "") + "2/forms/efs");
   const formOverflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!formOverflow, "the form page fits a phone's width");
