@@ -416,9 +416,17 @@ void fr_page_begin(fr_req *r, fr_resp *w, const char *title);
 void fr_page_end(fr_req *r, fr_resp *w);
 /* A hidden CSRF input. */
 void fr_page_csrf(fr_req *r, fr_buf *b);
-/* An error page with the kernel's message (escaped) and status. */
+/* An error page with the kernel's message (escaped) and status; after a
+ * POST, saying that nothing was saved, with a link back to the form. */
 void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err);
 void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const char *text);
+/* The error page of a refused form whose date field (its label's key)
+ * held no date: which field, and how to write one. */
+void fr_page_bad_date(fr_req *r, fr_resp *w, const char *label_key);
+/* An action's or a decision's form names nobody responsible (fields
+ * responsible, user, member all empty): its error page, and -1; else 0.
+ * (The kernel's own message speaks of the command line's options.) */
+int fr_page_need_responsible(fr_req *r, fr_resp *w);
 /* One labelled input of a page's own form (not a form definition's: those
  * are rendered by schemas/form-html.xsl). */
 typedef struct fr_page_input {

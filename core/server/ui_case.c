@@ -1087,8 +1087,15 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
     const char *event = fr_req_field(r, "event"), *on_text = opt_field(r, "on");
     char on[11];
     fr_error err = {0};
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
     if (on_text && fr_parse_date(on_text, on)) {
-        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+        fr_page_bad_date(r, w, "case.effective");
+        return;
+    }
+    if (on_text && strcmp(on, today) > 0) {
+        /* the kernel refuses it too, in the command line's words */
+        fr_error_set(&err, FR_EINVAL, "%s", T("case.effective_future"));
         fr_page_error(r, w, &err);
         return;
     }

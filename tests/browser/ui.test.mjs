@@ -258,10 +258,21 @@ try {
         (await page.locator("#careplan").textContent()).includes("Jeanne Lambert (oralement)"),
         "the approval is recorded, by whom and how");
   await page.getByRole("link", { name: "Nouvelle concertation" }).click();
-  await page.locator("#m-held").fill("20/01/2026");
+  await page.locator("#m-held").fill("31/02/2026");
   await page.locator("#o1-name").fill("Jeanne Lambert");
   await page.locator("#o1-role").fill("la personne");
   await page.getByLabel("Compte rendu").fill("Souhaite rester chez elle.");
+  await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
+  check(await page.getByText("« Date » n'est pas une date").isVisible() &&
+        await page.getByText("Rien n'a été enregistré").isVisible(),
+        "a meeting with a wrong date is refused, naming the field, saying nothing was saved",
+        await page.locator("main").textContent());
+  await page.getByRole("link", { name: "← Revenir au formulaire" }).click();
+  check(/\/meetings\/new$/.test(page.url()) &&
+        await page.getByLabel("Compte rendu").inputValue() === "Souhaite rester chez elle." &&
+        await page.locator("#o1-name").inputValue() === "Jeanne Lambert",
+        "'back to the form' returns to it with the minutes and participants still typed", page.url());
+  await page.locator("#m-held").fill("20/01/2026");
   await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
   await page.locator("#d-title").fill("Repas à domicile");
   await page.locator("#d-responsible").fill("CPAS");

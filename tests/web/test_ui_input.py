@@ -76,6 +76,46 @@ t.check(r.status == 422 and "future" in (problem_of(r.text, "f-birth_date") or "
         and "<html lang=\"en\"" in r.text,
         "in the user's language (English)", problem_of(r.text, "f-birth_date"))
 
+# -- the case page's small forms: a refusal says which field, that nothing
+# was saved, and leads back to the form --------------------------------------
+pid = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne",
+                                      "birth_date": "12/03/1941"}).json()["id"]
+cid = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty",
+                                   "team": "Namur"}).json()["id"]
+
+
+def back_link(page):
+    m = re.search(r'<a class="back" data-back href="([^"]*)">([^<]*)</a>', page)
+    return m.groups() if m else (None, None)
+
+
+r = marie.form(f"/cases/{cid}/fire", {"event": "screen", "note": "appel de la fille",
+                                       "on": "01/01/2099"})
+t.check(r.status == 400 and "dans le futur" in r.text and "vide pour aujourd&#39;hui" in r.text
+        and "2099-01-01" not in r.text,
+        "an effective date in the future is refused in French, without ISO dates", r.text[-1200:])
+t.check(back_link(r.text) == (f"/cases/{cid}", "← Revenir au formulaire")
+        and "Rien n&#39;a été enregistré" in r.text,
+        "the page says nothing was saved and links back to the case", back_link(r.text))
+r = marie.form(f"/cases/{cid}/fire", {"event": "screen", "on": "32/13/2026"})
+t.check(r.status == 400 and "« Date effective » n&#39;est pas une date" in r.text,
+        "a wrong effective date names its field", r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "31/04/2027"})
+t.check(r.status == 400 and "« Échéance » n&#39;est pas une date" in r.text
+        and back_link(r.text)[0] == f"/cases/{cid}",
+        "a care plan action's wrong due date names its field", r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "5/1/2027"})
+t.check(r.status == 400 and "Dites qui s&#39;en charge" in r.text and "--user" not in r.text,
+        "an action without anyone responsible asks who, in the page's words (not the CLI's)",
+        r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "5/1/2027",
+                                                  "responsible": "Sophie"})
+t.check(r.status in (302, 303), "a due date typed 5/1/2027 is taken", r.text[-600:])
+r = emma.form(f"/cases/{cid}/meetings", {"held_on": "2026-02-30", "minutes": "notes"})
+t.check(r.status == 400 and "“Date” is not a date" in r.text
+        and "Nothing was saved" in r.text and back_link(r.text)[0] == f"/cases/{cid}",
+        "in English for an English-speaking user, back to the case", r.text[-1200:])
+
 # -- the public referral form ------------------------------------------------
 anon = Client(srv)
 intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
