@@ -284,7 +284,7 @@ void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const
  * page (the case or meeting a small form names in its fields, the "back"
  * a task's form gives), else the caseload. Used when the browser cannot
  * go back in its history (no script). */
-static void form_path(fr_req *r, char *out, size_t n)
+void fr_page_form_path(fr_req *r, char *out, size_t n)
 {
     static const char *const pages[] = {
         "/settings/tokens", "/admin/tokens", "/settings",     "/admin", "/patients",
@@ -373,7 +373,7 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
      * (app.js makes the link go back in the history, where the browser
      * keeps what was typed). */
     char back[96];
-    form_path(r, back, sizeof back);
+    fr_page_form_path(r, back, sizeof back);
     fr_buf *b = &w->body;
     w->status = status;
     b->len = 0;

@@ -330,6 +330,9 @@ void fr_session_destroy(fr_req *r, fr_resp *w);
  * header X-CSRF-Token), compared in constant time; always 1 for a request
  * authenticated by an API token (a browser never sends one by itself). */
 int fr_session_csrf_ok(fr_req *r);
+/* 1 when the request carries a session cookie that opens no session any
+ * more (it expired: idle for longer than the site allows). */
+int fr_session_stale(fr_req *r);
 /* Login throttling: 1 when too many recent failures for this login or
  * address. fr_session_login_failed records one. */
 int fr_session_throttled(fr_req *r, const char *login);
@@ -423,6 +426,9 @@ void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const
 /* The error page of a refused form whose date field (its label's key)
  * held no date: which field, and how to write one. */
 void fr_page_bad_date(fr_req *r, fr_resp *w, const char *label_key);
+/* The page a POST's form most likely was on (its case, meeting or page;
+ * the caseload when unknown), a local path safe in an attribute. */
+void fr_page_form_path(fr_req *r, char *out, size_t n);
 /* An action's or a decision's form names nobody responsible (fields
  * responsible, user, member all empty): its error page, and -1; else 0.
  * (The kernel's own message speaks of the command line's options.) */

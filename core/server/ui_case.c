@@ -96,6 +96,17 @@ static void ui_login_get(fr_req *r, fr_resp *w)
         fr_resp_redirect(w, "/caseload");
         return;
     }
+    /* sent here by an expired session (http.c): say so, and whether what
+     * was just sent was lost */
+    const char *expired = fr_req_query(r, "expired");
+    char text[400];
+    if (expired && (strcmp(expired, "1") == 0 || strcmp(expired, "post") == 0)) {
+        fr_text_n(T(strcmp(expired, "post") == 0 ? "login.session_expired_post"
+                                                 : "login.session_expired"),
+                  fr_server_idle_minutes(r->server), text, sizeof text);
+        login_form(r, w, text, NULL);
+        return;
+    }
     login_form(r, w, NULL, NULL);
 }
 
