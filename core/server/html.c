@@ -230,7 +230,9 @@ void fr_page_begin(fr_req *r, fr_resp *w, const char *title)
                   "<title>",
                   r->lang);
     fr_buf_esc(b, title);
-    fr_buf_puts(b, " · Filrouge</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+    /* an empty icon: no request for /favicon.ico, a 404 on every page */
+    fr_buf_puts(b, " · Filrouge</title><link rel=\"icon\" href=\"data:,\">"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
                    "<script src=\"/static/app.js\" defer></script></head><body>"
                    "<a class=\"skip\" href=\"#main\">");
     fr_buf_esc(b, fr_t(r->lang, "nav.skip"));

@@ -275,8 +275,12 @@ static void ui_caseload(fr_req *r, fr_resp *w)
         esc_t(r, b, "caseload.nocapacity");
         fr_buf_puts(b, "</p>");
     }
-    fr_buf_printf(b, "<p>%zu ", json_array_size(cases));
-    esc_t(r, b, "caseload.opencases");
+    /* one case, and in French none, takes the singular */
+    size_t ncases = json_array_size(cases);
+    fr_buf_printf(b, "<p>%zu ", ncases);
+    esc_t(r, b,
+          ncases == 1 || (ncases == 0 && strcmp(r->lang, "fr") == 0) ? "caseload.opencase"
+                                                                     : "caseload.opencases");
     fr_buf_puts(b, "</p></section><section><h2>");
     esc_t(r, b, "caseload.mine");
     fr_buf_puts(b, "</h2>");

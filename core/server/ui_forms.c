@@ -482,7 +482,7 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id)
             json_int_t rid = fr_ji(v, "id");
             fr_buf_printf(b,
                           "<form method=\"post\" action=\"/referrals/%" JSON_INTEGER_FORMAT
-                          "/answer\" class=\"inline\">",
+                          "/answer\" class=\"inline answer\">",
                           rid);
             fr_page_csrf(r, b);
             fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">", id);

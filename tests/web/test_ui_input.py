@@ -116,6 +116,17 @@ t.check(r.status == 400 and "“Date” is not a date" in r.text
         and "Nothing was saved" in r.text and back_link(r.text)[0] == f"/cases/{cid}",
         "in English for an English-speaking user, back to the case", r.text[-1200:])
 
+# -- small things seen on the way --------------------------------------------
+page = marie.request("GET", "/caseload").text
+t.check("<p>1 dossier ouvert</p>" in page, "one open case is said in the singular",
+        re.findall(r"<p>\d+ [^<]*</p>", page))
+t.check('<link rel="icon" href="data:,">' in page,
+        "pages name an empty icon: browsers do not ask for /favicon.ico (a 404 each page)")
+marie.form(f"/cases/{cid}/referrals", {"specialty": "diététicienne", "reason": "perte de poids"})
+page = marie.request("GET", f"/cases/{cid}").text
+t.check('class="inline answer"' in page,
+        "a referral's answer field is on a line of its own, not glued to the dates")
+
 # -- the public referral form ------------------------------------------------
 anon = Client(srv)
 intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
