@@ -183,14 +183,23 @@ static const char *state_name(fr_req *r, const char *workflow, json_int_t versio
     return wf ? fr_workflow_state_title(wf, state, r->lang) : state;
 }
 
-static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
+/* A cell's opening tag with its column's name, which a phone's narrow
+ * layout shows before the value (app.css: table.stack). */
+static void cell(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_puts(b, "<td data-label=\"");
+    esc_t(r, b, key);
+    fr_buf_puts(b, "\">");
+}
+
+/* A list of cases; below 40rem each row is a block of "column: value"
+ * lines, so that the next due date is not off the screen's edge. */
+static void case_rows(fr_req *r, fr_buf *b, json_t *cases)
 {
     size_t i;
     json_t *c;
     char d[32];
-    fr_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
-    if (checkboxes)
-        fr_buf_puts(b, "<th><span class=\"sr\">✓</span></th>");
+    fr_buf_puts(b, "<div class=\"scroll\"><table class=\"stack\"><thead><tr>");
     const char *heads[] = {"col.case",    "col.patient",  "col.state", "col.intensity",
                            "col.manager", "col.next_due", NULL};
     for (int h = 0; heads[h]; h++) {
@@ -203,19 +212,18 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
     {
         int overdue = fr_ji(c, "overdue") > 0;
         fr_buf_printf(b, "<tr%s>", overdue ? " class=\"overdue\"" : "");
-        if (checkboxes)
-            fr_buf_printf(b,
-                          "<td><input type=\"checkbox\" name=\"case\" value=\"%" JSON_INTEGER_FORMAT
-                          "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td>",
-                          fr_ji(c, "id"), T("col.case"), fr_ji(c, "id"));
-        fr_buf_printf(b,
-                      "<td><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-                      "</a></td><td>",
-                      fr_ji(c, "id"), fr_ji(c, "id"));
+        cell(r, b, "col.case");
+        fr_buf_printf(
+            b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT "</a></td>",
+            fr_ji(c, "id"), fr_ji(c, "id"));
+        /* the name leads to the case too: a target a finger can hit */
+        cell(r, b, "col.patient");
+        fr_buf_printf(b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">", fr_ji(c, "id"));
         fr_buf_esc(b, fr_js(c, "family_name"));
         fr_buf_puts(b, " ");
         fr_buf_esc(b, fr_js(c, "given_names"));
-        fr_buf_puts(b, "</td><td>");
+        fr_buf_puts(b, "</a></td>");
+        cell(r, b, "col.state");
         fr_buf_esc(b, state_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version"),
                                  fr_js(c, "state")));
         if (strcmp(fr_js(c, "status"), "closed") == 0) {
@@ -223,9 +231,13 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
             esc_t(r, b, "case.closed");
             fr_buf_puts(b, "</span>");
         }
-        fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT "</td><td>", fr_ji(c, "intensity"));
+        fr_buf_puts(b, "</td>");
+        cell(r, b, "col.intensity");
+        fr_buf_printf(b, "%" JSON_INTEGER_FORMAT "</td>", fr_ji(c, "intensity"));
+        cell(r, b, "col.manager");
         fr_buf_esc(b, fr_js(c, "case_manager"));
-        fr_buf_puts(b, "</td><td>");
+        fr_buf_puts(b, "</td>");
+        cell(r, b, "col.next_due");
         fr_buf_esc(b, fr_human_date(fr_js(c, "next_due"), d));
         if (overdue) {
             fr_buf_puts(b, " <strong class=\"tag late\">");
@@ -289,7 +301,7 @@ static void ui_caseload(fr_req *r, fr_resp *w)
         esc_t(r, b, "caseload.none");
         fr_buf_puts(b, "</p>");
     } else {
-        case_rows(r, b, cases, 0);
+        case_rows(r, b, cases);
     }
     fr_buf_puts(b, "</section>");
     /* Cases reached otherwise (team, network, break-glass). */
@@ -304,7 +316,7 @@ static void ui_caseload(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "<section><h2>");
             esc_t(r, b, "caseload.others");
             fr_buf_puts(b, "</h2>");
-            case_rows(r, b, rest, 0);
+            case_rows(r, b, rest);
             fr_buf_puts(b, "</section>");
         }
         json_decref(rest);

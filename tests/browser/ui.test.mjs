@@ -388,6 +388,16 @@ try {
   await phone.screenshot({ path: join(shots, "12-concertation-phone.png"), fullPage: true });
   await phone.goto(caseUrl);
 
+  await phone.goto(base + "/caseload");
+  const due = phone.locator("table.stack td[data-label='Prochaine échéance']").first();
+  const box = await due.boundingBox();
+  check(box && box.x + box.width <= 375 && await due.isVisible() &&
+        !(await phone.evaluate(() => [...document.querySelectorAll(".scroll")].some((s) => s.scrollWidth > s.clientWidth + 1))),
+        "on a phone the caseload's rows are blocks: the next due date is on the screen, nothing to scroll sideways",
+        JSON.stringify(box));
+  await phone.screenshot({ path: join(shots, "13-caseload-phone.png"), fullPage: true });
+  await phone.goto(caseUrl);
+
   // keyboard: the first Tab reaches the skip link
   await phone.keyboard.press("Tab");
   const focused = await phone.evaluate(() => document.activeElement.className);
