@@ -388,6 +388,13 @@ try {
   await phone.screenshot({ path: join(shots, "12-concertation-phone.png"), fullPage: true });
   await phone.goto(caseUrl);
 
+  const { csrf } = await (await phone.request.get(base + "/api/v1/me")).json();
+  const long = await (await phone.request.post(base + "/api/v1/patients", {
+    headers: { "X-CSRF-Token": csrf },
+    data: { family_name: "Vanderstraeten-Oosterlinck".repeat(3), given_names: "Marie-Christine" } })).json();
+  await phone.goto(base + "/patients/" + long.id);
+  check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
+        "a name longer than the screen wraps instead of widening the page", long.id);
   await phone.goto(base + "/caseload");
   const due = phone.locator("table.stack td[data-label='Prochaine échéance']").first();
   const box = await due.boundingBox();
