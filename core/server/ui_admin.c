@@ -614,6 +614,17 @@ int fr_ui_require_admin(fr_req *r, fr_resp *w)
     return -1;
 }
 
+static const char *const roles[] = {"case_manager", "provider", "read_only", "admin", NULL};
+
+/* A role for people (role.ROLE), its code when the catalogue has none. */
+static void role_name(fr_req *r, fr_buf *b, const char *role)
+{
+    char key[40];
+    snprintf(key, sizeof key, "role.%s", role);
+    const char *name = T(key);
+    fr_buf_esc(b, strcmp(name, key) == 0 ? role : name);
+}
+
 void fr_ui_admin(fr_req *r, fr_resp *w)
 {
     if (fr_ui_require_admin(r, w))
@@ -688,10 +699,13 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
     if (fr_user_list(r->site, &users, &err) == 0) {
         fr_buf_puts(b, "<section><h2>");
         esc_t(r, b, "admin.users");
-        fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">login</th>"
-                       "<th scope=\"col\">");
+        fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+        esc_t(r, b, "login.login");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "network.name");
-        fr_buf_puts(b, "</th><th scope=\"col\">role</th><th scope=\"col\">");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
+        esc_t(r, b, "admin.role");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "caseload.load");
         fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "case.team");
@@ -703,7 +717,7 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_js(v, "display_name"));
             fr_buf_puts(b, "</td><td>");
-            fr_buf_esc(b, fr_js(v, "role"));
+            role_name(r, b, fr_js(v, "role"));
             fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT, fr_ji(v, "load"));
             if (json_is_integer(json_object_get(v, "capacity")))
                 fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
@@ -719,9 +733,15 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         fr_page_csrf(r, b);
         input(r, b, "login", "login.login", 1, "text");
         input(r, b, "display_name", "network.name", 1, "text");
-        fr_buf_puts(b, "<label for=\"f-role\">role</label><select id=\"f-role\" name=\"role\">"
-                       "<option>case_manager</option><option>provider</option>"
-                       "<option>read_only</option><option>admin</option></select>");
+        fr_buf_puts(b, "<label for=\"f-role\">");
+        esc_t(r, b, "admin.role");
+        fr_buf_puts(b, "</label><select id=\"f-role\" name=\"role\">");
+        for (int k = 0; roles[k]; k++) {
+            fr_buf_printf(b, "<option value=\"%s\">", roles[k]);
+            role_name(r, b, roles[k]);
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select>");
         input(r, b, "password", "login.password", 1, "password");
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.adduser");

@@ -127,6 +127,16 @@ page = marie.request("GET", f"/cases/{cid}").text
 t.check('class="inline answer"' in page,
         "a referral's answer field is on a line of its own, not glued to the dates")
 
+site.user("root", role="admin")
+root = Client(srv)
+root.login("root")
+page = root.request("GET", "/admin").text
+t.check('<th scope="col">Rôle</th>' in page and '<th scope="col">Identifiant</th>' in page
+        and '<option value="provider">intervenant·e (accès par le réseau)</option>' in page
+        and ">case_manager<" not in page,
+        "the administration's users: column names and roles in French, not codes",
+        re.findall(r"<th[^>]*>[^<]*</th>", page)[:12])
+
 # -- the public referral form ------------------------------------------------
 anon = Client(srv)
 intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
