@@ -1089,10 +1089,17 @@ static void ui_case(fr_req *r, fr_resp *w)
         const fr_workflow *wf = workflow_of(r, fr_js(cs, "workflow"), fr_ji(v, "workflow_version"));
         const char *ev = fr_js(v, "event"), *from = fr_js(v, "from_state"),
                    *to = fr_js(v, "to_state");
-        fr_buf_esc(b, wf ? fr_workflow_event_title(wf, ev, r->lang) : ev);
+        const char *evt = wf ? fr_workflow_event_title(wf, ev, r->lang) : ev;
+        /* the case's opening is the kernel's step, no workflow's event */
+        if (!*from && strcmp(ev, "open") == 0 && strcmp(evt, ev) == 0)
+            evt = T("case.timeline.opened");
+        fr_buf_esc(b, evt);
         fr_buf_puts(b, "</strong> ");
-        fr_buf_esc(b, !*from ? "·" : wf ? fr_workflow_state_title(wf, from, r->lang) : from);
-        fr_buf_puts(b, " → ");
+        if (*from) {
+            fr_buf_esc(b, wf ? fr_workflow_state_title(wf, from, r->lang) : from);
+            fr_buf_puts(b, " ");
+        }
+        fr_buf_puts(b, "→ ");
         fr_buf_esc(b, wf ? fr_workflow_state_title(wf, to, r->lang) : to);
         fr_buf_puts(b, " <span class=\"muted\">");
         fr_buf_esc(b, fr_js(v, "actor"));

@@ -124,6 +124,10 @@ t.check('<link rel="icon" href="data:,">' in page,
         "pages name an empty icon: browsers do not ask for /favicon.ico (a 404 each page)")
 marie.form(f"/cases/{cid}/referrals", {"specialty": "diététicienne", "reason": "perte de poids"})
 page = marie.request("GET", f"/cases/{cid}").text
+t.check("<strong>Ouverture du dossier</strong> → Signalement" in page
+        and "<strong>open</strong>" not in page,
+        "the timeline names the case's opening in French, not by its code 'open'",
+        re.findall(r'<ol class="timeline">.{0,300}', page))
 t.check('class="inline answer"' in page,
         "a referral's answer field is on a line of its own, not glued to the dates")
 
