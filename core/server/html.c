@@ -4,6 +4,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,22 +150,61 @@ int64_t fr_parse_id(const char *s)
     return (int64_t)v;
 }
 
+const char *fr_text_n(const char *text, long n, char *out, size_t size)
+{
+    const char *at = strstr(text, "{n}");
+    if (at)
+        snprintf(out, size, "%.*s%ld%s", (int)(at - text), text, n, at + 3);
+    else
+        snprintf(out, size, "%s", text);
+    return out;
+}
+
 int fr_parse_date(const char *s, char out[11])
 {
-    int d, m, y;
-    char tail;
+    int d, m, y, n = 0;
     out[0] = '\0';
-    if (!s || strlen(s) != 10)
+    if (!s || strlen(s) > 20)
         return -1;
-    if (sscanf(s, "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3)
+    /* As people type them: 5/3/1941 as well as 05/03/1941, spaces around
+     * forgiven (what a date field's pattern and the form pages accept). */
+    if (sscanf(s, " %2d/%2d/%4d%n", &d, &m, &y, &n) == 3 && s[n + strspn(s + n, " ")] == '\0' &&
+        d > 0 && m > 0 && y >= 1000)
         snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-    else
+    else if (strlen(s) == 10)
         snprintf(out, 11, "%s", s);
     if (!fr_date_valid(out)) {
         out[0] = '\0';
         return -1;
     }
     return 0;
+}
+
+void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", in->id);
+    fr_buf_esc(b, in->label);
+    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"", in->required ? " *" : "",
+                  in->id, in->name, in->type ? in->type : "text");
+    if (in->required)
+        fr_buf_puts(b, " required");
+    if (in->maxlength > 0)
+        fr_buf_printf(b, " maxlength=\"%d\"", in->maxlength);
+    if (in->problem) {
+        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-problem\"", in->id);
+        if (focused && !*focused) {
+            fr_buf_puts(b, " autofocus");
+            *focused = 1;
+        }
+    }
+    fr_buf_puts(b, " value=\"");
+    fr_buf_esc(b, in->value ? in->value : "");
+    fr_buf_puts(b, "\">");
+    if (in->problem) {
+        fr_buf_printf(b, "<p class=\"fr-error\" id=\"%s-problem\">", in->id);
+        fr_buf_esc(b, in->problem);
+        fr_buf_puts(b, "</p>");
+    }
 }
 
 void fr_page_csrf(fr_req *r, fr_buf *b)
@@ -190,7 +230,9 @@ void fr_page_begin(fr_req *r, fr_resp *w, const char *title)
                   "<title>",
                   r->lang);
     fr_buf_esc(b, title);
-    fr_buf_puts(b, " · Filrouge</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+    /* an empty icon: no request for /favicon.ico, a 404 on every page */
+    fr_buf_puts(b, " · Filrouge</title><link rel=\"icon\" href=\"data:,\">"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">"
                    "<script src=\"/static/app.js\" defer></script></head><body>"
                    "<a class=\"skip\" href=\"#main\">");
     fr_buf_esc(b, fr_t(r->lang, "nav.skip"));
@@ -240,6 +282,77 @@ void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const
     fr_page_end(r, w);
 }
 
+/* Where the form of a refused POST most likely was: its case, meeting or
+ * page (the case or meeting a small form names in its fields, the "back"
+ * a task's form gives), else the caseload. Used when the browser cannot
+ * go back in its history (no script). */
+void fr_page_form_path(fr_req *r, char *out, size_t n)
+{
+    static const char *const pages[] = {
+        "/settings/tokens", "/admin/tokens", "/settings",     "/admin", "/patients",
+        "/schedule",        "/triage",       "/intervisions", "/refer", NULL};
+    const char *p = r->path;
+    char kind[16];
+    long long on = 0;
+    if (sscanf(p, "/%15[a-z]/%lld", kind, &on) == 2 && on > 0 &&
+        (strcmp(kind, "cases") == 0 || strcmp(kind, "meetings") == 0 ||
+         strcmp(kind, "intervisions") == 0)) {
+        /* an intervision's decisions are added on its meeting page */
+        snprintf(out, n, "/%s/%lld", strcmp(kind, "cases") == 0 ? "cases" : "meetings", on);
+        return;
+    }
+    int64_t id;
+    if ((id = fr_parse_id(fr_req_field(r, "meeting"))) > 0) {
+        snprintf(out, n, "/meetings/%" PRId64, id);
+        return;
+    }
+    if ((id = fr_parse_id(fr_req_field(r, "case"))) > 0) {
+        snprintf(out, n, "/cases/%" PRId64, id);
+        return;
+    }
+    const char *back = fr_req_field(r, "back");
+    /* (only letters, digits, '-' and '/': nothing to escape) */
+    if (back && back[0] == '/' && back[1] != '/' && strlen(back) < n &&
+        strspn(back, "/abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(back)) {
+        snprintf(out, n, "%s", back);
+        return;
+    }
+    for (int i = 0; pages[i]; i++)
+        if (strncmp(p, pages[i], strlen(pages[i])) == 0) {
+            snprintf(out, n, "%s", pages[i]);
+            return;
+        }
+    snprintf(out, n, "/caseload");
+}
+
+void fr_page_bad_date(fr_req *r, fr_resp *w, const char *label_key)
+{
+    /* the label without its hint in brackets: « Échéance » */
+    const char *label = fr_t(r->lang, label_key), *text = fr_t(r->lang, "field.bad_date");
+    const char *cut = strstr(label, " ("), *at = strstr(text, "{field}");
+    int len = cut ? (int)(cut - label) : (int)strlen(label);
+    fr_error err = {0};
+    if (at)
+        fr_error_set(&err, FR_EINVAL, "%.*s%.*s%s", (int)(at - text), text, len, label, at + 7);
+    else
+        fr_error_set(&err, FR_EINVAL, "%s", text);
+    fr_page_error(r, w, &err);
+}
+
+int fr_page_need_responsible(fr_req *r, fr_resp *w)
+{
+    const char *names[] = {"responsible", "user", "member"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = fr_req_field(r, names[i]);
+        if (v && v[strspn(v, " ")])
+            return 0;
+    }
+    fr_error err = {0};
+    fr_error_set(&err, FR_EINVAL, "%s", fr_t(r->lang, "care.action.who"));
+    fr_page_error(r, w, &err);
+    return -1;
+}
+
 void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
 {
     int status = fr_http_status(err->code);
@@ -254,5 +367,25 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
                         fr_t(r->lang, "error.internal.text"));
         return;
     }
-    fr_page_message(r, w, status, fr_t(r->lang, "error.title"), err->message);
+    if (strcmp(r->method, "POST") != 0) {
+        fr_page_message(r, w, status, fr_t(r->lang, "error.title"), err->message);
+        return;
+    }
+    /* A form was refused: nothing was saved; say so and lead back to it
+     * (app.js makes the link go back in the history, where the browser
+     * keeps what was typed). */
+    char back[96];
+    fr_page_form_path(r, back, sizeof back);
+    fr_buf *b = &w->body;
+    w->status = status;
+    b->len = 0;
+    fr_page_begin(r, w, fr_t(r->lang, "error.title"));
+    fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+    fr_buf_esc(b, err->message);
+    fr_buf_puts(b, "</p><p>");
+    fr_buf_esc(b, fr_t(r->lang, "error.back.text"));
+    fr_buf_printf(b, "</p><p><a class=\"back\" data-back href=\"%s\">", back);
+    fr_buf_esc(b, fr_t(r->lang, "error.back.link"));
+    fr_buf_puts(b, "</a></p>");
+    fr_page_end(r, w);
 }

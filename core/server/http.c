@@ -659,10 +659,17 @@ static int dispatch(fr_req *r, conn_state *cs)
             fr_resp_api_fail(w, 401, "unauthenticated",
                              "log in first (POST /api/v1/session {login, password}) or send "
                              "a valid, unrevoked API token (Authorization: Bearer frt_…)");
-        else if (state_changing)
+        else if (state_changing && fr_session_stale(r)) {
+            /* the session expired while a form was being filled: say so
+             * on the login page, then back to the form's page */
+            char back[96];
+            fr_page_form_path(r, back, sizeof back);
+            fr_resp_redirect(w, "/login?next=%s&expired=post", back);
+        } else if (state_changing)
             fr_resp_redirect(w, "/login");
         else
-            fr_resp_redirect(w, "/login?next=%s", r->path);
+            fr_resp_redirect(w, "/login?next=%s%s", r->path,
+                             fr_session_stale(r) ? "&expired=1" : "");
     } else if (!(route->flags & FR_ROUTE_PUBLIC) && state_changing && !fr_session_csrf_ok(r)) {
         if (api)
             fr_resp_api_fail(w, 403, "csrf",

@@ -337,6 +337,9 @@ void fr_session_destroy(fr_req *r, fr_resp *w);
  * header X-CSRF-Token), compared in constant time; always 1 for a request
  * authenticated by an API token (a browser never sends one by itself). */
 int fr_session_csrf_ok(fr_req *r);
+/* 1 when the request carries a session cookie that opens no session any
+ * more (it expired: idle for longer than the site allows). */
+int fr_session_stale(fr_req *r);
 /* Login throttling: 1 when too many recent failures for this login or
  * address. fr_session_login_failed records one. */
 int fr_session_throttled(fr_req *r, const char *login);
@@ -423,16 +426,46 @@ void fr_page_begin(fr_req *r, fr_resp *w, const char *title);
 void fr_page_end(fr_req *r, fr_resp *w);
 /* A hidden CSRF input. */
 void fr_page_csrf(fr_req *r, fr_buf *b);
-/* An error page with the kernel's message (escaped) and status. */
+/* An error page with the kernel's message (escaped) and status; after a
+ * POST, saying that nothing was saved, with a link back to the form. */
 void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err);
 void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const char *text);
+/* The error page of a refused form whose date field (its label's key)
+ * held no date: which field, and how to write one. */
+void fr_page_bad_date(fr_req *r, fr_resp *w, const char *label_key);
+/* The page a POST's form most likely was on (its case, meeting or page;
+ * the caseload when unknown), a local path safe in an attribute. */
+void fr_page_form_path(fr_req *r, char *out, size_t n);
+/* An action's or a decision's form names nobody responsible (fields
+ * responsible, user, member all empty): its error page, and -1; else 0.
+ * (The kernel's own message speaks of the command line's options.) */
+int fr_page_need_responsible(fr_req *r, fr_resp *w);
+/* One labelled input of a page's own form (not a form definition's: those
+ * are rendered by schemas/form-html.xsl). */
+typedef struct fr_page_input {
+    const char *id;      /* unique on the page */
+    const char *name;    /* the body field */
+    const char *label;   /* already translated */
+    const char *type;    /* "text" when NULL */
+    int required;        /* a " *" after the label, and `required` */
+    int maxlength;       /* 0: none */
+    const char *value;   /* what to show in it (NULL: empty) */
+    const char *problem; /* what is wrong with it and what to do, or NULL */
+} fr_page_input;
+/* Writes the label and the input; a problem goes under the input, tied to
+ * it (aria-invalid, aria-describedby), and the first input with a problem
+ * on the page (*focused still 0) takes the focus. */
+void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused);
 /* JSON helpers for pages. */
 const char *fr_js(json_t *obj, const char *key); /* "" when absent */
 json_int_t fr_ji(json_t *obj, const char *key);
 
+/* text with "{n}" replaced by n, in out (which is returned). */
+const char *fr_text_n(const char *text, long n, char *out, size_t size);
 /* Parses a positive id; 0 when invalid. */
 int64_t fr_parse_id(const char *s);
-/* Parses DD/MM/YYYY or YYYY-MM-DD into out (YYYY-MM-DD); 0 on success. */
+/* Parses DD/MM/YYYY (D/M/YYYY too, spaces around forgiven) or YYYY-MM-DD
+ * into out (YYYY-MM-DD); 0 on success. */
 int fr_parse_date(const char *s, char out[11]);
 
 /* After a committed write: deliver the outbox now. Asks the committer for

@@ -196,6 +196,11 @@ void fr_session_destroy(fr_req *r, fr_resp *w)
     r->logged_in = 0;
 }
 
+int fr_session_stale(fr_req *r)
+{
+    return !r->logged_in && !r->session_failed && valid_token(fr_req_cookie(r, COOKIE));
+}
+
 int fr_session_csrf_ok(fr_req *r)
 {
     if (r->bearer)

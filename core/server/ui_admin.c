@@ -37,23 +37,24 @@ static void input(fr_req *r, fr_buf *b, const char *name, const char *key, int r
 
 /* One labelled input of the intake form; `pfx` ("_" when a request form
  * is attached, so that its fields keep their own names) goes before the
- * name; the value (may be NULL) is what the person typed before. */
+ * name; the value is what the person typed before, and `own` (NULL or an
+ * object: the field's name without the prefix → its problem) says what is
+ * wrong with it. */
 static void refer_input(fr_req *r, fr_buf *b, const char *pfx, const char *name, const char *key,
-                        int required, const char *type)
+                        int required, json_t *own, int *focused)
 {
-    char full[48];
+    char full[48], id[52];
     snprintf(full, sizeof full, "%s%s", pfx, name);
-    const char *v = fr_req_field(r, full);
-    fr_buf_printf(b, "<label for=\"f-%s%s\">", pfx, name);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"f-%s%s\" name=\"%s%s\" type=\"%s\" maxlength=\"200\"%s",
-                  required ? " *" : "", pfx, name, pfx, name, type, required ? " required" : "");
-    if (v && *v) {
-        fr_buf_puts(b, " value=\"");
-        fr_buf_esc(b, v);
-        fr_buf_puts(b, "\"");
-    }
-    fr_buf_puts(b, ">");
+    snprintf(id, sizeof id, "f-%s", full);
+    const char *problem = json_string_value(json_object_get(own, name));
+    fr_page_input in = {.id = id,
+                        .name = full,
+                        .label = T(key),
+                        .required = required,
+                        .maxlength = 200,
+                        .value = fr_req_field(r, full),
+                        .problem = problem};
+    fr_page_field(b, &in, focused);
 }
 
 /* ---- intake ---- */
@@ -103,7 +104,7 @@ static void intake_form_fields(fr_req *r, fr_buf *b, const fr_form *f, json_t *v
  * follow the intake's, whose inputs are then named "_…". values and
  * problems refill it after a refusal. */
 static void refer_page(fr_req *r, fr_resp *w, int status, const fr_form *f, json_t *values,
-                       json_t *problems, const char *message)
+                       json_t *problems, json_t *own, const char *message)
 {
     fr_buf *b = &w->body;
     const char *pfx = f ? "_" : "";
@@ -123,21 +124,32 @@ static void refer_page(fr_req *r, fr_resp *w, int status, const fr_form *f, json
         fr_buf_esc(b, fr_form_id(f));
         fr_buf_puts(b, "\">");
     }
-    refer_input(r, b, pfx, "referrer_name", "refer.referrer_name", 1, "text");
-    refer_input(r, b, pfx, "referrer_contact", "refer.referrer_contact", 1, "text");
-    refer_input(r, b, pfx, "referrer_relation", "refer.referrer_relation", 0, "text");
-    refer_input(r, b, pfx, "person_name", "refer.person_name", 1, "text");
-    refer_input(r, b, pfx, "person_birth_date", "patient.birth", 0, "text");
-    refer_input(r, b, pfx, "person_city", "patient.city", 0, "text");
+    int focused = 0;
+    refer_input(r, b, pfx, "referrer_name", "refer.referrer_name", 1, own, &focused);
+    refer_input(r, b, pfx, "referrer_contact", "refer.referrer_contact", 1, own, &focused);
+    refer_input(r, b, pfx, "referrer_relation", "refer.referrer_relation", 0, own, &focused);
+    refer_input(r, b, pfx, "person_name", "refer.person_name", 1, own, &focused);
+    refer_input(r, b, pfx, "person_birth_date", "patient.birth", 0, own, &focused);
+    refer_input(r, b, pfx, "person_city", "patient.city", 0, own, &focused);
     const char *sit = fr_req_field(r, f ? "_situation" : "situation");
+    const char *sit_problem = json_string_value(json_object_get(own, "situation"));
     fr_buf_printf(b, "<label for=\"f-%ssituation\">", pfx);
     esc_t(r, b, "refer.situation");
     fr_buf_printf(b,
                   " *</label><textarea id=\"f-%ssituation\" name=\"%ssituation\" rows=\"6\" "
-                  "maxlength=\"4000\" required>",
+                  "maxlength=\"4000\" required",
                   pfx, pfx);
+    if (sit_problem)
+        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"f-%ssituation-problem\"%s", pfx,
+                      focused ? "" : " autofocus");
+    fr_buf_puts(b, ">");
     fr_buf_esc(b, sit ? sit : "");
     fr_buf_puts(b, "</textarea>");
+    if (sit_problem) {
+        fr_buf_printf(b, "<p class=\"fr-error\" id=\"f-%ssituation-problem\">", pfx);
+        fr_buf_esc(b, sit_problem);
+        fr_buf_puts(b, "</p>");
+    }
     if (f)
         intake_form_fields(r, b, f, values, problems);
     /* The honeypot: hidden from people (CSS and aria), filled by bots. */
@@ -155,7 +167,7 @@ void fr_ui_refer(fr_req *r, fr_resp *w)
     const fr_form *f = NULL;
     if (id && *id && !(f = intake_form(r, w, id)))
         return;
-    refer_page(r, w, 200, f, NULL, NULL, NULL);
+    refer_page(r, w, 200, f, NULL, NULL, NULL, NULL);
 }
 
 static const char *field_or_null(fr_req *r, const char *name)
@@ -184,6 +196,44 @@ static json_t *intake_answers(fr_req *r)
     return o;
 }
 
+/* What is wrong with the intake's own fields (the prefix pfx before their
+ * names), each under its name without it; NULL when nothing. A birth date
+ * given and valid is left in birth as YYYY-MM-DD. */
+static json_t *intake_problems(fr_req *r, const char *pfx, char birth[11])
+{
+    static const struct {
+        const char *name;
+        int required, max;
+    } fields[] = {{"referrer_name", 1, 200},     {"referrer_contact", 1, 200},
+                  {"referrer_relation", 0, 200}, {"person_name", 1, 200},
+                  {"person_city", 0, 200},       {"situation", 1, 4000}};
+    json_t *own = json_object();
+    char name[48], text[300], today[FR_TIME_LEN];
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        snprintf(name, sizeof name, "%s%s", pfx, fields[i].name);
+        const char *v = fr_req_field(r, name);
+        if (fields[i].required && (!v || v[strspn(v, " \t\r\n")] == '\0'))
+            json_object_set_new(own, fields[i].name, json_string(T("field.required")));
+        else if (v && strlen(v) > (size_t)fields[i].max)
+            json_object_set_new(
+                own, fields[i].name,
+                json_string(fr_text_n(T("field.toolong"), fields[i].max, text, sizeof text)));
+    }
+    snprintf(name, sizeof name, "%sperson_birth_date", pfx);
+    const char *bt = field_or_null(r, name);
+    fr_clock_today(today);
+    birth[0] = '\0';
+    if (bt && fr_parse_date(bt, birth))
+        json_object_set_new(own, "person_birth_date", json_string(T("forms.bad_date")));
+    else if (bt && strcmp(birth, today) > 0)
+        json_object_set_new(own, "person_birth_date", json_string(T("patient.birth_future")));
+    if (json_object_size(own) == 0) {
+        json_decref(own);
+        return NULL;
+    }
+    return own;
+}
+
 void fr_ui_refer_post(fr_req *r, fr_resp *w)
 {
     const char *hp = fr_req_field(r, "website");
@@ -195,7 +245,6 @@ void fr_ui_refer_post(fr_req *r, fr_resp *w)
 #define INTAKE_FIELD(n) (snprintf(name, sizeof name, "%s%s", f ? "_" : "", n), field_or_null(r, name))
     const char *rn = INTAKE_FIELD("referrer_name"), *rc_ = INTAKE_FIELD("referrer_contact"),
                *pn = INTAKE_FIELD("person_name"), *sit = INTAKE_FIELD("situation");
-    const char *bt = INTAKE_FIELD("person_birth_date");
     char birth[11] = "";
     if (hp && *hp) {
         /* A bot: answer as if accepted, keep nothing. */
@@ -207,11 +256,11 @@ void fr_ui_refer_post(fr_req *r, fr_resp *w)
         return;
     }
     json_t *answers = f ? intake_answers(r) : NULL;
-    if (!rn || !rc_ || !pn || !sit || strlen(sit) > 4000 || (bt && fr_parse_date(bt, birth))) {
-        if (f)
-            refer_page(r, w, 400, f, answers, NULL, T("refer.missing"));
-        else
-            fr_page_message(r, w, 400, T("refer.title"), T("refer.missing"));
+    json_t *own = intake_problems(r, f ? "_" : "", birth);
+    if (own) {
+        /* the page again, as typed, each problem next to its field */
+        refer_page(r, w, 400, f, answers, NULL, own, T("refer.missing"));
+        json_decref(own);
         json_decref(answers);
         return;
     }
@@ -234,7 +283,7 @@ void fr_ui_refer_post(fr_req *r, fr_resp *w)
     free(text);
     if (rc && f && problems)
         /* The request form's own checks: every problem next to its field. */
-        refer_page(r, w, 400, f, answers, problems, T("refer.missing"));
+        refer_page(r, w, 400, f, answers, problems, NULL, T("refer.missing"));
     else if (rc)
         fr_page_error(r, w, &err);
     else
@@ -565,6 +614,17 @@ int fr_ui_require_admin(fr_req *r, fr_resp *w)
     return -1;
 }
 
+static const char *const roles[] = {"case_manager", "provider", "read_only", "admin", NULL};
+
+/* A role for people (role.ROLE), its code when the catalogue has none. */
+static void role_name(fr_req *r, fr_buf *b, const char *role)
+{
+    char key[40];
+    snprintf(key, sizeof key, "role.%s", role);
+    const char *name = T(key);
+    fr_buf_esc(b, strcmp(name, key) == 0 ? role : name);
+}
+
 void fr_ui_admin(fr_req *r, fr_resp *w)
 {
     if (fr_ui_require_admin(r, w))
@@ -639,10 +699,13 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
     if (fr_user_list(r->site, &users, &err) == 0) {
         fr_buf_puts(b, "<section><h2>");
         esc_t(r, b, "admin.users");
-        fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">login</th>"
-                       "<th scope=\"col\">");
+        fr_buf_puts(b, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+        esc_t(r, b, "login.login");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "network.name");
-        fr_buf_puts(b, "</th><th scope=\"col\">role</th><th scope=\"col\">");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
+        esc_t(r, b, "admin.role");
+        fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "caseload.load");
         fr_buf_puts(b, "</th><th scope=\"col\">");
         esc_t(r, b, "case.team");
@@ -657,7 +720,7 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_js(v, "display_name"));
             fr_buf_puts(b, "</td><td>");
-            fr_buf_esc(b, fr_js(v, "role"));
+            role_name(r, b, fr_js(v, "role"));
             fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT, fr_ji(v, "load"));
             if (json_is_integer(json_object_get(v, "capacity")))
                 fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
@@ -692,9 +755,15 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
         fr_page_csrf(r, b);
         input(r, b, "login", "login.login", 1, "text");
         input(r, b, "display_name", "network.name", 1, "text");
-        fr_buf_puts(b, "<label for=\"f-role\">role</label><select id=\"f-role\" name=\"role\">"
-                       "<option>case_manager</option><option>provider</option>"
-                       "<option>read_only</option><option>admin</option></select>");
+        fr_buf_puts(b, "<label for=\"f-role\">");
+        esc_t(r, b, "admin.role");
+        fr_buf_puts(b, "</label><select id=\"f-role\" name=\"role\">");
+        for (int k = 0; roles[k]; k++) {
+            fr_buf_printf(b, "<option value=\"%s\">", roles[k]);
+            role_name(r, b, roles[k]);
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select>");
         input(r, b, "password", "login.password", 1, "password");
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.adduser");

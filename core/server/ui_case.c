@@ -96,6 +96,17 @@ static void ui_login_get(fr_req *r, fr_resp *w)
         fr_resp_redirect(w, "/caseload");
         return;
     }
+    /* sent here by an expired session (http.c): say so, and whether what
+     * was just sent was lost */
+    const char *expired = fr_req_query(r, "expired");
+    char text[400];
+    if (expired && (strcmp(expired, "1") == 0 || strcmp(expired, "post") == 0)) {
+        fr_text_n(T(strcmp(expired, "post") == 0 ? "login.session_expired_post"
+                                                 : "login.session_expired"),
+                  fr_server_idle_minutes(r->server), text, sizeof text);
+        login_form(r, w, text, NULL);
+        return;
+    }
     login_form(r, w, NULL, NULL);
 }
 
@@ -172,14 +183,23 @@ static const char *state_name(fr_req *r, const char *workflow, json_int_t versio
     return wf ? fr_workflow_state_title(wf, state, r->lang) : state;
 }
 
-static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
+/* A cell's opening tag with its column's name, which a phone's narrow
+ * layout shows before the value (app.css: table.stack). */
+static void cell(fr_req *r, fr_buf *b, const char *key)
+{
+    fr_buf_puts(b, "<td data-label=\"");
+    esc_t(r, b, key);
+    fr_buf_puts(b, "\">");
+}
+
+/* A list of cases; below 40rem each row is a block of "column: value"
+ * lines, so that the next due date is not off the screen's edge. */
+static void case_rows(fr_req *r, fr_buf *b, json_t *cases)
 {
     size_t i;
     json_t *c;
     char d[32];
-    fr_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>");
-    if (checkboxes)
-        fr_buf_puts(b, "<th><span class=\"sr\">✓</span></th>");
+    fr_buf_puts(b, "<div class=\"scroll\"><table class=\"stack\"><thead><tr>");
     const char *heads[] = {"col.case",    "col.patient",  "col.state", "col.intensity",
                            "col.manager", "col.next_due", NULL};
     for (int h = 0; heads[h]; h++) {
@@ -192,19 +212,18 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
     {
         int overdue = fr_ji(c, "overdue") > 0;
         fr_buf_printf(b, "<tr%s>", overdue ? " class=\"overdue\"" : "");
-        if (checkboxes)
-            fr_buf_printf(b,
-                          "<td><input type=\"checkbox\" name=\"case\" value=\"%" JSON_INTEGER_FORMAT
-                          "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td>",
-                          fr_ji(c, "id"), T("col.case"), fr_ji(c, "id"));
-        fr_buf_printf(b,
-                      "<td><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-                      "</a></td><td>",
-                      fr_ji(c, "id"), fr_ji(c, "id"));
+        cell(r, b, "col.case");
+        fr_buf_printf(
+            b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT "</a></td>",
+            fr_ji(c, "id"), fr_ji(c, "id"));
+        /* the name leads to the case too: a target a finger can hit */
+        cell(r, b, "col.patient");
+        fr_buf_printf(b, "<a href=\"/cases/%" JSON_INTEGER_FORMAT "\">", fr_ji(c, "id"));
         fr_buf_esc(b, fr_js(c, "family_name"));
         fr_buf_puts(b, " ");
         fr_buf_esc(b, fr_js(c, "given_names"));
-        fr_buf_puts(b, "</td><td>");
+        fr_buf_puts(b, "</a></td>");
+        cell(r, b, "col.state");
         fr_buf_esc(b, state_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version"),
                                  fr_js(c, "state")));
         if (strcmp(fr_js(c, "status"), "closed") == 0) {
@@ -212,9 +231,13 @@ static void case_rows(fr_req *r, fr_buf *b, json_t *cases, int checkboxes)
             esc_t(r, b, "case.closed");
             fr_buf_puts(b, "</span>");
         }
-        fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT "</td><td>", fr_ji(c, "intensity"));
+        fr_buf_puts(b, "</td>");
+        cell(r, b, "col.intensity");
+        fr_buf_printf(b, "%" JSON_INTEGER_FORMAT "</td>", fr_ji(c, "intensity"));
+        cell(r, b, "col.manager");
         fr_buf_esc(b, fr_js(c, "case_manager"));
-        fr_buf_puts(b, "</td><td>");
+        fr_buf_puts(b, "</td>");
+        cell(r, b, "col.next_due");
         fr_buf_esc(b, fr_human_date(fr_js(c, "next_due"), d));
         if (overdue) {
             fr_buf_puts(b, " <strong class=\"tag late\">");
@@ -264,8 +287,12 @@ static void ui_caseload(fr_req *r, fr_resp *w)
         esc_t(r, b, "caseload.nocapacity");
         fr_buf_puts(b, "</p>");
     }
-    fr_buf_printf(b, "<p>%zu ", json_array_size(cases));
-    esc_t(r, b, "caseload.opencases");
+    /* one case, and in French none, takes the singular */
+    size_t ncases = json_array_size(cases);
+    fr_buf_printf(b, "<p>%zu ", ncases);
+    esc_t(r, b,
+          ncases == 1 || (ncases == 0 && strcmp(r->lang, "fr") == 0) ? "caseload.opencase"
+                                                                     : "caseload.opencases");
     fr_buf_puts(b, "</p></section><section><h2>");
     esc_t(r, b, "caseload.mine");
     fr_buf_puts(b, "</h2>");
@@ -274,7 +301,7 @@ static void ui_caseload(fr_req *r, fr_resp *w)
         esc_t(r, b, "caseload.none");
         fr_buf_puts(b, "</p>");
     } else {
-        case_rows(r, b, cases, 0);
+        case_rows(r, b, cases);
     }
     fr_buf_puts(b, "</section>");
     /* Cases reached otherwise (team, network, break-glass). */
@@ -289,7 +316,7 @@ static void ui_caseload(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "<section><h2>");
             esc_t(r, b, "caseload.others");
             fr_buf_puts(b, "</h2>");
-            case_rows(r, b, rest, 0);
+            case_rows(r, b, rest);
             fr_buf_puts(b, "</section>");
         }
         json_decref(rest);
@@ -299,17 +326,117 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
-/* ---- patients ---- */
-
 static void field(fr_req *r, fr_buf *b, const char *name, const char *key, const char *type,
                   int required, const char *value)
 {
-    fr_buf_printf(b, "<label for=\"f-%s\">", name);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\"%s value=\"",
-                  required ? " *" : "", name, name, type, required ? " required" : "");
-    fr_buf_esc(b, value ? value : "");
-    fr_buf_puts(b, "\">");
+    char id[64];
+    snprintf(id, sizeof id, "f-%s", name);
+    fr_page_input in = {.id = id,
+                        .name = name,
+                        .label = T(key),
+                        .type = type,
+                        .required = required,
+                        .value = value};
+    fr_page_field(b, &in, NULL);
+}
+
+/* ---- patients ---- */
+
+/* A person's fields on the registration form and their limits (the
+ * kernel's, record_patient.c: bytes). */
+static const struct {
+    const char *name, *key, *type;
+    int required, max;
+} patient_fields[] = {
+    {"family_name", "patient.family", "text", 1, 200},
+    {"given_names", "patient.given", "text", 1, 200},
+    {"birth_date", "patient.birth", "text", 0, 20},
+    {"address", "patient.address", "text", 0, 500},
+    {"postal_code", "patient.postal", "text", 0, 20},
+    {"city", "patient.city", "text", 0, 100},
+    {"phone", "patient.phone", "tel", 0, 50},
+};
+#define NPATIENT_FIELDS (sizeof patient_fields / sizeof patient_fields[0])
+
+/* 1 when s has nothing but spaces (or is NULL). */
+static int blank(const char *s)
+{
+    return !s || s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* The registration form, filled with what was typed (or, for the person
+ * of an accepted intake, what the intake says); each problem (a field's
+ * name → what is wrong and what to do) under its field. */
+static void patient_form(fr_req *r, fr_buf *b, json_t *from, int64_t intake, json_t *problems)
+{
+    char family[200] = "", given[200] = "", birth[32] = "";
+    if (from) {
+        const char *name = fr_js(from, "person_name");
+        const char *sp = strrchr(name, ' ');
+        snprintf(family, sizeof family, "%s", sp ? sp + 1 : name);
+        if (sp)
+            snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
+        if (fr_js(from, "person_birth_date")[0])
+            fr_human_date(fr_js(from, "person_birth_date"), birth);
+    }
+    fr_buf_puts(b, "<section class=\"card\" id=\"new-patient\"><h2>");
+    esc_t(r, b, "patients.new");
+    fr_buf_puts(b, "</h2>");
+    if (problems) {
+        fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+        const char *general = fr_js(problems, "_");
+        fr_buf_esc(b, *general ? general : T("forms.problems"));
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<form method=\"post\" action=\"/patients\" class=\"grid\">");
+    fr_page_csrf(r, b);
+    int focused = 0;
+    for (size_t i = 0; i < NPATIENT_FIELDS; i++) {
+        const char *name = patient_fields[i].name;
+        char id[32];
+        snprintf(id, sizeof id, "f-%s", name);
+        const char *value = fr_req_field(r, name);
+        if (!value && from)
+            value = strcmp(name, "family_name") == 0   ? family
+                    : strcmp(name, "given_names") == 0 ? given
+                    : strcmp(name, "birth_date") == 0  ? birth
+                    : strcmp(name, "city") == 0        ? fr_js(from, "person_city")
+                                                       : NULL;
+        const char *problem = fr_js(problems, name);
+        fr_page_input in = {.id = id,
+                            .name = name,
+                            .label = T(patient_fields[i].key),
+                            .type = patient_fields[i].type,
+                            .required = patient_fields[i].required,
+                            .maxlength = patient_fields[i].max,
+                            .value = value,
+                            .problem = *problem ? problem : NULL};
+        fr_page_field(b, &in, &focused);
+        if (strcmp(name, "birth_date") != 0)
+            continue;
+        /* the sex after the birth date, as on an identity card */
+        const char *sex = fr_req_field(r, "sex");
+        fr_buf_puts(b, "<label for=\"f-sex\">");
+        esc_t(r, b, "patient.sex");
+        fr_buf_puts(b, "</label><select id=\"f-sex\" name=\"sex\">");
+        const char *sexes[] = {"unknown", "female", "male", "other", NULL};
+        for (int s = 0; sexes[s]; s++) {
+            char key[32];
+            snprintf(key, sizeof key, "sex.%s", sexes[s]);
+            fr_buf_printf(b, "<option value=\"%s\"%s>", sexes[s],
+                          sex && strcmp(sex, sexes[s]) == 0 ? " selected" : "");
+            esc_t(r, b, key);
+            fr_buf_puts(b, "</option>");
+        }
+        fr_buf_puts(b, "</select>");
+    }
+    if (intake)
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">", intake);
+    fr_buf_puts(b, "<p class=\"hint\">");
+    esc_t(r, b, "hint.date");
+    fr_buf_puts(b, "</p><button type=\"submit\">");
+    esc_t(r, b, "patients.register");
+    fr_buf_puts(b, "</button></form></section>");
 }
 
 static void ui_patients(fr_req *r, fr_resp *w)
@@ -359,48 +486,9 @@ static void ui_patients(fr_req *r, fr_resp *w)
         /* registering the person of an accepted intake: prefilled from it */
         int64_t intake = fr_parse_id(fr_req_query(r, "intake"));
         json_t *from = NULL;
-        char family[200] = "", given[200] = "";
-        if (intake && fr_intake_get(r->site, intake, &from, &err) == 0) {
-            const char *name = fr_js(from, "person_name");
-            const char *sp = strrchr(name, ' ');
-            snprintf(family, sizeof family, "%s", sp ? sp + 1 : name);
-            if (sp)
-                snprintf(given, sizeof given, "%.*s", (int)(sp - name), name);
-        }
-        fr_buf_puts(b, "<section class=\"card\"><h2>");
-        esc_t(r, b, "patients.new");
-        fr_buf_puts(b, "</h2><form method=\"post\" action=\"/patients\" class=\"grid\">");
-        fr_page_csrf(r, b);
-        field(r, b, "family_name", "patient.family", "text", 1, *family ? family : NULL);
-        field(r, b, "given_names", "patient.given", "text", 1, *given ? given : NULL);
-        char birth[32] = "";
-        if (from && fr_js(from, "person_birth_date")[0])
-            fr_human_date(fr_js(from, "person_birth_date"), birth);
-        field(r, b, "birth_date", "patient.birth", "text", 0, *birth ? birth : NULL);
-        fr_buf_puts(b, "<label for=\"f-sex\">");
-        esc_t(r, b, "patient.sex");
-        fr_buf_puts(b, "</label><select id=\"f-sex\" name=\"sex\">");
-        const char *sexes[] = {"unknown", "female", "male", "other", NULL};
-        for (int s = 0; sexes[s]; s++) {
-            char key[32];
-            snprintf(key, sizeof key, "sex.%s", sexes[s]);
-            fr_buf_printf(b, "<option value=\"%s\">", sexes[s]);
-            esc_t(r, b, key);
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select>");
-        field(r, b, "address", "patient.address", "text", 0, NULL);
-        field(r, b, "postal_code", "patient.postal", "text", 0, NULL);
-        field(r, b, "city", "patient.city", "text", 0, from ? fr_js(from, "person_city") : NULL);
-        field(r, b, "phone", "patient.phone", "tel", 0, NULL);
-        if (from)
-            fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
-                          intake);
-        fr_buf_puts(b, "<p class=\"hint\">");
-        esc_t(r, b, "hint.date");
-        fr_buf_puts(b, "</p><button type=\"submit\">");
-        esc_t(r, b, "patients.register");
-        fr_buf_puts(b, "</button></form></section>");
+        if (intake && fr_intake_get(r->site, intake, &from, &err) != 0)
+            intake = 0;
+        patient_form(r, b, from, intake, NULL);
         json_decref(from);
     }
     fr_page_end(r, w);
@@ -412,10 +500,65 @@ static const char *opt_field(fr_req *r, const char *name)
     return v && *v ? v : NULL;
 }
 
+static int problems_has(json_t *problems, const char *name)
+{
+    return json_object_get(problems, name) != NULL;
+}
+
+/* What is wrong with the registration form, field by field, in the
+ * user's language (the kernel checks again; its messages are written for
+ * the command line); NULL when nothing. The birth date, when given and
+ * valid, is left in birth as YYYY-MM-DD. */
+static json_t *patient_problems(fr_req *r, char birth[11])
+{
+    json_t *problems = json_object();
+    char text[300], today[FR_TIME_LEN];
+    fr_clock_today(today);
+    for (size_t i = 0; i < NPATIENT_FIELDS; i++) {
+        const char *name = patient_fields[i].name, *v = fr_req_field(r, name);
+        if (patient_fields[i].required && blank(v))
+            json_object_set_new(problems, name, json_string(T("field.required")));
+        else if (v && (int)strlen(v) > patient_fields[i].max && strcmp(name, "birth_date") != 0)
+            json_object_set_new(problems, name,
+                                json_string(fr_text_n(T("field.toolong"), patient_fields[i].max,
+                                                      text, sizeof text)));
+    }
+    const char *bt = opt_field(r, "birth_date");
+    birth[0] = '\0';
+    if (bt && fr_parse_date(bt, birth))
+        json_object_set_new(problems, "birth_date", json_string(T("forms.bad_date")));
+    else if (bt && strcmp(birth, today) > 0)
+        json_object_set_new(problems, "birth_date", json_string(T("patient.birth_future")));
+    char oldest[FR_TIME_LEN]; /* the kernel's limit: a mistyped year */
+    snprintf(oldest, sizeof oldest, "%04d%s", atoi(today) - 130, today + 4);
+    if (bt && !problems_has(problems, "birth_date") && strcmp(birth, oldest) < 0)
+        json_object_set_new(problems, "birth_date", json_string(T("patient.birth_old")));
+    if (json_object_size(problems) == 0) {
+        json_decref(problems);
+        return NULL;
+    }
+    return problems;
+}
+
+/* The registration form again, as typed, with its problems (422). */
+static void patient_refused(fr_req *r, fr_resp *w, json_t *problems)
+{
+    w->status = 422;
+    fr_page_begin(r, w, T("patients.title"));
+    patient_form(r, &w->body, NULL, fr_parse_id(fr_req_field(r, "intake")), problems);
+    fr_page_end(r, w);
+}
+
 static void ui_patient_add(fr_req *r, fr_resp *w)
 {
     fr_patient_new p = {0};
     char birth[11];
+    json_t *problems = patient_problems(r, birth);
+    if (problems) {
+        patient_refused(r, w, problems);
+        json_decref(problems);
+        return;
+    }
     p.family_name = fr_req_field(r, "family_name");
     p.given_names = fr_req_field(r, "given_names");
     p.sex = opt_field(r, "sex");
@@ -423,17 +566,18 @@ static void ui_patient_add(fr_req *r, fr_resp *w)
     p.postal_code = opt_field(r, "postal_code");
     p.city = opt_field(r, "city");
     p.phone = opt_field(r, "phone");
-    const char *bt = opt_field(r, "birth_date");
+    p.birth_date = birth[0] ? birth : NULL;
     fr_error err = {0};
     int64_t id = 0;
-    if (bt && fr_parse_date(bt, birth)) {
-        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
-        fr_page_error(r, w, &err);
-        return;
-    }
-    p.birth_date = bt ? birth : NULL;
     if (fr_patient_add(r->site, &p, &id, &err)) {
-        fr_page_error(r, w, &err);
+        if (err.code != FR_EINVAL) {
+            fr_page_error(r, w, &err);
+            return;
+        }
+        /* a check of the kernel's that the page does not make: its words */
+        problems = json_pack("{s:s}", "_", err.message);
+        patient_refused(r, w, problems);
+        json_decref(problems);
         return;
     }
     /* registered from an accepted intake: linked both ways */
@@ -667,6 +811,71 @@ static void network_svg(fr_req *r, fr_buf *b, json_t *patient, json_t *network)
     fr_buf_puts(b, "</figcaption></figure>");
 }
 
+/* A phone number as a tel: URI: the digits, with a leading "+" kept
+ * (RFC 3966 global numbers; spaces, dots and dashes dropped). */
+static void tel_href(fr_buf *b, const char *phone)
+{
+    fr_buf_puts(b, "tel:");
+    for (const char *p = phone; *p; p++)
+        if ((*p >= '0' && *p <= '9') || (*p == '+' && p == phone + strspn(phone, " ")))
+            fr_buf_add(b, p, 1);
+}
+
+/* The network as text under its picture: on a phone the picture's names
+ * are too small to read, and the members' phone numbers and e-mail
+ * addresses are what the case manager on the move needs, as links. */
+static void network_list(fr_req *r, fr_buf *b, json_t *network)
+{
+    if (json_array_size(network) == 0)
+        return;
+    fr_buf_puts(b, "<ul class=\"members\">");
+    size_t i;
+    json_t *m;
+    char d[32];
+    json_array_foreach(network, i, m)
+    {
+        int formal = strcmp(fr_js(m, "kind"), "formal") == 0;
+        int active = fr_ji(m, "active") != 0 || !json_object_get(m, "active");
+        fr_buf_printf(b, "<li%s><span class=\"key %s\"></span> <strong>",
+                      active ? "" : " class=\"ended\"", formal ? "formal" : "informal");
+        fr_buf_esc(b, fr_js(m, "name"));
+        fr_buf_puts(b, "</strong>");
+        const char *what = *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation");
+        if (*what || *fr_js(m, "organisation")) {
+            fr_buf_puts(b, " — ");
+            fr_buf_esc(b, what);
+            if (*what && *fr_js(m, "organisation"))
+                fr_buf_puts(b, " · ");
+            fr_buf_esc(b, fr_js(m, "organisation"));
+        }
+        if (*fr_js(m, "phone")) {
+            fr_buf_puts(b, " <a href=\"");
+            tel_href(b, fr_js(m, "phone"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(m, "phone"));
+            fr_buf_puts(b, "</a>");
+        }
+        if (*fr_js(m, "email")) {
+            fr_buf_puts(b, " <a href=\"mailto:");
+            fr_buf_esc(b, fr_js(m, "email"));
+            fr_buf_puts(b, "\">");
+            fr_buf_esc(b, fr_js(m, "email"));
+            fr_buf_puts(b, "</a>");
+        }
+        if (!active) {
+            fr_buf_puts(b, " <span class=\"muted\">(");
+            esc_t(r, b, "network.ended");
+            if (*fr_js(m, "until")) {
+                fr_buf_puts(b, " ");
+                fr_buf_esc(b, fr_human_date(fr_js(m, "until"), d));
+            }
+            fr_buf_puts(b, ")</span>");
+        }
+        fr_buf_puts(b, "</li>");
+    }
+    fr_buf_puts(b, "</ul>");
+}
+
 static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
 {
     fr_buf *b = &w->body;
@@ -812,6 +1021,7 @@ static void ui_case(fr_req *r, fr_resp *w)
     esc_t(r, b, "case.network");
     fr_buf_puts(b, "</h2>");
     network_svg(r, b, p, json_object_get(cs, "network"));
+    network_list(r, b, json_object_get(cs, "network"));
     fr_buf_puts(b, "<details><summary>");
     esc_t(r, b, "network.add");
     fr_buf_printf(
@@ -879,10 +1089,17 @@ static void ui_case(fr_req *r, fr_resp *w)
         const fr_workflow *wf = workflow_of(r, fr_js(cs, "workflow"), fr_ji(v, "workflow_version"));
         const char *ev = fr_js(v, "event"), *from = fr_js(v, "from_state"),
                    *to = fr_js(v, "to_state");
-        fr_buf_esc(b, wf ? fr_workflow_event_title(wf, ev, r->lang) : ev);
+        const char *evt = wf ? fr_workflow_event_title(wf, ev, r->lang) : ev;
+        /* the case's opening is the kernel's step, no workflow's event */
+        if (!*from && strcmp(ev, "open") == 0 && strcmp(evt, ev) == 0)
+            evt = T("case.timeline.opened");
+        fr_buf_esc(b, evt);
         fr_buf_puts(b, "</strong> ");
-        fr_buf_esc(b, !*from ? "·" : wf ? fr_workflow_state_title(wf, from, r->lang) : from);
-        fr_buf_puts(b, " → ");
+        if (*from) {
+            fr_buf_esc(b, wf ? fr_workflow_state_title(wf, from, r->lang) : from);
+            fr_buf_puts(b, " ");
+        }
+        fr_buf_puts(b, "→ ");
         fr_buf_esc(b, wf ? fr_workflow_state_title(wf, to, r->lang) : to);
         fr_buf_puts(b, " <span class=\"muted\">");
         fr_buf_esc(b, fr_js(v, "actor"));
@@ -904,8 +1121,15 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
     const char *event = fr_req_field(r, "event"), *on_text = opt_field(r, "on");
     char on[11];
     fr_error err = {0};
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
     if (on_text && fr_parse_date(on_text, on)) {
-        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
+        fr_page_bad_date(r, w, "case.effective");
+        return;
+    }
+    if (on_text && strcmp(on, today) > 0) {
+        /* the kernel refuses it too, in the command line's words */
+        fr_error_set(&err, FR_EINVAL, "%s", T("case.effective_future"));
         fr_page_error(r, w, &err);
         return;
     }

@@ -94,13 +94,6 @@ static int field_date(fr_req *r, const char *name, char out[11], const char **re
     return 0;
 }
 
-static void bad_date(fr_req *r, fr_resp *w)
-{
-    fr_error err = {0};
-    fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
-    fr_page_error(r, w, &err);
-}
-
 /* The label of a band in the form's description (lang), else its code. */
 static const char *band_label(json_t *desc, const char *score, const char *code)
 {
@@ -399,8 +392,8 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
     fr_buf_puts(b, "</label><select id=\"a-member\" name=\"member\"><option value=\"\">—</option>");
     json_array_foreach(json_object_get(cs, "network"), i, g)
     {
-        if (*fr_js(g, "ended_on"))
-            continue;
+        if (json_object_get(g, "active") && !fr_ji(g, "active"))
+            continue; /* no longer in the network */
         fr_buf_printf(b, "<option value=\"%" JSON_INTEGER_FORMAT "\">", fr_ji(g, "id"));
         fr_buf_esc(b, fr_js(g, "name"));
         fr_buf_puts(b, "</option>");
@@ -489,7 +482,7 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id)
             json_int_t rid = fr_ji(v, "id");
             fr_buf_printf(b,
                           "<form method=\"post\" action=\"/referrals/%" JSON_INTEGER_FORMAT
-                          "/answer\" class=\"inline\">",
+                          "/answer\" class=\"inline answer\">",
                           rid);
             fr_page_csrf(r, b);
             fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">", id);
@@ -1156,9 +1149,11 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     a.user = opt(r, "user");
     a.member_id = fr_parse_id(fr_req_field(r, "member"));
     if (field_date(r, "due_on", due, &a.due_on)) {
-        bad_date(r, w);
+        fr_page_bad_date(r, w, "care.action.due");
         return;
     }
+    if (fr_page_need_responsible(r, w))
+        return;
     int64_t aid = 0;
     fr_error err = {0};
     if (fr_care_action_add(r->site, &a, &aid, &err))
@@ -1188,7 +1183,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
     char on[11];
     const char *on_p = NULL;
     if (field_date(r, "on", on, &on_p)) {
-        bad_date(r, w);
+        fr_page_bad_date(r, w, "care.approve.on");
         return;
     }
     fr_error err = {0};
@@ -1341,7 +1336,7 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
     m.convergences = opt(r, "convergences");
     m.divergences = opt(r, "divergences");
     if (field_date(r, "held_on", held, &m.held_on)) {
-        bad_date(r, w);
+        fr_page_bad_date(r, w, "meeting.held_on");
         return;
     }
     for (int i = 0; i < r->nfields && m.nparticipants < 40; i++) {
@@ -1509,9 +1504,11 @@ static void ui_meeting_decide(fr_req *r, fr_resp *w)
     char due[11];
     const char *due_p = NULL;
     if (field_date(r, "due_on", due, &due_p)) {
-        bad_date(r, w);
+        fr_page_bad_date(r, w, "meeting.deadline");
         return;
     }
+    if (fr_page_need_responsible(r, w))
+        return;
     fr_error err = {0};
     if (fr_meeting_decide(r->site, id, opt(r, "title"), opt(r, "responsible"), opt(r, "user"),
                           due_p, &aid, &err)) {

@@ -166,8 +166,7 @@ static void ui_intervision_add(fr_req *r, fr_resp *w)
     fr_error err = {0};
     const char *h = opt(r, "held_on");
     if (h && fr_parse_date(h, held)) {
-        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
-        fr_page_error(r, w, &err);
+        fr_page_bad_date(r, w, "meeting.held_on");
         return;
     }
     m.held_on = h ? held : NULL;
@@ -204,10 +203,11 @@ static void ui_intervision_decide(fr_req *r, fr_resp *w)
     fr_error err = {0};
     const char *d = opt(r, "due_on");
     if (d && fr_parse_date(d, due)) {
-        fr_error_set(&err, FR_EINVAL, "%s", T("hint.date"));
-        fr_page_error(r, w, &err);
+        fr_page_bad_date(r, w, "meeting.deadline");
         return;
     }
+    if (fr_page_need_responsible(r, w))
+        return;
     if (fr_intervision_decide(r->site, id, fr_parse_id(fr_req_field(r, "case")), opt(r, "title"),
                               opt(r, "responsible"), opt(r, "user"), d ? due : NULL, &aid, &err)) {
         fr_page_error(r, w, &err);

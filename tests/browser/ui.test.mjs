@@ -177,6 +177,7 @@ try {
   await page.locator("#f-kind").selectOption("informal");
   await page.locator("#f-name").fill("Sophie Lambert");
   await page.locator("#f-relation").fill("fille");
+  await page.locator("#f-phone").fill("+32 470 12 34 56");
   await page.getByRole("button", { name: "Ajouter", exact: true }).click();
   const svgText = await page.locator("figure.network svg").textContent();
   check(svgText.includes("Dr An Janssens") && svgText.includes("Sophie Lambert"),
@@ -257,10 +258,21 @@ try {
         (await page.locator("#careplan").textContent()).includes("Jeanne Lambert (oralement)"),
         "the approval is recorded, by whom and how");
   await page.getByRole("link", { name: "Nouvelle concertation" }).click();
-  await page.locator("#m-held").fill("20/01/2026");
+  await page.locator("#m-held").fill("31/02/2026");
   await page.locator("#o1-name").fill("Jeanne Lambert");
   await page.locator("#o1-role").fill("la personne");
   await page.getByLabel("Compte rendu").fill("Souhaite rester chez elle.");
+  await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
+  check(await page.getByText("« Date » n'est pas une date").isVisible() &&
+        await page.getByText("Rien n'a été enregistré").isVisible(),
+        "a meeting with a wrong date is refused, naming the field, saying nothing was saved",
+        await page.locator("main").textContent());
+  await page.getByRole("link", { name: "← Revenir au formulaire" }).click();
+  check(/\/meetings\/new$/.test(page.url()) &&
+        await page.getByLabel("Compte rendu").inputValue() === "Souhaite rester chez elle." &&
+        await page.locator("#o1-name").inputValue() === "Jeanne Lambert",
+        "'back to the form' returns to it with the minutes and participants still typed", page.url());
+  await page.locator("#m-held").fill("20/01/2026");
   await page.getByRole("button", { name: "Enregistrer la réunion" }).click();
   await page.locator("#d-title").fill("Repas à domicile");
   await page.locator("#d-responsible").fill("CPAS");
@@ -359,6 +371,10 @@ try {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!overflow, "the case page fits a phone's width (no horizontal scroll)");
   await phone.screenshot({ path: join(shots, "10-case-phone.png"), fullPage: true });
+  const call = phone.locator("ul.members a[href='tel:+32470123456']");
+  check(await call.isVisible() && (await phone.locator("ul.members").textContent()).includes("Sophie Lambert — fille"),
+        "on a phone the network is also a list, a relative's number a link to call",
+        await phone.locator("ul.members").count());
   await phone.goto(caseUrl.replace(/\d+$/, "") + "2/forms/efs");
   const formOverflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   check(!formOverflow, "the form page fits a phone's width");
@@ -370,6 +386,23 @@ try {
   check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
         "the concertation form fits a phone's width");
   await phone.screenshot({ path: join(shots, "12-concertation-phone.png"), fullPage: true });
+  await phone.goto(caseUrl);
+
+  const { csrf } = await (await phone.request.get(base + "/api/v1/me")).json();
+  const long = await (await phone.request.post(base + "/api/v1/patients", {
+    headers: { "X-CSRF-Token": csrf },
+    data: { family_name: "Vanderstraeten-Oosterlinck".repeat(3), given_names: "Marie-Christine" } })).json();
+  await phone.goto(base + "/patients/" + long.id);
+  check(!(await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1)),
+        "a name longer than the screen wraps instead of widening the page", long.id);
+  await phone.goto(base + "/caseload");
+  const due = phone.locator("table.stack td[data-label='Prochaine échéance']").first();
+  const box = await due.boundingBox();
+  check(box && box.x + box.width <= 375 && await due.isVisible() &&
+        !(await phone.evaluate(() => [...document.querySelectorAll(".scroll")].some((s) => s.scrollWidth > s.clientWidth + 1))),
+        "on a phone the caseload's rows are blocks: the next due date is on the screen, nothing to scroll sideways",
+        JSON.stringify(box));
+  await phone.screenshot({ path: join(shots, "13-caseload-phone.png"), fullPage: true });
   await phone.goto(caseUrl);
 
   // keyboard: the first Tab reaches the skip link

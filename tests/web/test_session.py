@@ -1,6 +1,8 @@
 """Session lifetime across server restarts, on a fixed clock (FILROUGE_NOW):
 a session survives a restart, expires after the idle time set in site.xml
-(web.session-idle-minutes), and an expired one is removed."""
+(web.session-idle-minutes), and an expired one is removed; the pages then
+say on the login page that the session expired (and, for a form sent,
+that it was not saved) and lead back."""
 import os
 
 from webtest import Checks, Client, Server, Site, wait_until
@@ -43,8 +45,24 @@ c.server = srv
 r = c.api("GET", "/me")
 t.check(r.status == 401, "idle for more than a minute: the session has expired", r.text)
 r = c.request("GET", "/caseload")
-t.check(r.status == 303 and (r.header("Location") or "").startswith("/login"),
-        "an expired session sends the pages to the login", r.status)
+t.check(r.status == 303 and r.header("Location") == "/login?next=/caseload&expired=1",
+        "an expired session sends the pages to the login, saying it expired",
+        r.header("Location"))
+page = c.request("GET", r.header("Location")).text
+t.check("Votre session a expiré après 1 minutes sans activité" in page
+        and 'name="next" value="/caseload"' in page,
+        "the login page says the session expired and after how long, then goes back", page[-900:])
+r = c.form("/cases/7/fire", {"event": "screen", "note": "long note", "_csrf": "0" * 64})
+t.check(r.status == 303 and r.header("Location") == "/login?next=/cases/7&expired=post",
+        "a form sent after the session expired: to the login, then back to its case",
+        r.header("Location"))
+page = c.request("GET", r.header("Location")).text
+t.check("n&#39;a pas été enregistré" in page, "the login page says what was sent was not saved",
+        page[-900:])
+fresh = Client(srv)
+r = fresh.request("GET", "/caseload")
+t.check(r.header("Location") == "/login?next=/caseload",
+        "without a session cookie, nothing is said about an expiry", r.header("Location"))
 srv.stop()
 n = int(site.sql("SELECT count(*) FROM web_sessions")[0][0])
 t.check(n == 0, "expired sessions are removed from the database", n)

@@ -1,29 +1,41 @@
 /* Progressive enhancement only: every page works without this file.
  * - asks for confirmation before break-glass and bulk reassignment;
  * - a "select all" box above tables of checkboxes;
+ * - after a refused form, "back to the form" goes back in the history;
  * - live relevance on form pages (below). */
 "use strict";
-document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("form[action='/schedule/reassign']")
-    .forEach(function (form) {
-      form.addEventListener("submit", function (e) {
-        var text = form.querySelector("legend, button[type=submit]");
-        if (!window.confirm((text ? text.textContent : "") + " ?")) e.preventDefault();
-      });
+document.addEventListener("DOMContentLoaded", function() {
+    // After a refused form: back in the history, where the browser has kept
+    // what was typed (the link itself opens the form's page afresh).
+    document.querySelectorAll("a[data-back]").forEach(function(a) {
+        a.addEventListener("click", function(e) {
+            if (window.history.length > 1) {
+                e.preventDefault();
+                window.history.back();
+            }
+        });
     });
-  document.querySelectorAll("table.schedule").forEach(function (table) {
-    var head = table.querySelector("thead th");
-    if (!head) return;
-    var all = document.createElement("input");
-    all.type = "checkbox";
-    all.setAttribute("aria-label", "✓ *");
-    all.addEventListener("change", function () {
-      table.querySelectorAll("tbody input[type=checkbox]").forEach(function (c) {
-        c.checked = all.checked;
-      });
+    document.querySelectorAll("form[action='/schedule/reassign']").forEach(function(form) {
+        form.addEventListener("submit", function(e) {
+            var text = form.querySelector("legend, button[type=submit]");
+            if (!window.confirm((text ? text.textContent : "") + " ?"))
+                e.preventDefault();
+        });
     });
-    head.appendChild(all);
-  });
+    document.querySelectorAll("table.schedule").forEach(function(table) {
+        var head = table.querySelector("thead th");
+        if (!head)
+            return;
+        var all = document.createElement("input");
+        all.type = "checkbox";
+        all.setAttribute("aria-label", "✓ *");
+        all.addEventListener("change", function() {
+            table.querySelectorAll("tbody input[type=checkbox]").forEach(function(c) {
+                c.checked = all.checked;
+            });
+        });
+        head.appendChild(all);
+    });
 });
 
 /* Live relevance on form pages: the stylesheet gives each field, group or

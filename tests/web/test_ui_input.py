@@ -1,0 +1,163 @@
+"""The pages' own forms under bad input, as a case manager types it on the
+move: a refused form comes back (4xx, never a bare error page) with each
+problem next to its field in the user's language, saying what to do, and
+everything else that was typed kept; dates are taken day/month/year as
+people write them (5/3/1941 too)."""
+import html
+import re
+
+from webtest import Checks, Client, Server, Site
+
+t = Checks()
+site = Site()
+site.user("marie", team="Namur")
+site.fr("user", "add", "emma", "--name", "Emma", "--role", "case_manager", "--language", "en")
+site.fr("user", "passwd", "emma", stdin="correct-horse\n")
+srv = Server(site)
+marie = Client(srv)
+marie.login("marie")
+
+
+def value_of(page, name):
+    """The value attribute of the input named name ('' when empty, None
+    when there is no such input)."""
+    m = re.search(r'<input[^>]*\bname="' + re.escape(name) + r'"[^>]*>', page)
+    if not m:
+        return None
+    v = re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return html.unescape(v.group(1)) if v else ""
+
+
+def problem_of(page, input_id):
+    """The text of the problem tied to an input (aria-describedby), or None."""
+    m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
+    return html.unescape(m.group(1)) if m else None
+
+
+# -- registering a person --------------------------------------------------
+person = {"family_name": "Durand", "given_names": "Paul", "birth_date": "31/02/1950",
+          "address": "Rue Haute 3", "postal_code": "4000", "city": "Liège",
+          "phone": "04 000 00 00", "sex": "male"}
+r = marie.form("/patients", person)
+page = r.text
+t.check(r.status == 422, "a birth date that is no date refuses the registration (422)", r.status)
+t.check("jour/mois/année" in (problem_of(page, "f-birth_date") or ""),
+        "the problem is under the birth date, saying how to write it", page[-2500:])
+t.check(all(value_of(page, k) == v for k, v in person.items() if k != "sex")
+        and '<option value="male" selected>' in page,
+        "everything typed is kept, the sex chosen too",
+        {k: value_of(page, k) for k in person})
+t.check('aria-invalid="true"' in page and "autofocus" in page.split('id="f-birth_date"')[1][:300],
+        "the field is marked invalid and takes the focus")
+t.check(site.sql("SELECT count(*) FROM patients")[0][0] == 0, "nothing is registered")
+
+r = marie.form("/patients", dict(person, birth_date="12/03/2099"))
+t.check(r.status == 422 and "futur" in (problem_of(r.text, "f-birth_date") or ""),
+        "a birth date in the future is refused next to the field", problem_of(r.text, "f-birth_date"))
+r = marie.form("/patients", dict(person, birth_date="12/03/1850"))
+t.check(r.status == 422 and "130 ans" in (problem_of(r.text, "f-birth_date") or ""),
+        "a birth date over 130 years ago asks to check the year", problem_of(r.text, "f-birth_date"))
+r = marie.form("/patients", dict(person, given_names="   ", family_name="X" * 201,
+                                 birth_date="1/2/1950"))
+t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-given_names") or "")
+        and "200" in (problem_of(r.text, "f-family_name") or "")
+        and problem_of(r.text, "f-birth_date") is None,
+        "blank given names and a name too long are both said at once, each at its field",
+        r.text[-2500:])
+r = marie.form("/patients", dict(person, birth_date="1/2/1950"))
+t.check(r.status in (302, 303) and site.sql("SELECT birth_date FROM patients") == [("1950-02-01",)],
+        "5/3/1941-style dates are taken (as the form pages take them)",
+        (r.status, site.sql("SELECT birth_date FROM patients")))
+
+emma = Client(srv)
+emma.login("emma")
+r = emma.form("/patients", dict(person, birth_date="2099-01-01"))
+t.check(r.status == 422 and "future" in (problem_of(r.text, "f-birth_date") or "")
+        and "<html lang=\"en\"" in r.text,
+        "in the user's language (English)", problem_of(r.text, "f-birth_date"))
+
+# -- the case page's small forms: a refusal says which field, that nothing
+# was saved, and leads back to the form --------------------------------------
+pid = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne",
+                                      "birth_date": "12/03/1941"}).json()["id"]
+cid = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty",
+                                   "team": "Namur"}).json()["id"]
+
+
+def back_link(page):
+    m = re.search(r'<a class="back" data-back href="([^"]*)">([^<]*)</a>', page)
+    return m.groups() if m else (None, None)
+
+
+r = marie.form(f"/cases/{cid}/fire", {"event": "screen", "note": "appel de la fille",
+                                       "on": "01/01/2099"})
+t.check(r.status == 400 and "dans le futur" in r.text and "vide pour aujourd&#39;hui" in r.text
+        and "2099-01-01" not in r.text,
+        "an effective date in the future is refused in French, without ISO dates", r.text[-1200:])
+t.check(back_link(r.text) == (f"/cases/{cid}", "← Revenir au formulaire")
+        and "Rien n&#39;a été enregistré" in r.text,
+        "the page says nothing was saved and links back to the case", back_link(r.text))
+r = marie.form(f"/cases/{cid}/fire", {"event": "screen", "on": "32/13/2026"})
+t.check(r.status == 400 and "« Date effective » n&#39;est pas une date" in r.text,
+        "a wrong effective date names its field", r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "31/04/2027"})
+t.check(r.status == 400 and "« Échéance » n&#39;est pas une date" in r.text
+        and back_link(r.text)[0] == f"/cases/{cid}",
+        "a care plan action's wrong due date names its field", r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "5/1/2027"})
+t.check(r.status == 400 and "Dites qui s&#39;en charge" in r.text and "--user" not in r.text,
+        "an action without anyone responsible asks who, in the page's words (not the CLI's)",
+        r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "5/1/2027",
+                                                  "responsible": "Sophie"})
+t.check(r.status in (302, 303), "a due date typed 5/1/2027 is taken", r.text[-600:])
+r = emma.form(f"/cases/{cid}/meetings", {"held_on": "2026-02-30", "minutes": "notes"})
+t.check(r.status == 400 and "“Date” is not a date" in r.text
+        and "Nothing was saved" in r.text and back_link(r.text)[0] == f"/cases/{cid}",
+        "in English for an English-speaking user, back to the case", r.text[-1200:])
+
+# -- small things seen on the way --------------------------------------------
+page = marie.request("GET", "/caseload").text
+t.check("<p>1 dossier ouvert</p>" in page, "one open case is said in the singular",
+        re.findall(r"<p>\d+ [^<]*</p>", page))
+t.check('<link rel="icon" href="data:,">' in page,
+        "pages name an empty icon: browsers do not ask for /favicon.ico (a 404 each page)")
+marie.form(f"/cases/{cid}/referrals", {"specialty": "diététicienne", "reason": "perte de poids"})
+page = marie.request("GET", f"/cases/{cid}").text
+t.check("<strong>Ouverture du dossier</strong> → Signalement" in page
+        and "<strong>open</strong>" not in page,
+        "the timeline names the case's opening in French, not by its code 'open'",
+        re.findall(r'<ol class="timeline">.{0,300}', page))
+t.check('class="inline answer"' in page,
+        "a referral's answer field is on a line of its own, not glued to the dates")
+
+site.user("root", role="admin")
+root = Client(srv)
+root.login("root")
+page = root.request("GET", "/admin").text
+t.check('<th scope="col">Rôle</th>' in page and '<th scope="col">Identifiant</th>' in page
+        and '<option value="provider">intervenant·e (accès par le réseau)</option>' in page
+        and ">case_manager<" not in page,
+        "the administration's users: column names and roles in French, not codes",
+        re.findall(r"<th[^>]*>[^<]*</th>", page)[:12])
+
+# -- the public referral form ------------------------------------------------
+anon = Client(srv)
+intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
+          "referrer_relation": "fille", "person_name": "Jozef Peeters",
+          "person_birth_date": "31/02/1937", "person_city": "Jambes",
+          "situation": "Vit seul, chutes répétées, refuse l'aide."}
+r = anon.form("/refer", intake, csrf=False)
+page = r.text
+t.check(r.status == 400 and "jour/mois/année" in (problem_of(page, "f-person_birth_date") or ""),
+        "a referral with a wrong birth date comes back with the problem at the field", page[-2000:])
+t.check(all(value_of(page, k) == v for k, v in intake.items() if k != "situation")
+        and ">Vit seul, chutes répétées, refuse l&#39;aide.</textarea>" in page,
+        "everything the person wrote is kept, the situation too", page[-2000:])
+r = anon.form("/refer", dict(intake, person_birth_date="2/7/1937", situation="   "), csrf=False)
+t.check(r.status == 400 and "obligatoire" in (problem_of(r.text, "f-situation") or ""),
+        "a situation of spaces only is asked for again", r.text[-1500:])
+r = anon.form("/refer", dict(intake, person_birth_date="2/7/1937"), csrf=False)
+t.check(r.status == 201, "corrected, the referral is received", r.status)
+
+t.finish()
