@@ -5,6 +5,7 @@
  * formeval.c, submissions in formsubmit.c. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -143,6 +144,27 @@ static int attr_num(xmlNodePtr n, const char *name, double *out)
     *out = strtod(v, &end);
     int ok = end != v && *end == '\0' && errno == 0;
     free(v);
+    return ok ? 1 : -1;
+}
+
+/* A whole-number attribute (versions, row counts, min-answered): 1 and
+ * *out set, 0 when absent, -1 when it is not a whole number from 0 to
+ * INT_MAX (the schema's positiveInteger has no upper bound, and a cast
+ * from a larger double is undefined). */
+static int attr_int(xmlNodePtr n, const char *name, int *out)
+{
+    char *v = fr_xml_attr(n, name);
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    int ok = end != v && *end == '\0' && errno == 0 && x >= 0 && x <= INT_MAX;
+    free(v);
+    if (ok)
+        *out = (int)x;
     return ok ? 1 : -1;
 }
 
@@ -535,9 +557,15 @@ static void read_container(reader *r, xmlNodePtr n, const char *element, int par
     c->parent = parent;
     c->repeat = attr_bool(n, "repeat");
     c->relevant = fr_xml_attr(n, "relevant");
-    double v;
-    c->min_rows = attr_num(n, "min-rows", &v) == 1 ? (int)v : 0;
-    c->max_rows = attr_num(n, "max-rows", &v) == 1 ? (int)v : 0;
+    if (attr_int(n, "min-rows", &c->min_rows) < 0)
+        problem(r->p, n->line, element, c->id, "min-rows is not a whole number up to %d", INT_MAX);
+    if (attr_int(n, "max-rows", &c->max_rows) < 0)
+        problem(r->p, n->line, element, c->id, "max-rows is not a whole number up to %d", INT_MAX);
+    if (c->max_rows > 0 && c->min_rows > c->max_rows)
+        problem(r->p, n->line, element, c->id,
+                "min-rows (%d) is more than max-rows (%d): no final submission could satisfy "
+                "both; lower min-rows or raise max-rows",
+                c->min_rows, c->max_rows);
     texts_read(&c->label, n, "label");
     if (c->repeat && strcmp(element, "section") == 0)
         problem(r->p, n->line, element, c->id,
@@ -570,8 +598,9 @@ static void read_score(reader *r, xmlNodePtr n)
     s->id = fr_xml_attr(n, "id");
     s->line = n->line;
     s->expr = fr_xml_attr(n, "expr");
-    double v;
-    s->min_answered = attr_num(n, "min-answered", &v) == 1 ? (int)v : 0;
+    if (attr_int(n, "min-answered", &s->min_answered) < 0)
+        problem(r->p, n->line, "score", s->id, "min-answered is not a whole number up to %d",
+                INT_MAX);
     char *items = fr_xml_attr(n, "items");
     if (items) {
         for (char *save = NULL, *t = strtok_r(items, " \t\n", &save); t;
@@ -589,7 +618,10 @@ static void read_score(reader *r, xmlNodePtr n)
     xmlNodePtr b = fr_xml_child(n, "bands");
     if (b) {
         s->scheme = fr_xml_attr(b, "scheme");
-        s->bands_version = attr_num(b, "version", &v) == 1 ? (int)v : 1;
+        s->bands_version = 1;
+        if (attr_int(b, "version", &s->bands_version) < 0)
+            problem(r->p, b->line, "score", s->id,
+                    "the version of its <bands> is not a whole number up to %d", INT_MAX);
         for (xmlNodePtr e = fr_xml_child(b, "band"); e; e = fr_xml_next(e->next, "band")) {
             fm_band *nb = realloc(s->bands, (size_t)(s->nbands + 1) * sizeof *nb);
             if (!nb)
@@ -1025,10 +1057,12 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     crypto_hash_sha256(h, (const unsigned char *)text, len);
     sodium_bin2hex(f->sha256, sizeof f->sha256, h, sizeof h);
 
+    problems p = {.name = name};
     xmlNodePtr root = xmlDocGetRootElement(doc);
     f->id = fr_xml_attr(root, "id");
-    double v = 0;
-    f->version = attr_num(root, "version", &v) == 1 ? (int)v : 0;
+    if (attr_int(root, "version", &f->version) < 0)
+        problem(&p, root->line, "form", f->id,
+                "version is not a version number from 1 to %d: number versions 1, 2, 3…", INT_MAX);
     f->kind = fr_xml_attr(root, "kind");
     if (!f->kind)
         f->kind = strdup("items");
@@ -1037,7 +1071,6 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     free(intake);
     texts_read(&f->title, root, "title");
 
-    problems p = {.name = name};
     reader r = {.f = f, .p = &p};
     int external = strcmp(f->kind, "external") == 0;
     for (xmlNodePtr n = fr_xml_child(root, "choices"); n; n = fr_xml_next(n->next, "choices")) {

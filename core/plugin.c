@@ -351,8 +351,13 @@ static int parse_manifest(const char *dir, const char *lang, plugin *p, fr_error
                 break;
             }
             p->migs = g;
-            char *v = fr_xml_attr(n, "version");
-            p->migs[p->nmigs].version = v ? atoi(v) : 0;
+            char *v = fr_xml_attr(n, "version"), *end = NULL;
+            /* The schema says positiveInteger, without an upper bound: a
+             * number too large is kept as 0, refused by migrate() and by
+             * the check of the folder. */
+            errno = 0;
+            long mv = v ? strtol(v, &end, 10) : 0;
+            p->migs[p->nmigs].version = errno || mv > INT_MAX || mv < 1 ? 0 : (int)mv;
             p->migs[p->nmigs].file = fr_xml_attr(n, "file");
             p->nmigs++;
             free(v);
@@ -374,7 +379,10 @@ static int parse_manifest(const char *dir, const char *lang, plugin *p, fr_error
 
 static int manifest_abi_ok(const plugin *p, fr_error *err)
 {
-    if (p->abi && atoi(p->abi) == FR_ABI_VERSION)
+    char *end = NULL;
+    errno = 0;
+    long abi = p->abi ? strtol(p->abi, &end, 10) : -1;
+    if (p->abi && !errno && end != p->abi && *end == '\0' && abi == FR_ABI_VERSION)
         return 0;
     return fr_error_set(err, FR_EVERSION,
                         "plugin %s was built for ABI %s, this Filrouge provides ABI %d: rebuild "
@@ -787,6 +795,12 @@ static int migrate(fr_site *site, plugin *p, fr_error *err)
     }
     for (int i = 0; i < nextra; i++)
         m[p->nmigs + i] = p->ctx->extra[i];
+    for (int i = 0; i < p->nmigs && !rc; i++)
+        if (m[i].version < 1)
+            rc = fr_error_set(err, FR_EINVAL,
+                              "plugin %s: the version of migration %s is not a number from 1 to "
+                              "%d; number migrations 1, 2, 3… in plugin.xml",
+                              p->id, m[i].name, INT_MAX);
     for (int i = 0; i < n && !rc; i++)
         for (int j = i + 1; j < n && !rc; j++)
             if (m[i].version == m[j].version)
@@ -1359,6 +1373,11 @@ int fr_plugin_check_dir(const char *dir, fr_error *err)
         char *path = fr_path_join(dir, p.migs[i].file);
         if (path && access(path, R_OK) != 0)
             add_line(problems, sizeof problems, "%s: the migration file cannot be read", path);
+        if (p.migs[i].version < 1)
+            add_line(problems, sizeof problems,
+                     "%s/plugin.xml: the version of migration %s is not a number from 1 to %d; "
+                     "number migrations 1, 2, 3…",
+                     dir, p.migs[i].file, INT_MAX);
         free(path);
     }
     for (int i = 0; i < p.nforms; i++) {

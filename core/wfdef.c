@@ -5,7 +5,9 @@
  * migration are in workflow.c. */
 #include "wfdef.h"
 
+#include <errno.h>
 #include <libxml/xmlerror.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -415,7 +417,7 @@ static void check(problems *p, fr_workflow *wf, xmlNodePtr root)
     xmlNodePtr mnode = fr_xml_child(root, "migration");
     for (int i = 0; i < wf->nmigrations; i++, mnode = fr_xml_next(mnode->next, "migration")) {
         wf_migration *m = &wf->migrations[i];
-        if (m->from_version >= wf->version)
+        if (wf->version > 0 && m->from_version >= wf->version)
             problem(p, mnode, "migration from-version=\"%d\" is not older than this version (%d)",
                     m->from_version, wf->version);
         for (int j = 0; j < i; j++)
@@ -437,13 +439,33 @@ static void check(problems *p, fr_workflow *wf, xmlNodePtr root)
     }
 }
 
+/* A version number attribute (the schema says positiveInteger, which has
+ * no upper bound): a number too large for an int is a problem, not a
+ * version that wraps round to another one (4294967297 read as 1). */
+static int read_version(problems *p, xmlNodePtr node, const char *attr)
+{
+    char *v = fr_xml_attr(node, attr);
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+        end++;
+    if (errno || end == v || *end || n < 1 || n > INT_MAX) {
+        problem(p, node, "%s=\"%s\" is not a version number from 1 to %d: number versions 1, 2, 3…",
+                attr, v, INT_MAX);
+        n = 0;
+    }
+    free(v);
+    return (int)n;
+}
+
 static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     wf->id = fr_xml_attr(root, "id");
-    char *v = fr_xml_attr(root, "version");
-    wf->version = v ? atoi(v) : 0;
-    free(v);
+    wf->version = read_version(p, root, "version");
 
     wf->nstates = count_children(root, "state");
     wf->states = calloc((size_t)wf->nstates, sizeof *wf->states);
@@ -462,9 +484,7 @@ static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
     i = 0;
     for (xmlNodePtr c = fr_xml_child(root, "migration"); c; c = fr_xml_next(c->next, "migration")) {
         wf_migration *m = &wf->migrations[i++];
-        v = fr_xml_attr(c, "from-version");
-        m->from_version = v ? atoi(v) : 0;
-        free(v);
+        m->from_version = read_version(p, c, "from-version");
         m->nmaps = count_children(c, "map");
         m->maps = calloc((size_t)m->nmaps + 1, sizeof *m->maps);
         if (!m->maps)

@@ -16,6 +16,11 @@ refused "a cycle among calculations" 1 "x → y → z → x" -- form check "$DAT
 refused "a form that is not XML" 1 "not-xml.xml:" -- form check "$DATA/not-xml.xml"
 refused "an entity bomb is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/bomb.xml"
 refused "an external entity is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/external-entity.xml"
+refused "a version too large for a number is refused, not wrapped round" 1 "bad-numbers.xml:2: <form id='bad-numbers'>: version is not a version number from 1 to 2147483647" -- form check "$DATA/bad-numbers.xml"
+refused "min-rows above max-rows, which no final submission could satisfy" 1 "bad-numbers.xml:4: <group id='rows'>: min-rows (5) is more than max-rows (2)" -- form check "$DATA/bad-numbers.xml"
+refused "a row count too large for a number" 1 "bad-numbers.xml:7: <group id='many'>: min-rows is not a whole number" -- form check "$DATA/bad-numbers.xml"
+refused "a min-answered too large for a number" 1 "bad-numbers.xml:10: <score id='s'>: min-answered is not a whole number" -- form check "$DATA/bad-numbers.xml"
+refused "a bands version too large for a number" 1 "bad-numbers.xml:12: <score id='t'>: the version of its <bands> is not a whole number" -- form check "$DATA/bad-numbers.xml"
 
 ok "enable the forms plugin" -- plugin enable forms
 ok "list forms" -- form list --lang en

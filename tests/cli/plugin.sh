@@ -30,6 +30,16 @@ refused "a malformed manifest names file and line" 1 "plugin.xml:5" -- plugin ch
 refused "a library that crashes while loading is reported, and we survive" 1 "signal" -- \
     plugin check "$PLUGINS/crashload"
 refused "a wrong ABI is found by check too" 1 "999" -- plugin check "$PLUGINS/badabi"
+mkdir -p "$TMP/bignum"
+cat >"$TMP/bignum/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="bignum" version="1.0" abi="4294967297">
+  <migration version="99999999999" file="m.sql"/>
+</plugin>
+XML
+: >"$TMP/bignum/m.sql"
+refused "an ABI too large for a number is not read as ABI 1" 1 "built for ABI 4294967297" -- plugin check "$TMP/bignum"
+refused "a migration version too large for a number is named" 1 "the version of migration m.sql is not a number from 1 to" -- \
+    plugin check "$TMP/bignum"
 
 "$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
 ok "open a case on the plugin's workflow" -- case open 1 --workflow gate

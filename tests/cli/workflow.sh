@@ -41,4 +41,15 @@ refused "an external entity is refused, naming the DOCTYPE" 1 "entity.xml:2: a <
 head -c 17000000 /dev/zero | tr '\0' ' ' >"$D/huge.xml"
 refused "a 17 MB file is refused before parsing" 1 "more than the" -- workflow check "$D/huge.xml"
 refused "a missing file is reported" 1 "nothere.xml" -- workflow check "$D/nothere.xml"
+cat >"$D/bigversion.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<workflow xmlns="urn:filrouge:workflow:1" id="x" version="4294967297">
+  <state id="a" initial="true"/>
+  <migration from-version="99999999999999999999"><map from="a" to="a"/></migration>
+</workflow>
+XML
+refused "a version too large for a number is refused, not read as another version (4294967297 is not 1)" 1 \
+    'bigversion.xml:2: version="4294967297" is not a version number from 1 to 2147483647' -- workflow check "$D/bigversion.xml"
+refused "…and a migration's from-version too" 1 'bigversion.xml:4: from-version="99999999999999999999" is not a version number' -- \
+    workflow check "$D/bigversion.xml"
 finish
