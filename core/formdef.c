@@ -1038,8 +1038,20 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     if (rc)
         return rc;
     xmlDocPtr doc = NULL;
-    if ((rc = fr_xml_load_memory(name, text, len, "schemas/form.xsd", &doc, err)))
+    char *xml_report = NULL;
+    if ((rc = fr_xml_load_memory_report(name, text, len, "schemas/form.xsd", &doc, err,
+                                        report ? &xml_report : NULL))) {
+        if (report && xml_report) {
+            int n = 1;
+            for (const char *c = xml_report; *c; c++)
+                n += *c == '\n';
+            if (asprintf(report, "%s\n%d problem%s in %s", xml_report, n, n == 1 ? "" : "s", name) <
+                0)
+                *report = NULL;
+        }
+        free(xml_report);
         return rc;
+    }
     fr_form *f = calloc(1, sizeof *f);
     if (!f) {
         xmlFreeDoc(doc);

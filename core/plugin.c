@@ -1338,67 +1338,120 @@ static void probe_library(const char *lib, const char *id, char *out, size_t siz
                  WEXITSTATUS(status));
 }
 
+/* Appends a line (or several) to a growing report. */
+static void note(char **all, const char *text)
+{
+    size_t have = *all ? strlen(*all) : 0, add = strlen(text);
+    char *g = realloc(*all, have + add + 2);
+    if (!g)
+        return;
+    if (have)
+        g[have++] = '\n';
+    memcpy(g + have, text, add + 1);
+    *all = g;
+}
+
+/* One problem of a check: into the message (what fits) and the report. */
+static void check_problem(char *buf, size_t size, char **all, const char *fmt, ...) FR_PRINTF(4, 5);
+static void check_problem(char *buf, size_t size, char **all, const char *fmt, ...)
+{
+    char line[FR_ERROR_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    add_line(buf, size, "%s", line);
+    if (all)
+        note(all, line);
+}
+
 int fr_plugin_check_dir(const char *dir, fr_error *err)
 {
+    return fr_plugin_check_dir_report(dir, NULL, err);
+}
+
+int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err)
+{
     char problems[FR_ERROR_MAX] = "";
+    char *all = NULL, **A = report ? &all : NULL;
     plugin p = {0};
     fr_error e = {0};
+    if (report)
+        *report = NULL;
     if (parse_manifest(dir, NULL, &p, &e) != 0) {
         plugin_free_manifest(&p);
         return fr_error_set(err, e.code == FR_ENOMEM ? FR_ENOMEM : FR_EINVAL, "%s", e.message);
     }
     if (manifest_abi_ok(&p, &e))
-        add_line(problems, sizeof problems, "%s/plugin.xml: %s", dir, e.message);
+        check_problem(problems, sizeof problems, A, "%s/plugin.xml: %s", dir, e.message);
     if (p.library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p.library);
         char *lib = fr_path_join(dir, name);
-        if (lib && access(lib, R_OK) != 0)
-            add_line(problems, sizeof problems,
-                     "%s: the library named in the manifest does not exist; build it", lib);
-        else if (lib)
-            probe_library(lib, p.id, problems, sizeof problems);
+        if (lib && access(lib, R_OK) != 0) {
+            check_problem(problems, sizeof problems, A,
+                          "%s: the library named in the manifest does not exist; build it", lib);
+        } else if (lib) {
+            char found[FR_ERROR_MAX] = "";
+            probe_library(lib, p.id, found, sizeof found);
+            if (found[0])
+                check_problem(problems, sizeof problems, A, "%s", found);
+        }
         free(lib);
     }
+    /* Each definition's problems in full in the report (a workflow or a
+     * form may have more than a message holds). */
     for (int i = 0; i < p.nworkflows; i++) {
-        char *path = fr_path_join(dir, p.workflows[i]);
-        fr_workflow *wf = NULL;
+        char *path = fr_path_join(dir, p.workflows[i]), *full = NULL;
         fr_error_clear(&e);
-        if (path && fr_workflow_load_file(path, &wf, &e) != 0)
+        if (path && fr_workflow_check_file(path, &full, &e) != 0) {
             add_line(problems, sizeof problems, "%s", e.message);
-        fr_workflow_free(wf);
+            if (A)
+                note(A, full ? full : e.message);
+        }
+        free(full);
         free(path);
     }
     for (int i = 0; i < p.nmigs; i++) {
         char *path = fr_path_join(dir, p.migs[i].file);
         if (path && access(path, R_OK) != 0)
-            add_line(problems, sizeof problems, "%s: the migration file cannot be read", path);
+            check_problem(problems, sizeof problems, A, "%s: the migration file cannot be read",
+                          path);
         if (p.migs[i].version < 1)
-            add_line(problems, sizeof problems,
-                     "%s/plugin.xml: the version of migration %s is not a number from 1 to %d; "
-                     "number migrations 1, 2, 3…",
-                     dir, p.migs[i].file, INT_MAX);
+            check_problem(problems, sizeof problems, A,
+                          "%s/plugin.xml: the version of migration %s is not a number from 1 to "
+                          "%d; number migrations 1, 2, 3…",
+                          dir, p.migs[i].file, INT_MAX);
         free(path);
     }
     for (int i = 0; i < p.nforms; i++) {
-        char *path = fr_path_join(dir, p.forms[i]);
-        fr_form *f = NULL;
+        char *path = fr_path_join(dir, p.forms[i]), *full = NULL;
         fr_error_clear(&e);
-        if (path && fr_form_load_file(path, &f, &e) != 0)
+        if (path && fr_form_check_file(path, &full, &e) != 0) {
             add_line(problems, sizeof problems, "%s", e.message);
-        fr_form_free(f);
+            if (A)
+                note(A, full ? full : e.message);
+        }
+        free(full);
         free(path);
     }
     if (p.hooks) {
         char *path = fr_path_join(dir, p.hooks);
         struct stat sb;
         if (path && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-            add_line(problems, sizeof problems, "%s: the hooks folder does not exist", path);
+            check_problem(problems, sizeof problems, A, "%s: the hooks folder does not exist",
+                          path);
         free(path);
     }
     plugin_free_manifest(&p);
-    if (problems[0])
+    if (problems[0]) {
+        if (report)
+            *report = all;
+        else
+            free(all);
         return fr_error_set(err, FR_EINVAL, "%s", problems);
+    }
+    free(all);
     return 0;
 }
 

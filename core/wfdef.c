@@ -18,11 +18,15 @@
 #include "xmldoc.h"
 
 /* Problems found while checking, one line each. */
+/* buf holds what fits in an fr_error; all every problem, for `workflow
+ * check` and `plugin check`, which print them all. */
 typedef struct problems {
     const char *name;
     char buf[FR_ERROR_MAX];
     size_t len;
     int count;
+    char *all;
+    size_t all_len;
 } problems;
 
 static void problem(problems *p, xmlNodePtr node, const char *fmt, ...) FR_PRINTF(3, 4);
@@ -30,13 +34,23 @@ static void problem(problems *p, xmlNodePtr node, const char *fmt, ...) FR_PRINT
 static void problem(problems *p, xmlNodePtr node, const char *fmt, ...)
 {
     p->count++;
-    if (p->len + 8 >= sizeof p->buf)
-        return;
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    char *line = NULL;
+    int ln = asprintf(&line, "%s%s:%ld: %s", p->all_len ? "\n" : "", p->name,
+                      node ? xmlGetLineNo(node) : 0L, msg);
+    char *grown = ln > 0 ? realloc(p->all, p->all_len + (size_t)ln + 1) : NULL;
+    if (grown) {
+        memcpy(grown + p->all_len, line, (size_t)ln + 1);
+        p->all = grown;
+        p->all_len += (size_t)ln;
+    }
+    free(ln > 0 ? line : NULL);
+    if (p->len + 8 >= sizeof p->buf)
+        return;
     int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s:%ld: %s", p->len ? "\n" : "",
                      p->name, node ? xmlGetLineNo(node) : 0L, msg);
     if (n > 0)
@@ -500,13 +514,41 @@ static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
     return 0;
 }
 
-int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err)
+/* Every problem of a definition, counted, for the commands that check
+ * files: "FILE:LINE: …" lines then "N problems in FILE". */
+static char *with_count(char *lines, int count, const char *name)
+{
+    if (!lines)
+        return NULL;
+    char *out = NULL;
+    if (count < 1 ||
+        asprintf(&out, "%s\n%d problem%s in %s", lines, count, count == 1 ? "" : "s", name) < 0)
+        return lines;
+    free(lines);
+    return out;
+}
+
+static int count_lines(const char *s)
+{
+    int n = s && *s ? 1 : 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static int parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err,
+                 char **report)
 {
     *out = NULL;
     xmlDocPtr doc = NULL;
-    int rc = fr_xml_load_memory(name, text, len, "schemas/workflow.xsd", &doc, err);
-    if (rc)
+    char *xml_report = NULL;
+    int rc = fr_xml_load_memory_report(name, text, len, "schemas/workflow.xsd", &doc, err,
+                                       report ? &xml_report : NULL);
+    if (rc) {
+        if (report)
+            *report = with_count(xml_report, count_lines(xml_report), name);
         return rc;
+    }
     fr_workflow *wf = calloc(1, sizeof *wf);
     problems p = {.name = name};
     if (!wf) {
@@ -527,17 +569,29 @@ int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, 
     xmlFreeDoc(doc);
     if (rc || !wf->name || !wf->text) {
         fr_workflow_free(wf);
+        free(p.all);
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
     }
     if (p.count > 0) {
         fr_workflow_free(wf);
+        if (report) {
+            *report = with_count(p.all, p.count, name);
+            p.all = NULL;
+        }
+        free(p.all);
         return fr_error_set(err, FR_EINVAL, "%s", p.buf);
     }
+    free(p.all);
     *out = wf;
     return 0;
 }
 
-int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
+int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err)
+{
+    return parse(name, text, len, out, err, NULL);
+}
+
+static int load(const char *path, fr_workflow **out, fr_error *err, char **report)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -570,8 +624,22 @@ int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
     }
     /* The text is parsed from memory so that what is stored in the
      * database is exactly what was checked. */
-    int rc = wf_parse(path, buf, len, out, err);
+    int rc = parse(path, buf, len, out, err, report);
     free(buf);
+    return rc;
+}
+
+int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
+{
+    return load(path, out, err, NULL);
+}
+
+int fr_workflow_check_file(const char *path, char **report, fr_error *err)
+{
+    fr_workflow *wf = NULL;
+    *report = NULL;
+    int rc = load(path, &wf, err, report);
+    fr_workflow_free(wf);
     return rc;
 }
 

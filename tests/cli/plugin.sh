@@ -40,6 +40,25 @@ XML
 refused "an ABI too large for a number is not read as ABI 1" 1 "built for ABI 4294967297" -- plugin check "$TMP/bignum"
 refused "a migration version too large for a number is named" 1 "the version of migration m.sql is not a number from 1 to" -- \
     plugin check "$TMP/bignum"
+# A plugin whose workflow and form have more problems than a message holds.
+mkdir -p "$TMP/manyproblems"
+cat >"$TMP/manyproblems/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="manyproblems" version="1.0" abi="1">
+  <workflow file="wf.xml"/>
+  <form file="form.xml"/>
+</plugin>
+XML
+{
+    echo '<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">'
+    echo '  <state id="a" initial="true"/>'
+    i=0
+    while [ $i -lt 30 ]; do echo "  <transition event=\"e$i\" from=\"a\" to=\"missing$i\"/>"; i=$((i + 1)); done
+    echo '</workflow>'
+} >"$TMP/manyproblems/wf.xml"
+cp ../data/forms/many-errors.xml "$TMP/manyproblems/form.xml"
+refused "plugin check prints every problem of a workflow" 1 "wf.xml:32: transition 'e29'" -- plugin check "$TMP/manyproblems"
+refused "…and of a form, after it" 1 "form.xml:44: <field id='f40'>" -- plugin check "$TMP/manyproblems"
+refused "…each counted" 1 "40 problems in" -- plugin check "$TMP/manyproblems"
 
 "$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
 ok "open a case on the plugin's workflow" -- case open 1 --workflow gate
