@@ -21,6 +21,7 @@
 /* buf holds what fits in an fr_error; all holds every problem (for
  * `form check`, which prints them all). */
 typedef struct problems {
+    int strict; /* a file being loaded: the checks added over time apply */
     char buf[FR_ERROR_MAX];
     size_t len;
     int count;
@@ -279,7 +280,7 @@ xmlXPathCompExprPtr fm_xpath_compile(const char *src, char *why, size_t size)
  * names (followed by '('), axis names ('::'), attributes ('@'), variables
  * ('$'), node tests (node(), text()) and the operators and/or/div/mod
  * are not references. Calls fn for each. */
-typedef void (*ref_fn)(void *data, const char *name, int is_function);
+typedef fm_name_fn ref_fn;
 
 static int name_start(int c)
 {
@@ -336,7 +337,9 @@ static void expr_refs(const char *s, ref_fn fn, void *data)
                                      strcmp(name, "div") == 0 || strcmp(name, "mod") == 0);
             if (is_func && !is_operator)
                 fn(data, name, 1);
-            else if (!is_axis && !is_operator && prev != '@' && prev != '$')
+            else if (prev == '$')
+                fn(data, name, 2);
+            else if (!is_axis && !is_operator && prev != '@')
                 fn(data, name, 0);
             prev = 'a';
             prev_was_operand = !is_func && !is_operator;
@@ -407,13 +410,35 @@ static const char *const known_functions[] = {
     "setting",
 };
 
+void fm_expr_names(const char *src, fm_name_fn fn, void *data)
+{
+    expr_refs(src, fn, data);
+}
+
+int fm_known_function(const char *name, int in_guard)
+{
+    for (size_t i = 0; i < sizeof known_functions / sizeof *known_functions; i++)
+        if (strcmp(known_functions[i], name) == 0)
+            return 1;
+    /* Guards also read the case's forms (formeval.c). */
+    return in_guard && (strcmp(name, "score") == 0 || strcmp(name, "value") == 0);
+}
+
 static void check_ref(void *data, const char *name, int is_function)
 {
     ref_check *r = data;
+    if (is_function == 2) {
+        if (!r->p->strict)
+            return;
+        problem(r->p, r->line, r->element, r->id,
+                "%s uses the variable $%s, but expressions have no variables (it could never be "
+                "evaluated): name fields by their id, e.g. %s instead of $%s",
+                r->attr, name, name, name);
+        return;
+    }
     if (is_function) {
-        for (size_t i = 0; i < sizeof known_functions / sizeof *known_functions; i++)
-            if (strcmp(known_functions[i], name) == 0)
-                return;
+        if (fm_known_function(name, 0))
+            return;
         problem(r->p, r->line, r->element, r->id,
                 "%s calls %s(), which is not an XPath 1.0 function nor one of today(), age(), "
                 "days-between(), selected(), count-selected(), setting()",
@@ -561,7 +586,7 @@ static void read_container(reader *r, xmlNodePtr n, const char *element, int par
         problem(r->p, n->line, element, c->id, "min-rows is not a whole number up to %d", INT_MAX);
     if (attr_int(n, "max-rows", &c->max_rows) < 0)
         problem(r->p, n->line, element, c->id, "max-rows is not a whole number up to %d", INT_MAX);
-    if (c->max_rows > 0 && c->min_rows > c->max_rows)
+    if (r->p->strict && c->max_rows > 0 && c->min_rows > c->max_rows)
         problem(r->p, n->line, element, c->id,
                 "min-rows (%d) is more than max-rows (%d): no final submission could satisfy "
                 "both; lower min-rows or raise max-rows",
@@ -1030,8 +1055,12 @@ void fr_form_free(fr_form *f)
     free(f);
 }
 
+/* strict: a file being loaded or checked. A text read back from the
+ * database was accepted when first loaded, and submissions were made under
+ * it: checks added since (variables in expressions, min-rows above
+ * max-rows) do not make them unreadable. */
 static int parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err,
-                 char **report)
+                 char **report, int strict)
 {
     *out = NULL;
     int rc = fm_refuse_doctype(name, text, len, err);
@@ -1069,7 +1098,7 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     crypto_hash_sha256(h, (const unsigned char *)text, len);
     sodium_bin2hex(f->sha256, sizeof f->sha256, h, sizeof h);
 
-    problems p = {.name = name};
+    problems p = {.name = name, .strict = strict};
     xmlNodePtr root = xmlDocGetRootElement(doc);
     f->id = fr_xml_attr(root, "id");
     if (attr_int(root, "version", &f->version) < 0)
@@ -1158,7 +1187,7 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
 
 int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err)
 {
-    return parse(name, text, len, out, err, NULL);
+    return parse(name, text, len, out, err, NULL, 0);
 }
 
 static int load(const char *path, fr_form **out, fr_error *err, char **report)
@@ -1192,7 +1221,7 @@ static int load(const char *path, fr_form **out, fr_error *err, char **report)
     }
     fclose(fp);
     if (!rc)
-        rc = parse(path, buf ? buf : "", len, out, err, report);
+        rc = parse(path, buf ? buf : "", len, out, err, report, 1);
     free(buf);
     return rc;
 }

@@ -16,6 +16,7 @@ refused "a cycle among calculations" 1 "x → y → z → x" -- form check "$DAT
 refused "a form that is not XML" 1 "not-xml.xml:" -- form check "$DATA/not-xml.xml"
 refused "an entity bomb is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/bomb.xml"
 refused "an external entity is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/external-entity.xml"
+refused "a variable in an expression, which could never be evaluated (the field would always be hidden)" 1 "variable.xml:5: <field id='alone'>: relevant uses the variable \$limit" -- form check "$DATA/variable.xml"
 refused "a version too large for a number is refused, not wrapped round" 1 "bad-numbers.xml:2: <form id='bad-numbers'>: version is not a version number from 1 to 2147483647" -- form check "$DATA/bad-numbers.xml"
 refused "min-rows above max-rows, which no final submission could satisfy" 1 "bad-numbers.xml:4: <group id='rows'>: min-rows (5) is more than max-rows (2)" -- form check "$DATA/bad-numbers.xml"
 refused "a row count too large for a number" 1 "bad-numbers.xml:7: <group id='many'>: min-rows is not a whole number" -- form check "$DATA/bad-numbers.xml"

@@ -69,4 +69,18 @@ refused "all schema errors too" 1 "many-xsd.xml:32: Element '{urn:filrouge:workf
 printf '<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1"><title lang="fr">Caf\351</title><state id="a" initial="true"/></workflow>' >"$D/latin1.xml"
 refused "bytes that are not UTF-8: one problem, on one line naming file and line" 1 "latin1.xml:1: Input is not proper UTF-8, indicate encoding ! Bytes: 0xE9" -- \
     workflow check "$D/latin1.xml"
+cat >"$D/guards.xml" <<'XML'
+<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">
+  <state id="a" initial="true"/>
+  <state id="b"/>
+  <transition event="ok" from="a" to="b" guard="score('efs.efs') &gt;= 6 and value('efs.date') != '' and days-between(@opened-on, today()) &gt; 0"/>
+  <transition event="typo" from="a" to="b" guard="scores('efs.efs') &gt;= 6"/>
+  <transition event="var" from="a" to="b" guard="@intensity &gt; $threshold"/>
+</workflow>
+XML
+refused "a guard calling an unknown function is found when checked, not on a case" 1 "guards.xml:5: guard \"scores('efs.efs') >= 6\" calls scores(), which is not an XPath 1.0 function" -- \
+    workflow check "$D/guards.xml"
+refused "a guard using a variable, which nothing defines" 1 'guards.xml:6: guard "@intensity > $threshold" uses the variable $threshold' -- \
+    workflow check "$D/guards.xml"
+refused "the guard functions of forms are known (only the two bad guards are counted)" 1 "2 problems in" -- workflow check "$D/guards.xml"
 finish
