@@ -829,38 +829,82 @@ int fr_plugins_migrate_owner(fr_site *site, const char *id, fr_error *err)
     return migrate(site, p, err);
 }
 
-static int load_workflows(fr_site *site, plugin *p, fr_error *err)
+/* A plugin's definitions, read from its files before anything is written. */
+typedef struct definitions {
+    fr_workflow **wfs;
+    fr_form **forms;
+    int nwfs, nforms;
+} definitions;
+
+static void definitions_free(definitions *d)
 {
-    for (int i = 0; i < p->nworkflows; i++) {
-        char *path = fr_path_join(p->dir, p->workflows[i]);
-        if (!path)
-            return fr_error_set(err, FR_ENOMEM, "out of memory");
-        fr_workflow *wf = NULL;
-        int rc = fr_workflow_load_file(path, &wf, err);
-        free(path);
-        if (!rc)
-            rc = fr_workflows_add(site, p->id, wf, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    for (int i = 0; i < d->nwfs; i++)
+        fr_workflow_free(d->wfs[i]);
+    for (int i = 0; i < d->nforms; i++)
+        fr_form_free(d->forms[i]);
+    free(d->wfs);
+    free(d->forms);
+    memset(d, 0, sizeof *d);
 }
 
-static int load_forms(fr_site *site, plugin *p, fr_error *err)
+/* Parses and checks every workflow and form file of p. A file with errors
+ * stops the plugin before its library starts, its migrations run or any
+ * definition is stored: a definition once stored cannot change under its
+ * version, so a plugin that never loaded must not leave one behind. */
+static int read_definitions(plugin *p, definitions *d, fr_error *err)
 {
-    for (int i = 0; i < p->nforms; i++) {
-        char *path = fr_path_join(p->dir, p->forms[i]);
-        if (!path)
-            return fr_error_set(err, FR_ENOMEM, "out of memory");
-        fr_form *f = NULL;
-        int rc = fr_form_load_file(path, &f, err);
-        free(path);
-        if (!rc)
-            rc = fr_forms_add(site, p->id, f, err);
-        if (rc)
-            return rc;
+    memset(d, 0, sizeof *d);
+    d->wfs = calloc((size_t)p->nworkflows + 1, sizeof *d->wfs);
+    d->forms = calloc((size_t)p->nforms + 1, sizeof *d->forms);
+    if (!d->wfs || !d->forms) {
+        definitions_free(d);
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
-    return 0;
+    int rc = 0;
+    for (int i = 0; i < p->nworkflows && !rc; i++) {
+        char *path = fr_path_join(p->dir, p->workflows[i]);
+        rc = path ? fr_workflow_load_file(path, &d->wfs[d->nwfs], err)
+                  : fr_error_set(err, FR_ENOMEM, "out of memory");
+        if (!rc)
+            d->nwfs++;
+        free(path);
+    }
+    for (int i = 0; i < p->nforms && !rc; i++) {
+        char *path = fr_path_join(p->dir, p->forms[i]);
+        rc = path ? fr_form_load_file(path, &d->forms[d->nforms], err)
+                  : fr_error_set(err, FR_ENOMEM, "out of memory");
+        if (!rc)
+            d->nforms++;
+        free(path);
+    }
+    if (rc)
+        definitions_free(d);
+    return rc;
+}
+
+/* Registers (and stores, when new) the definitions read; each one is
+ * handed over, used or freed, whatever happens. */
+static int add_definitions(fr_site *site, plugin *p, definitions *d, fr_error *err)
+{
+    int rc = 0;
+    for (int i = 0; i < d->nwfs; i++) {
+        fr_workflow *wf = d->wfs[i];
+        d->wfs[i] = NULL;
+        if (rc)
+            fr_workflow_free(wf);
+        else
+            rc = fr_workflows_add(site, p->id, wf, err);
+    }
+    for (int i = 0; i < d->nforms; i++) {
+        fr_form *f = d->forms[i];
+        d->forms[i] = NULL;
+        if (rc)
+            fr_form_free(f);
+        else
+            rc = fr_forms_add(site, p->id, f, err);
+    }
+    definitions_free(d);
+    return rc;
 }
 
 /* Loads p in this process: library and descriptor checks, init, migrations
@@ -872,15 +916,22 @@ static int load(fr_site *site, plugin *p, fr_error *err)
     int rc = check_requirements(P, p, P->opened, err);
     if (rc)
         return rc;
-    if ((rc = ctx_reset(p, site)))
+    definitions defs;
+    if ((rc = read_definitions(p, &defs, err)))
+        return rc;
+    if ((rc = ctx_reset(p, site))) {
+        definitions_free(&defs);
         return fr_error_set(err, FR_ENOMEM, "out of memory");
+    }
     p->desc = NULL;
     if (p->library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p->library);
         char *lib = fr_path_join(p->dir, name);
-        if (!lib)
+        if (!lib) {
+            definitions_free(&defs);
             return fr_error_set(err, FR_ENOMEM, "out of memory");
+        }
         if (!p->handle) {
             dlerror();
             p->handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
@@ -891,6 +942,7 @@ static int load(fr_site *site, plugin *p, fr_error *err)
                                   "`filrouge plugin check %s`",
                                   p->id, why ? why : lib, p->dir);
                 free(lib);
+                definitions_free(&defs);
                 return rc;
             }
         }
@@ -903,8 +955,10 @@ static int load(fr_site *site, plugin *p, fr_error *err)
         else
             rc = check_descriptor(p->id, lib, d, err);
         free(lib);
-        if (rc)
+        if (rc) {
+            definitions_free(&defs);
             return rc;
+        }
         p->desc = d;
     }
     if (p->desc && p->desc->init) {
@@ -914,14 +968,19 @@ static int load(fr_site *site, plugin *p, fr_error *err)
         p->ctx->in_init = 0;
         if (irc != 0) {
             unload(site, p);
+            definitions_free(&defs);
             return fr_error_set(err, FR_EREFUSED,
                                 "plugin %s refused to start (its init failed): %s", p->id,
                                 ierr.message[0] ? ierr.message : "no reason given");
         }
     }
     p->initialized = p->desc != NULL;
-    if ((rc = migrate(site, p, err)) || (rc = load_workflows(site, p, err)) ||
-        (rc = load_forms(site, p, err))) {
+    rc = migrate(site, p, err);
+    if (rc)
+        definitions_free(&defs);
+    else
+        rc = add_definitions(site, p, &defs, err);
+    if (rc) {
         unload(site, p);
         return rc;
     }
