@@ -29,7 +29,7 @@ typedef struct fr_forms fr_forms; /* the site's registry */
 int fr_form_load_file(const char *path, fr_form **out, fr_error *err);
 /* The same for a text read back from the database: the checks added after
  * it could have been stored (variables in expressions, min-rows above
- * max-rows) are left to the file loaders, so that its submissions stay
+ * max-rows, defaults no answer could be) are left to the file loaders, so that its submissions stay
  * readable. */
 int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err);
 /* The same without keeping the form; on meaning errors *report (malloc'd)

@@ -1058,7 +1058,7 @@ void fr_form_free(fr_form *f)
 /* strict: a file being loaded or checked. A text read back from the
  * database was accepted when first loaded, and submissions were made under
  * it: checks added since (variables in expressions, min-rows above
- * max-rows) do not make them unreadable. */
+ * max-rows, defaults) do not make them unreadable. */
 static int parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err,
                  char **report, int strict)
 {
@@ -1148,6 +1148,18 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     check_unique(&r);
     resolve_choices(&r);
     fix_choice_pointers(f);
+    /* A default that no answer could be would be refused in every
+     * submission that leaves its field empty, on a field the person never
+     * touched. */
+    for (int i = 0; strict && i < f->nfields; i++) {
+        char why[300];
+        const fm_field *fd = &f->fields[i];
+        if (fm_check_default(fd, why, sizeof why))
+            problem(&p, fd->line, "field", fd->id,
+                    "default=\"%s\" %s (type %s): give a value an answer could be, or "
+                    "remove it",
+                    fd->dflt, why, fm_type_name(fd->type));
+    }
     int **deps = calloc((size_t)f->nfields + 1, sizeof *deps);
     int *ndeps = calloc((size_t)f->nfields + 1, sizeof *ndeps);
     if (deps && ndeps) {

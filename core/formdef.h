@@ -165,6 +165,11 @@ double fm_eval_number(xmlXPathCompExprPtr x, xmlXPathContextPtr ctx, int *ok);
 int fm_eval_bool(xmlXPathCompExprPtr x, xmlXPathContextPtr ctx);
 char *fm_eval_string(xmlXPathCompExprPtr x, xmlXPathContextPtr ctx);
 
+/* Whether a field's default is a value a submission could hold (type,
+ * option code, min and max), as a submission's answer is read
+ * (formsubmit.c): 0, or -1 with the reason in English in why. */
+int fm_check_default(const fm_field *fd, char *why, size_t size);
+
 /* Built-in messages in the user's language (fr, nl, de, en). */
 const char *fm_msg(const char *lang, const char *key);
 
