@@ -27,6 +27,10 @@ typedef struct fr_forms fr_forms; /* the site's registry */
  * calculations, bands do not overlap). Every problem is listed in err, one
  * per line, as "FILE:LINE: <element id='…'>: message". */
 int fr_form_load_file(const char *path, fr_form **out, fr_error *err);
+/* The same for a text read back from the database: the checks added after
+ * it could have been stored (variables in expressions, min-rows above
+ * max-rows, defaults no answer could be) are left to the file loaders, so that its submissions stay
+ * readable. */
 int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err);
 /* The same without keeping the form; on meaning errors *report (malloc'd)
  * lists every problem, one per line, where err holds what fits in it. */

@@ -5,6 +5,7 @@
  * formeval.c, submissions in formsubmit.c. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 /* buf holds what fits in an fr_error; all holds every problem (for
  * `form check`, which prints them all). */
 typedef struct problems {
+    int strict; /* a file being loaded: the checks added over time apply */
     char buf[FR_ERROR_MAX];
     size_t len;
     int count;
@@ -146,6 +148,27 @@ static int attr_num(xmlNodePtr n, const char *name, double *out)
     return ok ? 1 : -1;
 }
 
+/* A whole-number attribute (versions, row counts, min-answered): 1 and
+ * *out set, 0 when absent, -1 when it is not a whole number from 0 to
+ * INT_MAX (the schema's positiveInteger has no upper bound, and a cast
+ * from a larger double is undefined). */
+static int attr_int(xmlNodePtr n, const char *name, int *out)
+{
+    char *v = fr_xml_attr(n, name);
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    int ok = end != v && *end == '\0' && errno == 0 && x >= 0 && x <= INT_MAX;
+    free(v);
+    if (ok)
+        *out = (int)x;
+    return ok ? 1 : -1;
+}
+
 static void texts_add(fm_texts *t, xmlNodePtr n)
 {
     fm_text *nv = realloc(t->v, (size_t)(t->n + 1) * sizeof *nv);
@@ -257,7 +280,7 @@ xmlXPathCompExprPtr fm_xpath_compile(const char *src, char *why, size_t size)
  * names (followed by '('), axis names ('::'), attributes ('@'), variables
  * ('$'), node tests (node(), text()) and the operators and/or/div/mod
  * are not references. Calls fn for each. */
-typedef void (*ref_fn)(void *data, const char *name, int is_function);
+typedef fm_name_fn ref_fn;
 
 static int name_start(int c)
 {
@@ -314,7 +337,9 @@ static void expr_refs(const char *s, ref_fn fn, void *data)
                                      strcmp(name, "div") == 0 || strcmp(name, "mod") == 0);
             if (is_func && !is_operator)
                 fn(data, name, 1);
-            else if (!is_axis && !is_operator && prev != '@' && prev != '$')
+            else if (prev == '$')
+                fn(data, name, 2);
+            else if (!is_axis && !is_operator && prev != '@')
                 fn(data, name, 0);
             prev = 'a';
             prev_was_operand = !is_func && !is_operator;
@@ -385,13 +410,35 @@ static const char *const known_functions[] = {
     "setting",
 };
 
+void fm_expr_names(const char *src, fm_name_fn fn, void *data)
+{
+    expr_refs(src, fn, data);
+}
+
+int fm_known_function(const char *name, int in_guard)
+{
+    for (size_t i = 0; i < sizeof known_functions / sizeof *known_functions; i++)
+        if (strcmp(known_functions[i], name) == 0)
+            return 1;
+    /* Guards also read the case's forms (formeval.c). */
+    return in_guard && (strcmp(name, "score") == 0 || strcmp(name, "value") == 0);
+}
+
 static void check_ref(void *data, const char *name, int is_function)
 {
     ref_check *r = data;
+    if (is_function == 2) {
+        if (!r->p->strict)
+            return;
+        problem(r->p, r->line, r->element, r->id,
+                "%s uses the variable $%s, but expressions have no variables (it could never be "
+                "evaluated): name fields by their id, e.g. %s instead of $%s",
+                r->attr, name, name, name);
+        return;
+    }
     if (is_function) {
-        for (size_t i = 0; i < sizeof known_functions / sizeof *known_functions; i++)
-            if (strcmp(known_functions[i], name) == 0)
-                return;
+        if (fm_known_function(name, 0))
+            return;
         problem(r->p, r->line, r->element, r->id,
                 "%s calls %s(), which is not an XPath 1.0 function nor one of today(), age(), "
                 "days-between(), selected(), count-selected(), setting()",
@@ -535,9 +582,15 @@ static void read_container(reader *r, xmlNodePtr n, const char *element, int par
     c->parent = parent;
     c->repeat = attr_bool(n, "repeat");
     c->relevant = fr_xml_attr(n, "relevant");
-    double v;
-    c->min_rows = attr_num(n, "min-rows", &v) == 1 ? (int)v : 0;
-    c->max_rows = attr_num(n, "max-rows", &v) == 1 ? (int)v : 0;
+    if (attr_int(n, "min-rows", &c->min_rows) < 0)
+        problem(r->p, n->line, element, c->id, "min-rows is not a whole number up to %d", INT_MAX);
+    if (attr_int(n, "max-rows", &c->max_rows) < 0)
+        problem(r->p, n->line, element, c->id, "max-rows is not a whole number up to %d", INT_MAX);
+    if (r->p->strict && c->max_rows > 0 && c->min_rows > c->max_rows)
+        problem(r->p, n->line, element, c->id,
+                "min-rows (%d) is more than max-rows (%d): no final submission could satisfy "
+                "both; lower min-rows or raise max-rows",
+                c->min_rows, c->max_rows);
     texts_read(&c->label, n, "label");
     if (c->repeat && strcmp(element, "section") == 0)
         problem(r->p, n->line, element, c->id,
@@ -570,8 +623,9 @@ static void read_score(reader *r, xmlNodePtr n)
     s->id = fr_xml_attr(n, "id");
     s->line = n->line;
     s->expr = fr_xml_attr(n, "expr");
-    double v;
-    s->min_answered = attr_num(n, "min-answered", &v) == 1 ? (int)v : 0;
+    if (attr_int(n, "min-answered", &s->min_answered) < 0)
+        problem(r->p, n->line, "score", s->id, "min-answered is not a whole number up to %d",
+                INT_MAX);
     char *items = fr_xml_attr(n, "items");
     if (items) {
         for (char *save = NULL, *t = strtok_r(items, " \t\n", &save); t;
@@ -589,7 +643,10 @@ static void read_score(reader *r, xmlNodePtr n)
     xmlNodePtr b = fr_xml_child(n, "bands");
     if (b) {
         s->scheme = fr_xml_attr(b, "scheme");
-        s->bands_version = attr_num(b, "version", &v) == 1 ? (int)v : 1;
+        s->bands_version = 1;
+        if (attr_int(b, "version", &s->bands_version) < 0)
+            problem(r->p, b->line, "score", s->id,
+                    "the version of its <bands> is not a whole number up to %d", INT_MAX);
         for (xmlNodePtr e = fr_xml_child(b, "band"); e; e = fr_xml_next(e->next, "band")) {
             fm_band *nb = realloc(s->bands, (size_t)(s->nbands + 1) * sizeof *nb);
             if (!nb)
@@ -998,16 +1055,32 @@ void fr_form_free(fr_form *f)
     free(f);
 }
 
+/* strict: a file being loaded or checked. A text read back from the
+ * database was accepted when first loaded, and submissions were made under
+ * it: checks added since (variables in expressions, min-rows above
+ * max-rows, defaults) do not make them unreadable. */
 static int parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err,
-                 char **report)
+                 char **report, int strict)
 {
     *out = NULL;
     int rc = fm_refuse_doctype(name, text, len, err);
     if (rc)
         return rc;
     xmlDocPtr doc = NULL;
-    if ((rc = fr_xml_load_memory(name, text, len, "schemas/form.xsd", &doc, err)))
+    char *xml_report = NULL;
+    if ((rc = fr_xml_load_memory_report(name, text, len, "schemas/form.xsd", &doc, err,
+                                        report ? &xml_report : NULL))) {
+        if (report && xml_report) {
+            int n = 1;
+            for (const char *c = xml_report; *c; c++)
+                n += *c == '\n';
+            if (asprintf(report, "%s\n%d problem%s in %s", xml_report, n, n == 1 ? "" : "s", name) <
+                0)
+                *report = NULL;
+        }
+        free(xml_report);
         return rc;
+    }
     fr_form *f = calloc(1, sizeof *f);
     if (!f) {
         xmlFreeDoc(doc);
@@ -1025,10 +1098,12 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     crypto_hash_sha256(h, (const unsigned char *)text, len);
     sodium_bin2hex(f->sha256, sizeof f->sha256, h, sizeof h);
 
+    problems p = {.name = name, .strict = strict};
     xmlNodePtr root = xmlDocGetRootElement(doc);
     f->id = fr_xml_attr(root, "id");
-    double v = 0;
-    f->version = attr_num(root, "version", &v) == 1 ? (int)v : 0;
+    if (attr_int(root, "version", &f->version) < 0)
+        problem(&p, root->line, "form", f->id,
+                "version is not a version number from 1 to %d: number versions 1, 2, 3…", INT_MAX);
     f->kind = fr_xml_attr(root, "kind");
     if (!f->kind)
         f->kind = strdup("items");
@@ -1037,7 +1112,6 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     free(intake);
     texts_read(&f->title, root, "title");
 
-    problems p = {.name = name};
     reader r = {.f = f, .p = &p};
     int external = strcmp(f->kind, "external") == 0;
     for (xmlNodePtr n = fr_xml_child(root, "choices"); n; n = fr_xml_next(n->next, "choices")) {
@@ -1074,6 +1148,18 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
     check_unique(&r);
     resolve_choices(&r);
     fix_choice_pointers(f);
+    /* A default that no answer could be would be refused in every
+     * submission that leaves its field empty, on a field the person never
+     * touched. */
+    for (int i = 0; strict && i < f->nfields; i++) {
+        char why[300];
+        const fm_field *fd = &f->fields[i];
+        if (fm_check_default(fd, why, sizeof why))
+            problem(&p, fd->line, "field", fd->id,
+                    "default=\"%s\" %s (type %s): give a value an answer could be, or "
+                    "remove it",
+                    fd->dflt, why, fm_type_name(fd->type));
+    }
     int **deps = calloc((size_t)f->nfields + 1, sizeof *deps);
     int *ndeps = calloc((size_t)f->nfields + 1, sizeof *ndeps);
     if (deps && ndeps) {
@@ -1113,7 +1199,7 @@ static int parse(const char *name, const char *text, size_t len, fr_form **out, 
 
 int fr_form_parse(const char *name, const char *text, size_t len, fr_form **out, fr_error *err)
 {
-    return parse(name, text, len, out, err, NULL);
+    return parse(name, text, len, out, err, NULL, 0);
 }
 
 static int load(const char *path, fr_form **out, fr_error *err, char **report)
@@ -1147,7 +1233,7 @@ static int load(const char *path, fr_form **out, fr_error *err, char **report)
     }
     fclose(fp);
     if (!rc)
-        rc = parse(path, buf ? buf : "", len, out, err, report);
+        rc = parse(path, buf ? buf : "", len, out, err, report, 1);
     free(buf);
     return rc;
 }

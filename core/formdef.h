@@ -147,6 +147,16 @@ const char *fm_type_name(fm_type t);
  * reaches the parser: FR_EINVAL naming `name`. */
 int fm_refuse_doctype(const char *name, const char *text, size_t len, fr_error *err);
 
+/* The names an XPath expression uses, found by a small tokenizer: kind 0
+ * an element name (a path step), 1 a function called, 2 a variable ($x).
+ * Names in string literals, axes, attributes and the operators and, or,
+ * div, mod are skipped. */
+typedef void (*fm_name_fn)(void *data, const char *name, int kind);
+void fm_expr_names(const char *src, fm_name_fn fn, void *data);
+/* 1 when name is an XPath 1.0 function or one the kernel registers for
+ * forms; in_guard adds those of workflow guards (score, value). */
+int fm_known_function(const char *name, int in_guard);
+
 /* Compiles an XPath expression quietly; NULL with a message when invalid. */
 xmlXPathCompExprPtr fm_xpath_compile(const char *src, char *why, size_t size);
 
@@ -154,6 +164,11 @@ xmlXPathCompExprPtr fm_xpath_compile(const char *src, char *why, size_t size);
 double fm_eval_number(xmlXPathCompExprPtr x, xmlXPathContextPtr ctx, int *ok);
 int fm_eval_bool(xmlXPathCompExprPtr x, xmlXPathContextPtr ctx);
 char *fm_eval_string(xmlXPathCompExprPtr x, xmlXPathContextPtr ctx);
+
+/* Whether a field's default is a value a submission could hold (type,
+ * option code, min and max), as a submission's answer is read
+ * (formsubmit.c): 0, or -1 with the reason in English in why. */
+int fm_check_default(const fm_field *fd, char *why, size_t size);
 
 /* Built-in messages in the user's language (fr, nl, de, en). */
 const char *fm_msg(const char *lang, const char *key);

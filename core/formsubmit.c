@@ -286,6 +286,33 @@ static char *convert(const fm_field *fd, json_t *v, double *points, int *has_poi
     return NULL;
 }
 
+int fm_check_default(const fm_field *fd, char *why, size_t size)
+{
+    why[0] = '\0';
+    if (!fd->dflt || fd->calculate || fd->type == FT_NOTE)
+        return 0;
+    json_t *v = json_string(fd->dflt);
+    double points;
+    int has_points;
+    const char *key = NULL;
+    char *text = v ? convert(fd, v, &points, &has_points, &key) : NULL;
+    json_decref(v);
+    if (!text) {
+        snprintf(why, size, "%s", fm_msg("en", key ? key : "text"));
+        return -1;
+    }
+    int rc = 0;
+    if (fd->type == FT_INTEGER || fd->type == FT_DECIMAL || fd->type == FT_SCALE) {
+        double d = strtod(text, NULL);
+        if (fd->has_min && d < fd->min)
+            rc = -1, snprintf(why, size, "%s (%g)", fm_msg("en", "min"), fd->min);
+        else if (fd->has_max && d > fd->max)
+            rc = -1, snprintf(why, size, "%s (%g)", fm_msg("en", "max"), fd->max);
+    }
+    free(text);
+    return rc;
+}
+
 /* ---- building the instance --------------------------------------------- */
 
 static int is_empty_value(json_t *v)

@@ -351,8 +351,13 @@ static int parse_manifest(const char *dir, const char *lang, plugin *p, fr_error
                 break;
             }
             p->migs = g;
-            char *v = fr_xml_attr(n, "version");
-            p->migs[p->nmigs].version = v ? atoi(v) : 0;
+            char *v = fr_xml_attr(n, "version"), *end = NULL;
+            /* The schema says positiveInteger, without an upper bound: a
+             * number too large is kept as 0, refused by migrate() and by
+             * the check of the folder. */
+            errno = 0;
+            long mv = v ? strtol(v, &end, 10) : 0;
+            p->migs[p->nmigs].version = errno || mv > INT_MAX || mv < 1 ? 0 : (int)mv;
             p->migs[p->nmigs].file = fr_xml_attr(n, "file");
             p->nmigs++;
             free(v);
@@ -374,7 +379,10 @@ static int parse_manifest(const char *dir, const char *lang, plugin *p, fr_error
 
 static int manifest_abi_ok(const plugin *p, fr_error *err)
 {
-    if (p->abi && atoi(p->abi) == FR_ABI_VERSION)
+    char *end = NULL;
+    errno = 0;
+    long abi = p->abi ? strtol(p->abi, &end, 10) : -1;
+    if (p->abi && !errno && end != p->abi && *end == '\0' && abi == FR_ABI_VERSION)
         return 0;
     return fr_error_set(err, FR_EVERSION,
                         "plugin %s was built for ABI %s, this Filrouge provides ABI %d: rebuild "
@@ -787,6 +795,12 @@ static int migrate(fr_site *site, plugin *p, fr_error *err)
     }
     for (int i = 0; i < nextra; i++)
         m[p->nmigs + i] = p->ctx->extra[i];
+    for (int i = 0; i < p->nmigs && !rc; i++)
+        if (m[i].version < 1)
+            rc = fr_error_set(err, FR_EINVAL,
+                              "plugin %s: the version of migration %s is not a number from 1 to "
+                              "%d; number migrations 1, 2, 3… in plugin.xml",
+                              p->id, m[i].name, INT_MAX);
     for (int i = 0; i < n && !rc; i++)
         for (int j = i + 1; j < n && !rc; j++)
             if (m[i].version == m[j].version)
@@ -815,38 +829,82 @@ int fr_plugins_migrate_owner(fr_site *site, const char *id, fr_error *err)
     return migrate(site, p, err);
 }
 
-static int load_workflows(fr_site *site, plugin *p, fr_error *err)
+/* A plugin's definitions, read from its files before anything is written. */
+typedef struct definitions {
+    fr_workflow **wfs;
+    fr_form **forms;
+    int nwfs, nforms;
+} definitions;
+
+static void definitions_free(definitions *d)
 {
-    for (int i = 0; i < p->nworkflows; i++) {
-        char *path = fr_path_join(p->dir, p->workflows[i]);
-        if (!path)
-            return fr_error_set(err, FR_ENOMEM, "out of memory");
-        fr_workflow *wf = NULL;
-        int rc = fr_workflow_load_file(path, &wf, err);
-        free(path);
-        if (!rc)
-            rc = fr_workflows_add(site, p->id, wf, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    for (int i = 0; i < d->nwfs; i++)
+        fr_workflow_free(d->wfs[i]);
+    for (int i = 0; i < d->nforms; i++)
+        fr_form_free(d->forms[i]);
+    free(d->wfs);
+    free(d->forms);
+    memset(d, 0, sizeof *d);
 }
 
-static int load_forms(fr_site *site, plugin *p, fr_error *err)
+/* Parses and checks every workflow and form file of p. A file with errors
+ * stops the plugin before its library starts, its migrations run or any
+ * definition is stored: a definition once stored cannot change under its
+ * version, so a plugin that never loaded must not leave one behind. */
+static int read_definitions(plugin *p, definitions *d, fr_error *err)
 {
-    for (int i = 0; i < p->nforms; i++) {
-        char *path = fr_path_join(p->dir, p->forms[i]);
-        if (!path)
-            return fr_error_set(err, FR_ENOMEM, "out of memory");
-        fr_form *f = NULL;
-        int rc = fr_form_load_file(path, &f, err);
-        free(path);
-        if (!rc)
-            rc = fr_forms_add(site, p->id, f, err);
-        if (rc)
-            return rc;
+    memset(d, 0, sizeof *d);
+    d->wfs = calloc((size_t)p->nworkflows + 1, sizeof *d->wfs);
+    d->forms = calloc((size_t)p->nforms + 1, sizeof *d->forms);
+    if (!d->wfs || !d->forms) {
+        definitions_free(d);
+        return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
-    return 0;
+    int rc = 0;
+    for (int i = 0; i < p->nworkflows && !rc; i++) {
+        char *path = fr_path_join(p->dir, p->workflows[i]);
+        rc = path ? fr_workflow_load_file(path, &d->wfs[d->nwfs], err)
+                  : fr_error_set(err, FR_ENOMEM, "out of memory");
+        if (!rc)
+            d->nwfs++;
+        free(path);
+    }
+    for (int i = 0; i < p->nforms && !rc; i++) {
+        char *path = fr_path_join(p->dir, p->forms[i]);
+        rc = path ? fr_form_load_file(path, &d->forms[d->nforms], err)
+                  : fr_error_set(err, FR_ENOMEM, "out of memory");
+        if (!rc)
+            d->nforms++;
+        free(path);
+    }
+    if (rc)
+        definitions_free(d);
+    return rc;
+}
+
+/* Registers (and stores, when new) the definitions read; each one is
+ * handed over, used or freed, whatever happens. */
+static int add_definitions(fr_site *site, plugin *p, definitions *d, fr_error *err)
+{
+    int rc = 0;
+    for (int i = 0; i < d->nwfs; i++) {
+        fr_workflow *wf = d->wfs[i];
+        d->wfs[i] = NULL;
+        if (rc)
+            fr_workflow_free(wf);
+        else
+            rc = fr_workflows_add(site, p->id, wf, err);
+    }
+    for (int i = 0; i < d->nforms; i++) {
+        fr_form *f = d->forms[i];
+        d->forms[i] = NULL;
+        if (rc)
+            fr_form_free(f);
+        else
+            rc = fr_forms_add(site, p->id, f, err);
+    }
+    definitions_free(d);
+    return rc;
 }
 
 /* Loads p in this process: library and descriptor checks, init, migrations
@@ -858,15 +916,22 @@ static int load(fr_site *site, plugin *p, fr_error *err)
     int rc = check_requirements(P, p, P->opened, err);
     if (rc)
         return rc;
-    if ((rc = ctx_reset(p, site)))
+    definitions defs;
+    if ((rc = read_definitions(p, &defs, err)))
+        return rc;
+    if ((rc = ctx_reset(p, site))) {
+        definitions_free(&defs);
         return fr_error_set(err, FR_ENOMEM, "out of memory");
+    }
     p->desc = NULL;
     if (p->library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p->library);
         char *lib = fr_path_join(p->dir, name);
-        if (!lib)
+        if (!lib) {
+            definitions_free(&defs);
             return fr_error_set(err, FR_ENOMEM, "out of memory");
+        }
         if (!p->handle) {
             dlerror();
             p->handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
@@ -877,6 +942,7 @@ static int load(fr_site *site, plugin *p, fr_error *err)
                                   "`filrouge plugin check %s`",
                                   p->id, why ? why : lib, p->dir);
                 free(lib);
+                definitions_free(&defs);
                 return rc;
             }
         }
@@ -889,8 +955,10 @@ static int load(fr_site *site, plugin *p, fr_error *err)
         else
             rc = check_descriptor(p->id, lib, d, err);
         free(lib);
-        if (rc)
+        if (rc) {
+            definitions_free(&defs);
             return rc;
+        }
         p->desc = d;
     }
     if (p->desc && p->desc->init) {
@@ -900,14 +968,19 @@ static int load(fr_site *site, plugin *p, fr_error *err)
         p->ctx->in_init = 0;
         if (irc != 0) {
             unload(site, p);
+            definitions_free(&defs);
             return fr_error_set(err, FR_EREFUSED,
                                 "plugin %s refused to start (its init failed): %s", p->id,
                                 ierr.message[0] ? ierr.message : "no reason given");
         }
     }
     p->initialized = p->desc != NULL;
-    if ((rc = migrate(site, p, err)) || (rc = load_workflows(site, p, err)) ||
-        (rc = load_forms(site, p, err))) {
+    rc = migrate(site, p, err);
+    if (rc)
+        definitions_free(&defs);
+    else
+        rc = add_definitions(site, p, &defs, err);
+    if (rc) {
         unload(site, p);
         return rc;
     }
@@ -1317,65 +1390,123 @@ static void probe_library(const char *lib, const char *id, char *out, size_t siz
                  WEXITSTATUS(status));
 }
 
+/* Appends a line (or several) to a growing report. */
+static void note(char **all, const char *text)
+{
+    size_t have = *all ? strlen(*all) : 0, add = strlen(text);
+    char *g = realloc(*all, have + add + 2);
+    if (!g)
+        return;
+    if (have)
+        g[have++] = '\n';
+    memcpy(g + have, text, add + 1);
+    *all = g;
+}
+
+/* One problem of a check: into the message (what fits) and the report. */
+static void check_problem(char *buf, size_t size, char **all, const char *fmt, ...) FR_PRINTF(4, 5);
+static void check_problem(char *buf, size_t size, char **all, const char *fmt, ...)
+{
+    char line[FR_ERROR_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    add_line(buf, size, "%s", line);
+    if (all)
+        note(all, line);
+}
+
 int fr_plugin_check_dir(const char *dir, fr_error *err)
 {
+    return fr_plugin_check_dir_report(dir, NULL, err);
+}
+
+int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err)
+{
     char problems[FR_ERROR_MAX] = "";
+    char *all = NULL, **A = report ? &all : NULL;
     plugin p = {0};
     fr_error e = {0};
+    if (report)
+        *report = NULL;
     if (parse_manifest(dir, NULL, &p, &e) != 0) {
         plugin_free_manifest(&p);
         return fr_error_set(err, e.code == FR_ENOMEM ? FR_ENOMEM : FR_EINVAL, "%s", e.message);
     }
     if (manifest_abi_ok(&p, &e)) {
         char *manifest = fr_path_join(dir, "plugin.xml");
-        add_line(problems, sizeof problems, "%s: %s", manifest ? manifest : dir, e.message);
+        check_problem(problems, sizeof problems, A, "%s: %s", manifest ? manifest : dir, e.message);
         free(manifest);
     }
     if (p.library) {
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p.library);
         char *lib = fr_path_join(dir, name);
-        if (lib && access(lib, R_OK) != 0)
-            add_line(problems, sizeof problems,
-                     "%s: the library named in the manifest does not exist; build it", lib);
-        else if (lib)
-            probe_library(lib, p.id, problems, sizeof problems);
+        if (lib && access(lib, R_OK) != 0) {
+            check_problem(problems, sizeof problems, A,
+                          "%s: the library named in the manifest does not exist; build it", lib);
+        } else if (lib) {
+            char found[FR_ERROR_MAX] = "";
+            probe_library(lib, p.id, found, sizeof found);
+            if (found[0])
+                check_problem(problems, sizeof problems, A, "%s", found);
+        }
         free(lib);
     }
+    /* Each definition's problems in full in the report (a workflow or a
+     * form may have more than a message holds). */
     for (int i = 0; i < p.nworkflows; i++) {
-        char *path = fr_path_join(dir, p.workflows[i]);
-        fr_workflow *wf = NULL;
+        char *path = fr_path_join(dir, p.workflows[i]), *full = NULL;
         fr_error_clear(&e);
-        if (path && fr_workflow_load_file(path, &wf, &e) != 0)
+        if (path && fr_workflow_check_file(path, &full, &e) != 0) {
             add_line(problems, sizeof problems, "%s", e.message);
-        fr_workflow_free(wf);
+            if (A)
+                note(A, full ? full : e.message);
+        }
+        free(full);
         free(path);
     }
     for (int i = 0; i < p.nmigs; i++) {
         char *path = fr_path_join(dir, p.migs[i].file);
         if (path && access(path, R_OK) != 0)
-            add_line(problems, sizeof problems, "%s: the migration file cannot be read", path);
+            check_problem(problems, sizeof problems, A, "%s: the migration file cannot be read",
+                          path);
+        if (p.migs[i].version < 1)
+            check_problem(problems, sizeof problems, A,
+                          "%s/plugin.xml: the version of migration %s is not a number from 1 to "
+                          "%d; number migrations 1, 2, 3…",
+                          dir, p.migs[i].file, INT_MAX);
         free(path);
     }
     for (int i = 0; i < p.nforms; i++) {
-        char *path = fr_path_join(dir, p.forms[i]);
-        fr_form *f = NULL;
+        char *path = fr_path_join(dir, p.forms[i]), *full = NULL;
         fr_error_clear(&e);
-        if (path && fr_form_load_file(path, &f, &e) != 0)
+        if (path && fr_form_check_file(path, &full, &e) != 0) {
             add_line(problems, sizeof problems, "%s", e.message);
-        fr_form_free(f);
+            if (A)
+                note(A, full ? full : e.message);
+        }
+        free(full);
         free(path);
     }
     if (p.hooks) {
         char *path = fr_path_join(dir, p.hooks);
         struct stat sb;
         if (path && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-            add_line(problems, sizeof problems, "%s: the hooks folder does not exist", path);
+            check_problem(problems, sizeof problems, A, "%s: the hooks folder does not exist",
+                          path);
         free(path);
     }
     plugin_free_manifest(&p);
-    if (problems[0])
+    if (problems[0]) {
+        if (report)
+            *report = all;
+        else
+            free(all);
         return fr_error_set(err, FR_EINVAL, "%s", problems);
+    }
+    free(all);
     return 0;
 }
 

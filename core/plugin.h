@@ -99,5 +99,9 @@ fr_site *fr_plugin_ctx_site(const fr_plugin_ctx *ctx);
  * carries the right ABI and the manifest's id. Every problem is reported
  * (FR_EINVAL, one line each, file:line where there is one). */
 int fr_plugin_check_dir(const char *dir, fr_error *err);
+/* The same; on failure *report (when not NULL) holds every problem, each
+ * definition's in full, one per line (err holds what fits in it). The
+ * caller frees *report. */
+int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err);
 
 #endif

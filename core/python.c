@@ -408,7 +408,11 @@ static PyObject *guard_args(void *data)
     return t;
 }
 
-/* True allows; False or None refuses; a string refuses with that message. */
+/* True allows; False or None refuses; a string refuses with that message.
+ * Anything else is the hook's mistake, not an answer: a tuple such as
+ * (False, "reason") or a non-empty list is true in Python and would let
+ * the case through. It fails like an exception (the transition refused,
+ * the message saying what to return). */
 static int guard_take(PyObject *res, void *data, fr_error *err)
 {
     (void)err;
@@ -418,10 +422,14 @@ static int guard_take(PyObject *res, void *data, fr_error *err)
         fr_error_set(g->refusal, FR_EREFUSED, "%s", PyUnicode_AsUTF8(res));
         return 0;
     }
-    int t = PyObject_IsTrue(res);
-    if (t < 0)
+    if (res != Py_True && res != Py_False && res != Py_None) {
+        PyErr_Format(PyExc_TypeError,
+                     "a guard returns True (allow), False or None (refuse) or a message (str, "
+                     "refuse with it), not %.100s",
+                     Py_TYPE(res)->tp_name);
         return FR_EINVAL;
-    g->allowed = t;
+    }
+    g->allowed = res == Py_True;
     return 0;
 }
 
@@ -576,7 +584,10 @@ static void hook_free(fr_hook *h)
 
 /* ---- importing ---- */
 
-static char *read_file(const char *path)
+/* The file's bytes, NUL-terminated, and their number in *len; NULL with
+ * errno set when it cannot be read (a folder named like a hook file
+ * included). */
+static char *read_file(const char *path, size_t *len_out)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -590,6 +601,7 @@ static char *read_file(const char *path)
             if (!g) {
                 free(buf);
                 fclose(f);
+                errno = ENOMEM;
                 return NULL;
             }
             buf = g;
@@ -599,9 +611,108 @@ static char *read_file(const char *path)
         if (got == 0)
             break;
     }
+    int failed = ferror(f);
+    int saved = errno;
     fclose(f);
+    if (failed) {
+        free(buf);
+        errno = saved ? saved : EIO;
+        return NULL;
+    }
     buf[len] = '\0';
+    *len_out = len;
     return buf;
+}
+
+static int line_at(const char *text, size_t offset)
+{
+    int line = 1;
+    for (size_t i = 0; i < offset; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+/* The offset of the first byte that does not start a well-formed UTF-8
+ * sequence (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF),
+ * or -1. */
+static long bad_utf8_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned int lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return (long)i;
+        }
+        if (i + n >= len)
+            return (long)i;
+        for (size_t k = 1; k <= n; k++) {
+            unsigned int b = s[i + k];
+            unsigned int l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+            if (b < l || b > h)
+                return (long)i;
+        }
+        i += n + 1;
+    }
+    return -1;
+}
+
+/* A coding declaration on one of the first two lines (PEP 263): then the
+ * file need not be UTF-8, and Python decodes it. */
+static int declares_coding(const char *text)
+{
+    const char *end = text;
+    for (int lines = 0; *end && lines < 2; end++)
+        lines += *end == '\n';
+    for (const char *p = text; p + 6 < end; p++)
+        if (strncmp(p, "coding", 6) == 0 && (p[6] == ':' || p[6] == '='))
+            return 1;
+    return 0;
+}
+
+/* What Python would refuse in a source file but not in the text handed to
+ * Py_CompileString: a NUL byte (the text would end there, the rest of the
+ * file silently left out) and bytes that are not UTF-8 in a file that
+ * declares no other encoding (Python checks string literals only). */
+static int refuse_text(const hook_file *f, const char *text, size_t len, char **problem)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        if (asprintf(problem,
+                     "%s:%d: the file holds a NUL byte: a hook file is Python source text "
+                     "(UTF-8), not a binary file; what follows the byte would be left out",
+                     f->path, line_at(text, (size_t)(nul - text))) < 0)
+            *problem = NULL;
+        return FR_EINVAL;
+    }
+    long bad = declares_coding(text) ? -1 : bad_utf8_at((const unsigned char *)text, len);
+    if (bad >= 0) {
+        if (asprintf(problem,
+                     "%s:%d: the byte 0x%02X is not UTF-8: save the file as UTF-8 (or declare "
+                     "its encoding on its first line, # -*- coding: latin-1 -*-)",
+                     f->path, line_at(text, (size_t)bad), (unsigned char)text[bad]) < 0)
+            *problem = NULL;
+        return FR_EINVAL;
+    }
+    return 0;
 }
 
 /* Compiles and runs one hook file in a module of its own (not in
@@ -613,11 +724,17 @@ static int import_file(fr_site *site, hook_file *f, int check_only, int deadline
     *problem = *trace = NULL;
     if (mod_out)
         *mod_out = NULL;
-    char *text = read_file(f->path);
+    size_t len = 0;
+    char *text = read_file(f->path, &len);
     if (!text) {
         if (asprintf(problem, "%s: cannot read the file: %s", f->path, strerror(errno)) < 0)
             *problem = NULL;
         return FR_EIO;
+    }
+    int refused = refuse_text(f, text, len, problem);
+    if (refused) {
+        free(text);
+        return refused;
     }
     PyObject *code = Py_CompileStringExFlags(text, f->path, Py_file_input, NULL, 0);
     free(text);
@@ -1058,6 +1175,24 @@ static int values_take(PyObject *res, void *data, fr_error *err)
     return d->result ? 0 : FR_EINVAL;
 }
 
+/* A validate hook's answer: None (or an empty dict, list or string)
+ * accepts; a string, a list of them, or a dict field -> message(s)
+ * refuses. Anything else (False, a number) is the hook's mistake, not an
+ * acceptance: it fails like an exception, so the submission is refused
+ * with a message saying what to return. */
+static int validate_take(PyObject *res, void *data, fr_error *err)
+{
+    if (res != Py_None && !PyUnicode_Check(res) && !PyList_Check(res) && !PyTuple_Check(res) &&
+        !PyDict_Check(res)) {
+        PyErr_Format(PyExc_TypeError,
+                     "a validate hook returns None to accept, or a message (str), a list of "
+                     "messages or a dict field -> message to refuse, not %.100s",
+                     Py_TYPE(res)->tp_name);
+        return FR_EINVAL;
+    }
+    return values_take(res, data, err);
+}
+
 static void add_message(json_t *messages, const char *field, json_t *msg)
 {
     json_t *list = json_object_get(messages, field);
@@ -1089,7 +1224,7 @@ int fr_python_validate(fr_site *site, const char *form_id, json_t *values, json_
             continue;
         values_data d = {values, NULL};
         fr_error herr = {0};
-        if (call_hook(site, h, 1, values_args, values_take, &d, &herr)) {
+        if (call_hook(site, h, 1, values_args, validate_take, &d, &herr)) {
             json_t *m = json_string(herr.message);
             add_message(all, "", m);
             json_decref(m);

@@ -5,7 +5,9 @@
  * migration are in workflow.c. */
 #include "wfdef.h"
 
+#include <errno.h>
 #include <libxml/xmlerror.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,14 +15,20 @@
 #include <string.h>
 
 #include "clock.h"
+#include "formdef.h"
 #include "xmldoc.h"
 
 /* Problems found while checking, one line each. */
+/* buf holds what fits in an fr_error; all every problem, for `workflow
+ * check` and `plugin check`, which print them all. */
 typedef struct problems {
     const char *name;
+    int strict; /* a file being loaded: the checks added over time apply */
     char buf[FR_ERROR_MAX];
     size_t len;
     int count;
+    char *all;
+    size_t all_len;
 } problems;
 
 static void problem(problems *p, xmlNodePtr node, const char *fmt, ...) FR_PRINTF(3, 4);
@@ -28,13 +36,23 @@ static void problem(problems *p, xmlNodePtr node, const char *fmt, ...) FR_PRINT
 static void problem(problems *p, xmlNodePtr node, const char *fmt, ...)
 {
     p->count++;
-    if (p->len + 8 >= sizeof p->buf)
-        return;
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    char *line = NULL;
+    int ln = asprintf(&line, "%s%s:%ld: %s", p->all_len ? "\n" : "", p->name,
+                      node ? xmlGetLineNo(node) : 0L, msg);
+    char *grown = ln > 0 ? realloc(p->all, p->all_len + (size_t)ln + 1) : NULL;
+    if (grown) {
+        memcpy(grown + p->all_len, line, (size_t)ln + 1);
+        p->all = grown;
+        p->all_len += (size_t)ln;
+    }
+    free(ln > 0 ? line : NULL);
+    if (p->len + 8 >= sizeof p->buf)
+        return;
     int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s:%ld: %s", p->len ? "\n" : "",
                      p->name, node ? xmlGetLineNo(node) : 0L, msg);
     if (n > 0)
@@ -274,6 +292,37 @@ static void read_state(problems *p, xmlNodePtr node, wf_state *s)
     }
 }
 
+/* A guard compiles whatever functions it calls and variables it uses;
+ * only evaluation would find them missing, on a real case, as an error.
+ * They are found here instead. */
+typedef struct guard_names {
+    problems *p;
+    xmlNodePtr node;
+    const char *guard;
+} guard_names;
+
+static void guard_name(void *data, const char *name, int kind)
+{
+    guard_names *g = data;
+    if (kind == 1 && !fm_known_function(name, 1))
+        problem(g->p, g->node,
+                "guard \"%s\" calls %s(), which is not an XPath 1.0 function nor one of "
+                "score(), value(), today(), age(), days-between(), selected(), count-selected(), "
+                "setting(): check the spelling (docs/workflows.md)",
+                g->guard, name);
+    else if (kind == 2)
+        problem(g->p, g->node,
+                "guard \"%s\" uses the variable $%s, but guards have no variables: read the "
+                "case view instead (e.g. @intensity, network/@informal)",
+                g->guard, name);
+}
+
+static void check_guard_names(problems *p, xmlNodePtr node, const char *guard)
+{
+    guard_names g = {p, node, guard};
+    fm_expr_names(guard, guard_name, &g);
+}
+
 static void read_transition(problems *p, xmlNodePtr node, wf_transition *t)
 {
     t->line = (int)xmlGetLineNo(node);
@@ -310,6 +359,8 @@ static void read_transition(problems *p, xmlNodePtr node, wf_transition *t)
                     "docs/workflows.md for what guards see, e.g. "
                     "count(forms/form[@id='katz']) > 0",
                     t->guard);
+        else if (p->strict)
+            check_guard_names(p, node, t->guard);
         if (t->guard_ref)
             problem(p, node,
                     "transition '%s' has both guard and guard-ref: keep one (an XPath "
@@ -415,7 +466,7 @@ static void check(problems *p, fr_workflow *wf, xmlNodePtr root)
     xmlNodePtr mnode = fr_xml_child(root, "migration");
     for (int i = 0; i < wf->nmigrations; i++, mnode = fr_xml_next(mnode->next, "migration")) {
         wf_migration *m = &wf->migrations[i];
-        if (m->from_version >= wf->version)
+        if (wf->version > 0 && m->from_version >= wf->version)
             problem(p, mnode, "migration from-version=\"%d\" is not older than this version (%d)",
                     m->from_version, wf->version);
         for (int j = 0; j < i; j++)
@@ -437,13 +488,33 @@ static void check(problems *p, fr_workflow *wf, xmlNodePtr root)
     }
 }
 
+/* A version number attribute (the schema says positiveInteger, which has
+ * no upper bound): a number too large for an int is a problem, not a
+ * version that wraps round to another one (4294967297 read as 1). */
+static int read_version(problems *p, xmlNodePtr node, const char *attr)
+{
+    char *v = fr_xml_attr(node, attr);
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+        end++;
+    if (errno || end == v || *end || n < 1 || n > INT_MAX) {
+        problem(p, node, "%s=\"%s\" is not a version number from 1 to %d: number versions 1, 2, 3…",
+                attr, v, INT_MAX);
+        n = 0;
+    }
+    free(v);
+    return (int)n;
+}
+
 static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     wf->id = fr_xml_attr(root, "id");
-    char *v = fr_xml_attr(root, "version");
-    wf->version = v ? atoi(v) : 0;
-    free(v);
+    wf->version = read_version(p, root, "version");
 
     wf->nstates = count_children(root, "state");
     wf->states = calloc((size_t)wf->nstates, sizeof *wf->states);
@@ -462,9 +533,7 @@ static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
     i = 0;
     for (xmlNodePtr c = fr_xml_child(root, "migration"); c; c = fr_xml_next(c->next, "migration")) {
         wf_migration *m = &wf->migrations[i++];
-        v = fr_xml_attr(c, "from-version");
-        m->from_version = v ? atoi(v) : 0;
-        free(v);
+        m->from_version = read_version(p, c, "from-version");
         m->nmaps = count_children(c, "map");
         m->maps = calloc((size_t)m->nmaps + 1, sizeof *m->maps);
         if (!m->maps)
@@ -480,15 +549,46 @@ static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
     return 0;
 }
 
-int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err)
+/* Every problem of a definition, counted, for the commands that check
+ * files: "FILE:LINE: …" lines then "N problems in FILE". */
+static char *with_count(char *lines, int count, const char *name)
+{
+    if (!lines)
+        return NULL;
+    char *out = NULL;
+    if (count < 1 ||
+        asprintf(&out, "%s\n%d problem%s in %s", lines, count, count == 1 ? "" : "s", name) < 0)
+        return lines;
+    free(lines);
+    return out;
+}
+
+static int count_lines(const char *s)
+{
+    int n = s && *s ? 1 : 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* strict: a file being loaded or checked. A text read back from the
+ * database was accepted when it was first loaded; checks added since
+ * (unknown functions in guards) do not make its cases unreadable. */
+static int parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err,
+                 char **report, int strict)
 {
     *out = NULL;
     xmlDocPtr doc = NULL;
-    int rc = fr_xml_load_memory(name, text, len, "schemas/workflow.xsd", &doc, err);
-    if (rc)
+    char *xml_report = NULL;
+    int rc = fr_xml_load_memory_report(name, text, len, "schemas/workflow.xsd", &doc, err,
+                                       report ? &xml_report : NULL);
+    if (rc) {
+        if (report)
+            *report = with_count(xml_report, count_lines(xml_report), name);
         return rc;
+    }
     fr_workflow *wf = calloc(1, sizeof *wf);
-    problems p = {.name = name};
+    problems p = {.name = name, .strict = strict};
     if (!wf) {
         xmlFreeDoc(doc);
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
@@ -507,17 +607,29 @@ int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, 
     xmlFreeDoc(doc);
     if (rc || !wf->name || !wf->text) {
         fr_workflow_free(wf);
+        free(p.all);
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);
     }
     if (p.count > 0) {
         fr_workflow_free(wf);
+        if (report) {
+            *report = with_count(p.all, p.count, name);
+            p.all = NULL;
+        }
+        free(p.all);
         return fr_error_set(err, FR_EINVAL, "%s", p.buf);
     }
+    free(p.all);
     *out = wf;
     return 0;
 }
 
-int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
+int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err)
+{
+    return parse(name, text, len, out, err, NULL, 0);
+}
+
+static int load(const char *path, fr_workflow **out, fr_error *err, char **report)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -550,8 +662,22 @@ int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
     }
     /* The text is parsed from memory so that what is stored in the
      * database is exactly what was checked. */
-    int rc = wf_parse(path, buf, len, out, err);
+    int rc = parse(path, buf, len, out, err, report, 1);
     free(buf);
+    return rc;
+}
+
+int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err)
+{
+    return load(path, out, err, NULL);
+}
+
+int fr_workflow_check_file(const char *path, char **report, fr_error *err)
+{
+    fr_workflow *wf = NULL;
+    *report = NULL;
+    int rc = load(path, &wf, err, report);
+    fr_workflow_free(wf);
     return rc;
 }
 

@@ -89,7 +89,9 @@ struct fr_workflow {
 };
 
 /* Parses and checks definition text (XSD, then meaning). `name` is used in
- * messages as the file name. */
+ * messages as the file name. For texts read back from the database: the
+ * checks added after a text could have been stored (unknown functions and
+ * variables in guards) are left to fr_workflow_load_file. */
 int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, fr_error *err);
 
 const wf_state *wf_state_find(const fr_workflow *wf, const char *id);

@@ -21,6 +21,10 @@ typedef struct fr_workflow fr_workflow;
  * state, transitions name existing states, guards compile, durations
  * parse). Errors name the file and line. */
 int fr_workflow_load_file(const char *path, fr_workflow **out, fr_error *err);
+/* The same check for `workflow check` and `plugin check`: on failure
+ * *report is every problem, one "FILE:LINE: …" per line, then "N problems
+ * in FILE" (err holds only what fits in it); the caller frees it. */
+int fr_workflow_check_file(const char *path, char **report, fr_error *err);
 void fr_workflow_free(fr_workflow *wf);
 const char *fr_workflow_id(const fr_workflow *wf);
 int fr_workflow_version(const fr_workflow *wf);

@@ -13,32 +13,59 @@
 
 #include "embedded.h"
 
+/* buf holds what fits in an fr_error; all (when wanted) every problem,
+ * for the commands that check a file and print them all. */
 typedef struct collector {
     char buf[FR_ERROR_MAX];
     size_t len;
     int count;
     const char *name;
+    int want_all;
+    char *all;
+    size_t all_len;
 } collector;
+
+/* Adds one problem, "NAME:LINE: message", on a line of its own. */
+static void add(collector *c, int line, const char *msg)
+{
+    c->count++;
+    char text[768];
+    snprintf(text, sizeof text, "%s:%d: %s", c->name, line, msg);
+    if (c->want_all) {
+        size_t tl = strlen(text);
+        char *grown = realloc(c->all, c->all_len + tl + 2);
+        if (grown) {
+            if (c->all_len)
+                grown[c->all_len++] = '\n';
+            memcpy(grown + c->all_len, text, tl + 1);
+            c->all = grown;
+            c->all_len += tl;
+        }
+    }
+    if (c->len + 8 >= sizeof c->buf)
+        return;
+    int n = snprintf(c->buf + c->len, sizeof c->buf - c->len, "%s%s", c->len ? "\n" : "", text);
+    if (n > 0)
+        c->len += (size_t)n;
+    if (c->len >= sizeof c->buf)
+        c->len = sizeof c->buf - 1;
+}
 
 static void collect(void *data, xmlErrorPtr e)
 {
     collector *c = data;
     if (!e || e->level == XML_ERR_WARNING)
         return;
-    c->count++;
-    if (c->len + 8 >= sizeof c->buf)
-        return;
+    /* libxml2 puts details on lines of their own ("Bytes: 0xE9 0x3C …"):
+     * one problem stays on one line, every line naming file and line. */
     char msg[512];
     snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
     size_t ml = strlen(msg);
     while (ml > 0 && (msg[ml - 1] == '\n' || msg[ml - 1] == ' '))
         msg[--ml] = '\0';
-    int n = snprintf(c->buf + c->len, sizeof c->buf - c->len, "%s%s:%d: %s", c->len ? "\n" : "",
-                     c->name, e->line, msg);
-    if (n > 0)
-        c->len += (size_t)n;
-    if (c->len >= sizeof c->buf)
-        c->len = sizeof c->buf - 1;
+    for (char *nl = strchr(msg, '\n'); nl; nl = strchr(nl, '\n'))
+        *nl = ' ';
+    add(c, e->line, msg);
 }
 
 static int validate(xmlDocPtr doc, const char *xsd, collector *c, fr_error *err)
@@ -71,21 +98,26 @@ out:
     return rc;
 }
 
-static int finish(xmlDocPtr doc, const char *xsd, collector *c, xmlDocPtr *out, fr_error *err)
+static int finish(xmlDocPtr doc, const char *xsd, collector *c, xmlDocPtr *out, fr_error *err,
+                  char **report)
 {
-    if (!doc || c->count > 0) {
+    int rc = 0;
+    if (!doc || c->count > 0)
+        rc = fr_error_set(err, FR_EINVAL, "%s",
+                          c->buf[0] ? c->buf : "the file is not well-formed XML");
+    else if (xsd)
+        rc = validate(doc, xsd, c, err);
+    if (rc) {
         if (doc)
             xmlFreeDoc(doc);
-        return fr_error_set(err, FR_EINVAL, "%s",
-                            c->buf[0] ? c->buf : "the file is not well-formed XML");
-    }
-    if (xsd) {
-        int rc = validate(doc, xsd, c, err);
-        if (rc) {
-            xmlFreeDoc(doc);
-            return rc;
+        if (report && c->all) {
+            *report = c->all;
+            c->all = NULL;
         }
+        free(c->all);
+        return rc;
     }
+    free(c->all);
     *out = doc;
     return 0;
 }
@@ -101,15 +133,10 @@ static void refuse_doctype(void *ctxp, const xmlChar *name, const xmlChar *exter
     (void)name, (void)external_id, (void)system_id;
     xmlParserCtxtPtr ctx = ctxp;
     collector *c = ctx->_private;
-    if (c && c->len + 8 < sizeof c->buf) {
-        int n = snprintf(c->buf + c->len, sizeof c->buf - c->len,
-                         "%s%s:%d: a <!DOCTYPE> declaration is not accepted (its entities could "
-                         "read files or exhaust memory): remove it",
-                         c->len ? "\n" : "", c->name, xmlSAX2GetLineNumber(ctx));
-        if (n > 0)
-            c->len = c->len + (size_t)n < sizeof c->buf ? c->len + (size_t)n : sizeof c->buf - 1;
-        c->count++;
-    }
+    if (c)
+        add(c, xmlSAX2GetLineNumber(ctx),
+            "a <!DOCTYPE> declaration is not accepted (its entities could read files or "
+            "exhaust memory): remove it");
     xmlStopParser(ctx);
 }
 
@@ -148,14 +175,22 @@ int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err
     xmlDocPtr doc = xmlCtxtReadFile(ctx, path, NULL, parse_options);
     xmlSetStructuredErrorFunc(NULL, NULL);
     xmlFreeParserCtxt(ctx);
-    return finish(doc, xsd, &c, out, err);
+    return finish(doc, xsd, &c, out, err, NULL);
 }
 
 int fr_xml_load_memory(const char *name, const char *data, size_t size, const char *xsd,
                        xmlDocPtr *out, fr_error *err)
 {
-    collector c = {.name = name};
+    return fr_xml_load_memory_report(name, data, size, xsd, out, err, NULL);
+}
+
+int fr_xml_load_memory_report(const char *name, const char *data, size_t size, const char *xsd,
+                              xmlDocPtr *out, fr_error *err, char **report)
+{
+    collector c = {.name = name, .want_all = report != NULL};
     *out = NULL;
+    if (report)
+        *report = NULL;
     if (size > XML_MAX_BYTES)
         return fr_error_set(err, FR_EINVAL, "%s: %zu bytes, more than the %d accepted", name, size,
                             XML_MAX_BYTES);
@@ -166,7 +201,7 @@ int fr_xml_load_memory(const char *name, const char *data, size_t size, const ch
     xmlDocPtr doc = xmlCtxtReadMemory(ctx, data, (int)size, name, NULL, parse_options);
     xmlSetStructuredErrorFunc(NULL, NULL);
     xmlFreeParserCtxt(ctx);
-    return finish(doc, xsd, &c, out, err);
+    return finish(doc, xsd, &c, out, err, report);
 }
 
 char *fr_xml_attr(xmlNodePtr node, const char *name)

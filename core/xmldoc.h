@@ -17,6 +17,11 @@ int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err
 /* The same for XML held in memory; `name` is used in messages. */
 int fr_xml_load_memory(const char *name, const char *data, size_t size, const char *xsd,
                        xmlDocPtr *out, fr_error *err);
+/* The same; on failure *report (when not NULL) is every problem, one per
+ * line, however many there are (err holds what fits in it), or NULL.
+ * The caller frees *report. */
+int fr_xml_load_memory_report(const char *name, const char *data, size_t size, const char *xsd,
+                              xmlDocPtr *out, fr_error *err, char **report);
 
 /* Convenience accessors over a libxml2 tree. The returned strings are
  * malloc'd (free with free()); NULL when absent. */

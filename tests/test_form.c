@@ -98,6 +98,19 @@ static void test_check_errors_name_file_line_element(void)
               "not-xml.xml:");
     CHECK_ERR(fr_form_load_file(test_data("forms/missing.xml"), &f, &err), FR_ENOTFOUND, &err,
               "cannot be read");
+
+    /* Checks added later refuse files, not the texts stored before them:
+     * their submissions stay readable. */
+    CHECK_ERR(fr_form_load_file(test_data("forms/variable.xml"), &f, &err), FR_EINVAL, &err,
+              "relevant uses the variable $limit");
+    static const char stored[] =
+        "<form xmlns=\"urn:filrouge:form:1\" id=\"old\" version=\"1\">"
+        "<title lang=\"en\">Old</title>"
+        "<group id=\"g\" repeat=\"true\" min-rows=\"3\" max-rows=\"1\"><label lang=\"en\">G</label>"
+        "<field id=\"a\" type=\"integer\" relevant=\"$x = 1\"><label lang=\"en\">A</label></field>"
+        "</group></form>";
+    CHECK_OK(fr_form_parse("stored", stored, strlen(stored), &f, &err), &err);
+    fr_form_free(f);
 }
 
 static void test_hostile_definitions_refused(void)

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +264,68 @@ static void guard_refusals_and_failures(void)
     CHECK_OK(fr_case_add_note(site, c, "approved by the team", "person", NULL, NULL, &err), &err);
     CHECK_OK(fr_workflow_fire(site, c, "approve", NULL, NULL, &err), &err);
     CHECK(count(site, "SELECT count(*) FROM cases WHERE id = ? AND state = 'done'", c) == 1);
+    fr_site_close(site);
+}
+
+/* What a guard or a validate hook returns is an answer only when it is one
+ * of the documented kinds: a tuple (False, "why") is true in Python and
+ * would let a case through, False from a validate hook would accept the
+ * submission. Both fail like an exception instead. */
+static void hook_answers_of_the_wrong_kind_fail(void)
+{
+    const char *dir = make_site("answers", NULL);
+    site_hook(dir, "answers.py",
+              "import filrouge\n\n@filrouge.guard(\"hooky-ready\")\ndef ready(call):\n"
+              "    return (False, \"not ready\")\n\n"
+              "@filrouge.validate(\"wrongform\")\ndef v(values):\n    return False\n");
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    int64_t c = new_case(site);
+    CHECK_OK(fr_case_set_intensity(site, c, 3, &err), &err);
+    fr_error_clear(&err);
+    CHECK(fr_workflow_fire(site, c, "submit", NULL, NULL, &err) != 0);
+    CHECK(strstr(err.message, "site.answers.ready") && strstr(err.message, "TypeError") &&
+          strstr(err.message, "not tuple"));
+    CHECK(count(site, "SELECT count(*) FROM cases WHERE id = ? AND state = 'draft'", c) == 1);
+    json_t *values = json_object(), *messages = NULL;
+    CHECK_OK(fr_python_validate(site, "wrongform", values, &messages, &err), &err);
+    json_t *whole = json_object_get(messages, "");
+    CHECK(json_array_size(whole) == 1 &&
+          strstr(json_string_value(json_array_get(whole, 0)), "returns None to accept") &&
+          strstr(json_string_value(json_array_get(whole, 0)), "not bool"));
+    json_decref(messages);
+    json_decref(values);
+    fr_site_close(site);
+}
+
+/* Hook files Python would refuse but Py_CompileString would not: a NUL
+ * byte (the rest of the file silently dropped), bytes that are not UTF-8
+ * in a comment, a folder named like a hook file. */
+static void hook_files_that_are_not_source_text(void)
+{
+    const char *dir = make_site("notsource", NULL);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/hooks/nul.py", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        static const char nul[] = "x = 1\n\0\nraise ValueError('after the NUL')\n";
+        fwrite(nul, 1, sizeof nul - 1, f);
+        fclose(f);
+    }
+    site_hook(dir, "latin1.py", "import filrouge\n# caf\xe9\n");
+    site_hook(dir, "declared.py", "# -*- coding: latin-1 -*-\nx = 'caf\xe9'\n");
+    snprintf(path, sizeof path, "%s/hooks/folder.py", dir);
+    CHECK(mkdir(path, 0755) == 0);
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    json_t *report = NULL;
+    CHECK_ERR(fr_python_check(site, NULL, &report, &err), FR_EINVAL, &err,
+              "nul.py:2: the file holds a NUL byte");
+    CHECK(strstr(err.message, "latin1.py:2: the byte 0xE9 is not UTF-8"));
+    CHECK(strstr(err.message, "folder.py: cannot read the file"));
+    CHECK(!strstr(err.message, "declared.py"));
+    json_decref(report);
     fr_site_close(site);
 }
 
@@ -632,6 +695,8 @@ TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"plugin_hooks_follow_the_plugin", plugin_hooks_follow_the_plugin},
           {"site_guard_replaces_plugin_guard", site_guard_replaces_plugin_guard},
           {"guard_refusals_and_failures", guard_refusals_and_failures},
+          {"hook_answers_of_the_wrong_kind_fail", hook_answers_of_the_wrong_kind_fail},
+          {"hook_files_that_are_not_source_text", hook_files_that_are_not_source_text},
           {"validate_and_compute", validate_and_compute},
           {"fire_waits_for_commit", fire_waits_for_commit},
           {"async_failures_are_retried_then_parked", async_failures_are_retried_then_parked},

@@ -135,8 +135,17 @@ static int run_plugin_check(cli *c)
     if (cli_check_args(c, 1, 1))
         return CLI_USAGE;
     fr_error err = {0};
-    if (fr_plugin_check_dir(cli_arg(c, 0), &err))
+    char *report = NULL;
+    if (fr_plugin_check_dir_report(cli_arg(c, 0), &report, &err)) {
+        /* Every problem, however many (the error holds what fits). */
+        if (report) {
+            fprintf(stderr, "%s\n", report);
+            fr_error_set(&err, FR_EINVAL, "the plugin in %s has problems (listed above)",
+                         cli_arg(c, 0));
+        }
+        free(report);
         return cli_fail(c, &err);
+    }
     cli_ok(c, NULL, "%s: the plugin is valid", cli_arg(c, 0));
     return 0;
 }

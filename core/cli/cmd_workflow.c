@@ -15,6 +15,13 @@ static int run_workflow_check(cli *c)
     for (int i = 0; i < c->argc; i++) {
         fr_error err = {0};
         fr_workflow *wf = NULL;
+        char *report = NULL;
+        if (fr_workflow_check_file(cli_arg(c, i), &report, &err)) {
+            fprintf(stderr, "%s\n", report ? report : err.message);
+            free(report);
+            failed++;
+            continue;
+        }
         if (fr_workflow_load_file(cli_arg(c, i), &wf, &err)) {
             fprintf(stderr, "%s\n", err.message);
             failed++;

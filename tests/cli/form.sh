@@ -16,6 +16,17 @@ refused "a cycle among calculations" 1 "x → y → z → x" -- form check "$DAT
 refused "a form that is not XML" 1 "not-xml.xml:" -- form check "$DATA/not-xml.xml"
 refused "an entity bomb is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/bomb.xml"
 refused "an external entity is refused" 1 "DOCTYPE declaration is not accepted" -- form check "$DATA/external-entity.xml"
+refused "a variable in an expression, which could never be evaluated (the field would always be hidden)" 1 "variable.xml:5: <field id='alone'>: relevant uses the variable \$limit" -- form check "$DATA/variable.xml"
+refused "a default that is not one of the options (every submission leaving the field empty would be refused)" 1 "bad-defaults.xml:4: <field id='status'>: default=\"unknown\" is not one of the options" -- form check "$DATA/bad-defaults.xml"
+refused "a default that is not a number" 1 "bad-defaults.xml:9: <field id='visits'>: default=\"ten\" must be a whole number" -- form check "$DATA/bad-defaults.xml"
+refused "a default beyond a scale's range" 1 "bad-defaults.xml:10: <field id='pain'>: default=\"12\" is above the maximum (10)" -- form check "$DATA/bad-defaults.xml"
+refused "a default that is no calendar date" 1 "bad-defaults.xml:11: <field id='seen'>: default=\"2026-02-30\"" -- form check "$DATA/bad-defaults.xml"
+refused "…and the good defaults (codes of a multiple choice, a number in range) are not counted" 1 "4 problems in" -- form check "$DATA/bad-defaults.xml"
+refused "a version too large for a number is refused, not wrapped round" 1 "bad-numbers.xml:2: <form id='bad-numbers'>: version is not a version number from 1 to 2147483647" -- form check "$DATA/bad-numbers.xml"
+refused "min-rows above max-rows, which no final submission could satisfy" 1 "bad-numbers.xml:4: <group id='rows'>: min-rows (5) is more than max-rows (2)" -- form check "$DATA/bad-numbers.xml"
+refused "a row count too large for a number" 1 "bad-numbers.xml:7: <group id='many'>: min-rows is not a whole number" -- form check "$DATA/bad-numbers.xml"
+refused "a min-answered too large for a number" 1 "bad-numbers.xml:10: <score id='s'>: min-answered is not a whole number" -- form check "$DATA/bad-numbers.xml"
+refused "a bands version too large for a number" 1 "bad-numbers.xml:12: <score id='t'>: the version of its <bands> is not a whole number" -- form check "$DATA/bad-numbers.xml"
 
 ok "enable the forms plugin" -- plugin enable forms
 ok "list forms" -- form list --lang en

@@ -19,6 +19,10 @@ printf 'import filrouge\n\n\n@filrouge.on("case.opened")\ndef f(ev)\n    pass\n'
 refused "a syntax error is reported with file:line" 1 "broken.py:5: SyntaxError" -- hooks check "$TMP/broken.py"
 printf 'import filrouge\nimport no_such_module_here\n' >"$TMP/noimport.py"
 refused "an import error too" 1 "noimport.py:2: ModuleNotFoundError" -- hooks check "$TMP/noimport.py"
+printf 'x = 1\n\000\nraise ValueError("after the NUL")\n' >"$TMP/nul.py"
+refused "a NUL byte is reported, not the file cut silently there" 1 "nul.py:2: the file holds a NUL byte" -- hooks check "$TMP/nul.py"
+printf 'import filrouge\n# caf\351\n' >"$TMP/latin1.py"
+refused "a byte that is not UTF-8, even in a comment, with its line" 1 "latin1.py:2: the byte 0xE9 is not UTF-8" -- hooks check "$TMP/latin1.py"
 ok "the examples compile and import" -- hooks check "$EXAMPLES/assign_by_postcode.py" \
     "$EXAMPLES/overdue_digest.py" "$EXAMPLES/frailty_alert.py"
 out_has "each is ok" "ok   $EXAMPLES/frailty_alert.py"

@@ -32,6 +32,73 @@ refused "a folder typed with a slash is named without a double one" 1 "brokenxml
 refused "a library that crashes while loading is reported, and we survive" 1 "signal" -- \
     plugin check "$PLUGINS/crashload"
 refused "a wrong ABI is found by check too" 1 "999" -- plugin check "$PLUGINS/badabi"
+mkdir -p "$TMP/bignum"
+cat >"$TMP/bignum/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="bignum" version="1.0" abi="4294967297">
+  <migration version="99999999999" file="m.sql"/>
+</plugin>
+XML
+: >"$TMP/bignum/m.sql"
+refused "an ABI too large for a number is not read as ABI 1" 1 "built for ABI 4294967297" -- plugin check "$TMP/bignum"
+refused "a migration version too large for a number is named" 1 "the version of migration m.sql is not a number from 1 to" -- \
+    plugin check "$TMP/bignum"
+# A plugin that does not load leaves nothing behind: its good workflow is
+# not stored (it could never change under its version again), its
+# migrations do not run.
+mkdir -p "$FILROUGE_SITE/plugins/halfway"
+cat >"$FILROUGE_SITE/plugins/halfway/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="halfway" version="1.0" abi="1">
+  <workflow file="wf.xml"/>
+  <form file="form.xml"/>
+  <migration version="1" file="m1.sql"/>
+</plugin>
+XML
+cat >"$FILROUGE_SITE/plugins/halfway/wf.xml" <<'XML'
+<workflow xmlns="urn:filrouge:workflow:1" id="halfway" version="1">
+  <state id="a" initial="true"/>
+  <state id="b" final="true"/>
+  <transition event="go" from="a" to="b"/>
+</workflow>
+XML
+cat >"$FILROUGE_SITE/plugins/halfway/form.xml" <<'XML'
+<form xmlns="urn:filrouge:form:1" id="halfway-note" version="1">
+  <title lang="en">Note</title>
+  <field id="a" type="integer" relevant="ghost = 1"><label lang="en">A</label></field>
+</form>
+XML
+echo "CREATE TABLE halfway_notes (x INTEGER);" >"$FILROUGE_SITE/plugins/halfway/m1.sql"
+refused "a plugin whose form does not load is refused, with the form's problem" 1 "form.xml:3: <field id='a'>: relevant refers to 'ghost'" -- \
+    plugin enable halfway
+test "$(sql "SELECT count(*) FROM workflows WHERE id = 'halfway'")" = 0 &&
+    pass "…and its good workflow was not stored" || fail "the workflow of a plugin that did not load was stored"
+test "$(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")" = 0 &&
+    pass "…nor its migrations run" || fail "the migrations of a plugin that did not load ran"
+sed -i 's/ghost = 1/a = 1/' "$FILROUGE_SITE/plugins/halfway/form.xml"
+sed -i 's#<state id="b" final="true"/>#<state id="b"/><state id="c" final="true"/>#; s#to="b"/>#to="b"/><transition event="end" from="b" to="c"/>#' \
+    "$FILROUGE_SITE/plugins/halfway/wf.xml"
+ok "once the form is fixed, the workflow revised meanwhile loads under its version 1" -- plugin enable halfway
+test "$(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")" = 1 &&
+    pass "…and its migration ran once" || fail "migration of halfway: $(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")"
+
+# A plugin whose workflow and form have more problems than a message holds.
+mkdir -p "$TMP/manyproblems"
+cat >"$TMP/manyproblems/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="manyproblems" version="1.0" abi="1">
+  <workflow file="wf.xml"/>
+  <form file="form.xml"/>
+</plugin>
+XML
+{
+    echo '<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">'
+    echo '  <state id="a" initial="true"/>'
+    i=0
+    while [ $i -lt 30 ]; do echo "  <transition event=\"e$i\" from=\"a\" to=\"missing$i\"/>"; i=$((i + 1)); done
+    echo '</workflow>'
+} >"$TMP/manyproblems/wf.xml"
+cp ../data/forms/many-errors.xml "$TMP/manyproblems/form.xml"
+refused "plugin check prints every problem of a workflow" 1 "wf.xml:32: transition 'e29'" -- plugin check "$TMP/manyproblems"
+refused "…and of a form, after it" 1 "form.xml:44: <field id='f40'>" -- plugin check "$TMP/manyproblems"
+refused "…each counted" 1 "40 problems in" -- plugin check "$TMP/manyproblems"
 
 "$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
 ok "open a case on the plugin's workflow" -- case open 1 --workflow gate

@@ -41,4 +41,46 @@ refused "an external entity is refused, naming the DOCTYPE" 1 "entity.xml:2: a <
 head -c 17000000 /dev/zero | tr '\0' ' ' >"$D/huge.xml"
 refused "a 17 MB file is refused before parsing" 1 "more than the" -- workflow check "$D/huge.xml"
 refused "a missing file is reported" 1 "nothere.xml" -- workflow check "$D/nothere.xml"
+cat >"$D/bigversion.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<workflow xmlns="urn:filrouge:workflow:1" id="x" version="4294967297">
+  <state id="a" initial="true"/>
+  <migration from-version="99999999999999999999"><map from="a" to="a"/></migration>
+</workflow>
+XML
+refused "a version too large for a number is refused, not read as another version (4294967297 is not 1)" 1 \
+    'bigversion.xml:2: version="4294967297" is not a version number from 1 to 2147483647' -- workflow check "$D/bigversion.xml"
+refused "…and a migration's from-version too" 1 'bigversion.xml:4: from-version="99999999999999999999" is not a version number' -- \
+    workflow check "$D/bigversion.xml"
+# More problems than a message holds: every one is printed, then counted.
+{
+    echo '<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">'
+    echo '  <state id="a" initial="true"/>'
+    i=0
+    while [ $i -lt 30 ]; do echo "  <transition event=\"e$i\" from=\"a\" to=\"missing$i\"/>"; i=$((i + 1)); done
+    echo '</workflow>'
+} >"$D/many.xml"
+refused "all 30 problems are printed, not only what fits in a message" 1 "many.xml:32: transition 'e29' goes to state 'missing29'" -- \
+    workflow check "$D/many.xml"
+refused "…and counted" 1 "30 problems in" -- workflow check "$D/many.xml"
+sed 's/event="e\([0-9]*\)"/event="E\1"/' "$D/many.xml" >"$D/many-xsd.xml"
+refused "all schema errors too" 1 "many-xsd.xml:32: Element '{urn:filrouge:workflow:1}transition', attribute 'event'" -- \
+    workflow check "$D/many-xsd.xml"
+printf '<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1"><title lang="fr">Caf\351</title><state id="a" initial="true"/></workflow>' >"$D/latin1.xml"
+refused "bytes that are not UTF-8: one problem, on one line naming file and line" 1 "latin1.xml:1: Input is not proper UTF-8, indicate encoding ! Bytes: 0xE9" -- \
+    workflow check "$D/latin1.xml"
+cat >"$D/guards.xml" <<'XML'
+<workflow xmlns="urn:filrouge:workflow:1" id="x" version="1">
+  <state id="a" initial="true"/>
+  <state id="b"/>
+  <transition event="ok" from="a" to="b" guard="score('efs.efs') &gt;= 6 and value('efs.date') != '' and days-between(@opened-on, today()) &gt; 0"/>
+  <transition event="typo" from="a" to="b" guard="scores('efs.efs') &gt;= 6"/>
+  <transition event="var" from="a" to="b" guard="@intensity &gt; $threshold"/>
+</workflow>
+XML
+refused "a guard calling an unknown function is found when checked, not on a case" 1 "guards.xml:5: guard \"scores('efs.efs') >= 6\" calls scores(), which is not an XPath 1.0 function" -- \
+    workflow check "$D/guards.xml"
+refused "a guard using a variable, which nothing defines" 1 'guards.xml:6: guard "@intensity > $threshold" uses the variable $threshold' -- \
+    workflow check "$D/guards.xml"
+refused "the guard functions of forms are known (only the two bad guards are counted)" 1 "2 problems in" -- workflow check "$D/guards.xml"
 finish
