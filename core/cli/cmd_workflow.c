@@ -100,7 +100,7 @@ static int run_workflow_migrate(cli *c)
         }
     if (!dry)
         cli_deliver(c);
-    cli_ok(c, json_pack("{s:o}", "plan", items), "%d cases %s", n,
+    cli_ok(c, json_pack("{s:o}", "plan", items), "%d case%s %s", n, n == 1 ? "" : "s",
            dry ? "would move (dry run, nothing changed)" : "moved to the newest version");
     return 0;
 }

@@ -111,6 +111,80 @@ const char *fr_req_query(fr_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Percent-encodes text (RFC 3986: all but the unreserved characters, and
+ * '/' when keep_slash) onto out at *len; 0, or -1 when it does not fit. */
+static int pct_encode(const char *text, int keep_slash, char *out, size_t n, size_t *len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        int plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_' || *c == '~' ||
+                    (keep_slash && *c == '/');
+        if (*len + (plain ? 1 : 3) >= n)
+            return -1;
+        if (plain) {
+            out[(*len)++] = (char)*c;
+        } else {
+            out[(*len)++] = '%';
+            out[(*len)++] = hex[*c >> 4];
+            out[(*len)++] = hex[*c & 15];
+        }
+    }
+    out[*len] = '\0';
+    return 0;
+}
+
+typedef struct {
+    char url[400];
+    size_t len;
+    int first;
+    int failed;
+} query_text;
+
+/* Appends one character; 0, or -1 when it does not fit. */
+static int put_char(query_text *q, char ch)
+{
+    if (q->len + 1 >= sizeof q->url)
+        return -1;
+    q->url[q->len++] = ch;
+    q->url[q->len] = '\0';
+    return 0;
+}
+
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    query_text *q = cls;
+    if (put_char(q, q->first ? '?' : '&') || pct_encode(key, 0, q->url, sizeof q->url, &q->len) ||
+        (value && (put_char(q, '=') || pct_encode(value, 0, q->url, sizeof q->url, &q->len)))) {
+        q->failed = 1;
+        return MHD_NO;
+    }
+    q->first = 0;
+    return MHD_YES;
+}
+
+/* The page asked for, path and query (re-encoded), itself percent-encoded
+ * as the value of the login page's `next`, which brings the user back to
+ * it (a draft's ?draft=N included); the path alone when the whole is too
+ * long. */
+static void next_url(fr_req *r, char *out, size_t n)
+{
+    query_text q = {.len = 0, .first = 1};
+    q.url[0] = '\0';
+    size_t len = 0;
+    out[0] = '\0';
+    if (pct_encode(r->path, 1, q.url, sizeof q.url, &q.len) == 0) {
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
+        if (!q.failed && pct_encode(q.url, 1, out, n, &len) == 0)
+            return;
+    }
+    len = 0;
+    if (pct_encode(r->path, 1, out, n, &len))
+        snprintf(out, n, "/");
+}
+
 typedef struct {
     const char *const *names;
     const char *unknown;
@@ -667,9 +741,11 @@ static int dispatch(fr_req *r, conn_state *cs)
             fr_resp_redirect(w, "/login?next=%s&expired=post", back);
         } else if (state_changing)
             fr_resp_redirect(w, "/login");
-        else
-            fr_resp_redirect(w, "/login?next=%s%s", r->path,
-                             fr_session_stale(r) ? "&expired=1" : "");
+        else {
+            char next[512];
+            next_url(r, next, sizeof next);
+            fr_resp_redirect(w, "/login?next=%s%s", next, fr_session_stale(r) ? "&expired=1" : "");
+        }
     } else if (!(route->flags & FR_ROUTE_PUBLIC) && state_changing && !fr_session_csrf_ok(r)) {
         if (api)
             fr_resp_api_fail(w, 403, "csrf",

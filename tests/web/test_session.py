@@ -49,7 +49,7 @@ t.check(r.status == 303 and r.header("Location") == "/login?next=/caseload&expir
         "an expired session sends the pages to the login, saying it expired",
         r.header("Location"))
 page = c.request("GET", r.header("Location")).text
-t.check("Votre session a expiré après 1 minutes sans activité" in page
+t.check("Votre session a expiré après 1 min sans activité" in page
         and 'name="next" value="/caseload"' in page,
         "the login page says the session expired and after how long, then goes back", page[-900:])
 r = c.form("/cases/7/fire", {"event": "screen", "note": "long note", "_csrf": "0" * 64})
@@ -59,6 +59,13 @@ t.check(r.status == 303 and r.header("Location") == "/login?next=/cases/7&expire
 page = c.request("GET", r.header("Location")).text
 t.check("n&#39;a pas été enregistré" in page, "the login page says what was sent was not saved",
         page[-900:])
+r = c.request("GET", "/cases/7/forms/efs?draft=3&lang=fr")
+loc = r.header("Location") or ""
+t.check(loc.startswith("/login?next=/cases/7/forms/efs%3Fdraft%3D3%26lang%3Dfr"),
+        "a page with a query: the login comes back to it whole, encoded (a draft's number)", loc)
+page = c.request("GET", loc).text
+t.check('name="next" value="/cases/7/forms/efs?draft=3&amp;lang=fr"' in page,
+        "the login form carries the whole page to go back to", page[-900:])
 fresh = Client(srv)
 r = fresh.request("GET", "/caseload")
 t.check(r.header("Location") == "/login?next=/caseload",

@@ -28,7 +28,7 @@ FR_API int fr_case_add_task(fr_plugin_ctx *ctx, int64_t case_id, const char *tit
  * plugin's rules make pointless: an appointment no longer needed), with a
  * reason, which is required and kept in the audit trail and in the
  * task.cancelled event. A task already done or cancelled is FR_ECONFLICT.
- * Since FILROUGE_1.1 (Filrouge 0.2). */
+ * Since symbol version FILROUGE_1.1 (Filrouge 0.1.0). */
 FR_API int fr_case_cancel_task(fr_plugin_ctx *ctx, int64_t task_id, const char *reason,
                                fr_error *err);
 
