@@ -68,10 +68,34 @@ int fr_forms_add(fr_site *site, const char *owner, fr_form *f, fr_error *err)
         fr_form_free(f);
         return fr_error_set(err, FR_EINVAL, "a form is added on behalf of a plugin or the site");
     }
+    /* A form id is its first plugin's: another plugin shipping a form of
+     * the same id would change what "phq9" means for the cases that
+     * require it. The site's own forms/ may give a plugin's form a newer
+     * version (an administrator's choice), which takes nothing from the
+     * plugin. */
+    char *taken = NULL;
+    int rc = FR_ENOTFOUND;
+    if (strcmp(owner, "site") != 0)
+        rc = fr_store_query_text(site->store, err, &taken,
+                                 "SELECT owner FROM form_definitions WHERE id = ? AND owner <> ?"
+                                 " AND owner <> 'site' LIMIT 1",
+                                 "tt", f->id, owner);
+    if (rc == 0)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "%s: form id %s belongs to plugin %s on this site: require it "
+                          "(<requires-form>) rather than ship your own, or give yours another id",
+                          f->name, f->id, taken);
+    else if (rc == FR_ENOTFOUND)
+        fr_error_clear(err);
+    free(taken);
+    if (rc && rc != FR_ENOTFOUND) {
+        fr_form_free(f);
+        return rc;
+    }
     char *stored = NULL;
-    int rc = fr_store_query_text(site->store, err, &stored,
-                                 "SELECT sha256 FROM form_definitions WHERE id = ? AND version = ?",
-                                 "ti", f->id, f->version);
+    rc = fr_store_query_text(site->store, err, &stored,
+                             "SELECT sha256 FROM form_definitions WHERE id = ? AND version = ?",
+                             "ti", f->id, f->version);
     if (rc == FR_ENOTFOUND) {
         char now[FR_TIME_LEN];
         fr_clock_now(now);

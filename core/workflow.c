@@ -102,10 +102,30 @@ int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_erro
         fr_workflow_free(wf);
         return fr_error_set(err, FR_EINVAL, "a workflow is added on behalf of a plugin: name it");
     }
+    /* A workflow id is its first plugin's: another plugin's version of it
+     * would become the newest, and cases opened under the id would follow
+     * the other plugin's definition. */
+    char *owner = NULL;
+    int rc = fr_store_query_text(site->store, err, &owner,
+                                 "SELECT plugin FROM workflows WHERE id = ? AND plugin <> ?"
+                                 " LIMIT 1",
+                                 "tt", wf->id, plugin);
+    if (rc == 0)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "%s: workflow id %s belongs to plugin %s on this site: give yours "
+                          "another id (begin it with your plugin's id)",
+                          wf->name, wf->id, owner);
+    else if (rc == FR_ENOTFOUND)
+        fr_error_clear(err);
+    free(owner);
+    if (rc && rc != FR_ENOTFOUND) {
+        fr_workflow_free(wf);
+        return rc;
+    }
     char *stored = NULL;
-    int rc = fr_store_query_text(site->store, err, &stored,
-                                 "SELECT sha256 FROM workflows WHERE id = ? AND version = ?", "ti",
-                                 wf->id, wf->version);
+    rc = fr_store_query_text(site->store, err, &stored,
+                             "SELECT sha256 FROM workflows WHERE id = ? AND version = ?", "ti",
+                             wf->id, wf->version);
     if (rc == FR_ENOTFOUND) {
         char now[FR_TIME_LEN];
         fr_clock_now(now);

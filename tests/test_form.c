@@ -629,6 +629,12 @@ static void test_versions(void)
     CHECK_OK(fr_form_load_file(test_data("forms/phq9-v2-changed.xml"), &f, &err), &err);
     CHECK_ERR(fr_forms_add(site, "site", f, &err), FR_ECONFLICT, &err, "version=\"2\"");
     CHECK_OK(fr_form_load_file(test_data("forms/iadl-v2.xml"), &f, &err), &err);
+    CHECK_ERR(fr_forms_add(site, "thief", f, &err), FR_ECONFLICT, &err,
+              "form id iadl belongs to plugin forms on this site: require it");
+    CHECK_OK(fr_form_load_file(test_data("forms/iadl-v2.xml"), &f, &err), &err);
+    CHECK_OK(fr_forms_add(site, "site", f, &err), &err);
+    /* The site's newer version takes nothing from the plugin. */
+    CHECK_OK(fr_form_load_file(test_data("forms/iadl-v2.xml"), &f, &err), &err);
     CHECK_OK(fr_forms_add(site, "site", f, &err), &err);
     int64_t s2 = submit(site, "iadl", c, d, 0, 0, 0, NULL, &err);
     CHECK_STR(fixture_text(site, "SELECT form_version FROM submissions WHERE id = ?", s1), "1");

@@ -150,6 +150,14 @@ static void same_version_with_another_text_is_refused(void)
               "workflow frailty version 1 already exists with a different definition: bump the "
               "version and add a <migration from-version=");
 
+    /* Another plugin cannot take the id, not even with a new version. */
+    CHECK_OK(fr_workflow_load_file(test_data("workflows/frailty-v1.xml"), &wf, &err), &err);
+    CHECK_ERR(fr_workflows_add(site, "thief", wf, &err), FR_ECONFLICT, &err,
+              "workflow id frailty belongs to plugin test-plugin on this site: give yours "
+              "another id");
+    CHECK(fixture_int(site, "SELECT count(*) FROM workflows WHERE plugin = 'thief' AND version > ?",
+                      0) == 0);
+
     const fr_workflow *got = NULL;
     CHECK_OK(fr_workflows_get(site, "frailty", 0, &got, &err), &err);
     CHECK(got && fr_workflow_version(got) == 1);
