@@ -79,6 +79,7 @@ typedef struct plugin {
     int loaded;  /* in this process */
     int problem_code;
     char *problem;
+    char *shadowed; /* fr_plugin_info.shadowed */
 
     int mark; /* depth-first search state: 0 new, 1 on the stack, 2 done */
     void *handle;
@@ -452,6 +453,7 @@ static void refresh_info(plugin *p)
     i->enabled = p->enabled;
     i->loaded = p->loaded;
     i->problem = p->problem;
+    i->shadowed = p->shadowed;
     i->settings = p->settings;
     i->nsettings = p->nsettings;
 }
@@ -508,6 +510,7 @@ static void plugin_free(plugin *p)
         dlclose(p->handle);
     plugin_free_manifest(p);
     free(p->problem);
+    free(p->shadowed);
     free(p);
 }
 
@@ -622,8 +625,19 @@ static int discover(fr_site *site, fr_plugins *P, fr_error *err)
                     p->problem = strdup(perr.message);
                     p->problem_code = perr.code ? perr.code : FR_EINVAL;
                 }
-                if (p && (find(P, p->id) || add_plugin(P, p))) {
-                    /* Shadowed by a plugin of the same id earlier in the path. */
+                plugin *first = p ? find(P, p->id) : NULL;
+                if (first) {
+                    /* Shadowed by a plugin of the same id earlier in the
+                     * path (a site's own copy before the installed one,
+                     * or a copy left beside it): said, not silent. */
+                    size_t have = first->shadowed ? strlen(first->shadowed) : 0;
+                    char *more = realloc(first->shadowed, have + strlen(dir) + 3);
+                    if (more) {
+                        sprintf(more + have, "%s%s", have ? "; " : "", dir);
+                        first->shadowed = more;
+                    }
+                    plugin_free(p);
+                } else if (p && add_plugin(P, p)) {
                     plugin_free(p);
                 }
             }

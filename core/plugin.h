@@ -35,6 +35,10 @@ typedef struct fr_plugin_info {
     int enabled;             /* enabled on this site (database) */
     int loaded;              /* loaded in this process */
     const char *problem;     /* why it is not loaded, or NULL */
+    /* Other folders of the search path holding a plugin of the same id,
+     * not used (the one above, found first, is), separated by "; "; or
+     * NULL. */
+    const char *shadowed;
     const fr_plugin_setting_decl *settings; /* declared in the manifest */
     int nsettings;
 } fr_plugin_info;

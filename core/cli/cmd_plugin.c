@@ -22,10 +22,11 @@ static json_t *info_json(const fr_plugin_info *p)
             json_object_set_new(s, "choices", json_string(d->choices));
         json_array_append_new(settings, s);
     }
-    return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b,s:b,s:s?,s:o}", "id", p->id, "version",
+    return json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b,s:b,s:s?,s:s?,s:o}", "id", p->id, "version",
                      p->version ? p->version : "", "description", p->description, "dir", p->dir,
                      "abi", p->abi, "library", p->has_library, "enabled", p->enabled, "loaded",
-                     p->loaded, "problem", p->problem, "settings", settings);
+                     p->loaded, "problem", p->problem, "shadowed", p->shadowed, "settings",
+                     settings);
 }
 
 static void print_plugins(json_t *list)
@@ -43,6 +44,9 @@ static void print_plugins(json_t *list)
                                                                           : "available";
         printf("%-16s %-8s %-9s %s\n", cli_str(v, "id"), cli_str(v, "version"), state,
                *cli_str(v, "problem") ? cli_str(v, "problem") : cli_str(v, "description"));
+        if (*cli_str(v, "shadowed"))
+            printf("%-16s %-8s %-9s also in %s: not used (%s, earlier in the search path, is)\n",
+                   "", "", "", cli_str(v, "shadowed"), cli_str(v, "dir"));
     }
 }
 
@@ -72,6 +76,10 @@ static void print_info(json_t *v)
            json_is_true(json_object_get(v, "loaded")) ? "yes" : "no");
     if (*cli_str(v, "problem"))
         printf("  problem  %s\n", cli_str(v, "problem"));
+    if (*cli_str(v, "shadowed"))
+        printf("  ignored  %s: a plugin of the same id, later in the search path "
+               "(`filrouge plugin path`); remove it, or give it another id\n",
+               cli_str(v, "shadowed"));
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(v, "settings"), i, s)

@@ -80,6 +80,15 @@ ok "once the form is fixed, the workflow revised meanwhile loads under its versi
 test "$(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")" = 1 &&
     pass "…and its migration ran once" || fail "migration of halfway: $(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")"
 
+# A copy of a plugin beside it, under the same id: the first found is
+# used, and the list says the other is not.
+cp -r "$FILROUGE_SITE/plugins/halfway" "$FILROUGE_SITE/plugins/halfway.old"
+ok "a copy under the same id" -- plugin list
+out_has "the list says the copy is not used" "also in $FILROUGE_SITE/plugins/halfway.old: not used ($FILROUGE_SITE/plugins/halfway, earlier in the search path, is)"
+ok "its details too" -- plugin info halfway
+out_has "plugin info names the ignored copy" "ignored  $FILROUGE_SITE/plugins/halfway.old: a plugin of the same id"
+rm -r "$FILROUGE_SITE/plugins/halfway.old"
+
 # A plugin whose workflow and form have more problems than a message holds.
 mkdir -p "$TMP/manyproblems"
 cat >"$TMP/manyproblems/plugin.xml" <<'XML'
