@@ -439,9 +439,13 @@ static void patient_form(fr_req *r, fr_buf *b, json_t *from, int64_t intake, jso
     fr_buf_puts(b, "</button></form></section>");
 }
 
-static void ui_patients(fr_req *r, fr_resp *w)
+/* The patients page: the search (its words, if any) and its results,
+ * then the registration form. The search is sent with POST (ui_patients
+ * _search): a person's name or national number typed there would stay in
+ * the browser's history and a proxy's access log in a URL. A GET with ?q=
+ * (a link from before) still answers. */
+static void patients_page(fr_req *r, fr_resp *w, const char *q)
 {
-    const char *q = fr_req_query(r, "q");
     json_t *list = NULL;
     fr_error err = {0};
     fr_buf *b = &w->body;
@@ -451,8 +455,10 @@ static void ui_patients(fr_req *r, fr_resp *w)
     }
     fr_page_begin(r, w, T("patients.title"));
     flash(r, b);
-    fr_buf_puts(b, "<form method=\"get\" action=\"/patients\" class=\"inline\" role=\"search\">"
-                   "<label for=\"q\">");
+    fr_buf_puts(b, "<form method=\"post\" action=\"/patients/search\" class=\"inline\" "
+                   "role=\"search\">");
+    fr_page_csrf(r, b);
+    fr_buf_puts(b, "<label for=\"q\">");
     esc_t(r, b, "patients.search");
     fr_buf_puts(b, "</label><input id=\"q\" name=\"q\" type=\"search\" value=\"");
     fr_buf_esc(b, q ? q : "");
@@ -547,6 +553,16 @@ static void patient_refused(fr_req *r, fr_resp *w, json_t *problems)
     fr_page_begin(r, w, T("patients.title"));
     patient_form(r, &w->body, NULL, fr_parse_id(fr_req_field(r, "intake")), problems);
     fr_page_end(r, w);
+}
+
+static void ui_patients(fr_req *r, fr_resp *w)
+{
+    patients_page(r, w, fr_req_query(r, "q"));
+}
+
+static void ui_patients_search(fr_req *r, fr_resp *w)
+{
+    patients_page(r, w, fr_req_field(r, "q"));
 }
 
 static void ui_patient_add(fr_req *r, fr_resp *w)
@@ -1273,6 +1289,7 @@ const fr_route fr_routes_ui[] = {
     {"GET", "/caseload", ui_caseload, 0},
     {"GET", "/patients", ui_patients, 0},
     {"POST", "/patients", ui_patient_add, 0},
+    {"POST", "/patients/search", ui_patients_search, 0},
     {"GET", "/patients/{id}", ui_patient, 0},
     {"POST", "/cases", ui_case_open, 0},
     {"GET", "/cases/{id}", ui_case, 0},

@@ -136,6 +136,20 @@ for path in [f"/patients/{pid}", "/patients", "/caseload", "/patients?q=%3Cscrip
             ("&lt;script&gt;alert(1)&lt;/script&gt;" in page or "q=%3C" in path),
             f"user text is escaped on {path}", re.findall(r".{40}alert.{40}", page)[:3])
 
+# ---- a person's name or number is not put in a URL ----
+page = marie.request("GET", "/patients").text
+t.check('<form method="post" action="/patients/search"' in page,
+        "the patient search is sent with POST: the name typed stays out of the URL (history, "
+        "a proxy's log)", page[:3000])
+before = int(site.sql("SELECT count(*) FROM audit WHERE action = 'search' AND actor = 'marie'")[0][0])
+r = marie.form("/patients/search", {"q": "<script>"})
+t.check(r.status == 200 and "&lt;script&gt;" in r.text and "<script>alert(1)" not in r.text,
+        "its answer lists the people found, escaped", r.text[-2000:])
+t.check(int(site.sql("SELECT count(*) FROM audit WHERE action = 'search' AND actor = 'marie'")[0][0])
+        == before + 1, "and the search is audited")
+r = marie.form("/patients/search", {"q": "x"}, csrf=False)
+t.check(r.status == 403, "it needs the CSRF token like any form", r.status)
+
 # ---- headers and errors ----
 r = marie.request("GET", "/caseload")
 csp = r.header("Content-Security-Policy") or ""
