@@ -699,6 +699,19 @@ const char *fr_workflow_initial(const fr_workflow *wf)
     return NULL;
 }
 
+int fr_workflow_event_closes(const fr_workflow *wf, const char *state, const char *event)
+{
+    for (int i = 0; i < wf->ntransitions; i++) {
+        const wf_transition *t = &wf->transitions[i];
+        if (strcmp(t->event, event) != 0 || !wf_transition_from(wf, t, state))
+            continue;
+        const wf_state *to = wf_state_find(wf, t->to);
+        if (to && to->final)
+            return 1;
+    }
+    return 0;
+}
+
 const char *fr_workflow_state_title(const fr_workflow *wf, const char *state, const char *lang)
 {
     const wf_state *s = wf_state_find(wf, state);

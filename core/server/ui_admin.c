@@ -739,9 +739,15 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
                               "/active\" class=\"inline\">",
                               fr_ji(v, "id"));
                 fr_page_csrf(r, b);
-                fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s>",
+                fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s",
                               active ? "deactivate" : "activate",
                               active ? " class=\"secondary\"" : "");
+                if (active) {
+                    fr_buf_puts(b, " data-confirm=\"");
+                    esc_t(r, b, "admin.user.deactivate.confirm");
+                    fr_buf_puts(b, "\"");
+                }
+                fr_buf_puts(b, ">");
                 esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
                 fr_buf_puts(b, "</button></form>");
             }

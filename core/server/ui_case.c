@@ -993,13 +993,21 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "\"><div class=\"buttons\">");
     size_t i;
     json_t *v;
+    const fr_workflow *cwf = workflow_of(r, fr_js(cs, "workflow"), fr_ji(cs, "workflow_version"));
     json_array_foreach(json_object_get(cs, "allowed_events"), i, v)
     {
         const char *title = json_string_value(
             json_object_get(json_object_get(cs, "event_titles"), json_string_value(v)));
         fr_buf_puts(b, "<button type=\"submit\" name=\"event\" value=\"");
         fr_buf_esc(b, json_string_value(v));
-        fr_buf_puts(b, "\">");
+        fr_buf_puts(b, "\"");
+        /* One tap on a phone must not close a case by mistake. */
+        if (cwf && fr_workflow_event_closes(cwf, fr_js(cs, "state"), json_string_value(v))) {
+            fr_buf_puts(b, " data-confirm=\"");
+            esc_t(r, b, "case.close.confirm");
+            fr_buf_puts(b, "\"");
+        }
+        fr_buf_puts(b, ">");
         fr_buf_esc(b, title ? title : json_string_value(v));
         fr_buf_puts(b, "</button>");
     }

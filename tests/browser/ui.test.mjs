@@ -349,6 +349,25 @@ try {
   check(dialogs === 0, "no script from user text ever ran", dialogs);
   await page.screenshot({ path: join(shots, "07-patients-xss.png"), fullPage: true });
 
+  // 7b. closing a case asks first (one tap on a phone must not close it)
+  {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "fr-BE" });
+    const phone = await ctx.newPage();
+    const asked = [];
+    phone.on("dialog", async (d) => { asked.push(d.message()); await d.dismiss(); });
+    await login(phone, "marie");
+    await phone.goto(caseUrl);
+    const closing = phone.locator("button[name=event][data-confirm]");
+    check(await closing.count() >= 1 &&
+          await phone.locator("button[name=event]:not([data-confirm])").count() >= 1,
+          "the events that close the case ask first, the others do not");
+    await closing.first().click();
+    check(asked.length === 1 && asked[0].startsWith("Clôturer ce dossier ?"),
+          "a closing event asks « Clôturer ce dossier ? »", asked);
+    check(phone.url() === caseUrl, "dismissed: nothing is sent", phone.url());
+    await ctx.close();
+  }
+
   // 8. the intake form creates a triage item
   const anon = await newPage();
   await anon.goto(base + "/refer");

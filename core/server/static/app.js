@@ -1,5 +1,7 @@
 /* Progressive enhancement only: every page works without this file.
- * - asks for confirmation before break-glass and bulk reassignment;
+ * - asks for confirmation before break-glass and bulk reassignment, and
+ *   before what a button marks data-confirm="question" (closing a case,
+ *   deactivating a user);
  * - a "select all" box above tables of checkboxes;
  * - after a refused form, "back to the form" goes back in the history;
  * - live relevance on form pages (below). */
@@ -13,6 +15,12 @@ document.addEventListener("DOMContentLoaded", function() {
                 e.preventDefault();
                 window.history.back();
             }
+        });
+    });
+    document.querySelectorAll("button[data-confirm]").forEach(function(button) {
+        button.addEventListener("click", function(e) {
+            if (!window.confirm(button.getAttribute("data-confirm")))
+                e.preventDefault();
         });
     });
     document.querySelectorAll("form[action='/schedule/reassign']").forEach(function(form) {
