@@ -769,7 +769,16 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             role_name(r, b, roles[k]);
             fr_buf_puts(b, "</option>");
         }
+        fr_buf_puts(b, "</select><label for=\"f-language\">");
+        esc_t(r, b, "settings.language");
+        fr_buf_puts(b, "</label><select id=\"f-language\" name=\"language\">");
+        static const char *const langs[][2] = {
+            {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
+        for (int k = 0; k < 4; k++)
+            fr_buf_printf(b, "<option value=\"%s\"%s>%s</option>", langs[k][0],
+                          strcmp(r->lang, langs[k][0]) == 0 ? " selected" : "", langs[k][1]);
         fr_buf_puts(b, "</select>");
+        input(r, b, "capacity", "admin.capacity", 0, "number");
         input(r, b, "password", "login.password", 1, "password");
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.adduser");
@@ -923,7 +932,22 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w)
     u.login = fr_req_field(r, "login");
     u.display_name = fr_req_field(r, "display_name");
     u.role = fr_req_field(r, "role");
+    u.language = fr_req_field(r, "language");
     fr_error err = {0};
+    const char *cap = fr_req_field(r, "capacity");
+    if (cap && *cap) {
+        char *end;
+        long n = strtol(cap, &end, 10);
+        if (*end || n < 0 || n > 1000) {
+            fr_error_set(&err, FR_EINVAL,
+                         "capacity: '%.20s' is not a number of cases; write a whole number from 0 "
+                         "to 1000, or leave it empty (the site's default)",
+                         cap);
+            fr_page_error(r, w, &err);
+            return;
+        }
+        u.capacity = (int)n;
+    }
     int64_t id = 0;
     if (fr_user_add(r->site, &u, &id, &err) ||
         fr_user_set_password(r->site, u.login, fr_req_field(r, "password"), &err)) {

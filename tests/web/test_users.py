@@ -118,4 +118,19 @@ t.check(r.status in (302, 303) and "flash.user.activated" in (r.header("Location
 r = admin.form(f"/admin/users/{mid}/active", {"action": "delete"})
 t.check(r.status == 400 and "deactivate or activate" in r.text,
         "an unknown action is refused, saying which exist", r.status)
+
+# ---- added from the page with a language and a capacity ----
+r = admin.form("/admin/users", {"login": "an", "display_name": "An Peeters", "role": "case_manager",
+                                "language": "nl", "capacity": "30",
+                                "password": "correct-horse-battery"})
+t.check(r.status in (302, 303), "a user is added from the administration page", r.status)
+row = site.sql("SELECT language, capacity FROM users WHERE login = 'an'")
+t.check(len(row) == 1 and row[0][0] == "nl" and str(row[0][1]) == "30",
+        "with her language and capacity", row)
+r = admin.form("/admin/users", {"login": "bo", "display_name": "Bo", "role": "case_manager",
+                                "language": "fr", "capacity": "trente",
+                                "password": "correct-horse-battery"})
+t.check(r.status == 400 and "capacity: &#39;trente&#39; is not a number of cases" in r.text,
+        "a capacity that is no number is refused, saying what to write", r.text[-1500:])
+t.check(not site.sql("SELECT id FROM users WHERE login = 'bo'"), "and nobody is added")
 t.finish()
