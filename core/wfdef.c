@@ -141,6 +141,7 @@ void fr_workflow_free(fr_workflow *wf)
         free(s->timers);
     }
     free(wf->states);
+    free_titles(&wf->titles);
     for (int i = 0; i < wf->ntransitions; i++) {
         wf_transition *t = &wf->transitions[i];
         free(t->event);
@@ -515,6 +516,7 @@ static int read_definition(problems *p, xmlDocPtr doc, fr_workflow *wf)
     xmlNodePtr root = xmlDocGetRootElement(doc);
     wf->id = fr_xml_attr(root, "id");
     wf->version = read_version(p, root, "version");
+    read_titles(root, &wf->titles);
 
     wf->nstates = count_children(root, "state");
     wf->states = calloc((size_t)wf->nstates, sizeof *wf->states);
@@ -697,6 +699,12 @@ const char *fr_workflow_initial(const fr_workflow *wf)
         if (wf->states[i].initial)
             return wf->states[i].id;
     return NULL;
+}
+
+const char *fr_workflow_title(const fr_workflow *wf, const char *lang)
+{
+    const char *t = title_in(&wf->titles, lang);
+    return t ? t : wf->id;
 }
 
 int fr_workflow_event_closes(const fr_workflow *wf, const char *state, const char *event)

@@ -76,6 +76,7 @@ typedef struct wf_migration {
 struct fr_workflow {
     char *id;
     int version;
+    wf_titles titles; /* the workflow's name for people, by language */
     char *name; /* file name or "database" label, for messages */
     char *text; /* the definition as loaded, kept for the database */
     size_t text_len;

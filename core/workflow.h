@@ -33,6 +33,9 @@ int fr_workflow_version(const fr_workflow *wf);
 const char *fr_workflow_state_title(const fr_workflow *wf, const char *state, const char *lang);
 const char *fr_workflow_event_title(const fr_workflow *wf, const char *event, const char *lang);
 const char *fr_workflow_initial(const fr_workflow *wf);
+/* The workflow's name for people in lang (its <title>), else its first
+ * title, else its id. */
+const char *fr_workflow_title(const fr_workflow *wf, const char *lang);
 /* 1 when firing `event` in `state` may lead to a final state (it closes
  * the case): the page asks before it is sent. */
 int fr_workflow_event_closes(const fr_workflow *wf, const char *state, const char *event);

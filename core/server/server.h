@@ -178,6 +178,10 @@ typedef struct fr_route {
     int flags;
 } fr_route;
 
+/* A workflow's name for people in the request's language (its <title>),
+ * else its id (ui_case.c). */
+const char *fr_ui_workflow_name(fr_req *r, const char *workflow, json_int_t version);
+
 /* The route tables, searched in order; each ends with {0}. Forms (and later
  * plugins) add their pages by adding a table here: see router.c. */
 extern const fr_route fr_routes_ui[];

@@ -183,6 +183,12 @@ static const char *state_name(fr_req *r, const char *workflow, json_int_t versio
     return wf ? fr_workflow_state_title(wf, state, r->lang) : state;
 }
 
+const char *fr_ui_workflow_name(fr_req *r, const char *workflow, json_int_t version)
+{
+    const fr_workflow *wf = workflow_of(r, workflow, version);
+    return wf ? fr_workflow_title(wf, r->lang) : workflow;
+}
+
 /* A cell's opening tag with its column's name, which a phone's narrow
  * layout shows before the value (app.css: table.stack). */
 static void cell(fr_req *r, fr_buf *b, const char *key)
@@ -653,7 +659,7 @@ static void ui_patient(fr_req *r, fr_resp *w)
         fr_buf_printf(b, "<li><a href=\"/cases/%" JSON_INTEGER_FORMAT "\">", fr_ji(c, "id"));
         esc_t(r, b, "col.case");
         fr_buf_printf(b, " %" JSON_INTEGER_FORMAT "</a> — ", fr_ji(c, "id"));
-        fr_buf_esc(b, fr_js(c, "workflow"));
+        fr_buf_esc(b, fr_ui_workflow_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version")));
         fr_buf_puts(b, " · ");
         fr_buf_esc(b, state_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version"),
                                  fr_js(c, "state")));
@@ -685,8 +691,8 @@ static void ui_patient(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "<option value=\"");
             fr_buf_esc(b, fr_js(v, "id"));
             fr_buf_puts(b, "\">");
-            fr_buf_esc(b, fr_js(v, "id"));
-            fr_buf_printf(b, " v%" JSON_INTEGER_FORMAT "</option>", fr_ji(v, "version"));
+            fr_buf_esc(b, fr_ui_workflow_name(r, fr_js(v, "id"), fr_ji(v, "version")));
+            fr_buf_printf(b, " (v%" JSON_INTEGER_FORMAT ")</option>", fr_ji(v, "version"));
         }
         fr_buf_puts(b, "</select><label for=\"f-manager\">");
         esc_t(r, b, "col.manager");
@@ -955,8 +961,9 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</dd><dt>");
     esc_t(r, b, "case.workflow");
     fr_buf_puts(b, "</dt><dd>");
-    fr_buf_esc(b, fr_js(cs, "workflow"));
-    fr_buf_printf(b, " v%" JSON_INTEGER_FORMAT "</dd><dt>", fr_ji(cs, "workflow_version"));
+    fr_buf_esc(b, fr_ui_workflow_name(r, fr_js(cs, "workflow"), fr_ji(cs, "workflow_version")));
+    fr_buf_printf(b, " <small>(%s v%" JSON_INTEGER_FORMAT ")</small></dd><dt>",
+                  fr_js(cs, "workflow"), fr_ji(cs, "workflow_version"));
     esc_t(r, b, "col.state");
     fr_buf_puts(b, "</dt><dd><strong>");
     fr_buf_esc(b, *fr_js(cs, "state_title") ? fr_js(cs, "state_title") : fr_js(cs, "state"));

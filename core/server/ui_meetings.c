@@ -245,7 +245,8 @@ static void case_choices(fr_req *r, fr_buf *b)
                 fr_buf_puts(b, " ");
                 fr_buf_esc(b, fr_js(c, "given_names"));
                 fr_buf_puts(b, " — ");
-                fr_buf_esc(b, fr_js(c, "workflow"));
+                fr_buf_esc(
+                    b, fr_ui_workflow_name(r, fr_js(c, "workflow"), fr_ji(c, "workflow_version")));
                 fr_buf_puts(b, "</option>");
             }
         }

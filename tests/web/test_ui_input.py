@@ -130,6 +130,14 @@ t.check("<strong>Ouverture du dossier</strong> → Signalement" in page
         re.findall(r'<ol class="timeline">.{0,300}', page))
 t.check('class="inline answer"' in page,
         "a referral's answer field is on a line of its own, not glued to the dates")
+t.check("<dd>Case management des personnes âgées fragiles <small>(frailty v" in page,
+        "the case names its workflow by its title in French, its id and version aside",
+        re.findall(r"<dd>Case management.{0,80}", page))
+page = marie.request("GET", f"/patients/{pid}").text
+t.check(re.search(r'<option value="frailty">Case management des personnes âgées fragiles \(v\d+\)'
+                  r"</option>", page),
+        "the workflows to open a case with are offered by their titles",
+        re.findall(r'<option value="frailty">[^<]*', page))
 
 site.user("root", role="admin")
 root = Client(srv)
