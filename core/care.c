@@ -16,6 +16,7 @@
 #include "plugin.h"
 #include "record.h"
 #include "task.h"
+#include "text.h"
 
 /* ---- caseload ---- */
 
@@ -176,9 +177,12 @@ static int case_of(fr_site *site, const char *table, int64_t id, int64_t *case_i
 int fr_care_goal_add(fr_site *site, int64_t case_id, const char *title, int64_t *id,
                      fr_error *err)
 {
-    if (!title || !*title)
+    if (fr_text_blank(title))
         return fr_error_set(err, FR_EINVAL, "title: a goal needs a title, in the person's words");
-    int rc = fr_access_case(site, case_id, FR_WRITE, err);
+    int rc = fr_text_check("title", title, 500, 0, err);
+    if (rc)
+        return rc;
+    rc = fr_access_case(site, case_id, FR_WRITE, err);
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     if (rc || (rc = fr_store_begin(site->store, err)))
@@ -222,8 +226,10 @@ int fr_care_action_add(fr_site *site, const fr_action_new *a, int64_t *id, fr_er
     int64_t uid = 0, task = 0;
     char *member_name = NULL;
     const char *origin = a->origin ? a->origin : "plan";
-    if (!a->title || !*a->title)
+    if (fr_text_blank(a->title))
         return fr_error_set(err, FR_EINVAL, "title: say what is to be done");
+    if (fr_text_check("title", a->title, 500, 0, err))
+        return err->code;
     if (a->due_on && !fr_date_valid(a->due_on))
         return fr_error_set(err, FR_EINVAL, "due: '%s' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
                             a->due_on);
@@ -433,9 +439,11 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
     char today[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
     fr_clock_now(now);
-    if (!by || !*by)
+    if (fr_text_blank(by))
         return fr_error_set(err, FR_EINVAL,
                             "by: who approved the plan (the person, or their representative)");
+    if (fr_text_check("by", by, 200, 0, err))
+        return err->code;
     if (!how || (strcmp(how, "signed") && strcmp(how, "oral") && strcmp(how, "representative")))
         return fr_error_set(err, FR_EINVAL, "how: signed, oral or representative");
     if (on && (!fr_date_valid(on) || strcmp(on, today) > 0))
@@ -511,7 +519,7 @@ FR_API int fr_case_add_task(fr_plugin_ctx *ctx, int64_t case_id, const char *tit
                             const char *due_on, int64_t *task_id, fr_error *err)
 {
     fr_site *site = fr_plugin_ctx_site(ctx);
-    if (!title || !*title)
+    if (fr_text_blank(title))
         return fr_error_set(err, FR_EINVAL, "a task needs a title");
     if (due_on && !fr_date_valid(due_on))
         return fr_error_set(err, FR_EINVAL, "due date '%s' is not YYYY-MM-DD", due_on);

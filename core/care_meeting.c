@@ -14,17 +14,22 @@
 #include "clock.h"
 #include "record.h"
 #include "task.h"
+#include "text.h"
 
 /* ---- referrals ---- */
 
 int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const char *to_name,
                     const char *reason, const char *follow_up, int64_t *id, fr_error *err)
 {
-    if (!specialty || !*specialty)
+    if (fr_text_blank(specialty))
         return fr_error_set(err, FR_EINVAL,
                             "specialty: to whom (dietitian, psychologist, social worker, …)");
-    if (!reason || !*reason)
+    if (fr_text_blank(reason))
         return fr_error_set(err, FR_EINVAL, "reason: why the person is referred");
+    if (fr_text_check("specialty", specialty, 200, 0, err) ||
+        fr_text_check("reason", reason, 4000, 1, err) ||
+        fr_text_check("follow_up", follow_up, 4000, 1, err))
+        return err->code;
     fr_duration d;
     char today[FR_TIME_LEN], due[FR_TIME_LEN], now[FR_TIME_LEN];
     fr_clock_today(today);
@@ -70,8 +75,10 @@ int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, c
     int64_t case_id = 0, task = 0;
     char today[FR_TIME_LEN];
     fr_clock_today(today);
-    if (!answer || !*answer)
+    if (fr_text_blank(answer))
         return fr_error_set(err, FR_EINVAL, "answer: what the specialist answered");
+    if (fr_text_check("answer", answer, 4000, 1, err))
+        return err->code;
     if (on && (!fr_date_valid(on) || strcmp(on, today) > 0))
         return fr_error_set(err, FR_EINVAL, "on: '%s' must be a date that is not in the future",
                             on);

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "settings.h"
 #include "task.h"
+#include "text.h"
 #include "workflow.h"
 
 int fr_record_commit(fr_site *site, int rc, const char *action, const char *object_type,
@@ -425,16 +426,23 @@ int fr_network_add(fr_site *site, int64_t case_id, const fr_member_new *m, int64
                             "kind: '%s' must be formal (a professional or organisation) or "
                             "informal (family, a carer, a neighbour)",
                             kind);
-    if (!m->name || !*m->name)
+    if (fr_text_blank(m->name))
         return fr_error_set(err, FR_EINVAL, "name: the member's name is required");
-    if (!strcmp(kind, "formal") && (!m->role || !*m->role))
+    if (!strcmp(kind, "formal") && fr_text_blank(m->role))
         return fr_error_set(err, FR_EINVAL,
                             "role: a formal member needs a role (GP, home nurse, social "
                             "worker, …)");
-    if (!strcmp(kind, "informal") && (!m->relation || !*m->relation))
+    if (!strcmp(kind, "informal") && fr_text_blank(m->relation))
         return fr_error_set(err, FR_EINVAL,
                             "relation: an informal member needs a relation (daughter, "
                             "neighbour, …)");
+    if ((rc = fr_text_check("name", m->name, 200, 0, err)) ||
+        (rc = fr_text_check("role", m->role, 200, 0, err)) ||
+        (rc = fr_text_check("relation", m->relation, 200, 0, err)) ||
+        (rc = fr_text_check("organisation", m->organisation, 200, 0, err)) ||
+        (rc = fr_text_phone("phone", m->phone, err)) ||
+        (rc = fr_text_email("email", m->email, err)))
+        return rc;
     if ((m->since && !fr_date_valid(m->since)) || (m->until && !fr_date_valid(m->until)))
         return fr_error_set(err, FR_EINVAL, "since/until: write dates as YYYY-MM-DD or DD/MM/YYYY");
     if (m->since && m->until && strcmp(m->since, m->until) > 0)

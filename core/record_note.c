@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "record.h"
+#include "text.h"
 
 /* A note is short enough to read on a case page. */
 #define NOTE_MAX 20000
@@ -18,8 +19,10 @@
 int fr_case_add_note(fr_site *site, int64_t case_id, const char *text, const char *origin,
                      const char *origin_ref, int64_t *id, fr_error *err)
 {
-    if (!text || !*text)
+    if (fr_text_blank(text))
         return fr_error_set(err, FR_EINVAL, "a note needs some text");
+    if (fr_text_check("note", text, 0, 1, err))
+        return err->code;
     if (strlen(text) > NOTE_MAX)
         return fr_error_set(err, FR_EINVAL, "a note holds at most %d characters (got %zu)",
                             NOTE_MAX, strlen(text));

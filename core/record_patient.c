@@ -12,6 +12,7 @@
 #include "access.h"
 #include "audit.h"
 #include "clock.h"
+#include "text.h"
 
 /* Belgian national register number (NISS/INSZ): 11 digits, YYMMDD + serial
  * (3) + check (2); check = 97 - (first nine digits mod 97), with "2" put in
@@ -104,9 +105,10 @@ static int check_patient(const fr_patient_new *p, fr_error *err)
 {
     char today[FR_TIME_LEN];
     fr_clock_today(today);
-    if (!p->family_name || !*p->family_name)
+    int rc;
+    if (fr_text_blank(p->family_name))
         return fr_error_set(err, FR_EINVAL, "family: the family name is required");
-    if (!p->given_names || !*p->given_names)
+    if (fr_text_blank(p->given_names))
         return fr_error_set(err, FR_EINVAL, "given: the given name(s) are required");
     if (strlen(p->family_name) > 200 || strlen(p->given_names) > 200)
         return fr_error_set(err, FR_EINVAL, "names: at most 200 characters each");
@@ -115,6 +117,13 @@ static int check_patient(const fr_patient_new *p, fr_error *err)
         return fr_error_set(err, FR_EINVAL,
                             "address: at most 500 characters (city 100, postal code 20, phone "
                             "50)");
+    if ((rc = fr_text_check("family", p->family_name, 0, 0, err)) ||
+        (rc = fr_text_check("given", p->given_names, 0, 0, err)) ||
+        (rc = fr_text_check("address", p->address, 0, 1, err)) ||
+        (rc = fr_text_check("city", p->city, 0, 0, err)) ||
+        (rc = fr_text_check("postal_code", p->postal_code, 0, 0, err)) ||
+        (rc = fr_text_phone("phone", p->phone, err)))
+        return rc;
     if (p->birth_date && *p->birth_date) {
         if (!fr_date_valid(p->birth_date))
             return fr_error_set(err, FR_EINVAL,

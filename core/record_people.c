@@ -14,6 +14,7 @@
 #include "access.h"
 #include "audit.h"
 #include "clock.h"
+#include "text.h"
 
 static int valid_login(const char *s)
 {
@@ -56,8 +57,10 @@ int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
                             "login: '%s' is not a valid login; use 2 to 64 lower-case letters, "
                             "digits, '.', '_' or '-', starting with a letter (not 'system')",
                             u->login ? u->login : "");
-    if (!u->display_name || !*u->display_name)
+    if (fr_text_blank(u->display_name))
         return fr_error_set(err, FR_EINVAL, "name: a display name is required (--name)");
+    if ((rc = fr_text_check("name", u->display_name, 200, 0, err)))
+        return rc;
     if (strcmp(role, "admin") && strcmp(role, "case_manager") && strcmp(role, "provider") &&
         strcmp(role, "read_only"))
         return fr_error_set(err, FR_EINVAL,

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "text.h"
 #include "wfdef.h"
 
 static int publish(fr_site *site, const char *topic, int64_t case_id, json_t *payload,
@@ -70,8 +71,10 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
     int known = 0;
     for (const char *const *o = origins; t->origin && *o; o++)
         known |= strcmp(*o, t->origin) == 0;
-    if (!t->title || !*t->title)
+    if (fr_text_blank(t->title))
         return fr_error_set(err, FR_EINVAL, "a task needs a title");
+    if (fr_text_check("title", t->title, 500, 0, err))
+        return err->code;
     if (!known)
         return fr_error_set(err, FR_EINVAL,
                             "task origin '%s' is unknown: use workflow, timer, person, plugin "
@@ -235,7 +238,7 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
 
 int fr_task_cancel(fr_site *site, int64_t task_id, const char *reason, fr_error *err)
 {
-    if (!reason || !*reason)
+    if (fr_text_blank(reason))
         return fr_error_set(err, FR_EINVAL,
                             "cancelling task %" PRId64 " needs a reason (it is kept in the audit "
                             "trail)",
@@ -322,6 +325,16 @@ int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const cha
 {
     if (!name || !*name)
         return fr_error_set(err, FR_EINVAL, "a case date needs a name (e.g. treatment_end)");
+    /* The names workflows anchor tasks on (workflow.xsd, type "name"). */
+    int named = name[0] >= 'a' && name[0] <= 'z' && strlen(name) <= 64;
+    for (const char *c = name; named && *c; c++)
+        named = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+    if (!named)
+        return fr_error_set(err, FR_EINVAL,
+                            "case date '%.64s': a name is lower-case letters, digits, '_' and "
+                            "'-', starting with a letter (e.g. treatment_end), as workflows "
+                            "anchor tasks on it",
+                            name);
     if (!date || !fr_date_valid(date))
         return fr_error_set(err, FR_EINVAL, "case date %s '%s': date must be YYYY-MM-DD", name,
                             date ? date : "");

@@ -85,6 +85,15 @@ r = marie.api("POST", "/tasks", {"case_id": 1, "title": "Appeler", "due": "01/12
 t.check(r.status == 400 and '(did you mean "due_on"?)' in message(r),
         "a task's misspelt due date is not silently dropped", r.text)
 
+# What is typed is checked for what no name or number may hold.
+for body, needle in (({"family_name": "  ", "given_names": "Paul"}, "the family name is required"),
+                     ({"family_name": "Bo\u202edart", "given_names": "Paul"},
+                      "changes the direction of the text"),
+                     ({"family_name": "Bodart", "given_names": "Paul", "phone": "inconnu"},
+                      "'inconnu' is not a phone number")):
+    r = marie.api("POST", "/patients", body)
+    t.check(r.status == 400 and needle in message(r), f"a patient refused: {needle}", r.text)
+
 # The lists' query parameters are checked likewise: a misspelt filter
 # would answer the whole list as if it applied.
 r = marie.api("GET", "/cases?stauts=closed")
@@ -180,6 +189,19 @@ t.check(r.status == 404, "bulk reassignment of a missing task says so", r.status
 r = marie.api("POST", f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie Lambert",
                                                  "relation": "fille"})
 t.check(r.status == 201, "a network member is added", r.text)
+members = int(site.sql("SELECT count(*) FROM network_members")[0][0])
+for body, needle in (({"kind": "formal", "name": " ", "role": "GP"}, "the member's name is required"),
+                     ({"kind": "formal", "name": "Dr A", "role": "GP", "email": "dr-a.be"},
+                      "'dr-a.be' is not an e-mail address"),
+                     ({"kind": "formal", "name": "Dr A", "role": "GP", "phone": "abc"},
+                      "'abc' is not a phone number"),
+                     ({"kind": "formal", "name": "X" * 300, "role": "GP"},
+                      "name: at most 200 characters")):
+    r = marie.api("POST", f"/cases/{cid}/network", body)
+    t.check(r.status == 400 and needle in message(r), f"a network member refused: {needle}",
+            r.text[:300])
+t.check(int(site.sql("SELECT count(*) FROM network_members")[0][0]) == members,
+        "none of them is stored")
 r = marie.api("GET", "/caseload")
 t.check(r.status == 200 and r.json()["load"] == 3 and r.json()["capacity"] == 40,
         "the caseload gives load against capacity", r.text)
