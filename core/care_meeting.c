@@ -173,6 +173,17 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
     const char *held = m->held_on ? m->held_on : today;
     if (!fr_date_valid(held))
         return fr_error_set(err, FR_EINVAL, "held: '%s' is not a date", held);
+    /* A meeting is recorded with its minutes once it was held; the next one
+     * is planned as a task (the échéancier), not as a meeting. */
+    if (strcmp(held, today) > 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "held: %.2s/%.2s/%.4s is in the future (today is %.2s/%.2s/%.4s): "
+                            "record the meeting once it has been held; plan the next one as a "
+                            "task",
+                            held + 8, held + 5, held, today + 8, today + 5, today);
+    if (fr_text_check("place", m->place, 200, 0, err) ||
+        fr_text_check("minutes", m->minutes, 0, 1, err))
+        return err->code;
     int rc = 0;
     if (m->case_id)
         rc = fr_access_case(site, m->case_id, FR_WRITE, err);

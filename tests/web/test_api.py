@@ -127,6 +127,10 @@ r = marie.api("POST", f"/cases/{cid}/meetings",
                "participants": [{"name": "Dr Peeters", "presnt": False}]})
 t.check(r.status == 400 and 'unknown field "participants[0].presnt"' in message(r),
         "a meeting participant's misspelt field is refused", r.text)
+r = marie.api("POST", f"/cases/{cid}/meetings", {"kind": "concertation", "held_on": "01/12/2099"})
+t.check(r.status == 400 and "held: 01/12/2099 is in the future" in message(r)
+        and "plan the next one as a task" in message(r),
+        "a meeting is recorded once held, not in the future", r.text)
 r = marie.api("GET", f"/cases/{cid}")
 cs = r.json()
 t.check(cs.get("state_title") in ("Signalement", "Referral")
