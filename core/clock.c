@@ -182,6 +182,16 @@ int fr_date_diff_days(const char *a, const char *b, long *out)
     return 0;
 }
 
+int fr_date_weekday(const char *s)
+{
+    int y, m, d;
+    if (!s || strlen(s) != 10 || parse_date(s, &y, &m, &d) != 0)
+        return FR_EINVAL;
+    /* Day 0 of days_from_civil, 1970-01-01, was a Thursday (4). */
+    long z = days_from_civil(y, m, d);
+    return (int)(((z % 7) + 7 + 4) % 7);
+}
+
 int fr_time_add_seconds(const char *iso, long seconds, char out[FR_TIME_LEN])
 {
     struct tm tm;

@@ -35,4 +35,8 @@ int fr_date_add(const char *date, const fr_duration *d, char out[FR_TIME_LEN], f
 /* Days from a to b (b - a). */
 int fr_date_diff_days(const char *a, const char *b, long *out);
 
+/* The day of the week of the date `s` (YYYY-MM-DD), counted as struct tm's
+ * tm_wday: 0 Sunday, 1 Monday … 6 Saturday; FR_EINVAL when s is no date. */
+int fr_date_weekday(const char *s);
+
 #endif

@@ -1632,6 +1632,31 @@ FR_API void fr_plugin_log(fr_plugin_ctx *ctx, const char *fmt, ...)
     fr_site_log(ctx->site, ctx->p->id, "%s", msg);
 }
 
+/* The kernel's own day (fr_clock_today), so that a plugin's rules agree with
+ * the due dates and timers the kernel computes, FILROUGE_NOW included. The
+ * kernel takes FILROUGE_NOW's first ten characters as they are; here a
+ * value that is no date is refused rather than handed on. */
+FR_API int fr_plugin_today(const fr_plugin_ctx *ctx, char date[FR_DATE_SIZE], int *weekday,
+                           fr_error *err)
+{
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    int wday = fr_date_weekday(today);
+    if (wday < 0) {
+        /* The real clock always gives a date: FILROUGE_NOW is set. */
+        const char *fixed = getenv("FILROUGE_NOW");
+        return fr_error_set(err, FR_EINVAL,
+                            "plugin %s: FILROUGE_NOW is '%s', which does not begin with a date: "
+                            "unset it, or write it like 2026-11-23 or 2026-11-23T10:00:00Z",
+                            ctx->p->id, fixed ? fixed : "");
+    }
+    if (date)
+        memcpy(date, today, FR_DATE_SIZE);
+    if (weekday)
+        *weekday = wday;
+    return 0;
+}
+
 FR_API int fr_workflow_register_guard(fr_plugin_ctx *ctx, const char *name, fr_guard_fn fn,
                                       void *userdata, fr_error *err)
 {

@@ -46,6 +46,21 @@ static void dates_are_validated(void)
     CHECK(fr_date_diff_days("2026-11-23", "2027-01-01", &d) == 0 && d == 39);
 }
 
+static void weekdays_are_counted_from_sunday(void)
+{
+    CHECK(fr_date_weekday("2026-11-22") == 0);
+    CHECK(fr_date_weekday("2026-11-23") == 1);
+    CHECK(fr_date_weekday("1970-01-01") == 4);
+    CHECK(fr_date_weekday("1969-12-31") == 3);
+    CHECK(fr_date_weekday("2000-02-29") == 2);
+    CHECK(fr_date_weekday("1900-03-01") == 4);
+    CHECK(fr_date_weekday("2100-02-28") == 0);
+    CHECK(fr_date_weekday("2026-02-29") == FR_EINVAL);
+    CHECK(fr_date_weekday("2026-11-23T10:00:00Z") == FR_EINVAL);
+    CHECK(fr_date_weekday("23/11/2026") == FR_EINVAL);
+    CHECK(fr_date_weekday(NULL) == FR_EINVAL);
+}
+
 static void the_clock_can_be_fixed(void)
 {
     char now[FR_TIME_LEN];
@@ -82,5 +97,6 @@ static void the_real_clock_is_the_time_now(void)
 TEST_MAIN({"durations_add_to_dates", durations_add_to_dates},
           {"bad_durations_are_explained", bad_durations_are_explained},
           {"dates_are_validated", dates_are_validated},
+          {"weekdays_are_counted_from_sunday", weekdays_are_counted_from_sunday},
           {"the_clock_can_be_fixed", the_clock_can_be_fixed},
           {"the_real_clock_is_the_time_now", the_real_clock_is_the_time_now})

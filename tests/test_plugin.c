@@ -4,10 +4,12 @@
  * dependencies refused or reported (missing, not enabled, version, cycle,
  * a broken dependency), ABI refusals naming both versions, a manifest that
  * is not XML, a failing init, a database with a newer plugin schema, the
- * search path order, and `plugin check` on good and bad folders including
- * a library that crashes while loading. */
+ * search path order, today as a plugin asks for it (fr_plugin_today), and
+ * `plugin check` on good and bad folders including a library that crashes
+ * while loading. */
 #include <inttypes.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -397,6 +399,62 @@ static void echo_is_delivered_again_after_failing(void)
     unsetenv("FILROUGE_NOW");
 }
 
+/* The veto of echo's echo.today subscriber, which refuses with what
+ * fr_plugin_today told it. */
+static const char *today_seen(fr_site *site, fr_error *err)
+{
+    CHECK(publish(site, "echo.today", 0, NULL, err) == FR_EVETO);
+    const char *m = strstr(err->message, "refused by echo:today: ");
+    return m ? m + strlen("refused by echo:today: ") : err->message;
+}
+
+/* A plugin asks the kernel for today (fr_plugin_today): the day
+ * FILROUGE_NOW fixes, as a date or a time, with its weekday; without it,
+ * the date in UTC; a FILROUGE_NOW that is no date is refused, saying what
+ * to write, rather than handed on. */
+static void a_plugin_asks_the_kernel_for_today(void)
+{
+    fr_site *site = open_site(new_site_dir("today", NULL));
+    if (!site)
+        return;
+    fr_error err = {0};
+    CHECK_OK(fr_plugins_enable(site, "echo", &err), &err);
+
+    setenv("FILROUGE_NOW", "2026-11-22", 1);
+    CHECK_STR(today_seen(site, &err), "today is 2026-11-22, weekday 0");
+    setenv("FILROUGE_NOW", "2026-11-23T10:00:00Z", 1);
+    CHECK_STR(today_seen(site, &err), "today is 2026-11-23, weekday 1");
+    /* The kernel's day is UTC's: late in the evening is still that day. */
+    setenv("FILROUGE_NOW", "2024-02-29T23:59:59Z", 1);
+    CHECK_STR(today_seen(site, &err), "today is 2024-02-29, weekday 4");
+    setenv("FILROUGE_NOW", "2026-12-31T00:00:00Z", 1);
+    CHECK_STR(today_seen(site, &err), "today is 2026-12-31, weekday 4");
+
+    setenv("FILROUGE_NOW", "tomorrow", 1);
+    CHECK_STR(today_seen(site, &err),
+              "plugin echo: FILROUGE_NOW is 'tomorrow', which does not begin with a date: unset "
+              "it, or write it like 2026-11-23 or 2026-11-23T10:00:00Z");
+    setenv("FILROUGE_NOW", "2026-02-30", 1);
+    CHECK(strstr(today_seen(site, &err), "FILROUGE_NOW is '2026-02-30'") != NULL);
+    CHECK(count(site, "SELECT count(*) FROM outbox WHERE topic = 'echo.today'") == 0);
+
+    /* Without FILROUGE_NOW, the real date in UTC (read before and after the
+     * call, in case midnight passes in between). */
+    unsetenv("FILROUGE_NOW");
+    char expect[2][64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(expect[0], sizeof expect[0], "today is %Y-%m-%d, weekday %w", &tm);
+    const char *seen = today_seen(site, &err);
+    t = time(NULL);
+    gmtime_r(&t, &tm);
+    strftime(expect[1], sizeof expect[1], "today is %Y-%m-%d, weekday %w", &tm);
+    if (strcmp(seen, expect[1]) != 0)
+        CHECK_STR(seen, expect[0]);
+    fr_site_close(site);
+}
+
 static void a_site_opened_without_plugins_can_enable_and_disable(void)
 {
     const char *dir = new_site_dir("noplugins", NULL);
@@ -476,6 +534,7 @@ TEST_MAIN({"enabling_echo_loads_migrates_and_audits", enabling_echo_loads_migrat
           {"the_site_folder_comes_first_in_the_search_path",
            the_site_folder_comes_first_in_the_search_path},
           {"echo_is_delivered_again_after_failing", echo_is_delivered_again_after_failing},
+          {"a_plugin_asks_the_kernel_for_today", a_plugin_asks_the_kernel_for_today},
           {"a_site_opened_without_plugins_can_enable_and_disable",
            a_site_opened_without_plugins_can_enable_and_disable},
           {"checking_plugin_folders", checking_plugin_folders})

@@ -17,7 +17,7 @@ step() {
         echo "1..$N"; exit 1
     fi
 }
-unset FILROUGE_PLUGIN_PATH FILROUGE_SITE FILROUGE_USER
+unset FILROUGE_PLUGIN_PATH FILROUGE_SITE FILROUGE_USER FILROUGE_NOW
 # A plain build of its own (the suite may run under sanitizers).
 unset ASAN_OPTIONS UBSAN_OPTIONS
 step "configure Filrouge for the prefix" meson setup "$TMP/build" "$SRC" --prefix="$PREFIX" -Dtests=false
@@ -74,28 +74,43 @@ step "the guide's plugin builds with the template's flags (-std=c11, warnings as
 step "and installs with meson install" meson install -C "$V/build" --no-rebuild
 step "the guide's hooks pass hooks check" "$FR" hooks check "$V/hooks/visits.py"
 step "plugin check on the installed guide plugin" "$FR" plugin check "$(pkg-config --variable=plugindir filrouge)/visits"
-# §7, with the site in $TMP instead of /tmp/visits-site
-mkdir -p "$TMP/guide/try"
-snippet sh 'filrouge init /tmp/visits-site' | sed "s#/tmp/visits-site#$TMP/visits-site#g" >"$TMP/guide/try.sh"
-(cd "$TMP/guide/try" && PATH=$PREFIX/bin:$PATH sh "$TMP/guide/try.sh") >"$TMP/guide/out" 2>&1
-N=$((N + 1))
-# On a Sunday the plugin's synchronous subscriber refuses the visit (§5).
-if [ "$(date +%w)" = 0 ]; then sunday=1; fired="no visits are recorded on Sundays here"
-else sunday=0; fired="now in state visited"; fi
-if grep -q "needs a final submission of form 'visit-report' for case 1" "$TMP/guide/out" &&
-    grep -q "score risk = 1 (high)" "$TMP/guide/out" &&
-    grep -q "$fired" "$TMP/guide/out" &&
-    grep -q "Appeler le médecin traitant" "$TMP/guide/out"; then
-    echo "ok $N - the guide's §7 on a site gives what the guide says"
-else
-    echo "not ok $N - the guide's §7 on a site gives what the guide says"
-    sed 's/^/#   /' "$TMP/guide/out"
-    FAILED=1
-fi
-if [ $sunday = 0 ]; then
-    step "the guide's asynchronous subscriber wrote its row" sh -c \
-        "test \"\$(sqlite3 '$TMP/visits-site/filrouge.db' 'SELECT count(*) FROM visits_km')\" = 1"
-fi
+# §7 twice, each on a new site in $TMP instead of /tmp/visits-site, on a day
+# fixed with FILROUGE_NOW: a Sunday, when the plugin's synchronous subscriber
+# (§5, through fr_plugin_today) refuses the visit, and a Monday, when the
+# case moves on and the asynchronous subscriber writes its row. Neither
+# depends on the day the test runs.
+snippet sh 'filrouge init /tmp/visits-site' >"$TMP/guide/try.sh"
+# try DAY DATE: runs §7 on a site of its own with FILROUGE_NOW=DATE, then
+# checks what the guide says of that day.
+try() {
+    day=$1 date=$2 site=$TMP/visits-$1 out=$TMP/guide/out-$1
+    mkdir -p "$TMP/guide/try-$day"
+    sed "s#/tmp/visits-site#$site#g" "$TMP/guide/try.sh" >"$TMP/guide/try-$day.sh"
+    (cd "$TMP/guide/try-$day" && FILROUGE_NOW=$date PATH=$PREFIX/bin:$PATH \
+        sh "$TMP/guide/try-$day.sh") >"$out" 2>&1
+    if [ "$day" = sunday ]; then
+        fired="refused by visits:sunday: no visits are recorded on Sundays here"
+        unfired="now in state visited" state=planned rows=0
+    else
+        fired="now in state visited" unfired="Sundays" state=visited rows=1
+    fi
+    N=$((N + 1))
+    if grep -q "needs a final submission of form 'visit-report' for case 1" "$out" &&
+        grep -q "score risk = 1 (high)" "$out" &&
+        grep -q "$fired" "$out" && ! grep -q "$unfired" "$out" &&
+        grep -q "Appeler le médecin traitant" "$out"; then
+        echo "ok $N - the guide's §7 on a $day ($date) gives what the guide says"
+    else
+        echo "not ok $N - the guide's §7 on a $day ($date) gives what the guide says"
+        sed 's/^/#   /' "$out"
+        FAILED=1
+    fi
+    step "on a $day the case is $state and visits_km has $rows row(s)" sh -c "
+        test \"\$(sqlite3 '$site/filrouge.db' 'SELECT state FROM cases WHERE id = 1')\" = $state &&
+        test \"\$(sqlite3 '$site/filrouge.db' 'SELECT count(*) FROM visits_km')\" = $rows"
+}
+try sunday 2026-11-22
+try monday 2026-11-23
 echo "1..$N"
 [ $FAILED -eq 0 ] && rm -rf "$TMP"
 exit $FAILED

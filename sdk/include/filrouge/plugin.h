@@ -58,4 +58,20 @@ FR_API int fr_plugin_exec(fr_plugin_ctx *ctx, fr_error *err, const char *sql, co
 /* Writes a line to the site's log under the plugin's name. */
 FR_API void fr_plugin_log(fr_plugin_ctx *ctx, const char *fmt, ...) FR_PRINTF(2, 3);
 
+/* "YYYY-MM-DD" and its terminating NUL. */
+#define FR_DATE_SIZE 11
+
+/* Today as the kernel sees it, the day it dates tasks, due dates and
+ * timers by: the date in UTC (the kernel keeps no time zone, so between
+ * local midnight and UTC midnight it is the other day), or the one the
+ * environment variable FILROUGE_NOW fixes ("2026-11-22" or
+ * "2026-11-22T10:00:00Z"; tests, and an administrator replaying a day). Use
+ * it rather than time(NULL), which ignores FILROUGE_NOW. Fills `date` ("2026-11-22") and `*weekday`
+ * (counted as struct tm's tm_wday: 0 Sunday, 1 Monday … 6 Saturday); either
+ * may be NULL. FR_EINVAL when FILROUGE_NOW does not begin with a valid date
+ * (the message says what to write); nothing is written then.
+ * Since symbol version FILROUGE_1.1 (Filrouge 0.1.0). */
+FR_API int fr_plugin_today(const fr_plugin_ctx *ctx, char date[FR_DATE_SIZE], int *weekday,
+                           fr_error *err);
+
 #endif

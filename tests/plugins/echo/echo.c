@@ -2,8 +2,9 @@
  * payload says "veto":true, a synchronous one that keeps re-emitting loop.*
  * events (to hit the nesting limit), an asynchronous one that records every
  * case.* event in its own table and fails the first N calls when the site
- * setting fail-first says so, and a workflow guard. Built like a third
- * party's plugin: only <filrouge/...> headers. */
+ * setting fail-first says so, a synchronous one that refuses echo.today
+ * saying what fr_plugin_today answered, and a workflow guard. Built like a
+ * third party's plugin: only <filrouge/...> headers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,28 @@ static int record(const fr_event *ev, void *userdata, fr_error *err)
     return fr_bus_emit(e->ctx, "echo.recorded", 0, "{\"from\":\"echo\"}", err);
 }
 
+/* Always refuses, so that the test reads the plugin's answer in the veto:
+ * "today is DATE, weekday N", or fr_plugin_today's error. The date alone,
+ * the weekday alone and both at once must agree. */
+static int today(const fr_event *ev, void *userdata, fr_error *err)
+{
+    echo *e = userdata;
+    (void)ev;
+    char date[FR_DATE_SIZE], alone[FR_DATE_SIZE];
+    int weekday = -1, weekday_alone = -1;
+    int rc = fr_plugin_today(e->ctx, date, &weekday, err);
+    if (!rc)
+        rc = fr_plugin_today(e->ctx, alone, NULL, err);
+    if (!rc)
+        rc = fr_plugin_today(e->ctx, NULL, &weekday_alone, err);
+    if (rc)
+        return rc;
+    if (strcmp(date, alone) != 0 || weekday != weekday_alone)
+        return fr_error_set(err, FR_EINTERNAL, "today is %s or %s, weekday %d or %d", date, alone,
+                            weekday, weekday_alone);
+    return fr_error_set(err, FR_EREFUSED, "today is %s, weekday %d", date, weekday);
+}
+
 static int guard(const fr_guard_call *call, void *userdata, int *allowed, fr_error *err)
 {
     (void)userdata;
@@ -79,6 +102,8 @@ static int init(fr_plugin_ctx *ctx, fr_error *err)
         rc = fr_bus_subscribe(ctx, "loop.*", FR_SYNC, "loop", loop, e, err);
     if (!rc)
         rc = fr_bus_subscribe(ctx, "case.*", FR_ASYNC, "record", record, e, err);
+    if (!rc)
+        rc = fr_bus_subscribe(ctx, "echo.today", FR_SYNC, "today", today, e, err);
     if (!rc)
         rc = fr_workflow_register_guard(ctx, "echo-allow", guard, e, err);
     if (rc) {
