@@ -40,6 +40,29 @@ void fr_clock_today(char out[FR_TIME_LEN])
     out[10] = '\0';
 }
 
+int fr_clock_check(fr_error *err)
+{
+    const char *fixed = getenv("FILROUGE_NOW");
+    if (!fixed || !*fixed)
+        return 0;
+    int h, mi, sec;
+    char z = 0, tail = 0;
+    size_t n = strlen(fixed);
+    char day[11];
+    snprintf(day, sizeof day, "%s", fixed);
+    int good = n >= 10 && fr_date_valid(day) &&
+               (n == 10 ||
+                (n == 20 && sscanf(fixed + 10, "T%2d:%2d:%2d%c%c", &h, &mi, &sec, &z, &tail) == 4 &&
+                 z == 'Z' && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60));
+    if (!good)
+        return fr_error_set(err, FR_EINVAL,
+                            "FILROUGE_NOW is '%.40s', which is not a date (YYYY-MM-DD) nor a UTC "
+                            "time (YYYY-MM-DDTHH:MM:SSZ): correct it, or unset it to use the "
+                            "real clock",
+                            fixed);
+    return 0;
+}
+
 static int is_leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

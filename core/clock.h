@@ -12,6 +12,11 @@
 void fr_clock_now(char out[FR_TIME_LEN]);
 /* "2026-11-23" */
 void fr_clock_today(char out[FR_TIME_LEN]);
+/* 0 when FILROUGE_NOW is unset, empty, a date (YYYY-MM-DD) or a UTC time
+ * (YYYY-MM-DDTHH:MM:SSZ); otherwise FR_EINVAL saying what to write: the
+ * clocks above take it as given, into stored times and due dates, so a
+ * site does not open under a wrong one (fr_site_open). */
+int fr_clock_check(fr_error *err);
 
 /* out = the ISO time `iso` ("…T…Z") plus `seconds` (may be negative). */
 int fr_time_add_seconds(const char *iso, long seconds, char out[FR_TIME_LEN]);

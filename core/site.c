@@ -294,6 +294,9 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
     if (!opt)
         opt = &defaults;
     *out = NULL;
+    int crc = fr_clock_check(err);
+    if (crc)
+        return crc;
     fr_site *site = calloc(1, sizeof *site);
     if (!site)
         return fr_error_set(err, FR_ENOMEM, "out of memory");

@@ -61,6 +61,26 @@ static void weekdays_are_counted_from_sunday(void)
     CHECK(fr_date_weekday(NULL) == FR_EINVAL);
 }
 
+static void a_wrong_fixed_clock_is_refused(void)
+{
+    fr_error err = {0};
+    const char *good[] = {"2026-11-23", "2026-11-23T10:00:00Z", "", NULL};
+    for (int i = 0; good[i]; i++) {
+        setenv("FILROUGE_NOW", good[i], 1);
+        CHECK_OK(fr_clock_check(&err), &err);
+    }
+    const char *bad[] = {
+        "tomorrow",         "2026-02-30", "2026-11-23T25:00:00Z", "2026-11-23T10:00:00",
+        "2026-11-23 10:00", NULL};
+    for (int i = 0; bad[i]; i++) {
+        setenv("FILROUGE_NOW", bad[i], 1);
+        CHECK_ERR(fr_clock_check(&err), FR_EINVAL, &err,
+                  "which is not a date (YYYY-MM-DD) nor a UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+    }
+    unsetenv("FILROUGE_NOW");
+    CHECK_OK(fr_clock_check(&err), &err);
+}
+
 static void the_clock_can_be_fixed(void)
 {
     char now[FR_TIME_LEN];
@@ -98,5 +118,6 @@ TEST_MAIN({"durations_add_to_dates", durations_add_to_dates},
           {"bad_durations_are_explained", bad_durations_are_explained},
           {"dates_are_validated", dates_are_validated},
           {"weekdays_are_counted_from_sunday", weekdays_are_counted_from_sunday},
+          {"a_wrong_fixed_clock_is_refused", a_wrong_fixed_clock_is_refused},
           {"the_clock_can_be_fixed", the_clock_can_be_fixed},
           {"the_real_clock_is_the_time_now", the_real_clock_is_the_time_now})

@@ -22,6 +22,13 @@ refused "a form version of 0 is refused" 2 "--version must be a whole number fro
 refused "a server of 0 threads is refused" 2 "--threads must be a whole number from 1 to 32" -- \
     serve --threads 0
 ok "a limit in range is taken" -- audit show --limit 3
+if env FILROUGE_NOW=tomorrow "$FR" patient list >"$TMP/out" 2>"$TMP/err"; then
+    fail "a fixed clock that is no date was taken"
+elif grep -qF "FILROUGE_NOW is 'tomorrow', which is not a date (YYYY-MM-DD) nor a UTC time" "$TMP/err"; then
+    pass "a fixed clock that is no date stops the command, saying what to write"
+else
+    fail "a fixed clock that is no date: $(cat "$TMP/err")"
+fi
 
 # A user's access stopped and given back
 refused "a provider cannot deactivate users" 1 "only an administrator can deactivate users" -- \
