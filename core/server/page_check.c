@@ -1,12 +1,12 @@
 /* The small forms of the pages (a network member, a goal, an action, a
- * referral) checked before the kernel is asked, so that every
- * problem is found at once and said under its field in the user's
- * language; and the kernel's own refusals ("FIELD: what is wrong; what to
- * do", in English, worded for the command line) put under their field, in
- * the user's language when their shape is known, else in the kernel's words.
- * The rules stay the kernel's (text.h, which checks again): this file only
- * runs them early and words their answers. Writing the inputs is the
- * pages' (fr_page_field). */
+ * referral) checked before the kernel is asked, so that every problem is
+ * found at once and said under its field in the user's language; and the
+ * kernel's own refusals ("FIELD: what is wrong; what to do", in English,
+ * worded for the command line) put under their field, in the user's
+ * language when their shape is known, else in the kernel's words (those
+ * forms, and the settings'). The rules stay the kernel's (text.h, which
+ * checks again): this file only runs them early and words their answers.
+ * Writing the inputs is the pages' (fr_page_field). */
 #include "server.h"
 
 #include <stdio.h>
@@ -40,6 +40,8 @@ static const struct {
     {"an informal member needs a relation", "network.need_relation"},
     {"is before since", "network.until_before"},
     {"say who does it", "care.action.who"},
+    {"use at least 8 characters", "settings.password_short"},
+    {"use fr, nl, de or en", "settings.language_bad"},
 };
 
 /* The input a kernel message is about: the field it starts with ("phone:

@@ -1304,32 +1304,52 @@ static void ui_task_done(fr_req *r, fr_resp *w)
 
 /* ---- settings ---- */
 
-static void ui_settings(fr_req *r, fr_resp *w)
+/* The settings page; after a refusal (422), `form` ("language" or
+ * "password") with its problems under its fields. A password is never
+ * sent back into the page: it is typed again. */
+static void settings_page(fr_req *r, fr_resp *w, const char *form, json_t *problems)
 {
     fr_buf *b = &w->body;
+    json_t *lang_problems = form && strcmp(form, "language") == 0 ? problems : NULL;
+    json_t *pw_problems = form && strcmp(form, "password") == 0 ? problems : NULL;
+    int focused = 0;
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, T("settings.title"));
     flash(r, b);
     fr_buf_puts(b, "<form method=\"post\" action=\"/settings\" class=\"card narrow\">");
+    fr_page_problems_alert(r, b, lang_problems);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-lang\">");
-    esc_t(r, b, "settings.language");
-    fr_buf_puts(b, "</label><select id=\"f-lang\" name=\"language\">");
+    const char *chosen = lang_problems ? fr_req_field(r, "language") : r->lang;
+    const char *problem = fr_page_problem(lang_problems, "language");
+    fr_page_select_begin(b, "f-lang", "language", T("settings.language"), problem, &focused);
     const char *langs[][2] = {
         {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
     for (int i = 0; i < 4; i++)
-        fr_buf_printf(b, "<option value=\"%s\"%s>%s</option>", langs[i][0],
-                      strcmp(r->lang, langs[i][0]) == 0 ? " selected" : "", langs[i][1]);
-    fr_buf_puts(b, "</select><button type=\"submit\">");
+        fr_page_option(b, langs[i][0], langs[i][1], chosen);
+    fr_page_select_end(b, "f-lang", problem);
+    fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "settings.save");
     fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/settings/password\" "
                    "class=\"card narrow\"><h2>");
     esc_t(r, b, "settings.password");
     fr_buf_puts(b, "</h2>");
+    fr_page_problems_alert(r, b, pw_problems);
     fr_page_csrf(r, b);
+    problem = fr_page_problem(pw_problems, "password");
     fr_buf_puts(b, "<label for=\"f-pw\">");
     esc_t(r, b, "settings.newpassword");
     fr_buf_puts(b, "</label><input id=\"f-pw\" name=\"password\" type=\"password\" minlength=\"8\" "
-                   "autocomplete=\"new-password\" required><button type=\"submit\">");
+                   "autocomplete=\"new-password\" required");
+    if (problem)
+        fr_buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"f-pw-problem\" autofocus");
+    fr_buf_puts(b, ">");
+    if (problem) {
+        fr_buf_puts(b, "<p class=\"fr-error\" id=\"f-pw-problem\">");
+        fr_buf_esc(b, problem);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "settings.save");
     fr_buf_puts(b, "</button></form><p class=\"card narrow\"><a href=\"/settings/tokens\">");
     esc_t(r, b, "tokens.title");
@@ -1337,11 +1357,29 @@ static void ui_settings(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+static void ui_settings(fr_req *r, fr_resp *w)
+{
+    settings_page(r, w, NULL, NULL);
+}
+
+/* The kernel refused a setting: the page again with the problem under
+ * its field when it was about what was typed, else the error page. */
+static void settings_failed(fr_req *r, fr_resp *w, const char *form, const fr_error *err)
+{
+    const fr_page_rule rules[] = {{form, NULL, 0, 0, 't'}};
+    json_t *problems = NULL;
+    if (fr_page_refusal(r, &problems, err, rules, 1))
+        settings_page(r, w, form, problems);
+    else
+        fr_page_error(r, w, err);
+    json_decref(problems);
+}
+
 static void ui_settings_post(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
     if (fr_user_set_language(r->site, r->login, fr_req_field(r, "language"), &err)) {
-        fr_page_error(r, w, &err);
+        settings_failed(r, w, "language", &err);
         return;
     }
     fr_resp_redirect(w, "/settings?msg=flash.saved");
@@ -1351,7 +1389,7 @@ static void ui_settings_password(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
     if (fr_user_set_password(r->site, r->login, fr_req_field(r, "password"), &err)) {
-        fr_page_error(r, w, &err);
+        settings_failed(r, w, "password", &err);
         return;
     }
     fr_resp_redirect(w, "/settings?msg=flash.saved");

@@ -257,6 +257,17 @@ t.check(r.status == 422 and "not a phone number" in (problem_of(r.text, "f-phone
         "the phone's problem in the catalogue's English, not the kernel's",
         problem_of(r.text, "f-phone"))
 
+# 4. the settings
+r = marie.form("/settings/password", {"password": "court"})
+t.check(r.status == 422 and "8 caractères" in (problem_of(r.text, "f-pw") or "")
+        and "court" not in re.search(r'<input id="f-pw"[^>]*>', r.text).group(0)
+        and focused(r.text) == "f-pw",
+        "a password too short is said under it (and not sent back into the page)",
+        problem_of(r.text, "f-pw"))
+r = marie.form("/settings", {"language": "xx"})
+t.check(r.status == 422 and "proposée" in (problem_of(r.text, "f-lang") or ""),
+        "a language that is not offered is said under the choice", problem_of(r.text, "f-lang"))
+
 # -- small things seen on the way --------------------------------------------
 page = marie.request("GET", "/caseload").text
 t.check("<p>1 dossier ouvert</p>" in page, "one open case is said in the singular",
