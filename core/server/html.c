@@ -190,6 +190,14 @@ void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
         fr_buf_puts(b, " required");
     if (in->maxlength > 0)
         fr_buf_printf(b, " maxlength=\"%d\"", in->maxlength);
+    if (in->date)
+        fr_buf_puts(b, " inputmode=\"numeric\" "
+                       "pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"");
+    if (in->placeholder) {
+        fr_buf_puts(b, " placeholder=\"");
+        fr_buf_esc(b, in->placeholder);
+        fr_buf_puts(b, "\"");
+    }
     if (in->problem) {
         fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-problem\"", in->id);
         if (focused && !*focused) {

@@ -189,8 +189,26 @@ extern const fr_route fr_routes_api[];
 extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
+/* A small form of the case page that was refused: which ("network",
+ * "goal", "action", "referral") and its problems (an input's name → what
+ * is wrong and what to do; "_": the form as a whole). The page comes back
+ * (422) with that form open, filled with what was typed (the request's
+ * fields), each problem under its field and the first one focused; the
+ * other forms are left empty. */
+typedef struct fr_refusal {
+    const char *form;
+    json_t *problems;
+} fr_refusal;
+/* The case page (ui_case.c); refused: NULL, or the form to show again. */
+void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t case_id, const fr_refusal *refused);
 /* The case page's sections for forms and the care tools (ui_forms.c). */
-void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs);
+void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
+/* For the inputs of the case page's form `form`: when it is the refused
+ * one, its problems (else NULL) and what was typed in `name` (else
+ * NULL). */
+json_t *fr_refusal_problems(const fr_refusal *refused, const char *form);
+const char *fr_refusal_value(fr_req *r, const fr_refusal *refused, const char *form,
+                             const char *name);
 
 /* A write's work that needs no write transaction (parsing the body,
  * validating, computing), run on the worker's own site before the request
@@ -455,11 +473,54 @@ typedef struct fr_page_input {
     int maxlength;       /* 0: none */
     const char *value;   /* what to show in it (NULL: empty) */
     const char *problem; /* what is wrong with it and what to do, or NULL */
+    int date;            /* typed day/month/year: a numeric keyboard, the pattern */
+    const char *placeholder; /* NULL: none */
 } fr_page_input;
 /* Writes the label and the input; a problem goes under the input, tied to
  * it (aria-invalid, aria-describedby), and the first input with a problem
  * on the page (*focused still 0) takes the focus. */
 void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused);
+
+/* ---- the pages' small forms checked (page_check.c) ---- */
+
+/* An input of a page's small form and the kernel's rule for it, so that
+ * every problem is found at once, before the kernel is asked (it checks
+ * again). */
+typedef struct fr_page_rule {
+    const char *name;   /* the input's name */
+    const char *kernel; /* the field's name in the kernel's messages (NULL: name) */
+    int required;       /* blank (only spaces too) refused */
+    int max;            /* the kernel's limit in bytes; 0: none */
+    char kind;          /* 't' a line, 'm' lines, 'p' phone, 'e' e-mail, 'd' date */
+} fr_page_rule;
+/* What is wrong with the request's fields under the n rules, each under its
+ * input's name, in the user's language; NULL when nothing (the caller
+ * frees it). A blank optional field is not checked. */
+json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n);
+/* A kernel refusal put into *problems (made when NULL) under the input of
+ * the field its message names (the rules), in the user's language when its
+ * shape is known, else in the kernel's words without the field's name;
+ * under "_" (the form as a whole) when it names none. Returns 1 when it was
+ * about what was typed (FR_EINVAL, or FR_ENOTFOUND naming a field: a login
+ * that does not exist), 0 when it is for an error page (access, storage…)
+ * and *problems is untouched. */
+int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_page_rule *rules,
+                    size_t n);
+/* A field of the body, NULL when absent, empty or only spaces. */
+const char *fr_page_opt(fr_req *r, const char *name);
+/* The problem of input `name` (borrowed), or NULL. */
+const char *fr_page_problem(json_t *problems, const char *name);
+/* When problems is not NULL: "the form was not saved…" and the problem of
+ * the form as a whole ("_"), as an alert at the top of the form. */
+void fr_page_problems_alert(fr_req *r, fr_buf *b, json_t *problems);
+/* A labelled <select> with its problem, as fr_page_field writes an input:
+ * begin, the options (fr_page_option: `selected` when value is chosen),
+ * end. */
+void fr_page_select_begin(fr_buf *b, const char *id, const char *name, const char *label,
+                          const char *problem, int *focused);
+void fr_page_option(fr_buf *b, const char *value, const char *label, const char *chosen);
+void fr_page_select_end(fr_buf *b, const char *id, const char *problem);
+
 /* JSON helpers for pages. */
 const char *fr_js(json_t *obj, const char *key); /* "" when absent */
 json_int_t fr_ji(json_t *obj, const char *key);

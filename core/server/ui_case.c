@@ -332,20 +332,6 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
-static void field(fr_req *r, fr_buf *b, const char *name, const char *key, const char *type,
-                  int required, const char *value)
-{
-    char id[64];
-    snprintf(id, sizeof id, "f-%s", name);
-    fr_page_input in = {.id = id,
-                        .name = name,
-                        .label = T(key),
-                        .type = type,
-                        .required = required,
-                        .value = value};
-    fr_page_field(b, &in, NULL);
-}
-
 /* ---- patients ---- */
 
 /* A person's fields on the registration form and their limits (the
@@ -898,6 +884,75 @@ static void network_list(fr_req *r, fr_buf *b, json_t *network)
     fr_buf_puts(b, "</ul>");
 }
 
+/* A network member's inputs and the kernel's rules for them
+ * (record_case.c, fr_network_add). */
+static const fr_page_rule network_rules[] = {
+    {"kind", NULL, 0, 0, 't'},       {"name", NULL, 1, 200, 't'},
+    {"role", NULL, 0, 200, 't'},     {"organisation", NULL, 0, 200, 't'},
+    {"relation", NULL, 0, 200, 't'}, {"phone", NULL, 0, 50, 'p'},
+    {"email", NULL, 0, 254, 'e'},    {"user", NULL, 0, 0, 't'},
+    {"since", NULL, 0, 0, 'd'},      {"until", NULL, 0, 0, 'd'},
+};
+#define NNETWORK_RULES (sizeof network_rules / sizeof network_rules[0])
+
+/* "Add a network member", closed; open and filled with what was typed,
+ * each problem under its field, when it is the refused form. */
+static void network_form(fr_req *r, fr_buf *b, int64_t id, const fr_refusal *refused)
+{
+    static const struct {
+        const char *name, *key, *type;
+    } inputs[] = {
+        {"name", "network.name", "text"},
+        {"role", "network.role", "text"},
+        {"organisation", "network.organisation", "text"},
+        {"relation", "network.relation", "text"},
+        {"phone", "patient.phone", "tel"},
+        {"email", "network.email", "email"},
+        {"user", "network.user", "text"},
+        {"since", "network.since", "text"},
+        {"until", "network.until", "text"},
+    };
+    json_t *problems = fr_refusal_problems(refused, "network");
+    int focused = 0;
+    fr_buf_printf(b, "<details id=\"add-network\"%s><summary>", problems ? " open" : "");
+    esc_t(r, b, "network.add");
+    fr_buf_printf(
+        b, "</summary><form method=\"post\" action=\"/cases/%" PRId64 "/network\" class=\"grid\">",
+        id);
+    fr_page_problems_alert(r, b, problems);
+    fr_page_csrf(r, b);
+    const char *kind = fr_refusal_value(r, refused, "network", "kind");
+    fr_page_select_begin(b, "f-kind", "kind", T("network.kind"), fr_page_problem(problems, "kind"),
+                         &focused);
+    fr_page_option(b, "formal", T("network.formal"), kind);
+    fr_page_option(b, "informal", T("network.informal"), kind);
+    fr_page_select_end(b, "f-kind", fr_page_problem(problems, "kind"));
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        const char *name = inputs[i].name;
+        char fid[32];
+        snprintf(fid, sizeof fid, "f-%s", name);
+        int max = 0;
+        for (size_t k = 0; k < NNETWORK_RULES; k++)
+            if (strcmp(network_rules[k].name, name) == 0)
+                max = network_rules[k].max;
+        int date = strcmp(name, "since") == 0 || strcmp(name, "until") == 0;
+        fr_page_input in = {.id = fid,
+                            .name = name,
+                            .label = T(inputs[i].key),
+                            .type = inputs[i].type,
+                            .required = strcmp(name, "name") == 0,
+                            .maxlength = max,
+                            .value = fr_refusal_value(r, refused, "network", name),
+                            .problem = fr_page_problem(problems, name),
+                            .date = date,
+                            .placeholder = date ? T("forms.date_placeholder") : NULL};
+        fr_page_field(b, &in, &focused);
+    }
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "network.addbutton");
+    fr_buf_puts(b, "</button></form></details>");
+}
+
 static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
 {
     fr_buf *b = &w->body;
@@ -917,9 +972,8 @@ static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
     fr_buf_puts(b, "</button></form></section>");
 }
 
-static void ui_case(fr_req *r, fr_resp *w)
+void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refused)
 {
-    int64_t id = fr_parse_id(r->params[0]);
     json_t *cs = NULL;
     fr_error err = {0};
     fr_buf *b = &w->body;
@@ -943,6 +997,8 @@ static void ui_case(fr_req *r, fr_resp *w)
     char title[300], d[32], d2[32];
     snprintf(title, sizeof title, "%s %s — %s %" PRId64, fr_js(p, "family_name"),
              fr_js(p, "given_names"), T("col.case"), id);
+    if (refused)
+        w->status = 422;
     fr_page_begin(r, w, title);
     flash(r, b);
     fr_buf_puts(b, "<div class=\"columns\"><section class=\"card\"><h2>");
@@ -1053,29 +1109,8 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</h2>");
     network_svg(r, b, p, json_object_get(cs, "network"));
     network_list(r, b, json_object_get(cs, "network"));
-    fr_buf_puts(b, "<details><summary>");
-    esc_t(r, b, "network.add");
-    fr_buf_printf(
-        b, "</summary><form method=\"post\" action=\"/cases/%" PRId64 "/network\" class=\"grid\">",
-        id);
-    fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-kind\">");
-    esc_t(r, b, "network.kind");
-    fr_buf_puts(b, "</label><select id=\"f-kind\" name=\"kind\"><option value=\"formal\">");
-    esc_t(r, b, "network.formal");
-    fr_buf_puts(b, "</option><option value=\"informal\">");
-    esc_t(r, b, "network.informal");
-    fr_buf_puts(b, "</option></select>");
-    field(r, b, "name", "network.name", "text", 1, NULL);
-    field(r, b, "role", "network.role", "text", 0, NULL);
-    field(r, b, "organisation", "network.organisation", "text", 0, NULL);
-    field(r, b, "relation", "network.relation", "text", 0, NULL);
-    field(r, b, "phone", "patient.phone", "tel", 0, NULL);
-    field(r, b, "email", "network.email", "email", 0, NULL);
-    field(r, b, "user", "network.user", "text", 0, NULL);
-    fr_buf_puts(b, "<button type=\"submit\">");
-    esc_t(r, b, "network.addbutton");
-    fr_buf_puts(b, "</button></form></details></section>");
+    network_form(r, b, id, refused);
+    fr_buf_puts(b, "</section>");
 
     /* tasks */
     fr_buf_puts(b, "<section><h2>");
@@ -1105,7 +1140,7 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</ul></section>");
 
     /* forms, care plan, referrals, meetings (ui_forms.c) */
-    fr_ui_case_care(r, b, id, cs);
+    fr_ui_case_care(r, b, id, cs, refused);
 
     /* timeline */
     fr_buf_puts(b, "<section><h2>");
@@ -1144,6 +1179,11 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</ol></section>");
     json_decref(cs);
     fr_page_end(r, w);
+}
+
+static void ui_case(fr_req *r, fr_resp *w)
+{
+    fr_ui_case_page(r, w, fr_parse_id(r->params[0]), NULL);
 }
 
 static void ui_case_fire(fr_req *r, fr_resp *w)
@@ -1186,22 +1226,61 @@ static void ui_case_break_glass(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
 }
 
+/* The case page again with the network form as typed and its problems. */
+static void network_refused(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
+{
+    fr_refusal refused = {.form = "network", .problems = problems};
+    fr_ui_case_page(r, w, id, &refused);
+    json_decref(problems);
+}
+
 static void ui_network_add(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
+    char since[11] = "", until[11] = "";
     fr_member_new m = {0};
-    m.kind = opt_field(r, "kind");
-    m.name = opt_field(r, "name");
-    m.role = opt_field(r, "role");
-    m.relation = opt_field(r, "relation");
-    m.organisation = opt_field(r, "organisation");
-    m.phone = opt_field(r, "phone");
-    m.email = opt_field(r, "email");
-    m.user = opt_field(r, "user");
+    m.kind = fr_page_opt(r, "kind");
+    m.name = fr_page_opt(r, "name");
+    m.role = fr_page_opt(r, "role");
+    m.relation = fr_page_opt(r, "relation");
+    m.organisation = fr_page_opt(r, "organisation");
+    m.phone = fr_page_opt(r, "phone");
+    m.email = fr_page_opt(r, "email");
+    m.user = fr_page_opt(r, "user");
+    /* Every problem at once, in the user's language, before the kernel
+     * (which checks again, and says one at a time, in English). */
+    json_t *problems = fr_page_check(r, network_rules, NNETWORK_RULES);
+    /* a professional needs a role, a relative a relation */
+    const char *need = NULL, *need_text = NULL;
+    if (m.kind && strcmp(m.kind, "formal") == 0 && !m.role)
+        need = "role", need_text = T("network.need_role");
+    else if (m.kind && strcmp(m.kind, "informal") == 0 && !m.relation)
+        need = "relation", need_text = T("network.need_relation");
+    if (need && !fr_page_problem(problems, need)) {
+        if (!problems)
+            problems = json_object();
+        json_object_set_new(problems, need, json_string(need_text));
+    }
+    if (fr_page_opt(r, "since") && fr_parse_date(fr_page_opt(r, "since"), since) == 0)
+        m.since = since;
+    if (fr_page_opt(r, "until") && fr_parse_date(fr_page_opt(r, "until"), until) == 0)
+        m.until = until;
+    if (m.since && m.until && strcmp(m.since, m.until) > 0 && !fr_page_problem(problems, "until")) {
+        if (!problems)
+            problems = json_object();
+        json_object_set_new(problems, "until", json_string(T("network.until_before")));
+    }
+    if (problems) {
+        network_refused(r, w, id, problems);
+        return;
+    }
     fr_error err = {0};
     int64_t mid = 0;
     if (fr_network_add(r->site, id, &m, &mid, &err)) {
-        fr_page_error(r, w, &err);
+        if (fr_page_refusal(r, &problems, &err, network_rules, NNETWORK_RULES))
+            network_refused(r, w, id, problems);
+        else
+            fr_page_error(r, w, &err);
         return;
     }
     fr_server_deliver(r);
@@ -1225,32 +1304,52 @@ static void ui_task_done(fr_req *r, fr_resp *w)
 
 /* ---- settings ---- */
 
-static void ui_settings(fr_req *r, fr_resp *w)
+/* The settings page; after a refusal (422), `form` ("language" or
+ * "password") with its problems under its fields. A password is never
+ * sent back into the page: it is typed again. */
+static void settings_page(fr_req *r, fr_resp *w, const char *form, json_t *problems)
 {
     fr_buf *b = &w->body;
+    json_t *lang_problems = form && strcmp(form, "language") == 0 ? problems : NULL;
+    json_t *pw_problems = form && strcmp(form, "password") == 0 ? problems : NULL;
+    int focused = 0;
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, T("settings.title"));
     flash(r, b);
     fr_buf_puts(b, "<form method=\"post\" action=\"/settings\" class=\"card narrow\">");
+    fr_page_problems_alert(r, b, lang_problems);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-lang\">");
-    esc_t(r, b, "settings.language");
-    fr_buf_puts(b, "</label><select id=\"f-lang\" name=\"language\">");
+    const char *chosen = lang_problems ? fr_req_field(r, "language") : r->lang;
+    const char *problem = fr_page_problem(lang_problems, "language");
+    fr_page_select_begin(b, "f-lang", "language", T("settings.language"), problem, &focused);
     const char *langs[][2] = {
         {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
     for (int i = 0; i < 4; i++)
-        fr_buf_printf(b, "<option value=\"%s\"%s>%s</option>", langs[i][0],
-                      strcmp(r->lang, langs[i][0]) == 0 ? " selected" : "", langs[i][1]);
-    fr_buf_puts(b, "</select><button type=\"submit\">");
+        fr_page_option(b, langs[i][0], langs[i][1], chosen);
+    fr_page_select_end(b, "f-lang", problem);
+    fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "settings.save");
     fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/settings/password\" "
                    "class=\"card narrow\"><h2>");
     esc_t(r, b, "settings.password");
     fr_buf_puts(b, "</h2>");
+    fr_page_problems_alert(r, b, pw_problems);
     fr_page_csrf(r, b);
+    problem = fr_page_problem(pw_problems, "password");
     fr_buf_puts(b, "<label for=\"f-pw\">");
     esc_t(r, b, "settings.newpassword");
     fr_buf_puts(b, "</label><input id=\"f-pw\" name=\"password\" type=\"password\" minlength=\"8\" "
-                   "autocomplete=\"new-password\" required><button type=\"submit\">");
+                   "autocomplete=\"new-password\" required");
+    if (problem)
+        fr_buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"f-pw-problem\" autofocus");
+    fr_buf_puts(b, ">");
+    if (problem) {
+        fr_buf_puts(b, "<p class=\"fr-error\" id=\"f-pw-problem\">");
+        fr_buf_esc(b, problem);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "settings.save");
     fr_buf_puts(b, "</button></form><p class=\"card narrow\"><a href=\"/settings/tokens\">");
     esc_t(r, b, "tokens.title");
@@ -1258,11 +1357,29 @@ static void ui_settings(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+static void ui_settings(fr_req *r, fr_resp *w)
+{
+    settings_page(r, w, NULL, NULL);
+}
+
+/* The kernel refused a setting: the page again with the problem under
+ * its field when it was about what was typed, else the error page. */
+static void settings_failed(fr_req *r, fr_resp *w, const char *form, const fr_error *err)
+{
+    const fr_page_rule rules[] = {{form, NULL, 0, 0, 't'}};
+    json_t *problems = NULL;
+    if (fr_page_refusal(r, &problems, err, rules, 1))
+        settings_page(r, w, form, problems);
+    else
+        fr_page_error(r, w, err);
+    json_decref(problems);
+}
+
 static void ui_settings_post(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
     if (fr_user_set_language(r->site, r->login, fr_req_field(r, "language"), &err)) {
-        fr_page_error(r, w, &err);
+        settings_failed(r, w, "language", &err);
         return;
     }
     fr_resp_redirect(w, "/settings?msg=flash.saved");
@@ -1272,7 +1389,7 @@ static void ui_settings_password(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
     if (fr_user_set_password(r->site, r->login, fr_req_field(r, "password"), &err)) {
-        fr_page_error(r, w, &err);
+        settings_failed(r, w, "password", &err);
         return;
     }
     fr_resp_redirect(w, "/settings?msg=flash.saved");

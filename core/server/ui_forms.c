@@ -46,31 +46,36 @@ static void flash(fr_req *r, fr_buf *b)
     fr_buf_puts(b, "</p>");
 }
 
-/* A labelled input; id is unique on the page (prefix it). */
+/* A labelled input; id is unique on the page (prefix it). value and
+ * problem: what was typed and what is wrong with it, when its form was
+ * refused (else NULL); the first problem takes the focus (*focused). */
 static void input(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
-                  const char *type, int required, const char *value)
+                  const char *type, int required, const char *value, const char *problem,
+                  int *focused)
 {
-    fr_buf_printf(b, "<label for=\"%s\">", id);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"%s", required ? " *" : "",
-                  id, name, type, required ? " required" : "");
-    fr_buf_puts(b, " value=\"");
-    fr_buf_esc(b, value ? value : "");
-    fr_buf_puts(b, "\">");
+    fr_page_input in = {.id = id,
+                        .name = name,
+                        .label = T(key),
+                        .type = type,
+                        .required = required,
+                        .value = value,
+                        .problem = problem};
+    fr_page_field(b, &in, focused);
 }
 
+/* A date typed day/month/year, as input(). */
 static void date_input(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
-                       int required)
+                       int required, const char *value, const char *problem, int *focused)
 {
-    fr_buf_printf(b, "<label for=\"%s\">", id);
-    esc_t(r, b, key);
-    fr_buf_printf(b,
-                  "%s</label><input id=\"%s\" name=\"%s\" inputmode=\"numeric\" "
-                  "pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"%s "
-                  "placeholder=\"",
-                  required ? " *" : "", id, name, required ? " required" : "");
-    esc_t(r, b, "forms.date_placeholder");
-    fr_buf_puts(b, "\">");
+    fr_page_input in = {.id = id,
+                        .name = name,
+                        .label = T(key),
+                        .required = required,
+                        .value = value,
+                        .problem = problem,
+                        .date = 1,
+                        .placeholder = T("forms.date_placeholder")};
+    fr_page_field(b, &in, focused);
 }
 
 static void textarea(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key)
@@ -236,7 +241,8 @@ static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
     json_decref(hist);
 }
 
-static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
+static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs,
+                             const fr_refusal *refused)
 {
     json_t *plan = NULL;
     fr_error err = {0};
@@ -353,54 +359,71 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
     }
 
     /* add a goal */
-    fr_buf_printf(b, "<details><summary>");
+    json_t *problems = fr_refusal_problems(refused, "goal");
+    int focused = 0;
+    fr_buf_printf(b, "<details id=\"add-goal\"%s><summary>", problems ? " open" : "");
     esc_t(r, b, "care.goal.add");
     fr_buf_printf(b,
                   "</summary><form method=\"post\" action=\"/cases/%" PRId64
                   "/careplan/goals\" class=\"grid\">",
                   id);
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    input(r, b, "g-title", "title", "care.goal.title", "text", 1, NULL);
+    input(r, b, "g-title", "title", "care.goal.title", "text", 1,
+          fr_refusal_value(r, refused, "goal", "title"), fr_page_problem(problems, "title"),
+          &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "care.goal.addbutton");
     fr_buf_puts(b, "</button></form></details>");
 
     /* add an action */
-    fr_buf_printf(b, "<details><summary>");
+    problems = fr_refusal_problems(refused, "action");
+    fr_buf_printf(b, "<details id=\"add-action\"%s><summary>", problems ? " open" : "");
     esc_t(r, b, "care.action.add");
     fr_buf_printf(b,
                   "</summary><form method=\"post\" action=\"/cases/%" PRId64
                   "/careplan/actions\" class=\"grid\">",
                   id);
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    input(r, b, "a-title", "title", "care.action.title", "text", 1, NULL);
-    fr_buf_puts(b, "<label for=\"a-goal\">");
-    esc_t(r, b, "care.action.goal");
-    fr_buf_puts(b, "</label><select id=\"a-goal\" name=\"goal\"><option value=\"\">—</option>");
+    input(r, b, "a-title", "title", "care.action.title", "text", 1,
+          fr_refusal_value(r, refused, "action", "title"), fr_page_problem(problems, "title"),
+          &focused);
+    const char *chosen = fr_refusal_value(r, refused, "action", "goal");
+    fr_page_select_begin(b, "a-goal", "goal", T("care.action.goal"),
+                         fr_page_problem(problems, "goal"), &focused);
+    fr_page_option(b, "", "—", chosen);
     json_array_foreach(goals, i, g)
     {
         if (strcmp(fr_js(g, "status"), "open") != 0)
             continue;
-        fr_buf_printf(b, "<option value=\"%" JSON_INTEGER_FORMAT "\">", fr_ji(g, "id"));
-        fr_buf_esc(b, fr_js(g, "title"));
-        fr_buf_puts(b, "</option>");
+        char gid[24];
+        snprintf(gid, sizeof gid, "%" JSON_INTEGER_FORMAT, fr_ji(g, "id"));
+        fr_page_option(b, gid, fr_js(g, "title"), chosen);
     }
-    fr_buf_puts(b, "</select>");
-    input(r, b, "a-responsible", "responsible", "care.action.responsible", "text", 0, NULL);
-    fr_buf_puts(b, "<label for=\"a-member\">");
-    esc_t(r, b, "care.action.member");
-    fr_buf_puts(b, "</label><select id=\"a-member\" name=\"member\"><option value=\"\">—</option>");
+    fr_page_select_end(b, "a-goal", fr_page_problem(problems, "goal"));
+    input(r, b, "a-responsible", "responsible", "care.action.responsible", "text", 0,
+          fr_refusal_value(r, refused, "action", "responsible"),
+          fr_page_problem(problems, "responsible"), &focused);
+    chosen = fr_refusal_value(r, refused, "action", "member");
+    fr_page_select_begin(b, "a-member", "member", T("care.action.member"),
+                         fr_page_problem(problems, "member"), &focused);
+    fr_page_option(b, "", "—", chosen);
     json_array_foreach(json_object_get(cs, "network"), i, g)
     {
         if (json_object_get(g, "active") && !fr_ji(g, "active"))
             continue; /* no longer in the network */
-        fr_buf_printf(b, "<option value=\"%" JSON_INTEGER_FORMAT "\">", fr_ji(g, "id"));
-        fr_buf_esc(b, fr_js(g, "name"));
-        fr_buf_puts(b, "</option>");
+        char mid[24];
+        snprintf(mid, sizeof mid, "%" JSON_INTEGER_FORMAT, fr_ji(g, "id"));
+        fr_page_option(b, mid, fr_js(g, "name"), chosen);
     }
-    fr_buf_puts(b, "</select>");
-    input(r, b, "a-user", "user", "care.action.user", "text", 0, NULL);
-    date_input(r, b, "a-due", "due_on", "care.action.due", 0);
+    fr_page_select_end(b, "a-member", fr_page_problem(problems, "member"));
+    input(r, b, "a-user", "user", "care.action.user", "text", 0,
+          fr_refusal_value(r, refused, "action", "user"), fr_page_problem(problems, "user"),
+          &focused);
+    date_input(r, b, "a-due", "due_on", "care.action.due", 0,
+               fr_refusal_value(r, refused, "action", "due_on"),
+               fr_page_problem(problems, "due_on"), &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "care.action.addbutton");
     fr_buf_puts(b, "</button></form></details>");
@@ -415,7 +438,7 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
                       "/careplan/approve\" class=\"grid\">",
                       id);
         fr_page_csrf(r, b);
-        input(r, b, "ap-by", "by", "care.approve.by", "text", 1, NULL);
+        input(r, b, "ap-by", "by", "care.approve.by", "text", 1, NULL, NULL, NULL);
         fr_buf_puts(b, "<label for=\"ap-how\">");
         esc_t(r, b, "care.approve.how");
         fr_buf_puts(b, "</label><select id=\"ap-how\" name=\"how\">");
@@ -428,8 +451,8 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
             fr_buf_puts(b, "</option>");
         }
         fr_buf_puts(b, "</select>");
-        date_input(r, b, "ap-on", "on", "care.approve.on", 0);
-        input(r, b, "ap-note", "note", "case.note", "text", 0, NULL);
+        date_input(r, b, "ap-on", "on", "care.approve.on", 0, NULL, NULL, NULL);
+        input(r, b, "ap-note", "note", "case.note", "text", 0, NULL, NULL, NULL);
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "care.approve.button");
         fr_buf_puts(b, "</button></form></details>");
@@ -438,7 +461,7 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
     json_decref(plan);
 }
 
-static void referrals_section(fr_req *r, fr_buf *b, int64_t id)
+static void referrals_section(fr_req *r, fr_buf *b, int64_t id, const fr_refusal *refused)
 {
     json_t *list = NULL;
     fr_error err = {0};
@@ -504,20 +527,42 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id)
         }
         fr_buf_puts(b, "</li>");
     }
-    fr_buf_puts(b, "</ul><details><summary>");
+    json_t *problems = fr_refusal_problems(refused, "referral");
+    int focused = 0;
+    fr_buf_printf(b, "</ul><details id=\"add-referral\"%s><summary>", problems ? " open" : "");
     esc_t(r, b, "ref.add");
     fr_buf_printf(b,
                   "</summary><form method=\"post\" action=\"/cases/%" PRId64
                   "/referrals\" class=\"grid\">",
                   id);
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    input(r, b, "r-specialty", "specialty", "ref.specialty", "text", 1, NULL);
-    input(r, b, "r-to", "to", "ref.to", "text", 0, NULL);
-    input(r, b, "r-reason", "reason", "ref.reason", "text", 1, NULL);
+    input(r, b, "r-specialty", "specialty", "ref.specialty", "text", 1,
+          fr_refusal_value(r, refused, "referral", "specialty"),
+          fr_page_problem(problems, "specialty"), &focused);
+    input(r, b, "r-to", "to", "ref.to", "text", 0, fr_refusal_value(r, refused, "referral", "to"),
+          fr_page_problem(problems, "to"), &focused);
+    input(r, b, "r-reason", "reason", "ref.reason", "text", 1,
+          fr_refusal_value(r, refused, "referral", "reason"), fr_page_problem(problems, "reason"),
+          &focused);
+    const char *days = fr_refusal_value(r, refused, "referral", "follow_days"),
+               *days_problem = fr_page_problem(problems, "follow_days");
     fr_buf_puts(b, "<label for=\"r-follow\">");
     esc_t(r, b, "ref.follow_days");
     fr_buf_puts(b, "</label><input id=\"r-follow\" name=\"follow_days\" type=\"number\" min=\"1\" "
-                   "max=\"365\" value=\"14\"><button type=\"submit\">");
+                   "max=\"365\"");
+    if (days_problem)
+        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"r-follow-problem\"%s",
+                      focused ? "" : " autofocus");
+    fr_buf_puts(b, " value=\"");
+    fr_buf_esc(b, days ? days : "14");
+    fr_buf_puts(b, "\">");
+    if (days_problem) {
+        fr_buf_puts(b, "<p class=\"fr-error\" id=\"r-follow-problem\">");
+        fr_buf_esc(b, days_problem);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "ref.addbutton");
     fr_buf_puts(b, "</button></form></details></section>");
     json_decref(list);
@@ -558,11 +603,11 @@ static void meetings_section(fr_req *r, fr_buf *b, int64_t id)
 }
 
 /* Called by the case page (ui_case.c) after its tasks. */
-void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
+void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t id, json_t *cs, const fr_refusal *refused)
 {
     forms_section(r, b, id, cs);
-    careplan_section(r, b, id, cs);
-    referrals_section(r, b, id);
+    careplan_section(r, b, id, cs, refused);
+    referrals_section(r, b, id, refused);
     meetings_section(r, b, id);
 }
 
@@ -1119,12 +1164,51 @@ static void back_to_case(fr_req *r, fr_resp *w, int64_t case_id, const char *anc
         fr_resp_redirect(w, "/caseload?msg=flash.saved");
 }
 
+/* The case page again with the refused form (goal, action, referral) as
+ * typed and its problems (taken). */
+static void care_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems)
+{
+    fr_refusal refused = {.form = form, .problems = problems};
+    fr_ui_case_page(r, w, case_id, &refused);
+    json_decref(problems);
+}
+
+/* The kernel refused: the form again when it was about what was typed,
+ * else the error page (access, storage…). */
+static void care_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form,
+                        const fr_error *err, const fr_page_rule *rules, size_t n)
+{
+    json_t *problems = NULL;
+    if (fr_page_refusal(r, &problems, err, rules, n))
+        care_refused(r, w, case_id, form, problems);
+    else
+        fr_page_error(r, w, err);
+}
+
+/* The care plan's and referrals' inputs and the kernel's rules for them
+ * (care.c, care_meeting.c). */
+static const fr_page_rule goal_rules[] = {{"title", NULL, 1, 500, 't'}};
+static const fr_page_rule action_rules[] = {
+    {"title", NULL, 1, 500, 't'}, {"goal", NULL, 0, 0, 't'}, {"responsible", NULL, 0, 0, 't'},
+    {"member", NULL, 0, 0, 't'},  {"user", NULL, 0, 0, 't'}, {"due_on", "due", 0, 0, 'd'},
+};
+static const fr_page_rule referral_rules[] = {
+    {"specialty", NULL, 1, 200, 't'},
+    {"to", NULL, 0, 200, 't'},
+    {"reason", NULL, 1, 4000, 'm'},
+    {"follow_days", "follow-up", 0, 0, 't'},
+};
+#define NRULES(rules) (sizeof rules / sizeof rules[0])
+
 static void ui_goal_add(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]), gid = 0;
     fr_error err = {0};
-    if (fr_care_goal_add(r->site, id, opt(r, "title"), &gid, &err))
-        fr_page_error(r, w, &err);
+    json_t *problems = fr_page_check(r, goal_rules, NRULES(goal_rules));
+    if (problems)
+        care_refused(r, w, id, "goal", problems);
+    else if (fr_care_goal_add(r->site, id, fr_page_opt(r, "title"), &gid, &err))
+        care_failed(r, w, id, "goal", &err, goal_rules, NRULES(goal_rules));
     else
         back_to_case(r, w, id, "careplan");
 }
@@ -1144,20 +1228,26 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     char due[11];
     a.case_id = fr_parse_id(r->params[0]);
     a.goal_id = fr_parse_id(fr_req_field(r, "goal"));
-    a.title = opt(r, "title");
-    a.responsible = opt(r, "responsible");
-    a.user = opt(r, "user");
+    a.title = fr_page_opt(r, "title");
+    a.responsible = fr_page_opt(r, "responsible");
+    a.user = fr_page_opt(r, "user");
     a.member_id = fr_parse_id(fr_req_field(r, "member"));
-    if (field_date(r, "due_on", due, &a.due_on)) {
-        fr_page_bad_date(r, w, "care.action.due");
+    json_t *problems = fr_page_check(r, action_rules, NRULES(action_rules));
+    if (!a.responsible && !a.user && !a.member_id) {
+        /* the kernel's words are the command line's (--user, --member) */
+        if (!problems)
+            problems = json_object();
+        json_object_set_new(problems, "responsible", json_string(T("care.action.who")));
+    }
+    if (problems) {
+        care_refused(r, w, a.case_id, "action", problems);
         return;
     }
-    if (fr_page_need_responsible(r, w))
-        return;
+    field_date(r, "due_on", due, &a.due_on); /* checked above */
     int64_t aid = 0;
     fr_error err = {0};
     if (fr_care_action_add(r->site, &a, &aid, &err))
-        fr_page_error(r, w, &err);
+        care_failed(r, w, a.case_id, "action", &err, action_rules, NRULES(action_rules));
     else
         back_to_case(r, w, a.case_id, "careplan");
 }
@@ -1197,14 +1287,24 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]), rid = 0;
     char follow[24];
-    const char *days = opt(r, "follow_days");
-    int64_t n = fr_parse_id(days);
-    if (n > 0 && n <= 3650)
-        snprintf(follow, sizeof follow, "P%" PRId64 "D", n);
+    const char *days = fr_page_opt(r, "follow_days");
+    int64_t n = days ? fr_parse_id(days) : 14;
+    json_t *problems = fr_page_check(r, referral_rules, NRULES(referral_rules));
+    if (n < 1 || n > 365) {
+        /* was: anything else silently became 14 days */
+        if (!problems)
+            problems = json_object();
+        json_object_set_new(problems, "follow_days", json_string(T("ref.follow_days_bad")));
+    }
+    if (problems) {
+        care_refused(r, w, id, "referral", problems);
+        return;
+    }
+    snprintf(follow, sizeof follow, "P%" PRId64 "D", n);
     fr_error err = {0};
-    if (fr_referral_add(r->site, id, opt(r, "specialty"), opt(r, "to"), opt(r, "reason"),
-                        n > 0 && n <= 3650 ? follow : NULL, &rid, &err))
-        fr_page_error(r, w, &err);
+    if (fr_referral_add(r->site, id, fr_page_opt(r, "specialty"), fr_page_opt(r, "to"),
+                        fr_page_opt(r, "reason"), follow, &rid, &err))
+        care_failed(r, w, id, "referral", &err, referral_rules, NRULES(referral_rules));
     else
         back_to_case(r, w, id, "referrals");
 }
@@ -1245,10 +1345,10 @@ void fr_ui_participants_end(fr_req *r, fr_buf *b)
         char id[16], name[16];
         snprintf(id, sizeof id, "o%d-name", k);
         snprintf(name, sizeof name, "other%d", k);
-        input(r, b, id, name, "network.name", "text", 0, NULL);
+        input(r, b, id, name, "network.name", "text", 0, NULL, NULL, NULL);
         snprintf(id, sizeof id, "o%d-role", k);
         snprintf(name, sizeof name, "other%d-role", k);
-        input(r, b, id, name, "network.role", "text", 0, NULL);
+        input(r, b, id, name, "network.role", "text", 0, NULL, NULL, NULL);
     }
     fr_buf_puts(b, "</fieldset>");
     textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
@@ -1288,8 +1388,8 @@ static void ui_meeting_new(fr_req *r, fr_resp *w)
     fr_buf_printf(
         b, "<form method=\"post\" action=\"/cases/%" PRId64 "/meetings\" class=\"card grid\">", id);
     fr_page_csrf(r, b);
-    date_input(r, b, "m-held", "held_on", "meeting.held_on", 1);
-    input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL);
+    date_input(r, b, "m-held", "held_on", "meeting.held_on", 1, NULL, NULL, NULL);
+    input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL, NULL, NULL);
     fr_ui_participants_begin(r, b);
     size_t i;
     json_t *m;
@@ -1482,10 +1582,11 @@ static void ui_meeting(fr_req *r, fr_resp *w)
                           "/decisions\" class=\"grid\">",
                           id);
             fr_page_csrf(r, b);
-            input(r, b, "d-title", "title", "meeting.decision", "text", 1, NULL);
-            input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0, NULL);
-            input(r, b, "d-user", "user", "care.action.user", "text", 0, NULL);
-            date_input(r, b, "d-due", "due_on", "meeting.deadline", 0);
+            input(r, b, "d-title", "title", "meeting.decision", "text", 1, NULL, NULL, NULL);
+            input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0, NULL,
+                  NULL, NULL);
+            input(r, b, "d-user", "user", "care.action.user", "text", 0, NULL, NULL, NULL);
+            date_input(r, b, "d-due", "due_on", "meeting.deadline", 0, NULL, NULL, NULL);
             fr_buf_puts(b, "<button type=\"submit\">");
             esc_t(r, b, "meeting.decide");
             fr_buf_puts(b, "</button></form>");

@@ -177,6 +177,23 @@ try {
   await page.locator("#f-kind").selectOption("informal");
   await page.locator("#f-name").fill("Sophie Lambert");
   await page.locator("#f-relation").fill("fille");
+  await page.locator("#f-phone").fill("0470 12 34 5x");
+  await page.locator("#f-since").fill("1/3/2026");
+  await page.getByRole("button", { name: "Ajouter", exact: true }).click();
+  // refused: the case page again, the form open, the problem under the phone
+  const phoneProblem = page.locator("#f-phone-problem");
+  check(await phoneProblem.isVisible() &&
+        (await phoneProblem.textContent()).includes("n'est pas un numéro de téléphone") &&
+        await page.locator("#f-name").inputValue() === "Sophie Lambert" &&
+        await page.locator("#f-relation").inputValue() === "fille" &&
+        await page.locator("#f-since").inputValue() === "1/3/2026" &&
+        await page.locator("#f-kind").inputValue() === "informal",
+        "a network member with a wrong phone comes back with the problem under it, all typed kept",
+        await page.locator("#add-network").textContent());
+  check(await page.evaluate(() => document.activeElement && document.activeElement.id) === "f-phone",
+        "the phone, the field to fix, has the focus",
+        await page.evaluate(() => document.activeElement && document.activeElement.id));
+  await page.screenshot({ path: join(shots, "03b-network-refused.png"), fullPage: true });
   await page.locator("#f-phone").fill("+32 470 12 34 56");
   await page.getByRole("button", { name: "Ajouter", exact: true }).click();
   const svgText = await page.locator("figure.network svg").textContent();

@@ -28,6 +28,13 @@ def value_of(page, name):
     return html.unescape(v.group(1)) if v else ""
 
 
+def value_at(page, input_id):
+    """The value of the input with this id ('' when empty, None when none)."""
+    m = re.search(r'<input[^>]*\bid="' + re.escape(input_id) + r'"[^>]*>', page)
+    v = m and re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return None if not m else html.unescape(v.group(1)) if v else ""
+
+
 def problem_of(page, input_id):
     """The text of the problem tied to an input (aria-describedby), or None."""
     m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
@@ -100,14 +107,17 @@ t.check(back_link(r.text) == (f"/cases/{cid}", "← Revenir au formulaire")
 r = marie.form(f"/cases/{cid}/fire", {"event": "screen", "on": "32/13/2026"})
 t.check(r.status == 400 and "« Date effective » n&#39;est pas une date" in r.text,
         "a wrong effective date names its field", r.text[-1200:])
-r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "31/04/2027"})
-t.check(r.status == 400 and "« Échéance » n&#39;est pas une date" in r.text
-        and back_link(r.text)[0] == f"/cases/{cid}",
-        "a care plan action's wrong due date names its field", r.text[-1200:])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "31/04/2027",
+                                                  "responsible": "Sophie"})
+t.check(r.status == 422 and "jour/mois/année" in (problem_of(r.text, "a-due") or "")
+        and value_of(r.text, "due_on") == "31/04/2027",
+        "a care plan action's wrong due date is said under it, as typed",
+        problem_of(r.text, "a-due"))
 r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "5/1/2027"})
-t.check(r.status == 400 and "Dites qui s&#39;en charge" in r.text and "--user" not in r.text,
+t.check(r.status == 422 and "Dites qui s'en charge" in (problem_of(r.text, "a-responsible") or "")
+        and "--user" not in r.text,
         "an action without anyone responsible asks who, in the page's words (not the CLI's)",
-        r.text[-1200:])
+        problem_of(r.text, "a-responsible"))
 r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Téléalarme", "due_on": "5/1/2027",
                                                   "responsible": "Sophie"})
 t.check(r.status in (302, 303), "a due date typed 5/1/2027 is taken", r.text[-600:])
@@ -115,6 +125,148 @@ r = emma.form(f"/cases/{cid}/meetings", {"held_on": "2026-02-30", "minutes": "no
 t.check(r.status == 400 and "“Date” is not a date" in r.text
         and "Nothing was saved" in r.text and back_link(r.text)[0] == f"/cases/{cid}",
         "in English for an English-speaking user, back to the case", r.text[-1200:])
+
+# -- the case page's small forms come back as the case page, the form open,
+# each problem under its field, what was typed kept (422) ---------------------
+
+
+def form_open(page, details_id):
+    """True when the <details> holding a form is open."""
+    return re.search(r'<details id="' + re.escape(details_id) + r'" open>', page) is not None
+
+
+def focused(page):
+    """The id of the element that takes the focus (autofocus), or None."""
+    m = re.search(r'<(?:input|select|textarea)[^>]*\bautofocus\b[^>]*>', page)
+    i = m and re.search(r'\bid="([^"]*)"', m.group(0))
+    return i.group(1) if i else None
+
+
+def members():
+    return site.sql(f"SELECT count(*) FROM network_members WHERE case_id = {cid}")[0][0]
+
+
+# 1. a network member: every problem at once, under its field
+relative = {"kind": "informal", "name": "   ", "relation": "", "organisation": "Voisins <asbl>",
+            "phone": "abc", "email": "sophie@", "user": "", "since": "31/02/2026", "until": ""}
+r = marie.form(f"/cases/{cid}/network", relative)
+page = r.text
+t.check(r.status == 422 and f"<title>Lambert Jeanne" in page and form_open(page, "add-network"),
+        "a refused network member comes back as the case page (422), the form open",
+        (r.status, page[:300]))
+t.check("obligatoire" in (problem_of(page, "f-name") or "")
+        and "lien" in (problem_of(page, "f-relation") or "")
+        and "numéro de téléphone" in (problem_of(page, "f-phone") or "")
+        and "nom@exemple.be" in (problem_of(page, "f-email") or "")
+        and "jour/mois/année" in (problem_of(page, "f-since") or ""),
+        "a blank name, a relative without relation, a bad phone, e-mail and date: all said at "
+        "once, each under its field, in French",
+        {k: problem_of(page, "f-" + k) for k in relative})
+t.check(value_of(page, "organisation") == "Voisins <asbl>" and value_of(page, "phone") == "abc"
+        and value_of(page, "email") == "sophie@" and value_of(page, "since") == "31/02/2026"
+        and '<option value="informal" selected>' in page,
+        "what was typed is kept (escaped), the kind chosen too",
+        {k: value_of(page, k) for k in relative})
+t.check(focused(page) == "f-name" and 'aria-describedby="f-name-problem"' in page,
+        "the first problem takes the focus and is tied to its field", focused(page))
+t.check(not form_open(page, "add-goal") and value_at(page, "g-title") == ""
+        and members() == 0, "the other forms stay closed and empty; nothing is added",
+        members())
+r = marie.form(f"/cases/{cid}/network", dict(relative, name="Sophie", relation="fille",
+                                             phone="0470 12 34 56", email="sophie@example.be",
+                                             since="1/3/2026", until="1/2/2026"))
+t.check(r.status == 422 and "avant" in (problem_of(r.text, "f-until") or "")
+        and problem_of(r.text, "f-since") is None,
+        "an end before the start is said under the end", problem_of(r.text, "f-until"))
+r = marie.form(f"/cases/{cid}/network", {"kind": "formal", "name": "Dr\u0007 Dubois",
+                                         "role": "r" * 201, "organisation": "CHR \u202eNamur"})
+t.check(r.status == 422 and "caractère de contrôle" in (problem_of(r.text, "f-name") or "")
+        and "200" in (problem_of(r.text, "f-role") or "")
+        and "sens de l'écriture" in (problem_of(r.text, "f-organisation") or ""),
+        "the kernel's text checks (control character, length, direction) said in French",
+        [problem_of(r.text, "f-" + k) for k in ("name", "role", "organisation")])
+r = marie.form(f"/cases/{cid}/network", {"kind": "formal", "name": "Dr Dubois", "role": ""})
+t.check(r.status == 422 and "rôle" in (problem_of(r.text, "f-role") or ""),
+        "a professional without a role is asked for one", problem_of(r.text, "f-role"))
+r = marie.form(f"/cases/{cid}/network", {"kind": "formal", "name": "Dr Dubois", "role": "MG",
+                                         "user": "nobody"})
+t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "f-user") or "")
+        and "filrouge user list" not in r.text,
+        "a login that does not exist (the kernel's refusal) under the user field, not the CLI's "
+        "words", problem_of(r.text, "f-user"))
+r = marie.form(f"/cases/{cid}/network", {"kind": "cousin", "name": "Paul", "relation": "ami"})
+t.check(r.status == 422 and "must be formal" in (problem_of(r.text, "f-kind") or ""),
+        "a kernel message of unknown shape is shown under its field in the kernel's words",
+        problem_of(r.text, "f-kind"))
+r = marie.form(f"/cases/{cid}/network", dict(relative, name="Sophie", relation="fille",
+                                             phone="0470 12 34 56", email="sophie@example.be",
+                                             since="1/3/2026", until=""))
+t.check(r.status == 303 and site.sql(f"SELECT name, since FROM network_members WHERE case_id = "
+                                     f"{cid}") == [("Sophie", "2026-03-01")],
+        "corrected, the member is added with the date typed day/month/year",
+        site.sql(f"SELECT name, since FROM network_members WHERE case_id = {cid}"))
+
+# 2. the care plan: a goal, an action
+r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "   "})
+t.check(r.status == 422 and form_open(r.text, "add-goal") and focused(r.text) == "g-title"
+        and "obligatoire" in (problem_of(r.text, "g-title") or ""),
+        "a goal without a title comes back open, the problem under the title", focused(r.text))
+r = marie.form(f"/cases/{cid}/careplan/goals", {"title": "Rester chez soi"})
+t.check(r.status == 303, "a goal added", r.status)
+goal = site.sql(f"SELECT id FROM care_goals WHERE case_id = {cid}")[0][0]
+mid = site.sql(f"SELECT id FROM network_members WHERE case_id = {cid}")[0][0]
+action = {"title": "", "goal": str(goal), "member": str(mid), "due_on": "30/02/2027"}
+r = marie.form(f"/cases/{cid}/careplan/actions", action)
+page = r.text
+t.check(r.status == 422 and form_open(page, "add-action")
+        and "obligatoire" in (problem_of(page, "a-title") or "")
+        and "jour/mois/année" in (problem_of(page, "a-due") or "")
+        and f'<option value="{goal}" selected>' in page and f'<option value="{mid}" selected>' in page
+        and value_of(page, "due_on") == "30/02/2027" and focused(page) == "a-title",
+        "an action's problems together, the goal and network member chosen kept",
+        [problem_of(page, "a-title"), problem_of(page, "a-due")])
+r = marie.form(f"/cases/{cid}/careplan/actions", {"title": "Courses", "user": "nobody"})
+t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "a-user") or "")
+        and value_at(r.text, "a-title") == "Courses" and value_at(r.text, "g-title") == "",
+        "an unknown responsible user is said under the field", problem_of(r.text, "a-user"))
+
+# 3. a referral
+referral = {"specialty": " ", "to": "Dr Peeters", "reason": "perte de poids, 5 kg en 2 mois",
+            "follow_days": "0"}
+r = marie.form(f"/cases/{cid}/referrals", referral)
+page = r.text
+t.check(r.status == 422 and form_open(page, "add-referral")
+        and "obligatoire" in (problem_of(page, "r-specialty") or "")
+        and "entre 1 et 365" in (problem_of(page, "r-follow") or "")
+        and value_of(page, "to") == "Dr Peeters" and value_of(page, "follow_days") == "0"
+        and value_of(page, "reason") == referral["reason"],
+        "a referral without specialty and with 0 days: both said, the rest kept",
+        [problem_of(page, "r-specialty"), problem_of(page, "r-follow")])
+t.check(site.sql(f"SELECT count(*) FROM referrals WHERE case_id = {cid}")[0][0] == 0,
+        "no referral is sent")
+emma_pid = emma.api("POST", "/patients", {"family_name": "Smith", "given_names": "Ann"}).json()["id"]
+emma_cid = emma.api("POST", "/cases", {"patient_id": emma_pid, "workflow": "frailty"}).json()["id"]
+r = emma.form(f"/cases/{emma_cid}/referrals", {"specialty": "dietitian", "reason": ""})
+t.check(r.status == 422 and "<html lang=\"en\"" in r.text
+        and "required" in (problem_of(r.text, "r-reason") or ""),
+        "in English for an English-speaking user", problem_of(r.text, "r-reason"))
+r = emma.form(f"/cases/{emma_cid}/network", {"kind": "informal", "name": "Tom", "relation": "son",
+                                             "phone": "call me"})
+t.check(r.status == 422 and "not a phone number" in (problem_of(r.text, "f-phone") or "")
+        and "'call me'" not in (problem_of(r.text, "f-phone") or ""),
+        "the phone's problem in the catalogue's English, not the kernel's",
+        problem_of(r.text, "f-phone"))
+
+# 4. the settings
+r = marie.form("/settings/password", {"password": "court"})
+t.check(r.status == 422 and "8 caractères" in (problem_of(r.text, "f-pw") or "")
+        and "court" not in re.search(r'<input id="f-pw"[^>]*>', r.text).group(0)
+        and focused(r.text) == "f-pw",
+        "a password too short is said under it (and not sent back into the page)",
+        problem_of(r.text, "f-pw"))
+r = marie.form("/settings", {"language": "xx"})
+t.check(r.status == 422 and "proposée" in (problem_of(r.text, "f-lang") or ""),
+        "a language that is not offered is said under the choice", problem_of(r.text, "f-lang"))
 
 # -- small things seen on the way --------------------------------------------
 page = marie.request("GET", "/caseload").text

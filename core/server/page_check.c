@@ -1,0 +1,196 @@
+/* The small forms of the pages (a network member, a goal, an action, a
+ * referral) checked before the kernel is asked, so that every problem is
+ * found at once and said under its field in the user's language; and the
+ * kernel's own refusals ("FIELD: what is wrong; what to do", in English,
+ * worded for the command line) put under their field, in the user's
+ * language when their shape is known, else in the kernel's words (those
+ * forms, and the settings'). The rules stay the kernel's (text.h, which
+ * checks again): this file only runs them early and words their answers.
+ * Writing the inputs is the pages' (fr_page_field). */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+#define T(key) fr_t(r->lang, key)
+
+/* The kernel's messages whose shape is known (a distinctive part of the
+ * text) and what they become for people. The web tests send each of them,
+ * so that a kernel message reworded shows up there (it would then be shown
+ * in the kernel's words, under the right field still). */
+static const struct {
+    const char *shape, *key;
+} known[] = {
+    {"is not a phone number", "field.bad_phone"},
+    {"is not an e-mail address", "field.bad_email"},
+    {"holds a control character", "field.control"},
+    {"holds an invisible character", "field.bidi"},
+    {"there is no active user", "field.no_user"},
+    {"is not a date", "forms.bad_date"},
+    {"write dates as", "forms.bad_date"},
+    {"the member's name is required", "field.required"},
+    {"a goal needs a title", "field.required"},
+    {"say what is to be done", "field.required"},
+    {"to whom (dietitian", "field.required"},
+    {"why the person is referred", "field.required"},
+    {"a formal member needs a role", "network.need_role"},
+    {"an informal member needs a relation", "network.need_relation"},
+    {"is before since", "network.until_before"},
+    {"say who does it", "care.action.who"},
+    {"use at least 8 characters", "settings.password_short"},
+    {"use fr, nl, de or en", "settings.language_bad"},
+};
+
+/* The input a kernel message is about: the field it starts with ("phone:
+ * …"), as the rules name it; NULL when it names none of them. */
+static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rules, size_t n)
+{
+    size_t len = strcspn(message, ": ");
+    if (strncmp(message, "there is no active user", 23) == 0) {
+        message = "user";
+        len = 4;
+    } else if (message[len] != ':')
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = rules[i].kernel ? rules[i].kernel : rules[i].name;
+        if (strlen(k) == len && strncmp(k, message, len) == 0)
+            return &rules[i];
+    }
+    return NULL;
+}
+
+/* The kernel's message for people: a known shape in the user's language
+ * (into out), else the kernel's words without the field's name. */
+static const char *worded(fr_req *r, const char *message, char *out, size_t size)
+{
+    const char *at_most = strstr(message, ": at most ");
+    if (at_most && strstr(at_most, " characters"))
+        return fr_text_n(T("field.toolong"), atol(at_most + 10), out, size);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strstr(message, known[i].shape))
+            return T(known[i].key);
+    size_t len = strcspn(message, ": ");
+    if (message[len] == ':' && message[len + 1] == ' ')
+        return message + len + 2;
+    return message;
+}
+
+static void put(json_t **problems, const char *name, const char *text)
+{
+    if (!*problems)
+        *problems = json_object();
+    /* the first problem of a field is the one to fix first */
+    if (!json_object_get(*problems, name))
+        json_object_set_new(*problems, name, json_string(text));
+}
+
+int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_page_rule *rules,
+                    size_t n)
+{
+    const fr_page_rule *rule = rule_of(err->message, rules, n);
+    if (err->code != FR_EINVAL && !(err->code == FR_ENOTFOUND && rule))
+        return 0;
+    char text[FR_ERROR_MAX];
+    put(problems, rule ? rule->name : "_", worded(r, err->message, text, sizeof text));
+    return 1;
+}
+
+const char *fr_page_opt(fr_req *r, const char *name)
+{
+    const char *v = fr_req_field(r, name);
+    return fr_text_blank(v) ? NULL : v;
+}
+
+json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
+{
+    json_t *problems = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const fr_page_rule *u = &rules[i];
+        const char *v = fr_req_field(r, u->name), *kernel = u->kernel ? u->kernel : u->name;
+        if (fr_text_blank(v)) {
+            if (u->required)
+                put(&problems, u->name, T("field.required"));
+            continue;
+        }
+        fr_error err = {0};
+        char iso[11];
+        if (u->kind == 'd') {
+            if (fr_parse_date(v, iso))
+                put(&problems, u->name, T("forms.bad_date"));
+            continue;
+        }
+        if ((u->kind == 'p' && fr_text_phone(kernel, v, &err)) ||
+            (u->kind == 'e' && fr_text_email(kernel, v, &err)) ||
+            fr_text_check(kernel, v, (size_t)u->max, u->kind == 'm', &err))
+            fr_page_refusal(r, &problems, &err, rules, n);
+    }
+    return problems;
+}
+
+const char *fr_page_problem(json_t *problems, const char *name)
+{
+    return json_string_value(json_object_get(problems, name));
+}
+
+void fr_page_problems_alert(fr_req *r, fr_buf *b, json_t *problems)
+{
+    if (!problems)
+        return;
+    const char *general = fr_page_problem(problems, "_");
+    fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+    fr_buf_esc(b, T("forms.problems"));
+    if (general) {
+        fr_buf_puts(b, " ");
+        fr_buf_esc(b, general);
+    }
+    fr_buf_puts(b, "</p>");
+}
+
+void fr_page_select_begin(fr_buf *b, const char *id, const char *name, const char *label,
+                          const char *problem, int *focused)
+{
+    fr_buf_printf(b, "<label for=\"%s\">", id);
+    fr_buf_esc(b, label);
+    fr_buf_printf(b, "</label><select id=\"%s\" name=\"%s\"", id, name);
+    if (problem) {
+        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-problem\"", id);
+        if (focused && !*focused) {
+            fr_buf_puts(b, " autofocus");
+            *focused = 1;
+        }
+    }
+    fr_buf_puts(b, ">");
+}
+
+void fr_page_select_end(fr_buf *b, const char *id, const char *problem)
+{
+    fr_buf_puts(b, "</select>");
+    if (problem) {
+        fr_buf_printf(b, "<p class=\"fr-error\" id=\"%s-problem\">", id);
+        fr_buf_esc(b, problem);
+        fr_buf_puts(b, "</p>");
+    }
+}
+
+void fr_page_option(fr_buf *b, const char *value, const char *label, const char *chosen)
+{
+    fr_buf_puts(b, "<option value=\"");
+    fr_buf_esc(b, value);
+    fr_buf_printf(b, "\"%s>", chosen && strcmp(chosen, value) == 0 ? " selected" : "");
+    fr_buf_esc(b, label);
+    fr_buf_puts(b, "</option>");
+}
+
+json_t *fr_refusal_problems(const fr_refusal *refused, const char *form)
+{
+    return refused && strcmp(refused->form, form) == 0 ? refused->problems : NULL;
+}
+
+const char *fr_refusal_value(fr_req *r, const fr_refusal *refused, const char *form,
+                             const char *name)
+{
+    return refused && strcmp(refused->form, form) == 0 ? fr_req_field(r, name) : NULL;
+}
