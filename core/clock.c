@@ -1,12 +1,16 @@
 /* Clock and calendar arithmetic for due dates. Only the proleptic Gregorian
- * calendar and UTC; time zones belong to the presentation layer. */
+ * calendar. Times are kept in UTC; the site's time zone (clock.time-zone)
+ * says when its day changes, which "today" and the times shown to people
+ * follow. */
 #include "clock.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void fr_clock_now(char out[FR_TIME_LEN])
 {
@@ -32,12 +36,102 @@ void fr_clock_now(char out[FR_TIME_LEN])
     memcpy(out, text, FR_TIME_LEN);
 }
 
+/* The zone set by fr_clock_set_zone ("" until then: UTC). */
+static char zone_set[64];
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int fr_clock_set_zone(const char *zone, fr_error *err)
+{
+    if (!zone || !*zone)
+        zone = FR_CLOCK_DEFAULT_ZONE;
+    pthread_mutex_lock(&zone_lock);
+    int same = strcmp(zone, zone_set) == 0;
+    pthread_mutex_unlock(&zone_lock);
+    if (same)
+        return 0;
+    /* Names as in the tz database: Europe/Brussels, UTC. */
+    int good = strlen(zone) < sizeof zone_set && zone[0] != '/' && !strstr(zone, "..");
+    for (const char *c = zone; good && *c; c++)
+        good = isalnum((unsigned char)*c) || strchr("/_+-", *c);
+    char path[128];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
+    if (!good || access(path, R_OK) != 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "clock.time-zone: '%.60s' is not a time zone of this machine's tz "
+                            "database (%s); write one like Europe/Brussels or Europe/Luxembourg "
+                            "(`timedatectl list-timezones`), or install the tzdata package",
+                            zone, path);
+    /* TZ is read once per process: setenv while other threads read the
+     * environment would race, and a server's sites all share the zone.
+     * A changed zone takes effect at the next start. */
+    pthread_mutex_lock(&zone_lock);
+    if (!zone_set[0]) {
+        setenv("TZ", zone, 1);
+        tzset();
+        snprintf(zone_set, sizeof zone_set, "%s", zone);
+    }
+    pthread_mutex_unlock(&zone_lock);
+    return 0;
+}
+
+const char *fr_clock_zone(void)
+{
+    pthread_mutex_lock(&zone_lock);
+    const char *z = zone_set[0] ? zone_set : "UTC";
+    pthread_mutex_unlock(&zone_lock);
+    return z;
+}
+
+/* A UTC time "YYYY-MM-DDTHH:MM:SSZ" (or "…THH:MM…") as the site's local
+ * broken-down time; -1 when it is not one. */
+static int local_tm(const char *iso, struct tm *out)
+{
+    struct tm utc = {0};
+    int y, mo, d, h, mi, sec = 0;
+    char day[11];
+    snprintf(day, sizeof day, "%s", iso ? iso : "");
+    if (!iso || strlen(iso) < 16 || iso[10] != 'T' || !fr_date_valid(day) ||
+        sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) < 5 || h < 0 || h > 23 ||
+        mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return -1;
+    utc.tm_year = y - 1900;
+    utc.tm_mon = mo - 1;
+    utc.tm_mday = d;
+    utc.tm_hour = h;
+    utc.tm_min = mi;
+    utc.tm_sec = sec;
+    time_t t = timegm(&utc);
+    return t == (time_t)-1 || !localtime_r(&t, out) ? -1 : 0;
+}
+
 void fr_clock_today(char out[FR_TIME_LEN])
 {
+    /* Asked many times per request: worked out once per "now" and thread. */
+    static _Thread_local char last_now[FR_TIME_LEN], last_today[11];
     char now[FR_TIME_LEN];
     fr_clock_now(now);
-    memcpy(out, now, 10);
-    out[10] = '\0';
+    if (strcmp(now, last_now) != 0) {
+        struct tm lt;
+        /* A fixed date alone (FILROUGE_NOW=2026-11-23) is that day. */
+        if (strlen(now) > 10 && local_tm(now, &lt) == 0)
+            strftime(last_today, sizeof last_today, "%Y-%m-%d", &lt);
+        else
+            snprintf(last_today, sizeof last_today, "%.10s", now);
+        memcpy(last_now, now, FR_TIME_LEN);
+    }
+    memcpy(out, last_today, 11);
+}
+
+const char *fr_clock_human(const char *iso, char out[32])
+{
+    struct tm lt;
+    if (iso && strlen(iso) >= 16 && iso[4] == '-' && iso[7] == '-' && local_tm(iso, &lt) == 0)
+        strftime(out, 32, "%d/%m/%Y %H:%M", &lt);
+    else if (iso && strlen(iso) >= 10 && iso[4] == '-' && iso[7] == '-')
+        snprintf(out, 32, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+    else
+        snprintf(out, 32, "%s", iso ? iso : "");
+    return out;
 }
 
 int fr_clock_check(fr_error *err)

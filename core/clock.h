@@ -10,8 +10,24 @@
 
 /* "2026-11-23T09:30:00Z" */
 void fr_clock_now(char out[FR_TIME_LEN]);
-/* "2026-11-23" */
+/* "2026-11-23": today in the site's time zone (fr_clock_set_zone), the
+ * day due dates, overdue tasks and the dates that may not be in the future
+ * are judged by. With FILROUGE_NOW a time, its date in that zone; a date,
+ * that date. */
 void fr_clock_today(char out[FR_TIME_LEN]);
+
+#define FR_CLOCK_DEFAULT_ZONE "Europe/Brussels"
+/* The zone the day changes in (site.xml clock.time-zone; NULL or "":
+ * FR_CLOCK_DEFAULT_ZONE), a name of the tz database. Set once per process
+ * (fr_site_open); a different zone later is checked but takes effect at
+ * the next start. FR_EINVAL for a zone this machine does not know. */
+int fr_clock_set_zone(const char *zone, fr_error *err);
+/* The zone in force ("UTC" before any is set). */
+const char *fr_clock_zone(void);
+/* A stored time or date for people: "2026-12-07T23:30:00Z" as
+ * "08/12/2026 00:30" in the site's zone, "2026-12-07" as "07/12/2026";
+ * anything else as given. Returns out. */
+const char *fr_clock_human(const char *iso, char out[32]);
 /* 0 when FILROUGE_NOW is unset, empty, a date (YYYY-MM-DD) or a UTC time
  * (YYYY-MM-DDTHH:MM:SSZ); otherwise FR_EINVAL saying what to write: the
  * clocks above take it as given, into stored times and due dates, so a

@@ -17,6 +17,7 @@ typedef struct known {
 /* As docs/admin.md lists them; the readers keep their own defaults. */
 static const known settings[] = {
     {"database.max-size-mb", {FR_SETTING_NUMBER, 0.001, 1e9, NULL, "500"}},
+    {"clock.time-zone", {FR_SETTING_TEXT, 0, 0, NULL, "Europe/Brussels"}},
     {"bus.max-attempts", {FR_SETTING_WHOLE, 1, 1000, NULL, "5"}},
     {"caseload.capacity.clinical", {FR_SETTING_NUMBER, 1, 10000, NULL, "40"}},
     {"caseload.capacity.social", {FR_SETTING_NUMBER, 1, 10000, NULL, "60"}},
@@ -32,8 +33,8 @@ static const known settings[] = {
 };
 #define NKNOWN (sizeof settings / sizeof *settings)
 
-static const char *const reserved[] = {"bus.",    "caseload.", "database.", "health.",
-                                       "python.", "web.",      "bands.",    "licence."};
+static const char *const reserved[] = {"bus.",    "caseload.", "clock.", "database.", "health.",
+                                       "python.", "web.",      "bands.", "licence."};
 
 /* Whether name matches pattern, a '*' matching one non-empty part without
  * a dot. */
@@ -124,7 +125,7 @@ static int unknown(const char *file, long line, const char *name, fr_error *err)
     return fr_error_set(err, FR_EINVAL,
                         "%s:%ld: unknown setting %s%s; the kernel's settings are listed in "
                         "docs/admin.md (Site-wide settings). A name of your own, for a Python "
-                        "hook, must not begin with bus., caseload., database., health., "
+                        "hook, must not begin with bus., caseload., clock., database., health., "
                         "python., web., bands. or licence.",
                         file, line, name, hint);
 }

@@ -310,6 +310,14 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     snprintf(site->actor_lang, sizeof site->actor_lang, "%s",
              site->nlanguages ? site->languages[0] : "fr");
+    /* The site's day (today, due dates) changes at midnight where its
+     * people are, not in UTC. */
+    if ((rc = fr_clock_set_zone(fr_site_setting(site, NULL, "clock.time-zone"), err))) {
+        char msg[FR_ERROR_MAX];
+        snprintf(msg, sizeof msg, "%s: %s", site->config_path, err->message);
+        fr_error_set(err, rc, "%s", msg);
+        goto fail;
+    }
     fr_store_options so = {.must_exist = 1};
     const char *max = fr_site_setting(site, NULL, "database.max-size-mb");
     so.max_size_kb = max ? (long)(strtod(max, NULL) * 1024) : 0;

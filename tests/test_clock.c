@@ -81,6 +81,40 @@ static void a_wrong_fixed_clock_is_refused(void)
     CHECK_OK(fr_clock_check(&err), &err);
 }
 
+/* The day changes at midnight in the site's zone, not in UTC; times are
+ * shown in that zone. The zone is set once per process. */
+static void the_day_is_the_sites(void)
+{
+    fr_error err = {0};
+    CHECK_ERR(fr_clock_set_zone("Mars/Olympus", &err), FR_EINVAL, &err,
+              "clock.time-zone: 'Mars/Olympus' is not a time zone of this machine's tz database");
+    CHECK_ERR(fr_clock_set_zone("../etc/passwd", &err), FR_EINVAL, &err, "not a time zone");
+    CHECK_OK(fr_clock_set_zone(NULL, &err), &err); /* the default */
+    CHECK_STR(fr_clock_zone(), "Europe/Brussels");
+    CHECK_OK(fr_clock_set_zone("Europe/Brussels", &err), &err);
+    char today[FR_TIME_LEN], shown[32];
+    setenv("FILROUGE_NOW", "2026-12-07T23:30:00Z", 1); /* 00:30 in Brussels (winter) */
+    fr_clock_today(today);
+    CHECK_STR(today, "2026-12-08");
+    setenv("FILROUGE_NOW", "2026-07-01T22:30:00Z", 1); /* 00:30 in Brussels (summer) */
+    fr_clock_today(today);
+    CHECK_STR(today, "2026-07-02");
+    setenv("FILROUGE_NOW", "2026-07-01T21:59:59Z", 1);
+    fr_clock_today(today);
+    CHECK_STR(today, "2026-07-01");
+    setenv("FILROUGE_NOW", "2026-07-01", 1); /* a date alone is that day */
+    fr_clock_today(today);
+    CHECK_STR(today, "2026-07-01");
+    unsetenv("FILROUGE_NOW");
+    CHECK_STR(fr_clock_human("2026-12-07T23:30:00Z", shown), "08/12/2026 00:30");
+    CHECK_STR(fr_clock_human("2026-07-01T09:15:00Z", shown), "01/07/2026 11:15");
+    CHECK_STR(fr_clock_human("2026-12-07", shown), "07/12/2026");
+    CHECK_STR(fr_clock_human("soon", shown), "soon");
+    /* set once: another zone is checked, not applied in this process */
+    CHECK_OK(fr_clock_set_zone("UTC", &err), &err);
+    CHECK_STR(fr_clock_zone(), "Europe/Brussels");
+}
+
 static void the_clock_can_be_fixed(void)
 {
     char now[FR_TIME_LEN];
@@ -120,4 +154,5 @@ TEST_MAIN({"durations_add_to_dates", durations_add_to_dates},
           {"weekdays_are_counted_from_sunday", weekdays_are_counted_from_sunday},
           {"a_wrong_fixed_clock_is_refused", a_wrong_fixed_clock_is_refused},
           {"the_clock_can_be_fixed", the_clock_can_be_fixed},
+          {"the_day_is_the_sites", the_day_is_the_sites},
           {"the_real_clock_is_the_time_now", the_real_clock_is_the_time_now})

@@ -410,8 +410,9 @@ static const char *today_seen(fr_site *site, fr_error *err)
 
 /* A plugin asks the kernel for today (fr_plugin_today): the day
  * FILROUGE_NOW fixes, as a date or a time, with its weekday; without it,
- * the date in UTC; a FILROUGE_NOW that is no date is refused, saying what
- * to write, rather than handed on. */
+ * the date in the site's zone (clock.time-zone, Europe/Brussels by
+ * default); a FILROUGE_NOW that is no date is refused, saying what to
+ * write, rather than handed on. */
 static void a_plugin_asks_the_kernel_for_today(void)
 {
     fr_site *site = open_site(new_site_dir("today", NULL));
@@ -424,8 +425,11 @@ static void a_plugin_asks_the_kernel_for_today(void)
     CHECK_STR(today_seen(site, &err), "today is 2026-11-22, weekday 0");
     setenv("FILROUGE_NOW", "2026-11-23T10:00:00Z", 1);
     CHECK_STR(today_seen(site, &err), "today is 2026-11-23, weekday 1");
-    /* The kernel's day is UTC's: late in the evening is still that day. */
+    /* The site's day: late in the evening in UTC is already the next day
+     * in Brussels. */
     setenv("FILROUGE_NOW", "2024-02-29T23:59:59Z", 1);
+    CHECK_STR(today_seen(site, &err), "today is 2024-03-01, weekday 5");
+    setenv("FILROUGE_NOW", "2024-02-29T22:59:59Z", 1);
     CHECK_STR(today_seen(site, &err), "today is 2024-02-29, weekday 4");
     setenv("FILROUGE_NOW", "2026-12-31T00:00:00Z", 1);
     CHECK_STR(today_seen(site, &err), "today is 2026-12-31, weekday 4");
@@ -438,17 +442,17 @@ static void a_plugin_asks_the_kernel_for_today(void)
     CHECK(strstr(today_seen(site, &err), "FILROUGE_NOW is '2026-02-30'") != NULL);
     CHECK(count(site, "SELECT count(*) FROM outbox WHERE topic = 'echo.today'") == 0);
 
-    /* Without FILROUGE_NOW, the real date in UTC (read before and after the
-     * call, in case midnight passes in between). */
+    /* Without FILROUGE_NOW, the real date in the site's zone (read before
+     * and after the call, in case midnight passes in between). */
     unsetenv("FILROUGE_NOW");
     char expect[2][64];
     time_t t = time(NULL);
     struct tm tm;
-    gmtime_r(&t, &tm);
+    localtime_r(&t, &tm);
     strftime(expect[0], sizeof expect[0], "today is %Y-%m-%d, weekday %w", &tm);
     const char *seen = today_seen(site, &err);
     t = time(NULL);
-    gmtime_r(&t, &tm);
+    localtime_r(&t, &tm);
     strftime(expect[1], sizeof expect[1], "today is %Y-%m-%d, weekday %w", &tm);
     if (strcmp(seen, expect[1]) != 0)
         CHECK_STR(seen, expect[0]);

@@ -130,12 +130,7 @@ int cli_date(cli *c, const char *text, const char *what, char out[11])
 
 const char *cli_human_date(const char *iso, char out[32])
 {
-    if (iso && strlen(iso) >= 10 && iso[4] == '-' && iso[7] == '-')
-        snprintf(out, 32, "%.2s/%.2s/%.4s%s%.5s", iso + 8, iso + 5, iso, iso[10] == 'T' ? " " : "",
-                 iso[10] == 'T' ? iso + 11 : "");
-    else
-        snprintf(out, 32, "%s", iso ? iso : "");
-    return out;
+    return fr_clock_human(iso, out);
 }
 
 int cli_open(cli *c)

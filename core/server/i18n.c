@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "embedded.h"
 #include "record.h"
 
@@ -53,12 +54,7 @@ const char *fr_t(const char *lang, const char *key)
 
 const char *fr_human_date(const char *iso, char out[32])
 {
-    if (iso && strlen(iso) >= 10 && iso[4] == '-' && iso[7] == '-')
-        snprintf(out, 32, "%.2s/%.2s/%.4s%s%.5s", iso + 8, iso + 5, iso, iso[10] == 'T' ? " " : "",
-                 iso[10] == 'T' ? iso + 11 : "");
-    else
-        snprintf(out, 32, "%s", iso ? iso : "");
-    return out;
+    return fr_clock_human(iso, out);
 }
 
 void fr_i18n_negotiate(fr_req *r)

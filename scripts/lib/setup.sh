@@ -6,7 +6,7 @@ cd "$ROOT"
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libsqlite3-dev sqlite3 libxml2-dev \
 libxml2-utils libxslt1-dev python3 python3-dev procps libmicrohttpd-dev libjansson-dev libsodium-dev \
-libpq-dev postgresql"
+libpq-dev postgresql tzdata"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

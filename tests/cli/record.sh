@@ -22,6 +22,11 @@ refused "a form version of 0 is refused" 2 "--version must be a whole number fro
 refused "a server of 0 threads is refused" 2 "--threads must be a whole number from 1 to 32" -- \
     serve --threads 0
 ok "a limit in range is taken" -- audit show --limit 3
+cp "$FILROUGE_SITE/site.xml" "$TMP/site.xml.keep"
+sed -i 's#</site>#  <setting name="clock.time-zone">Mars/Olympus</setting>\n</site>#' "$FILROUGE_SITE/site.xml"
+refused "a time zone the machine does not know stops the site's opening" 1 \
+    "clock.time-zone: 'Mars/Olympus' is not a time zone of this machine's tz database" -- patient list
+cp "$TMP/site.xml.keep" "$FILROUGE_SITE/site.xml"
 if env FILROUGE_NOW=tomorrow "$FR" patient list >"$TMP/out" 2>"$TMP/err"; then
     fail "a fixed clock that is no date was taken"
 elif grep -qF "FILROUGE_NOW is 'tomorrow', which is not a date (YYYY-MM-DD) nor a UTC time" "$TMP/err"; then

@@ -62,8 +62,8 @@ FR_API void fr_plugin_log(fr_plugin_ctx *ctx, const char *fmt, ...) FR_PRINTF(2,
 #define FR_DATE_SIZE 11
 
 /* Today as the kernel sees it, the day it dates tasks, due dates and
- * timers by: the date in UTC (the kernel keeps no time zone, so between
- * local midnight and UTC midnight it is the other day), or the one the
+ * timers by: the date in the site's time zone (site.xml clock.time-zone,
+ * Europe/Brussels by default), or the one the
  * environment variable FILROUGE_NOW fixes ("2026-11-22" or
  * "2026-11-22T10:00:00Z"; tests, and an administrator replaying a day). Use
  * it rather than time(NULL), which ignores FILROUGE_NOW. Fills `date` ("2026-11-22") and `*weekday`
