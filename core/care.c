@@ -179,7 +179,7 @@ int fr_care_goal_add(fr_site *site, int64_t case_id, const char *title, int64_t 
 {
     if (fr_text_blank(title))
         return fr_error_set(err, FR_EINVAL, "title: a goal needs a title, in the person's words");
-    int rc = fr_text_check("title", title, 500, 0, err);
+    int rc = fr_text_check("title", title, FR_TEXT_TITLE_MAX, 0, err);
     if (rc)
         return rc;
     rc = fr_access_case(site, case_id, FR_WRITE, err);
@@ -228,7 +228,7 @@ int fr_care_action_add(fr_site *site, const fr_action_new *a, int64_t *id, fr_er
     const char *origin = a->origin ? a->origin : "plan";
     if (fr_text_blank(a->title))
         return fr_error_set(err, FR_EINVAL, "title: say what is to be done");
-    if (fr_text_check("title", a->title, 500, 0, err))
+    if (fr_text_check("title", a->title, FR_TEXT_TITLE_MAX, 0, err))
         return err->code;
     if (a->due_on && !fr_date_valid(a->due_on))
         return fr_error_set(err, FR_EINVAL, "due: '%s' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
@@ -442,7 +442,7 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
     if (fr_text_blank(by))
         return fr_error_set(err, FR_EINVAL,
                             "by: who approved the plan (the person, or their representative)");
-    if (fr_text_check("by", by, 200, 0, err))
+    if (fr_text_check("by", by, FR_TEXT_NAME_MAX, 0, err))
         return err->code;
     if (!how || (strcmp(how, "signed") && strcmp(how, "oral") && strcmp(how, "representative")))
         return fr_error_set(err, FR_EINVAL, "how: signed, oral or representative");

@@ -26,9 +26,9 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
                             "specialty: to whom (dietitian, psychologist, social worker, …)");
     if (fr_text_blank(reason))
         return fr_error_set(err, FR_EINVAL, "reason: why the person is referred");
-    if (fr_text_check("specialty", specialty, 200, 0, err) ||
-        fr_text_check("reason", reason, 4000, 1, err) ||
-        fr_text_check("follow_up", follow_up, 4000, 1, err))
+    if (fr_text_check("specialty", specialty, FR_TEXT_NAME_MAX, 0, err) ||
+        fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err) ||
+        fr_text_check("follow_up", follow_up, FR_TEXT_LONG_MAX, 1, err))
         return err->code;
     fr_duration d;
     char today[FR_TIME_LEN], due[FR_TIME_LEN], now[FR_TIME_LEN];
@@ -77,7 +77,7 @@ int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, c
     fr_clock_today(today);
     if (fr_text_blank(answer))
         return fr_error_set(err, FR_EINVAL, "answer: what the specialist answered");
-    if (fr_text_check("answer", answer, 4000, 1, err))
+    if (fr_text_check("answer", answer, FR_TEXT_LONG_MAX, 1, err))
         return err->code;
     if (on && (!fr_date_valid(on) || strcmp(on, today) > 0))
         return fr_error_set(err, FR_EINVAL, "on: '%s' must be a date that is not in the future",
@@ -181,7 +181,7 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
                             "record the meeting once it has been held; plan the next one as a "
                             "task",
                             held + 8, held + 5, held, today + 8, today + 5, today);
-    if (fr_text_check("place", m->place, 200, 0, err) ||
+    if (fr_text_check("place", m->place, FR_TEXT_NAME_MAX, 0, err) ||
         fr_text_check("minutes", m->minutes, 0, 1, err))
         return err->code;
     int rc = 0;

@@ -436,10 +436,10 @@ int fr_network_add(fr_site *site, int64_t case_id, const fr_member_new *m, int64
         return fr_error_set(err, FR_EINVAL,
                             "relation: an informal member needs a relation (daughter, "
                             "neighbour, …)");
-    if ((rc = fr_text_check("name", m->name, 200, 0, err)) ||
-        (rc = fr_text_check("role", m->role, 200, 0, err)) ||
-        (rc = fr_text_check("relation", m->relation, 200, 0, err)) ||
-        (rc = fr_text_check("organisation", m->organisation, 200, 0, err)) ||
+    if ((rc = fr_text_check("name", m->name, FR_TEXT_NAME_MAX, 0, err)) ||
+        (rc = fr_text_check("role", m->role, FR_TEXT_NAME_MAX, 0, err)) ||
+        (rc = fr_text_check("relation", m->relation, FR_TEXT_NAME_MAX, 0, err)) ||
+        (rc = fr_text_check("organisation", m->organisation, FR_TEXT_NAME_MAX, 0, err)) ||
         (rc = fr_text_phone("phone", m->phone, err)) ||
         (rc = fr_text_email("email", m->email, err)))
         return rc;

@@ -59,7 +59,7 @@ int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
                             u->login ? u->login : "");
     if (fr_text_blank(u->display_name))
         return fr_error_set(err, FR_EINVAL, "name: a display name is required (--name)");
-    if ((rc = fr_text_check("name", u->display_name, 200, 0, err)))
+    if ((rc = fr_text_check("name", u->display_name, FR_TEXT_NAME_MAX, 0, err)))
         return rc;
     if (strcmp(role, "admin") && strcmp(role, "case_manager") && strcmp(role, "provider") &&
         strcmp(role, "read_only"))

@@ -73,7 +73,7 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
         known |= strcmp(*o, t->origin) == 0;
     if (fr_text_blank(t->title))
         return fr_error_set(err, FR_EINVAL, "a task needs a title");
-    if (fr_text_check("title", t->title, 500, 0, err))
+    if (fr_text_check("title", t->title, FR_TEXT_TITLE_MAX, 0, err))
         return err->code;
     if (!known)
         return fr_error_set(err, FR_EINVAL,

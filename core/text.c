@@ -49,7 +49,7 @@ int fr_text_phone(const char *field, const char *value, fr_error *err)
         else if (!strchr(" +()./-", *c))
             other = 1;
     }
-    if (other || digits < 3 || strlen(value) > 50)
+    if (other || digits < 3 || strlen(value) > FR_TEXT_PHONE_MAX)
         return fr_error_set(err, FR_EINVAL,
                             "%s: '%.50s' is not a phone number; write its digits, with spaces "
                             "and + ( ) . / - if you like (e.g. +32 81 12 34 56)",
@@ -64,7 +64,7 @@ int fr_text_email(const char *field, const char *value, fr_error *err)
     const char *at = strchr(value, '@');
     int good = at && at > value && !strchr(at + 1, '@') && strchr(at + 1, '.') && at[1] != '.' &&
                value[strlen(value) - 1] != '.' && !strpbrk(value, " \t\r\n<>,;") &&
-               strlen(value) <= 254;
+               strlen(value) <= FR_TEXT_EMAIL_MAX;
     if (!good)
         return fr_error_set(err, FR_EINVAL,
                             "%s: '%.60s' is not an e-mail address; write it like "

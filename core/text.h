@@ -9,6 +9,14 @@
 
 #include "filrouge/error.h"
 
+/* The limits of typed text, in bytes, shared by the kernel's checks and
+ * the pages that check a form before sending it (page_check.c). */
+#define FR_TEXT_NAME_MAX 200  /* a name, a role, an organisation, a specialty */
+#define FR_TEXT_TITLE_MAX 500 /* a goal's, an action's or a task's title */
+#define FR_TEXT_LONG_MAX 4000 /* a reason, an answer, a follow-up */
+#define FR_TEXT_PHONE_MAX 50
+#define FR_TEXT_EMAIL_MAX 254
+
 /* 1 when s is NULL, empty or only spaces (a required field left blank). */
 int fr_text_blank(const char *s);
 

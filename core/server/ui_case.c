@@ -16,6 +16,7 @@
 #include "intake.h"
 #include "record.h"
 #include "task.h"
+#include "text.h"
 #include "workflow.h"
 
 #define T(key) fr_t(r->lang, key)
@@ -887,11 +888,16 @@ static void network_list(fr_req *r, fr_buf *b, json_t *network)
 /* A network member's inputs and the kernel's rules for them
  * (record_case.c, fr_network_add). */
 static const fr_page_rule network_rules[] = {
-    {"kind", NULL, 0, 0, 't'},       {"name", NULL, 1, 200, 't'},
-    {"role", NULL, 0, 200, 't'},     {"organisation", NULL, 0, 200, 't'},
-    {"relation", NULL, 0, 200, 't'}, {"phone", NULL, 0, 50, 'p'},
-    {"email", NULL, 0, 254, 'e'},    {"user", NULL, 0, 0, 't'},
-    {"since", NULL, 0, 0, 'd'},      {"until", NULL, 0, 0, 'd'},
+    {"kind", NULL, 0, 0, 't'},
+    {"name", NULL, 1, FR_TEXT_NAME_MAX, 't'},
+    {"role", NULL, 0, FR_TEXT_NAME_MAX, 't'},
+    {"organisation", NULL, 0, FR_TEXT_NAME_MAX, 't'},
+    {"relation", NULL, 0, FR_TEXT_NAME_MAX, 't'},
+    {"phone", NULL, 0, FR_TEXT_PHONE_MAX, 'p'},
+    {"email", NULL, 0, FR_TEXT_EMAIL_MAX, 'e'},
+    {"user", NULL, 0, 0, 't'},
+    {"since", NULL, 0, 0, 'd'},
+    {"until", NULL, 0, 0, 'd'},
 };
 #define NNETWORK_RULES (sizeof network_rules / sizeof network_rules[0])
 

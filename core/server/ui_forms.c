@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "form.h"
 #include "record.h"
+#include "text.h"
 
 #define T(key) fr_t(r->lang, key)
 
@@ -1187,15 +1188,19 @@ static void care_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form
 
 /* The care plan's and referrals' inputs and the kernel's rules for them
  * (care.c, care_meeting.c). */
-static const fr_page_rule goal_rules[] = {{"title", NULL, 1, 500, 't'}};
+static const fr_page_rule goal_rules[] = {{"title", NULL, 1, FR_TEXT_TITLE_MAX, 't'}};
 static const fr_page_rule action_rules[] = {
-    {"title", NULL, 1, 500, 't'}, {"goal", NULL, 0, 0, 't'}, {"responsible", NULL, 0, 0, 't'},
-    {"member", NULL, 0, 0, 't'},  {"user", NULL, 0, 0, 't'}, {"due_on", "due", 0, 0, 'd'},
+    {"title", NULL, 1, FR_TEXT_TITLE_MAX, 't'},
+    {"goal", NULL, 0, 0, 't'},
+    {"responsible", NULL, 0, 0, 't'},
+    {"member", NULL, 0, 0, 't'},
+    {"user", NULL, 0, 0, 't'},
+    {"due_on", "due", 0, 0, 'd'},
 };
 static const fr_page_rule referral_rules[] = {
-    {"specialty", NULL, 1, 200, 't'},
-    {"to", NULL, 0, 200, 't'},
-    {"reason", NULL, 1, 4000, 'm'},
+    {"specialty", NULL, 1, FR_TEXT_NAME_MAX, 't'},
+    {"to", NULL, 0, FR_TEXT_NAME_MAX, 't'},
+    {"reason", NULL, 1, FR_TEXT_LONG_MAX, 'm'},
     {"follow_days", "follow-up", 0, 0, 't'},
 };
 #define NRULES(rules) (sizeof rules / sizeof rules[0])
