@@ -1053,13 +1053,29 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     fr_buf_printf(
         b, "</h2><form method=\"post\" action=\"/cases/%" PRId64 "/fire\" class=\"actions\">", id);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-note\">");
-    esc_t(r, b, "case.note");
-    fr_buf_puts(b, "</label><input id=\"f-note\" name=\"note\"><label for=\"f-on\">");
-    esc_t(r, b, "case.effective");
-    fr_buf_puts(b, "</label><input id=\"f-on\" name=\"on\" placeholder=\"");
-    fr_buf_esc(b, fr_human_date(fr_js(cs, "state_since"), d2));
-    fr_buf_puts(b, "\"><div class=\"buttons\">");
+    /* A refused event: the note and date as typed, the problem under the
+     * date or, the workflow's refusal, above the buttons. */
+    json_t *fire_problems = fr_refusal_problems(refused, "fire");
+    int focused = 0;
+    fr_page_input note_in = {.id = "f-note",
+                             .name = "note",
+                             .label = T("case.note"),
+                             .value = fr_refusal_value(r, refused, "fire", "note")};
+    fr_page_field(b, &note_in, &focused);
+    fr_page_input on_in = {.id = "f-on",
+                           .name = "on",
+                           .label = T("case.effective"),
+                           .placeholder = fr_human_date(fr_js(cs, "state_since"), d2),
+                           .date = 1,
+                           .value = fr_refusal_value(r, refused, "fire", "on"),
+                           .problem = fr_page_problem(fire_problems, "on")};
+    fr_page_field(b, &on_in, &focused);
+    if (fr_page_problem(fire_problems, "event")) {
+        fr_buf_puts(b, "<p class=\"fr-error\" role=\"alert\">");
+        fr_buf_esc(b, fr_page_problem(fire_problems, "event"));
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<div class=\"buttons\">");
     size_t i;
     json_t *v;
     const fr_workflow *cwf = workflow_of(r, fr_js(cs, "workflow"), fr_ji(cs, "workflow_version"));
@@ -1192,6 +1208,16 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_ui_case_page(r, w, fr_parse_id(r->params[0]), NULL);
 }
 
+/* The case page again with the events form as typed and its problem
+ * (`field`: "on", or "event" for the workflow's refusal). */
+static void fire_refused(fr_req *r, fr_resp *w, int64_t id, const char *field, const char *text)
+{
+    json_t *problems = json_pack("{s:s}", field, text);
+    fr_refusal refused = {.form = "fire", .problems = problems};
+    fr_ui_case_page(r, w, id, &refused);
+    json_decref(problems);
+}
+
 static void ui_case_fire(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
@@ -1201,20 +1227,25 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
     char today[FR_TIME_LEN];
     fr_clock_today(today);
     if (on_text && fr_parse_date(on_text, on)) {
-        fr_page_bad_date(r, w, "case.effective");
+        fire_refused(r, w, id, "on", T("forms.bad_date"));
         return;
     }
     if (on_text && strcmp(on, today) > 0) {
         /* the kernel refuses it too, in the command line's words */
-        fr_error_set(&err, FR_EINVAL, "%s", T("case.effective_future"));
-        fr_page_error(r, w, &err);
+        fire_refused(r, w, id, "on", T("case.effective_future"));
         return;
     }
     if (!event ||
         fr_workflow_fire(r->site, id, event, on_text ? on : NULL, opt_field(r, "note"), &err)) {
+        /* The workflow's refusal (a guard's message, written by the
+         * workflow's author for people; an event no longer allowed) under
+         * the form; access and storage failures as any page's. */
         if (!event)
-            fr_error_set(&err, FR_EINVAL, "event?");
-        fr_page_error(r, w, &err);
+            fire_refused(r, w, id, "event", T("case.event_missing"));
+        else if (err.code == FR_EREFUSED || err.code == FR_EINVAL)
+            fire_refused(r, w, id, "event", err.message);
+        else
+            fr_page_error(r, w, &err);
         return;
     }
     fr_server_deliver(r);
