@@ -27,8 +27,8 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
     if (fr_text_blank(reason))
         return fr_error_set(err, FR_EINVAL, "reason: why the person is referred");
     if (fr_text_check("specialty", specialty, FR_TEXT_NAME_MAX, 0, err) ||
-        fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err) ||
-        fr_text_check("follow_up", follow_up, FR_TEXT_LONG_MAX, 1, err))
+        fr_text_check("to", to_name, FR_TEXT_NAME_MAX, 0, err) ||
+        fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err))
         return err->code;
     fr_duration d;
     char today[FR_TIME_LEN], due[FR_TIME_LEN], now[FR_TIME_LEN];

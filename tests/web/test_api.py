@@ -206,6 +206,10 @@ for body, needle in (({"kind": "formal", "name": " ", "role": "GP"}, "the member
             r.text[:300])
 t.check(int(site.sql("SELECT count(*) FROM network_members")[0][0]) == members,
         "none of them is stored")
+r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "diététicienne", "to": "X" * 300,
+                                                   "reason": "perte de poids"})
+t.check(r.status == 400 and "to: at most 200 characters" in message(r),
+        "a referral's addressee is limited like a name", r.text[:300])
 r = marie.api("GET", "/caseload")
 t.check(r.status == 200 and r.json()["load"] == 3 and r.json()["capacity"] == 40,
         "the caseload gives load against capacity", r.text)
