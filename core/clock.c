@@ -125,7 +125,7 @@ void fr_clock_today(char out[FR_TIME_LEN])
 const char *fr_clock_human(const char *iso, char out[32])
 {
     struct tm lt;
-    if (iso && strlen(iso) >= 16 && iso[4] == '-' && iso[7] == '-' && local_tm(iso, &lt) == 0)
+    if (local_tm(iso, &lt) == 0)
         strftime(out, 32, "%d/%m/%Y %H:%M", &lt);
     else if (iso && strlen(iso) >= 10 && iso[4] == '-' && iso[7] == '-')
         snprintf(out, 32, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
@@ -139,15 +139,10 @@ int fr_clock_check(fr_error *err)
     const char *fixed = getenv("FILROUGE_NOW");
     if (!fixed || !*fixed)
         return 0;
-    int h, mi, sec;
-    char z = 0, tail = 0;
     size_t n = strlen(fixed);
-    char day[11];
-    snprintf(day, sizeof day, "%s", fixed);
-    int good = n >= 10 && fr_date_valid(day) &&
-               (n == 10 ||
-                (n == 20 && sscanf(fixed + 10, "T%2d:%2d:%2d%c%c", &h, &mi, &sec, &z, &tail) == 4 &&
-                 z == 'Z' && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60));
+    struct tm lt;
+    int good = (n == 10 && fr_date_valid(fixed)) ||
+               (n == 20 && fixed[19] == 'Z' && local_tm(fixed, &lt) == 0);
     if (!good)
         return fr_error_set(err, FR_EINVAL,
                             "FILROUGE_NOW is '%.40s', which is not a date (YYYY-MM-DD) nor a UTC "

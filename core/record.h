@@ -34,6 +34,9 @@ typedef struct fr_user_new {
 
 int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err);
 int fr_user_id(fr_site *site, const char *login, int64_t *id, fr_error *err);
+/* The login of user `id`, active or not, into *login (caller frees);
+ * FR_ENOTFOUND naming the id when there is none. */
+int fr_user_login_of(fr_site *site, int64_t id, char **login, fr_error *err);
 int fr_user_list(fr_site *site, json_t **out, fr_error *err);
 int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err);
 int fr_team_id(fr_site *site, const char *name, int64_t *id, fr_error *err);

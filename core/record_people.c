@@ -113,6 +113,21 @@ int fr_user_id(fr_site *site, const char *login, int64_t *id, fr_error *err)
     return rc;
 }
 
+int fr_user_login_of(fr_site *site, int64_t id, char **login, fr_error *err)
+{
+    *login = NULL;
+    int rc = fr_store_query_text(site->store, err, login, "SELECT login FROM users WHERE id = ?",
+                                 "I", id);
+    if (rc == FR_ENOTFOUND) {
+        fr_error_clear(err);
+        rc = fr_error_set(err, FR_ENOTFOUND,
+                          "there is no user %" PRId64 "; see the list of users (`filrouge "
+                          "user list`, GET /api/v1/users)",
+                          id);
+    }
+    return rc;
+}
+
 int fr_user_list(fr_site *site, json_t **out, fr_error *err)
 {
     /* Every user may see who the others are (to assign, to add to a

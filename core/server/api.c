@@ -842,15 +842,8 @@ static void api_user_set_active(fr_req *r, fr_resp *w, int active)
     fr_error err = {0};
     char *login = NULL;
     int64_t cases = 0, tasks = 0;
-    int rc =
-        fr_store_query_text(r->site->store, &err, &login, "SELECT login FROM users WHERE id = ?",
-                            "I", fr_parse_id(r->params[0]));
-    if (rc == FR_ENOTFOUND) {
-        fr_error_clear(&err);
-        rc = fr_error_set(&err, FR_ENOTFOUND, "there is no user %s; see GET /api/v1/users",
-                          r->params[0]);
-    }
-    if (rc || fr_user_set_active(r->site, login, active, &cases, &tasks, &err))
+    if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) ||
+        fr_user_set_active(r->site, login, active, &cases, &tasks, &err))
         fr_resp_api_error(r, w, &err);
     else
         written(r, w, 200,

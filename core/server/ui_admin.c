@@ -994,9 +994,7 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
     int64_t cases = 0, tasks = 0;
     if (!action || (!active && strcmp(action, "deactivate") != 0))
         fr_error_set(&err, FR_EINVAL, "action: deactivate or activate");
-    else if (fr_store_query_text(r->site->store, &err, &login,
-                                 "SELECT login FROM users WHERE id = ?", "I",
-                                 fr_parse_id(r->params[0])) == 0)
+    else if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) == 0)
         fr_user_set_active(r->site, login, active, &cases, &tasks, &err);
     if (err.code) {
         free(login);

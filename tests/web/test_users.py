@@ -115,6 +115,9 @@ t.check(marie.api("GET", "/caseload").status == 401, "her new session ended too"
 r = admin.form(f"/admin/users/{mid}/active", {"action": "activate"})
 t.check(r.status in (302, 303) and "flash.user.activated" in (r.header("Location") or ""),
         "reactivated from the page", r.status)
+r = admin.form("/admin/users/999/active", {"action": "deactivate"})
+t.check(r.status == 404 and "there is no user 999" in r.text,
+        "an unknown user on the page is named by its number", r.status)
 r = admin.form(f"/admin/users/{mid}/active", {"action": "delete"})
 t.check(r.status == 400 and "deactivate or activate" in r.text,
         "an unknown action is refused, saying which exist", r.status)
