@@ -632,47 +632,28 @@ static int line_at(const char *text, size_t offset)
     return line;
 }
 
-/* The offset of the first byte that does not start a well-formed UTF-8
- * sequence (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF),
- * or -1. */
-static long bad_utf8_at(const unsigned char *s, size_t len)
+/* The offset of the first byte that is not UTF-8, or -1: Python's own
+ * strict decoder says where (RFC 3629: no overlong forms, no surrogates).
+ * GIL held. */
+static long bad_utf8_at(const char *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned int lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return (long)i;
-        }
-        if (i + n >= len)
-            return (long)i;
-        for (size_t k = 1; k <= n; k++) {
-            unsigned int b = s[i + k];
-            unsigned int l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
-            if (b < l || b > h)
-                return (long)i;
-        }
-        i += n + 1;
+    PyObject *u = PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, "strict");
+    if (u) {
+        Py_DECREF(u);
+        return -1;
     }
-    return -1;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_ssize_t start = 0;
+    if (!value || PyUnicodeDecodeError_GetStart(value, &start) != 0) {
+        PyErr_Clear();
+        start = 0;
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return (long)start;
 }
 
 /* A coding declaration on one of the first two lines (PEP 263): then the
@@ -703,7 +684,7 @@ static int refuse_text(const hook_file *f, const char *text, size_t len, char **
             *problem = NULL;
         return FR_EINVAL;
     }
-    long bad = declares_coding(text) ? -1 : bad_utf8_at((const unsigned char *)text, len);
+    long bad = declares_coding(text) ? -1 : bad_utf8_at(text, len);
     if (bad >= 0) {
         if (asprintf(problem,
                      "%s:%d: the byte 0x%02X is not UTF-8: save the file as UTF-8 (or declare "
