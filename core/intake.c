@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "form.h"
+#include "text.h"
 
 static int require_manager(fr_site *site, fr_error *err)
 {
@@ -23,9 +24,10 @@ static int require_manager(fr_site *site, fr_error *err)
                         site->actor, site->actor_role);
 }
 
+/* Given, not only spaces. */
 static int present(const char *s)
 {
-    return s && *s;
+    return !fr_text_blank(s);
 }
 
 /* The answers to the intake's form, checked as a final submission (the
@@ -75,6 +77,15 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
         return fr_error_set(err, FR_EINVAL,
                             "an intake's texts are too long (situation: at "
                             "most 4000 characters, names: 200)");
+    /* The public form is anybody's: no control character, nor a
+     * direction override making a name read as another on triage. */
+    if (fr_text_check("referrer", n->referrer_name, 0, 0, err) ||
+        fr_text_check("contact", n->referrer_contact, 0, 0, err) ||
+        fr_text_check("relation", n->referrer_relation, FR_TEXT_NAME_MAX, 0, err) ||
+        fr_text_check("person", n->person_name, 0, 0, err) ||
+        fr_text_check("city", n->person_city, FR_TEXT_NAME_MAX, 0, err) ||
+        fr_text_check("situation", n->situation, 0, 1, err))
+        return err->code;
     if (n->person_birth_date && !fr_date_valid(n->person_birth_date))
         return fr_error_set(err, FR_EINVAL, "birth date: '%s' is not a date", n->person_birth_date);
     char *answers = NULL;

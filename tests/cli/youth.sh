@@ -65,6 +65,8 @@ j onlinebad '{"channel":"online","network-work":true,"situation":["war"]}'
 refused "the request form's answers are checked as a submission would be" 1 "situation" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "Emma Peeters" --situation "décrochage scolaire" --form youth-request --answers "$TMP/onlinebad.json"
 test "$(sql "SELECT count(*) FROM intakes")" = 0 && pass "nothing is kept from a refused request" || fail "a refused request was kept"
 refused "only forms marked intake=\"true\" can come with an intake" 1 "intake=" -- intake add --referrer X --contact Y --person Z --situation S --form phq9 --answers "$TMP/online.json"
+refused "a person's name of spaces only is no name" 1 "an intake needs who refers" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "   " --situation "décrochage"
+refused "a direction override in a name is refused" 1 "person: holds an invisible character" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "$(printf 'Emma \342\200\256Peeters')" --situation "décrochage"
 ok "a request with its answers waits for triage" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --relation "école" --person "Emma Peeters" --situation "décrochage scolaire, tensions à la maison" --form youth-request --answers "$TMP/online.json"
 ok "the triage queue shows the answers" -- $U intake list
 out_has "the request form" "form youth-request"
