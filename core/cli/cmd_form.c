@@ -24,12 +24,6 @@ static int check_lang(cli *c, const char *lang)
     return 0;
 }
 
-/* "2026-03-10T09:30:00Z" as "10/03/2026 09:30". */
-static const char *human_time(const char *iso, char out[32])
-{
-    return cli_human_date(iso, out);
-}
-
 static int run_form_check(cli *c)
 {
     if (cli_check_args(c, 1, -1))
@@ -348,7 +342,7 @@ static void print_drafts(json_t *list)
         "%-6" JSON_INTEGER_FORMAT " %-6" JSON_INTEGER_FORMAT " %-16s %-7s %-17s %s\n",
         json_integer_value(json_object_get(v, "id")),
         json_integer_value(json_object_get(v, "case_id")), cli_str(v, "form_id"),
-        cli_str(v, "form_version"), human_time(cli_str(v, "saved_at"), t), cli_str(v, "actor"));
+        cli_str(v, "form_version"), cli_human_date(cli_str(v, "saved_at"), t), cli_str(v, "actor"));
 }
 
 static int run_form_drafts(cli *c)
@@ -389,7 +383,7 @@ static void print_history(json_t *list)
         printf("%-5" JSON_INTEGER_FORMAT " %-16s v%-3s %-6s %s by %s",
                json_integer_value(json_object_get(v, "id")), cli_str(v, "form_id"),
                cli_str(v, "form_version"), cli_str(v, "status"),
-               human_time(cli_str(v, "submitted_at"), t), cli_str(v, "actor"));
+               cli_human_date(cli_str(v, "submitted_at"), t), cli_str(v, "actor"));
         if (json_is_integer(json_object_get(v, "amends")))
             printf(", amends %" JSON_INTEGER_FORMAT " (%s)",
                    json_integer_value(json_object_get(v, "amends")), cli_str(v, "reason"));
@@ -444,7 +438,7 @@ static void print_scores(json_t *list)
             snprintf(num, sizeof num, "%g", json_number_value(val));
         printf("%-6" JSON_INTEGER_FORMAT " %8s %-18s %-17s %" JSON_INTEGER_FORMAT "\n",
                json_integer_value(json_object_get(v, "case_id")), num, cli_str(v, "band"),
-               human_time(cli_str(v, "submitted_at"), t),
+               cli_human_date(cli_str(v, "submitted_at"), t),
                json_integer_value(json_object_get(v, "submission")));
     }
 }
