@@ -53,7 +53,8 @@ int cli_int(cli *c, const char *text, const char *what, int min, int max, int *o
  * YYYY-MM-DD into out (YYYY-MM-DD). NULL text leaves out empty and
  * succeeds; an invalid date is a usage error naming the option. */
 int cli_date(cli *c, const char *text, const char *what, char out[11]);
-/* YYYY-MM-DD[...] shown as DD/MM/YYYY; other text is copied. */
+/* YYYY-MM-DD shown as DD/MM/YYYY, a stored UTC time as DD/MM/YYYY HH:MM in
+ * the site's zone (fr_clock_human); other text is copied. */
 const char *cli_human_date(const char *iso, char out[32]);
 
 /* Opens the site (--site, $FILROUGE_SITE, or the current folder) and sets
