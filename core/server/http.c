@@ -51,8 +51,12 @@ struct fr_server {
     pthread_mutex_t log_lock;
     fr_site *log_site; /* pool[0], only for the log file's path */
 
-    /* requests received and not yet answered (for a graceful stop) */
+    /* For a graceful stop: requests received and not yet answered, and
+     * connections accepted whose first request has not begun (a client
+     * that connected just before the stop and is sending). */
     atomic_int inflight;
+    atomic_int fresh;
+    atomic_int draining; /* stopping: answers say Connection: close */
     /* A database outage was logged (fr_server_outage_quiet); cleared, and
      * its end logged, by the first request that finds it reachable. */
     atomic_int outage_logged;
@@ -798,7 +802,7 @@ static int dispatch(fr_req *r, conn_state *cs)
     return 0;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
+static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w, int closing)
 {
     if (w->body.failed) {
         w->status = 500;
@@ -840,6 +844,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, fr_resp *w)
             MHD_add_response_header(resp, w->extra_header[i], nl + 1);
         }
     }
+    /* While the server stops: the client opens a new connection for its
+     * next request (to this server once restarted, or another one). */
+    if (closing)
+        MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)(w->status ? w->status : 200), resp);
     MHD_destroy_response(resp);
     return ret;
@@ -897,11 +905,46 @@ static enum MHD_Result finish(fr_server *s, conn_state *cs)
         r->site = NULL;
     }
     w->tls = fr_server_tls(s);
-    enum MHD_Result ret = send_response(cs->conn, w);
+    enum MHD_Result ret = send_response(cs->conn, w, atomic_load(&s->draining));
     free_request(cs);
     memset(w, 0, sizeof *w);
     atomic_store(&cs->state, 0);
     return ret;
+}
+
+/* Connections counted from their acceptance until their first request
+ * begins (or they close without one), so that a graceful stop waits for a
+ * client that connected just before it. Each connection's flag lives from
+ * MHD_CONNECTION_NOTIFY_STARTED to _CLOSED; both, and the requests, run on
+ * the connection's one thread. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    fr_server *s = cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        int *asked = calloc(1, sizeof *asked);
+        if (asked) /* else counted as having asked: a stop does not wait for it */
+            atomic_fetch_add(&s->fresh, 1);
+        *socket_context = asked;
+    } else {
+        int *asked = *socket_context;
+        if (asked && !*asked)
+            atomic_fetch_sub(&s->fresh, 1);
+        free(asked);
+        *socket_context = NULL;
+    }
+}
+
+static void first_request(fr_server *s, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    int *asked = ci ? ci->socket_context : NULL;
+    if (asked && !*asked) {
+        *asked = 1;
+        atomic_fetch_sub(&s->fresh, 1);
+    }
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -918,6 +961,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = cs;
         cs->conn = conn;
         atomic_fetch_add(&s->inflight, 1);
+        first_request(s, conn);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
             cs->too_large = 1;
@@ -1104,6 +1148,37 @@ static void *background(void *arg)
 }
 
 /* ---- start and stop ---- */
+
+#define DRAIN_MS 20000 /* at most, for requests in progress */
+#define FRESH_MS 2000  /* at most, for a connection's first request */
+
+/* A graceful stop. No more connections: those waiting in the listen
+ * queue are refused at once (shutdown on the listening socket resets
+ * them, and new ones are refused), so a client or a proxy knows its
+ * request was not taken and may send it again elsewhere. Requests in
+ * progress finish and their answers go out (at most DRAIN_MS); a
+ * connection accepted before the stop whose request has not begun yet is
+ * given FRESH_MS to send it (at most: a browser may open one and send
+ * nothing); answers from now on close their connection. Connections idle
+ * between two requests are then closed by MHD_stop_daemon (HTTP allows it:
+ * a client sends again a request whose connection closed before any
+ * answer began). No transaction is cut: the committer's jobs are
+ * requests in progress. */
+static void drain(fr_server *s)
+{
+    atomic_store(&s->draining, 1);
+    MHD_socket listening = MHD_quiesce_daemon(s->daemon);
+    /* Not closed: MHD's threads may hold it until MHD_stop_daemon. */
+    if (listening != MHD_INVALID_SOCKET)
+        shutdown(listening, SHUT_RDWR);
+    for (int ms = 0; ms < DRAIN_MS; ms += 10) {
+        int fresh = atomic_load(&s->fresh);
+        if (atomic_load(&s->inflight) == 0 && (fresh == 0 || ms >= FRESH_MS))
+            break;
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+}
 
 /* ADDRESS:PORT: an IPv4 address, or an IPv6 one in brackets ([::1]:8080);
  * a bare IPv6 address (::1) takes port 8080; an empty address is every
@@ -1321,15 +1396,16 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
             (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
-            MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_HTTPS_MEM_CERT,
+            s->tls_cert, MHD_OPTION_END);
     else
         s->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-            s, MHD_OPTION_END);
+            s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->daemon) {
         rc = fr_error_set(err, FR_EIO, "cannot listen on %s (%s); is the port already in use?",
                           s->opt.listen, strerror(errno));
@@ -1377,14 +1453,7 @@ int fr_server_run(const fr_server_options *opt, fr_error *err)
     }
     printf("filrouge: stopping (finishing requests in progress)\n");
     fflush(stdout);
-    /* Stop accepting, let the requests in progress finish and their
-     * answers go out (at most 20 s), then join the worker threads: no
-     * transaction is cut, and the sites close after the last request. */
-    MHD_quiesce_daemon(s->daemon);
-    for (int waited = 0; atomic_load(&s->inflight) > 0 && waited < 2000; waited++) {
-        struct timespec ten_ms = {0, 10 * 1000 * 1000};
-        nanosleep(&ten_ms, NULL);
-    }
+    drain(s);
     MHD_stop_daemon(s->daemon);
     pthread_mutex_lock(&s->bg_lock);
     s->stopping = 1;
