@@ -17,6 +17,7 @@ typedef struct known {
 /* As docs/admin.md lists them; the readers keep their own defaults. */
 static const known settings[] = {
     {"database.max-size-mb", {FR_SETTING_NUMBER, 0.001, 1e9, NULL, "500"}},
+    {"database.busy-timeout-ms", {FR_SETTING_WHOLE, 100, 600000, NULL, "10000"}},
     {"clock.time-zone", {FR_SETTING_TEXT, 0, 0, NULL, "Europe/Brussels"}},
     {"bus.max-attempts", {FR_SETTING_WHOLE, 1, 1000, NULL, "5"}},
     {"caseload.capacity.clinical", {FR_SETTING_NUMBER, 1, 10000, NULL, "40"}},

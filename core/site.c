@@ -321,6 +321,9 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
     fr_store_options so = {.must_exist = 1};
     const char *max = fr_site_setting(site, NULL, "database.max-size-mb");
     so.max_size_kb = max ? (long)(strtod(max, NULL) * 1024) : 0;
+    /* checked with the other settings (settings.c): a whole number */
+    const char *busy = fr_site_setting(site, NULL, "database.busy-timeout-ms");
+    so.busy_timeout_ms = busy ? atoi(busy) : 0;
     if ((rc = fr_store_open(site->db_path, &so, &site->store, err)))
         goto fail;
     if ((rc = fr_site_migrate_core(site->store, err)))

@@ -66,7 +66,8 @@ static int map_error(fr_store *s, int rc, fr_error *err, const char *what)
     case SQLITE_LOCKED:
         return fr_error_set(err, FR_EBUSY,
                             "%s: the database %s stayed locked by another process longer than "
-                            "the busy timeout; nothing was written, try again",
+                            "the busy timeout (site setting database.busy-timeout-ms); nothing was "
+                            "written, try again",
                             what, path);
     case SQLITE_FULL:
         return fr_error_set(err, FR_EIO,

@@ -82,6 +82,31 @@ with_setting bus.max-attempts 3 '\n  <setting name="bus.max-attempts">4</setting
 refused "a setting given twice" 1 "site.xml:$L1: setting bus.max-attempts is given twice (also at line $L); keep one" -- patient list
 with_setting frailty-alert.threshold 8 '\n  <setting name="bus.max-attempts"> 3 </setting>\n  <setting name="caseload.weight.2">1.25</setting>'
 ok "a name of the site's own (for a hook), blanks around a value, a decimal weight: accepted" -- patient list
+with_setting database.busy-timeout-ms 99
+refused "a busy timeout below its range" 1 "from 100 to 600000" -- patient list
+
+# Another program holding the write lock (sqlite3 by hand, a backup): a
+# write waits database.busy-timeout-ms, then is refused saying so, and
+# nothing is written.
+with_setting database.busy-timeout-ms 300
+before=$(sql 'SELECT count(*) FROM patients')
+python3 -c '
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+db.execute("ROLLBACK")
+' "$FILROUGE_SITE/filrouge.db" "$TMP/holding" & holder=$!
+while [ ! -e "$TMP/holding" ]; do sleep 0.01; done
+refused "a write kept waiting past the site's busy timeout: refused, naming the setting" 1 \
+    "longer than the busy timeout (site setting database.busy-timeout-ms); nothing was written, try again" \
+    -- --as marie patient add --family Attente --given Une
+rm -f "$TMP/holding"; wait $holder
+test "$(sql 'SELECT count(*) FROM patients')" = "$before" && pass "the refused write left nothing" ||
+    fail "the refused write left a patient"
+ok "the lock gone, the same write lands" -- --as marie patient add --family Attente --given Une
 cp "$TMP/site.xml.good" "$FILROUGE_SITE/site.xml"
 
 # A malformed site.xml names its file and line.

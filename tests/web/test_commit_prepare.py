@@ -17,6 +17,10 @@ webtest.needs_sqlite("it holds the SQLite write lock to queue requests together"
 
 t = Checks()
 site = Site(plugins=("forms",))
+# The test holds SQLite's write lock while it checks what waits behind
+# it: the writes wait as long as it takes, not the default 10 s (on a
+# loaded machine the test may take longer than that to reach its checks).
+site.setting("database.busy-timeout-ms", 600000)
 site.user("marie", team="Namur")
 site.user("paul", role="provider")
 srv = Server(site)

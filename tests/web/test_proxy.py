@@ -4,7 +4,6 @@ believed only from site.xml's web.trusted-proxies, and then drive the
 intake rate limit, login throttling, the audit trail's client address and
 the Secure cookie flag; from anybody else they are ignored. Bad listen
 addresses and proxy lists are refused with a clear message."""
-import os
 import subprocess
 
 from webtest import FR, Checks, Client, Server, Site
@@ -13,10 +12,7 @@ t = Checks()
 
 
 def set_proxies(site, value):
-    path = os.path.join(site.dir, "site.xml")
-    xml = open(path).read()
-    open(path, "w").write(xml.replace(
-        "</site>", f'  <setting name="web.trusted-proxies">{value}</setting>\n</site>'))
+    site.setting("web.trusted-proxies", value)
 
 
 def refer(client, xff):

@@ -3,17 +3,13 @@ a session survives a restart, expires after the idle time set in site.xml
 (web.session-idle-minutes), and an expired one is removed; the pages then
 say on the login page that the session expired (and, for a form sent,
 that it was not saved) and lead back."""
-import os
 
 from webtest import Checks, Client, Server, Site, wait_until
 
 t = Checks()
 site = Site()
 site.user("marie")
-path = os.path.join(site.dir, "site.xml")
-xml = open(path).read().replace(
-    "</site>", '  <setting name="web.session-idle-minutes">1</setting>\n</site>')
-open(path, "w").write(xml)
+site.setting("web.session-idle-minutes", 1)
 
 
 def at(now):

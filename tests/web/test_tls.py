@@ -17,11 +17,8 @@ site.user("marie")
 subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                 "-subj", "/CN=127.0.0.1", "-keyout", os.path.join(site.dir, "key.pem"),
                 "-out", os.path.join(site.dir, "cert.pem")], check=True, capture_output=True)
-path = os.path.join(site.dir, "site.xml")
-xml = open(path).read().replace(
-    "</site>", '  <setting name="web.tls-certificate">cert.pem</setting>\n'
-               '  <setting name="web.tls-key">key.pem</setting>\n</site>')
-open(path, "w").write(xml)
+site.setting("web.tls-certificate", "cert.pem")
+site.setting("web.tls-key", "key.pem")
 
 srv = Server(site)
 ctx = ssl.create_default_context()

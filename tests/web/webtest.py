@@ -137,6 +137,15 @@ class Site:
             self.fr("plugin", "enable", p)
         self.fr("team", "add", "Namur")
 
+    def setting(self, name, value):
+        """A site-wide setting written into site.xml (read when a server
+        or a command opens the site)."""
+        path = os.path.join(self.dir, "site.xml")
+        with open(path, encoding="utf-8") as f:
+            xml = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(xml.replace("</site>", f'  <setting name="{name}">{value}</setting>\n</site>'))
+
     def fr(self, *args, stdin=None, check=True):
         p = subprocess.run([FR, *args], env=self.env, input=stdin, capture_output=True,
                            text=True)
