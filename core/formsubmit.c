@@ -286,6 +286,24 @@ static char *convert(const fm_field *fd, json_t *v, double *points, int *has_poi
     return NULL;
 }
 
+/* A number outside the field's min/max: -1 and the problem in `lang`
+ * ("is below the minimum (0)"); 0 otherwise, and for other types. The one
+ * rule for answers and for a definition's defaults. */
+static int out_of_range(const fm_field *fd, const char *text, const char *lang, char *why,
+                        size_t size)
+{
+    if (fd->type != FT_INTEGER && fd->type != FT_DECIMAL && fd->type != FT_SCALE)
+        return 0;
+    double d = strtod(text, NULL);
+    if (fd->has_min && d < fd->min)
+        snprintf(why, size, "%s (%g)", fm_msg(lang, "min"), fd->min);
+    else if (fd->has_max && d > fd->max)
+        snprintf(why, size, "%s (%g)", fm_msg(lang, "max"), fd->max);
+    else
+        return 0;
+    return -1;
+}
+
 int fm_check_default(const fm_field *fd, char *why, size_t size)
 {
     why[0] = '\0';
@@ -301,14 +319,7 @@ int fm_check_default(const fm_field *fd, char *why, size_t size)
         snprintf(why, size, "%s", fm_msg("en", key ? key : "text"));
         return -1;
     }
-    int rc = 0;
-    if (fd->type == FT_INTEGER || fd->type == FT_DECIMAL || fd->type == FT_SCALE) {
-        double d = strtod(text, NULL);
-        if (fd->has_min && d < fd->min)
-            rc = -1, snprintf(why, size, "%s (%g)", fm_msg("en", "min"), fd->min);
-        else if (fd->has_max && d > fd->max)
-            rc = -1, snprintf(why, size, "%s (%g)", fm_msg("en", "max"), fd->max);
-    }
+    int rc = out_of_range(fd, text, "en", why, size);
     free(text);
     return rc;
 }
@@ -577,17 +588,9 @@ static void validate(eval *e)
                 xmlFree(text);
                 continue;
             }
-            if (fd->type == FT_INTEGER || fd->type == FT_DECIMAL || fd->type == FT_SCALE) {
-                double d = strtod((const char *)text, NULL);
-                char msg[300];
-                if (fd->has_min && d < fd->min) {
-                    snprintf(msg, sizeof msg, "%s (%g)", fm_msg(e->lang, "min"), fd->min);
-                    field_problem(e, n, msg);
-                } else if (fd->has_max && d > fd->max) {
-                    snprintf(msg, sizeof msg, "%s (%g)", fm_msg(e->lang, "max"), fd->max);
-                    field_problem(e, n, msg);
-                }
-            }
+            char msg[300];
+            if (out_of_range(fd, (const char *)text, e->lang, msg, sizeof msg))
+                field_problem(e, n, msg);
             xmlFree(text);
             if (fd->constraint_x && eval_bool_at(e, fd->constraint_x, n->parent) != 1)
                 field_problem(e, n, field_message(e, fd, "constraint"));
