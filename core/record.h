@@ -98,6 +98,18 @@ int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error
 int fr_patient_update(fr_site *site, int64_t id, const fr_patient_new *p, fr_error *err);
 /* Identity, identifiers and the patient's cases (audited read). */
 int fr_patient_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
+/* The patient's whole record as one JSON document (format
+ * "filrouge-patient-export", version 1), for the person's right of access
+ * and to portability, or a hand-over: identity and identifiers; each case
+ * the exporter reaches, whole (the case page's data, notes, care plan,
+ * referrals, meetings, submissions with their answers, the intakes it came
+ * from); the cases not reached, by id with the reason (with
+ * site->break_glass_reason they are opened through break-glass, audited);
+ * and the audit trail's entries on the patient and the exported cases
+ * (when, who, what; no details). Case managers and administrators only.
+ * Every read is checked and audited as usual, and the export is audited
+ * ("export" on the patient, with the cases it holds). */
+int fr_patient_export(fr_site *site, int64_t patient_id, json_t **out, fr_error *err);
 /* Patients the actor may see; `query` matches names (prefix, any case) or
  * an identifier value exactly; NULL lists all. */
 int fr_patient_find(fr_site *site, const char *query, int limit, int offset, json_t **out,

@@ -1,8 +1,12 @@
 /* filrouge patient …: registering, showing and finding patients. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "record.h"
@@ -106,6 +110,53 @@ static int run_patient_show(cli *c)
     return 0;
 }
 
+/* patient export PATIENT [--out FILE]: the whole record as JSON, to
+ * standard output or into FILE (created for its owner only: it holds
+ * clinical data; never over an existing file; written whole or not at
+ * all). */
+static int run_patient_export(cli *c)
+{
+    int64_t id;
+    json_t *out = NULL;
+    fr_error err = {0};
+    const char *file = cli_opt(c, "out");
+    if (cli_check_args(c, 1, 1) || cli_id(c, cli_arg(c, 0), "PATIENT", &id))
+        return CLI_USAGE;
+    if (file && access(file, F_OK) == 0)
+        return cli_usage(c,
+                         "--out %s: the file exists; name a new file (an export is never "
+                         "written over another)",
+                         file);
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_patient_export(c->site, id, &out, &err))
+        return cli_fail(c, &err);
+    if (!file) {
+        int rc = json_dumpf(out, stdout, JSON_INDENT(1)) ? CLI_REFUSED : 0;
+        putchar('\n');
+        json_decref(out);
+        return rc;
+    }
+    char partial[PATH_MAX];
+    snprintf(partial, sizeof partial, "%s.partial", file);
+    int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int rc = fd < 0 ? -1 : json_dumpfd(out, fd, JSON_INDENT(1));
+    if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0))
+        rc = -1;
+    if (rc == 0 && rename(partial, file) != 0)
+        rc = -1;
+    json_decref(out);
+    if (rc) {
+        fr_error_set(&err, FR_EIO, "--out %s: cannot write the export (%s); nothing was written",
+                     file, strerror(errno));
+        if (fd >= 0)
+            unlink(partial);
+        return cli_fail(c, &err);
+    }
+    printf("patient %" PRId64 " exported to %s (readable by you only)\n", id, file);
+    return 0;
+}
+
 static void print_patients(json_t *list)
 {
     size_t i;
@@ -184,9 +235,11 @@ const cli_command cli_patient_commands[] = {
      "[--postal-code P] [--city C] [--phone P] [--language L]   (\"\" clears a field)",
      "correct a patient's identity (audited)"},
     {"patient", "show", run_patient_show, "PATIENT", "a patient's identity and cases"},
+    {"patient", "export", run_patient_export, "PATIENT [--out FILE]",
+     "the patient's whole record as JSON (right of access, hand-over; case managers and "
+     "administrators)"},
     {"patient", "find", run_patient_find, "TEXT [--limit N] [--offset N]",
      "find patients by the start of a name or an exact identifier"},
-    {"patient", "list", run_patient_list, "[--limit N] [--offset N]",
-     "the patients you may see"},
+    {"patient", "list", run_patient_list, "[--limit N] [--offset N]", "the patients you may see"},
     {0},
 };

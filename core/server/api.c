@@ -7,6 +7,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,24 @@ static void api_patient_get(fr_req *r, fr_resp *w)
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 200, out);
+}
+
+/* GET /patients/{id}/export: the whole record (fr_patient_export), as a
+ * file to save. */
+static void api_patient_export(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    int64_t id = fr_parse_id(r->params[0]);
+    with_break_glass(r);
+    if (fr_patient_export(r->site, id, &out, &err)) {
+        fr_resp_api_error(r, w, &err);
+        return;
+    }
+    char name[80];
+    snprintf(name, sizeof name, "attachment; filename=\"patient-%" PRId64 "-export.json\"", id);
+    fr_resp_header(w, "Content-Disposition", name);
+    ok(w, 200, out);
 }
 
 /* ---- cases ---- */
@@ -1567,6 +1586,7 @@ const fr_route fr_routes_api[] = {
     {"GET", "/api/v1/patients", api_patients, FR_ROUTE_API},
     {"POST", "/api/v1/patients", api_patient_add, FR_ROUTE_API},
     {"GET", "/api/v1/patients/{id}", api_patient_get, FR_ROUTE_API},
+    {"GET", "/api/v1/patients/{id}/export", api_patient_export, FR_ROUTE_API},
     {"GET", "/api/v1/caseload", api_caseload, FR_ROUTE_API},
     {"GET", "/api/v1/cases", api_cases, FR_ROUTE_API},
     {"POST", "/api/v1/cases", api_case_open, FR_ROUTE_API},

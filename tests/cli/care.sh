@@ -82,5 +82,42 @@ test "$("$FR" --json caseload | grep -A3 '"login": "marie"' | grep -c '"load": 3
 refused "a level outside the pyramid" 1 "not a level" -- $M case level 1 5
 ok "set the level" -- $M case level 1 3
 test "$(sql "SELECT pyramid_level FROM cases WHERE id = 1")" = 3 && pass "level stored" || fail "level"
+
+# The person's whole record (right of access, a hand-over): one JSON
+# document with every case the exporter reaches, whole.
+"$FR" case open 1 --workflow frailty --manager thomas >/dev/null
+other=$(sql "SELECT max(id) FROM cases")
+ok "the case manager exports the record" -- $M patient export 1 --out "$TMP/export.json"
+out_has "says where, and that only its owner can read it" "readable by you only"
+test "$(stat -c %a "$TMP/export.json")" = 600 && pass "the file is for its owner only" ||
+    fail "export mode $(stat -c %a "$TMP/export.json")"
+test ! -e "$TMP/export.json.partial" && pass "nothing left half-written" || fail "partial file left"
+python3 - "$TMP/export.json" "$other" <<'PY' && pass "the export holds the case whole, names the case not reached and who accessed" || fail "export content"
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["format"] == "filrouge-patient-export" and e["version"] == 1, e.keys()
+assert e["patient"]["family_name"] == "Lambert" and e["exported_by"] == "marie"
+[c] = e["cases"]
+assert c["id"] == 1 and c["patient_id"] == 1, c.keys()
+assert any(g["title"] == "Rester à domicile en sécurité" for g in c["care_plan"]["goals"])
+assert any(r["specialty"] == "diététicienne" for r in c["referrals"])
+assert any("maintien à domicile" in (m.get("minutes") or "") for m in c["meetings"])
+efs = [s for s in c["submissions"] if s["form_id"] == "efs"]
+assert efs and efs[0]["data"]["total"] == 7, efs
+assert e["not_included"] == [{"id": int(sys.argv[2]), "reason": e["not_included"][0]["reason"]}]
+assert "break-glass" in e["not_included"][0]["reason"]
+acc = e["accesses"]
+assert any(a["action"] == "read" and a["object_type"] == "case" for a in acc)
+PY
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'export' AND object_type = 'patient' AND object_id = '1'")" = 1 &&
+    pass "the export is audited on the patient" || fail "export audit"
+refused "never over an existing file" 2 "the file exists" -- $M patient export 1 --out "$TMP/export.json"
+refused "a provider does not export a whole record" 1 "for case managers and administrators" -- --as jan patient export 1
+ok "to standard output" -- --as thomas patient export 1 --break-glass "demande d'accès de la personne (art. 15)"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert len(e["cases"]) == 2 and e["not_included"] == []' "$TMP/out" &&
+    pass "with break-glass, every case is in it" || fail "break-glass export"
+test "$(sql "SELECT count(*) FROM break_glass bg JOIN users u ON u.id = bg.user_id WHERE u.login = 'thomas' AND bg.case_id = 1")" -ge 1 &&
+    pass "the break-glass access is recorded" || fail "no break-glass recorded"
+refused "a patient that does not exist" 1 "patient" -- $M patient export 999
 ok "the audit chain holds" -- audit verify
 finish

@@ -235,6 +235,18 @@ t.check(r.status == 200 and r.json() == [], "search never leaks patients", r.tex
 r = dr.api("GET", f"/cases/{cid}", headers={"X-Break-Glass": "urgence, appel du SAMU"})
 t.check(r.status == 200, "break-glass with a reason opens the case", r.text)
 
+# The whole record, as a file to save (right of access, a hand-over)
+r = marie.api("GET", f"/patients/{pid}/export")
+e = r.json() if r.status == 200 else {}
+t.check(r.status == 200 and e.get("format") == "filrouge-patient-export"
+        and cid in [c["id"] for c in e["cases"]] and e["accesses"],
+        "the case manager exports the patient's record", r.text[:300])
+t.check(r.header("Content-Disposition") == f'attachment; filename="patient-{pid}-export.json"',
+        "the export comes as a file", r.headers)
+r = dr.api("GET", f"/patients/{pid}/export", headers={"X-Break-Glass": "urgence, appel du SAMU"})
+t.check(r.status == 403 and "case managers and administrators" in message(r),
+        "a provider does not export a whole record, even with break-glass", r.text)
+
 adm = Client(srv)
 adm.login("admin")
 r = adm.api("GET", "/audit?type=case&id=" + str(cid) + "&limit=200")
