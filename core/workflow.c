@@ -130,10 +130,16 @@ static int retitle(fr_site *site, const fr_workflow *wf, fr_error *err)
                             wf->name, wf->id, wf->version, wf->version, wf->version);
     char now[FR_TIME_LEN];
     fr_clock_now(now);
-    return fr_store_execf(site->store, err,
-                          "UPDATE workflows SET definition = ?, sha256 = ?, loaded_at = ?"
-                          " WHERE id = ? AND version = ?",
-                          "tttti", wf->text, wf->sha256, now, wf->id, wf->version);
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE workflows SET definition = ?, sha256 = ?, loaded_at = ?"
+                        " WHERE id = ? AND version = ?",
+                        "tttti", wf->text, wf->sha256, now, wf->id, wf->version);
+    if (!rc)
+        fr_site_log(site, "workflows",
+                    "%s: workflow %s version %d: new titles, same definition: stored text "
+                    "replaced",
+                    wf->name, wf->id, wf->version);
+    return rc;
 }
 
 int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_error *err)
