@@ -17,6 +17,19 @@ static void at(const char *now)
     setenv(today_is, now, 1);
 }
 
+/* The site closed and opened again (a new process: nothing cached, no
+ * plugin loaded), or NULL. */
+static fr_site *reopened(fr_site *site)
+{
+    fr_error err = {0};
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    fr_site_close(site);
+    site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    return site;
+}
+
 /* text with the first `from` replaced by `to` (malloc'd). */
 static char *replaced(const char *text, const char *from, const char *to)
 {
@@ -131,11 +144,7 @@ static void a_new_translation_keeps_the_version(void)
     CHECK_OK(fr_workflows_add(site, "test-plugin", wf, &err), &err);
 
     /* Read back from the database by a new process: the new titles. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", site->dir);
-    fr_site_close(site);
-    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
-    if (!site)
+    if (!(site = reopened(site)))
         return;
     CHECK_OK(fr_workflows_get(site, "frailty", 1, &got, &err), &err);
     CHECK(got && strcmp(fr_workflow_state_title(got, "referral", "nl"), "Aanmelding") == 0);
@@ -327,12 +336,8 @@ static void stored_versions_are_read_back_from_the_database(void)
     fr_error err = {0};
     fixture_workflow(site, "workflows/frailty-v1.xml");
     int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", site->dir);
-    fr_site_close(site);
     /* Reopened without the plugin: the case still runs under version 1. */
-    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
-    if (!site)
+    if (!(site = reopened(site)))
         return;
     CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
     CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "assessment");
