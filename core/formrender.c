@@ -28,6 +28,18 @@ static const struct {
     {"addrow", "Add a row", "Ajouter une ligne", "Rij toevoegen", "Zeile hinzufügen"},
     {"removerow", "Remove this row", "Retirer cette ligne", "Deze rij verwijderen",
      "Diese Zeile entfernen"},
+    {"untranslated",
+     "Some texts of this form are not available in your language and are shown in another "
+     "one: a validated clinical instrument may only be shown in its official translations.",
+     "Certains textes de ce formulaire n'existent pas dans votre langue et sont affichés dans "
+     "une autre : un instrument clinique validé ne peut être montré que dans ses traductions "
+     "officielles.",
+     "Sommige teksten van dit formulier bestaan niet in uw taal en worden in een andere taal "
+     "getoond: een gevalideerd klinisch instrument mag enkel in zijn officiële vertalingen "
+     "getoond worden.",
+     "Einige Texte dieses Formulars gibt es nicht in Ihrer Sprache; sie werden in einer anderen "
+     "Sprache angezeigt: Ein validiertes klinisches Instrument darf nur in seinen offiziellen "
+     "Übersetzungen gezeigt werden."},
 };
 
 static const char *word(const char *lang, int i)

@@ -227,11 +227,13 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     json_object_set_new(cs, "timeline", part);
     if ((rc = fr_store_query_json(site->store, err, &part,
                                   "SELECT t.id, t.title, u.login AS assignee, t.due_on, t.status,"
-                                  " t.origin, t.origin_ref FROM tasks t LEFT JOIN users u ON"
+                                  " t.origin, t.origin_ref, t.title_ref FROM tasks t LEFT JOIN"
+                                  " users u ON"
                                   " u.id = t.assignee_id WHERE t.case_id = ? AND t.status ="
                                   " 'open' ORDER BY t.due_on IS NULL, t.due_on, t.id",
                                   "I", id)))
         goto out;
+    fr_task_titles_json(site, part, NULL);
     json_object_set_new(cs, "tasks", part);
     part = NULL;
     if ((rc = fr_workflow_allowed(site, id, &events, err)))

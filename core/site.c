@@ -42,6 +42,7 @@ static const char *core_migration_files[] = {
     "sql/core-009-delivery-watermark.sql",
     "sql/core-010-fewer-index-pages.sql",
     "sql/core-011-fewer-delivery-rows.sql",
+    "sql/core-012-task-title-ref.sql",
 };
 /* clang-format on */
 

@@ -139,10 +139,11 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
     if (!rc)
         rc = fr_store_execf(site->store, err,
                             "INSERT INTO tasks (case_id, title, assignee_id, due_on, origin,"
-                            " origin_ref, anchor, anchor_offset, created_at, created_by)"
-                            " VALUES (nullif(?, 0), ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?)",
-                            "ItIttttttt", t->case_id, t->title, assignee, due[0] ? due : NULL,
-                            t->origin, t->origin_ref, t->anchor, t->offset, now, site->actor);
+                            " origin_ref, anchor, anchor_offset, created_at, created_by, title_ref)"
+                            " VALUES (nullif(?, 0), ?, nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "ItItttttttt", t->case_id, t->title, assignee, due[0] ? due : NULL,
+                            t->origin, t->origin_ref, t->anchor, t->offset, now, site->actor,
+                            t->title_ref);
     if (!rc) {
         *id = fr_store_last_id(site->store);
         rc = audit(site, "create", "task", *id,
@@ -433,8 +434,8 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
     snprintf(sql, sizeof sql,
              "SELECT t.id, t.case_id, t.title, u.login, t.due_on, t.status, t.origin,"
              " t.origin_ref, t.anchor, t.anchor_offset,"
-             " (t.status = 'open' AND t.due_on IS NOT NULL AND t.due_on < ?2) AS overdue"
-             " FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id"
+             " (t.status = 'open' AND t.due_on IS NOT NULL AND t.due_on < ?2) AS overdue,"
+             " t.title_ref FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id"
              " WHERE (%s OR t.assignee_id = ?1 OR (?4 <> 0 AND t.case_id IS NULL))"
              " AND t.status = ?5 AND (?6 IS NULL OR u.login = ?6)"
              " AND (?7 = 0 OR t.case_id = ?7)"
@@ -462,6 +463,8 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
                                 fr_stmt_is_null(st, 2 + i) ? json_null()
                                                            : json_string(fr_stmt_text(st, 2 + i)));
         json_object_set_new(o, "overdue", json_boolean(fr_stmt_int(st, 10)));
+        if (!fr_stmt_is_null(st, 11))
+            json_object_set_new(o, "title_ref", json_string(fr_stmt_text(st, 11)));
         json_array_append_new(a, o);
     }
     fr_stmt_done(st);
@@ -469,6 +472,7 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
         json_decref(a);
         return rc;
     }
+    fr_task_titles_json(site, a, f->lang);
     *out = a;
     return 0;
 }
@@ -521,11 +525,14 @@ static int case_timers(fr_site *site, const open_case *c, int *created, fr_error
         fr_duration d;
         if ((rc = fr_duration_parse(tm->every, &d, err)) || (rc = fr_date_add(base, &d, due, err)))
             return rc;
+        char title_ref[320];
+        snprintf(title_ref, sizeof title_ref, "%s/%d/%s", c->workflow, c->version, ref);
         fr_task_new t = {.case_id = c->id,
                          .title = wf_task_title(tm, lang),
                          .due_on = due,
                          .origin = "timer",
-                         .origin_ref = ref};
+                         .origin_ref = ref,
+                         .title_ref = title_ref};
         int64_t id;
         if ((rc = fr_task_create(site, &t, &id, err)))
             return rc;

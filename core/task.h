@@ -20,6 +20,10 @@ typedef struct fr_task_new {
     const char *offset;     /* ISO 8601 duration from the anchor ("-P14D") */
     const char *origin;     /* "workflow", "timer", "person", "plugin", "hook" */
     const char *origin_ref; /* e.g. "state:screening" or "timer:reassess" */
+    /* The workflow's task it comes from, for its title in each reader's
+     * language ("frailty/2/state:referral/0", "frailty/2/timer:review"),
+     * or NULL: the task has its one title (fr_task_title). */
+    const char *title_ref;
 } fr_task_new;
 
 /* Inside or outside a transaction (opens its own when none). Audited,
@@ -50,14 +54,27 @@ typedef struct fr_task_filter {
     const char *status;     /* open, done, cancelled; NULL: open */
     const char *due_before; /* YYYY-MM-DD inclusive, or NULL */
     int limit, offset;      /* limit 0: 100 */
+    const char *lang;       /* titles for this reader; NULL: the acting user's */
 } fr_task_filter;
 
 /* Tasks the actor may see (cases reachable through a care relationship,
  * tasks assigned to the actor, and for an administrator the tasks about no
  * case), by due date, overdue first. A JSON
  * array of {id, case_id, title, assignee, due_on, status, origin,
- * origin_ref, anchor, offset, overdue}. */
+ * origin_ref, anchor, offset, overdue}; a workflow's task titled in
+ * f->lang (fr_task_title). */
 int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error *err);
+
+/* The title of a task for a reader of lang (NULL: the acting user's
+ * language): a workflow's task (title_ref set) in that language, else
+ * French, else English, else its definition's title attribute; any other
+ * task, or one whose definition cannot be read, its stored title. The
+ * result lives as long as the site's definitions or `stored`. */
+const char *fr_task_title(fr_site *site, const char *title_ref, const char *stored,
+                          const char *lang);
+/* In an array of task objects, each "title" for a reader of lang (their
+ * "title_ref", which is removed). */
+void fr_task_titles_json(fr_site *site, json_t *tasks, const char *lang);
 
 typedef struct fr_tick_stats {
     int due;

@@ -6,6 +6,7 @@
 #include "wfdef.h"
 
 #include <errno.h>
+#include <libxml/c14n.h>
 #include <libxml/xmlerror.h>
 #include <limits.h>
 #include <sodium.h>
@@ -232,13 +233,42 @@ static void read_titles(xmlNodePtr node, wf_titles *t)
     }
 }
 
-/* The title in lang, else the first one, else NULL. */
+/* The text in exactly lang, or NULL. */
+static const char *text_exact(const wf_text *v, int n, const char *lang)
+{
+    for (int i = 0; lang && i < n; i++)
+        if (v[i].lang && strcmp(v[i].lang, lang) == 0 && v[i].text)
+            return v[i].text;
+    return NULL;
+}
+
+/* The languages tried in turn for a reader of lang: theirs, then French
+ * (the reference text of the shipped plugins), then English. */
+static void fallbacks(const char *lang, const char *out[3])
+{
+    out[0] = lang;
+    out[1] = "fr";
+    out[2] = "en";
+}
+
+/* The text for a reader of lang along fallbacks(), or NULL. */
+static const char *text_for(const wf_text *v, int n, const char *lang)
+{
+    const char *langs[3];
+    fallbacks(lang, langs);
+    for (int i = 0; i < 3; i++) {
+        const char *s = text_exact(v, n, langs[i]);
+        if (s)
+            return s;
+    }
+    return NULL;
+}
+
+/* The title in lang, else French, else English, else the first, else NULL. */
 static const char *title_in(const wf_titles *t, const char *lang)
 {
-    for (int i = 0; lang && i < t->n; i++)
-        if (t->v[i].lang && strcmp(t->v[i].lang, lang) == 0 && t->v[i].text)
-            return t->v[i].text;
-    return t->n > 0 ? t->v[0].text : NULL;
+    const char *s = text_for(t->v, t->n, lang);
+    return s ? s : t->n > 0 ? t->v[0].text : NULL;
 }
 
 static void read_state(problems *p, xmlNodePtr node, wf_state *s)
@@ -392,10 +422,8 @@ int wf_transition_from(const fr_workflow *wf, const wf_transition *t, const char
 
 const char *wf_task_title(const wf_task *t, const char *lang)
 {
-    for (int i = 0; lang && i < t->ntitles; i++)
-        if (t->titles[i].lang && strcmp(t->titles[i].lang, lang) == 0 && t->titles[i].text)
-            return t->titles[i].text;
-    return t->title;
+    const char *s = text_for(t->titles, t->ntitles, lang);
+    return s ? s : t->title;
 }
 
 /* The checks of meaning, once everything is read. */
@@ -573,6 +601,58 @@ static int count_lines(const char *s)
     return n;
 }
 
+/* Removes from a definition what is for people only: <title> elements,
+ * the title attribute of tasks and timers (their fallback title), the
+ * guard-message attribute, and the whitespace between elements (comments
+ * are left out by the canonical form). What remains is what the engine
+ * acts on. */
+static void strip_human_text(xmlNodePtr node)
+{
+    xmlNodePtr next;
+    for (xmlNodePtr c = node->children; c; c = next) {
+        next = c->next;
+        int drop = 0;
+        if (c->type == XML_ELEMENT_NODE)
+            drop = strcmp((const char *)c->name, "title") == 0;
+        else if (c->type == XML_TEXT_NODE)
+            drop = xmlIsBlankNode(c);
+        if (drop) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            strip_human_text(c);
+        }
+    }
+    if (node->type != XML_ELEMENT_NODE)
+        return;
+    const char *name = (const char *)node->name;
+    if (strcmp(name, "task") == 0 || strcmp(name, "timer") == 0)
+        xmlUnsetProp(node, (const xmlChar *)"title");
+    if (strcmp(name, "transition") == 0)
+        xmlUnsetProp(node, (const xmlChar *)"guard-message");
+}
+
+/* The definition's identity: the SHA-256 of its canonical XML (C14N 1.0,
+ * without comments) once the text for people is removed. Two texts of a
+ * version with the same identity behave the same: a new or corrected
+ * translation keeps it; anything else (a state, a guard, a due date, the
+ * order of on-enter actions…) changes it. Modifies doc. */
+static int identity_hash(xmlDocPtr doc, char out[65])
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (root)
+        strip_human_text(root);
+    xmlChar *c14n = NULL;
+    int n = xmlC14NDocDumpMemory(doc, NULL, XML_C14N_1_0, NULL, 0, &c14n);
+    if (n < 0 || !c14n)
+        return FR_ENOMEM;
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, c14n, (unsigned long long)n);
+    sodium_bin2hex(out, 65, hash, sizeof hash);
+    xmlFree(c14n);
+    return 0;
+}
+
 /* strict: a file being loaded or checked. A text read back from the
  * database was accepted when it was first loaded; checks added since
  * (unknown functions in guards) do not make its cases unreadable. */
@@ -606,6 +686,8 @@ static int parse(const char *name, const char *text, size_t len, fr_workflow **o
     crypto_hash_sha256(hash, (const unsigned char *)text, len);
     sodium_bin2hex(wf->sha256, sizeof wf->sha256, hash, sizeof hash);
     rc = read_definition(&p, doc, wf);
+    if (!rc)
+        rc = identity_hash(doc, wf->identity);
     xmlFreeDoc(doc);
     if (rc || !wf->name || !wf->text) {
         fr_workflow_free(wf);
@@ -729,19 +811,20 @@ const char *fr_workflow_state_title(const fr_workflow *wf, const char *state, co
 
 const char *fr_workflow_event_title(const fr_workflow *wf, const char *event, const char *lang)
 {
-    /* the first transition of the event that has a title in lang, else
-     * the first that has one at all */
-    const char *any = NULL;
-    for (int i = 0; i < wf->ntransitions; i++) {
-        const wf_transition *t = &wf->transitions[i];
-        if (strcmp(t->event, event) != 0 || t->titles.n == 0)
-            continue;
-        for (int j = 0; lang && j < t->titles.n; j++)
-            if (t->titles.v[j].lang && strcmp(t->titles.v[j].lang, lang) == 0 &&
-                t->titles.v[j].text)
-                return t->titles.v[j].text;
-        if (!any)
-            any = title_in(&t->titles, NULL);
-    }
+    /* the first transition of the event that has a title in lang (then
+     * French, then English), else the first that has one at all */
+    const char *langs[3], *any = NULL;
+    fallbacks(lang, langs);
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < wf->ntransitions; i++) {
+            const wf_transition *t = &wf->transitions[i];
+            if (strcmp(t->event, event) != 0)
+                continue;
+            const char *s = text_exact(t->titles.v, t->titles.n, langs[k]);
+            if (s)
+                return s;
+            if (!any && t->titles.n > 0)
+                any = t->titles.v[0].text;
+        }
     return any ? any : event;
 }

@@ -80,7 +80,8 @@ struct fr_workflow {
     char *name; /* file name or "database" label, for messages */
     char *text; /* the definition as loaded, kept for the database */
     size_t text_len;
-    char sha256[65];
+    char sha256[65];   /* of the text as loaded */
+    char identity[65]; /* of what it does: the text less its titles (wfdef.c) */
     wf_state *states;
     int nstates;
     wf_transition *transitions;
@@ -98,7 +99,8 @@ int wf_parse(const char *name, const char *text, size_t len, fr_workflow **out, 
 const wf_state *wf_state_find(const fr_workflow *wf, const char *id);
 /* 1 when the transition may start from `state` (`*` = any non-final). */
 int wf_transition_from(const fr_workflow *wf, const wf_transition *t, const char *state);
-/* The title of a task in `lang` (falls back to the title attribute). */
+/* The title of a task in `lang`, else French, else English (its <title>
+ * children), else its title attribute. */
 const char *wf_task_title(const wf_task *t, const char *lang);
 
 #endif

@@ -40,6 +40,8 @@ typedef struct wf_guard {
 struct fr_workflows {
     wf_entry *entries;
     int nentries;
+    fr_workflow **retired; /* replaced by a retitled text, freed with the site */
+    int nretired;
     wf_guard *guards;
     int nguards;
 };
@@ -66,6 +68,9 @@ void fr_workflows_free(fr_site *site)
         free(r->entries[i].plugin);
     }
     free(r->entries);
+    for (int i = 0; i < r->nretired; i++)
+        fr_workflow_free(r->retired[i]);
+    free(r->retired);
     for (int i = 0; i < r->nguards; i++) {
         free(r->guards[i].owner);
         free(r->guards[i].name);
@@ -93,6 +98,48 @@ static int push_entry(fr_workflows *r, fr_workflow *wf, const char *plugin, fr_e
     ne[r->nentries].plugin = plugin ? strdup(plugin) : NULL;
     r->nentries++;
     return 0;
+}
+
+/* A text of a stored (id, version) that differs from the stored one: the
+ * same definition with other titles (a translation added or corrected)
+ * replaces the stored text, and the cases under the version show the new
+ * titles; any other change is refused (docs/workflows.md, "Titles and
+ * versions"). */
+static int retitle(fr_site *site, const fr_workflow *wf, fr_error *err)
+{
+    char *text = NULL;
+    int rc = fr_store_query_text(site->store, err, &text,
+                                 "SELECT definition FROM workflows WHERE id = ? AND version = ?",
+                                 "ti", wf->id, wf->version);
+    fr_workflow *old = NULL;
+    if (!rc) {
+        char name[256];
+        snprintf(name, sizeof name, "workflow %s version %d (database)", wf->id, wf->version);
+        rc = wf_parse(name, text, strlen(text), &old, err);
+    }
+    free(text);
+    if (rc)
+        return rc;
+    int same = strcmp(old->identity, wf->identity) == 0;
+    fr_workflow_free(old);
+    if (!same)
+        return fr_error_set(err, FR_ECONFLICT,
+                            "%s: workflow %s version %d already exists with a different "
+                            "definition (more than its titles changed): bump the version and add "
+                            "a <migration from-version=\"%d\"> mapping the states of version %d",
+                            wf->name, wf->id, wf->version, wf->version, wf->version);
+    char now[FR_TIME_LEN];
+    fr_clock_now(now);
+    rc = fr_store_execf(site->store, err,
+                        "UPDATE workflows SET definition = ?, sha256 = ?, loaded_at = ?"
+                        " WHERE id = ? AND version = ?",
+                        "tttti", wf->text, wf->sha256, now, wf->id, wf->version);
+    if (!rc)
+        fr_site_log(site, "workflows",
+                    "%s: workflow %s version %d: new titles, same definition: stored text "
+                    "replaced",
+                    wf->name, wf->id, wf->version);
+    return rc;
 }
 
 int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_error *err)
@@ -123,6 +170,7 @@ int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_erro
         return rc;
     }
     char *stored = NULL;
+    int retitled = 0;
     rc = fr_store_query_text(site->store, err, &stored,
                              "SELECT sha256 FROM workflows WHERE id = ? AND version = ?", "ti",
                              wf->id, wf->version);
@@ -134,19 +182,29 @@ int fr_workflows_add(fr_site *site, const char *plugin, fr_workflow *wf, fr_erro
                             " loaded_at) VALUES (?, ?, ?, ?, ?, ?)",
                             "titttt", wf->id, wf->version, plugin, wf->text, wf->sha256, now);
     } else if (rc == 0 && strcmp(stored, wf->sha256) != 0) {
-        rc = fr_error_set(err, FR_ECONFLICT,
-                          "%s: workflow %s version %d already exists with a different "
-                          "definition: bump the version and add a <migration from-version=\"%d\"> "
-                          "mapping the states of version %d",
-                          wf->name, wf->id, wf->version, wf->version, wf->version);
+        retitled = 1;
+        rc = retitle(site, wf, err);
     }
     free(stored);
     if (rc) {
         fr_workflow_free(wf);
         return rc;
     }
-    /* Same text: the new copy replaces a cached one, and takes its owner. */
     wf_entry *e = find_entry(r, wf->id, wf->version);
+    if (e && retitled) {
+        /* The new titles replace the cached definition; callers may hold
+         * pointers to it, so it is kept until the site is closed. */
+        fr_workflow **nr = realloc(r->retired, (size_t)(r->nretired + 1) * sizeof *nr);
+        if (!nr) {
+            fr_workflow_free(wf);
+            return fr_error_set(err, FR_ENOMEM, "out of memory");
+        }
+        r->retired = nr;
+        r->retired[r->nretired++] = e->wf;
+        e->wf = wf;
+        wf = NULL;
+    }
+    /* Same text: the new copy replaces a cached one, and takes its owner. */
     if (e) {
         char *owner = plugin ? strdup(plugin) : NULL;
         if (plugin && !owner) {
@@ -360,8 +418,8 @@ static int read_case(fr_site *site, int64_t case_id, case_row *c, fr_error *err)
 
 /* Runs the on-enter actions of `state` for a case that just entered it on
  * `effective_on`. Inside the caller's transaction. */
-static int run_on_enter(fr_site *site, int64_t case_id, const wf_state *state,
-                        const char *effective_on, fr_error *err)
+static int run_on_enter(fr_site *site, int64_t case_id, const fr_workflow *wf,
+                        const wf_state *state, const char *effective_on, fr_error *err)
 {
     const char *lang = site->nlanguages > 0 ? site->languages[0] : NULL;
     char ref[128];
@@ -376,13 +434,15 @@ static int run_on_enter(fr_site *site, int64_t case_id, const wf_state *state,
             free(text);
             json_decref(p);
         } else {
-            char due[FR_TIME_LEN];
+            char due[FR_TIME_LEN], title_ref[320];
+            snprintf(title_ref, sizeof title_ref, "%s/%d/%s/%d", wf->id, wf->version, ref, i);
             fr_task_new t = {.case_id = case_id,
                              .title = wf_task_title(&a->task, lang),
                              .anchor = a->task.anchor,
                              .offset = a->task.offset,
                              .origin = "workflow",
-                             .origin_ref = ref};
+                             .origin_ref = ref,
+                             .title_ref = title_ref};
             if (a->task.due) {
                 fr_duration d;
                 if ((rc = fr_duration_parse(a->task.due, &d, err)) ||
@@ -442,7 +502,7 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
         rc = insert_transition(site, case_id, "open", NULL, initial, wf->version, effective_on,
                                NULL, err);
     if (!rc)
-        rc = run_on_enter(site, case_id, wf_state_find(wf, initial), effective_on, err);
+        rc = run_on_enter(site, case_id, wf, wf_state_find(wf, initial), effective_on, err);
     if (!rc)
         return fr_store_commit(site->store, err);
     fr_store_rollback(site->store);
@@ -945,7 +1005,7 @@ static int apply(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
                                     "effective_on", effective_on),
                           err);
     if (!rc)
-        rc = run_on_enter(site, case_id, to, effective_on, err);
+        rc = run_on_enter(site, case_id, wf, to, effective_on, err);
     if (!rc) {
         json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "event", t->event, "from", c->state, "to",
                               to->id, "effective_on", effective_on);

@@ -33,11 +33,28 @@
     <xsl:apply-templates select="f:form"/>
   </xsl:template>
 
+  <!-- The language the form's title is shown in: the reader's, else the
+       site's first, else the first given. -->
+  <xsl:template name="shown-lang">
+    <xsl:choose>
+      <xsl:when test="not(f:title) or f:title[@lang = $lang]"><xsl:value-of select="$lang"/></xsl:when>
+      <xsl:when test="f:title[@lang = $fallback]"><xsl:value-of select="$fallback"/></xsl:when>
+      <xsl:otherwise><xsl:value-of select="f:title[1]/@lang"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
   <xsl:template match="f:form">
-    <form class="fr-form" method="post" data-form="{@id}" data-version="{@version}" data-today="{/render/@today}" lang="{$lang}">
+    <xsl:variable name="shown"><xsl:call-template name="shown-lang"/></xsl:variable>
+    <form class="fr-form" method="post" data-form="{@id}" data-version="{@version}" data-today="{/render/@today}" lang="{$shown}">
       <h1>
         <xsl:call-template name="text"><xsl:with-param name="of" select="f:title"/></xsl:call-template>
       </h1>
+      <!-- A text missing in the reader's language (a validated instrument
+           without its official translation) is said once, in their
+           language, rather than silently shown in another. -->
+      <xsl:if test=".//*[(f:title and not(f:title[@lang = $lang])) or (f:label and not(f:label[@lang = $lang])) or (f:hint and not(f:hint[@lang = $lang]))]">
+        <p class="fr-untranslated" role="note" lang="{$lang}"><xsl:value-of select="/render/words/word[@key = 'untranslated']"/></p>
+      </xsl:if>
       <xsl:if test="/render/problems/problem[@field = '']">
         <div class="fr-errors" role="alert">
           <xsl:for-each select="/render/problems/problem[@field = '']">

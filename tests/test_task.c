@@ -329,7 +329,80 @@ static void each_user_sees_the_tasks_of_their_cases(void)
     fr_site_close(site);
 }
 
+/* The title of the one task of `list` whose origin is `origin`. */
+static const char *title_of(json_t *list, const char *origin)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "origin")), origin) == 0)
+            return json_string_value(json_object_get(v, "title"));
+    }
+    return "";
+}
+
+/* A workflow's task is shown in each reader's language (else French, else
+ * English, else its title attribute); a task someone typed keeps its one
+ * title. */
+static void workflow_tasks_are_titled_for_the_reader(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("titles");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    new_task(site, c, "Appeler le médecin", "2026-03-12", NULL, NULL);
+    /* Stored in the site's first language (fr), with its reference. */
+    CHECK_STR(fixture_text(site,
+                           "SELECT title || '|' || title_ref FROM tasks WHERE case_id = ?"
+                           " AND origin = 'workflow'",
+                           c),
+              "Rappeler la personne qui signale|frailty/1/state:referral/0");
+    const char *langs[] = {"en", "fr", "nl", NULL};
+    const char *want[] = {"Call back the referrer", "Rappeler la personne qui signale",
+                          "Rappeler la personne qui signale"};
+    for (int i = 0; langs[i]; i++) {
+        fr_task_filter f = {.case_id = c, .lang = langs[i]};
+        json_t *list = NULL;
+        CHECK_OK(fr_task_list(site, &f, &list, &err), &err);
+        CHECK_STR(title_of(list, "workflow"), want[i]);
+        CHECK_STR(title_of(list, "person"), "Appeler le médecin");
+        CHECK(json_object_get(json_array_get(list, 0), "title_ref") == NULL);
+        json_decref(list);
+    }
+    /* No lang: the acting user's. */
+    snprintf(site->actor_lang, sizeof site->actor_lang, "en");
+    fr_task_filter f = {.case_id = c};
+    json_t *list = NULL;
+    CHECK_OK(fr_task_list(site, &f, &list, &err), &err);
+    CHECK_STR(title_of(list, "workflow"), "Call back the referrer");
+    json_decref(list);
+    /* A timer's task, and the case's record, too. */
+    CHECK_OK(fr_workflow_fire(site, c, "close", "2026-03-02", NULL, &err), &err);
+    CHECK_OK(fr_workflow_fire(site, c, "reopen", "2026-03-05", NULL, &err), &err);
+    fr_tick_stats st = {0};
+    CHECK_OK(fr_task_tick(site, &st, &err), &err);
+    CHECK_STR(
+        fixture_text(site, "SELECT title_ref FROM tasks WHERE origin = 'timer' AND case_id = ?", c),
+        "frailty/1/timer:reassess");
+    CHECK_OK(fr_task_list(site, &f, &list, &err), &err);
+    CHECK_STR(title_of(list, "timer"), "Reassess the situation");
+    json_decref(list);
+    /* A reference that names nothing (a definition edited by hand in the
+     * database, say): the stored title. */
+    CHECK_STR(fr_task_title(site, "frailty/1/state:referral/7", "Stored", "nl"), "Stored");
+    CHECK_STR(fr_task_title(site, "frailty/9/timer:reassess", "Stored", "nl"), "Stored");
+    CHECK_STR(fr_task_title(site, "frailty/1/state:assessment/2", "Stored", "nl"), "Stored");
+    CHECK_STR(fr_task_title(site, "nonsense", "Stored", "nl"), "Stored");
+    CHECK_STR(fr_task_title(site, "frailty/1/timer:reassess/0", "Stored", "nl"), "Stored");
+    CHECK_STR(fr_task_title(site, "frailty/1/state:assessment/1", "Stored", "nl"),
+              "Meet before treatment ends");
+    fr_site_close(site);
+}
+
 TEST_MAIN({"fixed_and_anchored_due_dates", fixed_and_anchored_due_dates},
+          {"workflow_tasks_are_titled_for_the_reader", workflow_tasks_are_titled_for_the_reader},
           {"a_moved_date_moves_only_untouched_tasks", a_moved_date_moves_only_untouched_tasks},
           {"done_once", done_once},
           {"tick_announces_due_and_overdue_once", tick_announces_due_and_overdue_once},

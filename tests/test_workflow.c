@@ -17,6 +17,154 @@ static void at(const char *now)
     setenv(today_is, now, 1);
 }
 
+/* The site closed and opened again (a new process: nothing cached, no
+ * plugin loaded), or NULL. */
+static fr_site *reopened(fr_site *site)
+{
+    fr_error err = {0};
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", site->dir);
+    fr_site_close(site);
+    site = NULL;
+    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
+    return site;
+}
+
+/* text with the first `from` replaced by `to` (malloc'd). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    const char *at_ = strstr(text, from);
+    CHECK(at_ != NULL);
+    if (!at_)
+        return strdup(text);
+    size_t n = strlen(text) - strlen(from) + strlen(to);
+    char *out = malloc(n + 1);
+    snprintf(out, n + 1, "%.*s%s%s", (int)(at_ - text), text, to, at_ + strlen(from));
+    return out;
+}
+
+static char *fixture_text_of(const char *file)
+{
+    FILE *f = fopen(test_data(file), "rb");
+    char *buf = calloc(1, 65536);
+    size_t n = f ? fread(buf, 1, 65535, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* The identity of the definition once `from` became `to` in frailty-v1,
+ * compared with the original's: 1 when the same. */
+static int same_identity(const char *from, const char *to)
+{
+    char *text = fixture_text_of("workflows/frailty-v1.xml");
+    char *changed = replaced(text, from, to);
+    fr_workflow *a = NULL, *b = NULL;
+    fr_error err = {0};
+    CHECK_OK(wf_parse("a.xml", text, strlen(text), &a, &err), &err);
+    CHECK_OK(wf_parse("b.xml", changed, strlen(changed), &b, &err), &err);
+    int same = a && b && strcmp(a->identity, b->identity) == 0;
+    if (a && b && strcmp(text, changed) != 0)
+        CHECK(strcmp(a->sha256, b->sha256) != 0);
+    fr_workflow_free(a);
+    fr_workflow_free(b);
+    free(changed);
+    free(text);
+    return same;
+}
+
+/* What people read (titles, a task's title attribute, a guard's message,
+ * comments, layout) is outside a definition's identity; what the engine
+ * acts on is inside. */
+static void titles_are_outside_the_identity(void)
+{
+    CHECK(same_identity("", ""));
+    CHECK(same_identity("<title lang=\"fr\">Signalement</title>",
+                        "<title lang=\"fr\">Signalement</title>\n"
+                        "    <title lang=\"nl\">Aanmelding</title>"
+                        "<title lang=\"de\">Meldung</title>"));
+    CHECK(same_identity("Rappeler la personne qui signale", "Rappeler la personne signalante"));
+    CHECK(same_identity("<task title=\"Global assessment\" due=\"P14D\"/>",
+                        "<task title=\"Évaluation globale\" due=\"P14D\">\n"
+                        "        <title lang=\"de\">Gesamtbeurteilung</title>\n      </task>"));
+    CHECK(same_identity("<state id=\"plan\">", "<state id=\"plan\">\n    <!-- a comment -->"));
+    CHECK(same_identity("an informal carer must be", "an informal carer (family) must be"));
+    CHECK(same_identity("<title lang=\"en\">Frail elderly at home</title>", ""));
+    CHECK(!same_identity("due=\"P14D\"", "due=\"P15D\""));
+    CHECK(!same_identity("event=\"follow\" from=\"plan\" to=\"follow-up\"",
+                         "event=\"follow\" from=\"plan\" to=\"closed\""));
+    CHECK(!same_identity("network/@informal &gt;= 1", "network/@informal &gt;= 2"));
+    CHECK(!same_identity("<requires-form form=\"katz\"/>", "<requires-form form=\"efs\"/>"));
+    CHECK(!same_identity("every=\"P3M\"", "every=\"P2M\""));
+    CHECK(!same_identity("<emit event=\"frailty.assessment-started\"/>", ""));
+    /* The order of on-enter actions is behaviour (and names the tasks). */
+    CHECK(!same_identity(
+        "<task title=\"Global assessment\" due=\"P14D\"/>\n"
+        "      <task title=\"Meet before treatment ends\" anchor=\"treatment_end\" "
+        "offset=\"-P7D\"/>",
+        "<task title=\"Meet before treatment ends\" anchor=\"treatment_end\" offset=\"-P7D\"/>\n"
+        "      <task title=\"Global assessment\" due=\"P14D\"/>"));
+}
+
+/* A new translation of a loaded version replaces its text in the database
+ * and in memory: no new version, the cases under it show the new titles. */
+static void a_new_translation_keeps_the_version(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("retitle");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    const fr_workflow *got = NULL;
+    CHECK_OK(fr_workflows_get(site, "frailty", 1, &got, &err), &err);
+    CHECK(got && strcmp(fr_workflow_state_title(got, "referral", "nl"), "Signalement") == 0);
+
+    char *text = fixture_text_of("workflows/frailty-v1.xml");
+    char *nl = replaced(text, "<title lang=\"fr\">Signalement</title>",
+                        "<title lang=\"fr\">Signalement</title>\n"
+                        "    <title lang=\"nl\">Aanmelding</title>");
+    const char *path = test_path("wf/frailty-v1-nl.xml");
+    test_write_file(path, nl);
+    fr_workflow *wf = NULL;
+    CHECK_OK(fr_workflow_load_file(path, &wf, &err), &err);
+    CHECK_OK(fr_workflows_add(site, "test-plugin", wf, &err), &err);
+    CHECK(fixture_int(site, "SELECT count(*) FROM workflows WHERE id = 'frailty' AND ? > 0", 1) ==
+          1);
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM workflows WHERE definition LIKE '%Aanmelding%'"
+                      " AND version = ?",
+                      1) == 1);
+    CHECK_OK(fr_workflows_get(site, "frailty", 1, &got, &err), &err);
+    CHECK(got && strcmp(fr_workflow_state_title(got, "referral", "nl"), "Aanmelding") == 0);
+    CHECK(got && strcmp(fr_workflow_state_title(got, "referral", "de"), "Signalement") == 0);
+    CHECK(fixture_int(site, "SELECT workflow_version FROM cases WHERE id = ?", c) == 1);
+    /* Loaded again (the plugin enabled again): nothing changes. */
+    CHECK_OK(fr_workflow_load_file(path, &wf, &err), &err);
+    CHECK_OK(fr_workflows_add(site, "test-plugin", wf, &err), &err);
+
+    /* Read back from the database by a new process: the new titles. */
+    if (!(site = reopened(site)))
+        return;
+    CHECK_OK(fr_workflows_get(site, "frailty", 1, &got, &err), &err);
+    CHECK(got && strcmp(fr_workflow_state_title(got, "referral", "nl"), "Aanmelding") == 0);
+    /* The same translation with a behaviour change: refused, nothing
+     * written. */
+    char *worse = replaced(nl, "due=\"P2D\"", "due=\"P3D\"");
+    test_write_file(path, worse);
+    CHECK_OK(fr_workflow_load_file(path, &wf, &err), &err);
+    CHECK_ERR(fr_workflows_add(site, "test-plugin", wf, &err), FR_ECONFLICT, &err,
+              "more than its titles changed");
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM workflows WHERE definition LIKE '%P3D%'"
+                      " AND version = ?",
+                      1) == 0);
+    free(worse);
+    free(nl);
+    free(text);
+    fr_site_close(site);
+}
+
 static void loads_a_valid_definition(void)
 {
     fr_error err = {0};
@@ -27,14 +175,27 @@ static void loads_a_valid_definition(void)
     CHECK_STR(fr_workflow_id(wf), "frailty");
     CHECK(fr_workflow_version(wf) == 1);
     CHECK_STR(fr_workflow_initial(wf), "referral");
-    /* Names for people: the <title> in the language asked, else the first
-     * one, else the id. */
+    /* Names for people: the <title> in the language asked, else French,
+     * else English, else the first one, else the id. */
     CHECK_STR(fr_workflow_state_title(wf, "referral", "fr"), "Signalement");
-    CHECK_STR(fr_workflow_state_title(wf, "referral", "de"), "Referral");
+    CHECK_STR(fr_workflow_state_title(wf, "referral", "de"), "Signalement");
+    CHECK_STR(fr_workflow_state_title(wf, "referral", "en"), "Referral");
     CHECK_STR(fr_workflow_state_title(wf, "assessment", "fr"), "assessment");
     CHECK_STR(fr_workflow_event_title(wf, "accept", "nl"), "Signalering aanvaarden");
-    CHECK_STR(fr_workflow_event_title(wf, "accept", NULL), "Accept the referral");
+    CHECK_STR(fr_workflow_event_title(wf, "accept", NULL), "Accepter le signalement");
     CHECK_STR(fr_workflow_event_title(wf, "assess", "fr"), "assess");
+    CHECK_STR(fr_workflow_title(wf, "nl"), "Frail elderly at home");
+    /* A task: its <title> in the language, French, English, else its
+     * title attribute. */
+    const wf_state *s = wf_state_find(wf, "referral");
+    CHECK(s && s->nactions == 1);
+    if (s && s->nactions == 1) {
+        CHECK_STR(wf_task_title(&s->actions[0].task, "en"), "Call back the referrer");
+        CHECK_STR(wf_task_title(&s->actions[0].task, "nl"), "Rappeler la personne qui signale");
+    }
+    s = wf_state_find(wf, "assessment");
+    if (s && s->nactions > 0)
+        CHECK_STR(wf_task_title(&s->actions[0].task, "de"), "Global assessment");
     fr_workflow_free(wf);
 }
 
@@ -140,15 +301,16 @@ static void same_version_with_another_text_is_refused(void)
     CHECK_OK(fr_store_query_text(site->store, &err, &text,
                                  "SELECT definition FROM workflows WHERE id = 'frailty'", NULL),
              &err);
-    char changed[8192];
-    snprintf(changed, sizeof changed, "%s<!-- changed -->\n", text ? text : "");
+    /* A behaviour change (a due date) under the same version. */
+    char *changed = replaced(text ? text : "", "due=\"P14D\"", "due=\"P15D\"");
     free(text);
     test_write_file(path, changed);
+    free(changed);
     fr_workflow *wf = NULL;
     CHECK_OK(fr_workflow_load_file(path, &wf, &err), &err);
     CHECK_ERR(fr_workflows_add(site, "test-plugin", wf, &err), FR_ECONFLICT, &err,
-              "workflow frailty version 1 already exists with a different definition: bump the "
-              "version and add a <migration from-version=");
+              "workflow frailty version 1 already exists with a different definition (more "
+              "than its titles changed): bump the version and add a <migration from-version=");
 
     /* Another plugin cannot take the id, not even with a new version. */
     CHECK_OK(fr_workflow_load_file(test_data("workflows/frailty-v1.xml"), &wf, &err), &err);
@@ -174,12 +336,8 @@ static void stored_versions_are_read_back_from_the_database(void)
     fr_error err = {0};
     fixture_workflow(site, "workflows/frailty-v1.xml");
     int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", site->dir);
-    fr_site_close(site);
     /* Reopened without the plugin: the case still runs under version 1. */
-    CHECK_OK(fr_site_open(dir, NULL, &site, &err), &err);
-    if (!site)
+    if (!(site = reopened(site)))
         return;
     CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
     CHECK_STR(fixture_text(site, "SELECT state FROM cases WHERE id = ?", c), "assessment");
@@ -630,6 +788,8 @@ static void migration_moves_all_or_nothing(void)
 }
 
 TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
+          {"titles_are_outside_the_identity", titles_are_outside_the_identity},
+          {"a_new_translation_keeps_the_version", a_new_translation_keeps_the_version},
           {"malformed_xml_names_file_and_line", malformed_xml_names_file_and_line},
           {"schema_errors_name_file_and_line", schema_errors_name_file_and_line},
           {"meaning_errors_are_reported_together", meaning_errors_are_reported_together},

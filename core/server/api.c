@@ -707,8 +707,10 @@ static void api_network_add(fr_req *r, fr_resp *w)
 
 /* ---- tasks ---- */
 
-static const char *const tasks_query[] = {"mine",       "assignee", "case",   "status",
-                                          "due_before", "limit",    "offset", NULL};
+static const char *const tasks_query[] = {"mine",  "assignee", "case", "status", "due_before",
+                                          "limit", "offset",   "lang", NULL};
+
+static const char *api_lang(fr_req *r);
 
 static void api_tasks(fr_req *r, fr_resp *w)
 {
@@ -731,6 +733,7 @@ static void api_tasks(fr_req *r, fr_resp *w)
         return;
     }
     f.due_before = db ? before : NULL;
+    f.lang = api_lang(r);
     json_t *out = NULL;
     fr_error err = {0};
     if (fr_task_list(r->site, &f, &out, &err))

@@ -51,6 +51,13 @@ ok "render in German (falls back to French)" -- form render situation --lang de
 out_has "German label" "Geburtsdatum"
 out_has "French title" "<h1>Situation de la personne</h1>"
 out_has "labels bound to inputs" '<label for="f-birth">'
+out_has "a missing German text is said, in German" 'class="fr-untranslated" role="note" lang="de">Einige Texte dieses Formulars'
+ok "render a validated instrument in German" -- form render phq9 --lang de
+out_has "it says, in German, that it is shown in another language" 'lang="de">Einige Texte dieses Formulars gibt es nicht in Ihrer Sprache'
+out_has "the form is marked as French, the language it is shown in" ' lang="fr">'
+out_has "its French title" "<h1>Questionnaire sur la santé du patient (PHQ-9)</h1>"
+ok "render a form whose every text is in English" -- form render phq9 --lang en
+out_lacks "no note when every text is in the language" "fr-untranslated"
 
 "$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
 "$FR" user add jan --name "Jan Peeters" --role provider >/dev/null

@@ -83,4 +83,28 @@ refused "a guard calling an unknown function is found when checked, not on a cas
 refused "a guard using a variable, which nothing defines" 1 'guards.xml:6: guard "@intensity > $threshold" uses the variable $threshold' -- \
     workflow check "$D/guards.xml"
 refused "the guard functions of forms are known (only the two bad guards are counted)" 1 "2 problems in" -- workflow check "$D/guards.xml"
+# The shipped plugins' workflows name the workflow, every state, event, task
+# and timer in French, Dutch, German and English, in that order (the Dutch
+# and German await a native speaker's review: docs/workflows.md).
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+if "$PY" - ../../plugins >"$TMP/lang" 2>&1 <<'PYTHON'; then pass "the shipped workflows carry fr, nl, de and en titles"; else fail "workflow titles:"; sed 's/^/#   /' "$TMP/lang"; fi
+import glob, os, sys
+import xml.etree.ElementTree as ET
+NS = "{urn:filrouge:workflow:1}"
+bad, n = [], 0
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "*.workflow.xml"))):
+    rel = os.path.relpath(path, sys.argv[1])
+    for e in ET.parse(path).iter():
+        if e.tag not in (NS + "workflow", NS + "state", NS + "transition", NS + "task", NS + "timer"):
+            continue
+        n += 1
+        langs = [t.get("lang") for t in e.findall(NS + "title")]
+        if langs != ["fr", "nl", "de", "en"]:
+            what = e.get("id") or e.get("event") or e.get("title")
+            bad.append("%s: <%s> %s has titles %s: give fr, nl, de, en in that order" % (rel, e.tag[len(NS):], what, langs))
+if n < 50:
+    bad.append("only %d elements found: wrong path?" % n)
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYTHON
 finish
