@@ -175,6 +175,15 @@ sid = site.sql("SELECT id FROM users WHERE login = 'sam'")[0][0]
 r = sam.form(f"/admin/users/{sid}/active", {"action": "deactivate"})
 t.check(r.status == 422 and "your own account" in alert(r.text), "in English too", alert(r.text))
 
+# A plugin whose requirement is not installed (a test plugin of the
+# search path): the kernel's reason next to its button, nothing enabled.
+r = admin.form("/admin/plugins/needs-missing", {"action": "enable"})
+row = r.text.split('action="/admin/plugins/needs-missing"')[-1][:1200]
+t.check(r.status == 422 and "nonexistent" in alert(row) and "not installed" in alert(row),
+        "a plugin that cannot be enabled says why next to its button", alert(r.text))
+t.check(not site.sql("SELECT 1 FROM plugins WHERE id = 'needs-missing' AND enabled = 1"),
+        "and it is not enabled")
+
 # ---- API tokens --------------------------------------------------------------
 marie = Client(srv)
 marie.login("marie")
