@@ -44,7 +44,7 @@ static const struct {
     {"use fr, nl, de or en", "settings.language_bad"},
     /* administration, tokens, triage, échéancier */
     {"is not a valid login", "admin.login_bad"},
-    {"already exists", "admin.exists"},
+    {"' already exists", "admin.exists"},
     {"a display name is required", "field.required"},
     {"is not a role", "admin.role_bad"},
     {"is outside 0 to", "admin.capacity_bad"},
