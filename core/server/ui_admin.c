@@ -579,7 +579,11 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
         /* The accepted request's answers onto the case opened for it. */
         static const fr_page_rule rules[] = {{"case_id", "case", 1, 0, 't'}};
         const char *typed = fr_page_opt(r, "case_id");
-        int64_t sid = 0, case_id = typed ? fr_parse_id(typed + strspn(typed, " ")) : 0;
+        char number[24] = ""; /* spaces around forgiven */
+        snprintf(number, sizeof number, "%s", typed ? typed : "");
+        for (size_t n = strlen(number); n && number[n - 1] == ' ';)
+            number[--n] = '\0';
+        int64_t sid = 0, case_id = fr_parse_id(number);
         json_t *problems = NULL;
         if (!case_id)
             fr_page_put(&problems, "case_id", T(typed ? "triage.case_bad" : "field.required"));
@@ -1113,7 +1117,12 @@ void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
     }
     fr_error err = {0};
     if (fr_team_add_member(r->site, fr_req_field(r, "team"), fr_req_field(r, "login"), &err)) {
-        admin_failed(r, w, "join", &err, rules, 2);
+        /* a person of the list, deactivated meanwhile (or a made-up
+         * login): to be chosen again, not left empty */
+        if (err.code == FR_ENOTFOUND && strncmp(err.message, "there is no active user", 23) == 0)
+            admin_refused(r, w, "join", json_pack("{s:s}", "login", T("admin.no_user")));
+        else
+            admin_failed(r, w, "join", &err, rules, 2);
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");

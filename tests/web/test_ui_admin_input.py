@@ -156,7 +156,7 @@ t.check(r.status == 422 and "équipe n'existe pas" in (problem_of(r.text, "f-jte
         and selected(r.text, "f-juser") == "paul",
         "an unknown team is refused under the team, the person kept", problem_of(r.text, "f-jteam"))
 r = admin.form("/admin/teams/join", {"team": "Namur", "login": "nobody"})
-t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "f-juser") or "")
+t.check(r.status == 422 and "choisissez-en un dans la liste" in (problem_of(r.text, "f-juser") or "")
         and selected(r.text, "f-jteam") == "Namur",
         "an unknown person is refused under the person, the team kept", problem_of(r.text, "f-juser"))
 r = sam.form("/admin/teams/join", {"team": "Namur", "login": "paul"})
@@ -254,7 +254,7 @@ iid = site.sql("SELECT id FROM intakes ORDER BY id DESC LIMIT 1")[0][0]
 marie.form(f"/triage/{iid}", {"action": "accept"})
 for case_id, needle, what in (("", "obligatoire", "no case number"),
                               ("douze", "des chiffres", "a case number that is no number"),
-                              ("999999", "Aucun dossier", "a case that does not exist")):
+                              (" 999999 ", "Aucun dossier", "a case that does not exist")):
     r = marie.form(f"/triage/{iid}", {"action": "submit", "case_id": case_id})
     t.check(r.status == 422 and needle in (problem_of(r.text, f"f-case-{iid}") or "")
             and value_at(r.text, f"f-case-{iid}") == case_id,
