@@ -6,7 +6,7 @@ The kernel refuses the same input from the command line and the API."""
 import html
 import re
 
-from webtest import Checks, Client, Server, Site
+from webtest import Checks, Client, Server, Site, problem_of, value_at
 
 t = Checks()
 site = Site(plugins=("instruments", "frailty", "youth"))
@@ -26,19 +26,6 @@ sam = Client(srv)
 sam.login("sam")
 
 
-def value_at(page, input_id):
-    """The value of the input with this id ('' when empty, None when none)."""
-    m = re.search(r'<input[^>]*\bid="' + re.escape(input_id) + r'"[^>]*>', page)
-    v = m and re.search(r'\bvalue="([^"]*)"', m.group(0))
-    return None if not m else html.unescape(v.group(1)) if v else ""
-
-
-def problem_of(page, input_id):
-    """The text of the problem tied to an input (aria-describedby), or None."""
-    m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
-    return html.unescape(m.group(1)) if m else None
-
-
 def alert(page):
     """The texts of the alerts at the top of forms and next to buttons."""
     return " ".join(html.unescape(x) for x in re.findall(r'role="alert">([^<]*)</p>', page))
@@ -52,6 +39,16 @@ def selected(page, select_id):
 
 def count(query):
     return int(site.sql(query)[0][0])
+
+
+def refused(client, path, fields, input_id, needle, what, kept=None):
+    """Posts a form that must come back (422) with needle in the problem
+    under input_id and, when kept is given, that input's value kept."""
+    r = client.form(path, fields)
+    t.check(r.status == 422 and needle in (problem_of(r.text, input_id) or "")
+            and (kept is None or value_at(r.text, input_id) == kept),
+            what, (r.status, problem_of(r.text, input_id), value_at(r.text, input_id)))
+    return r
 
 
 users = count("SELECT count(*) FROM users")
@@ -87,27 +84,19 @@ t.check(r.status == 422 and "lower-case letters" in (problem_of(r.text, "f-login
 
 ok = {"login": "nina", "display_name": "Nina", "role": "case_manager", "language": "fr",
       "capacity": "", "password": "correct-horse-battery"}
-r = admin.form("/admin/users", dict(ok, login="marie"))
-t.check(r.status == 422 and "déjà pris" in (problem_of(r.text, "f-login") or ""),
-        "a login already taken is said under the login (the kernel's refusal)", r.status)
-r = sam.form("/admin/users", dict(ok, login="marie"))
-t.check(r.status == 422 and "already taken" in (problem_of(r.text, "f-login") or ""),
-        "in English too", problem_of(r.text, "f-login"))
-r = admin.form("/admin/users", dict(ok, role="chef"))
-t.check(r.status == 422 and "rôle n'existe pas" in (problem_of(r.text, "f-role") or "")
-        and value_at(r.text, "f-login") == "nina",
-        "an unknown role is refused under the role", problem_of(r.text, "f-role"))
-r = admin.form("/admin/users", dict(ok, language="xx"))
-t.check(r.status == 422 and "langue" in (problem_of(r.text, "f-language") or ""),
-        "an unknown language is refused under the language", problem_of(r.text, "f-language"))
-r = admin.form("/admin/users", dict(ok, display_name="Nina\x07"))
-t.check(r.status == 422 and "contrôle" in (problem_of(r.text, "f-display_name") or "")
-        and value_at(r.text, "f-display_name") == "Nina\x07",
-        "a control character in the name is refused under it", problem_of(r.text, "f-display_name"))
-r = admin.form("/admin/users", dict(ok, password="p" * 1025))
-t.check(r.status == 422 and "1024" in (problem_of(r.text, "f-password") or "")
-        and "p" * 1025 not in r.text,
-        "a password too long is refused, and not sent back", problem_of(r.text, "f-password"))
+refused(admin, "/admin/users", dict(ok, login="marie"), "f-login", "déjà pris",
+        "a login already taken is said under the login (the kernel's refusal)", kept="marie")
+refused(sam, "/admin/users", dict(ok, login="marie"), "f-login", "already taken", "in English too")
+r = refused(admin, "/admin/users", dict(ok, role="chef"), "f-role", "rôle n'existe pas",
+            "an unknown role is refused under the role")
+t.check(value_at(r.text, "f-login") == "nina", "the rest kept", value_at(r.text, "f-login"))
+refused(admin, "/admin/users", dict(ok, language="xx"), "f-language", "langue",
+        "an unknown language is refused under the language")
+refused(admin, "/admin/users", dict(ok, display_name="Nina\x07"), "f-display_name", "contrôle",
+        "a control character in the name is refused under it", kept="Nina\x07")
+r = refused(admin, "/admin/users", dict(ok, password="p" * 1025), "f-password", "1024",
+            "a password too long is refused")
+t.check("p" * 1025 not in r.text, "and not sent back")
 t.check(count("SELECT count(*) FROM users") == users, "still nobody is added")
 r = admin.form("/admin/users", dict(ok, capacity=" 30 "))
 t.check(r.status in (302, 303)
@@ -134,17 +123,12 @@ users += 1
 
 # ---- teams ------------------------------------------------------------------
 teams = count("SELECT count(*) FROM teams")
-r = admin.form("/admin/teams", {"team": "   "})
-t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-team") or ""),
-        "a team of spaces only is refused under its field", r.status)
-r = admin.form("/admin/teams", {"team": "Ciney\x1b[31m"})
-t.check(r.status == 422 and "contrôle" in (problem_of(r.text, "f-team") or "")
-        and value_at(r.text, "f-team") == "Ciney\x1b[31m",
-        "a control character in a team's name is refused, the name kept", problem_of(r.text, "f-team"))
-r = sam.form("/admin/teams", {"team": "Namur"})
-t.check(r.status == 422 and "already taken" in (problem_of(r.text, "f-team") or "")
-        and value_at(r.text, "f-team") == "Namur",
-        "a team that exists is said under the name, in English", problem_of(r.text, "f-team"))
+refused(admin, "/admin/teams", {"team": "   "}, "f-team", "obligatoire",
+        "a team of spaces only is refused under its field")
+refused(admin, "/admin/teams", {"team": "Ciney\x1b[31m"}, "f-team", "contrôle",
+        "a control character in a team's name is refused, the name kept", kept="Ciney\x1b[31m")
+refused(sam, "/admin/teams", {"team": "Namur"}, "f-team", "already taken",
+        "a team that exists is said under the name, in English", kept="Namur")
 t.check(count("SELECT count(*) FROM teams") == teams, "no team is added")
 p = site.fr("team", "add", "   ", check=False)
 t.check(p.returncode != 0 and "team needs a name" in p.stderr,
@@ -190,17 +174,12 @@ marie.login("marie")
 emma = Client(srv)
 emma.login("emma")
 tokens = count("SELECT count(*) FROM api_tokens")
-r = marie.form("/settings/tokens", {"name": "   "})
-t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-token-name") or ""),
-        "a token without a name is refused under the name", r.status)
-r = marie.form("/settings/tokens", {"name": "export\x01"})
-t.check(r.status == 422 and "contrôle" in (problem_of(r.text, "f-token-name") or "")
-        and value_at(r.text, "f-token-name") == "export\x01",
-        "a control character is refused, the name kept", problem_of(r.text, "f-token-name"))
-r = emma.form("/settings/tokens", {"name": "n" * 81})
-t.check(r.status == 422 and "at most 80" in (problem_of(r.text, "f-token-name") or "")
-        and value_at(r.text, "f-token-name") == "n" * 81,
-        "a name too long is refused in English, kept", problem_of(r.text, "f-token-name"))
+refused(marie, "/settings/tokens", {"name": "   "}, "f-token-name", "obligatoire",
+        "a token without a name is refused under the name")
+refused(marie, "/settings/tokens", {"name": "export\x01"}, "f-token-name", "contrôle",
+        "a control character is refused, the name kept", kept="export\x01")
+r = refused(emma, "/settings/tokens", {"name": "n" * 81}, "f-token-name", "at most 80",
+            "a name too long is refused in English, kept", kept="n" * 81)
 t.check(count("SELECT count(*) FROM api_tokens") == tokens and "frt_" not in r.text,
         "no token is made")
 r = marie.api("POST", "/tokens", {"name": "   "})
