@@ -29,9 +29,20 @@ typedef struct fr_user_new {
     const char *display_name;
     const char *role;     /* admin, case_manager, provider, read_only */
     const char *language; /* fr (default), nl, de, en */
-    int capacity;         /* caseload capacity (weighted), 0: none set */
+    int capacity;         /* caseload capacity (weighted), 0 to FR_CAPACITY_MAX; 0: none set */
+    const char *password; /* NULL: none yet (set later); else stored hashed with the user */
 } fr_user_new;
 
+#define FR_CAPACITY_MAX 1000 /* a user's caseload capacity at most */
+#define FR_PASSWORD_MIN 8    /* a password's length at least, in bytes */
+#define FR_PASSWORD_MAX 1024 /* and at most */
+
+/* 1 for a login fr_user_add takes: 2 to 64 lower-case letters, digits,
+ * '.', '_' or '-', starting with a letter, not "system". */
+int fr_user_valid_login(const char *login);
+/* Adds a user (administrators; audited): every field is checked before
+ * anything is written, the password too when given, so that a refusal
+ * ("FIELD: what is wrong; what to do") leaves no user half made. */
 int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err);
 int fr_user_id(fr_site *site, const char *login, int64_t *id, fr_error *err);
 /* The login of user `id`, active or not, into *login (caller frees);

@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "text.h"
 
-static int valid_login(const char *s)
+int fr_user_valid_login(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     if (n < 2 || n > 64 || !islower((unsigned char)s[0]))
@@ -45,6 +45,9 @@ static int require_admin(fr_site *site, const char *what, fr_error *err)
                         site->actor, site->actor_role);
 }
 
+static int password_check(const char *password, fr_error *err);
+static int password_hash_of(char hash[crypto_pwhash_STRBYTES], const char *password, fr_error *err);
+
 int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
 {
     const char *role = u->role ? u->role : "case_manager";
@@ -52,7 +55,7 @@ int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
     int rc = require_admin(site, "add users", err);
     if (rc)
         return rc;
-    if (!valid_login(u->login))
+    if (!fr_user_valid_login(u->login))
         return fr_error_set(err, FR_EINVAL,
                             "login: '%s' is not a valid login; use 2 to 64 lower-case letters, "
                             "digits, '.', '_' or '-', starting with a letter (not 'system')",
@@ -70,27 +73,39 @@ int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
     if (!fr_record_valid_language(lang))
         return fr_error_set(err, FR_EINVAL, "language: '%s' is not supported; use fr, nl, de or en",
                             lang);
-    if (u->capacity < 0)
-        return fr_error_set(err, FR_EINVAL, "capacity: must be 0 or more");
+    if (u->capacity < 0 || u->capacity > FR_CAPACITY_MAX)
+        return fr_error_set(err, FR_EINVAL,
+                            "capacity: %d is outside 0 to %d; write the number of cases (weighted "
+                            "by intensity) the user can carry, or 0 for none set",
+                            u->capacity, FR_CAPACITY_MAX);
+    if (u->password && (rc = password_check(u->password, err)))
+        return rc;
     int64_t exists = 0;
     if ((rc = fr_store_query_int(site->store, err, &exists,
                                  "SELECT count(*) FROM users WHERE login = ?", "t", u->login)))
         return rc;
     if (exists)
         return fr_error_set(err, FR_ECONFLICT, "login: a user '%s' already exists", u->login);
-    char now[FR_TIME_LEN];
-    fr_clock_now(now);
-    if ((rc = fr_store_begin(site->store, err)))
+    char now[FR_TIME_LEN], hash[crypto_pwhash_STRBYTES] = "";
+    if (u->password && (rc = password_hash_of(hash, u->password, err)))
         return rc;
+    fr_clock_now(now);
+    if ((rc = fr_store_begin(site->store, err))) {
+        sodium_memzero(hash, sizeof hash);
+        return rc;
+    }
     rc = fr_store_execf(site->store, err,
                         "INSERT INTO users (login, display_name, role, language, capacity, "
-                        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                        "ttttRt", u->login, u->display_name, role, lang,
-                        (int64_t)u->capacity, now);
+                        "password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "ttttRtt", u->login, u->display_name, role, lang, (int64_t)u->capacity,
+                        hash[0] ? hash : NULL, now);
+    sodium_memzero(hash, sizeof hash);
     int64_t uid = fr_store_last_id(site->store);
     if (!rc) {
         rc = fr_audit_appendj(site->store, site->actor, "create", "user", uid,
-                              json_pack("{s:s,s:s}", "login", u->login, "role", role), err);
+                              json_pack("{s:s,s:s,s:b}", "login", u->login, "role", role,
+                                        "password", u->password != NULL),
+                              err);
     }
     if (!rc)
         rc = fr_store_commit(site->store, err);
@@ -214,8 +229,10 @@ int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err)
     int rc = require_admin(site, "add teams", err);
     if (rc)
         return rc;
-    if (!name || !*name || strlen(name) > 100)
+    if (fr_text_blank(name))
         return fr_error_set(err, FR_EINVAL, "name: a team needs a name of 1 to 100 characters");
+    if ((rc = fr_text_check("name", name, 100, 0, err)))
+        return rc;
     int64_t exists = 0;
     if ((rc = fr_store_query_int(site->store, err, &exists,
                                  "SELECT count(*) FROM teams WHERE name = ?", "t", name)))
@@ -320,6 +337,27 @@ static int verify_password(const char *hash, const char *password)
     return ok;
 }
 
+/* A new password's rule: FR_PASSWORD_MIN to FR_PASSWORD_MAX bytes. */
+static int password_check(const char *password, fr_error *err)
+{
+    if (!password || strlen(password) < FR_PASSWORD_MIN)
+        return fr_error_set(err, FR_EINVAL, "password: use at least %d characters",
+                            FR_PASSWORD_MIN);
+    if (strlen(password) > FR_PASSWORD_MAX)
+        return fr_error_set(err, FR_EINVAL, "password: at most %d characters", FR_PASSWORD_MAX);
+    return 0;
+}
+
+/* A checked password's Argon2id hash, to be stored. */
+static int password_hash_of(char hash[crypto_pwhash_STRBYTES], const char *password, fr_error *err)
+{
+    if (sodium_init() < 0)
+        return fr_error_set(err, FR_EINTERNAL, "libsodium could not be initialised");
+    if (hash_password(hash, password) != 0)
+        return fr_error_set(err, FR_ENOMEM, "not enough memory to hash the password");
+    return 0;
+}
+
 /* Stores a password's new hash and its audit entry in one transaction;
  * "old" (when not NULL) is the hash it replaces, left alone if it changed
  * meanwhile (a password set while its user logged in). */
@@ -354,15 +392,9 @@ int fr_user_set_password(fr_site *site, const char *login, const char *password,
         return rc;
     if ((rc = fr_user_id(site, login, &uid, err)))
         return rc;
-    if (!password || strlen(password) < 8)
-        return fr_error_set(err, FR_EINVAL, "password: use at least 8 characters");
-    if (strlen(password) > 1024)
-        return fr_error_set(err, FR_EINVAL, "password: at most 1024 characters");
-    if (sodium_init() < 0)
-        return fr_error_set(err, FR_EINTERNAL, "libsodium could not be initialised");
     char hash[crypto_pwhash_STRBYTES];
-    if (hash_password(hash, password) != 0)
-        return fr_error_set(err, FR_ENOMEM, "not enough memory to hash the password");
+    if ((rc = password_check(password, err)) || (rc = password_hash_of(hash, password, err)))
+        return rc;
     rc = store_password_hash(site, site->actor, "set-password", uid, hash, NULL, err);
     sodium_memzero(hash, sizeof hash);
     return rc;

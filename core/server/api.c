@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -841,11 +842,13 @@ static void api_user_add(fr_req *r, fr_resp *w)
     u.display_name = jstr(b, "display_name");
     u.role = jstr(b, "role");
     u.language = jstr(b, "language");
-    u.capacity = (int)json_integer_value(json_object_get(b, "capacity"));
+    json_int_t cap = json_integer_value(json_object_get(b, "capacity"));
+    /* beyond int's range: still refused by the kernel as out of range */
+    u.capacity = cap < -1 ? -1 : cap > INT_MAX ? INT_MAX : (int)cap;
+    u.password = jstr(b, "password");
     fr_error err = {0};
     int64_t id = 0;
-    if (fr_user_add(r->site, &u, &id, &err) ||
-        (jstr(b, "password") && fr_user_set_password(r->site, u.login, jstr(b, "password"), &err)))
+    if (fr_user_add(r->site, &u, &id, &err))
         fr_resp_api_error(r, w, &err);
     else
         ok(w, 201, json_pack("{s:I}", "id", (json_int_t)id));

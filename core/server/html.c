@@ -193,6 +193,8 @@ void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
     if (in->date)
         fr_buf_puts(b, " inputmode=\"numeric\" "
                        "pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"");
+    else if (in->numeric)
+        fr_buf_puts(b, " inputmode=\"numeric\"");
     if (in->placeholder) {
         fr_buf_puts(b, " placeholder=\"");
         fr_buf_esc(b, in->placeholder);

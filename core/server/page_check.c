@@ -42,6 +42,30 @@ static const struct {
     {"say who does it", "care.action.who"},
     {"use at least 8 characters", "settings.password_short"},
     {"use fr, nl, de or en", "settings.language_bad"},
+    /* administration, tokens, triage, échéancier */
+    {"is not a valid login", "admin.login_bad"},
+    {"' already exists", "admin.exists"},
+    {"a display name is required", "field.required"},
+    {"is not a role", "admin.role_bad"},
+    {"is outside 0 to", "admin.capacity_bad"},
+    {"a team needs a name", "field.required"},
+    {"there is no team", "admin.no_team"},
+    {"is already in team", "admin.already_member"},
+    {"cannot deactivate yourself", "admin.self_deactivate"},
+    {"give the token a name", "field.required"},
+    {"live tokens; revoke", "tokens.too_many"},
+    {"there is no case", "triage.no_case"},
+    {"a case manager must have the", "schedule.to_not_manager"},
+};
+
+/* The kernel's "there is no …" messages, which start with no field's
+ * name, and the field they are about. */
+static const struct {
+    const char *start, *field;
+} missing[] = {
+    {"there is no active user", "user"},
+    {"there is no team ", "team"},
+    {"there is no case ", "case"},
 };
 
 /* The input a kernel message is about: the field it starts with ("phone:
@@ -49,10 +73,12 @@ static const struct {
 static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rules, size_t n)
 {
     size_t len = strcspn(message, ": ");
-    if (strncmp(message, "there is no active user", 23) == 0) {
-        message = "user";
-        len = 4;
-    } else if (message[len] != ':')
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++)
+        if (strncmp(message, missing[i].start, strlen(missing[i].start)) == 0) {
+            message = missing[i].field;
+            len = strlen(message);
+        }
+    if (message[len] != ':' && message[len] != '\0')
         return NULL;
     for (size_t i = 0; i < n; i++) {
         const char *k = rules[i].kernel ? rules[i].kernel : rules[i].name;
@@ -62,9 +88,7 @@ static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rule
     return NULL;
 }
 
-/* The kernel's message for people: a known shape in the user's language
- * (into out), else the kernel's words without the field's name. */
-static const char *worded(fr_req *r, const char *message, char *out, size_t size)
+const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size)
 {
     const char *at_most = strstr(message, ": at most ");
     if (at_most && strstr(at_most, " characters"))
@@ -78,7 +102,7 @@ static const char *worded(fr_req *r, const char *message, char *out, size_t size
     return message;
 }
 
-static void put(json_t **problems, const char *name, const char *text)
+void fr_page_put(json_t **problems, const char *name, const char *text)
 {
     if (!*problems)
         *problems = json_object();
@@ -91,11 +115,23 @@ int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_
                     size_t n)
 {
     const fr_page_rule *rule = rule_of(err->message, rules, n);
-    if (err->code != FR_EINVAL && !(err->code == FR_ENOTFOUND && rule))
+    if (err->code != FR_EINVAL &&
+        !((err->code == FR_ENOTFOUND || err->code == FR_ECONFLICT) && rule))
         return 0;
     char text[FR_ERROR_MAX];
-    put(problems, rule ? rule->name : "_", worded(r, err->message, text, sizeof text));
+    fr_page_put(problems, rule ? rule->name : "_",
+                fr_page_worded(r, err->message, text, sizeof text));
     return 1;
+}
+
+json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rules, size_t n)
+{
+    json_t *problems = NULL;
+    char text[FR_ERROR_MAX];
+    if (!fr_page_refusal(r, &problems, err, rules, n) &&
+        (err->code == FR_ECONFLICT || err->code == FR_EREFUSED))
+        fr_page_put(&problems, "_", fr_page_worded(r, err->message, text, sizeof text));
+    return problems;
 }
 
 const char *fr_page_opt(fr_req *r, const char *name)
@@ -112,14 +148,14 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
         const char *v = fr_req_field(r, u->name), *kernel = u->kernel ? u->kernel : u->name;
         if (fr_text_blank(v)) {
             if (u->required)
-                put(&problems, u->name, T("field.required"));
+                fr_page_put(&problems, u->name, T("field.required"));
             continue;
         }
         fr_error err = {0};
         char iso[11];
         if (u->kind == 'd') {
             if (fr_parse_date(v, iso))
-                put(&problems, u->name, T("forms.bad_date"));
+                fr_page_put(&problems, u->name, T("forms.bad_date"));
             continue;
         }
         if ((u->kind == 'p' && fr_text_phone(kernel, v, &err)) ||

@@ -475,6 +475,7 @@ typedef struct fr_page_input {
     const char *problem; /* what is wrong with it and what to do, or NULL */
     int date;            /* typed day/month/year: a numeric keyboard, the pattern */
     const char *placeholder; /* NULL: none */
+    int numeric;             /* digits (a number of a case…): a numeric keyboard */
 } fr_page_input;
 /* Writes the label and the input; a problem goes under the input, tied to
  * it (aria-invalid, aria-describedby), and the first input with a problem
@@ -502,10 +503,23 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n);
  * shape is known, else in the kernel's words without the field's name;
  * under "_" (the form as a whole) when it names none. Returns 1 when it was
  * about what was typed (FR_EINVAL, or FR_ENOTFOUND naming a field: a login
- * that does not exist), 0 when it is for an error page (access, storage…)
- * and *problems is untouched. */
+ * that does not exist, or FR_ECONFLICT naming a field: a login taken), 0
+ * when it is for an error page (access, storage…) and *problems is
+ * untouched. */
 int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_page_rule *rules,
                     size_t n);
+/* As fr_page_refusal, and a refusal due to the state of things (a
+ * conflict: already so, changed meanwhile; a plugin's requirements) under
+ * "_": the problems to show with the form (the caller frees them), or
+ * NULL for an error page (access, not found, storage…). */
+json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rules, size_t n);
+/* Puts text as the problem of input `name` in *problems (made when NULL),
+ * unless that input has one already (the first is the one to fix first). */
+void fr_page_put(json_t **problems, const char *name, const char *text);
+/* A kernel's message for people: a known shape in the user's language
+ * (into out, or a catalogue's text), else the kernel's words without the
+ * field's name. */
+const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size);
 /* A field of the body, NULL when absent, empty or only spaces. */
 const char *fr_page_opt(fr_req *r, const char *name);
 /* The problem of input `name` (borrowed), or NULL. */

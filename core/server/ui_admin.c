@@ -14,25 +14,17 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
+#include "form.h"
 #include "intake.h"
 #include "plugin.h"
-#include "form.h"
 #include "record.h"
+#include "text.h"
 
 #define T(key) fr_t(r->lang, key)
 
 static void esc_t(fr_req *r, fr_buf *b, const char *key)
 {
     fr_buf_esc(b, T(key));
-}
-
-static void input(fr_req *r, fr_buf *b, const char *name, const char *key, int required,
-                  const char *type)
-{
-    fr_buf_printf(b, "<label for=\"f-%s\">", name);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"f-%s\" name=\"%s\" type=\"%s\" maxlength=\"200\"%s>",
-                  required ? " *" : "", name, name, type, required ? " required" : "");
 }
 
 /* One labelled input of the intake form; `pfx` ("_" when a request form
@@ -385,9 +377,12 @@ static void intake_answers_html(fr_req *r, fr_buf *b, json_t *v)
 }
 
 /* Accepted intakes whose request form's answers are not on a case yet:
- * the case manager names the case opened for the person. */
-static void triage_pending(fr_req *r, fr_buf *b)
+ * the case manager names the case opened for the person; after a refusal
+ * (problems: of the path's intake), the number as typed and what is wrong
+ * with it. */
+static void triage_pending(fr_req *r, fr_buf *b, json_t *problems)
 {
+    int focused = 0;
     json_t *list = NULL;
     fr_error err = {0};
     if (fr_intake_list(r->site, "accepted", 200, 0, &list, &err))
@@ -412,21 +407,29 @@ static void triage_pending(fr_req *r, fr_buf *b)
                       "<form method=\"post\" action=\"/triage/%" JSON_INTEGER_FORMAT
                       "\" class=\"inline\">",
                       fr_ji(v, "id"));
+        int mine = problems && fr_parse_id(r->params[0]) == fr_ji(v, "id");
+        fr_page_problems_alert(r, b, mine ? problems : NULL);
         fr_page_csrf(r, b);
-        fr_buf_printf(b, "<label for=\"f-case-%" JSON_INTEGER_FORMAT "\">", fr_ji(v, "id"));
-        esc_t(r, b, "triage.tocase");
-        fr_buf_printf(b,
-                      "</label> <input id=\"f-case-%" JSON_INTEGER_FORMAT
-                      "\" name=\"case_id\" inputmode=\"numeric\" size=\"6\" required> "
-                      "<button type=\"submit\" name=\"action\" value=\"submit\">",
-                      fr_ji(v, "id"));
+        char id[40];
+        snprintf(id, sizeof id, "f-case-%" JSON_INTEGER_FORMAT, fr_ji(v, "id"));
+        fr_page_input in = {.id = id,
+                            .name = "case_id",
+                            .label = T("triage.tocase"),
+                            .required = 1,
+                            .numeric = 1,
+                            .value = mine ? fr_req_field(r, "case_id") : NULL,
+                            .problem = mine ? fr_page_problem(problems, "case_id") : NULL};
+        fr_page_field(b, &in, &focused);
+        fr_buf_puts(b, " <button type=\"submit\" name=\"action\" value=\"submit\">");
         esc_t(r, b, "triage.submit");
         fr_buf_puts(b, "</button></form></article>");
     }
     json_decref(list);
 }
 
-void fr_ui_triage(fr_req *r, fr_resp *w)
+/* The triage page; problems: those of the refused case number of the
+ * path's intake (422). */
+static void triage_page(fr_req *r, fr_resp *w, json_t *problems)
 {
     fr_error err = {0};
     json_t *list = NULL;
@@ -436,6 +439,8 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
     }
     fr_buf *b = &w->body;
     char d[32];
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, T("triage.title"));
     if (json_array_size(list) == 0) {
         fr_buf_puts(b, "<p>");
@@ -473,7 +478,7 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</button></form></article>");
     }
     json_decref(list);
-    triage_pending(r, b);
+    triage_pending(r, b, problems);
     /* the intakes accepted lately, with the patient and case made from them */
     if (fr_intake_list(r->site, "accepted", 500, 0, &list, &err) == 0 && json_array_size(list)) {
         fr_buf_puts(b, "<section class=\"card\" id=\"accepted\"><h2>");
@@ -507,6 +512,11 @@ void fr_ui_triage(fr_req *r, fr_resp *w)
     }
     json_decref(list);
     fr_page_end(r, w);
+}
+
+void fr_ui_triage(fr_req *r, fr_resp *w)
+{
+    triage_page(r, w, NULL);
 }
 
 int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t case_id)
@@ -567,9 +577,25 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
     const char *action = fr_req_field(r, "action");
     if (action && strcmp(action, "submit") == 0) {
         /* The accepted request's answers onto the case opened for it. */
-        int64_t sid = 0, case_id = fr_parse_id(fr_req_field(r, "case_id"));
-        if (fr_intake_submit(r->site, id, case_id, &sid, &err)) {
+        static const fr_page_rule rules[] = {{"case_id", "case", 1, 0, 't'}};
+        const char *typed = fr_page_opt(r, "case_id");
+        char number[24] = ""; /* spaces around forgiven */
+        snprintf(number, sizeof number, "%s", typed ? typed : "");
+        for (size_t n = strlen(number); n && number[n - 1] == ' ';)
+            number[--n] = '\0';
+        int64_t sid = 0, case_id = fr_parse_id(number);
+        json_t *problems = NULL;
+        if (!case_id)
+            fr_page_put(&problems, "case_id", T(typed ? "triage.case_bad" : "field.required"));
+        else if (fr_intake_submit(r->site, id, case_id, &sid, &err) &&
+                 !fr_page_refusal(r, &problems, &err, rules, 1)) {
+            /* no access to that case, already submitted: the error page */
             fr_page_error(r, w, &err);
+            return;
+        }
+        if (problems) {
+            triage_page(r, w, problems);
+            json_decref(problems);
             return;
         }
         fr_resp_redirect(w, "/cases/%" PRId64, case_id);
@@ -617,19 +643,58 @@ int fr_ui_require_admin(fr_req *r, fr_resp *w)
 static const char *const roles[] = {"case_manager", "provider", "read_only", "admin", NULL};
 
 /* A role for people (role.ROLE), its code when the catalogue has none. */
-static void role_name(fr_req *r, fr_buf *b, const char *role)
+static const char *role_label(fr_req *r, const char *role)
 {
     char key[40];
     snprintf(key, sizeof key, "role.%s", role);
     const char *name = T(key);
-    fr_buf_esc(b, strcmp(name, key) == 0 ? role : name);
+    return strcmp(name, key) == 0 ? role : name;
 }
 
-void fr_ui_admin(fr_req *r, fr_resp *w)
+/* One input of the administration's form `form`: after its refusal, what
+ * was typed (never a password) and its problem. */
+static void admin_input(fr_req *r, fr_buf *b, const fr_refusal *refused, const char *form,
+                        const char *name, const char *key, int max, const char *type, int *focused)
 {
-    if (fr_ui_require_admin(r, w))
+    char id[40];
+    snprintf(id, sizeof id, "f-%s", name);
+    int secret = type && strcmp(type, "password") == 0;
+    int number = type && strcmp(type, "number") == 0; /* kept as typed, even "trente" */
+    fr_page_input in = {.id = id,
+                        .name = name,
+                        .label = T(key),
+                        .type = number ? "text" : type,
+                        .numeric = number,
+                        .required = strcmp(name, "capacity") != 0,
+                        .maxlength = max,
+                        .value = secret ? NULL : fr_refusal_value(r, refused, form, name),
+                        .problem = fr_page_problem(fr_refusal_problems(refused, form), name)};
+    fr_page_field(b, &in, focused);
+}
+
+/* After a row's button was refused (form `form`, of the row the path
+ * names: `path` its plugin or user), the refusal next to the button of
+ * the row `row`. */
+static void row_problem(fr_req *r, fr_buf *b, const fr_refusal *refused, const char *form,
+                        const char *row)
+{
+    const char *problem = fr_page_problem(fr_refusal_problems(refused, form), "_");
+    if (!problem || strcmp(r->params[0], row) != 0)
         return;
+    fr_buf_puts(b, "<p class=\"fr-error\" role=\"alert\">");
+    fr_buf_esc(b, problem);
+    fr_buf_puts(b, "</p>");
+}
+
+/* The administration page; after a refusal (422), the refused form
+ * ("user", "team", "join"; "plugin" or "active" for the row of the path's
+ * plugin or user) with what was typed and its problems. */
+static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
+{
     fr_buf *b = &w->body;
+    int focused = 0;
+    if (refused)
+        w->status = 422;
     fr_error err = {0};
     char d[32];
     size_t i;
@@ -691,7 +756,9 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
                       list[k].enabled ? "disable" : "enable",
                       list[k].enabled ? " class=\"secondary\"" : "");
         esc_t(r, b, list[k].enabled ? "admin.disable" : "admin.enable");
-        fr_buf_puts(b, "</button></form></td></tr>");
+        fr_buf_puts(b, "</button></form>");
+        row_problem(r, b, refused, "plugin", list[k].id);
+        fr_buf_puts(b, "</td></tr>");
     }
     fr_buf_puts(b, "</tbody></table></div></section>");
 
@@ -720,7 +787,7 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_js(v, "display_name"));
             fr_buf_puts(b, "</td><td>");
-            role_name(r, b, fr_js(v, "role"));
+            fr_buf_esc(b, role_label(r, fr_js(v, "role")));
             fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT, fr_ji(v, "load"));
             if (json_is_integer(json_object_get(v, "capacity")))
                 fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
@@ -751,35 +818,39 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
                 esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
                 fr_buf_puts(b, "</button></form>");
             }
+            char row[24];
+            snprintf(row, sizeof row, "%" JSON_INTEGER_FORMAT, fr_ji(v, "id"));
+            row_problem(r, b, refused, "active", row);
             fr_buf_puts(b, "</td></tr>");
         }
         fr_buf_puts(b, "</tbody></table></div><p><a href=\"/admin/tokens\">");
         esc_t(r, b, "tokens.all");
-        fr_buf_puts(b, " →</a></p><details><summary>");
+        json_t *up = fr_refusal_problems(refused, "user");
+        fr_buf_printf(b, " →</a></p><details id=\"add-user\"%s><summary>", up ? " open" : "");
         esc_t(r, b, "admin.adduser");
         fr_buf_puts(b, "</summary><form method=\"post\" action=\"/admin/users\" class=\"grid\">");
+        fr_page_problems_alert(r, b, up);
         fr_page_csrf(r, b);
-        input(r, b, "login", "login.login", 1, "text");
-        input(r, b, "display_name", "network.name", 1, "text");
-        fr_buf_puts(b, "<label for=\"f-role\">");
-        esc_t(r, b, "admin.role");
-        fr_buf_puts(b, "</label><select id=\"f-role\" name=\"role\">");
-        for (int k = 0; roles[k]; k++) {
-            fr_buf_printf(b, "<option value=\"%s\">", roles[k]);
-            role_name(r, b, roles[k]);
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select><label for=\"f-language\">");
-        esc_t(r, b, "settings.language");
-        fr_buf_puts(b, "</label><select id=\"f-language\" name=\"language\">");
+        admin_input(r, b, refused, "user", "login", "login.login", 64, NULL, &focused);
+        admin_input(r, b, refused, "user", "display_name", "network.name", FR_TEXT_NAME_MAX, NULL,
+                    &focused);
+        const char *role = fr_refusal_value(r, refused, "user", "role");
+        fr_page_select_begin(b, "f-role", "role", T("admin.role"), fr_page_problem(up, "role"),
+                             &focused);
+        for (int k = 0; roles[k]; k++)
+            fr_page_option(b, roles[k], role_label(r, roles[k]), role);
+        fr_page_select_end(b, "f-role", fr_page_problem(up, "role"));
+        const char *lang = up ? fr_req_field(r, "language") : r->lang;
+        fr_page_select_begin(b, "f-language", "language", T("settings.language"),
+                             fr_page_problem(up, "language"), &focused);
         static const char *const langs[][2] = {
             {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
         for (int k = 0; k < 4; k++)
-            fr_buf_printf(b, "<option value=\"%s\"%s>%s</option>", langs[k][0],
-                          strcmp(r->lang, langs[k][0]) == 0 ? " selected" : "", langs[k][1]);
-        fr_buf_puts(b, "</select>");
-        input(r, b, "capacity", "admin.capacity", 0, "number");
-        input(r, b, "password", "login.password", 1, "password");
+            fr_page_option(b, langs[k][0], langs[k][1], lang);
+        fr_page_select_end(b, "f-language", fr_page_problem(up, "language"));
+        admin_input(r, b, refused, "user", "capacity", "admin.capacity", 0, "number", &focused);
+        admin_input(r, b, refused, "user", "password", "login.password", FR_PASSWORD_MAX,
+                    "password", &focused);
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.adduser");
         fr_buf_puts(b, "</button></form></details>");
@@ -799,34 +870,33 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
             fr_buf_puts(b, ")</li>");
         }
         fr_buf_puts(b, "</ul><form method=\"post\" action=\"/admin/teams\" class=\"grid\">");
+        fr_page_problems_alert(r, b, fr_refusal_problems(refused, "team"));
         fr_page_csrf(r, b);
-        input(r, b, "team", "admin.newteam", 1, "text");
+        admin_input(r, b, refused, "team", "team", "admin.newteam", 100, NULL, &focused);
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.addteam");
         fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/admin/teams/join\" "
                        "class=\"grid\">");
+        json_t *jp = fr_refusal_problems(refused, "join");
+        fr_page_problems_alert(r, b, jp);
         fr_page_csrf(r, b);
-        fr_buf_puts(b, "<label for=\"f-jteam\">");
-        esc_t(r, b, "case.team");
-        fr_buf_puts(b, "</label><select id=\"f-jteam\" name=\"team\">");
+        const char *chosen = fr_refusal_value(r, refused, "join", "team");
+        fr_page_select_begin(b, "f-jteam", "team", T("case.team"), fr_page_problem(jp, "team"),
+                             &focused);
         json_array_foreach(teams, i, v)
         {
-            fr_buf_puts(b, "<option>");
-            fr_buf_esc(b, fr_js(v, "name"));
-            fr_buf_puts(b, "</option>");
+            fr_page_option(b, fr_js(v, "name"), fr_js(v, "name"), chosen);
         }
-        fr_buf_puts(b, "</select><label for=\"f-juser\">");
-        esc_t(r, b, "login.login");
-        fr_buf_puts(b, "</label><select id=\"f-juser\" name=\"login\">");
+        fr_page_select_end(b, "f-jteam", fr_page_problem(jp, "team"));
+        chosen = fr_refusal_value(r, refused, "join", "login");
+        fr_page_select_begin(b, "f-juser", "login", T("login.login"), fr_page_problem(jp, "login"),
+                             &focused);
         json_array_foreach(users, i, v)
         {
-            fr_buf_puts(b, "<option value=\"");
-            fr_buf_esc(b, fr_js(v, "login"));
-            fr_buf_puts(b, "\">");
-            fr_buf_esc(b, fr_js(v, "display_name"));
-            fr_buf_puts(b, "</option>");
+            fr_page_option(b, fr_js(v, "login"), fr_js(v, "display_name"), chosen);
         }
-        fr_buf_puts(b, "</select><button type=\"submit\">");
+        fr_page_select_end(b, "f-juser", fr_page_problem(jp, "login"));
+        fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.jointeam");
         fr_buf_puts(b, "</button></form></section>");
     }
@@ -907,6 +977,35 @@ void fr_ui_admin(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+void fr_ui_admin(fr_req *r, fr_resp *w)
+{
+    if (!fr_ui_require_admin(r, w))
+        admin_page(r, w, NULL);
+}
+
+/* The administration page again with form `form` as typed and its
+ * problems (freed). */
+static void admin_refused(fr_req *r, fr_resp *w, const char *form, json_t *problems)
+{
+    fr_refusal refused = {.form = form, .problems = problems};
+    admin_page(r, w, &refused);
+    json_decref(problems);
+}
+
+/* A kernel's refusal of form `form`: the page again with it under its
+ * field (the rules) when it was about what was typed, or above the form
+ * when it was about the state of things (a conflict: already so; a
+ * plugin's requirements); else (access, storage) the error page. */
+static void admin_failed(fr_req *r, fr_resp *w, const char *form, const fr_error *err,
+                         const fr_page_rule *rules, size_t n)
+{
+    json_t *problems = fr_page_refused(r, err, rules, n);
+    if (problems)
+        admin_refused(r, w, form, problems);
+    else
+        fr_page_error(r, w, err);
+}
+
 void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
 {
     if (fr_ui_require_admin(r, w))
@@ -917,11 +1016,50 @@ void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
     int rc = enable ? fr_plugins_enable(r->site, r->params[0], &err)
                     : fr_plugins_disable(r->site, r->params[0], &err);
     if (rc) {
-        fr_page_error(r, w, &err);
+        admin_failed(r, w, "plugin", &err, NULL, 0);
         return;
     }
     fr_server_request_reload(r->server);
     fr_resp_redirect(w, "/admin?msg=flash.saved");
+}
+
+/* The form adding a user and the kernel's rules (fr_user_add); the
+ * password last, checked apart (any character is welcome in it). */
+static const fr_page_rule user_rules[] = {
+    {"login", NULL, 1, 64, 't'},   {"display_name", "name", 1, FR_TEXT_NAME_MAX, 't'},
+    {"role", NULL, 0, 0, 't'},     {"language", NULL, 0, 0, 't'},
+    {"capacity", NULL, 0, 0, 't'}, {"password", NULL, 1, FR_PASSWORD_MAX, 't'},
+};
+#define NUSER_RULES (sizeof user_rules / sizeof user_rules[0])
+
+/* Every problem of the user's form at once, under the kernel's rules
+ * (which it checks again); the capacity read into *capacity. */
+static json_t *user_problems(fr_req *r, int *capacity)
+{
+    char text[160];
+    json_t *problems = fr_page_check(r, user_rules, NUSER_RULES - 1);
+    const char *login = fr_page_opt(r, "login"), *lang = fr_page_opt(r, "language");
+    const char *cap = fr_page_opt(r, "capacity"), *pw = fr_req_field(r, "password");
+    if (login && !fr_user_valid_login(login))
+        fr_page_put(&problems, "login", T("admin.login_bad"));
+    if (lang && !fr_record_valid_language(lang))
+        fr_page_put(&problems, "language", T("settings.language_bad"));
+    if (cap) {
+        char *end;
+        long n = strtol(cap, &end, 10);
+        end += strspn(end, " ");
+        if (*end || n < 0 || n > FR_CAPACITY_MAX)
+            fr_page_put(&problems, "capacity", T("admin.capacity_bad"));
+        *capacity = (int)n;
+    }
+    if (!pw || !*pw)
+        fr_page_put(&problems, "password", T("field.required"));
+    else if (strlen(pw) < FR_PASSWORD_MIN)
+        fr_page_put(&problems, "password", T("settings.password_short"));
+    else if (strlen(pw) > FR_PASSWORD_MAX)
+        fr_page_put(&problems, "password",
+                    fr_text_n(T("field.toolong"), FR_PASSWORD_MAX, text, sizeof text));
+    return problems;
 }
 
 void fr_ui_admin_user(fr_req *r, fr_resp *w)
@@ -929,29 +1067,21 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w)
     if (fr_ui_require_admin(r, w))
         return;
     fr_user_new u = {0};
+    json_t *problems = user_problems(r, &u.capacity);
+    if (problems) {
+        admin_refused(r, w, "user", problems);
+        return;
+    }
     u.login = fr_req_field(r, "login");
     u.display_name = fr_req_field(r, "display_name");
-    u.role = fr_req_field(r, "role");
-    u.language = fr_req_field(r, "language");
+    u.role = fr_page_opt(r, "role");
+    u.language = fr_page_opt(r, "language");
+    u.password = fr_req_field(r, "password");
     fr_error err = {0};
-    const char *cap = fr_req_field(r, "capacity");
-    if (cap && *cap) {
-        char *end;
-        long n = strtol(cap, &end, 10);
-        if (*end || n < 0 || n > 1000) {
-            fr_error_set(&err, FR_EINVAL,
-                         "capacity: '%.20s' is not a number of cases; write a whole number from 0 "
-                         "to 1000, or leave it empty (the site's default)",
-                         cap);
-            fr_page_error(r, w, &err);
-            return;
-        }
-        u.capacity = (int)n;
-    }
     int64_t id = 0;
-    if (fr_user_add(r->site, &u, &id, &err) ||
-        fr_user_set_password(r->site, u.login, fr_req_field(r, "password"), &err)) {
-        fr_page_error(r, w, &err);
+    /* one transaction: the user with their password, or nothing */
+    if (fr_user_add(r->site, &u, &id, &err)) {
+        admin_failed(r, w, "user", &err, user_rules, NUSER_RULES);
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");
@@ -959,11 +1089,17 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_team(fr_req *r, fr_resp *w)
 {
+    static const fr_page_rule rules[] = {{"team", "name", 1, 100, 't'}};
     if (fr_ui_require_admin(r, w))
         return;
+    json_t *problems = fr_page_check(r, rules, 1);
+    if (problems) {
+        admin_refused(r, w, "team", problems);
+        return;
+    }
     fr_error err = {0};
     if (fr_team_add(r->site, fr_req_field(r, "team"), NULL, &err)) {
-        fr_page_error(r, w, &err);
+        admin_failed(r, w, "team", &err, rules, 1);
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");
@@ -971,11 +1107,22 @@ void fr_ui_admin_team(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
 {
+    static const fr_page_rule rules[] = {{"team", NULL, 1, 0, 't'}, {"login", "user", 1, 0, 't'}};
     if (fr_ui_require_admin(r, w))
         return;
+    json_t *problems = fr_page_check(r, rules, 2);
+    if (problems) {
+        admin_refused(r, w, "join", problems);
+        return;
+    }
     fr_error err = {0};
     if (fr_team_add_member(r->site, fr_req_field(r, "team"), fr_req_field(r, "login"), &err)) {
-        fr_page_error(r, w, &err);
+        /* a person of the list, deactivated meanwhile (or a made-up
+         * login): to be chosen again, not left empty */
+        if (err.code == FR_ENOTFOUND && strncmp(err.message, "there is no active user", 23) == 0)
+            admin_refused(r, w, "join", json_pack("{s:s}", "login", T("admin.no_user")));
+        else
+            admin_failed(r, w, "join", &err, rules, 2);
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");
@@ -998,7 +1145,7 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
         fr_user_set_active(r->site, login, active, &cases, &tasks, &err);
     if (err.code) {
         free(login);
-        fr_page_error(r, w, &err);
+        admin_failed(r, w, "active", &err, NULL, 0);
         return;
     }
     /* Cases and tasks still theirs: to the échéancier, filtered on them,

@@ -47,15 +47,17 @@ static int case_in_filter(fr_req *r, int64_t case_id, const char *manager, const
 
 /* A select of users. `blank`: a "—" first (no filter); for the filters,
  * deactivated users are kept and marked (their cases wait to be handed
- * over), and left out of the select that reassigns to (as `to`). */
+ * over), and left out of the select that reassigns to (as `to`), which
+ * may have a problem. */
 static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, const char *key,
-                         const char *selected, int blank)
+                         const char *selected, int blank, const char *problem)
 {
     size_t i;
     json_t *u;
-    fr_buf_printf(b, "<div><label for=\"f-%s\">", name);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "</label><select id=\"f-%s\" name=\"%s\">", name, name);
+    char id[16], label[320];
+    snprintf(id, sizeof id, "f-%s", name);
+    fr_buf_puts(b, "<div>");
+    fr_page_select_begin(b, id, name, T(key), problem, NULL);
     if (blank)
         fr_buf_puts(b, "<option value=\"\">—</option>");
     json_array_foreach(users, i, u)
@@ -63,26 +65,38 @@ static void select_users(fr_req *r, fr_buf *b, json_t *users, const char *name, 
         int active = fr_ji(u, "active") != 0;
         if (!active && !blank)
             continue;
-        fr_buf_puts(b, "<option value=\"");
-        fr_buf_esc(b, fr_js(u, "login"));
-        fr_buf_printf(b, "\"%s>",
-                      selected && strcmp(selected, fr_js(u, "login")) == 0 ? " selected" : "");
-        fr_buf_esc(b, fr_js(u, "display_name"));
-        if (!active) {
-            fr_buf_puts(b, " (");
-            esc_t(r, b, "admin.user.inactive");
-            fr_buf_puts(b, ")");
-        }
-        fr_buf_puts(b, "</option>");
+        snprintf(label, sizeof label, "%s%s%s%s", fr_js(u, "display_name"), active ? "" : " (",
+                 active ? "" : T("admin.user.inactive"), active ? "" : ")");
+        fr_page_option(b, fr_js(u, "login"), label, selected);
     }
-    fr_buf_puts(b, "</select></div>");
+    fr_page_select_end(b, id, problem);
+    fr_buf_puts(b, "</div>");
 }
 
-void fr_ui_schedule(fr_req *r, fr_resp *w)
+/* A filter of the page: from the address, or after a refused
+ * reassignment (refused) from the form, which carries them. */
+static const char *filter(fr_req *r, const char *name, int refused)
 {
-    const char *manager = nonempty(fr_req_query(r, "manager"));
-    const char *assignee = nonempty(fr_req_query(r, "assignee"));
-    const char *team = nonempty(fr_req_query(r, "team"));
+    return nonempty(refused ? fr_req_field(r, name) : fr_req_query(r, name));
+}
+
+/* Whether the refused form had box `name` (task, case) number id ticked. */
+static const char *ticked(fr_req *r, json_t *problems, const char *name, json_int_t id)
+{
+    for (int i = 0; problems && i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, name) == 0 && fr_parse_id(r->fields[i].value) == id)
+            return " checked";
+    return "";
+}
+
+/* The échéancier; after a refused reassignment (problems, 422), the boxes
+ * ticked and the person chosen as they were, the problem above the form
+ * or under the choice. */
+static void schedule_page(fr_req *r, fr_resp *w, json_t *problems)
+{
+    const char *manager = filter(r, "manager", problems != NULL);
+    const char *assignee = filter(r, "assignee", problems != NULL);
+    const char *team = filter(r, "team", problems != NULL);
     fr_task_filter f = {0};
     f.assignee = assignee;
     f.limit = 500;
@@ -97,6 +111,8 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     }
     fr_buf *b = &w->body;
     char d[32];
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, T("schedule.title"));
     const char *m = fr_req_query(r, "msg");
     if (m && strncmp(m, "flash.", 6) == 0 && strlen(m) < 40) {
@@ -105,8 +121,8 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
         fr_buf_puts(b, "</p>");
     }
     fr_buf_puts(b, "<form method=\"get\" action=\"/schedule\" class=\"filters\">");
-    select_users(r, b, users, "manager", "col.manager", manager, 1);
-    select_users(r, b, users, "assignee", "col.assignee", assignee, 1);
+    select_users(r, b, users, "manager", "col.manager", manager, 1, NULL);
+    select_users(r, b, users, "assignee", "col.assignee", assignee, 1, NULL);
     fr_buf_puts(b, "<div><label for=\"f-team\">");
     esc_t(r, b, "case.team");
     fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
@@ -124,7 +140,16 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "</button></form>");
 
     fr_buf_puts(b, "<form method=\"post\" action=\"/schedule/reassign\">");
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
+    /* the filters, for the page to come back the same after a refusal */
+    const char *kept[][2] = {{"manager", manager}, {"assignee", assignee}, {"team", team}};
+    for (int k = 0; k < 3; k++)
+        if (kept[k][1]) {
+            fr_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", kept[k][0]);
+            fr_buf_esc(b, kept[k][1]);
+            fr_buf_puts(b, "\">");
+        }
     fr_buf_puts(b, "<div class=\"scroll\"><table class=\"schedule\"><thead><tr><th><span "
                    "class=\"sr\">✓</span></th><th scope=\"col\">");
     esc_t(r, b, "col.due");
@@ -146,8 +171,9 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
         fr_buf_printf(
             b,
             "<tr%s><td><input type=\"checkbox\" name=\"task\" value=\"%" JSON_INTEGER_FORMAT
-            "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"></td><td>",
-            late ? " class=\"overdue\"" : "", fr_ji(v, "id"), T("col.task"), fr_ji(v, "id"));
+            "\" aria-label=\"%s %" JSON_INTEGER_FORMAT "\"%s></td><td>",
+            late ? " class=\"overdue\"" : "", fr_ji(v, "id"), T("col.task"), fr_ji(v, "id"),
+            ticked(r, problems, "task", fr_ji(v, "id")));
         fr_buf_esc(b, fr_human_date(fr_js(v, "due_on"), d));
         if (late) {
             fr_buf_puts(b, " <strong class=\"tag late\">");
@@ -183,8 +209,9 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
             {
                 fr_buf_printf(b,
                               "<li><label><input type=\"checkbox\" name=\"case\" "
-                              "value=\"%" JSON_INTEGER_FORMAT "\"> %" JSON_INTEGER_FORMAT " — ",
-                              fr_ji(v, "id"), fr_ji(v, "id"));
+                              "value=\"%" JSON_INTEGER_FORMAT "\"%s> %" JSON_INTEGER_FORMAT " — ",
+                              fr_ji(v, "id"), ticked(r, problems, "case", fr_ji(v, "id")),
+                              fr_ji(v, "id"));
                 fr_buf_esc(b, fr_js(v, "family_name"));
                 fr_buf_puts(b, " ");
                 fr_buf_esc(b, fr_js(v, "given_names"));
@@ -197,7 +224,8 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     fr_buf_puts(b, "<fieldset class=\"inline\"><legend>");
     esc_t(r, b, "schedule.reassign");
     fr_buf_puts(b, "</legend>");
-    select_users(r, b, users, "to", "schedule.to", NULL, 0);
+    select_users(r, b, users, "to", "schedule.to", problems ? fr_req_field(r, "to") : NULL, 0,
+                 fr_page_problem(problems, "to"));
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "schedule.reassignbutton");
     fr_buf_puts(b, "</button></fieldset></form>");
@@ -217,29 +245,60 @@ void fr_ui_schedule(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+void fr_ui_schedule(fr_req *r, fr_resp *w)
+{
+    schedule_page(r, w, NULL);
+}
+
 void fr_ui_schedule_reassign(fr_req *r, fr_resp *w)
 {
-    const char *to = fr_req_field(r, "to");
+    const char *to = fr_page_opt(r, "to");
     fr_error err = {0};
+    json_t *problems = NULL;
+    int64_t uid = 0, chosen = 0;
+    for (int i = 0; i < r->nfields; i++)
+        chosen += strcmp(r->fields[i].name, "case") == 0 || strcmp(r->fields[i].name, "task") == 0;
+    /* What was typed, checked before anything is changed. */
+    if (!chosen)
+        fr_page_put(&problems, "_", T("schedule.nothing"));
+    if (!to || fr_user_id(r->site, to, &uid, &err) == FR_ENOTFOUND)
+        fr_page_put(&problems, "to", T("schedule.to_bad"));
+    else if (err.code) {
+        fr_page_error(r, w, &err);
+        json_decref(problems);
+        return;
+    }
+    if (problems) {
+        schedule_page(r, w, problems);
+        json_decref(problems);
+        return;
+    }
+    /* One kernel call each: every change is checked and audited on its
+     * own. Cases first: a target who cannot manage cases is refused
+     * before anything changed, the form coming back; a later refusal (no
+     * access, a task no longer open) stops the rest, on the error page. */
+    static const fr_page_rule rules[] = {{"to", "manager", 1, 0, 't'}};
     int done = 0;
-    for (int i = 0; i < r->nfields; i++) {
-        int is_case = strcmp(r->fields[i].name, "case") == 0;
-        int is_task = strcmp(r->fields[i].name, "task") == 0;
-        if (!is_case && !is_task)
-            continue;
-        int64_t id = fr_parse_id(r->fields[i].value);
-        /* One kernel call each: every change is checked and audited on
-         * its own; the first refusal stops the rest and is shown. */
-        int rc =
-            is_case ? fr_case_assign(r->site, id, to, &err) : fr_task_assign(r->site, id, to, &err);
-        if (rc) {
-            fr_page_error(r, w, &err);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < r->nfields; i++) {
+            if (strcmp(r->fields[i].name, pass ? "task" : "case") != 0)
+                continue;
+            int64_t id = fr_parse_id(r->fields[i].value);
+            if (!(pass ? fr_task_assign(r->site, id, to, &err)
+                       : fr_case_assign(r->site, id, to, &err))) {
+                done++;
+                continue;
+            }
+            if (!done && (problems = fr_page_refused(r, &err, rules, 1))) {
+                schedule_page(r, w, problems);
+                json_decref(problems);
+            } else {
+                fr_page_error(r, w, &err);
+            }
             return;
         }
-        done++;
-    }
     fr_server_deliver(r);
-    fr_resp_redirect(w, "/schedule?msg=%s", done ? "flash.reassigned" : "flash.nothing");
+    fr_resp_redirect(w, "/schedule?msg=flash.reassigned");
 }
 
 void fr_ui_calendar_token(fr_req *r, fr_resp *w)

@@ -17,6 +17,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "text.h"
 
 #define T(key) fr_t(r->lang, key)
 #define PREFIX "frt_"
@@ -112,14 +113,17 @@ static int token_list(fr_req *r, int all, json_t **out, fr_error *err)
 /* Makes a token; *secret (65+4 bytes) receives it, to be shown once. */
 static int token_create(fr_req *r, const char *name, int64_t *id, char secret[69], fr_error *err)
 {
-    if (!name || !*name || strlen(name) > 80)
+    if (fr_text_blank(name) || strlen(name) > 80)
         return fr_error_set(err, FR_EINVAL,
                             "name: give the token a name of 1 to 80 characters (what it is for)");
+    int rc = fr_text_check("name", name, 80, 0, err);
+    if (rc)
+        return rc;
     int64_t live = 0;
-    int rc = fr_store_query_int(r->site->store, err, &live,
-                                "SELECT count(*) FROM api_tokens WHERE user_id = ? AND"
-                                " revoked_at IS NULL",
-                                "I", r->user_id);
+    rc = fr_store_query_int(r->site->store, err, &live,
+                            "SELECT count(*) FROM api_tokens WHERE user_id = ? AND"
+                            " revoked_at IS NULL",
+                            "I", r->user_id);
     if (rc)
         return rc;
     if (live >= MAX_TOKENS)
@@ -325,7 +329,9 @@ static fr_buf *page_head(fr_req *r, fr_resp *w, const char *title, const char *b
     return b;
 }
 
-static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *problem)
+/* The user's tokens page; after a refusal (422), the name as typed and
+ * its problems. */
+static void tokens_page(fr_req *r, fr_resp *w, const char *secret, json_t *problems)
 {
     json_t *list = NULL;
     fr_error err = {0};
@@ -333,6 +339,8 @@ static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *p
         fr_page_error(r, w, &err);
         return;
     }
+    if (problems)
+        w->status = 422;
     fr_buf *b = page_head(r, w, T("tokens.title"), "/settings", T("settings.title"),
                           T("tokens.explain"));
     if (secret) {
@@ -345,18 +353,17 @@ static void tokens_page(fr_req *r, fr_resp *w, const char *secret, const char *p
     fr_buf_puts(b, "<form method=\"post\" action=\"/settings/tokens\" class=\"card narrow\"><h2>");
     fr_buf_esc(b, T("tokens.new"));
     fr_buf_puts(b, "</h2>");
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-token-name\">");
-    fr_buf_esc(b, T("tokens.name"));
-    fr_buf_puts(b, " *</label><input id=\"f-token-name\" name=\"name\" maxlength=\"80\" required");
-    if (problem)
-        fr_buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"err-token-name\"");
-    fr_buf_puts(b, ">");
-    if (problem) {
-        fr_buf_puts(b, "<p class=\"fr-error\" id=\"err-token-name\" role=\"alert\">");
-        fr_buf_esc(b, problem);
-        fr_buf_puts(b, "</p>");
-    }
+    int focused = 0;
+    fr_page_input in = {.id = "f-token-name",
+                        .name = "name",
+                        .label = T("tokens.name"),
+                        .required = 1,
+                        .maxlength = 80,
+                        .value = problems ? fr_req_field(r, "name") : NULL,
+                        .problem = fr_page_problem(problems, "name")};
+    fr_page_field(b, &in, &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     fr_buf_esc(b, T("tokens.create"));
     fr_buf_puts(b, "</button></form><section class=\"card\"><h2>");
@@ -375,16 +382,19 @@ static void ui_tokens(fr_req *r, fr_resp *w)
 
 static void ui_token_create(fr_req *r, fr_resp *w)
 {
+    static const fr_page_rule rules[] = {{"name", NULL, 1, 80, 't'}};
     char secret[69];
     int64_t id = 0;
     fr_error err = {0};
-    if (token_create(r, fr_req_field(r, "name"), &id, secret, &err)) {
-        if (fr_http_status(err.code) >= 500) {
-            fr_page_error(r, w, &err);
-            return;
-        }
-        w->status = 422;
-        tokens_page(r, w, NULL, err.code == FR_EINVAL ? T("tokens.name_needed") : err.message);
+    json_t *problems = fr_page_check(r, rules, 1);
+    if (!problems && token_create(r, fr_req_field(r, "name"), &id, secret, &err) &&
+        !(problems = fr_page_refused(r, &err, rules, 1))) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (problems) {
+        tokens_page(r, w, NULL, problems);
+        json_decref(problems);
         return;
     }
     /* shown once, on this answer only (never in a URL) */

@@ -6,7 +6,7 @@ people write them (5/3/1941 too)."""
 import html
 import re
 
-from webtest import Checks, Client, Server, Site
+from webtest import Checks, Client, Server, Site, problem_of, value_at
 
 t = Checks()
 site = Site()
@@ -26,19 +26,6 @@ def value_of(page, name):
         return None
     v = re.search(r'\bvalue="([^"]*)"', m.group(0))
     return html.unescape(v.group(1)) if v else ""
-
-
-def value_at(page, input_id):
-    """The value of the input with this id ('' when empty, None when none)."""
-    m = re.search(r'<input[^>]*\bid="' + re.escape(input_id) + r'"[^>]*>', page)
-    v = m and re.search(r'\bvalue="([^"]*)"', m.group(0))
-    return None if not m else html.unescape(v.group(1)) if v else ""
-
-
-def problem_of(page, input_id):
-    """The text of the problem tied to an input (aria-describedby), or None."""
-    m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
-    return html.unescape(m.group(1)) if m else None
 
 
 # -- registering a person --------------------------------------------------

@@ -119,8 +119,9 @@ r = admin.form("/admin/users/999/active", {"action": "deactivate"})
 t.check(r.status == 404 and "there is no user 999" in r.text,
         "an unknown user on the page is named by its number", r.status)
 r = admin.form(f"/admin/users/{mid}/active", {"action": "delete"})
-t.check(r.status == 400 and "deactivate or activate" in r.text,
-        "an unknown action is refused, saying which exist", r.status)
+t.check(r.status == 422 and "deactivate or activate" in r.text
+        and '<p class="fr-error" role="alert">' in r.text,
+        "an unknown action is refused next to the user's button, saying which exist", r.status)
 
 # ---- added from the page with a language and a capacity ----
 r = admin.form("/admin/users", {"login": "an", "display_name": "An Peeters", "role": "case_manager",
@@ -133,7 +134,7 @@ t.check(len(row) == 1 and row[0][0] == "nl" and str(row[0][1]) == "30",
 r = admin.form("/admin/users", {"login": "bo", "display_name": "Bo", "role": "case_manager",
                                 "language": "fr", "capacity": "trente",
                                 "password": "correct-horse-battery"})
-t.check(r.status == 400 and "capacity: &#39;trente&#39; is not a number of cases" in r.text,
+t.check(r.status == 422 and "nombre entier de 0 à 1000" in r.text,
         "a capacity that is no number is refused, saying what to write", r.text[-1500:])
 t.check(not site.sql("SELECT id FROM users WHERE login = 'bo'"), "and nobody is added")
 t.finish()

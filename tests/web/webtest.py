@@ -2,6 +2,7 @@
 its own on a free loopback port, a small HTTP client with cookies, and
 TAP-like "ok N - ..." lines. Standard library only (Debian's python3)."""
 import atexit
+import html
 import http.client
 import json
 import os
@@ -340,3 +341,18 @@ def server_has_read(server):
         if remote == server.port and tx:  # a client's end: bytes not yet received
             return False
     return True
+
+
+# ---- a page's own form, refused (tests/web/test_ui_*input.py) ----
+
+def value_at(page, input_id):
+    """The value of the input with this id ('' when empty, None when none)."""
+    m = re.search(r'<input[^>]*\bid="' + re.escape(input_id) + r'"[^>]*>', page)
+    v = m and re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return None if not m else html.unescape(v.group(1)) if v else ""
+
+
+def problem_of(page, input_id):
+    """The text of the problem tied to an input (aria-describedby), or None."""
+    m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
+    return html.unescape(m.group(1)) if m else None

@@ -1,0 +1,246 @@
+"""The administration's, the tokens', the échéancier's and the triage's
+forms under bad input: a refused form comes back (422, never a bare error
+page) with each problem next to its field in the user's language (French,
+English), what was typed kept (never a password), and nothing written.
+The kernel refuses the same input from the command line and the API."""
+import html
+import re
+
+from webtest import Checks, Client, Server, Site, problem_of, value_at
+
+t = Checks()
+site = Site(plugins=("instruments", "frailty", "youth"))
+site.user("admin", role="admin")
+site.user("root", role="admin")
+site.fr("user", "add", "sam", "--name", "Sam Jones", "--role", "admin", "--language", "en")
+site.fr("user", "passwd", "sam", stdin="correct-horse\n")
+site.user("marie", team="Namur")
+site.user("paul", team="Namur")
+site.user("dr-j", role="provider")
+site.fr("user", "add", "emma", "--name", "Emma", "--role", "case_manager", "--language", "en")
+site.fr("user", "passwd", "emma", stdin="correct-horse\n")
+srv = Server(site)
+admin = Client(srv)
+admin.login("admin")
+sam = Client(srv)
+sam.login("sam")
+
+
+def alert(page):
+    """The texts of the alerts at the top of forms and next to buttons."""
+    return " ".join(html.unescape(x) for x in re.findall(r'role="alert">([^<]*)</p>', page))
+
+
+def selected(page, select_id):
+    m = re.search(r'<select id="' + re.escape(select_id) + r'"[^>]*>(.*?)</select>', page, re.S)
+    s = m and re.search(r'<option value="([^"]*)" selected>', m.group(1))
+    return html.unescape(s.group(1)) if s else None
+
+
+def count(query):
+    return int(site.sql(query)[0][0])
+
+
+def refused(client, path, fields, input_id, needle, what, kept=None):
+    """Posts a form that must come back (422) with needle in the problem
+    under input_id and, when kept is given, that input's value kept."""
+    r = client.form(path, fields)
+    t.check(r.status == 422 and needle in (problem_of(r.text, input_id) or "")
+            and (kept is None or value_at(r.text, input_id) == kept),
+            what, (r.status, problem_of(r.text, input_id), value_at(r.text, input_id)))
+    return r
+
+
+users = count("SELECT count(*) FROM users")
+
+# ---- adding a user --------------------------------------------------------
+typed = {"login": "Jean Dupont", "display_name": "   ", "role": "provider", "language": "nl",
+         "capacity": "5000", "password": "short"}
+r = admin.form("/admin/users", typed)
+page = r.text
+t.check(r.status == 422 and '<details id="add-user" open>' in page,
+        "a refused user comes back as the administration page, the form open (422)", r.status)
+t.check("lettres minuscules" in (problem_of(page, "f-login") or "")
+        and "obligatoire" in (problem_of(page, "f-display_name") or "")
+        and "de 0 à 1000" in (problem_of(page, "f-capacity") or "")
+        and "8 caractères" in (problem_of(page, "f-password") or ""),
+        "every problem at once, each under its field, in French",
+        {k: problem_of(page, "f-" + k) for k in typed})
+t.check(value_at(page, "f-login") == "Jean Dupont" and value_at(page, "f-capacity") == "5000"
+        and selected(page, "f-role") == "provider" and selected(page, "f-language") == "nl",
+        "the login, the capacity, the role and the language are kept",
+        (value_at(page, "f-login"), value_at(page, "f-capacity"), selected(page, "f-role")))
+t.check(value_at(page, "f-password") == "" and 'value="short"' not in page,
+        "the password is not sent back into the page")
+t.check("autofocus" in page.split('id="f-login"')[1][:400], "the first field with a problem has the focus")
+t.check(count("SELECT count(*) FROM users") == users, "nobody is added")
+
+r = sam.form("/admin/users", dict(typed, login="x", display_name="Jo"))
+t.check(r.status == 422 and "lower-case letters" in (problem_of(r.text, "f-login") or "")
+        and "from 0 to 1000" in (problem_of(r.text, "f-capacity") or "")
+        and "at least 8 characters" in (problem_of(r.text, "f-password") or "")
+        and problem_of(r.text, "f-display_name") is None,
+        "in English for an English-speaking administrator", r.text[-2500:])
+
+ok = {"login": "nina", "display_name": "Nina", "role": "case_manager", "language": "fr",
+      "capacity": "", "password": "correct-horse-battery"}
+refused(admin, "/admin/users", dict(ok, login="marie"), "f-login", "déjà pris",
+        "a login already taken is said under the login (the kernel's refusal)", kept="marie")
+refused(sam, "/admin/users", dict(ok, login="marie"), "f-login", "already taken", "in English too")
+r = refused(admin, "/admin/users", dict(ok, role="chef"), "f-role", "rôle n'existe pas",
+            "an unknown role is refused under the role")
+t.check(value_at(r.text, "f-login") == "nina", "the rest kept", value_at(r.text, "f-login"))
+refused(admin, "/admin/users", dict(ok, language="xx"), "f-language", "langue",
+        "an unknown language is refused under the language")
+refused(admin, "/admin/users", dict(ok, display_name="Nina\x07"), "f-display_name", "contrôle",
+        "a control character in the name is refused under it", kept="Nina\x07")
+r = refused(admin, "/admin/users", dict(ok, password="p" * 1025), "f-password", "1024",
+            "a password too long is refused")
+t.check("p" * 1025 not in r.text, "and not sent back")
+t.check(count("SELECT count(*) FROM users") == users, "still nobody is added")
+r = admin.form("/admin/users", dict(ok, capacity=" 30 "))
+t.check(r.status in (302, 303)
+        and site.sql("SELECT capacity FROM users WHERE login = 'nina'") in ([(30,)], [("30",)]),
+        "the same form, right, adds the user with her capacity", r.status)
+users += 1
+
+# The kernel is the authority: the same refusals from the API and the CLI,
+# and a user is added with their password or not at all.
+r = admin.api("POST", "/users", {"login": "zoe", "display_name": "Zoé", "password": "short"})
+t.check(r.status == 400 and "at least 8" in r.text and count("SELECT count(*) FROM users") == users,
+        "the API refuses a short password and adds nobody (no user left without one)", r.text)
+r = admin.api("POST", "/users", {"login": "zoe", "display_name": "Zoé", "capacity": 5000,
+                                 "password": "correct-horse"})
+t.check(r.status == 400 and "capacity" in r.text and count("SELECT count(*) FROM users") == users,
+        "the API refuses a capacity over 1000", r.text)
+p = site.fr("user", "add", "zoe", "--name", "Zoé", "--capacity", "5000", check=False)
+t.check(p.returncode != 0 and "capacity" in p.stderr, "the command line too", p.stderr)
+r = admin.api("POST", "/users", {"login": "zoe", "display_name": "Zoé", "password": "correct-horse"})
+zoe = Client(srv)
+t.check(r.status == 201 and zoe.login("zoe").status == 200,
+        "a user added with a password through the API logs in with it", r.text)
+users += 1
+
+# ---- teams ------------------------------------------------------------------
+teams = count("SELECT count(*) FROM teams")
+refused(admin, "/admin/teams", {"team": "   "}, "f-team", "obligatoire",
+        "a team of spaces only is refused under its field")
+refused(admin, "/admin/teams", {"team": "Ciney\x1b[31m"}, "f-team", "contrôle",
+        "a control character in a team's name is refused, the name kept", kept="Ciney\x1b[31m")
+refused(sam, "/admin/teams", {"team": "Namur"}, "f-team", "already taken",
+        "a team that exists is said under the name, in English", kept="Namur")
+t.check(count("SELECT count(*) FROM teams") == teams, "no team is added")
+p = site.fr("team", "add", "   ", check=False)
+t.check(p.returncode != 0 and "team needs a name" in p.stderr,
+        "the command line refuses a team of spaces only", p.stderr)
+
+members = count("SELECT count(*) FROM team_members")
+r = admin.form("/admin/teams/join", {"team": "Nulle part", "login": "paul"})
+t.check(r.status == 422 and "équipe n'existe pas" in (problem_of(r.text, "f-jteam") or "")
+        and selected(r.text, "f-juser") == "paul",
+        "an unknown team is refused under the team, the person kept", problem_of(r.text, "f-jteam"))
+r = admin.form("/admin/teams/join", {"team": "Namur", "login": "nobody"})
+t.check(r.status == 422 and "choisissez-en un dans la liste" in (problem_of(r.text, "f-juser") or "")
+        and selected(r.text, "f-jteam") == "Namur",
+        "an unknown person is refused under the person, the team kept", problem_of(r.text, "f-juser"))
+r = sam.form("/admin/teams/join", {"team": "Namur", "login": "paul"})
+t.check(r.status == 422 and "already in this team" in alert(r.text),
+        "someone already in the team: said above the form, in English", alert(r.text))
+t.check(count("SELECT count(*) FROM team_members") == members, "nobody joins a team")
+
+# ---- deactivating ----------------------------------------------------------
+aid = site.sql("SELECT id FROM users WHERE login = 'admin'")[0][0]
+r = admin.form(f"/admin/users/{aid}/active", {"action": "deactivate"})
+t.check(r.status == 422 and "votre propre compte" in alert(r.text)
+        and count("SELECT active FROM users WHERE login = 'admin'") == 1,
+        "an administrator deactivating themselves is refused next to the button, nothing changed",
+        alert(r.text))
+sid = site.sql("SELECT id FROM users WHERE login = 'sam'")[0][0]
+r = sam.form(f"/admin/users/{sid}/active", {"action": "deactivate"})
+t.check(r.status == 422 and "your own account" in alert(r.text), "in English too", alert(r.text))
+
+# A plugin whose requirement is not installed (a test plugin of the
+# search path): the kernel's reason next to its button, nothing enabled.
+r = admin.form("/admin/plugins/needs-missing", {"action": "enable"})
+row = r.text.split('action="/admin/plugins/needs-missing"')[-1][:1200]
+t.check(r.status == 422 and "nonexistent" in alert(row) and "not installed" in alert(row),
+        "a plugin that cannot be enabled says why next to its button", alert(r.text))
+t.check(not site.sql("SELECT 1 FROM plugins WHERE id = 'needs-missing' AND enabled = 1"),
+        "and it is not enabled")
+
+# ---- API tokens --------------------------------------------------------------
+marie = Client(srv)
+marie.login("marie")
+emma = Client(srv)
+emma.login("emma")
+tokens = count("SELECT count(*) FROM api_tokens")
+refused(marie, "/settings/tokens", {"name": "   "}, "f-token-name", "obligatoire",
+        "a token without a name is refused under the name")
+refused(marie, "/settings/tokens", {"name": "export\x01"}, "f-token-name", "contrôle",
+        "a control character is refused, the name kept", kept="export\x01")
+r = refused(emma, "/settings/tokens", {"name": "n" * 81}, "f-token-name", "at most 80",
+            "a name too long is refused in English, kept", kept="n" * 81)
+t.check(count("SELECT count(*) FROM api_tokens") == tokens and "frt_" not in r.text,
+        "no token is made")
+r = marie.api("POST", "/tokens", {"name": "   "})
+t.check(r.status == 400, "the API refuses a name of spaces only too", r.text)
+for i in range(20):
+    emma.api("POST", "/tokens", {"name": f"script {i}"})
+r = emma.form("/settings/tokens", {"name": "one more"})
+t.check(r.status == 422 and "20 live tokens" in alert(r.text)
+        and value_at(r.text, "f-token-name") == "one more" and "frt_" not in r.text,
+        "a 21st token is refused above the form, the name kept", alert(r.text))
+
+# ---- the échéancier's bulk reassignment ----------------------------------------
+pid = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne"}).json()["id"]
+cid = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "manager": "marie",
+                                   "team": "Namur"}).json()["id"]
+tid = marie.api("GET", f"/tasks?case={cid}").json()[0]["id"]
+before = site.sql("SELECT id, assignee_id FROM tasks ORDER BY id")
+r = marie.form("/schedule/reassign", [("manager", "marie"), ("to", "")])
+t.check(r.status == 422 and "Cochez au moins" in alert(r.text)
+        and "personne à qui réassigner" in (problem_of(r.text, "f-to") or ""),
+        "nothing ticked and nobody chosen: both said at once", (alert(r.text), problem_of(r.text, "f-to")))
+r = marie.form("/schedule/reassign", [("manager", "marie"), ("task", tid), ("case", cid),
+                                      ("to", "nobody")])
+t.check(r.status == 422 and "personne à qui réassigner" in (problem_of(r.text, "f-to") or "")
+        and f'value="{tid}" aria-label' in r.text
+        and re.search(rf'value="{tid}"[^>]*checked', r.text)
+        and re.search(rf'name="case" value="{cid}" checked', r.text),
+        "an unknown person is refused under the choice, the boxes ticked kept", problem_of(r.text, "f-to"))
+r = marie.form("/schedule/reassign", [("manager", "marie"), ("task", tid), ("case", cid),
+                                      ("to", "dr-j")])
+t.check(r.status == 422 and "gestionnaire de cas" in (problem_of(r.text, "f-to") or "")
+        and selected(r.text, "f-to") == "dr-j",
+        "a case handed to a provider is refused under the choice, kept", problem_of(r.text, "f-to"))
+t.check(site.sql("SELECT id, assignee_id FROM tasks ORDER BY id") == before
+        and count(f"SELECT count(*) FROM cases c JOIN users u ON u.id = c.case_manager_id"
+                  f" WHERE c.id = {cid} AND u.login = 'marie'") == 1,
+        "nothing is reassigned, not even the task ticked before the case")
+r = emma.form("/schedule/reassign", [("to", "nobody")])
+t.check(r.status == 422 and "Tick at least one" in alert(r.text)
+        and "whom to reassign" in (problem_of(r.text, "f-to") or ""),
+        "in English for Emma", alert(r.text))
+
+# ---- triage: the request's answers onto a case ------------------------------
+anon = Client(srv)
+r = anon.form("/refer", [("_form", "youth-request"), ("_referrer_name", "Mme Martin"),
+                         ("_referrer_contact", "02 000 00 00"), ("_person_name", "Emma Peeters"),
+                         ("_situation", "Décrochage scolaire"), ("channel", "online"),
+                         ("network-work", "true"), ("situation", "rupture"),
+                         ("services", "École Les Tilleuls\nSSM Le Méridien")], csrf=False)
+iid = site.sql("SELECT id FROM intakes ORDER BY id DESC LIMIT 1")[0][0]
+marie.form(f"/triage/{iid}", {"action": "accept"})
+for case_id, needle, what in (("", "obligatoire", "no case number"),
+                              ("douze", "des chiffres", "a case number that is no number"),
+                              (" 999999 ", "Aucun dossier", "a case that does not exist")):
+    r = marie.form(f"/triage/{iid}", {"action": "submit", "case_id": case_id})
+    t.check(r.status == 422 and needle in (problem_of(r.text, f"f-case-{iid}") or "")
+            and value_at(r.text, f"f-case-{iid}") == case_id,
+            f"{what} is refused under the number, as typed", (r.status, problem_of(r.text, f"f-case-{iid}")))
+r = emma.form(f"/triage/{iid}", {"action": "submit", "case_id": "douze"})
+t.check(r.status == 422 and "digits" in (problem_of(r.text, f"f-case-{iid}") or ""),
+        "in English for Emma", problem_of(r.text, f"f-case-{iid}"))
+t.check(count(f"SELECT count(*) FROM intakes WHERE id = {iid} AND submission_id IS NULL") == 1,
+        "the answers are on no case")
+t.finish()
