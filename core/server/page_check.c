@@ -42,6 +42,26 @@ static const struct {
     {"say who does it", "care.action.who"},
     {"use at least 8 characters", "settings.password_short"},
     {"use fr, nl, de or en", "settings.language_bad"},
+    /* the care plan's approval, opening a case, meetings' decisions */
+    {"signed, oral or representative", "care.approve.how_bad"},
+    {"there is no workflow", "case.open.no_workflow"},
+    {"say which workflow", "case.open.need_workflow"},
+    {"there is no team", "case.open.no_team"},
+    {"is outside 1 (light) to 4", "case.open.intensity_bad"},
+    {"a case manager must have the", "case.open.manager_role"},
+    {"there is no case", "intervision.case_unknown"},
+    {"is an action of one of the", "intervision.case_bad"},
+};
+
+/* The kernel's "there is no …" messages that name no field, and the field
+ * they are about. */
+static const struct {
+    const char *start, *field;
+} not_found[] = {
+    {"there is no active user", "user"},
+    {"there is no team", "team"},
+    {"there is no workflow", "workflow"},
+    {"there is no case", "case"},
 };
 
 /* The input a kernel message is about: the field it starts with ("phone:
@@ -49,9 +69,13 @@ static const struct {
 static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rules, size_t n)
 {
     size_t len = strcspn(message, ": ");
-    if (strncmp(message, "there is no active user", 23) == 0) {
-        message = "user";
-        len = 4;
+    const char *field = NULL;
+    for (size_t i = 0; i < sizeof not_found / sizeof not_found[0]; i++)
+        if (strncmp(message, not_found[i].start, strlen(not_found[i].start)) == 0)
+            field = not_found[i].field;
+    if (field) {
+        message = field;
+        len = strlen(field);
     } else if (message[len] != ':')
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -78,7 +102,7 @@ static const char *worded(fr_req *r, const char *message, char *out, size_t size
     return message;
 }
 
-static void put(json_t **problems, const char *name, const char *text)
+void fr_page_put(json_t **problems, const char *name, const char *text)
 {
     if (!*problems)
         *problems = json_object();
@@ -94,8 +118,16 @@ int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_
     if (err->code != FR_EINVAL && !(err->code == FR_ENOTFOUND && rule))
         return 0;
     char text[FR_ERROR_MAX];
-    put(problems, rule ? rule->name : "_", worded(r, err->message, text, sizeof text));
+    fr_page_put(problems, rule ? rule->name : "_", worded(r, err->message, text, sizeof text));
     return 1;
+}
+
+int fr_page_checked(fr_req *r, const char *name, const char *value)
+{
+    for (int i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, name) == 0 && strcmp(r->fields[i].value, value) == 0)
+            return 1;
+    return 0;
 }
 
 const char *fr_page_opt(fr_req *r, const char *name)
@@ -112,14 +144,14 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
         const char *v = fr_req_field(r, u->name), *kernel = u->kernel ? u->kernel : u->name;
         if (fr_text_blank(v)) {
             if (u->required)
-                put(&problems, u->name, T("field.required"));
+                fr_page_put(&problems, u->name, T("field.required"));
             continue;
         }
         fr_error err = {0};
         char iso[11];
         if (u->kind == 'd') {
             if (fr_parse_date(v, iso))
-                put(&problems, u->name, T("forms.bad_date"));
+                fr_page_put(&problems, u->name, T("forms.bad_date"));
             continue;
         }
         if ((u->kind == 'p' && fr_text_phone(kernel, v, &err)) ||

@@ -600,9 +600,78 @@ static void ui_patient_add(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/patients/%" PRId64 "?msg=flash.patient", id);
 }
 
-static void ui_patient(fr_req *r, fr_resp *w)
+/* The inputs of "open a case" and the kernel's names for them
+ * (record_case.c, fr_case_open): a login that is no active user's is the
+ * manager's. */
+static const fr_page_rule open_rules[] = {
+    {"workflow", NULL, 0, 0, 't'}, {"manager", NULL, 0, 0, 't'},   {"manager", "user", 0, 0, 't'},
+    {"team", NULL, 0, 0, 't'},     {"intensity", NULL, 0, 0, 't'},
+};
+#define NOPEN_RULES (sizeof open_rules / sizeof open_rules[0])
+
+/* "Open a case" on the patient page: the workflows offered, the case
+ * manager (the user when a case manager), the team, the intensity; as
+ * chosen, each problem under its choice, when refused. */
+static void open_case_form(fr_req *r, fr_buf *b, int64_t id, int64_t intake, json_t *wfs,
+                           json_t *users, json_t *teams, json_t *problems)
 {
-    int64_t id = fr_parse_id(r->params[0]);
+    size_t i;
+    json_t *v;
+    int focused = 0;
+    char label[300];
+    fr_buf_puts(b, "<section class=\"card\" id=\"open-case\"><h2>");
+    esc_t(r, b, "case.open");
+    fr_buf_puts(b, "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">");
+    fr_page_problems_alert(r, b, problems);
+    fr_buf_printf(b, "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">", id);
+    if (intake)
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">", intake);
+    fr_page_csrf(r, b);
+    const char *chosen = problems ? fr_req_field(r, "workflow") : NULL;
+    const char *problem = fr_page_problem(problems, "workflow");
+    fr_page_select_begin(b, "f-workflow", "workflow", T("case.workflow"), problem, &focused);
+    json_array_foreach(wfs, i, v)
+    {
+        if (!json_is_true(json_object_get(v, "loaded")) && fr_ji(v, "loaded") != 1)
+            continue;
+        snprintf(label, sizeof label, "%s (v%" JSON_INTEGER_FORMAT ")",
+                 fr_ui_workflow_name(r, fr_js(v, "id"), fr_ji(v, "version")), fr_ji(v, "version"));
+        fr_page_option(b, fr_js(v, "id"), label, chosen);
+    }
+    fr_page_select_end(b, "f-workflow", problem);
+    chosen = problems ? fr_req_field(r, "manager") : r->login;
+    problem = fr_page_problem(problems, "manager");
+    fr_page_select_begin(b, "f-manager", "manager", T("col.manager"), problem, &focused);
+    fr_page_option(b, "", "—", chosen);
+    json_array_foreach(users, i, v)
+    {
+        if (strcmp(fr_js(v, "role"), "case_manager") != 0 || fr_ji(v, "active") == 0)
+            continue;
+        fr_page_option(b, fr_js(v, "login"), fr_js(v, "display_name"), chosen);
+    }
+    fr_page_select_end(b, "f-manager", problem);
+    chosen = problems ? fr_req_field(r, "team") : NULL;
+    problem = fr_page_problem(problems, "team");
+    fr_page_select_begin(b, "f-team", "team", T("case.team"), problem, &focused);
+    fr_page_option(b, "", "—", chosen);
+    json_array_foreach(teams, i, v) fr_page_option(b, fr_js(v, "name"), fr_js(v, "name"), chosen);
+    fr_page_select_end(b, "f-team", problem);
+    chosen = problems ? fr_req_field(r, "intensity") : "2";
+    problem = fr_page_problem(problems, "intensity");
+    fr_page_select_begin(b, "f-intensity", "intensity", T("col.intensity"), problem, &focused);
+    const char *levels[] = {"1", "2", "3", "4"};
+    for (int k = 0; k < 4; k++)
+        fr_page_option(b, levels[k], levels[k], chosen);
+    fr_page_select_end(b, "f-intensity", problem);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "case.openbutton");
+    fr_buf_puts(b, "</button></form></section>");
+}
+
+/* The patient page; problems: those of the refused "open a case" form
+ * (422), shown again as chosen. */
+static void patient_page(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
+{
     json_t *p = NULL, *wfs = NULL, *users = NULL, *teams = NULL;
     fr_error err = {0};
     if (fr_patient_get(r->site, id, &p, &err)) {
@@ -612,6 +681,8 @@ static void ui_patient(fr_req *r, fr_resp *w)
     fr_buf *b = &w->body;
     char title[300], d[32];
     snprintf(title, sizeof title, "%s %s", fr_js(p, "family_name"), fr_js(p, "given_names"));
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, title);
     flash(r, b);
     fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
@@ -657,60 +728,7 @@ static void ui_patient(fr_req *r, fr_resp *w)
     if ((strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) &&
         fr_workflows_list(r->site, &wfs, &err) == 0 && fr_user_list(r->site, &users, &err) == 0 &&
         fr_team_list(r->site, &teams, &err) == 0) {
-        fr_buf_puts(b, "<section class=\"card\"><h2>");
-        esc_t(r, b, "case.open");
-        fr_buf_printf(b,
-                      "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">"
-                      "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">",
-                      id);
-        if (intake)
-            fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
-                          intake);
-        fr_page_csrf(r, b);
-        fr_buf_puts(b, "<label for=\"f-workflow\">");
-        esc_t(r, b, "case.workflow");
-        fr_buf_puts(b, "</label><select id=\"f-workflow\" name=\"workflow\" required>");
-        json_t *v;
-        json_array_foreach(wfs, i, v)
-        {
-            if (!json_is_true(json_object_get(v, "loaded")) && fr_ji(v, "loaded") != 1)
-                continue;
-            fr_buf_puts(b, "<option value=\"");
-            fr_buf_esc(b, fr_js(v, "id"));
-            fr_buf_puts(b, "\">");
-            fr_buf_esc(b, fr_ui_workflow_name(r, fr_js(v, "id"), fr_ji(v, "version")));
-            fr_buf_printf(b, " (v%" JSON_INTEGER_FORMAT ")</option>", fr_ji(v, "version"));
-        }
-        fr_buf_puts(b, "</select><label for=\"f-manager\">");
-        esc_t(r, b, "col.manager");
-        fr_buf_puts(
-            b, "</label><select id=\"f-manager\" name=\"manager\"><option value=\"\">—</option>");
-        json_array_foreach(users, i, v)
-        {
-            if (strcmp(fr_js(v, "role"), "case_manager") != 0 || fr_ji(v, "active") == 0)
-                continue;
-            fr_buf_puts(b, "<option value=\"");
-            fr_buf_esc(b, fr_js(v, "login"));
-            fr_buf_printf(b, "\"%s>", strcmp(fr_js(v, "login"), r->login) == 0 ? " selected" : "");
-            fr_buf_esc(b, fr_js(v, "display_name"));
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select><label for=\"f-team\">");
-        esc_t(r, b, "case.team");
-        fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
-        json_array_foreach(teams, i, v)
-        {
-            fr_buf_puts(b, "<option>");
-            fr_buf_esc(b, fr_js(v, "name"));
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select><label for=\"f-intensity\">");
-        esc_t(r, b, "col.intensity");
-        fr_buf_puts(b, "</label><select id=\"f-intensity\" name=\"intensity\"><option>1</option>"
-                       "<option selected>2</option><option>3</option><option>4</option></select>"
-                       "<button type=\"submit\">");
-        esc_t(r, b, "case.openbutton");
-        fr_buf_puts(b, "</button></form></section>");
+        open_case_form(r, b, id, intake, wfs, users, teams, problems);
     }
     json_decref(wfs);
     json_decref(users);
@@ -719,19 +737,35 @@ static void ui_patient(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+static void ui_patient(fr_req *r, fr_resp *w)
+{
+    patient_page(r, w, fr_parse_id(r->params[0]), NULL);
+}
+
 static void ui_case_open(fr_req *r, fr_resp *w)
 {
     fr_case_new n = {0};
     n.patient_id = fr_parse_id(fr_req_field(r, "patient_id"));
-    n.workflow = opt_field(r, "workflow");
-    n.manager = opt_field(r, "manager");
-    n.team = opt_field(r, "team");
-    const char *in = opt_field(r, "intensity");
-    n.intensity = in ? atoi(in) : 0;
+    n.workflow = fr_page_opt(r, "workflow");
+    n.manager = fr_page_opt(r, "manager");
+    n.team = fr_page_opt(r, "team");
+    const char *in = fr_page_opt(r, "intensity");
+    n.intensity = in ? (int)fr_parse_id(in) : 0;
+    json_t *problems = NULL;
+    /* choices of the page: wrong only when the page is old (a workflow no
+     * longer offered) or was not the one sent */
+    if (!n.workflow)
+        fr_page_put(&problems, "workflow", T("case.open.need_workflow"));
+    if (in && (n.intensity < 1 || n.intensity > 4))
+        fr_page_put(&problems, "intensity", T("case.open.intensity_bad"));
     fr_error err = {0};
     int64_t id = 0;
-    if (fr_case_open(r->site, &n, &id, &err)) {
-        fr_page_error(r, w, &err);
+    if (problems || fr_case_open(r->site, &n, &id, &err)) {
+        if (problems || fr_page_refusal(r, &problems, &err, open_rules, NOPEN_RULES))
+            patient_page(r, w, n.patient_id, problems);
+        else
+            fr_page_error(r, w, &err);
+        json_decref(problems);
         return;
     }
     int64_t intake = fr_parse_id(fr_req_field(r, "intake"));

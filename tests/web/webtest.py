@@ -2,6 +2,7 @@
 its own on a free loopback port, a small HTTP client with cookies, and
 TAP-like "ok N - ..." lines. Standard library only (Debian's python3)."""
 import atexit
+import html
 import http.client
 import json
 import os
@@ -331,3 +332,40 @@ def server_has_read(server):
         if remote == server.port and tx:  # a client's end: bytes not yet received
             return False
     return True
+
+
+# -- reading a page refused back (the pages' own forms) ----------------------
+
+def value_of(page, name):
+    """The value attribute of the input named name ('' when empty, None
+    when there is no such input)."""
+    m = re.search(r'<input[^>]*\bname="' + re.escape(name) + r'"[^>]*>', page)
+    if not m:
+        return None
+    v = re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return html.unescape(v.group(1)) if v else ""
+
+
+def value_at(page, input_id):
+    """The value of the input with this id ('' when empty, None when none)."""
+    m = re.search(r'<input[^>]*\bid="' + re.escape(input_id) + r'"[^>]*>', page)
+    v = m and re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return None if not m else html.unescape(v.group(1)) if v else ""
+
+
+def problem_of(page, input_id):
+    """The text of the problem tied to an input (aria-describedby), or None."""
+    m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
+    return html.unescape(m.group(1)) if m else None
+
+
+def form_open(page, details_id):
+    """True when the <details> holding a form is open."""
+    return re.search(r'<details id="' + re.escape(details_id) + r'" open>', page) is not None
+
+
+def focused(page):
+    """The id of the element that takes the focus (autofocus), or None."""
+    m = re.search(r'<(?:input|select|textarea)[^>]*\bautofocus\b[^>]*>', page)
+    i = m and re.search(r'\bid="([^"]*)"', m.group(0))
+    return i.group(1) if i else None
