@@ -993,7 +993,9 @@ static void network_form(fr_req *r, fr_buf *b, int64_t id, const fr_refusal *ref
     fr_buf_puts(b, "</button></form></details>");
 }
 
-static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
+/* The audited exception's form; its reason as typed and its problem when
+ * it was refused. */
+static void break_glass_form(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refused)
 {
     fr_buf *b = &w->body;
     if (strcmp(r->role, "read_only") == 0)
@@ -1004,10 +1006,16 @@ static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
     esc_t(r, b, "bg.text");
     fr_buf_printf(b, "</p><form method=\"post\" action=\"/cases/%" PRId64 "/break-glass\">", id);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-reason\">");
-    esc_t(r, b, "bg.reason");
-    fr_buf_puts(b, " *</label><input id=\"f-reason\" name=\"reason\" required minlength=\"5\">"
-                   "<button type=\"submit\" class=\"danger\">");
+    int focused = 0;
+    fr_page_input in = {.id = "f-reason",
+                        .name = "reason",
+                        .label = T("bg.reason"),
+                        .required = 1,
+                        .value = fr_refusal_value(r, refused, "break-glass", "reason"),
+                        .problem =
+                            fr_page_problem(fr_refusal_problems(refused, "break-glass"), "reason")};
+    fr_page_field(b, &in, &focused);
+    fr_buf_puts(b, "<button type=\"submit\" class=\"danger\">");
     esc_t(r, b, "bg.submit");
     fr_buf_puts(b, "</button></form></section>");
 }
@@ -1024,12 +1032,12 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
         }
         /* Refused (and audited by the kernel): say why, and offer the
          * audited exception. */
-        w->status = 403;
+        w->status = refused ? 422 : 403;
         fr_page_begin(r, w, T("error.title"));
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
         fr_buf_esc(b, err.message);
         fr_buf_puts(b, "</p>");
-        break_glass_form(r, w, id);
+        break_glass_form(r, w, id, refused);
         fr_page_end(r, w);
         return;
     }
@@ -1171,7 +1179,14 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     /* tasks */
     fr_buf_puts(b, "<section><h2>");
     esc_t(r, b, "case.tasks");
-    fr_buf_puts(b, "</h2><ul class=\"tasks\">");
+    fr_buf_puts(b, "</h2>");
+    const char *task_problem = fr_page_problem(fr_refusal_problems(refused, "task"), "_");
+    if (task_problem) {
+        fr_buf_puts(b, "<p class=\"fr-error\" role=\"alert\">");
+        fr_buf_esc(b, task_problem);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<ul class=\"tasks\">");
     char today[FR_TIME_LEN];
     fr_clock_today(today);
     json_array_foreach(json_object_get(cs, "tasks"), i, v)
@@ -1242,14 +1257,20 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_ui_case_page(r, w, fr_parse_id(r->params[0]), NULL);
 }
 
-/* The case page again with the events form as typed and its problem
- * (`field`: "on", or "event" for the workflow's refusal). */
-static void fire_refused(fr_req *r, fr_resp *w, int64_t id, const char *field, const char *text)
+/* The case page again with `form` as typed and its problem (for the
+ * events form, `field` "on", or "event" for the workflow's refusal). */
+static void case_refused(fr_req *r, fr_resp *w, int64_t id, const char *form, const char *field,
+                         const char *text)
 {
     json_t *problems = json_pack("{s:s}", field, text);
-    fr_refusal refused = {.form = "fire", .problems = problems};
+    fr_refusal refused = {.form = form, .problems = problems};
     fr_ui_case_page(r, w, id, &refused);
     json_decref(problems);
+}
+
+static void fire_refused(fr_req *r, fr_resp *w, int64_t id, const char *field, const char *text)
+{
+    case_refused(r, w, id, "fire", field, text);
 }
 
 static void ui_case_fire(fr_req *r, fr_resp *w)
@@ -1289,12 +1310,14 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
 static void ui_case_break_glass(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
+    const char *reason = fr_page_opt(r, "reason");
     fr_error err = {0};
-    if (fr_access_break_glass(r->site, id, fr_req_field(r, "reason"), 0, &err)) {
+    if (!reason || strlen(reason) < 5) /* the kernel's rule, in the user's words */
+        case_refused(r, w, id, "break-glass", "reason", T("bg.reason_short"));
+    else if (fr_access_break_glass(r->site, id, reason, 0, &err))
         fr_page_error(r, w, &err);
-        return;
-    }
-    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
+    else
+        fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
 }
 
 /* The case page again with the network form as typed and its problems. */
@@ -1361,12 +1384,20 @@ static void ui_network_add(fr_req *r, fr_resp *w)
 static void ui_task_done(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
+    const char *back = fr_req_field(r, "back");
     if (fr_task_done(r->site, fr_parse_id(r->params[0]), &err)) {
-        fr_page_error(r, w, &err);
+        /* done meanwhile (another tab, a colleague), from the case page:
+         * that page says so (409) */
+        int64_t case_id = back && strncmp(back, "/cases/", 7) == 0 ? fr_parse_id(back + 7) : 0;
+        if (err.code == FR_ECONFLICT && case_id) {
+            case_refused(r, w, case_id, "task", "_", T("task.already_done"));
+            if (w->status == 422)
+                w->status = 409;
+        } else
+            fr_page_error(r, w, &err);
         return;
     }
     fr_server_deliver(r);
-    const char *back = fr_req_field(r, "back");
     if (local_path(back) && !strchr(back, '?'))
         fr_resp_redirect(w, "%s?msg=flash.saved", back);
     else

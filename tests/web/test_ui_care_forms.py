@@ -124,6 +124,32 @@ r = emma.form(f"/actions/{emma_action}/done", {"case": emma_cid})
 t.check(r.status == 409 and any("already marked done" in a for a in alert(r.text)),
         "in English for an English-speaking user", alert(r.text))
 
+# -- a task done, from the case page -------------------------------------------------
+marie.form(f"/cases/{cid}/careplan/actions", {"title": "Rappeler", "responsible": "Marie",
+                                              "due_on": "1/1/2027"})
+task = site.sql(f"SELECT id FROM tasks WHERE case_id = {cid} AND title = 'Rappeler'")[0][0]
+t.check(marie.form(f"/tasks/{task}/done", {"back": f"/cases/{cid}"}).status == 303, "a task done")
+r = marie.form(f"/tasks/{task}/done", {"back": f"/cases/{cid}"})
+t.check(r.status == 409 and "<title>Lambert Jeanne" in r.text
+        and any("tâche était déjà faite" in a for a in alert(r.text)),
+        "done again (another tab): the case page says so above its tasks (409)", alert(r.text))
+
+# -- break-glass access ---------------------------------------------------------------
+site.user("paul")
+paul = Client(srv)
+paul.login("paul")
+r = paul.form(f"/cases/{cid}/break-glass", {"reason": " urg"})
+t.check(r.status == 422 and "au moins 5 caractères" in (problem_of(r.text, "f-reason") or "")
+        and value_at(r.text, "f-reason") == " urg" and focused(r.text) == "f-reason"
+        and count("break_glass") == 0,
+        "a reason too short: the refused page's form says so under it, as typed; no access",
+        problem_of(r.text, "f-reason"))
+r = emma.form(f"/cases/{cid}/break-glass", {"reason": "     "})
+t.check(r.status == 422 and "at least 5 characters" in (problem_of(r.text, "f-reason") or "")
+        and count("break_glass") == 0,
+        "a reason of spaces only: refused, in English for an English-speaking user",
+        problem_of(r.text, "f-reason"))
+
 # -- a referral's answer --------------------------------------------------------------
 marie.form(f"/cases/{cid}/referrals", {"specialty": "diététicienne", "reason": "perte de poids"})
 ref = site.sql(f"SELECT id FROM referrals WHERE case_id = {cid}")[0][0]
