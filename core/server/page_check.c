@@ -45,12 +45,9 @@ static const struct {
     /* the care plan's approval, opening a case, meetings' decisions */
     {"signed, oral or representative", "care.approve.how_bad"},
     {"there is no workflow", "case.open.no_workflow"},
-    {"say which workflow", "case.open.need_workflow"},
     {"there is no team", "case.open.no_team"},
-    {"is outside 1 (light) to 4", "case.open.intensity_bad"},
     {"a case manager must have the", "case.open.manager_role"},
     {"there is no case", "intervision.case_unknown"},
-    {"is an action of one of the", "intervision.case_bad"},
 };
 
 /* The kernel's "there is no …" messages that name no field, and the field

@@ -12,8 +12,7 @@ from webtest import Checks, Client, Server, Site, focused, form_open, problem_of
 t = Checks()
 site = Site()
 site.user("marie", team="Namur")
-site.fr("user", "add", "emma", "--name", "Emma", "--role", "case_manager", "--language", "en")
-site.fr("user", "passwd", "emma", stdin="correct-horse\n")
+site.user("emma", language="en")
 srv = Server(site)
 marie = Client(srv)
 marie.login("marie")
@@ -194,6 +193,11 @@ r = marie.form("/cases", dict(opening, workflow="frailty", manager="nobody"))
 t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "f-manager") or "")
         and selected(r.text, "f-workflow") == "frailty",
         "a case manager who is no active user: under the case manager", problem_of(r.text, "f-manager"))
+site.user("lea", role="read_only")
+r = marie.form("/cases", dict(opening, workflow="frailty", manager="lea"))
+t.check(r.status == 422 and "pas case manager" in (problem_of(r.text, "f-manager") or ""),
+        "a manager who is no case manager (the kernel's refusal): under the case manager",
+        problem_of(r.text, "f-manager"))
 r = marie.form("/cases", dict(opening, workflow="frailty", team="Nulle part"))
 t.check(r.status == 422 and "n'existe plus" in (problem_of(r.text, "f-team") or ""),
         "a team that no longer exists: under the team", problem_of(r.text, "f-team"))

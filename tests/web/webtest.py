@@ -159,8 +159,10 @@ class Site:
         finally:
             db.close()
 
-    def user(self, login, role="case_manager", password="correct-horse", team=None):
-        self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40")
+    def user(self, login, role="case_manager", password="correct-horse", team=None, language=None):
+        """language: the user's own (fr, nl, de, en); None: the site's."""
+        self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40",
+                *(("--language", language) if language else ()))
         self.fr("user", "passwd", login, stdin=password + "\n")
         if team:
             self.fr("team", "join", team, login)
