@@ -477,7 +477,8 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs,
                    fr_refusal_value(r, refused, "approve", "on"), fr_page_problem(problems, "on"),
                    &focused);
         input(r, b, "ap-note", "note", "case.note", "text", 0,
-              fr_refusal_value(r, refused, "approve", "note"), NULL, &focused);
+              fr_refusal_value(r, refused, "approve", "note"), fr_page_problem(problems, "note"),
+              &focused);
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "care.approve.button");
         fr_buf_puts(b, "</button></form></details>");
@@ -1260,6 +1261,7 @@ static const fr_page_rule approve_rules[] = {
     {"by", NULL, 1, FR_TEXT_NAME_MAX, 't'},
     {"how", NULL, 0, 0, 't'},
     {"on", NULL, 0, 0, 'd'},
+    {"note", NULL, 0, FR_TEXT_LONG_MAX, 'm'},
 };
 static const fr_page_rule answer_rules[] = {{"answer", NULL, 1, FR_TEXT_LONG_MAX, 'm'}};
 /* an action's; a decision's too (no goal, no member; an intervision's
@@ -1433,9 +1435,9 @@ static void ui_referral_answer(fr_req *r, fr_resp *w)
 
 /* The rules of a meeting's own inputs (care_meeting.c, fr_meeting_add). */
 static const fr_page_rule meeting_rules[] = {
-    {"held_on", "held", 0, 0, 'd'},
-    {"place", NULL, 0, FR_TEXT_NAME_MAX, 't'},
-    {"minutes", NULL, 0, 0, 'm'},
+    {"held_on", "held", 0, 0, 'd'},   {"place", NULL, 0, FR_TEXT_NAME_MAX, 't'},
+    {"minutes", NULL, 0, 0, 'm'},     {"convergences", NULL, 0, 0, 'm'},
+    {"divergences", NULL, 0, 0, 'm'},
 };
 
 json_t *fr_ui_meeting_problems(fr_req *r, const char *who, char held[11], const char **held_p)

@@ -74,6 +74,12 @@ r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on=
 t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "ap-on") or "")
         and value_of(r.text, "by") == "Jeanne",
         "an approval dated in the future is said under the date", problem_of(r.text, "ap-on"))
+r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on="",
+                                                      note="signé \u2066chez elle"))
+t.check(r.status == 422 and "sens de l'écriture" in (problem_of(r.text, "ap-note") or "")
+        and value_at(r.text, "ap-note") == "signé \u2066chez elle",
+        "a note with a direction isolate (now checked by the kernel too) is said under it",
+        problem_of(r.text, "ap-note"))
 r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on="", how="nod"))
 t.check(r.status == 422 and "oralement" in (problem_of(r.text, "ap-how") or "")
         and "representative" not in (problem_of(r.text, "ap-how") or ""),
@@ -235,6 +241,12 @@ t.check(value_of(page, "place") == "Salle <B>" and value_of(page, "other1") == "
         "what was typed is kept: place, participants, texts, the boxes as ticked (not present)",
         (value_of(page, "place"), textarea(page, "m-minutes"), checked(page, "p1-pres")))
 t.check(count("meetings") == 0, "no meeting is recorded")
+r = marie.form(f"/cases/{cid}/meetings", [("held_on", "1/2/2026"), ("minutes", "notes"),
+                                          ("divergences", "la fille \u202erefuse")])
+t.check(r.status == 422 and "sens de l'écriture" in (problem_of(r.text, "m-div") or "")
+        and textarea(r.text, "m-div") == "la fille \u202erefuse",
+        "divergences with a direction override (now checked by the kernel, as the minutes are) are "
+        "said under them, as typed", problem_of(r.text, "m-div"))
 r = marie.form(f"/cases/{cid}/meetings", [("held_on", "01/01/2099"), ("minutes", "notes")])
 t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "m-held") or ""),
         "a meeting dated in the future: said under the date", problem_of(r.text, "m-held"))
