@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "text.h"
 
 int fr_access_has_role(const fr_site *site, const char *roles)
 {
@@ -254,7 +255,7 @@ static int grant_body(fr_store *st, const void *arg, fr_error *err)
 int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
                           fr_error *err)
 {
-    if (!reason || strlen(reason) < 5)
+    if (fr_text_blank(reason) || strlen(reason) < 5) /* five spaces are no reason */
         return fr_error_set(err, FR_EINVAL,
                             "break-glass access needs a reason of at least a few words (it is "
                             "kept in the audit trail)");

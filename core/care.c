@@ -442,7 +442,8 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
     if (fr_text_blank(by))
         return fr_error_set(err, FR_EINVAL,
                             "by: who approved the plan (the person, or their representative)");
-    if (fr_text_check("by", by, FR_TEXT_NAME_MAX, 0, err))
+    if (fr_text_check("by", by, FR_TEXT_NAME_MAX, 0, err) ||
+        fr_text_check("note", note, FR_TEXT_LONG_MAX, 1, err))
         return err->code;
     if (!how || (strcmp(how, "signed") && strcmp(how, "oral") && strcmp(how, "representative")))
         return fr_error_set(err, FR_EINVAL, "how: signed, oral or representative");

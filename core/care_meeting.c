@@ -182,7 +182,9 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
                             "task",
                             held + 8, held + 5, held, today + 8, today + 5, today);
     if (fr_text_check("place", m->place, FR_TEXT_NAME_MAX, 0, err) ||
-        fr_text_check("minutes", m->minutes, 0, 1, err))
+        fr_text_check("minutes", m->minutes, 0, 1, err) ||
+        fr_text_check("convergences", m->convergences, 0, 1, err) ||
+        fr_text_check("divergences", m->divergences, 0, 1, err))
         return err->code;
     int rc = 0;
     if (m->case_id)

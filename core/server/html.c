@@ -182,7 +182,7 @@ int fr_parse_date(const char *s, char out[11])
 
 void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
 {
-    fr_buf_printf(b, "<label for=\"%s\">", in->id);
+    fr_buf_printf(b, "<label for=\"%s\"%s>", in->id, in->label_sr ? " class=\"sr\"" : "");
     fr_buf_esc(b, in->label);
     fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"", in->required ? " *" : "",
                   in->id, in->name, in->type ? in->type : "text");
@@ -193,8 +193,10 @@ void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
     if (in->date)
         fr_buf_puts(b, " inputmode=\"numeric\" "
                        "pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}\"");
-    else if (in->numeric)
-        fr_buf_puts(b, " inputmode=\"numeric\"");
+    if (in->list)
+        fr_buf_printf(b, " list=\"%s\" autocomplete=\"off\"", in->list);
+    if (in->inputmode)
+        fr_buf_printf(b, " inputmode=\"%s\"", in->inputmode);
     if (in->placeholder) {
         fr_buf_puts(b, " placeholder=\"");
         fr_buf_esc(b, in->placeholder);
@@ -333,34 +335,6 @@ void fr_page_form_path(fr_req *r, char *out, size_t n)
             return;
         }
     snprintf(out, n, "/caseload");
-}
-
-void fr_page_bad_date(fr_req *r, fr_resp *w, const char *label_key)
-{
-    /* the label without its hint in brackets: « Échéance » */
-    const char *label = fr_t(r->lang, label_key), *text = fr_t(r->lang, "field.bad_date");
-    const char *cut = strstr(label, " ("), *at = strstr(text, "{field}");
-    int len = cut ? (int)(cut - label) : (int)strlen(label);
-    fr_error err = {0};
-    if (at)
-        fr_error_set(&err, FR_EINVAL, "%.*s%.*s%s", (int)(at - text), text, len, label, at + 7);
-    else
-        fr_error_set(&err, FR_EINVAL, "%s", text);
-    fr_page_error(r, w, &err);
-}
-
-int fr_page_need_responsible(fr_req *r, fr_resp *w)
-{
-    const char *names[] = {"responsible", "user", "member"};
-    for (int i = 0; i < 3; i++) {
-        const char *v = fr_req_field(r, names[i]);
-        if (v && v[strspn(v, " ")])
-            return 0;
-    }
-    fr_error err = {0};
-    fr_error_set(&err, FR_EINVAL, "%s", fr_t(r->lang, "care.action.who"));
-    fr_page_error(r, w, &err);
-    return -1;
 }
 
 void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)

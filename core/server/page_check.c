@@ -42,7 +42,9 @@ static const struct {
     {"say who does it", "care.action.who"},
     {"use at least 8 characters", "settings.password_short"},
     {"use fr, nl, de or en", "settings.language_bad"},
-    /* administration, tokens, triage, échéancier */
+    /* administration, tokens, triage, échéancier; the care plan's
+     * approval, opening a case, meetings' decisions. One wording per
+     * shape, whichever page it comes back to. */
     {"is not a valid login", "admin.login_bad"},
     {"' already exists", "admin.exists"},
     {"a display name is required", "field.required"},
@@ -55,7 +57,9 @@ static const struct {
     {"give the token a name", "field.required"},
     {"live tokens; revoke", "tokens.too_many"},
     {"there is no case", "triage.no_case"},
-    {"a case manager must have the", "schedule.to_not_manager"},
+    {"a case manager must have the", "case.open.manager_role"},
+    {"signed, oral or representative", "care.approve.how_bad"},
+    {"there is no workflow", "case.open.no_workflow"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's
@@ -65,6 +69,7 @@ static const struct {
 } missing[] = {
     {"there is no active user", "user"},
     {"there is no team ", "team"},
+    {"there is no workflow", "workflow"},
     {"there is no case ", "case"},
 };
 
@@ -132,6 +137,14 @@ json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rule
         (err->code == FR_ECONFLICT || err->code == FR_EREFUSED))
         fr_page_put(&problems, "_", fr_page_worded(r, err->message, text, sizeof text));
     return problems;
+}
+
+int fr_page_checked(fr_req *r, const char *name, const char *value)
+{
+    for (int i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].name, name) == 0 && strcmp(r->fields[i].value, value) == 0)
+            return 1;
+    return 0;
 }
 
 const char *fr_page_opt(fr_req *r, const char *name)

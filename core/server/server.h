@@ -396,17 +396,48 @@ int fr_token_authenticate(fr_req *r, const char *authorization);
 extern const fr_route fr_routes_meetings[];
 /* GET /api/v1/health, for monitoring (health.c). */
 extern const fr_route fr_routes_health[];
-/* A meeting form's participants table (ui_forms.c): its head, then (after
- * the caller's rows) up to three other participants, minutes,
- * convergences, divergences and the save button, closing the form. */
-void fr_ui_participants_begin(fr_req *r, fr_buf *b);
-void fr_ui_participants_end(fr_req *r, fr_buf *b);
+/* A meeting's form (a concertation's, an intervision's; ui_forms.c): the
+ * date, the place and the participants table's head; then (after the
+ * caller's rows, fr_ui_participant_row) up to three other participants,
+ * minutes, convergences, divergences and the save button, closing the
+ * form. problems: NULL at first; when the form was refused, its problems,
+ * and every input shows what was typed. */
+void fr_ui_participants_begin(fr_req *r, fr_buf *b, json_t *problems, int *focused);
+void fr_ui_participants_end(fr_req *r, fr_buf *b, json_t *problems, int *focused);
+/* A participant's row: name, role (input role-KEY, `role` at first),
+ * invited (box `who`, value KEY) and present (box "present"), ticked at
+ * first; row numbers the row's ids. */
+void fr_ui_participant_row(fr_req *r, fr_buf *b, int row, const char *who, const char *key,
+                           const char *name, const char *role, json_t *problems, int *focused);
+/* What is wrong with a meeting's form, every problem at once, in the
+ * user's language (NULL: nothing): the date (not in the future), place,
+ * minutes, a role for each person invited (`who`: "member" or "user") and
+ * for each other participant named. The date held, when given, in held
+ * (ISO) and *held_p. */
+json_t *fr_ui_meeting_problems(fr_req *r, const char *who, char held[11], const char **held_p);
+/* The kernel's refusal of a meeting put with its problems (fr_page_refusal):
+ * 1 when it was about what was typed. */
+int fr_ui_meeting_refusal(fr_req *r, json_t **problems, const fr_error *err);
 /* Adds the form's other participants (other1…3 with their roles, present)
  * to ps[n…max); returns the new count. */
 struct fr_participant;
 int fr_ui_participants_others(fr_req *r, struct fr_participant *ps, int n, int max);
+/* A decision's inputs (title, responsible, user, due date) and button,
+ * closing the form the caller opened; as typed, with their problems, when
+ * refused is the decision's ("decision"). focused: NULL, or shared with
+ * the caller's inputs. */
+void fr_ui_decision_inputs(fr_req *r, fr_buf *b, const fr_refusal *refused, int *focused);
+/* What is wrong with a decision's inputs (as an action's: a title, someone
+ * responsible, a date; NULL: nothing); the due date, when given, in due. */
+json_t *fr_ui_decision_problems(fr_req *r, char due[11], const char **due_p);
+/* A decision refused, by the page (problems, taken) or by the kernel (err):
+ * the meeting's page again (422) with the form as typed; the error page
+ * when the kernel's refusal is not about what was typed. */
+void fr_ui_decision_refused(fr_req *r, fr_resp *w, int64_t meeting_id, json_t *problems,
+                            const fr_error *err);
 /* The form adding a decision to an intervision (on /meetings/{id}). */
-void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id);
+void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id,
+                                     const fr_refusal *refused);
 
 /* ---- reverse proxies (proxy.c) ---- */
 
@@ -452,16 +483,9 @@ void fr_page_csrf(fr_req *r, fr_buf *b);
  * POST, saying that nothing was saved, with a link back to the form. */
 void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err);
 void fr_page_message(fr_req *r, fr_resp *w, int status, const char *title, const char *text);
-/* The error page of a refused form whose date field (its label's key)
- * held no date: which field, and how to write one. */
-void fr_page_bad_date(fr_req *r, fr_resp *w, const char *label_key);
 /* The page a POST's form most likely was on (its case, meeting or page;
  * the caseload when unknown), a local path safe in an attribute. */
 void fr_page_form_path(fr_req *r, char *out, size_t n);
-/* An action's or a decision's form names nobody responsible (fields
- * responsible, user, member all empty): its error page, and -1; else 0.
- * (The kernel's own message speaks of the command line's options.) */
-int fr_page_need_responsible(fr_req *r, fr_resp *w);
 /* One labelled input of a page's own form (not a form definition's: those
  * are rendered by schemas/form-html.xsl). */
 typedef struct fr_page_input {
@@ -475,7 +499,9 @@ typedef struct fr_page_input {
     const char *problem; /* what is wrong with it and what to do, or NULL */
     int date;            /* typed day/month/year: a numeric keyboard, the pattern */
     const char *placeholder; /* NULL: none */
-    int numeric;             /* digits (a number of a case…): a numeric keyboard */
+    const char *list;        /* the id of a <datalist> offered (NULL: none) */
+    const char *inputmode;   /* the keyboard a phone shows ("numeric"; NULL: its own) */
+    int label_sr;            /* the label for screen readers only (in a table's row) */
 } fr_page_input;
 /* Writes the label and the input; a problem goes under the input, tied to
  * it (aria-invalid, aria-describedby), and the first input with a problem
@@ -522,6 +548,9 @@ void fr_page_put(json_t **problems, const char *name, const char *text);
 const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size);
 /* A field of the body, NULL when absent, empty or only spaces. */
 const char *fr_page_opt(fr_req *r, const char *name);
+/* 1 when the body has field `name` with `value` (a ticked checkbox among
+ * several of that name). */
+int fr_page_checked(fr_req *r, const char *name, const char *value);
 /* The problem of input `name` (borrowed), or NULL. */
 const char *fr_page_problem(json_t *problems, const char *name);
 /* When problems is not NULL: "the form was not saved…" and the problem of

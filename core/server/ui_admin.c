@@ -416,7 +416,7 @@ static void triage_pending(fr_req *r, fr_buf *b, json_t *problems)
                             .name = "case_id",
                             .label = T("triage.tocase"),
                             .required = 1,
-                            .numeric = 1,
+                            .inputmode = "numeric",
                             .value = mine ? fr_req_field(r, "case_id") : NULL,
                             .problem = mine ? fr_page_problem(problems, "case_id") : NULL};
         fr_page_field(b, &in, &focused);
@@ -664,7 +664,7 @@ static void admin_input(fr_req *r, fr_buf *b, const fr_refusal *refused, const c
                         .name = name,
                         .label = T(key),
                         .type = number ? "text" : type,
-                        .numeric = number,
+                        .inputmode = number ? "numeric" : NULL,
                         .required = strcmp(name, "capacity") != 0,
                         .maxlength = max,
                         .value = secret ? NULL : fr_refusal_value(r, refused, form, name),

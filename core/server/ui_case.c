@@ -600,9 +600,78 @@ static void ui_patient_add(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/patients/%" PRId64 "?msg=flash.patient", id);
 }
 
-static void ui_patient(fr_req *r, fr_resp *w)
+/* The inputs of "open a case" and the kernel's names for them
+ * (record_case.c, fr_case_open): a login that is no active user's is the
+ * manager's. */
+static const fr_page_rule open_rules[] = {
+    {"workflow", NULL, 0, 0, 't'}, {"manager", NULL, 0, 0, 't'},   {"manager", "user", 0, 0, 't'},
+    {"team", NULL, 0, 0, 't'},     {"intensity", NULL, 0, 0, 't'},
+};
+#define NOPEN_RULES (sizeof open_rules / sizeof open_rules[0])
+
+/* "Open a case" on the patient page: the workflows offered, the case
+ * manager (the user when a case manager), the team, the intensity; as
+ * chosen, each problem under its choice, when refused. */
+static void open_case_form(fr_req *r, fr_buf *b, int64_t id, int64_t intake, json_t *wfs,
+                           json_t *users, json_t *teams, json_t *problems)
 {
-    int64_t id = fr_parse_id(r->params[0]);
+    size_t i;
+    json_t *v;
+    int focused = 0;
+    char label[300];
+    fr_buf_puts(b, "<section class=\"card\" id=\"open-case\"><h2>");
+    esc_t(r, b, "case.open");
+    fr_buf_puts(b, "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">");
+    fr_page_problems_alert(r, b, problems);
+    fr_buf_printf(b, "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">", id);
+    if (intake)
+        fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">", intake);
+    fr_page_csrf(r, b);
+    const char *chosen = problems ? fr_req_field(r, "workflow") : NULL;
+    const char *problem = fr_page_problem(problems, "workflow");
+    fr_page_select_begin(b, "f-workflow", "workflow", T("case.workflow"), problem, &focused);
+    json_array_foreach(wfs, i, v)
+    {
+        if (!json_is_true(json_object_get(v, "loaded")) && fr_ji(v, "loaded") != 1)
+            continue;
+        snprintf(label, sizeof label, "%s (v%" JSON_INTEGER_FORMAT ")",
+                 fr_ui_workflow_name(r, fr_js(v, "id"), fr_ji(v, "version")), fr_ji(v, "version"));
+        fr_page_option(b, fr_js(v, "id"), label, chosen);
+    }
+    fr_page_select_end(b, "f-workflow", problem);
+    chosen = problems ? fr_req_field(r, "manager") : r->login;
+    problem = fr_page_problem(problems, "manager");
+    fr_page_select_begin(b, "f-manager", "manager", T("col.manager"), problem, &focused);
+    fr_page_option(b, "", "—", chosen);
+    json_array_foreach(users, i, v)
+    {
+        if (strcmp(fr_js(v, "role"), "case_manager") != 0 || fr_ji(v, "active") == 0)
+            continue;
+        fr_page_option(b, fr_js(v, "login"), fr_js(v, "display_name"), chosen);
+    }
+    fr_page_select_end(b, "f-manager", problem);
+    chosen = problems ? fr_req_field(r, "team") : NULL;
+    problem = fr_page_problem(problems, "team");
+    fr_page_select_begin(b, "f-team", "team", T("case.team"), problem, &focused);
+    fr_page_option(b, "", "—", chosen);
+    json_array_foreach(teams, i, v) fr_page_option(b, fr_js(v, "name"), fr_js(v, "name"), chosen);
+    fr_page_select_end(b, "f-team", problem);
+    chosen = problems ? fr_req_field(r, "intensity") : "2";
+    problem = fr_page_problem(problems, "intensity");
+    fr_page_select_begin(b, "f-intensity", "intensity", T("col.intensity"), problem, &focused);
+    const char *levels[] = {"1", "2", "3", "4"};
+    for (int k = 0; k < 4; k++)
+        fr_page_option(b, levels[k], levels[k], chosen);
+    fr_page_select_end(b, "f-intensity", problem);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "case.openbutton");
+    fr_buf_puts(b, "</button></form></section>");
+}
+
+/* The patient page; problems: those of the refused "open a case" form
+ * (422), shown again as chosen. */
+static void patient_page(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
+{
     json_t *p = NULL, *wfs = NULL, *users = NULL, *teams = NULL;
     fr_error err = {0};
     if (fr_patient_get(r->site, id, &p, &err)) {
@@ -612,6 +681,8 @@ static void ui_patient(fr_req *r, fr_resp *w)
     fr_buf *b = &w->body;
     char title[300], d[32];
     snprintf(title, sizeof title, "%s %s", fr_js(p, "family_name"), fr_js(p, "given_names"));
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, title);
     flash(r, b);
     fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
@@ -657,60 +728,7 @@ static void ui_patient(fr_req *r, fr_resp *w)
     if ((strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) &&
         fr_workflows_list(r->site, &wfs, &err) == 0 && fr_user_list(r->site, &users, &err) == 0 &&
         fr_team_list(r->site, &teams, &err) == 0) {
-        fr_buf_puts(b, "<section class=\"card\"><h2>");
-        esc_t(r, b, "case.open");
-        fr_buf_printf(b,
-                      "</h2><form method=\"post\" action=\"/cases\" class=\"grid\">"
-                      "<input type=\"hidden\" name=\"patient_id\" value=\"%" PRId64 "\">",
-                      id);
-        if (intake)
-            fr_buf_printf(b, "<input type=\"hidden\" name=\"intake\" value=\"%" PRId64 "\">",
-                          intake);
-        fr_page_csrf(r, b);
-        fr_buf_puts(b, "<label for=\"f-workflow\">");
-        esc_t(r, b, "case.workflow");
-        fr_buf_puts(b, "</label><select id=\"f-workflow\" name=\"workflow\" required>");
-        json_t *v;
-        json_array_foreach(wfs, i, v)
-        {
-            if (!json_is_true(json_object_get(v, "loaded")) && fr_ji(v, "loaded") != 1)
-                continue;
-            fr_buf_puts(b, "<option value=\"");
-            fr_buf_esc(b, fr_js(v, "id"));
-            fr_buf_puts(b, "\">");
-            fr_buf_esc(b, fr_ui_workflow_name(r, fr_js(v, "id"), fr_ji(v, "version")));
-            fr_buf_printf(b, " (v%" JSON_INTEGER_FORMAT ")</option>", fr_ji(v, "version"));
-        }
-        fr_buf_puts(b, "</select><label for=\"f-manager\">");
-        esc_t(r, b, "col.manager");
-        fr_buf_puts(
-            b, "</label><select id=\"f-manager\" name=\"manager\"><option value=\"\">—</option>");
-        json_array_foreach(users, i, v)
-        {
-            if (strcmp(fr_js(v, "role"), "case_manager") != 0 || fr_ji(v, "active") == 0)
-                continue;
-            fr_buf_puts(b, "<option value=\"");
-            fr_buf_esc(b, fr_js(v, "login"));
-            fr_buf_printf(b, "\"%s>", strcmp(fr_js(v, "login"), r->login) == 0 ? " selected" : "");
-            fr_buf_esc(b, fr_js(v, "display_name"));
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select><label for=\"f-team\">");
-        esc_t(r, b, "case.team");
-        fr_buf_puts(b, "</label><select id=\"f-team\" name=\"team\"><option value=\"\">—</option>");
-        json_array_foreach(teams, i, v)
-        {
-            fr_buf_puts(b, "<option>");
-            fr_buf_esc(b, fr_js(v, "name"));
-            fr_buf_puts(b, "</option>");
-        }
-        fr_buf_puts(b, "</select><label for=\"f-intensity\">");
-        esc_t(r, b, "col.intensity");
-        fr_buf_puts(b, "</label><select id=\"f-intensity\" name=\"intensity\"><option>1</option>"
-                       "<option selected>2</option><option>3</option><option>4</option></select>"
-                       "<button type=\"submit\">");
-        esc_t(r, b, "case.openbutton");
-        fr_buf_puts(b, "</button></form></section>");
+        open_case_form(r, b, id, intake, wfs, users, teams, problems);
     }
     json_decref(wfs);
     json_decref(users);
@@ -719,19 +737,35 @@ static void ui_patient(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+static void ui_patient(fr_req *r, fr_resp *w)
+{
+    patient_page(r, w, fr_parse_id(r->params[0]), NULL);
+}
+
 static void ui_case_open(fr_req *r, fr_resp *w)
 {
     fr_case_new n = {0};
     n.patient_id = fr_parse_id(fr_req_field(r, "patient_id"));
-    n.workflow = opt_field(r, "workflow");
-    n.manager = opt_field(r, "manager");
-    n.team = opt_field(r, "team");
-    const char *in = opt_field(r, "intensity");
-    n.intensity = in ? atoi(in) : 0;
+    n.workflow = fr_page_opt(r, "workflow");
+    n.manager = fr_page_opt(r, "manager");
+    n.team = fr_page_opt(r, "team");
+    const char *in = fr_page_opt(r, "intensity");
+    n.intensity = in ? (int)fr_parse_id(in) : 0;
+    json_t *problems = NULL;
+    /* choices of the page: wrong only when the page is old (a workflow no
+     * longer offered) or was not the one sent */
+    if (!n.workflow)
+        fr_page_put(&problems, "workflow", T("case.open.need_workflow"));
+    if (in && (n.intensity < 1 || n.intensity > 4))
+        fr_page_put(&problems, "intensity", T("case.open.intensity_bad"));
     fr_error err = {0};
     int64_t id = 0;
-    if (fr_case_open(r->site, &n, &id, &err)) {
-        fr_page_error(r, w, &err);
+    if (problems || fr_case_open(r->site, &n, &id, &err)) {
+        if (problems || fr_page_refusal(r, &problems, &err, open_rules, NOPEN_RULES))
+            patient_page(r, w, n.patient_id, problems);
+        else
+            fr_page_error(r, w, &err);
+        json_decref(problems);
         return;
     }
     int64_t intake = fr_parse_id(fr_req_field(r, "intake"));
@@ -959,7 +993,9 @@ static void network_form(fr_req *r, fr_buf *b, int64_t id, const fr_refusal *ref
     fr_buf_puts(b, "</button></form></details>");
 }
 
-static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
+/* The audited exception's form; its reason as typed and its problem when
+ * it was refused. */
+static void break_glass_form(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refused)
 {
     fr_buf *b = &w->body;
     if (strcmp(r->role, "read_only") == 0)
@@ -970,10 +1006,16 @@ static void break_glass_form(fr_req *r, fr_resp *w, int64_t id)
     esc_t(r, b, "bg.text");
     fr_buf_printf(b, "</p><form method=\"post\" action=\"/cases/%" PRId64 "/break-glass\">", id);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-reason\">");
-    esc_t(r, b, "bg.reason");
-    fr_buf_puts(b, " *</label><input id=\"f-reason\" name=\"reason\" required minlength=\"5\">"
-                   "<button type=\"submit\" class=\"danger\">");
+    int focused = 0;
+    fr_page_input in = {.id = "f-reason",
+                        .name = "reason",
+                        .label = T("bg.reason"),
+                        .required = 1,
+                        .value = fr_refusal_value(r, refused, "break-glass", "reason"),
+                        .problem =
+                            fr_page_problem(fr_refusal_problems(refused, "break-glass"), "reason")};
+    fr_page_field(b, &in, &focused);
+    fr_buf_puts(b, "<button type=\"submit\" class=\"danger\">");
     esc_t(r, b, "bg.submit");
     fr_buf_puts(b, "</button></form></section>");
 }
@@ -990,12 +1032,12 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
         }
         /* Refused (and audited by the kernel): say why, and offer the
          * audited exception. */
-        w->status = 403;
+        w->status = refused ? 422 : 403;
         fr_page_begin(r, w, T("error.title"));
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
         fr_buf_esc(b, err.message);
         fr_buf_puts(b, "</p>");
-        break_glass_form(r, w, id);
+        break_glass_form(r, w, id, refused);
         fr_page_end(r, w);
         return;
     }
@@ -1137,7 +1179,14 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     /* tasks */
     fr_buf_puts(b, "<section><h2>");
     esc_t(r, b, "case.tasks");
-    fr_buf_puts(b, "</h2><ul class=\"tasks\">");
+    fr_buf_puts(b, "</h2>");
+    const char *task_problem = fr_page_problem(fr_refusal_problems(refused, "task"), "_");
+    if (task_problem) {
+        fr_buf_puts(b, "<p class=\"fr-error\" role=\"alert\">");
+        fr_buf_esc(b, task_problem);
+        fr_buf_puts(b, "</p>");
+    }
+    fr_buf_puts(b, "<ul class=\"tasks\">");
     char today[FR_TIME_LEN];
     fr_clock_today(today);
     json_array_foreach(json_object_get(cs, "tasks"), i, v)
@@ -1208,14 +1257,20 @@ static void ui_case(fr_req *r, fr_resp *w)
     fr_ui_case_page(r, w, fr_parse_id(r->params[0]), NULL);
 }
 
-/* The case page again with the events form as typed and its problem
- * (`field`: "on", or "event" for the workflow's refusal). */
-static void fire_refused(fr_req *r, fr_resp *w, int64_t id, const char *field, const char *text)
+/* The case page again with `form` as typed and its problem (for the
+ * events form, `field` "on", or "event" for the workflow's refusal). */
+static void case_refused(fr_req *r, fr_resp *w, int64_t id, const char *form, const char *field,
+                         const char *text)
 {
     json_t *problems = json_pack("{s:s}", field, text);
-    fr_refusal refused = {.form = "fire", .problems = problems};
+    fr_refusal refused = {.form = form, .problems = problems};
     fr_ui_case_page(r, w, id, &refused);
     json_decref(problems);
+}
+
+static void fire_refused(fr_req *r, fr_resp *w, int64_t id, const char *field, const char *text)
+{
+    case_refused(r, w, id, "fire", field, text);
 }
 
 static void ui_case_fire(fr_req *r, fr_resp *w)
@@ -1255,12 +1310,14 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
 static void ui_case_break_glass(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
+    const char *reason = fr_page_opt(r, "reason");
     fr_error err = {0};
-    if (fr_access_break_glass(r->site, id, fr_req_field(r, "reason"), 0, &err)) {
+    if (!reason || strlen(reason) < 5) /* the kernel's rule, in the user's words */
+        case_refused(r, w, id, "break-glass", "reason", T("bg.reason_short"));
+    else if (fr_access_break_glass(r->site, id, reason, 0, &err))
         fr_page_error(r, w, &err);
-        return;
-    }
-    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
+    else
+        fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
 }
 
 /* The case page again with the network form as typed and its problems. */
@@ -1327,12 +1384,20 @@ static void ui_network_add(fr_req *r, fr_resp *w)
 static void ui_task_done(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
+    const char *back = fr_req_field(r, "back");
     if (fr_task_done(r->site, fr_parse_id(r->params[0]), &err)) {
-        fr_page_error(r, w, &err);
+        /* done meanwhile (another tab, a colleague), from the case page:
+         * that page says so (409) */
+        int64_t case_id = back && strncmp(back, "/cases/", 7) == 0 ? fr_parse_id(back + 7) : 0;
+        if (err.code == FR_ECONFLICT && case_id) {
+            case_refused(r, w, case_id, "task", "_", T("task.already_done"));
+            if (w->status == 422)
+                w->status = 409;
+        } else
+            fr_page_error(r, w, &err);
         return;
     }
     fr_server_deliver(r);
-    const char *back = fr_req_field(r, "back");
     if (local_path(back) && !strchr(back, '?'))
         fr_resp_redirect(w, "%s?msg=flash.saved", back);
     else

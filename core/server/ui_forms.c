@@ -79,18 +79,11 @@ static void date_input(fr_req *r, fr_buf *b, const char *id, const char *name, c
     fr_page_field(b, &in, focused);
 }
 
-static void textarea(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key)
-{
-    fr_buf_printf(b, "<label for=\"%s\">", id);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "</label><textarea id=\"%s\" name=\"%s\" rows=\"3\"></textarea>", id, name);
-}
-
 /* A date field of the body (DD/MM/YYYY or ISO) into out; NULL when empty;
  * -1 when it is not a date. */
 static int field_date(fr_req *r, const char *name, char out[11], const char **res)
 {
-    const char *v = opt(r, name);
+    const char *v = fr_page_opt(r, name);
     *res = NULL;
     if (!v)
         return 0;
@@ -165,6 +158,28 @@ static void flags_text(fr_buf *b, json_t *sub)
 }
 
 /* ---- the sections of the case page ---- */
+
+/* The name of the form of item `id` of a list (a goal closed, an action
+ * done, a referral answered): kind-id, as its refusal names it. */
+static const char *item_form(char out[48], const char *kind, json_int_t id)
+{
+    snprintf(out, 48, "%s-%" JSON_INTEGER_FORMAT, kind, id);
+    return out;
+}
+
+/* When the form of item `id` was refused: its problem as a whole, where
+ * the item is. */
+static void item_problem(fr_buf *b, const fr_refusal *refused, const char *kind, json_int_t id)
+{
+    char form[48];
+    const char *problem =
+        fr_page_problem(fr_refusal_problems(refused, item_form(form, kind, id)), "_");
+    if (problem) {
+        fr_buf_puts(b, "<p class=\"fr-error\" role=\"alert\">");
+        fr_buf_esc(b, problem);
+        fr_buf_puts(b, "</p>");
+    }
+}
 
 static void forms_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs)
 {
@@ -307,6 +322,8 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs,
             } else
                 esc_t(r, b, "care.no_goal");
             fr_buf_puts(b, "</h3>");
+            if (g)
+                item_problem(b, refused, "close-goal", gid);
             if (g && strcmp(fr_js(g, "status"), "open") == 0) {
                 fr_buf_printf(b,
                               "<form method=\"post\" action=\"/goals/%" JSON_INTEGER_FORMAT
@@ -353,6 +370,7 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs,
                 } else {
                     fr_buf_puts(b, " ✓");
                 }
+                item_problem(b, refused, "done", fr_ji(a, "id"));
                 fr_buf_puts(b, "</li>");
             }
             fr_buf_puts(b, "</ul></div>");
@@ -431,29 +449,36 @@ static void careplan_section(fr_req *r, fr_buf *b, int64_t id, json_t *cs,
 
     /* the person's approval */
     if (json_array_size(goals) > 0) {
-        fr_buf_printf(b, "<details%s><summary>",
-                      json_is_true(json_object_get(plan, "needs_approval")) ? " open" : "");
+        problems = fr_refusal_problems(refused, "approve");
+        fr_buf_printf(b, "<details id=\"approve\"%s><summary>",
+                      problems || json_is_true(json_object_get(plan, "needs_approval")) ? " open"
+                                                                                        : "");
         esc_t(r, b, "care.approve");
         fr_buf_printf(b,
                       "</summary><form method=\"post\" action=\"/cases/%" PRId64
                       "/careplan/approve\" class=\"grid\">",
                       id);
+        fr_page_problems_alert(r, b, problems);
         fr_page_csrf(r, b);
-        input(r, b, "ap-by", "by", "care.approve.by", "text", 1, NULL, NULL, NULL);
-        fr_buf_puts(b, "<label for=\"ap-how\">");
-        esc_t(r, b, "care.approve.how");
-        fr_buf_puts(b, "</label><select id=\"ap-how\" name=\"how\">");
+        input(r, b, "ap-by", "by", "care.approve.by", "text", 1,
+              fr_refusal_value(r, refused, "approve", "by"), fr_page_problem(problems, "by"),
+              &focused);
         const char *hows[] = {"signed", "oral", "representative"};
+        chosen = fr_refusal_value(r, refused, "approve", "how");
+        fr_page_select_begin(b, "ap-how", "how", T("care.approve.how"),
+                             fr_page_problem(problems, "how"), &focused);
         for (int k = 0; k < 3; k++) {
             char key[40];
             snprintf(key, sizeof key, "care.how.%s", hows[k]);
-            fr_buf_printf(b, "<option value=\"%s\">", hows[k]);
-            esc_t(r, b, key);
-            fr_buf_puts(b, "</option>");
+            fr_page_option(b, hows[k], T(key), chosen);
         }
-        fr_buf_puts(b, "</select>");
-        date_input(r, b, "ap-on", "on", "care.approve.on", 0, NULL, NULL, NULL);
-        input(r, b, "ap-note", "note", "case.note", "text", 0, NULL, NULL, NULL);
+        fr_page_select_end(b, "ap-how", fr_page_problem(problems, "how"));
+        date_input(r, b, "ap-on", "on", "care.approve.on", 0,
+                   fr_refusal_value(r, refused, "approve", "on"), fr_page_problem(problems, "on"),
+                   &focused);
+        input(r, b, "ap-note", "note", "case.note", "text", 0,
+              fr_refusal_value(r, refused, "approve", "note"), fr_page_problem(problems, "note"),
+              &focused);
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "care.approve.button");
         fr_buf_puts(b, "</button></form></details>");
@@ -471,6 +496,7 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id, const fr_refusal
     char d[32];
     size_t i;
     json_t *v;
+    int focused = 0;
     fr_buf_puts(b, "<section class=\"card\" id=\"referrals\"><h2>");
     esc_t(r, b, "ref.title");
     fr_buf_puts(b, "</h2><ul class=\"tasks\">");
@@ -502,23 +528,37 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id, const fr_refusal
             fr_buf_esc(b, fr_human_date(fr_js(v, "follow_up_on"), d));
         }
         fr_buf_puts(b, ")</span>");
+        json_int_t rid = fr_ji(v, "id");
+        char form[48], aid[32];
+        const char *typed = fr_refusal_value(r, refused, item_form(form, "answer", rid), "answer");
+        item_problem(b, refused, "answer", rid);
         if (sent) {
-            json_int_t rid = fr_ji(v, "id");
             fr_buf_printf(b,
                           "<form method=\"post\" action=\"/referrals/%" JSON_INTEGER_FORMAT
                           "/answer\" class=\"inline answer\">",
                           rid);
             fr_page_csrf(r, b);
             fr_buf_printf(b, "<input type=\"hidden\" name=\"case\" value=\"%" PRId64 "\">", id);
-            fr_buf_printf(b, "<label for=\"ra-%" JSON_INTEGER_FORMAT "\">", rid);
-            esc_t(r, b, "ref.answer");
-            fr_buf_printf(b,
-                          "</label><input id=\"ra-%" JSON_INTEGER_FORMAT
-                          "\" name=\"answer\" required><button type=\"submit\" class=\"small\">",
-                          rid);
+            snprintf(aid, sizeof aid, "ra-%" JSON_INTEGER_FORMAT, rid);
+            fr_page_input in = {.id = aid,
+                                .name = "answer",
+                                .label = T("ref.answer"),
+                                .required = 1,
+                                .value = typed,
+                                .problem =
+                                    fr_page_problem(fr_refusal_problems(refused, form), "answer")};
+            fr_page_field(b, &in, &focused);
+            fr_buf_puts(b, "<button type=\"submit\" class=\"small\">");
             esc_t(r, b, "ref.answer.button");
             fr_buf_puts(b, "</button></form>");
         } else {
+            if (typed) { /* answered meanwhile: what was typed is not lost */
+                fr_buf_puts(b, "<p class=\"muted\">");
+                esc_t(r, b, "ref.your_answer");
+                fr_buf_puts(b, " ");
+                fr_buf_esc(b, typed);
+                fr_buf_puts(b, "</p>");
+            }
             fr_buf_puts(b, "<br>");
             esc_t(r, b, "ref.answered");
             fr_buf_puts(b, " ");
@@ -529,7 +569,6 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id, const fr_refusal
         fr_buf_puts(b, "</li>");
     }
     json_t *problems = fr_refusal_problems(refused, "referral");
-    int focused = 0;
     fr_buf_printf(b, "</ul><details id=\"add-referral\"%s><summary>", problems ? " open" : "");
     esc_t(r, b, "ref.add");
     fr_buf_printf(b,
@@ -1186,15 +1225,51 @@ static void care_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form
         fr_page_error(r, w, err);
 }
 
-/* The care plan's and referrals' inputs and the kernel's rules for them
- * (care.c, care_meeting.c). */
+static void meeting_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refused);
+
+/* An item's form (kind-id: a goal closed, an action done, a referral
+ * answered) refused: the page it was on (the meeting's when it names one,
+ * else the case's) again, with its problems (taken); 409 when the item
+ * changed meanwhile (closed, done, answered by someone else). */
+static void item_refused(fr_req *r, fr_resp *w, const char *kind, int64_t id, json_t *problems,
+                         int conflict)
+{
+    char form[48];
+    fr_refusal refused = {.form = item_form(form, kind, id), .problems = problems};
+    int64_t meeting = fr_parse_id(fr_req_field(r, "meeting"));
+    if (meeting)
+        meeting_page(r, w, meeting, &refused);
+    else
+        fr_ui_case_page(r, w, fr_parse_id(fr_req_field(r, "case")), &refused);
+    if (conflict && w->status == 422)
+        w->status = 409;
+    json_decref(problems);
+}
+
+/* 1 when an ISO date is after today. */
+static int in_future(const char *iso)
+{
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    return iso && strcmp(iso, today) > 0;
+}
+
+/* The care plan's, referrals' and decisions' inputs and the kernel's rules
+ * for them (care.c, care_meeting.c). */
 static const fr_page_rule goal_rules[] = {{"title", NULL, 1, FR_TEXT_TITLE_MAX, 't'}};
+static const fr_page_rule approve_rules[] = {
+    {"by", NULL, 1, FR_TEXT_NAME_MAX, 't'},
+    {"how", NULL, 0, 0, 't'},
+    {"on", NULL, 0, 0, 'd'},
+    {"note", NULL, 0, FR_TEXT_LONG_MAX, 'm'},
+};
+static const fr_page_rule answer_rules[] = {{"answer", NULL, 1, FR_TEXT_LONG_MAX, 'm'}};
+/* an action's; a decision's too (no goal, no member; an intervision's
+ * names its case) */
 static const fr_page_rule action_rules[] = {
-    {"title", NULL, 1, FR_TEXT_TITLE_MAX, 't'},
-    {"goal", NULL, 0, 0, 't'},
-    {"responsible", NULL, 0, 0, 't'},
-    {"member", NULL, 0, 0, 't'},
-    {"user", NULL, 0, 0, 't'},
+    {"case", NULL, 0, 0, 't'},    {"title", NULL, 1, FR_TEXT_TITLE_MAX, 't'},
+    {"goal", NULL, 0, 0, 't'},    {"responsible", NULL, 0, 0, 't'},
+    {"member", NULL, 0, 0, 't'},  {"user", NULL, 0, 0, 't'},
     {"due_on", "due", 0, 0, 'd'},
 };
 static const fr_page_rule referral_rules[] = {
@@ -1220,11 +1295,32 @@ static void ui_goal_add(fr_req *r, fr_resp *w)
 
 static void ui_goal_close(fr_req *r, fr_resp *w)
 {
+    int64_t gid = fr_parse_id(r->params[0]);
     fr_error err = {0};
-    if (fr_care_goal_close(r->site, fr_parse_id(r->params[0]), opt(r, "status"), &err))
-        fr_page_error(r, w, &err);
-    else
+    if (fr_care_goal_close(r->site, gid, opt(r, "status"), &err) == 0)
         back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "careplan");
+    else if (err.code == FR_EINVAL || err.code == FR_ECONFLICT)
+        item_refused(r, w, "close-goal", gid,
+                     json_pack("{s:s}", "_",
+                               T(err.code == FR_EINVAL ? "care.goal.status_bad"
+                                                       : "care.goal.already_closed")),
+                     err.code == FR_ECONFLICT);
+    else
+        fr_page_error(r, w, &err);
+}
+
+/* What is wrong with an action's or a decision's inputs, every problem at
+ * once (NULL: nothing); the due date, when given, in due (ISO). */
+static json_t *action_problems(fr_req *r, char due[11], const char **due_p)
+{
+    json_t *problems = fr_page_check(r, action_rules, NRULES(action_rules));
+    if (!fr_page_opt(r, "responsible") && !fr_page_opt(r, "user") &&
+        !fr_parse_id(fr_req_field(r, "member")))
+        /* the kernel's words are the command line's (--user, --member) */
+        fr_page_put(&problems, "responsible", T("care.action.who"));
+    if (field_date(r, "due_on", due, due_p))
+        *due_p = NULL; /* said by fr_page_check */
+    return problems;
 }
 
 static void ui_action_add(fr_req *r, fr_resp *w)
@@ -1237,18 +1333,11 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     a.responsible = fr_page_opt(r, "responsible");
     a.user = fr_page_opt(r, "user");
     a.member_id = fr_parse_id(fr_req_field(r, "member"));
-    json_t *problems = fr_page_check(r, action_rules, NRULES(action_rules));
-    if (!a.responsible && !a.user && !a.member_id) {
-        /* the kernel's words are the command line's (--user, --member) */
-        if (!problems)
-            problems = json_object();
-        json_object_set_new(problems, "responsible", json_string(T("care.action.who")));
-    }
+    json_t *problems = action_problems(r, due, &a.due_on);
     if (problems) {
         care_refused(r, w, a.case_id, "action", problems);
         return;
     }
-    field_date(r, "due_on", due, &a.due_on); /* checked above */
     int64_t aid = 0;
     fr_error err = {0};
     if (fr_care_action_add(r->site, &a, &aid, &err))
@@ -1259,10 +1348,15 @@ static void ui_action_add(fr_req *r, fr_resp *w)
 
 static void ui_action_done(fr_req *r, fr_resp *w)
 {
+    int64_t aid = fr_parse_id(r->params[0]);
     fr_error err = {0};
-    if (fr_care_action_done(r->site, fr_parse_id(r->params[0]), &err))
-        fr_page_error(r, w, &err);
-    else {
+    if (fr_care_action_done(r->site, aid, &err)) {
+        if (err.code == FR_ECONFLICT)
+            item_refused(r, w, "done", aid, json_pack("{s:s}", "_", T("care.action.already_done")),
+                         1);
+        else
+            fr_page_error(r, w, &err);
+    } else {
         const char *m = fr_req_field(r, "meeting");
         if (fr_parse_id(m)) {
             fr_server_deliver(r);
@@ -1277,15 +1371,21 @@ static void ui_approve(fr_req *r, fr_resp *w)
     int64_t id = fr_parse_id(r->params[0]);
     char on[11];
     const char *on_p = NULL;
-    if (field_date(r, "on", on, &on_p)) {
-        fr_page_bad_date(r, w, "care.approve.on");
+    json_t *problems = fr_page_check(r, approve_rules, NRULES(approve_rules));
+    if (field_date(r, "on", on, &on_p) == 0 && in_future(on_p))
+        fr_page_put(&problems, "on", T("care.approve.on_future"));
+    if (problems) {
+        care_refused(r, w, id, "approve", problems);
         return;
     }
     fr_error err = {0};
-    if (fr_care_plan_approve(r->site, id, opt(r, "by"), opt(r, "how"), on_p, opt(r, "note"), &err))
-        fr_page_error(r, w, &err);
-    else
+    if (fr_care_plan_approve(r->site, id, fr_page_opt(r, "by"), opt(r, "how"), on_p,
+                             fr_page_opt(r, "note"), &err) == 0)
         back_to_case(r, w, id, "careplan");
+    else if (err.code == FR_EREFUSED) /* no open goal */
+        care_refused(r, w, id, "approve", json_pack("{s:s}", "_", T("care.approve.no_goal")));
+    else
+        care_failed(r, w, id, "approve", &err, approve_rules, NRULES(approve_rules));
 }
 
 static void ui_referral_add(fr_req *r, fr_resp *w)
@@ -1316,17 +1416,67 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
 
 static void ui_referral_answer(fr_req *r, fr_resp *w)
 {
+    int64_t rid = fr_parse_id(r->params[0]);
     fr_error err = {0};
-    if (fr_referral_answer(r->site, fr_parse_id(r->params[0]), opt(r, "answer"), NULL, &err))
-        fr_page_error(r, w, &err);
-    else
+    json_t *problems = fr_page_check(r, answer_rules, NRULES(answer_rules));
+    if (!problems && fr_referral_answer(r->site, rid, fr_page_opt(r, "answer"), NULL, &err) == 0) {
         back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "referrals");
+        return;
+    }
+    if (err.code == FR_ECONFLICT)
+        fr_page_put(&problems, "_", T("ref.already_answered"));
+    if (problems || fr_page_refusal(r, &problems, &err, answer_rules, NRULES(answer_rules)))
+        item_refused(r, w, "answer", rid, problems, err.code == FR_ECONFLICT);
+    else
+        fr_page_error(r, w, &err);
 }
 
 /* ---- meetings ---- */
 
-void fr_ui_participants_begin(fr_req *r, fr_buf *b)
+/* The rules of a meeting's own inputs (care_meeting.c, fr_meeting_add). */
+static const fr_page_rule meeting_rules[] = {
+    {"held_on", "held", 0, 0, 'd'},   {"place", NULL, 0, FR_TEXT_NAME_MAX, 't'},
+    {"minutes", NULL, 0, 0, 'm'},     {"convergences", NULL, 0, 0, 'm'},
+    {"divergences", NULL, 0, 0, 'm'},
+};
+
+json_t *fr_ui_meeting_problems(fr_req *r, const char *who, char held[11], const char **held_p)
 {
+    json_t *problems = fr_page_check(r, meeting_rules, NRULES(meeting_rules));
+    if (field_date(r, "held_on", held, held_p) == 0 && in_future(*held_p))
+        fr_page_put(&problems, "held_on", T("meeting.held_future"));
+    /* the kernel wants a role for everyone (the young person, mother…) */
+    char name[160], role[160];
+    for (int i = 0; i < r->nfields; i++) {
+        if (strcmp(r->fields[i].name, who) != 0 || !*r->fields[i].value)
+            continue;
+        snprintf(role, sizeof role, "role-%s", r->fields[i].value);
+        if (!fr_page_opt(r, role))
+            fr_page_put(&problems, role, T("meeting.role_needed"));
+    }
+    for (int k = 1; k <= 3; k++) {
+        snprintf(name, sizeof name, "other%d", k);
+        snprintf(role, sizeof role, "other%d-role", k);
+        if (fr_page_opt(r, name) && !fr_page_opt(r, role))
+            fr_page_put(&problems, role, T("meeting.role_needed"));
+        else if (!fr_page_opt(r, name) && fr_page_opt(r, role)) /* was: dropped unsaid */
+            fr_page_put(&problems, name, T("meeting.other_name"));
+    }
+    return problems;
+}
+
+int fr_ui_meeting_refusal(fr_req *r, json_t **problems, const fr_error *err)
+{
+    return fr_page_refusal(r, problems, err, meeting_rules, NRULES(meeting_rules));
+}
+
+void fr_ui_participants_begin(fr_req *r, fr_buf *b, json_t *problems, int *focused)
+{
+    const char *held = problems ? fr_req_field(r, "held_on") : NULL;
+    date_input(r, b, "m-held", "held_on", "meeting.held_on", 1, held,
+               fr_page_problem(problems, "held_on"), focused);
+    input(r, b, "m-place", "place", "meeting.place", "text", 0,
+          problems ? fr_req_field(r, "place") : NULL, fr_page_problem(problems, "place"), focused);
     fr_buf_puts(b, "<fieldset><legend>");
     esc_t(r, b, "meeting.participants");
     fr_buf_puts(b, "</legend><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
@@ -1340,7 +1490,65 @@ void fr_ui_participants_begin(fr_req *r, fr_buf *b)
     fr_buf_puts(b, "</th></tr></thead><tbody>");
 }
 
-void fr_ui_participants_end(fr_req *r, fr_buf *b)
+/* A box of a participant's row: ticked at first, then as sent. */
+static void participant_box(fr_req *r, fr_buf *b, int row, const char *kind, const char *name,
+                            const char *key, const char *label_key, json_t *problems)
+{
+    fr_buf_printf(b, "<td><input type=\"checkbox\" id=\"p%d-%s\" name=\"%s\" value=\"", row, kind,
+                  name);
+    fr_buf_esc(b, key);
+    fr_buf_printf(b, "\"%s><label for=\"p%d-%s\" class=\"sr\">",
+                  !problems || fr_page_checked(r, name, key) ? " checked" : "", row, kind);
+    esc_t(r, b, label_key);
+    fr_buf_puts(b, "</label></td>");
+}
+
+void fr_ui_participant_row(fr_req *r, fr_buf *b, int row, const char *who, const char *key,
+                           const char *name, const char *role, json_t *problems, int *focused)
+{
+    char id[24], field[160];
+    snprintf(id, sizeof id, "p%d-role", row);
+    snprintf(field, sizeof field, "role-%s", key);
+    fr_buf_puts(b, "<tr><td>");
+    fr_buf_esc(b, name);
+    fr_buf_puts(b, "</td><td>");
+    fr_page_input in = {.id = id,
+                        .name = field,
+                        .label = T("network.role"),
+                        .label_sr = 1,
+                        .value = problems ? fr_req_field(r, field) : role,
+                        .problem = fr_page_problem(problems, field)};
+    fr_page_field(b, &in, focused);
+    fr_buf_puts(b, "</td>");
+    participant_box(r, b, row, "inv", who, key, "meeting.invited", problems);
+    participant_box(r, b, row, "pres", "present", key, "meeting.present", problems);
+    fr_buf_puts(b, "</tr>");
+}
+
+/* A text of the meeting (minutes…), as typed when refused. */
+static void meeting_text(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
+                         json_t *problems, int *focused)
+{
+    const char *problem = fr_page_problem(problems, name);
+    fr_buf_printf(b, "<label for=\"%s\">", id);
+    esc_t(r, b, key);
+    fr_buf_printf(b, "</label><textarea id=\"%s\" name=\"%s\" rows=\"3\"", id, name);
+    if (problem) {
+        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-problem\"%s", id,
+                      *focused ? "" : " autofocus");
+        *focused = 1;
+    }
+    fr_buf_puts(b, ">");
+    fr_buf_esc(b, problems && fr_req_field(r, name) ? fr_req_field(r, name) : "");
+    fr_buf_puts(b, "</textarea>");
+    if (problem) {
+        fr_buf_printf(b, "<p class=\"fr-error\" id=\"%s-problem\">", id);
+        fr_buf_esc(b, problem);
+        fr_buf_puts(b, "</p>");
+    }
+}
+
+void fr_ui_participants_end(fr_req *r, fr_buf *b, json_t *problems, int *focused)
 {
     fr_buf_puts(b, "</tbody></table></div>");
     fr_buf_puts(b, "<p class=\"muted\">");
@@ -1350,15 +1558,17 @@ void fr_ui_participants_end(fr_req *r, fr_buf *b)
         char id[16], name[16];
         snprintf(id, sizeof id, "o%d-name", k);
         snprintf(name, sizeof name, "other%d", k);
-        input(r, b, id, name, "network.name", "text", 0, NULL, NULL, NULL);
+        input(r, b, id, name, "network.name", "text", 0, problems ? fr_req_field(r, name) : NULL,
+              fr_page_problem(problems, name), focused);
         snprintf(id, sizeof id, "o%d-role", k);
         snprintf(name, sizeof name, "other%d-role", k);
-        input(r, b, id, name, "network.role", "text", 0, NULL, NULL, NULL);
+        input(r, b, id, name, "network.role", "text", 0, problems ? fr_req_field(r, name) : NULL,
+              fr_page_problem(problems, name), focused);
     }
     fr_buf_puts(b, "</fieldset>");
-    textarea(r, b, "m-minutes", "minutes", "meeting.minutes");
-    textarea(r, b, "m-conv", "convergences", "meeting.convergences");
-    textarea(r, b, "m-div", "divergences", "meeting.divergences");
+    meeting_text(r, b, "m-minutes", "minutes", "meeting.minutes", problems, focused);
+    meeting_text(r, b, "m-conv", "convergences", "meeting.convergences", problems, focused);
+    meeting_text(r, b, "m-div", "divergences", "meeting.divergences", problems, focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "meeting.save");
     fr_buf_puts(b, "</button></form>");
@@ -1371,62 +1581,54 @@ int fr_ui_participants_others(fr_req *r, fr_participant *ps, int n, int max)
         char name[16], role[24];
         snprintf(name, sizeof name, "other%d", k);
         snprintf(role, sizeof role, "other%d-role", k);
-        if (!opt(r, name))
+        if (!fr_page_opt(r, name))
             continue;
         fr_participant *p = &ps[n++];
         memset(p, 0, sizeof *p);
-        p->name = opt(r, name);
-        p->role = opt(r, role);
+        p->name = fr_page_opt(r, name);
+        p->role = fr_page_opt(r, role);
         p->present = 1;
     }
     return n;
 }
 
-static void ui_meeting_new(fr_req *r, fr_resp *w)
+/* The form recording a concertation; again as typed, with its problems,
+ * when refused (422). */
+static void meeting_new_page(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
 {
-    int64_t id = fr_parse_id(r->params[0]);
     json_t *cs = NULL;
+    if (problems)
+        w->status = 422;
     if (case_header(r, w, id, T("meeting.new"), &cs))
         return;
     fr_buf *b = &w->body;
     json_t *net = json_object_get(cs, "network");
+    int focused = 0, row = 0;
     fr_buf_printf(
         b, "<form method=\"post\" action=\"/cases/%" PRId64 "/meetings\" class=\"card grid\">", id);
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    date_input(r, b, "m-held", "held_on", "meeting.held_on", 1, NULL, NULL, NULL);
-    input(r, b, "m-place", "place", "meeting.place", "text", 0, NULL, NULL, NULL);
-    fr_ui_participants_begin(r, b);
+    fr_ui_participants_begin(r, b, problems, &focused);
     size_t i;
     json_t *m;
     json_array_foreach(net, i, m)
     {
         if (*fr_js(m, "ended_on"))
             continue;
-        json_int_t mid = fr_ji(m, "id");
-        fr_buf_puts(b, "<tr><td>");
-        fr_buf_esc(b, fr_js(m, "name"));
-        fr_buf_printf(b,
-                      "</td><td><label for=\"role-%" JSON_INTEGER_FORMAT
-                      "\" class=\"sr\">%s</label><input id=\"role-%" JSON_INTEGER_FORMAT
-                      "\" name=\"role-%" JSON_INTEGER_FORMAT "\" value=\"",
-                      mid, T("network.role"), mid, mid);
-        fr_buf_esc(b, *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"));
-        fr_buf_printf(b,
-                      "\"></td><td><input type=\"checkbox\" id=\"inv-%" JSON_INTEGER_FORMAT
-                      "\" name=\"member\" value=\"%" JSON_INTEGER_FORMAT
-                      "\" checked><label for=\"inv-%" JSON_INTEGER_FORMAT
-                      "\" class=\"sr\">%s</label></td>",
-                      mid, mid, mid, T("meeting.invited"));
-        fr_buf_printf(b,
-                      "<td><input type=\"checkbox\" id=\"pres-%" JSON_INTEGER_FORMAT
-                      "\" name=\"present\" value=\"%" JSON_INTEGER_FORMAT
-                      "\" checked><label for=\"pres-%" JSON_INTEGER_FORMAT
-                      "\" class=\"sr\">%s</label></td></tr>",
-                      mid, mid, mid, T("meeting.present"));
+        char key[24];
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, fr_ji(m, "id"));
+        fr_ui_participant_row(r, b, ++row, "member", key, fr_js(m, "name"),
+                              *fr_js(m, "role") ? fr_js(m, "role") : fr_js(m, "relation"), problems,
+                              &focused);
     }
-    fr_ui_participants_end(r, b);
+    fr_ui_participants_end(r, b, problems, &focused);
     json_decref(cs);
     fr_page_end(r, w);
+}
+
+static void ui_meeting_new(fr_req *r, fr_resp *w)
+{
+    meeting_new_page(r, w, fr_parse_id(r->params[0]), NULL);
 }
 
 static void ui_meeting_add(fr_req *r, fr_resp *w)
@@ -1436,14 +1638,16 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
     char held[11];
     m.case_id = fr_parse_id(r->params[0]);
     m.kind = "concertation";
-    m.place = opt(r, "place");
-    m.minutes = opt(r, "minutes");
-    m.convergences = opt(r, "convergences");
-    m.divergences = opt(r, "divergences");
-    if (field_date(r, "held_on", held, &m.held_on)) {
-        fr_page_bad_date(r, w, "meeting.held_on");
+    json_t *problems = fr_ui_meeting_problems(r, "member", held, &m.held_on);
+    if (problems) {
+        meeting_new_page(r, w, m.case_id, problems);
+        json_decref(problems);
         return;
     }
+    m.place = fr_page_opt(r, "place");
+    m.minutes = fr_page_opt(r, "minutes");
+    m.convergences = fr_page_opt(r, "convergences");
+    m.divergences = fr_page_opt(r, "divergences");
     for (int i = 0; i < r->nfields && m.nparticipants < 40; i++) {
         if (strcmp(r->fields[i].name, "member") != 0)
             continue;
@@ -1455,32 +1659,38 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
         p->member_id = mid;
         char rk[40];
         snprintf(rk, sizeof rk, "role-%" PRId64, mid);
-        p->role = opt(r, rk);
-        for (int j = 0; j < r->nfields; j++)
-            if (strcmp(r->fields[j].name, "present") == 0 && fr_parse_id(r->fields[j].value) == mid)
-                p->present = 1;
+        p->role = fr_page_opt(r, rk);
+        p->present = fr_page_checked(r, "present", r->fields[i].value);
     }
     m.nparticipants = fr_ui_participants_others(r, ps, m.nparticipants, 48);
     m.participants = ps;
     int64_t id = 0;
     fr_error err = {0};
     if (fr_meeting_add(r->site, &m, &id, &err)) {
-        fr_page_error(r, w, &err);
+        if (fr_ui_meeting_refusal(r, &problems, &err))
+            meeting_new_page(r, w, m.case_id, problems);
+        else
+            fr_page_error(r, w, &err);
+        json_decref(problems);
         return;
     }
     fr_server_deliver(r);
     fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved", id);
 }
 
-static void ui_meeting(fr_req *r, fr_resp *w)
+/* A meeting: its participants, texts and decisions, with the form of a
+ * decision; refused: the form (a decision, an action done) to show again
+ * (422). */
+static void meeting_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refused)
 {
-    int64_t id = fr_parse_id(r->params[0]);
     json_t *m = NULL;
     fr_error err = {0};
     if (fr_meeting_get(r->site, id, &m, &err)) {
         fr_page_error(r, w, &err);
         return;
     }
+    if (refused)
+        w->status = 422;
     int64_t case_id = fr_ji(m, "case_id");
     char d[32], title[120];
     snprintf(title, sizeof title, "%s — %s",
@@ -1578,6 +1788,7 @@ static void ui_meeting(fr_req *r, fr_resp *w)
                 fr_buf_puts(b, "</button></form>");
             } else
                 fr_buf_puts(b, " ✓");
+            item_problem(b, refused, "done", fr_ji(v, "id"));
             fr_buf_puts(b, "</li>");
         }
         fr_buf_puts(b, "</ul>");
@@ -1586,17 +1797,11 @@ static void ui_meeting(fr_req *r, fr_resp *w)
                           "<form method=\"post\" action=\"/meetings/%" PRId64
                           "/decisions\" class=\"grid\">",
                           id);
+            fr_page_problems_alert(r, b, fr_refusal_problems(refused, "decision"));
             fr_page_csrf(r, b);
-            input(r, b, "d-title", "title", "meeting.decision", "text", 1, NULL, NULL, NULL);
-            input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0, NULL,
-                  NULL, NULL);
-            input(r, b, "d-user", "user", "care.action.user", "text", 0, NULL, NULL, NULL);
-            date_input(r, b, "d-due", "due_on", "meeting.deadline", 0, NULL, NULL, NULL);
-            fr_buf_puts(b, "<button type=\"submit\">");
-            esc_t(r, b, "meeting.decide");
-            fr_buf_puts(b, "</button></form>");
+            fr_ui_decision_inputs(r, b, refused, NULL);
         } else if (k == 0) {
-            fr_ui_intervision_decision_form(r, b, id);
+            fr_ui_intervision_decision_form(r, b, id, refused);
         }
         fr_buf_puts(b, "</section>");
     }
@@ -1604,21 +1809,62 @@ static void ui_meeting(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
+static void ui_meeting(fr_req *r, fr_resp *w)
+{
+    meeting_page(r, w, fr_parse_id(r->params[0]), NULL);
+}
+
+void fr_ui_decision_inputs(fr_req *r, fr_buf *b, const fr_refusal *refused, int *focused)
+{
+    json_t *problems = fr_refusal_problems(refused, "decision");
+    int first = 0;
+    if (!focused)
+        focused = &first;
+    input(r, b, "d-title", "title", "meeting.decision", "text", 1,
+          fr_refusal_value(r, refused, "decision", "title"), fr_page_problem(problems, "title"),
+          focused);
+    input(r, b, "d-responsible", "responsible", "care.action.responsible", "text", 0,
+          fr_refusal_value(r, refused, "decision", "responsible"),
+          fr_page_problem(problems, "responsible"), focused);
+    input(r, b, "d-user", "user", "care.action.user", "text", 0,
+          fr_refusal_value(r, refused, "decision", "user"), fr_page_problem(problems, "user"),
+          focused);
+    date_input(r, b, "d-due", "due_on", "meeting.deadline", 0,
+               fr_refusal_value(r, refused, "decision", "due_on"),
+               fr_page_problem(problems, "due_on"), focused);
+    fr_buf_puts(b, "<button type=\"submit\">");
+    esc_t(r, b, "meeting.decide");
+    fr_buf_puts(b, "</button></form>");
+}
+
+json_t *fr_ui_decision_problems(fr_req *r, char due[11], const char **due_p)
+{
+    return action_problems(r, due, due_p);
+}
+
+void fr_ui_decision_refused(fr_req *r, fr_resp *w, int64_t meeting_id, json_t *problems,
+                            const fr_error *err)
+{
+    if (!problems && !fr_page_refusal(r, &problems, err, action_rules, NRULES(action_rules))) {
+        fr_page_error(r, w, err);
+        return;
+    }
+    fr_refusal refused = {.form = "decision", .problems = problems};
+    meeting_page(r, w, meeting_id, &refused);
+    json_decref(problems);
+}
+
 static void ui_meeting_decide(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]), aid = 0;
     char due[11];
     const char *due_p = NULL;
-    if (field_date(r, "due_on", due, &due_p)) {
-        fr_page_bad_date(r, w, "meeting.deadline");
-        return;
-    }
-    if (fr_page_need_responsible(r, w))
-        return;
+    json_t *problems = fr_ui_decision_problems(r, due, &due_p);
     fr_error err = {0};
-    if (fr_meeting_decide(r->site, id, opt(r, "title"), opt(r, "responsible"), opt(r, "user"),
-                          due_p, &aid, &err)) {
-        fr_page_error(r, w, &err);
+    if (problems ||
+        fr_meeting_decide(r->site, id, fr_page_opt(r, "title"), fr_page_opt(r, "responsible"),
+                          fr_page_opt(r, "user"), due_p, &aid, &err)) {
+        fr_ui_decision_refused(r, w, id, problems, &err);
         return;
     }
     fr_server_deliver(r);

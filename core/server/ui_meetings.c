@@ -24,27 +24,6 @@ static void esc_t(fr_req *r, fr_buf *b, const char *key)
     fr_buf_esc(b, T(key));
 }
 
-static const char *opt(fr_req *r, const char *name)
-{
-    const char *v = fr_req_field(r, name);
-    return v && *v ? v : NULL;
-}
-
-static void labelled(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
-                     int required, const char *placeholder)
-{
-    fr_buf_printf(b, "<label for=\"%s\">", id);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\"%s", required ? " *" : "", id, name,
-                  required ? " required" : "");
-    if (placeholder) {
-        fr_buf_puts(b, " placeholder=\"");
-        fr_buf_esc(b, placeholder);
-        fr_buf_puts(b, "\"");
-    }
-    fr_buf_puts(b, ">");
-}
-
 static void ui_intervisions(fr_req *r, fr_resp *w)
 {
     json_t *list = NULL;
@@ -93,7 +72,9 @@ static void ui_intervisions(fr_req *r, fr_resp *w)
     fr_page_end(r, w);
 }
 
-static void ui_intervision_new(fr_req *r, fr_resp *w)
+/* The form recording an intervision; again as typed, with its problems,
+ * when refused (422). */
+static void intervision_new_page(fr_req *r, fr_resp *w, json_t *problems)
 {
     json_t *users = NULL;
     fr_error err = {0};
@@ -106,16 +87,17 @@ static void ui_intervision_new(fr_req *r, fr_resp *w)
         fr_page_error(r, w, &err);
         return;
     }
+    if (problems)
+        w->status = 422;
     fr_page_begin(r, w, T("intervision.new"));
     fr_buf *b = &w->body;
+    int focused = 0, row = 0;
     fr_buf_puts(b, "<form method=\"post\" action=\"/intervisions\" class=\"card grid\">");
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    labelled(r, b, "i-held", "held_on", "meeting.held_on", 1, T("forms.date_placeholder"));
-    labelled(r, b, "i-place", "place", "meeting.place", 0, NULL);
-    fr_ui_participants_begin(r, b);
+    fr_ui_participants_begin(r, b, problems, &focused);
     size_t i;
     json_t *u;
-    int row = 0;
     json_array_foreach(users, i, u)
     {
         const char *role = fr_js(u, "role");
@@ -123,39 +105,19 @@ static void ui_intervision_new(fr_req *r, fr_resp *w)
             continue;
         if (fr_ji(u, "active") == 0 && json_object_get(u, "active"))
             continue;
-        row++;
-        fr_buf_puts(b, "<tr><td>");
-        fr_buf_esc(b, fr_js(u, "display_name"));
-        fr_buf_printf(b,
-                      "</td><td><label for=\"ir-%d\" class=\"sr\">%s</label>"
-                      "<input id=\"ir-%d\" name=\"role-",
-                      row, T("network.role"), row);
-        fr_buf_esc(b, fr_js(u, "login"));
-        fr_buf_puts(b, "\" value=\"");
-        esc_t(r, b, strcmp(role, "admin") == 0 ? "intervision.role_admin" : "intervision.role_cm");
-        fr_buf_printf(b, "\"></td><td><input type=\"checkbox\" id=\"iu-%d\" name=\"user\" value=\"",
-                      row);
-        fr_buf_esc(b, fr_js(u, "login"));
-        fr_buf_printf(b, "\" checked><label for=\"iu-%d\" class=\"sr\">%s</label>", row,
-                      T("meeting.invited"));
-        fr_buf_puts(b, "</td>");
-        fr_buf_printf(b, "<td><input type=\"checkbox\" id=\"ip-%d\" name=\"present\" value=\"",
-                      row);
-        fr_buf_esc(b, fr_js(u, "login"));
-        fr_buf_printf(b, "\" checked><label for=\"ip-%d\" class=\"sr\">%s</label></td></tr>", row,
-                      T("meeting.present"));
+        fr_ui_participant_row(
+            r, b, ++row, "user", fr_js(u, "login"), fr_js(u, "display_name"),
+            T(strcmp(role, "admin") == 0 ? "intervision.role_admin" : "intervision.role_cm"),
+            problems, &focused);
     }
-    fr_ui_participants_end(r, b);
+    fr_ui_participants_end(r, b, problems, &focused);
     json_decref(users);
     fr_page_end(r, w);
 }
 
-static int present_in(fr_req *r, const char *login)
+static void ui_intervision_new(fr_req *r, fr_resp *w)
 {
-    for (int j = 0; j < r->nfields; j++)
-        if (strcmp(r->fields[j].name, "present") == 0 && strcmp(r->fields[j].value, login) == 0)
-            return 1;
-    return 0;
+    intervision_new_page(r, w, NULL);
 }
 
 static void ui_intervision_add(fr_req *r, fr_resp *w)
@@ -164,16 +126,16 @@ static void ui_intervision_add(fr_req *r, fr_resp *w)
     fr_participant ps[MAX_PARTICIPANTS];
     char held[11];
     fr_error err = {0};
-    const char *h = opt(r, "held_on");
-    if (h && fr_parse_date(h, held)) {
-        fr_page_bad_date(r, w, "meeting.held_on");
+    json_t *problems = fr_ui_meeting_problems(r, "user", held, &m.held_on);
+    if (problems) {
+        intervision_new_page(r, w, problems);
+        json_decref(problems);
         return;
     }
-    m.held_on = h ? held : NULL;
-    m.place = opt(r, "place");
-    m.minutes = opt(r, "minutes");
-    m.convergences = opt(r, "convergences");
-    m.divergences = opt(r, "divergences");
+    m.place = fr_page_opt(r, "place");
+    m.minutes = fr_page_opt(r, "minutes");
+    m.convergences = fr_page_opt(r, "convergences");
+    m.divergences = fr_page_opt(r, "divergences");
     for (int i = 0; i < r->nfields && m.nparticipants < MAX_PARTICIPANTS - 3; i++) {
         if (strcmp(r->fields[i].name, "user") != 0 || !*r->fields[i].value)
             continue;
@@ -182,14 +144,18 @@ static void ui_intervision_add(fr_req *r, fr_resp *w)
         fr_participant *p = &ps[m.nparticipants++];
         memset(p, 0, sizeof *p);
         p->user = r->fields[i].value;
-        p->role = opt(r, rk);
-        p->present = present_in(r, p->user);
+        p->role = fr_page_opt(r, rk);
+        p->present = fr_page_checked(r, "present", p->user);
     }
     m.nparticipants = fr_ui_participants_others(r, ps, m.nparticipants, MAX_PARTICIPANTS);
     m.participants = ps;
     int64_t id = 0;
     if (fr_meeting_add(r->site, &m, &id, &err)) {
-        fr_page_error(r, w, &err);
+        if (fr_ui_meeting_refusal(r, &problems, &err))
+            intervision_new_page(r, w, problems);
+        else
+            fr_page_error(r, w, &err);
+        json_decref(problems);
         return;
     }
     fr_server_deliver(r);
@@ -199,22 +165,25 @@ static void ui_intervision_add(fr_req *r, fr_resp *w)
 static void ui_intervision_decide(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]), aid = 0;
+    int64_t case_id = fr_parse_id(fr_req_field(r, "case"));
     char due[11];
+    const char *due_p = NULL;
     fr_error err = {0};
-    const char *d = opt(r, "due_on");
-    if (d && fr_parse_date(d, due)) {
-        fr_page_bad_date(r, w, "meeting.deadline");
+    json_t *problems = fr_ui_decision_problems(r, due, &due_p);
+    if (!case_id) /* the number, or a name from the list: its number */
+        fr_page_put(&problems, "case", T("intervision.case_bad"));
+    if (!problems && fr_intervision_decide(r->site, id, case_id, fr_page_opt(r, "title"),
+                                           fr_page_opt(r, "responsible"), fr_page_opt(r, "user"),
+                                           due_p, &aid, &err) == 0) {
+        fr_server_deliver(r);
+        fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved#decisions", id);
         return;
     }
-    if (fr_page_need_responsible(r, w))
-        return;
-    if (fr_intervision_decide(r->site, id, fr_parse_id(fr_req_field(r, "case")), opt(r, "title"),
-                              opt(r, "responsible"), opt(r, "user"), d ? due : NULL, &aid, &err)) {
-        fr_page_error(r, w, &err);
-        return;
-    }
-    fr_server_deliver(r);
-    fr_resp_redirect(w, "/meetings/%" PRId64 "?msg=flash.saved#decisions", id);
+    /* the case typed is one the user may not change: said at the case,
+     * what was typed kept (the kernel audited the refusal) */
+    if (!problems && err.code == FR_EACCESS)
+        fr_page_put(&problems, "case", T("intervision.case_no_access"));
+    fr_ui_decision_refused(r, w, id, problems, &err);
 }
 
 /* The open cases the user may see, offered as the case number's choices
@@ -257,24 +226,27 @@ static void case_choices(fr_req *r, fr_buf *b)
     fr_buf_puts(b, "</datalist>");
 }
 
-void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id)
+void fr_ui_intervision_decision_form(fr_req *r, fr_buf *b, int64_t meeting_id,
+                                     const fr_refusal *refused)
 {
+    json_t *problems = fr_refusal_problems(refused, "decision");
+    int focused = 0;
     fr_buf_printf(
         b, "<form method=\"post\" action=\"/intervisions/%" PRId64 "/decisions\" class=\"grid\">",
         meeting_id);
+    fr_page_problems_alert(r, b, problems);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"d-case\">");
-    esc_t(r, b, "intervision.case");
-    fr_buf_puts(b, " *</label><input id=\"d-case\" name=\"case\" inputmode=\"numeric\" required"
-                   " list=\"d-cases\" autocomplete=\"off\">");
+    fr_page_input in = {.id = "d-case",
+                        .name = "case",
+                        .label = T("intervision.case"),
+                        .required = 1,
+                        .value = fr_refusal_value(r, refused, "decision", "case"),
+                        .problem = fr_page_problem(problems, "case"),
+                        .list = "d-cases",
+                        .inputmode = "numeric"};
+    fr_page_field(b, &in, &focused);
     case_choices(r, b);
-    labelled(r, b, "d-title", "title", "meeting.decision", 1, NULL);
-    labelled(r, b, "d-responsible", "responsible", "care.action.responsible", 0, NULL);
-    labelled(r, b, "d-user", "user", "care.action.user", 0, NULL);
-    labelled(r, b, "d-due", "due_on", "meeting.deadline", 0, T("forms.date_placeholder"));
-    fr_buf_puts(b, "<button type=\"submit\">");
-    esc_t(r, b, "meeting.decide");
-    fr_buf_puts(b, "</button></form>");
+    fr_ui_decision_inputs(r, b, refused, &focused);
 }
 
 /* ---- the API ---- */

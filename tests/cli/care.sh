@@ -39,6 +39,7 @@ ok "a new action after the approval" -- $M careplan action 1 "Kinésithérapie" 
 ok "show again" -- $M careplan show 1
 out_has "the plan needs a new approval" "approval is needed"
 refused "the guard sees the change" 1 "as it stands" -- $M case fire 1 approve
+refused "an approval's note with a control character" 1 "note: holds a control character" -- $M careplan approve 1 --by "Jeanne Lambert" --how oral --note "$(printf 'dit\033à sa fille')"
 ok "approved again, orally" -- $M careplan approve 1 --by "Jeanne Lambert" --how oral
 ok "now the workflow moves on" -- $M case fire 1 approve
 ok "the GP marks his action done" -- --as jan careplan done 1
@@ -63,6 +64,7 @@ ok "a concertation with the network" -- $M meeting add --case 1 --on 20/11/2026 
     --member "1;médecin généraliste" --member "2;fille" --participant "Jeanne Lambert;la personne" \
     --participant "Service de soins;infirmière;absent" --minutes "point sur le maintien à domicile" \
     --divergences "la fille souhaite une entrée en maison de repos"
+refused "divergences with a direction override" 1 "divergences: holds an invisible character" -- $M meeting add --case 1 --on 20/11/2026 --participant "Jeanne Lambert;la personne" --divergences "$(printf 'la fille \342\200\256refuse')"
 ok "a decision becomes an action" -- $M meeting decide 1 "Visite d'une maison de repos" --responsible "Sophie Lambert" --due 15/12/2026
 ok "the meeting" -- $M meeting show 1
 out_has "participants with presence" "absent"

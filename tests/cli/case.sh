@@ -68,6 +68,7 @@ refused "a member whose period ended has no access" 1 "no care relationship" -- 
 ok "an informal member needs a relation" -- --as marie network add 1 --kind informal --name "Sophie Lambert" --relation fille
 refused "a formal member without role is refused" 1 "role" -- --as marie network add 1 --kind formal --name X
 refused "break-glass needs a reason" 1 "reason" -- --as thomas --break-glass "x" case show 1
+refused "a reason of spaces only is no reason" 1 "reason" -- --as thomas --break-glass "       " case show 1
 ok "break-glass with a reason opens the case" -- --as thomas --break-glass "appel du SAMU, patiente inconsciente" case show 1
 ok "break-glass is audited" -- audit show --type case --id 1
 out_has "the break-glass entry" "break-glass"

@@ -410,11 +410,13 @@ acts = marie.api("GET", f"/cases/{cid}/careplan").json()
 t.check(any(a["title"] == "Revoir le plan" and a["origin"] == "meeting"
             for g in acts["goals"] for a in g.get("actions", [])) or "Revoir le plan" in str(acts),
         "the decision is an action of the case's plan", acts)
-r = marie.form(f"/intervisions/{iv}/decisions", {"case": "", "title": "x"})
-t.check(r.status == 400 and "case" in r.text,
-        "a decision without a case is refused with what to do", r.status)
-r = marie.form(f"/intervisions/{mid}/decisions", {"case": str(cid), "title": "x"})
-t.check(r.status == 400, "a concertation takes no intervision decision", r.status)
+r = marie.form(f"/intervisions/{iv}/decisions", {"case": "", "title": "x", "responsible": "Marie"})
+t.check(r.status == 422 and "numéro du dossier" in r.text and 'value="x"' in r.text,
+        "a decision without a case comes back saying what to do, the title kept", r.status)
+r = marie.form(f"/intervisions/{mid}/decisions", {"case": str(cid), "title": "x",
+                                                  "responsible": "Marie"})
+t.check(r.status == 422 and "concertation" in r.text,
+        "a concertation takes no intervision decision", r.status)
 page = marie.request("GET", "/intervisions")
 t.check(page.status == 200 and f'href="/meetings/{iv}"' in page.text and "10/03/2026" in page.text,
         "the intervisions list", page.status)

@@ -168,8 +168,10 @@ class Site:
         finally:
             db.close()
 
-    def user(self, login, role="case_manager", password="correct-horse", team=None):
-        self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40")
+    def user(self, login, role="case_manager", password="correct-horse", team=None, language=None):
+        """language: the user's own (fr, nl, de, en); None: the site's."""
+        self.fr("user", "add", login, "--name", login.title(), "--role", role, "--capacity", "40",
+                *(("--language", language) if language else ()))
         self.fr("user", "passwd", login, stdin=password + "\n")
         if team:
             self.fr("team", "join", team, login)
@@ -343,7 +345,17 @@ def server_has_read(server):
     return True
 
 
-# ---- a page's own form, refused (tests/web/test_ui_*input.py) ----
+# -- reading a page refused back (the pages' own forms) ----------------------
+
+def value_of(page, name):
+    """The value attribute of the input named name ('' when empty, None
+    when there is no such input)."""
+    m = re.search(r'<input[^>]*\bname="' + re.escape(name) + r'"[^>]*>', page)
+    if not m:
+        return None
+    v = re.search(r'\bvalue="([^"]*)"', m.group(0))
+    return html.unescape(v.group(1)) if v else ""
+
 
 def value_at(page, input_id):
     """The value of the input with this id ('' when empty, None when none)."""
@@ -356,3 +368,15 @@ def problem_of(page, input_id):
     """The text of the problem tied to an input (aria-describedby), or None."""
     m = re.search(r'<p class="fr-error" id="' + re.escape(input_id) + r'-problem">([^<]*)</p>', page)
     return html.unescape(m.group(1)) if m else None
+
+
+def form_open(page, details_id):
+    """True when the <details> holding a form is open."""
+    return re.search(r'<details id="' + re.escape(details_id) + r'" open>', page) is not None
+
+
+def focused(page):
+    """The id of the element that takes the focus (autofocus), or None."""
+    m = re.search(r'<(?:input|select|textarea)[^>]*\bautofocus\b[^>]*>', page)
+    i = m and re.search(r'\bid="([^"]*)"', m.group(0))
+    return i.group(1) if i else None
