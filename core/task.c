@@ -284,10 +284,15 @@ int fr_task_cancel(fr_site *site, int64_t task_id, const char *reason, fr_error 
     return finish(site, rc, err);
 }
 
-int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err)
+/* What giving task_id to login needs, checked without writing: the task
+ * open, the user active, the rights (a refusal for want of them audited on
+ * its own, as every refusal). *case_id (0: about no case) and *to for the
+ * write. */
+static int check_assign(fr_site *site, int64_t task_id, const char *login, int64_t *case_id,
+                        int64_t *to, fr_error *err)
 {
-    int64_t case_id = 0, to = 0;
-    int rc = fr_store_query_int(site->store, err, &case_id,
+    *case_id = *to = 0;
+    int rc = fr_store_query_int(site->store, err, case_id,
                                 "SELECT coalesce(case_id, 0) FROM tasks WHERE id = ?"
                                 " AND status = 'open'",
                                 "I", task_id);
@@ -295,14 +300,21 @@ int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *
         return fr_error_set(err, FR_ENOTFOUND,
                             "there is no open task %" PRId64 "; see `filrouge task list`",
                             task_id);
-    if (rc || (rc = fr_user_id(site, login, &to, err)))
+    if (rc || (rc = fr_user_id(site, login, to, err)))
         return rc;
-    if (case_id && (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+    if (*case_id && (rc = fr_access_case(site, *case_id, FR_WRITE, err)))
         return rc;
-    if (!case_id && !fr_access_has_role(site, "admin"))
+    if (!*case_id && !fr_access_has_role(site, "admin"))
         return refused(site, task_id, err, "only an administrator can reassign task %" PRId64,
                        task_id);
-    if ((rc = fr_store_begin(site->store, err)))
+    return 0;
+}
+
+int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err)
+{
+    int64_t case_id = 0, to = 0;
+    int rc = check_assign(site, task_id, login, &case_id, &to, err);
+    if (rc || (rc = fr_store_begin(site->store, err)))
         return rc;
     rc = fr_store_execf(site->store, err, "UPDATE tasks SET assignee_id = ? WHERE id = ?", "II", to,
                         task_id);
@@ -312,6 +324,30 @@ int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *
         rc = publish(site, "task.assigned", case_id,
                      json_pack("{s:I,s:s}", "task_id", (json_int_t)task_id, "assignee", login),
                      err);
+    return finish(site, rc, err);
+}
+
+int fr_task_reassign_all(fr_site *site, const int64_t *cases, int ncases, const int64_t *tasks,
+                         int ntasks, const char *login, fr_error *err)
+{
+    /* Every right first, before anything is written: a refusal's audit
+     * entry is written on its own, and inside the transaction below the
+     * rollback would take it. */
+    int64_t case_id, to;
+    int rc = 0;
+    for (int i = 0; !rc && i < ncases; i++)
+        rc = fr_access_case(site, cases[i], FR_WRITE, err);
+    for (int i = 0; !rc && i < ntasks; i++)
+        rc = check_assign(site, tasks[i], login, &case_id, &to, err);
+    if (rc || (rc = fr_store_begin(site->store, err)))
+        return rc;
+    /* Cases first: their open tasks that followed the case manager follow
+     * the new one. Any refusal now (a user who may not manage cases)
+     * undoes all. */
+    for (int i = 0; !rc && i < ncases; i++)
+        rc = fr_case_assign(site, cases[i], login, err);
+    for (int i = 0; !rc && i < ntasks; i++)
+        rc = fr_task_assign(site, tasks[i], login, err);
     return finish(site, rc, err);
 }
 

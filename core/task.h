@@ -42,6 +42,13 @@ int fr_task_cancel(fr_site *site, int64_t task_id, const char *reason, fr_error 
 /* Gives an open task to another user (write access to its case; tasks not
  * about a case: administrators). Audited, publishes task.assigned. */
 int fr_task_assign(fr_site *site, int64_t task_id, const char *login, fr_error *err);
+/* Gives cases (fr_case_assign: their open tasks that followed the case
+ * manager follow) and tasks to `login`, all of them or none: every right
+ * is checked before anything is written (a refusal audited as always),
+ * then one transaction; the first refusal, naming the case or task, undoes
+ * all. For the échéancier's bulk reassignment. */
+int fr_task_reassign_all(fr_site *site, const int64_t *cases, int ncases, const int64_t *tasks,
+                         int ntasks, const char *login, fr_error *err);
 
 /* Sets a named date of a case and recomputes the open, untouched tasks
  * anchored on it (audited, publishes case.date-changed). */

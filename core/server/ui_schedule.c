@@ -273,30 +273,36 @@ void fr_ui_schedule_reassign(fr_req *r, fr_resp *w)
         json_decref(problems);
         return;
     }
-    /* One kernel call each: every change is checked and audited on its
-     * own. Cases first: a target who cannot manage cases is refused
-     * before anything changed, the form coming back; a later refusal (no
-     * access, a task no longer open) stops the rest, on the error page. */
+    /* All or nothing (fr_task_reassign_all): a refusal (no access, a
+     * target who cannot manage cases, a task done meanwhile) leaves every
+     * box as it was and comes back with the form. */
     static const fr_page_rule rules[] = {{"to", "manager", 1, 0, 't'}};
-    int done = 0;
-    for (int pass = 0; pass < 2; pass++)
+    int64_t *cases = calloc((size_t)chosen, sizeof *cases), *tasks = calloc((size_t)chosen, sizeof *tasks);
+    int ncases = 0, ntasks = 0, rc;
+    if (!cases || !tasks) {
+        rc = fr_error_set(&err, FR_ENOMEM, "out of memory");
+    } else {
         for (int i = 0; i < r->nfields; i++) {
-            if (strcmp(r->fields[i].name, pass ? "task" : "case") != 0)
-                continue;
-            int64_t id = fr_parse_id(r->fields[i].value);
-            if (!(pass ? fr_task_assign(r->site, id, to, &err)
-                       : fr_case_assign(r->site, id, to, &err))) {
-                done++;
-                continue;
-            }
-            if (!done && (problems = fr_page_refused(r, &err, rules, 1))) {
-                schedule_page(r, w, problems);
-                json_decref(problems);
-            } else {
-                fr_page_error(r, w, &err);
-            }
-            return;
+            if (strcmp(r->fields[i].name, "case") == 0)
+                cases[ncases++] = fr_parse_id(r->fields[i].value);
+            else if (strcmp(r->fields[i].name, "task") == 0)
+                tasks[ntasks++] = fr_parse_id(r->fields[i].value);
         }
+        rc = fr_task_reassign_all(r->site, cases, ncases, tasks, ntasks, to, &err);
+    }
+    free(cases);
+    free(tasks);
+    if (rc) {
+        problems = fr_page_refused(r, &err, rules, 1);
+        if (!problems && rc == FR_ENOTFOUND)
+            fr_page_put(&problems, "_", T("schedule.stale"));
+        if (problems)
+            schedule_page(r, w, problems);
+        else
+            fr_page_error(r, w, &err);
+        json_decref(problems);
+        return;
+    }
     fr_server_deliver(r);
     fr_resp_redirect(w, "/schedule?msg=flash.reassigned");
 }

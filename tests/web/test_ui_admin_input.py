@@ -217,6 +217,27 @@ t.check(site.sql("SELECT id, assignee_id FROM tasks ORDER BY id") == before
         and count(f"SELECT count(*) FROM cases c JOIN users u ON u.id = c.case_manager_id"
                   f" WHERE c.id = {cid} AND u.login = 'marie'") == 1,
         "nothing is reassigned, not even the task ticked before the case")
+# All or nothing: a case and a task done meanwhile (another tab, a
+# colleague): the case is not handed over either (it was, before the task's
+# refusal stopped the rest).
+t2 = marie.api("POST", "/tasks", {"case_id": cid, "title": "Appeler la fille", "due_on": "15/12/2026"})
+t2 = t2.json().get("id") if t2.status == 201 else None
+marie.api("POST", f"/tasks/{t2}/done")
+before = site.sql("SELECT id, assignee_id FROM tasks ORDER BY id")
+r = marie.form("/schedule/reassign", [("manager", "marie"), ("case", cid), ("task", tid),
+                                      ("task", t2), ("to", "paul")])
+t.check(t2 and r.status == 422 and "rien n'a été réassigné" in alert(r.text),
+        "a task done meanwhile: the page says nothing was reassigned", (t2, r.status, alert(r.text)))
+t.check(site.sql("SELECT id, assignee_id FROM tasks ORDER BY id") == before
+        and count(f"SELECT count(*) FROM cases c JOIN users u ON u.id = c.case_manager_id"
+                  f" WHERE c.id = {cid} AND u.login = 'marie'") == 1,
+        "and nothing was: neither the case ticked first nor its tasks")
+r = marie.form("/schedule/reassign", [("manager", "marie"), ("case", cid), ("task", tid),
+                                      ("to", "paul")])
+t.check(r.status == 303 and count(f"SELECT count(*) FROM cases c JOIN users u ON"
+                                  f" u.id = c.case_manager_id WHERE c.id = {cid}"
+                                  f" AND u.login = 'paul'") == 1,
+        "the same without the done task: reassigned", r.status)
 r = emma.form("/schedule/reassign", [("to", "nobody")])
 t.check(r.status == 422 and "Tick at least one" in alert(r.text)
         and "whom to reassign" in (problem_of(r.text, "f-to") or ""),
