@@ -53,6 +53,27 @@ int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err);
 int fr_team_id(fr_site *site, const char *name, int64_t *id, fr_error *err);
 int fr_team_add_member(fr_site *site, const char *team, const char *login, fr_error *err);
 int fr_team_list(fr_site *site, json_t **out, fr_error *err);
+/* Takes a user out of a team (administrators; audited remove-member on
+ * the team, event team.member-removed): from now on they reach the team's
+ * cases only through another relationship. Their cases stay theirs. */
+int fr_team_remove_member(fr_site *site, const char *team, const char *login, fr_error *err);
+
+/* What fr_user_edit changes: NULL (has_capacity 0) keeps what is. */
+typedef struct fr_user_change {
+    const char *display_name;
+    const char *role;     /* admin, case_manager, provider, read_only */
+    const char *language; /* fr, nl, de, en */
+    int has_capacity;     /* 1: set capacity */
+    int capacity;         /* 0 to FR_CAPACITY_MAX */
+} fr_user_change;
+
+/* Changes a user's name, role, language or capacity (administrators),
+ * checked as at fr_user_add; active or not. Audited ("update" on the
+ * user with each change from and to), event user.updated; nothing when
+ * nothing changes. A new role applies at the user's next request (their
+ * sessions read it). Not 'system'; an administrator cannot take their own
+ * administrator role away. */
+int fr_user_edit(fr_site *site, const char *login, const fr_user_change *c, fr_error *err);
 
 /* Sets a user's password (Argon2id at OWASP's minimum, 19 MiB and 2 passes;
  * libsodium crypto_pwhash_str; only the hash is stored). An administrator may set anybody's, a user their own.

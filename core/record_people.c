@@ -48,6 +48,32 @@ static int require_admin(fr_site *site, const char *what, fr_error *err)
 static int password_check(const char *password, fr_error *err);
 static int password_hash_of(char hash[crypto_pwhash_STRBYTES], const char *password, fr_error *err);
 
+/* A user's details as fr_user_add and fr_user_edit take them. */
+static int check_details(const char *name, const char *role, const char *lang, int capacity,
+                         fr_error *err)
+{
+    if (fr_text_blank(name))
+        return fr_error_set(err, FR_EINVAL, "name: a display name is required (--name)");
+    int rc = fr_text_check("name", name, FR_TEXT_NAME_MAX, 0, err);
+    if (rc)
+        return rc;
+    if (strcmp(role, "admin") && strcmp(role, "case_manager") && strcmp(role, "provider") &&
+        strcmp(role, "read_only"))
+        return fr_error_set(err, FR_EINVAL,
+                            "role: '%s' is not a role; use admin, case_manager, provider or "
+                            "read_only",
+                            role);
+    if (!fr_record_valid_language(lang))
+        return fr_error_set(err, FR_EINVAL, "language: '%s' is not supported; use fr, nl, de or en",
+                            lang);
+    if (capacity < 0 || capacity > FR_CAPACITY_MAX)
+        return fr_error_set(err, FR_EINVAL,
+                            "capacity: %d is outside 0 to %d; write the number of cases (weighted "
+                            "by intensity) the user can carry, or 0 for none set",
+                            capacity, FR_CAPACITY_MAX);
+    return 0;
+}
+
 int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
 {
     const char *role = u->role ? u->role : "case_manager";
@@ -60,24 +86,8 @@ int fr_user_add(fr_site *site, const fr_user_new *u, int64_t *id, fr_error *err)
                             "login: '%s' is not a valid login; use 2 to 64 lower-case letters, "
                             "digits, '.', '_' or '-', starting with a letter (not 'system')",
                             u->login ? u->login : "");
-    if (fr_text_blank(u->display_name))
-        return fr_error_set(err, FR_EINVAL, "name: a display name is required (--name)");
-    if ((rc = fr_text_check("name", u->display_name, FR_TEXT_NAME_MAX, 0, err)))
+    if ((rc = check_details(u->display_name, role, lang, u->capacity, err)))
         return rc;
-    if (strcmp(role, "admin") && strcmp(role, "case_manager") && strcmp(role, "provider") &&
-        strcmp(role, "read_only"))
-        return fr_error_set(err, FR_EINVAL,
-                            "role: '%s' is not a role; use admin, case_manager, provider or "
-                            "read_only",
-                            role);
-    if (!fr_record_valid_language(lang))
-        return fr_error_set(err, FR_EINVAL, "language: '%s' is not supported; use fr, nl, de or en",
-                            lang);
-    if (u->capacity < 0 || u->capacity > FR_CAPACITY_MAX)
-        return fr_error_set(err, FR_EINVAL,
-                            "capacity: %d is outside 0 to %d; write the number of cases (weighted "
-                            "by intensity) the user can carry, or 0 for none set",
-                            u->capacity, FR_CAPACITY_MAX);
     if (u->password && (rc = password_check(u->password, err)))
         return rc;
     int64_t exists = 0;
@@ -222,6 +232,101 @@ counts:
     if (open_tasks)
         *open_tasks = tasks;
     return rc;
+}
+
+int fr_user_edit(fr_site *site, const char *login, const fr_user_change *c, fr_error *err)
+{
+    int rc = require_admin(site, "change users", err);
+    if (rc)
+        return rc;
+    if (!login || strcmp(login, "system") == 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "login: name a user of the site (the local administrator 'system' "
+                            "is not changed); see `filrouge user list`");
+    json_t *now = NULL;
+    if ((rc = fr_store_query_row(site->store, err, &now,
+                                 "SELECT id, display_name, role, language, capacity FROM users"
+                                 " WHERE login = ?",
+                                 "t", login))) {
+        if (rc == FR_ENOTFOUND) {
+            fr_error_clear(err);
+            rc = fr_error_set(err, FR_ENOTFOUND, "there is no user '%s'; see `filrouge user list`",
+                              login);
+        }
+        return rc;
+    }
+    int64_t uid = json_integer_value(json_object_get(now, "id"));
+    const char *was_name = json_string_value(json_object_get(now, "display_name"));
+    const char *was_role = json_string_value(json_object_get(now, "role"));
+    const char *was_lang = json_string_value(json_object_get(now, "language"));
+    int was_capacity = (int)json_number_value(json_object_get(now, "capacity"));
+    const char *name = c->display_name ? c->display_name : was_name;
+    const char *role = c->role ? c->role : was_role;
+    const char *lang = c->language ? c->language : was_lang;
+    int capacity = c->has_capacity ? c->capacity : was_capacity;
+    /* An administrator who took their own role away would lock the site's
+     * administration out of the web pages if they were the last one. */
+    if (!(rc = check_details(name, role, lang, capacity, err)) && strcmp(login, site->actor) == 0 &&
+        strcmp(role, "admin") != 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "role: you cannot take your own administrator role away; another "
+                          "administrator must do it");
+    /* What changed, from and to (the audit entry and the event). */
+    json_t *changed = json_object();
+    if (!rc && strcmp(name, was_name) != 0)
+        json_object_set_new(changed, "display_name",
+                            json_pack("{s:s,s:s}", "from", was_name, "to", name));
+    if (!rc && strcmp(role, was_role) != 0)
+        json_object_set_new(changed, "role", json_pack("{s:s,s:s}", "from", was_role, "to", role));
+    if (!rc && strcmp(lang, was_lang) != 0)
+        json_object_set_new(changed, "language",
+                            json_pack("{s:s,s:s}", "from", was_lang, "to", lang));
+    if (!rc && capacity != was_capacity)
+        json_object_set_new(changed, "capacity",
+                            json_pack("{s:i,s:i}", "from", was_capacity, "to", capacity));
+    if (!rc && json_object_size(changed) > 0 && !(rc = fr_store_begin(site->store, err))) {
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE users SET display_name = ?, role = ?, language = ?,"
+                            " capacity = ? WHERE id = ?",
+                            "tttRI", name, role, lang, (int64_t)capacity, uid);
+        json_t *detail = json_pack("{s:s,s:O}", "login", login, "changed", changed);
+        rc = fr_record_commit(site, rc, "update", "user", uid, 0, detail, "user.updated", err);
+    }
+    json_decref(changed);
+    json_decref(now);
+    return rc;
+}
+
+int fr_team_remove_member(fr_site *site, const char *team, const char *login, fr_error *err)
+{
+    int64_t tid = 0, uid = 0, member = 0;
+    int rc = require_admin(site, "change teams", err);
+    if (rc || (rc = fr_team_id(site, team, &tid, err)))
+        return rc;
+    if ((rc = fr_store_query_int(site->store, err, &uid, "SELECT id FROM users WHERE login = ?",
+                                 "t", login ? login : ""))) {
+        if (rc == FR_ENOTFOUND) {
+            fr_error_clear(err);
+            rc = fr_error_set(err, FR_ENOTFOUND, "there is no user '%s'; see `filrouge user list`",
+                              login ? login : "");
+        }
+        return rc;
+    }
+    if ((rc = fr_store_query_int(site->store, err, &member,
+                                 "SELECT count(*) FROM team_members WHERE team_id = ? AND "
+                                 "user_id = ?",
+                                 "II", tid, uid)))
+        return rc;
+    if (!member)
+        return fr_error_set(err, FR_ECONFLICT, "'%s' is not in team '%s'; see `filrouge team list`",
+                            login, team);
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    rc = fr_store_execf(site->store, err,
+                        "DELETE FROM team_members WHERE team_id = ? AND user_id = ?", "II", tid,
+                        uid);
+    return fr_record_commit(site, rc, "remove-member", "team", tid, 0,
+                            json_pack("{s:s}", "user", login), "team.member-removed", err);
 }
 
 int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err)

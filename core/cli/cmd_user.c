@@ -29,6 +29,27 @@ static int run_user_add(cli *c)
     return 0;
 }
 
+static int run_user_edit(cli *c)
+{
+    fr_user_change u = {0};
+    u.display_name = cli_opt(c, "name");
+    u.role = cli_opt(c, "role");
+    u.language = cli_opt(c, "language");
+    const char *cap = cli_opt(c, "capacity");
+    u.has_capacity = cap != NULL;
+    if (cli_check_args(c, 1, 1) || (cap && cli_int(c, cap, "--capacity", CLI_ANY, &u.capacity)))
+        return CLI_USAGE;
+    if (!u.display_name && !u.role && !u.language && !cap)
+        return cli_usage(c, "say what to change: --name, --role, --language or --capacity");
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_user_edit(c->site, cli_arg(c, 0), &u, &err))
+        return cli_fail(c, &err);
+    cli_ok(c, json_pack("{s:s}", "login", cli_arg(c, 0)), "user %s changed", cli_arg(c, 0));
+    return 0;
+}
+
 /* The password comes from standard input (one line), never from the
  * command line where other users could read it in the process list. On a
  * terminal, echo is turned off. */
@@ -168,6 +189,19 @@ static int run_team_join(cli *c)
     return 0;
 }
 
+static int run_team_leave(cli *c)
+{
+    if (cli_check_args(c, 2, 2))
+        return CLI_USAGE;
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_team_remove_member(c->site, cli_arg(c, 0), cli_arg(c, 1), &err))
+        return cli_fail(c, &err);
+    cli_ok(c, NULL, "%s left team %s", cli_arg(c, 1), cli_arg(c, 0));
+    return 0;
+}
+
 static void print_teams(json_t *teams)
 {
     size_t i;
@@ -197,6 +231,10 @@ const cli_command cli_user_commands[] = {
      "LOGIN --name 'DISPLAY NAME' [--role admin|case_manager|provider|read_only] [--language "
      "fr|nl|de|en] [--capacity N]",
      "add a user (administrators)"},
+    {"user", "edit", run_user_edit,
+     "LOGIN [--name TEXT] [--role admin|case_manager|provider|read_only] [--language fr|nl|de|en] "
+     "[--capacity N]",
+     "change a user's name, role, language or caseload capacity (administrators)"},
     {"user", "passwd", run_user_passwd, "LOGIN",
      "set a user's password for the web application (read from standard input)"},
     {"user", "list", run_user_list, "", "list users with their caseload against their capacity"},
@@ -207,6 +245,8 @@ const cli_command cli_user_commands[] = {
      "give a deactivated user their access back (administrators; audited)"},
     {"team", "add", run_team_add, "NAME", "add a team (administrators)"},
     {"team", "join", run_team_join, "TEAM LOGIN", "put a user in a team"},
+    {"team", "leave", run_team_leave, "TEAM LOGIN",
+     "take a user out of a team (they no longer reach its cases through it)"},
     {"team", "list", run_team_list, "", "list teams and their members"},
     {0},
 };

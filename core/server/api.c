@@ -855,6 +855,35 @@ static void api_user_add(fr_req *r, fr_resp *w)
     json_decref(b);
 }
 
+/* POST /users/{id}: {display_name, role, language, capacity}, each
+ * optional (fr_user_edit). */
+static void api_user_edit(fr_req *r, fr_resp *w)
+{
+    static const char *const fields[] = {"s:display_name", "s:role", "s:language", "i:capacity",
+                                         NULL};
+    json_t *b = body_with(r, w, fields);
+    if (!b)
+        return;
+    fr_user_change u = {0};
+    u.display_name = jstr(b, "display_name");
+    u.role = jstr(b, "role");
+    u.language = jstr(b, "language");
+    json_t *cap = json_object_get(b, "capacity");
+    if ((u.has_capacity = cap != NULL)) { /* beyond int's range: still refused */
+        json_int_t v = json_integer_value(cap);
+        u.capacity = v < INT_MIN ? INT_MIN : v > INT_MAX ? INT_MAX : (int)v;
+    }
+    fr_error err = {0};
+    char *login = NULL;
+    if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) ||
+        fr_user_edit(r->site, login, &u, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        written(r, w, 200, json_pack("{s:s}", "login", login));
+    free(login);
+    json_decref(b);
+}
+
 /* POST /users/{id}/deactivate and /activate: no body (or an empty
  * object). */
 static void api_user_set_active(fr_req *r, fr_resp *w, int active)
@@ -1614,6 +1643,7 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/tasks/{id}/assign", api_task_assign, FR_ROUTE_API},
     {"GET", "/api/v1/users", api_users, FR_ROUTE_API},
     {"POST", "/api/v1/users", api_user_add, FR_ROUTE_API | FR_ROUTE_ALONE},
+    {"POST", "/api/v1/users/{id}", api_user_edit, FR_ROUTE_API},
     {"POST", "/api/v1/users/{id}/deactivate", api_user_deactivate, FR_ROUTE_API},
     {"POST", "/api/v1/users/{id}/activate", api_user_activate, FR_ROUTE_API},
     {"GET", "/api/v1/teams", api_teams, FR_ROUTE_API},

@@ -51,6 +51,37 @@ test "$(sql "SELECT action FROM audit WHERE object_type = 'user' ORDER BY id DES
 ok "reactivate jan" -- user activate jan
 ok "he acts again" -- --as jan patient list
 
+# A user's details changed: part-time, a new role, a new name
+ok "a case manager goes part-time" -- user edit marie --capacity 24
+test "$(sql "SELECT capacity FROM users WHERE login = 'marie'")" = 24.0 ||
+    test "$(sql "SELECT capacity FROM users WHERE login = 'marie'")" = 24 &&
+    pass "the capacity is stored" || fail "capacity $(sql "SELECT capacity FROM users WHERE login = 'marie'")"
+sql "SELECT detail FROM audit WHERE object_type = 'user' AND action = 'update' ORDER BY id DESC LIMIT 1" |
+    grep -qF '"capacity":{"from":40,"to":24}' && pass "audited from and to" ||
+    fail "audit: $(sql "SELECT detail FROM audit WHERE action = 'update' ORDER BY id DESC LIMIT 1")"
+"$FR" user add lea --name "Lea Claes" --role provider >/dev/null
+ok "a provider becomes a case manager, under a new name" -- \
+    user edit lea --role case_manager --name "Lea Peeters-Claes"
+test "$(sql "SELECT role || ' ' || display_name FROM users WHERE login = 'lea'")" = "case_manager Lea Peeters-Claes" &&
+    pass "role and name stored" || fail "lea: $(sql "SELECT role, display_name FROM users WHERE login = 'lea'")"
+refused "a capacity out of range" 1 "capacity: 5000 is outside 0 to 1000" -- user edit marie --capacity 5000
+refused "a role that is none" 1 "role: 'boss' is not a role" -- user edit marie --role boss
+refused "a name of spaces" 1 "a display name is required" -- user edit marie --name "   "
+refused "nothing to change is a usage error" 2 "say what to change" -- user edit marie
+refused "only administrators change users" 1 "only an administrator can change users" -- \
+    --as marie user edit jan --capacity 1
+refused "an unknown user" 1 "there is no user 'nobody'" -- user edit nobody --capacity 1
+ok "an administrator" -- user add root --name Root --role admin
+refused "an administrator cannot take their own role away" 1 "cannot take your own administrator role" -- \
+    --as root user edit root --role case_manager
+refused "nor change the local administrator" 1 "'system' is not changed" -- user edit system --name X
+ok "a team" -- team add Namur
+ok "marie joins it" -- team join Namur marie
+ok "and leaves it" -- team leave Namur marie
+test "$(sql "SELECT count(*) FROM team_members")" = 0 && pass "no longer a member" || fail "still a member"
+refused "leaving twice" 1 "'marie' is not in team 'Namur'" -- team leave Namur marie
+refused "a team that is none" 1 "there is no team 'Liège'" -- team leave Liège marie
+
 ok "register a patient with a valid NISS" -- patient add --family Lambert --given Jeanne \
     --birth 12/03/1941 --sex female --id be-niss=41.03.12-123.11 --city Namur
 refused "a NISS with wrong check digits is refused" 1 "fails its check digits" -- \

@@ -137,4 +137,33 @@ r = admin.form("/admin/users", {"login": "bo", "display_name": "Bo", "role": "ca
 t.check(r.status == 422 and "nombre entier de 0 à 1000" in r.text,
         "a capacity that is no number is refused, saying what to write", r.text[-1500:])
 t.check(not site.sql("SELECT id FROM users WHERE login = 'bo'"), "and nobody is added")
+
+# ---- a user's details changed (POST /users/{id}) ----
+paul = Client(srv)
+paul.login("paul")
+pauls = {u["login"]: u for u in admin.api("GET", "/users").json()}["paul"]["id"]
+r = admin.api("POST", f"/users/{mid}", {"capacity": 24})
+t.check(r.status == 200 and r.json()["login"] == "marie"
+        and str(site.sql("SELECT capacity FROM users WHERE login = 'marie'")[0][0]) in ("24", "24.0"),
+        "an administrator changes a capacity", r.text)
+r = admin.api("POST", f"/users/{pauls}", {"role": "read_only"})
+t.check(r.status == 200, "and a role", r.text)
+r = paul.api("POST", "/patients", {"family_name": "Autre", "given_names": "A"})
+t.check(r.status == 403, "the new role applies at once to the open session", r.text)
+for body, needle, what in (({"capacity": -3}, "capacity: -3 is outside 0 to 1000", "a negative capacity"),
+                           ({"role": "boss"}, "'boss' is not a role", "a role that is none"),
+                           ({"rol": "admin"}, 'unknown field "rol"', "a misspelt field")):
+    r = admin.api("POST", f"/users/{mid}", body)
+    t.check(r.status == 400 and needle in message(r), f"{what} is refused", r.text)
+r = admin.api("POST", f"/users/{aid}", {"role": "case_manager"})
+t.check(r.status == 400 and "cannot take your own administrator role" in message(r),
+        "an administrator does not take their own role away", r.text)
+marie = Client(srv)
+marie.login("marie")
+r = marie.api("POST", f"/users/{aid}", {"capacity": 1})
+t.check(r.status == 403, "a case manager changes nobody", r.text)
+audit = site.sql("SELECT detail FROM audit WHERE object_type = 'user' AND action = 'update'"
+                 " ORDER BY id")
+t.check(any('"role":{"from":"case_manager","to":"read_only"}' in d[0] for d in audit),
+        "the change is audited from and to", audit)
 t.finish()
