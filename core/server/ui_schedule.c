@@ -277,7 +277,8 @@ void fr_ui_schedule_reassign(fr_req *r, fr_resp *w)
      * target who cannot manage cases, a task done meanwhile) leaves every
      * box as it was and comes back with the form. */
     static const fr_page_rule rules[] = {{"to", "manager", 1, 0, 't'}};
-    int64_t *cases = calloc((size_t)chosen, sizeof *cases), *tasks = calloc((size_t)chosen, sizeof *tasks);
+    int64_t *cases = calloc((size_t)chosen, sizeof *cases),
+            *tasks = calloc((size_t)chosen, sizeof *tasks);
     int ncases = 0, ntasks = 0, rc;
     if (!cases || !tasks) {
         rc = fr_error_set(&err, FR_ENOMEM, "out of memory");
