@@ -24,8 +24,32 @@ out_has "allowed events are listed" "allowed now: close not-eligible screen"
 refused "a workflow that does not exist" 1 "frailtyy" -- case open 1 --workflow frailtyy
 refused "an event not allowed names the allowed ones" 1 "allowed now: close, not-eligible, screen" -- \
     --as marie case fire 1 choose
-ok "fire screen" -- --as marie case fire 1 screen --note "signalé par la fille"
+# A case registered after the fact: opened today, but the referral came on
+# 18/11 and the screening was done on 19/11. Its steps cannot be dated
+# before its opening until the opening is corrected.
+refused "a step dated before the case's opening names the opening and the correction" 1 \
+    "on: 19/11/2026 is before the case's opening (23/11/2026); if the case began earlier, correct its opening date first (\`filrouge case opened-on 1 DD/MM/YYYY --reason TEXT\`)" -- \
+    --as marie case fire 1 screen --on 19/11/2026
+refused "the correction needs a reason" 2 "--reason" -- --as marie case opened-on 1 18/11/2026
+refused "nor into the future" 1 "not in the future" -- \
+    --as marie case opened-on 1 24/11/2026 --reason "saisi après coup"
+refused "nor before the patient's birth" 1 "before the patient's birth (12/03/1941)" -- \
+    --as marie case opened-on 1 01/01/1940 --reason "saisi après coup"
+ok "correct the opening date" -- --as marie case opened-on 1 18/11/2026 --reason "dossier saisi après coup"
+test "$(sql "SELECT opened_on || ' ' || state_since FROM cases WHERE id = 1")" = "2026-11-18 2026-11-18" &&
+    pass "the case opened on the corrected date, in its first state since then" ||
+    fail "opening correction: $(sql "SELECT opened_on, state_since FROM cases WHERE id = 1")"
+test "$(sql "SELECT effective_on FROM transitions WHERE case_id = 1 AND event = 'open'")" = 2026-11-18 &&
+    pass "the timeline's opening moved with it" || fail "the opening transition kept its date"
+test "$(sql "SELECT count(*) FROM audit WHERE object_type = 'case' AND object_id = '1' AND action = 'update' AND detail LIKE '%\"from\":\"2026-11-23\",\"to\":\"2026-11-18\",\"reason\":\"dossier saisi après coup\"%'")" = 1 &&
+    pass "the correction is audited with both dates and the reason" || fail "the correction is not audited"
+test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'case.opened-on-changed'")" = 1 &&
+    pass "a case.opened-on-changed event" || fail "no case.opened-on-changed event"
+ok "fire screen" -- --as marie case fire 1 screen --on 19/11/2026 --note "signalé par la fille"
 out_has "the new state is reported" "now in state screening"
+refused "the opening cannot move past the case's first step" 1 \
+    "opened: 20/11/2026 is after the case's first step screen (19/11/2026)" -- \
+    --as marie case opened-on 1 20/11/2026 --reason "erreur"
 test "$(sql "SELECT status FROM tasks WHERE case_id = 1 AND origin_ref = 'state:referral'")" = cancelled &&
     pass "the step's own task closes with the step" || fail "the referral step's task is still open"
 # Protocol 3 eligibility (docs/plugins/frailty.md): 60+ and an EFS of 6 or more
@@ -46,6 +70,8 @@ ok "screen it" -- --as marie case fire 2 screen
 refused "the guard refuses with its message" 1 "60 ans et plus" -- --as marie case fire 2 assess
 test "$(sql "SELECT state FROM cases WHERE id = 2")" = screening && pass "a refused event changes nothing" ||
     fail "a refused event changed the case"
+refused "closing dated before the opening is refused too" 1 "on: 01/01/1990 is before the case's opening (23/11/2026)" -- \
+    --as marie case close 2 --on 01/01/1990
 
 # Access by care relationship
 refused "a provider without relationship cannot read the case" 1 "no care relationship" -- --as jan case show 1
