@@ -189,6 +189,7 @@ extern const fr_route fr_routes_api[];
 extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
+extern const fr_route fr_routes_case_opening[];
 /* A small form of the case page that was refused: which ("network",
  * "goal", "action", "referral") and its problems (an input's name → what
  * is wrong and what to do; "_": the form as a whole). The page comes back
@@ -201,6 +202,8 @@ typedef struct fr_refusal {
 } fr_refusal;
 /* The case page (ui_case.c); refused: NULL, or the form to show again. */
 void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t case_id, const fr_refusal *refused);
+/* The case page's correction of its opening date (ui_case_opening.c). */
+void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
 /* The case page's sections for forms and the care tools (ui_forms.c). */
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* For the inputs of the case page's form `form`: when it is the refused

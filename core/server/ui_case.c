@@ -1045,7 +1045,9 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     esc_t(r, b, "case.opened_on");
     fr_buf_puts(b, "</dt><dd>");
     fr_buf_esc(b, fr_human_date(fr_js(cs, "opened_on"), d));
-    fr_buf_puts(b, "</dd></dl></section>");
+    fr_buf_puts(b, "</dd></dl>");
+    fr_ui_case_opening(r, b, id, refused);
+    fr_buf_puts(b, "</section>");
 
     /* the events allowed now */
     fr_buf_puts(b, "<section class=\"card\"><h2>");
@@ -1239,13 +1241,21 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
         fr_workflow_fire(r->site, id, event, on_text ? on : NULL, opt_field(r, "note"), &err)) {
         /* The workflow's refusal (a guard's message, written by the
          * workflow's author for people; an event no longer allowed) under
-         * the form; access and storage failures as any page's. */
+         * the form; a date the kernel refuses (before the case's
+         * opening) under the date; access and storage failures as any
+         * page's. */
+        static const fr_page_rule fire_on_rule[] = {{"on", NULL, 0, 0, 'd'}};
+        json_t *on_problem = NULL;
         if (!event)
             fire_refused(r, w, id, "event", T("case.event_missing"));
+        else if (fr_page_refusal(r, &on_problem, &err, fire_on_rule, 1) &&
+                 fr_page_problem(on_problem, "on"))
+            fire_refused(r, w, id, "on", fr_page_problem(on_problem, "on"));
         else if (err.code == FR_EREFUSED || err.code == FR_EINVAL)
             fire_refused(r, w, id, "event", err.message);
         else
             fr_page_error(r, w, &err);
+        json_decref(on_problem);
         return;
     }
     fr_server_deliver(r);
