@@ -405,7 +405,7 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
 }
 
 /* The first dated fact of the case after its opening (a step, a meeting,
- * a care plan's approval): the opening may not move past it. *what and
+ * a care plan's approval, a referral sent): the opening may not move past it. *what and
  * *on empty when there is none. */
 static int first_fact(fr_site *site, int64_t id, char what[80], char on[FR_TIME_LEN], fr_error *err)
 {
@@ -416,7 +416,8 @@ static int first_fact(fr_site *site, int64_t id, char what[80], char on[FR_TIME_
         "SELECT what, d FROM (SELECT 'step ' || event AS what, effective_on AS d FROM transitions"
         " WHERE case_id = ?1 AND from_state IS NOT NULL UNION ALL SELECT 'meeting', held_on"
         " FROM meetings WHERE case_id = ?1 UNION ALL SELECT 'care plan approval', approved_on"
-        " FROM care_plan_approvals WHERE case_id = ?1) AS f ORDER BY d, what LIMIT 1",
+        " FROM care_plan_approvals WHERE case_id = ?1 UNION ALL SELECT 'referral', sent_on"
+        " FROM referrals WHERE case_id = ?1) AS f ORDER BY d, what LIMIT 1",
         "I", id);
     if (rc == FR_ENOTFOUND) {
         fr_error_clear(err);
@@ -477,6 +478,25 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
     json_t *d = json_pack("{s:s?,s:s,s:s}", "from", before, "to", opened_on, "reason", reason);
     free(before);
     return finish(site, rc, "update", id, d, "case.opened-on-changed", err);
+}
+
+int fr_case_check_after_opening(fr_site *site, int64_t case_id, const char *field, const char *date,
+                                fr_error *err)
+{
+    char *opened = NULL;
+    int rc = fr_store_query_text(site->store, err, &opened,
+                                 "SELECT opened_on FROM cases WHERE id = ?", "I", case_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no case %" PRId64, case_id);
+    char on[32], at[32];
+    if (!rc && strcmp(date, opened) < 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "%s: %s is before the case's opening (%s); if the case began earlier, "
+                          "correct its opening date first (`filrouge case opened-on %" PRId64
+                          " DD/MM/YYYY --reason TEXT`)",
+                          field, fr_clock_human(date, on), fr_clock_human(opened, at), case_id);
+    free(opened);
+    return rc;
 }
 
 int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,

@@ -63,6 +63,33 @@ static int anchored_due(const char *date, const char *offset, char out[FR_TIME_L
     return rc ? rc : fr_date_add(date, &d, out, err);
 }
 
+/* A due date that people, plugins and hooks give (the workflow's own are
+ * counted from checked dates): not before the case's opening (a task about
+ * no case: not more than a year ago) nor more than FR_TASK_DUE_YEARS
+ * ahead. A mistyped year (1900, 9999, 2062 for 2026) would otherwise sit
+ * on the échéancier overdue from the start, or never come. */
+static int check_due(fr_site *site, int64_t case_id, const char *due, fr_error *err)
+{
+    char today[FR_TIME_LEN], limit[FR_TIME_LEN], on[32], at[32];
+    fr_clock_today(today);
+    fr_duration ahead = {.sign = 1, .years = FR_TASK_DUE_YEARS};
+    int rc = fr_date_add(today, &ahead, limit, err);
+    if (!rc && strcmp(due, limit) > 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "due: %s is more than %d years ahead (today is %s); check the year",
+                            fr_clock_human(due, on), FR_TASK_DUE_YEARS, fr_clock_human(today, at));
+    if (rc || !case_id) {
+        fr_duration back = {.sign = -1, .years = 1};
+        if (!rc && !(rc = fr_date_add(today, &back, limit, err)) && strcmp(due, limit) < 0)
+            rc = fr_error_set(err, FR_EINVAL,
+                              "due: %s is more than a year ago (today is %s); check the year, "
+                              "or leave the date out",
+                              fr_clock_human(due, on), fr_clock_human(today, at));
+        return rc;
+    }
+    return fr_case_check_after_opening(site, case_id, "due", due, err);
+}
+
 static const char *const origins[] = {"workflow", "timer", "person", "plugin", "hook", NULL};
 
 int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *err)
@@ -113,6 +140,8 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
         if (!assignee)
             assignee = manager;
     }
+    if (!rc && t->due_on && !by_kernel)
+        rc = check_due(site, t->case_id, t->due_on, err);
     if (!rc && t->assignee_id) {
         int64_t n = 0;
         rc = fr_store_query_int(site->store, err, &n, "SELECT count(*) FROM users WHERE id = ?",

@@ -21,6 +21,7 @@
 #include "care.h"
 #include "clock.h"
 #include "form.h"
+#include "record.h"
 #include "task.h"
 #include "wfdef.h"
 #include "xmldoc.h"
@@ -330,7 +331,6 @@ typedef struct case_row {
     char status[16];
     char state_since[FR_TIME_LEN];
     char plugin[128];
-    char opened_on[FR_TIME_LEN];
 } case_row;
 
 static int read_case(fr_site *site, int64_t case_id, case_row *c, fr_error *err)
@@ -338,7 +338,7 @@ static int read_case(fr_site *site, int64_t case_id, case_row *c, fr_error *err)
     fr_stmt *st;
     int rc = fr_store_query(site->store, err, &st,
                             "SELECT workflow_id, workflow_version, state, status, state_since,"
-                            " plugin, opened_on FROM cases WHERE id = ?",
+                            " plugin FROM cases WHERE id = ?",
                             "I", case_id);
     if (rc)
         return rc;
@@ -350,7 +350,6 @@ static int read_case(fr_site *site, int64_t case_id, case_row *c, fr_error *err)
         snprintf(c->status, sizeof c->status, "%s", fr_stmt_text(st, 3));
         snprintf(c->state_since, sizeof c->state_since, "%s", fr_stmt_text(st, 4));
         snprintf(c->plugin, sizeof c->plugin, "%s", fr_stmt_text(st, 5));
-        snprintf(c->opened_on, sizeof c->opened_on, "%s", fr_stmt_text(st, 6));
         rc = 0;
     } else if (rc == 0) {
         rc = fr_error_set(err, FR_ENOTFOUND,
@@ -993,16 +992,8 @@ int fr_workflow_fire(fr_site *site, int64_t case_id, const char *event, const ch
     /* A step before the case began would put a state before the opening in
      * the timeline and its on-enter tasks overdue from the start. A case
      * registered after the fact has its opening corrected first. */
-    if (strcmp(effective_on, c.opened_on) < 0) {
-        char on[32], opened[32];
-        rc = fr_error_set(err, FR_EINVAL,
-                          "on: %s is before the case's opening (%s); if the case began earlier, "
-                          "correct its opening date first (`filrouge case opened-on %" PRId64
-                          " DD/MM/YYYY --reason TEXT`)",
-                          fr_clock_human(effective_on, on), fr_clock_human(c.opened_on, opened),
-                          case_id);
+    if ((rc = fr_case_check_after_opening(site, case_id, "on", effective_on, err)))
         goto out;
-    }
     if (!wf_state_find(wf, c.state)) {
         rc = fr_error_set(err, FR_EINVAL,
                           "case %" PRId64 " is in state '%s', which workflow %s version %d does "

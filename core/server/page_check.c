@@ -46,6 +46,8 @@ static const struct {
     {"is after the case's first", "case.opening.after_first"},
     {"is before the patient's birth", "case.opening.before_birth"},
     {"that is not in the future", "case.opening.future"},
+    {"years ahead (today", "task.due_too_far"},
+    {"is more than a year ago", "task.due_too_old"},
 };
 
 /* text with its "{date}" replaced by the date the kernel's message gives

@@ -83,6 +83,10 @@ out_has "case 1 listed for nadia (team)" "Lambert"
 ok "jan joins the network as the GP" -- --as marie network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan
 ok "now jan reads the case" -- --as jan case show 1
 ok "and may write to it" -- --as jan task add 1 "Passage à domicile" --due 01/12/2026
+refused "a task due before the case's opening" 1 "due: 01/01/1900 is before the case's opening (18/11/2026)" -- \
+    --as jan task add 1 "Passage à domicile" --due 01/01/1900
+refused "a task due more than ten years ahead" 1 "due: 31/12/9999 is more than 10 years ahead (today is 23/11/2026); check the year" -- \
+    --as jan task add 1 "Passage à domicile" --due 31/12/9999
 ok "jan's case list holds case 1 only" -- --as jan case list
 out_has "case 1 listed" "Lambert"
 out_lacks "case 2 not listed" "Martin"

@@ -343,6 +343,19 @@ t.check(r.status in (302, 303), "then the step is taken on its own day", (r.stat
 r = marie.form(f"/cases/{cid2}/opened-on", {"opened_on": dmy(opened), "opening_reason": "erreur"})
 t.check(r.status == 422 and f"date du {dmy(earlier)}" in (problem_of(r.text, "o-on") or ""),
         "the opening cannot move past the first step", problem_of(r.text, "o-on"))
+r = marie.form(f"/cases/{cid2}/careplan/actions", {"title": "Téléalarme", "due_on": "01/01/1900",
+                                                    "responsible": "Sophie"})
+t.check(r.status == 422 and f"avant l'ouverture du dossier ({dmy(earlier)})"
+        in (problem_of(r.text, "a-due") or ""),
+        "an action due before the case's opening is said under its due date",
+        problem_of(r.text, "a-due"))
+r = marie.form(f"/cases/{cid2}/careplan/actions", {"title": "Téléalarme", "due_on": "01/01/9999",
+                                                    "responsible": "Sophie"})
+t.check(r.status == 422 and "trop loin dans l'avenir" in (problem_of(r.text, "a-due") or ""),
+        "an action due in 9999 asks to check the year", problem_of(r.text, "a-due"))
+r = marie.api("POST", "/tasks", {"case_id": cid2, "title": "Rappel", "due_on": "01/01/9999"})
+t.check(r.status in (400, 422) and "more than 10 years ahead" in r.text,
+        "the API refuses a task due in 9999", (r.status, r.text))
 r = emma.api("POST", f"/cases/{cid2}/opened-on", {"opened_on": dmy(earlier), "reason": "x"})
 t.check(r.status == 403, "the API correction checks access like any write", r.status)
 r = marie.api("POST", f"/cases/{cid2}/opened-on", {"opened_on": dmy(opened)})
