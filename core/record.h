@@ -90,6 +90,9 @@ typedef struct fr_patient_new {
     int nidentifiers;
 } fr_patient_new;
 
+/* A birth date: a date, not in the future, not more than 130 years ago (a
+ * mistyped year); FR_EINVAL naming `field` otherwise. */
+int fr_birth_check(const char *field, const char *date, fr_error *err);
 int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error *err);
 /* Corrects a patient's identity: the fields set in p (NULL: unchanged; ""
  * clears an optional field) are checked like at registration. Identifiers

@@ -127,6 +127,10 @@ test "$(sql "SELECT status || ' ' || state || ' ' || coalesce(closed_on, '-') FR
 # The échéancier
 ok "a task anchored on a named date" -- --as thomas task add 1 "Préparer la réévaluation" --anchor review --offset -P14D
 ok "a second task anchored on the same date" -- --as thomas task add 1 "Prévenir la famille" --anchor review --offset -P7D
+refused "a case date more than ten years ahead" 1 "date: 01/01/9999 is more than 10 years ahead (today is 23/11/2026); check the year" -- \
+    --as thomas case date 1 review 01/01/9999
+refused "a case date before the patient's birth" 1 "date: 01/01/1900 is before the patient's birth (12/03/1941); check the date" -- \
+    --as thomas case date 1 review 01/01/1900
 ok "set the date" -- --as thomas case date 1 review 15/01/2027
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-01 &&
     pass "the anchored task is due 14 days before" || fail "anchored due date"
