@@ -210,6 +210,9 @@ void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr
  * one, its problems (else NULL) and what was typed in `name` (else
  * NULL). */
 json_t *fr_refusal_problems(const fr_refusal *refused, const char *form);
+/* The case page again (422) with the refused form `form` as typed and its
+ * problems (taken) (ui_forms.c). */
+void fr_ui_case_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems);
 const char *fr_refusal_value(fr_req *r, const fr_refusal *refused, const char *form,
                              const char *name);
 

@@ -58,13 +58,6 @@ void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t id, const fr_refusal *refu
     fr_buf_puts(b, "</button></form></details>");
 }
 
-static void opening_refused(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
-{
-    fr_refusal refused = {.form = "opening", .problems = problems};
-    fr_ui_case_page(r, w, id, &refused);
-    json_decref(problems);
-}
-
 static void ui_case_opened_on(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
@@ -80,13 +73,13 @@ static void ui_case_opened_on(fr_req *r, fr_resp *w)
         json_object_set_new(problems, "opened_on", json_string(T("case.opening.future")));
     }
     if (problems || fr_parse_date(fr_page_opt(r, "opened_on"), on)) {
-        opening_refused(r, w, id, problems);
+        fr_ui_case_refused(r, w, id, "opening", problems);
         return;
     }
     fr_error err = {0};
     if (fr_case_set_opened(r->site, id, on, fr_page_opt(r, "opening_reason"), &err)) {
         if (fr_page_refusal(r, &problems, &err, opening_rules, NOPENING_RULES))
-            opening_refused(r, w, id, problems);
+            fr_ui_case_refused(r, w, id, "opening", problems);
         else
             fr_page_error(r, w, &err);
         return;

@@ -1167,7 +1167,7 @@ static void back_to_case(fr_req *r, fr_resp *w, int64_t case_id, const char *anc
 
 /* The case page again with the refused form (goal, action, referral) as
  * typed and its problems (taken). */
-static void care_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems)
+void fr_ui_case_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems)
 {
     fr_refusal refused = {.form = form, .problems = problems};
     fr_ui_case_page(r, w, case_id, &refused);
@@ -1181,7 +1181,7 @@ static void care_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form
 {
     json_t *problems = NULL;
     if (fr_page_refusal(r, &problems, err, rules, n))
-        care_refused(r, w, case_id, form, problems);
+        fr_ui_case_refused(r, w, case_id, form, problems);
     else
         fr_page_error(r, w, err);
 }
@@ -1211,7 +1211,7 @@ static void ui_goal_add(fr_req *r, fr_resp *w)
     fr_error err = {0};
     json_t *problems = fr_page_check(r, goal_rules, NRULES(goal_rules));
     if (problems)
-        care_refused(r, w, id, "goal", problems);
+        fr_ui_case_refused(r, w, id, "goal", problems);
     else if (fr_care_goal_add(r->site, id, fr_page_opt(r, "title"), &gid, &err))
         care_failed(r, w, id, "goal", &err, goal_rules, NRULES(goal_rules));
     else
@@ -1245,7 +1245,7 @@ static void ui_action_add(fr_req *r, fr_resp *w)
         json_object_set_new(problems, "responsible", json_string(T("care.action.who")));
     }
     if (problems) {
-        care_refused(r, w, a.case_id, "action", problems);
+        fr_ui_case_refused(r, w, a.case_id, "action", problems);
         return;
     }
     field_date(r, "due_on", due, &a.due_on); /* checked above */
@@ -1302,7 +1302,7 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
         json_object_set_new(problems, "follow_days", json_string(T("ref.follow_days_bad")));
     }
     if (problems) {
-        care_refused(r, w, id, "referral", problems);
+        fr_ui_case_refused(r, w, id, "referral", problems);
         return;
     }
     snprintf(follow, sizeof follow, "P%" PRId64 "D", n);
