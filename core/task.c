@@ -63,11 +63,6 @@ static int anchored_due(const char *date, const char *offset, char out[FR_TIME_L
     return rc ? rc : fr_date_add(date, &d, out, err);
 }
 
-/* A due date that people, plugins and hooks give (the workflow's own are
- * counted from checked dates): not before the case's opening (a task about
- * no case: not more than a year ago) nor more than FR_TASK_DUE_YEARS
- * ahead. A mistyped year (1900, 9999, 2062 for 2026) would otherwise sit
- * on the échéancier overdue from the start, or never come. */
 /* FR_EINVAL when `date` is more than FR_TASK_DUE_YEARS ahead of today. */
 static int not_too_far(const char *field, const char *date, fr_error *err)
 {
@@ -82,6 +77,11 @@ static int not_too_far(const char *field, const char *date, fr_error *err)
     return rc;
 }
 
+/* A due date that people, plugins and hooks give (the workflow's own are
+ * counted from checked dates): not before the case's opening (a task about
+ * no case: not more than a year ago) nor more than FR_TASK_DUE_YEARS
+ * ahead. A mistyped year (1900, 9999, 2062 for 2026) would otherwise sit
+ * on the échéancier overdue from the start, or never come. */
 static int check_due(fr_site *site, int64_t case_id, const char *due, fr_error *err)
 {
     char today[FR_TIME_LEN], limit[FR_TIME_LEN], on[32], at[32];
