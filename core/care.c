@@ -452,6 +452,8 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
                             on);
     int rc = fr_access_case(site, case_id, FR_WRITE, err);
     int64_t goals = 0;
+    if (!rc && on)
+        rc = fr_case_check_after_opening(site, case_id, "on", on, err);
     if (rc || (rc = fr_store_query_int(site->store, err, &goals,
                                        "SELECT count(*) FROM care_goals WHERE case_id = ? AND"
                                        " status = 'open'",

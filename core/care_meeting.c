@@ -69,6 +69,20 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
     return rc;
 }
 
+/* An answer cannot come before the referral was sent. */
+static int answered_after_sent(fr_site *site, int64_t referral_id, const char *on, fr_error *err)
+{
+    char *sent = NULL, a[32], b[32];
+    int rc = fr_store_query_text(site->store, err, &sent,
+                                 "SELECT sent_on FROM referrals WHERE id = ?", "I", referral_id);
+    if (!rc && strcmp(on, sent) < 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "on: %s is before the referral was sent (%s); check the date",
+                          fr_clock_human(on, a), fr_clock_human(sent, b));
+    free(sent);
+    return rc;
+}
+
 int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, const char *on,
                        fr_error *err)
 {
@@ -86,7 +100,8 @@ int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, c
                                 "SELECT case_id FROM referrals WHERE id = ?", "I", referral_id);
     if (rc == FR_ENOTFOUND)
         return fr_error_set(err, FR_ENOTFOUND, "there is no referral %" PRId64, referral_id);
-    if (rc || (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+    if (rc || (rc = fr_access_case(site, case_id, FR_WRITE, err)) ||
+        (on && (rc = answered_after_sent(site, referral_id, on, err))))
         return rc;
     fr_store_query_int(site->store, err, &task,
                        "SELECT coalesce(task_id, 0) FROM referrals WHERE id = ?", "I",
@@ -187,9 +202,9 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
         fr_text_check("divergences", m->divergences, 0, 1, err))
         return err->code;
     int rc = 0;
-    if (m->case_id)
-        rc = fr_access_case(site, m->case_id, FR_WRITE, err);
-    else
+    if (m->case_id && !(rc = fr_access_case(site, m->case_id, FR_WRITE, err)))
+        rc = fr_case_check_after_opening(site, m->case_id, "held", held, err);
+    else if (!m->case_id)
         rc = require_manager(site, "record", err);
     if (rc)
         return rc;

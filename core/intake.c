@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "form.h"
+#include "record.h"
 #include "text.h"
 
 static int require_manager(fr_site *site, fr_error *err)
@@ -86,8 +87,8 @@ int fr_intake_add(fr_site *site, const fr_intake_new *n, int64_t *id, fr_error *
         fr_text_check("city", n->person_city, FR_TEXT_NAME_MAX, 0, err) ||
         fr_text_check("situation", n->situation, 0, 1, err))
         return err->code;
-    if (n->person_birth_date && !fr_date_valid(n->person_birth_date))
-        return fr_error_set(err, FR_EINVAL, "birth date: '%s' is not a date", n->person_birth_date);
+    if (n->person_birth_date && fr_birth_check("birth date", n->person_birth_date, err))
+        return err->code;
     char *answers = NULL;
     int version = 0;
     int rc = present(n->form_id) ? intake_answers(site, n, &answers, &version, err) : 0;

@@ -122,6 +122,9 @@ typedef struct fr_patient_new {
     int nidentifiers;
 } fr_patient_new;
 
+/* A birth date: a date, not in the future, not more than 130 years ago (a
+ * mistyped year); FR_EINVAL naming `field` otherwise. */
+int fr_birth_check(const char *field, const char *date, fr_error *err);
 int fr_patient_add(fr_site *site, const fr_patient_new *p, int64_t *id, fr_error *err);
 /* Corrects a patient's identity: the fields set in p (NULL: unchanged; ""
  * clears an optional field) are checked like at registration. Identifiers
@@ -180,6 +183,22 @@ int fr_case_set_intensity(fr_site *site, int64_t id, int intensity, fr_error *er
 /* The case's model of case management ("clinical", "social", "broker"…):
  * lower-case letters, digits and '-', at most 32; NULL or "" clears it. */
 int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *err);
+/* Corrects the date the case really began (a case registered after the
+ * fact): `opened_on` (YYYY-MM-DD) may not be in the future, before the
+ * patient's birth, or after the case's first step, meeting, care plan
+ * approval or referral; `reason` is required. The opening transition and, while the
+ * case has taken no step, state_since move with it; tasks keep their due
+ * dates. Audited (update on the case: from, to, reason), publishes
+ * case.opened-on-changed with the same detail. */
+int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const char *reason,
+                       fr_error *err);
+/* 0 when `date` (YYYY-MM-DD) is on or after the opening of case `case_id`;
+ * else FR_EINVAL "FIELD: DD/MM/YYYY is before the case's opening
+ * (DD/MM/YYYY); …" saying how to correct the opening. For every date of
+ * something that happens in a case (a step, a task's due date, a meeting,
+ * a plan's approval). */
+int fr_case_check_after_opening(fr_site *site, int64_t case_id, const char *field, const char *date,
+                                fr_error *err);
 /* Close and reopen fire the workflow's "close" and "reopen" events. */
 int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,
                   fr_error *err);

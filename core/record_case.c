@@ -78,6 +78,33 @@ static int check_model(const char *model, fr_error *err)
                         model, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 }
 
+/* An opening date (given at opening or corrected later): a date, not in
+ * the future, not before the patient's birth. */
+static int check_opened(fr_site *site, int64_t patient_id, const char *opened, fr_error *err)
+{
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    if (!fr_date_valid(opened) || strcmp(opened, today) > 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "opened: '%s' must be a date (DD/MM/YYYY or YYYY-MM-DD) that is not "
+                            "in the future",
+                            opened);
+    char *birth = NULL;
+    int rc = fr_store_query_text(site->store, err, &birth,
+                                 "SELECT birth_date FROM patients WHERE id = ?", "I", patient_id);
+    if (rc && rc != FR_ENOTFOUND)
+        return rc;
+    fr_error_clear(err);
+    char on[32], born[32];
+    rc = birth && *birth && strcmp(opened, birth) < 0
+             ? fr_error_set(err, FR_EINVAL,
+                            "opened: %s is before the patient's birth (%s); check the date",
+                            fr_clock_human(opened, on), fr_clock_human(birth, born))
+             : 0;
+    free(birth);
+    return rc;
+}
+
 int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err)
 {
     const fr_workflow *wf = NULL;
@@ -104,30 +131,8 @@ int fr_case_open(fr_site *site, const fr_case_new *c, int64_t *id, fr_error *err
                             c->intensity);
     if ((rc = check_model(c->model, err)))
         return rc;
-    if (c->opened_on && (!fr_date_valid(c->opened_on) || strcmp(c->opened_on, today) > 0))
-        return fr_error_set(err, FR_EINVAL,
-                            "opened: '%s' must be a date (DD/MM/YYYY or YYYY-MM-DD) that is not "
-                            "in the future",
-                            c->opened_on);
-    if (c->opened_on) {
-        char *birth = NULL;
-        rc =
-            fr_store_query_text(site->store, err, &birth,
-                                "SELECT birth_date FROM patients WHERE id = ?", "I", c->patient_id);
-        if (rc && rc != FR_ENOTFOUND)
-            return rc;
-        fr_error_clear(err);
-        rc = birth && *birth && strcmp(c->opened_on, birth) < 0
-                 ? fr_error_set(err, FR_EINVAL,
-                                "opened: %.2s/%.2s/%.4s is before the patient's birth "
-                                "(%.2s/%.2s/%.4s); check the date",
-                                c->opened_on + 8, c->opened_on + 5, c->opened_on, birth + 8,
-                                birth + 5, birth)
-                 : 0;
-        free(birth);
-        if (rc)
-            return rc;
-    }
+    if (c->opened_on && (rc = check_opened(site, c->patient_id, c->opened_on, err)))
+        return rc;
     if ((rc = fr_workflows_get(site, c->workflow, 0, &wf, err)))
         return rc;
     char *plugin = NULL;
@@ -399,6 +404,101 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
     json_t *d = json_pack("{s:s,s:s?}", "from", before ? before : "", "to", model);
     free(before);
     return finish(site, rc, "update", id, d, "case.model-changed", err);
+}
+
+/* The first dated fact of the case after its opening (a step, a meeting,
+ * a care plan's approval, a referral sent): the opening may not move past it. *what and
+ * *on empty when there is none. */
+static int first_fact(fr_site *site, int64_t id, char what[80], char on[FR_TIME_LEN], fr_error *err)
+{
+    json_t *row = NULL;
+    what[0] = on[0] = '\0';
+    int rc = fr_store_query_row(
+        site->store, err, &row,
+        "SELECT what, d FROM (SELECT 'step ' || event AS what, effective_on AS d FROM transitions"
+        " WHERE case_id = ?1 AND from_state IS NOT NULL UNION ALL SELECT 'meeting', held_on"
+        " FROM meetings WHERE case_id = ?1 UNION ALL SELECT 'care plan approval', approved_on"
+        " FROM care_plan_approvals WHERE case_id = ?1 UNION ALL SELECT 'referral', sent_on"
+        " FROM referrals WHERE case_id = ?1) AS f ORDER BY d, what LIMIT 1",
+        "I", id);
+    if (rc == FR_ENOTFOUND) {
+        fr_error_clear(err);
+        return 0;
+    }
+    if (!rc) {
+        snprintf(what, 80, "%s", json_string_value(json_object_get(row, "what")));
+        snprintf(on, FR_TIME_LEN, "%s", json_string_value(json_object_get(row, "d")));
+    }
+    json_decref(row);
+    return rc;
+}
+
+int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const char *reason,
+                       fr_error *err)
+{
+    if (fr_text_blank(reason))
+        return fr_error_set(err, FR_EINVAL,
+                            "reason: say why the opening date is corrected (e.g. the case was "
+                            "registered after the fact)");
+    int64_t patient = 0;
+    int rc = fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err);
+    if (rc || (rc = fr_access_case(site, id, FR_WRITE, err)) ||
+        (rc = fr_case_patient(site, id, &patient, err)) ||
+        (rc = check_opened(site, patient, opened_on, err)))
+        return rc;
+    char now[FR_TIME_LEN], what[80], first[FR_TIME_LEN];
+    fr_clock_now(now);
+    char *before = NULL;
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    /* Read and checked inside the write, so that a step fired meanwhile is
+     * seen. */
+    rc = fr_store_query_text(site->store, err, &before, "SELECT opened_on FROM cases WHERE id = ?",
+                             "I", id);
+    if (!rc)
+        rc = first_fact(site, id, what, first, err);
+    if (!rc && first[0] && strcmp(opened_on, first) > 0) {
+        char on[32], at[32];
+        rc = fr_error_set(err, FR_EINVAL,
+                          "opened: %s is after the case's first %s (%s); a case opens before "
+                          "what happens in it: give that day or an earlier one",
+                          fr_clock_human(opened_on, on), what, fr_clock_human(first, at));
+    }
+    if (!rc)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE cases SET opened_on = ?1, row_version = row_version + 1,"
+                            " updated_at = ?2, state_since = CASE WHEN EXISTS (SELECT 1 FROM"
+                            " transitions WHERE case_id = ?3 AND from_state IS NOT NULL) THEN"
+                            " state_since ELSE ?1 END WHERE id = ?3",
+                            "ttI", opened_on, now, id);
+    /* The timeline's opening is the opening transition's date. */
+    if (!rc)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE transitions SET effective_on = ? WHERE case_id = ? AND"
+                            " from_state IS NULL",
+                            "tI", opened_on, id);
+    json_t *d = json_pack("{s:s?,s:s,s:s}", "from", before, "to", opened_on, "reason", reason);
+    free(before);
+    return finish(site, rc, "update", id, d, "case.opened-on-changed", err);
+}
+
+int fr_case_check_after_opening(fr_site *site, int64_t case_id, const char *field, const char *date,
+                                fr_error *err)
+{
+    char *opened = NULL;
+    int rc = fr_store_query_text(site->store, err, &opened,
+                                 "SELECT opened_on FROM cases WHERE id = ?", "I", case_id);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(err, FR_ENOTFOUND, "there is no case %" PRId64, case_id);
+    char on[32], at[32];
+    if (!rc && strcmp(date, opened) < 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "%s: %s is before the case's opening (%s); if the case began earlier, "
+                          "correct its opening date first (`filrouge case opened-on %" PRId64
+                          " DD/MM/YYYY --reason TEXT`)",
+                          field, fr_clock_human(date, on), fr_clock_human(opened, at), case_id);
+    free(opened);
+    return rc;
 }
 
 int fr_case_close(fr_site *site, int64_t id, const char *effective_on, const char *note,

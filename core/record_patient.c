@@ -101,10 +101,28 @@ static int check_identifier(const fr_identifier *id, char *out, size_t n, fr_err
     return 0;
 }
 
-static int check_patient(const fr_patient_new *p, fr_error *err)
+int fr_birth_check(const char *field, const char *date, fr_error *err)
 {
     char today[FR_TIME_LEN];
     fr_clock_today(today);
+    if (!fr_date_valid(date))
+        return fr_error_set(err, FR_EINVAL,
+                            "%s: '%s' is not a date; write YYYY-MM-DD or DD/MM/YYYY", field, date);
+    char on[32];
+    if (strcmp(date, today) > 0)
+        return fr_error_set(err, FR_EINVAL, "%s: %s is in the future", field,
+                            fr_clock_human(date, on));
+    /* more than 130 years ago: a mistyped year (1850 for 1950) */
+    char oldest[FR_TIME_LEN];
+    snprintf(oldest, sizeof oldest, "%04d%s", atoi(today) - 130, today + 4);
+    if (strcmp(date, oldest) < 0)
+        return fr_error_set(err, FR_EINVAL, "%s: %s is more than 130 years ago; check the year",
+                            field, fr_clock_human(date, on));
+    return 0;
+}
+
+static int check_patient(const fr_patient_new *p, fr_error *err)
+{
     int rc;
     if (fr_text_blank(p->family_name))
         return fr_error_set(err, FR_EINVAL, "family: the family name is required");
@@ -124,21 +142,8 @@ static int check_patient(const fr_patient_new *p, fr_error *err)
         (rc = fr_text_check("postal_code", p->postal_code, 0, 0, err)) ||
         (rc = fr_text_phone("phone", p->phone, err)))
         return rc;
-    if (p->birth_date && *p->birth_date) {
-        if (!fr_date_valid(p->birth_date))
-            return fr_error_set(err, FR_EINVAL,
-                                "birth: '%s' is not a date; write YYYY-MM-DD or DD/MM/YYYY",
-                                p->birth_date);
-        if (strcmp(p->birth_date, today) > 0)
-            return fr_error_set(err, FR_EINVAL, "birth: %s is in the future", p->birth_date);
-        /* more than 130 years ago: a mistyped year (1850 for 1950) */
-        char oldest[FR_TIME_LEN];
-        snprintf(oldest, sizeof oldest, "%04d%s", atoi(today) - 130, today + 4);
-        if (strcmp(p->birth_date, oldest) < 0)
-            return fr_error_set(err, FR_EINVAL,
-                                "birth: %s is more than 130 years ago; check the year",
-                                p->birth_date);
-    }
+    if (p->birth_date && *p->birth_date && (rc = fr_birth_check("birth", p->birth_date, err)))
+        return rc;
     if (p->sex && strcmp(p->sex, "female") && strcmp(p->sex, "male") && strcmp(p->sex, "other") &&
         strcmp(p->sex, "unknown"))
         return fr_error_set(err, FR_EINVAL,

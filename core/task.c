@@ -63,6 +63,42 @@ static int anchored_due(const char *date, const char *offset, char out[FR_TIME_L
     return rc ? rc : fr_date_add(date, &d, out, err);
 }
 
+/* FR_EINVAL when `date` is more than FR_TASK_DUE_YEARS ahead of today. */
+static int not_too_far(const char *field, const char *date, fr_error *err)
+{
+    char today[FR_TIME_LEN], limit[FR_TIME_LEN], on[32], at[32];
+    fr_clock_today(today);
+    fr_duration ahead = {.sign = 1, .years = FR_TASK_DUE_YEARS};
+    int rc = fr_date_add(today, &ahead, limit, err);
+    if (!rc && strcmp(date, limit) > 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "%s: %s is more than %d years ahead (today is %s); check the year", field,
+                          fr_clock_human(date, on), FR_TASK_DUE_YEARS, fr_clock_human(today, at));
+    return rc;
+}
+
+/* A due date that people, plugins and hooks give (the workflow's own are
+ * counted from checked dates): not before the case's opening (a task about
+ * no case: not more than a year ago) nor more than FR_TASK_DUE_YEARS
+ * ahead. A mistyped year (1900, 9999, 2062 for 2026) would otherwise sit
+ * on the échéancier overdue from the start, or never come. */
+static int check_due(fr_site *site, int64_t case_id, const char *due, fr_error *err)
+{
+    char today[FR_TIME_LEN], limit[FR_TIME_LEN], on[32], at[32];
+    fr_clock_today(today);
+    int rc = not_too_far("due", due, err);
+    if (rc || !case_id) {
+        fr_duration back = {.sign = -1, .years = 1};
+        if (!rc && !(rc = fr_date_add(today, &back, limit, err)) && strcmp(due, limit) < 0)
+            rc = fr_error_set(err, FR_EINVAL,
+                              "due: %s is more than a year ago (today is %s); check the year, "
+                              "or leave the date out",
+                              fr_clock_human(due, on), fr_clock_human(today, at));
+        return rc;
+    }
+    return fr_case_check_after_opening(site, case_id, "due", due, err);
+}
+
 static const char *const origins[] = {"workflow", "timer", "person", "plugin", "hook", NULL};
 
 int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *err)
@@ -113,6 +149,8 @@ int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *e
         if (!assignee)
             assignee = manager;
     }
+    if (!rc && t->due_on && !by_kernel)
+        rc = check_due(site, t->case_id, t->due_on, err);
     if (!rc && t->assignee_id) {
         int64_t n = 0;
         rc = fr_store_query_int(site->store, err, &n, "SELECT count(*) FROM users WHERE id = ?",
@@ -375,7 +413,28 @@ int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const cha
     if (!date || !fr_date_valid(date))
         return fr_error_set(err, FR_EINVAL, "case date %s '%s': date must be YYYY-MM-DD", name,
                             date ? date : "");
+    /* A date of the person's care: not before their birth (a diagnosis
+     * may precede the case), not more than FR_TASK_DUE_YEARS ahead (the
+     * tasks anchored on it would never come). */
     int rc = fr_access_case(site, case_id, FR_WRITE, err);
+    if (!rc)
+        rc = not_too_far("date", date, err);
+    char *birth = NULL, on[32], at[32];
+    if (!rc) {
+        int q = fr_store_query_text(site->store, err, &birth,
+                                    "SELECT p.birth_date FROM cases c JOIN patients p ON"
+                                    " p.id = c.patient_id WHERE c.id = ?",
+                                    "I", case_id);
+        if (q && q != FR_ENOTFOUND)
+            rc = q;
+        else if (!q && birth && *birth && strcmp(date, birth) < 0)
+            rc = fr_error_set(err, FR_EINVAL,
+                              "date: %s is before the patient's birth (%s); check the date",
+                              fr_clock_human(date, on), fr_clock_human(birth, at));
+        else
+            fr_error_clear(err);
+    }
+    free(birth);
     if (rc || (rc = fr_store_begin(site->store, err)))
         return rc;
     char *previous = NULL;

@@ -11,6 +11,10 @@
 
 #include "site.h"
 
+/* How far ahead a due date may be given (years from today; the pages'
+ * text task.due_too_far says it too). */
+#define FR_TASK_DUE_YEARS 10
+
 typedef struct fr_task_new {
     int64_t case_id;        /* 0: not about a case */
     const char *title;
@@ -27,7 +31,9 @@ typedef struct fr_task_new {
 } fr_task_new;
 
 /* Inside or outside a transaction (opens its own when none). Audited,
- * publishes task.created. */
+ * publishes task.created. A fixed due date given by people, plugins or
+ * hooks may not be before the case's opening (a task about no case: more
+ * than a year ago) nor more than FR_TASK_DUE_YEARS ahead. */
 int fr_task_create(fr_site *site, const fr_task_new *t, int64_t *id, fr_error *err);
 
 /* Marks a task done (audited, publishes task.done). */

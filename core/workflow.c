@@ -21,6 +21,7 @@
 #include "care.h"
 #include "clock.h"
 #include "form.h"
+#include "record.h"
 #include "task.h"
 #include "wfdef.h"
 #include "xmldoc.h"
@@ -1047,6 +1048,11 @@ int fr_workflow_fire(fr_site *site, int64_t case_id, const char *event, const ch
     xmlDocPtr doc = NULL;
     if ((rc = read_case(site, case_id, &c, err)) ||
         (rc = fr_workflows_get(site, c.workflow, c.version, &wf, err)))
+        goto out;
+    /* A step before the case began would put a state before the opening in
+     * the timeline and its on-enter tasks overdue from the start. A case
+     * registered after the fact has its opening corrected first. */
+    if ((rc = fr_case_check_after_opening(site, case_id, "on", effective_on, err)))
         goto out;
     if (!wf_state_find(wf, c.state)) {
         rc = fr_error_set(err, FR_EINVAL,

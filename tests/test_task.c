@@ -264,7 +264,7 @@ static void each_user_sees_the_tasks_of_their_cases(void)
                             " VALUES (?, 'formal', 'Bob', ?, '2026-03-01T00:00:00Z')",
                             "II", b, bob),
              &err);
-    int64_t late = new_task(site, a, "Late", "2026-03-01", NULL, NULL); /* 3 */
+    int64_t late = new_task(site, a, "Late", "2026-03-09", NULL, NULL); /* 3 */
     fr_task_new for_carl = {.case_id = a,
                             .title = "For Carl",
                             .due_on = "2026-03-20",
@@ -401,8 +401,48 @@ static void workflow_tasks_are_titled_for_the_reader(void)
     fr_site_close(site);
 }
 
+static void due_dates_are_bounded(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("bounded");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    int64_t id = 0;
+    fr_task_new t = {.case_id = c, .title = "x", .due_on = "1900-01-01", .origin = "person"};
+    CHECK_ERR(fr_task_create(site, &t, &id, &err), FR_EINVAL, &err,
+              "due: 01/01/1900 is before the case's opening (01/03/2026); if the case began "
+              "earlier, correct its opening date first");
+    t.due_on = "2026-02-28";
+    CHECK_ERR(fr_task_create(site, &t, &id, &err), FR_EINVAL, &err, "before the case's opening");
+    t.due_on = "9999-12-31";
+    CHECK_ERR(fr_task_create(site, &t, &id, &err), FR_EINVAL, &err,
+              "due: 31/12/9999 is more than 10 years ahead (today is 10/03/2026); check the year");
+    t.due_on = "2036-03-11";
+    CHECK_ERR(fr_task_create(site, &t, &id, &err), FR_EINVAL, &err, "more than 10 years ahead");
+    /* plugins and hooks are held to the same */
+    t.origin = "hook";
+    CHECK_ERR(fr_task_create(site, &t, &id, &err), FR_EINVAL, &err, "more than 10 years ahead");
+    t.origin = "person";
+    CHECK(fixture_int(site, "SELECT count(*) FROM tasks WHERE origin <> 'workflow' AND ? > 0", 1) ==
+          0);
+    /* the bounds themselves are taken: the opening day (overdue), ten years on */
+    t.due_on = "2026-03-01";
+    CHECK_OK(fr_task_create(site, &t, &id, &err), &err);
+    t.due_on = "2036-03-10";
+    CHECK_OK(fr_task_create(site, &t, &id, &err), &err);
+    /* a task about no case: not more than a year ago */
+    fr_task_new free_task = {.title = "x", .due_on = "2025-03-09", .origin = "person"};
+    CHECK_ERR(fr_task_create(site, &free_task, &id, &err), FR_EINVAL, &err,
+              "due: 09/03/2025 is more than a year ago (today is 10/03/2026)");
+    free_task.due_on = "2025-03-10";
+    CHECK_OK(fr_task_create(site, &free_task, &id, &err), &err);
+    fr_site_close(site);
+}
+
 TEST_MAIN({"fixed_and_anchored_due_dates", fixed_and_anchored_due_dates},
           {"workflow_tasks_are_titled_for_the_reader", workflow_tasks_are_titled_for_the_reader},
+          {"due_dates_are_bounded", due_dates_are_bounded},
           {"a_moved_date_moves_only_untouched_tasks", a_moved_date_moves_only_untouched_tasks},
           {"done_once", done_once},
           {"tick_announces_due_and_overdue_once", tick_announces_due_and_overdue_once},

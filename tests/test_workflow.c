@@ -8,6 +8,7 @@
 #include "access.h"
 #include "case_fixture.h"
 #include "clock.h"
+#include "record.h"
 #include "wfdef.h"
 
 static const char *today_is = "FILROUGE_NOW";
@@ -787,6 +788,56 @@ static void migration_moves_all_or_nothing(void)
     fr_site_close(site);
 }
 
+/* A step cannot be dated before the case began; a case registered after
+ * the fact has its opening corrected first (audited), never past its first
+ * step nor into the future. */
+static void a_step_before_the_opening_needs_the_opening_corrected(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("opening");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-08");
+    CHECK_ERR(fr_workflow_fire(site, c, "accept", "2026-03-05", NULL, &err), FR_EINVAL, &err,
+              "on: 05/03/2026 is before the case's opening (08/03/2026); if the case began "
+              "earlier, correct its opening date first (`filrouge case opened-on");
+    CHECK_ERR(fr_case_close(site, c, "1990-01-01", NULL, &err), FR_EINVAL, &err,
+              "before the case's opening (08/03/2026)");
+    CHECK(fixture_int(site, "SELECT count(*) FROM transitions WHERE case_id = ?", c) == 1);
+    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-04", "  ", &err), FR_EINVAL, &err,
+              "reason: say why");
+    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-11", "late", &err), FR_EINVAL, &err,
+              "not in the future");
+    CHECK_ERR(fr_case_set_opened(site, c, "1940-05-01", "late", &err), FR_EINVAL, &err,
+              "opened: 01/05/1940 is before the patient's birth (02/05/1940)");
+    CHECK_OK(fr_case_set_opened(site, c, "2026-03-04", "registered after the fact", &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT c.opened_on || '|' || c.state_since || '|' || t.effective_on"
+                           " FROM cases c JOIN transitions t ON t.case_id = c.id AND"
+                           " t.event = 'open' WHERE c.id = ?",
+                           c),
+              "2026-03-04|2026-03-04|2026-03-04");
+    CHECK_STR(fixture_text(site,
+                           "SELECT detail FROM audit WHERE object_type = 'case' AND action ="
+                           " 'update' AND object_id = CAST(? AS TEXT) ORDER BY id DESC",
+                           c),
+              "{\"from\":\"2026-03-08\",\"to\":\"2026-03-04\",\"reason\":\"registered after "
+              "the fact\"}");
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM outbox WHERE topic = 'case.opened-on-changed'"
+                      " AND case_id = ?",
+                      c) == 1);
+    CHECK_OK(fr_workflow_fire(site, c, "accept", "2026-03-05", NULL, &err), &err);
+    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-06", "late", &err), FR_EINVAL, &err,
+              "opened: 06/03/2026 is after the case's first step accept (05/03/2026)");
+    /* Moving it earlier again keeps the state's own start. */
+    CHECK_OK(fr_case_set_opened(site, c, "2026-03-01", "earlier still", &err), &err);
+    CHECK_STR(
+        fixture_text(site, "SELECT opened_on || '|' || state_since FROM cases WHERE id = ?", c),
+        "2026-03-01|2026-03-05");
+    fr_site_close(site);
+}
+
 TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
           {"titles_are_outside_the_identity", titles_are_outside_the_identity},
           {"a_new_translation_keeps_the_version", a_new_translation_keeps_the_version},
@@ -806,6 +857,8 @@ TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
           {"final_state_closes_and_reopen_opens", final_state_closes_and_reopen_opens},
           {"effective_date_can_be_in_the_past_not_the_future",
            effective_date_can_be_in_the_past_not_the_future},
+          {"a_step_before_the_opening_needs_the_opening_corrected",
+           a_step_before_the_opening_needs_the_opening_corrected},
           {"a_failing_action_leaves_nothing", a_failing_action_leaves_nothing},
           {"a_user_without_relationship_cannot_fire", a_user_without_relationship_cannot_fire},
           {"the_case_view_shows_what_guards_see", the_case_view_shows_what_guards_see},

@@ -285,6 +285,27 @@ static int run_case_date(cli *c)
     return 0;
 }
 
+static int run_case_opened_on(cli *c)
+{
+    int64_t id;
+    char date[11];
+    const char *reason = cli_opt(c, "reason");
+    if (cli_check_args(c, 2, 2) || cli_id(c, cli_arg(c, 0), "CASE", &id) ||
+        cli_date(c, cli_arg(c, 1), "DATE", date))
+        return CLI_USAGE;
+    if (!reason || !*reason)
+        return cli_usage(c, "say why the opening date is corrected: --reason TEXT (kept in the "
+                            "audit trail)");
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_case_set_opened(c->site, id, date, reason, &err))
+        return cli_fail(c, &err);
+    cli_deliver(c);
+    cli_ok(c, NULL, "case %" PRId64 ": opened on %s", id, cli_arg(c, 1));
+    return 0;
+}
+
 static int run_case_view(cli *c)
 {
     int64_t id;
@@ -327,6 +348,8 @@ const cli_command cli_case_commands[] = {
      "reopen a closed case (the workflow's reopen event)"},
     {"case", "view", run_case_view, "CASE",
      "the XML view of the case that workflow guards see (for workflow authors)"},
+    {"case", "opened-on", run_case_opened_on, "CASE DD/MM/YYYY --reason TEXT",
+     "correct the date the case really began (a case registered after the fact; audited)"},
     {"case", "date", run_case_date, "CASE NAME DD/MM/YYYY",
      "set a named date of the case (tasks anchored on it move)"},
     {0},

@@ -626,6 +626,29 @@ static void api_case_reopen(fr_req *r, fr_resp *w)
     close_or_reopen(r, w, 1);
 }
 
+static const char *const case_opened_fields[] = {"s:opened_on", "s:reason", NULL};
+
+static void api_case_opened_on(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_with(r, w, case_opened_fields);
+    if (!b)
+        return;
+    char d[11];
+    const char *date = NULL;
+    fr_error err = {0};
+    if (body_date(b, "opened_on", d, &date, w) == 0) {
+        if (!date)
+            fr_resp_api_fail(w, 400, "invalid",
+                             "opened_on (the date the case really began) and reason are required");
+        else if (fr_case_set_opened(r->site, fr_parse_id(r->params[0]), date, jstr(b, "reason"),
+                                    &err))
+            fr_resp_api_error(r, w, &err);
+        else
+            written(r, w, 200, json_pack("{s:b}", "ok", 1));
+    }
+    json_decref(b);
+}
+
 static const char *const case_date_fields[] = {"s:name", "s:date", NULL};
 
 static void api_case_date(fr_req *r, fr_resp *w)
@@ -1633,6 +1656,7 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/cases/{id}/close", api_case_close, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/reopen", api_case_reopen, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/dates", api_case_date, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/opened-on", api_case_opened_on, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/break-glass", api_break_glass, FR_ROUTE_API | FR_ROUTE_ACCESS},
     {"GET", "/api/v1/cases/{id}/network", api_network, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/network", api_network_add, FR_ROUTE_API},

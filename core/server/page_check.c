@@ -60,6 +60,13 @@ static const struct {
     {"a case manager must have the", "case.open.manager_role"},
     {"signed, oral or representative", "care.approve.how_bad"},
     {"there is no workflow", "case.open.no_workflow"},
+    /* dates out of a case's time */
+    {"is before the case's opening", "case.before_opening"},
+    {"is after the case's first", "case.opening.after_first"},
+    {"is before the patient's birth", "case.opening.before_birth"},
+    {"that is not in the future", "case.opening.future"},
+    {"years ahead (today", "task.due_too_far"},
+    {"is more than a year ago", "task.due_too_old"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's
@@ -72,6 +79,18 @@ static const struct {
     {"there is no workflow", "workflow"},
     {"there is no case ", "case"},
 };
+
+/* text with its "{date}" replaced by the date the kernel's message gives
+ * in parentheses after `at` ("… (20/11/2026); …"), into out. */
+static const char *with_date(const char *text, const char *at, char *out, size_t size)
+{
+    const char *slot = strstr(text, "{date}"), *open = strchr(at, '(');
+    size_t n = open ? strcspn(open + 1, ")") : 0;
+    if (!slot || !open || n > 10)
+        return text;
+    snprintf(out, size, "%.*s%.*s%s", (int)(slot - text), text, (int)n, open + 1, slot + 6);
+    return out;
+}
 
 /* The input a kernel message is about: the field it starts with ("phone:
  * …"), as the rules name it; NULL when it names none of them. */
@@ -98,9 +117,11 @@ const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t siz
     const char *at_most = strstr(message, ": at most ");
     if (at_most && strstr(at_most, " characters"))
         return fr_text_n(T("field.toolong"), atol(at_most + 10), out, size);
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strstr(message, known[i].shape))
-            return T(known[i].key);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        const char *at = strstr(message, known[i].shape);
+        if (at)
+            return with_date(T(known[i].key), at, out, size);
+    }
     size_t len = strcspn(message, ": ");
     if (message[len] == ':' && message[len + 1] == ' ')
         return message + len + 2;

@@ -189,6 +189,7 @@ extern const fr_route fr_routes_api[];
 extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
+extern const fr_route fr_routes_case_opening[];
 /* A small form of the case page that was refused: which ("network",
  * "goal", "action", "referral") and its problems (an input's name → what
  * is wrong and what to do; "_": the form as a whole). The page comes back
@@ -201,12 +202,17 @@ typedef struct fr_refusal {
 } fr_refusal;
 /* The case page (ui_case.c); refused: NULL, or the form to show again. */
 void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t case_id, const fr_refusal *refused);
+/* The case page's correction of its opening date (ui_case_opening.c). */
+void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
 /* The case page's sections for forms and the care tools (ui_forms.c). */
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* For the inputs of the case page's form `form`: when it is the refused
  * one, its problems (else NULL) and what was typed in `name` (else
  * NULL). */
 json_t *fr_refusal_problems(const fr_refusal *refused, const char *form);
+/* The case page again (422) with the refused form `form` as typed and its
+ * problems (taken) (ui_forms.c). */
+void fr_ui_case_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems);
 const char *fr_refusal_value(fr_req *r, const fr_refusal *refused, const char *form,
                              const char *name);
 

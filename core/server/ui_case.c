@@ -1087,7 +1087,9 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     esc_t(r, b, "case.opened_on");
     fr_buf_puts(b, "</dt><dd>");
     fr_buf_esc(b, fr_human_date(fr_js(cs, "opened_on"), d));
-    fr_buf_puts(b, "</dd></dl></section>");
+    fr_buf_puts(b, "</dd></dl>");
+    fr_ui_case_opening(r, b, id, refused);
+    fr_buf_puts(b, "</section>");
 
     /* the events allowed now */
     fr_buf_puts(b, "<section class=\"card\"><h2>");
@@ -1262,10 +1264,7 @@ static void ui_case(fr_req *r, fr_resp *w)
 static void case_refused(fr_req *r, fr_resp *w, int64_t id, const char *form, const char *field,
                          const char *text)
 {
-    json_t *problems = json_pack("{s:s}", field, text);
-    fr_refusal refused = {.form = form, .problems = problems};
-    fr_ui_case_page(r, w, id, &refused);
-    json_decref(problems);
+    fr_ui_case_refused(r, w, id, form, json_pack("{s:s}", field, text));
 }
 
 static void fire_refused(fr_req *r, fr_resp *w, int64_t id, const char *field, const char *text)
@@ -1294,13 +1293,21 @@ static void ui_case_fire(fr_req *r, fr_resp *w)
         fr_workflow_fire(r->site, id, event, on_text ? on : NULL, opt_field(r, "note"), &err)) {
         /* The workflow's refusal (a guard's message, written by the
          * workflow's author for people; an event no longer allowed) under
-         * the form; access and storage failures as any page's. */
+         * the form; a date the kernel refuses (before the case's
+         * opening) under the date; access and storage failures as any
+         * page's. */
+        static const fr_page_rule fire_on_rule[] = {{"on", NULL, 0, 0, 'd'}};
+        json_t *on_problem = NULL;
         if (!event)
             fire_refused(r, w, id, "event", T("case.event_missing"));
+        else if (fr_page_refusal(r, &on_problem, &err, fire_on_rule, 1) &&
+                 fr_page_problem(on_problem, "on"))
+            fire_refused(r, w, id, "on", fr_page_problem(on_problem, "on"));
         else if (err.code == FR_EREFUSED || err.code == FR_EINVAL)
             fire_refused(r, w, id, "event", err.message);
         else
             fr_page_error(r, w, &err);
+        json_decref(on_problem);
         return;
     }
     fr_server_deliver(r);
@@ -1318,14 +1325,6 @@ static void ui_case_break_glass(fr_req *r, fr_resp *w)
         fr_page_error(r, w, &err);
     else
         fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);
-}
-
-/* The case page again with the network form as typed and its problems. */
-static void network_refused(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
-{
-    fr_refusal refused = {.form = "network", .problems = problems};
-    fr_ui_case_page(r, w, id, &refused);
-    json_decref(problems);
 }
 
 static void ui_network_add(fr_req *r, fr_resp *w)
@@ -1365,14 +1364,14 @@ static void ui_network_add(fr_req *r, fr_resp *w)
         json_object_set_new(problems, "until", json_string(T("network.until_before")));
     }
     if (problems) {
-        network_refused(r, w, id, problems);
+        fr_ui_case_refused(r, w, id, "network", problems);
         return;
     }
     fr_error err = {0};
     int64_t mid = 0;
     if (fr_network_add(r->site, id, &m, &mid, &err)) {
         if (fr_page_refusal(r, &problems, &err, network_rules, NNETWORK_RULES))
-            network_refused(r, w, id, problems);
+            fr_ui_case_refused(r, w, id, "network", problems);
         else
             fr_page_error(r, w, &err);
         return;

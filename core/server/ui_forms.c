@@ -1206,7 +1206,7 @@ static void back_to_case(fr_req *r, fr_resp *w, int64_t case_id, const char *anc
 
 /* The case page again with the refused form (goal, action, referral) as
  * typed and its problems (taken). */
-static void care_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems)
+void fr_ui_case_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form, json_t *problems)
 {
     fr_refusal refused = {.form = form, .problems = problems};
     fr_ui_case_page(r, w, case_id, &refused);
@@ -1220,7 +1220,7 @@ static void care_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form
 {
     json_t *problems = NULL;
     if (fr_page_refusal(r, &problems, err, rules, n))
-        care_refused(r, w, case_id, form, problems);
+        fr_ui_case_refused(r, w, case_id, form, problems);
     else
         fr_page_error(r, w, err);
 }
@@ -1286,7 +1286,7 @@ static void ui_goal_add(fr_req *r, fr_resp *w)
     fr_error err = {0};
     json_t *problems = fr_page_check(r, goal_rules, NRULES(goal_rules));
     if (problems)
-        care_refused(r, w, id, "goal", problems);
+        fr_ui_case_refused(r, w, id, "goal", problems);
     else if (fr_care_goal_add(r->site, id, fr_page_opt(r, "title"), &gid, &err))
         care_failed(r, w, id, "goal", &err, goal_rules, NRULES(goal_rules));
     else
@@ -1335,7 +1335,7 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     a.member_id = fr_parse_id(fr_req_field(r, "member"));
     json_t *problems = action_problems(r, due, &a.due_on);
     if (problems) {
-        care_refused(r, w, a.case_id, "action", problems);
+        fr_ui_case_refused(r, w, a.case_id, "action", problems);
         return;
     }
     int64_t aid = 0;
@@ -1375,7 +1375,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
     if (field_date(r, "on", on, &on_p) == 0 && in_future(on_p))
         fr_page_put(&problems, "on", T("care.approve.on_future"));
     if (problems) {
-        care_refused(r, w, id, "approve", problems);
+        fr_ui_case_refused(r, w, id, "approve", problems);
         return;
     }
     fr_error err = {0};
@@ -1383,7 +1383,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
                              fr_page_opt(r, "note"), &err) == 0)
         back_to_case(r, w, id, "careplan");
     else if (err.code == FR_EREFUSED) /* no open goal */
-        care_refused(r, w, id, "approve", json_pack("{s:s}", "_", T("care.approve.no_goal")));
+        fr_ui_case_refused(r, w, id, "approve", json_pack("{s:s}", "_", T("care.approve.no_goal")));
     else
         care_failed(r, w, id, "approve", &err, approve_rules, NRULES(approve_rules));
 }
@@ -1402,7 +1402,7 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
         json_object_set_new(problems, "follow_days", json_string(T("ref.follow_days_bad")));
     }
     if (problems) {
-        care_refused(r, w, id, "referral", problems);
+        fr_ui_case_refused(r, w, id, "referral", problems);
         return;
     }
     snprintf(follow, sizeof follow, "P%" PRId64 "D", n);

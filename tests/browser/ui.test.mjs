@@ -262,8 +262,16 @@ try {
   check(await dementiaBy.isHidden(), "answering 'no' hides it again");
   check(scriptErrors.length === 0, "the page's script raised no error", scriptErrors.join("; "));
 
-  // 5c. the care plan with the person's approval; a concertation with a decision
+  // 5c. a case registered after the fact: its opening corrected on the case
+  // page (the concertation below was held before it was registered); the
+  // care plan with the person's approval; a concertation with a decision
   await page.goto(assessUrl);
+  await page.getByText("Corriger la date d'ouverture").click();
+  await page.locator("#o-on").fill("05/01/2026");
+  await page.locator("#o-reason").fill("dossier saisi après coup");
+  await page.getByRole("button", { name: "Corriger", exact: true }).click();
+  check((await page.locator(".facts").textContent()).includes("05/01/2026"),
+        "the opening date is corrected from the case page", await page.locator(".facts").textContent());
   await page.getByText("Ajouter un objectif").click();
   await page.locator("#g-title").fill("Rester chez soi");
   await page.getByRole("button", { name: "Ajouter l'objectif" }).click();

@@ -11,7 +11,7 @@ export FILROUGE_NOW=2026-11-23T09:00:00Z
 "$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
 "$FR" patient add --family Peeters --given Jozef --birth 02/07/1937 >/dev/null
 M="--as marie"
-"$FR" $M case open 1 --workflow frailty --intensity 4 --model clinical >/dev/null
+"$FR" $M case open 1 --workflow frailty --intensity 4 --model clinical --on 02/11/2026 >/dev/null
 "$FR" $M case open 2 --workflow frailty --intensity 2 --model clinical >/dev/null
 "$FR" $M network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan >/dev/null
 "$FR" $M network add 1 --kind informal --name "Sophie Lambert" --relation fille >/dev/null
@@ -32,6 +32,8 @@ refused "an action without anyone responsible" 1 "responsible" -- $M careplan ac
 test "$(sql "SELECT u.login FROM tasks t JOIN users u ON u.id = t.assignee_id WHERE t.title = 'Installer une téléalarme'")" = jan &&
     pass "the action's due date is a task of the responsible user" || fail "action task"
 refused "the workflow refuses 'approve' before the person approved" 1 "careplan approve" -- $M case fire 1 approve
+refused "an approval dated before the case's opening" 1 "on: 01/10/2026 is before the case's opening (02/11/2026)" -- \
+    $M careplan approve 1 --by "Jeanne Lambert" --how signed --on 01/10/2026
 ok "the person approves the plan" -- $M careplan approve 1 --by "Jeanne Lambert" --how signed
 ok "show the plan" -- $M careplan show 1
 out_has "the approval is shown" "approved by Jeanne Lambert (signed) on 23/11/2026"
@@ -54,12 +56,16 @@ test "$(sql "SELECT due_on FROM tasks WHERE origin_ref = 'referral'")" = 2026-12
 refused "a referral needs a reason" 1 "reason" -- $M referral add 1 psychologue
 FILROUGE_NOW=2026-12-10T09:00:00Z ok "unanswered referrals" -- $M referral list
 out_has "late when past its follow-up date" "LATE"
+refused "an answer dated before the referral was sent" 1 "on: 22/11/2026 is before the referral was sent (23/11/2026)" -- \
+    $M referral answer 1 "rendez-vous le 12/12" --on 22/11/2026
 ok "the answer" -- $M referral answer 1 "rendez-vous le 12/12"
 test "$(sql "SELECT status FROM tasks WHERE origin_ref = 'referral'")" = done &&
     pass "the follow-up task is done" || fail "referral task"
 refused "answered twice" 1 "already answered" -- $M referral answer 1 "encore"
 
 # Meetings
+refused "a meeting held before the case's opening" 1 "held: 01/11/2026 is before the case's opening (02/11/2026)" -- \
+    $M meeting add --case 1 --on 01/11/2026 --place domicile
 ok "a concertation with the network" -- $M meeting add --case 1 --on 20/11/2026 --place domicile \
     --member "1;médecin généraliste" --member "2;fille" --participant "Jeanne Lambert;la personne" \
     --participant "Service de soins;infirmière;absent" --minutes "point sur le maintien à domicile" \

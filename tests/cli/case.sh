@@ -24,8 +24,32 @@ out_has "allowed events are listed" "allowed now: close not-eligible screen"
 refused "a workflow that does not exist" 1 "frailtyy" -- case open 1 --workflow frailtyy
 refused "an event not allowed names the allowed ones" 1 "allowed now: close, not-eligible, screen" -- \
     --as marie case fire 1 choose
-ok "fire screen" -- --as marie case fire 1 screen --note "signalé par la fille"
+# A case registered after the fact: opened today, but the referral came on
+# 18/11 and the screening was done on 19/11. Its steps cannot be dated
+# before its opening until the opening is corrected.
+refused "a step dated before the case's opening names the opening and the correction" 1 \
+    "on: 19/11/2026 is before the case's opening (23/11/2026); if the case began earlier, correct its opening date first (\`filrouge case opened-on 1 DD/MM/YYYY --reason TEXT\`)" -- \
+    --as marie case fire 1 screen --on 19/11/2026
+refused "the correction needs a reason" 2 "--reason" -- --as marie case opened-on 1 18/11/2026
+refused "nor into the future" 1 "not in the future" -- \
+    --as marie case opened-on 1 24/11/2026 --reason "saisi après coup"
+refused "nor before the patient's birth" 1 "before the patient's birth (12/03/1941)" -- \
+    --as marie case opened-on 1 01/01/1940 --reason "saisi après coup"
+ok "correct the opening date" -- --as marie case opened-on 1 18/11/2026 --reason "dossier saisi après coup"
+test "$(sql "SELECT opened_on || ' ' || state_since FROM cases WHERE id = 1")" = "2026-11-18 2026-11-18" &&
+    pass "the case opened on the corrected date, in its first state since then" ||
+    fail "opening correction: $(sql "SELECT opened_on, state_since FROM cases WHERE id = 1")"
+test "$(sql "SELECT effective_on FROM transitions WHERE case_id = 1 AND event = 'open'")" = 2026-11-18 &&
+    pass "the timeline's opening moved with it" || fail "the opening transition kept its date"
+test "$(sql "SELECT count(*) FROM audit WHERE object_type = 'case' AND object_id = '1' AND action = 'update' AND detail LIKE '%\"from\":\"2026-11-23\",\"to\":\"2026-11-18\",\"reason\":\"dossier saisi après coup\"%'")" = 1 &&
+    pass "the correction is audited with both dates and the reason" || fail "the correction is not audited"
+test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'case.opened-on-changed'")" = 1 &&
+    pass "a case.opened-on-changed event" || fail "no case.opened-on-changed event"
+ok "fire screen" -- --as marie case fire 1 screen --on 19/11/2026 --note "signalé par la fille"
 out_has "the new state is reported" "now in state screening"
+refused "the opening cannot move past the case's first step" 1 \
+    "opened: 20/11/2026 is after the case's first step screen (19/11/2026)" -- \
+    --as marie case opened-on 1 20/11/2026 --reason "erreur"
 test "$(sql "SELECT status FROM tasks WHERE case_id = 1 AND origin_ref = 'state:referral'")" = cancelled &&
     pass "the step's own task closes with the step" || fail "the referral step's task is still open"
 # Protocol 3 eligibility (docs/plugins/frailty.md): 60+ and an EFS of 6 or more
@@ -46,6 +70,8 @@ ok "screen it" -- --as marie case fire 2 screen
 refused "the guard refuses with its message" 1 "60 ans et plus" -- --as marie case fire 2 assess
 test "$(sql "SELECT state FROM cases WHERE id = 2")" = screening && pass "a refused event changes nothing" ||
     fail "a refused event changed the case"
+refused "closing dated before the opening is refused too" 1 "on: 01/01/1990 is before the case's opening (23/11/2026)" -- \
+    --as marie case close 2 --on 01/01/1990
 
 # Access by care relationship
 refused "a provider without relationship cannot read the case" 1 "no care relationship" -- --as jan case show 1
@@ -57,6 +83,10 @@ out_has "case 1 listed for nadia (team)" "Lambert"
 ok "jan joins the network as the GP" -- --as marie network add 1 --kind formal --name "Jan Peeters" --role "médecin généraliste" --user jan
 ok "now jan reads the case" -- --as jan case show 1
 ok "and may write to it" -- --as jan task add 1 "Passage à domicile" --due 01/12/2026
+refused "a task due before the case's opening" 1 "due: 01/01/1900 is before the case's opening (18/11/2026)" -- \
+    --as jan task add 1 "Passage à domicile" --due 01/01/1900
+refused "a task due more than ten years ahead" 1 "due: 31/12/9999 is more than 10 years ahead (today is 23/11/2026); check the year" -- \
+    --as jan task add 1 "Passage à domicile" --due 31/12/9999
 ok "jan's case list holds case 1 only" -- --as jan case list
 out_has "case 1 listed" "Lambert"
 out_lacks "case 2 not listed" "Martin"
@@ -98,6 +128,10 @@ test "$(sql "SELECT status || ' ' || state || ' ' || coalesce(closed_on, '-') FR
 # The échéancier
 ok "a task anchored on a named date" -- --as thomas task add 1 "Préparer la réévaluation" --anchor review --offset -P14D
 ok "a second task anchored on the same date" -- --as thomas task add 1 "Prévenir la famille" --anchor review --offset -P7D
+refused "a case date more than ten years ahead" 1 "date: 01/01/9999 is more than 10 years ahead (today is 23/11/2026); check the year" -- \
+    --as thomas case date 1 review 01/01/9999
+refused "a case date before the patient's birth" 1 "date: 01/01/1900 is before the patient's birth (12/03/1941); check the date" -- \
+    --as thomas case date 1 review 01/01/1900
 ok "set the date" -- --as thomas case date 1 review 15/01/2027
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-01 &&
     pass "the anchored task is due 14 days before" || fail "anchored due date"

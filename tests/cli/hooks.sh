@@ -51,7 +51,7 @@ done
     --postal-code 9000 --city Gent >/dev/null
 ok "marie already carries cases" -- case open 1 --workflow frailty --manager marie --intensity 4
 "$FR" case open 1 --workflow frailty --manager paul --intensity 4 >/dev/null
-ok "a case without a manager, in Namur" -- case open 1 --workflow frailty
+ok "a case without a manager, in Namur" -- case open 1 --workflow frailty --on 01/11/2026
 test "$(sql "SELECT u.login FROM cases c JOIN users u ON u.id = c.case_manager_id WHERE c.id = 3")" = thomas &&
     pass "the hook gave it to the least loaded manager of the area" || fail "assignment by postal code"
 test "$(sql "SELECT count(*) FROM audit WHERE actor = 'hook:site.assign_by_postcode.assign_new_case'")" -ge 1 &&

@@ -66,6 +66,8 @@ refused "the request form's answers are checked as a submission would be" 1 "sit
 test "$(sql "SELECT count(*) FROM intakes")" = 0 && pass "nothing is kept from a refused request" || fail "a refused request was kept"
 refused "only forms marked intake=\"true\" can come with an intake" 1 "intake=" -- intake add --referrer X --contact Y --person Z --situation S --form phq9 --answers "$TMP/online.json"
 refused "a person's name of spaces only is no name" 1 "an intake needs who refers" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "   " --situation "décrochage"
+refused "an intake's birth date in the future is refused" 1 "birth date: 01/01/2099 is in the future" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "Emma Peeters" --birth 01/01/2099 --situation "décrochage"
+refused "nor more than 130 years ago" 1 "more than 130 years ago; check the year" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "Emma Peeters" --birth 01/01/1850 --situation "décrochage"
 refused "a direction override in a name is refused" 1 "person: holds an invisible character" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --person "$(printf 'Emma \342\200\256Peeters')" --situation "décrochage"
 ok "a request with its answers waits for triage" -- intake add --referrer "Mme Martin" --contact "02 000 00 00" --relation "école" --person "Emma Peeters" --situation "décrochage scolaire, tensions à la maison" --form youth-request --answers "$TMP/online.json"
 ok "the triage queue shows the answers" -- $U intake list

@@ -43,7 +43,8 @@ marie = Client(srv)
 t.check(marie.login("marie").status == 200, "marie logs in")
 pid = marie.api("POST", "/patients", {"family_name": "Lambert", "given_names": "Jeanne",
                                       "birth_date": "12/03/1941"}).json()["id"]
-r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team": "Namur"})
+r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team": "Namur",
+                                  "opened_on": "01/12/2024"})
 t.check(r.status == 201, "marie opens a case of the forms plugin", r.text)
 cid = r.json()["id"]
 

@@ -50,7 +50,8 @@ def one(query):
 # commands below) find them; each must be announced once.
 for i in range(3):
     site.fr("patient", "add", "--family", f"Tick{i}", "--given", "Anna")
-    site.fr("case", "open", str(i + 1), "--workflow", "assess", "--manager", "marie")
+    site.fr("case", "open", str(i + 1), "--workflow", "assess", "--manager", "marie",
+            "--on", "01/01/2020")
     site.fr("task", "add", str(i + 1), f"Appeler {i}", "--due", "01/02/2020",
             "--assignee", "marie")
 

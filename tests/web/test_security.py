@@ -129,7 +129,8 @@ r = marie.api("POST", "/patients", {"family_name": "<script>alert(1)</script>",
                                      "given_names": "\"><img src=x onerror=alert(2)>",
                                      "city": "Namur & <b>co</b>"})
 pid = r.json()["id"]
-marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "manager": "marie"})
+marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty", "manager": "marie",
+                             "opened_on": "01/11/2026"})
 for path in [f"/patients/{pid}", "/patients", "/caseload", "/patients?q=%3Cscript%3E"]:
     page = marie.request("GET", path).text
     t.check("<script>alert(1)" not in page and "<img src=x" not in page and

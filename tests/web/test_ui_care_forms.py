@@ -5,9 +5,9 @@ decisions): a refused form comes back as its page (422; 409 when the item
 changed meanwhile), the form open, each problem under its field in the
 user's language, what was typed kept, and nothing written."""
 import re
-from datetime import date
 
-from webtest import Checks, Client, Server, Site, focused, form_open, problem_of, value_at, value_of
+from webtest import (Checks, Client, Server, Site, focused, form_open, problem_of, site_today,
+                     value_at, value_of)
 
 t = Checks()
 site = Site()
@@ -254,7 +254,7 @@ r = emma.form(f"/cases/{emma_cid}/meetings", {"held_on": "2026-02-30", "minutes"
 t.check(r.status == 422 and "day/month/year" in (problem_of(r.text, "m-held") or "")
         and textarea(r.text, "m-minutes") == "notes",
         "in English for an English-speaking user", problem_of(r.text, "m-held"))
-today = date.today().strftime("%d/%m/%Y")
+today = site_today().strftime("%d/%m/%Y")
 r = marie.form(f"/cases/{cid}/meetings", [("held_on", today), ("member", str(member)),
                                           (f"role-{member}", "fille"), ("present", str(member))])
 t.check(r.status == 303, "corrected, the concertation is recorded", r.text[-800:])

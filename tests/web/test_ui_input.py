@@ -271,6 +271,60 @@ t.check('<th scope="col">Rôle</th>' in page and '<th scope="col">Identifiant</t
         "the administration's users: column names and roles in French, not codes",
         re.findall(r"<th[^>]*>[^<]*</th>", page)[:12])
 
+# -- a case registered after the fact: a step before the opening is said
+# under the date; the opening is corrected on the case page --------------------
+import datetime
+cid2 = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "frailty",
+                                    "team": "Namur"}).json()["id"]
+opened = datetime.date.fromisoformat(site.sql(f"SELECT opened_on FROM cases WHERE id = {cid2}")[0][0])
+dmy = lambda d: d.strftime("%d/%m/%Y")
+earlier = opened - datetime.timedelta(days=3)
+r = marie.form(f"/cases/{cid2}/fire", {"event": "screen", "note": "vu la semaine passée",
+                                        "on": dmy(earlier)})
+t.check(r.status == 422 and f"avant l'ouverture du dossier ({dmy(opened)})"
+        in (problem_of(r.text, "f-on") or "") and "corrigez d'abord" in problem_of(r.text, "f-on")
+        and value_of(r.text, "note") == "vu la semaine passée",
+        "a step before the opening is said under the date, in French, with the opening's date",
+        problem_of(r.text, "f-on"))
+page = marie.request("GET", f"/cases/{cid2}").text
+t.check('action="/cases/%d/opened-on"' % cid2 in page and "Corriger la date d&#39;ouverture" in page,
+        "the case page offers to correct the opening date", page[:0])
+r = marie.form(f"/cases/{cid2}/opened-on", {"opened_on": "01/01/2099", "opening_reason": " "})
+t.check(r.status == 422 and "futur" in (problem_of(r.text, "o-on") or "")
+        and "obligatoire" in (problem_of(r.text, "o-reason") or ""),
+        "a correction into the future without a reason: both said, each under its field",
+        (problem_of(r.text, "o-on"), problem_of(r.text, "o-reason")))
+r = marie.form(f"/cases/{cid2}/opened-on", {"opened_on": "01/01/1940", "opening_reason": "saisi après coup"})
+t.check(r.status == 422 and "avant la naissance de la personne (12/03/1941)"
+        in (problem_of(r.text, "o-on") or "") and value_of(r.text, "opening_reason") == "saisi après coup",
+        "an opening before the birth is said under the date, the reason kept",
+        problem_of(r.text, "o-on"))
+r = marie.form(f"/cases/{cid2}/opened-on", {"opened_on": dmy(earlier), "opening_reason": "saisi après coup"})
+t.check(r.status in (302, 303) and site.sql(f"SELECT opened_on FROM cases WHERE id = {cid2}")
+        == [(earlier.isoformat(),)], "the opening is corrected", (r.status, r.text[-800:]))
+r = marie.form(f"/cases/{cid2}/fire", {"event": "screen", "on": dmy(earlier)})
+t.check(r.status in (302, 303), "then the step is taken on its own day", (r.status, r.text[-800:]))
+r = marie.form(f"/cases/{cid2}/opened-on", {"opened_on": dmy(opened), "opening_reason": "erreur"})
+t.check(r.status == 422 and f"date du {dmy(earlier)}" in (problem_of(r.text, "o-on") or ""),
+        "the opening cannot move past the first step", problem_of(r.text, "o-on"))
+r = marie.form(f"/cases/{cid2}/careplan/actions", {"title": "Téléalarme", "due_on": "01/01/1900",
+                                                    "responsible": "Sophie"})
+t.check(r.status == 422 and f"avant l'ouverture du dossier ({dmy(earlier)})"
+        in (problem_of(r.text, "a-due") or ""),
+        "an action due before the case's opening is said under its due date",
+        problem_of(r.text, "a-due"))
+r = marie.form(f"/cases/{cid2}/careplan/actions", {"title": "Téléalarme", "due_on": "01/01/9999",
+                                                    "responsible": "Sophie"})
+t.check(r.status == 422 and "trop loin dans l'avenir" in (problem_of(r.text, "a-due") or ""),
+        "an action due in 9999 asks to check the year", problem_of(r.text, "a-due"))
+r = marie.api("POST", "/tasks", {"case_id": cid2, "title": "Rappel", "due_on": "01/01/9999"})
+t.check(r.status in (400, 422) and "more than 10 years ahead" in r.text,
+        "the API refuses a task due in 9999", (r.status, r.text))
+r = emma.api("POST", f"/cases/{cid2}/opened-on", {"opened_on": dmy(earlier), "reason": "x"})
+t.check(r.status == 403, "the API correction checks access like any write", r.status)
+r = marie.api("POST", f"/cases/{cid2}/opened-on", {"opened_on": dmy(opened)})
+t.check(r.status == 400 and "reason" in r.text, "the API asks for the reason", r.text)
+
 # -- the public referral form ------------------------------------------------
 anon = Client(srv)
 intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",

@@ -327,6 +327,15 @@ def _tcp_sockets():
     return out
 
 
+def site_today():
+    """Today where the test sites' day changes (clock.time-zone, by default
+    Europe/Brussels), not on the machine's clock: between 22:00 and 00:00
+    UTC they differ, and a date typed as "today" would be yesterday's."""
+    import datetime
+    import zoneinfo
+    return datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Brussels")).date()
+
+
 def server_has_read(server):
     """True when the server has taken every connection made to it and read
     every byte sent on them: none waits in its listening socket's queue, no
