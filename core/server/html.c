@@ -373,3 +373,42 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
     fr_buf_puts(b, "</a></p>");
     fr_page_end(r, w);
 }
+
+void fr_page_languages(fr_req *r, fr_buf *b, const char *id, const char *name, const char *chosen,
+                       const char *problem, int *focused)
+{
+    static const char *const langs[][2] = {
+        {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
+    fr_page_select_begin(b, id, name, fr_t(r->lang, "settings.language"), problem, focused);
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
+        fr_page_option(b, langs[i][0], langs[i][1], chosen);
+    fr_page_select_end(b, id, problem);
+}
+
+const char *fr_page_role_label(fr_req *r, const char *role)
+{
+    char key[40];
+    snprintf(key, sizeof key, "role.%s", role);
+    const char *name = fr_t(r->lang, key);
+    return strcmp(name, key) == 0 ? role : name;
+}
+
+void fr_page_roles(fr_req *r, fr_buf *b, const char *id, const char *name, const char *chosen,
+                   const char *problem, int *focused)
+{
+    static const char *const roles[] = {"case_manager", "provider", "read_only", "admin"};
+    fr_page_select_begin(b, id, name, fr_t(r->lang, "admin.role"), problem, focused);
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        fr_page_option(b, roles[i], fr_page_role_label(r, roles[i]), chosen);
+    fr_page_select_end(b, id, problem);
+}
+
+void fr_page_flash(fr_req *r, fr_buf *b)
+{
+    const char *m = fr_req_query(r, "msg");
+    if (!m || strncmp(m, "flash.", 6) != 0 || strlen(m) > 40)
+        return;
+    fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
+    fr_buf_esc(b, fr_t(r->lang, m));
+    fr_buf_puts(b, "</p>");
+}

@@ -190,6 +190,7 @@ extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
 extern const fr_route fr_routes_case_opening[];
+extern const fr_route fr_routes_admin_user[];
 /* A small form of the case page that was refused: which ("network",
  * "goal", "action", "referral") and its problems (an input's name → what
  * is wrong and what to do; "_": the form as a whole). The page comes back
@@ -568,6 +569,18 @@ void fr_page_problems_alert(fr_req *r, fr_buf *b, json_t *problems);
 void fr_page_select_begin(fr_buf *b, const char *id, const char *name, const char *label,
                           const char *problem, int *focused);
 void fr_page_option(fr_buf *b, const char *value, const char *label, const char *chosen);
+/* The message of a redirect after a change (?msg=flash.KEY, a key of the
+ * catalogue: nothing else is shown), in the user's language. */
+void fr_page_flash(fr_req *r, fr_buf *b);
+/* The interface's four languages as a labelled <select> (each named in
+ * its own language), `chosen` selected. */
+void fr_page_languages(fr_req *r, fr_buf *b, const char *id, const char *name, const char *chosen,
+                       const char *problem, int *focused);
+/* A role for people (role.ROLE), its code when the catalogue has none. */
+const char *fr_page_role_label(fr_req *r, const char *role);
+/* The four roles as a labelled <select>, in the user's language. */
+void fr_page_roles(fr_req *r, fr_buf *b, const char *id, const char *name, const char *chosen,
+                   const char *problem, int *focused);
 void fr_page_select_end(fr_buf *b, const char *id, const char *problem);
 
 /* JSON helpers for pages. */

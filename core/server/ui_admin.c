@@ -640,17 +640,6 @@ int fr_ui_require_admin(fr_req *r, fr_resp *w)
     return -1;
 }
 
-static const char *const roles[] = {"case_manager", "provider", "read_only", "admin", NULL};
-
-/* A role for people (role.ROLE), its code when the catalogue has none. */
-static const char *role_label(fr_req *r, const char *role)
-{
-    char key[40];
-    snprintf(key, sizeof key, "role.%s", role);
-    const char *name = T(key);
-    return strcmp(name, key) == 0 ? role : name;
-}
-
 /* One input of the administration's form `form`: after its refusal, what
  * was typed (never a password) and its problem. */
 static void admin_input(fr_req *r, fr_buf *b, const fr_refusal *refused, const char *form,
@@ -700,12 +689,7 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
     size_t i;
     json_t *v, *users = NULL, *teams = NULL, *failed = NULL, *audit = NULL;
     fr_page_begin(r, w, T("admin.title"));
-    const char *m = fr_req_query(r, "msg");
-    if (m && strncmp(m, "flash.", 6) == 0 && strlen(m) < 40) {
-        fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
-        esc_t(r, b, m);
-        fr_buf_puts(b, "</p>");
-    }
+    fr_page_flash(r, b);
     /* A full disk: administrators see it first (store.h, "A full disk"). */
     if (fr_store_short_of_space(r->site->store)) {
         fr_buf_puts(b, "<p class=\"flash\" role=\"alert\">");
@@ -782,12 +766,13 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         json_array_foreach(users, i, v)
         {
             int active = fr_ji(v, "active") != 0;
-            fr_buf_puts(b, "<tr><td>");
+            fr_buf_printf(b, "<tr><td><a href=\"/admin/users/%" JSON_INTEGER_FORMAT "\">",
+                          fr_ji(v, "id"));
             fr_buf_esc(b, fr_js(v, "login"));
-            fr_buf_puts(b, "</td><td>");
+            fr_buf_puts(b, "</a></td><td>");
             fr_buf_esc(b, fr_js(v, "display_name"));
             fr_buf_puts(b, "</td><td>");
-            fr_buf_esc(b, role_label(r, fr_js(v, "role")));
+            fr_buf_esc(b, fr_page_role_label(r, fr_js(v, "role")));
             fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT, fr_ji(v, "load"));
             if (json_is_integer(json_object_get(v, "capacity")))
                 fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
@@ -834,20 +819,11 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         admin_input(r, b, refused, "user", "login", "login.login", 64, NULL, &focused);
         admin_input(r, b, refused, "user", "display_name", "network.name", FR_TEXT_NAME_MAX, NULL,
                     &focused);
-        const char *role = fr_refusal_value(r, refused, "user", "role");
-        fr_page_select_begin(b, "f-role", "role", T("admin.role"), fr_page_problem(up, "role"),
-                             &focused);
-        for (int k = 0; roles[k]; k++)
-            fr_page_option(b, roles[k], role_label(r, roles[k]), role);
-        fr_page_select_end(b, "f-role", fr_page_problem(up, "role"));
-        const char *lang = up ? fr_req_field(r, "language") : r->lang;
-        fr_page_select_begin(b, "f-language", "language", T("settings.language"),
-                             fr_page_problem(up, "language"), &focused);
-        static const char *const langs[][2] = {
-            {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
-        for (int k = 0; k < 4; k++)
-            fr_page_option(b, langs[k][0], langs[k][1], lang);
-        fr_page_select_end(b, "f-language", fr_page_problem(up, "language"));
+        fr_page_roles(r, b, "f-role", "role", fr_refusal_value(r, refused, "user", "role"),
+                      fr_page_problem(up, "role"), &focused);
+        fr_page_languages(r, b, "f-language", "language",
+                          up ? fr_req_field(r, "language") : r->lang,
+                          fr_page_problem(up, "language"), &focused);
         admin_input(r, b, refused, "user", "capacity", "admin.capacity", 0, "number", &focused);
         admin_input(r, b, refused, "user", "password", "login.password", FR_PASSWORD_MAX,
                     "password", &focused);

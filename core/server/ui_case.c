@@ -28,15 +28,6 @@ static void esc_t(fr_req *r, fr_buf *b, const char *key)
 
 /* A message from a query string key (?msg=...) is a catalogue key, never
  * text from the URL. */
-static void flash(fr_req *r, fr_buf *b)
-{
-    const char *m = fr_req_query(r, "msg");
-    if (!m || strncmp(m, "flash.", 6) != 0 || strlen(m) > 40)
-        return;
-    fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
-    esc_t(r, b, m);
-    fr_buf_puts(b, "</p>");
-}
 
 /* 1 for a path on this server that is safe to redirect to: starts with one
  * "/", no scheme-relative "//", no backslash, no control characters (a
@@ -270,7 +261,7 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     }
     fr_buf *b = &w->body;
     fr_page_begin(r, w, T("caseload.title"));
-    flash(r, b);
+    fr_page_flash(r, b);
     json_int_t load = 0;
     size_t i;
     json_t *c;
@@ -447,7 +438,7 @@ static void patients_page(fr_req *r, fr_resp *w, const char *q)
         return;
     }
     fr_page_begin(r, w, T("patients.title"));
-    flash(r, b);
+    fr_page_flash(r, b);
     fr_buf_puts(b, "<form method=\"post\" action=\"/patients/search\" class=\"inline\" "
                    "role=\"search\">");
     fr_page_csrf(r, b);
@@ -684,7 +675,7 @@ static void patient_page(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
     if (problems)
         w->status = 422;
     fr_page_begin(r, w, title);
-    flash(r, b);
+    fr_page_flash(r, b);
     fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
     esc_t(r, b, "patient.birth");
     fr_buf_puts(b, "</dt><dd>");
@@ -1048,7 +1039,7 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     if (refused)
         w->status = 422;
     fr_page_begin(r, w, title);
-    flash(r, b);
+    fr_page_flash(r, b);
     fr_buf_puts(b, "<div class=\"columns\"><section class=\"card\"><h2>");
     esc_t(r, b, "case.summary");
     fr_buf_printf(
@@ -1417,18 +1408,13 @@ static void settings_page(fr_req *r, fr_resp *w, const char *form, json_t *probl
     if (problems)
         w->status = 422;
     fr_page_begin(r, w, T("settings.title"));
-    flash(r, b);
+    fr_page_flash(r, b);
     fr_buf_puts(b, "<form method=\"post\" action=\"/settings\" class=\"card narrow\">");
     fr_page_problems_alert(r, b, lang_problems);
     fr_page_csrf(r, b);
     const char *chosen = lang_problems ? fr_req_field(r, "language") : r->lang;
     const char *problem = fr_page_problem(lang_problems, "language");
-    fr_page_select_begin(b, "f-lang", "language", T("settings.language"), problem, &focused);
-    const char *langs[][2] = {
-        {"fr", "Français"}, {"nl", "Nederlands"}, {"de", "Deutsch"}, {"en", "English"}};
-    for (int i = 0; i < 4; i++)
-        fr_page_option(b, langs[i][0], langs[i][1], chosen);
-    fr_page_select_end(b, "f-lang", problem);
+    fr_page_languages(r, b, "f-lang", "language", chosen, problem, &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "settings.save");
     fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/settings/password\" "

@@ -37,16 +37,6 @@ static const char *opt(fr_req *r, const char *name)
     return v && *v ? v : NULL;
 }
 
-static void flash(fr_req *r, fr_buf *b)
-{
-    const char *m = fr_req_query(r, "msg");
-    if (!m || strncmp(m, "flash.", 6) != 0 || strlen(m) > 40)
-        return;
-    fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
-    esc_t(r, b, m);
-    fr_buf_puts(b, "</p>");
-}
-
 /* A labelled input; id is unique on the page (prefix it). value and
  * problem: what was typed and what is wrong with it, when its form was
  * refused (else NULL); the first problem takes the focus (*focused). */
@@ -1041,7 +1031,7 @@ static void form_page(fr_req *r, fr_resp *w, int64_t case_id, const char *form_i
     }
     if (case_header(r, w, case_id, NULL, NULL) == 0) {
         fr_buf *b = &w->body;
-        flash(r, b);
+        fr_page_flash(r, b);
         if (summary) {
             fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
             esc_t(r, b, "forms.problems");
@@ -1704,7 +1694,7 @@ static void meeting_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *re
     } else
         fr_page_begin(r, w, title);
     fr_buf *b = &w->body;
-    flash(r, b);
+    fr_page_flash(r, b);
     fr_buf_puts(b, "<section class=\"card\"><dl class=\"facts\"><dt>");
     esc_t(r, b, "forms.date");
     fr_buf_puts(b, "</dt><dd>");

@@ -114,12 +114,7 @@ static void schedule_page(fr_req *r, fr_resp *w, json_t *problems)
     if (problems)
         w->status = 422;
     fr_page_begin(r, w, T("schedule.title"));
-    const char *m = fr_req_query(r, "msg");
-    if (m && strncmp(m, "flash.", 6) == 0 && strlen(m) < 40) {
-        fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
-        esc_t(r, b, m);
-        fr_buf_puts(b, "</p>");
-    }
+    fr_page_flash(r, b);
     fr_buf_puts(b, "<form method=\"get\" action=\"/schedule\" class=\"filters\">");
     select_users(r, b, users, "manager", "col.manager", manager, 1, NULL);
     select_users(r, b, users, "assignee", "col.assignee", assignee, 1, NULL);

@@ -27,7 +27,7 @@ for login in ("marie", "jan", "lena"):
     r = users[login].login(login)
     t.check(r.status == 200, f"{login} logs in", r.text)
 r = users["marie"].api("POST", "/tasks", {"case_id": cid, "title": "Appeler le médecin traitant",
-                                          "due_on": "01/12/2099"})
+                                          "due_on": "01/12/2030"})
 t.check(r.status == 201, "marie types a task on the case", r.text)
 
 STATE = {"marie": "Signalement", "jan": "Aanmelding", "lena": "Meldung"}

@@ -43,7 +43,8 @@ def refused():
     try:
         connect().close()
         return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # refused, or reset from the listening queue as it was shut down
         return True
 
 

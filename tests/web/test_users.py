@@ -9,7 +9,7 @@ deactivate anyone. Reactivated, they log in again. Each change is audited
 and published (user.deactivated, user.activated)."""
 import re
 
-from webtest import Checks, Client, Server, Site
+from webtest import Checks, Client, Server, Site, problem_of
 
 t = Checks()
 site = Site()
@@ -166,4 +166,36 @@ audit = site.sql("SELECT detail FROM audit WHERE object_type = 'user' AND action
                  " ORDER BY id")
 t.check(any('"role":{"from":"case_manager","to":"read_only"}' in d[0] for d in audit),
         "the change is audited from and to", audit)
+
+# ---- the user's page on /admin: the same changes, and leaving a team ----
+page = admin.request("GET", "/admin").text
+t.check(f'href="/admin/users/{mid}"' in page, "the administration lists each user with a link")
+page = admin.request("GET", f"/admin/users/{mid}").text
+t.check('name="display_name"' in page and "Marie" in page and 'value="24"' in page
+        and "Namur" in page, "the user's page: the form filled in, and her team", page[-1500:])
+r = admin.form(f"/admin/users/{mid}", {"display_name": "Marie Dubois-Lenoir", "role": "case_manager",
+                                        "language": "nl", "capacity": "trente"})
+t.check(r.status == 422 and problem_of(r.text, "f-capacity")
+        and 'value="Marie Dubois-Lenoir"' in r.text and 'value="trente"' in r.text,
+        "a capacity that is no number: under it, what was typed kept", problem_of(r.text, "f-capacity"))
+t.check(str(site.sql("SELECT capacity FROM users WHERE login = 'marie'")[0][0]) in ("24", "24.0"),
+        "and nothing changed")
+r = admin.form(f"/admin/users/{mid}", {"display_name": "Marie Dubois-Lenoir", "role": "case_manager",
+                                        "language": "nl", "capacity": "30"})
+row = site.sql("SELECT display_name, language, capacity FROM users WHERE login = 'marie'")[0]
+t.check(r.status == 303 and row[0] == "Marie Dubois-Lenoir" and row[1] == "nl"
+        and str(row[2]) in ("30", "30.0"), "changed from the page", (r.status, row))
+r = admin.form(f"/admin/users/{aid}", {"display_name": "Admin", "role": "provider",
+                                        "language": "fr", "capacity": ""})
+t.check(r.status == 422 and "administrateur" in (problem_of(r.text, "f-role") or "")
+        or "administrator" in (problem_of(r.text, "f-role") or ""),
+        "one's own administrator role is kept, said under the role", problem_of(r.text, "f-role"))
+r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
+t.check(r.status == 303 and not site.sql(
+    "SELECT 1 FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE u.login = 'marie'"),
+    "marie is taken out of her team", r.status)
+r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
+t.check(r.status == 422 and "marie" in r.text, "again (another tab): said on the page", r.status)
+r = marie.request("GET", f"/admin/users/{aid}")
+t.check(r.status == 403, "the page is for administrators", r.status)
 t.finish()
