@@ -255,10 +255,17 @@ static int grant_body(fr_store *st, const void *arg, fr_error *err)
 int fr_access_break_glass(fr_site *site, int64_t case_id, const char *reason, int hours,
                           fr_error *err)
 {
-    if (fr_text_blank(reason) || strlen(reason) < 5) /* five spaces are no reason */
+    /* five characters that are not spaces: "  urg " is no reason */
+    size_t shown = 0;
+    for (const char *p = reason; p && *p; p++)
+        shown += *p != ' ' && *p != '\t';
+    if (shown < 5)
         return fr_error_set(err, FR_EINVAL,
                             "break-glass access needs a reason of at least a few words (it is "
                             "kept in the audit trail)");
+    int rc = fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 0, err);
+    if (rc)
+        return rc;
     if (site->actor_id == 0)
         return 0;
     if (strcmp(site->actor_role, "read_only") == 0)

@@ -253,13 +253,15 @@ int fr_care_action_add(fr_site *site, const fr_action_new *a, int64_t *id, fr_er
             rc = fr_error_set(err, FR_EINVAL, "goal: goal %" PRId64 " belongs to another case",
                               a->goal_id);
     }
-    const char *responsible = a->responsible && *a->responsible ? a->responsible
-                              : member_name                     ? member_name
-                              : a->user && *a->user             ? a->user
-                                                                : NULL;
+    const char *responsible = !fr_text_blank(a->responsible) ? a->responsible
+                              : member_name                  ? member_name
+                              : a->user && *a->user          ? a->user
+                                                             : NULL;
     if (!rc && !responsible)
         rc = fr_error_set(err, FR_EINVAL,
                           "responsible: say who does it (a name, --user LOGIN or --member ID)");
+    if (!rc)
+        rc = fr_text_check("responsible", responsible, FR_TEXT_NAME_MAX, 0, err);
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     if (rc || (rc = fr_store_begin(site->store, err))) {

@@ -232,13 +232,20 @@ int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error
                                   " is not in this case's network",
                                   i + 1, p->member_id);
         }
-        if (!rc && !names[i] && !(p->name && *p->name) && !(p->user && *p->user))
+        if (!rc && !names[i] && fr_text_blank(p->name) && !(p->user && *p->user))
             rc = fr_error_set(err, FR_EINVAL, "participant %d: a name is needed", i + 1);
-        if (!rc && (!p->role || !*p->role))
+        if (!rc && fr_text_blank(p->role))
             rc = fr_error_set(err, FR_EINVAL,
                               "participant %d: a role is needed (the young person, mother, GP, "
                               "school, …)",
                               i + 1);
+        /* what is typed for a participant is shown in the minutes */
+        char field[40];
+        snprintf(field, sizeof field, "participant %d", i + 1);
+        if (!rc)
+            rc = fr_text_check(field, p->name, FR_TEXT_NAME_MAX, 0, err);
+        if (!rc)
+            rc = fr_text_check(field, p->role, FR_TEXT_NAME_MAX, 0, err);
     }
     if (!rc)
         rc = fr_store_begin(site->store, err);

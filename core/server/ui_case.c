@@ -1310,9 +1310,15 @@ static void ui_case_break_glass(fr_req *r, fr_resp *w)
     int64_t id = fr_parse_id(r->params[0]);
     const char *reason = fr_page_opt(r, "reason");
     fr_error err = {0};
-    if (!reason || strlen(reason) < 5) /* the kernel's rule, in the user's words */
-        case_refused(r, w, id, "break-glass", "reason", T("bg.reason_short"));
-    else if (fr_access_break_glass(r->site, id, reason, 0, &err))
+    char text[FR_ERROR_MAX];
+    /* the kernel's rules (a few words, no control character), in the
+     * user's words */
+    if (fr_access_break_glass(r->site, id, reason ? reason : "", 0, &err) == FR_EINVAL)
+        case_refused(r, w, id, "break-glass", "reason",
+                     strncmp(err.message, "break-glass", 11) == 0
+                         ? T("bg.reason_short")
+                         : fr_page_worded(r, err.message, text, sizeof text));
+    else if (err.code)
         fr_page_error(r, w, &err);
     else
         fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);

@@ -79,6 +79,17 @@ ok "the next meeting follows up open decisions" -- $M meeting add --case 1 --on 
 ok "show it" -- $M meeting show 2
 out_has "the earlier decision to follow up" "to follow up from earlier meetings"
 refused "a participant without role is a usage error" 2 "NAME;ROLE" -- $M meeting add --case 1 --participant "X;"
+refused "a participant's role of spaces only" 1 "participant 1: a role is needed" -- \
+    $M meeting add --case 1 --on 20/11/2026 --participant "Jeanne Lambert;   "
+long=$(printf '%0250d' 0)
+refused "a participant's name too long for the minutes" 1 "participant 1: at most 200" -- \
+    $M meeting add --case 1 --on 20/11/2026 --participant "$long;voisin"
+refused "a participant's role with a control character" 1 "participant 1" -- \
+    $M meeting add --case 1 --on 20/11/2026 --participant "$(printf 'Jeanne;la\033[8m personne')"
+refused "an action whose responsible is spaces only" 1 "responsible: say who does it" -- \
+    $M careplan action 1 "Quelque chose" --goal 1 --responsible "   "
+refused "an action whose responsible hides text" 1 "responsible" -- \
+    $M careplan action 1 "Quelque chose" --goal 1 --responsible "$(printf 'kin\342\200\256e')"
 refused "a member of another case" 1 "not in this case's network" -- $M meeting add --case 2 --member "1;GP"
 refused "a provider outside the case cannot read its meetings" 1 "no care relationship" -- --as thomas meeting show 1
 

@@ -99,6 +99,10 @@ ok "an informal member needs a relation" -- --as marie network add 1 --kind info
 refused "a formal member without role is refused" 1 "role" -- --as marie network add 1 --kind formal --name X
 refused "break-glass needs a reason" 1 "reason" -- --as thomas --break-glass "x" case show 1
 refused "a reason of spaces only is no reason" 1 "reason" -- --as thomas --break-glass "       " case show 1
+refused "nor five characters of which three are spaces" 1 "a reason of at least a few words" -- \
+    --as thomas --break-glass "  urg " case show 1
+refused "a reason with a control character" 1 "reason: " -- \
+    --as thomas --break-glass "$(printf 'urgence\033[2J vitale')" case show 1
 ok "break-glass with a reason opens the case" -- --as thomas --break-glass "appel du SAMU, patiente inconsciente" case show 1
 ok "break-glass is audited" -- audit show --type case --id 1
 out_has "the break-glass entry" "break-glass"
