@@ -10,11 +10,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bus.h"
 #include "plugin.h"
@@ -562,6 +567,7 @@ static void files_free(hook_file *files, int n)
         free(files[i].module);
         free(files[i].origin);
         free(files[i].problem);
+        free(files[i].refused);
         Py_XDECREF(files[i].mod);
     }
     free(files);
@@ -696,29 +702,32 @@ static int refuse_text(const hook_file *f, const char *text, size_t len, char **
     return 0;
 }
 
-/* Compiles and runs one hook file in a module of its own (not in
- * sys.modules: each site has its own copy). GIL held. On failure
+/* The file's text into *text (NULL and *problem set when it cannot be
+ * read). */
+static int read_source(const hook_file *f, char **text, size_t *len, char **problem)
+{
+    *problem = NULL;
+    *text = read_file(f->path, len);
+    if (*text)
+        return 0;
+    if (asprintf(problem, "%s: cannot read the file: %s", f->path, strerror(errno)) < 0)
+        *problem = NULL;
+    return FR_EIO;
+}
+
+/* Compiles and runs the text of one hook file in a module of its own (not
+ * in sys.modules: each site has its own copy). GIL held. On failure
  * *problem is "path:line: what" and *trace the traceback for the log. */
-static int import_file(fr_site *site, hook_file *f, int check_only, int deadline_ms,
-                       PyObject **mod_out, char **problem, char **trace)
+static int import_text(fr_site *site, hook_file *f, const char *text, size_t len, int check_only,
+                       int deadline_ms, PyObject **mod_out, char **problem, char **trace)
 {
     *problem = *trace = NULL;
     if (mod_out)
         *mod_out = NULL;
-    size_t len = 0;
-    char *text = read_file(f->path, &len);
-    if (!text) {
-        if (asprintf(problem, "%s: cannot read the file: %s", f->path, strerror(errno)) < 0)
-            *problem = NULL;
-        return FR_EIO;
-    }
     int refused = refuse_text(f, text, len, problem);
-    if (refused) {
-        free(text);
+    if (refused)
         return refused;
-    }
     PyObject *code = Py_CompileStringExFlags(text, f->path, Py_file_input, NULL, 0);
-    free(text);
     PyObject *mod = NULL, *r = NULL;
     int interrupted = 0;
     if (code) {
@@ -730,7 +739,7 @@ static int import_file(fr_site *site, hook_file *f, int check_only, int deadline
             fr_pyctx ctx = {
                 .site = site, .loading = f, .check_only = check_only, .prev = fr_py_ctx};
             fr_py_ctx = &ctx;
-            int slot = call_depth++ == 0 ? fr_pyguard_begin(deadline_ms) : -1;
+            int slot = call_depth++ == 0 && deadline_ms > 0 ? fr_pyguard_begin(deadline_ms) : -1;
             r = PyEval_EvalCode(code, dict, dict);
             interrupted = fr_pyguard_end(slot);
             call_depth--;
@@ -771,6 +780,10 @@ static int import_file(fr_site *site, hook_file *f, int check_only, int deadline
     const char *tname = ((PyTypeObject *)type)->tp_name;
     if (interrupted || PyErr_GivenExceptionMatches(type, fr_py_deadline_type()))
         snprintf(msg, sizeof msg, "importing it took longer than %d ms", deadline_ms);
+    else if (PyErr_GivenExceptionMatches(type, PyExc_SystemExit))
+        snprintf(msg, sizeof msg,
+                 "sys.exit() at the top level of the file: a hook file must not end the "
+                 "program that loads it");
     if (asprintf(problem, "%s:%d: %s%s%s", f->path, line, tname, msg[0] ? ": " : "", msg) < 0)
         *problem = NULL;
     *trace = format_traceback(type, value, tb);
@@ -1033,36 +1046,143 @@ static void python_free(fr_python *py)
     free(py);
 }
 
+/* ---- the last good version of each hook file ---- */
+
+/* The text of each hook file as it last imported without a problem in this
+ * process. A reload (SIGHUP, a plugin enabled) that meets a file which no
+ * longer reads, compiles or imports runs this text instead of dropping the
+ * file's hooks: an administrator's typo does not silently stop what
+ * worked. Kept for the life of the process (a few files' text); a file
+ * that is removed is simply not loaded any more. */
+typedef struct good_text {
+    char *path;
+    char *text;
+    size_t len;
+} good_text;
+
+static pthread_mutex_t good_lock = PTHREAD_MUTEX_INITIALIZER;
+static good_text *goods;
+static int ngoods;
+
+static good_text *find_good(const char *path)
+{
+    for (int i = 0; i < ngoods; i++)
+        if (strcmp(goods[i].path, path) == 0)
+            return &goods[i];
+    return NULL;
+}
+
+static void remember_good(const char *path, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, text, len + 1);
+    pthread_mutex_lock(&good_lock);
+    good_text *g = find_good(path);
+    if (!g) {
+        good_text *grown = realloc(goods, (size_t)(ngoods + 1) * sizeof *grown);
+        char *p = strdup(path);
+        if (grown)
+            goods = grown;
+        if (grown && p) {
+            g = &goods[ngoods++];
+            g->path = p;
+            g->text = NULL;
+        } else {
+            free(p);
+        }
+    }
+    if (g) {
+        free(g->text);
+        g->text = copy;
+        g->len = len;
+    } else {
+        free(copy);
+    }
+    pthread_mutex_unlock(&good_lock);
+}
+
+/* A copy of the last good text of path when it differs from `text` (NULL:
+ * unreadable now), or NULL. */
+static char *last_good(const char *path, const char *text, size_t len, size_t *good_len)
+{
+    char *copy = NULL;
+    pthread_mutex_lock(&good_lock);
+    good_text *g = find_good(path);
+    if (g && !(text && g->len == len && memcmp(g->text, text, len) == 0) &&
+        (copy = malloc(g->len + 1)) != NULL) {
+        memcpy(copy, g->text, g->len + 1);
+        *good_len = g->len;
+    }
+    pthread_mutex_unlock(&good_lock);
+    return copy;
+}
+
+/* Drops what a failed import registered: a file registers all or nothing. */
+static void forget_since(fr_python *py, int nhooks, int noffs)
+{
+    for (int j = nhooks; j < py->nhooks; j++)
+        hook_free(py->hooks[j]);
+    py->nhooks = nhooks;
+    for (int j = noffs; j < py->noffs; j++) {
+        free(py->offs[j].name);
+        free(py->offs[j].by);
+    }
+    py->noffs = noffs;
+}
+
+/* Imports one file of site->python, or its last good text when the file
+ * has a problem now: then f->refused says why the new text was refused.
+ * GIL held. */
+static void load_one(fr_site *site, hook_file *f, int deadline)
+{
+    fr_python *py = site->python;
+    int nhooks = py->nhooks, noffs = py->noffs;
+    char *text = NULL, *problem = NULL, *trace = NULL;
+    size_t len = 0;
+    int rc = read_source(f, &text, &len, &problem);
+    if (!rc)
+        rc = import_text(site, f, text, len, 0, deadline, &f->mod, &problem, &trace);
+    if (!rc) {
+        remember_good(f->path, text, len);
+        free(text);
+        return;
+    }
+    forget_since(py, nhooks, noffs);
+    size_t glen = 0;
+    char *good = last_good(f->path, text, len, &glen);
+    char *gproblem = NULL, *gtrace = NULL;
+    if (good && import_text(site, f, good, glen, 0, deadline, &f->mod, &gproblem, &gtrace) == 0) {
+        f->refused = problem ? problem : strdup(f->path);
+        fr_site_log(site, "python",
+                    "hook file %s: the new version is REFUSED and the last good one stays in "
+                    "use until it is fixed: %s%s%s",
+                    f->path, f->refused, trace ? "\n" : "", trace ? trace : "");
+    } else {
+        if (good)
+            forget_since(py, nhooks, noffs);
+        f->problem = problem ? problem : strdup(f->path);
+        fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path, f->problem,
+                    trace ? "\n" : "", trace ? trace : "");
+    }
+    free(gproblem);
+    free(gtrace);
+    free(good);
+    free(trace);
+    free(text);
+}
+
 /* Imports the files into site->python and registers their hooks. */
 static void load_all(fr_site *site)
 {
     fr_python *py = site->python;
     int deadline = py->deadline_ms * IMPORT_DEADLINE_FACTOR;
     for (int i = 0; i < py->nfiles; i++) {
-        hook_file *f = &py->files[i];
-        char *problem = NULL, *trace = NULL;
         keep_thread_state();
         PyGILState_STATE g = PyGILState_Ensure();
-        int before = py->nhooks, noffs = py->noffs;
-        int rc = import_file(site, f, 0, deadline, &f->mod, &problem, &trace);
-        if (rc) {
-            /* A file that failed registers nothing, not even half. */
-            for (int j = before; j < py->nhooks; j++)
-                hook_free(py->hooks[j]);
-            py->nhooks = before;
-            for (int j = noffs; j < py->noffs; j++) {
-                free(py->offs[j].name);
-                free(py->offs[j].by);
-            }
-            py->noffs = noffs;
-        }
+        load_one(site, &py->files[i], deadline);
         PyGILState_Release(g);
-        if (rc) {
-            f->problem = problem ? problem : strdup(f->path);
-            fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path, f->problem,
-                        trace ? "\n" : "", trace ? trace : "");
-        }
-        free(trace);
     }
     resolve(site, py);
     register_all(site, py);
@@ -1315,9 +1435,10 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err)
     fr_python *py = site->python;
     for (int i = 0; py && i < py->nfiles; i++) {
         const hook_file *f = &py->files[i];
-        json_array_append_new(files, json_pack("{s:s,s:s,s:s,s:s?}", "path", f->path, "module",
+        json_array_append_new(files, json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "path", f->path, "module",
                                                f->module, "origin", f->origin, "problem",
-                                               f->problem ? f->problem : py->problem));
+                                               f->problem ? f->problem : py->problem, "refused",
+                                               f->refused));
     }
     static const char *status[] = {"on", "off", "replaced"};
     for (int i = 0; py && i < py->nhooks; i++) {
@@ -1331,6 +1452,141 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err)
     *out = json_pack("{s:b,s:i,s:o,s:o}", "started", started, "deadline_ms",
                      fr_python_deadline_ms(site), "files", files, "hooks", hooks);
     return *out ? 0 : FR_ENOMEM;
+}
+
+json_t *fr_python_refused(fr_site *site)
+{
+    json_t *a = json_array();
+    fr_python *py = site->python;
+    for (int i = 0; py && i < py->nfiles; i++)
+        if (py->files[i].refused)
+            json_array_append_new(a, json_pack("{s:s,s:s}", "file", py->files[i].path, "problem",
+                                               py->files[i].refused));
+    return a;
+}
+
+/* In the child of check_one: imports the file (check mode: decorators
+ * register nothing, the record cannot be read) and writes 'O', or 'P' and
+ * the problem, to fd. No deadline here: the parent's clock is the one
+ * that counts (a watchdog thread does not survive fork). */
+static void check_in_child(fr_site *site, hook_file *f, int fd, int python_held)
+{
+    fr_error err = {0};
+    char *problem = NULL, *trace = NULL;
+    if (!python_held && start_interpreter(&err) != 0) {
+        problem = strdup(err.message);
+    } else {
+        PyGILState_STATE g = PyGILState_Ensure();
+        char *text = NULL;
+        size_t len = 0;
+        if (read_source(f, &text, &len, &problem) == 0)
+            import_text(site, f, text, len, 1, 0, NULL, &problem, &trace);
+        PyGILState_Release(g);
+    }
+    const char *msg = problem ? problem : "";
+    size_t n = strlen(msg);
+    if (write(fd, problem ? "P" : "O", 1) == 1)
+        while (n > 0) {
+            ssize_t w = write(fd, msg, n);
+            if (w <= 0)
+                break;
+            msg += w;
+            n -= (size_t)w;
+        }
+    _exit(0);
+}
+
+/* Checks one file in a child process, so that nothing the file does at
+ * import time (os._exit, an endless loop, a crash, writes) reaches this
+ * one, which may hold a site: the child keeps no file descriptor but its
+ * report's, and is killed at the import deadline. *problem is NULL when
+ * the file is good. */
+static void check_one(fr_site *site, hook_file *f, int deadline_ms, char **problem)
+{
+    *problem = NULL;
+    int fds[2];
+    if (pipe(fds) != 0) {
+        if (asprintf(problem, "%s: cannot check it: %s", f->path, strerror(errno)) < 0)
+            *problem = NULL;
+        return;
+    }
+    fflush(NULL);
+    PyGILState_STATE g = PyGILState_UNLOCKED;
+    if (started) {
+        g = PyGILState_Ensure();
+        PyOS_BeforeFork();
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (started)
+            PyOS_AfterFork_Child();
+        int fd = fds[1] == 3 ? 3 : dup2(fds[1], 3);
+        if (fd == 3)
+            closefrom(4);
+        check_in_child(site, f, 3, started);
+    }
+    if (started) {
+        PyOS_AfterFork_Parent();
+        PyGILState_Release(g);
+    }
+    close(fds[1]);
+    char buf[1024];
+    size_t got = 0;
+    int timed_out = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (pid > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = deadline_ms -
+                    (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+        int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            timed_out = 1;
+            kill(pid, SIGKILL);
+            break;
+        }
+        ssize_t n = read(fds[0], buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        if (got == sizeof buf - 1)
+            break;
+    }
+    close(fds[0]);
+    int status = 0;
+    if (pid > 0)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    buf[got] = '\0';
+    if (pid > 0 && !timed_out && got > 0 && buf[0] == 'O' && WIFEXITED(status) &&
+        WEXITSTATUS(status) == 0)
+        return;
+    int n = 0;
+    if (pid < 0)
+        n = asprintf(problem, "%s: cannot check it: %s", f->path, strerror(errno));
+    else if (timed_out)
+        n = asprintf(problem,
+                     "%s: importing it took longer than %d ms and was stopped: a loop or a "
+                     "blocking call at the top level of the file?",
+                     f->path, deadline_ms);
+    else if (got > 0 && buf[0] == 'P')
+        *problem = strdup(buf + 1);
+    else if (WIFSIGNALED(status))
+        n = asprintf(problem, "%s: importing it crashed the check (signal %d)", f->path,
+                     WTERMSIG(status));
+    else
+        n = asprintf(problem,
+                     "%s: importing it ended the process (exit status %d: os._exit() or the "
+                     "like at the top level of the file); a hook file must not end the program "
+                     "that loads it",
+                     f->path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    if (n < 0)
+        *problem = NULL;
+    if (!*problem)
+        *problem = strdup(f->path);
 }
 
 int fr_python_check(fr_site *site, const char *const *paths, json_t **out, fr_error *err)
@@ -1359,26 +1615,22 @@ int fr_python_check(fr_site *site, const char *const *paths, json_t **out, fr_er
             if (!f->path || !f->origin || !f->module)
                 rc = FR_ENOMEM;
         }
-    } else {
+    } else if (site) {
         rc = scan_all(site, &l);
     }
     if (rc) {
         files_free(l.files, l.n);
         return fr_error_set(err, rc, "out of memory");
     }
-    if (l.n > 0 && (rc = start_interpreter(err))) {
-        files_free(l.files, l.n);
-        return rc;
-    }
     json_t *a = json_array();
     char problems[FR_ERROR_MAX] = "";
     size_t plen = 0;
-    int bad = 0, deadline = fr_python_deadline_ms(site) * IMPORT_DEADLINE_FACTOR;
+    int bad = 0;
+    int deadline =
+        (site ? fr_python_deadline_ms(site) : DEFAULT_DEADLINE_MS) * IMPORT_DEADLINE_FACTOR;
     for (int i = 0; i < l.n; i++) {
-        char *problem = NULL, *trace = NULL;
-        PyGILState_STATE g = PyGILState_Ensure();
-        import_file(site, &l.files[i], 1, deadline, NULL, &problem, &trace);
-        PyGILState_Release(g);
+        char *problem = NULL;
+        check_one(site, &l.files[i], deadline, &problem);
         json_array_append_new(a, json_pack("{s:s,s:b,s:s?}", "path", l.files[i].path, "ok",
                                            problem == NULL, "problem", problem));
         if (problem) {
@@ -1388,7 +1640,6 @@ int fr_python_check(fr_site *site, const char *const *paths, json_t **out, fr_er
                                          plen ? "\n" : "", problem);
         }
         free(problem);
-        free(trace);
     }
     files_free(l.files, l.n);
     *out = a;

@@ -39,6 +39,7 @@ typedef struct hook_file {
     char *module; /* "site.alerts", "frailty.alerts" */
     char *origin; /* "site" or the plugin id */
     char *problem;
+    char *refused; /* the problem of the file's new text, while its last good text runs */
     PyObject *mod;
 } hook_file;
 
