@@ -5,7 +5,8 @@
  * from the kernel into a hook (GIL, deadline, acting identity, errors).
  *
  * The `filrouge` module itself is python_module.c; deadlines are
- * python_guard.c. The interpreter is started once and never finalised. */
+ * python_guard.c; `hooks check` (each file in a child process) is
+ * python_check.c. The interpreter is started once and never finalised. */
 #include "python_internal.h"
 
 #include <dirent.h>
@@ -17,9 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bus.h"
 #include "plugin.h"
@@ -28,10 +26,6 @@
 #ifndef FR_PYTHON_HOME
 #define FR_PYTHON_HOME "/usr"
 #endif
-
-#define DEFAULT_DEADLINE_MS 250
-/* Importing a file may take longer than one call (imports of its own). */
-#define IMPORT_DEADLINE_FACTOR 8
 
 _Thread_local fr_pyctx *fr_py_ctx;
 /* Calls into Python nested on this thread: only the outermost has a deadline. */
@@ -56,7 +50,7 @@ int fr_python_deadline_ms(const fr_site *site)
         if (end != v && *end == '\0' && n >= 10 && n <= 60000)
             return (int)n;
     }
-    return DEFAULT_DEADLINE_MS;
+    return FR_PY_DEFAULT_DEADLINE_MS;
 }
 
 /* ---- the interpreter ---- */
@@ -68,7 +62,7 @@ int fr_python_deadline_ms(const fr_site *site)
  * handlers (the host owns signals); no user site-packages; the system's
  * dist-packages stay importable. After start the GIL is released, and every
  * call takes it with PyGILState_Ensure (LESSONS.md). */
-static int start_interpreter(fr_error *err)
+int fr_py_start(fr_error *err)
 {
     pthread_mutex_lock(&start_lock);
     int rc = 0;
@@ -499,11 +493,6 @@ static int fire_requested(const fr_event *ev, void *userdata, fr_error *err)
 
 /* ---- finding hook files ---- */
 
-typedef struct file_list {
-    hook_file *files;
-    int n;
-} file_list;
-
 static int is_hook_file(const struct dirent *d)
 {
     size_t n = strlen(d->d_name);
@@ -513,7 +502,7 @@ static int is_hook_file(const struct dirent *d)
 
 /* Appends the .py files of dir in name order (files starting with "_" or "." are
  * helpers, not hooks). A missing folder has no hooks. */
-static int scan_dir(file_list *l, const char *dir, const char *origin)
+static int scan_dir(fr_py_file_list *l, const char *dir, const char *origin)
 {
     struct dirent **names = NULL;
     int n = scandir(dir, &names, is_hook_file, alphasort);
@@ -549,7 +538,7 @@ static int scan_plugin(const char *id, const char *dir, void *data)
     return scan_dir(data, dir, id);
 }
 
-static int scan_all(fr_site *site, file_list *l)
+int fr_py_scan_all(fr_site *site, fr_py_file_list *l)
 {
     int rc = fr_plugins_each_hooks(site, scan_plugin, l);
     if (!rc) {
@@ -560,7 +549,7 @@ static int scan_all(fr_site *site, file_list *l)
     return rc;
 }
 
-static void files_free(hook_file *files, int n)
+void fr_py_files_free(hook_file *files, int n)
 {
     for (int i = 0; i < n; i++) {
         free(files[i].path);
@@ -704,7 +693,7 @@ static int refuse_text(const hook_file *f, const char *text, size_t len, char **
 
 /* The file's text into *text (NULL and *problem set when it cannot be
  * read). */
-static int read_source(const hook_file *f, char **text, size_t *len, char **problem)
+int fr_py_read_source(const hook_file *f, char **text, size_t *len, char **problem)
 {
     *problem = NULL;
     *text = read_file(f->path, len);
@@ -718,8 +707,8 @@ static int read_source(const hook_file *f, char **text, size_t *len, char **prob
 /* Compiles and runs the text of one hook file in a module of its own (not
  * in sys.modules: each site has its own copy). GIL held. On failure
  * *problem is "path:line: what" and *trace the traceback for the log. */
-static int import_text(fr_site *site, hook_file *f, const char *text, size_t len, int check_only,
-                       int deadline_ms, PyObject **mod_out, char **problem, char **trace)
+int fr_py_import_text(fr_site *site, hook_file *f, const char *text, size_t len, int check_only,
+                      int deadline_ms, PyObject **mod_out, char **problem, char **trace)
 {
     *problem = *trace = NULL;
     if (mod_out)
@@ -1031,10 +1020,10 @@ static void python_free(fr_python *py)
         PyGILState_STATE g = PyGILState_Ensure();
         for (int i = 0; i < py->nhooks; i++)
             hook_free(py->hooks[i]);
-        files_free(py->files, py->nfiles);
+        fr_py_files_free(py->files, py->nfiles);
         PyGILState_Release(g);
     } else {
-        files_free(py->files, py->nfiles);
+        fr_py_files_free(py->files, py->nfiles);
     }
     free(py->hooks);
     for (int i = 0; i < py->noffs; i++) {
@@ -1141,9 +1130,9 @@ static void load_one(fr_site *site, hook_file *f, int deadline)
     int nhooks = py->nhooks, noffs = py->noffs;
     char *text = NULL, *problem = NULL, *trace = NULL;
     size_t len = 0;
-    int rc = read_source(f, &text, &len, &problem);
+    int rc = fr_py_read_source(f, &text, &len, &problem);
     if (!rc)
-        rc = import_text(site, f, text, len, 0, deadline, &f->mod, &problem, &trace);
+        rc = fr_py_import_text(site, f, text, len, 0, deadline, &f->mod, &problem, &trace);
     if (!rc) {
         remember_good(f->path, text, len);
         free(text);
@@ -1153,7 +1142,8 @@ static void load_one(fr_site *site, hook_file *f, int deadline)
     size_t glen = 0;
     char *good = last_good(f->path, text, len, &glen);
     char *gproblem = NULL, *gtrace = NULL;
-    if (good && import_text(site, f, good, glen, 0, deadline, &f->mod, &gproblem, &gtrace) == 0) {
+    if (good &&
+        fr_py_import_text(site, f, good, glen, 0, deadline, &f->mod, &gproblem, &gtrace) == 0) {
         f->refused = problem ? problem : strdup(f->path);
         fr_site_log(site, "python",
                     "hook file %s: the new version is REFUSED and the last good one stays in "
@@ -1177,7 +1167,7 @@ static void load_one(fr_site *site, hook_file *f, int deadline)
 static void load_all(fr_site *site)
 {
     fr_python *py = site->python;
-    int deadline = py->deadline_ms * IMPORT_DEADLINE_FACTOR;
+    int deadline = py->deadline_ms * FR_PY_IMPORT_DEADLINE_FACTOR;
     for (int i = 0; i < py->nfiles; i++) {
         keep_thread_state();
         PyGILState_STATE g = PyGILState_Ensure();
@@ -1191,17 +1181,17 @@ static void load_all(fr_site *site)
 /* Finds the hook files; starts Python and loads them when there are any. */
 static int open_hooks(fr_site *site, fr_error *err)
 {
-    file_list l = {0};
-    int rc = scan_all(site, &l);
+    fr_py_file_list l = {0};
+    int rc = fr_py_scan_all(site, &l);
     if (rc) {
-        files_free(l.files, l.n);
+        fr_py_files_free(l.files, l.n);
         return fr_error_set(err, rc, "out of memory");
     }
     if (l.n == 0)
         return 0; /* no hooks: no interpreter, nothing to pay */
     fr_python *py = calloc(1, sizeof *py);
     if (!py) {
-        files_free(l.files, l.n);
+        fr_py_files_free(l.files, l.n);
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
     py->files = l.files;
@@ -1209,7 +1199,7 @@ static int open_hooks(fr_site *site, fr_error *err)
     py->deadline_ms = fr_python_deadline_ms(site);
     site->python = py;
     fr_error serr = {0};
-    if (start_interpreter(&serr)) {
+    if (fr_py_start(&serr)) {
         /* The platform goes on without hooks; the reason is visible. */
         py->problem = strdup(serr.message);
         fr_site_log(site, "python", "the site's hooks are off: %s", serr.message);
@@ -1463,187 +1453,4 @@ json_t *fr_python_refused(fr_site *site)
             json_array_append_new(a, json_pack("{s:s,s:s}", "file", py->files[i].path, "problem",
                                                py->files[i].refused));
     return a;
-}
-
-/* In the child of check_one: imports the file (check mode: decorators
- * register nothing, the record cannot be read) and writes 'O', or 'P' and
- * the problem, to fd. No deadline here: the parent's clock is the one
- * that counts (a watchdog thread does not survive fork). */
-static void check_in_child(fr_site *site, hook_file *f, int fd, int python_held)
-{
-    fr_error err = {0};
-    char *problem = NULL, *trace = NULL;
-    if (!python_held && start_interpreter(&err) != 0) {
-        problem = strdup(err.message);
-    } else {
-        PyGILState_STATE g = PyGILState_Ensure();
-        char *text = NULL;
-        size_t len = 0;
-        if (read_source(f, &text, &len, &problem) == 0)
-            import_text(site, f, text, len, 1, 0, NULL, &problem, &trace);
-        PyGILState_Release(g);
-    }
-    const char *msg = problem ? problem : "";
-    size_t n = strlen(msg);
-    if (write(fd, problem ? "P" : "O", 1) == 1)
-        while (n > 0) {
-            ssize_t w = write(fd, msg, n);
-            if (w <= 0)
-                break;
-            msg += w;
-            n -= (size_t)w;
-        }
-    _exit(0);
-}
-
-/* Checks one file in a child process, so that nothing the file does at
- * import time (os._exit, an endless loop, a crash, writes) reaches this
- * one, which may hold a site: the child keeps no file descriptor but its
- * report's, and is killed at the import deadline. *problem is NULL when
- * the file is good. */
-static void check_one(fr_site *site, hook_file *f, int deadline_ms, char **problem)
-{
-    *problem = NULL;
-    int fds[2];
-    if (pipe(fds) != 0) {
-        if (asprintf(problem, "%s: cannot check it: %s", f->path, strerror(errno)) < 0)
-            *problem = NULL;
-        return;
-    }
-    fflush(NULL);
-    PyGILState_STATE g = PyGILState_UNLOCKED;
-    if (started) {
-        g = PyGILState_Ensure();
-        PyOS_BeforeFork();
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (started)
-            PyOS_AfterFork_Child();
-        int fd = fds[1] == 3 ? 3 : dup2(fds[1], 3);
-        if (fd == 3)
-            closefrom(4);
-        check_in_child(site, f, 3, started);
-    }
-    if (started) {
-        PyOS_AfterFork_Parent();
-        PyGILState_Release(g);
-    }
-    close(fds[1]);
-    char buf[1024];
-    size_t got = 0;
-    int timed_out = 0;
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (pid > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = deadline_ms -
-                    (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
-        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
-        int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0) {
-            timed_out = 1;
-            kill(pid, SIGKILL);
-            break;
-        }
-        ssize_t n = read(fds[0], buf + got, sizeof buf - 1 - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        if (got == sizeof buf - 1)
-            break;
-    }
-    close(fds[0]);
-    int status = 0;
-    if (pid > 0)
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    buf[got] = '\0';
-    if (pid > 0 && !timed_out && got > 0 && buf[0] == 'O' && WIFEXITED(status) &&
-        WEXITSTATUS(status) == 0)
-        return;
-    int n = 0;
-    if (pid < 0)
-        n = asprintf(problem, "%s: cannot check it: %s", f->path, strerror(errno));
-    else if (timed_out)
-        n = asprintf(problem,
-                     "%s: importing it took longer than %d ms and was stopped: a loop or a "
-                     "blocking call at the top level of the file?",
-                     f->path, deadline_ms);
-    else if (got > 0 && buf[0] == 'P')
-        *problem = strdup(buf + 1);
-    else if (WIFSIGNALED(status))
-        n = asprintf(problem, "%s: importing it crashed the check (signal %d)", f->path,
-                     WTERMSIG(status));
-    else
-        n = asprintf(problem,
-                     "%s: importing it ended the process (exit status %d: os._exit() or the "
-                     "like at the top level of the file); a hook file must not end the program "
-                     "that loads it",
-                     f->path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    if (n < 0)
-        *problem = NULL;
-    if (!*problem)
-        *problem = strdup(f->path);
-}
-
-int fr_python_check(fr_site *site, const char *const *paths, json_t **out, fr_error *err)
-{
-    *out = NULL;
-    file_list l = {0};
-    int rc = 0;
-    if (paths) {
-        for (; *paths && !rc; paths++) {
-            hook_file *g = realloc(l.files, (size_t)(l.n + 1) * sizeof *g);
-            if (!g) {
-                rc = FR_ENOMEM;
-                break;
-            }
-            l.files = g;
-            hook_file *f = &g[l.n++];
-            memset(f, 0, sizeof *f);
-            const char *base = strrchr(*paths, '/') ? strrchr(*paths, '/') + 1 : *paths;
-            size_t len = strlen(base) > 3 && strcmp(base + strlen(base) - 3, ".py") == 0
-                             ? strlen(base) - 3
-                             : strlen(base);
-            f->path = strdup(*paths);
-            f->origin = strdup("site");
-            if (asprintf(&f->module, "site.%.*s", (int)len, base) < 0)
-                f->module = NULL;
-            if (!f->path || !f->origin || !f->module)
-                rc = FR_ENOMEM;
-        }
-    } else if (site) {
-        rc = scan_all(site, &l);
-    }
-    if (rc) {
-        files_free(l.files, l.n);
-        return fr_error_set(err, rc, "out of memory");
-    }
-    json_t *a = json_array();
-    char problems[FR_ERROR_MAX] = "";
-    size_t plen = 0;
-    int bad = 0;
-    int deadline =
-        (site ? fr_python_deadline_ms(site) : DEFAULT_DEADLINE_MS) * IMPORT_DEADLINE_FACTOR;
-    for (int i = 0; i < l.n; i++) {
-        char *problem = NULL;
-        check_one(site, &l.files[i], deadline, &problem);
-        json_array_append_new(a, json_pack("{s:s,s:b,s:s?}", "path", l.files[i].path, "ok",
-                                           problem == NULL, "problem", problem));
-        if (problem) {
-            bad++;
-            if (plen < sizeof problems - 1)
-                plen += (size_t)snprintf(problems + plen, sizeof problems - plen, "%s%s",
-                                         plen ? "\n" : "", problem);
-        }
-        free(problem);
-    }
-    files_free(l.files, l.n);
-    *out = a;
-    if (bad)
-        return fr_error_set(err, FR_EINVAL, "%s", problems);
-    return 0;
 }
