@@ -126,6 +126,10 @@ static int run_hooks_reload(cli *c)
     json_array_foreach(json_object_get(out, "hooks"), i, v) on +=
         strcmp(cli_str(v, "status"), "on") == 0;
     const char *told = cli_tell_servers(c, out);
+    if (bad && *told)
+        fprintf(stderr, "filrouge: the running server keeps the last good version of a file "
+                        "that worked there, until it is fixed (its health check and /admin "
+                        "say so)\n");
     cli_ok(c, out, "hooks reloaded: %zu files (%zu with problems), %zu hooks on%s", nfiles, bad, on,
            *told ? "; the running server reloads them too" : "");
     return bad ? CLI_REFUSED : 0;

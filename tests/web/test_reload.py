@@ -1,7 +1,8 @@
 """Reloading a running server keeps what worked (docs/hooks.md,
 "Reloading a running server keeps what worked"), on a real server:
 - a site hook file that worked, broken by an edit (a syntax error), then
-  SIGHUP: the last good version goes on receiving the events; the health
+  `hooks reload` (exit 1, saying the server keeps the last good version,
+  and SIGHUP to the server): the last good version goes on receiving the events; the health
   check is "degraded" with a "reload" check naming file:line; /admin says
   so in the user's language; the log says REFUSED; once fixed and
   reloaded, the new version runs and all is "ok" again;
@@ -87,10 +88,16 @@ opened(1)
 t.check(openings() == 1,
         "the hook records the first case's opening")
 
-# A typo in the hook file, then SIGHUP.
+# A typo in the hook file, then `hooks reload` (which sends SIGHUP).
 with open(hook_path, "w") as f:
     f.write(good_hook.replace("def record(ev):", "def record(ev)"))
-reload()
+n = reloads()
+p = site.fr("hooks", "reload", check=False)
+t.check(p.returncode == 1 and "record.py:6: SyntaxError" in p.stderr and
+        "the running server keeps the last good version" in p.stderr,
+        "hooks reload reports the problem and says the server keeps the last good version",
+        (p.returncode, p.stderr))
+wait_until(lambda: reloads() > n)
 opened(2)
 t.check(openings() == 2,
         "the last good version still receives the events after the broken reload")
