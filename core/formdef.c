@@ -203,26 +203,9 @@ int fm_refuse_doctype(const char *name, const char *text, size_t len, fr_error *
      * never need one, so it is refused before any parser sees it. */
     /* Only UTF-8: a UTF-16 or UTF-7 text would hide a DOCTYPE from the
      * search below (the parser would decode it). */
-    if (memchr(text, '\0', len) ||
-        (len >= 2 && (((unsigned char)text[0] == 0xFE && (unsigned char)text[1] == 0xFF) ||
-                      ((unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE))))
-        return fr_error_set(err, FR_EINVAL, "%s: only UTF-8 XML is accepted", name);
-    if (len >= 5 && strncmp(text, "<?xml", 5) == 0) {
-        const char *end = memchr(text, '>', len);
-        size_t decl = end ? (size_t)(end - text) : len;
-        for (size_t i = 0; i + 8 < decl; i++)
-            if (strncmp(text + i, "encoding", 8) == 0) {
-                size_t j = i + 8;
-                while (j < decl &&
-                       (text[j] == ' ' || text[j] == '=' || text[j] == '"' || text[j] == '\''))
-                    j++;
-                if (decl - j < 5 || strncasecmp(text + j, "utf-8", 5) != 0)
-                    return fr_error_set(err, FR_EINVAL,
-                                        "%s: only UTF-8 XML is accepted (the declaration names "
-                                        "another encoding)",
-                                        name);
-            }
-    }
+    int rc = fr_xml_utf8_only(name, text, len, err);
+    if (rc)
+        return rc;
     static const char needle[] = "<!DOCTYPE";
     size_t nl = sizeof needle - 1;
     for (size_t i = 0; i + nl <= len; i++)

@@ -5,12 +5,15 @@
  * from the kernel into a hook (GIL, deadline, acting identity, errors).
  *
  * The `filrouge` module itself is python_module.c; deadlines are
- * python_guard.c. The interpreter is started once and never finalised. */
+ * python_guard.c; `hooks check` (each file in a child process) is
+ * python_check.c. The interpreter is started once and never finalised. */
 #include "python_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +26,6 @@
 #ifndef FR_PYTHON_HOME
 #define FR_PYTHON_HOME "/usr"
 #endif
-
-#define DEFAULT_DEADLINE_MS 250
-/* Importing a file may take longer than one call (imports of its own). */
-#define IMPORT_DEADLINE_FACTOR 8
 
 _Thread_local fr_pyctx *fr_py_ctx;
 /* Calls into Python nested on this thread: only the outermost has a deadline. */
@@ -51,7 +50,7 @@ int fr_python_deadline_ms(const fr_site *site)
         if (end != v && *end == '\0' && n >= 10 && n <= 60000)
             return (int)n;
     }
-    return DEFAULT_DEADLINE_MS;
+    return FR_PY_DEFAULT_DEADLINE_MS;
 }
 
 /* ---- the interpreter ---- */
@@ -63,7 +62,7 @@ int fr_python_deadline_ms(const fr_site *site)
  * handlers (the host owns signals); no user site-packages; the system's
  * dist-packages stay importable. After start the GIL is released, and every
  * call takes it with PyGILState_Ensure (LESSONS.md). */
-static int start_interpreter(fr_error *err)
+int fr_py_start(fr_error *err)
 {
     pthread_mutex_lock(&start_lock);
     int rc = 0;
@@ -494,11 +493,6 @@ static int fire_requested(const fr_event *ev, void *userdata, fr_error *err)
 
 /* ---- finding hook files ---- */
 
-typedef struct file_list {
-    hook_file *files;
-    int n;
-} file_list;
-
 static int is_hook_file(const struct dirent *d)
 {
     size_t n = strlen(d->d_name);
@@ -508,7 +502,7 @@ static int is_hook_file(const struct dirent *d)
 
 /* Appends the .py files of dir in name order (files starting with "_" or "." are
  * helpers, not hooks). A missing folder has no hooks. */
-static int scan_dir(file_list *l, const char *dir, const char *origin)
+static int scan_dir(fr_py_file_list *l, const char *dir, const char *origin)
 {
     struct dirent **names = NULL;
     int n = scandir(dir, &names, is_hook_file, alphasort);
@@ -544,7 +538,7 @@ static int scan_plugin(const char *id, const char *dir, void *data)
     return scan_dir(data, dir, id);
 }
 
-static int scan_all(fr_site *site, file_list *l)
+int fr_py_scan_all(fr_site *site, fr_py_file_list *l)
 {
     int rc = fr_plugins_each_hooks(site, scan_plugin, l);
     if (!rc) {
@@ -555,13 +549,14 @@ static int scan_all(fr_site *site, file_list *l)
     return rc;
 }
 
-static void files_free(hook_file *files, int n)
+void fr_py_files_free(hook_file *files, int n)
 {
     for (int i = 0; i < n; i++) {
         free(files[i].path);
         free(files[i].module);
         free(files[i].origin);
         free(files[i].problem);
+        free(files[i].refused);
         Py_XDECREF(files[i].mod);
     }
     free(files);
@@ -696,29 +691,32 @@ static int refuse_text(const hook_file *f, const char *text, size_t len, char **
     return 0;
 }
 
-/* Compiles and runs one hook file in a module of its own (not in
- * sys.modules: each site has its own copy). GIL held. On failure
+/* The file's text into *text (NULL and *problem set when it cannot be
+ * read). */
+int fr_py_read_source(const hook_file *f, char **text, size_t *len, char **problem)
+{
+    *problem = NULL;
+    *text = read_file(f->path, len);
+    if (*text)
+        return 0;
+    if (asprintf(problem, "%s: cannot read the file: %s", f->path, strerror(errno)) < 0)
+        *problem = NULL;
+    return FR_EIO;
+}
+
+/* Compiles and runs the text of one hook file in a module of its own (not
+ * in sys.modules: each site has its own copy). GIL held. On failure
  * *problem is "path:line: what" and *trace the traceback for the log. */
-static int import_file(fr_site *site, hook_file *f, int check_only, int deadline_ms,
-                       PyObject **mod_out, char **problem, char **trace)
+int fr_py_import_text(fr_site *site, hook_file *f, const char *text, size_t len, int check_only,
+                      int deadline_ms, PyObject **mod_out, char **problem, char **trace)
 {
     *problem = *trace = NULL;
     if (mod_out)
         *mod_out = NULL;
-    size_t len = 0;
-    char *text = read_file(f->path, &len);
-    if (!text) {
-        if (asprintf(problem, "%s: cannot read the file: %s", f->path, strerror(errno)) < 0)
-            *problem = NULL;
-        return FR_EIO;
-    }
     int refused = refuse_text(f, text, len, problem);
-    if (refused) {
-        free(text);
+    if (refused)
         return refused;
-    }
     PyObject *code = Py_CompileStringExFlags(text, f->path, Py_file_input, NULL, 0);
-    free(text);
     PyObject *mod = NULL, *r = NULL;
     int interrupted = 0;
     if (code) {
@@ -730,7 +728,7 @@ static int import_file(fr_site *site, hook_file *f, int check_only, int deadline
             fr_pyctx ctx = {
                 .site = site, .loading = f, .check_only = check_only, .prev = fr_py_ctx};
             fr_py_ctx = &ctx;
-            int slot = call_depth++ == 0 ? fr_pyguard_begin(deadline_ms) : -1;
+            int slot = call_depth++ == 0 && deadline_ms > 0 ? fr_pyguard_begin(deadline_ms) : -1;
             r = PyEval_EvalCode(code, dict, dict);
             interrupted = fr_pyguard_end(slot);
             call_depth--;
@@ -771,6 +769,10 @@ static int import_file(fr_site *site, hook_file *f, int check_only, int deadline
     const char *tname = ((PyTypeObject *)type)->tp_name;
     if (interrupted || PyErr_GivenExceptionMatches(type, fr_py_deadline_type()))
         snprintf(msg, sizeof msg, "importing it took longer than %d ms", deadline_ms);
+    else if (PyErr_GivenExceptionMatches(type, PyExc_SystemExit))
+        snprintf(msg, sizeof msg,
+                 "sys.exit() at the top level of the file: a hook file must not end the "
+                 "program that loads it");
     if (asprintf(problem, "%s:%d: %s%s%s", f->path, line, tname, msg[0] ? ": " : "", msg) < 0)
         *problem = NULL;
     *trace = format_traceback(type, value, tb);
@@ -1018,10 +1020,10 @@ static void python_free(fr_python *py)
         PyGILState_STATE g = PyGILState_Ensure();
         for (int i = 0; i < py->nhooks; i++)
             hook_free(py->hooks[i]);
-        files_free(py->files, py->nfiles);
+        fr_py_files_free(py->files, py->nfiles);
         PyGILState_Release(g);
     } else {
-        files_free(py->files, py->nfiles);
+        fr_py_files_free(py->files, py->nfiles);
     }
     free(py->hooks);
     for (int i = 0; i < py->noffs; i++) {
@@ -1033,36 +1035,144 @@ static void python_free(fr_python *py)
     free(py);
 }
 
+/* ---- the last good version of each hook file ---- */
+
+/* The text of each hook file as it last imported without a problem in this
+ * process. A reload (SIGHUP, a plugin enabled) that meets a file which no
+ * longer reads, compiles or imports runs this text instead of dropping the
+ * file's hooks: an administrator's typo does not silently stop what
+ * worked. Kept for the life of the process (a few files' text); a file
+ * that is removed is simply not loaded any more. */
+typedef struct good_text {
+    char *path;
+    char *text;
+    size_t len;
+} good_text;
+
+static pthread_mutex_t good_lock = PTHREAD_MUTEX_INITIALIZER;
+static good_text *goods;
+static int ngoods;
+
+static good_text *find_good(const char *path)
+{
+    for (int i = 0; i < ngoods; i++)
+        if (strcmp(goods[i].path, path) == 0)
+            return &goods[i];
+    return NULL;
+}
+
+static void remember_good(const char *path, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, text, len + 1);
+    pthread_mutex_lock(&good_lock);
+    good_text *g = find_good(path);
+    if (!g) {
+        good_text *grown = realloc(goods, (size_t)(ngoods + 1) * sizeof *grown);
+        char *p = strdup(path);
+        if (grown)
+            goods = grown;
+        if (grown && p) {
+            g = &goods[ngoods++];
+            g->path = p;
+            g->text = NULL;
+        } else {
+            free(p);
+        }
+    }
+    if (g) {
+        free(g->text);
+        g->text = copy;
+        g->len = len;
+    } else {
+        free(copy);
+    }
+    pthread_mutex_unlock(&good_lock);
+}
+
+/* A copy of the last good text of path when it differs from `text` (NULL:
+ * unreadable now), or NULL. */
+static char *last_good(const char *path, const char *text, size_t len, size_t *good_len)
+{
+    char *copy = NULL;
+    pthread_mutex_lock(&good_lock);
+    good_text *g = find_good(path);
+    if (g && !(text && g->len == len && memcmp(g->text, text, len) == 0) &&
+        (copy = malloc(g->len + 1)) != NULL) {
+        memcpy(copy, g->text, g->len + 1);
+        *good_len = g->len;
+    }
+    pthread_mutex_unlock(&good_lock);
+    return copy;
+}
+
+/* Drops what a failed import registered: a file registers all or nothing. */
+static void forget_since(fr_python *py, int nhooks, int noffs)
+{
+    for (int j = nhooks; j < py->nhooks; j++)
+        hook_free(py->hooks[j]);
+    py->nhooks = nhooks;
+    for (int j = noffs; j < py->noffs; j++) {
+        free(py->offs[j].name);
+        free(py->offs[j].by);
+    }
+    py->noffs = noffs;
+}
+
+/* Imports one file of site->python, or its last good text when the file
+ * has a problem now: then f->refused says why the new text was refused.
+ * GIL held. */
+static void load_one(fr_site *site, hook_file *f, int deadline)
+{
+    fr_python *py = site->python;
+    int nhooks = py->nhooks, noffs = py->noffs;
+    char *text = NULL, *problem = NULL, *trace = NULL;
+    size_t len = 0;
+    int rc = fr_py_read_source(f, &text, &len, &problem);
+    if (!rc)
+        rc = fr_py_import_text(site, f, text, len, 0, deadline, &f->mod, &problem, &trace);
+    if (!rc) {
+        remember_good(f->path, text, len);
+        free(text);
+        return;
+    }
+    forget_since(py, nhooks, noffs);
+    size_t glen = 0;
+    char *good = last_good(f->path, text, len, &glen);
+    char *gproblem = NULL, *gtrace = NULL;
+    if (good &&
+        fr_py_import_text(site, f, good, glen, 0, deadline, &f->mod, &gproblem, &gtrace) == 0) {
+        f->refused = problem ? problem : strdup(f->path);
+        fr_site_log(site, "python",
+                    "hook file %s: the new version is REFUSED and the last good one stays in "
+                    "use until it is fixed: %s%s%s",
+                    f->path, f->refused, trace ? "\n" : "", trace ? trace : "");
+    } else {
+        if (good)
+            forget_since(py, nhooks, noffs);
+        f->problem = problem ? problem : strdup(f->path);
+        fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path, f->problem,
+                    trace ? "\n" : "", trace ? trace : "");
+    }
+    free(gproblem);
+    free(gtrace);
+    free(good);
+    free(trace);
+    free(text);
+}
+
 /* Imports the files into site->python and registers their hooks. */
 static void load_all(fr_site *site)
 {
     fr_python *py = site->python;
-    int deadline = py->deadline_ms * IMPORT_DEADLINE_FACTOR;
+    int deadline = py->deadline_ms * FR_PY_IMPORT_DEADLINE_FACTOR;
     for (int i = 0; i < py->nfiles; i++) {
-        hook_file *f = &py->files[i];
-        char *problem = NULL, *trace = NULL;
         keep_thread_state();
         PyGILState_STATE g = PyGILState_Ensure();
-        int before = py->nhooks, noffs = py->noffs;
-        int rc = import_file(site, f, 0, deadline, &f->mod, &problem, &trace);
-        if (rc) {
-            /* A file that failed registers nothing, not even half. */
-            for (int j = before; j < py->nhooks; j++)
-                hook_free(py->hooks[j]);
-            py->nhooks = before;
-            for (int j = noffs; j < py->noffs; j++) {
-                free(py->offs[j].name);
-                free(py->offs[j].by);
-            }
-            py->noffs = noffs;
-        }
+        load_one(site, &py->files[i], deadline);
         PyGILState_Release(g);
-        if (rc) {
-            f->problem = problem ? problem : strdup(f->path);
-            fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path, f->problem,
-                        trace ? "\n" : "", trace ? trace : "");
-        }
-        free(trace);
     }
     resolve(site, py);
     register_all(site, py);
@@ -1071,17 +1181,17 @@ static void load_all(fr_site *site)
 /* Finds the hook files; starts Python and loads them when there are any. */
 static int open_hooks(fr_site *site, fr_error *err)
 {
-    file_list l = {0};
-    int rc = scan_all(site, &l);
+    fr_py_file_list l = {0};
+    int rc = fr_py_scan_all(site, &l);
     if (rc) {
-        files_free(l.files, l.n);
+        fr_py_files_free(l.files, l.n);
         return fr_error_set(err, rc, "out of memory");
     }
     if (l.n == 0)
         return 0; /* no hooks: no interpreter, nothing to pay */
     fr_python *py = calloc(1, sizeof *py);
     if (!py) {
-        files_free(l.files, l.n);
+        fr_py_files_free(l.files, l.n);
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
     py->files = l.files;
@@ -1089,7 +1199,7 @@ static int open_hooks(fr_site *site, fr_error *err)
     py->deadline_ms = fr_python_deadline_ms(site);
     site->python = py;
     fr_error serr = {0};
-    if (start_interpreter(&serr)) {
+    if (fr_py_start(&serr)) {
         /* The platform goes on without hooks; the reason is visible. */
         py->problem = strdup(serr.message);
         fr_site_log(site, "python", "the site's hooks are off: %s", serr.message);
@@ -1315,9 +1425,10 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err)
     fr_python *py = site->python;
     for (int i = 0; py && i < py->nfiles; i++) {
         const hook_file *f = &py->files[i];
-        json_array_append_new(files, json_pack("{s:s,s:s,s:s,s:s?}", "path", f->path, "module",
+        json_array_append_new(files, json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "path", f->path, "module",
                                                f->module, "origin", f->origin, "problem",
-                                               f->problem ? f->problem : py->problem));
+                                               f->problem ? f->problem : py->problem, "refused",
+                                               f->refused));
     }
     static const char *status[] = {"on", "off", "replaced"};
     for (int i = 0; py && i < py->nhooks; i++) {
@@ -1333,66 +1444,13 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err)
     return *out ? 0 : FR_ENOMEM;
 }
 
-int fr_python_check(fr_site *site, const char *const *paths, json_t **out, fr_error *err)
+json_t *fr_python_refused(fr_site *site)
 {
-    *out = NULL;
-    file_list l = {0};
-    int rc = 0;
-    if (paths) {
-        for (; *paths && !rc; paths++) {
-            hook_file *g = realloc(l.files, (size_t)(l.n + 1) * sizeof *g);
-            if (!g) {
-                rc = FR_ENOMEM;
-                break;
-            }
-            l.files = g;
-            hook_file *f = &g[l.n++];
-            memset(f, 0, sizeof *f);
-            const char *base = strrchr(*paths, '/') ? strrchr(*paths, '/') + 1 : *paths;
-            size_t len = strlen(base) > 3 && strcmp(base + strlen(base) - 3, ".py") == 0
-                             ? strlen(base) - 3
-                             : strlen(base);
-            f->path = strdup(*paths);
-            f->origin = strdup("site");
-            if (asprintf(&f->module, "site.%.*s", (int)len, base) < 0)
-                f->module = NULL;
-            if (!f->path || !f->origin || !f->module)
-                rc = FR_ENOMEM;
-        }
-    } else {
-        rc = scan_all(site, &l);
-    }
-    if (rc) {
-        files_free(l.files, l.n);
-        return fr_error_set(err, rc, "out of memory");
-    }
-    if (l.n > 0 && (rc = start_interpreter(err))) {
-        files_free(l.files, l.n);
-        return rc;
-    }
     json_t *a = json_array();
-    char problems[FR_ERROR_MAX] = "";
-    size_t plen = 0;
-    int bad = 0, deadline = fr_python_deadline_ms(site) * IMPORT_DEADLINE_FACTOR;
-    for (int i = 0; i < l.n; i++) {
-        char *problem = NULL, *trace = NULL;
-        PyGILState_STATE g = PyGILState_Ensure();
-        import_file(site, &l.files[i], 1, deadline, NULL, &problem, &trace);
-        PyGILState_Release(g);
-        json_array_append_new(a, json_pack("{s:s,s:b,s:s?}", "path", l.files[i].path, "ok",
-                                           problem == NULL, "problem", problem));
-        if (problem) {
-            bad++;
-            if (plen < sizeof problems - 1)
-                plen += (size_t)snprintf(problems + plen, sizeof problems - plen, "%s%s",
-                                         plen ? "\n" : "", problem);
-        }
-        free(problem);
-        free(trace);
-    }
-    files_free(l.files, l.n);
-    *out = a;
-    if (bad)
-        return fr_error_set(err, FR_EINVAL, "%s", problems);
-    return 0;
+    fr_python *py = site->python;
+    for (int i = 0; py && i < py->nfiles; i++)
+        if (py->files[i].refused)
+            json_array_append_new(a, json_pack("{s:s,s:s}", "file", py->files[i].path, "problem",
+                                               py->files[i].refused));
+    return a;
 }

@@ -24,8 +24,11 @@
  * plugins; registers their subscribers (owner "python") and guards
  * ("py:NAME"). Called by fr_site_open after the plugins. A hook file that
  * does not compile or import is a problem (logged, listed by
- * fr_python_list) and the site opens without its hooks; only a failure to
- * start the interpreter itself is an error. */
+ * fr_python_list) and the site opens without its hooks, unless this
+ * process imported an earlier text of the file without a problem: that
+ * last good text runs instead, and the file's new text is "refused"
+ * (logged, fr_python_refused). Only a failure to start the interpreter
+ * itself is an error. */
 int fr_python_open(fr_site *site, fr_error *err);
 void fr_python_close(fr_site *site);
 
@@ -59,6 +62,12 @@ int fr_python_form_hooks(fr_site *site, const char *form_id);
  * "guard", "validate", "compute"), target (topic pattern, guard name or form
  * id), file, line, status ("on", "off", "replaced"), by}]}. */
 int fr_python_list(fr_site *site, json_t **out, fr_error *err);
+
+/* The hook files whose new text was refused at the last (re)load of this
+ * site while their last good text, imported earlier in this process, runs
+ * instead: a new array of {file, problem} (problem: "file:line: what"),
+ * empty when there is none. */
+json_t *fr_python_refused(fr_site *site);
 
 /* Compiles and imports hook files in throw-away modules, registering
  * nothing: `files` (NULL-terminated) or, when NULL, every hook file of the

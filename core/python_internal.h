@@ -1,7 +1,8 @@
-/* Shared by the three files of the Python part: python.c (the interpreter's
+/* Shared by the four files of the Python part: python.c (the interpreter's
  * lifecycle, loading hook files, calling hooks from the kernel),
- * python_module.c (the built-in `filrouge` module) and python_guard.c (call
- * deadlines). Not for the rest of the kernel: it includes Python.h. */
+ * python_module.c (the built-in `filrouge` module), python_guard.c (call
+ * deadlines) and python_check.c (`hooks check`). Not for the rest of the kernel: it includes
+ * Python.h. */
 #ifndef FR_PYTHON_INTERNAL_H
 #define FR_PYTHON_INTERNAL_H
 
@@ -39,6 +40,7 @@ typedef struct hook_file {
     char *module; /* "site.alerts", "frailty.alerts" */
     char *origin; /* "site" or the plugin id */
     char *problem;
+    char *refused; /* the problem of the file's new text, while its last good text runs */
     PyObject *mod;
 } hook_file;
 
@@ -73,6 +75,31 @@ typedef struct fr_pyctx {
 } fr_pyctx;
 
 extern _Thread_local fr_pyctx *fr_py_ctx;
+
+/* ---- python.c, for python_check.c ---- */
+
+#define FR_PY_DEFAULT_DEADLINE_MS 250
+/* Importing a file may take longer than one call (imports of its own). */
+#define FR_PY_IMPORT_DEADLINE_FACTOR 8
+
+typedef struct fr_py_file_list {
+    hook_file *files;
+    int n;
+} fr_py_file_list;
+
+/* Starts the process's interpreter once (then the GIL is released). */
+int fr_py_start(fr_error *err);
+/* Appends the hook files of the site and its enabled plugins, in load
+ * order; frees a list. */
+int fr_py_scan_all(fr_site *site, fr_py_file_list *l);
+void fr_py_files_free(hook_file *files, int n);
+/* The text of f (NULL and *problem "path: cannot read…" when unreadable). */
+int fr_py_read_source(const hook_file *f, char **text, size_t *len, char **problem);
+/* Compiles and runs the text of f in a module of its own (GIL held);
+ * deadline_ms <= 0: no deadline. On failure *problem is "path:line: what"
+ * and *trace the traceback. */
+int fr_py_import_text(fr_site *site, hook_file *f, const char *text, size_t len, int check_only,
+                      int deadline_ms, PyObject **mod_out, char **problem, char **trace);
 
 /* ---- python_module.c ---- */
 

@@ -708,6 +708,8 @@ static PyObject *m_log(PyObject *m, PyObject *arg)
 {
     (void)m;
     fr_pyctx *c = fr_py_ctx;
+    if (c && c->check_only)
+        Py_RETURN_NONE; /* `hooks check` writes nothing, even to the log */
     if (!c || !c->site) {
         PyErr_SetString(PyExc_RuntimeError, "filrouge.log works only inside Filrouge");
         return NULL;
@@ -738,6 +740,8 @@ static PyObject *m_setting(PyObject *m, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTupleAndKeywords(args, kw, "s|zO", kwlist, &name, &plugin, &dflt))
         return NULL;
     fr_pyctx *c = fr_py_ctx;
+    if (c && c->check_only && !c->site)
+        return Py_NewRef(dflt); /* `hooks check FILE` outside a site */
     if (!c || !c->site) {
         PyErr_SetString(PyExc_RuntimeError, "filrouge.setting works only inside Filrouge");
         return NULL;

@@ -341,13 +341,42 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
      * version of a plugin's. A broken one is logged, not fatal. */
     if (!opt->no_plugins && (rc = fr_forms_load_site_dir(site, NULL, err)))
         goto fail;
-    if (!opt->no_plugins && (rc = fr_python_open(site, err)))
+    if (!opt->no_plugins && !opt->no_hooks && (rc = fr_python_open(site, err)))
         goto fail;
     *out = site;
     return 0;
 fail:
     fr_site_close(site);
     return rc;
+}
+
+int fr_site_reopen(fr_site *old, fr_site **out, fr_error *err)
+{
+    *out = NULL;
+    fr_site *fresh = NULL;
+    int rc = fr_site_open(old->dir, NULL, &fresh, err);
+    if (rc)
+        return rc;
+    const fr_plugin_info *infos = NULL;
+    int n = 0, lost = 0;
+    char why[FR_ERROR_MAX] = "";
+    size_t len = 0;
+    if (old->plugins && fr_plugins_list(old, &infos, &n) == 0)
+        for (int i = 0; i < n && len < sizeof why; i++) {
+            const fr_plugin_info *now =
+                infos[i].loaded ? fr_plugins_find(fresh, infos[i].id) : NULL;
+            if (!now || !now->enabled || now->loaded)
+                continue;
+            len +=
+                (size_t)snprintf(why + len, sizeof why - len, "%splugin %s: %s", lost++ ? "\n" : "",
+                                 infos[i].id, now->problem ? now->problem : "it does not load");
+        }
+    if (lost) {
+        fr_site_close(fresh);
+        return fr_error_set(err, FR_EREFUSED, "%s", why);
+    }
+    *out = fresh;
+    return 0;
 }
 
 void fr_site_close(fr_site *site)

@@ -72,6 +72,7 @@ int fr_site_init(const char *dir, const fr_site_init_options *opt, fr_error *err
 
 typedef struct fr_site_open_options {
     int no_plugins; /* open the record only (used by `plugin` repair commands) */
+    int no_hooks;   /* load no Python hook (`hooks check` runs them in a child process) */
 } fr_site_open_options;
 
 /* Opens a site: reads and validates site.xml, opens the database, applies
@@ -79,6 +80,15 @@ typedef struct fr_site_open_options {
  * loaded is reported by the plugin part and does not stop the site. */
 int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out, fr_error *err);
 void fr_site_close(fr_site *site);
+
+/* Opens `old`'s site afresh (a running server's reload: plugins enabled or
+ * disabled, definitions and hooks changed on disk), refusing it when a
+ * plugin that `old` runs is still enabled but would not load: a broken
+ * workflow, form, manifest or library must not silently stop what works.
+ * Then FR_EREFUSED, err naming each such plugin and its problem, one per
+ * line ("plugin ID: problem"), and the caller keeps `old`. Hook files are
+ * kept one by one instead (fr_python_open). */
+int fr_site_reopen(fr_site *old, fr_site **out, fr_error *err);
 
 /* Sets the acting user by login (must exist and be active) or "system",
  * and actor_lang to the user's language (the system: the site's first). */

@@ -154,6 +154,47 @@ static xmlParserCtxtPtr new_context(collector *c)
  * submission comes near it). */
 #define XML_MAX_BYTES (16 * 1024 * 1024)
 
+int fr_xml_utf8_only(const char *name, const char *text, size_t len, fr_error *err)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    if (memchr(text, '\0', len) ||
+        (len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE))))
+        return fr_error_set(err, FR_EINVAL,
+                            "%s: the XML is UTF-16 or holds NUL bytes: only UTF-8 XML is "
+                            "accepted; save it as UTF-8",
+                            name);
+    if (len < 5 || strncmp(text, "<?xml", 5) != 0)
+        return 0;
+    const char *end = memchr(text, '>', len);
+    size_t decl = end ? (size_t)(end - text) : len;
+    for (size_t i = 5; i + 8 < decl; i++) {
+        if (strncmp(text + i, "encoding", 8) != 0)
+            continue;
+        size_t j = i + 8;
+        while (j < decl && (text[j] == ' ' || text[j] == '\t' || text[j] == '='))
+            j++;
+        char quote = j < decl ? text[j] : '\0';
+        size_t k = ++j;
+        while (k < decl && text[k] != quote)
+            k++;
+        size_t n = k - j;
+        if ((quote != '"' && quote != '\'') || n > 40)
+            return fr_error_set(err, FR_EINVAL,
+                                "%s:1: the XML declaration's encoding is not readable: write "
+                                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                                name);
+        if (!((n == 5 && strncasecmp(text + j, "utf-8", 5) == 0) ||
+              (n == 4 && strncasecmp(text + j, "utf8", 4) == 0)))
+            return fr_error_set(err, FR_EINVAL,
+                                "%s:1: the XML declaration names the encoding %.*s: only UTF-8 "
+                                "is accepted; save the file as UTF-8 and declare "
+                                "encoding=\"UTF-8\" (or no encoding)",
+                                name, (int)n, text + j);
+        break;
+    }
+    return 0;
+}
+
 int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err)
 {
     collector c = {.name = path};
@@ -164,10 +205,19 @@ int fr_xml_load(const char *path, const char *xsd, xmlDocPtr *out, fr_error *err
                             path);
     fseek(probe, 0, SEEK_END);
     long size = ftell(probe);
-    fclose(probe);
-    if (size > XML_MAX_BYTES)
+    if (size > XML_MAX_BYTES) {
+        fclose(probe);
         return fr_error_set(err, FR_EINVAL, "%s: %ld bytes, more than the %d accepted", path, size,
                             XML_MAX_BYTES);
+    }
+    /* The declaration is at the start: its first bytes say the encoding. */
+    char head[1024];
+    rewind(probe);
+    size_t got = fread(head, 1, sizeof head, probe);
+    fclose(probe);
+    int rc = fr_xml_utf8_only(path, head, got, err);
+    if (rc)
+        return rc;
     xmlParserCtxtPtr ctx = new_context(&c);
     if (!ctx)
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", path);
@@ -194,6 +244,9 @@ int fr_xml_load_memory_report(const char *name, const char *data, size_t size, c
     if (size > XML_MAX_BYTES)
         return fr_error_set(err, FR_EINVAL, "%s: %zu bytes, more than the %d accepted", name, size,
                             XML_MAX_BYTES);
+    int rc = fr_xml_utf8_only(name, data, size, err);
+    if (rc)
+        return rc;
     xmlParserCtxtPtr ctx = new_context(&c);
     if (!ctx)
         return fr_error_set(err, FR_ENOMEM, "out of memory reading %s", name);

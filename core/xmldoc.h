@@ -23,6 +23,13 @@ int fr_xml_load_memory(const char *name, const char *data, size_t size, const ch
 int fr_xml_load_memory_report(const char *name, const char *data, size_t size, const char *xsd,
                               xmlDocPtr *out, fr_error *err, char **report);
 
+/* Refuses XML that is not UTF-8 before any parser decodes it: a UTF-16
+ * byte-order mark, a NUL byte, or an XML declaration naming another
+ * encoding (ISO-8859-1, …), which libxml2 would otherwise convert. Every
+ * loader above calls it (for a file, on its first bytes); `name` is used in
+ * the message. */
+int fr_xml_utf8_only(const char *name, const char *text, size_t len, fr_error *err);
+
 /* Convenience accessors over a libxml2 tree. The returned strings are
  * malloc'd (free with free()); NULL when absent. */
 char *fr_xml_attr(xmlNodePtr node, const char *name);

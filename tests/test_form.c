@@ -370,7 +370,7 @@ static void test_xml_instance_and_hostile_submissions(void)
         "SYSTEM +ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-<data><carer>&x;</carer></data>",
         &problems, &err);
     CHECK(r == NULL);
-    CHECK_ERR(err.code, FR_EINVAL, &err, "only UTF-8 XML is accepted");
+    CHECK_ERR(err.code, FR_EINVAL, &err, "names the encoding UTF-7: only UTF-8 is accepted");
     r = evaluate(site, "situation", "this is not a form", &problems, &err);
     CHECK(r == NULL);
     CHECK_ERR(err.code, FR_EINVAL, &err, "neither JSON nor XML");

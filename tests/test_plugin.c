@@ -499,6 +499,19 @@ static void checking_plugin_folders(void)
     CHECK_ERR(fr_plugin_check_dir(plugin_dir("crashload"), &err), FR_EINVAL, &err,
               "the library crashed while loading (signal 6)");
 
+    /* A manifest declaring another encoding than UTF-8, as forms. */
+    const char *latin = test_path("check-latin1");
+    char manifest[4200];
+    snprintf(manifest, sizeof manifest, "%s/plugin.xml", latin);
+    test_write_file(manifest, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+                              "<plugin xmlns=\"urn:filrouge:plugin:1\" id=\"latin\" "
+                              "version=\"1.0\" abi=\"1\">\n  <description lang=\"fr\">"
+                              "Donn\xe9"
+                              "es</description>\n</plugin>\n");
+    CHECK_ERR(fr_plugin_check_dir(latin, &err), FR_EINVAL, &err,
+              "check-latin1/plugin.xml:1: the XML declaration names the encoding ISO-8859-1: "
+              "only UTF-8 is accepted");
+
     /* A manifest whose id differs from the library's, and one naming a
      * library that is not there: both reported at once. */
     const char *dir = test_path("check-mismatch");

@@ -471,6 +471,75 @@ static void reload_and_check(void)
     fr_site_close(site);
 }
 
+/* A file that worked and is then broken (a typo, a failing import) keeps
+ * its last good version at the next reload, said as "refused" with the new
+ * version's file:line; once fixed, the new version runs and nothing is
+ * refused. A file never loaded without a problem has no version to keep. */
+static int64_t compute_version(fr_site *site)
+{
+    fr_error err = {0};
+    json_t *out = NULL, *values = json_object();
+    CHECK_OK(fr_python_compute(site, "kept", values, &out, &err), &err);
+    int64_t v = json_integer_value(json_object_get(out, "version"));
+    json_decref(out);
+    json_decref(values);
+    return v;
+}
+
+static void a_broken_file_keeps_its_last_good_version(void)
+{
+    const char *dir = make_site("lastgood", NULL);
+    static const char good[] = "import filrouge\n\n@filrouge.compute(\"kept\")\ndef v(values):\n"
+                               "    return {\"version\": %d}\n";
+    char text[256];
+    snprintf(text, sizeof text, good, 1);
+    site_hook(dir, "kept.py", text);
+    site_hook(dir, "never.py", "import filrouge\n\ndef f(:\n    pass\n");
+    fr_site *site = open_site(dir);
+    fr_error err = {0};
+    CHECK(compute_version(site) == 1);
+    site_hook(dir, "kept.py",
+              "import filrouge\n\n@filrouge.compute(\"kept\")\ndef v(values)\n"
+              "    return {\"version\": 2}\n");
+    CHECK_OK(fr_python_reload(site, &err), &err);
+    CHECK(compute_version(site) == 1);
+    json_t *refused = fr_python_refused(site);
+    CHECK(json_array_size(refused) == 1);
+    const char *problem = json_string_value(json_object_get(json_array_get(refused, 0), "problem"));
+    CHECK(problem && strstr(problem, "kept.py:4: SyntaxError"));
+    json_decref(refused);
+    json_t *l = NULL;
+    CHECK_OK(fr_python_list(site, &l, &err), &err);
+    size_t i;
+    json_t *f;
+    int kept = 0, off = 0;
+    json_array_foreach(json_object_get(l, "files"), i, f)
+    {
+        kept += json_is_string(json_object_get(f, "refused")) &&
+                !json_is_string(json_object_get(f, "problem"));
+        off += json_is_string(json_object_get(f, "problem"));
+    }
+    CHECK(kept == 1 && off == 1); /* never.py: nothing to keep */
+    json_decref(l);
+    /* Another site opened by this process (a server's other worker) keeps
+     * it too. */
+    fr_site *other = open_site(dir);
+    CHECK(compute_version(other) == 1);
+    fr_site_close(other);
+    /* An import that fails is refused the same way. */
+    site_hook(dir, "kept.py", "import filrouge\nimport no_such_module_zz\n");
+    CHECK_OK(fr_python_reload(site, &err), &err);
+    CHECK(compute_version(site) == 1);
+    snprintf(text, sizeof text, good, 3);
+    site_hook(dir, "kept.py", text);
+    CHECK_OK(fr_python_reload(site, &err), &err);
+    CHECK(compute_version(site) == 3);
+    refused = fr_python_refused(site);
+    CHECK(json_array_size(refused) == 0);
+    json_decref(refused);
+    fr_site_close(site);
+}
+
 /* A synchronous C subscriber that tries to reload the hooks while the hook
  * that caused its event is still running (WeeChat crashed on exactly
  * this): refused. */
@@ -702,5 +771,6 @@ TEST_MAIN({"site_overrides_plugin", site_overrides_plugin},
           {"async_failures_are_retried_then_parked", async_failures_are_retried_then_parked},
           {"reload_and_check", reload_and_check}, {"example_frailty_alert", example_frailty_alert},
           {"no_reload_inside_a_hook", no_reload_inside_a_hook},
+          {"a_broken_file_keeps_its_last_good_version", a_broken_file_keeps_its_last_good_version},
           {"hooks_from_several_threads", hooks_from_several_threads},
           {"language_and_cancelled_tasks", language_and_cancelled_tasks})

@@ -287,6 +287,46 @@ static void unknown_guard_functions_are_refused_in_files_only(void)
     fr_workflow_free(wf);
 }
 
+/* Only UTF-8, as forms: a declared ISO-8859-1 (which libxml2 would convert)
+ * or a UTF-16 file is refused naming the file and what to do; "utf-8" in
+ * any case, or no declaration, is fine. */
+static void encodings_other_than_utf8_are_refused(void)
+{
+    static const char body[] = "<workflow xmlns=\"urn:filrouge:workflow:1\" id=\"e\" "
+                               "version=\"1\">\n  <!-- Pr\xe9"
+                               "alable -->\n"
+                               "  <state id=\"a\" initial=\"true\"/>\n</workflow>\n";
+    const char *path = test_path("wf/latin1.xml");
+    char text[1024];
+    snprintf(text, sizeof text, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n%s", body);
+    test_write_file(path, text);
+    fr_error err = {0};
+    fr_workflow *wf = NULL;
+    CHECK_ERR(fr_workflow_load_file(path, &wf, &err), FR_EINVAL, &err,
+              "latin1.xml:1: the XML declaration names the encoding ISO-8859-1: only UTF-8 is "
+              "accepted; save the file as UTF-8");
+    char *report = NULL;
+    CHECK_ERR(fr_workflow_check_file(path, &report, &err), FR_EINVAL, &err, "ISO-8859-1");
+    free(report);
+    path = test_path("wf/utf16.xml");
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite("\xff\xfe<\0?\0x\0m\0l\0", 1, 12, f);
+        fclose(f);
+    }
+    CHECK_ERR(fr_workflow_load_file(path, &wf, &err), FR_EINVAL, &err,
+              "utf16.xml: the XML is UTF-16 or holds NUL bytes: only UTF-8 XML is accepted");
+    static const char good[] = "<?xml version='1.0' encoding='utf-8'?>\n"
+                               "<workflow xmlns=\"urn:filrouge:workflow:1\" id=\"e\" "
+                               "version=\"1\">\n  <!-- Pr\xc3\xa9"
+                               "alable -->\n"
+                               "  <state id=\"a\" initial=\"true\"/>\n</workflow>\n";
+    path = test_path("wf/utf8.xml");
+    test_write_file(path, good);
+    CHECK_OK(fr_workflow_load_file(path, &wf, &err), &err);
+    fr_workflow_free(wf);
+}
+
 static void same_version_with_another_text_is_refused(void)
 {
     at("2026-03-10T09:00:00Z");
@@ -846,6 +886,7 @@ TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
           {"meaning_errors_are_reported_together", meaning_errors_are_reported_together},
           {"unknown_guard_functions_are_refused_in_files_only",
            unknown_guard_functions_are_refused_in_files_only},
+          {"encodings_other_than_utf8_are_refused", encodings_other_than_utf8_are_refused},
           {"same_version_with_another_text_is_refused", same_version_with_another_text_is_refused},
           {"stored_versions_are_read_back_from_the_database",
            stored_versions_are_read_back_from_the_database},

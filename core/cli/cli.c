@@ -135,11 +135,18 @@ const char *cli_human_date(const char *iso, char out[32])
 
 int cli_open(cli *c)
 {
+    return cli_open_with(c, NULL, 0);
+}
+
+int cli_open_with(cli *c, const fr_site_open_options *opt, int optional)
+{
     fr_error err = {0};
     const char *dir = c->site_dir ? c->site_dir : getenv("FILROUGE_SITE");
     if (!dir || !*dir)
         dir = ".";
-    int rc = fr_site_open(dir, NULL, &c->site, &err);
+    int rc = fr_site_open(dir, opt, &c->site, &err);
+    if (rc && optional && rc == FR_ENOTFOUND && !c->site_dir && !getenv("FILROUGE_SITE"))
+        return 0;
     if (rc)
         return cli_fail(c, &err);
     if (fr_store_short_of_space(c->site->store))

@@ -60,6 +60,9 @@ const char *cli_human_date(const char *iso, char out[32]);
 /* Opens the site (--site, $FILROUGE_SITE, or the current folder) and sets
  * the acting user (--as, $FILROUGE_USER, or "system"). */
 int cli_open(cli *c);
+/* The same with options; optional: no site in the current folder (and none
+ * named by --site or FILROUGE_SITE) leaves c->site NULL instead of failing. */
+int cli_open_with(cli *c, const fr_site_open_options *opt, int optional);
 
 /* Prints the error (stderr; and as JSON on stdout with --json) and returns
  * the exit status that goes with its code. */

@@ -21,8 +21,10 @@ static void print_hooks(json_t *v)
            json_integer_value(json_object_get(v, "deadline_ms")));
     json_array_foreach(files, i, f)
     {
-        printf("file %s (%s)%s%s\n", cli_str(f, "path"), cli_str(f, "module"),
-               *cli_str(f, "problem") ? "\n  PROBLEM " : "", cli_str(f, "problem"));
+        printf("file %s (%s)%s%s%s%s\n", cli_str(f, "path"), cli_str(f, "module"),
+               *cli_str(f, "problem") ? "\n  PROBLEM " : "", cli_str(f, "problem"),
+               *cli_str(f, "refused") ? "\n  REFUSED (its last good version runs) " : "",
+               cli_str(f, "refused"));
     }
     if (json_array_size(hooks) == 0)
         return;
@@ -77,7 +79,9 @@ static int run_hooks_check(cli *c)
 {
     if (cli_check_args(c, 0, 64))
         return CLI_USAGE;
-    if (cli_open(c))
+    /* Files alone need no site; the site's own hooks are not imported here
+     * (each file is checked in a child process). */
+    if (cli_open_with(c, &(fr_site_open_options){.no_hooks = 1}, c->argc > 0))
         return CLI_REFUSED;
     const char *files[65] = {0};
     for (int i = 0; i < c->argc; i++)
@@ -122,6 +126,10 @@ static int run_hooks_reload(cli *c)
     json_array_foreach(json_object_get(out, "hooks"), i, v) on +=
         strcmp(cli_str(v, "status"), "on") == 0;
     const char *told = cli_tell_servers(c, out);
+    if (bad && *told)
+        fprintf(stderr, "filrouge: the running server keeps the last good version of a file "
+                        "that worked there, until it is fixed (its health check and /admin "
+                        "say so)\n");
     cli_ok(c, out, "hooks reloaded: %zu files (%zu with problems), %zu hooks on%s", nfiles, bad, on,
            *told ? "; the running server reloads them too" : "");
     return bad ? CLI_REFUSED : 0;
@@ -130,7 +138,8 @@ static int run_hooks_reload(cli *c)
 const cli_command cli_hooks_commands[] = {
     {"hooks", "list", run_hooks_list, "", "the site's and its plugins' Python hooks, on or off"},
     {"hooks", "check", run_hooks_check, "[FILE...]",
-     "compile and import hook files (default: all of the site's), reporting file:line"},
+     "compile and import hook files, each in a child process (default: all of the site's; "
+     "FILE needs no site), reporting file:line"},
     {"hooks", "reload", run_hooks_reload, "",
      "import the hook files again and report what they register; the site's running server on "
      "this machine reloads them too"},

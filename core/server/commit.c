@@ -230,7 +230,7 @@ static void reopen_site(fr_committer *c)
 {
     fr_site *fresh = NULL;
     fr_error err = {0};
-    if (fr_site_open(c->site_dir, NULL, &fresh, &err)) {
+    if (fr_site_reopen(c->site, &fresh, &err)) {
         fr_server_log(c->server, "reload: the committer keeps its site: %s", err.message);
         return;
     }

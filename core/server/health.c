@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "python.h"
 #include "store.h"
 
 /* A write waiting this long for the database is reported (a lone write
@@ -91,6 +92,35 @@ static int count_deliveries(fr_req *r, int64_t *failed, int64_t *retrying)
     return rc ? -1 : 0;
 }
 
+json_t *fr_server_reload_refusals(fr_server *s, fr_site *site)
+{
+    char plugins[FR_ERROR_MAX];
+    fr_server_reload_refused(s, plugins, sizeof plugins);
+    json_t *refused = json_array();
+    for (char *save = NULL, *line = strtok_r(plugins, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        json_array_append_new(refused, json_string(line));
+    json_t *files = fr_python_refused(site), *f;
+    size_t i;
+    json_array_foreach(files, i, f)
+    {
+        json_array_append(refused, json_object_get(f, "problem"));
+    }
+    json_decref(files);
+    return refused;
+}
+
+static json_t *reload_check(fr_req *r, int *degraded)
+{
+    json_t *refused = fr_server_reload_refusals(r->server, r->site);
+    json_t *c = judge(json_array_size(refused) > 0, degraded, "refused",
+                      "a reload was refused: the server goes on with the last good version "
+                      "of what is listed; fix it and reload (systemctl reload filrouge); the "
+                      "log (filrouge.log) says more");
+    json_object_set_new(c, "refused", refused);
+    return c;
+}
+
 static void health(fr_req *r, fr_resp *w)
 {
     int degraded = 0;
@@ -134,6 +164,8 @@ static void health(fr_req *r, fr_resp *w)
     json_object_set_new(deliveries, "failed", json_integer(failed));
     json_object_set_new(deliveries, "retrying", json_integer(retrying));
     json_object_set_new(out, "deliveries", deliveries);
+
+    json_object_set_new(out, "reload", reload_check(r, &degraded));
 
     if (degraded)
         json_object_set_new(out, "status", json_string("degraded"));

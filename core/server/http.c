@@ -66,6 +66,7 @@ struct fr_server {
     int bg_started;
     int stopping;
     int reload; /* reopen every site between requests (plugins, hooks) */
+    char reload_refused[FR_ERROR_MAX]; /* the last reload's refusal (lock), or "" */
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_wake;
     fr_site *bg_site;
@@ -1050,26 +1051,34 @@ void fr_server_request_reload(fr_server *s)
     pthread_mutex_unlock(&s->bg_lock);
 }
 
+void fr_server_reload_refused(fr_server *s, char *out, size_t size)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(out, size, "%s", s->reload_refused);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* Reopens every site, between requests: takes all the pool's sites (waiting
  * for the requests using them to end), opens a fresh site for each and
  * closes the old one; a site that cannot be reopened is kept as it was.
- * fr_site_open loads the enabled plugins, the site's forms and its Python
+ * fr_site_reopen loads the enabled plugins, the site's forms and its Python
  * hooks, so the whole server sees a plugin enabled or disabled by one
  * request, and hooks changed on disk after SIGHUP. A site that fails to
- * open is logged and the old one kept (the committer logs its own). */
+ * open, or would drop a plugin that runs (fr_site_reopen refuses it), is
+ * logged once and the old one kept everywhere (the committer logs its
+ * own); the refusal stays visible (health check, /admin) until a reload
+ * succeeds. */
 static void reload_sites(fr_server *s)
 {
     fr_site *held[MAX_POOL];
     int n = s->npool, reopened = 0;
+    fr_error first = {0};
     for (int i = 0; i < n; i++)
         held[i] = fr_server_site_acquire(s);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !first.code; i++) {
         fr_site *fresh = NULL;
-        fr_error err = {0};
-        if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err)) {
-            fr_server_log(s, "reload: %s (this worker keeps the site as it was)", err.message);
-            continue;
-        }
+        if (fr_site_reopen(held[i], &fresh, &first))
+            break;
         pthread_mutex_lock(&s->lock);
         for (int k = 0; k < s->npool; k++)
             if (s->pool[k] == held[i])
@@ -1085,18 +1094,28 @@ static void reload_sites(fr_server *s)
     }
     fr_site *fresh = NULL;
     fr_error err = {0};
-    if (fr_site_open(s->opt.site_dir, NULL, &fresh, &err) == 0) {
+    if (!first.code && fr_site_reopen(s->bg_site, &fresh, &err) == 0) {
         fr_site_close(s->bg_site);
         s->bg_site = fresh;
-    } else {
+    } else if (!first.code) {
         fr_server_log(s, "reload: %s (the background thread keeps the site as it was)",
                       err.message);
     }
-    fr_committer_reopen(s->committer);
+    if (!first.code)
+        fr_committer_reopen(s->committer);
     /* A new site may have an old one's address: no entry survives. */
     fr_cache_forget_site(NULL);
     for (int i = 0; i < n; i++)
         fr_server_site_release(s, held[i]);
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->reload_refused, sizeof s->reload_refused, "%s", first.code ? first.message : "");
+    pthread_mutex_unlock(&s->lock);
+    if (first.code)
+        fr_server_log(s,
+                      "reload: REFUSED, the server keeps the site as it was (plugins, "
+                      "workflows, forms and hooks) until this is fixed and it is reloaded "
+                      "again:\n%s",
+                      first.message);
     fr_server_log(s, "reload: %d of %d workers reopened the site", reopened, n);
 }
 

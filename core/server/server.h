@@ -259,6 +259,15 @@ int fr_server_tls(const fr_server *s);
 /* Asks the background thread to reopen every site between requests
  * (after a plugin is enabled or disabled; on SIGHUP). Returns at once. */
 void fr_server_request_reload(fr_server *s);
+/* Why the last reload was refused (a plugin that runs would have stopped:
+ * one "plugin ID: problem" per line; site.xml no longer valid), or "" when
+ * it was taken. */
+void fr_server_reload_refused(fr_server *s, char *out, size_t size);
+/* What a reload refused while the server goes on with what worked: a new
+ * array of problems (strings naming file and line): the plugins of
+ * fr_server_reload_refused, then the hook files of `site` whose last good
+ * version runs (fr_python_refused). For the health check and /admin. */
+json_t *fr_server_reload_refusals(fr_server *s, fr_site *site);
 /* 1 when the address may post one more intake now (rate limit). */
 int fr_server_intake_allowed(fr_server *s, const char *remote);
 void fr_server_log(fr_server *s, const char *fmt, ...) FR_PRINTF(2, 3);

@@ -661,6 +661,31 @@ static void admin_input(fr_req *r, fr_buf *b, const fr_refusal *refused, const c
     fr_page_field(b, &in, focused);
 }
 
+/* A reload refused (docs/hooks.md, "Reloading a running server keeps what
+ * worked"): each problem, the site's folder left out of its paths. */
+static void reload_refused(fr_req *r, fr_buf *b)
+{
+    json_t *refused = fr_server_reload_refusals(r->server, r->site), *v;
+    size_t i, dn = strlen(r->site->dir);
+    if (json_array_size(refused) > 0) {
+        fr_buf_puts(b, "<div class=\"flash\" role=\"alert\"><p>");
+        esc_t(r, b, "admin.reload.refused");
+        fr_buf_puts(b, "</p><ul>");
+        json_array_foreach(refused, i, v)
+        {
+            char text[FR_ERROR_MAX];
+            snprintf(text, sizeof text, "%s", json_string_value(v));
+            for (char *at; (at = strstr(text, r->site->dir)) && at[dn] == '/';)
+                memmove(at, at + dn + 1, strlen(at + dn + 1) + 1);
+            fr_buf_puts(b, "<li>");
+            fr_buf_esc(b, text);
+            fr_buf_puts(b, "</li>");
+        }
+        fr_buf_puts(b, "</ul></div>");
+    }
+    json_decref(refused);
+}
+
 /* After a row's button was refused (form `form`, of the row the path
  * names: `path` its plugin or user), the refusal next to the button of
  * the row `row`. */
@@ -696,6 +721,7 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         esc_t(r, b, "admin.disk.full");
         fr_buf_puts(b, "</p>");
     }
+    reload_refused(r, b);
     const char *verified = fr_req_query(r, "verified");
     if (verified) {
         fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");

@@ -23,6 +23,25 @@ printf 'x = 1\n\000\nraise ValueError("after the NUL")\n' >"$TMP/nul.py"
 refused "a NUL byte is reported, not the file cut silently there" 1 "nul.py:2: the file holds a NUL byte" -- hooks check "$TMP/nul.py"
 printf 'import filrouge\n# caf\351\n' >"$TMP/latin1.py"
 refused "a byte that is not UTF-8, even in a comment, with its line" 1 "latin1.py:2: the byte 0xE9 is not UTF-8" -- hooks check "$TMP/latin1.py"
+# Each file is checked in a child process: nothing it does at import ends
+# the check or escapes its time bound (the import deadline, 8 x 250 ms).
+printf 'import os\nos._exit(0)\n' >"$TMP/exits.py"
+refused "os._exit(0) at import is a problem, not a success" 1 "exits.py: importing it ended the process (exit status 0" -- hooks check "$TMP/exits.py" "$TMP/broken.py"
+grep -qF "broken.py:5: SyntaxError" "$TMP/err" && pass "the next file is still checked" || fail "the next file is still checked"
+printf 'import sys\nsys.exit(0)\n' >"$TMP/sysexit.py"
+refused "sys.exit() too, with its line" 1 "sysexit.py:2: SystemExit: sys.exit() at the top level" -- hooks check "$TMP/sysexit.py"
+printf 'while True:\n    pass\n' >"$TMP/loop.py"
+printf 'import time\ntime.sleep(60)\n' >"$TMP/sleeps.py"
+start=$(date +%s)
+refused "an endless loop is stopped at the deadline" 1 "loop.py: importing it took longer than 2000 ms and was stopped" -- hooks check "$TMP/loop.py" "$TMP/sleeps.py"
+grep -qF "sleeps.py: importing it took longer than 2000 ms" "$TMP/err" && pass "so is a blocking call (a sleep inside C)" || fail "so is a blocking call (a sleep inside C)"
+[ $(( $(date +%s) - start )) -lt 15 ] && pass "within the time bound" || fail "within the time bound"
+# A file alone, before it is copied to a site: no site needed.
+mkdir -p "$TMP/nosite"
+printf 'import filrouge\nLIMIT = int(filrouge.setting("limit", default="3"))\nfilrouge.log("loaded")\n\n@filrouge.on("case.opened")\ndef f(ev):\n    pass\n' >"$TMP/nosite/alone.py"
+if (cd "$TMP/nosite" && unset FILROUGE_SITE && "$FR" hooks check alone.py >"$TMP/out" 2>"$TMP/err"); then pass "a file alone is checked outside any site"; else fail "a file alone is checked outside any site"; sed 's/^/#   /' "$TMP/err"; fi
+out_has "and said ok" "ok   alone.py"
+if (cd "$TMP/nosite" && unset FILROUGE_SITE && "$FR" hooks check >"$TMP/out" 2>"$TMP/err"); then fail "checking a site's hooks still needs the site"; else pass "checking a site's hooks still needs the site"; fi
 ok "the examples compile and import" -- hooks check "$EXAMPLES/assign_by_postcode.py" \
     "$EXAMPLES/overdue_digest.py" "$EXAMPLES/frailty_alert.py"
 out_has "each is ok" "ok   $EXAMPLES/frailty_alert.py"
