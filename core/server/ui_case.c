@@ -714,7 +714,17 @@ static void patient_page(fr_req *r, fr_resp *w, int64_t id, json_t *problems)
                                  fr_js(c, "state")));
         fr_buf_puts(b, "</li>");
     }
-    fr_buf_puts(b, "</ul></section>");
+    fr_buf_puts(b, "</ul>");
+    /* The whole record as a file (fr_patient_export): for those who
+     * answer for it. */
+    if (strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) {
+        fr_buf_printf(b, "<p><a href=\"/api/v1/patients/%" PRId64 "/export\" download>", id);
+        esc_t(r, b, "patient.export");
+        fr_buf_puts(b, "</a> <span class=\"muted\">");
+        esc_t(r, b, "patient.export.hint");
+        fr_buf_puts(b, "</span></p>");
+    }
+    fr_buf_puts(b, "</section>");
     int64_t intake = fr_ui_intakes_section(r, b, id, 0);
     if ((strcmp(r->role, "admin") == 0 || strcmp(r->role, "case_manager") == 0) &&
         fr_workflows_list(r->site, &wfs, &err) == 0 && fr_user_list(r->site, &users, &err) == 0 &&

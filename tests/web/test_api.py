@@ -248,6 +248,11 @@ t.check(r.status == 200 and e.get("format") == "filrouge-patient-export"
         "the case manager exports the patient's record", r.text[:300])
 t.check(r.header("Content-Disposition") == f'attachment; filename="patient-{pid}-export.json"',
         "the export comes as a file", r.headers)
+page = marie.request("GET", f"/patients/{pid}").text
+r = marie.request("GET", f"/api/v1/patients/{pid}/export")
+t.check(f'href="/api/v1/patients/{pid}/export" download' in page and r.status == 200
+        and r.json()["format"] == "filrouge-patient-export",
+        "the patient page links to the export, which the browser's session downloads", r.status)
 r = dr.api("GET", f"/patients/{pid}/export", headers={"X-Break-Glass": "urgence, appel du SAMU"})
 t.check(r.status == 403 and "case managers and administrators" in message(r),
         "a provider does not export a whole record, even with break-glass", r.text)
