@@ -25,24 +25,27 @@
 /* The reads of one case, each into its key. */
 typedef int (*case_read)(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
 
-/* Each submission of the case with its answers (history lists them
- * without). */
-static int submissions_of(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+/* Each item of a case's list (list) read whole by its id (one): the
+ * history of submissions gives no answers, the list of meetings no
+ * participants or decisions. */
+static int each_whole(fr_site *site, int64_t case_id,
+                      int (*list)(fr_site *, int64_t, json_t **, fr_error *),
+                      int (*one)(fr_site *, int64_t, json_t **, fr_error *), json_t **out,
+                      fr_error *err)
 {
-    json_t *list = NULL, *whole = json_array();
-    int rc = fr_form_history(site, case_id, NULL, 0, &list, err);
+    json_t *rows = NULL, *whole = json_array();
+    int rc = list(site, case_id, &rows, err);
     size_t i;
     json_t *row;
     if (!rc)
-        json_array_foreach(list, i, row)
+        json_array_foreach(rows, i, row)
         {
-            json_t *one = NULL;
-            if ((rc = fr_form_submission_get(site, json_integer_value(json_object_get(row, "id")),
-                                             &one, err)))
+            json_t *item = NULL;
+            if ((rc = one(site, json_integer_value(json_object_get(row, "id")), &item, err)))
                 break;
-            json_array_append_new(whole, one);
+            json_array_append_new(whole, item);
         }
-    json_decref(list);
+    json_decref(rows);
     if (rc) {
         json_decref(whole);
         return rc;
@@ -51,29 +54,19 @@ static int submissions_of(fr_site *site, int64_t case_id, json_t **out, fr_error
     return 0;
 }
 
-/* The case's meetings, each whole (participants, minutes, decisions). */
+static int history_of(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    return fr_form_history(site, case_id, NULL, 0, out, err);
+}
+
+static int submissions_of(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
+{
+    return each_whole(site, case_id, history_of, fr_form_submission_get, out, err);
+}
+
 static int meetings_of(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
 {
-    json_t *list = NULL, *whole = json_array();
-    int rc = fr_meeting_list(site, case_id, &list, err);
-    size_t i;
-    json_t *row;
-    if (!rc)
-        json_array_foreach(list, i, row)
-        {
-            json_t *one = NULL;
-            if ((rc = fr_meeting_get(site, json_integer_value(json_object_get(row, "id")), &one,
-                                     err)))
-                break;
-            json_array_append_new(whole, one);
-        }
-    json_decref(list);
-    if (rc) {
-        json_decref(whole);
-        return rc;
-    }
-    *out = whole;
-    return 0;
+    return each_whole(site, case_id, fr_meeting_list, fr_meeting_get, out, err);
 }
 
 /* Everything recorded in one case the exporter reaches. */
