@@ -555,6 +555,10 @@ int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_
  * "_": the problems to show with the form (the caller frees them), or
  * NULL for an error page (access, not found, storage…). */
 json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rules, size_t n);
+/* The kernel refused a case page's form: the page again with it when it
+ * was about what was typed (the rules), else the error page. */
+void fr_ui_case_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form,
+                       const fr_error *err, const fr_page_rule *rules, size_t n);
 /* Puts text as the problem of input `name` in *problems (made when NULL),
  * unless that input has one already (the first is the one to fix first). */
 void fr_page_put(json_t **problems, const char *name, const char *text);

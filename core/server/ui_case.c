@@ -1377,10 +1377,7 @@ static void ui_network_add(fr_req *r, fr_resp *w)
     fr_error err = {0};
     int64_t mid = 0;
     if (fr_network_add(r->site, id, &m, &mid, &err)) {
-        if (fr_page_refusal(r, &problems, &err, network_rules, NNETWORK_RULES))
-            fr_ui_case_refused(r, w, id, "network", problems);
-        else
-            fr_page_error(r, w, &err);
+        fr_ui_case_failed(r, w, id, "network", &err, network_rules, NNETWORK_RULES);
         return;
     }
     fr_server_deliver(r);

@@ -78,10 +78,7 @@ static void ui_case_opened_on(fr_req *r, fr_resp *w)
     }
     fr_error err = {0};
     if (fr_case_set_opened(r->site, id, on, fr_page_opt(r, "opening_reason"), &err)) {
-        if (fr_page_refusal(r, &problems, &err, opening_rules, NOPENING_RULES))
-            fr_ui_case_refused(r, w, id, "opening", problems);
-        else
-            fr_page_error(r, w, &err);
+        fr_ui_case_failed(r, w, id, "opening", &err, opening_rules, NOPENING_RULES);
         return;
     }
     fr_server_deliver(r);

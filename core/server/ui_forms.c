@@ -1205,8 +1205,8 @@ void fr_ui_case_refused(fr_req *r, fr_resp *w, int64_t case_id, const char *form
 
 /* The kernel refused: the form again when it was about what was typed,
  * else the error page (access, storage…). */
-static void care_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form,
-                        const fr_error *err, const fr_page_rule *rules, size_t n)
+void fr_ui_case_failed(fr_req *r, fr_resp *w, int64_t case_id, const char *form,
+                       const fr_error *err, const fr_page_rule *rules, size_t n)
 {
     json_t *problems = NULL;
     if (fr_page_refusal(r, &problems, err, rules, n))
@@ -1278,7 +1278,7 @@ static void ui_goal_add(fr_req *r, fr_resp *w)
     if (problems)
         fr_ui_case_refused(r, w, id, "goal", problems);
     else if (fr_care_goal_add(r->site, id, fr_page_opt(r, "title"), &gid, &err))
-        care_failed(r, w, id, "goal", &err, goal_rules, NRULES(goal_rules));
+        fr_ui_case_failed(r, w, id, "goal", &err, goal_rules, NRULES(goal_rules));
     else
         back_to_case(r, w, id, "careplan");
 }
@@ -1331,7 +1331,7 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     int64_t aid = 0;
     fr_error err = {0};
     if (fr_care_action_add(r->site, &a, &aid, &err))
-        care_failed(r, w, a.case_id, "action", &err, action_rules, NRULES(action_rules));
+        fr_ui_case_failed(r, w, a.case_id, "action", &err, action_rules, NRULES(action_rules));
     else
         back_to_case(r, w, a.case_id, "careplan");
 }
@@ -1375,7 +1375,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
     else if (err.code == FR_EREFUSED) /* no open goal */
         fr_ui_case_refused(r, w, id, "approve", json_pack("{s:s}", "_", T("care.approve.no_goal")));
     else
-        care_failed(r, w, id, "approve", &err, approve_rules, NRULES(approve_rules));
+        fr_ui_case_failed(r, w, id, "approve", &err, approve_rules, NRULES(approve_rules));
 }
 
 static void ui_referral_add(fr_req *r, fr_resp *w)
@@ -1399,7 +1399,7 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
     fr_error err = {0};
     if (fr_referral_add(r->site, id, fr_page_opt(r, "specialty"), fr_page_opt(r, "to"),
                         fr_page_opt(r, "reason"), follow, &rid, &err))
-        care_failed(r, w, id, "referral", &err, referral_rules, NRULES(referral_rules));
+        fr_ui_case_failed(r, w, id, "referral", &err, referral_rules, NRULES(referral_rules));
     else
         back_to_case(r, w, id, "referrals");
 }
