@@ -110,14 +110,37 @@ json_t *fr_server_reload_refusals(fr_server *s, fr_site *site)
     return refused;
 }
 
+/* A refused reload's problem as the public answer may name it: where
+ * (a hook file and line within the site's folder, or "plugin ID"), not
+ * the server's paths nor the error's text (a hook's source line may hold
+ * anything); /admin and the log give the whole. */
+static json_t *where_only(const char *problem, const char *dir)
+{
+    char text[FR_ERROR_MAX];
+    snprintf(text, sizeof text, "%s", problem);
+    size_t dn = strlen(dir);
+    for (char *at; dn && (at = strstr(text, dir)) && at[dn] == '/';)
+        memmove(at, at + dn + 1, strlen(at + dn + 1) + 1);
+    char *colon = strchr(text, ':');
+    if (colon && strncmp(text, "plugin ", 7) != 0 && colon[1] >= '0' && colon[1] <= '9')
+        colon += 1 + strspn(colon + 1, "0123456789"); /* FILE:LINE */
+    if (colon)
+        *colon = '\0';
+    return json_string(text);
+}
+
 static json_t *reload_check(fr_req *r, int *degraded)
 {
-    json_t *refused = fr_server_reload_refusals(r->server, r->site);
+    json_t *refused = fr_server_reload_refusals(r->server, r->site), *where = json_array(), *v;
+    size_t i;
+    json_array_foreach(refused, i, v)
+        json_array_append_new(where, where_only(json_string_value(v), r->site->dir));
     json_t *c = judge(json_array_size(refused) > 0, degraded, "refused",
                       "a reload was refused: the server goes on with the last good version "
-                      "of what is listed; fix it and reload (systemctl reload filrouge); the "
-                      "log (filrouge.log) says more");
-    json_object_set_new(c, "refused", refused);
+                      "of what is listed; fix it and reload (systemctl reload filrouge); "
+                      "/admin and the log (filrouge.log) say what is wrong");
+    json_object_set_new(c, "refused", where);
+    json_decref(refused);
     return c;
 }
 
