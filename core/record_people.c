@@ -271,6 +271,22 @@ int fr_user_edit(fr_site *site, const char *login, const fr_user_change *c, fr_e
         rc = fr_error_set(err, FR_EINVAL,
                           "role: you cannot take your own administrator role away; another "
                           "administrator must do it");
+    /* A case is managed by a case manager (or an administrator): someone
+     * who still manages open cases keeps such a role until they are
+     * handed over. */
+    int manages = strcmp(role, "case_manager") == 0 || strcmp(role, "admin") == 0;
+    int64_t open_cases = 0;
+    if (!rc && !manages &&
+        !(rc = fr_store_query_int(site->store, err, &open_cases,
+                                  "SELECT count(*) FROM cases WHERE case_manager_id = ? AND"
+                                  " status = 'open'",
+                                  "I", uid)) &&
+        open_cases > 0)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "role: %s still manages %" PRId64 " open case(s); hand them over "
+                          "first (the échéancier filtered on %s, or `filrouge case assign`), "
+                          "then change the role",
+                          login, open_cases, login);
     /* What changed, from and to (the audit entry and the event). */
     json_t *changed = json_object();
     if (!rc && strcmp(name, was_name) != 0)

@@ -146,6 +146,9 @@ r = admin.api("POST", f"/users/{mid}", {"capacity": 24})
 t.check(r.status == 200 and r.json()["login"] == "marie"
         and str(site.sql("SELECT capacity FROM users WHERE login = 'marie'")[0][0]) in ("24", "24.0"),
         "an administrator changes a capacity", r.text)
+r = admin.api("POST", f"/users/{mid}", {"role": "provider"})
+t.check(r.status == 409 and "still manages 1 open case" in message(r),
+        "a case manager with open cases keeps the role until they are handed over", r.text)
 r = admin.api("POST", f"/users/{pauls}", {"role": "read_only"})
 t.check(r.status == 200, "and a role", r.text)
 r = paul.api("POST", "/patients", {"family_name": "Autre", "given_names": "A"})
