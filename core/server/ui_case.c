@@ -1396,8 +1396,13 @@ static void ui_task_done(fr_req *r, fr_resp *w)
             case_refused(r, w, case_id, "task", "_", T("task.already_done"));
             if (w->status == 422)
                 w->status = 409;
-        } else
+        } else if (err.code == FR_ECONFLICT) {
+            /* from the échéancier: what was wanted is so; it says who
+             * was first by saying it was already done */
+            fr_resp_redirect(w, "/schedule?msg=flash.already_done");
+        } else {
             fr_page_error(r, w, &err);
+        }
         return;
     }
     fr_server_deliver(r);

@@ -138,6 +138,11 @@ r = marie.form(f"/tasks/{task}/done", {"back": f"/cases/{cid}"})
 t.check(r.status == 409 and "<title>Lambert Jeanne" in r.text
         and any("tâche était déjà faite" in a for a in alert(r.text)),
         "done again (another tab): the case page says so above its tasks (409)", alert(r.text))
+r = marie.form(f"/tasks/{task}/done", {"back": "/schedule"})
+t.check(r.status == 303 and r.header("Location").endswith("/schedule?msg=flash.already_done"),
+        "done again from the échéancier: back to it, saying it was already done", r.status)
+page = marie.request("GET", "/schedule?msg=flash.already_done").text
+t.check("tâche était déjà faite" in page.replace("&#39;", "'"), "in French")
 
 # -- break-glass access ---------------------------------------------------------------
 site.user("paul")
