@@ -111,15 +111,22 @@ void fr_clock_today(char out[FR_TIME_LEN])
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     if (strcmp(now, last_now) != 0) {
-        struct tm lt;
         /* A fixed date alone (FILROUGE_NOW=2026-11-23) is that day. */
-        if (strlen(now) > 10 && local_tm(now, &lt) == 0)
-            strftime(last_today, sizeof last_today, "%Y-%m-%d", &lt);
-        else
-            snprintf(last_today, sizeof last_today, "%.10s", now);
+        char day[FR_TIME_LEN];
+        snprintf(last_today, sizeof last_today, "%.10s", fr_clock_local_date(now, day));
         memcpy(last_now, now, FR_TIME_LEN);
     }
     memcpy(out, last_today, 11);
+}
+
+const char *fr_clock_local_date(const char *iso, char out[FR_TIME_LEN])
+{
+    struct tm lt;
+    if (iso && strlen(iso) > 10 && local_tm(iso, &lt) == 0)
+        strftime(out, FR_TIME_LEN, "%Y-%m-%d", &lt);
+    else
+        snprintf(out, FR_TIME_LEN, "%.10s", iso ? iso : "");
+    return out;
 }
 
 const char *fr_clock_human(const char *iso, char out[32])

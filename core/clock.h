@@ -28,6 +28,10 @@ const char *fr_clock_zone(void);
  * "08/12/2026 00:30" in the site's zone, "2026-12-07" as "07/12/2026";
  * anything else as given. Returns out. */
 const char *fr_clock_human(const char *iso, char out[32]);
+/* The day a stored time falls on in the site's zone: "2026-12-07T23:30:00Z"
+ * as "2026-12-08" in Brussels; a date (or anything else) as its first ten
+ * characters. Returns out. */
+const char *fr_clock_local_date(const char *iso, char out[FR_TIME_LEN]);
 /* 0 when FILROUGE_NOW is unset, empty, a date (YYYY-MM-DD) or a UTC time
  * (YYYY-MM-DDTHH:MM:SSZ); otherwise FR_EINVAL saying what to write: the
  * clocks above take it as given, into stored times and due dates, so a

@@ -185,11 +185,14 @@ int fr_case_set_intensity(fr_site *site, int64_t id, int intensity, fr_error *er
 int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *err);
 /* Corrects the date the case really began (a case registered after the
  * fact): `opened_on` (YYYY-MM-DD) may not be in the future, before the
- * patient's birth, or after the case's first step, meeting, care plan
- * approval or referral; `reason` is required. The opening transition and, while the
- * case has taken no step, state_since move with it; tasks keep their due
- * dates. Audited (update on the case: from, to, reason), publishes
- * case.opened-on-changed with the same detail. */
+ * patient's birth, or after the first thing recorded in the case (a step,
+ * meeting, care plan approval or referral; a note, form submission or
+ * completed task, by the day it was recorded in the site's zone), which the
+ * refusal names; `reason` is required. The opening transition and, while the
+ * case has taken no step, state_since and the opening's untouched open
+ * tasks (fr_workflow_move_opening_tasks) move with it; other tasks keep
+ * their due dates. Audited (update on the case: from, to, reason,
+ * tasks_moved), publishes case.opened-on-changed with the same detail. */
 int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const char *reason,
                        fr_error *err);
 /* 0 when `date` (YYYY-MM-DD) is on or after the opening of case `case_id`;

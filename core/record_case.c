@@ -406,30 +406,45 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
     return finish(site, rc, "update", id, d, "case.model-changed", err);
 }
 
-/* The first dated fact of the case after its opening (a step, a meeting,
- * a care plan's approval, a referral sent): the opening may not move past it. *what and
- * *on empty when there is none. */
-static int first_fact(fr_site *site, int64_t id, char what[80], char on[FR_TIME_LEN], fr_error *err)
+/* The first thing that happened in the case, which its opening may not
+ * move past: a step, a meeting, a care plan's approval, a referral sent
+ * (their dates), a note, a form's submission, a task done (the day they
+ * were recorded, in the site's zone). *what and *on empty when there is
+ * none. A network member's "since" is not one: the GP known for years
+ * was there before the case. */
+static int first_fact(fr_site *site, int64_t id, char what[96], char on[FR_TIME_LEN], fr_error *err)
 {
-    json_t *row = NULL;
-    what[0] = on[0] = '\0';
-    int rc = fr_store_query_row(
-        site->store, err, &row,
+    static const char *const sql[] = {
         "SELECT what, d FROM (SELECT 'step ' || event AS what, effective_on AS d FROM transitions"
         " WHERE case_id = ?1 AND from_state IS NOT NULL UNION ALL SELECT 'meeting', held_on"
         " FROM meetings WHERE case_id = ?1 UNION ALL SELECT 'care plan approval', approved_on"
         " FROM care_plan_approvals WHERE case_id = ?1 UNION ALL SELECT 'referral', sent_on"
         " FROM referrals WHERE case_id = ?1) AS f ORDER BY d, what LIMIT 1",
-        "I", id);
-    if (rc == FR_ENOTFOUND) {
-        fr_error_clear(err);
-        return 0;
+        /* times: the earliest time is on the earliest day in any zone */
+        "SELECT what, d FROM (SELECT 'note ' || id AS what, created_at AS d FROM case_notes"
+        " WHERE case_id = ?1 UNION ALL SELECT 'submission ' || id || ' of form ' || form_id,"
+        " submitted_at FROM submissions WHERE case_id = ?1 UNION ALL SELECT 'completed task '"
+        " || id, done_at FROM tasks WHERE case_id = ?1 AND status = 'done' AND done_at IS NOT"
+        " NULL) AS f ORDER BY d, what LIMIT 1",
+    };
+    what[0] = on[0] = '\0';
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof sql / sizeof sql[0]; i++) {
+        json_t *row = NULL;
+        rc = fr_store_query_row(site->store, err, &row, sql[i], "I", id);
+        if (rc == FR_ENOTFOUND) {
+            fr_error_clear(err);
+            rc = 0;
+            continue;
+        }
+        char day[FR_TIME_LEN];
+        fr_clock_local_date(json_string_value(json_object_get(row, "d")), day);
+        if (!rc && (!on[0] || strcmp(day, on) < 0)) {
+            snprintf(what, 96, "%s", json_string_value(json_object_get(row, "what")));
+            snprintf(on, FR_TIME_LEN, "%s", day);
+        }
+        json_decref(row);
     }
-    if (!rc) {
-        snprintf(what, 80, "%s", json_string_value(json_object_get(row, "what")));
-        snprintf(on, FR_TIME_LEN, "%s", json_string_value(json_object_get(row, "d")));
-    }
-    json_decref(row);
     return rc;
 }
 
@@ -446,11 +461,12 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
         (rc = fr_case_patient(site, id, &patient, err)) ||
         (rc = check_opened(site, patient, opened_on, err)))
         return rc;
-    char now[FR_TIME_LEN], what[80], first[FR_TIME_LEN];
+    char now[FR_TIME_LEN], what[96], first[FR_TIME_LEN];
     fr_clock_now(now);
     char *before = NULL;
     if ((rc = fr_store_begin(site->store, err)))
         return rc;
+    json_t *moved = json_array();
     /* Read and checked inside the write, so that a step fired meanwhile is
      * seen. */
     rc = fr_store_query_text(site->store, err, &before, "SELECT opened_on FROM cases WHERE id = ?",
@@ -477,7 +493,12 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
                             "UPDATE transitions SET effective_on = ? WHERE case_id = ? AND"
                             " from_state IS NULL",
                             "tI", opened_on, id);
-    json_t *d = json_pack("{s:s?,s:s,s:s}", "from", before, "to", opened_on, "reason", reason);
+    /* The opening's own tasks nobody touched are due from the day it
+     * really began ("contact the person" within 3 days of it). */
+    if (!rc)
+        rc = fr_workflow_move_opening_tasks(site, id, opened_on, moved, err);
+    json_t *d = json_pack("{s:s?,s:s,s:s,s:o}", "from", before, "to", opened_on, "reason", reason,
+                          "tasks_moved", moved);
     free(before);
     return finish(site, rc, "update", id, d, "case.opened-on-changed", err);
 }

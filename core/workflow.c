@@ -510,6 +510,65 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
     return rc;
 }
 
+int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *opened_on,
+                                   json_t *moved, fr_error *err)
+{
+    json_t *row = NULL;
+    int rc = fr_store_query_row(
+        site->store, err, &row,
+        "SELECT c.workflow_id AS workflow, t.workflow_version AS version, t.to_state AS state"
+        " FROM cases c JOIN transitions t ON t.case_id = c.id AND t.from_state IS NULL"
+        " WHERE c.id = ?1 AND NOT EXISTS (SELECT 1 FROM transitions s WHERE s.case_id = ?1"
+        " AND s.from_state IS NOT NULL)",
+        "I", case_id);
+    if (rc == FR_ENOTFOUND) {
+        fr_error_clear(err); /* a step taken: nothing of the opening is left open */
+        return 0;
+    }
+    const fr_workflow *wf = NULL;
+    const char *id = json_string_value(json_object_get(row, "workflow"));
+    int version = (int)json_integer_value(json_object_get(row, "version"));
+    if (!rc)
+        rc = fr_workflows_get(site, id, version, &wf, err);
+    const wf_state *state =
+        rc ? NULL : wf_state_find(wf, json_string_value(json_object_get(row, "state")));
+    char ref[128];
+    snprintf(ref, sizeof ref, "state:%s", state ? state->id : "");
+    for (int i = 0; !rc && state && i < state->nactions; i++) {
+        const wf_task *task = &state->actions[i].task;
+        if (state->actions[i].is_emit || !task->due)
+            continue;
+        fr_duration d;
+        char due[FR_TIME_LEN], title_ref[320];
+        if ((rc = fr_duration_parse(task->due, &d, err)) ||
+            (rc = fr_date_add(opened_on, &d, due, err)))
+            break;
+        snprintf(title_ref, sizeof title_ref, "%s/%d/%s/%d", wf->id, wf->version, ref, i);
+        json_t *ids = NULL;
+        rc = fr_store_query_json(site->store, err, &ids,
+                                 "SELECT id FROM tasks WHERE case_id = ? AND origin = 'workflow'"
+                                 " AND origin_ref = ? AND title_ref = ? AND status = 'open'"
+                                 " AND acted = 0 AND due_on <> ? ORDER BY id",
+                                 "Ittt", case_id, ref, title_ref, due);
+        size_t k;
+        json_t *t;
+        json_array_foreach(ids, k, t)
+        {
+            json_int_t task_id = json_integer_value(json_object_get(t, "id"));
+            if (!rc)
+                rc = fr_store_execf(site->store, err,
+                                    "UPDATE tasks SET due_on = ?, due_emitted = 0,"
+                                    " overdue_emitted = 0 WHERE id = ?",
+                                    "tI", due, (int64_t)task_id);
+            if (!rc)
+                json_array_append_new(moved, json_integer(task_id));
+        }
+        json_decref(ids);
+    }
+    json_decref(row);
+    return rc;
+}
+
 /* ---- the XML view of a case -------------------------------------------- */
 
 static void set_attr(xmlNodePtr n, const char *name, const char *value)

@@ -110,6 +110,11 @@ static void the_day_is_the_sites(void)
     CHECK_STR(fr_clock_human("2026-07-01T09:15:00Z", shown), "01/07/2026 11:15");
     CHECK_STR(fr_clock_human("2026-12-07", shown), "07/12/2026");
     CHECK_STR(fr_clock_human("soon", shown), "soon");
+    /* the day a stored time falls on there (a note written late at night) */
+    char day[FR_TIME_LEN];
+    CHECK_STR(fr_clock_local_date("2026-12-07T23:30:00Z", day), "2026-12-08");
+    CHECK_STR(fr_clock_local_date("2026-07-01T21:59:59Z", day), "2026-07-01");
+    CHECK_STR(fr_clock_local_date("2026-07-01", day), "2026-07-01");
     /* set once: another zone is checked, not applied in this process */
     CHECK_OK(fr_clock_set_zone("UTC", &err), &err);
     CHECK_STR(fr_clock_zone(), "Europe/Brussels");

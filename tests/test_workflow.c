@@ -2,6 +2,7 @@
  * the registry and its versions, starting and firing (allowed events,
  * required forms, XPath and C guards, closing and reopening, back-dated
  * transitions, all-or-nothing on failure) and migrating cases. */
+#include <inttypes.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 
@@ -9,6 +10,7 @@
 #include "case_fixture.h"
 #include "clock.h"
 #include "record.h"
+#include "task.h"
 #include "wfdef.h"
 
 static const char *today_is = "FILROUGE_NOW";
@@ -862,7 +864,7 @@ static void a_step_before_the_opening_needs_the_opening_corrected(void)
                            " 'update' AND object_id = CAST(? AS TEXT) ORDER BY id DESC",
                            c),
               "{\"from\":\"2026-03-08\",\"to\":\"2026-03-04\",\"reason\":\"registered after "
-              "the fact\"}");
+              "the fact\",\"tasks_moved\":[1]}");
     CHECK(fixture_int(site,
                       "SELECT count(*) FROM outbox WHERE topic = 'case.opened-on-changed'"
                       " AND case_id = ?",
@@ -878,7 +880,83 @@ static void a_step_before_the_opening_needs_the_opening_corrected(void)
     fr_site_close(site);
 }
 
+/* The opening's own tasks nobody touched are due from the corrected
+ * opening; one done keeps its date. A note, a form or a task done before
+ * the new opening refuses it (something happened before the case existed),
+ * named; a network member known earlier does not. */
+static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("opening-tasks");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    static const char due[] = "SELECT due_on || '|' || due_emitted FROM tasks WHERE case_id = ?";
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-08");
+    CHECK_STR(fixture_text(site, due, c), "2026-03-10|0");
+    CHECK_OK(fr_store_execf(site->store, &err, "UPDATE tasks SET due_emitted = 1", NULL), &err);
+    fr_member_new gp = {.kind = "formal", .name = "Dr Claes", .role = "GP", .since = "2001-01-01"};
+    int64_t member = 0;
+    CHECK_OK(fr_network_add(site, c, &gp, &member, &err), &err);
+    CHECK_OK(fr_case_set_opened(site, c, "2026-03-02", "registered after the fact", &err), &err);
+    CHECK_STR(fixture_text(site, due, c), "2026-03-04|0");
+    CHECK(strstr(fixture_text(site,
+                              "SELECT detail FROM audit WHERE object_type = 'case' AND action ="
+                              " 'update' AND object_id = CAST(? AS TEXT) ORDER BY id DESC",
+                              c),
+                 "\"tasks_moved\":[") != NULL);
+
+    /* Done late in the evening of the 5th, Brussels: the 6th. */
+    int64_t d = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    int64_t task = fixture_int(site, "SELECT id FROM tasks WHERE case_id = ?", d);
+    at("2026-03-05T23:30:00Z");
+    CHECK_OK(fr_task_done(site, task, &err), &err);
+    at("2026-03-10T09:00:00Z");
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "opened: 07/03/2026 is after the case's first completed task %" PRId64
+             " (06/03/2026); a case opens before what happens in it",
+             task);
+    CHECK_ERR(fr_case_set_opened(site, d, "2026-03-07", "typo", &err), FR_EINVAL, &err, expected);
+    CHECK_OK(fr_case_set_opened(site, d, "2026-03-06", "typo", &err), &err);
+    CHECK_STR(fixture_text(site, due, d), "2026-03-03|0");
+
+    /* A note, then a form, written before. */
+    at("2026-03-04T10:00:00Z");
+    int64_t e = fixture_case(site, "frailty", 1, 0, "2026-03-01"), note = 0;
+    CHECK_OK(fr_case_add_note(site, e, "Appel de la fille", "person", NULL, &note, &err), &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO submissions (case_id, form_id, form_version, status, data,"
+                            " submitted_at, actor) VALUES (?, 'katz', '1', 'final', '{}',"
+                            " '2026-03-03T10:00:00Z', 'system')",
+                            "I", e),
+             &err);
+    at("2026-03-10T09:00:00Z");
+    CHECK_ERR(fr_case_set_opened(site, e, "2026-03-05", "typo", &err), FR_EINVAL, &err,
+              "after the case's first submission ");
+    CHECK(strstr(err.message, " of form katz (03/03/2026)") != NULL);
+    CHECK_OK(fr_store_execf(site->store, &err, "DELETE FROM submissions WHERE case_id = ?", "I", e),
+             &err);
+    snprintf(expected, sizeof expected,
+             "opened: 05/03/2026 is after the case's first note %" PRId64 " (04/03/2026)", note);
+    CHECK_ERR(fr_case_set_opened(site, e, "2026-03-05", "typo", &err), FR_EINVAL, &err, expected);
+    CHECK(fixture_int(site, "SELECT count(*) FROM cases WHERE id = ? AND opened_on = '2026-03-01'",
+                      e) == 1);
+    CHECK_OK(fr_case_set_opened(site, e, "2026-03-04", "typo", &err), &err);
+
+    /* After a step, the first state's tasks are no longer the opening's. */
+    int64_t f = fixture_case(site, "frailty", 1, 0, "2026-03-08");
+    CHECK_OK(fr_workflow_fire(site, f, "accept", "2026-03-09", NULL, &err), &err);
+    CHECK_OK(fr_case_set_opened(site, f, "2026-03-02", "registered after the fact", &err), &err);
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM tasks WHERE case_id = ? AND status = 'open' AND"
+                      " due_on < '2026-03-09'",
+                      f) == 0);
+    fr_site_close(site);
+}
+
 TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
+          {"a_corrected_opening_moves_its_tasks_not_past_what_was_recorded",
+           a_corrected_opening_moves_its_tasks_not_past_what_was_recorded},
           {"titles_are_outside_the_identity", titles_are_outside_the_identity},
           {"a_new_translation_keeps_the_version", a_new_translation_keeps_the_version},
           {"malformed_xml_names_file_and_line", malformed_xml_names_file_and_line},

@@ -349,7 +349,8 @@ const cli_command cli_case_commands[] = {
     {"case", "view", run_case_view, "CASE",
      "the XML view of the case that workflow guards see (for workflow authors)"},
     {"case", "opened-on", run_case_opened_on, "CASE DD/MM/YYYY --reason TEXT",
-     "correct the date the case really began (a case registered after the fact; audited)"},
+     "correct the date the case really began (a case registered after the fact; the "
+     "opening's untouched tasks follow; audited)"},
     {"case", "date", run_case_date, "CASE NAME DD/MM/YYYY",
      "set a named date of the case (tasks anchored on it move)"},
     {0},

@@ -540,6 +540,11 @@ typedef struct fr_page_rule {
  * input's name, in the user's language; NULL when nothing (the caller
  * frees it). A blank optional field is not checked. */
 json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n);
+/* An opening date typed in the input `rule` names (dd/mm/yyyy): the
+ * rule's problem, or one in the future, put into *problems with the form's
+ * others; *on the date (YYYY-MM-DD), "" when none is given or it is not
+ * one. The kernel checks the rest (before the person's birth). */
+void fr_ui_opening_check(fr_req *r, const fr_page_rule *rule, json_t **problems, char on[11]);
 /* A kernel refusal put into *problems (made when NULL) under the input of
  * the field its message names (the rules), in the user's language when its
  * shape is known, else in the kernel's words without the field's name;

@@ -595,14 +595,17 @@ static void ui_patient_add(fr_req *r, fr_resp *w)
  * (record_case.c, fr_case_open): a login that is no active user's is the
  * manager's. */
 static const fr_page_rule open_rules[] = {
-    {"workflow", NULL, 0, 0, 't'}, {"manager", NULL, 0, 0, 't'},   {"manager", "user", 0, 0, 't'},
-    {"team", NULL, 0, 0, 't'},     {"intensity", NULL, 0, 0, 't'},
+    {"workflow", NULL, 0, 0, 't'},  {"manager", NULL, 0, 0, 't'},
+    {"manager", "user", 0, 0, 't'}, {"team", NULL, 0, 0, 't'},
+    {"intensity", NULL, 0, 0, 't'}, {"opened_on", "opened", 0, 0, 'd'},
 };
 #define NOPEN_RULES (sizeof open_rules / sizeof open_rules[0])
 
 /* "Open a case" on the patient page: the workflows offered, the case
- * manager (the user when a case manager), the team, the intensity; as
- * chosen, each problem under its choice, when refused. */
+ * manager (the user when a case manager), the team, the intensity, the
+ * opening date (today; the day it really began for a case registered
+ * after the fact); as chosen, each problem under its choice, when
+ * refused. */
 static void open_case_form(fr_req *r, fr_buf *b, int64_t id, int64_t intake, json_t *wfs,
                            json_t *users, json_t *teams, json_t *problems)
 {
@@ -654,6 +657,16 @@ static void open_case_form(fr_req *r, fr_buf *b, int64_t id, int64_t intake, jso
     for (int k = 0; k < 4; k++)
         fr_page_option(b, levels[k], levels[k], chosen);
     fr_page_select_end(b, "f-intensity", problem);
+    char today[FR_TIME_LEN], shown[32];
+    fr_clock_today(today);
+    fr_page_input on = {.id = "f-opened-on",
+                        .name = "opened_on",
+                        .label = T("case.open.opened_on"),
+                        .date = 1,
+                        .value =
+                            problems ? fr_req_field(r, "opened_on") : fr_human_date(today, shown),
+                        .problem = fr_page_problem(problems, "opened_on")};
+    fr_page_field(b, &on, &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     esc_t(r, b, "case.openbutton");
     fr_buf_puts(b, "</button></form></section>");
@@ -753,6 +766,9 @@ static void ui_case_open(fr_req *r, fr_resp *w)
     const char *in = fr_page_opt(r, "intensity");
     n.intensity = in ? (int)fr_parse_id(in) : 0;
     json_t *problems = NULL;
+    char on[11];
+    fr_ui_opening_check(r, &open_rules[NOPEN_RULES - 1], &problems, on);
+    n.opened_on = on[0] ? on : NULL;
     /* choices of the page: wrong only when the page is old (a workflow no
      * longer offered) or was not the one sent */
     if (!n.workflow)

@@ -58,21 +58,31 @@ void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t id, const fr_refusal *refu
     fr_buf_puts(b, "</button></form></details>");
 }
 
+void fr_ui_opening_check(fr_req *r, const fr_page_rule *rule, json_t **problems, char on[11])
+{
+    json_t *found = fr_page_check(r, rule, 1);
+    char today[FR_TIME_LEN];
+    fr_clock_today(today);
+    on[0] = '\0';
+    if (found) {
+        fr_page_put(problems, rule->name, fr_page_problem(found, rule->name));
+        json_decref(found);
+    } else if (fr_parse_date(fr_page_opt(r, rule->name), on)) {
+        on[0] = '\0';
+    } else if (strcmp(on, today) > 0) {
+        /* the kernel refuses it too; said with the other problems */
+        fr_page_put(problems, rule->name, T("case.opening.future"));
+    }
+}
+
 static void ui_case_opened_on(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
     /* every problem at once, in the user's language, before the kernel */
-    json_t *problems = fr_page_check(r, opening_rules, NOPENING_RULES);
-    char on[11], today[FR_TIME_LEN];
-    fr_clock_today(today);
-    if (!fr_page_problem(problems, "opened_on") &&
-        fr_parse_date(fr_page_opt(r, "opened_on"), on) == 0 && strcmp(on, today) > 0) {
-        /* the kernel refuses it too; said with the other problems */
-        if (!problems)
-            problems = json_object();
-        json_object_set_new(problems, "opened_on", json_string(T("case.opening.future")));
-    }
-    if (problems || fr_parse_date(fr_page_opt(r, "opened_on"), on)) {
+    json_t *problems = fr_page_check(r, opening_rules + 1, NOPENING_RULES - 1);
+    char on[11];
+    fr_ui_opening_check(r, &opening_rules[0], &problems, on);
+    if (problems || !on[0]) {
         fr_ui_case_refused(r, w, id, "opening", problems);
         return;
     }

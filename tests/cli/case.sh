@@ -43,6 +43,9 @@ test "$(sql "SELECT effective_on FROM transitions WHERE case_id = 1 AND event = 
     pass "the timeline's opening moved with it" || fail "the opening transition kept its date"
 test "$(sql "SELECT count(*) FROM audit WHERE object_type = 'case' AND object_id = '1' AND action = 'update' AND detail LIKE '%\"from\":\"2026-11-23\",\"to\":\"2026-11-18\",\"reason\":\"dossier saisi après coup\"%'")" = 1 &&
     pass "the correction is audited with both dates and the reason" || fail "the correction is not audited"
+test "$(sql "SELECT due_on FROM tasks WHERE case_id = 1 AND origin_ref = 'state:referral'")" = 2026-11-21 &&
+    pass "the opening's task nobody touched is due three days after the corrected opening" ||
+    fail "the opening's task kept its due date: $(sql "SELECT due_on FROM tasks WHERE case_id = 1")"
 test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'case.opened-on-changed'")" = 1 &&
     pass "a case.opened-on-changed event" || fail "no case.opened-on-changed event"
 ok "fire screen" -- --as marie case fire 1 screen --on 19/11/2026 --note "signalé par la fille"
@@ -189,4 +192,20 @@ refused "a birth corrected to after the person's first case was opened" 1 \
     "birth: 01/01/2022 is after the opening of this person's first case (01/06/2021); check the date" -- \
     --as marie patient edit "$pid" --birth 01/01/2022
 ok "a birth before it is accepted" -- --as marie patient edit "$pid" --birth 02/01/2020
+# A case opened with a wrong date (01/11 typed for 21/11): its first task,
+# done on 20/11, says it existed then. The opening moves up to that day,
+# not past it; the GP known for years does not stop it.
+"$FR" patient add --family Lejeune --given Paul --birth 02/02/1938 >/dev/null
+pid=$(sql "SELECT max(id) FROM patients")
+FILROUGE_NOW=2026-11-20T10:00:00Z "$FR" --as marie case open "$pid" --workflow frailty --on 01/11/2026 >/dev/null
+late=$(sql "SELECT max(id) FROM cases")
+ltask=$(sql "SELECT id FROM tasks WHERE case_id = $late")
+FILROUGE_NOW=2026-11-20T10:00:00Z "$FR" --as marie task done "$ltask" >/dev/null
+"$FR" --as marie network add "$late" --kind formal --name "Dr Claes" --role "médecin traitant" --since 01/01/2001 >/dev/null
+refused "the opening cannot move past a task done in the case" 1 \
+    "opened: 21/11/2026 is after the case's first completed task $ltask (20/11/2026); a case opens before what happens in it" -- \
+    --as marie case opened-on "$late" 21/11/2026 --reason "date mal tapée"
+ok "up to that day" -- --as marie case opened-on "$late" 20/11/2026 --reason "date mal tapée"
+test "$(sql "SELECT due_on FROM tasks WHERE id = $ltask")" = 2026-11-04 &&
+    pass "a task done keeps its due date" || fail "a task done was moved: $(sql "SELECT due_on FROM tasks WHERE id = $ltask")"
 finish

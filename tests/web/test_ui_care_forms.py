@@ -218,7 +218,44 @@ t.check(r.status == 422 and "de 1 (légère) à 4" in (problem_of(r.text, "f-int
 r = marie.form("/cases", dict(opening, workflow="nope"))
 t.check(r.status == 422 and "plus proposé" in (problem_of(r.text, "f-workflow") or ""),
         "a workflow no longer offered: under the workflow", problem_of(r.text, "f-workflow"))
+import datetime
+dmy = lambda d: d.strftime("%d/%m/%Y")
+today = site_today()
+t.check(value_of(marie.request("GET", f"/patients/{pid}").text, "opened_on") == dmy(today),
+        "the opening date is offered, today by default", today)
+r = marie.form("/cases", dict(opening, workflow="frailty", opened_on="01/01/2099"))
+t.check(r.status == 422 and "futur" in (problem_of(r.text, "f-opened-on") or "")
+        and value_of(r.text, "opened_on") == "01/01/2099" and selected(r.text, "f-team") == "Namur"
+        and focused(r.text) == "f-opened-on",
+        "an opening in the future: under the date, as typed, the rest as chosen",
+        problem_of(r.text, "f-opened-on"))
+r = marie.form("/cases", dict(opening, workflow="", opened_on="31/02/2026"))
+t.check(r.status == 422 and "jour/mois/année" in (problem_of(r.text, "f-opened-on") or "")
+        and "parcours" in (problem_of(r.text, "f-workflow") or ""),
+        "a date that does not exist, with no workflow: both said at once",
+        (problem_of(r.text, "f-opened-on"), problem_of(r.text, "f-workflow")))
+r = marie.form("/cases", dict(opening, workflow="frailty", opened_on="01/01/1941"))
+t.check(r.status == 422 and "avant la naissance de la personne (12/03/1941)"
+        in (problem_of(r.text, "f-opened-on") or ""),
+        "an opening before the person's birth (the kernel's refusal): under the date",
+        problem_of(r.text, "f-opened-on"))
 t.check(count("cases") == cases, "no case is opened", count("cases"))
+# a case registered after the fact: opened on its day, its first task counted
+# from it; the opening corrected later, that task follows
+began = today - datetime.timedelta(days=6)
+r = marie.form("/cases", dict(opening, workflow="frailty", opened_on=dmy(began)))
+late = int(re.search(r"/cases/(\d+)", r.header("Location") or "").group(1)) if r.status == 303 else 0
+due = lambda: site.sql(f"SELECT due_on FROM tasks WHERE case_id = {late} AND status = 'open'")
+t.check(r.status == 303 and site.sql(f"SELECT opened_on FROM cases WHERE id = {late}")
+        == [(began.isoformat(),)] and due() == [((began + datetime.timedelta(days=3)).isoformat(),)],
+        "a case opened on the day it began, its first task due three days after it",
+        (r.status, late, due()))
+r = marie.form(f"/cases/{late}/opened-on", {"opened_on": dmy(began - datetime.timedelta(days=2)),
+                                             "opening_reason": "premier appel plus tôt"})
+t.check(r.status == 303 and due() == [((began + datetime.timedelta(days=1)).isoformat(),)]
+        and '"tasks_moved":[' in site.sql(f"SELECT detail FROM audit WHERE object_type = 'case'"
+                                          f" AND object_id = '{late}' ORDER BY id DESC")[0][0],
+        "the opening corrected: its untouched task follows, audited", (r.status, due()))
 r = emma.form("/cases", {"patient_id": emma_pid, "workflow": "", "intensity": "2"})
 t.check(r.status == 422 and "Choose the workflow" in (problem_of(r.text, "f-workflow") or ""),
         "in English for an English-speaking user", problem_of(r.text, "f-workflow"))
