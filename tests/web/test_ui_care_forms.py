@@ -21,7 +21,7 @@ emma.login("emma")
 
 
 def count(table, where="1 = 1"):
-    return site.sql(f"SELECT count(*) FROM {table} WHERE {where}")[0][0]
+    return int(site.sql(f"SELECT count(*) FROM {table} WHERE {where}")[0][0])
 
 
 def alert(page):
