@@ -1338,13 +1338,20 @@ static void ui_case_break_glass(fr_req *r, fr_resp *w)
     fr_error err = {0};
     char text[FR_ERROR_MAX];
     /* the kernel's rules (a few words, no control character), in the
-     * user's words */
-    if (fr_access_break_glass(r->site, id, reason ? reason : "", 0, &err) == FR_EINVAL)
-        case_refused(r, w, id, "break-glass", "reason",
-                     strncmp(err.message, "break-glass", 11) == 0
-                         ? T("bg.reason_short")
-                         : fr_page_worded(r, err.message, text, sizeof text));
-    else if (err.code)
+     * user's words; the form again without reading the case once more
+     * (that read would be refused, and audited, a second time) */
+    if (fr_access_break_glass(r->site, id, reason ? reason : "", 0, &err) == FR_EINVAL) {
+        json_t *problems = json_pack("{s:s}", "reason",
+                                     strncmp(err.message, "break-glass", 11) == 0
+                                         ? T("bg.reason_short")
+                                         : fr_page_worded(r, err.message, text, sizeof text));
+        fr_refusal refused = {.form = "break-glass", .problems = problems};
+        w->status = 422;
+        fr_page_begin(r, w, T("bg.title"));
+        break_glass_form(r, w, id, &refused);
+        fr_page_end(r, w);
+        json_decref(problems);
+    } else if (err.code)
         fr_page_error(r, w, &err);
     else
         fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.breakglass", id);

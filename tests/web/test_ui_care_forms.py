@@ -148,12 +148,15 @@ t.check("tâche était déjà faite" in page.replace("&#39;", "'"), "in French")
 site.user("paul")
 paul = Client(srv)
 paul.login("paul")
+denied = count("audit", "actor = 'paul' AND action = 'denied'")
 r = paul.form(f"/cases/{cid}/break-glass", {"reason": " urg"})
 t.check(r.status == 422 and "au moins 5 caractères" in (problem_of(r.text, "f-reason") or "")
         and value_at(r.text, "f-reason") == " urg" and focused(r.text) == "f-reason"
         and count("break_glass") == 0,
         "a reason too short: the refused page's form says so under it, as typed; no access",
         problem_of(r.text, "f-reason"))
+t.check(count("audit", "actor = 'paul' AND action = 'denied'") == denied,
+        "showing the form again reads nothing of the case (no second refusal in the audit trail)")
 r = emma.form(f"/cases/{cid}/break-glass", {"reason": "     "})
 t.check(r.status == 422 and "at least 5 characters" in (problem_of(r.text, "f-reason") or "")
         and count("break_glass") == 0,
