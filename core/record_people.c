@@ -351,8 +351,9 @@ int fr_team_add(fr_site *site, const char *name, int64_t *id, fr_error *err)
     if (rc)
         return rc;
     if (fr_text_blank(name))
-        return fr_error_set(err, FR_EINVAL, "name: a team needs a name of 1 to 100 characters");
-    if ((rc = fr_text_check("name", name, 100, 0, err)))
+        return fr_error_set(err, FR_EINVAL, "name: a team needs a name of 1 to %d characters",
+                            FR_TEXT_TEAM_MAX);
+    if ((rc = fr_text_check("name", name, FR_TEXT_TEAM_MAX, 0, err)))
         return rc;
     int64_t exists = 0;
     if ((rc = fr_store_query_int(site->store, err, &exists,

@@ -16,6 +16,8 @@
 #define FR_TEXT_LONG_MAX 4000 /* a reason, an answer, a follow-up */
 #define FR_TEXT_PHONE_MAX 50
 #define FR_TEXT_EMAIL_MAX 254
+#define FR_TEXT_TEAM_MAX 100 /* a team's name */
+#define FR_TEXT_TOKEN_MAX 80 /* an API token's name (what it is for) */
 
 /* 1 when s is NULL, empty or only spaces (a required field left blank). */
 int fr_text_blank(const char *s);

@@ -874,7 +874,8 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         fr_buf_puts(b, "</ul><form method=\"post\" action=\"/admin/teams\" class=\"grid\">");
         fr_page_problems_alert(r, b, fr_refusal_problems(refused, "team"));
         fr_page_csrf(r, b);
-        admin_input(r, b, refused, "team", "team", "admin.newteam", 100, NULL, &focused);
+        admin_input(r, b, refused, "team", "team", "admin.newteam", FR_TEXT_TEAM_MAX, NULL,
+                    &focused);
         fr_buf_puts(b, "<button type=\"submit\">");
         esc_t(r, b, "admin.addteam");
         fr_buf_puts(b, "</button></form><form method=\"post\" action=\"/admin/teams/join\" "
@@ -1091,7 +1092,7 @@ void fr_ui_admin_user(fr_req *r, fr_resp *w)
 
 void fr_ui_admin_team(fr_req *r, fr_resp *w)
 {
-    static const fr_page_rule rules[] = {{"team", "name", 1, 100, 't'}};
+    static const fr_page_rule rules[] = {{"team", "name", 1, FR_TEXT_TEAM_MAX, 't'}};
     if (fr_ui_require_admin(r, w))
         return;
     json_t *problems = fr_page_check(r, rules, 1);

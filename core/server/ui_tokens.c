@@ -113,10 +113,11 @@ static int token_list(fr_req *r, int all, json_t **out, fr_error *err)
 /* Makes a token; *secret (65+4 bytes) receives it, to be shown once. */
 static int token_create(fr_req *r, const char *name, int64_t *id, char secret[69], fr_error *err)
 {
-    if (fr_text_blank(name) || strlen(name) > 80)
+    if (fr_text_blank(name) || strlen(name) > FR_TEXT_TOKEN_MAX)
         return fr_error_set(err, FR_EINVAL,
-                            "name: give the token a name of 1 to 80 characters (what it is for)");
-    int rc = fr_text_check("name", name, 80, 0, err);
+                            "name: give the token a name of 1 to %d characters (what it is for)",
+                            FR_TEXT_TOKEN_MAX);
+    int rc = fr_text_check("name", name, FR_TEXT_TOKEN_MAX, 0, err);
     if (rc)
         return rc;
     int64_t live = 0;
@@ -382,7 +383,7 @@ static void ui_tokens(fr_req *r, fr_resp *w)
 
 static void ui_token_create(fr_req *r, fr_resp *w)
 {
-    static const fr_page_rule rules[] = {{"name", NULL, 1, 80, 't'}};
+    static const fr_page_rule rules[] = {{"name", NULL, 1, FR_TEXT_TOKEN_MAX, 't'}};
     char secret[69];
     int64_t id = 0;
     fr_error err = {0};
