@@ -361,7 +361,7 @@ static void tokens_page(fr_req *r, fr_resp *w, const char *secret, json_t *probl
                         .name = "name",
                         .label = T("tokens.name"),
                         .required = 1,
-                        .maxlength = 80,
+                        .maxlength = FR_TEXT_TOKEN_MAX,
                         .value = problems ? fr_req_field(r, "name") : NULL,
                         .problem = fr_page_problem(problems, "name")};
     fr_page_field(b, &in, &focused);
