@@ -221,7 +221,9 @@ static void schedule_page(fr_req *r, fr_resp *w, json_t *problems)
     fr_buf_puts(b, "</legend>");
     select_users(r, b, users, "to", "schedule.to", problems ? fr_req_field(r, "to") : NULL, 0,
                  fr_page_problem(problems, "to"));
-    fr_buf_puts(b, "<button type=\"submit\">");
+    fr_buf_puts(b, "<button type=\"submit\" data-confirm=\"");
+    esc_t(r, b, "schedule.reassign.confirm");
+    fr_buf_puts(b, "\">");
     esc_t(r, b, "schedule.reassignbutton");
     fr_buf_puts(b, "</button></fieldset></form>");
 

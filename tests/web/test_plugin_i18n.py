@@ -61,6 +61,10 @@ for login, c in users.items():
     page = c.request("GET", "/schedule").text
     t.check(TASK[login] in page, f"{login}'s échéancier shows the task in their language",
             page[-3000:])
+    if login == "jan":
+        t.check('data-confirm="De aangevinkte taken en dossiers opnieuw toewijzen aan de gekozen '
+                'persoon?"' in page, "the reassignment asks its question in Dutch (no French ' ?')",
+                re.findall(r'data-confirm="[^"]*"', page))
 
 jan = users["jan"]
 r = jan.api("GET", f"/tasks?case={cid}")
