@@ -210,6 +210,10 @@ r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
 t.check(r.status == 422 and "ne fait pas (ou plus) partie de cette équipe" in r.text
         and "filrouge team list" not in r.text,
         "again (another tab): said on the page in French", r.text[-1500:])
+r = admin.request("GET", "/admin/users/999")
+t.check(r.status == 404 and "Aucun utilisateur n&#39;a ce numéro" in r.text
+        and "filrouge user list" not in r.text,
+        "a user that does not exist: said in French, without a command", r.text[-800:])
 r = marie.request("GET", f"/admin/users/{aid}")
 t.check(r.status == 403, "the page is for administrators", r.status)
 t.finish()
