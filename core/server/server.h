@@ -120,6 +120,9 @@ const char *fr_req_header(fr_req *r, const char *name);
 const char *fr_req_cookie(fr_req *r, const char *name);
 
 void fr_resp_redirect(fr_resp *w, const char *fmt, ...) FR_PRINTF(2, 3);
+/* Percent-encodes text (RFC 3986: all but the unreserved characters, and
+ * '/' when keep_slash) onto out at *len; 0, or -1 when it does not fit. */
+int fr_url_encode(const char *text, int keep_slash, char *out, size_t n, size_t *len);
 void fr_resp_cookie(fr_resp *w, const char *fmt, ...) FR_PRINTF(2, 3);
 void fr_resp_header(fr_resp *w, const char *name, const char *value);
 /* A JSON body (steals value). */
