@@ -234,36 +234,6 @@ counts:
     return rc;
 }
 
-static int manager_like(const char *role)
-{
-    return strcmp(role, "case_manager") == 0 || strcmp(role, "admin") == 0;
-}
-
-/* A case manager given a provider's or read-only role while managing open
- * cases would no longer reach them (those roles reach cases only through
- * their network) and they would drop out of every caseload: the cases are
- * handed over first. Read inside the write, so that a case assigned
- * meanwhile counts. */
-static int keeps_managing(fr_site *site, int64_t uid, const char *login, const char *was_role,
-                          const char *role, fr_error *err)
-{
-    int64_t cases = 0;
-    if (!manager_like(was_role) || manager_like(role))
-        return 0;
-    int rc = fr_store_query_int(site->store, err, &cases,
-                                "SELECT count(*) FROM cases WHERE case_manager_id = ? AND"
-                                " status = 'open'",
-                                "I", uid);
-    if (!rc && cases > 0)
-        rc = fr_error_set(err, FR_EINVAL,
-                          "role: '%s' manages %" PRId64 " open case%s, which a %s user cannot "
-                          "manage (they would no longer reach them); hand them over first "
-                          "(`filrouge case list --manager %s`, `filrouge case assign CASE LOGIN`; "
-                          "on the web, the échéancier filtered on them)",
-                          login, cases, cases > 1 ? "s" : "", role, login);
-    return rc;
-}
-
 int fr_user_edit(fr_site *site, const char *login, const fr_user_change *c, fr_error *err)
 {
     int rc = require_admin(site, "change users", err);
@@ -301,6 +271,22 @@ int fr_user_edit(fr_site *site, const char *login, const fr_user_change *c, fr_e
         rc = fr_error_set(err, FR_EINVAL,
                           "role: you cannot take your own administrator role away; another "
                           "administrator must do it");
+    /* A case is managed by a case manager (or an administrator): someone
+     * who still manages open cases keeps such a role until they are
+     * handed over. */
+    int manages = strcmp(role, "case_manager") == 0 || strcmp(role, "admin") == 0;
+    int64_t open_cases = 0;
+    if (!rc && !manages &&
+        !(rc = fr_store_query_int(site->store, err, &open_cases,
+                                  "SELECT count(*) FROM cases WHERE case_manager_id = ? AND"
+                                  " status = 'open'",
+                                  "I", uid)) &&
+        open_cases > 0)
+        rc = fr_error_set(err, FR_ECONFLICT,
+                          "role: %s still manages %" PRId64 " open case(s); hand them over "
+                          "first (the échéancier filtered on %s, or `filrouge case assign`), "
+                          "then change the role",
+                          login, open_cases, login);
     /* What changed, from and to (the audit entry and the event). */
     json_t *changed = json_object();
     if (!rc && strcmp(name, was_name) != 0)
@@ -315,12 +301,10 @@ int fr_user_edit(fr_site *site, const char *login, const fr_user_change *c, fr_e
         json_object_set_new(changed, "capacity",
                             json_pack("{s:i,s:i}", "from", was_capacity, "to", capacity));
     if (!rc && json_object_size(changed) > 0 && !(rc = fr_store_begin(site->store, err))) {
-        rc = keeps_managing(site, uid, login, was_role, role, err);
-        if (!rc)
-            rc = fr_store_execf(site->store, err,
-                                "UPDATE users SET display_name = ?, role = ?, language = ?,"
-                                " capacity = ? WHERE id = ?",
-                                "tttRI", name, role, lang, (int64_t)capacity, uid);
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE users SET display_name = ?, role = ?, language = ?,"
+                            " capacity = ? WHERE id = ?",
+                            "tttRI", name, role, lang, (int64_t)capacity, uid);
         json_t *detail = json_pack("{s:s,s:O}", "login", login, "changed", changed);
         rc = fr_record_commit(site, rc, "update", "user", uid, 0, detail, "user.updated", err);
     }

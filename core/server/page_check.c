@@ -50,7 +50,7 @@ static const struct {
     {"a display name is required", "field.required"},
     {"is not a role", "admin.role_bad"},
     {"cannot take your own administrator role", "admin.self_demote"},
-    {"they would no longer reach them", "admin.role_has_cases"},
+    {" open case(s); hand them over", "admin.role_has_cases"},
     {"' is not in team '", "admin.not_member"},
     {"is outside 0 to", "admin.capacity_bad"},
     {"a team needs a name", "field.required"},

@@ -561,14 +561,14 @@ json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rule
 /* Puts text as the problem of input `name` in *problems (made when NULL),
  * unless that input has one already (the first is the one to fix first). */
 void fr_page_put(json_t **problems, const char *name, const char *text);
-/* A kernel's message in the user's language when its shape is known
- * (into out, or a catalogue's text), else the message itself: what an
- * error page says. */
-const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size);
 /* A kernel's message for people: a known shape in the user's language
  * (into out, or a catalogue's text), else the kernel's words without the
  * field's name. */
 const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size);
+/* A kernel's message in the user's language when its shape is known
+ * (into out, or a catalogue's text), else the message itself: what an
+ * error page says. */
+const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size);
 /* A field of the body, NULL when absent, empty or only spaces. */
 const char *fr_page_opt(fr_req *r, const char *name);
 /* 1 when the body has field `name` with `value` (a ticked checkbox among

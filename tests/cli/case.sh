@@ -119,7 +119,7 @@ out_has "listed in his caseload" "Lambert"
 # one would no longer reach the cases he manages, and they would drop out
 # of every caseload.
 refused "a case manager with open cases does not become a provider" 1 \
-    "role: 'thomas' manages 1 open case, which a provider user cannot manage (they would no longer reach them); hand them over first" -- \
+    "role: thomas still manages 1 open case(s); hand them over first" -- \
     user edit thomas --role provider
 test "$(sql "SELECT role FROM users WHERE login = 'thomas'")" = case_manager &&
     pass "his role is unchanged" || fail "thomas became $(sql "SELECT role FROM users WHERE login = 'thomas'")"
