@@ -43,13 +43,15 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
         return rc;
     if ((rc = fr_store_begin(site->store, err)))
         return rc;
-    char title[300];
+    char title[300], ref[300];
     snprintf(title, sizeof title, "Relancer l'orientation : %s", specialty);
+    snprintf(ref, sizeof ref, FR_TASK_REF_REFERRAL "%s", specialty);
     fr_task_new t = {.case_id = case_id,
                      .title = title,
                      .due_on = due,
                      .origin = "plugin",
-                     .origin_ref = "referral"};
+                     .origin_ref = "referral",
+                     .title_ref = ref};
     int64_t task = 0;
     rc = fr_task_create(site, &t, &task, err);
     if (!rc)

@@ -85,6 +85,9 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
  * result lives as long as the site's definitions or `stored`. */
 const char *fr_task_title(fr_site *site, const char *title_ref, const char *stored,
                           const char *lang);
+/* The title_ref of a referral's follow-up, before its specialty: its title
+ * is worded in each reader's language. */
+#define FR_TASK_REF_REFERRAL "core:referral:"
 /* In an array of task objects, each "title" for a reader of lang (their
  * "title_ref", which is removed). */
 void fr_task_titles_json(fr_site *site, json_t *tasks, const char *lang);

@@ -3,9 +3,10 @@
  * task (tasks.title_ref, "frailty/2/state:referral/0" or
  * "frailty/2/timer:review"); its title is read there, in the reader's
  * language, else French, else English, else the definition's title
- * attribute. A task typed by a person, a plugin or a hook has one title,
- * shown as it was typed; so is a workflow task whose definition cannot be
- * read. */
+ * attribute. A task the kernel makes (a referral's follow-up,
+ * "core:referral:SPECIALTY") is worded in the reader's language. A task
+ * typed by a person, a plugin or a hook has one title, shown as it was
+ * typed; so is a workflow task whose definition cannot be read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +51,39 @@ const char *fr_task_title(fr_site *site, const char *title_ref, const char *stor
     return title && *title ? title : stored;
 }
 
+/* A referral's follow-up in the reader's language (French when it is
+ * none of these), into out; 0 when ref is no such task. */
+static int follow_up_title(const char *ref, const char *lang, char *out, size_t size)
+{
+    static const char *const words[][2] = {{"fr", "Relancer l'orientation : "},
+                                           {"nl", "Verwijzing opvolgen: "},
+                                           {"de", "Überweisung nachfassen: "},
+                                           {"en", "Follow up the referral: "}};
+    static const char prefix[] = FR_TASK_REF_REFERRAL;
+    if (strncmp(ref, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; lang && i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(lang, words[i][0]) == 0)
+            k = i;
+    snprintf(out, size, "%s%s", words[k][1], ref + sizeof prefix - 1);
+    return 1;
+}
+
 void fr_task_titles_json(fr_site *site, json_t *tasks, const char *lang)
 {
     size_t i;
     json_t *o;
+    char worded[400];
     json_array_foreach(tasks, i, o)
     {
         const char *ref = json_string_value(json_object_get(o, "title_ref"));
         const char *stored = json_string_value(json_object_get(o, "title"));
-        const char *title = ref ? fr_task_title(site, ref, stored, lang) : stored;
+        const char *reader = lang && *lang ? lang : site->actor_lang;
+        const char *title = !ref ? stored
+                            : follow_up_title(ref, reader, worded, sizeof worded)
+                                ? worded
+                                : fr_task_title(site, ref, stored, lang);
         if (title && title != stored)
             json_object_set_new(o, "title", json_string(title));
         json_object_del(o, "title_ref");

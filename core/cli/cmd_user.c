@@ -234,7 +234,8 @@ const cli_command cli_user_commands[] = {
     {"user", "edit", run_user_edit,
      "LOGIN [--name TEXT] [--role admin|case_manager|provider|read_only] [--language fr|nl|de|en] "
      "[--capacity N]",
-     "change a user's name, role, language or caseload capacity (administrators)"},
+     "change a user's name, role, language or caseload capacity (administrators; a case "
+     "manager's open cases are handed over before a provider or read-only role)"},
     {"user", "passwd", run_user_passwd, "LOGIN",
      "set a user's password for the web application (read from standard input)"},
     {"user", "list", run_user_list, "", "list users with their caseload against their capacity"},

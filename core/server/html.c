@@ -351,8 +351,10 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
                         fr_t(r->lang, "error.internal.text"));
         return;
     }
+    char text[FR_ERROR_MAX];
+    const char *said = fr_page_known(r, err->message, text, sizeof text);
     if (strcmp(r->method, "POST") != 0) {
-        fr_page_message(r, w, status, fr_t(r->lang, "error.title"), err->message);
+        fr_page_message(r, w, status, fr_t(r->lang, "error.title"), said);
         return;
     }
     /* A form was refused: nothing was saved; say so and lead back to it
@@ -365,7 +367,7 @@ void fr_page_error(fr_req *r, fr_resp *w, const fr_error *err)
     b->len = 0;
     fr_page_begin(r, w, fr_t(r->lang, "error.title"));
     fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
-    fr_buf_esc(b, err->message);
+    fr_buf_esc(b, said);
     fr_buf_puts(b, "</p><p>");
     fr_buf_esc(b, fr_t(r->lang, "error.back.text"));
     fr_buf_printf(b, "</p><p><a class=\"back\" data-back href=\"%s\">", back);

@@ -116,9 +116,7 @@ const char *fr_req_query(fr_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Percent-encodes text (RFC 3986: all but the unreserved characters, and
- * '/' when keep_slash) onto out at *len; 0, or -1 when it does not fit. */
-static int pct_encode(const char *text, int keep_slash, char *out, size_t n, size_t *len)
+int fr_url_encode(const char *text, int keep_slash, char *out, size_t n, size_t *len)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
@@ -161,8 +159,9 @@ static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const c
 {
     (void)kind;
     query_text *q = cls;
-    if (put_char(q, q->first ? '?' : '&') || pct_encode(key, 0, q->url, sizeof q->url, &q->len) ||
-        (value && (put_char(q, '=') || pct_encode(value, 0, q->url, sizeof q->url, &q->len)))) {
+    if (put_char(q, q->first ? '?' : '&') ||
+        fr_url_encode(key, 0, q->url, sizeof q->url, &q->len) ||
+        (value && (put_char(q, '=') || fr_url_encode(value, 0, q->url, sizeof q->url, &q->len)))) {
         q->failed = 1;
         return MHD_NO;
     }
@@ -180,13 +179,13 @@ static void next_url(fr_req *r, char *out, size_t n)
     q.url[0] = '\0';
     size_t len = 0;
     out[0] = '\0';
-    if (pct_encode(r->path, 1, q.url, sizeof q.url, &q.len) == 0) {
+    if (fr_url_encode(r->path, 1, q.url, sizeof q.url, &q.len) == 0) {
         MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
-        if (!q.failed && pct_encode(q.url, 1, out, n, &len) == 0)
+        if (!q.failed && fr_url_encode(q.url, 1, out, n, &len) == 0)
             return;
     }
     len = 0;
-    if (pct_encode(r->path, 1, out, n, &len))
+    if (fr_url_encode(r->path, 1, out, n, &len))
         snprintf(out, n, "/");
 }
 

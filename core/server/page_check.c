@@ -49,6 +49,9 @@ static const struct {
     {"' already exists", "admin.exists"},
     {"a display name is required", "field.required"},
     {"is not a role", "admin.role_bad"},
+    {"cannot take your own administrator role", "admin.self_demote"},
+    {" open case(s); hand them over", "admin.role_has_cases"},
+    {"' is not in team '", "admin.not_member"},
     {"is outside 0 to", "admin.capacity_bad"},
     {"a team needs a name", "field.required"},
     {"there is no team", "admin.no_team"},
@@ -67,6 +70,8 @@ static const struct {
     {"that is not in the future", "case.opening.future"},
     {"years ahead (today", "task.due_too_far"},
     {"is more than a year ago", "task.due_too_old"},
+    /* error pages (fr_page_error) */
+    {"has no care relationship with case", "access.no_relationship"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's
@@ -112,16 +117,24 @@ static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rule
     return NULL;
 }
 
-const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size)
+const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size)
 {
-    const char *at_most = strstr(message, ": at most ");
-    if (at_most && strstr(at_most, " characters"))
-        return fr_text_n(T("field.toolong"), atol(at_most + 10), out, size);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         const char *at = strstr(message, known[i].shape);
         if (at)
             return with_date(T(known[i].key), at, out, size);
     }
+    return message;
+}
+
+const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size)
+{
+    const char *at_most = strstr(message, ": at most ");
+    if (at_most && strstr(at_most, " characters"))
+        return fr_text_n(T("field.toolong"), atol(at_most + 10), out, size);
+    const char *known_text = fr_page_known(r, message, out, size);
+    if (known_text != message)
+        return known_text;
     size_t len = strcspn(message, ": ");
     if (message[len] == ':' && message[len + 1] == ' ')
         return message + len + 2;

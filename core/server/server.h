@@ -120,6 +120,9 @@ const char *fr_req_header(fr_req *r, const char *name);
 const char *fr_req_cookie(fr_req *r, const char *name);
 
 void fr_resp_redirect(fr_resp *w, const char *fmt, ...) FR_PRINTF(2, 3);
+/* Percent-encodes text (RFC 3986: all but the unreserved characters, and
+ * '/' when keep_slash) onto out at *len; 0, or -1 when it does not fit. */
+int fr_url_encode(const char *text, int keep_slash, char *out, size_t n, size_t *len);
 void fr_resp_cookie(fr_resp *w, const char *fmt, ...) FR_PRINTF(2, 3);
 void fr_resp_header(fr_resp *w, const char *name, const char *value);
 /* A JSON body (steals value). */
@@ -571,6 +574,10 @@ void fr_page_put(json_t **problems, const char *name, const char *text);
  * (into out, or a catalogue's text), else the kernel's words without the
  * field's name. */
 const char *fr_page_worded(fr_req *r, const char *message, char *out, size_t size);
+/* A kernel's message in the user's language when its shape is known
+ * (into out, or a catalogue's text), else the message itself: what an
+ * error page says. */
+const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size);
 /* A field of the body, NULL when absent, empty or only spaces. */
 const char *fr_page_opt(fr_req *r, const char *name);
 /* 1 when the body has field `name` with `value` (a ticked checkbox among

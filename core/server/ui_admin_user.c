@@ -34,8 +34,7 @@ static json_t *user_row(fr_req *r, int64_t id, fr_error *err)
     json_array_foreach(users, i, v) if (fr_ji(v, "id") == id) row = json_incref(v);
     json_decref(users);
     if (!row)
-        fr_error_set(err, FR_ENOTFOUND, "there is no user %" PRId64 "; see `filrouge user list`",
-                     id);
+        fr_error_set(err, FR_ENOTFOUND, "%s", T("admin.user.none"));
     return row;
 }
 

@@ -1049,10 +1049,11 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
         }
         /* Refused (and audited by the kernel): say why, and offer the
          * audited exception. */
+        char said[FR_ERROR_MAX];
         w->status = refused ? 422 : 403;
         fr_page_begin(r, w, T("error.title"));
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
-        fr_buf_esc(b, err.message);
+        fr_buf_esc(b, fr_page_known(r, err.message, said, sizeof said));
         fr_buf_puts(b, "</p>");
         break_glass_form(r, w, id, refused);
         fr_page_end(r, w);

@@ -221,7 +221,9 @@ static void schedule_page(fr_req *r, fr_resp *w, json_t *problems)
     fr_buf_puts(b, "</legend>");
     select_users(r, b, users, "to", "schedule.to", problems ? fr_req_field(r, "to") : NULL, 0,
                  fr_page_problem(problems, "to"));
-    fr_buf_puts(b, "<button type=\"submit\">");
+    fr_buf_puts(b, "<button type=\"submit\" data-confirm=\"");
+    esc_t(r, b, "schedule.reassign.confirm");
+    fr_buf_puts(b, "\">");
     esc_t(r, b, "schedule.reassignbutton");
     fr_buf_puts(b, "</button></fieldset></form>");
 
@@ -300,7 +302,26 @@ void fr_ui_schedule_reassign(fr_req *r, fr_resp *w)
         return;
     }
     fr_server_deliver(r);
-    fr_resp_redirect(w, "/schedule?msg=flash.reassigned");
+    /* back to the list as it was filtered (a user's work handed over in
+     * several batches) */
+    char query[600] = "";
+    size_t len = 0;
+    static const char *const filters[] = {"manager", "assignee", "team"};
+    for (size_t k = 0; k < 3; k++) {
+        const char *v = fr_page_opt(r, filters[k]);
+        if (!v)
+            continue;
+        size_t at = len;
+        len += (size_t)snprintf(query + len, sizeof query - len, "%s=", filters[k]);
+        /* one byte kept for the '&'; too long: without that filter */
+        if (fr_url_encode(v, 0, query, sizeof query - 1, &len)) {
+            query[len = at] = '\0';
+            continue;
+        }
+        query[len++] = '&';
+        query[len] = '\0';
+    }
+    fr_resp_redirect(w, "/schedule?%smsg=flash.reassigned", query);
 }
 
 void fr_ui_calendar_token(fr_req *r, fr_resp *w)

@@ -340,8 +340,11 @@ try {
   check(await dr.getByRole("heading", { name: "Mijn caseload" }).isVisible(),
         "a Dutch-speaking user sees the interface in Dutch");
   const refused = await dr.goto(caseUrl);
-  check(refused.status() === 403 && await dr.getByText("no care relationship").isVisible(),
-        "a provider without a care relationship is refused (403)");
+  check(refused.status() === 403 &&
+        await dr.getByText("U bent niet de casemanager van dit dossier").isVisible() &&
+        !(await dr.locator("main").textContent()).includes("no care relationship"),
+        "a provider without a care relationship is refused (403), told why in Dutch",
+        await dr.locator("main").textContent());
   await dr.getByLabel(/Reden/).fill("urgence, appel du SAMU");
   await dr.screenshot({ path: join(shots, "05-refused.png"), fullPage: true });
   await dr.getByRole("button", { name: /noodtoegang/ }).click();

@@ -132,6 +132,10 @@ test "$(sql "SELECT count(*) FROM audit WHERE action = 'export' AND object_type 
     pass "the export is audited on the patient" || fail "export audit"
 refused "never over an existing file" 2 "the file exists" -- $M patient export 1 --out "$TMP/export.json"
 refused "a provider does not export a whole record" 1 "for case managers and administrators" -- --as jan patient export 1
+"$FR" user add nadia --name "Nadia Benali" --role case_manager >/dev/null
+refused "a case manager who reaches none of the cases is refused, told of break-glass" 1 \
+    "no care relationship with patient 1 through any of the patient's cases; ask the case manager to add you to a case's network, or use break-glass access" -- \
+    --as nadia patient export 1
 ok "to standard output" -- --as thomas patient export 1 --break-glass "demande d'accès de la personne (art. 15)"
 python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert len(e["cases"]) == 2 and e["not_included"] == []' "$TMP/out" &&
     pass "with break-glass, every case is in it" || fail "break-glass export"

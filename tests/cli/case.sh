@@ -118,6 +118,15 @@ refused "assign to a provider is refused" 1 "case_manager" -- --as marie case as
 ok "hand the case over to thomas" -- --as marie case assign 1 thomas
 ok "thomas now manages it" -- --as thomas case list --mine
 out_has "listed in his caseload" "Lambert"
+# A provider reaches cases through their network only: a case manager made
+# one would no longer reach the cases he manages, and they would drop out
+# of every caseload.
+refused "a case manager with open cases does not become a provider" 1 \
+    "role: thomas still manages 1 open case(s); hand them over first" -- \
+    user edit thomas --role provider
+test "$(sql "SELECT role FROM users WHERE login = 'thomas'")" = case_manager &&
+    pass "his role is unchanged" || fail "thomas became $(sql "SELECT role FROM users WHERE login = 'thomas'")"
+ok "without open cases, a case manager may become a provider" -- user edit nadia --role provider
 
 # Closing is not deleting; a closed case can be reopened.
 echo '{"reason":"goals-reached","stable":true,"care-optimal":true,"services-match":true,"satisfied":true,"goals":true,"right-providers":true}' |

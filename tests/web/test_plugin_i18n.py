@@ -4,6 +4,7 @@ tasks it created in their language, on the case page, the échéancier, the
 API (their language, or `lang`) and the calendar feed; a task someone typed
 keeps its one title; a corrected translation reaches the open tasks without
 a new version (docs/workflows.md, "Titles and versions")."""
+import html
 import os
 import re
 import shutil
@@ -29,6 +30,13 @@ for login in ("marie", "jan", "lena"):
 r = users["marie"].api("POST", "/tasks", {"case_id": cid, "title": "Appeler le médecin traitant",
                                           "due_on": "01/12/2030"})
 t.check(r.status == 201, "marie types a task on the case", r.text)
+# A referral's follow-up, a task the kernel makes: worded for each reader,
+# its specialty as typed.
+r = users["marie"].api("POST", f"/cases/{cid}/referrals", {"specialty": "gériatre",
+                                                           "reason": "chutes"})
+t.check(r.status == 201, "marie refers the person to a geriatrician", r.text)
+FOLLOW = {"marie": "Relancer l'orientation : gériatre", "jan": "Verwijzing opvolgen: gériatre",
+          "lena": "Überweisung nachfassen: gériatre"}
 
 STATE = {"marie": "Signalement", "jan": "Aanmelding", "lena": "Meldung"}
 TASK = {"marie": "Contacter la personne et la famille",
@@ -44,12 +52,19 @@ for login, c in users.items():
             page[-3000:])
     t.check("Appeler le médecin traitant" in page,
             f"{login}'s case page shows the typed task as it was typed")
+    text = html.unescape(page)
+    t.check(FOLLOW[login] in text and not any(FOLLOW[o] in text for o in FOLLOW if o != login),
+            f"{login}'s case page words the referral's follow-up in their language", page[-3000:])
     others = [TASK[o] for o in TASK if o != login]
     t.check(not any(o in page for o in others), f"{login} reads no other language's task title",
             page[-3000:])
     page = c.request("GET", "/schedule").text
     t.check(TASK[login] in page, f"{login}'s échéancier shows the task in their language",
             page[-3000:])
+    if login == "jan":
+        t.check('data-confirm="De aangevinkte taken en dossiers opnieuw toewijzen aan de gekozen '
+                'persoon?"' in page, "the reassignment asks its question in Dutch (no French ' ?')",
+                re.findall(r'data-confirm="[^"]*"', page))
 
 jan = users["jan"]
 r = jan.api("GET", f"/tasks?case={cid}")
@@ -75,6 +90,7 @@ t.check(r.status == 200 and m, "jan gets a calendar feed", r.text[-300:])
 if m:
     cal = Client(srv).request("GET", f"/calendar/{m.group(1)}.ics").text
     t.check("SUMMARY:" + TASK["jan"] in cal, "the calendar feed titles the task in Dutch", cal)
+    t.check("SUMMARY:" + FOLLOW["jan"] in cal, "and the referral's follow-up", cal)
 
 # A corrected translation (the site's copy of the plugin): same version, the
 # open task reads the new title.

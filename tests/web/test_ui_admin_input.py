@@ -238,6 +238,11 @@ t.check(r.status == 303 and count(f"SELECT count(*) FROM cases c JOIN users u ON
                                   f" u.id = c.case_manager_id WHERE c.id = {cid}"
                                   f" AND u.login = 'paul'") == 1,
         "the same without the done task: reassigned", r.status)
+t.check(r.header("Location") == "/schedule?manager=marie&msg=flash.reassigned",
+        "back to the échéancier as it was filtered", r.header("Location"))
+r = marie.request("GET", r.header("Location"))
+t.check(r.status == 200 and '<option value="marie" selected>' in r.text,
+        "the filter shown chosen", r.status)
 r = emma.form("/schedule/reassign", [("to", "nobody")])
 t.check(r.status == 422 and "Tick at least one" in alert(r.text)
         and "whom to reassign" in (problem_of(r.text, "f-to") or ""),

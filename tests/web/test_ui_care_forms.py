@@ -62,8 +62,8 @@ page = r.text
 t.check(r.status == 422 and "<title>Lambert Jeanne" in page and form_open(page, "approve"),
         "a refused approval comes back as the case page (422), its form open", r.status)
 t.check("obligatoire" in (problem_of(page, "ap-by") or "")
-        and "jour/mois/année" in (problem_of(page, "ap-on") or ""),
-        "a blank name and a date that is no date: both said, each under its field, in French",
+        and "n'existe pas ou n'est pas écrite jour/mois/année" in (problem_of(page, "ap-on") or ""),
+        "a blank name and a date that is no day (31/02): both said, each under its field, in French",
         [problem_of(page, "ap-by"), problem_of(page, "ap-on")])
 t.check(value_at(page, "ap-note") == approval["note"] and value_at(page, "ap-on") == "31/02/2026"
         and selected(page, "ap-how") == "oral" and focused(page) == "ap-by",

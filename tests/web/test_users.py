@@ -190,15 +190,28 @@ t.check(r.status == 303 and row[0] == "Marie Dubois-Lenoir" and row[1] == "nl"
         and str(row[2]) in ("30", "30.0"), "changed from the page", (r.status, row))
 r = admin.form(f"/admin/users/{aid}", {"display_name": "Admin", "role": "provider",
                                         "language": "fr", "capacity": ""})
-t.check(r.status == 422 and "administrateur" in (problem_of(r.text, "f-role") or "")
-        or "administrator" in (problem_of(r.text, "f-role") or ""),
-        "one's own administrator role is kept, said under the role", problem_of(r.text, "f-role"))
+t.check(r.status == 422 and "Vous ne pouvez pas retirer vous-même votre rôle d'administrateur"
+        in (problem_of(r.text, "f-role") or ""),
+        "one's own administrator role is kept, said under the role in French",
+        problem_of(r.text, "f-role"))
+r = admin.form(f"/admin/users/{mid}", {"display_name": "Marie Dubois-Lenoir", "role": "read_only",
+                                        "language": "nl", "capacity": "30"})
+t.check(r.status == 422 and "gère encore des dossiers ouverts" in (problem_of(r.text, "f-role") or "")
+        and site.sql("SELECT role FROM users WHERE login = 'marie'")[0][0] == "case_manager",
+        "nor is a case manager who manages open cases made read-only: under the role, in French",
+        problem_of(r.text, "f-role"))
 r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
 t.check(r.status == 303 and not site.sql(
     "SELECT 1 FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE u.login = 'marie'"),
     "marie is taken out of her team", r.status)
 r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
-t.check(r.status == 422 and "marie" in r.text, "again (another tab): said on the page", r.status)
+t.check(r.status == 422 and "ne fait pas (ou plus) partie de cette équipe" in r.text
+        and "filrouge team list" not in r.text,
+        "again (another tab): said on the page in French", r.text[-1500:])
+r = admin.request("GET", "/admin/users/999")
+t.check(r.status == 404 and "Aucun utilisateur n&#39;a ce numéro" in r.text
+        and "filrouge user list" not in r.text,
+        "a user that does not exist: said in French, without a command", r.text[-800:])
 r = marie.request("GET", f"/admin/users/{aid}")
 t.check(r.status == 403, "the page is for administrators", r.status)
 t.finish()

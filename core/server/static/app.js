@@ -1,7 +1,7 @@
 /* Progressive enhancement only: every page works without this file.
- * - asks for confirmation before break-glass and bulk reassignment, and
- *   before what a button marks data-confirm="question" (closing a case,
- *   deactivating a user);
+ * - asks for confirmation before what a button marks
+ *   data-confirm="question" (closing a case, deactivating a user, a bulk
+ *   reassignment);
  * - a "select all" box above tables of checkboxes;
  * - after a refused form, "back to the form" goes back in the history;
  * - live relevance on form pages (below). */
@@ -20,13 +20,6 @@ document.addEventListener("DOMContentLoaded", function() {
     document.querySelectorAll("button[data-confirm]").forEach(function(button) {
         button.addEventListener("click", function(e) {
             if (!window.confirm(button.getAttribute("data-confirm")))
-                e.preventDefault();
-        });
-    });
-    document.querySelectorAll("form[action='/schedule/reassign']").forEach(function(form) {
-        form.addEventListener("submit", function(e) {
-            var text = form.querySelector("legend, button[type=submit]");
-            if (!window.confirm((text ? text.textContent : "") + " ?"))
                 e.preventDefault();
         });
     });
