@@ -35,15 +35,20 @@ static int by_ratio(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-int fr_caseload(fr_site *site, json_t **out, fr_error *err)
+double fr_caseload_weight(const fr_site *site, int intensity)
 {
-    *out = NULL;
-    double w[5] = {0, 0.5, 1, 1.5, 2};
-    for (int i = 1; i <= 4; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "caseload.weight.%d", i);
-        w[i] = setting_number(site, name, w[i]);
-    }
+    static const double defaults[5] = {0, 0.5, 1, 1.5, 2};
+    if (intensity < 1 || intensity > 4)
+        intensity = 4; /* as the case's CHECK allows no other */
+    char name[32];
+    snprintf(name, sizeof name, "caseload.weight.%d", intensity);
+    return setting_number(site, name, defaults[intensity]);
+}
+
+/* The caseload's rows: every active case manager and administrator, or
+ * only user_id (when not 0), with load, capacity and ratio worked out. */
+static int caseload_rows(fr_site *site, int64_t user_id, json_t **out, fr_error *err)
+{
     double clinical = setting_number(site, "caseload.capacity.clinical", 40);
     double social = setting_number(site, "caseload.capacity.social", 60);
     char today[FR_TIME_LEN];
@@ -62,8 +67,53 @@ int fr_caseload(fr_site *site, json_t **out, fr_error *err)
         " (SELECT count(*) FROM tasks t JOIN cases c ON c.id = t.case_id WHERE"
         "   c.case_manager_id = u.id AND t.status = 'open' AND t.due_on < ?5) AS overdue_tasks"
         " FROM users u WHERE u.active = 1 AND u.role IN ('case_manager', 'admin')"
-        " ORDER BY u.login",
-        "ddddt", w[1], w[2], w[3], w[4], today);
+        " AND (?6 = 0 OR u.id = ?6) ORDER BY u.login",
+        "ddddtI", fr_caseload_weight(site, 1), fr_caseload_weight(site, 2),
+        fr_caseload_weight(site, 3), fr_caseload_weight(site, 4), today, user_id);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        json_int_t open = json_integer_value(json_object_get(r, "open_cases"));
+        json_int_t soc = json_integer_value(json_object_get(r, "social_cases"));
+        json_t *own = json_object_get(r, "own_capacity");
+        double own_capacity = json_is_number(own) ? json_number_value(own) : 0;
+        /* A user's own capacity wins (part-time, rural); else the site's
+         * figure for the kind of case management they mostly do. */
+        double capacity =
+            own_capacity > 0 ? own_capacity : (open > 0 && soc * 2 > open ? social : clinical);
+        double load = json_number_value(json_object_get(r, "load"));
+        json_object_set_new(r, "load", json_real(load));
+        json_object_set_new(r, "capacity", json_real(capacity));
+        json_object_set_new(r, "ratio", json_real(capacity > 0 ? load / capacity : 0));
+        json_object_del(r, "social_cases");
+        json_object_del(r, "own_capacity");
+    }
+    *out = rows;
+    return 0;
+}
+
+int fr_caseload_of(fr_site *site, int64_t user_id, double *load, double *capacity, fr_error *err)
+{
+    json_t *rows = NULL;
+    *load = 0;
+    *capacity = setting_number(site, "caseload.capacity.clinical", 40);
+    int rc = caseload_rows(site, user_id, &rows, err);
+    json_t *row = rc ? NULL : json_array_get(rows, 0);
+    if (row) {
+        *load = json_real_value(json_object_get(row, "load"));
+        *capacity = json_real_value(json_object_get(row, "capacity"));
+    }
+    json_decref(rows);
+    return rc;
+}
+
+int fr_caseload(fr_site *site, json_t **out, fr_error *err)
+{
+    *out = NULL;
+    json_t *rows = NULL;
+    int rc = caseload_rows(site, 0, &rows, err);
     if (rc)
         return rc;
     size_t i, n = json_array_size(rows);
@@ -73,24 +123,7 @@ int fr_caseload(fr_site *site, json_t **out, fr_error *err)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     }
     json_t *r;
-    json_array_foreach(rows, i, r) {
-        json_int_t open = json_integer_value(json_object_get(r, "open_cases"));
-        json_int_t soc = json_integer_value(json_object_get(r, "social_cases"));
-        json_t *own = json_object_get(r, "own_capacity");
-        /* A user's own capacity wins (part-time, rural); else the site's
-         * figure for the kind of case management they mostly do. */
-        double capacity = json_is_integer(own) && json_integer_value(own) > 0
-                              ? (double)json_integer_value(own)
-                              : (open > 0 && soc * 2 > open ? social : clinical);
-        json_t *lj = json_object_get(r, "load");
-        double load = json_is_real(lj) ? json_real_value(lj) : (double)json_integer_value(lj);
-        json_object_set_new(r, "load", json_real(load));
-        json_object_set_new(r, "capacity", json_real(capacity));
-        json_object_set_new(r, "ratio", json_real(capacity > 0 ? load / capacity : 0));
-        json_object_del(r, "social_cases");
-        json_object_del(r, "own_capacity");
-        v[i] = json_incref(r);
-    }
+    json_array_foreach(rows, i, r) v[i] = json_incref(r);
     qsort(v, n, sizeof *v, by_ratio);
     json_t *sorted = json_array();
     for (i = 0; i < n; i++)

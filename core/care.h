@@ -22,6 +22,12 @@
  * 60, used when most of the user's cases have model "social") and the
  * ratio. A JSON array, most loaded first. */
 int fr_caseload(fr_site *site, json_t **out, fr_error *err);
+/* The weight of a case of intensity 1…4 in a load (caseload.weight.N). */
+double fr_caseload_weight(const fr_site *site, int intensity);
+/* One user's load and capacity, as fr_caseload counts them (load 0 and
+ * the site's clinical capacity for someone who manages no case). Reads
+ * no case's content: not audited. */
+int fr_caseload_of(fr_site *site, int64_t user_id, double *load, double *capacity, fr_error *err);
 
 /* ---- the Kaiser Permanente pyramid ---- */
 

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "audit.h"
+#include "care.h"
 #include "clock.h"
 #include "text.h"
 
@@ -162,12 +163,15 @@ int fr_user_list(fr_site *site, json_t **out, fr_error *err)
         "SELECT u.id, u.login, u.display_name, u.role, u.language, u.capacity, u.active,"
         " (SELECT count(*) FROM cases c WHERE c.case_manager_id = u.id AND c.status = 'open')"
         "   AS open_cases,"
-        " (SELECT coalesce(sum(c.intensity), 0) FROM cases c WHERE c.case_manager_id = u.id"
+        /* each case weighted by its intensity, as the caseload counts */
+        " (SELECT coalesce(sum(CASE c.intensity WHEN 1 THEN ?1 WHEN 2 THEN ?2 WHEN 3 THEN ?3"
+        "   ELSE ?4 END), 0.0) FROM cases c WHERE c.case_manager_id = u.id"
         "   AND c.status = 'open') AS load,"
         " (SELECT group_concat(t.name, ', ') FROM team_members tm JOIN teams t"
         "   ON t.id = tm.team_id WHERE tm.user_id = u.id) AS teams"
         " FROM users u ORDER BY u.login",
-        "");
+        "dddd", fr_caseload_weight(site, 1), fr_caseload_weight(site, 2),
+        fr_caseload_weight(site, 3), fr_caseload_weight(site, 4));
 }
 
 int fr_user_set_active(fr_site *site, const char *login, int active, int64_t *open_cases,

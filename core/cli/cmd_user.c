@@ -135,12 +135,11 @@ static void print_users(json_t *users)
     json_array_foreach(users, i, u) {
         json_t *cap = json_object_get(u, "capacity");
         char load[32];
-        if (json_is_integer(cap))
-            snprintf(load, sizeof load, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(u, "load")), json_integer_value(cap));
+        double l = json_number_value(json_object_get(u, "load"));
+        if (json_is_number(cap) && json_number_value(cap) > 0)
+            snprintf(load, sizeof load, "%g/%g", l, json_number_value(cap));
         else
-            snprintf(load, sizeof load, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(u, "load")));
+            snprintf(load, sizeof load, "%g", l);
         printf("%-16s %-28s %-13s %-4s %6" JSON_INTEGER_FORMAT " %5s  %s%s\n", cli_str(u, "login"),
                cli_str(u, "display_name"), cli_str(u, "role"), cli_str(u, "language"),
                json_integer_value(json_object_get(u, "open_cases")), load, cli_str(u, "teams"),

@@ -457,16 +457,12 @@ static void api_caseload(fr_req *r, fr_resp *w)
         fr_resp_api_error(r, w, &err);
         return;
     }
-    json_int_t load = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(cases, i, v) load += fr_ji(v, "intensity");
-    int64_t capacity = 0;
-    fr_store_query_int(r->site->store, &err, &capacity,
-                       "SELECT coalesce(capacity, 0) FROM users WHERE id = ?", "I", r->user_id);
+    /* as `filrouge caseload` counts it (fr_caseload_of) */
+    double load = 0, capacity = 0;
+    fr_caseload_of(r->site, r->user_id, &load, &capacity, &err);
     ok(w, 200,
-       json_pack("{s:s,s:I,s:I,s:o}", "login", r->login, "load", load, "capacity",
-                 (json_int_t)capacity, "cases", cases));
+       json_pack("{s:s,s:f,s:f,s:o}", "login", r->login, "load", load, "capacity", capacity,
+                 "cases", cases));
     if (!w->body.failed)
         fr_cache_put(r->site, generation, key, w->body.data, w->body.len, CASELOAD_TTL);
 }

@@ -799,7 +799,7 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
             fr_buf_esc(b, fr_js(v, "display_name"));
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_page_role_label(r, fr_js(v, "role")));
-            fr_buf_printf(b, "</td><td>%" JSON_INTEGER_FORMAT, fr_ji(v, "load"));
+            fr_buf_printf(b, "</td><td>%g", json_number_value(json_object_get(v, "load")));
             if (json_is_integer(json_object_get(v, "capacity")))
                 fr_buf_printf(b, " / %" JSON_INTEGER_FORMAT, fr_ji(v, "capacity"));
             fr_buf_puts(b, "</td><td>");

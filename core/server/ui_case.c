@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "care.h"
 #include "clock.h"
 #include "intake.h"
 #include "record.h"
@@ -262,29 +263,20 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     fr_buf *b = &w->body;
     fr_page_begin(r, w, T("caseload.title"));
     fr_page_flash(r, b);
-    json_int_t load = 0;
     size_t i;
     json_t *c;
-    json_array_foreach(cases, i, c) load += fr_ji(c, "intensity");
-    int64_t capacity = 0;
-    fr_store_query_int(r->site->store, &err, &capacity,
-                       "SELECT coalesce(capacity, 0) FROM users WHERE id = ?", "I", r->user_id);
+    /* as `filrouge caseload` counts it: each case weighted by its
+     * intensity, against the user's capacity or the site's */
+    double load = 0, capacity = 0;
+    fr_caseload_of(r->site, r->user_id, &load, &capacity, &err);
     fr_buf_puts(b, "<section class=\"card\"><h2>");
     esc_t(r, b, "caseload.load");
     fr_buf_puts(b, "</h2>");
-    if (capacity > 0) {
-        int pct = (int)(load * 100 / capacity);
-        fr_buf_printf(b,
-                      "<p><meter min=\"0\" max=\"%" PRId64 "\" high=\"%" PRId64
-                      "\" value=\"%" JSON_INTEGER_FORMAT
-                      "\" aria-label=\"%s\"></meter> %" JSON_INTEGER_FORMAT " / %" PRId64
-                      " (%d %%)</p>",
-                      capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
-    } else {
-        fr_buf_printf(b, "<p>%" JSON_INTEGER_FORMAT " · ", load);
-        esc_t(r, b, "caseload.nocapacity");
-        fr_buf_puts(b, "</p>");
-    }
+    int pct = capacity > 0 ? (int)(load * 100 / capacity) : 0;
+    fr_buf_printf(b,
+                  "<p><meter min=\"0\" max=\"%g\" high=\"%g\" value=\"%g\" aria-label=\"%s\">"
+                  "</meter> %g / %g (%d %%)</p>",
+                  capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
     /* one case, and in French none, takes the singular */
     size_t ncases = json_array_size(cases);
     fr_buf_printf(b, "<p>%zu ", ncases);

@@ -216,8 +216,10 @@ r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "diététicienne"
 t.check(r.status == 400 and "to: at most 200 characters" in message(r),
         "a referral's addressee is limited like a name", r.text[:300])
 r = marie.api("GET", "/caseload")
-t.check(r.status == 200 and r.json()["load"] == 3 and r.json()["capacity"] == 40,
-        "the caseload gives load against capacity", r.text)
+t.check(r.status == 200 and r.json()["load"] == 1.5 and r.json()["capacity"] == 40,
+        "the caseload gives load (a case of intensity 3 weighs 1.5) against capacity", r.text)
+page = marie.request("GET", "/caseload").text
+t.check("1.5 / 40 (3 %)" in page, "the caseload page counts the load the same way", page[:1500])
 
 # Pagination
 for i in range(3):
