@@ -692,8 +692,16 @@ static int dispatch(fr_req *r, conn_state *cs)
     if (m <= 0) {
         fr_i18n_negotiate(r);
         if (m < 0) {
+            char page[128];
+            if (!api && (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0))
+                fr_page_form_path(r, page, sizeof page);
             if (api)
                 fr_resp_api_fail(w, 405, "method", "this method is not allowed on this path");
+            else if ((strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) &&
+                     strcmp(page, r->path) != 0)
+                /* a form's address opened again (the address bar after a
+                 * refused form, a bookmark): the page the form is on */
+                fr_resp_redirect(w, "%s", page);
             else
                 fr_page_message(r, w, 405, "405", fr_t(r->lang, "error.method"));
             return 0;

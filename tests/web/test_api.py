@@ -386,6 +386,16 @@ r = marie.request("GET", "/cases/12abc")
 t.check(r.status == 404, "the same for a page", r.status)
 r = marie.request("PUT", "/api/v1/cases")
 t.check(r.status == 405, "a wrong method is a 405", r.text)
+# A form's address opened again (the address bar after a refused form
+# shows it): the page the form is on, not a bare 405.
+r = marie.request("GET", f"/cases/{cid}/opened-on")
+t.check(r.status == 303 and r.header("Location") == f"/cases/{cid}",
+        "a case form's address opened: its case page", (r.status, r.header("Location")))
+r = marie.request("GET", "/admin/users")
+t.check(r.status == 303 and r.header("Location") == "/admin", "an administration form's: /admin",
+        (r.status, r.header("Location")))
+r = marie.request("GET", "/api/v1/users/1/deactivate")
+t.check(r.status == 405, "the API still answers 405", r.status)
 
 # Concurrency: many readers at once on the thread pool.
 errors = []
