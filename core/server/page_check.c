@@ -223,8 +223,11 @@ void fr_page_problems_alert(fr_req *r, fr_buf *b, json_t *problems)
     if (!problems)
         return;
     const char *general = fr_page_problem(problems, "_");
+    /* "next to the fields" only when some field has a problem (a team
+     * already left, a list changed meanwhile: the form as a whole) */
+    int fields = json_object_size(problems) > (general ? 1u : 0u);
     fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
-    fr_buf_esc(b, T("forms.problems"));
+    fr_buf_esc(b, T(fields ? "forms.problems" : "forms.not_saved"));
     if (general) {
         fr_buf_puts(b, " ");
         fr_buf_esc(b, general);

@@ -226,8 +226,10 @@ marie.api("POST", f"/tasks/{t2}/done")
 before = site.sql("SELECT id, assignee_id FROM tasks ORDER BY id")
 r = marie.form("/schedule/reassign", [("manager", "marie"), ("case", cid), ("task", tid),
                                       ("task", t2), ("to", "paul")])
-t.check(t2 and r.status == 422 and "rien n'a été réassigné" in alert(r.text),
-        "a task done meanwhile: the page says nothing was reassigned", (t2, r.status, alert(r.text)))
+t.check(t2 and r.status == 422 and "rien n'a été réassigné" in alert(r.text)
+        and "à côté des champs" not in alert(r.text),
+        "a task done meanwhile: the page says nothing was reassigned (not 'the fields marked':"
+        " none is)", (t2, r.status, alert(r.text)))
 t.check(site.sql("SELECT id, assignee_id FROM tasks ORDER BY id") == before
         and count(f"SELECT count(*) FROM cases c JOIN users u ON u.id = c.case_manager_id"
                   f" WHERE c.id = {cid} AND u.login = 'marie'") == 1,
