@@ -194,6 +194,10 @@ extern const fr_route fr_routes_static[];
 extern const fr_route fr_routes_forms[];
 extern const fr_route fr_routes_case_opening[];
 extern const fr_route fr_routes_admin_user[];
+/* A capacity typed on a page (NULL: none given, *capacity untouched): a
+ * whole number from 0 to FR_CAPACITY_MAX into *capacity, else its problem
+ * under "capacity" in *problems. */
+void fr_ui_capacity(fr_req *r, const char *text, int *capacity, json_t **problems);
 /* A small form of the case page that was refused: which ("network",
  * "goal", "action", "referral") and its problems (an input's name → what
  * is wrong and what to do; "_": the form as a whole). The page comes back

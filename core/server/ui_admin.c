@@ -1035,6 +1035,17 @@ static const fr_page_rule user_rules[] = {
 };
 #define NUSER_RULES (sizeof user_rules / sizeof user_rules[0])
 
+void fr_ui_capacity(fr_req *r, const char *text, int *capacity, json_t **problems)
+{
+    if (!text)
+        return;
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (end == text || *(end + strspn(end, " ")) || n < 0 || n > FR_CAPACITY_MAX)
+        fr_page_put(problems, "capacity", T("admin.capacity_bad"));
+    *capacity = (int)n;
+}
+
 /* Every problem of the user's form at once, under the kernel's rules
  * (which it checks again); the capacity read into *capacity. */
 static json_t *user_problems(fr_req *r, int *capacity)
@@ -1047,14 +1058,7 @@ static json_t *user_problems(fr_req *r, int *capacity)
         fr_page_put(&problems, "login", T("admin.login_bad"));
     if (lang && !fr_record_valid_language(lang))
         fr_page_put(&problems, "language", T("settings.language_bad"));
-    if (cap) {
-        char *end;
-        long n = strtol(cap, &end, 10);
-        end += strspn(end, " ");
-        if (*end || n < 0 || n > FR_CAPACITY_MAX)
-            fr_page_put(&problems, "capacity", T("admin.capacity_bad"));
-        *capacity = (int)n;
-    }
+    fr_ui_capacity(r, cap, capacity, &problems);
     if (!pw || !*pw)
         fr_page_put(&problems, "password", T("field.required"));
     else if (strlen(pw) < FR_PASSWORD_MIN)

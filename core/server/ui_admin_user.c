@@ -174,16 +174,8 @@ static void ui_admin_user_edit(fr_req *r, fr_resp *w)
                         .language = fr_page_opt(r, "language")};
     json_t *problems = fr_page_check(r, edit_rules, NEDIT_RULES);
     const char *cap = fr_page_opt(r, "capacity");
-    if (cap) {
-        char *end;
-        long n = strtol(cap, &end, 10);
-        if (*(end + strspn(end, " ")) || end == cap || n < 0 || n > FR_CAPACITY_MAX)
-            fr_page_put(&problems, "capacity", T("admin.capacity_bad"));
-        c.has_capacity = 1;
-        c.capacity = (int)n;
-    } else {
-        c.has_capacity = 1; /* left empty: none set */
-    }
+    c.has_capacity = 1; /* left empty: none set (0) */
+    fr_ui_capacity(r, cap, &c.capacity, &problems);
     if (problems) {
         refused_page(r, w, id, "edit", problems);
         return;
