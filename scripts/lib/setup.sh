@@ -8,7 +8,9 @@ PACKAGES="meson ninja-build pkg-config gcc libc6-dev libsqlite3-dev sqlite3 libx
 libxml2-utils libxslt1-dev python3 python3-dev procps libmicrohttpd-dev libjansson-dev libsodium-dev \
 libpq-dev postgresql tzdata"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says when it starts (the machine's clock, UTC or not), so that
+# a slow run shows where its time went.
+say() { printf '\033[1m==> %s\033[0m (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
 install_missing() {
     missing=""
