@@ -258,6 +258,34 @@ static void meaning_errors_are_reported_together(void)
     CHECK(strstr(err.message, "more-errors.xml:8: transition 'x' comes from state 'ghost'"));
     CHECK(strstr(err.message, "more-errors.xml:8: transition 'x' has both guard and guard-ref"));
     CHECK(strstr(err.message, "more-errors.xml:9: migration from version 1 maps 'old' to 'gone'"));
+
+    /* Durations: a task due before its step, or any of them longer than a
+     * due date may be ahead (FR_TASK_DUE_YEARS); an offset before its
+     * anchor, a task due the day itself, ten years exactly are fine. */
+    path = test_path("wf/durations.xml");
+    test_write_file(path, "<workflow xmlns=\"urn:filrouge:workflow:1\" id=\"d\" version=\"1\">\n"
+                          "  <state id=\"a\" initial=\"true\">\n"
+                          "    <on-enter>\n"
+                          "      <task title=\"Late\" due=\"-P2D\"/>\n"
+                          "      <task title=\"Far\" due=\"P10Y1D\"/>\n"
+                          "      <task title=\"Before\" anchor=\"end\" offset=\"-P7D\"/>\n"
+                          "      <task title=\"Way before\" anchor=\"end\" offset=\"-P121M\"/>\n"
+                          "      <task title=\"Today\" due=\"P0D\"/>\n"
+                          "      <task title=\"Ten years\" due=\"P10Y\"/>\n"
+                          "    </on-enter>\n"
+                          "    <timer id=\"t\" title=\"T\" every=\"P11Y\"/>\n"
+                          "  </state>\n"
+                          "</workflow>\n");
+    CHECK_ERR(fr_workflow_load_file(path, &wf, &err), FR_EINVAL, &err,
+              "durations.xml:4: task 'Late': due=\"-P2D\" is negative: a task is due on or after "
+              "the day the state is entered");
+    CHECK(strstr(err.message, "durations.xml:5: task 'Far': due=\"P10Y1D\" is longer than 10 "
+                              "years: a task due that far ahead would never come"));
+    CHECK(strstr(err.message, "write at most P10Y"));
+    CHECK(strstr(err.message, "durations.xml:7: task 'Way before': offset=\"-P121M\" is longer"));
+    CHECK(strstr(err.message, "durations.xml:11: timer 't': every=\"P11Y\" is longer"));
+    CHECK(!strstr(err.message, ":6:") && !strstr(err.message, ":8:") &&
+          !strstr(err.message, ":9:"));
 }
 
 /* A guard calling a function that does not exist is refused when its file
