@@ -563,7 +563,7 @@ int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const ch
                             "reason: say why the step's date is corrected (e.g. it was recorded "
                             "after the fact with today's date)");
     int rc = fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err);
-    if (rc)
+    if (rc || (rc = fr_access_case(site, id, FR_WRITE, err)))
         return rc;
     if (!fr_date_valid(on))
         return fr_error_set(err, FR_EINVAL, "on: '%s' is not a date: write DD/MM/YYYY", on);
@@ -572,7 +572,7 @@ int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const ch
                             "on: %s is in the future (today is %s); a step is dated the day it "
                             "happened",
                             fr_clock_human(on, d1), fr_clock_human(today, d2));
-    if ((rc = fr_access_case(site, id, FR_WRITE, err)) || (rc = fr_store_begin(site->store, err)))
+    if ((rc = fr_store_begin(site->store, err)))
         return rc;
     /* Read and checked inside the write, so that a step fired meanwhile is
      * seen. */
@@ -581,13 +581,11 @@ int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const ch
     if ((rc = step_of(site, id, 0, &last, err)))
         goto out;
     if (!last) {
-        rc = fr_case_patient(site, id, &(int64_t){0}, err);
-        if (!rc)
-            rc = fr_error_set(err, FR_EINVAL,
-                              "step: case %" PRId64 " has taken no step since its opening; to "
-                              "correct the opening's date: `filrouge case opened-on %" PRId64
-                              " DD/MM/YYYY --reason TEXT`",
-                              id, id);
+        rc = fr_error_set(err, FR_EINVAL,
+                          "step: case %" PRId64 " has taken no step since its opening; to "
+                          "correct the opening's date: `filrouge case opened-on %" PRId64
+                          " DD/MM/YYYY --reason TEXT`",
+                          id, id);
         goto out;
     }
     int64_t step = (int64_t)json_integer_value(json_object_get(last, "id"));
