@@ -360,6 +360,10 @@ t.check(r.status == 422 and f"date du {dmy(later + day)}" in (problem_of(r.text,
 r = marie.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later), "reason": "vérifié"})
 t.check(r.status == 200 and r.json().get("tasks_moved") == 0,
         "the API corrects it too and says how many tasks followed", (r.status, r.text))
+r = emma.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later), "reason": "x"})
+t.check(r.status == 403, "the API's step correction checks access like any write", r.status)
+r = marie.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later)})
+t.check(r.status == 400 and "reason" in r.text, "the API asks for the step's reason", r.text)
 r = marie.form(f"/cases/{cid2}/fire", {"event": "not-eligible", "on": dmy(later + day)})
 t.check(r.status in (302, 303), "a later step, on its day", (r.status, r.text[-800:]))
 r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(earlier), "step_reason": "erreur"})
