@@ -68,7 +68,6 @@ static const struct {
     {"is before the case's last step", "case.before_last_step"},
     {"is before the step before it", "case.step_on.before_previous"},
     {"is after what was recorded since that step", "case.step_on.after_fact"},
-    {"a step is dated the day it happened", "case.step_on.future"},
     {"is after the case's first", "case.opening.after_first"},
     {"is before the patient's birth", "case.opening.before_birth"},
     {"that is not in the future", "case.opening.future"},
