@@ -192,9 +192,30 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
  * case has taken no step, state_since and the opening's untouched open
  * tasks (fr_workflow_move_opening_tasks) move with it; other tasks keep
  * their due dates. Audited (update on the case: from, to, reason,
- * tasks_moved), publishes case.opened-on-changed with the same detail. */
+ * tasks_moved), publishes case.opened-on-changed with the same detail.
+ * *moved (may be NULL): how many tasks moved. */
 int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const char *reason,
-                       fr_error *err);
+                       int *moved, fr_error *err);
+/* Corrects the date of the case's last step (the one that led into its
+ * current state; migrations are no steps): `on` (YYYY-MM-DD) may not be
+ * in the future, before the step before it (or the opening), or after what
+ * was recorded since the step in the state it led into (a meeting, care
+ * plan approval or referral dated on or after its old date; a note, form
+ * submission or completed task recorded since the step, by the day; a
+ * migration), which the refusal names; `reason` is required. state_since
+ * (and closed_on when the step closed the case) and the step's untouched
+ * open tasks (fr_workflow_move_step_tasks) move with it. Audited (update on
+ * the case: transition, step, from, to, reason, tasks_moved), publishes
+ * case.last-step-on-changed with the same detail. *moved (may be NULL):
+ * how many tasks moved. */
+int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const char *reason,
+                             int *moved, fr_error *err);
+/* 0 when `date` (YYYY-MM-DD) is on or after the date of the case's last
+ * step (fr_case_set_last_step_on's); else FR_EINVAL "FIELD: DD/MM/YYYY is
+ * before the case's last step, EVENT (DD/MM/YYYY); …" saying how to
+ * correct that step. For a new step: a timeline in the order it happened. */
+int fr_case_check_after_last_step(fr_site *site, int64_t case_id, const char *field,
+                                  const char *date, fr_error *err);
 /* 0 when `date` (YYYY-MM-DD) is on or after the opening of case `case_id`;
  * else FR_EINVAL "FIELD: DD/MM/YYYY is before the case's opening
  * (DD/MM/YYYY); …" saying how to correct the opening. For every date of

@@ -406,32 +406,39 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
     return finish(site, rc, "update", id, d, "case.model-changed", err);
 }
 
-/* The first thing that happened in the case, which its opening may not
- * move past: a step, a meeting, a care plan's approval, a referral sent
- * (their dates), a note, a form's submission, a task done (the day they
- * were recorded, in the site's zone). *what and *on empty when there is
- * none. A network member's "since" is not one: the GP known for years
- * was there before the case. */
-static int first_fact(fr_site *site, int64_t id, char what[96], char on[FR_TIME_LEN], fr_error *err)
+/* The first thing that happened in the case after a point of its
+ * timeline, which a date before it may not move past: a step (after
+ * transition `after_step`), a meeting, a care plan's approval, a referral
+ * sent (dated on or after `dated_from`), a note, a form's submission, a
+ * task done (recorded since `recorded_from`, by the day they were recorded
+ * in the site's zone). The opening's: everything (0, "", ""). *what and
+ * *on empty when there is none. A network member's "since" is not one:
+ * the GP known for years was there before the case. */
+static int first_fact(fr_site *site, int64_t id, int64_t after_step, const char *dated_from,
+                      const char *recorded_from, char what[96], char on[FR_TIME_LEN], fr_error *err)
 {
     static const char *const sql[] = {
         "SELECT what, d FROM (SELECT 'step ' || event AS what, effective_on AS d FROM transitions"
-        " WHERE case_id = ?1 AND from_state IS NOT NULL UNION ALL SELECT 'meeting', held_on"
-        " FROM meetings WHERE case_id = ?1 UNION ALL SELECT 'care plan approval', approved_on"
-        " FROM care_plan_approvals WHERE case_id = ?1 UNION ALL SELECT 'referral', sent_on"
-        " FROM referrals WHERE case_id = ?1) AS f ORDER BY d, what LIMIT 1",
+        " WHERE case_id = ?1 AND from_state IS NOT NULL AND id > ?2 UNION ALL SELECT 'meeting',"
+        " held_on FROM meetings WHERE case_id = ?1 AND held_on >= ?3 UNION ALL SELECT"
+        " 'care plan approval', approved_on FROM care_plan_approvals WHERE case_id = ?1 AND"
+        " approved_on >= ?3 UNION ALL SELECT 'referral', sent_on FROM referrals WHERE"
+        " case_id = ?1 AND sent_on >= ?3) AS f ORDER BY d, what LIMIT 1",
         /* times: the earliest time is on the earliest day in any zone */
         "SELECT what, d FROM (SELECT 'note ' || id AS what, created_at AS d FROM case_notes"
-        " WHERE case_id = ?1 UNION ALL SELECT 'submission ' || id || ' of form ' || form_id,"
-        " submitted_at FROM submissions WHERE case_id = ?1 UNION ALL SELECT 'completed task '"
-        " || id, done_at FROM tasks WHERE case_id = ?1 AND status = 'done' AND done_at IS NOT"
-        " NULL) AS f ORDER BY d, what LIMIT 1",
+        " WHERE case_id = ?1 AND created_at >= ?2 UNION ALL SELECT 'submission ' || id ||"
+        " ' of form ' || form_id, submitted_at FROM submissions WHERE case_id = ?1 AND"
+        " submitted_at >= ?2 UNION ALL SELECT 'completed task ' || id, done_at FROM tasks"
+        " WHERE case_id = ?1 AND status = 'done' AND done_at IS NOT NULL AND done_at >= ?2)"
+        " AS f ORDER BY d, what LIMIT 1",
     };
     what[0] = on[0] = '\0';
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof sql / sizeof sql[0]; i++) {
         json_t *row = NULL;
-        rc = fr_store_query_row(site->store, err, &row, sql[i], "I", id);
+        rc = i == 0 ? fr_store_query_row(site->store, err, &row, sql[i], "IIt", id, after_step,
+                                         dated_from)
+                    : fr_store_query_row(site->store, err, &row, sql[i], "It", id, recorded_from);
         if (rc == FR_ENOTFOUND) {
             fr_error_clear(err);
             rc = 0;
@@ -449,7 +456,7 @@ static int first_fact(fr_site *site, int64_t id, char what[96], char on[FR_TIME_
 }
 
 int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const char *reason,
-                       fr_error *err)
+                       int *moved_n, fr_error *err)
 {
     if (fr_text_blank(reason))
         return fr_error_set(err, FR_EINVAL,
@@ -472,7 +479,7 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
     rc = fr_store_query_text(site->store, err, &before, "SELECT opened_on FROM cases WHERE id = ?",
                              "I", id);
     if (!rc)
-        rc = first_fact(site, id, what, first, err);
+        rc = first_fact(site, id, 0, "", "", what, first, err);
     if (!rc && first[0] && strcmp(opened_on, first) > 0) {
         char on[32], at[32];
         rc = fr_error_set(err, FR_EINVAL,
@@ -496,11 +503,145 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
     /* The opening's own tasks nobody touched are due from the day it
      * really began ("contact the person" within 3 days of it). */
     if (!rc)
-        rc = fr_workflow_move_opening_tasks(site, id, opened_on, moved, err);
+        rc = fr_workflow_move_opening_tasks(site, id, before, opened_on, moved, err);
+    if (moved_n)
+        *moved_n = (int)json_array_size(moved);
     json_t *d = json_pack("{s:s?,s:s,s:s,s:o}", "from", before, "to", opened_on, "reason", reason,
                           "tasks_moved", moved);
     free(before);
     return finish(site, rc, "update", id, d, "case.opened-on-changed", err);
+}
+
+/* The case's step `which` ("last": the one that led into its current
+ * state; "before": the one before transition `before`, the opening
+ * included). Migrations are no steps: bookkeeping of the workflow's
+ * version, dated the day they were run. *row NULL when there is none. */
+static int step_of(fr_site *site, int64_t case_id, int64_t before, json_t **row, fr_error *err)
+{
+    int rc = fr_store_query_row(site->store, err, row,
+                                "SELECT id, event, from_state, effective_on, recorded_at FROM"
+                                " transitions WHERE case_id = ? AND event <> 'migrate' AND"
+                                " (? = 0 OR id < ?) AND (? > 0 OR from_state IS NOT NULL)"
+                                " ORDER BY id DESC LIMIT 1",
+                                "IIII", case_id, before, before, before);
+    if (rc == FR_ENOTFOUND) {
+        fr_error_clear(err);
+        *row = NULL;
+        rc = 0;
+    }
+    return rc;
+}
+
+int fr_case_check_after_last_step(fr_site *site, int64_t case_id, const char *field,
+                                  const char *date, fr_error *err)
+{
+    json_t *last = NULL;
+    int rc = step_of(site, case_id, 0, &last, err);
+    const char *at = json_string_value(json_object_get(last, "effective_on"));
+    char on[32], was[32];
+    if (!rc && at && strcmp(date, at) < 0)
+        rc = fr_error_set(err, FR_EINVAL,
+                          "%s: %s is before the case's last step, %s (%s); steps are recorded in "
+                          "the order they happened: give that day or a later one, or correct "
+                          "that step's date first (`filrouge case last-step-on %" PRId64
+                          " DD/MM/YYYY --reason TEXT`)",
+                          field, fr_clock_human(date, on),
+                          json_string_value(json_object_get(last, "event")),
+                          fr_clock_human(at, was), case_id);
+    json_decref(last);
+    return rc;
+}
+
+int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const char *reason,
+                             int *moved_n, fr_error *err)
+{
+    char today[FR_TIME_LEN], now[FR_TIME_LEN], d1[32], d2[32];
+    fr_clock_today(today);
+    fr_clock_now(now);
+    if (fr_text_blank(reason))
+        return fr_error_set(err, FR_EINVAL,
+                            "reason: say why the step's date is corrected (e.g. it was recorded "
+                            "after the fact with today's date)");
+    int rc = fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err);
+    if (rc || (rc = fr_access_case(site, id, FR_WRITE, err)))
+        return rc;
+    if (!fr_date_valid(on))
+        return fr_error_set(err, FR_EINVAL, "on: '%s' is not a date: write DD/MM/YYYY", on);
+    if (strcmp(on, today) > 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "on: %s is in the future (today is %s); a step is dated the day it "
+                            "happened",
+                            fr_clock_human(on, d1), fr_clock_human(today, d2));
+    if ((rc = fr_store_begin(site->store, err)))
+        return rc;
+    /* Read and checked inside the write, so that a step fired meanwhile is
+     * seen. */
+    json_t *last = NULL, *prev = NULL, *moved = json_array(), *d = NULL;
+    char what[96], first[FR_TIME_LEN];
+    if ((rc = step_of(site, id, 0, &last, err)))
+        goto out;
+    if (!last) {
+        rc = fr_error_set(err, FR_EINVAL,
+                          "step: case %" PRId64 " has taken no step since its opening; to "
+                          "correct the opening's date: `filrouge case opened-on %" PRId64
+                          " DD/MM/YYYY --reason TEXT`",
+                          id, id);
+        goto out;
+    }
+    int64_t step = (int64_t)json_integer_value(json_object_get(last, "id"));
+    const char *event = json_string_value(json_object_get(last, "event"));
+    const char *was = json_string_value(json_object_get(last, "effective_on"));
+    if ((rc = step_of(site, id, step, &prev, err)))
+        goto out;
+    const char *floor = json_string_value(json_object_get(prev, "effective_on"));
+    if (floor && strcmp(on, floor) < 0) {
+        /* the opening's own wording, which says how to correct it */
+        rc = !json_is_string(json_object_get(prev, "from_state"))
+                 ? fr_case_check_after_opening(site, id, "on", on, err)
+                 : fr_error_set(err, FR_EINVAL,
+                                "on: %s is before the step before it, %s (%s); a step comes after "
+                                "the one before it: give that day or a later one",
+                                fr_clock_human(on, d1),
+                                json_string_value(json_object_get(prev, "event")),
+                                fr_clock_human(floor, d2));
+        if (rc)
+            goto out;
+    }
+    /* What was recorded in the state the step led into may not end up
+     * before it; moving it earlier leaves everything after it. */
+    if ((rc =
+             first_fact(site, id, step, was,
+                        json_string_value(json_object_get(last, "recorded_at")), what, first, err)))
+        goto out;
+    if (first[0] && strcmp(on, first) > 0) {
+        rc = fr_error_set(err, FR_EINVAL,
+                          "on: %s is after what was recorded since that step: %s (%s); a step "
+                          "comes before what happens after it: give that day or an earlier one",
+                          fr_clock_human(on, d1), what, fr_clock_human(first, d2));
+        goto out;
+    }
+    rc = fr_store_execf(site->store, err, "UPDATE transitions SET effective_on = ? WHERE id = ?",
+                        "tI", on, step);
+    /* The state's start (unless a migration renamed the state since) and,
+     * when the step closed the case, its closing. */
+    if (!rc)
+        rc = fr_store_execf(site->store, err,
+                            "UPDATE cases SET state_since = CASE WHEN state_since = ?1 THEN ?2"
+                            " ELSE state_since END, closed_on = CASE WHEN closed_on = ?1 THEN ?2"
+                            " ELSE closed_on END, row_version = row_version + 1, updated_at = ?3"
+                            " WHERE id = ?4",
+                            "tttI", was, on, now, id);
+    if (!rc)
+        rc = fr_workflow_move_step_tasks(site, step, was, on, moved, err);
+    if (moved_n)
+        *moved_n = (int)json_array_size(moved);
+    d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:O}", "transition", (json_int_t)step, "step", event,
+                  "from", was, "to", on, "reason", reason, "tasks_moved", moved);
+out:
+    json_decref(moved);
+    json_decref(last);
+    json_decref(prev);
+    return finish(site, rc, "update", id, d, "case.last-step-on-changed", err);
 }
 
 int fr_case_check_after_opening(fr_site *site, int64_t case_id, const char *field, const char *date,

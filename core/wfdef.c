@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "formdef.h"
+#include "task.h"
 #include "xmldoc.h"
 
 /* Problems found while checking, one line each. */
@@ -179,13 +180,52 @@ static int count_children(xmlNodePtr parent, const char *name)
     return n;
 }
 
-static void check_duration(problems *p, xmlNodePtr node, const char *attr, const char *value)
+/* 1 when the length of d (its sign aside) is more than FR_TASK_DUE_YEARS,
+ * or too long to count at all. */
+static int longer_than_due_bound(const fr_duration *d)
+{
+    fr_duration len = *d, bound = {.sign = 1, .years = FR_TASK_DUE_YEARS};
+    len.sign = 1;
+    char a[FR_TIME_LEN], b[FR_TIME_LEN];
+    fr_error e = {0};
+    if (len.years > 10000 || fr_date_add("2000-01-01", &len, a, &e) != 0)
+        return 1;
+    fr_date_add("2000-01-01", &bound, b, &e);
+    return strcmp(a, b) > 0;
+}
+
+/* A duration attribute of `who` (a task, a timer): ISO 8601, at least
+ * `least` (-1: any sign, an offset before its anchor; 0: not negative, a
+ * due date on or after the step; 1: at least a day, a timer's period), and
+ * not longer than the due-date bound: a task due further ahead than a due
+ * date may be would never come (and is refused when the case is there).
+ * The sign of a due date and the bound are checked in files only (a text
+ * stored before they were stays readable). */
+static void check_duration(problems *p, xmlNodePtr node, const char *who, const char *attr,
+                           const char *value, int least)
 {
     fr_duration d;
     fr_error e = {0};
-    if (value && fr_duration_parse(value, &d, &e) != 0)
+    if (!value)
+        return;
+    if (fr_duration_parse(value, &d, &e) != 0)
         problem(p, node, "%s=\"%s\" is not an ISO 8601 duration (%s): write e.g. P14D, P3M, -P7D",
                 attr, value, e.message);
+    else if (least == 1 && (d.sign < 0 || d.years + d.months + d.days == 0))
+        problem(p, node, "%s: %s=\"%s\" must be a positive duration of at least a day", who, attr,
+                value);
+    else if (!p->strict)
+        return; /* a stored text: its cases stay readable */
+    else if (least == 0 && d.sign < 0 && d.years + d.months + d.days > 0)
+        problem(p, node,
+                "%s: %s=\"%s\" is negative: a task is due on or after the day the state is "
+                "entered (P0D: that day)",
+                who, attr, value);
+    else if (longer_than_due_bound(&d))
+        problem(p, node,
+                "%s: %s=\"%s\" is longer than %d years: a task due that far ahead would never "
+                "come (due dates are refused beyond it); write at most P%dY",
+                who, attr, value, FR_TASK_DUE_YEARS, FR_TASK_DUE_YEARS);
 }
 
 /* Reads the attributes and <title> children shared by <task> and <timer>. */
@@ -204,8 +244,10 @@ static void read_task(problems *p, xmlNodePtr node, wf_task *t)
         t->titles[i].text = fr_xml_text(c);
         i++;
     }
-    check_duration(p, node, "due", t->due);
-    check_duration(p, node, "offset", t->offset);
+    char who[160];
+    snprintf(who, sizeof who, "task '%.120s'", t->title ? t->title : "");
+    check_duration(p, node, who, "due", t->due, 0);
+    check_duration(p, node, who, "offset", t->offset, -1);
     if (t->due && t->anchor)
         problem(p, node,
                 "task '%s' has both due and anchor: use due (from the day the state is "
@@ -308,13 +350,9 @@ static void read_state(problems *p, xmlNodePtr node, wf_state *s)
         read_task(p, c, t);
         t->id = fr_xml_attr(c, "id");
         t->every = fr_xml_attr(c, "every");
-        check_duration(p, c, "every", t->every);
-        fr_duration d;
-        fr_error e = {0};
-        if (t->every && fr_duration_parse(t->every, &d, &e) == 0 &&
-            (d.sign < 0 || d.years + d.months + d.days == 0))
-            problem(p, c, "timer '%s': every=\"%s\" must be a positive duration of at least a day",
-                    t->id, t->every);
+        char who[160];
+        snprintf(who, sizeof who, "timer '%.120s'", t->id ? t->id : "");
+        check_duration(p, c, who, "every", t->every, 1);
         if (t->due || t->anchor)
             problem(p, c,
                     "timer '%s': a timer's task is due `every` after the state was entered "

@@ -510,63 +510,98 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
     return rc;
 }
 
-int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *opened_on,
-                                   json_t *moved, fr_error *err)
+/* Moves the open, untouched tasks of `ref` whose due date was counted
+ * from the step (due `dur` after `was`, for timers; any for on-enter
+ * tasks: was NULL) to `dur` after `on`. */
+static int move_tasks(fr_site *site, int64_t case_id, const char *origin, const char *ref,
+                      const char *title_ref, const char *since, const char *dur, const char *was,
+                      const char *on, json_t *moved, fr_error *err)
+{
+    fr_duration d;
+    char due[FR_TIME_LEN], old[FR_TIME_LEN] = "";
+    int rc;
+    if ((rc = fr_duration_parse(dur, &d, err)) || (rc = fr_date_add(on, &d, due, err)) ||
+        (was && (rc = fr_date_add(was, &d, old, err))))
+        return rc;
+    json_t *ids = NULL;
+    rc = fr_store_query_json(site->store, err, &ids,
+                             "SELECT id FROM tasks WHERE case_id = ? AND origin = ?"
+                             " AND origin_ref = ? AND title_ref = ? AND status = 'open'"
+                             " AND acted = 0 AND created_at >= ? AND due_on <> ?"
+                             " AND (? = '' OR due_on = ?) ORDER BY id",
+                             "Ittttttt", case_id, origin, ref, title_ref, since, due, old, old);
+    size_t k;
+    json_t *t;
+    json_array_foreach(ids, k, t)
+    {
+        json_int_t task_id = json_integer_value(json_object_get(t, "id"));
+        if (!rc)
+            rc = fr_store_execf(site->store, err,
+                                "UPDATE tasks SET due_on = ?, due_emitted = 0,"
+                                " overdue_emitted = 0 WHERE id = ?",
+                                "tI", due, (int64_t)task_id);
+        if (!rc)
+            json_array_append_new(moved, json_integer(task_id));
+    }
+    json_decref(ids);
+    return rc;
+}
+
+int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char *was,
+                                const char *on, json_t *moved, fr_error *err)
 {
     json_t *row = NULL;
     int rc = fr_store_query_row(
         site->store, err, &row,
-        "SELECT c.workflow_id AS workflow, t.workflow_version AS version, t.to_state AS state"
-        " FROM cases c JOIN transitions t ON t.case_id = c.id AND t.from_state IS NULL"
-        " WHERE c.id = ?1 AND NOT EXISTS (SELECT 1 FROM transitions s WHERE s.case_id = ?1"
+        "SELECT t.case_id, c.workflow_id AS workflow, t.workflow_version AS version,"
+        " t.to_state AS state, t.recorded_at FROM transitions t JOIN cases c ON c.id = t.case_id"
+        " WHERE t.id = ?",
+        "I", transition_id);
+    const fr_workflow *wf = NULL;
+    const char *id = json_string_value(json_object_get(row, "workflow"));
+    int version = (int)json_integer_value(json_object_get(row, "version"));
+    int64_t case_id = (int64_t)json_integer_value(json_object_get(row, "case_id"));
+    const char *since = json_string_value(json_object_get(row, "recorded_at"));
+    if (!rc)
+        rc = fr_workflows_get(site, id, version, &wf, err);
+    const wf_state *state =
+        rc ? NULL : wf_state_find(wf, json_string_value(json_object_get(row, "state")));
+    char ref[160], title_ref[320];
+    snprintf(ref, sizeof ref, "state:%s", state ? state->id : "");
+    for (int i = 0; !rc && state && i < state->nactions; i++) {
+        const wf_task *task = &state->actions[i].task;
+        if (state->actions[i].is_emit || !task->due)
+            continue;
+        snprintf(title_ref, sizeof title_ref, "%s/%d/%s/%d", wf->id, wf->version, ref, i);
+        rc = move_tasks(site, case_id, "workflow", ref, title_ref, since, task->due, NULL, on,
+                        moved, err);
+    }
+    /* A timer's first task is due `every` after the state was entered. */
+    for (int i = 0; !rc && state && i < state->ntimers; i++) {
+        snprintf(ref, sizeof ref, "timer:%s", state->timers[i].id);
+        snprintf(title_ref, sizeof title_ref, "%s/%d/%s", wf->id, wf->version, ref);
+        rc = move_tasks(site, case_id, "timer", ref, title_ref, since, state->timers[i].every, was,
+                        on, moved, err);
+    }
+    json_decref(row);
+    return rc;
+}
+
+int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *was,
+                                   const char *opened_on, json_t *moved, fr_error *err)
+{
+    int64_t opening = 0;
+    int rc = fr_store_query_int(
+        site->store, err, &opening,
+        "SELECT t.id FROM transitions t WHERE t.case_id = ?1 AND t.from_state IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM transitions s WHERE s.case_id = ?1"
         " AND s.from_state IS NOT NULL)",
         "I", case_id);
     if (rc == FR_ENOTFOUND) {
         fr_error_clear(err); /* a step taken: nothing of the opening is left open */
         return 0;
     }
-    const fr_workflow *wf = NULL;
-    const char *id = json_string_value(json_object_get(row, "workflow"));
-    int version = (int)json_integer_value(json_object_get(row, "version"));
-    if (!rc)
-        rc = fr_workflows_get(site, id, version, &wf, err);
-    const wf_state *state =
-        rc ? NULL : wf_state_find(wf, json_string_value(json_object_get(row, "state")));
-    char ref[128];
-    snprintf(ref, sizeof ref, "state:%s", state ? state->id : "");
-    for (int i = 0; !rc && state && i < state->nactions; i++) {
-        const wf_task *task = &state->actions[i].task;
-        if (state->actions[i].is_emit || !task->due)
-            continue;
-        fr_duration d;
-        char due[FR_TIME_LEN], title_ref[320];
-        if ((rc = fr_duration_parse(task->due, &d, err)) ||
-            (rc = fr_date_add(opened_on, &d, due, err)))
-            break;
-        snprintf(title_ref, sizeof title_ref, "%s/%d/%s/%d", wf->id, wf->version, ref, i);
-        json_t *ids = NULL;
-        rc = fr_store_query_json(site->store, err, &ids,
-                                 "SELECT id FROM tasks WHERE case_id = ? AND origin = 'workflow'"
-                                 " AND origin_ref = ? AND title_ref = ? AND status = 'open'"
-                                 " AND acted = 0 AND due_on <> ? ORDER BY id",
-                                 "Ittt", case_id, ref, title_ref, due);
-        size_t k;
-        json_t *t;
-        json_array_foreach(ids, k, t)
-        {
-            json_int_t task_id = json_integer_value(json_object_get(t, "id"));
-            if (!rc)
-                rc = fr_store_execf(site->store, err,
-                                    "UPDATE tasks SET due_on = ?, due_emitted = 0,"
-                                    " overdue_emitted = 0 WHERE id = ?",
-                                    "tI", due, (int64_t)task_id);
-            if (!rc)
-                json_array_append_new(moved, json_integer(task_id));
-        }
-        json_decref(ids);
-    }
-    json_decref(row);
-    return rc;
+    return rc ? rc : fr_workflow_move_step_tasks(site, opening, was, opened_on, moved, err);
 }
 
 /* ---- the XML view of a case -------------------------------------------- */
@@ -1110,8 +1145,12 @@ int fr_workflow_fire(fr_site *site, int64_t case_id, const char *event, const ch
         goto out;
     /* A step before the case began would put a state before the opening in
      * the timeline and its on-enter tasks overdue from the start. A case
-     * registered after the fact has its opening corrected first. */
-    if ((rc = fr_case_check_after_opening(site, case_id, "on", effective_on, err)))
+     * registered after the fact has its opening corrected first. A step
+     * before the last one would make the timeline impossible (the state
+     * left before it was entered); a mistyped last step is corrected
+     * first (fr_case_set_last_step_on). */
+    if ((rc = fr_case_check_after_opening(site, case_id, "on", effective_on, err)) ||
+        (rc = fr_case_check_after_last_step(site, case_id, "on", effective_on, err)))
         goto out;
     if (!wf_state_find(wf, c.state)) {
         rc = fr_error_set(err, FR_EINVAL,

@@ -71,15 +71,21 @@ void fr_workflows_remove_owner(fr_site *site, const char *owner);
  * actions. */
 int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, fr_error *err);
 
-/* Inside the caller's transaction, when a case's opening moves to
- * `opened_on`: the on-enter tasks of its opening (due a duration after it)
- * that are still open, that nobody acted on, are due that duration after
- * the new opening, anew (due and overdue announced again). Only while the
- * case has taken no step: leaving the first state cancelled them, and a
- * step staying in it adds tasks of its own date. Appends the ids moved to
- * `moved`. */
-int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *opened_on,
-                                   json_t *moved, fr_error *err);
+/* Inside the caller's transaction, when the date of a step (transition
+ * `transition_id`: a case's opening, or the step that led into its
+ * current state) moves from `was` to `on`: the tasks that step created
+ * (the on-enter tasks of the state it entered, due a duration after it,
+ * recorded since the step) that are still open and that nobody acted on
+ * are due that duration after `on`, anew (due and overdue announced
+ * again); so is the state's timer task still counted from the step (due
+ * `every` after `was`). Appends the ids moved to `moved`. */
+int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char *was,
+                                const char *on, json_t *moved, fr_error *err);
+/* The same for a case's opening moved from `was` to `opened_on`, only
+ * while the case has taken no step: leaving the first state cancelled its
+ * tasks, and a step staying in it adds tasks of its own date. */
+int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *was,
+                                   const char *opened_on, json_t *moved, fr_error *err);
 
 /* Fires `event` on a case: checks it is allowed in the case's state, checks
  * required forms and the guard, then in one transaction updates the case,

@@ -258,6 +258,34 @@ static void meaning_errors_are_reported_together(void)
     CHECK(strstr(err.message, "more-errors.xml:8: transition 'x' comes from state 'ghost'"));
     CHECK(strstr(err.message, "more-errors.xml:8: transition 'x' has both guard and guard-ref"));
     CHECK(strstr(err.message, "more-errors.xml:9: migration from version 1 maps 'old' to 'gone'"));
+
+    /* Durations: a task due before its step, or any of them longer than a
+     * due date may be ahead (FR_TASK_DUE_YEARS); an offset before its
+     * anchor, a task due the day itself, ten years exactly are fine. */
+    path = test_path("wf/durations.xml");
+    test_write_file(path, "<workflow xmlns=\"urn:filrouge:workflow:1\" id=\"d\" version=\"1\">\n"
+                          "  <state id=\"a\" initial=\"true\">\n"
+                          "    <on-enter>\n"
+                          "      <task title=\"Late\" due=\"-P2D\"/>\n"
+                          "      <task title=\"Far\" due=\"P10Y1D\"/>\n"
+                          "      <task title=\"Before\" anchor=\"end\" offset=\"-P7D\"/>\n"
+                          "      <task title=\"Way before\" anchor=\"end\" offset=\"-P121M\"/>\n"
+                          "      <task title=\"Today\" due=\"P0D\"/>\n"
+                          "      <task title=\"Ten years\" due=\"P10Y\"/>\n"
+                          "    </on-enter>\n"
+                          "    <timer id=\"t\" title=\"T\" every=\"P11Y\"/>\n"
+                          "  </state>\n"
+                          "</workflow>\n");
+    CHECK_ERR(fr_workflow_load_file(path, &wf, &err), FR_EINVAL, &err,
+              "durations.xml:4: task 'Late': due=\"-P2D\" is negative: a task is due on or after "
+              "the day the state is entered");
+    CHECK(strstr(err.message, "durations.xml:5: task 'Far': due=\"P10Y1D\" is longer than 10 "
+                              "years: a task due that far ahead would never come"));
+    CHECK(strstr(err.message, "write at most P10Y"));
+    CHECK(strstr(err.message, "durations.xml:7: task 'Way before': offset=\"-P121M\" is longer"));
+    CHECK(strstr(err.message, "durations.xml:11: timer 't': every=\"P11Y\" is longer"));
+    CHECK(!strstr(err.message, ":6:") && !strstr(err.message, ":8:") &&
+          !strstr(err.message, ":9:"));
 }
 
 /* A guard calling a function that does not exist is refused when its file
@@ -846,13 +874,14 @@ static void a_step_before_the_opening_needs_the_opening_corrected(void)
     CHECK_ERR(fr_case_close(site, c, "1990-01-01", NULL, &err), FR_EINVAL, &err,
               "before the case's opening (08/03/2026)");
     CHECK(fixture_int(site, "SELECT count(*) FROM transitions WHERE case_id = ?", c) == 1);
-    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-04", "  ", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-04", "  ", NULL, &err), FR_EINVAL, &err,
               "reason: say why");
-    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-11", "late", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-11", "late", NULL, &err), FR_EINVAL, &err,
               "not in the future");
-    CHECK_ERR(fr_case_set_opened(site, c, "1940-05-01", "late", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_opened(site, c, "1940-05-01", "late", NULL, &err), FR_EINVAL, &err,
               "opened: 01/05/1940 is before the patient's birth (02/05/1940)");
-    CHECK_OK(fr_case_set_opened(site, c, "2026-03-04", "registered after the fact", &err), &err);
+    CHECK_OK(fr_case_set_opened(site, c, "2026-03-04", "registered after the fact", NULL, &err),
+             &err);
     CHECK_STR(fixture_text(site,
                            "SELECT c.opened_on || '|' || c.state_since || '|' || t.effective_on"
                            " FROM cases c JOIN transitions t ON t.case_id = c.id AND"
@@ -870,10 +899,10 @@ static void a_step_before_the_opening_needs_the_opening_corrected(void)
                       " AND case_id = ?",
                       c) == 1);
     CHECK_OK(fr_workflow_fire(site, c, "accept", "2026-03-05", NULL, &err), &err);
-    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-06", "late", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_opened(site, c, "2026-03-06", "late", NULL, &err), FR_EINVAL, &err,
               "opened: 06/03/2026 is after the case's first step accept (05/03/2026)");
     /* Moving it earlier again keeps the state's own start. */
-    CHECK_OK(fr_case_set_opened(site, c, "2026-03-01", "earlier still", &err), &err);
+    CHECK_OK(fr_case_set_opened(site, c, "2026-03-01", "earlier still", NULL, &err), &err);
     CHECK_STR(
         fixture_text(site, "SELECT opened_on || '|' || state_since FROM cases WHERE id = ?", c),
         "2026-03-01|2026-03-05");
@@ -897,7 +926,8 @@ static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
     fr_member_new gp = {.kind = "formal", .name = "Dr Claes", .role = "GP", .since = "2001-01-01"};
     int64_t member = 0;
     CHECK_OK(fr_network_add(site, c, &gp, &member, &err), &err);
-    CHECK_OK(fr_case_set_opened(site, c, "2026-03-02", "registered after the fact", &err), &err);
+    CHECK_OK(fr_case_set_opened(site, c, "2026-03-02", "registered after the fact", NULL, &err),
+             &err);
     CHECK_STR(fixture_text(site, due, c), "2026-03-04|0");
     CHECK(strstr(fixture_text(site,
                               "SELECT detail FROM audit WHERE object_type = 'case' AND action ="
@@ -916,8 +946,9 @@ static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
              "opened: 07/03/2026 is after the case's first completed task %" PRId64
              " (06/03/2026); a case opens before what happens in it",
              task);
-    CHECK_ERR(fr_case_set_opened(site, d, "2026-03-07", "typo", &err), FR_EINVAL, &err, expected);
-    CHECK_OK(fr_case_set_opened(site, d, "2026-03-06", "typo", &err), &err);
+    CHECK_ERR(fr_case_set_opened(site, d, "2026-03-07", "typo", NULL, &err), FR_EINVAL, &err,
+              expected);
+    CHECK_OK(fr_case_set_opened(site, d, "2026-03-06", "typo", NULL, &err), &err);
     CHECK_STR(fixture_text(site, due, d), "2026-03-03|0");
 
     /* A note, then a form, written before. */
@@ -931,22 +962,24 @@ static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
                             "I", e),
              &err);
     at("2026-03-10T09:00:00Z");
-    CHECK_ERR(fr_case_set_opened(site, e, "2026-03-05", "typo", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_opened(site, e, "2026-03-05", "typo", NULL, &err), FR_EINVAL, &err,
               "after the case's first submission ");
     CHECK(strstr(err.message, " of form katz (03/03/2026)") != NULL);
     CHECK_OK(fr_store_execf(site->store, &err, "DELETE FROM submissions WHERE case_id = ?", "I", e),
              &err);
     snprintf(expected, sizeof expected,
              "opened: 05/03/2026 is after the case's first note %" PRId64 " (04/03/2026)", note);
-    CHECK_ERR(fr_case_set_opened(site, e, "2026-03-05", "typo", &err), FR_EINVAL, &err, expected);
+    CHECK_ERR(fr_case_set_opened(site, e, "2026-03-05", "typo", NULL, &err), FR_EINVAL, &err,
+              expected);
     CHECK(fixture_int(site, "SELECT count(*) FROM cases WHERE id = ? AND opened_on = '2026-03-01'",
                       e) == 1);
-    CHECK_OK(fr_case_set_opened(site, e, "2026-03-04", "typo", &err), &err);
+    CHECK_OK(fr_case_set_opened(site, e, "2026-03-04", "typo", NULL, &err), &err);
 
     /* After a step, the first state's tasks are no longer the opening's. */
     int64_t f = fixture_case(site, "frailty", 1, 0, "2026-03-08");
     CHECK_OK(fr_workflow_fire(site, f, "accept", "2026-03-09", NULL, &err), &err);
-    CHECK_OK(fr_case_set_opened(site, f, "2026-03-02", "registered after the fact", &err), &err);
+    CHECK_OK(fr_case_set_opened(site, f, "2026-03-02", "registered after the fact", NULL, &err),
+             &err);
     CHECK(fixture_int(site,
                       "SELECT count(*) FROM tasks WHERE case_id = ? AND status = 'open' AND"
                       " due_on < '2026-03-09'",
@@ -954,7 +987,112 @@ static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
     fr_site_close(site);
 }
 
-TEST_MAIN({"loads_a_valid_definition", loads_a_valid_definition},
+/* Steps are recorded in the order they happened: one dated before the
+ * case's last step is refused, saying how to correct that step. The last
+ * step's date is corrected (audited) within the step before it and what
+ * was recorded since; its untouched tasks, the state's start, the closing
+ * and a timer's first task follow it. */
+static void steps_in_order_and_the_last_one_corrected(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("steps");
+    fr_error err = {0};
+    char expected[320];
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_ERR(fr_case_set_last_step_on(site, c, "2026-03-02", "typo", NULL, &err), FR_EINVAL, &err,
+              "step: case ");
+    CHECK(strstr(err.message, "has taken no step since its opening; to correct the opening's "
+                              "date: `filrouge case opened-on") != NULL);
+    CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    snprintf(expected, sizeof expected,
+             "on: 05/03/2026 is before the case's last step, accept (10/03/2026); steps are "
+             "recorded in the order they happened: give that day or a later one, or correct "
+             "that step's date first (`filrouge case last-step-on %" PRId64
+             " DD/MM/YYYY --reason TEXT`)",
+             c);
+    CHECK_ERR(fr_workflow_fire(site, c, "close", "2026-03-05", NULL, &err), FR_EINVAL, &err,
+              expected);
+    CHECK(fixture_int(site, "SELECT count(*) FROM transitions WHERE case_id = ?", c) == 2);
+
+    /* Recorded on the 10th with the day's date, it happened on the 4th. */
+    static const char due[] = "SELECT group_concat(due_on, ',') FROM tasks WHERE case_id = ? AND"
+                              " status = 'open' AND due_on IS NOT NULL";
+    CHECK_STR(fixture_text(site, due, c), "2026-03-24");
+    CHECK_ERR(fr_case_set_last_step_on(site, c, "2026-03-04", " ", NULL, &err), FR_EINVAL, &err,
+              "reason: say why the step's date is corrected");
+    CHECK_ERR(fr_case_set_last_step_on(site, c, "2026-03-11", "typo", NULL, &err), FR_EINVAL, &err,
+              "on: 11/03/2026 is in the future (today is 10/03/2026)");
+    CHECK_ERR(fr_case_set_last_step_on(site, c, "2026-02-27", "typo", NULL, &err), FR_EINVAL, &err,
+              "on: 27/02/2026 is before the case's opening (01/03/2026)");
+    int moved = -1;
+    CHECK_OK(
+        fr_case_set_last_step_on(site, c, "2026-03-04", "recorded after the fact", &moved, &err),
+        &err);
+    CHECK(moved == 1);
+    CHECK_STR(fixture_text(site, due, c), "2026-03-18");
+    CHECK_STR(fixture_text(site,
+                           "SELECT c.state_since || '|' || t.effective_on FROM cases c JOIN"
+                           " transitions t ON t.case_id = c.id AND t.event = 'accept'"
+                           " WHERE c.id = ?",
+                           c),
+              "2026-03-04|2026-03-04");
+    CHECK(strstr(fixture_text(site,
+                              "SELECT detail FROM audit WHERE object_type = 'case' AND action ="
+                              " 'update' AND object_id = CAST(? AS TEXT) ORDER BY id DESC",
+                              c),
+                 "\"step\":\"accept\",\"from\":\"2026-03-10\",\"to\":\"2026-03-04\",\"reason\":"
+                 "\"recorded after the fact\",\"tasks_moved\":[") != NULL);
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM outbox WHERE topic = 'case.last-step-on-changed'"
+                      " AND case_id = ?",
+                      c) == 1);
+    CHECK_OK(fr_workflow_fire(site, c, "close", "2026-03-05", NULL, &err), &err);
+
+    /* Not past what was recorded since (a note of the 7th), nor before the
+     * step before it; a closing moves the case's closing date. */
+    int64_t d = fixture_case(site, "frailty", 1, 0, "2026-03-01"), note = 0;
+    at("2026-03-06T09:00:00Z");
+    CHECK_OK(fr_workflow_fire(site, d, "close", NULL, NULL, &err), &err);
+    at("2026-03-07T09:00:00Z");
+    CHECK_OK(fr_case_add_note(site, d, "Appel de la fille", "person", NULL, &note, &err), &err);
+    at("2026-03-10T09:00:00Z");
+    snprintf(expected, sizeof expected,
+             "on: 08/03/2026 is after what was recorded since that step: note %" PRId64
+             " (07/03/2026); a step comes before what happens after it",
+             note);
+    CHECK_ERR(fr_case_set_last_step_on(site, d, "2026-03-08", "typo", NULL, &err), FR_EINVAL, &err,
+              expected);
+    CHECK_OK(fr_case_set_last_step_on(site, d, "2026-03-07", "typo", &moved, &err), &err);
+    CHECK(moved == 0);
+    CHECK_OK(fr_workflow_fire(site, d, "reopen", "2026-03-08", NULL, &err), &err);
+    CHECK_ERR(fr_case_set_last_step_on(site, d, "2026-03-06", "typo", NULL, &err), FR_EINVAL, &err,
+              "on: 06/03/2026 is before the step before it, close (07/03/2026); a step comes "
+              "after the one before it: give that day or a later one");
+    CHECK_STR(fixture_text(site, "SELECT coalesce(closed_on, '-') FROM cases WHERE id = ?", d),
+              "-");
+    /* The follow-up's timer counts from the reopening, and follows it. */
+    fr_tick_stats stats = {0};
+    CHECK_OK(fr_task_tick(site, &stats, &err), &err);
+    CHECK_STR(fixture_text(site, due, d), "2026-06-08");
+    CHECK_OK(fr_case_set_last_step_on(site, d, "2026-03-09", "typo", &moved, &err), &err);
+    CHECK(moved == 1);
+    CHECK_STR(fixture_text(site, due, d), "2026-06-09");
+    CHECK_OK(fr_case_close(site, d, "2026-03-09", NULL, &err), &err);
+    CHECK_OK(fr_case_set_last_step_on(site, d, "2026-03-10", "typo", NULL, &err), &err);
+    CHECK_STR(
+        fixture_text(site, "SELECT closed_on || '|' || state_since FROM cases WHERE id = ?", d),
+        "2026-03-10|2026-03-10");
+
+    /* case opened-on says how many tasks followed. */
+    int64_t e = fixture_case(site, "frailty", 1, 0, "2026-03-08");
+    CHECK_OK(fr_case_set_opened(site, e, "2026-03-02", "late", &moved, &err), &err);
+    CHECK(moved == 1);
+    fr_site_close(site);
+}
+
+TEST_MAIN({"steps_in_order_and_the_last_one_corrected", steps_in_order_and_the_last_one_corrected},
+          {"loads_a_valid_definition", loads_a_valid_definition},
           {"a_corrected_opening_moves_its_tasks_not_past_what_was_recorded",
            a_corrected_opening_moves_its_tasks_not_past_what_was_recorded},
           {"titles_are_outside_the_identity", titles_are_outside_the_identity},

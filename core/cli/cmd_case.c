@@ -285,7 +285,9 @@ static int run_case_date(cli *c)
     return 0;
 }
 
-static int run_case_opened_on(cli *c)
+/* case opened-on and case last-step-on: a date corrected with a reason,
+ * and how many of the step's tasks followed it. */
+static int run_date_correction(cli *c, int last_step)
 {
     int64_t id;
     char date[11];
@@ -294,16 +296,32 @@ static int run_case_opened_on(cli *c)
         cli_date(c, cli_arg(c, 1), "DATE", date))
         return CLI_USAGE;
     if (!reason || !*reason)
-        return cli_usage(c, "say why the opening date is corrected: --reason TEXT (kept in the "
-                            "audit trail)");
+        return cli_usage(c, last_step ? "say why the step's date is corrected: --reason TEXT (kept "
+                                        "in the audit trail)"
+                                      : "say why the opening date is corrected: --reason TEXT "
+                                        "(kept in the audit trail)");
     fr_error err = {0};
     if (cli_open(c))
         return CLI_REFUSED;
-    if (fr_case_set_opened(c->site, id, date, reason, &err))
+    int moved = 0;
+    if (last_step ? fr_case_set_last_step_on(c->site, id, date, reason, &moved, &err)
+                  : fr_case_set_opened(c->site, id, date, reason, &moved, &err))
         return cli_fail(c, &err);
     cli_deliver(c);
-    cli_ok(c, NULL, "case %" PRId64 ": opened on %s", id, cli_arg(c, 1));
+    cli_ok(c, json_pack("{s:I,s:s,s:i}", "case", (json_int_t)id, "on", date, "tasks_moved", moved),
+           "case %" PRId64 ": %s on %s; %d task%s moved with it", id,
+           last_step ? "last step" : "opened", cli_arg(c, 1), moved, moved == 1 ? "" : "s");
     return 0;
+}
+
+static int run_case_opened_on(cli *c)
+{
+    return run_date_correction(c, 0);
+}
+
+static int run_case_last_step_on(cli *c)
+{
+    return run_date_correction(c, 1);
 }
 
 static int run_case_view(cli *c)
@@ -351,6 +369,9 @@ const cli_command cli_case_commands[] = {
     {"case", "opened-on", run_case_opened_on, "CASE DD/MM/YYYY --reason TEXT",
      "correct the date the case really began (a case registered after the fact; the "
      "opening's untouched tasks follow; audited)"},
+    {"case", "last-step-on", run_case_last_step_on, "CASE DD/MM/YYYY --reason TEXT",
+     "correct the date of the case's last step (the one that led into its current state; its "
+     "untouched tasks follow; audited)"},
     {"case", "date", run_case_date, "CASE NAME DD/MM/YYYY",
      "set a named date of the case (tasks anchored on it move)"},
     {0},

@@ -623,26 +623,45 @@ static void api_case_reopen(fr_req *r, fr_resp *w)
 }
 
 static const char *const case_opened_fields[] = {"s:opened_on", "s:reason", NULL};
+static const char *const case_step_on_fields[] = {"s:on", "s:reason", NULL};
 
-static void api_case_opened_on(fr_req *r, fr_resp *w)
+/* POST cases/{id}/opened-on and cases/{id}/last-step-on: a date corrected
+ * with a reason; the answer says how many tasks followed it. */
+static void date_correction(fr_req *r, fr_resp *w, int last_step)
 {
-    json_t *b = body_with(r, w, case_opened_fields);
+    json_t *b = body_with(r, w, last_step ? case_step_on_fields : case_opened_fields);
     if (!b)
         return;
     char d[11];
     const char *date = NULL;
     fr_error err = {0};
-    if (body_date(b, "opened_on", d, &date, w) == 0) {
+    int moved = 0;
+    int64_t id = fr_parse_id(r->params[0]);
+    if (body_date(b, last_step ? "on" : "opened_on", d, &date, w) == 0) {
         if (!date)
             fr_resp_api_fail(w, 400, "invalid",
-                             "opened_on (the date the case really began) and reason are required");
-        else if (fr_case_set_opened(r->site, fr_parse_id(r->params[0]), date, jstr(b, "reason"),
-                                    &err))
+                             last_step ? "on (the date the last step really happened) and "
+                                         "reason are required"
+                                       : "opened_on (the date the case really began) and reason "
+                                         "are required");
+        else if (last_step
+                     ? fr_case_set_last_step_on(r->site, id, date, jstr(b, "reason"), &moved, &err)
+                     : fr_case_set_opened(r->site, id, date, jstr(b, "reason"), &moved, &err))
             fr_resp_api_error(r, w, &err);
         else
-            written(r, w, 200, json_pack("{s:b}", "ok", 1));
+            written(r, w, 200, json_pack("{s:b,s:i}", "ok", 1, "tasks_moved", moved));
     }
     json_decref(b);
+}
+
+static void api_case_opened_on(fr_req *r, fr_resp *w)
+{
+    date_correction(r, w, 0);
+}
+
+static void api_case_last_step_on(fr_req *r, fr_resp *w)
+{
+    date_correction(r, w, 1);
 }
 
 static const char *const case_date_fields[] = {"s:name", "s:date", NULL};
@@ -1653,6 +1672,7 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/cases/{id}/reopen", api_case_reopen, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/dates", api_case_date, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/opened-on", api_case_opened_on, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/last-step-on", api_case_last_step_on, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/break-glass", api_break_glass, FR_ROUTE_API | FR_ROUTE_ACCESS},
     {"GET", "/api/v1/cases/{id}/network", api_network, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/network", api_network_add, FR_ROUTE_API},

@@ -65,6 +65,9 @@ static const struct {
     {"there is no workflow", "case.open.no_workflow"},
     /* dates out of a case's time */
     {"is before the case's opening", "case.before_opening"},
+    {"is before the case's last step", "case.before_last_step"},
+    {"is before the step before it", "case.step_on.before_previous"},
+    {"is after what was recorded since that step", "case.step_on.after_fact"},
     {"is after the case's first", "case.opening.after_first"},
     {"is before the patient's birth", "case.opening.before_birth"},
     {"that is not in the future", "case.opening.future"},

@@ -15,7 +15,7 @@ static const fr_route *const tables[] = {
     fr_routes_static,     fr_routes_api,
     fr_routes_ui,         fr_routes_forms,
     fr_routes_tokens,     fr_routes_meetings,
-    fr_routes_health,     fr_routes_case_opening,
+    fr_routes_health,     fr_routes_case_dates,
     fr_routes_admin_user, NULL,
 };
 

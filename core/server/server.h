@@ -192,7 +192,7 @@ extern const fr_route fr_routes_api[];
 extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
-extern const fr_route fr_routes_case_opening[];
+extern const fr_route fr_routes_case_dates[];
 extern const fr_route fr_routes_admin_user[];
 /* A capacity typed on a page (NULL: none given, *capacity untouched): a
  * whole number from 0 to FR_CAPACITY_MAX into *capacity, else its problem
@@ -210,8 +210,10 @@ typedef struct fr_refusal {
 } fr_refusal;
 /* The case page (ui_case.c); refused: NULL, or the form to show again. */
 void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t case_id, const fr_refusal *refused);
-/* The case page's correction of its opening date (ui_case_opening.c). */
+/* The case page's corrections of its opening date and of its last step's
+ * (ui_case_dates.c): their forms. */
 void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
+void fr_ui_case_last_step(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
 /* The case page's sections for forms and the care tools (ui_forms.c). */
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* For the inputs of the case page's form `form`: when it is the refused
@@ -547,11 +549,14 @@ typedef struct fr_page_rule {
  * input's name, in the user's language; NULL when nothing (the caller
  * frees it). A blank optional field is not checked. */
 json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n);
-/* An opening date typed in the input `rule` names (dd/mm/yyyy): the
- * rule's problem, or one in the future, put into *problems with the form's
- * others; *on the date (YYYY-MM-DD), "" when none is given or it is not
- * one. The kernel checks the rest (before the person's birth). */
-void fr_ui_opening_check(fr_req *r, const fr_page_rule *rule, json_t **problems, char on[11]);
+/* A date of something that happened (an opening, a step) typed in the
+ * input `rule` names (dd/mm/yyyy): the rule's problem, or one in the
+ * future (the text of i18n key `future`), put into *problems with the
+ * form's others; *on the date (YYYY-MM-DD), "" when none is given or it is
+ * not one. The kernel checks the rest (before the person's birth, out of
+ * the case's order). */
+void fr_ui_past_date_check(fr_req *r, const fr_page_rule *rule, const char *future,
+                           json_t **problems, char on[11]);
 /* A kernel refusal put into *problems (made when NULL) under the input of
  * the field its message names (the rules), in the user's language when its
  * shape is known, else in the kernel's words without the field's name;

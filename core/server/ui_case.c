@@ -759,7 +759,7 @@ static void ui_case_open(fr_req *r, fr_resp *w)
     n.intensity = in ? (int)fr_parse_id(in) : 0;
     json_t *problems = NULL;
     char on[11];
-    fr_ui_opening_check(r, &open_rules[NOPEN_RULES - 1], &problems, on);
+    fr_ui_past_date_check(r, &open_rules[NOPEN_RULES - 1], "case.opening.future", &problems, on);
     n.opened_on = on[0] ? on : NULL;
     /* choices of the page: wrong only when the page is old (a workflow no
      * longer offered) or was not the one sent */
@@ -1229,6 +1229,14 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     fr_buf_puts(b, "<section><h2>");
     esc_t(r, b, "case.timeline");
     fr_buf_puts(b, "</h2><ol class=\"timeline\">");
+    /* the last step (migrations are none), whose date can be corrected */
+    json_int_t last_step = 0;
+    json_array_foreach(json_object_get(cs, "timeline"), i, v)
+    {
+        if (*fr_js(v, "from_state") && strcmp(fr_js(v, "event"), "migrate") != 0 &&
+            fr_ji(v, "id") > last_step)
+            last_step = fr_ji(v, "id");
+    }
     json_array_foreach(json_object_get(cs, "timeline"), i, v)
     {
         fr_buf_puts(b, "<li><time>");
@@ -1257,6 +1265,8 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
             fr_buf_puts(b, " — ");
             fr_buf_esc(b, fr_js(v, "note"));
         }
+        if (fr_ji(v, "id") == last_step)
+            fr_ui_case_last_step(r, b, id, refused);
         fr_buf_puts(b, "</li>");
     }
     fr_buf_puts(b, "</ol></section>");

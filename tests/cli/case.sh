@@ -36,6 +36,7 @@ refused "nor into the future" 1 "not in the future" -- \
 refused "nor before the patient's birth" 1 "before the patient's birth (12/03/1941)" -- \
     --as marie case opened-on 1 01/01/1940 --reason "saisi après coup"
 ok "correct the opening date" -- --as marie case opened-on 1 18/11/2026 --reason "dossier saisi après coup"
+out_has "it says how many of the opening's tasks followed" "case 1: opened on 18/11/2026; 1 task moved with it"
 test "$(sql "SELECT opened_on || ' ' || state_since FROM cases WHERE id = 1")" = "2026-11-18 2026-11-18" &&
     pass "the case opened on the corrected date, in its first state since then" ||
     fail "opening correction: $(sql "SELECT opened_on, state_since FROM cases WHERE id = 1")"
@@ -50,6 +51,25 @@ test "$(sql "SELECT count(*) FROM outbox WHERE topic = 'case.opened-on-changed'"
     pass "a case.opened-on-changed event" || fail "no case.opened-on-changed event"
 ok "fire screen" -- --as marie case fire 1 screen --on 19/11/2026 --note "signalé par la fille"
 out_has "the new state is reported" "now in state screening"
+# Steps in the order they happened; the last one's date is corrected
+# (mistyped, or recorded after the fact with today's date), its untouched
+# task following it, and put back.
+refused "a step dated before the last one names it and its correction" 1 \
+    "on: 18/11/2026 is before the case's last step, screen (19/11/2026); steps are recorded in the order they happened: give that day or a later one, or correct that step's date first (\`filrouge case last-step-on 1 DD/MM/YYYY --reason TEXT\`)" -- \
+    --as marie case close 1 --on 18/11/2026
+refused "the step's correction needs a reason" 2 "--reason" -- --as marie case last-step-on 1 21/11/2026
+refused "not before the step before it (the opening)" 1 "on: 17/11/2026 is before the case's opening (18/11/2026)" -- \
+    --as marie case last-step-on 1 17/11/2026 --reason "date mal tapée"
+ok "correct the last step's date" -- --as marie case last-step-on 1 21/11/2026 --reason "date mal tapée"
+out_has "it says how many of the step's tasks followed" "case 1: last step on 21/11/2026; 1 task moved with it"
+test "$(sql "SELECT s.effective_on || ' ' || c.state_since || ' ' || t.due_on FROM transitions s JOIN cases c ON c.id = s.case_id JOIN tasks t ON t.case_id = c.id AND t.origin_ref = 'state:screening' WHERE s.case_id = 1 AND s.event = 'screen'")" = "2026-11-21 2026-11-21 2026-11-28" &&
+    pass "the step, the state's start and the step's task moved" ||
+    fail "step correction: $(sql "SELECT effective_on FROM transitions WHERE case_id = 1")"
+ok "put it back" -- --as marie --json case last-step-on 1 19/11/2026 --reason "finalement le 19"
+out_has "the JSON answer says how many tasks followed" '"tasks_moved": 1'
+test "$(sql "SELECT count(*) FROM audit WHERE object_type = 'case' AND object_id = '1' AND action = 'update' AND detail LIKE '%\"step\":\"screen\",\"from\":\"2026-11-21\",\"to\":\"2026-11-19\",\"reason\":\"finalement le 19\"%'") $(sql "SELECT count(*) FROM outbox WHERE topic = 'case.last-step-on-changed'")" = "1 2" &&
+    pass "the corrections are audited with both dates and the reason, and published" ||
+    fail "the step's correction is not audited or published"
 refused "the opening cannot move past the case's first step" 1 \
     "opened: 20/11/2026 is after the case's first step screen (19/11/2026)" -- \
     --as marie case opened-on 1 20/11/2026 --reason "erreur"

@@ -325,6 +325,52 @@ t.check(r.status == 403, "the API correction checks access like any write", r.st
 r = marie.api("POST", f"/cases/{cid2}/opened-on", {"opened_on": dmy(opened)})
 t.check(r.status == 400 and "reason" in r.text, "the API asks for the reason", r.text)
 
+# -- steps in the order they happened; the last one's date corrected at it in
+# the timeline, each refusal under its field -----------------------------------
+day = datetime.timedelta(days=1)
+later = earlier + day
+page = marie.request("GET", f"/cases/{cid2}").text
+t.check('action="/cases/%d/last-step-on"' % cid2 in page and "Corriger la date de cette étape" in page,
+        "the timeline's last step offers to correct its date", page[:0])
+r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": "01/01/2099", "step_reason": " "})
+t.check(r.status == 422 and "futur" in (problem_of(r.text, "s-on") or "")
+        and "obligatoire" in (problem_of(r.text, "s-reason") or ""),
+        "a step corrected into the future without a reason: both said, each under its field",
+        (problem_of(r.text, "s-on"), problem_of(r.text, "s-reason")))
+r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(earlier - day), "step_reason": "date mal tapée"})
+t.check(r.status == 422 and f"avant l'ouverture du dossier ({dmy(earlier)})" in (problem_of(r.text, "s-on") or "")
+        and value_of(r.text, "step_reason") == "date mal tapée",
+        "a step corrected to before the opening is said under its date, the reason kept",
+        problem_of(r.text, "s-on"))
+r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(later), "step_reason": "date mal tapée"})
+t.check(r.status in (302, 303) and site.sql(f"SELECT effective_on FROM transitions WHERE case_id = {cid2}"
+                                            " AND event = 'screen'") == [(later.isoformat(),)],
+        "the last step's date is corrected", (r.status, r.text[-800:]))
+r = marie.form(f"/cases/{cid2}/fire", {"event": "close", "on": dmy(earlier)})
+t.check(r.status == 422 and f"avant la dernière étape du dossier ({dmy(later)})" in (problem_of(r.text, "f-on") or "")
+        and "corrigez-la d'abord" in problem_of(r.text, "f-on"),
+        "a step dated before the last one is said under the date, with that step's date",
+        problem_of(r.text, "f-on"))
+r = marie.api("POST", f"/cases/{cid2}/meetings", {"kind": "concertation", "held_on": dmy(later + day)})
+t.check(r.status in (200, 201), "a meeting held since the step", (r.status, r.text))
+r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(later + 2 * day), "step_reason": "erreur"})
+t.check(r.status == 422 and f"date du {dmy(later + day)}" in (problem_of(r.text, "s-on") or "")
+        and "enregistré depuis" in problem_of(r.text, "s-on"),
+        "the step cannot move past what was recorded since", problem_of(r.text, "s-on"))
+r = marie.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later), "reason": "vérifié"})
+t.check(r.status == 200 and r.json().get("tasks_moved") == 0,
+        "the API corrects it too and says how many tasks followed", (r.status, r.text))
+r = emma.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later), "reason": "x"})
+t.check(r.status == 403, "the API's step correction checks access like any write", r.status)
+r = marie.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later)})
+t.check(r.status == 400 and "reason" in r.text, "the API asks for the step's reason", r.text)
+r = marie.form(f"/cases/{cid2}/fire", {"event": "not-eligible", "on": dmy(later + day)})
+t.check(r.status in (302, 303), "a later step, on its day", (r.status, r.text[-800:]))
+r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(earlier), "step_reason": "erreur"})
+t.check(r.status == 422 and f"avant l'étape précédente ({dmy(later)})" in (problem_of(r.text, "s-on") or ""),
+        "a step corrected to before the one before it is said under its date",
+        problem_of(r.text, "s-on"))
+
 # -- the public referral form ------------------------------------------------
 anon = Client(srv)
 intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
