@@ -396,10 +396,12 @@ int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err);
 void fr_token_new(char out[65]);
 void fr_token_hash(const char *token, char out[65]);
 
-/* ---- administration and intakes linked to patients and cases (ui_admin.c) ---- */
+/* ---- administration (ui_admin.c) ---- */
 
 /* 0 for an administrator; otherwise answers the audited 403 page, -1. */
 int fr_ui_require_admin(fr_req *r, fr_resp *w);
+
+/* ---- intakes linked to patients and cases (ui_triage.c) ---- */
 
 /* The accepted intakes a patient (case_id 0) or a case came from, as a
  * section; nothing when none (or when the user may not read them).
