@@ -423,8 +423,9 @@ static void triage_pending(fr_req *r, fr_buf *b, json_t *problems)
 }
 
 /* The triage page; problems: those of the refused case number of the
- * path's intake (422). */
-static void triage_page(fr_req *r, fr_resp *w, json_t *problems)
+ * path's intake (422); conflict: what made an accept or a dismiss come too
+ * late (409), said above the queue. */
+static void triage_page(fr_req *r, fr_resp *w, json_t *problems, const char *conflict)
 {
     fr_error err = {0};
     json_t *list = NULL;
@@ -436,7 +437,14 @@ static void triage_page(fr_req *r, fr_resp *w, json_t *problems)
     char d[32];
     if (problems)
         w->status = 422;
+    if (conflict)
+        w->status = 409;
     fr_page_begin(r, w, T("triage.title"));
+    if (conflict) {
+        fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
+        fr_buf_esc(b, conflict);
+        fr_buf_puts(b, "</p>");
+    }
     if (json_array_size(list) == 0) {
         fr_buf_puts(b, "<p>");
         esc_t(r, b, "triage.none");
@@ -511,7 +519,7 @@ static void triage_page(fr_req *r, fr_resp *w, json_t *problems)
 
 void fr_ui_triage(fr_req *r, fr_resp *w)
 {
-    triage_page(r, w, NULL);
+    triage_page(r, w, NULL, NULL);
 }
 
 int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t case_id)
@@ -565,6 +573,34 @@ int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t 
     return open;
 }
 
+/* text with its first `slot` replaced by value, into out (returned). */
+static const char *filled(const char *text, const char *slot, const char *value, char *out,
+                          size_t size)
+{
+    const char *at = strstr(text, slot);
+    if (!at)
+        snprintf(out, size, "%s", text);
+    else
+        snprintf(out, size, "%.*s%s%s", (int)(at - text), text, value, at + strlen(slot));
+    return out;
+}
+
+/* An intake accepted or dismissed meanwhile (another tab, a colleague;
+ * handled: as fr_intake_decide gives it), said in the user's language:
+ * how, by whom and on which day when known. Into out. */
+static const char *already_handled(fr_req *r, json_t *handled, char *out, size_t size)
+{
+    const char *status = fr_js(handled, "status"), *who = fr_js(handled, "handled_by_name");
+    char day[11], d[32], who_in[400];
+    snprintf(day, sizeof day, "%s", fr_js(handled, "handled_at"));
+    if (!*who || !*day || (strcmp(status, "accepted") != 0 && strcmp(status, "dismissed") != 0))
+        return T("triage.already_handled");
+    const char *text =
+        T(strcmp(status, "accepted") == 0 ? "triage.already_accepted" : "triage.already_dismissed");
+    filled(text, "{who}", who, who_in, sizeof who_in);
+    return filled(who_in, "{date}", fr_human_date(day, d), out, size);
+}
+
 void fr_ui_triage_post(fr_req *r, fr_resp *w)
 {
     fr_error err = {0};
@@ -589,7 +625,7 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
             return;
         }
         if (problems) {
-            triage_page(r, w, problems);
+            triage_page(r, w, problems, NULL);
             json_decref(problems);
             return;
         }
@@ -604,7 +640,13 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
     }
     json_t *row = NULL;
     if (fr_intake_decide(r->site, id, accept, NULL, &row, &err)) {
-        fr_page_error(r, w, &err);
+        if (err.code == FR_ECONFLICT) {
+            char text[400];
+            triage_page(r, w, NULL, already_handled(r, row, text, sizeof text));
+        } else {
+            fr_page_error(r, w, &err);
+        }
+        json_decref(row);
         return;
     }
     if (!accept) {
