@@ -565,7 +565,8 @@ void fr_ui_opening_check(fr_req *r, const fr_page_rule *rule, json_t **problems,
 int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_page_rule *rules,
                     size_t n);
 /* As fr_page_refusal, and a refusal due to the state of things (a
- * conflict: already so, changed meanwhile; a plugin's requirements) under
+ * conflict: already so, changed meanwhile; a plugin's requirements, their
+ * versions too) under
  * "_": the problems to show with the form (the caller frees them), or
  * NULL for an error page (access, not found, storage…). */
 json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rules, size_t n);

@@ -416,6 +416,9 @@ void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
                     : fr_plugins_disable(r->site, r->params[0], &err);
     if (rc) {
         admin_failed(r, w, "plugin", &err, NULL, 0);
+        /* disabled meanwhile (another tab): said next to its button */
+        if (!enable && err.code == FR_ECONFLICT && w->status == 422)
+            w->status = 409;
         return;
     }
     fr_server_request_reload(r->server);
