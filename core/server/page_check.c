@@ -120,14 +120,14 @@ static const char *with_date(const char *text, const char *at, char *out, size_t
 static const char *with_name(const char *text, const char *message, const char *from,
                              const char *to, char *out, size_t size)
 {
-    const char *slot = strstr(text, "{name}"), *start = strstr(message, from);
+    const char *start = strstr(message, from);
     const char *end = start ? strstr(start + strlen(from), to) : NULL;
-    if (!slot || !end)
+    if (!strstr(text, "{name}") || !end)
         return NULL;
+    char name[FR_ERROR_MAX];
     start += strlen(from);
-    snprintf(out, size, "%.*s%.*s%s", (int)(slot - text), text, (int)(end - start), start,
-             slot + 6);
-    return out;
+    snprintf(name, sizeof name, "%.*s", (int)(end - start), start);
+    return fr_text_slot(text, "{name}", name, out, size);
 }
 
 /* The input a kernel message is about: the field it starts with ("phone:

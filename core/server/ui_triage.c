@@ -573,18 +573,6 @@ int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t 
     return open;
 }
 
-/* text with its first `slot` replaced by value, into out (returned). */
-static const char *filled(const char *text, const char *slot, const char *value, char *out,
-                          size_t size)
-{
-    const char *at = strstr(text, slot);
-    if (!at)
-        snprintf(out, size, "%s", text);
-    else
-        snprintf(out, size, "%.*s%s%s", (int)(at - text), text, value, at + strlen(slot));
-    return out;
-}
-
 /* An intake accepted or dismissed meanwhile (another tab, a colleague;
  * handled: as fr_intake_decide gives it), said in the user's language:
  * how, by whom and on which day when known. Into out. */
@@ -597,8 +585,8 @@ static const char *already_handled(fr_req *r, json_t *handled, char *out, size_t
         return T("triage.already_handled");
     const char *text =
         T(strcmp(status, "accepted") == 0 ? "triage.already_accepted" : "triage.already_dismissed");
-    filled(text, "{who}", who, who_in, sizeof who_in);
-    return filled(who_in, "{date}", fr_human_date(day, d), out, size);
+    fr_text_slot(text, "{who}", who, who_in, sizeof who_in);
+    return fr_text_slot(who_in, "{date}", fr_human_date(day, d), out, size);
 }
 
 void fr_ui_triage_post(fr_req *r, fr_resp *w)
