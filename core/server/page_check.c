@@ -62,6 +62,8 @@ static const struct {
     {"give the token a name", "field.required"},
     {"live tokens; revoke", "tokens.too_many"},
     {"there is no case", "triage.no_case"},
+    {"are already submission", "triage.already_submitted"},
+    {": accept it first (filrouge intake accept)", "triage.not_accepted"},
     {"a case manager must have the", "case.open.manager_role"},
     {"signed, oral or representative", "care.approve.how_bad"},
     {"there is no workflow", "case.open.no_workflow"},

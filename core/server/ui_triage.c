@@ -608,8 +608,14 @@ void fr_ui_triage_post(fr_req *r, fr_resp *w)
             fr_page_put(&problems, "case_id", T(typed ? "triage.case_bad" : "field.required"));
         else if (fr_intake_submit(r->site, id, case_id, &sid, &err) &&
                  !fr_page_refusal(r, &problems, &err, rules, 1)) {
-            /* no access to that case, already submitted: the error page */
-            fr_page_error(r, w, &err);
+            /* the answers put on a case meanwhile (another tab), the
+             * request not accepted: the triage page says so (409); no
+             * access to that case: the error page */
+            char text[FR_ERROR_MAX];
+            if (err.code == FR_ECONFLICT)
+                triage_page(r, w, NULL, fr_page_known(r, err.message, text, sizeof text));
+            else
+                fr_page_error(r, w, &err);
             return;
         }
         if (problems) {
