@@ -212,9 +212,10 @@ static int already_handled(fr_site *site, int64_t id, json_t **out, fr_error *er
     const char *by = json_string_value(json_object_get(now, "handled_by"));
     const char *at = json_string_value(json_object_get(now, "handled_at"));
     int rc;
+    char day[FR_TIME_LEN];
     if (by && *by && at && *at)
-        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s by %s on %.10s", id,
-                          status ? status : "handled", by, at);
+        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s by %s on %s", id,
+                          status ? status : "handled", by, fr_clock_local_date(at, day));
     else
         rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s", id,
                           status ? status : "handled");

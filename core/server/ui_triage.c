@@ -579,8 +579,9 @@ int64_t fr_ui_intakes_section(fr_req *r, fr_buf *b, int64_t patient_id, int64_t 
 static const char *already_handled(fr_req *r, json_t *handled, char *out, size_t size)
 {
     const char *status = fr_js(handled, "status"), *who = fr_js(handled, "handled_by_name");
-    char day[11], d[32], who_in[400];
-    snprintf(day, sizeof day, "%s", fr_js(handled, "handled_at"));
+    char day[FR_TIME_LEN], d[32], who_in[400];
+    /* the day where the site's people are, not UTC's */
+    fr_clock_local_date(fr_js(handled, "handled_at"), day);
     if (!*who || !*day || (strcmp(status, "accepted") != 0 && strcmp(status, "dismissed") != 0))
         return T("triage.already_handled");
     const char *text =
