@@ -190,6 +190,42 @@ int fr_intake_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     return rc;
 }
 
+/* The refusal of deciding an intake someone handled already (another tab,
+ * a colleague): FR_ECONFLICT saying how, by whom and when, and in *out
+ * (when not NULL) {status, handled_by, handled_by_name, handled_at} ("" when
+ * not known) for a page to say it in its own words. */
+static int already_handled(fr_site *site, int64_t id, json_t **out, fr_error *err)
+{
+    json_t *now = NULL;
+    fr_error ignored = {0};
+    if (fr_store_query_row(site->store, &ignored, &now,
+                           "SELECT i.status, coalesce(i.handled_by, '') AS handled_by,"
+                           " coalesce(u.display_name, i.handled_by, '') AS handled_by_name,"
+                           " coalesce(i.handled_at, '') AS handled_at"
+                           " FROM intakes i LEFT JOIN users u ON u.login = i.handled_by"
+                           " WHERE i.id = ?",
+                           "I", id)) {
+        json_decref(now); /* said without who and when */
+        now = NULL;
+    }
+    const char *status = json_string_value(json_object_get(now, "status"));
+    const char *by = json_string_value(json_object_get(now, "handled_by"));
+    const char *at = json_string_value(json_object_get(now, "handled_at"));
+    int rc;
+    char day[FR_TIME_LEN];
+    if (by && *by && at && *at)
+        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s by %s on %s", id,
+                          status ? status : "handled", by, fr_clock_local_date(at, day));
+    else
+        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s", id,
+                          status ? status : "handled");
+    if (out && now)
+        *out = now;
+    else
+        json_decref(now);
+    return rc;
+}
+
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
                      fr_error *err)
 {
@@ -201,10 +237,8 @@ int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, js
         return rc;
     const char *status = json_string_value(json_object_get(row, "status"));
     if (!status || strcmp(status, "new") != 0) {
-        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " was already %s", id,
-                          status ? status : "handled");
         json_decref(row);
-        return rc;
+        return already_handled(site, id, out, err);
     }
     char now[FR_TIME_LEN];
     fr_clock_now(now);
@@ -216,15 +250,19 @@ int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, js
                         "UPDATE intakes SET status = ?, handled_by = ?, handled_at = ?, note = ?"
                         " WHERE id = ? AND status = 'new'",
                         "ttttI", accept ? "accepted" : "dismissed", site->actor, now, note, id);
-    if (!rc && fr_store_changes(site->store) != 1)
-        rc = fr_error_set(err, FR_ECONFLICT, "intake %" PRId64 " changed meanwhile", id);
-    if (!rc)
+    int raced = !rc && fr_store_changes(site->store) != 1;
+    if (!rc && !raced)
         rc = fr_audit_appendi(site->store, site->actor, accept ? "accept" : "dismiss", "intake", id,
                               NULL, err);
-    if (!rc)
+    if (!rc && !raced)
         rc = fr_store_commit(site->store, err);
     else
         fr_store_rollback(site->store);
+    if (raced) {
+        /* handled between the read above and the update */
+        json_decref(row);
+        return already_handled(site, id, out, err);
+    }
     if (!rc && out)
         *out = row;
     else

@@ -49,8 +49,11 @@ int fr_intake_list(fr_site *site, const char *status, int limit, int offset, jso
  * of an accepted intake, prefilled without their name in a URL. */
 int fr_intake_get(fr_site *site, int64_t id, json_t **out, fr_error *err);
 
-/* Accepts or dismisses a waiting intake (FR_ECONFLICT when it was
- * handled already). *out (may be NULL) receives the intake as it was. */
+/* Accepts or dismisses a waiting intake. *out (may be NULL) receives the
+ * intake as it was. FR_ECONFLICT when it was handled already (another tab,
+ * a colleague): the message says how, by whom and when, and *out receives
+ * {status, handled_by (login), handled_by_name, handled_at} ("" when not
+ * known), which the caller frees. */
 int fr_intake_decide(fr_site *site, int64_t id, int accept, const char *note, json_t **out,
                        fr_error *err);
 

@@ -1298,7 +1298,7 @@ int fr_plugins_disable(fr_site *site, const char *id, fr_error *err)
     if (!p)
         return fr_error_set(err, FR_ENOTFOUND, "no plugin '%s' on this site", id);
     if (!p->enabled)
-        return fr_error_set(err, FR_EREFUSED, "plugin %s is not enabled on this site", id);
+        return fr_error_set(err, FR_ECONFLICT, "plugin %s is not enabled on this site", id);
     char users[FR_ERROR_MAX] = "";
     for (int i = 0; i < P->n; i++) {
         const plugin *q = P->items[i];

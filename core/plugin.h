@@ -69,8 +69,9 @@ int fr_plugins_check_settings(fr_site *site, fr_error *err);
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err);
 /* Disables it: recorded and audited; its data stays; its subscribers and
  * guards are removed, then its fini runs (the library is not unloaded).
- * Refused while another enabled plugin requires it. Not from inside one of
- * the plugin's own callbacks. */
+ * Refused while another enabled plugin requires it (FR_EREFUSED naming
+ * them); FR_ECONFLICT when it is not enabled (disabled meanwhile). Not from
+ * inside one of the plugin's own callbacks. */
 int fr_plugins_disable(fr_site *site, const char *id, fr_error *err);
 
 /* The plugin search path, in order: the site's plugins/ folder, site.xml's

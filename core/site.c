@@ -26,6 +26,7 @@
 #include "python.h"
 #include "running.h"
 #include "settings.h"
+#include "task.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -343,6 +344,13 @@ int fr_site_open(const char *dir, const fr_site_open_options *opt, fr_site **out
         goto fail;
     if (!opt->no_plugins && !opt->no_hooks && (rc = fr_python_open(site, err)))
         goto fail;
+    /* Once: older workflow tasks titled in the reader's language too. Not
+     * fatal (a full disk, say): tried again at the next opening. */
+    fr_error berr = {0};
+    int set = 0;
+    if (fr_task_titles_backfill(site, &set, &berr))
+        fr_site_log(site, "core", "older workflow tasks keep their one title for now: %s",
+                    berr.message);
     *out = site;
     return 0;
 fail:

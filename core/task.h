@@ -85,6 +85,13 @@ int fr_task_list(fr_site *site, const fr_task_filter *f, json_t **out, fr_error 
  * result lives as long as the site's definitions or `stored`. */
 const char *fr_task_title(fr_site *site, const char *title_ref, const char *stored,
                           const char *lang);
+/* Once per site (recorded in site_meta; later calls cost one key looked
+ * up): the workflow tasks made before tasks.title_ref existed (migration
+ * core-012) get the reference of their definition's task when exactly one
+ * task of their case's definition (of the state or timer they came from)
+ * has their title in some language; the others keep their one title. The
+ * count is logged; *set receives how many were given a reference. */
+int fr_task_titles_backfill(fr_site *site, int *set, fr_error *err);
 /* The title_ref of a referral's follow-up, before its specialty: its title
  * is worded in each reader's language. */
 #define FR_TASK_REF_REFERRAL "core:referral:"

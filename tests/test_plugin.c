@@ -202,7 +202,7 @@ static void disabling_removes_registrations_and_keeps_data(void)
     CHECK(count(site, "SELECT count(*) FROM plugins WHERE id = 'echo' AND enabled = 0") == 1);
     CHECK(count(site, "SELECT count(*) FROM audit WHERE action = 'disable' AND object_id = "
                       "'echo'") == 1);
-    CHECK_ERR(fr_plugins_disable(site, "echo", &err), FR_EREFUSED, &err, "not enabled");
+    CHECK_ERR(fr_plugins_disable(site, "echo", &err), FR_ECONFLICT, &err, "not enabled");
     /* No veto any more; its events wait for it; its data stays. */
     CHECK_OK(publish(site, "case.closed", 1, "{\"veto\":true}", &err), &err);
     CHECK_OK(fr_bus_deliver(site, NULL, &err), &err);

@@ -401,6 +401,88 @@ static void workflow_tasks_are_titled_for_the_reader(void)
     fr_site_close(site);
 }
 
+/* An older task as a workflow made it before migration core-012: its
+ * title as stored then, no title_ref. */
+static int64_t older_task(fr_site *site, int64_t case_id, const char *origin,
+                          const char *origin_ref, const char *title)
+{
+    fr_error err = {0};
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO tasks (case_id, title, origin, origin_ref, created_at,"
+                            " created_by) VALUES (?, ?, ?, nullif(?, ''), '2025-06-01T00:00:00Z',"
+                            " 'system')",
+                            "Ittt", case_id, title, origin, origin_ref ? origin_ref : ""),
+             &err);
+    return fr_store_last_id(site->store);
+}
+
+/* Tasks a workflow made before title_ref existed get it at the site's
+ * next opening, once: when exactly one task of their definition (of the
+ * state or timer they came from) has their title in some language. */
+static void older_workflow_tasks_get_their_reference_once(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("backfill");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    int64_t fr_title =
+        older_task(site, c, "workflow", "state:referral", "Rappeler la personne qui signale");
+    int64_t en_title =
+        older_task(site, c, "workflow", "state:assessment", "Meet before treatment ends");
+    int64_t no_ref = older_task(site, c, "workflow", NULL, "Global assessment");
+    int64_t timer = older_task(site, c, "timer", "timer:reassess", "Reassess the situation");
+    int64_t edited = older_task(site, c, "workflow", "state:referral", "Rappeler Mme Dubois");
+    int64_t other_state = older_task(site, c, "workflow", "state:plan", "Global assessment");
+    int64_t typed = older_task(site, c, "person", NULL, "Global assessment");
+    /* as on a site that had them before the step was there */
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "DELETE FROM site_meta WHERE key = 'tasks.title_ref.backfilled'", NULL),
+             &err);
+    fr_site_close(site);
+    CHECK_OK(fr_site_open(test_path("backfill"), NULL, &site, &err), &err);
+    const char *ref = "SELECT coalesce(title_ref, 'none') FROM tasks WHERE id = ?";
+    CHECK_STR(fixture_text(site, ref, fr_title), "frailty/1/state:referral/0");
+    CHECK_STR(fixture_text(site, ref, en_title), "frailty/1/state:assessment/1");
+    CHECK_STR(fixture_text(site, ref, no_ref), "frailty/1/state:assessment/0");
+    CHECK_STR(fixture_text(site, ref, timer), "frailty/1/timer:reassess");
+    /* a title no task of the definition has, a task of another state, one
+     * a person typed: their one title */
+    CHECK_STR(fixture_text(site, ref, edited), "none");
+    CHECK_STR(fixture_text(site, ref, other_state), "none");
+    CHECK_STR(fixture_text(site, ref, typed), "none");
+    /* now in the reader's language */
+    fr_task_filter f = {.case_id = c, .lang = "en"};
+    json_t *list = NULL;
+    CHECK_OK(fr_task_list(site, &f, &list, &err), &err);
+    int english = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        english +=
+            json_integer_value(json_object_get(v, "id")) == fr_title &&
+            strcmp(json_string_value(json_object_get(v, "title")), "Call back the referrer") == 0;
+    }
+    CHECK(english == 1);
+    json_decref(list);
+    CHECK(fixture_int(site,
+                      "SELECT count(*) FROM site_meta WHERE key = 'tasks.title_ref.backfilled'"
+                      " AND value LIKE '%: 4 set, 2 left' AND ? > 0",
+                      1) == 1);
+    /* once: a later opening does not look again */
+    CHECK_OK(fr_store_execf(site->store, &err, "UPDATE tasks SET title_ref = NULL WHERE id = ?",
+                            "I", fr_title),
+             &err);
+    fr_site_close(site);
+    CHECK_OK(fr_site_open(test_path("backfill"), NULL, &site, &err), &err);
+    CHECK_STR(fixture_text(site, ref, fr_title), "none");
+    int set = -1;
+    CHECK_OK(fr_task_titles_backfill(site, &set, &err), &err);
+    CHECK(set == 0);
+    fr_site_close(site);
+}
+
 static void due_dates_are_bounded(void)
 {
     at("2026-03-10T09:00:00Z");
@@ -442,6 +524,8 @@ static void due_dates_are_bounded(void)
 
 TEST_MAIN({"fixed_and_anchored_due_dates", fixed_and_anchored_due_dates},
           {"workflow_tasks_are_titled_for_the_reader", workflow_tasks_are_titled_for_the_reader},
+          {"older_workflow_tasks_get_their_reference_once",
+           older_workflow_tasks_get_their_reference_once},
           {"due_dates_are_bounded", due_dates_are_bounded},
           {"a_moved_date_moves_only_untouched_tasks", a_moved_date_moves_only_untouched_tasks},
           {"done_once", done_once},

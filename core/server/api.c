@@ -1104,10 +1104,12 @@ static void intake_decide(fr_req *r, fr_resp *w, int accept)
         return;
     fr_error err = {0};
     json_t *row = NULL;
-    if (fr_intake_decide(r->site, fr_parse_id(r->params[0]), accept, jstr(b, "note"), &row, &err))
+    if (fr_intake_decide(r->site, fr_parse_id(r->params[0]), accept, jstr(b, "note"), &row, &err)) {
         fr_resp_api_error(r, w, &err);
-    else
+        json_decref(row); /* who handled it, on a conflict */
+    } else {
         ok(w, 200, row);
+    }
     json_decref(b);
 }
 

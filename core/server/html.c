@@ -150,14 +150,22 @@ int64_t fr_parse_id(const char *s)
     return (int64_t)v;
 }
 
-const char *fr_text_n(const char *text, long n, char *out, size_t size)
+const char *fr_text_slot(const char *text, const char *slot, const char *value, char *out,
+                         size_t size)
 {
-    const char *at = strstr(text, "{n}");
+    const char *at = strstr(text, slot);
     if (at)
-        snprintf(out, size, "%.*s%ld%s", (int)(at - text), text, n, at + 3);
+        snprintf(out, size, "%.*s%s%s", (int)(at - text), text, value, at + strlen(slot));
     else
         snprintf(out, size, "%s", text);
     return out;
+}
+
+const char *fr_text_n(const char *text, long n, char *out, size_t size)
+{
+    char number[24];
+    snprintf(number, sizeof number, "%ld", n);
+    return fr_text_slot(text, "{n}", number, out, size);
 }
 
 int fr_parse_date(const char *s, char out[11])

@@ -20,7 +20,9 @@
 /* The kernel's messages whose shape is known (a distinctive part of the
  * text) and what they become for people. The web tests send each of them,
  * so that a kernel message reworded shows up there (it would then be shown
- * in the kernel's words, under the right field still). */
+ * in the kernel's words, under the right field still). The first shape
+ * found wins: a longer one goes before a shorter one it contains. A text
+ * with "{date}" takes the date the message gives in parentheses. */
 static const struct {
     const char *shape, *key;
 } known[] = {
@@ -60,6 +62,8 @@ static const struct {
     {"give the token a name", "field.required"},
     {"live tokens; revoke", "tokens.too_many"},
     {"there is no case", "triage.no_case"},
+    {"are already submission", "triage.already_submitted"},
+    {": accept it first (filrouge intake accept)", "triage.not_accepted"},
     {"a case manager must have the", "case.open.manager_role"},
     {"signed, oral or representative", "care.approve.how_bad"},
     {"there is no workflow", "case.open.no_workflow"},
@@ -73,8 +77,24 @@ static const struct {
     {"that is not in the future", "case.opening.future"},
     {"years ahead (today", "task.due_too_far"},
     {"is more than a year ago", "task.due_too_old"},
+    /* disabling a plugin that is not enabled (another tab); the named
+     * shapes below are looked for first */
+    {" is not enabled on this site", "admin.plugin.not_enabled"},
     /* error pages (fr_page_error) */
     {"has no care relationship with case", "access.no_relationship"},
+};
+
+/* Known shapes (looked for before those above) whose text says "{name}":
+ * what the message has between `from` and `to` (a plugin's id, a list of
+ * them). Enabling and disabling a plugin (plugin.c), next to its button. */
+static const struct {
+    const char *shape, *key, *from, *to;
+} named[] = {
+    {"which is not installed (not found", "admin.plugin.needs_missing", "requires plugin '", "'"},
+    {"which is not enabled on this site", "admin.plugin.needs_enabled", "enable ", " first"},
+    {"requires plugins that are not enabled", "admin.plugin.needs_enabled", "enable ", " first"},
+    {"is installed: install a version of", "admin.plugin.needs_version", "requires plugin '", "'"},
+    {"(enabled on this site): disable", "admin.plugin.needed_by", "is required by ", " (enabled"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's
@@ -100,6 +120,21 @@ static const char *with_date(const char *text, const char *at, char *out, size_t
     return out;
 }
 
+/* text with its "{name}" replaced by what the message has between from
+ * and to, into out; NULL when the message has no such part. */
+static const char *with_name(const char *text, const char *message, const char *from,
+                             const char *to, char *out, size_t size)
+{
+    const char *start = strstr(message, from);
+    const char *end = start ? strstr(start + strlen(from), to) : NULL;
+    if (!strstr(text, "{name}") || !end)
+        return NULL;
+    char name[FR_ERROR_MAX];
+    start += strlen(from);
+    snprintf(name, sizeof name, "%.*s", (int)(end - start), start);
+    return fr_text_slot(text, "{name}", name, out, size);
+}
+
 /* The input a kernel message is about: the field it starts with ("phone:
  * …"), as the rules name it; NULL when it names none of them. */
 static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rules, size_t n)
@@ -122,6 +157,14 @@ static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rule
 
 const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size)
 {
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        const char *text =
+            strstr(message, named[i].shape)
+                ? with_name(T(named[i].key), message, named[i].from, named[i].to, out, size)
+                : NULL;
+        if (text)
+            return text;
+    }
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         const char *at = strstr(message, known[i].shape);
         if (at)
@@ -171,7 +214,7 @@ json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rule
     json_t *problems = NULL;
     char text[FR_ERROR_MAX];
     if (!fr_page_refusal(r, &problems, err, rules, n) &&
-        (err->code == FR_ECONFLICT || err->code == FR_EREFUSED))
+        (err->code == FR_ECONFLICT || err->code == FR_EREFUSED || err->code == FR_EVERSION))
         fr_page_put(&problems, "_", fr_page_worded(r, err->message, text, sizeof text));
     return problems;
 }

@@ -398,10 +398,12 @@ int fr_session_cleanup(fr_site *site, int idle_minutes, fr_error *err);
 void fr_token_new(char out[65]);
 void fr_token_hash(const char *token, char out[65]);
 
-/* ---- administration and intakes linked to patients and cases (ui_admin.c) ---- */
+/* ---- administration (ui_admin.c) ---- */
 
 /* 0 for an administrator; otherwise answers the audited 403 page, -1. */
 int fr_ui_require_admin(fr_req *r, fr_resp *w);
+
+/* ---- intakes linked to patients and cases (ui_triage.c) ---- */
 
 /* The accepted intakes a patient (case_id 0) or a case came from, as a
  * section; nothing when none (or when the user may not read them).
@@ -568,7 +570,8 @@ void fr_ui_past_date_check(fr_req *r, const fr_page_rule *rule, const char *futu
 int fr_page_refusal(fr_req *r, json_t **problems, const fr_error *err, const fr_page_rule *rules,
                     size_t n);
 /* As fr_page_refusal, and a refusal due to the state of things (a
- * conflict: already so, changed meanwhile; a plugin's requirements) under
+ * conflict: already so, changed meanwhile; a plugin's requirements, their
+ * versions too) under
  * "_": the problems to show with the form (the caller frees them), or
  * NULL for an error page (access, not found, storage…). */
 json_t *fr_page_refused(fr_req *r, const fr_error *err, const fr_page_rule *rules, size_t n);
@@ -623,6 +626,10 @@ json_int_t fr_ji(json_t *obj, const char *key);
 
 /* text with "{n}" replaced by n, in out (which is returned). */
 const char *fr_text_n(const char *text, long n, char *out, size_t size);
+/* text with its first `slot` ("{who}") replaced by value, in out (which is
+ * returned); text itself copied when it has no such slot. */
+const char *fr_text_slot(const char *text, const char *slot, const char *value, char *out,
+                         size_t size);
 /* Parses a positive id; 0 when invalid. */
 int64_t fr_parse_id(const char *s);
 /* Parses DD/MM/YYYY (D/M/YYYY too, spaces around forgiven) or YYYY-MM-DD

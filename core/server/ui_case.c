@@ -1526,7 +1526,7 @@ static void ui_settings_password(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/settings?msg=flash.saved");
 }
 
-/* Defined in ui_schedule.c and ui_admin.c. */
+/* Defined in ui_schedule.c, ui_triage.c and ui_admin.c. */
 void fr_ui_schedule(fr_req *r, fr_resp *w);
 void fr_ui_schedule_reassign(fr_req *r, fr_resp *w);
 void fr_ui_calendar_token(fr_req *r, fr_resp *w);

@@ -319,7 +319,8 @@ r = marie.api("POST", f"/intakes/{rid}/accept", {"note": "prise en charge"})
 t.check(r.status == 200 and r.json()["person_name"] == "Louis Martin", "an intake is accepted",
         r.text)
 r = marie.api("POST", f"/intakes/{rid}/dismiss", {})
-t.check(r.status == 409, "an intake handled already is a conflict", r.text)
+t.check(r.status == 409 and "was already accepted by marie on" in r.text,
+        "an intake handled already is a conflict, saying how and by whom", r.text)
 r = marie.api("GET", "/intakes?status=accepted")
 t.check(any(x["id"] == rid for x in r.json()), "accepted intakes are listed by status", r.text)
 

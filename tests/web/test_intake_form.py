@@ -5,6 +5,7 @@ was typed), lands in the triage queue with its answers, and a form that is
 not marked intake="true" is not offered; accepted, its answers become the
 case's submission from the triage page (once). A guard's refusal through
 the API is written in the acting user's language (French, English)."""
+import html
 import json
 
 from webtest import Checks, Client, Server, Site
@@ -66,8 +67,20 @@ t.check(r.status in (302, 303) and r.header("Location") == f"/cases/{cid}",
 subs = tri.api("GET", f"/cases/{cid}/submissions").json()
 t.check(any(x.get("form_id") == "youth-request" and x.get("status") == "final" for x in subs),
         "the case has the final youth-request", subs)
+submissions = site.sql("SELECT count(*) FROM submissions")
 r = tri.form(f"/triage/{iid}", {"action": "submit", "case_id": str(cid)})
-t.check(r.status == 409 and "already" in r.text, "once only (409)", (r.status, r.text[-300:]))
+t.check(r.status == 409 and "<title>Signalements à trier" in r.text
+        and "déjà été enregistrées dans un dossier" in r.text,
+        "once only: again (another tab), the triage page says so in French (409)",
+        (r.status, r.text[-300:]))
+anon.form("/refer", base + [("channel", "online"), ("network-work", "true"),
+                            ("situation", "rupture"), ("services", "École\nSSM")], csrf=False)
+waiting = site.sql("SELECT max(id) FROM intakes")[0][0]
+r = tri.form(f"/triage/{waiting}", {"action": "submit", "case_id": str(cid)})
+t.check(r.status == 409 and "n'est pas acceptée" in html.unescape(r.text),
+        "the answers of a request not accepted (a crafted or stale form): said so (409)",
+        (r.status, r.text[-300:]))
+t.check(site.sql("SELECT count(*) FROM submissions") == submissions, "nothing written")
 r = tri.api("POST", f"/intakes/{iid}/submit", {"case_id": cid})
 t.check(r.status == 409, "the API says the same", r.text)
 

@@ -159,14 +159,56 @@ sid = site.sql("SELECT id FROM users WHERE login = 'sam'")[0][0]
 r = sam.form(f"/admin/users/{sid}/active", {"action": "deactivate"})
 t.check(r.status == 422 and "your own account" in alert(r.text), "in English too", alert(r.text))
 
-# A plugin whose requirement is not installed (a test plugin of the
-# search path): the kernel's reason next to its button, nothing enabled.
+# ---- plugins: the kernel's refusals next to the button, in the user's language
+def plugin_problem(r, pid):
+    """The alert next to plugin pid's button."""
+    return alert(r.text.split(f'action="/admin/plugins/{pid}"')[-1][:1200])
+
+
+def enabled(pid):
+    return count(f"SELECT count(*) FROM plugins WHERE id = '{pid}' AND enabled = 1")
+
+
+# a requirement not installed (test plugins of the search path)
 r = admin.form("/admin/plugins/needs-missing", {"action": "enable"})
-row = r.text.split('action="/admin/plugins/needs-missing"')[-1][:1200]
-t.check(r.status == 422 and "nonexistent" in alert(row) and "not installed" in alert(row),
-        "a plugin that cannot be enabled says why next to its button", alert(r.text))
-t.check(not site.sql("SELECT 1 FROM plugins WHERE id = 'needs-missing' AND enabled = 1"),
-        "and it is not enabled")
+t.check(r.status == 422 and "besoin du module nonexistent, qui n'est pas installé"
+        in plugin_problem(r, "needs-missing"),
+        "a plugin whose requirement is not installed says so next to its button, in French",
+        alert(r.text))
+t.check(not enabled("needs-missing"), "and it is not enabled")
+r = sam.form("/admin/plugins/needs-missing", {"action": "enable"})
+t.check(r.status == 422 and "needs the plugin nonexistent, which is not installed"
+        in plugin_problem(r, "needs-missing"), "in English for Sam", alert(r.text))
+# a requirement installed but not enabled
+r = admin.form("/admin/plugins/xmlonly", {"action": "enable"})
+t.check(r.status == 422 and "activez d'abord echo" in plugin_problem(r, "xmlonly")
+        and not enabled("xmlonly"),
+        "a plugin whose requirement is not enabled: enable it first, nothing enabled",
+        alert(r.text))
+# a requirement in a version that does not fit
+t.check(admin.form("/admin/plugins/echo", {"action": "enable"}).status == 303, "echo enabled")
+r = admin.form("/admin/plugins/needs-new", {"action": "enable"})
+t.check(r.status == 422 and "la version installée du module echo" in plugin_problem(r, "needs-new")
+        and not enabled("needs-new"),
+        "a plugin that needs another version of its requirement says so", alert(r.text))
+r = sam.form("/admin/plugins/needs-new", {"action": "enable"})
+t.check(r.status == 422 and "installed version of the plugin echo" in plugin_problem(r, "needs-new"),
+        "in English for Sam", alert(r.text))
+# disabling one that others need
+r = admin.form("/admin/plugins/instruments", {"action": "disable"})
+t.check(r.status == 422 and "désactivez d'abord frailty, youth" in plugin_problem(r, "instruments")
+        and enabled("instruments"),
+        "a plugin others need cannot be disabled: disable them first, nothing changed",
+        alert(r.text))
+r = sam.form("/admin/plugins/instruments", {"action": "disable"})
+t.check(r.status == 422 and "disable frailty, youth first" in plugin_problem(r, "instruments"),
+        "in English for Sam", alert(r.text))
+# disabling one disabled meanwhile (another tab)
+t.check(admin.form("/admin/plugins/echo", {"action": "disable"}).status == 303, "echo disabled")
+r = admin.form("/admin/plugins/echo", {"action": "disable"})
+t.check(r.status == 409 and "désactivé entre-temps" in plugin_problem(r, "echo")
+        and not enabled("echo"),
+        "disabling it again (another tab): said next to its button (409)", (r.status, alert(r.text)))
 
 # ---- API tokens --------------------------------------------------------------
 marie = Client(srv)
@@ -271,4 +313,36 @@ t.check(r.status == 422 and "digits" in (problem_of(r.text, f"f-case-{iid}") or 
         "in English for Emma", problem_of(r.text, f"f-case-{iid}"))
 t.check(count(f"SELECT count(*) FROM intakes WHERE id = {iid} AND submission_id IS NULL") == 1,
         "the answers are on no case")
+
+# ---- triage: a request accepted or dismissed meanwhile (another tab) --------
+
+
+def intake(name):
+    anon.form("/refer", [("referrer_name", "Dr Leroy"), ("referrer_contact", "02 111 11 11"),
+                         ("person_name", name), ("situation", "Isolement")], csrf=False)
+    return site.sql("SELECT id FROM intakes ORDER BY id DESC LIMIT 1")[0][0]
+
+
+def handled(iid):
+    return site.sql(f"SELECT status, handled_by, handled_at FROM intakes WHERE id = {iid}")[0]
+
+
+first, second = intake("Louis Dubois"), intake("Anne Collin")
+t.check(marie.form(f"/triage/{first}", {"action": "accept"}).status == 303, "marie accepts one")
+t.check(emma.form(f"/triage/{second}", {"action": "dismiss"}).status == 303, "emma dismisses the other")
+as_left = (handled(first), handled(second))
+r = marie.form(f"/triage/{first}", {"action": "dismiss"})
+t.check(r.status == 409 and "<title>Signalements à trier" in r.text
+        and re.search(r"déjà été acceptée par Marie le \d\d/\d\d/\d{4} :", alert(r.text)),
+        "dismissing a request accepted meanwhile: the triage page again (409) saying by whom "
+        "and when, in French", (r.status, alert(r.text)))
+r = marie.form(f"/triage/{second}", {"action": "accept"})
+t.check(r.status == 409 and re.search(r"classée sans suite par Emma le \d\d/\d\d/\d{4} :",
+                                     alert(r.text)),
+        "accepting a request dismissed meanwhile: said so", (r.status, alert(r.text)))
+r = emma.form(f"/triage/{first}", {"action": "accept"})
+t.check(r.status == 409 and "already accepted by Marie on" in alert(r.text),
+        "in English for Emma", (r.status, alert(r.text)))
+t.check((handled(first), handled(second)) == as_left,
+        "nothing written: each request as the first one left it", (handled(first), handled(second)))
 t.finish()
