@@ -82,10 +82,15 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
 
 /* ---- referrals ---- */
 
-/* Refers the person to a specialist; a follow-up task is due after
- * `follow_up` (ISO 8601 duration, default P14D) until the answer comes. */
+/* Refers the person to a specialist; sent_on (YYYY-MM-DD, NULL: today) is
+ * not in the future nor before the case's opening (a case registered
+ * after the fact). A follow-up task is due `follow_up` (ISO 8601 duration,
+ * default P14D) after it was sent, until the answer comes. */
 int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const char *to_name,
-                    const char *reason, const char *follow_up, int64_t *id, fr_error *err);
+                    const char *reason, const char *follow_up, const char *sent_on, int64_t *id,
+                    fr_error *err);
+/* The answer, on `on` (YYYY-MM-DD, NULL: today): not in the future, not
+ * before the referral was sent. */
 int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, const char *on,
                        fr_error *err);
 /* A case's referrals (case_id), or every unanswered referral the user may

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "text.h"
 
 #define T(key) fr_t(r->lang, key)
@@ -65,6 +66,7 @@ static const struct {
     {"there is no workflow", "case.open.no_workflow"},
     /* dates out of a case's time */
     {"is before the case's opening", "case.before_opening"},
+    {"is before the referral was sent", "ref.answered_before_sent"},
     {"is after the case's first", "case.opening.after_first"},
     {"is before the patient's birth", "case.opening.before_birth"},
     {"that is not in the future", "case.opening.future"},
@@ -211,6 +213,16 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
             fr_page_refusal(r, &problems, &err, rules, n);
     }
     return problems;
+}
+
+void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
+                           const fr_page_rule *rule)
+{
+    fr_error err = {0};
+    if (iso && case_id && !fr_page_problem(*problems, rule->name) &&
+        fr_case_check_after_opening(r->site, case_id, rule->kernel ? rule->kernel : rule->name, iso,
+                                    &err) == FR_EINVAL)
+        fr_page_refusal(r, problems, &err, rule, 1);
 }
 
 const char *fr_page_problem(json_t *problems, const char *name)

@@ -700,6 +700,36 @@ static void row_problem(fr_req *r, fr_buf *b, const fr_refusal *refused, const c
     fr_buf_puts(b, "</p>");
 }
 
+void fr_ui_admin_active(fr_req *r, fr_buf *b, json_t *user, int from_user_page)
+{
+    int active = fr_ji(user, "active") != 0;
+    if (!active) {
+        fr_buf_puts(b, "<strong>");
+        esc_t(r, b, "admin.user.inactive");
+        fr_buf_puts(b, "</strong> ");
+    }
+    /* Not oneself: an administrator would lock themselves out. */
+    if (active && strcmp(fr_js(user, "login"), r->login) == 0)
+        return;
+    fr_buf_printf(b,
+                  "<form method=\"post\" action=\"/admin/users/%" JSON_INTEGER_FORMAT
+                  "/active\" class=\"inline\">",
+                  fr_ji(user, "id"));
+    fr_page_csrf(r, b);
+    if (from_user_page)
+        fr_buf_puts(b, "<input type=\"hidden\" name=\"back\" value=\"user\">");
+    fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s",
+                  active ? "deactivate" : "activate", active ? " class=\"secondary\"" : "");
+    if (active) {
+        fr_buf_puts(b, " data-confirm=\"");
+        esc_t(r, b, "admin.user.deactivate.confirm");
+        fr_buf_puts(b, "\"");
+    }
+    fr_buf_puts(b, ">");
+    esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
+    fr_buf_puts(b, "</button></form>");
+}
+
 /* The administration page; after a refusal (422), the refused form
  * ("user", "team", "join"; "plugin" or "active" for the row of the path's
  * plugin or user) with what was typed and its problems. */
@@ -791,7 +821,6 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         fr_buf_puts(b, "</th></tr></thead><tbody>");
         json_array_foreach(users, i, v)
         {
-            int active = fr_ji(v, "active") != 0;
             fr_buf_printf(b, "<tr><td><a href=\"/admin/users/%" JSON_INTEGER_FORMAT "\">",
                           fr_ji(v, "id"));
             fr_buf_esc(b, fr_js(v, "login"));
@@ -805,30 +834,7 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_js(v, "teams"));
             fr_buf_puts(b, "</td><td>");
-            if (!active) {
-                fr_buf_puts(b, "<strong>");
-                esc_t(r, b, "admin.user.inactive");
-                fr_buf_puts(b, "</strong> ");
-            }
-            /* Not oneself: an administrator would lock themselves out. */
-            if (!active || strcmp(fr_js(v, "login"), r->login) != 0) {
-                fr_buf_printf(b,
-                              "<form method=\"post\" action=\"/admin/users/%" JSON_INTEGER_FORMAT
-                              "/active\" class=\"inline\">",
-                              fr_ji(v, "id"));
-                fr_page_csrf(r, b);
-                fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s",
-                              active ? "deactivate" : "activate",
-                              active ? " class=\"secondary\"" : "");
-                if (active) {
-                    fr_buf_puts(b, " data-confirm=\"");
-                    esc_t(r, b, "admin.user.deactivate.confirm");
-                    fr_buf_puts(b, "\"");
-                }
-                fr_buf_puts(b, ">");
-                esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
-                fr_buf_puts(b, "</button></form>");
-            }
+            fr_ui_admin_active(r, b, v, 0);
             char row[24];
             snprintf(row, sizeof row, "%" JSON_INTEGER_FORMAT, fr_ji(v, "id"));
             row_problem(r, b, refused, "active", row);
@@ -1157,8 +1163,12 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
     }
     /* Cases and tasks still theirs: to the échéancier, filtered on them,
      * where they are handed over in bulk. */
+    const char *back = fr_req_field(r, "back");
     if (!active && (cases > 0 || tasks > 0))
         fr_resp_redirect(w, "/schedule?manager=%s&msg=flash.user.reassign", login);
+    else if (back && strcmp(back, "user") == 0) /* the user's page, where it was asked */
+        fr_resp_redirect(w, "/admin/users/%" PRId64 "?msg=%s", fr_parse_id(r->params[0]),
+                         active ? "flash.user.activated" : "flash.user.deactivated");
     else
         fr_resp_redirect(w, "/admin?msg=%s",
                          active ? "flash.user.activated" : "flash.user.deactivated");

@@ -1386,12 +1386,16 @@ static void ui_network_add(fr_req *r, fr_resp *w)
             problems = json_object();
         json_object_set_new(problems, "until", json_string(T("network.until_before")));
     }
+    fr_error err = {0};
+    int64_t mid = 0;
+    /* an unknown login said with the rest, not in a second round */
+    if (m.user && !fr_page_problem(problems, "user") &&
+        fr_user_id(r->site, m.user, &mid, &err) == FR_ENOTFOUND)
+        fr_page_refusal(r, &problems, &err, network_rules, NNETWORK_RULES);
     if (problems) {
         fr_ui_case_refused(r, w, id, "network", problems);
         return;
     }
-    fr_error err = {0};
-    int64_t mid = 0;
     if (fr_network_add(r->site, id, &m, &mid, &err)) {
         fr_ui_case_failed(r, w, id, "network", &err, network_rules, NNETWORK_RULES);
         return;

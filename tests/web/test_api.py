@@ -5,7 +5,7 @@ import datetime
 import threading
 
 import webtest
-from webtest import Checks, Client, Server, Site, server_has_read, wait_until
+from webtest import Checks, Client, Server, Site, server_has_read, site_today, wait_until
 
 t = Checks()
 site = Site()
@@ -215,6 +215,21 @@ r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "diététicienne"
                                                    "reason": "perte de poids"})
 t.check(r.status == 400 and "to: at most 200 characters" in message(r),
         "a referral's addressee is limited like a name", r.text[:300])
+r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "kiné", "reason": "chute",
+                                                   "sent_on": "01/01/2099"})
+t.check(r.status == 400 and "sent: 01/01/2099 is in the future" in message(r),
+        "a referral sent in the future is refused", r.text[:300])
+r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "kiné", "reason": "chute",
+                                                   "sent_on": "31/02/2026"})
+t.check(r.status == 400 and "sent_on: '31/02/2026' is not a date" in message(r),
+        "a sent date that is no date is refused", r.text[:300])
+r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "kiné", "reason": "chute",
+                                                   "sent_on": "01/01/2000"})
+t.check(r.status == 400 and "is before the case's opening" in message(r),
+        "a referral sent before the case's opening is refused", r.text[:300])
+r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "kiné", "reason": "chute",
+                                                   "sent_on": site_today().strftime("%d/%m/%Y")})
+t.check(r.status == 201, "a referral with its sent date", r.text[:300])
 r = marie.api("GET", "/caseload")
 t.check(r.status == 200 and r.json()["load"] == 1.5 and r.json()["capacity"] == 40,
         "the caseload gives load (a case of intensity 3 weighs 1.5) against capacity", r.text)
