@@ -19,14 +19,17 @@
  * weights: site settings caseload.weight.1..4, default 0.5 1 1.5 2), the
  * capacity (the user's own, else the site's caseload.capacity.clinical,
  * default 40 — social case management: caseload.capacity.social, default
- * 60, used when most of the user's cases have model "social") and the
- * ratio. A JSON array, most loaded first. */
+ * 60, used when most of the user's cases have model "social"; an
+ * administrator without a capacity of their own has the site's only while
+ * they manage open cases, else 0: none) and the ratio (0 without a
+ * capacity). A JSON array, most loaded first. */
 int fr_caseload(fr_site *site, json_t **out, fr_error *err);
 /* The weight of a case of intensity 1…4 in a load (caseload.weight.N). */
 double fr_caseload_weight(const fr_site *site, int intensity);
 /* One user's load and capacity, as fr_caseload counts them (load 0 and
- * the site's clinical capacity for someone who manages no case). Reads
- * no case's content: not audited. */
+ * capacity 0, none, for a role that cannot manage cases, a deactivated
+ * user, an administrator who manages none). Reads no case's content: not
+ * audited. */
 int fr_caseload_of(fr_site *site, int64_t user_id, double *load, double *capacity, fr_error *err);
 
 /* ---- the Kaiser Permanente pyramid ---- */

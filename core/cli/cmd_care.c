@@ -18,12 +18,19 @@ static void print_caseload(json_t *list)
            "RATIO", "OVERDUE");
     json_array_foreach(list, i, v) {
         double ratio = json_real_value(json_object_get(v, "ratio"));
-        printf("%-14s %-26s %5" JSON_INTEGER_FORMAT " %6.1f %8.0f %5.0f%% %" JSON_INTEGER_FORMAT
-               "%s\n",
+        double capacity = json_real_value(json_object_get(v, "capacity"));
+        char cap[16] = "—", pct[16] = "—";
+        int dash = 2; /* "—" is 3 bytes wide for printf, one column */
+        /* no capacity (an administrator who manages no case): no ratio */
+        if (capacity > 0) {
+            snprintf(cap, sizeof cap, "%.0f", capacity);
+            snprintf(pct, sizeof pct, "%.0f%%", ratio * 100);
+            dash = 0;
+        }
+        printf("%-14s %-26s %5" JSON_INTEGER_FORMAT " %6.1f %*s %*s %" JSON_INTEGER_FORMAT "%s\n",
                cli_str(v, "login"), cli_str(v, "display_name"),
                json_integer_value(json_object_get(v, "open_cases")),
-               json_real_value(json_object_get(v, "load")),
-               json_real_value(json_object_get(v, "capacity")), ratio * 100,
+               json_real_value(json_object_get(v, "load")), 8 + dash, cap, 6 + dash, pct,
                json_integer_value(json_object_get(v, "overdue_tasks")),
                ratio > 1 ? "  OVER CAPACITY" : "");
     }

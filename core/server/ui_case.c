@@ -273,10 +273,17 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     esc_t(r, b, "caseload.load");
     fr_buf_puts(b, "</h2>");
     int pct = capacity > 0 ? (int)(load * 100 / capacity) : 0;
-    fr_buf_printf(b,
-                  "<p><meter min=\"0\" max=\"%g\" high=\"%g\" value=\"%g\" aria-label=\"%s\">"
-                  "</meter> %g / %g (%d %%)</p>",
-                  capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
+    if (capacity > 0)
+        fr_buf_printf(b,
+                      "<p><meter min=\"0\" max=\"%g\" high=\"%g\" value=\"%g\" aria-label=\"%s\">"
+                      "</meter> %g / %g (%d %%)</p>",
+                      capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
+    else /* a role that manages no case: no capacity, no meter */
+    {
+        fr_buf_printf(b, "<p>%g / — <span class=\"muted\">(", load);
+        esc_t(r, b, "caseload.no_capacity");
+        fr_buf_puts(b, ")</span></p>");
+    }
     /* one case, and in French none, takes the singular */
     size_t ncases = json_array_size(cases);
     fr_buf_printf(b, "<p>%zu ", ncases);

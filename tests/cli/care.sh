@@ -103,8 +103,13 @@ refused "a member of another case" 1 "not in this case's network" -- $M meeting 
 refused "a provider outside the case cannot read its meetings" 1 "no care relationship" -- --as thomas meeting show 1
 
 # Caseload and the pyramid
+"$FR" user add ana --name "Ana Admin" --role admin >/dev/null
 ok "caseload" -- caseload
 out_has "marie is listed" "marie"
+out_has "an administrator who manages no case has no capacity (not the site's 40)" "ana            Ana Admin                      0    0.0        —      — 0"
+out_has "a case manager without one of her own has the site's" "thomas         Thomas Weber"
+test "$("$FR" --json caseload | grep -A6 '"login": "ana"' | grep -c '"capacity": 0')" = 1 &&
+    pass "0 in the JSON" || fail "ana's capacity: $("$FR" --json caseload | grep -A6 '"login": "ana"')"
 test "$("$FR" --json caseload | grep -A3 '"login": "marie"' | grep -c '"load": 3.0')" = 1 &&
     pass "load = intensity weights 2 + 1" || fail "caseload load"
 refused "a level outside the pyramid" 1 "not a level" -- $M case level 1 5

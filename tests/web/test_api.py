@@ -247,6 +247,12 @@ t.check(len(r1) == 2 and r1[0]["id"] != r2[0]["id"], "lists take limit and offse
 # Access by care relationship
 dr = Client(srv)
 dr.login("dr-j")
+r = dr.api("GET", "/caseload")
+t.check(r.status == 200 and r.json()["capacity"] == 0 and r.json()["load"] == 0,
+        "a provider (who manages no case) has no capacity, not the site's", r.text[:300])
+page = dr.request("GET", "/caseload").text
+t.check("0 / — " in page and "aucune capacité" in page and "<meter" not in page,
+        "nor on the caseload page: no meter, a dash", page[:1500])
 r = dr.api("GET", f"/cases/{cid}")
 t.check(r.status == 403 and r.json()["error"]["code"] == "access-denied",
         "a provider without a care relationship gets 403", r.text)
