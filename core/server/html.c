@@ -152,11 +152,21 @@ int64_t fr_parse_id(const char *s)
 
 const char *fr_text_n(const char *text, long n, char *out, size_t size)
 {
-    const char *at = strstr(text, "{n}");
-    if (at)
-        snprintf(out, size, "%.*s%ld%s", (int)(at - text), text, n, at + 3);
-    else
+    char number[24];
+    snprintf(number, sizeof number, "%ld", n);
+    fr_text_with(text, "{n}", number, out, size);
+    return out;
+}
+
+const char *fr_text_with(const char *text, const char *slot, const char *value, char *out,
+                         size_t size)
+{
+    const char *at = strstr(text, slot);
+    if (!at) {
         snprintf(out, size, "%s", text);
+        return text;
+    }
+    snprintf(out, size, "%.*s%s%s", (int)(at - text), text, value, at + strlen(slot));
     return out;
 }
 

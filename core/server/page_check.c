@@ -70,7 +70,7 @@ static const struct {
     {"is after the case's first", "case.opening.after_first"},
     {"is before the patient's birth", "case.opening.before_birth"},
     {"that is not in the future", "case.opening.future"},
-    {"years ahead (today", "task.due_too_far"},
+    {"years ahead (today", "task.due_too_far"}, /* its {n}: the kernel's years */
     {"is more than a year ago", "task.due_too_old"},
     /* error pages (fr_page_error) */
     {"has no care relationship with case", "access.no_relationship"},
@@ -99,6 +99,23 @@ static const char *with_date(const char *text, const char *at, char *out, size_t
     return out;
 }
 
+/* text with its "{n}" replaced by the number the kernel's message gives
+ * just before `at` ("… more than 10 years ahead …"), into out: the
+ * kernel's bound (FR_TASK_DUE_YEARS) is written once, in the kernel. */
+static const char *with_number(const char *text, const char *message, const char *at, char *out,
+                               size_t size)
+{
+    const char *p = at;
+    while (p > message && p[-1] == ' ')
+        p--;
+    const char *end = p;
+    while (p > message && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (p == end || !strstr(text, "{n}"))
+        return text;
+    return fr_text_n(text, atol(p), out, size);
+}
+
 /* The input a kernel message is about: the field it starts with ("phone:
  * …"), as the rules name it; NULL when it names none of them. */
 static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rules, size_t n)
@@ -123,8 +140,10 @@ const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size
 {
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         const char *at = strstr(message, known[i].shape);
-        if (at)
-            return with_date(T(known[i].key), at, out, size);
+        if (at) {
+            const char *text = with_date(T(known[i].key), at, out, size);
+            return text != T(known[i].key) ? text : with_number(text, message, at, out, size);
+        }
     }
     return message;
 }

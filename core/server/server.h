@@ -633,6 +633,10 @@ json_int_t fr_ji(json_t *obj, const char *key);
 
 /* text with "{n}" replaced by n, in out (which is returned). */
 const char *fr_text_n(const char *text, long n, char *out, size_t size);
+/* text with its `slot` ("{log}") replaced by value, in out (which is
+ * returned); text itself when it has no such slot. */
+const char *fr_text_with(const char *text, const char *slot, const char *value, char *out,
+                         size_t size);
 /* Parses a positive id; 0 when invalid. */
 int64_t fr_parse_id(const char *s);
 /* Parses DD/MM/YYYY (D/M/YYYY too, spaces around forgiven) or YYYY-MM-DD

@@ -668,8 +668,11 @@ static void reload_refused(fr_req *r, fr_buf *b)
     json_t *refused = fr_server_reload_refusals(r->server, r->site), *v;
     size_t i, dn = strlen(r->site->dir);
     if (json_array_size(refused) > 0) {
+        char log[256], said[FR_ERROR_MAX];
         fr_buf_puts(b, "<div class=\"flash\" role=\"alert\"><p>");
-        esc_t(r, b, "admin.reload.refused");
+        /* the log where it really is ($FILROUGE_LOG) */
+        fr_buf_esc(b, fr_text_with(T("admin.reload.refused"), "{log}",
+                                   fr_site_log_name(r->site, log, sizeof log), said, sizeof said));
         fr_buf_puts(b, "</p><ul>");
         json_array_foreach(refused, i, v)
         {
