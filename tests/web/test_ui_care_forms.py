@@ -74,6 +74,11 @@ r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on=
 t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "ap-on") or "")
         and value_of(r.text, "by") == "Jeanne",
         "an approval dated in the future is said under the date", problem_of(r.text, "ap-on"))
+r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, on="01/01/2020"))
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "ap-on") or "")
+        and "obligatoire" in (problem_of(r.text, "ap-by") or ""),
+        "an approval dated before the case's opening, without a name: both said in the first round",
+        [problem_of(r.text, "ap-on"), problem_of(r.text, "ap-by")])
 r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on="",
                                                       note="signé \u2066chez elle"))
 t.check(r.status == 422 and "sens de l'écriture" in (problem_of(r.text, "ap-note") or "")
@@ -317,6 +322,9 @@ t.check(r.status == 422 and "Choose the workflow" in (problem_of(r.text, "f-work
 # -- a concertation ------------------------------------------------------------------------
 marie.form(f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie", "relation": "fille"})
 member = site.sql(f"SELECT id FROM network_members WHERE case_id = {cid}")[0][0]
+page = marie.request("GET", f"/cases/{cid}/meetings/new").text
+t.check(checked(page, "p1-inv") and not checked(page, "p1-pres"),
+        "a new concertation: the network invited, nobody ticked present in advance")
 meeting = [("held_on", "31/02/2026"), ("place", "Salle <B>"), ("member", str(member)),
            (f"role-{member}", " "), ("other1", "Dr Dubois"), ("other1-role", ""),
            ("other2", ""), ("other2-role", "voisin"), ("minutes", "Bilan\nà revoir"),
