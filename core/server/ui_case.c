@@ -1047,9 +1047,10 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
             return;
         }
         /* Refused (and audited by the kernel): say why, and offer the
-         * audited exception. */
+         * audited exception; 403 also after a form of the case refused
+         * (what was typed is not the problem, nor shown) */
         char said[FR_ERROR_MAX];
-        w->status = refused ? 422 : 403;
+        w->status = 403;
         fr_page_begin(r, w, T("error.title"));
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
         fr_buf_esc(b, fr_page_known(r, err.message, said, sizeof said));

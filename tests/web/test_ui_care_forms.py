@@ -278,6 +278,10 @@ r = marie.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": "chu
                                              "sent_on": "01/01/2099"})
 t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "r-sent") or ""),
         "a referral sent in the future: under its date", problem_of(r.text, "r-sent"))
+r = emma.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": "chute",
+                                            "sent_on": day(10)})
+t.check(r.status == 403 and day(8) not in r.text,
+        "someone without access to the case: the 403 page, not the case's opening", r.status)
 t.check(count("referrals", f"case_id = {late}") == 0, "no referral is recorded")
 r = marie.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": "chute",
                                              "sent_on": day(5), "follow_days": "3"})
