@@ -96,6 +96,12 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
  * before the referral was sent. */
 int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, const char *on,
                        fr_error *err);
+/* 0 when `on` (YYYY-MM-DD) is not before referral `referral_id` was sent,
+ * else FR_EINVAL "on: DD/MM/YYYY is before the referral was sent
+ * (DD/MM/YYYY); …" (fr_referral_answer's check, for pages that say every
+ * problem at once). Reads only the sent date. */
+int fr_referral_check_answered_on(fr_site *site, int64_t referral_id, const char *on,
+                                  fr_error *err);
 /* A case's referrals (case_id), or every unanswered referral the user may
  * see (case_id 0). The read is audited ("referrals", the case's id or
  * "*"). */

@@ -85,8 +85,7 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
     return rc;
 }
 
-/* An answer cannot come before the referral was sent. */
-static int answered_after_sent(fr_site *site, int64_t referral_id, const char *on, fr_error *err)
+int fr_referral_check_answered_on(fr_site *site, int64_t referral_id, const char *on, fr_error *err)
 {
     char *sent = NULL, a[32], b[32];
     int rc = fr_store_query_text(site->store, err, &sent,
@@ -117,7 +116,7 @@ int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, c
     if (rc == FR_ENOTFOUND)
         return fr_error_set(err, FR_ENOTFOUND, "there is no referral %" PRId64, referral_id);
     if (rc || (rc = fr_access_case(site, case_id, FR_WRITE, err)) ||
-        (on && (rc = answered_after_sent(site, referral_id, on, err))))
+        (on && (rc = fr_referral_check_answered_on(site, referral_id, on, err))))
         return rc;
     fr_store_query_int(site->store, err, &task,
                        "SELECT coalesce(task_id, 0) FROM referrals WHERE id = ?", "I",

@@ -1427,6 +1427,10 @@ static void ui_referral_answer(fr_req *r, fr_resp *w)
     json_t *problems = fr_page_check(r, answer_rules, NRULES(answer_rules));
     if (field_date(r, "answered_on", on, &on_p) == 0 && in_future(on_p))
         fr_page_put(&problems, "answered_on", T("ref.answered_future"));
+    /* before it was sent: said with the rest */
+    else if (on_p && fr_referral_check_answered_on(r->site, rid, on_p, &err) == FR_EINVAL)
+        fr_page_refusal(r, &problems, &err, answer_rules, NRULES(answer_rules));
+    err = (fr_error){0};
     if (!problems && fr_referral_answer(r->site, rid, fr_page_opt(r, "answer"), on_p, &err) == 0) {
         back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "referrals");
         return;

@@ -304,6 +304,12 @@ t.check(r.status == 422 and f"avant l'envoi de l'orientation ({day(5)})"
         and value_at(r.text, f"ra-{late_ref}") == "6 séances",
         "an answer dated before the referral was sent: under its date, what was typed kept",
         problem_of(r.text, f"rd-{late_ref}"))
+r = marie.form(f"/referrals/{late_ref}/answer", {"case": late, "answer": " ",
+                                                 "answered_on": day(6)})
+t.check(r.status == 422 and "avant l'envoi" in (problem_of(r.text, f"rd-{late_ref}") or "")
+        and "obligatoire" in (problem_of(r.text, f"ra-{late_ref}") or ""),
+        "and without an answer: both said in the first round",
+        [problem_of(r.text, k) for k in (f"ra-{late_ref}", f"rd-{late_ref}")])
 r = marie.form(f"/referrals/{late_ref}/answer", {"case": late, "answer": "6 séances",
                                                  "answered_on": day(1)})
 t.check(r.status == 303 and site.sql(f"SELECT answered_on FROM referrals WHERE id = {late_ref}")
