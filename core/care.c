@@ -56,7 +56,7 @@ static int caseload_rows(fr_site *site, int64_t user_id, json_t **out, fr_error 
     json_t *rows = NULL;
     int rc = fr_store_query_json(
         site->store, err, &rows,
-        "SELECT u.login, u.display_name, u.capacity AS own_capacity,"
+        "SELECT u.login, u.display_name, u.role, u.capacity AS own_capacity,"
         " (SELECT count(*) FROM cases c WHERE c.case_manager_id = u.id AND c.status = 'open')"
         "   AS open_cases,"
         " (SELECT coalesce(sum(CASE c.intensity WHEN 1 THEN ?1 WHEN 2 THEN ?2 WHEN 3 THEN ?3"
@@ -80,15 +80,21 @@ static int caseload_rows(fr_site *site, int64_t user_id, json_t **out, fr_error 
         json_t *own = json_object_get(r, "own_capacity");
         double own_capacity = json_is_number(own) ? json_number_value(own) : 0;
         /* A user's own capacity wins (part-time, rural); else the site's
-         * figure for the kind of case management they mostly do. */
-        double capacity =
-            own_capacity > 0 ? own_capacity : (open > 0 && soc * 2 > open ? social : clinical);
+         * figure for the kind of case management they mostly do — for a
+         * case manager, or an administrator who manages cases: one who
+         * manages none has none (0), not a full-time case manager's. */
+        int manager = strcmp(json_string_value(json_object_get(r, "role")), "case_manager") == 0;
+        double capacity = own_capacity > 0             ? own_capacity
+                          : !manager && open == 0      ? 0
+                          : open > 0 && soc * 2 > open ? social
+                                                       : clinical;
         double load = json_number_value(json_object_get(r, "load"));
         json_object_set_new(r, "load", json_real(load));
         json_object_set_new(r, "capacity", json_real(capacity));
         json_object_set_new(r, "ratio", json_real(capacity > 0 ? load / capacity : 0));
         json_object_del(r, "social_cases");
         json_object_del(r, "own_capacity");
+        json_object_del(r, "role");
     }
     *out = rows;
     return 0;
@@ -98,7 +104,7 @@ int fr_caseload_of(fr_site *site, int64_t user_id, double *load, double *capacit
 {
     json_t *rows = NULL;
     *load = 0;
-    *capacity = setting_number(site, "caseload.capacity.clinical", 40);
+    *capacity = 0; /* a role that manages no case, or deactivated: none */
     int rc = caseload_rows(site, user_id, &rows, err);
     json_t *row = rc ? NULL : json_array_get(rows, 0);
     if (row) {

@@ -19,14 +19,17 @@
  * weights: site settings caseload.weight.1..4, default 0.5 1 1.5 2), the
  * capacity (the user's own, else the site's caseload.capacity.clinical,
  * default 40 — social case management: caseload.capacity.social, default
- * 60, used when most of the user's cases have model "social") and the
- * ratio. A JSON array, most loaded first. */
+ * 60, used when most of the user's cases have model "social"; an
+ * administrator without a capacity of their own has the site's only while
+ * they manage open cases, else 0: none) and the ratio (0 without a
+ * capacity). A JSON array, most loaded first. */
 int fr_caseload(fr_site *site, json_t **out, fr_error *err);
 /* The weight of a case of intensity 1…4 in a load (caseload.weight.N). */
 double fr_caseload_weight(const fr_site *site, int intensity);
 /* One user's load and capacity, as fr_caseload counts them (load 0 and
- * the site's clinical capacity for someone who manages no case). Reads
- * no case's content: not audited. */
+ * capacity 0, none, for a role that cannot manage cases, a deactivated
+ * user, an administrator who manages none). Reads no case's content: not
+ * audited. */
 int fr_caseload_of(fr_site *site, int64_t user_id, double *load, double *capacity, fr_error *err);
 
 /* ---- the Kaiser Permanente pyramid ---- */
@@ -82,12 +85,23 @@ int fr_care_plan_approve(fr_site *site, int64_t case_id, const char *by, const c
 
 /* ---- referrals ---- */
 
-/* Refers the person to a specialist; a follow-up task is due after
- * `follow_up` (ISO 8601 duration, default P14D) until the answer comes. */
+/* Refers the person to a specialist; sent_on (YYYY-MM-DD, NULL: today) is
+ * not in the future nor before the case's opening (a case registered
+ * after the fact). A follow-up task is due `follow_up` (ISO 8601 duration,
+ * default P14D) after it was sent, until the answer comes. */
 int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const char *to_name,
-                    const char *reason, const char *follow_up, int64_t *id, fr_error *err);
+                    const char *reason, const char *follow_up, const char *sent_on, int64_t *id,
+                    fr_error *err);
+/* The answer, on `on` (YYYY-MM-DD, NULL: today): not in the future, not
+ * before the referral was sent. */
 int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, const char *on,
                        fr_error *err);
+/* 0 when `on` (YYYY-MM-DD) is not before referral `referral_id` was sent,
+ * else FR_EINVAL "on: DD/MM/YYYY is before the referral was sent
+ * (DD/MM/YYYY); …" (fr_referral_answer's check, for pages that say every
+ * problem at once). Reads only the sent date. */
+int fr_referral_check_answered_on(fr_site *site, int64_t referral_id, const char *on,
+                                  fr_error *err);
 /* A case's referrals (case_id), or every unanswered referral the user may
  * see (case_id 0). The read is audited ("referrals", the case's id or
  * "*"). */

@@ -19,7 +19,8 @@
 /* ---- referrals ---- */
 
 int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const char *to_name,
-                    const char *reason, const char *follow_up, int64_t *id, fr_error *err)
+                    const char *reason, const char *follow_up, const char *sent_on, int64_t *id,
+                    fr_error *err)
 {
     if (fr_text_blank(specialty))
         return fr_error_set(err, FR_EINVAL,
@@ -31,15 +32,28 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
         fr_text_check("reason", reason, FR_TEXT_LONG_MAX, 1, err))
         return err->code;
     fr_duration d;
-    char today[FR_TIME_LEN], due[FR_TIME_LEN], now[FR_TIME_LEN];
+    char today[FR_TIME_LEN], due[FR_TIME_LEN], now[FR_TIME_LEN], on[32], at[32];
     fr_clock_today(today);
     fr_clock_now(now);
+    /* a case registered after the fact records the day it was really sent */
+    const char *sent = sent_on ? sent_on : today;
+    if (!fr_date_valid(sent))
+        return fr_error_set(err, FR_EINVAL, "sent: '%s' is not a date", sent);
+    if (strcmp(sent, today) > 0)
+        return fr_error_set(err, FR_EINVAL,
+                            "sent: %s is in the future (today is %s): record a referral once it "
+                            "has been sent",
+                            fr_clock_human(sent, on), fr_clock_human(today, at));
     int rc = fr_duration_parse(follow_up ? follow_up : "P14D", &d, err);
     if (rc) {
         fr_error_prefix(err, "follow-up: ");
         return rc;
     }
-    if ((rc = fr_date_add(today, &d, due, err)) || (rc = fr_access_case(site, case_id, FR_WRITE, err)))
+    /* the follow-up is counted from the day it was sent (late at once when
+     * that day is long past) */
+    if ((rc = fr_date_add(sent, &d, due, err)) ||
+        (rc = fr_access_case(site, case_id, FR_WRITE, err)) ||
+        (rc = fr_case_check_after_opening(site, case_id, "sent", sent, err)))
         return rc;
     if ((rc = fr_store_begin(site->store, err)))
         return rc;
@@ -59,8 +73,8 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
                             "INSERT INTO referrals (case_id, specialty, to_name, reason, sent_on,"
                             " follow_up_on, task_id, created_at, created_by)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            "ItttttItt", case_id, specialty, to_name, reason, today, due,
-                            task, now, site->actor);
+                            "ItttttItt", case_id, specialty, to_name, reason, sent, due, task, now,
+                            site->actor);
     int64_t rid = fr_store_last_id(site->store);
     rc = fr_record_commit(site, rc, "create", "referral", rid, case_id,
                           json_pack("{s:I,s:s}", "case", (json_int_t)case_id, "specialty",
@@ -71,8 +85,7 @@ int fr_referral_add(fr_site *site, int64_t case_id, const char *specialty, const
     return rc;
 }
 
-/* An answer cannot come before the referral was sent. */
-static int answered_after_sent(fr_site *site, int64_t referral_id, const char *on, fr_error *err)
+int fr_referral_check_answered_on(fr_site *site, int64_t referral_id, const char *on, fr_error *err)
 {
     char *sent = NULL, a[32], b[32];
     int rc = fr_store_query_text(site->store, err, &sent,
@@ -103,7 +116,7 @@ int fr_referral_answer(fr_site *site, int64_t referral_id, const char *answer, c
     if (rc == FR_ENOTFOUND)
         return fr_error_set(err, FR_ENOTFOUND, "there is no referral %" PRId64, referral_id);
     if (rc || (rc = fr_access_case(site, case_id, FR_WRITE, err)) ||
-        (on && (rc = answered_after_sent(site, referral_id, on, err))))
+        (on && (rc = fr_referral_check_answered_on(site, referral_id, on, err))))
         return rc;
     fr_store_query_int(site->store, err, &task,
                        "SELECT coalesce(task_id, 0) FROM referrals WHERE id = ?", "I",

@@ -479,6 +479,20 @@ const char *fr_site_setting(const fr_site *site, const char *plugin, const char 
     return NULL;
 }
 
+const char *fr_site_log_name(const fr_site *site, char *out, size_t size)
+{
+    const char *path = getenv("FILROUGE_LOG");
+    size_t dn = site && site->dir ? strlen(site->dir) : 0;
+    if (!path || !*path)
+        path = "filrouge.log";
+    else if (strcmp(path, "-") == 0)
+        path = "stderr";
+    else if (dn && strncmp(path, site->dir, dn) == 0 && path[dn] == '/')
+        path += dn + 1;
+    snprintf(out, size, "%s", path);
+    return out;
+}
+
 void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...)
 {
     const char *path = getenv("FILROUGE_LOG");

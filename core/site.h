@@ -107,6 +107,10 @@ const char *fr_site_setting(const fr_site *site, const char *plugin, const char 
  * (<site>/filrouge.log; $FILROUGE_LOG overrides the path, "-" is stderr).
  * Never give it a secret or clinical content beyond ids. */
 void fr_site_log(const fr_site *site, const char *who, const char *fmt, ...) FR_PRINTF(3, 4);
+/* The log fr_site_log writes, as messages name it for people, into out:
+ * "filrouge.log" (in the site's folder), $FILROUGE_LOG (relative to the
+ * site's folder when in it) or "stderr" (for "-"). */
+const char *fr_site_log_name(const fr_site *site, char *out, size_t size);
 
 /* Backs the site up into the folder `dest` (created; refused when it
  * exists): a consistent copy of the database taken while the site may be in

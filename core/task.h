@@ -12,7 +12,7 @@
 #include "site.h"
 
 /* How far ahead a due date may be given (years from today; the pages'
- * text task.due_too_far says it too). */
+ * text task.due_too_far takes it from the kernel's message, as {n}). */
 #define FR_TASK_DUE_YEARS 10
 
 typedef struct fr_task_new {

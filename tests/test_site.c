@@ -289,7 +289,30 @@ static void setting_values_are_checked_by_kind(void)
     CHECK(fr_nearest_name("colour", names, 3) == NULL);
 }
 
+/* Messages name the log where it really is ($FILROUGE_LOG). */
+static void the_log_is_named_where_it_is(void)
+{
+    char dir[] = "/srv/filrouge/site", out[256];
+    fr_site site = {.dir = dir};
+    const char *was = getenv("FILROUGE_LOG");
+    char *saved = was ? strdup(was) : NULL;
+    unsetenv("FILROUGE_LOG");
+    CHECK_STR(fr_site_log_name(&site, out, sizeof out), "filrouge.log");
+    setenv("FILROUGE_LOG", "/var/log/filrouge/app.log", 1);
+    CHECK_STR(fr_site_log_name(&site, out, sizeof out), "/var/log/filrouge/app.log");
+    setenv("FILROUGE_LOG", "/srv/filrouge/site/logs/app.log", 1);
+    CHECK_STR(fr_site_log_name(&site, out, sizeof out), "logs/app.log");
+    setenv("FILROUGE_LOG", "-", 1);
+    CHECK_STR(fr_site_log_name(&site, out, sizeof out), "stderr");
+    if (saved)
+        setenv("FILROUGE_LOG", saved, 1);
+    else
+        unsetenv("FILROUGE_LOG");
+    free(saved);
+}
+
 TEST_MAIN({"a_server_database_is_not_copied", a_server_database_is_not_copied},
+          {"the_log_is_named_where_it_is", the_log_is_named_where_it_is},
           {"init_then_open", init_then_open},
           {"a_missing_site_says_how_to_make_one", a_missing_site_says_how_to_make_one},
           {"malformed_site_xml_names_file_and_line", malformed_site_xml_names_file_and_line},

@@ -18,12 +18,19 @@ static void print_caseload(json_t *list)
            "RATIO", "OVERDUE");
     json_array_foreach(list, i, v) {
         double ratio = json_real_value(json_object_get(v, "ratio"));
-        printf("%-14s %-26s %5" JSON_INTEGER_FORMAT " %6.1f %8.0f %5.0f%% %" JSON_INTEGER_FORMAT
-               "%s\n",
+        double capacity = json_real_value(json_object_get(v, "capacity"));
+        char cap[16] = "—", pct[16] = "—";
+        int dash = 2; /* "—" is 3 bytes wide for printf, one column */
+        /* no capacity (an administrator who manages no case): no ratio */
+        if (capacity > 0) {
+            snprintf(cap, sizeof cap, "%.0f", capacity);
+            snprintf(pct, sizeof pct, "%.0f%%", ratio * 100);
+            dash = 0;
+        }
+        printf("%-14s %-26s %5" JSON_INTEGER_FORMAT " %6.1f %*s %*s %" JSON_INTEGER_FORMAT "%s\n",
                cli_str(v, "login"), cli_str(v, "display_name"),
                json_integer_value(json_object_get(v, "open_cases")),
-               json_real_value(json_object_get(v, "load")),
-               json_real_value(json_object_get(v, "capacity")), ratio * 100,
+               json_real_value(json_object_get(v, "load")), 8 + dash, cap, 6 + dash, pct,
                json_integer_value(json_object_get(v, "overdue_tasks")),
                ratio > 1 ? "  OVER CAPACITY" : "");
     }
@@ -211,14 +218,17 @@ static int run_careplan_approve(cli *c)
 static int run_referral_add(cli *c)
 {
     int64_t id, rid = 0;
+    char sent[11];
     const char *to = cli_opt(c, "to"), *reason = cli_opt(c, "reason"),
-               *follow = cli_opt(c, "follow-up");
-    if (cli_check_args(c, 2, 2) || cli_id(c, cli_arg(c, 0), "CASE", &id))
+               *follow = cli_opt(c, "follow-up"), *sent_text = cli_opt(c, "sent");
+    if (cli_check_args(c, 2, 2) || cli_id(c, cli_arg(c, 0), "CASE", &id) ||
+        cli_date(c, sent_text, "--sent", sent))
         return CLI_USAGE;
     fr_error err = {0};
     if (cli_open(c))
         return CLI_REFUSED;
-    if (fr_referral_add(c->site, id, cli_arg(c, 1), to, reason, follow, &rid, &err))
+    if (fr_referral_add(c->site, id, cli_arg(c, 1), to, reason, follow, sent[0] ? sent : NULL, &rid,
+                        &err))
         return cli_fail(c, &err);
     cli_deliver(c);
     cli_ok(c, json_pack("{s:I}", "id", (json_int_t)rid),
@@ -466,8 +476,8 @@ const cli_command cli_care_commands[] = {
      "CASE --by NAME [--how signed|oral|representative] [--on DD/MM/YYYY] [--note TEXT]",
      "record the person's approval of the plan as it stands"},
     {"referral", "add", run_referral_add,
-     "CASE SPECIALTY --reason TEXT [--to NAME] [--follow-up P14D]",
-     "refer the person to a specialist; followed up until answered"},
+     "CASE SPECIALTY --reason TEXT [--to NAME] [--follow-up P14D] [--sent DD/MM/YYYY]",
+     "refer the person to a specialist (sent today unless --sent); followed up until answered"},
     {"referral", "answer", run_referral_answer, "REFERRAL ANSWER [--on DD/MM/YYYY]",
      "record the specialist's answer"},
     {"referral", "list", run_referral_list, "[--case CASE]",

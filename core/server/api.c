@@ -1522,8 +1522,8 @@ static void api_referrals_open(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
-static const char *const referral_add_fields[] = {"s:specialty", "s:to", "s:reason", "s:follow_up",
-                                                  NULL};
+static const char *const referral_add_fields[] = {"s:specialty", "s:to",      "s:reason",
+                                                  "s:follow_up", "s:sent_on", NULL};
 
 static void api_referral_add(fr_req *r, fr_resp *w)
 {
@@ -1532,11 +1532,15 @@ static void api_referral_add(fr_req *r, fr_resp *w)
         return;
     fr_error err = {0};
     int64_t id = 0;
-    if (fr_referral_add(r->site, fr_parse_id(r->params[0]), jstr(b, "specialty"), jstr(b, "to"),
-                        jstr(b, "reason"), jstr(b, "follow_up"), &id, &err))
-        fr_resp_api_error(r, w, &err);
-    else
-        written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    char sent[11];
+    const char *sent_p = NULL;
+    if (body_date(b, "sent_on", sent, &sent_p, w) == 0) {
+        if (fr_referral_add(r->site, fr_parse_id(r->params[0]), jstr(b, "specialty"), jstr(b, "to"),
+                            jstr(b, "reason"), jstr(b, "follow_up"), sent_p, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
     json_decref(b);
 }
 

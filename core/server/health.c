@@ -129,8 +129,18 @@ static json_t *where_only(const char *problem, const char *dir)
     return json_string(text);
 }
 
+/* The log as this public answer names it (fr_site_log_name): in the
+ * site's folder by its name, elsewhere by the variable that puts it there
+ * (no server path here). */
+static const char *log_name(fr_req *r, char out[256])
+{
+    fr_site_log_name(r->site, out, 256);
+    return out[0] == '/' ? "$FILROUGE_LOG" : out;
+}
+
 static json_t *reload_check(fr_req *r, int *degraded)
 {
+    char log[256];
     json_t *refused = fr_server_reload_refusals(r->server, r->site), *where = json_array(), *v;
     size_t i;
     json_array_foreach(refused, i, v)
@@ -138,7 +148,8 @@ static json_t *reload_check(fr_req *r, int *degraded)
     json_t *c = judge(json_array_size(refused) > 0, degraded, "refused",
                       "a reload was refused: the server goes on with the last good version "
                       "of what is listed; fix it and reload (systemctl reload filrouge); "
-                      "/admin and the log (filrouge.log) say what is wrong");
+                      "/admin and the log (%s) say what is wrong",
+                      log_name(r, log));
     json_object_set_new(c, "refused", where);
     json_decref(refused);
     return c;
@@ -151,10 +162,11 @@ static void health(fr_req *r, fr_resp *w)
     json_t *db;
     int64_t failed = 0, retrying = 0;
     if (count_deliveries(r, &failed, &retrying)) {
+        char log[256], msg[300];
+        snprintf(msg, sizeof msg, "the database cannot be read; the server's log (%s) says why",
+                 log_name(r, log));
         json_object_set_new(out, "status", json_string("unavailable"));
-        json_object_set_new(out, "database",
-                            check("unavailable", "the database cannot be read; the server's "
-                                                 "log (filrouge.log) says why"));
+        json_object_set_new(out, "database", check("unavailable", msg));
         fr_resp_json(w, 503, out);
         return;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "text.h"
 
 #define T(key) fr_t(r->lang, key)
@@ -72,10 +73,11 @@ static const struct {
     {"is before the case's last step", "case.before_last_step"},
     {"is before the step before it", "case.step_on.before_previous"},
     {"is after what was recorded since that step", "case.step_on.after_fact"},
+    {"is before the referral was sent", "ref.answered_before_sent"},
     {"is after the case's first", "case.opening.after_first"},
     {"is before the patient's birth", "case.opening.before_birth"},
     {"that is not in the future", "case.opening.future"},
-    {"years ahead (today", "task.due_too_far"},
+    {"years ahead (today", "task.due_too_far"}, /* its {n}: the kernel's years */
     {"is more than a year ago", "task.due_too_old"},
     /* disabling a plugin that is not enabled (another tab); the named
      * shapes below are looked for first */
@@ -135,6 +137,23 @@ static const char *with_name(const char *text, const char *message, const char *
     return fr_text_slot(text, "{name}", name, out, size);
 }
 
+/* text with its "{n}" replaced by the number the kernel's message gives
+ * just before `at` ("… more than 10 years ahead …"), into out: the
+ * kernel's bound (FR_TASK_DUE_YEARS) is written once, in the kernel. */
+static const char *with_number(const char *text, const char *message, const char *at, char *out,
+                               size_t size)
+{
+    const char *p = at;
+    while (p > message && p[-1] == ' ')
+        p--;
+    const char *end = p;
+    while (p > message && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (p == end || !strstr(text, "{n}"))
+        return text;
+    return fr_text_n(text, atol(p), out, size);
+}
+
 /* The input a kernel message is about: the field it starts with ("phone:
  * …"), as the rules name it; NULL when it names none of them. */
 static const fr_page_rule *rule_of(const char *message, const fr_page_rule *rules, size_t n)
@@ -167,8 +186,10 @@ const char *fr_page_known(fr_req *r, const char *message, char *out, size_t size
     }
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         const char *at = strstr(message, known[i].shape);
-        if (at)
-            return with_date(T(known[i].key), at, out, size);
+        if (at) {
+            const char *text = with_date(T(known[i].key), at, out, size);
+            return text != T(known[i].key) ? text : with_number(text, message, at, out, size);
+        }
     }
     return message;
 }
@@ -257,6 +278,16 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
             fr_page_refusal(r, &problems, &err, rules, n);
     }
     return problems;
+}
+
+void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
+                           const fr_page_rule *rule)
+{
+    fr_error err = {0};
+    if (iso && case_id && !fr_page_problem(*problems, rule->name) &&
+        fr_case_check_after_opening(r->site, case_id, rule->kernel ? rule->kernel : rule->name, iso,
+                                    &err) == FR_EINVAL)
+        fr_page_refusal(r, problems, &err, rule, 1);
 }
 
 const char *fr_page_problem(json_t *problems, const char *name)

@@ -402,6 +402,11 @@ void fr_token_hash(const char *token, char out[65]);
 
 /* 0 for an administrator; otherwise answers the audited 403 page, -1. */
 int fr_ui_require_admin(fr_req *r, fr_resp *w);
+/* A user's state for the administration (a row of fr_user_list):
+ * "deactivated" when so, and the button that deactivates or reactivates
+ * them (none to deactivate oneself); from_user_page: the answer comes back
+ * to /admin/users/{id} rather than /admin. */
+void fr_ui_admin_active(fr_req *r, fr_buf *b, json_t *user, int from_user_page);
 
 /* ---- intakes linked to patients and cases (ui_triage.c) ---- */
 
@@ -432,16 +437,19 @@ extern const fr_route fr_routes_health[];
 void fr_ui_participants_begin(fr_req *r, fr_buf *b, json_t *problems, int *focused);
 void fr_ui_participants_end(fr_req *r, fr_buf *b, json_t *problems, int *focused);
 /* A participant's row: name, role (input role-KEY, `role` at first),
- * invited (box `who`, value KEY) and present (box "present"), ticked at
- * first; row numbers the row's ids. */
+ * invited (box `who`, value KEY: ticked at first) and present (box
+ * "present": not ticked at first, the person ticks who was there); row
+ * numbers the row's ids. */
 void fr_ui_participant_row(fr_req *r, fr_buf *b, int row, const char *who, const char *key,
                            const char *name, const char *role, json_t *problems, int *focused);
 /* What is wrong with a meeting's form, every problem at once, in the
- * user's language (NULL: nothing): the date (not in the future), place,
+ * user's language (NULL: nothing): the date (not in the future, nor
+ * before the opening of case `case_id` when not 0), place,
  * minutes, a role for each person invited (`who`: "member" or "user") and
  * for each other participant named. The date held, when given, in held
  * (ISO) and *held_p. */
-json_t *fr_ui_meeting_problems(fr_req *r, const char *who, char held[11], const char **held_p);
+json_t *fr_ui_meeting_problems(fr_req *r, int64_t case_id, const char *who, char held[11],
+                               const char **held_p);
 /* The kernel's refusal of a meeting put with its problems (fr_page_refusal):
  * 1 when it was about what was typed. */
 int fr_ui_meeting_refusal(fr_req *r, json_t **problems, const fr_error *err);
@@ -559,6 +567,13 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n);
  * the case's order). */
 void fr_ui_past_date_check(fr_req *r, const fr_page_rule *rule, const char *future,
                            json_t **problems, char on[11]);
+/* The date `iso` typed in the rule's input checked against the opening of
+ * case `case_id` (fr_case_check_after_opening) with the form's other
+ * problems, so that it is said in the first round: put under the input
+ * when it is before; nothing when iso is NULL, case_id 0, or the input
+ * already has a problem. */
+void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
+                           const fr_page_rule *rule);
 /* A kernel refusal put into *problems (made when NULL) under the input of
  * the field its message names (the rules), in the user's language when its
  * shape is known, else in the kernel's words without the field's name;

@@ -64,8 +64,11 @@ static void reload_refused(fr_req *r, fr_buf *b)
     json_t *refused = fr_server_reload_refusals(r->server, r->site), *v;
     size_t i, dn = strlen(r->site->dir);
     if (json_array_size(refused) > 0) {
+        char log[256], said[FR_ERROR_MAX];
         fr_buf_puts(b, "<div class=\"flash\" role=\"alert\"><p>");
-        esc_t(r, b, "admin.reload.refused");
+        /* the log where it really is ($FILROUGE_LOG) */
+        fr_buf_esc(b, fr_text_slot(T("admin.reload.refused"), "{log}",
+                                   fr_site_log_name(r->site, log, sizeof log), said, sizeof said));
         fr_buf_puts(b, "</p><ul>");
         json_array_foreach(refused, i, v)
         {
@@ -94,6 +97,36 @@ static void row_problem(fr_req *r, fr_buf *b, const fr_refusal *refused, const c
     fr_buf_puts(b, "<p class=\"fr-error\" role=\"alert\">");
     fr_buf_esc(b, problem);
     fr_buf_puts(b, "</p>");
+}
+
+void fr_ui_admin_active(fr_req *r, fr_buf *b, json_t *user, int from_user_page)
+{
+    int active = fr_ji(user, "active") != 0;
+    if (!active) {
+        fr_buf_puts(b, "<strong>");
+        esc_t(r, b, "admin.user.inactive");
+        fr_buf_puts(b, "</strong> ");
+    }
+    /* Not oneself: an administrator would lock themselves out. */
+    if (active && strcmp(fr_js(user, "login"), r->login) == 0)
+        return;
+    fr_buf_printf(b,
+                  "<form method=\"post\" action=\"/admin/users/%" JSON_INTEGER_FORMAT
+                  "/active\" class=\"inline\">",
+                  fr_ji(user, "id"));
+    fr_page_csrf(r, b);
+    if (from_user_page)
+        fr_buf_puts(b, "<input type=\"hidden\" name=\"back\" value=\"user\">");
+    fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s",
+                  active ? "deactivate" : "activate", active ? " class=\"secondary\"" : "");
+    if (active) {
+        fr_buf_puts(b, " data-confirm=\"");
+        esc_t(r, b, "admin.user.deactivate.confirm");
+        fr_buf_puts(b, "\"");
+    }
+    fr_buf_puts(b, ">");
+    esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
+    fr_buf_puts(b, "</button></form>");
 }
 
 /* The administration page; after a refusal (422), the refused form
@@ -187,7 +220,6 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         fr_buf_puts(b, "</th></tr></thead><tbody>");
         json_array_foreach(users, i, v)
         {
-            int active = fr_ji(v, "active") != 0;
             fr_buf_printf(b, "<tr><td><a href=\"/admin/users/%" JSON_INTEGER_FORMAT "\">",
                           fr_ji(v, "id"));
             fr_buf_esc(b, fr_js(v, "login"));
@@ -201,30 +233,7 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
             fr_buf_puts(b, "</td><td>");
             fr_buf_esc(b, fr_js(v, "teams"));
             fr_buf_puts(b, "</td><td>");
-            if (!active) {
-                fr_buf_puts(b, "<strong>");
-                esc_t(r, b, "admin.user.inactive");
-                fr_buf_puts(b, "</strong> ");
-            }
-            /* Not oneself: an administrator would lock themselves out. */
-            if (!active || strcmp(fr_js(v, "login"), r->login) != 0) {
-                fr_buf_printf(b,
-                              "<form method=\"post\" action=\"/admin/users/%" JSON_INTEGER_FORMAT
-                              "/active\" class=\"inline\">",
-                              fr_ji(v, "id"));
-                fr_page_csrf(r, b);
-                fr_buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s",
-                              active ? "deactivate" : "activate",
-                              active ? " class=\"secondary\"" : "");
-                if (active) {
-                    fr_buf_puts(b, " data-confirm=\"");
-                    esc_t(r, b, "admin.user.deactivate.confirm");
-                    fr_buf_puts(b, "\"");
-                }
-                fr_buf_puts(b, ">");
-                esc_t(r, b, active ? "admin.user.deactivate" : "admin.user.activate");
-                fr_buf_puts(b, "</button></form>");
-            }
+            fr_ui_admin_active(r, b, v, 0);
             char row[24];
             snprintf(row, sizeof row, "%" JSON_INTEGER_FORMAT, fr_ji(v, "id"));
             row_problem(r, b, refused, "active", row);
@@ -556,8 +565,12 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
     }
     /* Cases and tasks still theirs: to the échéancier, filtered on them,
      * where they are handed over in bulk. */
+    const char *back = fr_req_field(r, "back");
     if (!active && (cases > 0 || tasks > 0))
         fr_resp_redirect(w, "/schedule?manager=%s&msg=flash.user.reassign", login);
+    else if (back && strcmp(back, "user") == 0) /* the user's page, where it was asked */
+        fr_resp_redirect(w, "/admin/users/%" PRId64 "?msg=%s", fr_parse_id(r->params[0]),
+                         active ? "flash.user.activated" : "flash.user.deactivated");
     else
         fr_resp_redirect(w, "/admin?msg=%s",
                          active ? "flash.user.activated" : "flash.user.deactivated");

@@ -1,7 +1,9 @@
-/* The administration's page of one user (/admin/users/{id}): their name,
- * role, language and caseload capacity changed (fr_user_edit), and the
- * teams they belong to, each with a button to take them out of it
- * (fr_team_remove_member). Administrators only; a refusal comes back as
+/* The administration's page of one user (/admin/users/{id}): whether they
+ * are deactivated, with the button that deactivates or reactivates them
+ * (as on /admin), their name, role, language and caseload capacity changed
+ * (fr_user_edit), the teams they belong to, each with a button to take
+ * them out of it (fr_team_remove_member), and a choice of the others to
+ * add them to (fr_team_add_member, as /admin's). Administrators only; a refusal comes back as
  * the page with each problem under its field, what was typed kept. The
  * rules are the kernel's. */
 #include "server.h"
@@ -53,6 +55,37 @@ static int member_of(json_t *team, const char *login)
     return 0;
 }
 
+/* A choice of the teams the user is not in, to add them to one (none for
+ * a deactivated user: the kernel adds only active ones). */
+static void join_form(fr_req *r, fr_buf *b, json_t *u, json_t *teams, const fr_refusal *refused,
+                      int *focused)
+{
+    json_t *problems = fr_refusal_problems(refused, "join"), *v;
+    const char *chosen = fr_refusal_value(r, refused, "join", "team"), *login = fr_js(u, "login");
+    json_int_t id = fr_ji(u, "id");
+    size_t i, others = 0;
+    json_array_foreach(teams, i, v) others += !member_of(v, login);
+    if ((!others || fr_ji(u, "active") == 0) && !problems)
+        return;
+    fr_buf_printf(b,
+                  "<form method=\"post\" action=\"/admin/users/%" JSON_INTEGER_FORMAT
+                  "/join\" class=\"grid\">",
+                  id);
+    fr_page_problems_alert(r, b, problems);
+    fr_page_csrf(r, b);
+    fr_page_select_begin(b, "f-jteam", "team", T("case.team"), fr_page_problem(problems, "team"),
+                         focused);
+    json_array_foreach(teams, i, v)
+    {
+        if (!member_of(v, login))
+            fr_page_option(b, fr_js(v, "name"), fr_js(v, "name"), chosen);
+    }
+    fr_page_select_end(b, "f-jteam", fr_page_problem(problems, "team"));
+    fr_buf_puts(b, "<button type=\"submit\">");
+    fr_buf_esc(b, T("admin.jointeam"));
+    fr_buf_puts(b, "</button></form>");
+}
+
 static void user_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refused)
 {
     fr_error err = {0};
@@ -73,6 +106,9 @@ static void user_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refus
     fr_buf_esc(b, T("admin.title"));
     fr_buf_puts(b, "</a></p>");
     fr_page_flash(r, b);
+    fr_buf_puts(b, "<p>");
+    fr_ui_admin_active(r, b, u, 1);
+    fr_buf_puts(b, "</p>");
 
     json_t *problems = fr_refusal_problems(refused, "edit");
     fr_buf_printf(b, "<form method=\"post\" action=\"/admin/users/%" PRId64 "\" class=\"grid\">",
@@ -145,6 +181,7 @@ static void user_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refus
         fr_buf_esc(b, T("admin.user.noteam"));
         fr_buf_puts(b, "</p>");
     }
+    join_form(r, b, u, teams, refused, &focused);
     fr_buf_puts(b, "</section>");
     json_decref(teams);
     json_decref(u);
@@ -224,9 +261,42 @@ static void ui_admin_user_leave(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/admin/users/%" PRId64 "?msg=flash.saved", id);
 }
 
+/* Adds the user to a team (fr_team_add_member, as /admin's form does). */
+static void ui_admin_user_join(fr_req *r, fr_resp *w)
+{
+    static const fr_page_rule rules[] = {{"team", NULL, 1, 0, 't'}};
+    if (fr_ui_require_admin(r, w))
+        return;
+    int64_t id = fr_parse_id(r->params[0]);
+    fr_error err = {0};
+    char *login = NULL;
+    json_t *problems = fr_page_check(r, rules, 1);
+    if (!problems && fr_user_login_of(r->site, id, &login, &err)) {
+        fr_page_error(r, w, &err);
+        return;
+    }
+    if (!problems && fr_team_add_member(r->site, fr_req_field(r, "team"), login, &err) == 0) {
+        free(login);
+        fr_server_deliver(r);
+        fr_resp_redirect(w, "/admin/users/%" PRId64 "?msg=flash.saved", id);
+        return;
+    }
+    free(login);
+    /* no team chosen, a team gone or joined meanwhile, the user deactivated */
+    if (problems || (problems = fr_page_refused(r, &err, rules, 1)))
+        refused_page(r, w, id, "join", problems);
+    else if (err.code == FR_ENOTFOUND) {
+        char text[FR_ERROR_MAX];
+        fr_page_put(&problems, "_", fr_page_worded(r, err.message, text, sizeof text));
+        refused_page(r, w, id, "join", problems);
+    } else
+        fr_page_error(r, w, &err);
+}
+
 const fr_route fr_routes_admin_user[] = {
     {"GET", "/admin/users/{id}", ui_admin_user_page, 0},
     {"POST", "/admin/users/{id}", ui_admin_user_edit, 0},
     {"POST", "/admin/users/{id}/leave", ui_admin_user_leave, 0},
+    {"POST", "/admin/users/{id}/join", ui_admin_user_join, 0},
     {0},
 };

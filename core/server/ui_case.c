@@ -273,10 +273,17 @@ static void ui_caseload(fr_req *r, fr_resp *w)
     esc_t(r, b, "caseload.load");
     fr_buf_puts(b, "</h2>");
     int pct = capacity > 0 ? (int)(load * 100 / capacity) : 0;
-    fr_buf_printf(b,
-                  "<p><meter min=\"0\" max=\"%g\" high=\"%g\" value=\"%g\" aria-label=\"%s\">"
-                  "</meter> %g / %g (%d %%)</p>",
-                  capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
+    if (capacity > 0)
+        fr_buf_printf(b,
+                      "<p><meter min=\"0\" max=\"%g\" high=\"%g\" value=\"%g\" aria-label=\"%s\">"
+                      "</meter> %g / %g (%d %%)</p>",
+                      capacity, capacity * 9 / 10, load, T("caseload.load"), load, capacity, pct);
+    else /* a role that manages no case: no capacity, no meter */
+    {
+        fr_buf_printf(b, "<p>%g / — <span class=\"muted\">(", load);
+        esc_t(r, b, "caseload.no_capacity");
+        fr_buf_puts(b, ")</span></p>");
+    }
     /* one case, and in French none, takes the singular */
     size_t ncases = json_array_size(cases);
     fr_buf_printf(b, "<p>%zu ", ncases);
@@ -1040,9 +1047,10 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
             return;
         }
         /* Refused (and audited by the kernel): say why, and offer the
-         * audited exception. */
+         * audited exception; 403 also after a form of the case refused
+         * (what was typed is not the problem, nor shown) */
         char said[FR_ERROR_MAX];
-        w->status = refused ? 422 : 403;
+        w->status = 403;
         fr_page_begin(r, w, T("error.title"));
         fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
         fr_buf_esc(b, fr_page_known(r, err.message, said, sizeof said));
@@ -1396,12 +1404,16 @@ static void ui_network_add(fr_req *r, fr_resp *w)
             problems = json_object();
         json_object_set_new(problems, "until", json_string(T("network.until_before")));
     }
+    fr_error err = {0};
+    int64_t mid = 0;
+    /* an unknown login said with the rest, not in a second round */
+    if (m.user && !fr_page_problem(problems, "user") &&
+        fr_user_id(r->site, m.user, &mid, &err) == FR_ENOTFOUND)
+        fr_page_refusal(r, &problems, &err, network_rules, NNETWORK_RULES);
     if (problems) {
         fr_ui_case_refused(r, w, id, "network", problems);
         return;
     }
-    fr_error err = {0};
-    int64_t mid = 0;
     if (fr_network_add(r->site, id, &m, &mid, &err)) {
         fr_ui_case_failed(r, w, id, "network", &err, network_rules, NNETWORK_RULES);
         return;

@@ -538,6 +538,11 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id, const fr_refusal
                                 .problem =
                                     fr_page_problem(fr_refusal_problems(refused, form), "answer")};
             fr_page_field(b, &in, &focused);
+            snprintf(aid, sizeof aid, "rd-%" JSON_INTEGER_FORMAT, rid);
+            date_input(r, b, aid, "answered_on", "ref.answered_on", 0,
+                       fr_refusal_value(r, refused, form, "answered_on"),
+                       fr_page_problem(fr_refusal_problems(refused, form), "answered_on"),
+                       &focused);
             fr_buf_puts(b, "<button type=\"submit\" class=\"small\">");
             esc_t(r, b, "ref.answer.button");
             fr_buf_puts(b, "</button></form>");
@@ -575,6 +580,9 @@ static void referrals_section(fr_req *r, fr_buf *b, int64_t id, const fr_refusal
     input(r, b, "r-reason", "reason", "ref.reason", "text", 1,
           fr_refusal_value(r, refused, "referral", "reason"), fr_page_problem(problems, "reason"),
           &focused);
+    date_input(r, b, "r-sent", "sent_on", "ref.sent_on", 0,
+               fr_refusal_value(r, refused, "referral", "sent_on"),
+               fr_page_problem(problems, "sent_on"), &focused);
     const char *days = fr_refusal_value(r, refused, "referral", "follow_days"),
                *days_problem = fr_page_problem(problems, "follow_days");
     fr_buf_puts(b, "<label for=\"r-follow\">");
@@ -1253,7 +1261,8 @@ static const fr_page_rule approve_rules[] = {
     {"on", NULL, 0, 0, 'd'},
     {"note", NULL, 0, FR_TEXT_LONG_MAX, 'm'},
 };
-static const fr_page_rule answer_rules[] = {{"answer", NULL, 1, FR_TEXT_LONG_MAX, 'm'}};
+static const fr_page_rule answer_rules[] = {{"answer", NULL, 1, FR_TEXT_LONG_MAX, 'm'},
+                                            {"answered_on", "on", 0, 0, 'd'}};
 /* an action's; a decision's too (no goal, no member; an intervision's
  * names its case) */
 static const fr_page_rule action_rules[] = {
@@ -1267,6 +1276,7 @@ static const fr_page_rule referral_rules[] = {
     {"to", NULL, 0, FR_TEXT_NAME_MAX, 't'},
     {"reason", NULL, 1, FR_TEXT_LONG_MAX, 'm'},
     {"follow_days", "follow-up", 0, 0, 't'},
+    {"sent_on", "sent", 0, 0, 'd'},
 };
 #define NRULES(rules) (sizeof rules / sizeof rules[0])
 
@@ -1364,6 +1374,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
     json_t *problems = fr_page_check(r, approve_rules, NRULES(approve_rules));
     if (field_date(r, "on", on, &on_p) == 0 && in_future(on_p))
         fr_page_put(&problems, "on", T("care.approve.on_future"));
+    fr_page_after_opening(r, &problems, id, on_p, &approve_rules[2]);
     if (problems) {
         fr_ui_case_refused(r, w, id, "approve", problems);
         return;
@@ -1381,8 +1392,8 @@ static void ui_approve(fr_req *r, fr_resp *w)
 static void ui_referral_add(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]), rid = 0;
-    char follow[24];
-    const char *days = fr_page_opt(r, "follow_days");
+    char follow[24], sent[11];
+    const char *days = fr_page_opt(r, "follow_days"), *sent_p = NULL;
     int64_t n = days ? fr_parse_id(days) : 14;
     json_t *problems = fr_page_check(r, referral_rules, NRULES(referral_rules));
     if (n < 1 || n > 365) {
@@ -1391,6 +1402,9 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
             problems = json_object();
         json_object_set_new(problems, "follow_days", json_string(T("ref.follow_days_bad")));
     }
+    if (field_date(r, "sent_on", sent, &sent_p) == 0 && in_future(sent_p))
+        fr_page_put(&problems, "sent_on", T("ref.sent_future"));
+    fr_page_after_opening(r, &problems, id, sent_p, &referral_rules[4]);
     if (problems) {
         fr_ui_case_refused(r, w, id, "referral", problems);
         return;
@@ -1398,7 +1412,7 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
     snprintf(follow, sizeof follow, "P%" PRId64 "D", n);
     fr_error err = {0};
     if (fr_referral_add(r->site, id, fr_page_opt(r, "specialty"), fr_page_opt(r, "to"),
-                        fr_page_opt(r, "reason"), follow, &rid, &err))
+                        fr_page_opt(r, "reason"), follow, sent_p, &rid, &err))
         fr_ui_case_failed(r, w, id, "referral", &err, referral_rules, NRULES(referral_rules));
     else
         back_to_case(r, w, id, "referrals");
@@ -1408,8 +1422,16 @@ static void ui_referral_answer(fr_req *r, fr_resp *w)
 {
     int64_t rid = fr_parse_id(r->params[0]);
     fr_error err = {0};
+    char on[11];
+    const char *on_p = NULL;
     json_t *problems = fr_page_check(r, answer_rules, NRULES(answer_rules));
-    if (!problems && fr_referral_answer(r->site, rid, fr_page_opt(r, "answer"), NULL, &err) == 0) {
+    if (field_date(r, "answered_on", on, &on_p) == 0 && in_future(on_p))
+        fr_page_put(&problems, "answered_on", T("ref.answered_future"));
+    /* before it was sent: said with the rest */
+    else if (on_p && fr_referral_check_answered_on(r->site, rid, on_p, &err) == FR_EINVAL)
+        fr_page_refusal(r, &problems, &err, answer_rules, NRULES(answer_rules));
+    err = (fr_error){0};
+    if (!problems && fr_referral_answer(r->site, rid, fr_page_opt(r, "answer"), on_p, &err) == 0) {
         back_to_case(r, w, fr_parse_id(fr_req_field(r, "case")), "referrals");
         return;
     }
@@ -1430,11 +1452,13 @@ static const fr_page_rule meeting_rules[] = {
     {"divergences", NULL, 0, 0, 'm'},
 };
 
-json_t *fr_ui_meeting_problems(fr_req *r, const char *who, char held[11], const char **held_p)
+json_t *fr_ui_meeting_problems(fr_req *r, int64_t case_id, const char *who, char held[11],
+                               const char **held_p)
 {
     json_t *problems = fr_page_check(r, meeting_rules, NRULES(meeting_rules));
     if (field_date(r, "held_on", held, held_p) == 0 && in_future(*held_p))
         fr_page_put(&problems, "held_on", T("meeting.held_future"));
+    fr_page_after_opening(r, &problems, case_id, *held_p, &meeting_rules[0]);
     /* the kernel wants a role for everyone (the young person, mother…) */
     char name[160], role[160];
     for (int i = 0; i < r->nfields; i++) {
@@ -1481,14 +1505,18 @@ void fr_ui_participants_begin(fr_req *r, fr_buf *b, json_t *problems, int *focus
 }
 
 /* A box of a participant's row: ticked at first, then as sent. */
+/* ticked: at first when `first`, as sent when the form was refused */
 static void participant_box(fr_req *r, fr_buf *b, int row, const char *kind, const char *name,
-                            const char *key, const char *label_key, json_t *problems)
+                            const char *key, const char *label_key, json_t *problems, int first)
 {
     fr_buf_printf(b, "<td><input type=\"checkbox\" id=\"p%d-%s\" name=\"%s\" value=\"", row, kind,
                   name);
     fr_buf_esc(b, key);
     fr_buf_printf(b, "\"%s><label for=\"p%d-%s\" class=\"sr\">",
-                  !problems || fr_page_checked(r, name, key) ? " checked" : "", row, kind);
+                  problems ? fr_page_checked(r, name, key) ? " checked" : ""
+                  : first  ? " checked"
+                           : "",
+                  row, kind);
     esc_t(r, b, label_key);
     fr_buf_puts(b, "</label></td>");
 }
@@ -1510,8 +1538,10 @@ void fr_ui_participant_row(fr_req *r, fr_buf *b, int row, const char *who, const
                         .problem = fr_page_problem(problems, field)};
     fr_page_field(b, &in, focused);
     fr_buf_puts(b, "</td>");
-    participant_box(r, b, row, "inv", who, key, "meeting.invited", problems);
-    participant_box(r, b, row, "pres", "present", key, "meeting.present", problems);
+    /* invited at first; present only when the person says so (a box
+     * ticked in advance records someone who was not there) */
+    participant_box(r, b, row, "inv", who, key, "meeting.invited", problems, 1);
+    participant_box(r, b, row, "pres", "present", key, "meeting.present", problems, 0);
     fr_buf_puts(b, "</tr>");
 }
 
@@ -1628,7 +1658,7 @@ static void ui_meeting_add(fr_req *r, fr_resp *w)
     char held[11];
     m.case_id = fr_parse_id(r->params[0]);
     m.kind = "concertation";
-    json_t *problems = fr_ui_meeting_problems(r, "member", held, &m.held_on);
+    json_t *problems = fr_ui_meeting_problems(r, m.case_id, "member", held, &m.held_on);
     if (problems) {
         meeting_new_page(r, w, m.case_id, problems);
         json_decref(problems);

@@ -126,7 +126,7 @@ static void ui_intervision_add(fr_req *r, fr_resp *w)
     fr_participant ps[MAX_PARTICIPANTS];
     char held[11];
     fr_error err = {0};
-    json_t *problems = fr_ui_meeting_problems(r, "user", held, &m.held_on);
+    json_t *problems = fr_ui_meeting_problems(r, 0, "user", held, &m.held_on);
     if (problems) {
         intervision_new_page(r, w, problems);
         json_decref(problems);

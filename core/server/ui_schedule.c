@@ -145,8 +145,12 @@ static void schedule_page(fr_req *r, fr_resp *w, json_t *problems)
             fr_buf_esc(b, kept[k][1]);
             fr_buf_puts(b, "\">");
         }
-    fr_buf_puts(b, "<div class=\"scroll\"><table class=\"schedule\"><thead><tr><th><span "
-                   "class=\"sr\">✓</span></th><th scope=\"col\">");
+    /* the select-all box app.js adds says what it does (data-select-all) */
+    fr_buf_puts(b, "<div class=\"scroll\"><table class=\"schedule\" data-select-all=\"");
+    esc_t(r, b, "schedule.select_all");
+    fr_buf_puts(b, "\"><thead><tr><th scope=\"col\"><span class=\"sr\">");
+    esc_t(r, b, "schedule.select");
+    fr_buf_puts(b, "</span></th><th scope=\"col\">");
     esc_t(r, b, "col.due");
     fr_buf_puts(b, "</th><th scope=\"col\">");
     esc_t(r, b, "col.task");

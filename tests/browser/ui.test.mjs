@@ -212,6 +212,8 @@ try {
   check(await page.getByText("Screening (BelRAI screener)").isVisible(),
         "the workflow's new task is in the échéancier");
   await page.screenshot({ path: join(shots, "04-schedule.png"), fullPage: true });
+  check(await page.getByRole("checkbox", { name: "Tout sélectionner", exact: true }).count() === 1,
+        "the échéancier's select-all box has a name for screen readers, in the user's language");
   await page.goto(base + "/caseload");
   await page.screenshot({ path: join(shots, "02-caseload.png"), fullPage: true });
 
@@ -309,6 +311,11 @@ try {
   // 5d. an intervision (peer case review) with a decision on a reviewed case
   await page.getByRole("link", { name: "Intervisions" }).click();
   await page.getByRole("link", { name: "Nouvelle intervision" }).click();
+  const boxes = await page.locator("input[type=checkbox]").evaluateAll((all) =>
+    all.map((c) => c.id.replace(/^p\d+-/, "") + (c.checked ? "+" : "-")));
+  check(boxes.includes("inv+") && boxes.includes("pres-") && !boxes.includes("pres+"),
+        "a new intervision: its case managers invited, nobody ticked present in advance", boxes);
+  await page.locator("#p1-pres").check();
   await page.locator("#m-held").fill("10/03/2026");
   await page.locator("#m-place").fill("Namur");
   await page.locator("#m-minutes").fill("Deux situations revues.");

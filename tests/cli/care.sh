@@ -54,6 +54,12 @@ ok "refer to a dietitian" -- $M referral add 1 diététicienne --reason "perte d
 test "$(sql "SELECT due_on FROM tasks WHERE origin_ref = 'referral'")" = 2026-12-07 &&
     pass "a follow-up task in 14 days" || fail "referral follow-up"
 refused "a referral needs a reason" 1 "reason" -- $M referral add 1 psychologue
+refused "a referral sent before the case's opening" 1 "sent: 01/11/2026 is before the case's opening (02/11/2026)" -- \
+    $M referral add 1 psychologue --reason "humeur" --sent 01/11/2026
+refused "a referral sent in the future" 1 "sent: 24/11/2026 is in the future" -- \
+    $M referral add 1 psychologue --reason "humeur" --sent 24/11/2026
+refused "a sent date that is no date" 2 "--sent: '31/02/2026' is not a date" -- \
+    $M referral add 1 psychologue --reason "humeur" --sent 31/02/2026
 FILROUGE_NOW=2026-12-10T09:00:00Z ok "unanswered referrals" -- $M referral list
 out_has "late when past its follow-up date" "LATE"
 refused "an answer dated before the referral was sent" 1 "on: 22/11/2026 is before the referral was sent (23/11/2026)" -- \
@@ -62,6 +68,9 @@ ok "the answer" -- $M referral answer 1 "rendez-vous le 12/12"
 test "$(sql "SELECT status FROM tasks WHERE origin_ref = 'referral'")" = done &&
     pass "the follow-up task is done" || fail "referral task"
 refused "answered twice" 1 "already answered" -- $M referral answer 1 "encore"
+ok "a referral sent before it was recorded" -- $M referral add 1 psychologue --reason "humeur" --sent 20/11/2026 --follow-up P7D
+test "$(sql "SELECT sent_on || ' ' || follow_up_on FROM referrals WHERE specialty = 'psychologue'")" = "2026-11-20 2026-11-27" &&
+    pass "sent on its day, followed up from it" || fail "referral sent date: $(sql "SELECT sent_on, follow_up_on FROM referrals WHERE specialty = 'psychologue'")"
 
 # Meetings
 refused "a meeting held before the case's opening" 1 "held: 01/11/2026 is before the case's opening (02/11/2026)" -- \
@@ -94,8 +103,13 @@ refused "a member of another case" 1 "not in this case's network" -- $M meeting 
 refused "a provider outside the case cannot read its meetings" 1 "no care relationship" -- --as thomas meeting show 1
 
 # Caseload and the pyramid
+"$FR" user add ana --name "Ana Admin" --role admin >/dev/null
 ok "caseload" -- caseload
 out_has "marie is listed" "marie"
+out_has "an administrator who manages no case has no capacity (not the site's 40)" "ana            Ana Admin                      0    0.0        —      — 0"
+out_has "a case manager without one of her own has the site's" "thomas         Thomas Weber"
+test "$("$FR" --json caseload | grep -A6 '"login": "ana"' | grep -c '"capacity": 0')" = 1 &&
+    pass "0 in the JSON" || fail "ana's capacity: $("$FR" --json caseload | grep -A6 '"login": "ana"')"
 test "$("$FR" --json caseload | grep -A3 '"login": "marie"' | grep -c '"load": 3.0')" = 1 &&
     pass "load = intensity weights 2 + 1" || fail "caseload load"
 refused "a level outside the pyramid" 1 "not a level" -- $M case level 1 5

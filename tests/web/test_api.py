@@ -5,7 +5,7 @@ import datetime
 import threading
 
 import webtest
-from webtest import Checks, Client, Server, Site, server_has_read, wait_until
+from webtest import Checks, Client, Server, Site, server_has_read, site_today, wait_until
 
 t = Checks()
 site = Site()
@@ -215,6 +215,16 @@ r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "diététicienne"
                                                    "reason": "perte de poids"})
 t.check(r.status == 400 and "to: at most 200 characters" in message(r),
         "a referral's addressee is limited like a name", r.text[:300])
+for sent, needle, what in (("01/01/2099", "sent: 01/01/2099 is in the future", "sent in the future"),
+                           ("31/02/2026", "sent_on: '31/02/2026' is not a date", "sent on no date"),
+                           ("01/01/2000", "is before the case's opening",
+                            "sent before the case's opening")):
+    r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "kiné", "reason": "chute",
+                                                       "sent_on": sent})
+    t.check(r.status == 400 and needle in message(r), f"a referral {what} is refused", r.text[:300])
+r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "kiné", "reason": "chute",
+                                                   "sent_on": site_today().strftime("%d/%m/%Y")})
+t.check(r.status == 201, "a referral with its sent date", r.text[:300])
 r = marie.api("GET", "/caseload")
 t.check(r.status == 200 and r.json()["load"] == 1.5 and r.json()["capacity"] == 40,
         "the caseload gives load (a case of intensity 3 weighs 1.5) against capacity", r.text)
@@ -232,6 +242,12 @@ t.check(len(r1) == 2 and r1[0]["id"] != r2[0]["id"], "lists take limit and offse
 # Access by care relationship
 dr = Client(srv)
 dr.login("dr-j")
+r = dr.api("GET", "/caseload")
+t.check(r.status == 200 and r.json()["capacity"] == 0 and r.json()["load"] == 0,
+        "a provider (who manages no case) has no capacity, not the site's", r.text[:300])
+page = dr.request("GET", "/caseload").text
+t.check("0 / — " in page and "aucune capacité" in page and "<meter" not in page,
+        "nor on the caseload page: no meter, a dash", page[:1500])
 r = dr.api("GET", f"/cases/{cid}")
 t.check(r.status == 403 and r.json()["error"]["code"] == "access-denied",
         "a provider without a care relationship gets 403", r.text)

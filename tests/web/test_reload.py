@@ -118,6 +118,10 @@ page = root.request("GET", "/admin").text
 t.check("Un rechargement a été refusé" in page and "hooks/record.py:6: SyntaxError" in page,
         "/admin shows it (in root's French), the site's folder left out", page[:2000])
 t.check(site.dir + "/" not in page, "the page does not show the server's paths")
+t.check(f"le journal ({srv.log}) en dit plus" in page and "(filrouge.log)" not in page,
+        "it names the log where FILROUGE_LOG puts it, not the site's filrouge.log", page[:2000])
+t.check("the log ($FILROUGE_LOG) say" in h["reload"].get("message", ""),
+        "the public answer names the variable, not the server's path", h)
 
 # Fixed: the new version runs, all is ok.
 with open(hook_path, "w") as f:

@@ -74,6 +74,11 @@ r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on=
 t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "ap-on") or "")
         and value_of(r.text, "by") == "Jeanne",
         "an approval dated in the future is said under the date", problem_of(r.text, "ap-on"))
+r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, on="01/01/2020"))
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "ap-on") or "")
+        and "obligatoire" in (problem_of(r.text, "ap-by") or ""),
+        "an approval dated before the case's opening, without a name: both said in the first round",
+        [problem_of(r.text, "ap-on"), problem_of(r.text, "ap-by")])
 r = marie.form(f"/cases/{cid}/careplan/approve", dict(approval, by="Jeanne", on="",
                                                       note="signé \u2066chez elle"))
 t.check(r.status == 422 and "sens de l'écriture" in (problem_of(r.text, "ap-note") or "")
@@ -259,6 +264,64 @@ t.check(r.status == 303 and due() == [((began + datetime.timedelta(days=1)).isof
         and '"tasks_moved":[' in site.sql(f"SELECT detail FROM audit WHERE object_type = 'case'"
                                           f" AND object_id = '{late}' ORDER BY id DESC")[0][0],
         "the opening corrected: its untouched task follows, audited", (r.status, due()))
+# a referral of that case, sent before it was registered: its date, checked
+# against the opening with the form's other problems; its answer's date too
+day = lambda n: dmy(today - datetime.timedelta(days=n))
+r = marie.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": " ",
+                                             "sent_on": day(10)})
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "r-sent") or "")
+        and "obligatoire" in (problem_of(r.text, "r-reason") or "")
+        and value_at(r.text, "r-sent") == day(10),
+        "a referral sent before the case's opening, without a reason: both said at once, the "
+        "date kept", [problem_of(r.text, k) for k in ("r-sent", "r-reason")])
+r = marie.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": "chute",
+                                             "sent_on": "01/01/2099"})
+t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "r-sent") or ""),
+        "a referral sent in the future: under its date", problem_of(r.text, "r-sent"))
+r = emma.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": "chute",
+                                            "sent_on": day(10)})
+t.check(r.status == 403 and day(8) not in r.text,
+        "someone without access to the case: the 403 page, not the case's opening", r.status)
+t.check(count("referrals", f"case_id = {late}") == 0, "no referral is recorded")
+r = marie.form(f"/cases/{late}/referrals", {"specialty": "kiné", "reason": "chute",
+                                             "sent_on": day(5), "follow_days": "3"})
+row = site.sql(f"SELECT id, sent_on, follow_up_on FROM referrals WHERE case_id = {late}")
+t.check(r.status == 303 and row and row[0][1:] == ((today - datetime.timedelta(days=5)).isoformat(),
+                                                   (today - datetime.timedelta(days=2)).isoformat()),
+        "a referral back-dated: sent on its day, followed up from it (late already)", row)
+late_ref = row[0][0] if row else 0
+# an answer without text, dated in the future or before it was sent: both
+# said at once, under their fields
+for on, needle in (("01/01/2099", "dans le futur"), (day(6), "avant l'envoi")):
+    r = marie.form(f"/referrals/{late_ref}/answer", {"case": late, "answer": " ",
+                                                     "answered_on": on})
+    t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, f"ra-{late_ref}") or "")
+            and needle in (problem_of(r.text, f"rd-{late_ref}") or ""),
+            f"an answer without text, dated {on}: both said in the first round",
+            [problem_of(r.text, k) for k in (f"ra-{late_ref}", f"rd-{late_ref}")])
+r = marie.form(f"/referrals/{late_ref}/answer", {"case": late, "answer": "6 séances",
+                                                 "answered_on": day(6)})
+t.check(r.status == 422 and f"avant l'envoi de l'orientation ({day(5)})"
+        in (problem_of(r.text, f"rd-{late_ref}") or "")
+        and value_at(r.text, f"rd-{late_ref}") == day(6)
+        and value_at(r.text, f"ra-{late_ref}") == "6 séances",
+        "an answer dated before the referral was sent: under its date, what was typed kept",
+        problem_of(r.text, f"rd-{late_ref}"))
+r = marie.form(f"/referrals/{late_ref}/answer", {"case": late, "answer": "6 séances",
+                                                 "answered_on": day(1)})
+t.check(r.status == 303 and site.sql(f"SELECT answered_on FROM referrals WHERE id = {late_ref}")
+        == [((today - datetime.timedelta(days=1)).isoformat(),)],
+        "the answer recorded on the day it came", r.status)
+r = marie.form(f"/cases/{late}/meetings", [("held_on", day(10)), ("minutes", "notes"),
+                                           ("divergences", "la fille \u202erefuse")])
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "m-held") or "")
+        and "sens de l'écriture" in (problem_of(r.text, "m-div") or ""),
+        "a concertation dated before the case's opening: said in the first round, with the rest",
+        [problem_of(r.text, k) for k in ("m-held", "m-div")])
+r = emma.form(f"/cases/{emma_cid}/referrals", {"specialty": "physio", "reason": "fall",
+                                               "sent_on": "01/01/2099"})
+t.check(r.status == 422 and "in the future" in (problem_of(r.text, "r-sent") or ""),
+        "in English for an English-speaking user", problem_of(r.text, "r-sent"))
 r = emma.form("/cases", {"patient_id": emma_pid, "workflow": "", "intensity": "2"})
 t.check(r.status == 422 and "Choose the workflow" in (problem_of(r.text, "f-workflow") or ""),
         "in English for an English-speaking user", problem_of(r.text, "f-workflow"))
@@ -266,6 +329,9 @@ t.check(r.status == 422 and "Choose the workflow" in (problem_of(r.text, "f-work
 # -- a concertation ------------------------------------------------------------------------
 marie.form(f"/cases/{cid}/network", {"kind": "informal", "name": "Sophie", "relation": "fille"})
 member = site.sql(f"SELECT id FROM network_members WHERE case_id = {cid}")[0][0]
+page = marie.request("GET", f"/cases/{cid}/meetings/new").text
+t.check(checked(page, "p1-inv") and not checked(page, "p1-pres"),
+        "a new concertation: the network invited, nobody ticked present in advance")
 meeting = [("held_on", "31/02/2026"), ("place", "Salle <B>"), ("member", str(member)),
            (f"role-{member}", " "), ("other1", "Dr Dubois"), ("other1-role", ""),
            ("other2", ""), ("other2-role", "voisin"), ("minutes", "Bilan\nà revoir"),

@@ -164,6 +164,12 @@ t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "f-
         and "filrouge user list" not in r.text,
         "a login that does not exist (the kernel's refusal) under the user field, not the CLI's "
         "words", problem_of(r.text, "f-user"))
+r = marie.form(f"/cases/{cid}/network", {"kind": "formal", "name": "Dr Dubois", "role": "",
+                                         "user": "nobody"})
+t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "f-user") or "")
+        and "rôle" in (problem_of(r.text, "f-role") or ""),
+        "an unknown login is said in the first round, with the other problems",
+        [problem_of(r.text, "f-user"), problem_of(r.text, "f-role")])
 r = marie.form(f"/cases/{cid}/network", {"kind": "cousin", "name": "Paul", "relation": "ami"})
 t.check(r.status == 422 and "must be formal" in (problem_of(r.text, "f-kind") or ""),
         "a kernel message of unknown shape is shown under its field in the kernel's words",
@@ -315,7 +321,8 @@ t.check(r.status == 422 and f"avant l'ouverture du dossier ({dmy(earlier)})"
         problem_of(r.text, "a-due"))
 r = marie.form(f"/cases/{cid2}/careplan/actions", {"title": "Téléalarme", "due_on": "01/01/9999",
                                                     "responsible": "Sophie"})
-t.check(r.status == 422 and "trop loin dans l'avenir" in (problem_of(r.text, "a-due") or ""),
+t.check(r.status == 422 and "trop loin dans l'avenir (plus de 10 ans)"
+        in (problem_of(r.text, "a-due") or ""),
         "an action due in 9999 asks to check the year", problem_of(r.text, "a-due"))
 r = marie.api("POST", "/tasks", {"case_id": cid2, "title": "Rappel", "due_on": "01/01/9999"})
 t.check(r.status in (400, 422) and "more than 10 years ahead" in r.text,

@@ -208,6 +208,41 @@ r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
 t.check(r.status == 422 and "ne fait pas (ou plus) partie de cette équipe" in r.text
         and "filrouge team list" not in r.text,
         "again (another tab): said on the page in French", r.text[-1500:])
+# added to a team from her page (the teams she is not in), as /admin does
+page = admin.request("GET", f"/admin/users/{mid}").text
+join = re.search(rf'action="/admin/users/{mid}/join".*?</form>', page, re.S)
+t.check(join and '<option value="Namur">' in join.group(0),
+        "her page offers the teams she is not in", page[-1500:])
+r = admin.form(f"/admin/users/{mid}/join", {"team": ""})
+t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-jteam") or ""),
+        "no team chosen: said under the choice", problem_of(r.text, "f-jteam"))
+r = admin.form(f"/admin/users/{mid}/join", {"team": "Nulle part"})
+t.check(r.status == 422 and "équipe n'existe pas" in (problem_of(r.text, "f-jteam") or ""),
+        "a team that does not exist: under the choice, in French", problem_of(r.text, "f-jteam"))
+r = admin.form(f"/admin/users/{mid}/join", {"team": "Namur"})
+t.check(r.status == 303 and r.header("Location") == f"/admin/users/{mid}?msg=flash.saved"
+        and site.sql("SELECT 1 FROM team_members tm JOIN users u ON u.id = tm.user_id"
+                     " WHERE u.login = 'marie'"),
+        "she is added to the team, back to her page", (r.status, r.header("Location")))
+r = admin.form(f"/admin/users/{mid}/join", {"team": "Namur"})
+t.check(r.status == 422 and "déjà partie de cette équipe" in r.text,
+        "again (another tab): said on her page", r.text[-1500:])
+# her state and the button of /admin, back to her page
+page = admin.request("GET", f"/admin/users/{mid}").text
+t.check(f'action="/admin/users/{mid}/active"' in page and 'value="deactivate"' in page
+        and "<strong>désactivé</strong>" not in page,
+        "an active user's page: the deactivate button", page[:3000])
+page = admin.request("GET", f"/admin/users/{aid}").text
+t.check(f'action="/admin/users/{aid}/active"' not in page, "none on one's own page")
+r = admin.form(f"/admin/users/{pauls}/active", {"action": "deactivate", "back": "user"})
+t.check(r.status == 303 and r.header("Location") == f"/admin/users/{pauls}?msg=flash.user.deactivated",
+        "deactivated from his page, back to it", (r.status, r.header("Location")))
+page = admin.request("GET", r.header("Location")).text
+t.check("<strong>désactivé</strong>" in page and 'value="activate"' in page
+        and f'action="/admin/users/{pauls}/join"' not in page,
+        "his page says he is deactivated, with the button to reactivate him (no team to join)",
+        page[-2500:])
+admin.form(f"/admin/users/{pauls}/active", {"action": "activate", "back": "user"})
 r = admin.request("GET", "/admin/users/999")
 t.check(r.status == 404 and "Aucun utilisateur n&#39;a ce numéro" in r.text
         and "filrouge user list" not in r.text,

@@ -2,7 +2,8 @@
  * - asks for confirmation before what a button marks
  *   data-confirm="question" (closing a case, deactivating a user, a bulk
  *   reassignment);
- * - a "select all" box above tables of checkboxes;
+ * - a "select all" box above tables of checkboxes, named by the table's
+ *   data-select-all;
  * - after a refused form, "back to the form" goes back in the history;
  * - live relevance on form pages (below). */
 "use strict";
@@ -29,7 +30,8 @@ document.addEventListener("DOMContentLoaded", function() {
             return;
         var all = document.createElement("input");
         all.type = "checkbox";
-        all.setAttribute("aria-label", "✓ *");
+        // its name, in the page's language, from the table
+        all.setAttribute("aria-label", table.getAttribute("data-select-all") || "");
         all.addEventListener("change", function() {
             table.querySelectorAll("tbody input[type=checkbox]").forEach(function(c) {
                 c.checked = all.checked;
