@@ -198,7 +198,8 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
                        int *moved, fr_error *err);
 /* Corrects the date of the case's last step (the one that led into its
  * current state; migrations are no steps): `on` (YYYY-MM-DD) may not be
- * in the future, before the step before it (or the opening), or after what
+ * in the future, before the steps before it (the latest dated of them, or
+ * the opening), or after what
  * was recorded since the step in the state it led into (a meeting, care
  * plan approval or referral dated on or after its old date; a note, form
  * submission or completed task recorded since the step, by the day; a
@@ -210,10 +211,13 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
  * how many tasks moved. */
 int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const char *reason,
                              int *moved, fr_error *err);
-/* 0 when `date` (YYYY-MM-DD) is on or after the date of the case's last
- * step (fr_case_set_last_step_on's); else FR_EINVAL "FIELD: DD/MM/YYYY is
+/* 0 when `date` (YYYY-MM-DD) is on or after the date of each of the
+ * case's steps (migrations are none); else FR_EINVAL "FIELD: DD/MM/YYYY is
  * before the case's last step, EVENT (DD/MM/YYYY); …" saying how to
- * correct that step. For a new step: a timeline in the order it happened. */
+ * correct that step (fr_case_set_last_step_on), or, when the latest dated
+ * is not the last (steps recorded out of order before the check), "… is
+ * before the case's latest step, EVENT (DD/MM/YYYY), recorded before its
+ * last one; …". For a new step: a timeline in the order it happened. */
 int fr_case_check_after_last_step(fr_site *site, int64_t case_id, const char *field,
                                   const char *date, fr_error *err);
 /* 0 when `date` (YYYY-MM-DD) is on or after the opening of case `case_id`;

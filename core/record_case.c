@@ -225,7 +225,8 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
     json_object_set_new(cs, "network", part);
     if ((rc = fr_store_query_json(site->store, err, &part,
                                   "SELECT id, event, from_state, to_state, workflow_version,"
-                                  " effective_on, recorded_at, actor, note FROM transitions"
+                                  " effective_on, recorded_at, actor, note, migration FROM"
+                                  " transitions"
                                   " WHERE case_id = ? ORDER BY effective_on, id",
                                   "I", id)))
         goto out;
@@ -512,18 +513,24 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
     return finish(site, rc, "update", id, d, "case.opened-on-changed", err);
 }
 
-/* The case's step `which` ("last": the one that led into its current
- * state; "before": the one before transition `before`, the opening
- * included). Migrations are no steps: bookkeeping of the workflow's
- * version, dated the day they were run. *row NULL when there is none. */
-static int step_of(fr_site *site, int64_t case_id, int64_t before, json_t **row, fr_error *err)
+/* A step of the case (migrations are none: bookkeeping of the workflow's
+ * version, dated the day they were run), *row NULL when there is none.
+ * before 0: among its steps since the opening, the last recorded (by_date
+ * 0: the one that led into its current state) or the latest dated
+ * (by_date 1; the last recorded of those on that day). before > 0: among
+ * those recorded before transition `before`, the opening included, the
+ * same. Steps recorded before their order was checked may be out of it:
+ * the latest dated is then not the last recorded. */
+static int step_of(fr_site *site, int64_t case_id, int64_t before, int by_date, json_t **row,
+                   fr_error *err)
 {
     int rc = fr_store_query_row(site->store, err, row,
                                 "SELECT id, event, from_state, effective_on, recorded_at FROM"
-                                " transitions WHERE case_id = ? AND event <> 'migrate' AND"
+                                " transitions WHERE case_id = ? AND migration = 0 AND"
                                 " (? = 0 OR id < ?) AND (? > 0 OR from_state IS NOT NULL)"
-                                " ORDER BY id DESC LIMIT 1",
-                                "IIII", case_id, before, before, before);
+                                " ORDER BY CASE WHEN ? = 1 THEN effective_on ELSE '' END DESC,"
+                                " id DESC LIMIT 1",
+                                "IIIIi", case_id, before, before, before, by_date);
     if (rc == FR_ENOTFOUND) {
         fr_error_clear(err);
         *row = NULL;
@@ -535,19 +542,33 @@ static int step_of(fr_site *site, int64_t case_id, int64_t before, json_t **row,
 int fr_case_check_after_last_step(fr_site *site, int64_t case_id, const char *field,
                                   const char *date, fr_error *err)
 {
-    json_t *last = NULL;
-    int rc = step_of(site, case_id, 0, &last, err);
-    const char *at = json_string_value(json_object_get(last, "effective_on"));
+    json_t *latest = NULL, *last = NULL;
+    int rc = step_of(site, case_id, 0, 1, &latest, err);
+    const char *at = json_string_value(json_object_get(latest, "effective_on"));
     char on[32], was[32];
-    if (!rc && at && strcmp(date, at) < 0)
+    if (rc || !at || strcmp(date, at) >= 0)
+        goto out;
+    if ((rc = step_of(site, case_id, 0, 0, &last, err)))
+        goto out;
+    if (json_equal(json_object_get(last, "id"), json_object_get(latest, "id")))
         rc = fr_error_set(err, FR_EINVAL,
                           "%s: %s is before the case's last step, %s (%s); steps are recorded in "
                           "the order they happened: give that day or a later one, or correct "
                           "that step's date first (`filrouge case last-step-on %" PRId64
                           " DD/MM/YYYY --reason TEXT`)",
                           field, fr_clock_human(date, on),
-                          json_string_value(json_object_get(last, "event")),
+                          json_string_value(json_object_get(latest, "event")),
                           fr_clock_human(at, was), case_id);
+    else /* recorded out of order before the check: not the last step */
+        rc = fr_error_set(err, FR_EINVAL,
+                          "%s: %s is before the case's latest step, %s (%s), recorded before its "
+                          "last one; steps are recorded in the order they happened: give that "
+                          "day or a later one",
+                          field, fr_clock_human(date, on),
+                          json_string_value(json_object_get(latest, "event")),
+                          fr_clock_human(at, was));
+out:
+    json_decref(latest);
     json_decref(last);
     return rc;
 }
@@ -578,7 +599,7 @@ int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const ch
      * seen. */
     json_t *last = NULL, *prev = NULL, *moved = json_array(), *d = NULL;
     char what[96], first[FR_TIME_LEN];
-    if ((rc = step_of(site, id, 0, &last, err)))
+    if ((rc = step_of(site, id, 0, 0, &last, err)))
         goto out;
     if (!last) {
         rc = fr_error_set(err, FR_EINVAL,
@@ -591,7 +612,9 @@ int fr_case_set_last_step_on(fr_site *site, int64_t id, const char *on, const ch
     int64_t step = (int64_t)json_integer_value(json_object_get(last, "id"));
     const char *event = json_string_value(json_object_get(last, "event"));
     const char *was = json_string_value(json_object_get(last, "effective_on"));
-    if ((rc = step_of(site, id, step, &prev, err)))
+    /* the latest dated before it: steps recorded out of order before the
+     * check keep the timeline in order only after all of them */
+    if ((rc = step_of(site, id, step, 1, &prev, err)))
         goto out;
     const char *floor = json_string_value(json_object_get(prev, "effective_on"));
     if (floor && strcmp(on, floor) < 0) {

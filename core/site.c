@@ -44,6 +44,7 @@ static const char *core_migration_files[] = {
     "sql/core-010-fewer-index-pages.sql",
     "sql/core-011-fewer-delivery-rows.sql",
     "sql/core-012-task-title-ref.sql",
+    "sql/core-013-transition-migration.sql",
 };
 /* clang-format on */
 

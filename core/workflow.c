@@ -462,18 +462,20 @@ static int run_on_enter(fr_site *site, int64_t case_id, const fr_workflow *wf,
     return 0;
 }
 
+/* A step (migration 0) or a move to a newer version of the workflow
+ * (migration 1: no step, whatever its event is named). */
 static int insert_transition(fr_site *site, int64_t case_id, const char *event, const char *from,
                              const char *to, int version, const char *effective_on,
-                             const char *note, fr_error *err)
+                             const char *note, int migration, fr_error *err)
 {
     char now[FR_TIME_LEN];
     fr_clock_now(now);
     return fr_store_execf(site->store, err,
                           "INSERT INTO transitions (case_id, event, from_state, to_state,"
-                          " workflow_version, effective_on, recorded_at, actor, note)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          "Itttitttt", case_id, event, from, to, version, effective_on, now,
-                          site->actor, note);
+                          " workflow_version, effective_on, recorded_at, actor, note, migration)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "Itttitttti", case_id, event, from, to, version, effective_on, now,
+                          site->actor, note, migration);
 }
 
 int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, fr_error *err)
@@ -501,7 +503,7 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
                         "tttI", initial, effective_on, now, case_id);
     if (!rc)
         rc = insert_transition(site, case_id, "open", NULL, initial, wf->version, effective_on,
-                               NULL, err);
+                               NULL, 0, err);
     if (!rc)
         rc = run_on_enter(site, case_id, wf, wf_state_find(wf, initial), effective_on, err);
     if (!rc)
@@ -547,6 +549,23 @@ static int move_tasks(fr_site *site, int64_t case_id, const char *origin, const 
     return rc;
 }
 
+/* The timer tasks of `state` (of `wf`) still counted from the step: due
+ * `every` after `was`, due `every` after `on` now. */
+static int move_timer_tasks(fr_site *site, int64_t case_id, const fr_workflow *wf,
+                            const wf_state *state, const char *since, const char *was,
+                            const char *on, json_t *moved, fr_error *err)
+{
+    int rc = 0;
+    char ref[160], title_ref[320];
+    for (int i = 0; !rc && state && i < state->ntimers; i++) {
+        snprintf(ref, sizeof ref, "timer:%s", state->timers[i].id);
+        snprintf(title_ref, sizeof title_ref, "%s/%d/%s", wf->id, wf->version, ref);
+        rc = move_tasks(site, case_id, "timer", ref, title_ref, since, state->timers[i].every, was,
+                        on, moved, err);
+    }
+    return rc;
+}
+
 int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char *was,
                                 const char *on, json_t *moved, fr_error *err)
 {
@@ -554,12 +573,14 @@ int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char
     int rc = fr_store_query_row(
         site->store, err, &row,
         "SELECT t.case_id, c.workflow_id AS workflow, t.workflow_version AS version,"
-        " t.to_state AS state, t.recorded_at FROM transitions t JOIN cases c ON c.id = t.case_id"
+        " t.to_state AS state, t.recorded_at, c.workflow_version AS current,"
+        " c.state AS current_state FROM transitions t JOIN cases c ON c.id = t.case_id"
         " WHERE t.id = ?",
         "I", transition_id);
-    const fr_workflow *wf = NULL;
+    const fr_workflow *wf = NULL, *now = NULL;
     const char *id = json_string_value(json_object_get(row, "workflow"));
     int version = (int)json_integer_value(json_object_get(row, "version"));
+    int current = (int)json_integer_value(json_object_get(row, "current"));
     int64_t case_id = (int64_t)json_integer_value(json_object_get(row, "case_id"));
     const char *since = json_string_value(json_object_get(row, "recorded_at"));
     if (!rc)
@@ -577,12 +598,17 @@ int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char
                         moved, err);
     }
     /* A timer's first task is due `every` after the state was entered. */
-    for (int i = 0; !rc && state && i < state->ntimers; i++) {
-        snprintf(ref, sizeof ref, "timer:%s", state->timers[i].id);
-        snprintf(title_ref, sizeof title_ref, "%s/%d/%s", wf->id, wf->version, ref);
-        rc = move_tasks(site, case_id, "timer", ref, title_ref, since, state->timers[i].every, was,
-                        on, moved, err);
-    }
+    if (!rc)
+        rc = move_timer_tasks(site, case_id, wf, state, since, was, on, moved, err);
+    /* The step led into the case's current state: once the case moved to a
+     * newer version, the tick makes that state's timer tasks under the
+     * newer one, still counted from the step when the state kept its name
+     * (a state renamed is entered the day of the migration). */
+    if (!rc && current != version && !(rc = fr_workflows_get(site, id, current, &now, err)))
+        rc = move_timer_tasks(
+            site, case_id, now,
+            wf_state_find(now, json_string_value(json_object_get(row, "current_state"))), since,
+            was, on, moved, err);
     json_decref(row);
     return rc;
 }
@@ -1087,7 +1113,7 @@ static int apply(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
                             "I", case_id);
     if (!rc)
         rc = insert_transition(site, case_id, t->event, c->state, to->id, wf->version, effective_on,
-                               note, err);
+                               note, 0, err);
     if (!rc)
         rc =
             publish_json(site, "case.transitioned", case_id,
@@ -1238,7 +1264,7 @@ static int migrate_one(fr_site *site, const fr_workflow *wf, const plan_row *r, 
                             "ittttI", wf->version, to, to, today, now, r->case_id);
     if (!rc)
         rc = insert_transition(site, r->case_id, "migrate", r->state, to, wf->version, today, note,
-                               err);
+                               1, err);
     if (!rc) {
         json_t *d = json_pack("{s:s,s:i,s:i,s:s,s:s}", "workflow", wf->id, "from_version",
                               r->version, "to_version", wf->version, "from", r->state, "to", to);

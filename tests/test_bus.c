@@ -654,8 +654,11 @@ static void rows_the_watermark_says_are_removed(void)
                            " updated_at) VALUES ('test:keep', ?, ?, ?, '2026-11-23T10:00:00Z')",
                            "Itt", ids[i], rows[i][0], rows[i][1]),
             &err);
-    /* (and before core-012, which came after it) */
-    CHECK_OK(fr_store_execf(site->store, &err, "ALTER TABLE tasks DROP COLUMN title_ref", NULL),
+    /* (and before core-012 and core-013, which came after it) */
+    CHECK_OK(fr_store_exec(site->store,
+                           "ALTER TABLE tasks DROP COLUMN title_ref;"
+                           " ALTER TABLE transitions DROP COLUMN migration",
+                           &err),
              &err);
     CHECK_OK(fr_store_execf(site->store, &err,
                             "DELETE FROM schema_migrations WHERE owner = 'core' AND version >= ?",

@@ -1084,6 +1084,48 @@ static void steps_in_order_and_the_last_one_corrected(void)
         fixture_text(site, "SELECT closed_on || '|' || state_since FROM cases WHERE id = ?", d),
         "2026-03-10|2026-03-10");
 
+    /* Moved to version 2 (a migration, no step: the last step is still
+     * the reopening), its timer task is made under version 2 and follows
+     * the reopening too. Version 2's own event "migrate" is a step. */
+    int64_t f = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    CHECK_OK(fr_case_close(site, f, "2026-03-02", NULL, &err), &err);
+    CHECK_OK(fr_case_reopen(site, f, "2026-03-03", NULL, &err), &err);
+    fixture_workflow(site, "workflows/frailty-v2.xml");
+    fr_migration_plan_item *plan = NULL;
+    int n = 0;
+    CHECK_OK(fr_workflow_migrate(site, "frailty", 0, &plan, &n, &err), &err);
+    free(plan);
+    CHECK(n == 1);
+    CHECK_OK(fr_task_tick(site, &stats, &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT title_ref || ' ' || due_on FROM tasks WHERE case_id = ? AND"
+                           " status = 'open'",
+                           f),
+              "frailty/2/timer:reassess 2026-06-03");
+    CHECK_OK(fr_case_set_last_step_on(site, f, "2026-03-04", "typo", &moved, &err), &err);
+    CHECK(moved == 1);
+    CHECK_STR(fixture_text(site, due, f), "2026-06-04");
+    CHECK(strstr(fixture_text(site,
+                              "SELECT detail FROM audit WHERE object_type = 'case' AND action ="
+                              " 'update' AND object_id = CAST(? AS TEXT) ORDER BY id DESC",
+                              f),
+                 "\"step\":\"reopen\",\"from\":\"2026-03-03\",\"to\":\"2026-03-04\"") != NULL);
+    CHECK_OK(fr_workflow_fire(site, f, "migrate", "2026-03-10", NULL, &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT group_concat(event || ':' || migration, ',') FROM"
+                           " (SELECT event, migration FROM transitions WHERE case_id = ?"
+                           " ORDER BY id) AS t",
+                           f),
+              "open:0,close:0,reopen:0,migrate:1,migrate:0");
+    CHECK_ERR(fr_workflow_fire(site, f, "close", "2026-03-09", NULL, &err), FR_EINVAL, &err,
+              "on: 09/03/2026 is before the case's last step, migrate (10/03/2026)");
+    CHECK_OK(fr_case_set_last_step_on(site, f, "2026-03-09", "typo", NULL, &err), &err);
+    CHECK_STR(fixture_text(site,
+                           "SELECT group_concat(effective_on, ',') FROM (SELECT effective_on"
+                           " FROM transitions WHERE case_id = ? ORDER BY id) AS t",
+                           f),
+              "2026-03-01,2026-03-02,2026-03-04,2026-03-10,2026-03-09");
+
     /* case opened-on says how many tasks followed. */
     int64_t e = fixture_case(site, "frailty", 1, 0, "2026-03-08");
     CHECK_OK(fr_case_set_opened(site, e, "2026-03-02", "late", &moved, &err), &err);
@@ -1091,7 +1133,79 @@ static void steps_in_order_and_the_last_one_corrected(void)
     fr_site_close(site);
 }
 
+/* A transition written as the code before the check wrote it: a step or
+ * a migration alike, known by its event. */
+static void older_transition(fr_site *site, int64_t case_id, const char *event, const char *from,
+                             const char *to, int version, const char *on)
+{
+    fr_error err = {0};
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO transitions (case_id, event, from_state, to_state,"
+                            " workflow_version, effective_on, recorded_at, actor) VALUES"
+                            " (?, ?, ?, ?, ?, ?, '2026-03-09T09:00:00Z', 'alice')",
+                            "Itttit", case_id, event, from, to, version, on),
+             &err);
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "UPDATE cases SET state = ?, state_since = ?, workflow_version = ?"
+                            " WHERE id = ?",
+                            "ttiI", to, on, version, case_id),
+             &err);
+}
+
+/* Data from before the checks: steps recorded out of their order, whose
+ * latest dated is not the last, bound a new step and the last step's
+ * correction; migrations known by their event get their mark (core-013),
+ * a workflow's own step of that name does not. */
+static void steps_recorded_out_of_order_and_older_migrations(void)
+{
+    at("2026-03-10T09:00:00Z");
+    fr_site *site = fixture_site("older");
+    fr_error err = {0};
+    fixture_workflow(site, "workflows/frailty-v1.xml");
+    fixture_workflow(site, "workflows/frailty-v2.xml");
+    int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    older_transition(site, c, "accept", "referral", "assessment", 1, "2026-03-08");
+    older_transition(site, c, "assess", "assessment", "plan", 1, "2026-03-05");
+    CHECK_ERR(fr_workflow_fire(site, c, "follow", "2026-03-06", NULL, &err), FR_EINVAL, &err,
+              "on: 06/03/2026 is before the case's latest step, accept (08/03/2026), recorded "
+              "before its last one; steps are recorded in the order they happened: give that "
+              "day or a later one");
+    CHECK_ERR(fr_case_set_last_step_on(site, c, "2026-03-07", "typo", NULL, &err), FR_EINVAL, &err,
+              "on: 07/03/2026 is before the step before it, accept (08/03/2026); a step comes "
+              "after the one before it");
+    CHECK_OK(fr_case_set_last_step_on(site, c, "2026-03-08", "typo", NULL, &err), &err);
+    CHECK_OK(fr_workflow_fire(site, c, "follow", "2026-03-08", NULL, &err), &err);
+
+    /* As stored before core-013: a migration to version 2 and version 2's
+     * own step "migrate", both known by their event. */
+    int64_t d = fixture_case(site, "frailty", 1, 0, "2026-03-01");
+    older_transition(site, d, "close", "referral", "closed", 1, "2026-03-02");
+    older_transition(site, d, "reopen", "closed", "follow-up", 1, "2026-03-03");
+    older_transition(site, d, "migrate", "follow-up", "follow-up", 2, "2026-03-04");
+    older_transition(site, d, "migrate", "follow-up", "assessment", 2, "2026-03-06");
+    CHECK_OK(fr_store_exec(site->store,
+                           "ALTER TABLE transitions DROP COLUMN migration;"
+                           " DELETE FROM schema_migrations WHERE owner = 'core' AND version >= 13",
+                           &err),
+             &err);
+    site = reopened(site);
+    if (!site)
+        return;
+    CHECK_STR(fixture_text(site,
+                           "SELECT group_concat(event || ':' || migration, ',') FROM"
+                           " (SELECT event, migration FROM transitions WHERE case_id = ?"
+                           " ORDER BY id) AS t",
+                           d),
+              "open:0,close:0,reopen:0,migrate:1,migrate:0");
+    CHECK_ERR(fr_workflow_fire(site, d, "close", "2026-03-05", NULL, &err), FR_EINVAL, &err,
+              "on: 05/03/2026 is before the case's last step, migrate (06/03/2026)");
+    CHECK_OK(fr_case_set_last_step_on(site, d, "2026-03-05", "typo", NULL, &err), &err);
+    fr_site_close(site);
+}
+
 TEST_MAIN({"steps_in_order_and_the_last_one_corrected", steps_in_order_and_the_last_one_corrected},
+          {"steps_recorded_out_of_order_and_older_migrations",
+           steps_recorded_out_of_order_and_older_migrations},
           {"loads_a_valid_definition", loads_a_valid_definition},
           {"a_corrected_opening_moves_its_tasks_not_past_what_was_recorded",
            a_corrected_opening_moves_its_tasks_not_past_what_was_recorded},

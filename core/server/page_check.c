@@ -71,6 +71,7 @@ static const struct {
     /* dates out of a case's time */
     {"is before the case's opening", "case.before_opening"},
     {"is before the case's last step", "case.before_last_step"},
+    {"is before the case's latest step", "case.before_latest_step"},
     {"is before the step before it", "case.step_on.before_previous"},
     {"is after what was recorded since that step", "case.step_on.after_fact"},
     {"is before the referral was sent", "ref.answered_before_sent"},

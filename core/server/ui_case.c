@@ -1241,8 +1241,7 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     json_int_t last_step = 0;
     json_array_foreach(json_object_get(cs, "timeline"), i, v)
     {
-        if (*fr_js(v, "from_state") && strcmp(fr_js(v, "event"), "migrate") != 0 &&
-            fr_ji(v, "id") > last_step)
+        if (*fr_js(v, "from_state") && !fr_ji(v, "migration") && fr_ji(v, "id") > last_step)
             last_step = fr_ji(v, "id");
     }
     json_array_foreach(json_object_get(cs, "timeline"), i, v)
@@ -1258,6 +1257,10 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
         /* the case's opening is the kernel's step, no workflow's event */
         if (!*from && strcmp(ev, "open") == 0 && strcmp(evt, ev) == 0)
             evt = T("case.timeline.opened");
+        /* nor is a move to a newer version, whatever the workflow's own
+         * event named like it is called */
+        if (fr_ji(v, "migration"))
+            evt = T("case.timeline.migrated");
         fr_buf_esc(b, evt);
         fr_buf_puts(b, "</strong> ");
         if (*from) {
