@@ -186,11 +186,13 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
 /* Corrects the date the case really began (a case registered after the
  * fact): `opened_on` (YYYY-MM-DD) may not be in the future, before the
  * patient's birth, or after the first thing recorded in the case (a step,
- * meeting, care plan approval or referral; a note, form submission or
- * completed task, by the day it was recorded in the site's zone), which the
- * refusal names; `reason` is required. The opening transition and, while the
- * case has taken no step, state_since and the opening's untouched open
- * tasks (fr_workflow_move_opening_tasks) move with it; other tasks keep
+ * migration, meeting, care plan approval or referral; a note, form
+ * submission or completed task, by the day it was recorded in the site's
+ * zone), which the refusal names; `reason` is required. The opening
+ * transition and, while the case has taken no step (migrations are none),
+ * state_since (unless a migration renamed the state) and the opening's
+ * untouched open tasks (fr_workflow_move_opening_tasks) move with it;
+ * other tasks keep
  * their due dates. Audited (update on the case: from, to, reason,
  * tasks_moved), publishes case.opened-on-changed with the same detail.
  * *moved (may be NULL): how many tasks moved. */

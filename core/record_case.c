@@ -419,7 +419,8 @@ static int first_fact(fr_site *site, int64_t id, int64_t after_step, const char 
                       const char *recorded_from, char what[96], char on[FR_TIME_LEN], fr_error *err)
 {
     static const char *const sql[] = {
-        "SELECT what, d FROM (SELECT 'step ' || event AS what, effective_on AS d FROM transitions"
+        "SELECT what, d FROM (SELECT CASE WHEN migration = 1 THEN 'migration' ELSE 'step ' ||"
+        " event END AS what, effective_on AS d FROM transitions"
         " WHERE case_id = ?1 AND from_state IS NOT NULL AND id > ?2 UNION ALL SELECT 'meeting',"
         " held_on FROM meetings WHERE case_id = ?1 AND held_on >= ?3 UNION ALL SELECT"
         " 'care plan approval', approved_on FROM care_plan_approvals WHERE case_id = ?1 AND"
@@ -492,9 +493,10 @@ int fr_case_set_opened(fr_site *site, int64_t id, const char *opened_on, const c
         rc = fr_store_execf(site->store, err,
                             "UPDATE cases SET opened_on = ?1, row_version = row_version + 1,"
                             " updated_at = ?2, state_since = CASE WHEN EXISTS (SELECT 1 FROM"
-                            " transitions WHERE case_id = ?3 AND from_state IS NOT NULL) THEN"
-                            " state_since ELSE ?1 END WHERE id = ?3",
-                            "ttI", opened_on, now, id);
+                            " transitions WHERE case_id = ?3 AND from_state IS NOT NULL AND"
+                            " migration = 0) OR state_since <> ?4 THEN state_since ELSE ?1 END"
+                            " WHERE id = ?3",
+                            "ttIt", opened_on, now, id, before);
     /* The timeline's opening is the opening transition's date. */
     if (!rc)
         rc = fr_store_execf(site->store, err,

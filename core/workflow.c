@@ -621,7 +621,7 @@ int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *w
         site->store, err, &opening,
         "SELECT t.id FROM transitions t WHERE t.case_id = ?1 AND t.from_state IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM transitions s WHERE s.case_id = ?1"
-        " AND s.from_state IS NOT NULL)",
+        " AND s.from_state IS NOT NULL AND s.migration = 0)",
         "I", case_id);
     if (rc == FR_ENOTFOUND) {
         fr_error_clear(err); /* a step taken: nothing of the opening is left open */

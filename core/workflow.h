@@ -84,7 +84,8 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
 int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char *was,
                                 const char *on, json_t *moved, fr_error *err);
 /* The same for a case's opening moved from `was` to `opened_on`, only
- * while the case has taken no step: leaving the first state cancelled its
+ * while the case has taken no step (a migration is none: the tasks made
+ * under the newer version's timer included): leaving the first state cancelled its
  * tasks, and a step staying in it adds tasks of its own date. */
 int fr_workflow_move_opening_tasks(fr_site *site, int64_t case_id, const char *was,
                                    const char *opened_on, json_t *moved, fr_error *err);

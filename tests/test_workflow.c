@@ -984,6 +984,22 @@ static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
                       "SELECT count(*) FROM tasks WHERE case_id = ? AND status = 'open' AND"
                       " due_on < '2026-03-09'",
                       f) == 0);
+
+    /* A migration is no step: the opening's tasks and the state's start
+     * still follow it, but the opening does not go past it. */
+    int64_t g = fixture_case(site, "frailty", 1, 0, "2026-03-08");
+    CHECK_OK(fr_store_execf(site->store, &err,
+                            "INSERT INTO transitions (case_id, event, from_state, to_state,"
+                            " workflow_version, effective_on, recorded_at, actor, migration)"
+                            " VALUES (?, 'migrate', 'referral', 'referral', 1, '2026-03-09',"
+                            " '2026-03-09T09:00:00Z', 'admin', 1)",
+                            "I", g),
+             &err);
+    CHECK_ERR(fr_case_set_opened(site, g, "2026-03-10", "typo", NULL, &err), FR_EINVAL, &err,
+              "opened: 10/03/2026 is after the case's first migration (09/03/2026)");
+    CHECK_OK(fr_case_set_opened(site, g, "2026-03-02", "typo", NULL, &err), &err);
+    CHECK_STR(fixture_text(site, due, g), "2026-03-04|0");
+    CHECK_STR(fixture_text(site, "SELECT state_since FROM cases WHERE id = ?", g), "2026-03-02");
     fr_site_close(site);
 }
 
