@@ -378,6 +378,25 @@ t.check(r.status == 422 and f"avant l'étape précédente ({dmy(later)})" in (pr
         "a step corrected to before the one before it is said under its date",
         problem_of(r.text, "s-on"))
 
+# -- older data: a migration is named as one, not as a step; steps recorded out
+# of order before the check bound a new step, said under the date ------------
+site.sql("INSERT INTO transitions (case_id, event, from_state, to_state, workflow_version,"
+         f" effective_on, recorded_at, actor, note, migration) SELECT id, 'migrate', state, state,"
+         f" workflow_version, '{opened.isoformat()}', '2026-01-01T00:00:00Z', 'admin',"
+         f" 'from version 1 to version 2', 1 FROM cases WHERE id = {cid2}")
+site.sql(f"UPDATE transitions SET effective_on = '{opened.isoformat()}' WHERE case_id = {cid2}"
+         " AND event = 'screen'")
+page = marie.request("GET", f"/cases/{cid2}").text
+t.check("Passage à une nouvelle version du workflow" in page
+        and 'action="/cases/%d/last-step-on"' % cid2 in page,
+        "a migration is named as such in the timeline, and the last step keeps its correction",
+        page[:0])
+r = marie.form(f"/cases/{cid2}/fire", {"event": "reopen", "on": dmy(later + day)})
+t.check(r.status == 422 and f"avant l'étape la plus récente du dossier ({dmy(opened)})"
+        in (problem_of(r.text, "f-on") or ""),
+        "a step dated before a step recorded out of order is said under the date, with its date",
+        problem_of(r.text, "f-on"))
+
 # -- the public referral form ------------------------------------------------
 anon = Client(srv)
 intake = {"referrer_name": "Sophie Lambert", "referrer_contact": "0470 00 00 00",
