@@ -1003,6 +1003,11 @@ static void a_corrected_opening_moves_its_tasks_not_past_what_was_recorded(void)
     fr_site_close(site);
 }
 
+/* A case's transitions in the order recorded: "event:migration,…". */
+static const char events_and_migrations[] =
+    "SELECT group_concat(event || ':' || migration, ',') FROM (SELECT event, migration FROM"
+    " transitions WHERE case_id = ? ORDER BY id) AS t";
+
 /* Steps are recorded in the order they happened: one dated before the
  * case's last step is refused, saying how to correct that step. The last
  * step's date is corrected (audited) within the step before it and what
@@ -1127,11 +1132,7 @@ static void steps_in_order_and_the_last_one_corrected(void)
                               f),
                  "\"step\":\"reopen\",\"from\":\"2026-03-03\",\"to\":\"2026-03-04\"") != NULL);
     CHECK_OK(fr_workflow_fire(site, f, "migrate", "2026-03-10", NULL, &err), &err);
-    CHECK_STR(fixture_text(site,
-                           "SELECT group_concat(event || ':' || migration, ',') FROM"
-                           " (SELECT event, migration FROM transitions WHERE case_id = ?"
-                           " ORDER BY id) AS t",
-                           f),
+    CHECK_STR(fixture_text(site, events_and_migrations, f),
               "open:0,close:0,reopen:0,migrate:1,migrate:0");
     CHECK_ERR(fr_workflow_fire(site, f, "close", "2026-03-09", NULL, &err), FR_EINVAL, &err,
               "on: 09/03/2026 is before the case's last step, migrate (10/03/2026)");
@@ -1207,11 +1208,7 @@ static void steps_recorded_out_of_order_and_older_migrations(void)
     site = reopened(site);
     if (!site)
         return;
-    CHECK_STR(fixture_text(site,
-                           "SELECT group_concat(event || ':' || migration, ',') FROM"
-                           " (SELECT event, migration FROM transitions WHERE case_id = ?"
-                           " ORDER BY id) AS t",
-                           d),
+    CHECK_STR(fixture_text(site, events_and_migrations, d),
               "open:0,close:0,reopen:0,migrate:1,migrate:0");
     CHECK_ERR(fr_workflow_fire(site, d, "close", "2026-03-05", NULL, &err), FR_EINVAL, &err,
               "on: 05/03/2026 is before the case's last step, migrate (06/03/2026)");
