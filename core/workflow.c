@@ -569,18 +569,16 @@ static int move_timer_tasks(fr_site *site, int64_t case_id, const fr_workflow *w
 int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char *was,
                                 const char *on, json_t *moved, fr_error *err)
 {
-    json_t *row = NULL;
+    json_t *row = NULL, *later = NULL;
     int rc = fr_store_query_row(
         site->store, err, &row,
         "SELECT t.case_id, c.workflow_id AS workflow, t.workflow_version AS version,"
-        " t.to_state AS state, t.recorded_at, c.workflow_version AS current,"
-        " c.state AS current_state FROM transitions t JOIN cases c ON c.id = t.case_id"
+        " t.to_state AS state, t.recorded_at FROM transitions t JOIN cases c ON c.id = t.case_id"
         " WHERE t.id = ?",
         "I", transition_id);
-    const fr_workflow *wf = NULL, *now = NULL;
+    const fr_workflow *wf = NULL;
     const char *id = json_string_value(json_object_get(row, "workflow"));
     int version = (int)json_integer_value(json_object_get(row, "version"));
-    int current = (int)json_integer_value(json_object_get(row, "current"));
     int64_t case_id = (int64_t)json_integer_value(json_object_get(row, "case_id"));
     const char *since = json_string_value(json_object_get(row, "recorded_at"));
     if (!rc)
@@ -600,15 +598,29 @@ int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char
     /* A timer's first task is due `every` after the state was entered. */
     if (!rc)
         rc = move_timer_tasks(site, case_id, wf, state, since, was, on, moved, err);
-    /* The step led into the case's current state: once the case moved to a
-     * newer version, the tick makes that state's timer tasks under the
-     * newer one, still counted from the step when the state kept its name
-     * (a state renamed is entered the day of the migration). */
-    if (!rc && current != version && !(rc = fr_workflows_get(site, id, current, &now, err)))
-        rc = move_timer_tasks(
-            site, case_id, now,
-            wf_state_find(now, json_string_value(json_object_get(row, "current_state"))), since,
-            was, on, moved, err);
+    /* The tick makes a timer's task under the case's version of the day:
+     * after each migration since the step, the timers of the state it led
+     * to in its version (still counted from the step when the state kept
+     * its name: a state renamed is entered the day of the migration). */
+    if (!rc)
+        rc = fr_store_query_json(site->store, err, &later,
+                                 "SELECT workflow_version AS version, to_state AS state FROM"
+                                 " transitions WHERE case_id = ? AND migration = 1 AND id > ?"
+                                 " ORDER BY id",
+                                 "II", case_id, transition_id);
+    size_t k;
+    json_t *m;
+    json_array_foreach(later, k, m)
+    {
+        if (!rc)
+            rc = fr_workflows_get(site, id, (int)json_integer_value(json_object_get(m, "version")),
+                                  &wf, err);
+        if (!rc)
+            rc = move_timer_tasks(site, case_id, wf,
+                                  wf_state_find(wf, json_string_value(json_object_get(m, "state"))),
+                                  since, was, on, moved, err);
+    }
+    json_decref(later);
     json_decref(row);
     return rc;
 }

@@ -78,9 +78,9 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
  * recorded since the step) that are still open and that nobody acted on
  * are due that duration after `on`, anew (due and overdue announced
  * again); so is the state's timer task still counted from the step (due
- * `every` after `was`), under the step's version of the workflow or, once
- * the case moved to a newer one, that version's timer of its current
- * state. Appends the ids moved to `moved`. */
+ * `every` after `was`), made under the step's version of the workflow or,
+ * once the case moved to newer ones, under each of them (the timers of the
+ * state each migration led to). Appends the ids moved to `moved`. */
 int fr_workflow_move_step_tasks(fr_site *site, int64_t transition_id, const char *was,
                                 const char *on, json_t *moved, fr_error *err);
 /* The same for a case's opening moved from `was` to `opened_on`, only
