@@ -69,7 +69,11 @@ static void print_case(json_t *cs)
     printf("timeline:\n");
     json_array_foreach(json_object_get(cs, "timeline"), i, v)
         printf("  %s  %-10s %s → %s  by %s%s%s\n", cli_human_date(cli_str(v, "effective_on"), d1),
-               cli_str(v, "event"), *cli_str(v, "from_state") ? cli_str(v, "from_state") : "·",
+               /* a migration is no step, even when the workflow has an
+                * event of the same name (transitions.migration) */
+               json_integer_value(json_object_get(v, "migration")) ? "(migration)"
+                                                                   : cli_str(v, "event"),
+               *cli_str(v, "from_state") ? cli_str(v, "from_state") : "·",
                cli_str(v, "to_state"), cli_str(v, "actor"), *cli_str(v, "note") ? " — " : "",
                cli_str(v, "note"));
     printf("open tasks:\n");

@@ -107,4 +107,56 @@ if n < 50:
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PYTHON
+
+# A workflow's new version and the migration of open cases, as an
+# administrator meets them on the command line: the plan, the move, and
+# the timeline that tells the migration from a step.
+export FILROUGE_NOW=2026-11-23T09:00:00Z
+P=$FILROUGE_SITE/plugins/visits
+mkdir -p "$P"
+cat >"$P/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="visits" version="1.0" abi="1">
+  <workflow file="visits.xml"/>
+</plugin>
+XML
+cat >"$P/visits.xml" <<'XML'
+<workflow xmlns="urn:filrouge:workflow:1" id="visits" version="1">
+  <state id="new" initial="true"/>
+  <state id="seen"/>
+  <state id="closed" final="true"/>
+  <transition event="visit" from="new" to="seen"/>
+  <transition event="close" from="seen" to="closed"/>
+</workflow>
+XML
+ok "a plugin with version 1 of its workflow" -- plugin enable visits
+"$FR" user add marie --name "Marie Dubois" --role case_manager >/dev/null
+"$FR" team add Namur >/dev/null
+"$FR" team join Namur marie >/dev/null
+"$FR" patient add --family Lambert --given Jeanne --birth 12/03/1941 >/dev/null
+ok "a case under version 1" -- --as marie case open 1 --workflow visits --team Namur
+ok "and its first step" -- --as marie case fire 1 visit
+cat >"$P/visits.xml" <<'XML'
+<workflow xmlns="urn:filrouge:workflow:1" id="visits" version="2">
+  <state id="new" initial="true"/>
+  <state id="followed"/>
+  <state id="closed" final="true"/>
+  <transition event="visit" from="new" to="followed"/>
+  <transition event="close" from="followed" to="closed"/>
+  <migration from-version="1">
+    <map from="seen" to="followed"/>
+  </migration>
+</workflow>
+XML
+ok "the dry run shows the plan" -- workflow migrate visits --dry-run
+out_has "…the case, its state and where it goes" "seen"
+test "$(sql "SELECT workflow_version FROM cases WHERE id = 1")" = 1 &&
+    pass "…and moves nothing" || fail "the dry run moved the case"
+refused "a case manager may not migrate" 1 "administrator" -- --as marie workflow migrate visits
+ok "an administrator migrates" -- workflow migrate visits
+test "$(sql "SELECT state || ':' || workflow_version FROM cases WHERE id = 1")" = followed:2 &&
+    pass "…the case is in the mapped state of version 2" || fail "case 1: $(sql "SELECT state, workflow_version FROM cases WHERE id = 1")"
+ok "the case page" -- --as marie case show 1
+out_has "the timeline names the migration as such, not as a step" "(migration)"
+out_has "…and keeps the step before it" "visit"
+ok "a step after the migration" -- --as marie case fire 1 close
 finish
