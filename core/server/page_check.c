@@ -280,11 +280,20 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
     return problems;
 }
 
+const fr_page_rule *fr_page_rule_of(const fr_page_rule *rules, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rules[i].name, name) == 0)
+            return &rules[i];
+    return NULL;
+}
+
 void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
-                           const fr_page_rule *rule)
+                           const fr_page_rule *rules, size_t n, const char *name)
 {
     fr_error err = {0};
-    if (iso && case_id && !fr_page_problem(*problems, rule->name) &&
+    const fr_page_rule *rule = fr_page_rule_of(rules, n, name);
+    if (rule && iso && case_id && !fr_page_problem(*problems, rule->name) &&
         fr_case_check_after_opening(r->site, case_id, rule->kernel ? rule->kernel : rule->name, iso,
                                     &err) == FR_EINVAL)
         fr_page_refusal(r, problems, &err, rule, 1);
