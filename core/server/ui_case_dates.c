@@ -141,12 +141,18 @@ static void date_form_post(fr_req *r, fr_resp *w, const date_form *f)
         return;
     }
     fr_error err = {0};
-    if (f->correct(r->site, id, on, fr_page_opt(r, f->rules[REASON].name), NULL, &err)) {
+    int moved = 0;
+    if (f->correct(r->site, id, on, fr_page_opt(r, f->rules[REASON].name), &moved, &err)) {
         fr_ui_case_failed(r, w, id, f->form, &err, f->rules, NINPUTS);
         return;
     }
     fr_server_deliver(r);
-    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.saved", id);
+    /* saved, and how many of its tasks nobody touched followed the date */
+    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.tasks_moved%s&n=%d", id,
+                     moved == 0   ? ".none"
+                     : moved == 1 ? ".one"
+                                  : "",
+                     moved);
 }
 
 static void ui_case_opened_on(fr_req *r, fr_resp *w)

@@ -264,6 +264,15 @@ t.check(r.status == 303 and due() == [((began + datetime.timedelta(days=1)).isof
         and '"tasks_moved":[' in site.sql(f"SELECT detail FROM audit WHERE object_type = 'case'"
                                           f" AND object_id = '{late}' ORDER BY id DESC")[0][0],
         "the opening corrected: its untouched task follows, audited", (r.status, due()))
+page = marie.request("GET", r.header("Location") or "/").text if r.status == 303 else ""
+t.check("Date corrigée ; 1 tâche a été déplacée avec elle." in page.replace("&#39;", "'"),
+        "the case page says how many tasks moved with the date", r.header("Location"))
+r = emma.form(f"/cases/{emma_cid}/opened-on", {"opened_on": dmy(today - datetime.timedelta(days=1)),
+                                                "opening_reason": "first call the day before"})
+page = emma.request("GET", r.header("Location") or "/").text if r.status == 303 else ""
+t.check(re.search(r"Date corrected; (no task moved|1 task moved with it|\d+ tasks moved with it)\.",
+                  page) is not None,
+        "in English for an English-speaking user", (r.status, r.header("Location")))
 # a referral of that case, sent before it was registered: its date, checked
 # against the opening with the form's other problems; its answer's date too
 day = lambda n: dmy(today - datetime.timedelta(days=n))
