@@ -538,6 +538,10 @@ void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
             admin_refused(r, w, "join", json_pack("{s:s}", "login", T("admin.no_user")));
         else
             admin_failed(r, w, "join", &err, rules, 2);
+        /* already in the team (another tab): the state changed, not what
+         * was chosen */
+        if (err.code == FR_ECONFLICT && w->status == 422)
+            w->status = 409;
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");
@@ -553,11 +557,26 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
     int active = action && strcmp(action, "activate") == 0;
     fr_error err = {0};
     char *login = NULL;
-    int64_t cases = 0, tasks = 0;
+    int64_t cases = 0, tasks = 0, uid = 0;
     if (!action || (!active && strcmp(action, "deactivate") != 0))
         fr_error_set(&err, FR_EINVAL, "action: deactivate or activate");
-    else if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) == 0)
+    else if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) == 0) {
+        /* already so (another tab, another administrator): the kernel
+         * would change nothing; said at the user's button (409), not as
+         * done */
+        fr_error was = {0};
+        int rc = fr_user_id(r->site, login, &uid, &was); /* 0: active */
+        if ((rc == 0 || rc == FR_ENOTFOUND) && (rc == 0) == active) {
+            free(login);
+            admin_refused(
+                r, w, "active",
+                json_pack("{s:s}", "_",
+                          T(active ? "admin.user.already_active" : "admin.user.already_inactive")));
+            w->status = 409;
+            return;
+        }
         fr_user_set_active(r->site, login, active, &cases, &tasks, &err);
+    }
     if (err.code) {
         free(login);
         admin_failed(r, w, "active", &err, NULL, 0);

@@ -6,7 +6,7 @@ The kernel refuses the same input from the command line and the API."""
 import html
 import re
 
-from webtest import Checks, Client, Server, Site, problem_of, value_at
+from webtest import Checks, Client, Server, Site, alert, problem_of, value_at
 
 t = Checks()
 site = Site(plugins=("instruments", "frailty", "youth"))
@@ -24,11 +24,6 @@ admin = Client(srv)
 admin.login("admin")
 sam = Client(srv)
 sam.login("sam")
-
-
-def alert(page):
-    """The texts of the alerts at the top of forms and next to buttons."""
-    return " ".join(html.unescape(x) for x in re.findall(r'role="alert">([^<]*)</p>', page))
 
 
 def selected(page, select_id):
@@ -144,8 +139,9 @@ t.check(r.status == 422 and "choisissez-en un dans la liste" in (problem_of(r.te
         and selected(r.text, "f-jteam") == "Namur",
         "an unknown person is refused under the person, the team kept", problem_of(r.text, "f-juser"))
 r = sam.form("/admin/teams/join", {"team": "Namur", "login": "paul"})
-t.check(r.status == 422 and "already in this team" in alert(r.text),
-        "someone already in the team: said above the form, in English", alert(r.text))
+t.check(r.status == 409 and "already in this team" in alert(r.text),
+        "someone already in the team (added meanwhile): said above the form (409), in English",
+        (r.status, alert(r.text)))
 t.check(count("SELECT count(*) FROM team_members") == members, "nobody joins a team")
 
 # ---- deactivating ----------------------------------------------------------
@@ -158,6 +154,13 @@ t.check(r.status == 422 and "votre propre compte" in alert(r.text)
 sid = site.sql("SELECT id FROM users WHERE login = 'sam'")[0][0]
 r = sam.form(f"/admin/users/{sid}/active", {"action": "deactivate"})
 t.check(r.status == 422 and "your own account" in alert(r.text), "in English too", alert(r.text))
+jid = site.sql("SELECT id FROM users WHERE login = 'dr-j'")[0][0]
+sam.form(f"/admin/users/{jid}/active", {"action": "deactivate"})
+r = sam.form(f"/admin/users/{jid}/active", {"action": "deactivate"})
+t.check(r.status == 409 and "already deactivated" in alert(r.text),
+        "a user deactivated again (another tab): said next to the button (409), in English",
+        (r.status, alert(r.text)))
+sam.form(f"/admin/users/{jid}/active", {"action": "activate"})
 
 # ---- plugins: the kernel's refusals next to the button, in the user's language
 def plugin_problem(r, pid):
