@@ -82,13 +82,16 @@ static const struct {
     /* disabling a plugin that is not enabled (another tab); the named
      * shapes below are looked for first */
     {" is not enabled on this site", "admin.plugin.not_enabled"},
+    /* a plugin's standing problem on /admin (found when the site opened) */
+    {"but not found in the plugin search path", "admin.plugin.not_found"},
     /* error pages (fr_page_error) */
     {"has no care relationship with case", "access.no_relationship"},
 };
 
 /* Known shapes (looked for before those above) whose text says "{name}":
  * what the message has between `from` and `to` (a plugin's id, a list of
- * them). Enabling and disabling a plugin (plugin.c), next to its button. */
+ * them). Enabling and disabling a plugin (plugin.c), next to its button,
+ * and the problems /admin lists under a plugin. */
 static const struct {
     const char *shape, *key, *from, *to;
 } named[] = {
@@ -97,6 +100,9 @@ static const struct {
     {"requires plugins that are not enabled", "admin.plugin.needs_enabled", "enable ", " first"},
     {"is installed: install a version of", "admin.plugin.needs_version", "requires plugin '", "'"},
     {"(enabled on this site): disable", "admin.plugin.needed_by", "is required by ", " (enabled"},
+    /* standing problems of /admin's list, found when the site opened */
+    {"which cannot be loaded (see its", "admin.plugin.needs_broken", "requires plugin '", "'"},
+    {"is part of a requirement cycle (", "admin.plugin.cycle", "cycle (", "): none"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's

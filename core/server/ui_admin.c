@@ -175,16 +175,18 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         fr_buf_puts(b, "</td><td>");
         fr_buf_esc(b, list[k].description);
         if (list[k].problem) {
-            /* The page names files by their place in the plugin's folder,
-             * not by the server's paths. */
-            char problem[FR_ERROR_MAX];
+            /* In the user's language when its shape is known (the CLI
+             * and the API keep the kernel's words); else the kernel's,
+             * naming files by their place in the plugin's folder, not by
+             * the server's paths. */
+            char problem[FR_ERROR_MAX], text[FR_ERROR_MAX];
             snprintf(problem, sizeof problem, "%s", list[k].problem);
             const char *dir = list[k].dir;
             size_t dn = dir ? strlen(dir) : 0;
             for (char *p = dn ? strstr(problem, dir) : NULL; p; p = strstr(p, dir))
                 memmove(p, p + dn + (p[dn] == '/'), strlen(p + dn + (p[dn] == '/')) + 1);
             fr_buf_puts(b, " <span class=\"error\">");
-            fr_buf_esc(b, problem);
+            fr_buf_esc(b, fr_page_known(r, problem, text, sizeof text));
             fr_buf_puts(b, "</span>");
         }
         fr_buf_puts(b, "</td><td><form method=\"post\" action=\"/admin/plugins/");

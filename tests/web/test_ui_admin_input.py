@@ -19,6 +19,11 @@ site.user("paul", team="Namur")
 site.user("dr-j", role="provider")
 site.fr("user", "add", "emma", "--name", "Emma", "--role", "case_manager", "--language", "en")
 site.fr("user", "passwd", "emma", stdin="correct-horse\n")
+# plugins with a problem found when the site opens: one enabled here but not
+# installed, two that require each other (test plugins of the search path)
+for pid in ("ghost", "cycle-a", "cycle-b"):
+    site.sql(f"INSERT INTO plugins (id, enabled, version, changed_at, changed_by)"
+             f" VALUES ('{pid}', 1, '1.0', '2026-01-01T00:00:00Z', 'admin')")
 srv = Server(site)
 admin = Client(srv)
 admin.login("admin")
@@ -212,6 +217,34 @@ r = admin.form("/admin/plugins/echo", {"action": "disable"})
 t.check(r.status == 409 and "désactivé entre-temps" in plugin_problem(r, "echo")
         and not enabled("echo"),
         "disabling it again (another tab): said next to its button (409)", (r.status, alert(r.text)))
+
+# the problems listed under a plugin, found when the site opened: in the
+# user's language too, the command line keeping the kernel's words
+def standing(page, pid):
+    """The problem shown under plugin pid in /admin's list, or None."""
+    m = re.search(rf'<th scope="row">{re.escape(pid)}</th>.*?<span class="error">([^<]*)</span>'
+                  rf'[^<]*</td><td><form method="post" action="/admin/plugins/{re.escape(pid)}"',
+                  page, re.S)
+    return html.unescape(m.group(1)) if m else None
+
+
+page = admin.request("GET", "/admin").text
+t.check("introuvable sur ce serveur" in (standing(page, "ghost") or "")
+        and "filrouge" not in (standing(page, "ghost") or ""),
+        "a plugin enabled here but not installed: said under it in French, without a command",
+        standing(page, "ghost"))
+t.check("cycle d'exigences (cycle-a -> cycle-b -> cycle-a)" in (standing(page, "cycle-a") or ""),
+        "plugins that require each other: said under each, naming the cycle",
+        standing(page, "cycle-a"))
+page = sam.request("GET", "/admin").text
+t.check("not found on this server" in (standing(page, "ghost") or "")
+        and "requirement cycle" in (standing(page, "cycle-b") or ""),
+        "in English for Sam", (standing(page, "ghost"), standing(page, "cycle-b")))
+t.check(site.tmp not in page and "/plugins/" not in re.sub(r'action="/admin/plugins/[^"]*"', "", page),
+        "no server path on the page")
+p = site.fr("plugin", "list")
+t.check("not found in the plugin search path" in p.stdout and "requirement cycle" in p.stdout,
+        "the command line keeps the kernel's words", p.stdout)
 
 # ---- API tokens --------------------------------------------------------------
 marie = Client(srv)
