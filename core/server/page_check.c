@@ -265,6 +265,8 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
     json_t *problems = NULL;
     for (size_t i = 0; i < n; i++) {
         const fr_page_rule *u = &rules[i];
+        if (u->kind == 'x')
+            continue;
         const char *v = fr_req_field(r, u->name), *kernel = u->kernel ? u->kernel : u->name;
         if (fr_text_blank(v)) {
             if (u->required)

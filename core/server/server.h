@@ -556,7 +556,10 @@ typedef struct fr_page_rule {
     const char *kernel; /* the field's name in the kernel's messages (NULL: name) */
     int required;       /* blank (only spaces too) refused */
     int max;            /* the kernel's limit in bytes; 0: none */
-    char kind;          /* 't' a line, 'm' lines, 'p' phone, 'e' e-mail, 'd' date */
+    char kind;          /* 't' a line, 'm' lines, 'p' phone, 'e' e-mail, 'd' date;
+                         * 'x' checked by the page itself (a password, any
+                         * character welcome): fr_page_check skips it, the
+                         * rule is there for the kernel's refusals */
 } fr_page_rule;
 /* What is wrong with the request's fields under the n rules, each under its
  * input's name, in the user's language; NULL when nothing (the caller

@@ -437,11 +437,11 @@ void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
 }
 
 /* The form adding a user and the kernel's rules (fr_user_add); the
- * password last, checked apart (any character is welcome in it). */
+ * password checked apart (any character is welcome in it). */
 static const fr_page_rule user_rules[] = {
     {"login", NULL, 1, 64, 't'},   {"display_name", "name", 1, FR_TEXT_NAME_MAX, 't'},
     {"role", NULL, 0, 0, 't'},     {"language", NULL, 0, 0, 't'},
-    {"capacity", NULL, 0, 0, 't'}, {"password", NULL, 1, FR_PASSWORD_MAX, 't'},
+    {"capacity", NULL, 0, 0, 't'}, {"password", NULL, 1, FR_PASSWORD_MAX, 'x'},
 };
 #define NUSER_RULES (sizeof user_rules / sizeof user_rules[0])
 
@@ -461,7 +461,7 @@ void fr_ui_capacity(fr_req *r, const char *text, int *capacity, json_t **problem
 static json_t *user_problems(fr_req *r, int *capacity)
 {
     char text[160];
-    json_t *problems = fr_page_check(r, user_rules, NUSER_RULES - 1);
+    json_t *problems = fr_page_check(r, user_rules, NUSER_RULES);
     const char *login = fr_page_opt(r, "login"), *lang = fr_page_opt(r, "language");
     const char *cap = fr_page_opt(r, "capacity"), *pw = fr_req_field(r, "password");
     if (login && !fr_user_valid_login(login))
