@@ -127,6 +127,11 @@ typedef struct fr_meeting_new {
 } fr_meeting_new;
 
 int fr_meeting_add(fr_site *site, const fr_meeting_new *m, int64_t *id, fr_error *err);
+/* The case meeting `meeting_id` is about: 0 for a peer case review
+ * (intervision). Reads only that (no access check, nothing audited: for
+ * the kernel's checks and the pages' early ones); FR_ENOTFOUND when there
+ * is no such meeting. */
+int fr_meeting_case(fr_site *site, int64_t meeting_id, int64_t *case_id, fr_error *err);
 /* A decision of the meeting becomes a tracked action of the case's plan. */
 int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
                       const char *responsible, const char *user, const char *due_on,

@@ -312,16 +312,22 @@ static int decision_add(fr_site *site, int64_t meeting_id, int64_t case_id, cons
     return fr_care_action_add(site, &a, action_id, err);
 }
 
-int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title,
-                      const char *responsible, const char *user, const char *due_on,
-                      int64_t *action_id, fr_error *err)
+int fr_meeting_case(fr_site *site, int64_t meeting_id, int64_t *case_id, fr_error *err)
 {
-    int64_t case_id = 0;
-    int rc = fr_store_query_int(site->store, err, &case_id,
+    *case_id = 0;
+    int rc = fr_store_query_int(site->store, err, case_id,
                                 "SELECT coalesce(case_id, 0) FROM meetings WHERE id = ?", "I",
                                 meeting_id);
     if (rc == FR_ENOTFOUND)
         return fr_error_set(err, FR_ENOTFOUND, "there is no meeting %" PRId64, meeting_id);
+    return rc;
+}
+
+int fr_meeting_decide(fr_site *site, int64_t meeting_id, const char *title, const char *responsible,
+                      const char *user, const char *due_on, int64_t *action_id, fr_error *err)
+{
+    int64_t case_id = 0;
+    int rc = fr_meeting_case(site, meeting_id, &case_id, err);
     if (rc)
         return rc;
     if (!case_id)
@@ -337,11 +343,7 @@ int fr_meeting_get(fr_site *site, int64_t meeting_id, json_t **out, fr_error *er
 {
     *out = NULL;
     int64_t case_id = 0;
-    int rc = fr_store_query_int(site->store, err, &case_id,
-                                "SELECT coalesce(case_id, 0) FROM meetings WHERE id = ?", "I",
-                                meeting_id);
-    if (rc == FR_ENOTFOUND)
-        return fr_error_set(err, FR_ENOTFOUND, "there is no meeting %" PRId64, meeting_id);
+    int rc = fr_meeting_case(site, meeting_id, &case_id, err);
     if (rc)
         return rc;
     if (case_id)

@@ -582,7 +582,7 @@ static PyObject *m_set_date(PyObject *m, PyObject *args)
         return NULL;
     fr_error err = {0};
     int rc;
-    KERNEL(rc = fr_case_set_date(site, case_id, name, date, &err));
+    KERNEL(rc = fr_case_set_date(site, case_id, name, date, NULL, &err));
     if (rc)
         return raise_kernel(&err, rc);
     Py_RETURN_NONE;

@@ -396,8 +396,10 @@ typedef struct moved_task {
 } moved_task;
 
 int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const char *date,
-                     fr_error *err)
+                     int *moved_n, fr_error *err)
 {
+    if (moved_n)
+        *moved_n = 0;
     if (!name || !*name)
         return fr_error_set(err, FR_EINVAL, "a case date needs a name (e.g. treatment_end)");
     /* The names workflows anchor tasks on (workflow.xsd, type "name"). */
@@ -488,6 +490,8 @@ int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const cha
             json_array_append_new(moved, json_integer((json_int_t)tasks[i].id));
     }
     free(tasks);
+    if (moved_n && !rc)
+        *moved_n = (int)json_array_size(moved);
     if (!rc)
         rc = audit(site, "update", "case", case_id,
                    json_pack("{s:s,s:s,s:s?,s:O}", "date", name, "value", date, "previous",

@@ -57,9 +57,10 @@ int fr_task_reassign_all(fr_site *site, const int64_t *cases, int ncases, const 
                          int ntasks, const char *login, fr_error *err);
 
 /* Sets a named date of a case and recomputes the open, untouched tasks
- * anchored on it (audited, publishes case.date-changed). */
+ * anchored on it (audited, publishes case.date-changed, both with the
+ * tasks moved); *moved (unless NULL) says how many moved. */
 int fr_case_set_date(fr_site *site, int64_t case_id, const char *name, const char *date,
-                     fr_error *err);
+                     int *moved_n, fr_error *err);
 
 typedef struct fr_task_filter {
     const char *assignee;   /* login, or NULL */

@@ -367,7 +367,7 @@ static void fire_waits_for_commit(void)
     fr_error err = {0};
     int64_t c = new_case(site);
     deliver(site);
-    CHECK_OK(fr_case_set_date(site, c, "referral", "2026-11-20", &err), &err);
+    CHECK_OK(fr_case_set_date(site, c, "referral", "2026-11-20", NULL, &err), &err);
     /* The hook runs after the date's commit and asks for "auto"; the
      * request is an event of its own, fired once that event committed. */
     deliver(site);

@@ -55,7 +55,7 @@ static void fixed_and_anchored_due_dates(void)
     CHECK_STR(
         fixture_text(site, "SELECT coalesce(due_on, 'none') FROM tasks WHERE id = ?", anchored),
         "none");
-    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-04-30", &err), &err);
+    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-04-30", NULL, &err), &err);
     CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", anchored), "2026-04-16");
     /* Created after the date is known: computed at once. */
     int64_t later = new_task(site, c, "Call after the end", NULL, "treatment_end", "P1M");
@@ -96,7 +96,7 @@ static void a_moved_date_moves_only_untouched_tasks(void)
     fr_error err = {0};
     fixture_workflow(site, "workflows/frailty-v1.xml");
     int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
-    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-04-30", &err), &err);
+    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-04-30", NULL, &err), &err);
     int64_t untouched = new_task(site, c, "Visit", NULL, "treatment_end", "-P7D");
     int64_t acted = new_task(site, c, "Rescheduled by hand", NULL, "treatment_end", "-P7D");
     int64_t done = new_task(site, c, "Already done", NULL, "treatment_end", NULL);
@@ -106,7 +106,9 @@ static void a_moved_date_moves_only_untouched_tasks(void)
                             acted),
              &err);
     CHECK_OK(fr_task_done(site, done, &err), &err);
-    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-05-31", &err), &err);
+    int moved = -1;
+    CHECK_OK(fr_case_set_date(site, c, "treatment_end", "2026-05-31", &moved, &err), &err);
+    CHECK(moved == 1); /* the untouched task only */
     CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", untouched), "2026-05-24");
     CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", acted), "2026-04-01");
     CHECK_STR(fixture_text(site, "SELECT due_on FROM tasks WHERE id = ?", done), "2026-04-30");
@@ -120,9 +122,9 @@ static void a_moved_date_moves_only_untouched_tasks(void)
                            c),
               "{\"date\":\"treatment_end\",\"value\":\"2026-05-31\",\"previous\":\"2026-04-30\","
               "\"tasks_moved\":[2]}");
-    CHECK_ERR(fr_case_set_date(site, c, "treatment_end", "31/05/2026", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_date(site, c, "treatment_end", "31/05/2026", NULL, &err), FR_EINVAL, &err,
               "date must be YYYY-MM-DD");
-    CHECK_ERR(fr_case_set_date(site, c, "treatment_end", "2026-02-30", &err), FR_EINVAL, &err,
+    CHECK_ERR(fr_case_set_date(site, c, "treatment_end", "2026-02-30", NULL, &err), FR_EINVAL, &err,
               "date must be YYYY-MM-DD");
     fr_site_close(site);
 }

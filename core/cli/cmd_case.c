@@ -281,11 +281,15 @@ static int run_case_date(cli *c)
     fr_error err = {0};
     if (cli_open(c))
         return CLI_REFUSED;
-    if (fr_case_set_date(c->site, id, cli_arg(c, 1), date, &err))
+    int moved = 0;
+    if (fr_case_set_date(c->site, id, cli_arg(c, 1), date, &moved, &err))
         return cli_fail(c, &err);
     cli_deliver(c);
-    cli_ok(c, NULL, "case %" PRId64 ": %s set to %s; tasks anchored on it follow", id,
-           cli_arg(c, 1), cli_arg(c, 2));
+    cli_ok(c,
+           json_pack("{s:I,s:s,s:s,s:i}", "case", (json_int_t)id, "name", cli_arg(c, 1), "date",
+                     date, "tasks_moved", moved),
+           "case %" PRId64 ": %s set to %s; %d task%s anchored on it moved with it", id,
+           cli_arg(c, 1), cli_arg(c, 2), moved, moved == 1 ? "" : "s");
     return 0;
 }
 

@@ -674,13 +674,15 @@ static void api_case_date(fr_req *r, fr_resp *w)
     char d[11];
     const char *date = NULL;
     fr_error err = {0};
+    int moved = 0;
     if (body_date(b, "date", d, &date, w) == 0) {
         if (!date || !jstr(b, "name"))
             fr_resp_api_fail(w, 400, "invalid", "name and date are required");
-        else if (fr_case_set_date(r->site, fr_parse_id(r->params[0]), jstr(b, "name"), date, &err))
+        else if (fr_case_set_date(r->site, fr_parse_id(r->params[0]), jstr(b, "name"), date, &moved,
+                                  &err))
             fr_resp_api_error(r, w, &err);
         else
-            written(r, w, 200, json_pack("{s:b}", "ok", 1));
+            written(r, w, 200, json_pack("{s:b,s:i}", "ok", 1, "tasks_moved", moved));
     }
     json_decref(b);
 }

@@ -418,7 +418,13 @@ void fr_page_flash(fr_req *r, fr_buf *b)
     const char *m = fr_req_query(r, "msg");
     if (!m || strncmp(m, "flash.", 6) != 0 || strlen(m) > 40)
         return;
+    /* a count the text says ({n}: tasks moved…), digits only */
+    const char *n = fr_req_query(r, "n");
+    char text[512];
+    const char *said = fr_t(r->lang, m);
+    if (n && *n && strlen(n) <= 6 && strspn(n, "0123456789") == strlen(n))
+        said = fr_text_n(said, atol(n), text, sizeof text);
     fr_buf_puts(b, "<p class=\"flash\" role=\"status\">");
-    fr_buf_esc(b, fr_t(r->lang, m));
+    fr_buf_esc(b, said);
     fr_buf_puts(b, "</p>");
 }

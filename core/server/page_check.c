@@ -83,13 +83,16 @@ static const struct {
     /* disabling a plugin that is not enabled (another tab); the named
      * shapes below are looked for first */
     {" is not enabled on this site", "admin.plugin.not_enabled"},
+    /* a plugin's standing problem on /admin (found when the site opened) */
+    {"but not found in the plugin search path", "admin.plugin.not_found"},
     /* error pages (fr_page_error) */
     {"has no care relationship with case", "access.no_relationship"},
 };
 
 /* Known shapes (looked for before those above) whose text says "{name}":
  * what the message has between `from` and `to` (a plugin's id, a list of
- * them). Enabling and disabling a plugin (plugin.c), next to its button. */
+ * them). Enabling and disabling a plugin (plugin.c), next to its button,
+ * and the problems /admin lists under a plugin. */
 static const struct {
     const char *shape, *key, *from, *to;
 } named[] = {
@@ -98,6 +101,9 @@ static const struct {
     {"requires plugins that are not enabled", "admin.plugin.needs_enabled", "enable ", " first"},
     {"is installed: install a version of", "admin.plugin.needs_version", "requires plugin '", "'"},
     {"(enabled on this site): disable", "admin.plugin.needed_by", "is required by ", " (enabled"},
+    /* standing problems of /admin's list, found when the site opened */
+    {"which cannot be loaded (see its", "admin.plugin.needs_broken", "requires plugin '", "'"},
+    {"is part of a requirement cycle (", "admin.plugin.cycle", "cycle (", "): none"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's
@@ -260,6 +266,8 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
     json_t *problems = NULL;
     for (size_t i = 0; i < n; i++) {
         const fr_page_rule *u = &rules[i];
+        if (u->kind == 'x')
+            continue;
         const char *v = fr_req_field(r, u->name), *kernel = u->kernel ? u->kernel : u->name;
         if (fr_text_blank(v)) {
             if (u->required)
@@ -281,11 +289,20 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n)
     return problems;
 }
 
+const fr_page_rule *fr_page_rule_of(const fr_page_rule *rules, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rules[i].name, name) == 0)
+            return &rules[i];
+    return NULL;
+}
+
 void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
-                           const fr_page_rule *rule)
+                           const fr_page_rule *rules, size_t n, const char *name)
 {
     fr_error err = {0};
-    if (iso && case_id && !fr_page_problem(*problems, rule->name) &&
+    const fr_page_rule *rule = fr_page_rule_of(rules, n, name);
+    if (rule && iso && case_id && !fr_page_problem(*problems, rule->name) &&
         fr_case_check_after_opening(r->site, case_id, rule->kernel ? rule->kernel : rule->name, iso,
                                     &err) == FR_EINVAL)
         fr_page_refusal(r, problems, &err, rule, 1);

@@ -462,9 +462,12 @@ int fr_ui_participants_others(fr_req *r, struct fr_participant *ps, int n, int m
  * refused is the decision's ("decision"). focused: NULL, or shared with
  * the caller's inputs. */
 void fr_ui_decision_inputs(fr_req *r, fr_buf *b, const fr_refusal *refused, int *focused);
-/* What is wrong with a decision's inputs (as an action's: a title, someone
- * responsible, a date; NULL: nothing); the due date, when given, in due. */
-json_t *fr_ui_decision_problems(fr_req *r, char due[11], const char **due_p);
+/* What is wrong with a decision of meeting `meeting_id` (as an action's: a
+ * title, someone responsible, a date, not before the opening of the
+ * meeting's case; NULL: nothing); the due date, when given, in due. A peer
+ * case review's decision names its case: its date is the kernel's to
+ * check, after the access to that case. */
+json_t *fr_ui_decision_problems(fr_req *r, int64_t meeting_id, char due[11], const char **due_p);
 /* A decision refused, by the page (problems, taken) or by the kernel (err):
  * the meeting's page again (422) with the form as typed; the error page
  * when the kernel's refusal is not about what was typed. */
@@ -553,7 +556,10 @@ typedef struct fr_page_rule {
     const char *kernel; /* the field's name in the kernel's messages (NULL: name) */
     int required;       /* blank (only spaces too) refused */
     int max;            /* the kernel's limit in bytes; 0: none */
-    char kind;          /* 't' a line, 'm' lines, 'p' phone, 'e' e-mail, 'd' date */
+    char kind;          /* 't' a line, 'm' lines, 'p' phone, 'e' e-mail, 'd' date;
+                         * 'x' checked by the page itself (a password, any
+                         * character welcome): fr_page_check skips it, the
+                         * rule is there for the kernel's refusals */
 } fr_page_rule;
 /* What is wrong with the request's fields under the n rules, each under its
  * input's name, in the user's language; NULL when nothing (the caller
@@ -567,13 +573,17 @@ json_t *fr_page_check(fr_req *r, const fr_page_rule *rules, size_t n);
  * the case's order). */
 void fr_ui_past_date_check(fr_req *r, const fr_page_rule *rule, const char *future,
                            json_t **problems, char on[11]);
-/* The date `iso` typed in the rule's input checked against the opening of
- * case `case_id` (fr_case_check_after_opening) with the form's other
- * problems, so that it is said in the first round: put under the input
- * when it is before; nothing when iso is NULL, case_id 0, or the input
- * already has a problem. */
+/* The rule of input `name` among the n rules (the first, when an input has
+ * two: one per kernel name); NULL when none is: found by name, so that a
+ * table can be reordered. */
+const fr_page_rule *fr_page_rule_of(const fr_page_rule *rules, size_t n, const char *name);
+/* The date `iso` typed in input `name` (one of the n rules) checked against
+ * the opening of case `case_id` (fr_case_check_after_opening) with the
+ * form's other problems, so that it is said in the first round: put under
+ * the input when it is before; nothing when iso is NULL, case_id 0, the
+ * rules have no such input, or the input already has a problem. */
 void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
-                           const fr_page_rule *rule);
+                           const fr_page_rule *rules, size_t n, const char *name);
 /* A kernel refusal put into *problems (made when NULL) under the input of
  * the field its message names (the rules), in the user's language when its
  * shape is known, else in the kernel's words without the field's name;

@@ -175,16 +175,18 @@ static void admin_page(fr_req *r, fr_resp *w, const fr_refusal *refused)
         fr_buf_puts(b, "</td><td>");
         fr_buf_esc(b, list[k].description);
         if (list[k].problem) {
-            /* The page names files by their place in the plugin's folder,
-             * not by the server's paths. */
-            char problem[FR_ERROR_MAX];
+            /* In the user's language when its shape is known (the CLI
+             * and the API keep the kernel's words); else the kernel's,
+             * naming files by their place in the plugin's folder, not by
+             * the server's paths. */
+            char problem[FR_ERROR_MAX], text[FR_ERROR_MAX];
             snprintf(problem, sizeof problem, "%s", list[k].problem);
             const char *dir = list[k].dir;
             size_t dn = dir ? strlen(dir) : 0;
             for (char *p = dn ? strstr(problem, dir) : NULL; p; p = strstr(p, dir))
                 memmove(p, p + dn + (p[dn] == '/'), strlen(p + dn + (p[dn] == '/')) + 1);
             fr_buf_puts(b, " <span class=\"error\">");
-            fr_buf_esc(b, problem);
+            fr_buf_esc(b, fr_page_known(r, problem, text, sizeof text));
             fr_buf_puts(b, "</span>");
         }
         fr_buf_puts(b, "</td><td><form method=\"post\" action=\"/admin/plugins/");
@@ -435,11 +437,11 @@ void fr_ui_admin_plugin(fr_req *r, fr_resp *w)
 }
 
 /* The form adding a user and the kernel's rules (fr_user_add); the
- * password last, checked apart (any character is welcome in it). */
+ * password checked apart (any character is welcome in it). */
 static const fr_page_rule user_rules[] = {
     {"login", NULL, 1, 64, 't'},   {"display_name", "name", 1, FR_TEXT_NAME_MAX, 't'},
     {"role", NULL, 0, 0, 't'},     {"language", NULL, 0, 0, 't'},
-    {"capacity", NULL, 0, 0, 't'}, {"password", NULL, 1, FR_PASSWORD_MAX, 't'},
+    {"capacity", NULL, 0, 0, 't'}, {"password", NULL, 1, FR_PASSWORD_MAX, 'x'},
 };
 #define NUSER_RULES (sizeof user_rules / sizeof user_rules[0])
 
@@ -459,7 +461,7 @@ void fr_ui_capacity(fr_req *r, const char *text, int *capacity, json_t **problem
 static json_t *user_problems(fr_req *r, int *capacity)
 {
     char text[160];
-    json_t *problems = fr_page_check(r, user_rules, NUSER_RULES - 1);
+    json_t *problems = fr_page_check(r, user_rules, NUSER_RULES);
     const char *login = fr_page_opt(r, "login"), *lang = fr_page_opt(r, "language");
     const char *cap = fr_page_opt(r, "capacity"), *pw = fr_req_field(r, "password");
     if (login && !fr_user_valid_login(login))
@@ -538,6 +540,10 @@ void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
             admin_refused(r, w, "join", json_pack("{s:s}", "login", T("admin.no_user")));
         else
             admin_failed(r, w, "join", &err, rules, 2);
+        /* already in the team (another tab): the state changed, not what
+         * was chosen */
+        if (err.code == FR_ECONFLICT && w->status == 422)
+            w->status = 409;
         return;
     }
     fr_resp_redirect(w, "/admin?msg=flash.saved");
@@ -553,11 +559,26 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
     int active = action && strcmp(action, "activate") == 0;
     fr_error err = {0};
     char *login = NULL;
-    int64_t cases = 0, tasks = 0;
+    int64_t cases = 0, tasks = 0, uid = 0;
     if (!action || (!active && strcmp(action, "deactivate") != 0))
         fr_error_set(&err, FR_EINVAL, "action: deactivate or activate");
-    else if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) == 0)
+    else if (fr_user_login_of(r->site, fr_parse_id(r->params[0]), &login, &err) == 0) {
+        /* already so (another tab, another administrator): the kernel
+         * would change nothing; said at the user's button (409), not as
+         * done */
+        fr_error was = {0};
+        int rc = fr_user_id(r->site, login, &uid, &was); /* 0: active */
+        if ((rc == 0 || rc == FR_ENOTFOUND) && (rc == 0) == active) {
+            free(login);
+            admin_refused(
+                r, w, "active",
+                json_pack("{s:s}", "_",
+                          T(active ? "admin.user.already_active" : "admin.user.already_inactive")));
+            w->status = 409;
+            return;
+        }
         fr_user_set_active(r->site, login, active, &cases, &tasks, &err);
+    }
     if (err.code) {
         free(login);
         admin_failed(r, w, "active", &err, NULL, 0);

@@ -55,8 +55,9 @@ static int member_of(json_t *team, const char *login)
     return 0;
 }
 
-/* A choice of the teams the user is not in, to add them to one (none for
- * a deactivated user: the kernel adds only active ones). */
+/* A choice of the teams the user is not in, to add them to one; for a
+ * deactivated user (the kernel adds only active ones), why there is none
+ * and what to do. */
 static void join_form(fr_req *r, fr_buf *b, json_t *u, json_t *teams, const fr_refusal *refused,
                       int *focused)
 {
@@ -65,6 +66,11 @@ static void join_form(fr_req *r, fr_buf *b, json_t *u, json_t *teams, const fr_r
     json_int_t id = fr_ji(u, "id");
     size_t i, others = 0;
     json_array_foreach(teams, i, v) others += !member_of(v, login);
+    if (others && fr_ji(u, "active") == 0 && !problems) {
+        fr_buf_puts(b, "<p class=\"muted\">");
+        fr_buf_esc(b, T("admin.user.join_inactive"));
+        fr_buf_puts(b, "</p>");
+    }
     if ((!others || fr_ji(u, "active") == 0) && !problems)
         return;
     fr_buf_printf(b,
@@ -188,10 +194,16 @@ static void user_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refus
     fr_page_end(r, w);
 }
 
-static void refused_page(fr_req *r, fr_resp *w, int64_t id, const char *form, json_t *problems)
+/* The page again with form's problems: 422 for what was typed, 409
+ * (meanwhile) when the user or their teams changed since the page was
+ * shown (another tab, another administrator). */
+static void refused_page(fr_req *r, fr_resp *w, int64_t id, const char *form, json_t *problems,
+                         int meanwhile)
 {
     fr_refusal refused = {.form = form, .problems = problems};
     user_page(r, w, id, &refused);
+    if (meanwhile && w->status == 422)
+        w->status = 409;
     json_decref(problems);
 }
 
@@ -214,7 +226,7 @@ static void ui_admin_user_edit(fr_req *r, fr_resp *w)
     c.has_capacity = 1; /* left empty: none set (0) */
     fr_ui_capacity(r, cap, &c.capacity, &problems);
     if (problems) {
-        refused_page(r, w, id, "edit", problems);
+        refused_page(r, w, id, "edit", problems, 0);
         return;
     }
     fr_error err = {0};
@@ -222,7 +234,7 @@ static void ui_admin_user_edit(fr_req *r, fr_resp *w)
     if (fr_user_login_of(r->site, id, &login, &err) || fr_user_edit(r->site, login, &c, &err)) {
         free(login);
         if ((problems = fr_page_refused(r, &err, edit_rules, NEDIT_RULES)))
-            refused_page(r, w, id, "edit", problems);
+            refused_page(r, w, id, "edit", problems, 0);
         else
             fr_page_error(r, w, &err);
         return;
@@ -246,11 +258,11 @@ static void ui_admin_user_leave(fr_req *r, fr_resp *w)
     }
     if (fr_team_remove_member(r->site, fr_req_field(r, "team"), login, &err)) {
         free(login);
-        /* already out of it, or the team gone: said on the page */
+        /* already out of it, or the team gone: said on the page (409) */
         if (err.code == FR_ECONFLICT || err.code == FR_ENOTFOUND) {
             char text[FR_ERROR_MAX];
             fr_page_put(&problems, "_", fr_page_worded(r, err.message, text, sizeof text));
-            refused_page(r, w, id, "leave", problems);
+            refused_page(r, w, id, "leave", problems, 1);
         } else {
             fr_page_error(r, w, &err);
         }
@@ -282,13 +294,17 @@ static void ui_admin_user_join(fr_req *r, fr_resp *w)
         return;
     }
     free(login);
-    /* no team chosen, a team gone or joined meanwhile, the user deactivated */
+    /* no team chosen or none of that name (422); joined meanwhile, the
+     * user deactivated meanwhile (409) */
     if (problems || (problems = fr_page_refused(r, &err, rules, 1)))
-        refused_page(r, w, id, "join", problems);
+        refused_page(r, w, id, "join", problems, err.code == FR_ECONFLICT);
     else if (err.code == FR_ENOTFOUND) {
         char text[FR_ERROR_MAX];
-        fr_page_put(&problems, "_", fr_page_worded(r, err.message, text, sizeof text));
-        refused_page(r, w, id, "join", problems);
+        fr_page_put(&problems, "_",
+                    strncmp(err.message, "there is no active user", 23) == 0
+                        ? T("admin.user.join_inactive")
+                        : fr_page_worded(r, err.message, text, sizeof text));
+        refused_page(r, w, id, "join", problems, 1);
     } else
         fr_page_error(r, w, &err);
 }

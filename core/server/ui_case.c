@@ -766,7 +766,8 @@ static void ui_case_open(fr_req *r, fr_resp *w)
     n.intensity = in ? (int)fr_parse_id(in) : 0;
     json_t *problems = NULL;
     char on[11];
-    fr_ui_past_date_check(r, &open_rules[NOPEN_RULES - 1], "case.opening.future", &problems, on);
+    fr_ui_past_date_check(r, fr_page_rule_of(open_rules, NOPEN_RULES, "opened_on"),
+                          "case.opening.future", &problems, on);
     n.opened_on = on[0] ? on : NULL;
     /* choices of the page: wrong only when the page is old (a workflow no
      * longer offered) or was not the one sent */

@@ -21,13 +21,15 @@
 
 /* One correction's form: its name among the case page's refusals, its
  * address under /cases/{id}/, its texts (i18n keys), its inputs (the date
- * and the reason: rules[0] and rules[1], as the kernel names them) and the
- * kernel's function. */
+ * and the reason: rules[ON] and rules[REASON], as the kernel names them)
+ * and the kernel's function. */
+enum { ON, REASON, NINPUTS };
+
 typedef struct date_form {
     const char *form, *path, *element;
     const char *summary, *help, *label, *future;
     const char *on_id, *reason_id;
-    fr_page_rule rules[2];
+    fr_page_rule rules[NINPUTS];
     int (*correct)(fr_site *site, int64_t id, const char *on, const char *reason, int *moved,
                    fr_error *err);
 } date_form;
@@ -42,8 +44,8 @@ static const date_form opening = {
     .future = "case.opening.future",
     .on_id = "o-on",
     .reason_id = "o-reason",
-    .rules = {{"opened_on", "opened", 1, 0, 'd'},
-              {"opening_reason", "reason", 1, FR_TEXT_LONG_MAX, 'm'}},
+    .rules = {[ON] = {"opened_on", "opened", 1, 0, 'd'},
+              [REASON] = {"opening_reason", "reason", 1, FR_TEXT_LONG_MAX, 'm'}},
     .correct = fr_case_set_opened,
 };
 
@@ -57,7 +59,8 @@ static const date_form last_step = {
     .future = "case.step_on.future",
     .on_id = "s-on",
     .reason_id = "s-reason",
-    .rules = {{"step_on", "on", 1, 0, 'd'}, {"step_reason", "reason", 1, FR_TEXT_LONG_MAX, 'm'}},
+    .rules = {[ON] = {"step_on", "on", 1, 0, 'd'},
+              [REASON] = {"step_reason", "reason", 1, FR_TEXT_LONG_MAX, 'm'}},
     .correct = fr_case_set_last_step_on,
 };
 
@@ -77,20 +80,20 @@ static void date_form_html(fr_req *r, fr_buf *b, const date_form *f, int64_t id,
     fr_buf_esc(b, T(f->help));
     fr_buf_puts(b, "</p>");
     fr_page_input on = {.id = f->on_id,
-                        .name = f->rules[0].name,
+                        .name = f->rules[ON].name,
                         .label = T(f->label),
                         .required = 1,
                         .date = 1,
-                        .value = fr_refusal_value(r, refused, f->form, f->rules[0].name),
-                        .problem = fr_page_problem(problems, f->rules[0].name)};
+                        .value = fr_refusal_value(r, refused, f->form, f->rules[ON].name),
+                        .problem = fr_page_problem(problems, f->rules[ON].name)};
     fr_page_field(b, &on, &focused);
     fr_page_input reason = {.id = f->reason_id,
-                            .name = f->rules[1].name,
+                            .name = f->rules[REASON].name,
                             .label = T("case.opening.reason"),
                             .required = 1,
                             .maxlength = FR_TEXT_LONG_MAX,
-                            .value = fr_refusal_value(r, refused, f->form, f->rules[1].name),
-                            .problem = fr_page_problem(problems, f->rules[1].name)};
+                            .value = fr_refusal_value(r, refused, f->form, f->rules[REASON].name),
+                            .problem = fr_page_problem(problems, f->rules[REASON].name)};
     fr_page_field(b, &reason, &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     fr_buf_esc(b, T("case.opening.button"));
@@ -130,20 +133,26 @@ void fr_ui_past_date_check(fr_req *r, const fr_page_rule *rule, const char *futu
 static void date_form_post(fr_req *r, fr_resp *w, const date_form *f)
 {
     int64_t id = fr_parse_id(r->params[0]);
-    json_t *problems = fr_page_check(r, &f->rules[1], 1);
+    json_t *problems = fr_page_check(r, &f->rules[REASON], 1);
     char on[11];
-    fr_ui_past_date_check(r, &f->rules[0], f->future, &problems, on);
+    fr_ui_past_date_check(r, &f->rules[ON], f->future, &problems, on);
     if (problems || !on[0]) {
         fr_ui_case_refused(r, w, id, f->form, problems);
         return;
     }
     fr_error err = {0};
-    if (f->correct(r->site, id, on, fr_page_opt(r, f->rules[1].name), NULL, &err)) {
-        fr_ui_case_failed(r, w, id, f->form, &err, f->rules, 2);
+    int moved = 0;
+    if (f->correct(r->site, id, on, fr_page_opt(r, f->rules[REASON].name), &moved, &err)) {
+        fr_ui_case_failed(r, w, id, f->form, &err, f->rules, NINPUTS);
         return;
     }
     fr_server_deliver(r);
-    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.saved", id);
+    /* saved, and how many of its tasks nobody touched followed the date */
+    fr_resp_redirect(w, "/cases/%" PRId64 "?msg=flash.tasks_moved%s&n=%d", id,
+                     moved == 0   ? ".none"
+                     : moved == 1 ? ".one"
+                                  : "",
+                     moved);
 }
 
 static void ui_case_opened_on(fr_req *r, fr_resp *w)

@@ -1310,8 +1310,9 @@ static void ui_goal_close(fr_req *r, fr_resp *w)
 }
 
 /* What is wrong with an action's or a decision's inputs, every problem at
- * once (NULL: nothing); the due date, when given, in due (ISO). */
-static json_t *action_problems(fr_req *r, char due[11], const char **due_p)
+ * once (NULL: nothing), a due date before the opening of case `case_id`
+ * (0: not checked here) too; the due date, when given, in due (ISO). */
+static json_t *action_problems(fr_req *r, int64_t case_id, char due[11], const char **due_p)
 {
     json_t *problems = fr_page_check(r, action_rules, NRULES(action_rules));
     if (!fr_page_opt(r, "responsible") && !fr_page_opt(r, "user") &&
@@ -1320,6 +1321,8 @@ static json_t *action_problems(fr_req *r, char due[11], const char **due_p)
         fr_page_put(&problems, "responsible", T("care.action.who"));
     if (field_date(r, "due_on", due, due_p))
         *due_p = NULL; /* said by fr_page_check */
+    fr_page_after_opening(r, &problems, case_id, *due_p, action_rules, NRULES(action_rules),
+                          "due_on");
     return problems;
 }
 
@@ -1333,7 +1336,7 @@ static void ui_action_add(fr_req *r, fr_resp *w)
     a.responsible = fr_page_opt(r, "responsible");
     a.user = fr_page_opt(r, "user");
     a.member_id = fr_parse_id(fr_req_field(r, "member"));
-    json_t *problems = action_problems(r, due, &a.due_on);
+    json_t *problems = action_problems(r, a.case_id, due, &a.due_on);
     if (problems) {
         fr_ui_case_refused(r, w, a.case_id, "action", problems);
         return;
@@ -1374,7 +1377,7 @@ static void ui_approve(fr_req *r, fr_resp *w)
     json_t *problems = fr_page_check(r, approve_rules, NRULES(approve_rules));
     if (field_date(r, "on", on, &on_p) == 0 && in_future(on_p))
         fr_page_put(&problems, "on", T("care.approve.on_future"));
-    fr_page_after_opening(r, &problems, id, on_p, &approve_rules[2]);
+    fr_page_after_opening(r, &problems, id, on_p, approve_rules, NRULES(approve_rules), "on");
     if (problems) {
         fr_ui_case_refused(r, w, id, "approve", problems);
         return;
@@ -1404,7 +1407,8 @@ static void ui_referral_add(fr_req *r, fr_resp *w)
     }
     if (field_date(r, "sent_on", sent, &sent_p) == 0 && in_future(sent_p))
         fr_page_put(&problems, "sent_on", T("ref.sent_future"));
-    fr_page_after_opening(r, &problems, id, sent_p, &referral_rules[4]);
+    fr_page_after_opening(r, &problems, id, sent_p, referral_rules, NRULES(referral_rules),
+                          "sent_on");
     if (problems) {
         fr_ui_case_refused(r, w, id, "referral", problems);
         return;
@@ -1458,7 +1462,8 @@ json_t *fr_ui_meeting_problems(fr_req *r, int64_t case_id, const char *who, char
     json_t *problems = fr_page_check(r, meeting_rules, NRULES(meeting_rules));
     if (field_date(r, "held_on", held, held_p) == 0 && in_future(*held_p))
         fr_page_put(&problems, "held_on", T("meeting.held_future"));
-    fr_page_after_opening(r, &problems, case_id, *held_p, &meeting_rules[0]);
+    fr_page_after_opening(r, &problems, case_id, *held_p, meeting_rules, NRULES(meeting_rules),
+                          "held_on");
     /* the kernel wants a role for everyone (the young person, mother…) */
     char name[160], role[160];
     for (int i = 0; i < r->nfields; i++) {
@@ -1857,9 +1862,12 @@ void fr_ui_decision_inputs(fr_req *r, fr_buf *b, const fr_refusal *refused, int 
     fr_buf_puts(b, "</button></form>");
 }
 
-json_t *fr_ui_decision_problems(fr_req *r, char due[11], const char **due_p)
+json_t *fr_ui_decision_problems(fr_req *r, int64_t meeting_id, char due[11], const char **due_p)
 {
-    return action_problems(r, due, due_p);
+    int64_t case_id = 0;
+    fr_error err = {0};
+    fr_meeting_case(r->site, meeting_id, &case_id, &err); /* else said by the kernel */
+    return action_problems(r, case_id, due, due_p);
 }
 
 void fr_ui_decision_refused(fr_req *r, fr_resp *w, int64_t meeting_id, json_t *problems,
@@ -1879,7 +1887,7 @@ static void ui_meeting_decide(fr_req *r, fr_resp *w)
     int64_t id = fr_parse_id(r->params[0]), aid = 0;
     char due[11];
     const char *due_p = NULL;
-    json_t *problems = fr_ui_decision_problems(r, due, &due_p);
+    json_t *problems = fr_ui_decision_problems(r, id, due, &due_p);
     fr_error err = {0};
     if (problems ||
         fr_meeting_decide(r->site, id, fr_page_opt(r, "title"), fr_page_opt(r, "responsible"),

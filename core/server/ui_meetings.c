@@ -169,7 +169,7 @@ static void ui_intervision_decide(fr_req *r, fr_resp *w)
     char due[11];
     const char *due_p = NULL;
     fr_error err = {0};
-    json_t *problems = fr_ui_decision_problems(r, due, &due_p);
+    json_t *problems = fr_ui_decision_problems(r, id, due, &due_p);
     if (!case_id) /* the number, or a name from the list: its number */
         fr_page_put(&problems, "case", T("intervision.case_bad"));
     if (!problems && fr_intervision_decide(r->site, id, case_id, fr_page_opt(r, "title"),

@@ -169,9 +169,11 @@ refused "a case date more than ten years ahead" 1 "date: 01/01/9999 is more than
 refused "a case date before the patient's birth" 1 "date: 01/01/1900 is before the patient's birth (12/03/1941); check the date" -- \
     --as thomas case date 1 review 01/01/1900
 ok "set the date" -- --as thomas case date 1 review 15/01/2027
+out_has "it says how many tasks moved with the date" "case 1: review set to 15/01/2027; 2 tasks anchored on it moved with it"
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-01 &&
     pass "the anchored task is due 14 days before" || fail "anchored due date"
-ok "move the date" -- --as thomas case date 1 review 29/01/2027
+ok "move the date" -- --as thomas --json case date 1 review 29/01/2027
+out_has "the JSON answer says how many tasks moved" '"tasks_moved": 2'
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Préparer la réévaluation'")" = 2027-01-15 &&
     pass "the task followed the date" || fail "the task did not follow the date"
 test "$(sql "SELECT due_on FROM tasks WHERE title = 'Prévenir la famille'")" = 2027-01-22 &&

@@ -264,6 +264,15 @@ t.check(r.status == 303 and due() == [((began + datetime.timedelta(days=1)).isof
         and '"tasks_moved":[' in site.sql(f"SELECT detail FROM audit WHERE object_type = 'case'"
                                           f" AND object_id = '{late}' ORDER BY id DESC")[0][0],
         "the opening corrected: its untouched task follows, audited", (r.status, due()))
+page = marie.request("GET", r.header("Location") or "/").text if r.status == 303 else ""
+t.check("Date corrigée ; 1 tâche a été déplacée avec elle." in page.replace("&#39;", "'"),
+        "the case page says how many tasks moved with the date", r.header("Location"))
+r = emma.form(f"/cases/{emma_cid}/opened-on", {"opened_on": dmy(today - datetime.timedelta(days=1)),
+                                                "opening_reason": "first call the day before"})
+page = emma.request("GET", r.header("Location") or "/").text if r.status == 303 else ""
+t.check(re.search(r"Date corrected; (no task moved|1 task moved with it|\d+ tasks moved with it)\.",
+                  page) is not None,
+        "in English for an English-speaking user", (r.status, r.header("Location")))
 # a referral of that case, sent before it was registered: its date, checked
 # against the opening with the form's other problems; its answer's date too
 day = lambda n: dmy(today - datetime.timedelta(days=n))
@@ -307,6 +316,16 @@ t.check(r.status == 422 and f"avant l'envoi de l'orientation ({day(5)})"
         and value_at(r.text, f"ra-{late_ref}") == "6 séances",
         "an answer dated before the referral was sent: under its date, what was typed kept",
         problem_of(r.text, f"rd-{late_ref}"))
+# an action of that case due before its opening (a year typed wrong),
+# without a title: both said at once
+r = marie.form(f"/cases/{late}/careplan/actions", {"title": " ", "responsible": "Sophie",
+                                                   "due_on": day(10)})
+t.check(r.status == 422 and f"avant l'ouverture du dossier ({day(8)})"
+        in (problem_of(r.text, "a-due") or "") and "obligatoire" in (problem_of(r.text, "a-title") or "")
+        and value_at(r.text, "a-due") == day(10),
+        "an action due before the case's opening, without a title: both said in the first round",
+        [problem_of(r.text, k) for k in ("a-due", "a-title")])
+t.check(count("care_actions", f"case_id = {late}") == 0, "no action is added")
 r = marie.form(f"/referrals/{late_ref}/answer", {"case": late, "answer": "6 séances",
                                                  "answered_on": day(1)})
 t.check(r.status == 303 and site.sql(f"SELECT answered_on FROM referrals WHERE id = {late_ref}")
@@ -382,6 +401,12 @@ t.check(r.status == 422 and "obligatoire" in (problem_of(page, "d-title") or "")
         and value_at(page, "d-due") == "30/02/2027" and focused(page) == "d-title",
         "a decision without title nor anyone responsible and a wrong deadline: the meeting page "
         "(422) says all three", [problem_of(page, k) for k in ("d-title", "d-responsible", "d-due")])
+r = marie.form(f"/meetings/{mid}/decisions", {"title": " ", "responsible": "Sophie",
+                                              "due_on": "01/01/2020"})
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "d-due") or "")
+        and "obligatoire" in (problem_of(r.text, "d-title") or ""),
+        "a decision due before the case's opening, without a title: both said in the first round",
+        [problem_of(r.text, k) for k in ("d-due", "d-title")])
 r = marie.form(f"/meetings/{mid}/decisions", {"title": "Passage infirmier", "user": "nobody"})
 t.check(r.status == 422 and "Aucun utilisateur actif" in (problem_of(r.text, "d-user") or "")
         and value_at(r.text, "d-title") == "Passage infirmier",

@@ -3,6 +3,7 @@ move: a refused form comes back (4xx, never a bare error page) with each
 problem next to its field in the user's language, saying what to do, and
 everything else that was typed kept; dates are taken day/month/year as
 people write them (5/3/1941 too)."""
+import json
 import re
 
 from webtest import Checks, Client, Server, Site, focused, form_open, problem_of, value_at, value_of
@@ -353,6 +354,15 @@ r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(later), "step_reas
 t.check(r.status in (302, 303) and site.sql(f"SELECT effective_on FROM transitions WHERE case_id = {cid2}"
                                             " AND event = 'screen'") == [(later.isoformat(),)],
         "the last step's date is corrected", (r.status, r.text[-800:]))
+moved = len(json.loads(site.sql(f"SELECT detail FROM audit WHERE object_type = 'case' AND object_id"
+                                f" = '{cid2}' AND action = 'update' ORDER BY id DESC")[0][0])
+            ["tasks_moved"])
+said = {0: "aucune tâche n'a été déplacée", 1: "1 tâche a été déplacée avec elle"}.get(
+    moved, f"{moved} tâches ont été déplacées avec elle")
+page = marie.request("GET", r.header("Location") or "/").text.replace("&#39;", "'")
+t.check(f"Date corrigée ; {said}." in page,
+        "the case page says how many of the step's tasks moved with it, as the audit does",
+        (moved, r.header("Location")))
 r = marie.form(f"/cases/{cid2}/fire", {"event": "close", "on": dmy(earlier)})
 t.check(r.status == 422 and f"avant la dernière étape du dossier ({dmy(later)})" in (problem_of(r.text, "f-on") or "")
         and "corrigez-la d'abord" in problem_of(r.text, "f-on"),
@@ -371,6 +381,10 @@ r = emma.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later), "reason":
 t.check(r.status == 403, "the API's step correction checks access like any write", r.status)
 r = marie.api("POST", f"/cases/{cid2}/last-step-on", {"on": dmy(later)})
 t.check(r.status == 400 and "reason" in r.text, "the API asks for the step's reason", r.text)
+r = marie.api("POST", f"/cases/{cid2}/dates", {"name": "review", "date": dmy(later + 30 * day)})
+t.check(r.status == 200 and r.json().get("tasks_moved") == 0,
+        "a named date set by the API says how many tasks moved (none anchored on it)",
+        (r.status, r.text))
 r = marie.form(f"/cases/{cid2}/fire", {"event": "not-eligible", "on": dmy(later + day)})
 t.check(r.status in (302, 303), "a later step, on its day", (r.status, r.text[-800:]))
 r = marie.form(f"/cases/{cid2}/last-step-on", {"step_on": dmy(earlier), "step_reason": "erreur"})

@@ -9,7 +9,7 @@ deactivate anyone. Reactivated, they log in again. Each change is audited
 and published (user.deactivated, user.activated)."""
 import re
 
-from webtest import Checks, Client, Server, Site, problem_of
+from webtest import Checks, Client, Server, Site, alert, problem_of
 
 t = Checks()
 site = Site()
@@ -205,9 +205,9 @@ t.check(r.status == 303 and not site.sql(
     "SELECT 1 FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE u.login = 'marie'"),
     "marie is taken out of her team", r.status)
 r = admin.form(f"/admin/users/{mid}/leave", {"team": "Namur"})
-t.check(r.status == 422 and "ne fait pas (ou plus) partie de cette équipe" in r.text
+t.check(r.status == 409 and "ne fait pas (ou plus) partie de cette équipe" in r.text
         and "filrouge team list" not in r.text,
-        "again (another tab): said on the page in French", r.text[-1500:])
+        "again (another tab): said on the page in French (409: changed meanwhile)", r.text[-1500:])
 # added to a team from her page (the teams she is not in), as /admin does
 page = admin.request("GET", f"/admin/users/{mid}").text
 join = re.search(rf'action="/admin/users/{mid}/join".*?</form>', page, re.S)
@@ -225,8 +225,8 @@ t.check(r.status == 303 and r.header("Location") == f"/admin/users/{mid}?msg=fla
                      " WHERE u.login = 'marie'"),
         "she is added to the team, back to her page", (r.status, r.header("Location")))
 r = admin.form(f"/admin/users/{mid}/join", {"team": "Namur"})
-t.check(r.status == 422 and "déjà partie de cette équipe" in r.text,
-        "again (another tab): said on her page", r.text[-1500:])
+t.check(r.status == 409 and "déjà partie de cette équipe" in r.text,
+        "again (another tab): said on her page (409)", r.text[-1500:])
 # her state and the button of /admin, back to her page
 page = admin.request("GET", f"/admin/users/{mid}").text
 t.check(f'action="/admin/users/{mid}/active"' in page and 'value="deactivate"' in page
@@ -234,6 +234,7 @@ t.check(f'action="/admin/users/{mid}/active"' in page and 'value="deactivate"' i
         "an active user's page: the deactivate button", page[:3000])
 page = admin.request("GET", f"/admin/users/{aid}").text
 t.check(f'action="/admin/users/{aid}/active"' not in page, "none on one's own page")
+t.check(admin.form("/admin/teams", {"team": "Dinant"}).status == 303, "a second team")
 r = admin.form(f"/admin/users/{pauls}/active", {"action": "deactivate", "back": "user"})
 t.check(r.status == 303 and r.header("Location") == f"/admin/users/{pauls}?msg=flash.user.deactivated",
         "deactivated from his page, back to it", (r.status, r.header("Location")))
@@ -242,7 +243,23 @@ t.check("<strong>désactivé</strong>" in page and 'value="activate"' in page
         and f'action="/admin/users/{pauls}/join"' not in page,
         "his page says he is deactivated, with the button to reactivate him (no team to join)",
         page[-2500:])
+t.check("réactivez-le d'abord" in page.replace("&#39;", "'"),
+        "and why there is no team to join: he must be reactivated first", page[-2500:])
+joined = lambda: site.sql("SELECT count(*) FROM team_members tm JOIN users u ON u.id = tm.user_id"
+                          " WHERE u.login = 'paul'")[0][0]
+before = joined()
+r = admin.form(f"/admin/users/{pauls}/join", {"team": "Dinant"})
+t.check(r.status == 409 and "réactivez-le d'abord" in alert(r.text) and joined() == before,
+        "adding him to a team from a page shown before he was deactivated: said why (409), "
+        "nothing added", (r.status, alert(r.text)))
+r = admin.form(f"/admin/users/{pauls}/active", {"action": "deactivate", "back": "user"})
+t.check(r.status == 409 and "déjà désactivé" in alert(r.text),
+        "deactivated again (another tab): said at his button (409), not as done",
+        (r.status, alert(r.text)))
 admin.form(f"/admin/users/{pauls}/active", {"action": "activate", "back": "user"})
+r = admin.form(f"/admin/users/{pauls}/active", {"action": "activate"})
+t.check(r.status == 409 and "déjà actif" in alert(r.text),
+        "reactivated again (another tab): said the same way (409)", (r.status, alert(r.text)))
 r = admin.request("GET", "/admin/users/999")
 t.check(r.status == 404 and "Aucun utilisateur n&#39;a ce numéro" in r.text
         and "filrouge user list" not in r.text,

@@ -379,6 +379,11 @@ def problem_of(page, input_id):
     return html.unescape(m.group(1)) if m else None
 
 
+def alert(page):
+    """The texts of the alerts at the top of forms and next to buttons, as one."""
+    return " ".join(html.unescape(x) for x in re.findall(r'role="alert">([^<]*)</p>', page))
+
+
 def form_open(page, details_id):
     """True when the <details> holding a form is open."""
     return re.search(r'<details id="' + re.escape(details_id) + r'" open>', page) is not None
