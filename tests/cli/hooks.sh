@@ -107,6 +107,9 @@ refused "a hook in an endless loop is interrupted at its deadline" 1 "interrupte
 refused "a hook that raises refuses, without its traceback" 1 "KeyError" -- case fire 5 crash
 if grep -q Traceback "$TMP/err"; then fail "a traceback reached the user"; else pass "no traceback for the user"; fi
 grep -q 'line 29, in crash' "$FILROUGE_LOG" && pass "the traceback is in the site log" || fail "traceback in the log"
+# A workflow author's slips are named as such, not as the user's to fix.
+refused "a py: guard that no hook defines says so" 1 'no Python hook of this site or of its enabled plugins defines @filrouge.guard("no-such-guard")' -- case fire 5 typo
+refused "a required form the site does not have says so" 1 "form 'ghost-form', which this site does not have" -- case fire 5 ghost
 ok "the platform goes on" -- case show 5
 out_has "still in review" "review"
 
