@@ -29,6 +29,11 @@ step "pkg-config finds the SDK" pkg-config --exists filrouge
 step "the headers are installed" test -f "$PREFIX/include/filrouge/filrouge.h"
 step "the schemas are installed" test -f "$PREFIX/share/filrouge/schemas/plugin.xsd"
 cp -r "$PREFIX/share/filrouge/template" "$TMP/hello"
+# Before PKG_CONFIG_PATH is set (pkg-config searching none of the default
+# folders either), the template says what to do, not only "not found".
+step "without PKG_CONFIG_PATH the template says how to point at Filrouge" sh -c "
+    ! PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR='$TMP/empty' meson setup '$TMP/hello/nobuild' '$TMP/hello' >'$TMP/nopc' 2>&1 &&
+    grep -q 'export PKG_CONFIG_PATH=the folder holding filrouge.pc' '$TMP/nopc'"
 step "the template builds out of tree" sh -c "meson setup '$TMP/hello/build' '$TMP/hello' && ninja -C '$TMP/hello/build'"
 step "and installs into the plugin folder" meson install -C "$TMP/hello/build" --no-rebuild
 FR=$PREFIX/bin/filrouge
