@@ -42,6 +42,18 @@ XML
 refused "an ABI too large for a number is not read as ABI 1" 1 "built for ABI 4294967297" -- plugin check "$TMP/bignum"
 refused "a migration version too large for a number is named" 1 "the version of migration m.sql is not a number from 1 to" -- \
     plugin check "$TMP/bignum"
+# The manifest's elements in the wrong order (the guide warns; people do
+# it anyway): said as the file is written, with what to do.
+mkdir -p "$TMP/order"
+cat >"$TMP/order/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="order" version="1.0" abi="1">
+  <workflow file="w.xml"/>
+  <library name="order"/>
+</plugin>
+XML
+refused "an element out of order is named without its namespace, with the order to follow" 1 \
+    "order/plugin.xml:3: <library> is not expected here; expected is one of ( workflow, form, hooks, migration, setting ) (the elements come in the order schemas/plugin.xsd gives" -- \
+    plugin check "$TMP/order"
 # A plugin that does not load leaves nothing behind: its good workflow is
 # not stored (it could never change under its version again), its
 # migrations do not run.
