@@ -104,7 +104,7 @@ test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 5 AND title = 'Site remi
     pass "the site's replacement hook ran" || fail "replacement hook"
 sed -i 's#</site>#  <setting name="python.deadline-ms">200</setting>\n  <setting name="bus.max-attempts">1</setting>\n</site>#' "$FILROUGE_SITE/site.xml"
 refused "a hook in an endless loop is interrupted at its deadline" 1 "interrupted" -- case fire 5 spin
-refused "a hook that raises refuses, without its traceback" 1 "KeyError" -- case fire 5 crash
+refused "a hook that raises refuses, naming its file and line, without its traceback" 1 "the hook site.overrides.crash failed at overrides.py:29: KeyError" -- case fire 5 crash
 if grep -q Traceback "$TMP/err"; then fail "a traceback reached the user"; else pass "no traceback for the user"; fi
 grep -q 'line 29, in crash' "$FILROUGE_LOG" && pass "the traceback is in the site log" || fail "traceback in the log"
 # A workflow author's slips are named as such, not as the user's to fix.
