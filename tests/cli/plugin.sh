@@ -54,6 +54,15 @@ XML
 refused "an element out of order is named without its namespace, with the order to follow" 1 \
     "order/plugin.xml:3: <library> is not expected here; expected is one of ( workflow, form, hooks, migration, setting ) (the elements come in the order schemas/plugin.xsd gives" -- \
     plugin check "$TMP/order"
+# `plugin check` on a plugin's source folder after `ninja -C build`: the
+# library is in build/, and the message says which folder to check.
+mkdir -p "$TMP/src/build"
+printf '<plugin xmlns="urn:filrouge:plugin:1" id="src" version="1.0" abi="1">\n  <library name="src"/>\n</plugin>\n' >"$TMP/src/plugin.xml"
+refused "a library not built yet: build it" 1 "libsrc.so: the library named in the manifest does not exist; build it" -- \
+    plugin check "$TMP/src"
+: >"$TMP/src/build/libsrc.so"
+refused "a library built in build/: check the installed folder" 1 "is not beside plugin.xml but in build/: this is the source folder" -- \
+    plugin check "$TMP/src"
 # A plugin that does not load leaves nothing behind: its good workflow is
 # not stored (it could never change under its version again), its
 # migrations do not run.
