@@ -107,6 +107,15 @@ refused "a hook in an endless loop is interrupted at its deadline" 1 "interrupte
 refused "a hook that raises refuses, naming its file and line, without its traceback" 1 "the hook site.overrides.crash failed at overrides.py:29: KeyError" -- case fire 5 crash
 if grep -q Traceback "$TMP/err"; then fail "a traceback reached the user"; else pass "no traceback for the user"; fi
 grep -q 'line 29, in crash' "$FILROUGE_LOG" && pass "the traceback is in the site log" || fail "traceback in the log"
+# A validate hook's message for a name the form has not (the site's katz
+# hook asks for an 'assessor', which katz has no field for): shown on the
+# whole form, rather than beside a field no page shows (the web page said
+# "correct the errors next to the fields" with none marked).
+echo '{"bathing":"1","dressing":"1","transferring":"1","toileting":"1","continence":"1","feeding":"1","time":"1","space":"1"}' >"$TMP/katz.json"
+refused "a hook's message on a name the form has not is on the whole form" 1 "  assessor: who assessed?" -- \
+    form submit katz --case 3 "$TMP/katz.json"
+grep -q "gave a message for 'assessor', which is not a field of the form" "$FILROUGE_LOG" &&
+    pass "…and the site log tells the hook's author" || fail "no log line for a hook message on no field"
 # A workflow author's slips are named as such, not as the user's to fix.
 refused "a py: guard that no hook defines says so" 1 'no Python hook of this site or of its enabled plugins defines @filrouge.guard("no-such-guard")' -- case fire 5 typo
 refused "a required form the site does not have says so" 1 "form 'ghost-form', which this site does not have" -- case fire 5 ghost
