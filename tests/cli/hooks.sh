@@ -122,6 +122,27 @@ refused "a required form the site does not have says so" 1 "form 'ghost-form', w
 ok "the platform goes on" -- case show 5
 out_has "still in review" "review"
 
+# docs/hooks.md's guard and validate examples, taken from the page's text,
+# run on this site as written.
+# doc_python TEXT: the first ```python block of hooks.md that contains TEXT
+doc_python() {
+    awk -v pat="$1" '
+        /^```/ { if (inb) { if (l == "python" && index(buf, pat)) { printf "%s", buf; found = 1; exit }
+                            inb = 0 } else { inb = 1; l = substr($0, 4); buf = "" } next }
+        inb { buf = buf $0 "\n" }
+        END { exit !found }' ../../docs/hooks.md
+}
+{ echo "import filrouge"; echo; echo; doc_python '@filrouge.guard("gp-in-network")'; echo; echo
+  doc_python '@filrouge.validate("katz")'; } >"$HOOKS/docs_examples.py"
+ok "hooks.md's examples pass hooks check" -- hooks check "$HOOKS/docs_examples.py"
+refused "hooks.md's guard refuses without a GP" 1 "add the person's GP to the network first" -- case fire 5 follow
+"$FR" network add 5 --kind formal --name "Dr Peeters" --role GP >/dev/null
+ok "…and lets the case through once the GP is in the network" -- case fire 5 follow
+echo '{"bathing":"4","dressing":"1","transferring":"1","toileting":"1","continence":"1","feeding":"1","time":"1","space":"1"}' >"$TMP/katz4.json"
+refused "hooks.md's validate hook refuses, its message on the field" 1 "  remark: entirely helped with bathing: say by whom" -- \
+    form submit katz --case 3 "$TMP/katz4.json"
+rm "$HOOKS/docs_examples.py"
+
 printf 'import filrouge\n\n@filrouge.on("case.intensity-changed")\ndef down(ev):\n    raise RuntimeError("the directory is down")\n' >"$HOOKS/down.py"
 ok "an asynchronous hook fails" -- case intensity 5 3
 ok "failed deliveries" -- events failed
