@@ -45,8 +45,8 @@ step "the installed oncology, psychosis and youth plugins" sh -c "'$FR' plugin e
 step "and the template plugin" "$FR" plugin enable hello
 step "plugin check on the installed template" "$FR" plugin check "$(pkg-config --variable=plugindir filrouge)/hello"
 step "a patient" "$FR" patient add --family Test --given Anna --birth 01/01/1940
-step "a case opens (the plugin's synchronous subscriber lets it)" "$FR" case open 1 --workflow frailty
-step "the plugin's asynchronous subscriber saw it" sh -c "test \"\$(sqlite3 '$TMP/site/filrouge.db' 'SELECT count(*) FROM hello_seen')\" = 1"
+step "a case opens (the plugin's synchronous subscriber lets it)" env FILROUGE_NOW=2026-11-23T09:00:00Z "$FR" case open 1 --workflow frailty
+step "the plugin's asynchronous subscriber saw it, on the kernel's day (FILROUGE_NOW)" sh -c "test \"\$(sqlite3 '$TMP/site/filrouge.db' 'SELECT count(*), seen_on FROM hello_seen')\" = '1|2026-11-23'"
 step "and logged it" grep -q "hello saw case 1 opened" "$TMP/site.log"
 
 # docs/plugin-guide.md, followed as written: its plugin is put together from
