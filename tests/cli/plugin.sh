@@ -101,6 +101,19 @@ ok "once the form is fixed, the workflow revised meanwhile loads under its versi
 test "$(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")" = 1 &&
     pass "…and its migration ran once" || fail "migration of halfway: $(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")"
 
+# Its workflow edited again without a new version: the plugin no longer
+# loads, and every command says so (not only `plugin list`), since its
+# cases run without their rules, forms, hooks and subscribers.
+cp "$FILROUGE_SITE/plugins/halfway/wf.xml" "$TMP/wf.xml"
+sed -i 's#<state id="a" initial="true"/>#<state id="a" initial="true"/><state id="z"/>#' "$FILROUGE_SITE/plugins/halfway/wf.xml"
+ok "a command on the site still works" -- case list
+grep -qF "warning: plugin halfway is enabled but not loaded (its workflows, forms, hooks and subscribers are off): " "$TMP/err" &&
+    grep -qF "workflow halfway version 1 already exists with a different definition" "$TMP/err" &&
+    pass "…and warns that an enabled plugin did not load, and why" || { fail "no warning of a plugin not loaded"; sed 's/^/#   /' "$TMP/err"; }
+cp "$TMP/wf.xml" "$FILROUGE_SITE/plugins/halfway/wf.xml"
+ok "fixed" -- case list
+grep -q "warning" "$TMP/err" && fail "a warning once the plugin loads again" || pass "…no warning once it loads again"
+
 # A copy of a plugin beside it, under the same id: the first found is
 # used, and the list says the other is not.
 cp -r "$FILROUGE_SITE/plugins/halfway" "$FILROUGE_SITE/plugins/halfway.old"
