@@ -78,6 +78,8 @@ test "$(sql "SELECT count(*) FROM audit WHERE actor = 'hook:site.assign_by_postc
 ok "a case outside the areas" -- case open 2 --workflow frailty
 test "$(sql "SELECT count(*) FROM case_notes WHERE case_id = 4 AND text LIKE '%no area for postal code ''9000''%'")" = 1 &&
     pass "…is left for a person, with a note saying why" || fail "note on an unassigned case"
+ok "the case" -- case show 4
+out_has "case show gives the hook's note to the person" "hook:site.assign_by_postcode.assign_new_case: not assigned automatically: no area for postal code '9000'"
 
 ok "a task for thomas" -- task add 3 "Call the GP" --due 20/11/2026 --assignee thomas
 FILROUGE_NOW=2026-11-24T08:00:00Z ok "the daily tick" -- tick

@@ -46,6 +46,11 @@ open(os.path.join(site.dir, "hooks", "household.py"), "w").write("""import filro
 def no_ghosts(values):
     if any(p.get("name") == "Ghost" for p in values.get("person", [])):
         return {"ghost": "nobody is called Ghost here"}
+
+
+@filrouge.on("case.opened")
+def welcome(ev):
+    filrouge.add_note(ev.case_id, "Dossier vu par la règle d'accueil")
 """)
 srv = Server(site)
 
@@ -57,6 +62,14 @@ r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team"
                                   "opened_on": "01/12/2024"})
 t.check(r.status == 201, "marie opens a case of the forms plugin", r.text)
 cid = r.json()["id"]
+
+# A hook's note is for people: on the case page, and in the API's case.
+webtest.wait_until(lambda: marie.api("GET", f"/cases/{cid}").json().get("notes"))
+r = marie.request("GET", f"/cases/{cid}")
+m = re.search(r'<section id="notes">.*?</section>', r.text, re.S)
+t.check(m and "Notes" in m.group(0) and "Dossier vu par la règle d" in m.group(0)
+        and "hook:site.household.welcome" in m.group(0),
+        "a note a hook wrote is on the case page, with its author", r.text[-3000:])
 
 # ---- the API ----
 r = marie.api("GET", "/forms")
