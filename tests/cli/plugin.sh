@@ -183,6 +183,7 @@ FILROUGE_NOW=2026-11-23T10:05:00Z ok "retry all once it is repaired" -- events r
 out_has "delivered" "delivered"
 ok "nothing failed any more" -- events failed
 out_lacks "the failed list is empty" "unreachable"
+out_has "and says so (not a bare 'no event')" "no failed delivery (one still being retried is listed by \`filrouge events pending\`)"
 
 sed -i 's#<setting name="notify">ok</setting>#<setting name="notify">ok</setting><setting name="review">none</setting>#' "$FILROUGE_SITE/site.xml"
 ok "a site without reviews: the case (reopened above) is submitted again" -- case fire 1 submit
