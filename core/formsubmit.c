@@ -1066,29 +1066,68 @@ static void summarise(json_t *problems, fr_error *err)
     {
         if (len >= sizeof buf)
             break;
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "\n  %s: %s",
-                                json_string_value(json_object_get(p, "field")),
+        const char *field = json_string_value(json_object_get(p, "field"));
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "\n  %s%s%s", field ? field : "",
+                                field && field[0] ? ": " : "",
                                 json_string_value(json_object_get(p, "message")));
     }
     fr_error_set(err, FR_EINVAL, "%s", buf);
 }
 
+/* Whether a hook's message names a field of the form: "q9", or a row's
+ * "member[2].member-role" (its last name), or a repeat group's row. */
+static int names_a_field(const fr_form *f, const char *path)
+{
+    const char *last = strrchr(path, '.');
+    last = last ? last + 1 : path;
+    size_t n = strcspn(last, "[");
+    for (int i = 0; i < f->nfields; i++)
+        if (strlen(f->fields[i].id) == n && strncmp(f->fields[i].id, last, n) == 0)
+            return 1;
+    for (int i = 0; i < f->ncontainers; i++)
+        if (f->containers[i].repeat && strlen(f->containers[i].id) == n &&
+            strncmp(f->containers[i].id, last, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void add_hook_message(fr_site *site, const fr_form *f, json_t *problems, const char *field,
+                             const char *message)
+{
+    if (!field[0] || names_a_field(f, field)) {
+        json_array_append_new(problems, json_pack("{s:s,s:s}", "field", field, "message", message));
+        return;
+    }
+    /* A name the form has not (a hook written for another version, a
+     * typo): shown on the whole form, where the person reads it, rather
+     * than beside a field no page shows. */
+    char *text = NULL;
+    if (asprintf(&text, "%s: %s", field, message) < 0)
+        text = NULL;
+    json_array_append_new(problems,
+                          json_pack("{s:s,s:s}", "field", "", "message", text ? text : message));
+    free(text);
+    fr_site_log(site, "python",
+                "a validate hook of form %s gave a message for '%s', which is not a field of "
+                "the form (shown on the whole form): check the name",
+                f->id, field);
+}
+
 /* Merges the hooks' {field: [messages]} into problems. */
-static void merge_hook_messages(json_t *problems, json_t *messages)
+static void merge_hook_messages(fr_site *site, const fr_form *f, json_t *problems, json_t *messages)
 {
     const char *field;
     json_t *list;
     json_object_foreach(messages, field, list)
     {
         if (json_is_string(list)) {
-            json_array_append_new(problems, json_pack("{s:s,s:s}", "field", field, "message",
-                                                      json_string_value(list)));
+            add_hook_message(site, f, problems, field, json_string_value(list));
             continue;
         }
         size_t i;
         json_t *m;
-        json_array_foreach(list, i, m) if (json_is_string(m)) json_array_append_new(
-            problems, json_pack("{s:s,s:s}", "field", field, "message", json_string_value(m)));
+        json_array_foreach(list, i, m) if (json_is_string(m))
+            add_hook_message(site, f, problems, field, json_string_value(m));
     }
 }
 
@@ -1138,7 +1177,7 @@ int fr_form_evaluate(fr_site *site, const fr_form *f, const char *data, size_t l
         if ((rc = fr_python_validate(site, f->id, values, &messages, err)))
             goto out;
         if (messages)
-            merge_hook_messages(e.problems, messages);
+            merge_hook_messages(site, f, e.problems, messages);
         json_decref(messages);
     }
     if (json_array_size(e.problems) > 0) {

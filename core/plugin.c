@@ -1457,9 +1457,22 @@ int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err)
         char name[512];
         snprintf(name, sizeof name, "lib%s.so", p.library);
         char *lib = fr_path_join(dir, name);
-        if (lib && access(lib, R_OK) != 0) {
+        char built[600];
+        snprintf(built, sizeof built, "%s/build/%s", dir, name);
+        if (lib && access(lib, R_OK) != 0 && access(built, R_OK) == 0) {
+            /* A source folder, the template's meson build done in build/. */
             check_problem(problems, sizeof problems, A,
-                          "%s: the library named in the manifest does not exist; build it", lib);
+                          "%s: the library named in the manifest is not beside plugin.xml but "
+                          "in build/: this is the source folder; check the installed one after "
+                          "`meson install -C build` (in `pkg-config --variable=plugindir "
+                          "filrouge`), or copy build/%s here",
+                          lib, name);
+        } else if (lib && access(lib, R_OK) != 0) {
+            check_problem(problems, sizeof problems, A,
+                          "%s: the library named in the manifest does not exist; build it (the "
+                          "plugin template's meson.build: docs/plugin-guide.md §5) and check "
+                          "the folder it is installed in",
+                          lib);
         } else if (lib) {
             char found[FR_ERROR_MAX] = "";
             probe_library(lib, p.id, found, sizeof found);

@@ -266,8 +266,14 @@ static int describe_failure(const fr_hook *h, int interrupted, int deadline_ms, 
             *trace = NULL;
     } else {
         const char *tname = type ? ((PyTypeObject *)type)->tp_name : "error";
-        rc = fr_error_set(err, FR_EINVAL, "the hook %s failed: %s%s%s (details in the site log)",
-                          h->name, tname, msg[0] ? ": " : "", msg);
+        /* Where in the hook's file, for whoever fixes it (no traceback). */
+        int line = h->file ? line_in(tb, h->file) : 0;
+        const char *base = h->file ? strrchr(h->file, '/') : NULL;
+        char at[300] = "";
+        if (line > 0)
+            snprintf(at, sizeof at, " at %s:%d", base ? base + 1 : h->file, line);
+        rc = fr_error_set(err, FR_EINVAL, "the hook %s failed%s: %s%s%s (details in the site log)",
+                          h->name, at, tname, msg[0] ? ": " : "", msg);
         char *t = type ? format_traceback(type, value, tb) : NULL;
         if (asprintf(trace, "hook %s failed:\n%s", h->name, t ? t : msg) < 0)
             *trace = NULL;

@@ -231,6 +231,13 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
                                   "I", id)))
         goto out;
     json_object_set_new(cs, "timeline", part);
+    /* notes written by hooks and plugins (filrouge.add_note), for people */
+    if ((rc = fr_store_query_json(site->store, err, &part,
+                                  "SELECT id, text, author, origin, origin_ref, created_at FROM"
+                                  " case_notes WHERE case_id = ? ORDER BY id",
+                                  "I", id)))
+        goto out;
+    json_object_set_new(cs, "notes", part);
     if ((rc = fr_store_query_json(site->store, err, &part,
                                   "SELECT t.id, t.title, u.login AS assignee, t.due_on, t.status,"
                                   " t.origin, t.origin_ref, t.title_ref FROM tasks t LEFT JOIN"

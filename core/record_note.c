@@ -1,6 +1,6 @@
 /* Notes on a case: free text added by a person or a hook. This file writes
- * and reads the case_notes table (core-003-notes.sql); showing notes in the
- * case page is left to the record's readers. */
+ * and reads the case_notes table (core-003-notes.sql); the case page
+ * (fr_case_get, record_case.c) reads them too, for people. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

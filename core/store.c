@@ -539,7 +539,9 @@ int fr_store_schema_version(fr_store *s, const char *owner, int *out, fr_error *
     return 0;
 }
 
-static int apply_one(fr_store *s, const char *owner, const fr_migration *mig, fr_error *err)
+/* *line: where in the file the migration failed, when the backend tells. */
+static int apply_one(fr_store *s, const char *owner, const fr_migration *mig, int *line,
+                     fr_error *err)
 {
     char now[FR_TIME_LEN];
     fr_clock_now(now);
@@ -547,8 +549,11 @@ static int apply_one(fr_store *s, const char *owner, const fr_migration *mig, fr
     if (!sql)
         return fr_error_set(err, FR_ENOMEM, "out of memory");
     int rc = fr_store_begin(s, err);
+    *line = 0;
     if (!rc) {
         rc = fr_store_exec(s, sql, err);
+        if (rc)
+            *line = s->error_line;
         if (!rc)
             rc = fr_store_execf(s, err,
                                 "INSERT INTO schema_migrations (owner, version, name, applied_at)"
@@ -600,9 +605,17 @@ int fr_store_migrate(fr_store *s, const char *owner, const fr_migration *m, int 
                                 "migrations of %s jump from version %d to a later one: version "
                                 "%d is missing",
                                 owner, v - 1, v);
-        if ((rc = apply_one(s, owner, mig, err))) {
-            fr_error_prefix(err, "migration %s (%s version %d) failed, the database is unchanged: ",
-                            mig->name, owner, v);
+        int line = 0;
+        if ((rc = apply_one(s, owner, mig, &line, err))) {
+            if (line > 0)
+                fr_error_prefix(err,
+                                "migration %s:%d (%s version %d) failed, the database is "
+                                "unchanged: ",
+                                mig->name, line, owner, v);
+            else
+                fr_error_prefix(err,
+                                "migration %s (%s version %d) failed, the database is unchanged: ",
+                                mig->name, owner, v);
             return rc;
         }
     }

@@ -89,6 +89,9 @@ struct fr_store {
     /* channels announced in the current transaction (fr_store_announce) */
     const char *announced[FR_STORE_CHANNELS];
     int full;       /* the last failure was for lack of space (set by the backend) */
+    /* the line of the text given to exec where its last failure was (1 …),
+     * 0 when the backend cannot tell (set by the backend) */
+    int error_line;
     int short_of_space; /* the reserve is given up: writes are refused */
     /* fr_store_note_set: forgotten at the end of the outermost transaction
      * and at any rollback */

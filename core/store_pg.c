@@ -367,6 +367,29 @@ static int retriable(const char *sql)
     return 0;
 }
 
+/* The line of the text run (from byte sql_at of what was sent, after the
+ * statements held back) where the server placed its error
+ * (PG_DIAG_STATEMENT_POSITION: characters from 1), or 0 when it gives none
+ * (a constraint, say) or it is in what was held back. The translation
+ * keeps the lines of the text it translates. */
+static int error_line(const PGresult *res, const char *sent, size_t sql_at)
+{
+    const char *at = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+    long pos = at ? atol(at) : 0;
+    if (pos <= 0)
+        return 0;
+    const char *c = sent;
+    for (long chars = 1; *c && chars < pos; c++)
+        if (((unsigned char)c[1] & 0xC0) != 0x80)
+            chars++; /* the next byte begins a character */
+    if ((size_t)(c - sent) < sql_at)
+        return 0;
+    int line = 1;
+    for (const char *q = sent + sql_at; q < c; q++)
+        line += *q == '\n';
+    return line;
+}
+
 /* Runs text without parameters, after the statements held back, in one
  * round trip; 0 or a mapped error. */
 static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
@@ -388,13 +411,19 @@ static int run(fr_store *s, const char *sql, const char *what, fr_error *err)
         put(&b, "; ", 2);
     }
     drop_held(p);
+    size_t sql_at = b.len;
     put(&b, sql, strlen(sql));
     PGresult *res = PQexec(p->conn, b.p);
-    free(b.p);
     p->last_id_known = 0;
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0
                                                              : map_result(s, res, err, what);
+    /* kept over what runs after the failure (DEALLOCATE ALL, refused too
+     * in the aborted transaction) until the next exec */
+    int line = rc ? error_line(res, b.p, sql_at) : 0;
+    if (line)
+        s->error_line = line;
+    free(b.p);
     /* COMMIT of a transaction a failed statement had aborted answers
      * "ROLLBACK", without an error: nothing was written. */
     if (!rc && strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
@@ -744,6 +773,7 @@ static void track_levels(fr_store *s, const char *sql)
 static int pg_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
     pg *p = s->be;
+    s->error_line = 0;
     char *t = fr_store_pg_translate(sql, NULL, NULL);
     int rc, n = holdable(t);
     const char *w = t;

@@ -113,8 +113,62 @@ static int check_exists(const char *path, fr_error *err)
 static int lite_prepare(fr_store *s, const char *sql, fr_stmt **out, fr_error *err);
 static void lite_done(fr_stmt *base);
 
+/* Past blanks and comments: where the next statement of `p` begins. */
+static const char *statement_start(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+/* Several statements one after the other, as sqlite3_exec runs them, but
+ * noting the line of `sql` where the failing one went wrong (a plugin's
+ * migration file: its author reads "line 12"). */
+static int lite_exec_many(fr_store *s, const char *sql, const char *what, fr_error *err)
+{
+    for (const char *p = sql; *p;) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(DB(s), p, -1, &st, &tail);
+        int at = -1;
+        if (rc != SQLITE_OK) {
+#if SQLITE_VERSION_NUMBER >= 3038000
+            at = sqlite3_error_offset(DB(s));
+#endif
+        } else if (st) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        if (rc != SQLITE_OK) {
+            const char *where = at >= 0 ? p + at : statement_start(p);
+            s->error_line = 1;
+            for (const char *c = sql; c < where; c++)
+                s->error_line += *c == '\n';
+            rc = map_error(s, rc, err, what);
+            sqlite3_finalize(st);
+            return rc;
+        }
+        sqlite3_finalize(st);
+        if (!tail || tail == p)
+            break;
+        p = tail;
+    }
+    return 0;
+}
+
 static int lite_exec(fr_store *s, const char *sql, const char *what, fr_error *err)
 {
+    s->error_line = 0;
     /* One statement (BEGIN, SAVEPOINT, RELEASE, COMMIT: several for each
      * request) goes through the statement cache instead of being parsed
      * again each time; several go to sqlite3_exec. */
@@ -127,8 +181,7 @@ static int lite_exec(fr_store *s, const char *sql, const char *what, fr_error *e
         lite_done(st);
         return rc;
     }
-    int rc = sqlite3_exec(DB(s), sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : map_error(s, rc, err, what);
+    return lite_exec_many(s, sql, what, err);
 }
 
 /* BEGIN IMMEDIATE with no busy wait: SQLITE_BUSY (FR_EBUSY) at once

@@ -980,6 +980,35 @@ static int eval_xpath_guard(fr_site *site, int64_t case_id, const fr_workflow *w
 }
 
 /* FR_EREFUSED (message in `refusal`) when a required final form is missing. */
+/* The refusal for a required form the case has no final submission of:
+ * fill it in, or, when the site has no such form to fill (a misspelt
+ * <requires-form>, its plugin not enabled), say that instead. */
+static int missing_form(fr_site *site, int64_t case_id, const wf_transition *t, const char *form,
+                        fr_error *refusal, fr_error *err)
+{
+    const fr_form *def = NULL;
+    int rc = fr_forms_get(site, form, 0, &def, err);
+    if (rc == FR_ENOTFOUND)
+        return fr_error_set(refusal, FR_EREFUSED,
+                            "event '%s' needs a final submission of form '%s', which this site "
+                            "does not have: enable the plugin that provides it, or correct the "
+                            "workflow's <requires-form form=\"%s\"> (`filrouge form list` shows "
+                            "the forms)",
+                            t->event, form, form);
+    if (rc)
+        return rc;
+    if (!fr_forms_offered(site, def))
+        return fr_error_set(refusal, FR_EREFUSED,
+                            "event '%s' needs a final submission of form '%s', which is no "
+                            "longer offered on this site (the plugin that provided it is "
+                            "disabled): enable it again to fill in the form",
+                            t->event, form);
+    return fr_error_set(refusal, FR_EREFUSED,
+                        "event '%s' needs a final submission of form '%s' for case %" PRId64
+                        ": fill in and submit the form first",
+                        t->event, form, case_id);
+}
+
 static int check_forms(fr_site *site, int64_t case_id, const wf_transition *t, fr_error *refusal,
                        fr_error *err)
 {
@@ -992,10 +1021,7 @@ static int check_forms(fr_site *site, int64_t case_id, const wf_transition *t, f
         if (rc)
             return rc;
         if (n == 0)
-            return fr_error_set(refusal, FR_EREFUSED,
-                                "event '%s' needs a final submission of form '%s' for case %" PRId64
-                                ": fill in and submit the form first",
-                                t->event, *f, case_id);
+            return missing_form(site, case_id, t, *f, refusal, err);
     }
     return 0;
 }
@@ -1033,10 +1059,18 @@ static int judge(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
     const wf_guard *g = find_guard(site->workflows, t->guard_ref);
     if (!g) {
         wf_entry *e = find_entry(site->workflows, wf->id, wf->version);
-        fr_error_set(refusal, FR_EREFUSED,
-                     "guard '%s' is not registered: is plugin '%s' enabled? (needed by event "
-                     "'%s' of workflow %s)",
-                     t->guard_ref, e && e->plugin ? e->plugin : c->plugin, t->event, wf->id);
+        if (strncmp(t->guard_ref, "py:", 3) == 0)
+            fr_error_set(refusal, FR_EREFUSED,
+                         "guard '%s' is not registered: no Python hook of this site or of its "
+                         "enabled plugins defines @filrouge.guard(\"%s\") (`filrouge hooks "
+                         "list` shows the guards loaded, the site log a hook file that did not "
+                         "load) (needed by event '%s' of workflow %s)",
+                         t->guard_ref, t->guard_ref + 3, t->event, wf->id);
+        else
+            fr_error_set(refusal, FR_EREFUSED,
+                         "guard '%s' is not registered: is plugin '%s' enabled? (needed by event "
+                         "'%s' of workflow %s)",
+                         t->guard_ref, e && e->plugin ? e->plugin : c->plugin, t->event, wf->id);
         return 0;
     }
     char *xml = doc_text(*doc);

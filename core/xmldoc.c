@@ -20,6 +20,7 @@ typedef struct collector {
     size_t len;
     int count;
     const char *name;
+    const char *xsd; /* the schema validating, for messages */
     int want_all;
     char *all;
     size_t all_len;
@@ -51,6 +52,55 @@ static void add(collector *c, int line, const char *msg)
         c->len = sizeof c->buf - 1;
 }
 
+/* libxml2's schema messages name elements with their namespace
+ * ("Element '{urn:filrouge:plugin:1}library': This element is not
+ * expected. Expected is one of ( {urn:filrouge:plugin:1}workflow, … )."):
+ * said as the file is written ("<library> is not expected here; expected
+ * is one of: <workflow>, …"), with what to do. In place, in msg. */
+static void tidy(char *msg, size_t size, const char *xsd)
+{
+    char out[512];
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < sizeof out;) {
+        if (strncmp(p, "{urn:filrouge:", 14) == 0 && strchr(p, '}')) {
+            p = strchr(p, '}') + 1; /* the namespace: every file of a kind has it */
+        } else if (strncmp(p, "Element '", 9) == 0 && strchr(p + 9, '\'')) {
+            const char *name = p + 9, *end = strchr(name, '\'');
+            if (strncmp(name, "{urn:filrouge:", 14) == 0 && strchr(name, '}') &&
+                strchr(name, '}') < end)
+                name = strchr(name, '}') + 1;
+            o += (size_t)snprintf(out + o, sizeof out - o, "<%.*s>", (int)(end - name), name);
+            p = end + 1;
+        } else {
+            out[o++] = *p++;
+        }
+        if (o >= sizeof out)
+            o = sizeof out - 1;
+    }
+    out[o] = '\0';
+    const char *unexpected = strstr(out, ": This element is not expected.");
+    if (unexpected && xsd) {
+        const char *expected = unexpected + 31;
+        while (*expected == ' ')
+            expected++;
+        size_t el = strlen(expected);
+        if (el > 0 && expected[el - 1] == '.')
+            el--;
+        if (strncmp(expected, "Expected ", 9) == 0)
+            snprintf(msg, size,
+                     "%.*s is not expected here; expected %.*s (the elements come in the "
+                     "order %s gives: move it to its place, or add what is missing before it)",
+                     (int)(unexpected - out), out, (int)el - 9, expected + 9, xsd);
+        else
+            snprintf(msg, size,
+                     "%.*s is not expected here (the elements come in the order %s gives: move "
+                     "it to its place, or remove it)",
+                     (int)(unexpected - out), out, xsd);
+    } else {
+        snprintf(msg, size, "%s", out);
+    }
+}
+
 static void collect(void *data, xmlErrorPtr e)
 {
     collector *c = data;
@@ -65,6 +115,8 @@ static void collect(void *data, xmlErrorPtr e)
         msg[--ml] = '\0';
     for (char *nl = strchr(msg, '\n'); nl; nl = strchr(nl, '\n'))
         *nl = ' ';
+    if (e->domain == XML_FROM_SCHEMASV)
+        tidy(msg, sizeof msg, c->xsd);
     add(c, e->line, msg);
 }
 
@@ -81,6 +133,7 @@ static int validate(xmlDocPtr doc, const char *xsd, collector *c, fr_error *err)
         rc = fr_error_set(err, FR_EINTERNAL, "schema %s could not be compiled", xsd);
         goto out;
     }
+    c->xsd = xsd;
     xmlSchemaSetValidStructuredErrors(vctx, collect, c);
     if (xmlSchemaValidateDoc(vctx, doc) != 0 || c->count > 0) {
         rc = fr_error_set(err, FR_EINVAL, "%s", c->buf[0] ? c->buf : "invalid document");

@@ -126,8 +126,21 @@ static void a_failed_migration_changes_nothing(void)
     fr_store *s = open_store("badmig.db");
     fr_error err = {0};
     const fr_migration bad[] = {{1, "ok.sql", "CREATE TABLE a (x INTEGER);"},
-                                {2, "bad.sql", "CREATE TABLE b (y INTEGER); CREATE TABLE oops ("}};
+                                {2, "bad.sql",
+                                 "CREATE TABLE b (y INTEGER);\n\n"
+                                 "-- the mistake\nCREATE TABLE oops ("}};
     CHECK_ERR(fr_store_migrate(s, "p", bad, 2, &err), FR_EIO, &err, "bad.sql");
+    /* The plugin's author is told the line (where SQLite or PostgreSQL
+     * says the statement went wrong). */
+    CHECK(strstr(err.message, "migration bad.sql:4 (p version 2) failed") != NULL);
+    /* A statement that fails when it runs: the line where it begins
+     * (PostgreSQL gives no position for a constraint). */
+    const fr_migration runs[] = {
+        {1, "runs.sql",
+         "CREATE TABLE c (v TEXT NOT NULL);\n-- none yet\n  INSERT INTO c (v) VALUES (NULL);"}};
+    CHECK_ERR(fr_store_migrate(s, "q", runs, 1, &err), FR_EINVAL, &err, "runs.sql");
+    if (!test_on_pg())
+        CHECK(strstr(err.message, "migration runs.sql:3 (q version 1) failed") != NULL);
     int v = 0, exists = -1;
     CHECK_OK(fr_store_schema_version(s, "p", &v, &err), &err);
     CHECK(v == 1);

@@ -518,8 +518,9 @@ static void required_form_and_xpath_guard(void)
     fixture_workflow(site, "workflows/frailty-v1.xml");
     int64_t c = fixture_case(site, "frailty", 1, 0, "2026-03-01");
     CHECK_OK(fr_workflow_fire(site, c, "accept", NULL, NULL, &err), &err);
+    /* No katz form on this site: not the user's to fill in. */
     CHECK_ERR(fr_workflow_fire(site, c, "assess", NULL, NULL, &err), FR_EREFUSED, &err,
-              "needs a final submission of form 'katz'");
+              "needs a final submission of form 'katz', which this site does not have");
     /* A draft is not enough. */
     CHECK_OK(fr_store_execf(site->store, &err,
                             "INSERT INTO submissions (case_id, form_id, form_version, status, data,"

@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "plugin.h"
 #include "running.h"
 
 static void remove_args(cli *c, int i, int count)
@@ -138,6 +139,26 @@ int cli_open(cli *c)
     return cli_open_with(c, NULL, 0);
 }
 
+/* An enabled plugin that did not load (a workflow edited without a new
+ * version, a requirement gone…) leaves its cases without their rules,
+ * forms, hooks and subscribers: every command says so on stderr, not only
+ * `plugin list` (whose commands show it anyway). */
+static void warn_plugins_not_loaded(cli *c)
+{
+    if (c->command && strcmp(c->command->group, "plugin") == 0)
+        return;
+    const fr_plugin_info *list = NULL;
+    int n = 0;
+    if (fr_plugins_list(c->site, &list, &n))
+        return;
+    for (int i = 0; i < n; i++)
+        if (list[i].enabled && !list[i].loaded)
+            fprintf(stderr,
+                    "filrouge: warning: plugin %s is enabled but not loaded (its workflows, "
+                    "forms, hooks and subscribers are off): %s; see `filrouge plugin list`\n",
+                    list[i].id, list[i].problem ? list[i].problem : "no reason recorded");
+}
+
 int cli_open_with(cli *c, const fr_site_open_options *opt, int optional)
 {
     fr_error err = {0};
@@ -149,6 +170,7 @@ int cli_open_with(cli *c, const fr_site_open_options *opt, int optional)
         return 0;
     if (rc)
         return cli_fail(c, &err);
+    warn_plugins_not_loaded(c);
     if (fr_store_short_of_space(c->site->store))
         fprintf(stderr, "filrouge: warning: the disk holding %s is full (or the site's limit "
                         "database.max-size-mb is reached): changes are refused, reading goes "

@@ -76,6 +76,11 @@ static void print_case(json_t *cs)
                *cli_str(v, "from_state") ? cli_str(v, "from_state") : "·",
                cli_str(v, "to_state"), cli_str(v, "actor"), *cli_str(v, "note") ? " — " : "",
                cli_str(v, "note"));
+    if (json_array_size(json_object_get(cs, "notes")) > 0)
+        printf("notes:\n");
+    json_array_foreach(json_object_get(cs, "notes"), i, v)
+        printf("  %s  %s: %s\n", cli_human_date(cli_str(v, "created_at"), d1), cli_str(v, "author"),
+               cli_str(v, "text"));
     printf("open tasks:\n");
     json_array_foreach(json_object_get(cs, "tasks"), i, v)
         printf("  %4" JSON_INTEGER_FORMAT "  due %-10s %s (%s)\n",
@@ -357,7 +362,7 @@ const cli_command cli_case_commands[] = {
      "[--model clinical|social|broker] [--on DD/MM/YYYY]",
      "open a case for a patient"},
     {"case", "show", run_case_show, "CASE",
-     "a case: patient, state, network, timeline, tasks, allowed events"},
+     "a case: patient, state, network, timeline, notes, tasks, allowed events"},
     {"case", "list", run_case_list,
      "[--mine | --manager LOGIN] [--status open|closed] [--plugin ID] [--limit N] [--offset N]",
      "cases you may see, overdue first"},

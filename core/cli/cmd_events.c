@@ -21,13 +21,16 @@ static int require_admin(cli *c, const char *what)
     return cli_fail(c, &err);
 }
 
+/* What an empty list means, by the list asked for (print_events). */
+static const char *empty_events = "no event";
+
 static void print_events(json_t *list)
 {
     size_t i, j;
     json_t *v, *d;
     char t[32];
     if (json_array_size(list) == 0) {
-        printf("no event\n");
+        printf("%s\n", empty_events);
         return;
     }
     json_array_foreach(list, i, v) {
@@ -72,6 +75,11 @@ static int run_events(cli *c)
     json_t *out = NULL;
     if (fr_bus_list(c->site, which, limit, &out, &err))
         return cli_fail(c, &err);
+    if (which && strcmp(which, "failed") == 0)
+        empty_events = "no failed delivery (one still being retried is listed by `filrouge "
+                       "events pending`)";
+    else if (which)
+        empty_events = "no delivery waiting";
     cli_emit(c, out, print_events);
     return 0;
 }

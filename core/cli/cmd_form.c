@@ -288,7 +288,11 @@ static int run_form_submit(cli *c)
         fprintf(stderr, "filrouge: %zu problem%s in the submission of form %s:\n", n,
                 n == 1 ? "" : "s", s.form_id);
         json_array_foreach(problems, i, p)
-            fprintf(stderr, "  %s: %s\n", cli_str(p, "field"), cli_str(p, "message"));
+        {
+            const char *field = cli_str(p, "field");
+            /* A problem of the whole form has no field to name. */
+            fprintf(stderr, "  %s%s%s\n", field, field[0] ? ": " : "", cli_str(p, "message"));
+        }
         if (c->json) {
             json_t *j = json_pack("{s:{s:s,s:s,s:O}}", "error", "code", fr_error_code_name(rc),
                                   "message", err.message, "problems", problems);

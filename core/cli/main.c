@@ -54,6 +54,18 @@ static void print_help(const char *group)
         fprintf(stderr, "filrouge: no command '%s'; see `filrouge help`\n", group);
 }
 
+/* `--help` anywhere among a command's arguments (before `--`): its usage. */
+static int asks_help(const cli *c)
+{
+    for (int i = 0; i < c->argc; i++) {
+        if (strcmp(c->argv[i], "--") == 0)
+            return 0;
+        if (strcmp(c->argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int fr_main(int argc, char **argv)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -94,6 +106,10 @@ int fr_main(int argc, char **argv)
                 break;
             }
         }
+    if (!found && group_found && name && strcmp(name, "--help") == 0) {
+        print_help(group);
+        return 0;
+    }
     if (!found) {
         if (group_found) {
             fprintf(stderr, "filrouge: '%s %s' is not a command; the %s commands are:\n", group,
@@ -108,6 +124,11 @@ int fr_main(int argc, char **argv)
     int skip = found->name ? 2 : 1;
     c.argc -= skip;
     c.argv += skip;
+    if (asks_help(&c)) {
+        printf("filrouge %s%s%s %s\n    %s\n", found->group, found->name ? " " : "",
+               found->name ? found->name : "", found->usage, found->summary);
+        return 0;
+    }
     int rc = found->run(&c);
     fr_site_close(c.site);
     return rc;

@@ -1041,8 +1041,14 @@ static void form_page(fr_req *r, fr_resp *w, int64_t case_id, const char *form_i
         fr_buf *b = &w->body;
         fr_page_flash(r, b);
         if (summary) {
+            /* "next to the fields" only when a field has a problem; those
+             * of the whole form are shown at the form's top */
+            int fields = 0;
+            size_t i;
+            json_t *p;
+            json_array_foreach(problems, i, p) fields |= *fr_js(p, "field") != '\0';
             fr_buf_puts(b, "<p class=\"error\" role=\"alert\">");
-            esc_t(r, b, "forms.problems");
+            esc_t(r, b, fields ? "forms.problems" : "forms.not_saved");
             fr_buf_puts(b, "</p>");
         }
         if (draft_id) {

@@ -3,5 +3,5 @@
 CREATE TABLE hello_seen (
     event_key TEXT PRIMARY KEY,
     case_id INTEGER NOT NULL,
-    seen_at TEXT NOT NULL
+    seen_on TEXT NOT NULL -- YYYY-MM-DD, the kernel's day (fr_plugin_today)
 );

@@ -7,14 +7,19 @@
 #include <filrouge/filrouge.h>
 
 /* Asynchronous: after commit, at least once. The event's key makes the
- * insert idempotent when the event comes again after a crash. */
+ * insert idempotent when the event comes again after a crash. The day is
+ * the kernel's (fr_plugin_today: the site's time zone, or FILROUGE_NOW),
+ * not the database's clock nor time(NULL)'s. */
 static int note_case(const fr_event *ev, void *userdata, fr_error *err)
 {
     fr_plugin_ctx *ctx = userdata;
-    int rc = fr_plugin_exec(ctx, err,
-                            "INSERT INTO hello_seen (event_key, case_id, seen_at)"
-                            " VALUES (?, ?, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING",
-                            "tI", fr_event_key(ev), fr_event_case(ev));
+    char today[FR_DATE_SIZE];
+    int rc = fr_plugin_today(ctx, today, NULL, err);
+    if (rc == 0)
+        rc = fr_plugin_exec(ctx, err,
+                            "INSERT INTO hello_seen (event_key, case_id, seen_on)"
+                            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                            "tIt", fr_event_key(ev), fr_event_case(ev), today);
     if (rc == 0)
         fr_plugin_log(ctx, "hello saw case %lld opened", (long long)fr_event_case(ev));
     return rc;

@@ -78,6 +78,8 @@ test "$(sql "SELECT count(*) FROM audit WHERE actor = 'hook:site.assign_by_postc
 ok "a case outside the areas" -- case open 2 --workflow frailty
 test "$(sql "SELECT count(*) FROM case_notes WHERE case_id = 4 AND text LIKE '%no area for postal code ''9000''%'")" = 1 &&
     pass "…is left for a person, with a note saying why" || fail "note on an unassigned case"
+ok "the case" -- case show 4
+out_has "case show gives the hook's note to the person" "hook:site.assign_by_postcode.assign_new_case: not assigned automatically: no area for postal code '9000'"
 
 ok "a task for thomas" -- task add 3 "Call the GP" --due 20/11/2026 --assignee thomas
 FILROUGE_NOW=2026-11-24T08:00:00Z ok "the daily tick" -- tick
@@ -104,11 +106,44 @@ test "$(sql "SELECT count(*) FROM tasks WHERE case_id = 5 AND title = 'Site remi
     pass "the site's replacement hook ran" || fail "replacement hook"
 sed -i 's#</site>#  <setting name="python.deadline-ms">200</setting>\n  <setting name="bus.max-attempts">1</setting>\n</site>#' "$FILROUGE_SITE/site.xml"
 refused "a hook in an endless loop is interrupted at its deadline" 1 "interrupted" -- case fire 5 spin
-refused "a hook that raises refuses, without its traceback" 1 "KeyError" -- case fire 5 crash
+refused "a hook that raises refuses, naming its file and line, without its traceback" 1 "the hook site.overrides.crash failed at overrides.py:29: KeyError" -- case fire 5 crash
 if grep -q Traceback "$TMP/err"; then fail "a traceback reached the user"; else pass "no traceback for the user"; fi
 grep -q 'line 29, in crash' "$FILROUGE_LOG" && pass "the traceback is in the site log" || fail "traceback in the log"
+# A validate hook's message for a name the form has not (the site's katz
+# hook asks for an 'assessor', which katz has no field for): shown on the
+# whole form, rather than beside a field no page shows (the web page said
+# "correct the errors next to the fields" with none marked).
+echo '{"bathing":"1","dressing":"1","transferring":"1","toileting":"1","continence":"1","feeding":"1","time":"1","space":"1"}' >"$TMP/katz.json"
+refused "a hook's message on a name the form has not is on the whole form" 1 "  assessor: who assessed?" -- \
+    form submit katz --case 3 "$TMP/katz.json"
+grep -q "gave a message for 'assessor', which is not a field of the form" "$FILROUGE_LOG" &&
+    pass "…and the site log tells the hook's author" || fail "no log line for a hook message on no field"
+# A workflow author's slips are named as such, not as the user's to fix.
+refused "a py: guard that no hook defines says so" 1 'no Python hook of this site or of its enabled plugins defines @filrouge.guard("no-such-guard")' -- case fire 5 typo
+refused "a required form the site does not have says so" 1 "form 'ghost-form', which this site does not have" -- case fire 5 ghost
 ok "the platform goes on" -- case show 5
 out_has "still in review" "review"
+
+# docs/hooks.md's guard and validate examples, taken from the page's text,
+# run on this site as written.
+# doc_python TEXT: the first ```python block of hooks.md that contains TEXT
+doc_python() {
+    awk -v pat="$1" '
+        /^```/ { if (inb) { if (l == "python" && index(buf, pat)) { printf "%s", buf; found = 1; exit }
+                            inb = 0 } else { inb = 1; l = substr($0, 4); buf = "" } next }
+        inb { buf = buf $0 "\n" }
+        END { exit !found }' ../../docs/hooks.md
+}
+{ echo "import filrouge"; echo; echo; doc_python '@filrouge.guard("gp-in-network")'; echo; echo
+  doc_python '@filrouge.validate("katz")'; } >"$HOOKS/docs_examples.py"
+ok "hooks.md's examples pass hooks check" -- hooks check "$HOOKS/docs_examples.py"
+refused "hooks.md's guard refuses without a GP" 1 "add the person's GP to the network first" -- case fire 5 follow
+"$FR" network add 5 --kind formal --name "Dr Peeters" --role GP >/dev/null
+ok "…and lets the case through once the GP is in the network" -- case fire 5 follow
+echo '{"bathing":"4","dressing":"1","transferring":"1","toileting":"1","continence":"1","feeding":"1","time":"1","space":"1"}' >"$TMP/katz4.json"
+refused "hooks.md's validate hook refuses, its message on the field" 1 "  remark: entirely helped with bathing: say by whom" -- \
+    form submit katz --case 3 "$TMP/katz4.json"
+rm "$HOOKS/docs_examples.py"
 
 printf 'import filrouge\n\n@filrouge.on("case.intensity-changed")\ndef down(ev):\n    raise RuntimeError("the directory is down")\n' >"$HOOKS/down.py"
 ok "an asynchronous hook fails" -- case intensity 5 3

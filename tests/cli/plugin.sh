@@ -42,6 +42,27 @@ XML
 refused "an ABI too large for a number is not read as ABI 1" 1 "built for ABI 4294967297" -- plugin check "$TMP/bignum"
 refused "a migration version too large for a number is named" 1 "the version of migration m.sql is not a number from 1 to" -- \
     plugin check "$TMP/bignum"
+# The manifest's elements in the wrong order (the guide warns; people do
+# it anyway): said as the file is written, with what to do.
+mkdir -p "$TMP/order"
+cat >"$TMP/order/plugin.xml" <<'XML'
+<plugin xmlns="urn:filrouge:plugin:1" id="order" version="1.0" abi="1">
+  <workflow file="w.xml"/>
+  <library name="order"/>
+</plugin>
+XML
+refused "an element out of order is named without its namespace, with the order to follow" 1 \
+    "order/plugin.xml:3: <library> is not expected here; expected is one of ( workflow, form, hooks, migration, setting ) (the elements come in the order schemas/plugin.xsd gives" -- \
+    plugin check "$TMP/order"
+# `plugin check` on a plugin's source folder after `ninja -C build`: the
+# library is in build/, and the message says which folder to check.
+mkdir -p "$TMP/src/build"
+printf '<plugin xmlns="urn:filrouge:plugin:1" id="src" version="1.0" abi="1">\n  <library name="src"/>\n</plugin>\n' >"$TMP/src/plugin.xml"
+refused "a library not built yet: build it" 1 "libsrc.so: the library named in the manifest does not exist; build it" -- \
+    plugin check "$TMP/src"
+: >"$TMP/src/build/libsrc.so"
+refused "a library built in build/: check the installed folder" 1 "is not beside plugin.xml but in build/: this is the source folder" -- \
+    plugin check "$TMP/src"
 # A plugin that does not load leaves nothing behind: its good workflow is
 # not stored (it could never change under its version again), its
 # migrations do not run.
@@ -79,6 +100,19 @@ sed -i 's#<state id="b" final="true"/>#<state id="b"/><state id="c" final="true"
 ok "once the form is fixed, the workflow revised meanwhile loads under its version 1" -- plugin enable halfway
 test "$(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")" = 1 &&
     pass "…and its migration ran once" || fail "migration of halfway: $(sql "SELECT count(*) FROM schema_migrations WHERE owner = 'halfway'")"
+
+# Its workflow edited again without a new version: the plugin no longer
+# loads, and every command says so (not only `plugin list`), since its
+# cases run without their rules, forms, hooks and subscribers.
+cp "$FILROUGE_SITE/plugins/halfway/wf.xml" "$TMP/wf.xml"
+sed -i 's#<state id="a" initial="true"/>#<state id="a" initial="true"/><state id="z"/>#' "$FILROUGE_SITE/plugins/halfway/wf.xml"
+ok "a command on the site still works" -- case list
+grep -qF "warning: plugin halfway is enabled but not loaded (its workflows, forms, hooks and subscribers are off): " "$TMP/err" &&
+    grep -qF "workflow halfway version 1 already exists with a different definition" "$TMP/err" &&
+    pass "…and warns that an enabled plugin did not load, and why" || { fail "no warning of a plugin not loaded"; sed 's/^/#   /' "$TMP/err"; }
+cp "$TMP/wf.xml" "$FILROUGE_SITE/plugins/halfway/wf.xml"
+ok "fixed" -- case list
+grep -q "warning" "$TMP/err" && fail "a warning once the plugin loads again" || pass "…no warning once it loads again"
 
 # A copy of a plugin beside it, under the same id: the first found is
 # used, and the list says the other is not.
@@ -149,6 +183,7 @@ FILROUGE_NOW=2026-11-23T10:05:00Z ok "retry all once it is repaired" -- events r
 out_has "delivered" "delivered"
 ok "nothing failed any more" -- events failed
 out_lacks "the failed list is empty" "unreachable"
+out_has "and says so (not a bare 'no event')" "no failed delivery (one still being retried is listed by \`filrouge events pending\`)"
 
 sed -i 's#<setting name="notify">ok</setting>#<setting name="notify">ok</setting><setting name="review">none</setting>#' "$FILROUGE_SITE/site.xml"
 ok "a site without reviews: the case (reopened above) is submitted again" -- case fire 1 submit

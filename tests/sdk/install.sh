@@ -29,6 +29,11 @@ step "pkg-config finds the SDK" pkg-config --exists filrouge
 step "the headers are installed" test -f "$PREFIX/include/filrouge/filrouge.h"
 step "the schemas are installed" test -f "$PREFIX/share/filrouge/schemas/plugin.xsd"
 cp -r "$PREFIX/share/filrouge/template" "$TMP/hello"
+# Before PKG_CONFIG_PATH is set (pkg-config searching none of the default
+# folders either), the template says what to do, not only "not found".
+step "without PKG_CONFIG_PATH the template says how to point at Filrouge" sh -c "
+    ! PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR='$TMP/empty' meson setup '$TMP/hello/nobuild' '$TMP/hello' >'$TMP/nopc' 2>&1 &&
+    grep -q 'export PKG_CONFIG_PATH=the folder holding filrouge.pc' '$TMP/nopc'"
 step "the template builds out of tree" sh -c "meson setup '$TMP/hello/build' '$TMP/hello' && ninja -C '$TMP/hello/build'"
 step "and installs into the plugin folder" meson install -C "$TMP/hello/build" --no-rebuild
 FR=$PREFIX/bin/filrouge
@@ -40,9 +45,43 @@ step "the installed oncology, psychosis and youth plugins" sh -c "'$FR' plugin e
 step "and the template plugin" "$FR" plugin enable hello
 step "plugin check on the installed template" "$FR" plugin check "$(pkg-config --variable=plugindir filrouge)/hello"
 step "a patient" "$FR" patient add --family Test --given Anna --birth 01/01/1940
-step "a case opens (the plugin's synchronous subscriber lets it)" "$FR" case open 1 --workflow frailty
-step "the plugin's asynchronous subscriber saw it" sh -c "test \"\$(sqlite3 '$TMP/site/filrouge.db' 'SELECT count(*) FROM hello_seen')\" = 1"
+step "a case opens (the plugin's synchronous subscriber lets it)" env FILROUGE_NOW=2026-11-23T09:00:00Z "$FR" case open 1 --workflow frailty
+step "the plugin's asynchronous subscriber saw it, on the kernel's day (FILROUGE_NOW)" sh -c "test \"\$(sqlite3 '$TMP/site/filrouge.db' 'SELECT count(*), seen_on FROM hello_seen')\" = '1|2026-11-23'"
 step "and logged it" grep -q "hello saw case 1 opened" "$TMP/site.log"
+
+# A plugin written in C++ includes the same headers (found with
+# pkg-config): its descriptor and the SDK's functions keep their C names,
+# and the installed program loads it. Skipped without a C++ compiler.
+if command -v c++ >/dev/null 2>&1; then
+    mkdir -p "$TMP/cxx"
+    printf '<plugin xmlns="urn:filrouge:plugin:1" id="cxx" version="1.0" abi="1">\n  <library name="cxx"/>\n</plugin>\n' >"$TMP/cxx/plugin.xml"
+    cat >"$TMP/cxx/cxx.cpp" <<'CXX'
+#include <string>
+
+#include <filrouge/filrouge.h>
+
+static int seen(const fr_event *ev, void *userdata, fr_error *err)
+{
+    auto *ctx = static_cast<fr_plugin_ctx *>(userdata);
+    fr_plugin_log(ctx, "cxx saw %s", std::string(fr_event_topic(ev)).c_str());
+    return err ? 0 : -1;
+}
+
+static int init(fr_plugin_ctx *ctx, fr_error *err)
+{
+    return fr_bus_subscribe(ctx, "case.opened", FR_ASYNC, "seen", seen, ctx, err);
+}
+
+FR_PLUGIN("cxx", "1.0", init, nullptr);
+CXX
+    step "a C++ plugin builds against the installed headers" sh -c "
+        c++ -std=c++17 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden \$(pkg-config --cflags filrouge) \
+            -o '$TMP/cxx/libcxx.so' '$TMP/cxx/cxx.cpp' &&
+        nm -D '$TMP/cxx/libcxx.so' | grep -q ' D filrouge_plugin\$' && nm -D '$TMP/cxx/libcxx.so' | grep -q ' U fr_bus_subscribe\$'"
+    step "and plugin check loads it" "$FR" plugin check "$TMP/cxx"
+else
+    N=$((N + 1)); echo "ok $N # SKIP no C++ compiler"
+fi
 
 # docs/plugin-guide.md, followed as written: its plugin is put together from
 # the page's own code blocks (the whole manifest of §8, the workflow, the

@@ -1,7 +1,8 @@
 # The SDK's symbols: every FR_API function declared in sdk/include/filrouge
 # is in the version script sdk/filrouge.map, and libfilrouge.so exports
 # exactly those (plus fr_main), each with the version of its node in the
-# script (FILROUGE_1, then FILROUGE_1.1 …) — nothing of the kernel's internals.
+# script (FILROUGE_1, then FILROUGE_1.1 …) — nothing of the kernel's internals;
+# and the plugins (in-tree, test, template) see only the SDK.
 set -u
 SRC=$1
 LIB=$2
@@ -24,6 +25,23 @@ if diff -u "$TMP/headers" "$TMP/map"; then echo "ok 1 - the version script lists
 else echo "not ok 1 - sdk headers and sdk/filrouge.map disagree (diff above)"; failed=1; fi
 if diff -u "$TMP/versioned" "$TMP/exported"; then echo "ok 2 - libfilrouge exports exactly the SDK, each symbol with its node's version";
 else echo "not ok 2 - libfilrouge exports something else (diff above)"; failed=1; fi
+# Plugins are built as a third party builds theirs: their C sees only the
+# SDK (<filrouge/…> and the C library's headers, never a "…" include of the
+# kernel), and their meson.build uses only sdk_inc (no core_inc, core_dep,
+# libfilrouge or link_with); the SDK's headers include only one another.
+bad=$(cd "$SRC" && { grep -rn '#include' plugins tests/plugins sdk/template --include='*.c' --include='*.h' |
+    grep -v '#include <filrouge/[a-z_]*\.h>' | grep -v '#include <[a-z]*\.h>';
+    grep -rn 'core_inc\|core_dep\|libfilrouge\|link_with' plugins tests/plugins --include=meson.build;
+    grep -n '#include' sdk/include/filrouge/*.h | grep -v '#include "[a-z_]*\.h"' | grep -v '#include <std[a-z]*\.h>'; })
+if [ -z "$bad" ]; then echo "ok 3 - plugins include only the SDK and are built without the kernel";
+else echo "not ok 3 - plugins or SDK headers reach the kernel:"; echo "$bad" | sed 's/^/#   /'; failed=1; fi
+# docs/plugins.md's table of the SDK names every function a plugin may
+# call (fr_event_id/topic/… as one row).
+undoc=$(grep -v '^fr_main$' "$TMP/headers" | while read -r f; do
+    case $f in fr_event_*) f="fr_event_id/" ;; esac
+    grep -qF -- "\`$f" "$SRC/docs/plugins.md" || echo "$f"; done)
+if [ -z "$undoc" ]; then echo "ok 4 - docs/plugins.md lists every SDK function";
+else echo "not ok 4 - docs/plugins.md does not list:"; echo "$undoc" | sed 's/^/#   /'; failed=1; fi
 rm -rf "$TMP"
-echo "1..2"
+echo "1..4"
 exit $failed

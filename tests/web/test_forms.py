@@ -37,6 +37,21 @@ open(os.path.join(site.dir, "forms", "household.xml"), "w").write("""<?xml versi
   </group>
 </form>
 """)
+# A site hook whose message names no field of the form (written for
+# another version of it, or a typo): the person must still read it.
+open(os.path.join(site.dir, "hooks", "household.py"), "w").write("""import filrouge
+
+
+@filrouge.validate("household")
+def no_ghosts(values):
+    if any(p.get("name") == "Ghost" for p in values.get("person", [])):
+        return {"ghost": "nobody is called Ghost here"}
+
+
+@filrouge.on("case.opened")
+def welcome(ev):
+    filrouge.add_note(ev.case_id, "Dossier vu par la règle d'accueil")
+""")
 srv = Server(site)
 
 marie = Client(srv)
@@ -47,6 +62,14 @@ r = marie.api("POST", "/cases", {"patient_id": pid, "workflow": "assess", "team"
                                   "opened_on": "01/12/2024"})
 t.check(r.status == 201, "marie opens a case of the forms plugin", r.text)
 cid = r.json()["id"]
+
+# A hook's note is for people: on the case page, and in the API's case.
+webtest.wait_until(lambda: marie.api("GET", f"/cases/{cid}").json().get("notes"))
+r = marie.request("GET", f"/cases/{cid}")
+m = re.search(r'<section id="notes">.*?</section>', r.text, re.S)
+t.check(m and "Notes" in m.group(0) and "Dossier vu par la règle d" in m.group(0)
+        and "hook:site.household.welcome" in m.group(0),
+        "a note a hook wrote is on the case page, with its author", r.text[-3000:])
 
 # ---- the API ----
 r = marie.api("GET", "/forms")
@@ -268,6 +291,14 @@ r = marie.form(f"/cases/{cid}/forms/situation",
                base + [("assessed-on", "5/3/2026 25:00"), ("_date", "assessed-on"),
                        ("_action", "final")])
 t.check(r.status == 422 and "jour/mois/année" in r.text, "an impossible time is refused", r.status)
+r = marie.form(f"/cases/{cid}/forms/household",
+               [("visit", "05/03/2026"), ("_date", "visit"), ("person[1].name", "Ghost"),
+                ("_action", "final")])
+t.check(r.status == 422 and "ghost: nobody is called Ghost here" in r.text
+        and "a été enregistré :" in r.text
+        and "corrigez les erreurs" not in r.text,
+        "a hook's message for no field of the form is shown on the form, and the page does not "
+        "send the person to the fields", r.text[:3000])
 page = marie.request("GET", f"/cases/{cid}/forms/household")
 t.check('data-relevant="has-pets = \'true\'"' in page.text or "data-relevant=\"has-pets = 'true'\"" in page.text,
         "fields carry their relevance for the page's script", "")

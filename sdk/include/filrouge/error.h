@@ -9,11 +9,19 @@
 
 #include <stddef.h>
 
+/* A plugin written in C++ includes the same headers: the SDK's functions
+ * and the descriptor keep their C names. */
+#ifdef __cplusplus
+#define FR_EXTERN_C extern "C"
+#else
+#define FR_EXTERN_C
+#endif
+
 #if defined(__GNUC__)
-#define FR_API __attribute__((visibility("default")))
+#define FR_API FR_EXTERN_C __attribute__((visibility("default")))
 #define FR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
-#define FR_API
+#define FR_API FR_EXTERN_C
 #define FR_PRINTF(a, b)
 #endif
 

@@ -31,9 +31,10 @@ typedef struct fr_plugin_descriptor {
 #define FR_PLUGIN_SYMBOL "filrouge_plugin"
 
 #define FR_PLUGIN(id_, version_, init_, fini_)                                                     \
-    __attribute__((visibility("default"))) const fr_plugin_descriptor filrouge_plugin = {          \
-        FR_ABI_VERSION, sizeof(fr_plugin_descriptor), sizeof(fr_error), id_, version_, init_,      \
-        fini_}
+    FR_EXTERN_C                                                                                    \
+        __attribute__((visibility("default"))) const fr_plugin_descriptor filrouge_plugin = {      \
+            FR_ABI_VERSION, sizeof(fr_plugin_descriptor), sizeof(fr_error), id_, version_, init_,  \
+            fini_}
 
 /* The plugin's id, as in its manifest. */
 FR_API const char *fr_plugin_id(const fr_plugin_ctx *ctx);

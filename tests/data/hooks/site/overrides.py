@@ -32,7 +32,7 @@ def crash(call):
 @filrouge.validate("katz")
 def katz_checks(values):
     problems = {}
-    if values.get("bathing", 0) > 4:
+    if int(values.get("bathing") or 0) > 4:  # a number here, a code ("1") in a submission
         problems["bathing"] = "bathing is scored 1 to 4"
     if not values.get("assessor"):
         problems["assessor"] = ["who assessed?", "a name is needed"]
