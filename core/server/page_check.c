@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "access.h"
 #include "text.h"
 
 #define T(key) fr_t(r->lang, key)
@@ -302,7 +303,10 @@ void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const 
 {
     fr_error err = {0};
     const fr_page_rule *rule = fr_page_rule_of(rules, n, name);
+    /* only for a case the user may write to: otherwise the kernel refuses
+     * the form (audited), and the case's opening stays unread */
     if (rule && iso && case_id && !fr_page_problem(*problems, rule->name) &&
+        fr_access_case_quiet(r->site, case_id, FR_WRITE) &&
         fr_case_check_after_opening(r->site, case_id, rule->kernel ? rule->kernel : rule->name, iso,
                                     &err) == FR_EINVAL)
         fr_page_refusal(r, problems, &err, rule, 1);

@@ -581,7 +581,9 @@ const fr_page_rule *fr_page_rule_of(const fr_page_rule *rules, size_t n, const c
  * the opening of case `case_id` (fr_case_check_after_opening) with the
  * form's other problems, so that it is said in the first round: put under
  * the input when it is before; nothing when iso is NULL, case_id 0, the
- * rules have no such input, or the input already has a problem. */
+ * rules have no such input, the input already has a problem, or the user
+ * may not write to the case (the kernel then refuses the form, audited,
+ * and the opening is not read). */
 void fr_page_after_opening(fr_req *r, json_t **problems, int64_t case_id, const char *iso,
                            const fr_page_rule *rules, size_t n, const char *name);
 /* A kernel refusal put into *problems (made when NULL) under the input of
