@@ -407,6 +407,11 @@ int fr_ui_require_admin(fr_req *r, fr_resp *w);
  * them (none to deactivate oneself); from_user_page: the answer comes back
  * to /admin/users/{id} rather than /admin. */
 void fr_ui_admin_active(fr_req *r, fr_buf *b, json_t *user, int from_user_page);
+/* The user page /admin/users/{id} again with form's problems (taken,
+ * json_decref'd): 422 for what was typed, 409 when `meanwhile` (the user
+ * or their teams changed since the page was shown). */
+void fr_ui_admin_user_refused(fr_req *r, fr_resp *w, int64_t id, const char *form,
+                              json_t *problems, int meanwhile);
 
 /* ---- intakes linked to patients and cases (ui_triage.c) ---- */
 

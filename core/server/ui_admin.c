@@ -557,6 +557,8 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
         return;
     const char *action = fr_req_field(r, "action");
     int active = action && strcmp(action, "activate") == 0;
+    const char *back = fr_req_field(r, "back");
+    int from_user_page = back && strcmp(back, "user") == 0;
     fr_error err = {0};
     char *login = NULL;
     int64_t cases = 0, tasks = 0, uid = 0;
@@ -570,10 +572,13 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
         int rc = fr_user_id(r->site, login, &uid, &was); /* 0: active */
         if ((rc == 0 || rc == FR_ENOTFOUND) && (rc == 0) == active) {
             free(login);
-            admin_refused(
-                r, w, "active",
-                json_pack("{s:s}", "_",
-                          T(active ? "admin.user.already_active" : "admin.user.already_inactive")));
+            json_t *problems = json_pack(
+                "{s:s}", "_",
+                T(active ? "admin.user.already_active" : "admin.user.already_inactive"));
+            if (from_user_page)
+                fr_ui_admin_user_refused(r, w, fr_parse_id(r->params[0]), "active", problems, 1);
+            else
+                admin_refused(r, w, "active", problems);
             w->status = 409;
             return;
         }
@@ -581,15 +586,18 @@ void fr_ui_admin_user_active(fr_req *r, fr_resp *w)
     }
     if (err.code) {
         free(login);
-        admin_failed(r, w, "active", &err, NULL, 0);
+        json_t *problems = from_user_page ? fr_page_refused(r, &err, NULL, 0) : NULL;
+        if (problems) /* oneself, say: said on the page it was asked from */
+            fr_ui_admin_user_refused(r, w, fr_parse_id(r->params[0]), "active", problems, 0);
+        else
+            admin_failed(r, w, "active", &err, NULL, 0);
         return;
     }
     /* Cases and tasks still theirs: to the échéancier, filtered on them,
      * where they are handed over in bulk. */
-    const char *back = fr_req_field(r, "back");
     if (!active && (cases > 0 || tasks > 0))
         fr_resp_redirect(w, "/schedule?manager=%s&msg=flash.user.reassign", login);
-    else if (back && strcmp(back, "user") == 0) /* the user's page, where it was asked */
+    else if (from_user_page) /* the user's page, where it was asked */
         fr_resp_redirect(w, "/admin/users/%" PRId64 "?msg=%s", fr_parse_id(r->params[0]),
                          active ? "flash.user.activated" : "flash.user.deactivated");
     else

@@ -112,6 +112,8 @@ static void user_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refus
     fr_buf_esc(b, T("admin.title"));
     fr_buf_puts(b, "</a></p>");
     fr_page_flash(r, b);
+    /* a refused (de)activation asked from this page comes back here */
+    fr_page_problems_alert(r, b, fr_refusal_problems(refused, "active"));
     fr_buf_puts(b, "<p>");
     fr_ui_admin_active(r, b, u, 1);
     fr_buf_puts(b, "</p>");
@@ -197,8 +199,8 @@ static void user_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refus
 /* The page again with form's problems: 422 for what was typed, 409
  * (meanwhile) when the user or their teams changed since the page was
  * shown (another tab, another administrator). */
-static void refused_page(fr_req *r, fr_resp *w, int64_t id, const char *form, json_t *problems,
-                         int meanwhile)
+void fr_ui_admin_user_refused(fr_req *r, fr_resp *w, int64_t id, const char *form,
+                              json_t *problems, int meanwhile)
 {
     fr_refusal refused = {.form = form, .problems = problems};
     user_page(r, w, id, &refused);
@@ -226,7 +228,7 @@ static void ui_admin_user_edit(fr_req *r, fr_resp *w)
     c.has_capacity = 1; /* left empty: none set (0) */
     fr_ui_capacity(r, cap, &c.capacity, &problems);
     if (problems) {
-        refused_page(r, w, id, "edit", problems, 0);
+        fr_ui_admin_user_refused(r, w, id, "edit", problems, 0);
         return;
     }
     fr_error err = {0};
@@ -234,7 +236,7 @@ static void ui_admin_user_edit(fr_req *r, fr_resp *w)
     if (fr_user_login_of(r->site, id, &login, &err) || fr_user_edit(r->site, login, &c, &err)) {
         free(login);
         if ((problems = fr_page_refused(r, &err, edit_rules, NEDIT_RULES)))
-            refused_page(r, w, id, "edit", problems, 0);
+            fr_ui_admin_user_refused(r, w, id, "edit", problems, 0);
         else
             fr_page_error(r, w, &err);
         return;
@@ -262,7 +264,7 @@ static void ui_admin_user_leave(fr_req *r, fr_resp *w)
         if (err.code == FR_ECONFLICT || err.code == FR_ENOTFOUND) {
             char text[FR_ERROR_MAX];
             fr_page_put(&problems, "_", fr_page_worded(r, err.message, text, sizeof text));
-            refused_page(r, w, id, "leave", problems, 1);
+            fr_ui_admin_user_refused(r, w, id, "leave", problems, 1);
         } else {
             fr_page_error(r, w, &err);
         }
@@ -297,14 +299,14 @@ static void ui_admin_user_join(fr_req *r, fr_resp *w)
     /* no team chosen or none of that name (422); joined meanwhile, the
      * user deactivated meanwhile (409) */
     if (problems || (problems = fr_page_refused(r, &err, rules, 1)))
-        refused_page(r, w, id, "join", problems, err.code == FR_ECONFLICT);
+        fr_ui_admin_user_refused(r, w, id, "join", problems, err.code == FR_ECONFLICT);
     else if (err.code == FR_ENOTFOUND) {
         char text[FR_ERROR_MAX];
         fr_page_put(&problems, "_",
                     strncmp(err.message, "there is no active user", 23) == 0
                         ? T("admin.user.join_inactive")
                         : fr_page_worded(r, err.message, text, sizeof text));
-        refused_page(r, w, id, "join", problems, 1);
+        fr_ui_admin_user_refused(r, w, id, "join", problems, 1);
     } else
         fr_page_error(r, w, &err);
 }

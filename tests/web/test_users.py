@@ -253,8 +253,9 @@ t.check(r.status == 409 and "réactivez-le d'abord" in alert(r.text) and joined(
         "adding him to a team from a page shown before he was deactivated: said why (409), "
         "nothing added", (r.status, alert(r.text)))
 r = admin.form(f"/admin/users/{pauls}/active", {"action": "deactivate", "back": "user"})
-t.check(r.status == 409 and "déjà désactivé" in alert(r.text),
-        "deactivated again (another tab): said at his button (409), not as done",
+t.check(r.status == 409 and "déjà désactivé" in alert(r.text)
+        and f'action="/admin/users/{pauls}"' in r.text,
+        "deactivated again from his page (another tab): said there, on his page (409), not as done",
         (r.status, alert(r.text)))
 admin.form(f"/admin/users/{pauls}/active", {"action": "activate", "back": "user"})
 r = admin.form(f"/admin/users/{pauls}/active", {"action": "activate"})
