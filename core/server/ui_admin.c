@@ -522,6 +522,23 @@ void fr_ui_admin_team(fr_req *r, fr_resp *w)
     fr_resp_redirect(w, "/admin?msg=flash.saved");
 }
 
+/* 1 when login is a user's who is deactivated. */
+static int user_inactive(fr_req *r, const char *login)
+{
+    fr_error err = {0};
+    json_t *users = NULL, *u;
+    size_t i;
+    int inactive = 0;
+    if (login && fr_user_list(r->site, &users, &err) == 0)
+        json_array_foreach(users, i, u)
+        {
+            if (strcmp(fr_js(u, "login"), login) == 0)
+                inactive = fr_ji(u, "active") == 0;
+        }
+    json_decref(users);
+    return inactive;
+}
+
 void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
 {
     static const fr_page_rule rules[] = {{"team", NULL, 1, 0, 't'}, {"login", "user", 1, 0, 't'}};
@@ -534,11 +551,16 @@ void fr_ui_admin_team_join(fr_req *r, fr_resp *w)
     }
     fr_error err = {0};
     if (fr_team_add_member(r->site, fr_req_field(r, "team"), fr_req_field(r, "login"), &err)) {
-        /* a person of the list, deactivated meanwhile (or a made-up
-         * login): to be chosen again, not left empty */
-        if (err.code == FR_ENOTFOUND && strncmp(err.message, "there is no active user", 23) == 0)
-            admin_refused(r, w, "join", json_pack("{s:s}", "login", T("admin.no_user")));
-        else
+        /* a person of the list deactivated meanwhile (409: to be
+         * reactivated first), or a made-up login (422: to be chosen again) */
+        if (err.code == FR_ENOTFOUND && strncmp(err.message, "there is no active user", 23) == 0) {
+            int inactive = user_inactive(r, fr_req_field(r, "login"));
+            admin_refused(r, w, "join",
+                          json_pack("{s:s}", "login",
+                                    T(inactive ? "admin.user.join_inactive" : "admin.no_user")));
+            if (inactive)
+                w->status = 409;
+        } else
             admin_failed(r, w, "join", &err, rules, 2);
         /* already in the team (another tab): the state changed, not what
          * was chosen */

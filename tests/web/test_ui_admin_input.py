@@ -17,6 +17,8 @@ site.fr("user", "passwd", "sam", stdin="correct-horse\n")
 site.user("marie", team="Namur")
 site.user("paul", team="Namur")
 site.user("dr-j", role="provider")
+site.user("ines", role="provider")
+site.fr("user", "deactivate", "ines")  # on the list of a page shown before
 site.fr("user", "add", "emma", "--name", "Emma", "--role", "case_manager", "--language", "en")
 site.fr("user", "passwd", "emma", stdin="correct-horse\n")
 # plugins with a problem found when the site opens: one enabled here but not
@@ -143,6 +145,10 @@ r = admin.form("/admin/teams/join", {"team": "Namur", "login": "nobody"})
 t.check(r.status == 422 and "choisissez-en un dans la liste" in (problem_of(r.text, "f-juser") or "")
         and selected(r.text, "f-jteam") == "Namur",
         "an unknown person is refused under the person, the team kept", problem_of(r.text, "f-juser"))
+r = admin.form("/admin/teams/join", {"team": "Namur", "login": "ines"})
+t.check(r.status == 409 and "réactivez-le d'abord" in (problem_of(r.text, "f-juser") or "").replace("&#39;", "'"),
+        "a person deactivated since the page was shown: said under the person, to be reactivated "
+        "first (409)", (r.status, problem_of(r.text, "f-juser")))
 r = sam.form("/admin/teams/join", {"team": "Namur", "login": "paul"})
 t.check(r.status == 409 and "already in this team" in alert(r.text),
         "someone already in the team (added meanwhile): said above the form (409), in English",
