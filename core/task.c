@@ -272,6 +272,9 @@ int fr_task_done(fr_site *site, int64_t task_id, fr_error *err)
                      json_pack("{s:I,s:s,s:s?,s:s}", "task_id", (json_int_t)task_id, "origin",
                                origin, "origin_ref", ref[0] ? ref : NULL, "done_by", site->actor),
                      err);
+    /* a timer's task done: its next one, due `every` from today, at once */
+    if (!rc && case_id && strcmp(origin, "timer") == 0)
+        rc = fr_task_case_timers(site, case_id, NULL, err);
     return finish(site, rc, err);
 }
 
@@ -638,6 +641,30 @@ static int case_timers(fr_site *site, const open_case *c, int *created, fr_error
         (*created)++;
     }
     return 0;
+}
+
+int fr_task_case_timers(fr_site *site, int64_t case_id, int *created, fr_error *err)
+{
+    fr_stmt *st;
+    int n = 0;
+    int rc = fr_store_query(site->store, err, &st,
+                            "SELECT workflow_id, workflow_version, state,"
+                            " substr(state_since, 1, 10) FROM cases WHERE id = ? AND"
+                            " status = 'open'",
+                            "I", case_id);
+    if (rc)
+        return rc;
+    open_case c = {.id = case_id};
+    if ((rc = fr_stmt_step(st, err)) == 1) {
+        snprintf(c.workflow, sizeof c.workflow, "%s", fr_stmt_text(st, 0));
+        c.version = (int)fr_stmt_int(st, 1);
+        snprintf(c.state, sizeof c.state, "%s", fr_stmt_text(st, 2));
+        snprintf(c.since, sizeof c.since, "%s", fr_stmt_text(st, 3));
+    }
+    fr_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    return rc == 1 ? case_timers(site, &c, created ? created : &n, err) : 0;
 }
 
 static int all_timers(fr_site *site, int *created, fr_error *err)

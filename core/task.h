@@ -110,5 +110,12 @@ typedef struct fr_tick_stats {
 /* Emits task.due (due today or earlier, once) and task.overdue (due before
  * today, once), creates timer tasks, then delivers the outbox. */
 int fr_task_tick(fr_site *site, fr_tick_stats *stats, fr_error *err);
+/* Creates the missing timer tasks of open case `case_id`'s current state
+ * (each due `every` after the later of the day the state was entered and
+ * the day the timer's previous task was done), counting them in *created
+ * when not NULL. Called when a case enters a state and when a timer's task
+ * is done, inside the caller's transaction; the tick makes those a case
+ * still lacks (a migration, a definition changed). */
+int fr_task_case_timers(fr_site *site, int64_t case_id, int *created, fr_error *err);
 
 #endif

@@ -504,8 +504,11 @@ int fr_workflow_start(fr_site *site, int64_t case_id, const char *effective_on, 
     if (!rc)
         rc = insert_transition(site, case_id, "open", NULL, initial, wf->version, effective_on,
                                NULL, 0, err);
+    const wf_state *first = wf_state_find(wf, initial);
     if (!rc)
-        rc = run_on_enter(site, case_id, wf, wf_state_find(wf, initial), effective_on, err);
+        rc = run_on_enter(site, case_id, wf, first, effective_on, err);
+    if (!rc && first->ntimers > 0)
+        rc = fr_task_case_timers(site, case_id, NULL, err);
     if (!rc)
         return fr_store_commit(site->store, err);
     fr_store_rollback(site->store);
@@ -1173,6 +1176,8 @@ static int apply(fr_site *site, int64_t case_id, const case_row *c, const fr_wor
                           err);
     if (!rc)
         rc = run_on_enter(site, case_id, wf, to, effective_on, err);
+    if (!rc && to->ntimers > 0)
+        rc = fr_task_case_timers(site, case_id, NULL, err);
     if (!rc) {
         json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "event", t->event, "from", c->state, "to",
                               to->id, "effective_on", effective_on);

@@ -1107,8 +1107,9 @@ static void steps_in_order_and_the_last_one_corrected(void)
         "2026-03-10|2026-03-10");
 
     /* Moved to version 2 (a migration, no step: the last step is still
-     * the reopening), its timer task is made under version 2 and follows
-     * the reopening too. Version 2's own event "migrate" is a step. */
+     * the reopening), its timer task, made at the reopening under version
+     * 1, stays and follows the reopening too. Version 2's own event
+     * "migrate" is a step. */
     int64_t f = fixture_case(site, "frailty", 1, 0, "2026-03-01");
     CHECK_OK(fr_case_close(site, f, "2026-03-02", NULL, &err), &err);
     CHECK_OK(fr_case_reopen(site, f, "2026-03-03", NULL, &err), &err);
@@ -1123,7 +1124,7 @@ static void steps_in_order_and_the_last_one_corrected(void)
                            "SELECT title_ref || ' ' || due_on FROM tasks WHERE case_id = ? AND"
                            " status = 'open'",
                            f),
-              "frailty/2/timer:reassess 2026-06-03");
+              "frailty/1/timer:reassess 2026-06-03");
     CHECK_OK(fr_case_set_last_step_on(site, f, "2026-03-04", "typo", &moved, &err), &err);
     CHECK(moved == 1);
     CHECK_STR(fixture_text(site, due, f), "2026-06-04");
