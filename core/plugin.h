@@ -67,6 +67,13 @@ int fr_plugins_check_settings(fr_site *site, fr_error *err);
  * failure leaves the site as it was (FR_ENOTFOUND, FR_EINVAL, FR_EVERSION,
  * FR_EREFUSED with the reason). Enabling a loaded plugin does nothing. */
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err);
+/* The same; when it worked, *warnings (if given) is NULL or what it found
+ * that will refuse events, a line each at the workflow's file and line
+ * (also in the site log): a guard-ref no loaded guard answers, a
+ * <requires-form> whose form only a plugin not enabled ships. Free it. A
+ * <requires-form> naming a form that neither the plugin, the site nor any
+ * installed plugin provides refuses the enable (FR_EREFUSED). */
+int fr_plugins_enable_report(fr_site *site, const char *id, char **warnings, fr_error *err);
 /* Disables it: recorded and audited; its data stays; its subscribers and
  * guards are removed, then its fini runs (the library is not unloaded).
  * Refused while another enabled plugin requires it (FR_EREFUSED naming

@@ -2,6 +2,7 @@
  * and checking a plugin folder before installing it. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "plugin.h"
@@ -124,11 +125,22 @@ static int enable_or_disable(cli *c, int enable)
     fr_error err = {0};
     if (cli_open(c))
         return CLI_REFUSED;
-    int rc = enable ? fr_plugins_enable(c->site, cli_arg(c, 0), &err)
+    char *warnings = NULL;
+    int rc = enable ? fr_plugins_enable_report(c->site, cli_arg(c, 0), &warnings, &err)
                     : fr_plugins_disable(c->site, cli_arg(c, 0), &err);
     if (rc)
         return cli_fail(c, &err);
     json_t *out = json_object();
+    /* What will refuse events, said before the success line. */
+    json_t *list = json_array();
+    char *save = NULL;
+    for (char *line = warnings ? strtok_r(warnings, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        fprintf(stderr, "filrouge: warning: %s\n", line);
+        json_array_append_new(list, json_string(line));
+    }
+    free(warnings);
+    json_object_set_new(out, "warnings", list);
     const char *told = cli_tell_servers(c, out);
     cli_ok(c, out, "plugin %s %s%s", cli_arg(c, 0),
            enable ? "enabled" : "disabled (its data is kept; enable it again to use it)", told);
@@ -190,7 +202,9 @@ const cli_command cli_plugin_commands[] = {
     {"plugin", "list", run_plugin_list, "", "plugins found, enabled and loaded, with problems"},
     {"plugin", "info", run_plugin_info, "ID", "one plugin's details"},
     {"plugin", "enable", run_plugin_enable, "ID",
-     "enable a plugin on this site (applies its migrations; audited)"},
+     "enable a plugin on this site (applies its migrations; audited; refused when a "
+     "<requires-form> names a form nobody provides, warns of a guard-ref no loaded guard "
+     "answers)"},
     {"plugin", "disable", run_plugin_disable, "ID", "disable a plugin (its data is kept)"},
     {"plugin", "check", run_plugin_check, "DIR",
      "check a plugin folder: manifest, workflows, library (no site needed)"},
