@@ -1682,6 +1682,79 @@ int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err)
     return 0;
 }
 
+/* 1 when a .py file of the hooks folder `dir` names guard `name` as
+ * @filrouge.guard does (the text, not the import: a hint for the author;
+ * `plugin enable` checks the hooks loaded). */
+static int hooks_define_guard(const char *dir, const char *name)
+{
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    char dq[300], sq[300];
+    snprintf(dq, sizeof dq, "guard(\"%s\"", name);
+    snprintf(sq, sizeof sq, "guard('%s'", name);
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 3, ".py") != 0)
+            continue;
+        char *path = fr_path_join(dir, e->d_name);
+        char *text = path ? read_text(path) : NULL;
+        found = text && (strstr(text, dq) || strstr(text, sq));
+        free(text);
+        free(path);
+    }
+    closedir(d);
+    return found;
+}
+
+int fr_plugin_check_names(const char *dir, char **notes)
+{
+    *notes = NULL;
+    plugin p = {0};
+    fr_error e = {0};
+    definitions d;
+    if (parse_manifest(dir, NULL, &p, &e) != 0 || (!p.dir && !(p.dir = strdup(dir))) ||
+        read_definitions(&p, &d, &e) != 0) {
+        plugin_free_manifest(&p);
+        return 0;
+    }
+    char *hooks = p.hooks ? fr_path_join(dir, p.hooks) : NULL;
+    for (int i = 0; i < d.nwfs; i++) {
+        const fr_workflow *wf = d.wfs[i];
+        for (int k = 0; k < wf->ntransitions; k++) {
+            const wf_transition *t = &wf->transitions[k];
+            char line[FR_ERROR_MAX];
+            for (char **f = t->forms; f && *f; f++) {
+                int own = 0;
+                for (int j = 0; j < d.nforms && !own; j++)
+                    own = strcmp(fr_form_id(d.forms[j]), *f) == 0;
+                if (own)
+                    continue;
+                snprintf(line, sizeof line,
+                         "%s:%d: event '%s' requires form '%s', which this plugin does not "
+                         "ship: `plugin enable` checks that the site or an installed plugin "
+                         "provides it",
+                         wf->name, t->line, t->event, *f);
+                note(notes, line);
+            }
+            if (!t->guard_ref || strncmp(t->guard_ref, "py:", 3) != 0 ||
+                hooks_define_guard(hooks, t->guard_ref + 3))
+                continue;
+            snprintf(line, sizeof line,
+                     "%s:%d: event '%s' has guard-ref=\"%s\", which no file of this plugin's "
+                     "hooks folder defines (@filrouge.guard(\"%s\")): `plugin enable` checks "
+                     "the hooks loaded (the site's and other plugins')",
+                     wf->name, t->line, t->event, t->guard_ref, t->guard_ref + 3);
+            note(notes, line);
+        }
+    }
+    free(hooks);
+    definitions_free(&d);
+    plugin_free_manifest(&p);
+    return *notes ? 1 : 0;
+}
+
 /* ---- the SDK ---- */
 
 int fr_plugins_each_hooks(fr_site *site, fr_plugin_hooks_fn fn, void *data)

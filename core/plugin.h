@@ -115,5 +115,11 @@ int fr_plugin_check_dir(const char *dir, fr_error *err);
  * definition's in full, one per line (err holds what fits in it). The
  * caller frees *report. */
 int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err);
+/* For a folder that passed the check: the names its workflows take from
+ * elsewhere, which only `plugin enable` can check against a site, one note
+ * a line into *notes (freed by the caller; NULL when none): a
+ * <requires-form> of a form the plugin does not ship, a guard-ref="py:…"
+ * that no .py file of its hooks folder names. 1 when there are notes. */
+int fr_plugin_check_names(const char *dir, char **notes);
 
 #endif

@@ -166,7 +166,18 @@ static int run_plugin_check(cli *c)
         free(report);
         return cli_fail(c, &err);
     }
-    cli_ok(c, NULL, "%s: the plugin is valid", cli_arg(c, 0));
+    char *notes = NULL;
+    fr_plugin_check_names(cli_arg(c, 0), &notes);
+    json_t *out = json_object(), *list = json_array();
+    char *save = NULL;
+    for (char *line = notes ? strtok_r(notes, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        fprintf(stderr, "filrouge: note: %s\n", line);
+        json_array_append_new(list, json_string(line));
+    }
+    free(notes);
+    json_object_set_new(out, "notes", list);
+    cli_ok(c, out, "%s: the plugin is valid", cli_arg(c, 0));
     return 0;
 }
 
@@ -207,7 +218,8 @@ const cli_command cli_plugin_commands[] = {
      "answers)"},
     {"plugin", "disable", run_plugin_disable, "ID", "disable a plugin (its data is kept)"},
     {"plugin", "check", run_plugin_check, "DIR",
-     "check a plugin folder: manifest, workflows, library (no site needed)"},
+     "check a plugin folder: manifest, workflows, library (no site needed; notes the forms and "
+     "Python guards it takes from elsewhere, which enable checks)"},
     {"plugin", "path", run_plugin_path, "", "the folders searched for plugins, in order"},
     {0},
 };

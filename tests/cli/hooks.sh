@@ -92,6 +92,12 @@ test "$(sql "SELECT count(*) FROM tasks WHERE title LIKE 'Overdue digest 2026-W4
 
 # A plugin's hooks, and the site's word over them.
 cp ../data/hooks/site/overrides.py "$HOOKS/"
+# Without a site, `plugin check` knows the plugin's own hooks: a py: guard
+# none of its files defines is a note (the site's hooks may define it).
+ok "plugin check hooky: valid" -- plugin check ../data/hooks/plugins/hooky
+grep -qF "hooky.workflow.xml:12: event 'typo' has guard-ref=\"py:no-such-guard\", which no file of this plugin's hooks folder defines (@filrouge.guard(\"no-such-guard\")): \`plugin enable\` checks the hooks loaded" "$TMP/err" &&
+    ! grep -qF 'py:hooky-ready' "$TMP/err" &&
+    pass "…with a note for a guard its hooks do not define, none for one they do" || { fail "plugin check's guard notes"; sed 's/^/#   /' "$TMP/err"; }
 ok "enable hooky (a plugin with Python guards and hooks)" -- plugin enable hooky
 # A guard-ref no hook defines refuses its event for ever: said at enable,
 # at the workflow's file and line, not first by a case that cannot move.
@@ -120,6 +126,9 @@ cat >"$FILROUGE_SITE/plugins/ghostly/ghostly.xml" <<'XML'
   </transition>
 </workflow>
 XML
+ok "plugin check: a form required from elsewhere is no problem" -- plugin check "$FILROUGE_SITE/plugins/ghostly"
+grep -qF "ghostly.xml:4: event 'go' requires form 'katz', which this plugin does not ship: \`plugin enable\` checks that the site or an installed plugin provides it" "$TMP/err" &&
+    pass "…but a note says enable will check it" || { fail "plugin check's form note"; sed 's/^/#   /' "$TMP/err"; }
 refused "a required form nobody provides refuses the enable, at its line" 1 \
     "ghostly.xml:4: event 'go' requires form 'ghost-form' (<requires-form>), which neither this site nor any installed plugin provides: correct the form id" -- \
     plugin enable ghostly
