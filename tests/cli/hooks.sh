@@ -197,6 +197,21 @@ out_has "it is in the failed list, with its message" "the directory is down"
 out_has "under its subscriber name" "python:site.down.down"
 
 rm "$HOOKS/down.py"
+# A standing problem of the hooks is logged once when it appears, not by
+# every command that opens the site; `hooks list` shows it meanwhile.
+printf 'import filrouge\n\nfilrouge.disable("nobody.here")\n' >"$HOOKS/quiet.py"
+logged() { grep -c "site.quiet switches off the hook nobody.here" "$FILROUGE_LOG"; }
+ok "a command with a hook switching off a name no hook has" -- case show 5
+ok "and another" -- case show 5
+test "$(logged)" = 1 && pass "…the problem is logged once" || fail "the problem is logged $(logged) times"
+ok "hooks list" -- hooks list
+out_has "…and shown by hooks list" "  site.quiet switches off the hook nobody.here, but no plugin hook has that name"
+rm "$HOOKS/quiet.py"
+ok "fixed" -- case show 5
+printf 'import filrouge\n\nfilrouge.disable("nobody.here")\n' >"$HOOKS/quiet.py"
+ok "broken again" -- case show 5
+test "$(logged)" = 2 && pass "…logged again once it came back" || fail "logged $(logged) times after coming back"
+rm "$HOOKS/quiet.py"
 printf 'import filrouge\n\n@filrouge.guard("spin")\ndef spin(call)\n' >>"$HOOKS/overrides.py"
 refused "reload reports a broken file" 1 "overrides.py" -- hooks reload
 out_has "the others are loaded" "hooks reloaded"
