@@ -118,6 +118,21 @@ static int run_plugin_info(cli *c)
     return 0;
 }
 
+/* Each line of `text` (freed here) on stderr as "filrouge: KIND: line",
+ * and as a JSON array for --json. */
+static json_t *say_lines(char *text, const char *kind)
+{
+    json_t *list = json_array();
+    char *save = NULL;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        fprintf(stderr, "filrouge: %s: %s\n", kind, line);
+        json_array_append_new(list, json_string(line));
+    }
+    free(text);
+    return list;
+}
+
 static int enable_or_disable(cli *c, int enable)
 {
     if (cli_check_args(c, 1, 1))
@@ -132,15 +147,7 @@ static int enable_or_disable(cli *c, int enable)
         return cli_fail(c, &err);
     json_t *out = json_object();
     /* What will refuse events, said before the success line. */
-    json_t *list = json_array();
-    char *save = NULL;
-    for (char *line = warnings ? strtok_r(warnings, "\n", &save) : NULL; line;
-         line = strtok_r(NULL, "\n", &save)) {
-        fprintf(stderr, "filrouge: warning: %s\n", line);
-        json_array_append_new(list, json_string(line));
-    }
-    free(warnings);
-    json_object_set_new(out, "warnings", list);
+    json_object_set_new(out, "warnings", say_lines(warnings, "warning"));
     const char *told = cli_tell_servers(c, out);
     cli_ok(c, out, "plugin %s %s%s", cli_arg(c, 0),
            enable ? "enabled" : "disabled (its data is kept; enable it again to use it)", told);
@@ -168,15 +175,8 @@ static int run_plugin_check(cli *c)
     }
     char *notes = NULL;
     fr_plugin_check_names(cli_arg(c, 0), &notes);
-    json_t *out = json_object(), *list = json_array();
-    char *save = NULL;
-    for (char *line = notes ? strtok_r(notes, "\n", &save) : NULL; line;
-         line = strtok_r(NULL, "\n", &save)) {
-        fprintf(stderr, "filrouge: note: %s\n", line);
-        json_array_append_new(list, json_string(line));
-    }
-    free(notes);
-    json_object_set_new(out, "notes", list);
+    json_t *out = json_object();
+    json_object_set_new(out, "notes", say_lines(notes, "note"));
     cli_ok(c, out, "%s: the plugin is valid", cli_arg(c, 0));
     return 0;
 }

@@ -108,11 +108,8 @@ grep -qF 'py:hooky-ready' "$TMP/err" && fail "a warning for a guard the plugin's
 # A <requires-form> naming a form nobody provides refuses the enable; one
 # that a plugin not enabled ships is a warning naming that plugin.
 mkdir -p "$FILROUGE_SITE/plugins/ghostly"
-cat >"$FILROUGE_SITE/plugins/ghostly/plugin.xml" <<'XML'
-<plugin xmlns="urn:filrouge:plugin:1" id="ghostly" version="1.0" abi="1">
-  <workflow file="ghostly.xml"/>
-</plugin>
-XML
+printf '<plugin xmlns="urn:filrouge:plugin:1" id="ghostly" version="1.0" abi="1">\n  <workflow file="ghostly.xml"/>\n</plugin>\n' \
+    >"$FILROUGE_SITE/plugins/ghostly/plugin.xml"
 cat >"$FILROUGE_SITE/plugins/ghostly/ghostly.xml" <<'XML'
 <workflow xmlns="urn:filrouge:workflow:1" id="ghostly" version="1">
   <state id="a" initial="true"/>
