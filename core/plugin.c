@@ -1303,7 +1303,7 @@ static int check_required_forms(fr_site *site, const plugin *p, const definition
                              "plugin %s provides, but it is not enabled (or not loaded): until "
                              "it is, the event is always refused; enable %s (and name it under "
                              "<requires> in plugin.xml)",
-                             wf->name, t->line, t->event, *f, o->id, o->id);
+                             wf->name, t->form_lines[f - t->forms], t->event, *f, o->id, o->id);
                     note(warn, line);
                 } else {
                     add_line(none, sizeof none,
@@ -1311,7 +1311,7 @@ static int check_required_forms(fr_site *site, const plugin *p, const definition
                              "neither this site nor any installed plugin provides: correct the "
                              "form id (`filrouge form list` shows the site's forms), ship the "
                              "form in the plugin, or install the plugin that provides it first",
-                             wf->name, t->line, t->event, *f);
+                             wf->name, t->form_lines[f - t->forms], t->event, *f);
                 }
             }
         }
@@ -1735,7 +1735,7 @@ int fr_plugin_check_names(const char *dir, char **notes)
                          "%s:%d: event '%s' requires form '%s', which this plugin does not "
                          "ship: `plugin enable` checks that the site or an installed plugin "
                          "provides it",
-                         wf->name, t->line, t->event, *f);
+                         wf->name, t->form_lines[f - t->forms], t->event, *f);
                 note(notes, line);
             }
             if (!t->guard_ref || strncmp(t->guard_ref, "py:", 3) != 0 ||

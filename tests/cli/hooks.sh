@@ -124,17 +124,17 @@ cat >"$FILROUGE_SITE/plugins/ghostly/ghostly.xml" <<'XML'
 </workflow>
 XML
 ok "plugin check: a form required from elsewhere is no problem" -- plugin check "$FILROUGE_SITE/plugins/ghostly"
-grep -qF "ghostly.xml:4: event 'go' requires form 'katz', which this plugin does not ship: \`plugin enable\` checks that the site or an installed plugin provides it" "$TMP/err" &&
+grep -qF "ghostly.xml:5: event 'go' requires form 'katz', which this plugin does not ship: \`plugin enable\` checks that the site or an installed plugin provides it" "$TMP/err" &&
     pass "…but a note says enable will check it" || { fail "plugin check's form note"; sed 's/^/#   /' "$TMP/err"; }
 refused "a required form nobody provides refuses the enable, at its line" 1 \
-    "ghostly.xml:4: event 'go' requires form 'ghost-form' (<requires-form>), which neither this site nor any installed plugin provides: correct the form id" -- \
+    "ghostly.xml:6: event 'go' requires form 'ghost-form' (<requires-form>), which neither this site nor any installed plugin provides: correct the form id" -- \
     plugin enable ghostly
 grep -qF "'katz'" "$TMP/err" && fail "the site's own form katz was reported" || pass "…not the site's own form"
 test "$(sql "SELECT count(*) FROM workflows WHERE id = 'ghostly'")" = 0 &&
     pass "…and its workflow was not stored" || fail "the workflow of a refused plugin was stored"
 sed -i '/ghost-form/d' "$FILROUGE_SITE/plugins/ghostly/ghostly.xml"
 ok "a form only a plugin not enabled ships: enabled" -- plugin enable ghostly
-grep -qF "ghostly.xml:7: event 'assess' requires form 'rt-episode' (<requires-form>), which plugin oncology provides, but it is not enabled (or not loaded): until it is, the event is always refused; enable oncology" "$TMP/err" &&
+grep -qF "ghostly.xml:8: event 'assess' requires form 'rt-episode' (<requires-form>), which plugin oncology provides, but it is not enabled (or not loaded): until it is, the event is always refused; enable oncology" "$TMP/err" &&
     pass "…with a warning naming the plugin that ships it" || { fail "no warning of a form a disabled plugin ships"; sed 's/^/#   /' "$TMP/err"; }
 ok "list" -- hooks list
 out_has "the site switched the plugin's welcome off" "off       on         hooky.defaults.welcome"
