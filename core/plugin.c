@@ -27,8 +27,9 @@
 #include "audit.h"
 #include "bus.h"
 #include "clock.h"
-#include "python.h"
 #include "form.h"
+#include "python.h"
+#include "wfdef.h"
 #include "workflow.h"
 #include "xmldoc.h"
 
@@ -138,6 +139,19 @@ static char *read_text(const char *path)
     }
     buf[len] = '\0';
     return buf;
+}
+
+/* Appends a line (or several) to a growing report. */
+static void note(char **all, const char *text)
+{
+    size_t have = *all ? strlen(*all) : 0, add = strlen(text);
+    char *g = realloc(*all, have + add + 2);
+    if (!g)
+        return;
+    if (have)
+        g[have++] = '\n';
+    memcpy(g + have, text, add + 1);
+    *all = g;
 }
 
 /* Appends a line to a message buffer (for the problems of a check). */
@@ -1230,7 +1244,124 @@ static void follow_hooks(fr_site *site, const plugin *p)
         fr_site_log(site, p->id, "its Python hooks did not follow: %s", err.message);
 }
 
+/* ---- names a plugin's workflows take from the site (checked at enable) ---- */
+
+/* An installed plugin other than p one of whose form files defines form
+ * `id`, or NULL. Its files are read only for a form that is missing. */
+static const plugin *form_shipper(fr_plugins *P, const plugin *p, const char *id)
+{
+    for (int i = 0; i < P->n; i++) {
+        const plugin *o = P->items[i];
+        for (int j = 0; o != p && o->dir && o->manifest_ok && j < o->nforms; j++) {
+            char *path = fr_path_join(o->dir, o->forms[j]);
+            fr_form *f = NULL;
+            fr_error e = {0};
+            int same =
+                path && fr_form_load_file(path, &f, &e) == 0 && strcmp(fr_form_id(f), id) == 0;
+            fr_form_free(f);
+            free(path);
+            if (same)
+                return o;
+        }
+    }
+    return NULL;
+}
+
+/* A form of the plugin itself, or one the site offers (its own, or an
+ * enabled plugin's). */
+static int form_available(fr_site *site, const definitions *d, const char *id)
+{
+    for (int i = 0; i < d->nforms; i++)
+        if (strcmp(fr_form_id(d->forms[i]), id) == 0)
+            return 1;
+    const fr_form *f = NULL;
+    fr_error e = {0};
+    return fr_forms_get(site, id, 0, &f, &e) == 0 && fr_forms_offered(site, f);
+}
+
+/* Every <requires-form> of p's workflows names a form that can be filled
+ * in. One that neither p, the site nor any installed plugin provides (a
+ * misspelt id) would refuse its event for ever: FR_EREFUSED naming each at
+ * its file and line. One an installed plugin ships but that is not
+ * enabled goes to *warn (a line each), the plugin named. */
+static int check_required_forms(fr_site *site, const plugin *p, const definitions *d, char **warn,
+                                fr_error *err)
+{
+    char none[FR_ERROR_MAX] = "";
+    for (int i = 0; i < d->nwfs; i++) {
+        const fr_workflow *wf = d->wfs[i];
+        for (int k = 0; k < wf->ntransitions; k++) {
+            const wf_transition *t = &wf->transitions[k];
+            for (char **f = t->forms; f && *f; f++) {
+                if (form_available(site, d, *f))
+                    continue;
+                const plugin *o = form_shipper(site->plugins, p, *f);
+                char line[FR_ERROR_MAX];
+                if (o) {
+                    snprintf(line, sizeof line,
+                             "%s:%d: event '%s' requires form '%s' (<requires-form>), which "
+                             "plugin %s provides, but it is not enabled (or not loaded): until "
+                             "it is, the event is always refused; enable %s (and name it under "
+                             "<requires> in plugin.xml)",
+                             wf->name, t->form_lines[f - t->forms], t->event, *f, o->id, o->id);
+                    note(warn, line);
+                } else {
+                    add_line(none, sizeof none,
+                             "%s:%d: event '%s' requires form '%s' (<requires-form>), which "
+                             "neither this site nor any installed plugin provides: correct the "
+                             "form id (`filrouge form list` shows the site's forms), ship the "
+                             "form in the plugin, or install the plugin that provides it first",
+                             wf->name, t->form_lines[f - t->forms], t->event, *f);
+                }
+            }
+        }
+    }
+    if (!none[0])
+        return 0;
+    return fr_error_set(err, FR_EREFUSED,
+                        "plugin %s is not enabled: its workflows require forms that no one "
+                        "provides:\n%s",
+                        p->id, none);
+}
+
+/* The guard-ref names of p's workflows that no loaded guard answers (a
+ * Python hook's @filrouge.guard, a plugin's C guard), a line each into
+ * *all: the event is refused until one is registered. */
+static void missing_guards(fr_site *site, const definitions *d, char **all)
+{
+    for (int i = 0; i < d->nwfs; i++) {
+        const fr_workflow *wf = d->wfs[i];
+        for (int k = 0; k < wf->ntransitions; k++) {
+            const wf_transition *t = &wf->transitions[k];
+            if (!t->guard_ref || fr_workflows_has_guard(site, t->guard_ref))
+                continue;
+            char line[FR_ERROR_MAX];
+            if (strncmp(t->guard_ref, "py:", 3) == 0)
+                snprintf(line, sizeof line,
+                         "%s:%d: event '%s' has guard-ref=\"%s\", but no Python hook of this "
+                         "site or of its enabled plugins defines @filrouge.guard(\"%s\"): until "
+                         "one does, the event is always refused; define it (the plugin's hooks "
+                         "folder or <site>/hooks) or correct the name (`filrouge hooks list` "
+                         "shows the guards loaded, the site log a hook file that did not load)",
+                         wf->name, t->line, t->event, t->guard_ref, t->guard_ref + 3);
+            else
+                snprintf(line, sizeof line,
+                         "%s:%d: event '%s' has guard-ref=\"%s\", which no loaded plugin "
+                         "registers (fr_workflow_register_guard in its init): until one does, "
+                         "the event is always refused; enable the plugin that registers it, or "
+                         "correct the name (a Python guard is written \"py:NAME\")",
+                         wf->name, t->line, t->event, t->guard_ref);
+            note(all, line);
+        }
+    }
+}
+
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
+{
+    return fr_plugins_enable_report(site, id, NULL, err);
+}
+
+int fr_plugins_enable_report(fr_site *site, const char *id, char **warnings, fr_error *err)
 {
     int rc = ensure_plugins(site, err);
     if (rc)
@@ -1273,18 +1404,45 @@ int fr_plugins_enable(fr_site *site, const char *id, fr_error *err)
     if ((rc = check_requirements(P, p, P->opened, err)))
         return rc;
 
-    clear_problem(p);
-    if ((rc = load(site, p, err))) {
-        set_problem(site, p, rc, err->message);
+    /* The names its workflows take from the site: a definition that does
+     * not read is left to load() to report, as ever. */
+    definitions defs;
+    fr_error derr = {0};
+    char *warn = NULL;
+    int have_defs = read_definitions(p, &defs, &derr) == 0;
+    if (have_defs && (rc = check_required_forms(site, p, &defs, &warn, err))) {
+        definitions_free(&defs);
+        free(warn);
         return rc;
     }
-    if ((rc = record_change(site, p, 1, err))) {
+    clear_problem(p);
+    if (!rc)
+        rc = load(site, p, err);
+    if (!rc && (rc = record_change(site, p, 1, err)))
         unload(site, p);
+    else if (rc)
+        set_problem(site, p, rc, err->message);
+    if (rc) {
+        if (have_defs)
+            definitions_free(&defs);
+        free(warn);
         return rc;
     }
     p->enabled = 1;
     fr_site_log(site, p->id, "enabled (version %s) by %s", p->version, site->actor);
     follow_hooks(site, p);
+    if (have_defs) {
+        /* Guards are registered by a process that loaded the plugins. */
+        if (P->opened)
+            missing_guards(site, &defs, &warn);
+        definitions_free(&defs);
+    }
+    if (warn)
+        fr_site_log(site, p->id, "%s", warn);
+    if (warnings)
+        *warnings = warn;
+    else
+        free(warn);
     return 0;
 }
 
@@ -1402,19 +1560,6 @@ static void probe_library(const char *lib, const char *id, char *out, size_t siz
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         add_line(out, size, "%s: the process loading the library exited with status %d", lib,
                  WEXITSTATUS(status));
-}
-
-/* Appends a line (or several) to a growing report. */
-static void note(char **all, const char *text)
-{
-    size_t have = *all ? strlen(*all) : 0, add = strlen(text);
-    char *g = realloc(*all, have + add + 2);
-    if (!g)
-        return;
-    if (have)
-        g[have++] = '\n';
-    memcpy(g + have, text, add + 1);
-    *all = g;
 }
 
 /* One problem of a check: into the message (what fits) and the report. */
@@ -1535,6 +1680,79 @@ int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err)
     }
     free(all);
     return 0;
+}
+
+/* 1 when a .py file of the hooks folder `dir` names guard `name` as
+ * @filrouge.guard does (the text, not the import: a hint for the author;
+ * `plugin enable` checks the hooks loaded). */
+static int hooks_define_guard(const char *dir, const char *name)
+{
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    char dq[300], sq[300];
+    snprintf(dq, sizeof dq, "guard(\"%s\"", name);
+    snprintf(sq, sizeof sq, "guard('%s'", name);
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 3, ".py") != 0)
+            continue;
+        char *path = fr_path_join(dir, e->d_name);
+        char *text = path ? read_text(path) : NULL;
+        found = text && (strstr(text, dq) || strstr(text, sq));
+        free(text);
+        free(path);
+    }
+    closedir(d);
+    return found;
+}
+
+int fr_plugin_check_names(const char *dir, char **notes)
+{
+    *notes = NULL;
+    plugin p = {0};
+    fr_error e = {0};
+    definitions d;
+    if (parse_manifest(dir, NULL, &p, &e) != 0 || (!p.dir && !(p.dir = strdup(dir))) ||
+        read_definitions(&p, &d, &e) != 0) {
+        plugin_free_manifest(&p);
+        return 0;
+    }
+    char *hooks = p.hooks ? fr_path_join(dir, p.hooks) : NULL;
+    for (int i = 0; i < d.nwfs; i++) {
+        const fr_workflow *wf = d.wfs[i];
+        for (int k = 0; k < wf->ntransitions; k++) {
+            const wf_transition *t = &wf->transitions[k];
+            char line[FR_ERROR_MAX];
+            for (char **f = t->forms; f && *f; f++) {
+                int own = 0;
+                for (int j = 0; j < d.nforms && !own; j++)
+                    own = strcmp(fr_form_id(d.forms[j]), *f) == 0;
+                if (own)
+                    continue;
+                snprintf(line, sizeof line,
+                         "%s:%d: event '%s' requires form '%s', which this plugin does not "
+                         "ship: `plugin enable` checks that the site or an installed plugin "
+                         "provides it",
+                         wf->name, t->form_lines[f - t->forms], t->event, *f);
+                note(notes, line);
+            }
+            if (!t->guard_ref || strncmp(t->guard_ref, "py:", 3) != 0 ||
+                hooks_define_guard(hooks, t->guard_ref + 3))
+                continue;
+            snprintf(line, sizeof line,
+                     "%s:%d: event '%s' has guard-ref=\"%s\", which no file of this plugin's "
+                     "hooks folder defines (@filrouge.guard(\"%s\")): `plugin enable` checks "
+                     "the hooks loaded (the site's and other plugins')",
+                     wf->name, t->line, t->event, t->guard_ref, t->guard_ref + 3);
+            note(notes, line);
+        }
+    }
+    free(hooks);
+    definitions_free(&d);
+    plugin_free_manifest(&p);
+    return *notes ? 1 : 0;
 }
 
 /* ---- the SDK ---- */

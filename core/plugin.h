@@ -67,6 +67,13 @@ int fr_plugins_check_settings(fr_site *site, fr_error *err);
  * failure leaves the site as it was (FR_ENOTFOUND, FR_EINVAL, FR_EVERSION,
  * FR_EREFUSED with the reason). Enabling a loaded plugin does nothing. */
 int fr_plugins_enable(fr_site *site, const char *id, fr_error *err);
+/* The same; when it worked, *warnings (if given) is NULL or what it found
+ * that will refuse events, a line each at the workflow's file and line
+ * (also in the site log): a guard-ref no loaded guard answers, a
+ * <requires-form> whose form only a plugin not enabled ships. Free it. A
+ * <requires-form> naming a form that neither the plugin, the site nor any
+ * installed plugin provides refuses the enable (FR_EREFUSED). */
+int fr_plugins_enable_report(fr_site *site, const char *id, char **warnings, fr_error *err);
 /* Disables it: recorded and audited; its data stays; its subscribers and
  * guards are removed, then its fini runs (the library is not unloaded).
  * Refused while another enabled plugin requires it (FR_EREFUSED naming
@@ -108,5 +115,11 @@ int fr_plugin_check_dir(const char *dir, fr_error *err);
  * definition's in full, one per line (err holds what fits in it). The
  * caller frees *report. */
 int fr_plugin_check_dir_report(const char *dir, char **report, fr_error *err);
+/* For a folder that passed the check: the names its workflows take from
+ * elsewhere, which only `plugin enable` can check against a site, one note
+ * a line into *notes (freed by the caller; NULL when none): a
+ * <requires-form> of a form the plugin does not ship, a guard-ref="py:…"
+ * that no .py file of its hooks folder names. 1 when there are notes. */
+int fr_plugin_check_names(const char *dir, char **notes);
 
 #endif

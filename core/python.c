@@ -925,17 +925,17 @@ static void set_by(fr_hook *h, hook_status status, const char *by)
 /* Applies filrouge.disable and replaces=, and settles guards of the same
  * name: a site's guard replaces a plugin's; between plugins the first
  * loaded keeps the name. */
-static void resolve(fr_site *site, fr_python *py)
+static void resolve(fr_python *py)
 {
     for (int i = 0; i < py->noffs; i++) {
         fr_hook *t = find_hook(py, py->offs[i].name, NULL);
         if (t && !from_site(t))
             set_by(t, HOOK_OFF, py->offs[i].by);
         else
-            fr_site_log(site, "python",
-                        "%s switches off the hook %s, but no plugin hook has that name (see "
-                        "`filrouge hooks list`)",
-                        py->offs[i].by, py->offs[i].name);
+            fr_py_standing(py,
+                           "%s switches off the hook %s, but no plugin hook has that name (see "
+                           "`filrouge hooks list`)",
+                           py->offs[i].by, py->offs[i].name);
     }
     for (int i = 0; i < py->nhooks; i++) {
         fr_hook *h = py->hooks[i];
@@ -943,8 +943,8 @@ static void resolve(fr_site *site, fr_python *py)
             continue;
         fr_hook *t = find_hook(py, h->replaces, h);
         if (!t || t->kind != h->kind) {
-            fr_site_log(site, "python", "hook %s replaces %s, but there is no %s hook of that name",
-                        h->own_name, h->replaces, t ? "such" : "active");
+            fr_py_standing(py, "hook %s replaces %s, but there is no %s hook of that name",
+                           h->own_name, h->replaces, t ? "such" : "active");
             continue;
         }
         char *mod = strdup(h->own_name);
@@ -975,8 +975,8 @@ static void resolve(fr_site *site, fr_python *py)
             } else {
                 set_by(h, HOOK_OFF, "(name taken)");
                 h->problem = strdup("the guard name is already used by an earlier hook");
-                fr_site_log(site, "python", "guard py:%s of %s is ignored: %s already has it",
-                            h->target, h->own_name, e->own_name);
+                fr_py_standing(py, "guard py:%s of %s is ignored: %s already has it", h->target,
+                               h->own_name, e->own_name);
             }
             break;
         }
@@ -988,7 +988,7 @@ static void register_all(fr_site *site, fr_python *py)
     fr_error err = {0};
     if (fr_bus_add_subscriber(site, "python", "hook.fire-requested", FR_ASYNC, "fire",
                               fire_requested, site, &err))
-        fr_site_log(site, "python", "filrouge.fire cannot be served: %s", err.message);
+        fr_py_standing(py, "filrouge.fire cannot be served: %s", err.message);
     for (int i = 0; i < py->nhooks; i++) {
         fr_hook *h = py->hooks[i];
         if (h->status != HOOK_ACTIVE)
@@ -1006,8 +1006,8 @@ static void register_all(fr_site *site, fr_python *py)
         if (rc) {
             h->status = HOOK_OFF;
             h->problem = strdup(err.message);
-            fr_site_log(site, "python", "hook %s (%s:%d) is not registered: %s", h->own_name,
-                        h->file, h->line, err.message);
+            fr_py_standing(py, "hook %s (%s:%d) is not registered: %s", h->own_name, h->file,
+                           h->line, err.message);
         }
     }
 }
@@ -1038,6 +1038,7 @@ static void python_free(fr_python *py)
     }
     free(py->offs);
     free(py->problem);
+    fr_py_standing_free(py);
     free(py);
 }
 
@@ -1151,16 +1152,16 @@ static void load_one(fr_site *site, hook_file *f, int deadline)
     if (good &&
         fr_py_import_text(site, f, good, glen, 0, deadline, &f->mod, &gproblem, &gtrace) == 0) {
         f->refused = problem ? problem : strdup(f->path);
-        fr_site_log(site, "python",
-                    "hook file %s: the new version is REFUSED and the last good one stays in "
-                    "use until it is fixed: %s%s%s",
-                    f->path, f->refused, trace ? "\n" : "", trace ? trace : "");
+        fr_py_standing(site->python,
+                       "hook file %s: the new version is REFUSED and the last good one stays in "
+                       "use until it is fixed: %s%s%s",
+                       f->path, f->refused, trace ? "\n" : "", trace ? trace : "");
     } else {
         if (good)
             forget_since(py, nhooks, noffs);
         f->problem = problem ? problem : strdup(f->path);
-        fr_site_log(site, "python", "hook file %s is not loaded: %s%s%s", f->path, f->problem,
-                    trace ? "\n" : "", trace ? trace : "");
+        fr_py_standing(site->python, "hook file %s is not loaded: %s%s%s", f->path, f->problem,
+                       trace ? "\n" : "", trace ? trace : "");
     }
     free(gproblem);
     free(gtrace);
@@ -1180,7 +1181,7 @@ static void load_all(fr_site *site)
         load_one(site, &py->files[i], deadline);
         PyGILState_Release(g);
     }
-    resolve(site, py);
+    resolve(py);
     register_all(site, py);
 }
 
@@ -1208,10 +1209,12 @@ static int open_hooks(fr_site *site, fr_error *err)
     if (fr_py_start(&serr)) {
         /* The platform goes on without hooks; the reason is visible. */
         py->problem = strdup(serr.message);
-        fr_site_log(site, "python", "the site's hooks are off: %s", serr.message);
+        fr_py_standing(py, "the site's hooks are off: %s", serr.message);
+        fr_py_standing_log(site, py);
         return 0;
     }
     load_all(site);
+    fr_py_standing_log(site, py);
     return 0;
 }
 
@@ -1445,8 +1448,12 @@ int fr_python_list(fr_site *site, json_t **out, fr_error *err)
                              h->target, "file", h->file, "line", h->line, "status",
                              status[h->status], "by", h->by, "problem", h->problem));
     }
-    *out = json_pack("{s:b,s:i,s:o,s:o}", "started", started, "deadline_ms",
-                     fr_python_deadline_ms(site), "files", files, "hooks", hooks);
+    json_t *problems = json_array();
+    for (int i = 0; py && i < py->nstanding; i++)
+        json_array_append_new(problems, json_string(py->standing[i]));
+    *out = json_pack("{s:b,s:i,s:o,s:o,s:o}", "started", started, "deadline_ms",
+                     fr_python_deadline_ms(site), "files", files, "hooks", hooks, "problems",
+                     problems);
     return *out ? 0 : FR_ENOMEM;
 }
 

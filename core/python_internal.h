@@ -59,6 +59,8 @@ struct fr_python {
     int calling; /* hooks of this site running now (reload waits for 0) */
     int deadline_ms;
     char *problem; /* the interpreter could not start, or NULL */
+    char **standing; /* the problems of the hooks as loaded (python_standing.c) */
+    int nstanding;
 };
 
 /* What the running thread is doing in Python for the kernel: importing a
@@ -75,6 +77,16 @@ typedef struct fr_pyctx {
 } fr_pyctx;
 
 extern _Thread_local fr_pyctx *fr_py_ctx;
+
+/* ---- python_standing.c ---- */
+
+/* A standing problem of the hooks as loaded, kept in py->standing (one
+ * log line's text). */
+void fr_py_standing(fr_python *py, const char *fmt, ...) FR_PRINTF(2, 3);
+/* Writes py->standing to the site log when it differs from the set last
+ * logged (by this process, or as site_meta remembers); see the file. */
+void fr_py_standing_log(fr_site *site, fr_python *py);
+void fr_py_standing_free(fr_python *py);
 
 /* ---- python.c, for python_check.c ---- */
 

@@ -156,6 +156,7 @@ void fr_workflow_free(fr_workflow *wf)
         free(t->guard_ref);
         free(t->guard_message);
         fr_strv_free(t->forms);
+        free(t->form_lines);
     }
     free(wf->transitions);
     for (int i = 0; i < wf->nmigrations; i++) {
@@ -412,9 +413,12 @@ static void read_transition(problems *p, xmlNodePtr node, wf_transition *t)
     }
     int nforms = count_children(node, "requires-form"), i = 0;
     t->forms = calloc((size_t)nforms + 1, sizeof *t->forms);
-    for (xmlNodePtr c = fr_xml_child(node, "requires-form"); c && t->forms;
-         c = fr_xml_next(c->next, "requires-form"))
+    t->form_lines = calloc((size_t)nforms + 1, sizeof *t->form_lines);
+    for (xmlNodePtr c = fr_xml_child(node, "requires-form"); c && t->forms && t->form_lines;
+         c = fr_xml_next(c->next, "requires-form")) {
+        t->form_lines[i] = (int)xmlGetLineNo(c);
         t->forms[i++] = fr_xml_attr(c, "form");
+    }
     if (t->guard) {
         /* Compile errors would go to libxml2's default handler (stderr). */
         xmlSetStructuredErrorFunc(NULL, ignore_xml_error);

@@ -60,6 +60,7 @@ typedef struct wf_transition {
     char *guard_ref;
     char *guard_message;
     char **forms; /* NULL-terminated required form ids */
+    int *form_lines; /* the line of each <requires-form> */
     int line;
 } wf_transition;
 

@@ -371,6 +371,11 @@ static const wf_guard *find_guard(fr_workflows *r, const char *name)
     return NULL;
 }
 
+int fr_workflows_has_guard(fr_site *site, const char *name)
+{
+    return site->workflows && name && find_guard(site->workflows, name) != NULL;
+}
+
 void fr_strv_free(char **v)
 {
     if (!v)

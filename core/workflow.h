@@ -58,6 +58,9 @@ int fr_workflows_get(fr_site *site, const char *id, int version, const fr_workfl
  * loaded (1 when provided by an enabled plugin now), open_cases}. */
 int fr_workflows_list(fr_site *site, json_t **out, fr_error *err);
 
+/* 1 when a guard of that name is registered (a plugin's C guard, or
+ * "py:NAME" for a Python hook's). */
+int fr_workflows_has_guard(fr_site *site, const char *name);
 /* Registers a named C guard (owner: plugin id). */
 int fr_workflows_add_guard(fr_site *site, const char *owner, const char *name, fr_guard_fn fn,
                            void *userdata, fr_error *err);

@@ -7,6 +7,21 @@
 #include "cli.h"
 #include "python.h"
 
+/* The standing problems of the hooks as loaded, which the site log has
+ * only once (when they change): each without its traceback (in the log). */
+static void print_problems(json_t *problems)
+{
+    size_t i;
+    json_t *p;
+    if (json_array_size(problems) > 0)
+        printf("problems (logged once in the site log, when they change):\n");
+    json_array_foreach(problems, i, p)
+    {
+        const char *text = json_string_value(p);
+        printf("  %.*s\n", (int)strcspn(text, "\n"), text);
+    }
+}
+
 static void print_hooks(json_t *v)
 {
     size_t i;
@@ -26,6 +41,7 @@ static void print_hooks(json_t *v)
                *cli_str(f, "refused") ? "\n  REFUSED (its last good version runs) " : "",
                cli_str(f, "refused"));
     }
+    print_problems(json_object_get(v, "problems"));
     if (json_array_size(hooks) == 0)
         return;
     printf("%-9s %-10s %-36s %-22s %s\n", "STATUS", "KIND", "NAME", "TARGET", "WHERE");

@@ -2,6 +2,7 @@
  * and checking a plugin folder before installing it. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "plugin.h"
@@ -117,6 +118,21 @@ static int run_plugin_info(cli *c)
     return 0;
 }
 
+/* Each line of `text` (freed here) on stderr as "filrouge: KIND: line",
+ * and as a JSON array for --json. */
+static json_t *say_lines(char *text, const char *kind)
+{
+    json_t *list = json_array();
+    char *save = NULL;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        fprintf(stderr, "filrouge: %s: %s\n", kind, line);
+        json_array_append_new(list, json_string(line));
+    }
+    free(text);
+    return list;
+}
+
 static int enable_or_disable(cli *c, int enable)
 {
     if (cli_check_args(c, 1, 1))
@@ -124,11 +140,14 @@ static int enable_or_disable(cli *c, int enable)
     fr_error err = {0};
     if (cli_open(c))
         return CLI_REFUSED;
-    int rc = enable ? fr_plugins_enable(c->site, cli_arg(c, 0), &err)
+    char *warnings = NULL;
+    int rc = enable ? fr_plugins_enable_report(c->site, cli_arg(c, 0), &warnings, &err)
                     : fr_plugins_disable(c->site, cli_arg(c, 0), &err);
     if (rc)
         return cli_fail(c, &err);
     json_t *out = json_object();
+    /* What will refuse events, said before the success line. */
+    json_object_set_new(out, "warnings", say_lines(warnings, "warning"));
     const char *told = cli_tell_servers(c, out);
     cli_ok(c, out, "plugin %s %s%s", cli_arg(c, 0),
            enable ? "enabled" : "disabled (its data is kept; enable it again to use it)", told);
@@ -154,7 +173,11 @@ static int run_plugin_check(cli *c)
         free(report);
         return cli_fail(c, &err);
     }
-    cli_ok(c, NULL, "%s: the plugin is valid", cli_arg(c, 0));
+    char *notes = NULL;
+    fr_plugin_check_names(cli_arg(c, 0), &notes);
+    json_t *out = json_object();
+    json_object_set_new(out, "notes", say_lines(notes, "note"));
+    cli_ok(c, out, "%s: the plugin is valid", cli_arg(c, 0));
     return 0;
 }
 
@@ -190,10 +213,13 @@ const cli_command cli_plugin_commands[] = {
     {"plugin", "list", run_plugin_list, "", "plugins found, enabled and loaded, with problems"},
     {"plugin", "info", run_plugin_info, "ID", "one plugin's details"},
     {"plugin", "enable", run_plugin_enable, "ID",
-     "enable a plugin on this site (applies its migrations; audited)"},
+     "enable a plugin on this site (applies its migrations; audited; refused when a "
+     "<requires-form> names a form nobody provides, warns of a guard-ref no loaded guard "
+     "answers)"},
     {"plugin", "disable", run_plugin_disable, "ID", "disable a plugin (its data is kept)"},
     {"plugin", "check", run_plugin_check, "DIR",
-     "check a plugin folder: manifest, workflows, library (no site needed)"},
+     "check a plugin folder: manifest, workflows, library (no site needed; notes the forms and "
+     "Python guards it takes from elsewhere, which enable checks)"},
     {"plugin", "path", run_plugin_path, "", "the folders searched for plugins, in order"},
     {0},
 };

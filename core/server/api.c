@@ -989,7 +989,8 @@ static void api_plugin_switch(fr_req *r, fr_resp *w, int enable)
         deny_role(r, w, "only administrators can enable or disable plugins");
         return;
     }
-    int rc = enable ? fr_plugins_enable(r->site, r->params[0], &err)
+    char *warnings = NULL;
+    int rc = enable ? fr_plugins_enable_report(r->site, r->params[0], &warnings, &err)
                     : fr_plugins_disable(r->site, r->params[0], &err);
     if (rc) {
         fr_resp_api_error(r, w, &err);
@@ -997,7 +998,17 @@ static void api_plugin_switch(fr_req *r, fr_resp *w, int enable)
     }
     /* Every worker reopens its site between requests (a moment later). */
     fr_server_request_reload(r->server);
-    ok(w, 200, json_pack("{s:b}", "ok", 1));
+    json_t *out = json_pack("{s:b}", "ok", 1), *list = json_array();
+    char *save = NULL;
+    for (char *line = warnings ? strtok_r(warnings, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save))
+        json_array_append_new(list, json_string(line));
+    free(warnings);
+    if (enable)
+        json_object_set_new(out, "warnings", list);
+    else
+        json_decref(list);
+    ok(w, 200, out);
 }
 
 static void api_plugin_enable(fr_req *r, fr_resp *w)

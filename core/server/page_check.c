@@ -105,6 +105,9 @@ static const struct {
     /* standing problems of /admin's list, found when the site opened */
     {"which cannot be loaded (see its", "admin.plugin.needs_broken", "requires plugin '", "'"},
     {"is part of a requirement cycle (", "admin.plugin.cycle", "cycle (", "): none"},
+    /* enabling a plugin whose <requires-form> names a form nobody has */
+    {"its workflows require forms that no one provides", "admin.plugin.form_nobody",
+     "requires form '", "'"},
 };
 
 /* The kernel's "there is no …" messages, which start with no field's

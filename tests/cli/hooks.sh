@@ -92,7 +92,50 @@ test "$(sql "SELECT count(*) FROM tasks WHERE title LIKE 'Overdue digest 2026-W4
 
 # A plugin's hooks, and the site's word over them.
 cp ../data/hooks/site/overrides.py "$HOOKS/"
+# Without a site, `plugin check` knows the plugin's own hooks: a py: guard
+# none of its files defines is a note (the site's hooks may define it).
+ok "plugin check hooky: valid" -- plugin check ../data/hooks/plugins/hooky
+grep -qF "hooky.workflow.xml:12: event 'typo' has guard-ref=\"py:no-such-guard\", which no file of this plugin's hooks folder defines (@filrouge.guard(\"no-such-guard\")): \`plugin enable\` checks the hooks loaded" "$TMP/err" &&
+    ! grep -qF 'py:hooky-ready' "$TMP/err" &&
+    pass "…with a note for a guard its hooks do not define, none for one they do" || { fail "plugin check's guard notes"; sed 's/^/#   /' "$TMP/err"; }
 ok "enable hooky (a plugin with Python guards and hooks)" -- plugin enable hooky
+# A guard-ref no hook defines refuses its event for ever: said at enable,
+# at the workflow's file and line, not first by a case that cannot move.
+grep -qF 'hooky.workflow.xml:12: event '"'typo'"' has guard-ref="py:no-such-guard", but no Python hook of this site or of its enabled plugins defines @filrouge.guard("no-such-guard"): until one does, the event is always refused' "$TMP/err" &&
+    pass "…warning of the guard no hook defines, at its line" || { fail "no warning of a missing guard"; sed 's/^/#   /' "$TMP/err"; }
+grep -qF 'py:hooky-ready' "$TMP/err" && fail "a warning for a guard the plugin's hooks define" ||
+    pass "…and none for the guards its hooks and the site's define"
+# A <requires-form> naming a form nobody provides refuses the enable; one
+# that a plugin not enabled ships is a warning naming that plugin.
+mkdir -p "$FILROUGE_SITE/plugins/ghostly"
+printf '<plugin xmlns="urn:filrouge:plugin:1" id="ghostly" version="1.0" abi="1">\n  <workflow file="ghostly.xml"/>\n</plugin>\n' \
+    >"$FILROUGE_SITE/plugins/ghostly/plugin.xml"
+cat >"$FILROUGE_SITE/plugins/ghostly/ghostly.xml" <<'XML'
+<workflow xmlns="urn:filrouge:workflow:1" id="ghostly" version="1">
+  <state id="a" initial="true"/>
+  <state id="b" final="true"/>
+  <transition event="go" from="a" to="b">
+    <requires-form form="katz"/>
+    <requires-form form="ghost-form"/>
+  </transition>
+  <transition event="assess" from="a" to="b">
+    <requires-form form="rt-episode"/>
+  </transition>
+</workflow>
+XML
+ok "plugin check: a form required from elsewhere is no problem" -- plugin check "$FILROUGE_SITE/plugins/ghostly"
+grep -qF "ghostly.xml:5: event 'go' requires form 'katz', which this plugin does not ship: \`plugin enable\` checks that the site or an installed plugin provides it" "$TMP/err" &&
+    pass "…but a note says enable will check it" || { fail "plugin check's form note"; sed 's/^/#   /' "$TMP/err"; }
+refused "a required form nobody provides refuses the enable, at its line" 1 \
+    "ghostly.xml:6: event 'go' requires form 'ghost-form' (<requires-form>), which neither this site nor any installed plugin provides: correct the form id" -- \
+    plugin enable ghostly
+grep -qF "'katz'" "$TMP/err" && fail "the site's own form katz was reported" || pass "…not the site's own form"
+test "$(sql "SELECT count(*) FROM workflows WHERE id = 'ghostly'")" = 0 &&
+    pass "…and its workflow was not stored" || fail "the workflow of a refused plugin was stored"
+sed -i '/ghost-form/d' "$FILROUGE_SITE/plugins/ghostly/ghostly.xml"
+ok "a form only a plugin not enabled ships: enabled" -- plugin enable ghostly
+grep -qF "ghostly.xml:8: event 'assess' requires form 'rt-episode' (<requires-form>), which plugin oncology provides, but it is not enabled (or not loaded): until it is, the event is always refused; enable oncology" "$TMP/err" &&
+    pass "…with a warning naming the plugin that ships it" || { fail "no warning of a form a disabled plugin ships"; sed 's/^/#   /' "$TMP/err"; }
 ok "list" -- hooks list
 out_has "the site switched the plugin's welcome off" "off       on         hooky.defaults.welcome"
 out_has "…and replaced its reminder" "replaced  on         hooky.defaults.remind"
@@ -120,7 +163,6 @@ grep -q "gave a message for 'assessor', which is not a field of the form" "$FILR
     pass "…and the site log tells the hook's author" || fail "no log line for a hook message on no field"
 # A workflow author's slips are named as such, not as the user's to fix.
 refused "a py: guard that no hook defines says so" 1 'no Python hook of this site or of its enabled plugins defines @filrouge.guard("no-such-guard")' -- case fire 5 typo
-refused "a required form the site does not have says so" 1 "form 'ghost-form', which this site does not have" -- case fire 5 ghost
 ok "the platform goes on" -- case show 5
 out_has "still in review" "review"
 
@@ -152,6 +194,21 @@ out_has "it is in the failed list, with its message" "the directory is down"
 out_has "under its subscriber name" "python:site.down.down"
 
 rm "$HOOKS/down.py"
+# A standing problem of the hooks is logged once when it appears, not by
+# every command that opens the site; `hooks list` shows it meanwhile.
+printf 'import filrouge\n\nfilrouge.disable("nobody.here")\n' >"$HOOKS/quiet.py"
+logged() { grep -c "site.quiet switches off the hook nobody.here" "$FILROUGE_LOG"; }
+ok "a command with a hook switching off a name no hook has" -- case show 5
+ok "and another" -- case show 5
+test "$(logged)" = 1 && pass "…the problem is logged once" || fail "the problem is logged $(logged) times"
+ok "hooks list" -- hooks list
+out_has "…and shown by hooks list" "  site.quiet switches off the hook nobody.here, but no plugin hook has that name"
+rm "$HOOKS/quiet.py"
+ok "fixed" -- case show 5
+printf 'import filrouge\n\nfilrouge.disable("nobody.here")\n' >"$HOOKS/quiet.py"
+ok "broken again" -- case show 5
+test "$(logged)" = 2 && pass "…logged again once it came back" || fail "logged $(logged) times after coming back"
+rm "$HOOKS/quiet.py"
 printf 'import filrouge\n\n@filrouge.guard("spin")\ndef spin(call)\n' >>"$HOOKS/overrides.py"
 refused "reload reports a broken file" 1 "overrides.py" -- hooks reload
 out_has "the others are loaded" "hooks reloaded"

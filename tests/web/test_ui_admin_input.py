@@ -4,6 +4,7 @@ page) with each problem next to its field in the user's language (French,
 English), what was typed kept (never a password), and nothing written.
 The kernel refuses the same input from the command line and the API."""
 import html
+import os
 import re
 
 from webtest import Checks, Client, Server, Site, alert, problem_of, value_at
@@ -26,6 +27,16 @@ site.fr("user", "passwd", "emma", stdin="correct-horse\n")
 for pid in ("ghost", "cycle-a", "cycle-b"):
     site.sql(f"INSERT INTO plugins (id, enabled, version, changed_at, changed_by)"
              f" VALUES ('{pid}', 1, '1.0', '2026-01-01T00:00:00Z', 'admin')")
+# a plugin whose workflow requires a form nobody provides (misspelt)
+os.makedirs(os.path.join(site.dir, "plugins", "ghostly"))
+with open(os.path.join(site.dir, "plugins", "ghostly", "plugin.xml"), "w") as f:
+    f.write('<plugin xmlns="urn:filrouge:plugin:1" id="ghostly" version="1.0" abi="1">\n'
+            '  <workflow file="ghostly.xml"/>\n</plugin>\n')
+with open(os.path.join(site.dir, "plugins", "ghostly", "ghostly.xml"), "w") as f:
+    f.write('<workflow xmlns="urn:filrouge:workflow:1" id="ghostly" version="1">\n'
+            '  <state id="a" initial="true"/>\n  <state id="b" final="true"/>\n'
+            '  <transition event="go" from="a" to="b"><requires-form form="ghost-form"/>'
+            '</transition>\n</workflow>\n')
 srv = Server(site)
 admin = Client(srv)
 admin.login("admin")
@@ -193,6 +204,13 @@ t.check(not enabled("needs-missing"), "and it is not enabled")
 r = sam.form("/admin/plugins/needs-missing", {"action": "enable"})
 t.check(r.status == 422 and "needs the plugin nonexistent, which is not installed"
         in plugin_problem(r, "needs-missing"), "in English for Sam", alert(r.text))
+# a required form nobody provides: refused, the form named, no path
+r = admin.form("/admin/plugins/ghostly", {"action": "enable"})
+t.check(r.status == 422 and "exige le formulaire ghost-form, que ni ce site ni aucun module"
+        in plugin_problem(r, "ghostly") and "ghostly.xml" not in plugin_problem(r, "ghostly")
+        and not enabled("ghostly"),
+        "a plugin requiring a form nobody provides: refused next to its button, in French",
+        alert(r.text))
 # a requirement installed but not enabled
 r = admin.form("/admin/plugins/xmlonly", {"action": "enable"})
 t.check(r.status == 422 and "activez d'abord echo" in plugin_problem(r, "xmlonly")
