@@ -231,11 +231,8 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
                                   "I", id)))
         goto out;
     json_object_set_new(cs, "timeline", part);
-    /* notes written by hooks and plugins (filrouge.add_note), for people */
-    if ((rc = fr_store_query_json(site->store, err, &part,
-                                  "SELECT id, text, author, origin, origin_ref, created_at FROM"
-                                  " case_notes WHERE case_id = ? ORDER BY id",
-                                  "I", id)))
+    /* notes written by people, hooks and plugins (record_note.c) */
+    if ((rc = fr_store_query_json(site->store, err, &part, FR_NOTES_SQL, "I", id)))
         goto out;
     json_object_set_new(cs, "notes", part);
     if ((rc = fr_store_query_json(site->store, err, &part,

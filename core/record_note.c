@@ -13,19 +13,15 @@
 #include "record.h"
 #include "text.h"
 
-/* A note is short enough to read on a case page. */
-#define NOTE_MAX 20000
-
 int fr_case_add_note(fr_site *site, int64_t case_id, const char *text, const char *origin,
                      const char *origin_ref, int64_t *id, fr_error *err)
 {
     if (fr_text_blank(text))
-        return fr_error_set(err, FR_EINVAL, "a note needs some text");
-    if (fr_text_check("note", text, 0, 1, err))
+        return fr_error_set(err, FR_EINVAL,
+                            "note: a note needs some text; write what "
+                            "happened (a call, a visit, what was said)");
+    if (fr_text_check("note", text, FR_TEXT_NOTE_MAX, 1, err))
         return err->code;
-    if (strlen(text) > NOTE_MAX)
-        return fr_error_set(err, FR_EINVAL, "a note holds at most %d characters (got %zu)",
-                            NOTE_MAX, strlen(text));
     if (!origin || (strcmp(origin, "person") && strcmp(origin, "hook") && strcmp(origin, "plugin")))
         return fr_error_set(err, FR_EINVAL, "a note's origin is person, hook or plugin");
     int rc = fr_access_case(site, case_id, FR_WRITE, err);
@@ -69,10 +65,7 @@ int fr_case_notes(fr_site *site, int64_t case_id, json_t **out, fr_error *err)
     if (rc)
         return rc;
     json_t *a = NULL;
-    if ((rc = fr_store_query_json(site->store, err, &a,
-                                  "SELECT id, text, author, origin, origin_ref, created_at FROM"
-                                  " case_notes WHERE case_id = ? ORDER BY id",
-                                  "I", case_id)))
+    if ((rc = fr_store_query_json(site->store, err, &a, FR_NOTES_SQL, "I", case_id)))
         return rc;
     char oid[24];
     snprintf(oid, sizeof oid, "%" PRId64, case_id);

@@ -193,6 +193,7 @@ extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
 extern const fr_route fr_routes_case_dates[];
+extern const fr_route fr_routes_case_notes[];
 extern const fr_route fr_routes_admin_user[];
 /* A capacity typed on a page (NULL: none given, *capacity untouched): a
  * whole number from 0 to FR_CAPACITY_MAX into *capacity, else its problem
@@ -214,6 +215,8 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t case_id, const fr_refusal *r
  * (ui_case_dates.c): their forms. */
 void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
 void fr_ui_case_last_step(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
+/* The case page's notes and its form to add one (ui_case_notes.c). */
+void fr_ui_case_notes(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* The case page's sections for forms and the care tools (ui_forms.c). */
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* For the inputs of the case page's form `form`: when it is the refused

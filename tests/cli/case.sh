@@ -118,6 +118,36 @@ ok "lea reads" -- --as lea case show 1
 refused "lea cannot write" 1 "read-only" -- --as lea case fire 1 choose
 ok "lea was in case 2's network until November" -- --as marie network add 2 --kind formal --name "Léa Roth" --role "assistante sociale" --user lea --since 01/01/2026 --until 01/11/2026
 refused "a member whose period ended has no access" 1 "no care relationship" -- --as lea case show 2
+# Notes of contacts, written by people: signed by the acting user, shown
+# with hooks' notes on the case, refused when blank, too long, with a
+# control character, without write access.
+ok "a case manager notes a call" -- --as marie case note 1 "Appel de la fille : chute hier soir, pas de blessure."
+out_has "the note's number is said" "note 1 added to case 1"
+ok "the GP notes a visit with --text, in JSON" -- --as jan --json case note 1 --text "Visite à domicile.
+Tension 13/8."
+out_has "the JSON answer gives the note's id" '"id": 2'
+ok "case notes lists them" -- --as lea case notes 1
+out_has "with the author's name and date" "23/11/2026 10:00  Marie Dubois: Appel de la fille"
+out_has "the GP's too" "Jan Peeters: Visite à domicile."
+out_has "its second line indented under it" "      Tension 13/8."
+ok "case show has them" -- --as marie case show 1
+out_has "under notes" "Marie Dubois: Appel de la fille"
+test "$(sql "SELECT author || ' ' || origin FROM case_notes WHERE id = 2")" = "jan person" &&
+    pass "the note is the person's, signed by its author" || fail "note 2: $(sql "SELECT author, origin FROM case_notes WHERE id = 2")"
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'create' AND object_type = 'note'")" = 2 &&
+    pass "each note is audited" || fail "notes not audited"
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'read' AND object_type = 'notes' AND object_id = '1'")" = 1 &&
+    pass "reading the notes is audited" || fail "the notes' reading is not audited"
+refused "a blank note" 1 "note: a note needs some text" -- --as marie case note 1 "   "
+refused "no text at all is a usage error" 2 "case note CASE TEXT" -- --as marie case note 1
+refused "a note with a control character" 1 "note: holds a control character" -- --as marie case note 1 "$(printf 'bip\007')"
+refused "a note too long" 1 "note: at most 20000 characters (20001 given)" -- \
+    --as marie case note 1 "$(head -c 20001 /dev/zero | tr '\0' x)"
+refused "a read-only user writes no note" 1 "read-only" -- --as lea case note 1 "Vu la patiente."
+refused "nor does someone outside the care relationship" 1 "no care relationship" -- --as thomas case note 1 "Vu la patiente."
+refused "nor reads them" 1 "no care relationship" -- --as thomas case notes 1
+test "$(sql "SELECT count(*) FROM case_notes")" = 2 && pass "the refused notes were not written" ||
+    fail "a refused note was written"
 ok "an informal member needs a relation" -- --as marie network add 1 --kind informal --name "Sophie Lambert" --relation fille
 refused "a formal member without role is refused" 1 "role" -- --as marie network add 1 --kind formal --name X
 refused "break-glass needs a reason" 1 "reason" -- --as thomas --break-glass "x" case show 1
