@@ -543,6 +543,7 @@ typedef struct fr_page_input {
     const char *list;        /* the id of a <datalist> offered (NULL: none) */
     const char *inputmode;   /* the keyboard a phone shows ("numeric"; NULL: its own) */
     int label_sr;            /* the label for screen readers only (in a table's row) */
+    int rows;                /* > 0: a text of several lines (a <textarea> of that many rows) */
 } fr_page_input;
 /* Writes the label and the input; a problem goes under the input, tied to
  * it (aria-invalid, aria-describedby), and the first input with a problem

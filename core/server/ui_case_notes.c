@@ -25,28 +25,19 @@ static const fr_page_rule note_rules[] = {
 
 static void note_form(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused)
 {
-    json_t *problems = fr_refusal_problems(refused, "note");
-    const char *problem = fr_page_problem(problems, "text");
-    const char *value = fr_refusal_value(r, refused, "note", "text");
     fr_buf_printf(b, "<form method=\"post\" action=\"/cases/%" PRId64 "/notes\" id=\"add-note\">",
                   case_id);
     fr_page_csrf(r, b);
-    fr_buf_puts(b, "<label for=\"f-note-text\">");
-    fr_buf_esc(b, T("note.add"));
-    fr_buf_printf(b,
-                  " *</label><textarea id=\"f-note-text\" name=\"text\" rows=\"4\" "
-                  "maxlength=\"%d\" required",
-                  FR_TEXT_NOTE_MAX);
-    if (problem)
-        fr_buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"f-note-text-problem\" autofocus");
-    fr_buf_puts(b, ">");
-    fr_buf_esc(b, value ? value : "");
-    fr_buf_puts(b, "</textarea>");
-    if (problem) {
-        fr_buf_puts(b, "<p class=\"fr-error\" id=\"f-note-text-problem\">");
-        fr_buf_esc(b, problem);
-        fr_buf_puts(b, "</p>");
-    }
+    int focused = 0;
+    fr_page_input in = {.id = "f-note-text",
+                        .name = "text",
+                        .label = T("note.add"),
+                        .required = 1,
+                        .maxlength = FR_TEXT_NOTE_MAX,
+                        .rows = 4,
+                        .value = fr_refusal_value(r, refused, "note", "text"),
+                        .problem = fr_page_problem(fr_refusal_problems(refused, "note"), "text")};
+    fr_page_field(b, &in, &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     fr_buf_esc(b, T("note.addbutton"));
     fr_buf_puts(b, "</button></form>");
