@@ -45,6 +45,8 @@ static void print_note(json_t *v)
     printf("  %s  %s%s%s%s: ", cli_human_date(cli_str(v, "created_at"), d),
            cli_str(v, "author_name"), strcmp(origin, "person") ? " (" : "",
            strcmp(origin, "person") ? origin : "", strcmp(origin, "person") ? ")" : "");
+    if (*cli_str(v, "contact_on"))
+        printf("(contact on %s) ", cli_human_date(cli_str(v, "contact_on"), d));
     /* a note of several lines: the next ones indented under the first */
     for (const char *t = cli_str(v, "text"); *t; t++)
         if (*t == '\n')
@@ -128,8 +130,10 @@ static int run_case_show(cli *c)
 static int run_case_note(cli *c)
 {
     int64_t id;
-    const char *text = cli_opt(c, "text");
-    if (cli_check_args(c, 1, text ? 1 : 2) || cli_id(c, cli_arg(c, 0), "CASE", &id))
+    char on[11];
+    const char *text = cli_opt(c, "text"), *on_text = cli_opt(c, "on");
+    if (cli_check_args(c, 1, text ? 1 : 2) || cli_id(c, cli_arg(c, 0), "CASE", &id) ||
+        cli_date(c, on_text, "--on", on))
         return CLI_USAGE;
     if (!text && !cli_arg(c, 1))
         return cli_usage(c, "say what the note is: filrouge case note CASE TEXT (or --text TEXT)");
@@ -139,7 +143,7 @@ static int run_case_note(cli *c)
     int64_t nid = 0;
     if (cli_open(c))
         return CLI_REFUSED;
-    if (fr_case_add_note(c->site, id, text, "person", NULL, &nid, &err))
+    if (fr_case_add_note_on(c->site, id, text, on[0] ? on : NULL, "person", NULL, &nid, &err))
         return cli_fail(c, &err);
     cli_deliver(c);
     cli_ok(c, json_pack("{s:I,s:I}", "id", (json_int_t)nid, "case", (json_int_t)id),
@@ -431,8 +435,9 @@ const cli_command cli_case_commands[] = {
      "cases you may see, overdue first"},
     {"case", "fire", run_case_fire, "CASE EVENT [--on DD/MM/YYYY] [--note TEXT]",
      "fire a workflow event (a transition) on a case"},
-    {"case", "note", run_case_note, "CASE TEXT | CASE --text TEXT",
-     "add a note to a case (a call, a visit, what was said), signed by you"},
+    {"case", "note", run_case_note, "CASE TEXT | CASE --text TEXT [--on DD/MM/YYYY]",
+     "add a note to a case (a call, a visit, what was said), signed by you; --on: the day of "
+     "the contact it reports"},
     {"case", "notes", run_case_notes, "CASE",
      "the case's notes, oldest first: people's, hooks' and plugins' (audited)"},
     {"case", "events", run_case_events, "CASE", "the events the case's state allows now"},

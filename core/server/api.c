@@ -728,7 +728,7 @@ static void api_notes(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
-static const char *const note_add_fields[] = {"s:text", NULL};
+static const char *const note_add_fields[] = {"s:text", "s:on", NULL};
 
 static void api_note_add(fr_req *r, fr_resp *w)
 {
@@ -737,11 +737,15 @@ static void api_note_add(fr_req *r, fr_resp *w)
         return;
     fr_error err = {0};
     int64_t id = 0;
-    if (fr_case_add_note(r->site, fr_parse_id(r->params[0]), jstr(b, "text"), "person", NULL, &id,
-                         &err))
-        fr_resp_api_error(r, w, &err);
-    else
-        written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    char d[11];
+    const char *on = NULL;
+    if (body_date(b, "on", d, &on, w) == 0) {
+        if (fr_case_add_note_on(r->site, fr_parse_id(r->params[0]), jstr(b, "text"), on, "person",
+                                NULL, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
     json_decref(b);
 }
 

@@ -20,6 +20,7 @@
 /* The note's text, as the kernel names it in its refusals. */
 static const fr_page_rule note_rules[] = {
     {"text", "note", 1, FR_TEXT_NOTE_MAX, 'm'},
+    {"on", NULL, 0, 0, 'd'},
 };
 #define NNOTE_RULES (sizeof note_rules / sizeof note_rules[0])
 
@@ -38,6 +39,14 @@ static void note_form(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *r
                         .value = fr_refusal_value(r, refused, "note", "text"),
                         .problem = fr_page_problem(fr_refusal_problems(refused, "note"), "text")};
     fr_page_field(b, &in, &focused);
+    fr_page_input on = {.id = "f-note-on",
+                        .name = "on",
+                        .label = T("note.on"),
+                        .date = 1,
+                        .placeholder = T("forms.date_placeholder"),
+                        .value = fr_refusal_value(r, refused, "note", "on"),
+                        .problem = fr_page_problem(fr_refusal_problems(refused, "note"), "on")};
+    fr_page_field(b, &on, &focused);
     fr_buf_puts(b, "<button type=\"submit\">");
     fr_buf_esc(b, T("note.addbutton"));
     fr_buf_puts(b, "</button></form>");
@@ -89,6 +98,13 @@ void fr_ui_case_notes(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const f
             }
             fr_buf_puts(b, ")</span>");
         }
+        if (*fr_js(v, "contact_on")) {
+            fr_buf_puts(b, " <span class=\"muted\">· ");
+            fr_buf_esc(b, T("note.contact"));
+            fr_buf_puts(b, " ");
+            fr_buf_esc(b, fr_human_date(fr_js(v, "contact_on"), d));
+            fr_buf_puts(b, "</span>");
+        }
         fr_buf_puts(b, "<p class=\"prewrap\">");
         fr_buf_esc(b, fr_js(v, "text"));
         fr_buf_puts(b, "</p></li>");
@@ -101,14 +117,18 @@ void fr_ui_case_notes(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const f
 static void ui_case_note(fr_req *r, fr_resp *w)
 {
     int64_t id = fr_parse_id(r->params[0]);
-    json_t *problems = fr_page_check(r, note_rules, NNOTE_RULES);
+    json_t *problems = fr_page_check(r, note_rules, 1);
+    char on[11];
+    fr_ui_past_date_check(r, &note_rules[1], "note.on_future", &problems, on);
+    fr_page_after_opening(r, &problems, id, on[0] ? on : NULL, note_rules, NNOTE_RULES, "on");
     if (problems) {
         fr_ui_case_refused(r, w, id, "note", problems);
         return;
     }
     fr_error err = {0};
     int64_t nid = 0;
-    if (fr_case_add_note(r->site, id, fr_req_field(r, "text"), "person", NULL, &nid, &err)) {
+    if (fr_case_add_note_on(r->site, id, fr_req_field(r, "text"), on[0] ? on : NULL, "person", NULL,
+                            &nid, &err)) {
         fr_ui_case_failed(r, w, id, "note", &err, note_rules, NNOTE_RULES);
         return;
     }

@@ -219,7 +219,9 @@ t.check(r.status == 201 and isinstance(r.json().get("id"), int), "a note is adde
 for body, needle in (({"text": "  "}, "note: a note needs some text"), ({}, "a note needs some text"),
                      ({"text": "bip\x07"}, "note: holds a control character"),
                      ({"text": "x" * 20001}, "note: at most 20000 characters"),
-                     ({"text": 3}, "text")):
+                     ({"text": 3}, "text"),
+                     ({"text": "Visite.", "on": "01/01/2099"}, "on: 01/01/2099 is in the future"),
+                     ({"text": "Visite.", "on": "01/01/2000"}, "is before the case's opening")):
     r = marie.api("POST", f"/cases/{cid}/notes", body)
     t.check(r.status == 400 and needle in message(r), f"a note refused: {needle}", r.text[:300])
 reads = int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type = 'notes'")[0][0])
@@ -227,7 +229,7 @@ r = marie.api("GET", f"/cases/{cid}/notes")
 notes = r.json() if r.status == 200 else []
 t.check(len(notes) == 1 and notes[0]["text"] == "Appel de la fille : chute hier soir."
         and notes[0]["author"] == "marie" and notes[0]["author_name"] == "Marie"
-        and notes[0]["origin"] == "person",
+        and notes[0]["origin"] == "person" and notes[0]["contact_on"] is None,
         "GET notes lists it with its author and origin", r.text)
 t.check(int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type = 'notes'")[0][0])
         == reads + 1, "the reading is audited")

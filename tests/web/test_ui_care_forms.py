@@ -499,6 +499,18 @@ t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-note-text") 
 r = marie.form(f"/cases/{cid}/notes", {"text": "x" * 20001})
 t.check(r.status == 422 and "20000" in (problem_of(r.text, "f-note-text") or ""),
         "a note too long says the limit", problem_of(r.text, "f-note-text"))
+r = marie.form(f"/cases/{cid}/notes", {"text": "Visite prévue.", "on": "01/01/2099"})
+t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "f-note-on") or "")
+        and textarea(r.text, "f-note-text") == "Visite prévue." and value_at(r.text, "f-note-on") == "01/01/2099",
+        "a contact in the future: under its date, the text and date kept", problem_of(r.text, "f-note-on"))
+r = marie.form(f"/cases/{cid}/notes", {"text": "", "on": "01/01/2020"})
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "f-note-on") or "")
+        and "obligatoire" in (problem_of(r.text, "f-note-text") or ""),
+        "a contact before the case's opening and no text: both said in the first round",
+        [problem_of(r.text, "f-note-on"), problem_of(r.text, "f-note-text")])
+r = marie.form(f"/cases/{cid}/notes", {"text": "Visite.", "on": "31/02/2026"})
+t.check(r.status == 422 and problem_of(r.text, "f-note-on"), "a contact date that is no date",
+        problem_of(r.text, "f-note-on"))
 r = emma.form(f"/cases/{emma_cid}/notes", {"text": ""})
 t.check(r.status == 422 and "required" in (problem_of(r.text, "f-note-text") or "")
         and "Add a note" in r.text,
@@ -512,8 +524,9 @@ for who, role in (("jan", "médecin généraliste"), ("lea", "assistante sociale
                                                 "user": who})
 jan = Client(srv)
 jan.login("jan")
-r = jan.form(f"/cases/{cid}/notes", {"text": "Visite à domicile, tension 13/8."})
-t.check(r.status == 303, "a provider in the case's network writes a note too", r.status)
+today = site_today().strftime("%d/%m/%Y")
+r = jan.form(f"/cases/{cid}/notes", {"text": "Visite à domicile, tension 13/8.", "on": today})
+t.check(r.status == 303, "a provider in the case's network writes a note too, with the contact's day", r.status)
 lea = Client(srv)
 lea.login("lea")
 r = lea.request("GET", f"/cases/{cid}")
@@ -524,7 +537,8 @@ t.check(r.status == 200 and "add-note" not in r.text and "Visite à domicile" in
 t.check(notes.find("Visite à domicile") < notes.find("chute hier soir")
         and "<strong>Jan</strong>" in notes and "<strong>Marie</strong>" in notes
         and f"<time>{site_today().strftime('%d/%m/%Y')} " in notes
-        and "chute hier soir.</p>" in notes and "Appel de la fille :\n" in notes,
+        and "chute hier soir.</p>" in notes and "Appel de la fille :\n" in notes
+        and f"contact du {today}" in notes and notes.count("contact du") == 1,
         "newest first, each with its author's name and its date dd/mm/yyyy, the lines kept", notes)
 r = lea.form(f"/cases/{cid}/notes", {"text": "Vu la patiente."})
 t.check(r.status == 403 and count("case_notes") == 2,
