@@ -277,4 +277,13 @@ refused "the opening cannot move past a task done in the case" 1 \
 ok "up to that day" -- --as marie case opened-on "$late" 20/11/2026 --reason "date mal tapée"
 test "$(sql "SELECT due_on FROM tasks WHERE id = $ltask")" = 2026-11-04 &&
     pass "a task done keeps its due date" || fail "a task done was moved: $(sql "SELECT due_on FROM tasks WHERE id = $ltask")"
+# Nor past the day of a contact a note reports (a visit on 05/11 noted later).
+"$FR" patient add --family Renard --given Alice --birth 03/03/1939 >/dev/null
+"$FR" --as marie case open "$(sql "SELECT max(id) FROM patients")" --workflow frailty --on 01/11/2026 >/dev/null
+ncase=$(sql "SELECT max(id) FROM cases")
+"$FR" --as marie case note "$ncase" "Visite à domicile." --on 05/11/2026 >/dev/null
+note=$(sql "SELECT max(id) FROM case_notes")
+refused "the opening cannot move past the contact a note reports" 1 \
+    "opened: 06/11/2026 is after the case's first note $note (05/11/2026)" -- \
+    --as marie case opened-on "$ncase" 06/11/2026 --reason "date mal tapée"
 finish
