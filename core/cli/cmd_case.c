@@ -41,10 +41,12 @@ static int run_case_open(cli *c)
 static void print_note(json_t *v)
 {
     char d[32];
-    const char *origin = cli_str(v, "origin");
+    const char *origin = cli_str(v, "origin"), *author = cli_str(v, "author");
+    /* a hook acts under its own name ("hook:site.x"), which says it */
+    size_t n = strlen(origin);
+    int say = strcmp(origin, "person") && (strncmp(author, origin, n) || author[n] != ':');
     printf("  %s  %s%s%s%s: ", cli_human_date(cli_str(v, "created_at"), d),
-           cli_str(v, "author_name"), strcmp(origin, "person") ? " (" : "",
-           strcmp(origin, "person") ? origin : "", strcmp(origin, "person") ? ")" : "");
+           cli_str(v, "author_name"), say ? " (" : "", say ? origin : "", say ? ")" : "");
     if (*cli_str(v, "contact_on"))
         printf("(contact on %s) ", cli_human_date(cli_str(v, "contact_on"), d));
     /* a note of several lines: the next ones indented under the first */
