@@ -245,9 +245,23 @@ int fr_case_patient(fr_site *site, int64_t case_id, int64_t *patient_id, fr_erro
  * text stays out of the event and the audit trail (clinical content). */
 int fr_case_add_note(fr_site *site, int64_t case_id, const char *text, const char *origin,
                      const char *origin_ref, int64_t *id, fr_error *err);
+/* The same with the day of the contact the note reports (YYYY-MM-DD; NULL:
+ * none given): not in the future, not before the case's opening. */
+int fr_case_add_note_on(fr_site *site, int64_t case_id, const char *text, const char *contact_on,
+                        const char *origin, const char *origin_ref, int64_t *id, fr_error *err);
 /* The case's notes, oldest first: a JSON array of {id, text, author,
- * origin, origin_ref, created_at} (access: read; audited). */
+ * author_name (the author's display name; the login when none), origin,
+ * origin_ref, created_at, contact_on (null when none given)} (access:
+ * read; audited). A person's note and a
+ * hook's share the list. */
 int fr_case_notes(fr_site *site, int64_t case_id, json_t **out, fr_error *err);
+/* The query behind that list and the case page's (fr_case_get): one
+ * parameter, the case's id. */
+#define FR_NOTES_SQL                                                                               \
+    "SELECT n.id, n.text, n.author, COALESCE(u.display_name, n.author) AS author_name, n.origin,"  \
+    " n.origin_ref, n.created_at, n.contact_on FROM case_notes n LEFT JOIN users u ON u.login = "  \
+    "n.author"                                                                                     \
+    " WHERE n.case_id = ? ORDER BY n.id"
 
 /* ---- network ---- */
 

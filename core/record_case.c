@@ -231,11 +231,8 @@ int fr_case_get(fr_site *site, int64_t id, json_t **out, fr_error *err)
                                   "I", id)))
         goto out;
     json_object_set_new(cs, "timeline", part);
-    /* notes written by hooks and plugins (filrouge.add_note), for people */
-    if ((rc = fr_store_query_json(site->store, err, &part,
-                                  "SELECT id, text, author, origin, origin_ref, created_at FROM"
-                                  " case_notes WHERE case_id = ? ORDER BY id",
-                                  "I", id)))
+    /* notes written by people, hooks and plugins (record_note.c) */
+    if ((rc = fr_store_query_json(site->store, err, &part, FR_NOTES_SQL, "I", id)))
         goto out;
     json_object_set_new(cs, "notes", part);
     if ((rc = fr_store_query_json(site->store, err, &part,
@@ -417,7 +414,7 @@ int fr_case_set_model(fr_site *site, int64_t id, const char *model, fr_error *er
 /* The first thing that happened in the case after a point of its
  * timeline, which a date before it may not move past: a step (after
  * transition `after_step`), a meeting, a care plan's approval, a referral
- * sent (dated on or after `dated_from`), a note, a form's submission, a
+ * sent, a note's contact (dated on or after `dated_from`), a note, a form's submission, a
  * task done (recorded since `recorded_from`, by the day they were recorded
  * in the site's zone). The opening's: everything (0, "", ""). *what and
  * *on empty when there is none. A network member's "since" is not one:
@@ -432,7 +429,8 @@ static int first_fact(fr_site *site, int64_t id, int64_t after_step, const char 
         " held_on FROM meetings WHERE case_id = ?1 AND held_on >= ?3 UNION ALL SELECT"
         " 'care plan approval', approved_on FROM care_plan_approvals WHERE case_id = ?1 AND"
         " approved_on >= ?3 UNION ALL SELECT 'referral', sent_on FROM referrals WHERE"
-        " case_id = ?1 AND sent_on >= ?3) AS f ORDER BY d, what LIMIT 1",
+        " case_id = ?1 AND sent_on >= ?3 UNION ALL SELECT 'note ' || id, contact_on FROM"
+        " case_notes WHERE case_id = ?1 AND contact_on >= ?3) AS f ORDER BY d, what LIMIT 1",
         /* times: the earliest time is on the earliest day in any zone */
         "SELECT what, d FROM (SELECT 'note ' || id AS what, created_at AS d FROM case_notes"
         " WHERE case_id = ?1 AND created_at >= ?2 UNION ALL SELECT 'submission ' || id ||"

@@ -45,6 +45,7 @@ static const char *core_migration_files[] = {
     "sql/core-011-fewer-delivery-rows.sql",
     "sql/core-012-task-title-ref.sql",
     "sql/core-013-transition-migration.sql",
+    "sql/core-014-note-contact.sql",
 };
 /* clang-format on */
 

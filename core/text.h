@@ -14,6 +14,7 @@
 #define FR_TEXT_NAME_MAX 200  /* a name, a role, an organisation, a specialty */
 #define FR_TEXT_TITLE_MAX 500 /* a goal's, an action's or a task's title */
 #define FR_TEXT_LONG_MAX 4000 /* a reason, an answer, a follow-up */
+#define FR_TEXT_NOTE_MAX 20000 /* a note on a case: short enough to read on its page */
 #define FR_TEXT_PHONE_MAX 50
 #define FR_TEXT_EMAIL_MAX 254
 #define FR_TEXT_TEAM_MAX 100 /* a team's name */

@@ -654,10 +654,11 @@ static void rows_the_watermark_says_are_removed(void)
                            " updated_at) VALUES ('test:keep', ?, ?, ?, '2026-11-23T10:00:00Z')",
                            "Itt", ids[i], rows[i][0], rows[i][1]),
             &err);
-    /* (and before core-012 and core-013, which came after it) */
+    /* (and before core-012 to core-014, which came after it) */
     CHECK_OK(fr_store_exec(site->store,
                            "ALTER TABLE tasks DROP COLUMN title_ref;"
-                           " ALTER TABLE transitions DROP COLUMN migration",
+                           " ALTER TABLE transitions DROP COLUMN migration;"
+                           " ALTER TABLE case_notes DROP COLUMN contact_on",
                            &err),
              &err);
     CHECK_OK(fr_store_execf(site->store, &err,

@@ -1195,8 +1195,8 @@ static void steps_recorded_out_of_order_and_older_migrations(void)
     CHECK_OK(fr_case_set_last_step_on(site, c, "2026-03-08", "typo", NULL, &err), &err);
     CHECK_OK(fr_workflow_fire(site, c, "follow", "2026-03-08", NULL, &err), &err);
 
-    /* As stored before core-013: a migration to version 2 and version 2's
-     * own step "migrate", both known by their event. */
+    /* As stored before core-013 (and core-014, which came after it): a migration to version 2 and
+     * version 2's own step "migrate", both known by their event. */
     int64_t d = fixture_case(site, "frailty", 1, 0, "2026-03-01");
     older_transition(site, d, "close", "referral", "closed", 1, "2026-03-02");
     older_transition(site, d, "reopen", "closed", "follow-up", 1, "2026-03-03");
@@ -1204,6 +1204,7 @@ static void steps_recorded_out_of_order_and_older_migrations(void)
     older_transition(site, d, "migrate", "follow-up", "assessment", 2, "2026-03-06");
     CHECK_OK(fr_store_exec(site->store,
                            "ALTER TABLE transitions DROP COLUMN migration;"
+                           " ALTER TABLE case_notes DROP COLUMN contact_on;"
                            " DELETE FROM schema_migrations WHERE owner = 'core' AND version >= 13",
                            &err),
              &err);

@@ -37,6 +37,27 @@ static int run_case_open(cli *c)
     return 0;
 }
 
+/* One note: when, who (a hook's or a plugin's said so), the text. */
+static void print_note(json_t *v)
+{
+    char d[32];
+    const char *origin = cli_str(v, "origin"), *author = cli_str(v, "author");
+    /* a hook acts under its own name ("hook:site.x"), which says it */
+    size_t n = strlen(origin);
+    int say = strcmp(origin, "person") && (strncmp(author, origin, n) || author[n] != ':');
+    printf("  %s  %s%s%s%s: ", cli_human_date(cli_str(v, "created_at"), d),
+           cli_str(v, "author_name"), say ? " (" : "", say ? origin : "", say ? ")" : "");
+    if (*cli_str(v, "contact_on"))
+        printf("(contact on %s) ", cli_human_date(cli_str(v, "contact_on"), d));
+    /* a note of several lines: the next ones indented under the first */
+    for (const char *t = cli_str(v, "text"); *t; t++)
+        if (*t == '\n')
+            fputs("\n      ", stdout);
+        else if (*t != '\r')
+            putchar(*t);
+    putchar('\n');
+}
+
 static void print_case(json_t *cs)
 {
     char d1[32], d2[32];
@@ -78,9 +99,7 @@ static void print_case(json_t *cs)
                cli_str(v, "note"));
     if (json_array_size(json_object_get(cs, "notes")) > 0)
         printf("notes:\n");
-    json_array_foreach(json_object_get(cs, "notes"), i, v)
-        printf("  %s  %s: %s\n", cli_human_date(cli_str(v, "created_at"), d1), cli_str(v, "author"),
-               cli_str(v, "text"));
+    json_array_foreach(json_object_get(cs, "notes"), i, v) print_note(v);
     printf("open tasks:\n");
     json_array_foreach(json_object_get(cs, "tasks"), i, v)
         printf("  %4" JSON_INTEGER_FORMAT "  due %-10s %s (%s)\n",
@@ -105,6 +124,56 @@ static int run_case_show(cli *c)
     if (fr_case_get(c->site, id, &out, &err))
         return cli_fail(c, &err);
     cli_emit(c, out, print_case);
+    return 0;
+}
+
+/* filrouge case note: a person's note of a contact (a call, a visit),
+ * signed by the acting user. */
+static int run_case_note(cli *c)
+{
+    int64_t id;
+    char on[11];
+    const char *text = cli_opt(c, "text"), *on_text = cli_opt(c, "on");
+    if (cli_check_args(c, 1, text ? 1 : 2) || cli_id(c, cli_arg(c, 0), "CASE", &id) ||
+        cli_date(c, on_text, "--on", on))
+        return CLI_USAGE;
+    if (!text && !cli_arg(c, 1))
+        return cli_usage(c, "say what the note is: filrouge case note CASE TEXT (or --text TEXT)");
+    if (!text)
+        text = cli_arg(c, 1);
+    fr_error err = {0};
+    int64_t nid = 0;
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_case_add_note_on(c->site, id, text, on[0] ? on : NULL, "person", NULL, &nid, &err))
+        return cli_fail(c, &err);
+    cli_deliver(c);
+    cli_ok(c, json_pack("{s:I,s:I}", "id", (json_int_t)nid, "case", (json_int_t)id),
+           "note %" PRId64 " added to case %" PRId64, nid, id);
+    return 0;
+}
+
+static void print_notes(json_t *list)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(list) == 0)
+        printf("no note\n");
+    json_array_foreach(list, i, v) print_note(v);
+}
+
+static int run_case_notes(cli *c)
+{
+    int64_t id;
+    if (cli_check_args(c, 1, 1) || cli_id(c, cli_arg(c, 0), "CASE", &id))
+        return CLI_USAGE;
+    json_t *out = NULL;
+    fr_error err = {0};
+    if (cli_open(c))
+        return CLI_REFUSED;
+    if (fr_case_notes(c->site, id, &out, &err))
+        return cli_fail(c, &err);
+    cli_emit(c, out, print_notes);
     return 0;
 }
 
@@ -368,6 +437,11 @@ const cli_command cli_case_commands[] = {
      "cases you may see, overdue first"},
     {"case", "fire", run_case_fire, "CASE EVENT [--on DD/MM/YYYY] [--note TEXT]",
      "fire a workflow event (a transition) on a case"},
+    {"case", "note", run_case_note, "CASE TEXT | CASE --text TEXT [--on DD/MM/YYYY]",
+     "add a note to a case (a call, a visit, what was said), signed by you; --on: the day of "
+     "the contact it reports"},
+    {"case", "notes", run_case_notes, "CASE",
+     "the case's notes, oldest first: people's, hooks' and plugins' (audited)"},
     {"case", "events", run_case_events, "CASE", "the events the case's state allows now"},
     {"case", "assign", run_case_assign, "CASE LOGIN", "give the case to another case manager"},
     {"case", "intensity", run_case_intensity, "CASE LEVEL", "set the intensity level (1-4)"},

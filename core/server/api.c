@@ -715,6 +715,40 @@ static void api_network(fr_req *r, fr_resp *w)
         ok(w, 200, out);
 }
 
+/* GET cases/{id}/notes: the case's notes, oldest first (audited read);
+ * POST: a person's note, signed by the caller. */
+static void api_notes(fr_req *r, fr_resp *w)
+{
+    json_t *out = NULL;
+    fr_error err = {0};
+    with_break_glass(r);
+    if (fr_case_notes(r->site, fr_parse_id(r->params[0]), &out, &err))
+        fr_resp_api_error(r, w, &err);
+    else
+        ok(w, 200, out);
+}
+
+static const char *const note_add_fields[] = {"s:text", "s:on", NULL};
+
+static void api_note_add(fr_req *r, fr_resp *w)
+{
+    json_t *b = body_with(r, w, note_add_fields);
+    if (!b)
+        return;
+    fr_error err = {0};
+    int64_t id = 0;
+    char d[11];
+    const char *on = NULL;
+    if (body_date(b, "on", d, &on, w) == 0) {
+        if (fr_case_add_note_on(r->site, fr_parse_id(r->params[0]), jstr(b, "text"), on, "person",
+                                NULL, &id, &err))
+            fr_resp_api_error(r, w, &err);
+        else
+            written(r, w, 201, json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    json_decref(b);
+}
+
 static const char *const network_add_fields[] = {
     "s:kind", "s:name",  "s:role",  "s:relation", "s:organisation", "s:phone", "s:email",
     "s:user", "s:since", "s:until", NULL};
@@ -1695,6 +1729,8 @@ const fr_route fr_routes_api[] = {
     {"POST", "/api/v1/cases/{id}/break-glass", api_break_glass, FR_ROUTE_API | FR_ROUTE_ACCESS},
     {"GET", "/api/v1/cases/{id}/network", api_network, FR_ROUTE_API},
     {"POST", "/api/v1/cases/{id}/network", api_network_add, FR_ROUTE_API},
+    {"GET", "/api/v1/cases/{id}/notes", api_notes, FR_ROUTE_API},
+    {"POST", "/api/v1/cases/{id}/notes", api_note_add, FR_ROUTE_API},
     {"GET", "/api/v1/tasks", api_tasks, FR_ROUTE_API},
     {"POST", "/api/v1/tasks", api_task_add, FR_ROUTE_API},
     {"POST", "/api/v1/tasks/{id}/done", api_task_done, FR_ROUTE_API},

@@ -192,8 +192,12 @@ void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
 {
     fr_buf_printf(b, "<label for=\"%s\"%s>", in->id, in->label_sr ? " class=\"sr\"" : "");
     fr_buf_esc(b, in->label);
-    fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"", in->required ? " *" : "",
-                  in->id, in->name, in->type ? in->type : "text");
+    if (in->rows > 0)
+        fr_buf_printf(b, "%s</label><textarea id=\"%s\" name=\"%s\" rows=\"%d\"",
+                      in->required ? " *" : "", in->id, in->name, in->rows);
+    else
+        fr_buf_printf(b, "%s</label><input id=\"%s\" name=\"%s\" type=\"%s\"",
+                      in->required ? " *" : "", in->id, in->name, in->type ? in->type : "text");
     if (in->required)
         fr_buf_puts(b, " required");
     if (in->maxlength > 0)
@@ -217,9 +221,9 @@ void fr_page_field(fr_buf *b, const fr_page_input *in, int *focused)
             *focused = 1;
         }
     }
-    fr_buf_puts(b, " value=\"");
+    fr_buf_puts(b, in->rows > 0 ? ">" : " value=\"");
     fr_buf_esc(b, in->value ? in->value : "");
-    fr_buf_puts(b, "\">");
+    fr_buf_puts(b, in->rows > 0 ? "</textarea>" : "\">");
     if (in->problem) {
         fr_buf_printf(b, "<p class=\"fr-error\" id=\"%s-problem\">", in->id);
         fr_buf_esc(b, in->problem);

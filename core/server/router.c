@@ -12,11 +12,17 @@
 #include <string.h>
 
 static const fr_route *const tables[] = {
-    fr_routes_static,     fr_routes_api,
-    fr_routes_ui,         fr_routes_forms,
-    fr_routes_tokens,     fr_routes_meetings,
-    fr_routes_health,     fr_routes_case_dates,
-    fr_routes_admin_user, NULL,
+    fr_routes_static,
+    fr_routes_api,
+    fr_routes_ui,
+    fr_routes_forms,
+    fr_routes_tokens,
+    fr_routes_meetings,
+    fr_routes_health,
+    fr_routes_case_dates,
+    fr_routes_admin_user,
+    fr_routes_case_notes,
+    NULL,
 };
 
 static const fr_prepare *const prepares[] = {

@@ -193,6 +193,7 @@ extern const fr_route fr_routes_static[];
 /* Forms, care plan, referrals, meetings (ui_forms.c). */
 extern const fr_route fr_routes_forms[];
 extern const fr_route fr_routes_case_dates[];
+extern const fr_route fr_routes_case_notes[];
 extern const fr_route fr_routes_admin_user[];
 /* A capacity typed on a page (NULL: none given, *capacity untouched): a
  * whole number from 0 to FR_CAPACITY_MAX into *capacity, else its problem
@@ -214,6 +215,8 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t case_id, const fr_refusal *r
  * (ui_case_dates.c): their forms. */
 void fr_ui_case_opening(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
 void fr_ui_case_last_step(fr_req *r, fr_buf *b, int64_t case_id, const fr_refusal *refused);
+/* The case page's notes and its form to add one (ui_case_notes.c). */
+void fr_ui_case_notes(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* The case page's sections for forms and the care tools (ui_forms.c). */
 void fr_ui_case_care(fr_req *r, fr_buf *b, int64_t case_id, json_t *cs, const fr_refusal *refused);
 /* For the inputs of the case page's form `form`: when it is the refused
@@ -545,6 +548,7 @@ typedef struct fr_page_input {
     const char *list;        /* the id of a <datalist> offered (NULL: none) */
     const char *inputmode;   /* the keyboard a phone shows ("numeric"; NULL: its own) */
     int label_sr;            /* the label for screen readers only (in a table's row) */
+    int rows;                /* > 0: a text of several lines (a <textarea> of that many rows) */
 } fr_page_input;
 /* Writes the label and the input; a problem goes under the input, tied to
  * it (aria-invalid, aria-describedby), and the first input with a problem

@@ -1283,23 +1283,7 @@ void fr_ui_case_page(fr_req *r, fr_resp *w, int64_t id, const fr_refusal *refuse
     }
     fr_buf_puts(b, "</ol></section>");
 
-    /* notes of hooks and plugins (filrouge.add_note) */
-    if (json_array_size(json_object_get(cs, "notes")) > 0) {
-        fr_buf_puts(b, "<section id=\"notes\"><h2>");
-        esc_t(r, b, "case.notes");
-        fr_buf_puts(b, "</h2><ul class=\"notes\">");
-        json_array_foreach(json_object_get(cs, "notes"), i, v)
-        {
-            fr_buf_puts(b, "<li><time>");
-            fr_buf_esc(b, fr_human_date(fr_js(v, "created_at"), d));
-            fr_buf_puts(b, "</time> <span class=\"muted\">");
-            fr_buf_esc(b, fr_js(v, "author"));
-            fr_buf_puts(b, "</span> — ");
-            fr_buf_esc(b, fr_js(v, "text"));
-            fr_buf_puts(b, "</li>");
-        }
-        fr_buf_puts(b, "</ul></section>");
-    }
+    fr_ui_case_notes(r, b, id, cs, refused);
     json_decref(cs);
     fr_page_end(r, w);
 }

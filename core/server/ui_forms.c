@@ -1560,23 +1560,13 @@ void fr_ui_participant_row(fr_req *r, fr_buf *b, int row, const char *who, const
 static void meeting_text(fr_req *r, fr_buf *b, const char *id, const char *name, const char *key,
                          json_t *problems, int *focused)
 {
-    const char *problem = fr_page_problem(problems, name);
-    fr_buf_printf(b, "<label for=\"%s\">", id);
-    esc_t(r, b, key);
-    fr_buf_printf(b, "</label><textarea id=\"%s\" name=\"%s\" rows=\"3\"", id, name);
-    if (problem) {
-        fr_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-problem\"%s", id,
-                      *focused ? "" : " autofocus");
-        *focused = 1;
-    }
-    fr_buf_puts(b, ">");
-    fr_buf_esc(b, problems && fr_req_field(r, name) ? fr_req_field(r, name) : "");
-    fr_buf_puts(b, "</textarea>");
-    if (problem) {
-        fr_buf_printf(b, "<p class=\"fr-error\" id=\"%s-problem\">", id);
-        fr_buf_esc(b, problem);
-        fr_buf_puts(b, "</p>");
-    }
+    fr_page_input in = {.id = id,
+                        .name = name,
+                        .label = T(key),
+                        .rows = 3,
+                        .value = problems ? fr_req_field(r, name) : NULL,
+                        .problem = fr_page_problem(problems, name)};
+    fr_page_field(b, &in, focused);
 }
 
 void fr_ui_participants_end(fr_req *r, fr_buf *b, json_t *problems, int *focused)

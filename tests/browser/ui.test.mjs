@@ -207,6 +207,13 @@ try {
         "the case is now in 'screening', shown by its French title");
   await page.screenshot({ path: join(shots, "03-case.png"), fullPage: true });
 
+  // 4b. a note of a contact, on the case page
+  await page.getByLabel("Ajouter une note").fill("Appel de la fille :\nchute hier soir, pas de blessure.");
+  await page.getByRole("button", { name: "Enregistrer la note", exact: true }).click();
+  const noteText = await page.locator("#notes ul.notes li").first().textContent();
+  check(noteText.includes("marie") && noteText.includes("chute hier soir"),
+        "a note written on the case page is listed first, signed", noteText);
+
   // 5. the new task in the échéancier
   await page.goto(base + "/schedule");
   check(await page.getByText("Screening (BelRAI screener)").isVisible(),

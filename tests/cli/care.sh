@@ -120,12 +120,13 @@ test "$(sql "SELECT pyramid_level FROM cases WHERE id = 1")" = 3 && pass "level 
 # document with every case the exporter reaches, whole.
 "$FR" case open 1 --workflow frailty --manager thomas >/dev/null
 other=$(sql "SELECT max(id) FROM cases")
+"$FR" $M case note 1 "Visite à domicile avec la fille." >/dev/null
 ok "the case manager exports the record" -- $M patient export 1 --out "$TMP/export.json"
 out_has "says where, and that only its owner can read it" "readable by you only"
 test "$(stat -c %a "$TMP/export.json")" = 600 && pass "the file is for its owner only" ||
     fail "export mode $(stat -c %a "$TMP/export.json")"
 test ! -e "$TMP/export.json.partial" && pass "nothing left half-written" || fail "partial file left"
-python3 - "$TMP/export.json" "$other" <<'PY' && pass "the export holds the case whole, names the case not reached and who accessed" || fail "export content"
+python3 - "$TMP/export.json" "$other" <<'PY' && pass "the export holds the case whole (people's notes too), names the case not reached and who accessed" || fail "export content"
 import json, sys
 e = json.load(open(sys.argv[1]))
 assert e["format"] == "filrouge-patient-export" and e["version"] == 1, e.keys()
@@ -135,6 +136,8 @@ assert c["id"] == 1 and c["patient_id"] == 1, c.keys()
 assert any(g["title"] == "Rester à domicile en sécurité" for g in c["care_plan"]["goals"])
 assert any(r["specialty"] == "diététicienne" for r in c["referrals"])
 assert any("maintien à domicile" in (m.get("minutes") or "") for m in c["meetings"])
+assert any(n["text"] == "Visite à domicile avec la fille." and n["author"] == "marie"
+           and n["origin"] == "person" for n in c["notes"]), c["notes"]
 efs = [s for s in c["submissions"] if s["form_id"] == "efs"]
 assert efs and efs[0]["data"]["total"] == 7, efs
 assert e["not_included"] == [{"id": int(sys.argv[2]), "reason": e["not_included"][0]["reason"]}]

@@ -118,6 +118,44 @@ ok "lea reads" -- --as lea case show 1
 refused "lea cannot write" 1 "read-only" -- --as lea case fire 1 choose
 ok "lea was in case 2's network until November" -- --as marie network add 2 --kind formal --name "Léa Roth" --role "assistante sociale" --user lea --since 01/01/2026 --until 01/11/2026
 refused "a member whose period ended has no access" 1 "no care relationship" -- --as lea case show 2
+# Notes of contacts, written by people: signed by the acting user, shown
+# with hooks' notes on the case, refused when blank, too long, with a
+# control character, without write access.
+ok "a case manager notes a call" -- --as marie case note 1 "Appel de la fille : chute hier soir, pas de blessure."
+out_has "the note's number is said" "note 1 added to case 1"
+ok "the GP notes a visit with --text, in JSON" -- --as jan --json case note 1 --text "Visite à domicile.
+Tension 13/8."
+out_has "the JSON answer gives the note's id" '"id": 2'
+ok "case notes lists them" -- --as lea case notes 1
+out_has "with the author's name and date" "23/11/2026 10:00  Marie Dubois: Appel de la fille"
+out_has "the GP's too" "Jan Peeters: Visite à domicile."
+out_has "its second line indented under it" "      Tension 13/8."
+ok "case show has them" -- --as marie case show 1
+out_has "under notes" "Marie Dubois: Appel de la fille"
+test "$(sql "SELECT author || ' ' || origin FROM case_notes WHERE id = 2")" = "jan person" &&
+    pass "the note is the person's, signed by its author" || fail "note 2: $(sql "SELECT author, origin FROM case_notes WHERE id = 2")"
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'create' AND object_type = 'note'")" -ge 2 &&
+    pass "each note is audited" || fail "notes not audited"
+test "$(sql "SELECT count(*) FROM audit WHERE action = 'read' AND object_type = 'notes' AND object_id = '1'")" = 1 &&
+    pass "reading the notes is audited" || fail "the notes' reading is not audited"
+refused "a blank note" 1 "note: a note needs some text" -- --as marie case note 1 "   "
+refused "no text at all is a usage error" 2 "case note CASE TEXT" -- --as marie case note 1
+refused "a note with a control character" 1 "note: holds a control character" -- --as marie case note 1 "$(printf 'bip\007')"
+refused "a note too long" 1 "note: at most 20000 characters (20001 given)" -- \
+    --as marie case note 1 "$(head -c 20001 /dev/zero | tr '\0' x)"
+refused "a contact in the future" 1 "on: 24/11/2026 is in the future (today is 23/11/2026)" -- \
+    --as marie case note 1 "Visite prévue." --on 24/11/2026
+refused "a contact before the case's opening" 1 "on: 17/11/2026 is before the case's opening (18/11/2026)" -- \
+    --as marie case note 1 "Visite." --on 17/11/2026
+refused "a contact date that is no date" 2 "--on" -- --as marie case note 1 "Visite." --on 31/02/2026
+ok "a note of yesterday's visit says its day" -- --as marie case note 1 "Visite à domicile hier." --on 22/11/2026
+ok "shown with the note" -- --as marie case notes 1
+out_has "the contact's day after the author" "Marie Dubois: (contact on 22/11/2026) Visite à domicile hier."
+refused "a read-only user writes no note" 1 "read-only" -- --as lea case note 1 "Vu la patiente."
+refused "nor does someone outside the care relationship" 1 "no care relationship" -- --as thomas case note 1 "Vu la patiente."
+refused "nor reads them" 1 "no care relationship" -- --as thomas case notes 1
+test "$(sql "SELECT count(*) FROM case_notes")" = 3 && pass "the refused notes were not written" ||
+    fail "a refused note was written"
 ok "an informal member needs a relation" -- --as marie network add 1 --kind informal --name "Sophie Lambert" --relation fille
 refused "a formal member without role is refused" 1 "role" -- --as marie network add 1 --kind formal --name X
 refused "break-glass needs a reason" 1 "reason" -- --as thomas --break-glass "x" case show 1
@@ -239,4 +277,13 @@ refused "the opening cannot move past a task done in the case" 1 \
 ok "up to that day" -- --as marie case opened-on "$late" 20/11/2026 --reason "date mal tapée"
 test "$(sql "SELECT due_on FROM tasks WHERE id = $ltask")" = 2026-11-04 &&
     pass "a task done keeps its due date" || fail "a task done was moved: $(sql "SELECT due_on FROM tasks WHERE id = $ltask")"
+# Nor past the day of a contact a note reports (a visit on 05/11 noted later).
+"$FR" patient add --family Renard --given Alice --birth 03/03/1939 >/dev/null
+"$FR" --as marie case open "$(sql "SELECT max(id) FROM patients")" --workflow frailty --on 01/11/2026 >/dev/null
+ncase=$(sql "SELECT max(id) FROM cases")
+"$FR" --as marie case note "$ncase" "Visite à domicile." --on 05/11/2026 >/dev/null
+note=$(sql "SELECT max(id) FROM case_notes")
+refused "the opening cannot move past the contact a note reports" 1 \
+    "opened: 06/11/2026 is after the case's first note $note (05/11/2026)" -- \
+    --as marie case opened-on "$ncase" 06/11/2026 --reason "date mal tapée"
 finish

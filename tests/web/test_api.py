@@ -211,6 +211,28 @@ for body, needle in (({"kind": "formal", "name": " ", "role": "GP"}, "the member
             r.text[:300])
 t.check(int(site.sql("SELECT count(*) FROM network_members")[0][0]) == members,
         "none of them is stored")
+# Notes of contacts: a person's, signed by the caller; read through the
+# care relationship, the reading audited.
+r = marie.api("POST", f"/cases/{cid}/notes", {"text": "Appel de la fille : chute hier soir."})
+t.check(r.status == 201 and isinstance(r.json().get("id"), int), "a note is added (201, its id)",
+        r.text)
+for body, needle in (({"text": "  "}, "note: a note needs some text"), ({}, "a note needs some text"),
+                     ({"text": "bip\x07"}, "note: holds a control character"),
+                     ({"text": "x" * 20001}, "note: at most 20000 characters"),
+                     ({"text": 3}, "text"),
+                     ({"text": "Visite.", "on": "01/01/2099"}, "on: 01/01/2099 is in the future"),
+                     ({"text": "Visite.", "on": "01/01/2000"}, "is before the case's opening")):
+    r = marie.api("POST", f"/cases/{cid}/notes", body)
+    t.check(r.status == 400 and needle in message(r), f"a note refused: {needle}", r.text[:300])
+reads = int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type = 'notes'")[0][0])
+r = marie.api("GET", f"/cases/{cid}/notes")
+notes = r.json() if r.status == 200 else []
+t.check(len(notes) == 1 and notes[0]["text"] == "Appel de la fille : chute hier soir."
+        and notes[0]["author"] == "marie" and notes[0]["author_name"] == "Marie"
+        and notes[0]["origin"] == "person" and notes[0]["contact_on"] is None,
+        "GET notes lists it with its author and origin", r.text)
+t.check(int(site.sql("SELECT count(*) FROM audit WHERE action = 'read' AND object_type = 'notes'")[0][0])
+        == reads + 1, "the reading is audited")
 r = marie.api("POST", f"/cases/{cid}/referrals", {"specialty": "diététicienne", "to": "X" * 300,
                                                    "reason": "perte de poids"})
 t.check(r.status == 400 and "to: at most 200 characters" in message(r),
@@ -253,6 +275,12 @@ t.check(r.status == 403 and r.json()["error"]["code"] == "access-denied",
         "a provider without a care relationship gets 403", r.text)
 r = dr.api("GET", "/cases")
 t.check(r.status == 200 and r.json() == [], "lists never show cases the user may not see", r.text)
+r = dr.api("GET", f"/cases/{cid}/notes")
+t.check(r.status == 403, "nor its notes", r.text)
+r = dr.api("POST", f"/cases/{cid}/notes", {"text": "Vu la patiente."})
+t.check(r.status == 403 and int(site.sql(f"SELECT count(*) FROM case_notes WHERE case_id = {cid}")[0][0]) == 1,
+        "nor may they write one", r.text)
+
 r = dr.api("GET", "/patients?q=Lambert")
 t.check(r.status == 200 and r.json() == [], "search never leaks patients", r.text)
 r = dr.api("GET", f"/cases/{cid}", headers={"X-Break-Glass": "urgence, appel du SAMU"})

@@ -13,6 +13,7 @@ t = Checks()
 site = Site()
 site.user("marie", team="Namur")
 site.user("emma", language="en")
+site.user("jan", role="provider")
 srv = Server(site)
 marie = Client(srv)
 marie.login("marie")
@@ -479,5 +480,73 @@ t.check(count("care_actions") == actions, "no decision is added")
 r = emma.form(f"/intervisions/{iv}/decisions", dict(decision, case=""))
 t.check(r.status == 422 and "number of the case" in (problem_of(r.text, "d-case") or ""),
         "in English for an English-speaking user", problem_of(r.text, "d-case"))
+
+# -- notes of contacts ---------------------------------------------------------
+r = marie.request("GET", f"/cases/{cid}")
+t.check('id="add-note"' in r.text and 'id="f-note-text"' in r.text and "Ajouter une note" in r.text,
+        "the case page offers 'Ajouter une note' to its case manager")
+text = "Appel de la fille :\nchute hier soir, pas de blessure.\x07"
+r = marie.form(f"/cases/{cid}/notes", {"text": text})
+t.check(r.status == 422 and "<title>Lambert Jeanne" in r.text
+        and "caractère de contrôle" in (problem_of(r.text, "f-note-text") or "")
+        and textarea(r.text, "f-note-text") == "Appel de la fille :\nchute hier soir, pas de blessure.\x07"
+        and focused(r.text) == "f-note-text",
+        "a note with a control character: the case page (422), the problem under the text, in French,"
+        " the text kept", (r.status, problem_of(r.text, "f-note-text")))
+r = marie.form(f"/cases/{cid}/notes", {"text": "   "})
+t.check(r.status == 422 and "obligatoire" in (problem_of(r.text, "f-note-text") or ""),
+        "a blank note is refused under the text", problem_of(r.text, "f-note-text"))
+r = marie.form(f"/cases/{cid}/notes", {"text": "x" * 20001})
+t.check(r.status == 422 and "20000" in (problem_of(r.text, "f-note-text") or ""),
+        "a note too long says the limit", problem_of(r.text, "f-note-text"))
+r = marie.form(f"/cases/{cid}/notes", {"text": "Visite prévue.", "on": "01/01/2099"})
+t.check(r.status == 422 and "dans le futur" in (problem_of(r.text, "f-note-on") or "")
+        and textarea(r.text, "f-note-text") == "Visite prévue." and value_at(r.text, "f-note-on") == "01/01/2099",
+        "a contact in the future: under its date, the text and date kept", problem_of(r.text, "f-note-on"))
+r = marie.form(f"/cases/{cid}/notes", {"text": "", "on": "01/01/2020"})
+t.check(r.status == 422 and "avant l'ouverture du dossier" in (problem_of(r.text, "f-note-on") or "")
+        and "obligatoire" in (problem_of(r.text, "f-note-text") or ""),
+        "a contact before the case's opening and no text: both said in the first round",
+        [problem_of(r.text, "f-note-on"), problem_of(r.text, "f-note-text")])
+r = marie.form(f"/cases/{cid}/notes", {"text": "Visite.", "on": "31/02/2026"})
+t.check(r.status == 422 and problem_of(r.text, "f-note-on"), "a contact date that is no date",
+        problem_of(r.text, "f-note-on"))
+r = emma.form(f"/cases/{emma_cid}/notes", {"text": ""})
+t.check(r.status == 422 and "required" in (problem_of(r.text, "f-note-text") or "")
+        and "Add a note" in r.text,
+        "in English for an English-speaking user", problem_of(r.text, "f-note-text"))
+t.check(count("case_notes") == 0, "no refused note is written")
+r = marie.form(f"/cases/{cid}/notes", {"text": "Appel de la fille :\nchute hier soir."})
+t.check(r.status == 303 and f"/cases/{cid}?msg=flash.saved#notes" in (r.header("Location") or ""),
+        "a note saved goes back to the notes", (r.status, r.header("Location")))
+for who, role in (("jan", "médecin généraliste"), ("lea", "assistante sociale")):
+    marie.api("POST", f"/cases/{cid}/network", {"kind": "formal", "name": who.title(), "role": role,
+                                                "user": who})
+jan = Client(srv)
+jan.login("jan")
+today = site_today().strftime("%d/%m/%Y")
+r = jan.form(f"/cases/{cid}/notes", {"text": "Visite à domicile, tension 13/8.", "on": today})
+t.check(r.status == 303, "a provider in the case's network writes a note too, with the contact's day", r.status)
+lea = Client(srv)
+lea.login("lea")
+r = lea.request("GET", f"/cases/{cid}")
+notes = re.search(r'<section id="notes"[^>]*>.*?</section>', r.text, re.S)
+notes = notes.group(0) if notes else ""
+t.check(r.status == 200 and "add-note" not in r.text and "Visite à domicile" in notes,
+        "a read-only user reads the notes and gets no form", r.status)
+t.check(notes.find("Visite à domicile") < notes.find("chute hier soir")
+        and "<strong>Jan</strong>" in notes and "<strong>Marie</strong>" in notes
+        and f"<time>{site_today().strftime('%d/%m/%Y')} " in notes
+        and "chute hier soir.</p>" in notes and "Appel de la fille :\n" in notes
+        and f"contact du {today}" in notes and notes.count("contact du") == 1,
+        "newest first, each with its author's name and its date dd/mm/yyyy, the lines kept", notes)
+r = lea.form(f"/cases/{cid}/notes", {"text": "Vu la patiente."})
+t.check(r.status == 403 and count("case_notes") == 2,
+        "a read-only user's note is refused (403) and not written", r.status)
+r = emma.form(f"/cases/{cid}/notes", {"text": "Vu la patiente."})
+t.check(r.status == 403 and count("case_notes") == 2,
+        "so is a note on a case without care relationship", r.status)
+t.check(count("audit", "action = 'create' AND object_type = 'note'") == 2,
+        "each note written is audited")
 
 t.finish()
